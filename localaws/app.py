@@ -1,0 +1,38 @@
+"""The emulator: moto's server application behind the fidelity layer."""
+
+from moto.iam.models import get_account_id_from
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from . import cloudwatch_cbor, dynamodb_replicas
+from .wsgi import Request, call
+
+
+class Fidelity:
+    """WSGI middleware: requests moto gets wrong are handled here, the rest pass through."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        request = Request.read(environ)
+        environ = request.environ_with(request.body)
+        request = Request(environ, request.body)
+        return self.dispatch(request).send(start_response)
+
+    def dispatch(self, request):
+        if request.path == "/moto-api/reset":
+            dynamodb_replicas.reset()
+        if cloudwatch_cbor.handles(request):
+            return cloudwatch_cbor.handle(self.app, request)
+        if dynamodb_replicas.handles(request):
+            return dynamodb_replicas.handle(self.app, request, account_of(request))
+        return call(self.app, request.environ)
+
+
+def account_of(request):
+    moto_header = request.header("x-moto-account-id")
+    return moto_header or get_account_id_from(request.access_key)
+
+
+def build():
+    return Fidelity(DomainDispatcherApplication(create_backend_app))

@@ -1,0 +1,258 @@
+"""DynamoDB global tables, version 2019.11.21, which moto accepts and ignores.
+
+`UpdateTable` `ReplicaUpdates` Create/Delete really creates or deletes the replica table in the
+other region; `DescribeTable` reports `Replicas` (CREATING, or DELETING, for a few reads, then
+ACTIVE or gone) in every member region; item writes are copied to every member; `DeleteTable`
+of a table that still has replicas is refused. DeleteTable in a replica's own region removes that
+replica, as in AWS."""
+
+import json
+import os
+
+from moto.dynamodb.models import dynamodb_backends
+
+from .wsgi import Locked, call, json_error
+
+PREFIX = "DynamoDB_20120810."
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+_PENDING_READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+
+
+class Replica:
+    def __init__(self, status):
+        self.status = status
+        self.reads_left = _PENDING_READS
+
+
+class Group:
+    """One global table: its home region and its replicas by region."""
+
+    def __init__(self, home):
+        self.home = home
+        self.replicas = {}
+
+    def members(self):
+        return [self.home, *self.replicas]
+
+
+# (account, table name) -> Group
+_groups = {}
+
+
+def reset():
+    with Locked.lock:
+        _groups.clear()
+
+
+def handles(request):
+    return request.service == "dynamodb" and request.target.startswith(PREFIX)
+
+
+def handle(app, request, account):
+    operation = request.target[len(PREFIX):]
+    body = request.json()
+    with Locked.lock:
+        if operation == "UpdateTable" and "ReplicaUpdates" in body:
+            return _update_replicas(app, request, account, body)
+        if operation == "DeleteTable":
+            refused = _check_delete(request.region, account, body.get("TableName", ""))
+            if refused:
+                return refused
+        answer = call(app, request.environ)
+        if answer.status >= 400:
+            return answer
+        if operation in WRITES:
+            _replicate_writes(request.region, account, operation, body)
+        if operation in ("DescribeTable", "UpdateTable", "CreateTable"):
+            key = "Table" if operation == "DescribeTable" else "TableDescription"
+            data = answer.json()
+            _decorate(request.region, account, data.get(key, {}), advance=operation == "DescribeTable")
+            return answer.with_json(data)
+        return answer
+
+
+def _group(account, name):
+    return _groups.get((account, name))
+
+
+def _backend(account, region):
+    return dynamodb_backends[account][region]
+
+
+def _decorate(region, account, description, advance):
+    """Adds `Replicas`; each DescribeTable advances pending replica states, as time would."""
+    group = _group(account, description.get("TableName"))
+    if not group or region not in group.members():
+        return
+    if advance:
+        _advance(account, description["TableName"], group)
+    others = [r for r in group.members() if r != region]
+    replicas = []
+    for other in others:
+        status = group.replicas[other].status if other in group.replicas else "ACTIVE"
+        replicas.append({"RegionName": other, "ReplicaStatus": status})
+    if not replicas:
+        return
+    description["Replicas"] = replicas
+    description["GlobalTableVersion"] = "2019.11.21"
+    if region == group.home and any(r["ReplicaStatus"] != "ACTIVE" for r in replicas):
+        description["TableStatus"] = "UPDATING"
+
+
+def _advance(account, name, group):
+    for region, replica in list(group.replicas.items()):
+        if replica.status in ("CREATING", "DELETING"):
+            replica.reads_left -= 1
+            if replica.reads_left > 0:
+                continue
+            if replica.status == "CREATING":
+                replica.status = "ACTIVE"
+            else:
+                _backend(account, region).tables.pop(name, None)
+                del group.replicas[region]
+
+
+def _update_replicas(app, request, account, body):
+    name = body.get("TableName", "")
+    home = request.region
+    others = set(body) - {"TableName", "ReplicaUpdates"}
+    if others:
+        return json_error(
+            "ValidationException",
+            "ReplicaUpdates cannot be combined with other updates in one UpdateTable request: "
+            + ", ".join(sorted(others)),
+        )
+    table = _backend(account, home).tables.get(name)
+    if table is None:
+        return json_error("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
+    group = _groups.setdefault((account, name), Group(home))
+    if group.home != home:
+        return json_error("ValidationException", f"Replica updates must be sent to the table's home region {group.home}")
+    for update in body["ReplicaUpdates"]:
+        if "Create" in update:
+            error = _create_replica(account, table, group, update["Create"].get("RegionName", ""))
+        elif "Delete" in update:
+            error = _delete_replica(group, update["Delete"].get("RegionName", ""))
+        else:
+            error = json_error("ValidationException", "Only Create and Delete replica updates are emulated")
+        if error:
+            return error
+    described = call(
+        app,
+        request.environ_with(
+            json.dumps({"TableName": name}).encode(),
+            headers={"X-Amz-Target": PREFIX + "DescribeTable"},
+        ),
+    )
+    data = described.json()
+    table_description = data.get("Table", {})
+    _decorate(home, account, table_description, advance=False)
+    return described.with_json({"TableDescription": table_description})
+
+
+def _create_replica(account, table, group, region):
+    if region not in dynamodb_backends[account].regions:
+        return json_error("ValidationException", f"Region {region} is not a valid region for a replica")
+    if region in group.members():
+        return json_error(
+            "ValidationException",
+            f"Failed to create a the new replica of table with name: '{table.name}' because one or more replicas already existed as tables.",
+        )
+    stream = table.stream_specification or {}
+    if not (stream.get("StreamEnabled") and stream.get("StreamViewType") == "NEW_AND_OLD_IMAGES"):
+        return json_error(
+            "ValidationException",
+            "Table must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to add replicas",
+        )
+    backend = _backend(account, region)
+    if table.name in backend.tables:
+        return json_error("ResourceInUseException", f"Table already exists in {region}: {table.name}")
+    twin = backend.create_table(
+        table.name,
+        schema=table.schema,
+        throughput=None,
+        attr=table.attr,
+        global_indexes=[i.describe() for i in table.global_indexes] or None,
+        indexes=[i.describe() for i in table.indexes] or None,
+        streams=dict(stream),
+        billing_mode=table.billing_mode,
+        sse_specification={"Enabled": True} if table.sse_specification else None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    for item in table.all_items():
+        twin.put_item(item.to_json()["Attributes"])
+    group.replicas[region] = Replica("CREATING")
+    return None
+
+
+def _delete_replica(group, region):
+    replica = group.replicas.get(region)
+    if replica is None or replica.status == "DELETING":
+        return json_error(
+            "ValidationException",
+            "Replica specified in the Replica Update or Replica Delete action of the request was not found.",
+        )
+    replica.status = "DELETING"
+    replica.reads_left = _PENDING_READS
+    return None
+
+
+def _check_delete(region, account, name):
+    group = _group(account, name)
+    if not group:
+        return None
+    if region == group.home:
+        if group.replicas:
+            return json_error(
+                "ValidationException",
+                f"Table {name} has replicas in {', '.join(sorted(group.replicas))}; delete them with UpdateTable ReplicaUpdates before deleting the table",
+            )
+        del _groups[(account, name)]
+    else:
+        # Deleting a replica's table in its own region removes that replica.
+        group.replicas.pop(region, None)
+    return None
+
+
+def _keys(table, item_or_key):
+    return {k: item_or_key[k] for k in table.table_key_attrs if k in item_or_key}
+
+
+def _touched(operation, body):
+    """(table name, key) pairs a write request changed."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        yield body.get("TableName"), body.get("Item") or body.get("Key") or {}
+    elif operation == "BatchWriteItem":
+        for name, requests in body.get("RequestItems", {}).items():
+            for req in requests:
+                if "PutRequest" in req:
+                    yield name, req["PutRequest"].get("Item", {})
+                elif "DeleteRequest" in req:
+                    yield name, req["DeleteRequest"].get("Key", {})
+    elif operation == "TransactWriteItems":
+        for item in body.get("TransactItems", []):
+            for kind in ("Put", "Update", "Delete"):
+                if kind in item:
+                    yield item[kind].get("TableName"), item[kind].get("Item") or item[kind].get("Key") or {}
+
+
+def _replicate_writes(region, account, operation, body):
+    for name, item_or_key in _touched(operation, body):
+        group = _group(account, name)
+        if not group or region not in group.members():
+            continue
+        source = _backend(account, region).get_table(name)
+        key = _keys(source, item_or_key)
+        current = _backend(account, region).get_item(name, key)
+        for other in group.members():
+            if other == region or name not in _backend(account, other).tables:
+                continue
+            if current is None:
+                try:
+                    _backend(account, other).delete_item(name, key)
+                except Exception:  # noqa: BLE001 - already absent in that replica
+                    pass
+            else:
+                _backend(account, other).put_item(name, current.to_json()["Attributes"])

@@ -1,0 +1,191 @@
+//! One set of AWS clients per region, created once and shared by every resource in the process.
+//! Credentials come from the standard chain (environment, profiles, SSO, web identity — how
+//! Terraform Cloud's dynamic credentials arrive — and instance metadata), optionally through an
+//! assumed role. `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+
+/// Per-service endpoint overrides (the provider's `endpoints` block).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceEndpoints {
+    pub autoscaling: Option<String>,
+    pub cloudwatch: Option<String>,
+    pub dynamodb: Option<String>,
+    pub ec2: Option<String>,
+    pub elbv2: Option<String>,
+    pub iam: Option<String>,
+    pub route53: Option<String>,
+    pub sns: Option<String>,
+    pub sts: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Everything the provider block says about reaching AWS.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsSettings {
+    /// Region for the global services (IAM, Route 53) and the default home region.
+    pub region: String,
+    pub profile: Option<String>,
+    pub shared_config_files: Vec<String>,
+    pub shared_credentials_files: Vec<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoint_url: Option<String>,
+    pub endpoints: ServiceEndpoints,
+    /// Retries of throttling and transient errors per call, on top of the first attempt.
+    pub max_retries: u32,
+}
+
+/// Clients for the regional services of one region.
+pub struct RegionalClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+pub struct AwsClients {
+    base: SdkConfig,
+    endpoints: ServiceEndpoints,
+    regional: Mutex<HashMap<String, Arc<RegionalClients>>>,
+}
+
+impl AwsClients {
+    pub async fn load(settings: &AwsSettings) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
+            .region(Region::new(settings.region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_retries + 1));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(files) = profile_files(settings) {
+            loader = loader.profile_files(files);
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut base = loader.load().await;
+        if let Some(role) = &settings.assume_role {
+            base = assume_role(base, role, settings.endpoints.sts.as_deref()).await;
+        }
+        AwsClients {
+            base,
+            endpoints: settings.endpoints.clone(),
+            regional: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The clients for `region`, built on first use.
+    pub fn regional(&self, region: &str) -> Arc<RegionalClients> {
+        let mut cache = self
+            .regional
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        cache
+            .entry(region.to_owned())
+            .or_insert_with(|| Arc::new(self.build_regional(region)))
+            .clone()
+    }
+
+    fn build_regional(&self, region: &str) -> RegionalClients {
+        let region_value = Region::new(region.to_owned());
+        let mut dynamodb =
+            aws_sdk_dynamodb::config::Builder::from(&self.base).region(region_value.clone());
+        if let Some(url) = &self.endpoints.dynamodb {
+            dynamodb = dynamodb.endpoint_url(url);
+        }
+        RegionalClients {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+        }
+    }
+}
+
+/// rustls on ring: the same TLS stack tf-provider's gRPC server uses, so only one crypto
+/// provider is linked (two make rustls refuse to pick a process default).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Explicit files replace the SDK's defaults only for the kind given, as hashicorp/aws does.
+fn profile_files(settings: &AwsSettings) -> Option<EnvConfigFiles> {
+    if settings.shared_config_files.is_empty() && settings.shared_credentials_files.is_empty() {
+        return None;
+    }
+    let mut builder = EnvConfigFiles::builder()
+        .include_default_config_file(settings.shared_config_files.is_empty())
+        .include_default_credentials_file(settings.shared_credentials_files.is_empty());
+    for file in &settings.shared_config_files {
+        builder = builder.with_file(EnvConfigFileKind::Config, file);
+    }
+    for file in &settings.shared_credentials_files {
+        builder = builder.with_file(EnvConfigFileKind::Credentials, file);
+    }
+    Some(builder.build())
+}
+
+async fn assume_role(base: SdkConfig, role: &AssumeRole, sts_endpoint: Option<&str>) -> SdkConfig {
+    let sts_config = match sts_endpoint {
+        Some(url) => base.to_builder().endpoint_url(url).build(),
+        None => base.clone(),
+    };
+    let mut provider = AssumeRoleProvider::builder(role.role_arn.clone())
+        .session_name(
+            role.session_name
+                .clone()
+                .unwrap_or_else(|| "terraform-provider-tap".into()),
+        )
+        .configure(&sts_config);
+    if let Some(id) = &role.external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.build().await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_files_keep_the_other_kinds_default() {
+        let settings = AwsSettings {
+            shared_config_files: vec!["/tmp/config".into()],
+            ..Default::default()
+        };
+        assert!(profile_files(&settings).is_some());
+        assert!(profile_files(&AwsSettings::default()).is_none());
+    }
+
+    #[tokio::test]
+    async fn clients_are_built_once_per_region() {
+        let clients = AwsClients::load(&AwsSettings {
+            region: "us-east-1".into(),
+            endpoint_url: Some("http://127.0.0.1:1".into()),
+            ..Default::default()
+        })
+        .await;
+        let a = clients.regional("us-east-2");
+        let b = clients.regional("us-east-2");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(
+            a.dynamodb.config().region().map(|r| r.as_ref()),
+            Some("us-east-2")
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! AWS errors reduced to what users and retry rules need: the AWS error code and message, and the
+//! part and verb that failed ("creating DynamoDB table trading-sessions-prod: <code>: <message>").
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::tf::duration;
+
+/// One failed AWS call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    pub fn is_any(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let code = err.code().map(str::to_owned);
+        let message = match (&code, err.message()) {
+            (Some(_), Some(message)) => message.to_owned(),
+            // Transport failures, timeouts and unparseable answers have no AWS code: keep the
+            // whole chain so the user sees e.g. "connection refused".
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        AwsError { code, message }
+    }
+}
+
+/// Why an operation on a part failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cause {
+    Aws(AwsError),
+    Timeout {
+        waited: Duration,
+        last_state: String,
+    },
+    Unexpected(String),
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Aws(err) => err.fmt(f),
+            Cause::Timeout { waited, last_state } => write!(
+                f,
+                "still not ready after {} (last state: {last_state}); raise the matching `timeouts` value and apply again to keep waiting",
+                duration::display(*waited)
+            ),
+            Cause::Unexpected(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl From<AwsError> for Cause {
+    fn from(err: AwsError) -> Self {
+        Cause::Aws(err)
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for Cause
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        Cause::Aws(err.into())
+    }
+}
+
+/// A failed step: what we were doing to which part, and why it failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{action}: {cause}")]
+pub struct PartError {
+    pub action: String,
+    pub cause: Cause,
+}
+
+pub type PartResult<T> = Result<T, PartError>;
+
+/// Adds "what we were doing" to an error, as `creating DynamoDB table X`.
+pub trait Context<T> {
+    fn context(self, action: impl FnOnce() -> String) -> PartResult<T>;
+}
+
+impl<T, E: Into<Cause>> Context<T> for Result<T, E> {
+    fn context(self, action: impl FnOnce() -> String) -> PartResult<T> {
+        self.map_err(|err| PartError {
+            action: action(),
+            cause: err.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_action_code_and_message() {
+        let err: PartResult<()> = Err(AwsError {
+            code: Some("ResourceInUseException".into()),
+            message: "Table already exists: t".into(),
+        })
+        .context(|| "creating DynamoDB table t".into());
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "creating DynamoDB table t: ResourceInUseException: Table already exists: t"
+        );
+    }
+
+    #[test]
+    fn timeouts_say_how_long_and_where_they_stopped() {
+        let err = PartError {
+            action: "waiting for DynamoDB replica t in us-east-2".into(),
+            cause: Cause::Timeout {
+                waited: Duration::from_secs(120),
+                last_state: "CREATING".into(),
+            },
+        };
+        let text = err.to_string();
+        assert!(text.contains("after 2m"), "{text}");
+        assert!(text.contains("last state: CREATING"), "{text}");
+    }
+}

@@ -1,0 +1,92 @@
+//! Bounded polling for what AWS does asynchronously. Polls start early and back off, so a fast
+//! emulator or a quick AWS answer is not padded with fixed sleeps.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::error::{AwsError, Cause};
+
+const FIRST_DELAY: Duration = Duration::from_millis(250);
+const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// One observation of a part.
+#[derive(Debug, PartialEq)]
+pub enum Poll<T> {
+    Ready(T),
+    /// Not there yet; the string is the state AWS reported, for the timeout message.
+    Pending(String),
+}
+
+/// Polls until `Ready`, an AWS error, or `timeout`.
+pub async fn until<T, F, Fut>(timeout: Duration, mut poll: F) -> Result<T, Cause>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, AwsError>>,
+{
+    let start = Instant::now();
+    let mut delay = FIRST_DELAY;
+    loop {
+        match poll().await? {
+            Poll::Ready(value) => return Ok(value),
+            Poll::Pending(state) => {
+                if start.elapsed() + delay > timeout {
+                    return Err(Cause::Timeout {
+                        waited: timeout,
+                        last_state: state,
+                    });
+                }
+                tracing::trace!("still {state}; polling again in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(MAX_DELAY);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn returns_when_ready() {
+        let polls = AtomicU32::new(0);
+        let value = until(Duration::from_secs(60), || async {
+            Ok(match polls.fetch_add(1, Ordering::SeqCst) {
+                0..=2 => Poll::Pending("CREATING".into()),
+                _ => Poll::Ready("ACTIVE"),
+            })
+        })
+        .await;
+        assert_eq!(value, Ok("ACTIVE"));
+        assert_eq!(polls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn times_out_with_the_last_state() {
+        let started = Instant::now();
+        let result: Result<(), _> = until(Duration::from_secs(30), || async {
+            Ok(Poll::Pending("UPDATING".into()))
+        })
+        .await;
+        match result {
+            Err(Cause::Timeout { last_state, .. }) => assert_eq!(last_state, "UPDATING"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(started.elapsed() <= Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn aws_errors_end_the_wait() {
+        let result: Result<(), _> = until(Duration::from_secs(30), || async {
+            Err(AwsError {
+                code: Some("AccessDeniedException".into()),
+                message: "no".into(),
+            })
+        })
+        .await;
+        assert!(matches!(result, Err(Cause::Aws(e)) if e.is("AccessDeniedException")));
+    }
+}

@@ -1,0 +1,58 @@
+//! terraform-provider-tap: a Terraform provider (plugin protocol 6) that builds and operates a
+//! two-region AWS warm-standby failover system for a trading application.
+
+mod aws;
+mod logging;
+mod naming;
+mod provider;
+mod regions;
+mod resources;
+mod tags;
+mod tf;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Both must happen before the runtime starts threads: `set_var` is only sound single-threaded.
+    // tf-provider attaches `Backtrace::capture()` to every diagnostic; with the user's
+    // RUST_BACKTRACE=1 that would put ~100 lines of backtrace into each error Terraform shows.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    // tf-provider calls a global `tracing_subscriber::fmt().init()` when this is set, which
+    // panics next to the subscriber that `logging::init` installs.
+    std::env::remove_var("PLUGIN_LOG_FILE");
+    logging::init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!("starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        ignore_interrupts();
+        match tf_provider::serve("tap", provider::TapProvider::default()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                tracing::error!("serving the provider: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Ctrl-C in a terminal reaches the whole process group. Terraform forwards it to us as
+/// StopProvider; dying on the signal itself would lose the object an in-flight create just made,
+/// so we swallow it, as go-plugin servers do.
+fn ignore_interrupts() {
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!(
+                "interrupt received; finishing in-flight operations (Terraform sends StopProvider)"
+            );
+        }
+    });
+}

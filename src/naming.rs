@@ -1,0 +1,92 @@
+//! Names of what we create. Every name carries the environment suffix; the suffix is validated
+//! once, against the tightest AWS limit of any part, so that no part fails at apply time.
+
+/// ALB and target-group names are limited to 32 characters; our longest prefix is
+/// `alb-standby-` (12), which leaves 20 for the suffix.
+pub const MAX_SUFFIX_LEN: usize = 20;
+
+/// Checks the suffix; the error says what is allowed.
+pub fn validate_suffix(suffix: &str) -> Result<(), String> {
+    let allowed = "1 to 20 characters: lowercase letters, digits and hyphens, starting and ending with a letter or digit (it becomes part of ALB, target group, DynamoDB and DNS names)";
+    let well_formed = !suffix.is_empty()
+        && suffix.len() <= MAX_SUFFIX_LEN
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !suffix.starts_with('-')
+        && !suffix.ends_with('-')
+        && !suffix.contains("--");
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{suffix}\" is not a valid environment suffix: use {allowed}."
+        ))
+    }
+}
+
+pub fn session_table(suffix: &str) -> String {
+    format!("trading-sessions-{suffix}")
+}
+
+/// The suffix back from a table name we made, for import.
+pub fn suffix_from_session_table(name: &str) -> Option<&str> {
+    name.strip_prefix("trading-sessions-")
+        .filter(|s| validate_suffix(s).is_ok())
+}
+
+/// DynamoDB table names: 3 to 255 of `[a-zA-Z0-9_.-]`.
+pub fn validate_table_name(name: &str) -> Result<(), String> {
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{name}\" is not a valid DynamoDB table name: use 3 to 255 letters, digits, '_', '.' or '-'."
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffix_rules() {
+        for good in ["prod", "a", "dev-2", "abcdefghij0123456789"] {
+            assert!(validate_suffix(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Prod",
+            "-prod",
+            "prod-",
+            "pr--od",
+            "pr_od",
+            "prod.1",
+            "abcdefghij01234567890",
+        ] {
+            assert!(validate_suffix(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn longest_names_fit_alb_limit() {
+        let suffix = "x".repeat(MAX_SUFFIX_LEN);
+        assert_eq!(format!("alb-standby-{suffix}").len(), 32);
+    }
+
+    #[test]
+    fn table_names_round_trip() {
+        let name = session_table("prod");
+        assert_eq!(name, "trading-sessions-prod");
+        assert_eq!(suffix_from_session_table(&name), Some("prod"));
+        assert_eq!(suffix_from_session_table("orders"), None);
+        assert!(validate_table_name(&name).is_ok());
+        assert!(validate_table_name("ab").is_err());
+        assert!(validate_table_name("a table").is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! The `tap` provider: its configuration block, and the AWS clients and default tags it hands to
+//! every resource once Terraform has configured it.
+
+mod config;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::value::ValueEmpty;
+use tf_provider::{Diagnostics, DynamicResource, Provider};
+
+use crate::aws::clients::AwsClients;
+use crate::resources::session_table::SessionTableResource;
+use crate::tags::Tags;
+use crate::tf::schema::named;
+
+/// What resources need from the provider configuration.
+pub struct Configured {
+    pub clients: AwsClients,
+    pub default_tags: Tags,
+}
+
+/// Filled by `configure`, which Terraform calls after the resources were listed.
+#[derive(Default, Clone)]
+pub struct Shared(Arc<OnceLock<Configured>>);
+
+impl Shared {
+    /// The configured provider, or an error diagnostic if Terraform has not configured it.
+    pub fn get(&self, diags: &mut Diagnostics) -> Option<&Configured> {
+        let configured = self.0.get();
+        if configured.is_none() {
+            diags.root_error(
+                "Provider not configured",
+                "The tap provider was used before Terraform configured it. This is a bug in the provider or in the Terraform version calling it.",
+            );
+        }
+        configured
+    }
+}
+
+#[derive(Default)]
+pub struct TapProvider {
+    shared: Shared,
+}
+
+#[async_trait]
+impl Provider for TapProvider {
+    type Config<'a> = config::ProviderConfig;
+    type MetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(config::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+        config::validate(diags, &config);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()> {
+        let settings = config::settings(diags, &config)?;
+        let configured = Configured {
+            clients: AwsClients::load(&settings).await,
+            default_tags: config::default_tags(&config),
+        };
+        // Terraform configures a provider process once; a second call keeps the first clients.
+        let _ = self.shared.0.set(configured);
+        Some(())
+    }
+
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        Some(named([(
+            "session_table",
+            Box::new(SessionTableResource::new(self.shared.clone())) as Box<dyn DynamicResource>,
+        )]))
+    }
+}

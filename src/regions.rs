@@ -1,0 +1,67 @@
+//! The AWS regions users may name. A typo here must fail at plan time, not as an endpoint error
+//! halfway through apply.
+
+pub const PRIMARY_DEFAULT: &str = "us-east-1";
+pub const STANDBY_DEFAULT: &str = "us-east-2";
+
+/// Commercial-partition regions (the partition the provider's ARNs and endpoints assume).
+const KNOWN: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+];
+
+pub fn is_known(region: &str) -> bool {
+    KNOWN.contains(&region)
+}
+
+/// What to tell a user who named an unknown region.
+pub fn unknown_region_detail(region: &str) -> String {
+    format!(
+        "\"{region}\" is not an AWS region this provider knows. Use a region code such as \"us-east-1\" or \"eu-west-1\"; known regions: {}.",
+        KNOWN.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_known_and_typos_are_not() {
+        assert!(is_known(PRIMARY_DEFAULT) && is_known(STANDBY_DEFAULT));
+        assert!(!is_known("us-east-3"));
+        assert!(!is_known("US-EAST-1"));
+        assert!(unknown_region_detail("mars-1").contains("\"mars-1\""));
+    }
+}

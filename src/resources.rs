@@ -1,0 +1,3 @@
+//! Terraform resources. Each maps its schema and plan onto the AWS parts in `crate::aws`.
+
+pub mod session_table;

@@ -1,0 +1,287 @@
+//! Apply-time work for `tap_session_table`: converge AWS to the plan, read it back, delete it.
+//!
+//! Create and update share one idempotent `converge`: from whatever AWS holds (nothing, a table
+//! without replicas after a failed apply, a replica deleted out of band) it does only the missing
+//! steps, so a re-apply resumes instead of starting over.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use tokio::time::Instant;
+
+use super::plan::{Desired, PART};
+use super::schema::State;
+use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::session_table::{self as table, TableSpec};
+use crate::naming;
+use crate::provider::Configured;
+use crate::tags::{self, Tags};
+use crate::tf::values;
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Makes AWS hold exactly `want`, within `timeout`.
+pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let home = cfg.clients.regional(&want.region);
+    let db = &home.dynamodb;
+    let home_tags = want.home_tags();
+
+    let existing = table::find(db, &want.name)
+        .await
+        .context(|| format!("reading DynamoDB table {}", want.name))?;
+    match existing {
+        Some(found) => {
+            let found_tags = table::tags(db, &found.arn)
+                .await
+                .context(|| format!("reading tags of DynamoDB table {}", want.name))?;
+            ensure_ours(&found_tags, want)?;
+        }
+        None => {
+            let spec = TableSpec {
+                name: &want.name,
+                deletion_protection: want.deletion_protection,
+                tags: &home_tags,
+            };
+            table::create(db, &spec).await?;
+        }
+    }
+    let current = table::wait_active(db, &want.name, remaining(deadline)).await?;
+    table::repair_settings(db, &current).await?;
+
+    if current.deletion_protection != want.deletion_protection {
+        table::set_deletion_protection(db, &want.name, want.deletion_protection).await?;
+    }
+    let pitr = table::point_in_time_recovery(db, &want.name)
+        .await
+        .context(|| {
+            format!(
+                "reading point-in-time recovery of DynamoDB table {}",
+                want.name
+            )
+        })?;
+    if pitr != want.point_in_time_recovery {
+        table::set_point_in_time_recovery(db, &want.name, want.point_in_time_recovery).await?;
+    }
+    table::sync_tags(db, &current.arn, &home_tags).await?;
+
+    // One replica change at a time: DynamoDB refuses a second while the first is in progress.
+    for replica in &current.replicas {
+        if !want.replica_regions.contains(&replica.region) {
+            table::change_replica(db, &want.name, &replica.region, false).await?;
+            table::wait_replica(db, &want.name, &replica.region, false, remaining(deadline))
+                .await?;
+        }
+    }
+    for region in &want.replica_regions {
+        if !current.replicas.iter().any(|r| &r.region == region) {
+            table::change_replica(db, &want.name, region, true).await?;
+        }
+        table::wait_replica(db, &want.name, region, true, remaining(deadline)).await?;
+        converge_replica(cfg, want, region).await?;
+    }
+    Ok(())
+}
+
+/// Settings DynamoDB keeps per replica: point-in-time recovery and tags.
+async fn converge_replica(cfg: &Configured, want: &Desired, region: &str) -> PartResult<()> {
+    let db = &cfg.clients.regional(region).dynamodb;
+    let replica = table::find(db, &want.name)
+        .await
+        .context(|| format!("reading replica of DynamoDB table {} in {region}", want.name))?
+        .ok_or_else(|| PartError {
+            action: format!("reading replica of DynamoDB table {} in {region}", want.name),
+            cause: Cause::Unexpected("the replica is ACTIVE in the home region's view but its table is not visible in its own region".into()),
+        })?;
+    let pitr = table::point_in_time_recovery(db, &want.name)
+        .await
+        .context(|| format!("reading point-in-time recovery of the replica in {region}"))?;
+    if pitr != want.point_in_time_recovery {
+        table::set_point_in_time_recovery(db, &want.name, want.point_in_time_recovery).await?;
+    }
+    table::sync_tags(db, &replica.arn, &want.replica_tags()).await
+}
+
+/// A table with our name that another stack (or a person) made is never adopted silently.
+fn ensure_ours(found: &Tags, want: &Desired) -> PartResult<()> {
+    let owner = found.get(tags::STACK_KEY);
+    let part = found.get(tags::PART_KEY);
+    if owner == Some(&want.suffix) && part.map(String::as_str) == Some(PART) {
+        return Ok(());
+    }
+    Err(PartError {
+        action: format!("creating DynamoDB table {}", want.name),
+        cause: Cause::Unexpected(format!(
+            "a table with this name already exists in {} and is not owned by stack \"{}\" ({} tag is {}). Import it with `terraform import` or choose another name.",
+            want.region,
+            want.suffix,
+            tags::STACK_KEY,
+            owner.map_or("absent".to_string(), |o| format!("\"{o}\"")),
+        )),
+    })
+}
+
+/// What AWS holds for the table, as state. `prior` supplies what AWS cannot tell us (which tags
+/// the user wrote, the order of replica regions, timeouts). `None` if the table is gone.
+pub async fn observe(
+    cfg: &Configured,
+    name: &str,
+    region: &str,
+    prior: &State,
+) -> PartResult<Option<State>> {
+    let db = &cfg.clients.regional(region).dynamodb;
+    let read = || format!("reading DynamoDB table {name} in {region}");
+    let Some(found) = table::find(db, name).await.context(read)? else {
+        return Ok(None);
+    };
+    let (pitr, all_tags) = tokio::try_join!(
+        async { table::point_in_time_recovery(db, name).await.context(read) },
+        async { table::tags(db, &found.arn).await.context(read) },
+    )?;
+    let replica_arns = join_all(found.replicas.iter().map(|r| async move {
+        let replica_db = &cfg.clients.regional(&r.region).dynamodb;
+        let arn = table::find(replica_db, name)
+            .await
+            .context(|| format!("reading replica of DynamoDB table {name} in {}", r.region))?
+            .map(|t| t.arn);
+        Ok::<_, PartError>((r.region.clone(), arn))
+    }))
+    .await
+    .into_iter()
+    .collect::<PartResult<Vec<_>>>()?;
+
+    let prior_regions = values::known_list(&prior.replica_regions).unwrap_or_default();
+    let mut regions: Vec<String> = prior_regions
+        .iter()
+        .filter(|r| found.replicas.iter().any(|x| &x.region == *r))
+        .cloned()
+        .collect();
+    let mut added: Vec<String> = found
+        .replicas
+        .iter()
+        .map(|r| r.region.clone())
+        .filter(|r| !regions.contains(r))
+        .collect();
+    added.sort();
+    regions.extend(added);
+
+    let prior_user_tags = values::known_map(&prior.tags).unwrap_or_default();
+    let user_tags = user_tags(&all_tags, &prior_user_tags, &cfg.default_tags);
+    let suffix = prior
+        .environment_suffix
+        .as_ref_option()
+        .cloned()
+        .or_else(|| all_tags.get(tags::STACK_KEY).cloned())
+        .or_else(|| naming::suffix_from_session_table(name).map(str::to_owned))
+        .unwrap_or_default();
+
+    Ok(Some(State {
+        id: values::string(name),
+        environment_suffix: values::string(suffix),
+        name: values::string(name),
+        region: values::string(region),
+        replica_regions: values::list(&regions),
+        point_in_time_recovery: pitr.into(),
+        deletion_protection: found.deletion_protection.into(),
+        environment: all_tags
+            .get("Environment")
+            .cloned()
+            .map(values::string)
+            .unwrap_or_else(|| prior.environment.clone()),
+        tags: values::map_or_null(&user_tags, prior.tags.is_null()),
+        tags_all: values::map(&all_tags),
+        arn: values::string(found.arn.clone()),
+        stream_arn: found.stream_arn.clone().into(),
+        billing_mode: found.billing_mode.clone().into(),
+        stream_view_type: found.stream_view_type.clone().into(),
+        server_side_encryption: found.sse_enabled.into(),
+        replica_arns: values::map(
+            &replica_arns
+                .into_iter()
+                .filter_map(|(region, arn)| Some((region, arn?)))
+                .collect(),
+        ),
+        timeouts: prior.timeouts.clone(),
+    }))
+}
+
+/// The tags the user wrote: everything on the table except what the provider adds itself
+/// (standard and ownership tags, `default_tags` with their value), unless the user wrote that
+/// key too.
+fn user_tags(all: &Tags, prior_user: &Tags, default_tags: &Tags) -> Tags {
+    const STANDARD: [&str; 3] = ["Name", "Environment", "FailoverRole"];
+    all.iter()
+        .filter(|(k, v)| {
+            prior_user.contains_key(*k)
+                || !(STANDARD.contains(&k.as_str())
+                    || k.starts_with("tap:")
+                    || default_tags.get(*k) == Some(*v))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Removes replicas (all at once, each waited for), then the table. Gone already is fine.
+pub async fn delete(
+    cfg: &Configured,
+    name: &str,
+    region: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let db = &cfg.clients.regional(region).dynamodb;
+    let Some(found) = table::find(db, name)
+        .await
+        .context(|| format!("reading DynamoDB table {name} before deleting it"))?
+    else {
+        return Ok(());
+    };
+    if found.deletion_protection {
+        return Err(PartError {
+            action: format!("deleting DynamoDB table {name}"),
+            cause: Cause::Unexpected("deletion protection is on. Set deletion_protection = false and apply, then destroy.".into()),
+        });
+    }
+    let removals = found.replicas.iter().map(|r| async move {
+        table::change_replica(db, name, &r.region, false).await?;
+        table::wait_replica(db, name, &r.region, false, remaining(deadline)).await
+    });
+    join_all(removals)
+        .await
+        .into_iter()
+        .collect::<PartResult<Vec<()>>>()?;
+    table::delete(db, name, remaining(deadline)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_tags_exclude_what_the_provider_adds() {
+        let all = Tags::from([
+            ("Name".into(), "t".into()),
+            ("Environment".into(), "Production".into()),
+            ("FailoverRole".into(), "Primary".into()),
+            ("tap:stack".into(), "prod".into()),
+            ("Team".into(), "core".into()),
+            ("Owner".into(), "fx".into()),
+            ("Drifted".into(), "x".into()),
+        ]);
+        let defaults = Tags::from([("Team".into(), "core".into())]);
+        let prior = Tags::from([("Owner".into(), "fx".into())]);
+        let tags = user_tags(&all, &prior, &defaults);
+        assert_eq!(
+            tags,
+            Tags::from([
+                ("Owner".into(), "fx".into()),
+                ("Drifted".into(), "x".into())
+            ])
+        );
+        // A user who writes a standard key keeps it.
+        let prior = Tags::from([("Name".into(), "t".into())]);
+        assert!(user_tags(&all, &prior, &defaults).contains_key("Name"));
+    }
+}

@@ -1,0 +1,354 @@
+//! Plan-time work for `tap_session_table`: validation, defaults, and what an update replaces.
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::schema::State;
+use crate::aws::session_table as table;
+use crate::naming;
+use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
+use crate::tf::diag::invalid;
+use crate::tf::timeouts;
+use crate::tf::values::{self, known_list, known_map};
+
+pub const PART: &str = "session-table";
+
+pub fn validate(diags: &mut Diagnostics, config: &State) {
+    if let Value::Value(suffix) = &config.environment_suffix {
+        if let Err(err) = naming::validate_suffix(suffix) {
+            invalid(diags, AttributePath::new("environment_suffix"), err);
+        }
+    }
+    if let Value::Value(name) = &config.name {
+        if let Err(err) = naming::validate_table_name(name) {
+            invalid(diags, AttributePath::new("name"), err);
+        }
+    }
+    if let Value::Value(region) = &config.region {
+        if !regions::is_known(region) {
+            invalid(
+                diags,
+                AttributePath::new("region"),
+                regions::unknown_region_detail(region),
+            );
+        }
+    }
+    if let Value::Value(items) = &config.replica_regions {
+        let home = config
+            .region
+            .as_ref_option()
+            .map_or(PRIMARY_DEFAULT, String::as_str);
+        for (i, item) in items.iter().enumerate() {
+            let Value::Value(region) = item else { continue };
+            let path = AttributePath::new("replica_regions").index(i as i64);
+            let seen_before = items[..i]
+                .iter()
+                .any(|other| other.as_ref_option() == Some(region));
+            if !regions::is_known(region) {
+                invalid(diags, path, regions::unknown_region_detail(region));
+            } else if region == home && !config.region.is_unknown() {
+                invalid(diags, path, format!("\"{region}\" is the table's home region; a replica must be in another region."));
+            } else if seen_before {
+                invalid(
+                    diags,
+                    path,
+                    format!("\"{region}\" is listed twice; each region holds at most one replica."),
+                );
+            }
+        }
+    }
+    if let Value::Value(environment) = &config.environment {
+        if environment.is_empty() || environment.chars().count() > 256 {
+            invalid(
+                diags,
+                AttributePath::new("environment"),
+                "environment becomes the Environment tag: 1 to 256 characters.",
+            );
+        }
+    }
+    if let Some(user_tags) = known_map(&config.tags) {
+        if let Err(err) = tags::validate(&user_tags) {
+            invalid(diags, AttributePath::new("tags"), err);
+        }
+    }
+    timeouts::validate(diags, &config.timeouts);
+}
+
+/// The planned state: the configuration with defaults filled in. With a prior state, the
+/// computed attributes carry over unless the table is replaced; the second value lists the
+/// attributes that force replacement.
+pub fn plan(
+    config: &State,
+    prior: Option<&State>,
+    default_tags: &Tags,
+) -> (State, Vec<AttributePath>) {
+    let mut planned = config.clone();
+    if planned.name.is_null() {
+        planned.name = config
+            .environment_suffix
+            .as_ref()
+            .map(|s| naming::session_table(s));
+    }
+    if planned.region.is_null() {
+        planned.region = values::string(PRIMARY_DEFAULT);
+    }
+    if planned.replica_regions.is_null() {
+        planned.replica_regions = planned.region.as_ref().map(|home| {
+            let standby = if home == STANDBY_DEFAULT {
+                PRIMARY_DEFAULT
+            } else {
+                STANDBY_DEFAULT
+            };
+            vec![values::string(standby)]
+        });
+    }
+    planned.point_in_time_recovery = config.point_in_time_recovery.or(Value::Value(true));
+    planned.deletion_protection = config.deletion_protection.or(Value::Value(false));
+    planned.environment = config
+        .environment
+        .clone()
+        .or(values::string(DEFAULT_ENVIRONMENT));
+    // Fixed by the spec; planning them makes out-of-band changes visible as a diff.
+    planned.billing_mode = values::string(table::BILLING_MODE);
+    planned.stream_view_type = values::string(table::STREAM_VIEW_TYPE);
+    planned.server_side_encryption = Value::Value(true);
+    planned.tags_all = tags_all(&planned, default_tags).map_or(Value::Unknown, |t| values::map(&t));
+
+    let replace: Vec<AttributePath> = match prior {
+        Some(prior) => ["name", "region"]
+            .into_iter()
+            .filter(|attr| match *attr {
+                "name" => changed(&prior.name, &planned.name),
+                _ => changed(&prior.region, &planned.region),
+            })
+            .map(AttributePath::new)
+            .collect(),
+        None => Vec::new(),
+    };
+    match prior {
+        Some(prior) if replace.is_empty() => {
+            planned.id = prior.id.clone();
+            planned.arn = prior.arn.clone();
+            planned.stream_arn = prior.stream_arn.clone();
+            planned.replica_arns = if prior.replica_regions == planned.replica_regions {
+                prior.replica_arns.clone()
+            } else {
+                Value::Unknown
+            };
+        }
+        _ => {
+            planned.id = planned.name.clone();
+            planned.arn = Value::Unknown;
+            planned.stream_arn = Value::Unknown;
+            planned.replica_arns = Value::Unknown;
+        }
+    }
+    (planned, replace)
+}
+
+/// A change only counts when both sides are known; unknown means "decided at apply".
+fn changed(prior: &Value<String>, planned: &Value<String>) -> bool {
+    planned.is_unknown() || prior != planned
+}
+
+/// Every tag the home table will carry, if everything it depends on is known.
+pub fn tags_all(state: &State, default_tags: &Tags) -> Option<Tags> {
+    let desired = Desired::from_state(state, default_tags)?;
+    Some(desired.home_tags())
+}
+
+/// The planned state with every value known: what apply converges AWS to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub suffix: String,
+    pub name: String,
+    pub region: String,
+    pub replica_regions: Vec<String>,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
+    pub environment: String,
+    pub user_tags: Tags,
+    pub default_tags: Tags,
+}
+
+impl Desired {
+    pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
+        Some(Desired {
+            suffix: state.environment_suffix.as_ref_option()?.clone(),
+            name: state.name.as_ref_option()?.clone(),
+            region: state.region.as_ref_option()?.clone(),
+            replica_regions: known_list(&state.replica_regions)?,
+            point_in_time_recovery: *state.point_in_time_recovery.as_ref_option()?,
+            deletion_protection: *state.deletion_protection.as_ref_option()?,
+            environment: state.environment.as_ref_option()?.clone(),
+            user_tags: known_map(&state.tags)?,
+            default_tags: default_tags.clone(),
+        })
+    }
+
+    fn tags_for(&self, is_primary: bool) -> Tags {
+        tags::merge(
+            &self.default_tags,
+            &Ownership {
+                suffix: &self.suffix,
+                part: PART,
+                name: &self.name,
+                environment: &self.environment,
+                failover_role: tags::failover_role(is_primary),
+            },
+            &self.user_tags,
+        )
+    }
+
+    pub fn home_tags(&self) -> Tags {
+        self.tags_for(true)
+    }
+
+    pub fn replica_tags(&self) -> Tags {
+        self.tags_for(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::timeouts::Timeouts;
+    use std::collections::BTreeMap;
+
+    fn config(suffix: &str) -> State {
+        State {
+            environment_suffix: values::string(suffix),
+            ..Default::default()
+        }
+    }
+
+    fn error_paths(config: &State) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, config);
+        diags
+            .errors
+            .iter()
+            .map(|d| d.attribute.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let (planned, replace) = plan(&config("prod"), None, &Tags::new());
+        assert!(replace.is_empty());
+        assert_eq!(planned.name, values::string("trading-sessions-prod"));
+        assert_eq!(planned.id, planned.name);
+        assert_eq!(planned.region, values::string("us-east-1"));
+        assert_eq!(planned.replica_regions, values::list(&["us-east-2".into()]));
+        assert_eq!(planned.point_in_time_recovery, Value::Value(true));
+        assert_eq!(planned.deletion_protection, Value::Value(false));
+        let tags = known_map(&planned.tags_all).unwrap();
+        assert_eq!(tags["Environment"], "Production");
+        assert_eq!(tags["FailoverRole"], "Primary");
+        assert_eq!(tags["Name"], "trading-sessions-prod");
+        assert!(planned.arn.is_unknown() && planned.replica_arns.is_unknown());
+    }
+
+    #[test]
+    fn standby_home_gets_the_primary_as_replica() {
+        let mut c = config("prod");
+        c.region = values::string("us-east-2");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert_eq!(planned.replica_regions, values::list(&["us-east-1".into()]));
+    }
+
+    #[test]
+    fn unknown_inputs_make_dependent_values_unknown() {
+        let c = State {
+            environment_suffix: Value::Unknown,
+            ..Default::default()
+        };
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert!(planned.name.is_unknown() && planned.tags_all.is_unknown());
+        assert!(error_paths(&c).is_empty());
+    }
+
+    #[test]
+    fn renaming_replaces_and_replicas_update_in_place() {
+        let (prior, _) = plan(&config("prod"), None, &Tags::new());
+        let mut prior = prior;
+        prior.arn = values::string("arn:aws:dynamodb:us-east-1:1:table/trading-sessions-prod");
+        prior.replica_arns = values::map(&Tags::new());
+
+        let mut more_replicas = config("prod");
+        more_replicas.replica_regions = values::list(&["us-east-2".into(), "us-west-2".into()]);
+        let (planned, replace) = plan(&more_replicas, Some(&prior), &Tags::new());
+        assert!(replace.is_empty());
+        assert_eq!(planned.arn, prior.arn);
+        assert!(planned.replica_arns.is_unknown());
+
+        let (planned, replace) = plan(&config("dev"), Some(&prior), &Tags::new());
+        assert_eq!(replace, vec![AttributePath::new("name")]);
+        assert!(planned.arn.is_unknown());
+    }
+
+    #[test]
+    fn removing_an_attribute_returns_to_its_default() {
+        let mut c = config("prod");
+        c.deletion_protection = Value::Value(true);
+        let (prior, _) = plan(&c, None, &Tags::new());
+        let (planned, _) = plan(&config("prod"), Some(&prior), &Tags::new());
+        assert_eq!(planned.deletion_protection, Value::Value(false));
+    }
+
+    #[test]
+    fn bad_input_is_refused_on_its_attribute() {
+        let mut c = config("Prod_1");
+        c.name = values::string("x");
+        c.region = values::string("us-east-9");
+        c.environment = values::string("");
+        c.tags = values::map(&Tags::from([("tap:stack".into(), "x".into())]));
+        c.timeouts = Value::Value(Timeouts {
+            create: values::string("forever"),
+            ..Default::default()
+        });
+        assert_eq!(
+            error_paths(&c),
+            [
+                "environment_suffix",
+                "name",
+                "region",
+                "environment",
+                "tags",
+                "timeouts[0].create"
+            ]
+        );
+
+        let mut c = config("prod");
+        c.replica_regions = values::list(&[
+            "us-east-1".into(),
+            "us-west-2".into(),
+            "us-west-2".into(),
+            "moon-1".into(),
+        ]);
+        assert_eq!(
+            error_paths(&c),
+            [
+                "replica_regions[0]",
+                "replica_regions[2]",
+                "replica_regions[3]"
+            ]
+        );
+    }
+
+    #[test]
+    fn default_tags_are_merged_and_user_tags_win() {
+        let mut c = config("prod");
+        c.tags = Value::Value(BTreeMap::from([("Team".into(), values::string("fx"))]));
+        let defaults = Tags::from([
+            ("Team".into(), "core".into()),
+            ("CostCenter".into(), "42".into()),
+        ]);
+        let (planned, _) = plan(&c, None, &defaults);
+        let tags = known_map(&planned.tags_all).unwrap();
+        assert_eq!(tags["Team"], "fx");
+        assert_eq!(tags["CostCenter"], "42");
+        assert_eq!(tags[crate::tags::STACK_KEY], "prod");
+    }
+}

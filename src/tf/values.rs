@@ -1,0 +1,98 @@
+//! Conversions between Terraform values (which may be null or unknown) and plain Rust data.
+
+use std::collections::BTreeMap;
+
+use tf_provider::value::Value;
+
+use crate::tags::Tags;
+
+pub type StringList = Value<Vec<Value<String>>>;
+pub type StringMap = Value<BTreeMap<String, Value<String>>>;
+
+/// The list if it and all its items are known; null items are dropped, a null list is empty.
+pub fn known_list(list: &StringList) -> Option<Vec<String>> {
+    match list {
+        Value::Value(items) => items
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(|v| v.as_ref_option().cloned())
+            .collect(),
+        Value::Null => Some(Vec::new()),
+        Value::Unknown => None,
+    }
+}
+
+/// The map if it and all its values are known; a null map is empty.
+pub fn known_map(map: &StringMap) -> Option<Tags> {
+    match map {
+        Value::Value(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Value(v) => Some((k.clone(), v.clone())),
+                Value::Null => Some((k.clone(), String::new())),
+                Value::Unknown => None,
+            })
+            .collect(),
+        Value::Null => Some(Tags::new()),
+        Value::Unknown => None,
+    }
+}
+
+pub fn list(items: &[String]) -> StringList {
+    Value::Value(items.iter().map(|s| Value::Value(s.clone())).collect())
+}
+
+pub fn map(tags: &Tags) -> StringMap {
+    Value::Value(
+        tags.iter()
+            .map(|(k, v)| (k.clone(), Value::Value(v.clone())))
+            .collect(),
+    )
+}
+
+/// A map attribute the user may leave out: null stays null when empty, so no diff appears.
+pub fn map_or_null(tags: &Tags, was_null: bool) -> StringMap {
+    if tags.is_empty() && was_null {
+        Value::Null
+    } else {
+        map(tags)
+    }
+}
+
+pub fn string(s: impl Into<String>) -> Value<String> {
+    Value::Value(s.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_anywhere_makes_the_whole_unknown() {
+        let l: StringList = Value::Value(vec![string("a"), Value::Unknown]);
+        assert_eq!(known_list(&l), None);
+        let m: StringMap = Value::Value(BTreeMap::from([("k".into(), Value::Unknown)]));
+        assert_eq!(known_map(&m), None);
+    }
+
+    #[test]
+    fn nulls_are_empty() {
+        assert_eq!(known_list(&Value::Null), Some(vec![]));
+        assert_eq!(known_map(&Value::Null), Some(Tags::new()));
+        assert_eq!(map_or_null(&Tags::new(), true), Value::Null);
+        assert_eq!(
+            map_or_null(&Tags::new(), false),
+            Value::Value(BTreeMap::new())
+        );
+    }
+
+    #[test]
+    fn round_trips() {
+        let tags = Tags::from([("a".into(), "1".into())]);
+        assert_eq!(known_map(&map(&tags)), Some(tags));
+        assert_eq!(
+            known_list(&list(&["x".into()])),
+            Some(vec!["x".to_string()])
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! The provider process and its configuration on real Terraform: endpoint settings, default
+//! tags, decimal numbers, logs, no backtraces, and surviving Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{assert_nothing_left, LocalAws, Workspace};
+
+const TABLE: &str = r#"
+resource "tap_session_table" "sessions" {
+  environment_suffix = "cfg"
+  replica_regions    = []
+}
+"#;
+
+#[tokio::test]
+async fn endpoint_url_argument_and_default_tags_reach_aws() {
+    let aws = LocalAws::start();
+    // A dead endpoint in the environment: only the provider argument can make this work.
+    let ws = Workspace::new(&aws).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    ws.config_raw(&format!(
+        r#"provider "tap" {{
+  endpoint_url = "{}"
+  max_retries  = 0
+  default_tags {{
+    tags = {{ CostCenter = "trading", Team = "core" }}
+  }}
+}}
+{TABLE}"#,
+        aws.endpoint
+    ));
+    ws.apply();
+    let db = aws.dynamodb("us-east-1");
+    let arn = db
+        .describe_table()
+        .table_name("trading-sessions-cfg")
+        .send()
+        .await
+        .expect("table created through endpoint_url")
+        .table()
+        .and_then(|t| t.table_arn().map(str::to_owned))
+        .unwrap();
+    let tags = db
+        .list_tags_of_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let tag = |k: &str| {
+        tags.tags()
+            .iter()
+            .find(|t| t.key() == k)
+            .map(|t| t.value().to_owned())
+    };
+    assert_eq!(tag("CostCenter").as_deref(), Some("trading"));
+    assert_eq!(tag("Team").as_deref(), Some("core"));
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn per_service_endpoint_overrides_the_global_one() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    ws.config_raw(&format!(
+        "provider \"tap\" {{\n  max_retries = 0\n  endpoints {{\n    dynamodb = \"{}\"\n  }}\n}}\n{TABLE}",
+        aws.endpoint
+    ));
+    ws.apply();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn invalid_provider_settings_fail_on_their_attribute_without_backtraces() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws).env("RUST_BACKTRACE", "1");
+    // 0.1 reaches the provider as a string (cty's encoding of inexact decimals): it must decode
+    // and be refused by validation, not by the decoder.
+    ws.config_raw(&format!(
+        "provider \"tap\" {{\n  max_retries = 0.1\n  region = \"us-east-1\"\n}}\n{TABLE}"
+    ));
+    let errors = ws.plan_errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0]["snippet"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("max_retries"));
+    let detail = errors[0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("whole number"), "{detail}");
+    assert!(
+        !detail.contains("backtrace") && !detail.contains("rust_begin_unwind"),
+        "{detail}"
+    );
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn logs_reach_tf_log_at_the_requested_level() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws).env("TF_LOG_PROVIDER", "DEBUG");
+    ws.config(TABLE);
+    let applied = ws.apply();
+    assert!(
+        applied.stderr.contains("provider.terraform-provider-tap")
+            && applied
+                .stderr
+                .contains("creating DynamoDB table trading-sessions-cfg"),
+        "provider logs missing from TF_LOG output:\n{}",
+        &applied.stderr[..applied.stderr.len().min(4000)]
+    );
+    let quiet = Workspace::new(&aws).env("TF_LOG_PROVIDER", "ERROR");
+    quiet.config(TABLE);
+    let planned = quiet.run(&["plan", "-no-color"]);
+    assert!(
+        !planned.stderr.contains("reading DynamoDB table"),
+        "{}",
+        planned.stderr
+    );
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// Ctrl-C in a terminal signals the whole process group; the provider must outlive it so that
+/// Terraform (which sends StopProvider instead) can record what an in-flight apply created.
+#[test]
+fn survives_sigint() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting the provider");
+    let mut handshake = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut handshake)
+        .unwrap();
+    assert!(
+        handshake.starts_with("1|6|tcp|"),
+        "go-plugin handshake: {handshake:?}"
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let exited = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(exited.is_none(), "the provider died on SIGINT: {exited:?}");
+}

@@ -1,0 +1,400 @@
+//! `tap_session_table` end to end: create, re-plan, update in place, drift, import, bad input,
+//! destroy, each checked against what the local AWS holds.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    DeleteReplicationGroupMemberAction, PointInTimeRecoveryStatus, ReplicationGroupUpdate,
+};
+use aws_sdk_dynamodb::Client;
+
+use crate::support::{assert_nothing_left, LocalAws, Workspace};
+
+const TABLE: &str = "trading-sessions-acc";
+const ADDRESS: &str = "tap_session_table.sessions";
+
+fn config(extra: &str) -> String {
+    format!("resource \"tap_session_table\" \"sessions\" {{\n  environment_suffix = \"acc\"\n{extra}\n}}\n")
+}
+
+async fn pitr(db: &Client, name: &str) -> bool {
+    db.describe_continuous_backups()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DescribeContinuousBackups")
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        == Some(&PointInTimeRecoveryStatus::Enabled)
+}
+
+async fn tags(db: &Client, name: &str) -> HashMap<String, String> {
+    let arn = db
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table()
+        .and_then(|t| t.table_arn().map(str::to_owned))
+        .expect("table ARN");
+    db.list_tags_of_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("ListTagsOfResource")
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+async fn replica_regions(db: &Client, name: &str) -> Vec<String> {
+    db.describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table()
+        .map(|t| {
+            t.replicas()
+                .iter()
+                .filter_map(|r| r.region_name().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn creates_the_spec_table_with_its_replica_and_destroys_everything() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+
+    let east1 = aws.dynamodb("us-east-1");
+    let table = east1
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("table exists in us-east-1");
+    let table = table.table().unwrap();
+    let key = &table.key_schema()[0];
+    assert_eq!(key.attribute_name(), "sessionId");
+    assert_eq!(key.key_type().as_str(), "HASH");
+    assert_eq!(
+        table.attribute_definitions()[0].attribute_type().as_str(),
+        "S"
+    );
+    assert_eq!(
+        table
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|m| m.as_str()),
+        Some("PAY_PER_REQUEST")
+    );
+    assert_eq!(
+        table
+            .sse_description()
+            .and_then(|s| s.status())
+            .map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+    let stream = table.stream_specification().expect("stream");
+    assert!(stream.stream_enabled());
+    assert_eq!(
+        stream.stream_view_type().map(|v| v.as_str()),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    assert_eq!(table.deletion_protection_enabled(), Some(false));
+    assert_eq!(replica_regions(&east1, TABLE).await, ["us-east-2"]);
+    assert_eq!(
+        table.replicas()[0].replica_status().map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+    assert!(pitr(&east1, TABLE).await, "PITR on in the home region");
+
+    let east2 = aws.dynamodb("us-east-2");
+    assert!(pitr(&east2, TABLE).await, "PITR on in the replica region");
+    let home_tags = tags(&east1, TABLE).await;
+    assert_eq!(home_tags["Name"], TABLE);
+    assert_eq!(home_tags["Environment"], "Production");
+    assert_eq!(home_tags["FailoverRole"], "Primary");
+    assert_eq!(home_tags["tap:stack"], "acc");
+    assert_eq!(tags(&east2, TABLE).await["FailoverRole"], "Standby");
+
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["arn"], table.table_arn().unwrap());
+    assert!(state["replica_arns"]["us-east-2"]
+        .as_str()
+        .is_some_and(|a| a.contains(":us-east-2:")));
+
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn updates_in_place_and_adds_and_removes_replicas() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let arn_before = ws.resource(ADDRESS)["arn"].clone();
+
+    ws.config(&config(
+        r#"  point_in_time_recovery = false
+  deletion_protection    = true
+  environment            = "Staging"
+  replica_regions        = ["us-east-2", "us-west-2"]
+  tags                   = { Team = "fx" }"#,
+    ));
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("updated in-place"), "{plan}");
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+
+    let east1 = aws.dynamodb("us-east-1");
+    let table = east1
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    let table = table.table().unwrap();
+    assert_eq!(
+        table.table_arn(),
+        arn_before.as_str(),
+        "same table, not replaced"
+    );
+    assert_eq!(table.deletion_protection_enabled(), Some(true));
+    assert!(!pitr(&east1, TABLE).await);
+    assert!(!pitr(&aws.dynamodb("us-west-2"), TABLE).await);
+    let mut regions = replica_regions(&east1, TABLE).await;
+    regions.sort();
+    assert_eq!(regions, ["us-east-2", "us-west-2"]);
+    let home_tags = tags(&east1, TABLE).await;
+    assert_eq!(home_tags["Team"], "fx");
+    assert_eq!(home_tags["Environment"], "Staging");
+    assert_eq!(tags(&aws.dynamodb("us-west-2"), TABLE).await["Team"], "fx");
+    ws.assert_plan_empty();
+
+    // Deletion protection makes destroy fail, and the table stays in state and in AWS.
+    let refused = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.text().contains("deletion protection is on"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        !refused.text().contains("stack backtrace"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(ws.resource(ADDRESS)["name"], TABLE);
+
+    ws.config(&config(r#"  replica_regions = ["us-west-2"]"#));
+    ws.apply();
+    assert_eq!(replica_regions(&east1, TABLE).await, ["us-west-2"]);
+    assert!(aws
+        .dynamodb("us-east-2")
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .is_err());
+    assert!(pitr(&east1, TABLE).await);
+    assert_eq!(tags(&east1, TABLE).await.get("Team"), None);
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn drift_is_detected_and_repaired() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let east1 = aws.dynamodb("us-east-1");
+
+    // A replica removed out of band.
+    east1
+        .update_table()
+        .table_name(TABLE)
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .delete(
+                    DeleteReplicationGroupMemberAction::builder()
+                        .region_name("us-east-2")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        if replica_regions(&east1, TABLE).await.is_empty() {
+            break;
+        }
+    }
+    assert!(replica_regions(&east1, TABLE).await.is_empty());
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("replica_regions"), "{plan}");
+    assert!(plan.contains("updated in-place"), "{plan}");
+    ws.apply();
+    assert_eq!(replica_regions(&east1, TABLE).await, ["us-east-2"]);
+    ws.assert_plan_empty();
+
+    // Settings changed out of band.
+    east1
+        .update_continuous_backups()
+        .table_name(TABLE)
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("point_in_time_recovery"), "{plan}");
+    ws.apply();
+    assert!(pitr(&east1, TABLE).await);
+
+    // The whole table deleted out of band: replica first (AWS refuses otherwise), then table.
+    aws.dynamodb("us-east-2")
+        .delete_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    east1.delete_table().table_name(TABLE).send().await.unwrap();
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("will be created"), "{plan}");
+    ws.apply();
+    assert_eq!(replica_regions(&east1, TABLE).await, ["us-east-2"]);
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn imports_by_table_name() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config("  tags = { Team = \"fx\" }"));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+
+    let removed = ws.run(&["state", "rm", ADDRESS]);
+    assert_eq!(removed.code, 0, "{}", removed.text());
+    let imported = ws.run(&["import", "-no-color", ADDRESS, TABLE]);
+    assert_eq!(imported.code, 0, "{}", imported.text());
+    ws.assert_plan_empty();
+    let after = ws.resource(ADDRESS);
+    for attr in [
+        "arn",
+        "stream_arn",
+        "replica_regions",
+        "tags",
+        "tags_all",
+        "environment_suffix",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr} after import");
+    }
+
+    let missing = ws.run(&[
+        "import",
+        "-no-color",
+        "tap_session_table.other",
+        "no-such-table",
+    ]);
+    assert_ne!(missing.code, 0);
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let cases = [
+        (
+            r#"environment_suffix = "Prod_1""#,
+            "environment_suffix",
+            "lowercase letters",
+        ),
+        (
+            r#"environment_suffix = "a-very-long-suffix-over-limit""#,
+            "environment_suffix",
+            "1 to 20",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  region = "us-east-7""#,
+            "region",
+            "not an AWS region",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  replica_regions = ["us-east-1"]"#,
+            "replica_regions",
+            "home region",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  replica_regions = ["us-east-2", "us-east-2"]"#,
+            "replica_regions",
+            "listed twice",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  name = "x""#,
+            "name",
+            "DynamoDB table name",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  tags = { "tap:stack" = "other" }"#,
+            "tags",
+            "reserved prefix",
+        ),
+        (
+            r#"environment_suffix = "acc"
+  timeouts {
+    create = "soon"
+  }"#,
+            "create",
+            "not a duration",
+        ),
+    ];
+    for (body, attribute, message) in cases {
+        ws.config(&format!(
+            "resource \"tap_session_table\" \"bad\" {{\n  {body}\n}}\n"
+        ));
+        let errors = ws.plan_errors();
+        assert_eq!(errors.len(), 1, "{body}: {errors:#?}");
+        let error = &errors[0];
+        let code = error["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(attribute),
+            "{body}: error not on `{attribute}`: {error:#}"
+        );
+        let text = format!("{} {}", error["summary"], error["detail"]);
+        assert!(
+            text.contains(message),
+            "{body}: expected {message:?} in {text}"
+        );
+    }
+    assert_nothing_left(&aws).await;
+}

