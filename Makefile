@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo demo-destroy test setup build lint unit acceptance local-aws local-aws-stop clean
+.PHONY: demo demo-destroy test setup build lint local-aws local-aws-stop docs clean
 
 ## Build, start the local AWS, apply examples/quickstart against it and print the outputs.
 demo: build setup
@@ -45,3 +45,7 @@ local-aws-stop:
 
 clean:
 	rm -rf target $(VENV) .demo .local-aws
+
+## Regenerate docs/ from the provider's schema and examples/ (a test fails when they are stale).
+docs: build setup
+	@tools/docs.sh

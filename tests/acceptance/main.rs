@@ -3,5 +3,6 @@
 
 mod local_aws;
 mod provider;
+mod registry;
 mod session_table;
 mod support;

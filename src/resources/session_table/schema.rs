@@ -51,7 +51,7 @@ pub fn schema() -> Schema {
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The table name.")),
-                ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens. Changing it replaces the table.")),
+                ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens. It names the table unless `name` is set, so changing it then replaces the table.")),
                 ("name", with_default(AttributeType::String, "Table name. Default `trading-sessions-<environment_suffix>`. Changing it replaces the table.")),
                 ("region", with_default(AttributeType::String, "Home region of the table. Default `us-east-1`. Changing it replaces the table.")),
                 ("replica_regions", with_default(string_list(), "Regions holding a replica. Default `[\"us-east-2\"]` (or `[\"us-east-1\"]` when the home region is `us-east-2`). Updated in place.")),
