@@ -3,7 +3,7 @@
 from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import cloudwatch_cbor, dynamodb_replicas
+from . import cloudwatch_cbor, dynamodb_replicas, ec2_dependencies, faults
 from .wsgi import Request, call
 
 
@@ -22,8 +22,13 @@ class Fidelity:
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
             dynamodb_replicas.reset()
+        injected = faults.take(request)
+        if injected:
+            return injected
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
+        if ec2_dependencies.handles(request):
+            return ec2_dependencies.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
         return call(self.app, request.environ)

@@ -2,7 +2,11 @@
 //! here knows about Terraform types.
 
 pub mod clients;
+pub mod ec2;
 pub mod error;
+pub mod nat;
+pub mod network;
 pub mod retry;
+pub mod security_groups;
 pub mod session_table;
 pub mod wait;

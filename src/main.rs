@@ -2,6 +2,7 @@
 //! two-region AWS warm-standby failover system for a trading application.
 
 mod aws;
+mod cidr;
 mod logging;
 mod naming;
 mod provider;

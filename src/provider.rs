@@ -12,7 +12,9 @@ use tf_provider::value::ValueEmpty;
 use tf_provider::{Diagnostics, DynamicResource, Provider};
 
 use crate::aws::clients::AwsClients;
-use crate::resources::session_table::SessionTableResource;
+use crate::resources::converged::Converged;
+use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::SessionTable;
 use crate::tags::Tags;
 use crate::tf::schema::named;
 
@@ -79,9 +81,17 @@ impl Provider for TapProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(named([(
-            "session_table",
-            Box::new(SessionTableResource::new(self.shared.clone())) as Box<dyn DynamicResource>,
-        )]))
+        Some(named([
+            (
+                "session_table",
+                Box::new(Converged::<SessionTable>::new(self.shared.clone()))
+                    as Box<dyn DynamicResource>,
+            ),
+            (
+                "regional_stack",
+                Box::new(Converged::<RegionalStack>::new(self.shared.clone()))
+                    as Box<dyn DynamicResource>,
+            ),
+        ]))
     }
 }

@@ -1,3 +1,5 @@
 //! Terraform resources. Each maps its schema and plan onto the AWS parts in `crate::aws`.
 
+pub mod converged;
+pub mod regional_stack;
 pub mod session_table;

@@ -51,6 +51,7 @@ pub struct AwsSettings {
 /// Clients for the regional services of one region.
 pub struct RegionalClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 pub struct AwsClients {
@@ -104,8 +105,13 @@ impl AwsClients {
         if let Some(url) = &self.endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&self.base).region(region_value);
+        if let Some(url) = &self.endpoints.ec2 {
+            ec2 = ec2.endpoint_url(url);
+        }
         RegionalClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -36,17 +37,20 @@ impl fmt::Display for AwsError {
     }
 }
 
-impl<E, R> From<SdkError<E, R>> for AwsError
+impl<E> From<SdkError<E, HttpResponse>> for AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
-    fn from(err: SdkError<E, R>) -> Self {
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
         let code = err.code().map(str::to_owned);
-        let message = match (&code, err.message()) {
-            (Some(_), Some(message)) => message.to_owned(),
-            // Transport failures, timeouts and unparseable answers have no AWS code: keep the
-            // whole chain so the user sees e.g. "connection refused".
+        let message = match (&code, err.message(), &err) {
+            (Some(_), Some(message), _) => message.to_owned(),
+            // An answer that is not an AWS error (an HTML 500 from a proxy or an emulator).
+            (None, _, SdkError::ServiceError(service)) => format!(
+                "HTTP {} without an AWS error in the body",
+                service.raw().status().as_u16()
+            ),
+            // Transport failures and timeouts: keep the chain ("connection refused").
             _ => DisplayErrorContext(&err).to_string(),
         };
         AwsError { code, message }
@@ -84,12 +88,11 @@ impl From<AwsError> for Cause {
     }
 }
 
-impl<E, R> From<SdkError<E, R>> for Cause
+impl<E> From<SdkError<E, HttpResponse>> for Cause
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
-    fn from(err: SdkError<E, R>) -> Self {
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
         Cause::Aws(err.into())
     }
 }

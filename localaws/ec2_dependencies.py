@@ -1,0 +1,98 @@
+"""EC2 refuses to delete what is still in use; moto deletes it anyway (moto-gaps.md §0.1). Here
+DeleteSecurityGroup, DeleteSubnet, DetachInternetGateway and DeleteVpc answer
+DependencyViolation, as AWS does, while something still depends on the object, so that tests
+prove our delete order instead of trusting it."""
+
+import uuid
+from urllib.parse import parse_qs
+
+from moto.ec2.models import ec2_backends
+from moto.elbv2.models import elbv2_backends
+
+from .wsgi import Response, call
+
+ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc"}
+
+
+def handles(request):
+    return request.service == "ec2" and _params(request).get("Action") in ACTIONS
+
+
+def _params(request):
+    return {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
+
+
+def _error(message):
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>DependencyViolation</Code><Message>{message}</Message></Error></Errors>"
+        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    return Response(400, [("Content-Type", "text/xml")], body)
+
+
+def _live_nats(ec2):
+    return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available")]
+
+
+def _live_instances(ec2):
+    return [
+        i
+        for r in ec2.all_reservations()
+        for i in r.instances
+        if i.state in ("pending", "running", "stopping", "stopped")
+    ]
+
+
+def _balancers(account, region):
+    return list(elbv2_backends[account][region].load_balancers.values())
+
+
+def _ids(items):
+    return [getattr(i, "id", i) for i in items]
+
+
+def blocker(account, region, action, params):
+    """What blocks the call, as AWS would word it; None if nothing does."""
+    ec2 = ec2_backends[account][region]
+    if action == "DeleteSecurityGroup":
+        group = params.get("GroupId", "")
+        for groups in ec2.groups.values():
+            for other in groups.values():
+                for rule in other.ingress_rules + other.egress_rules:
+                    if other.id != group and (rule.source_group or {}).get("GroupId") == group:
+                        return f"resource {group} has a dependent object ({other.id} references it)"
+        for balancer in _balancers(account, region):
+            if group in _ids(balancer.security_groups or []):
+                return f"resource {group} has a dependent object (load balancer {balancer.name})"
+        for instance in _live_instances(ec2):
+            if group in _ids(instance.security_groups):
+                return f"resource {group} has a dependent object (instance {instance.id})"
+    elif action == "DeleteSubnet":
+        subnet = params.get("SubnetId", "")
+        users = [n.id for n in _live_nats(ec2) if n.subnet_id == subnet]
+        users += [i.id for i in _live_instances(ec2) if i.subnet_id == subnet]
+        users += [b.name for b in _balancers(account, region) if subnet in _ids(b.subnets)]
+        if users:
+            return f"The subnet '{subnet}' has dependencies and cannot be deleted ({', '.join(users)})."
+    elif action == "DetachInternetGateway":
+        vpc = params.get("VpcId", "")
+        nats = [n.id for n in _live_nats(ec2) if n.vpc_id == vpc]
+        if nats:
+            return f"Network {vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway. ({', '.join(nats)})"
+    elif action == "DeleteVpc":
+        vpc = params.get("VpcId", "")
+        users = [s.id for zone in ec2.subnets.values() for s in zone.values() if s.vpc_id == vpc]
+        users += [g.id for g in ec2.internet_gateways.values() if g.vpc and g.vpc.id == vpc]
+        users += [g.id for g in ec2.groups.get(vpc, {}).values() if g.name != "default"]
+        if users:
+            return f"The vpc '{vpc}' has dependencies and cannot be deleted ({', '.join(users)})."
+    return None
+
+
+def handle(app, request, account):
+    params = _params(request)
+    reason = blocker(account, request.region, params["Action"], params)
+    if reason:
+        return _error(reason)
+    return call(app, request.environ)

@@ -1,0 +1,126 @@
+//! What every EC2 part shares: tags on create, ownership filters, and tag synchronisation.
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
+
+use super::error::{AwsError, Context, PartResult};
+use crate::tags::{Tags, PART_KEY, STACK_KEY};
+
+/// Which stack and role an EC2 object belongs to; `part` names the object within the stack.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub suffix: String,
+    pub failover_role: String,
+    /// Tags every object of this stack carries (default, standard, user); `tags_for` adds the
+    /// part's own `Name` and ownership tags.
+    pub base_tags: Tags,
+}
+
+impl Owner {
+    pub fn tags_for(&self, part: &str, name: &str) -> Tags {
+        let mut tags = self.base_tags.clone();
+        tags.insert("Name".into(), name.into());
+        tags.insert(STACK_KEY.into(), self.suffix.clone());
+        tags.insert(PART_KEY.into(), part.into());
+        tags
+    }
+
+    /// Filters that select this stack's object for `part` (by tags).
+    pub fn filters(&self, part: &str) -> Vec<Filter> {
+        vec![
+            filter(&format!("tag:{STACK_KEY}"), &self.suffix),
+            filter(&format!("tag:{PART_KEY}"), part),
+            filter("tag:FailoverRole", &self.failover_role),
+        ]
+    }
+
+    /// Whether an object's tags mark it as this stack's `part`. Checked client-side too: some
+    /// EC2 filters are ignored by AWS-compatible endpoints, and a finder must not adopt a stranger.
+    pub fn owns(&self, tags: &[Tag], part: &str) -> bool {
+        let get = |k: &str| {
+            tags.iter()
+                .find(|t| t.key() == Some(k))
+                .and_then(|t| t.value())
+        };
+        get(STACK_KEY) == Some(self.suffix.as_str())
+            && get(PART_KEY) == Some(part)
+            && get("FailoverRole") == Some(self.failover_role.as_str())
+    }
+}
+
+pub fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+pub fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+pub fn ec2_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub fn tag_map(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Makes the tags on `id` exactly `want` (AWS's own `aws:` tags excepted).
+pub async fn sync_tags(ec2: &Client, id: &str, have: &[Tag], want: &Tags) -> PartResult<()> {
+    let have = tag_map(have);
+    let action = || format!("tagging {id}");
+    let stale: Vec<Tag> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !stale.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(stale))
+            .send()
+            .await
+            .context(action)?;
+    }
+    let changed: Tags = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        ec2.create_tags()
+            .resources(id)
+            .set_tags(Some(ec2_tags(&changed)))
+            .send()
+            .await
+            .context(action)?;
+    }
+    Ok(())
+}
+
+/// "Already gone" codes per kind, checked before any other error so deletes are idempotent.
+pub fn is_gone(err: &AwsError) -> bool {
+    err.code
+        .as_deref()
+        .is_some_and(|c| c.ends_with(".NotFound") || c == "NatGatewayNotFound")
+}
+
+/// Success for a call whose object is already gone.
+pub fn ignore_gone<T, E: Into<AwsError>>(result: Result<T, E>) -> Result<(), AwsError> {
+    match result.map_err(Into::into) {
+        Ok(_) => Ok(()),
+        Err(err) if is_gone(&err) => Ok(()),
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,228 @@
+//! NAT gateways and their elastic IPs: private-subnet egress, `single` (one), `per_az` (one per
+//! public subnet) or `none`.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
+use aws_sdk_ec2::Client;
+
+use super::ec2::{filter, ignore_gone, is_gone, tag_spec, Owner};
+use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::network::is_ours;
+use super::wait::{self, Poll};
+
+async fn nat_gateways(ec2: &Client, vpc_id: &str) -> Result<Vec<NatGateway>, AwsError> {
+    Ok(ec2
+        .describe_nat_gateways()
+        .filter(filter("vpc-id", vpc_id))
+        .send()
+        .await?
+        .nat_gateways()
+        .to_vec())
+}
+
+fn live(nat: &NatGateway) -> bool {
+    !matches!(
+        nat.state(),
+        Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
+    )
+}
+
+/// Ensures NAT gateway `index` (part `nat-<n>`) in `subnet_id` exists and is available.
+pub async fn ensure(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    index: usize,
+    name: &str,
+    subnet_id: &str,
+    timeout: Duration,
+) -> PartResult<String> {
+    let part = format!("nat-{}", index + 1);
+    let existing = nat_gateways(ec2, vpc_id)
+        .await
+        .context(|| format!("listing NAT gateways of {vpc_id}"))?;
+    let id = match existing
+        .iter()
+        .find(|n| live(n) && owner.owns(n.tags(), &part))
+    {
+        Some(nat) => nat.nat_gateway_id().unwrap_or_default().to_owned(),
+        None => {
+            let allocation = ensure_address(ec2, owner, index, name).await?;
+            tracing::info!("creating NAT gateway {name} in {subnet_id}");
+            ec2.create_nat_gateway()
+                .subnet_id(subnet_id)
+                .allocation_id(&allocation)
+                .client_token(format!("{}-{}-{part}", owner.suffix, owner.failover_role))
+                .tag_specifications(tag_spec(
+                    ResourceType::Natgateway,
+                    &owner.tags_for(&part, name),
+                ))
+                .send()
+                .await
+                .context(|| format!("creating NAT gateway {name}"))?
+                .nat_gateway()
+                .and_then(|n| n.nat_gateway_id())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    wait_state(ec2, &id, true, timeout).await?;
+    Ok(id)
+}
+
+async fn ensure_address(
+    ec2: &Client,
+    owner: &Owner,
+    index: usize,
+    name: &str,
+) -> PartResult<String> {
+    let part = format!("eip-{}", index + 1);
+    let found = ec2
+        .describe_addresses()
+        .set_filters(Some(owner.filters(&part)))
+        .send()
+        .await
+        .context(|| format!("reading elastic IP for {name}"))?;
+    if let Some(address) = found
+        .addresses()
+        .iter()
+        .find(|a| owner.owns(a.tags(), &part))
+    {
+        return Ok(address.allocation_id().unwrap_or_default().to_owned());
+    }
+    tracing::info!("allocating elastic IP for {name}");
+    let out = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tag_spec(
+            ResourceType::ElasticIp,
+            &owner.tags_for(&part, name),
+        ))
+        .send()
+        .await
+        .context(|| format!("allocating elastic IP for {name}"))?;
+    Ok(out.allocation_id().unwrap_or_default().to_owned())
+}
+
+async fn wait_state(ec2: &Client, id: &str, available: bool, timeout: Duration) -> PartResult<()> {
+    wait::until(timeout, || async {
+        let found = ec2.describe_nat_gateways().nat_gateway_ids(id).send().await;
+        let nat = match found {
+            Ok(out) => out.nat_gateways().first().cloned(),
+            Err(err) => {
+                let err = AwsError::from(err);
+                if is_gone(&err) {
+                    None
+                } else {
+                    return Err(err);
+                }
+            }
+        };
+        let state = nat.as_ref().and_then(|n| n.state()).cloned();
+        Ok(match (available, state) {
+            (true, Some(NatGatewayState::Available)) => Poll::Ready(()),
+            (false, Some(NatGatewayState::Deleted) | None) => Poll::Ready(()),
+            (true, Some(NatGatewayState::Failed)) => {
+                let reason = nat
+                    .as_ref()
+                    .and_then(|n| n.failure_message())
+                    .unwrap_or("no reason given");
+                return Err(AwsError {
+                    code: nat
+                        .as_ref()
+                        .and_then(|n| n.failure_code())
+                        .map(str::to_owned),
+                    message: format!("NAT gateway {id} failed: {reason}"),
+                });
+            }
+            (_, state) => Poll::Pending(state.map_or("unknown".into(), |s| s.as_str().to_owned())),
+        })
+    })
+    .await
+    .context(|| {
+        format!(
+            "waiting for NAT gateway {id} to {}",
+            if available {
+                "become available"
+            } else {
+                "be deleted"
+            }
+        )
+    })
+}
+
+/// Deletes this stack's NAT gateways from index `keep` on (all with `keep = 0`), waits until
+/// they are gone, then releases their elastic IPs.
+pub async fn delete_from(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    keep: usize,
+    timeout: Duration,
+) -> PartResult<()> {
+    let surplus = |tags: &[aws_sdk_ec2::types::Tag], prefix: &str| {
+        is_ours(owner, tags)
+            && tags
+                .iter()
+                .find(|t| t.key() == Some(crate::tags::PART_KEY))
+                .and_then(|t| t.value())
+                .and_then(|p| p.strip_prefix(prefix))
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n > keep)
+    };
+    let gateways = nat_gateways(ec2, vpc_id)
+        .await
+        .context(|| format!("listing NAT gateways of {vpc_id}"))?;
+    for nat in gateways
+        .iter()
+        .filter(|n| live(n) && surplus(n.tags(), "nat-"))
+    {
+        let id = nat.nat_gateway_id().unwrap_or_default();
+        tracing::info!("deleting NAT gateway {id}");
+        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
+            .context(|| format!("deleting NAT gateway {id}"))?;
+        wait_state(ec2, id, false, timeout).await?;
+    }
+    let addresses = ec2
+        .describe_addresses()
+        .filters(filter(
+            &format!("tag:{}", crate::tags::STACK_KEY),
+            &owner.suffix,
+        ))
+        .send()
+        .await
+        .context(|| "listing elastic IPs".into())?;
+    for address in addresses
+        .addresses()
+        .iter()
+        .filter(|a| surplus(a.tags(), "eip-"))
+    {
+        let allocation = address.allocation_id().unwrap_or_default();
+        if let Some(association) = address.association_id() {
+            // Some endpoints keep a deleted NAT's association; AWS drops it with the NAT.
+            let _ = ec2
+                .disassociate_address()
+                .association_id(association)
+                .send()
+                .await;
+        }
+        tracing::info!("releasing elastic IP {allocation}");
+        ignore_gone(ec2.release_address().allocation_id(allocation).send().await)
+            .context(|| format!("releasing elastic IP {allocation}"))?;
+    }
+    Ok(())
+}
+
+/// How many NAT gateways a mode needs for `zones` public subnets.
+pub fn count(mode: &str, zones: usize) -> Result<usize, PartError> {
+    match mode {
+        "single" => Ok(1),
+        "per_az" => Ok(zones),
+        "none" => Ok(0),
+        other => Err(PartError {
+            action: "planning NAT gateways".into(),
+            cause: Cause::Unexpected(format!("unknown nat_mode \"{other}\"")),
+        }),
+    }
+}

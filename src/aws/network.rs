@@ -1,0 +1,500 @@
+//! One region's network: VPC (DNS support and hostnames), public and private subnets in the
+//! first availability zones, internet gateway, and route tables. Every object is found by its
+//! ownership tags before it is created, so an apply that died halfway adopts what it made.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable, Subnet, Vpc};
+use aws_sdk_ec2::Client;
+use tokio::time::Instant;
+
+use super::ec2::{filter, ignore_gone, sync_tags, tag_spec, Owner};
+use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::retry;
+
+/// hashicorp/aws retries DependencyViolation on subnet and VPC deletes for their whole delete
+/// timeout (20m / 5m): ENIs of load balancers and NAT gateways linger after those are deleted.
+/// "DependencyViolation: The subnet 'subnet-…' has dependencies and cannot be deleted."
+const IN_USE: &[&str] = &["DependencyViolation"];
+pub const ANYWHERE: &str = "0.0.0.0/0";
+
+pub struct SubnetSpec {
+    pub part: String,
+    pub name: String,
+    pub cidr: String,
+    pub zone: String,
+    pub public: bool,
+}
+
+/// The first `count` available zones of the region, by name.
+pub async fn zones(ec2: &Client, count: usize) -> PartResult<Vec<String>> {
+    let out = ec2
+        .describe_availability_zones()
+        .filters(filter("state", "available"))
+        .send()
+        .await
+        .context(|| "listing availability zones".into())?;
+    let mut names: Vec<String> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter_map(|z| z.zone_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    if names.len() < count {
+        return Err(PartError {
+            action: "choosing availability zones".into(),
+            cause: Cause::Unexpected(format!(
+                "{count} zones are needed, the region offers {}",
+                names.len()
+            )),
+        });
+    }
+    names.truncate(count);
+    Ok(names)
+}
+
+pub async fn find_vpc(ec2: &Client, owner: &Owner) -> Result<Option<Vpc>, AwsError> {
+    let out = ec2
+        .describe_vpcs()
+        .set_filters(Some(owner.filters("vpc")))
+        .send()
+        .await?;
+    Ok(out
+        .vpcs()
+        .iter()
+        .find(|v| owner.owns(v.tags(), "vpc"))
+        .cloned())
+}
+
+pub async fn ensure_vpc(ec2: &Client, owner: &Owner, name: &str, cidr: &str) -> PartResult<String> {
+    let tags = owner.tags_for("vpc", name);
+    let id = match find_vpc(ec2, owner)
+        .await
+        .context(|| format!("reading VPC {name}"))?
+    {
+        Some(vpc) => {
+            let id = vpc.vpc_id().unwrap_or_default().to_owned();
+            sync_tags(ec2, &id, vpc.tags(), &tags).await?;
+            id
+        }
+        None => {
+            tracing::info!("creating VPC {name} ({cidr})");
+            let out = ec2
+                .create_vpc()
+                .cidr_block(cidr)
+                .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
+                .send()
+                .await
+                .context(|| format!("creating VPC {name} ({cidr})"))?;
+            out.vpc()
+                .and_then(|v| v.vpc_id())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    // One attribute per call: EC2 refuses both in one ModifyVpcAttribute.
+    for hostnames in [false, true] {
+        let on = AttributeBooleanValue::builder().value(true).build();
+        let request = ec2.modify_vpc_attribute().vpc_id(&id);
+        let request = if hostnames {
+            request.enable_dns_hostnames(on)
+        } else {
+            request.enable_dns_support(on)
+        };
+        request
+            .send()
+            .await
+            .context(|| format!("enabling DNS on VPC {name}"))?;
+    }
+    Ok(id)
+}
+
+async fn subnets(ec2: &Client, vpc_id: &str) -> Result<Vec<Subnet>, AwsError> {
+    Ok(ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await?
+        .subnets()
+        .to_vec())
+}
+
+/// Ensures each subnet exists (created in its zone) and returns their ids in order.
+pub async fn ensure_subnets(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    specs: &[SubnetSpec],
+) -> PartResult<Vec<String>> {
+    let existing = subnets(ec2, vpc_id)
+        .await
+        .context(|| format!("listing subnets of {vpc_id}"))?;
+    let mut ids = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let tags = owner.tags_for(&spec.part, &spec.name);
+        let found = existing.iter().find(|s| owner.owns(s.tags(), &spec.part));
+        let id = match found {
+            Some(subnet) => {
+                let id = subnet.subnet_id().unwrap_or_default().to_owned();
+                sync_tags(ec2, &id, subnet.tags(), &tags).await?;
+                id
+            }
+            None => {
+                tracing::info!(
+                    "creating subnet {} ({} in {})",
+                    spec.name,
+                    spec.cidr,
+                    spec.zone
+                );
+                ec2.create_subnet()
+                    .vpc_id(vpc_id)
+                    .cidr_block(&spec.cidr)
+                    .availability_zone(&spec.zone)
+                    .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
+                    .send()
+                    .await
+                    .context(|| format!("creating subnet {} ({})", spec.name, spec.cidr))?
+                    .subnet()
+                    .and_then(|s| s.subnet_id())
+                    .unwrap_or_default()
+                    .to_owned()
+            }
+        };
+        let public_ips = found
+            .and_then(|s| s.map_public_ip_on_launch())
+            .unwrap_or(false);
+        if public_ips != spec.public {
+            ec2.modify_subnet_attribute()
+                .subnet_id(&id)
+                .map_public_ip_on_launch(
+                    AttributeBooleanValue::builder().value(spec.public).build(),
+                )
+                .send()
+                .await
+                .context(|| format!("setting public IPs on launch for subnet {}", spec.name))?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+pub async fn ensure_internet_gateway(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    name: &str,
+) -> PartResult<String> {
+    let tags = owner.tags_for("igw", name);
+    let found = ec2
+        .describe_internet_gateways()
+        .set_filters(Some(owner.filters("igw")))
+        .send()
+        .await
+        .context(|| format!("reading internet gateway {name}"))?;
+    let existing = found
+        .internet_gateways()
+        .iter()
+        .find(|g| owner.owns(g.tags(), "igw"));
+    let (id, attached) = match existing {
+        Some(igw) => {
+            let id = igw.internet_gateway_id().unwrap_or_default().to_owned();
+            sync_tags(ec2, &id, igw.tags(), &tags).await?;
+            let attached = igw.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id));
+            (id, attached)
+        }
+        None => {
+            tracing::info!("creating internet gateway {name}");
+            let out = ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
+                .send()
+                .await
+                .context(|| format!("creating internet gateway {name}"))?;
+            let id = out
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .unwrap_or_default()
+                .to_owned();
+            (id, false)
+        }
+    };
+    if !attached {
+        ec2.attach_internet_gateway()
+            .internet_gateway_id(&id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .context(|| format!("attaching internet gateway {name} to {vpc_id}"))?;
+    }
+    Ok(id)
+}
+
+async fn route_tables(ec2: &Client, vpc_id: &str) -> Result<Vec<RouteTable>, AwsError> {
+    Ok(ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await?
+        .route_tables()
+        .to_vec())
+}
+
+/// Where a route table's default route goes.
+pub enum DefaultRoute {
+    Gateway(String),
+    Nat(String),
+    None,
+}
+
+/// Ensures the route table `part` exists with the wanted default route and is associated with
+/// exactly `subnet_ids`.
+pub async fn ensure_route_table(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    part: &str,
+    name: &str,
+    route: DefaultRoute,
+    subnet_ids: &[String],
+) -> PartResult<String> {
+    let tags = owner.tags_for(part, name);
+    let tables = route_tables(ec2, vpc_id)
+        .await
+        .context(|| format!("listing route tables of {vpc_id}"))?;
+    let existing = tables.iter().find(|t| owner.owns(t.tags(), part));
+    let id = match existing {
+        Some(t) => {
+            let id = t.route_table_id().unwrap_or_default().to_owned();
+            sync_tags(ec2, &id, t.tags(), &tags).await?;
+            id
+        }
+        None => {
+            tracing::info!("creating route table {name}");
+            ec2.create_route_table()
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
+                .send()
+                .await
+                .context(|| format!("creating route table {name}"))?
+                .route_table()
+                .and_then(|t| t.route_table_id())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let current = existing.and_then(|t| {
+        t.routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some(ANYWHERE))
+    });
+    let current_target = current.and_then(|r| r.gateway_id().or(r.nat_gateway_id()));
+    let action = || format!("setting the default route of route table {name}");
+    match (&route, current_target) {
+        (DefaultRoute::None, None) => {}
+        (DefaultRoute::None, Some(_)) => {
+            ec2.delete_route()
+                .route_table_id(&id)
+                .destination_cidr_block(ANYWHERE)
+                .send()
+                .await
+                .context(action)?;
+        }
+        (DefaultRoute::Gateway(target) | DefaultRoute::Nat(target), Some(have))
+            if have == target => {}
+        (DefaultRoute::Gateway(target), have) => {
+            let request = ec2
+                .create_route()
+                .route_table_id(&id)
+                .destination_cidr_block(ANYWHERE);
+            if have.is_some() {
+                ec2.replace_route()
+                    .route_table_id(&id)
+                    .destination_cidr_block(ANYWHERE)
+                    .gateway_id(target)
+                    .send()
+                    .await
+                    .context(action)?;
+            } else {
+                request.gateway_id(target).send().await.context(action)?;
+            }
+        }
+        (DefaultRoute::Nat(target), have) => {
+            if have.is_some() {
+                ec2.replace_route()
+                    .route_table_id(&id)
+                    .destination_cidr_block(ANYWHERE)
+                    .nat_gateway_id(target)
+                    .send()
+                    .await
+                    .context(action)?;
+            } else {
+                ec2.create_route()
+                    .route_table_id(&id)
+                    .destination_cidr_block(ANYWHERE)
+                    .nat_gateway_id(target)
+                    .send()
+                    .await
+                    .context(action)?;
+            }
+        }
+    }
+    // Each subnet associated here, and nothing else.
+    let associations = existing
+        .map(|t| t.associations().to_vec())
+        .unwrap_or_default();
+    for association in &associations {
+        let subnet = association.subnet_id();
+        if association.main() != Some(true)
+            && subnet.is_some_and(|s| !subnet_ids.iter().any(|w| w == s))
+        {
+            if let Some(assoc_id) = association.route_table_association_id() {
+                ec2.disassociate_route_table()
+                    .association_id(assoc_id)
+                    .send()
+                    .await
+                    .context(|| format!("disassociating route table {name}"))?;
+            }
+        }
+    }
+    for subnet in subnet_ids {
+        if !associations
+            .iter()
+            .any(|a| a.subnet_id() == Some(subnet.as_str()))
+        {
+            ec2.associate_route_table()
+                .route_table_id(&id)
+                .subnet_id(subnet)
+                .send()
+                .await
+                .context(|| format!("associating route table {name} with {subnet}"))?;
+        }
+    }
+    Ok(id)
+}
+
+/// Deletes this stack's route tables (after disassociating them), internet gateway, subnets and
+/// VPC, in that order. What is already gone is skipped.
+pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResult<()> {
+    let Some(vpc) = find_vpc(ec2, owner)
+        .await
+        .context(|| "reading the VPC before deleting it".into())?
+    else {
+        return Ok(());
+    };
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+    let deadline = Instant::now() + timeout;
+    let tables = route_tables(ec2, &vpc_id)
+        .await
+        .context(|| format!("listing route tables of {vpc_id}"))?;
+    for table in tables.iter().filter(|t| is_ours(owner, t.tags())) {
+        let id = table.route_table_id().unwrap_or_default();
+        for association in table
+            .associations()
+            .iter()
+            .filter(|a| a.main() != Some(true))
+        {
+            if let Some(assoc_id) = association.route_table_association_id() {
+                ignore_gone(
+                    ec2.disassociate_route_table()
+                        .association_id(assoc_id)
+                        .send()
+                        .await,
+                )
+                .context(|| format!("disassociating route table {id}"))?;
+            }
+        }
+        tracing::info!("deleting route table {id}");
+        ignore_gone(ec2.delete_route_table().route_table_id(id).send().await)
+            .context(|| format!("deleting route table {id}"))?;
+    }
+
+    let gateways = ec2
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", &vpc_id))
+        .send()
+        .await
+        .context(|| format!("listing internet gateways of {vpc_id}"))?;
+    for igw in gateways
+        .internet_gateways()
+        .iter()
+        .filter(|g| is_ours(owner, g.tags()))
+    {
+        let id = igw.internet_gateway_id().unwrap_or_default();
+        tracing::info!("detaching and deleting internet gateway {id}");
+        // "DependencyViolation: Network vpc-… has some mapped public address(es)" while a NAT's
+        // elastic IP is still being released.
+        let detached = retry::on_codes("detaching internet gateway", IN_USE, deadline, || async {
+            ec2.detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(&vpc_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        })
+        .await;
+        match detached {
+            Err(err) if err.is("Gateway.NotAttached") => {}
+            other => ignore_gone(other).context(|| format!("detaching internet gateway {id}"))?,
+        }
+        ignore_gone(
+            ec2.delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await,
+        )
+        .context(|| format!("deleting internet gateway {id}"))?;
+    }
+
+    let all_subnets = subnets(ec2, &vpc_id)
+        .await
+        .context(|| format!("listing subnets of {vpc_id}"))?;
+    for subnet in all_subnets.iter().filter(|s| is_ours(owner, s.tags())) {
+        let id = subnet.subnet_id().unwrap_or_default();
+        tracing::info!("deleting subnet {id}");
+        let result = retry::on_codes(
+            &format!("deleting subnet {id}"),
+            IN_USE,
+            deadline,
+            || async {
+                ec2.delete_subnet()
+                    .subnet_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            },
+        )
+        .await;
+        ignore_gone(result).context(|| format!("deleting subnet {id}"))?;
+    }
+
+    tracing::info!("deleting VPC {vpc_id}");
+    let result = retry::on_codes(
+        &format!("deleting VPC {vpc_id}"),
+        IN_USE,
+        deadline,
+        || async {
+            ec2.delete_vpc()
+                .vpc_id(&vpc_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        },
+    )
+    .await;
+    ignore_gone(result).context(|| format!("deleting VPC {vpc_id}"))
+}
+
+/// Any part of this stack (same suffix and role), whatever the part.
+pub fn is_ours(owner: &Owner, tags: &[aws_sdk_ec2::types::Tag]) -> bool {
+    let get = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+    };
+    get(crate::tags::STACK_KEY) == Some(owner.suffix.as_str())
+        && get("FailoverRole") == Some(owner.failover_role.as_str())
+}

@@ -1,0 +1,191 @@
+//! The two security groups of a regional stack: the ALB's (HTTP, and HTTPS with a certificate,
+//! from the allowed CIDRs) and the instances' (the app port from the ALB's group only).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
+use aws_sdk_ec2::Client;
+use tokio::time::Instant;
+
+use super::ec2::ignore_gone;
+use super::ec2::{filter, sync_tags, tag_spec, Owner};
+use super::error::{AwsError, Context, PartResult};
+use super::network::is_ours;
+use super::retry;
+
+/// An ingress rule: TCP port from a CIDR or from another group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Cidr(String),
+    Group(String),
+}
+
+pub type Rules = BTreeSet<(i32, Source)>;
+
+fn rules_of(group: &SecurityGroup) -> Rules {
+    let mut rules = Rules::new();
+    for permission in group.ip_permissions() {
+        let Some(port) = permission.from_port() else {
+            continue;
+        };
+        for range in permission.ip_ranges() {
+            if let Some(cidr) = range.cidr_ip() {
+                rules.insert((port, Source::Cidr(cidr.to_owned())));
+            }
+        }
+        for pair in permission.user_id_group_pairs() {
+            if let Some(id) = pair.group_id() {
+                rules.insert((port, Source::Group(id.to_owned())));
+            }
+        }
+    }
+    rules
+}
+
+fn permission(port: i32, source: &Source) -> IpPermission {
+    let builder = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port);
+    match source {
+        Source::Cidr(cidr) => builder.ip_ranges(IpRange::builder().cidr_ip(cidr).build()),
+        Source::Group(id) => {
+            builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build())
+        }
+    }
+    .build()
+}
+
+/// Ensures the group `part` exists in the VPC with exactly `rules` as ingress.
+pub async fn ensure(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    part: &str,
+    name: &str,
+    description: &str,
+    rules: &Rules,
+) -> PartResult<String> {
+    let tags = owner.tags_for(part, name);
+    let found = ec2
+        .describe_security_groups()
+        .set_filters(Some({
+            let mut f = owner.filters(part);
+            f.push(filter("vpc-id", vpc_id));
+            f
+        }))
+        .send()
+        .await
+        .context(|| format!("reading security group {name}"))?;
+    let existing = found
+        .security_groups()
+        .iter()
+        .find(|g| owner.owns(g.tags(), part));
+    let (id, have) = match existing {
+        Some(group) => {
+            let id = group.group_id().unwrap_or_default().to_owned();
+            sync_tags(ec2, &id, group.tags(), &tags).await?;
+            (id, rules_of(group))
+        }
+        None => {
+            tracing::info!("creating security group {name}");
+            let out = ec2
+                .create_security_group()
+                .group_name(name)
+                .description(description)
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
+                .send()
+                .await
+                .context(|| format!("creating security group {name}"))?;
+            (out.group_id().unwrap_or_default().to_owned(), Rules::new())
+        }
+    };
+    let stale: Vec<IpPermission> = have
+        .difference(rules)
+        .map(|(p, s)| permission(*p, s))
+        .collect();
+    if !stale.is_empty() {
+        ec2.revoke_security_group_ingress()
+            .group_id(&id)
+            .set_ip_permissions(Some(stale))
+            .send()
+            .await
+            .context(|| format!("revoking rules of security group {name}"))?;
+    }
+    let missing: Vec<IpPermission> = rules
+        .difference(&have)
+        .map(|(p, s)| permission(*p, s))
+        .collect();
+    if !missing.is_empty() {
+        ec2.authorize_security_group_ingress()
+            .group_id(&id)
+            .set_ip_permissions(Some(missing))
+            .send()
+            .await
+            .context(|| format!("authorizing rules of security group {name}"))?;
+    }
+    Ok(id)
+}
+
+/// Deletes this stack's groups in the VPC: first the rules that point at other groups (so no
+/// group blocks another), then the groups. DependencyViolation is retried while network
+/// interfaces of deleted load balancers linger ("resource sg-… has a dependent object").
+pub async fn delete(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let found = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .context(|| format!("listing security groups of {vpc_id}"))?;
+    let ours: Vec<&SecurityGroup> = found
+        .security_groups()
+        .iter()
+        .filter(|g| is_ours(owner, g.tags()))
+        .collect();
+    for group in &ours {
+        let id = group.group_id().unwrap_or_default();
+        let referencing: Vec<IpPermission> = rules_of(group)
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Group(_)))
+            .map(|(p, s)| permission(*p, s))
+            .collect();
+        if !referencing.is_empty() {
+            ignore_gone(
+                ec2.revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(referencing))
+                    .send()
+                    .await,
+            )
+            .context(|| format!("revoking group rules of security group {id}"))?;
+        }
+    }
+    for group in &ours {
+        let id = group.group_id().unwrap_or_default();
+        tracing::info!("deleting security group {id}");
+        let result = retry::on_codes(
+            &format!("deleting security group {id}"),
+            &["DependencyViolation"],
+            deadline,
+            || async {
+                ec2.delete_security_group()
+                    .group_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            },
+        )
+        .await;
+        ignore_gone(result).context(|| format!("deleting security group {id}"))?;
+    }
+    Ok(())
+}

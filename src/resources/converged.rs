@@ -1,0 +1,260 @@
+//! The Terraform side every resource shares. A resource describes how to plan, converge, read
+//! and delete its parts (`Part`); `Converged` turns that into tf-provider's `Resource`:
+//! create and update both converge AWS to the plan and read back what AWS holds, so a failed
+//! or interrupted apply resumes on the next one, and state never claims more than AWS has.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tf_provider::schema::Schema;
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::aws::error::PartError;
+use crate::provider::{Configured, Shared};
+use crate::tags::Tags;
+use crate::tf::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
+
+#[async_trait]
+pub trait Part: Send + Sync + 'static {
+    type State: Serialize + DeserializeOwned + Clone + Default + Send + Sync;
+    /// The plan with every value known.
+    type Desired: Send + Sync;
+
+    /// The resource type, for diagnostics (`tap_session_table`).
+    const TYPE: &'static str;
+    const TIMEOUTS: TimeoutDefaults;
+
+    fn schema() -> Schema;
+    fn validate(diags: &mut Diagnostics, config: &Self::State);
+    /// Planned state and the attributes that force replacement.
+    fn plan(
+        config: &Self::State,
+        prior: Option<&Self::State>,
+        default_tags: &Tags,
+    ) -> (Self::State, Vec<AttributePath>);
+    fn desired(state: &Self::State, default_tags: &Tags) -> Option<Self::Desired>;
+    fn timeouts(state: &Self::State) -> &Value<Timeouts>;
+
+    async fn converge(
+        cfg: &Configured,
+        want: &Self::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError>;
+    /// What AWS holds, or `None` if the resource is gone.
+    async fn observe(
+        cfg: &Configured,
+        want: &Self::Desired,
+        prior: &Self::State,
+    ) -> Result<Option<Self::State>, PartError>;
+    async fn delete(
+        cfg: &Configured,
+        want: &Self::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError>;
+    /// The state of an existing object named by an import ID; the error explains the ID format.
+    async fn import(cfg: &Configured, id: &str) -> Result<Option<Self::State>, PartError>;
+}
+
+pub struct Converged<P> {
+    shared: Shared,
+    part: PhantomData<P>,
+}
+
+impl<P> Converged<P> {
+    pub fn new(shared: Shared) -> Self {
+        Converged {
+            shared,
+            part: PhantomData,
+        }
+    }
+}
+
+fn report<P: Part>(diags: &mut Diagnostics, err: &PartError) {
+    diags.root_error(format!("{}: {}", P::TYPE, err.action), err.to_string());
+}
+
+fn unknown_at_apply<P: Part>(diags: &mut Diagnostics) {
+    diags.root_error(
+        format!("{}: values still unknown at apply", P::TYPE),
+        "Terraform passed unknown values to apply; this is a bug in the provider.",
+    );
+}
+
+impl<P: Part> Converged<P> {
+    async fn apply(
+        &self,
+        diags: &mut Diagnostics,
+        planned: P::State,
+        op: Operation,
+    ) -> Option<P::State> {
+        let cfg = self.shared.get(diags)?;
+        let Some(want) = P::desired(&planned, &cfg.default_tags) else {
+            unknown_at_apply::<P>(diags);
+            return None;
+        };
+        let timeout = timeouts::get(P::timeouts(&planned), op, P::TIMEOUTS);
+        if let Err(err) = P::converge(cfg, &want, timeout).await {
+            report::<P>(diags, &err);
+        }
+        // Whatever happened, state records what exists, so nothing is orphaned.
+        match P::observe(cfg, &want, &planned).await {
+            Ok(observed) => observed,
+            Err(err) => {
+                report::<P>(diags, &err);
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<P: Part> Resource for Converged<P> {
+    type State<'a> = P::State;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(P::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: P::State) -> Option<()> {
+        P::validate(diags, &config);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: P::State,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(P::State, ValueEmpty)> {
+        let cfg = self.shared.get(diags)?;
+        let Some(want) = P::desired(&state, &cfg.default_tags) else {
+            return Some((state, private_state));
+        };
+        match P::observe(cfg, &want, &state).await {
+            Ok(Some(observed)) => Some((observed, private_state)),
+            Ok(None) => {
+                tracing::warn!("{} is gone from AWS; planning to create it again", P::TYPE);
+                None
+            }
+            Err(err) => {
+                report::<P>(diags, &err);
+                Some((state, private_state))
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _proposed: P::State,
+        config: P::State,
+        _meta: ValueEmpty,
+    ) -> Option<(P::State, ValueEmpty)> {
+        let cfg = self.shared.get(diags)?;
+        let (planned, _) = P::plan(&config, None, &cfg.default_tags);
+        Some((planned, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: P::State,
+        _proposed: P::State,
+        config: P::State,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(P::State, ValueEmpty, Vec<AttributePath>)> {
+        let cfg = self.shared.get(diags)?;
+        let (planned, replace) = P::plan(&config, Some(&prior), &cfg.default_tags);
+        Some((planned, private_state, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: P::State,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        Some(private_state)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: P::State,
+        _config: P::State,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(P::State, ValueEmpty)> {
+        self.apply(diags, planned, Operation::Create)
+            .await
+            .map(|state| (state, private_state))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _prior: P::State,
+        planned: P::State,
+        _config: P::State,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(P::State, ValueEmpty)> {
+        self.apply(diags, planned, Operation::Update)
+            .await
+            .map(|state| (state, private_state))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: P::State,
+        _private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let cfg = self.shared.get(diags)?;
+        let Some(want) = P::desired(&prior, &cfg.default_tags) else {
+            unknown_at_apply::<P>(diags);
+            return None;
+        };
+        let timeout = timeouts::get(P::timeouts(&prior), Operation::Delete, P::TIMEOUTS);
+        match P::delete(cfg, &want, timeout).await {
+            Ok(()) => Some(()),
+            Err(err) => {
+                // The error diagnostic is what keeps the object in state.
+                report::<P>(diags, &err);
+                None
+            }
+        }
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(P::State, ValueEmpty)> {
+        let cfg = self.shared.get(diags)?;
+        match P::import(cfg, &id).await {
+            Ok(Some(state)) => Some((state, ValueEmpty::default())),
+            Ok(None) => {
+                diags.root_error(
+                    format!("Cannot import {}", P::TYPE),
+                    format!("Nothing found in AWS for import ID \"{id}\"."),
+                );
+                None
+            }
+            Err(err) => {
+                report::<P>(diags, &err);
+                None
+            }
+        }
+    }
+}

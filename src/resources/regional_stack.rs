@@ -1,0 +1,108 @@
+//! `tap_regional_stack`: one region of the failover system (network slice: VPC, subnets,
+//! gateways, routes, security groups).
+
+mod apply;
+mod plan;
+mod schema;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::converged::Part;
+use crate::aws::error::{Cause, PartError};
+use crate::provider::Configured;
+use crate::tags::Tags;
+use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
+use crate::tf::values;
+
+pub struct RegionalStack;
+
+#[async_trait]
+impl Part for RegionalStack {
+    type State = schema::State;
+    type Desired = plan::Desired;
+
+    const TYPE: &'static str = "tap_regional_stack";
+    const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
+
+    fn schema() -> Schema {
+        schema::schema()
+    }
+
+    fn validate(diags: &mut Diagnostics, config: &schema::State) {
+        plan::validate(diags, config);
+    }
+
+    fn plan(
+        config: &schema::State,
+        prior: Option<&schema::State>,
+        default_tags: &Tags,
+    ) -> (schema::State, Vec<AttributePath>) {
+        plan::plan(config, prior, default_tags)
+    }
+
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
+        plan::Desired::from_state(state, default_tags)
+    }
+
+    fn timeouts(state: &schema::State) -> &Value<Timeouts> {
+        &state.timeouts
+    }
+
+    async fn converge(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::converge(cfg, want, timeout).await
+    }
+
+    async fn observe(
+        cfg: &Configured,
+        want: &plan::Desired,
+        prior: &schema::State,
+    ) -> Result<Option<schema::State>, PartError> {
+        apply::observe(cfg, want, prior).await
+    }
+
+    async fn delete(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::delete(cfg, want, timeout).await
+    }
+
+    /// The ID is `<region>/<environment_suffix>/<role>`. Settings the VPC does not record
+    /// (subnet CIDRs, NAT mode, ingress) come back as their defaults; the first plan shows any
+    /// difference from the configuration.
+    async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
+        let parts: Vec<&str> = id.split('/').collect();
+        let [region, suffix, role] = parts[..] else {
+            return Err(PartError {
+                action: format!("importing \"{id}\""),
+                cause: Cause::Unexpected("the import ID is <region>/<environment_suffix>/<role>, e.g. us-east-1/prod/primary".into()),
+            });
+        };
+        let config = schema::State {
+            environment_suffix: values::string(suffix),
+            role: values::string(role),
+            region: values::string(region),
+            ..Default::default()
+        };
+        let (planned, _) = plan::plan(&config, None, &cfg.default_tags);
+        let Some(want) = plan::Desired::from_state(&planned, &cfg.default_tags) else {
+            return Ok(None);
+        };
+        let mut observed = apply::observe(cfg, &want, &planned).await?;
+        if let Some(state) = observed.as_mut() {
+            // A plan-time default, not something AWS holds: import leaves it to the configuration.
+            state.tags = Value::Null;
+        }
+        Ok(observed)
+    }
+}

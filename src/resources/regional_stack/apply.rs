@@ -1,0 +1,280 @@
+//! Apply-time work for `tap_regional_stack`: converge one region's network to the plan, read
+//! it back by ownership tags, and tear it down in dependency order.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::Client;
+use tokio::time::Instant;
+
+use super::plan::Desired;
+use super::schema::State;
+use crate::aws::ec2::{filter, Owner};
+use crate::aws::error::{Context, PartResult};
+use crate::aws::nat;
+use crate::aws::network::{self, DefaultRoute, SubnetSpec};
+use crate::aws::security_groups::{self, Rules, Source};
+use crate::provider::Configured;
+use crate::tags::PART_KEY;
+use crate::tf::values;
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Parts, in creation order: VPC; subnets; internet gateway and public routes; NAT gateways;
+/// private routes; security groups. Each step finds its object by ownership tags first.
+pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let ec2 = &cfg.clients.regional(&want.region).ec2;
+    let owner = want.owner_tags();
+    let zones = network::zones(ec2, want.public_subnets.len()).await?;
+
+    let vpc_id = network::ensure_vpc(ec2, &owner, &want.name("vpc"), &want.vpc_cidr).await?;
+    let subnet_specs = |kind: &str, cidrs: &[String], public: bool| -> Vec<SubnetSpec> {
+        cidrs
+            .iter()
+            .zip(&zones)
+            .enumerate()
+            .map(|(i, (cidr, zone))| SubnetSpec {
+                part: format!("{kind}-subnet-{}", i + 1),
+                name: want.name(&format!("{kind}-{}", i + 1)),
+                cidr: cidr.clone(),
+                zone: zone.clone(),
+                public,
+            })
+            .collect()
+    };
+    let public = network::ensure_subnets(
+        ec2,
+        &owner,
+        &vpc_id,
+        &subnet_specs("public", &want.public_subnets, true),
+    )
+    .await?;
+    let private = network::ensure_subnets(
+        ec2,
+        &owner,
+        &vpc_id,
+        &subnet_specs("private", &want.private_subnets, false),
+    )
+    .await?;
+
+    let igw = network::ensure_internet_gateway(ec2, &owner, &vpc_id, &want.name("igw")).await?;
+    network::ensure_route_table(
+        ec2,
+        &owner,
+        &vpc_id,
+        "public-rt",
+        &want.name("public-rt"),
+        DefaultRoute::Gateway(igw),
+        &public,
+    )
+    .await?;
+
+    let nat_count = nat::count(&want.nat_mode, public.len())?;
+    let mut nats = Vec::with_capacity(nat_count);
+    for (i, subnet) in public.iter().take(nat_count).enumerate() {
+        let name = want.name(&format!("nat-{}", i + 1));
+        nats.push(nat::ensure(ec2, &owner, &vpc_id, i, &name, subnet, remaining(deadline)).await?);
+    }
+    for (i, subnet) in private.iter().enumerate() {
+        let route = match nats.len() {
+            0 => DefaultRoute::None,
+            1 => DefaultRoute::Nat(nats[0].clone()),
+            _ => DefaultRoute::Nat(nats[i].clone()),
+        };
+        let part = format!("private-rt-{}", i + 1);
+        network::ensure_route_table(
+            ec2,
+            &owner,
+            &vpc_id,
+            &part,
+            &want.name(&part),
+            route,
+            std::slice::from_ref(subnet),
+        )
+        .await?;
+    }
+    // Surplus NAT gateways go only once no route points at them.
+    nat::delete_from(ec2, &owner, &vpc_id, nat_count, remaining(deadline)).await?;
+
+    let mut alb_rules = Rules::new();
+    let mut ports = vec![80];
+    if want.certificate_arn.is_some() {
+        ports.push(443);
+    }
+    for port in ports {
+        for cidr in &want.allowed_cidrs {
+            alb_rules.insert((port, Source::Cidr(cidr.clone())));
+        }
+    }
+    let alb_sg = security_groups::ensure(
+        ec2,
+        &owner,
+        &vpc_id,
+        "alb-sg",
+        &want.name("alb-sg"),
+        "Load balancer: HTTP(S) from the allowed CIDRs",
+        &alb_rules,
+    )
+    .await?;
+    let instance_rules = Rules::from([(want.app_port, Source::Group(alb_sg))]);
+    security_groups::ensure(
+        ec2,
+        &owner,
+        &vpc_id,
+        "instance-sg",
+        &want.name("instance-sg"),
+        "Instances: the app port from the load balancer only",
+        &instance_rules,
+    )
+    .await?;
+    Ok(())
+}
+
+/// What AWS holds for the stack, as state. `None` when the VPC is gone. A part deleted out of
+/// band is recorded as an empty ID, which the next plan turns into its rebuild.
+pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
+    let ec2 = &cfg.clients.regional(&want.region).ec2;
+    let owner = want.owner_tags();
+    let read = || format!("reading the network of {}", want.name("stack"));
+    let Some(vpc) = network::find_vpc(ec2, &owner).await.context(read)? else {
+        return Ok(None);
+    };
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+    let in_vpc = || filter("vpc-id", &vpc_id);
+    let (subnets, gateways, nats, groups) = tokio::try_join!(
+        async {
+            ec2.describe_subnets()
+                .filters(in_vpc())
+                .send()
+                .await
+                .context(read)
+        },
+        async {
+            ec2.describe_internet_gateways()
+                .filters(filter("attachment.vpc-id", &vpc_id))
+                .send()
+                .await
+                .context(read)
+        },
+        async {
+            ec2.describe_nat_gateways()
+                .filter(in_vpc())
+                .send()
+                .await
+                .context(read)
+        },
+        async {
+            ec2.describe_security_groups()
+                .filters(in_vpc())
+                .send()
+                .await
+                .context(read)
+        },
+    )?;
+    let part_of = |tags: &[aws_sdk_ec2::types::Tag]| -> Option<String> {
+        network::is_ours(&owner, tags)
+            .then(|| {
+                tags.iter()
+                    .find(|t| t.key() == Some(PART_KEY))
+                    .and_then(|t| t.value())
+                    .map(str::to_owned)
+            })
+            .flatten()
+    };
+    let subnet_ids = |kind: &str, count: usize| -> Vec<String> {
+        (1..=count)
+            .map(|i| {
+                let part = format!("{kind}-subnet-{i}");
+                subnets
+                    .subnets()
+                    .iter()
+                    .find(|s| part_of(s.tags()).as_deref() == Some(part.as_str()))
+                    .and_then(|s| s.subnet_id())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let public = subnet_ids("public", want.public_subnets.len());
+    let private = subnet_ids("private", want.private_subnets.len());
+    let zones: Vec<String> = public
+        .iter()
+        .map(|id| {
+            subnets
+                .subnets()
+                .iter()
+                .find(|s| s.subnet_id() == Some(id.as_str()))
+                .and_then(|s| s.availability_zone())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let igw = gateways
+        .internet_gateways()
+        .iter()
+        .find(|g| part_of(g.tags()).as_deref() == Some("igw"))
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default();
+    let nat_count = nat::count(&want.nat_mode, public.len()).unwrap_or(0);
+    let nat_ids: Vec<String> = (1..=nat_count)
+        .map(|i| {
+            let part = format!("nat-{i}");
+            nats.nat_gateways()
+                .iter()
+                .filter(|n| {
+                    n.state()
+                        .is_some_and(|s| s.as_str() == "available" || s.as_str() == "pending")
+                })
+                .find(|n| part_of(n.tags()).as_deref() == Some(part.as_str()))
+                .and_then(|n| n.nat_gateway_id())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let group = |part: &str| {
+        groups
+            .security_groups()
+            .iter()
+            .find(|g| part_of(g.tags()).as_deref() == Some(part))
+            .and_then(|g| g.group_id())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let all_tags = crate::aws::ec2::tag_map(vpc.tags());
+    let mut state = prior.clone();
+    state.vpc_id = values::string(vpc_id.clone());
+    state.vpc_cidr = vpc.cidr_block().map(str::to_owned).into();
+    state.availability_zones = values::list(&zones);
+    state.public_subnet_ids = values::list(&public);
+    state.private_subnet_ids = values::list(&private);
+    state.internet_gateway_id = values::string(igw);
+    state.nat_gateway_ids = values::list(&nat_ids);
+    state.alb_security_group_id = values::string(group("alb-sg"));
+    state.instance_security_group_id = values::string(group("instance-sg"));
+    if let Some(environment) = all_tags.get("Environment") {
+        state.environment = values::string(environment.clone());
+    }
+    state.tags_all = values::map(&all_tags);
+    Ok(Some(state))
+}
+
+/// Deletes in dependency order: NAT gateways (waited) and their elastic IPs, route tables,
+/// internet gateway, subnets, security groups, VPC.
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let ec2: &Client = &cfg.clients.regional(&want.region).ec2;
+    let owner: Owner = want.owner_tags();
+    let Some(vpc) = network::find_vpc(ec2, &owner)
+        .await
+        .context(|| format!("reading {} before deleting it", want.name("vpc")))?
+    else {
+        return Ok(());
+    };
+    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+    nat::delete_from(ec2, &owner, &vpc_id, 0, remaining(deadline)).await?;
+    security_groups::delete(ec2, &owner, &vpc_id, remaining(deadline)).await?;
+    network::delete(ec2, &owner, remaining(deadline)).await?;
+    Ok(())
+}

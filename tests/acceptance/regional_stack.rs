@@ -1,0 +1,475 @@
+//! `tap_regional_stack` (network slice) end to end, asserted on what the local AWS holds.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use aws_sdk_ec2::Client;
+
+use crate::support::{assert_nothing_left, ec2_leaks, LocalAws, Workspace};
+
+const ADDRESS: &str = "tap_regional_stack.primary";
+
+fn config(extra: &str) -> String {
+    format!("resource \"tap_regional_stack\" \"primary\" {{\n  environment_suffix = \"net\"\n{extra}\n}}\n")
+}
+
+fn by_vpc(vpc: &str) -> Filter {
+    Filter::builder().name("vpc-id").values(vpc).build()
+}
+
+fn tag<'a>(tags: &'a [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+}
+
+/// (cidr, zone, public IP on launch) of every subnet in the VPC.
+async fn subnets(ec2: &Client, vpc: &str) -> BTreeSet<(String, String, bool)> {
+    ec2.describe_subnets()
+        .filters(by_vpc(vpc))
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+        .iter()
+        .map(|s| {
+            (
+                s.cidr_block().unwrap().to_owned(),
+                s.availability_zone().unwrap().to_owned(),
+                s.map_public_ip_on_launch().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+async fn live_nats(ec2: &Client, vpc: &str) -> Vec<aws_sdk_ec2::types::NatGateway> {
+    ec2.describe_nat_gateways()
+        .filter(by_vpc(vpc))
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state().is_some_and(|s| s.as_str() == "available"))
+        .cloned()
+        .collect()
+}
+
+/// The default route target of the route table associated with `subnet`.
+async fn default_route(ec2: &Client, vpc: &str, subnet: &str) -> Option<String> {
+    let tables = ec2
+        .describe_route_tables()
+        .filters(by_vpc(vpc))
+        .send()
+        .await
+        .unwrap();
+    let table = tables.route_tables().iter().find(|t| {
+        t.associations()
+            .iter()
+            .any(|a| a.subnet_id() == Some(subnet))
+    })?;
+    table
+        .routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+        .and_then(|r| r.gateway_id().or(r.nat_gateway_id()))
+        .map(str::to_owned)
+}
+
+/// (port, source) ingress rules of a security group.
+async fn ingress(ec2: &Client, group: &str) -> BTreeSet<(i32, String)> {
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .unwrap();
+    let mut rules = BTreeSet::new();
+    for p in out.security_groups()[0].ip_permissions() {
+        for r in p.ip_ranges() {
+            rules.insert((p.from_port().unwrap(), r.cidr_ip().unwrap().to_owned()));
+        }
+        for g in p.user_id_group_pairs() {
+            rules.insert((p.from_port().unwrap(), g.group_id().unwrap().to_owned()));
+        }
+    }
+    rules
+}
+
+fn ids(state: &serde_json::Value, attr: &str) -> Vec<String> {
+    state[attr]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn creates_the_spec_network_and_destroys_everything() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let ec2 = aws.ec2("us-east-1");
+    let state = ws.resource(ADDRESS);
+    let vpc_id = state["vpc_id"].as_str().unwrap();
+
+    let vpc = ec2.describe_vpcs().vpc_ids(vpc_id).send().await.unwrap();
+    let vpc = &vpc.vpcs()[0];
+    assert_eq!(vpc.cidr_block(), Some("10.0.0.0/16"));
+    assert_eq!(tag(vpc.tags(), "Name"), Some("vpc-primary-net"));
+    assert_eq!(tag(vpc.tags(), "Environment"), Some("Production"));
+    assert_eq!(tag(vpc.tags(), "FailoverRole"), Some("Primary"));
+    assert_eq!(tag(vpc.tags(), "tap:stack"), Some("net"));
+    for attribute in [
+        VpcAttributeName::EnableDnsSupport,
+        VpcAttributeName::EnableDnsHostnames,
+    ] {
+        let out = ec2
+            .describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(attribute.clone())
+            .send()
+            .await
+            .unwrap();
+        let on = out
+            .enable_dns_support()
+            .or(out.enable_dns_hostnames())
+            .and_then(|v| v.value());
+        assert_eq!(on, Some(true), "{attribute:?}");
+    }
+
+    let expected: BTreeSet<(String, String, bool)> = [
+        ("10.0.1.0/24", "us-east-1a", true),
+        ("10.0.2.0/24", "us-east-1b", true),
+        ("10.0.11.0/24", "us-east-1a", false),
+        ("10.0.12.0/24", "us-east-1b", false),
+    ]
+    .iter()
+    .map(|(c, z, p)| (c.to_string(), z.to_string(), *p))
+    .collect();
+    assert_eq!(subnets(&ec2, vpc_id).await, expected);
+
+    let igw = state["internet_gateway_id"].as_str().unwrap();
+    let gateways = ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(igw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gateways.internet_gateways()[0].attachments()[0].vpc_id(),
+        Some(vpc_id)
+    );
+    for subnet in ids(&state, "public_subnet_ids") {
+        assert_eq!(
+            default_route(&ec2, vpc_id, &subnet).await.as_deref(),
+            Some(igw)
+        );
+    }
+    let nats = live_nats(&ec2, vpc_id).await;
+    assert_eq!(nats.len(), 1, "nat_mode single");
+    assert_eq!(
+        nats[0].subnet_id(),
+        Some(ids(&state, "public_subnet_ids")[0].as_str())
+    );
+    for subnet in ids(&state, "private_subnet_ids") {
+        assert_eq!(
+            default_route(&ec2, vpc_id, &subnet).await.as_deref(),
+            nats[0].nat_gateway_id()
+        );
+    }
+
+    let alb_sg = state["alb_security_group_id"].as_str().unwrap();
+    let instance_sg = state["instance_security_group_id"].as_str().unwrap();
+    assert_eq!(
+        ingress(&ec2, alb_sg).await,
+        BTreeSet::from([(80, "0.0.0.0/0".to_string())])
+    );
+    assert_eq!(
+        ingress(&ec2, instance_sg).await,
+        BTreeSet::from([(80, alb_sg.to_string())]),
+        "instances are reachable from the ALB's group only"
+    );
+
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn updates_nat_mode_ingress_and_tags_in_place() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let ec2 = aws.ec2("us-east-1");
+    let before = ws.resource(ADDRESS);
+    let vpc_id = before["vpc_id"].as_str().unwrap().to_owned();
+
+    ws.config(&config(
+        r#"  nat_mode        = "per_az"
+  allowed_cidrs   = ["203.0.113.0/24"]
+  certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+  app_port        = 8080
+  tags            = { Team = "fx" }"#,
+    ));
+    let plan = ws.plan_with_changes();
+    assert!(
+        plan.contains("updated in-place") && !plan.contains("must be replaced"),
+        "{plan}"
+    );
+    ws.apply();
+    let after = ws.resource(ADDRESS);
+    assert_eq!(after["vpc_id"], before["vpc_id"]);
+    assert_eq!(after["public_subnet_ids"], before["public_subnet_ids"]);
+    let nats = live_nats(&ec2, &vpc_id).await;
+    assert_eq!(nats.len(), 2, "one NAT gateway per zone");
+    let private = ids(&after, "private_subnet_ids");
+    let routes: BTreeSet<Option<String>> = [
+        default_route(&ec2, &vpc_id, &private[0]).await,
+        default_route(&ec2, &vpc_id, &private[1]).await,
+    ]
+    .into();
+    assert_eq!(
+        routes.len(),
+        2,
+        "each private subnet routes through its own zone's NAT"
+    );
+    let alb_sg = after["alb_security_group_id"].as_str().unwrap();
+    assert_eq!(
+        ingress(&ec2, alb_sg).await,
+        BTreeSet::from([
+            (80, "203.0.113.0/24".to_string()),
+            (443, "203.0.113.0/24".to_string())
+        ])
+    );
+    let instance_sg = after["instance_security_group_id"].as_str().unwrap();
+    assert_eq!(
+        ingress(&ec2, instance_sg).await,
+        BTreeSet::from([(8080, alb_sg.to_string())])
+    );
+    let vpc = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
+    assert_eq!(tag(vpc.vpcs()[0].tags(), "Team"), Some("fx"));
+    ws.assert_plan_empty();
+
+    ws.config(&config(r#"  nat_mode = "none""#));
+    ws.apply();
+    assert!(live_nats(&ec2, &vpc_id).await.is_empty());
+    assert_eq!(default_route(&ec2, &vpc_id, &private[0]).await, None);
+    let addresses = ec2.describe_addresses().send().await.unwrap();
+    assert!(
+        addresses.addresses().is_empty(),
+        "elastic IPs released with their NAT gateways"
+    );
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn parts_deleted_out_of_band_are_rebuilt_alone() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(r#"  nat_mode = "none""#));
+    ws.apply();
+    let ec2 = aws.ec2("us-east-1");
+    let before = ws.resource(ADDRESS);
+    let vpc_id = before["vpc_id"].as_str().unwrap().to_owned();
+
+    let private = ids(&before, "private_subnet_ids");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(by_vpc(&vpc_id))
+        .send()
+        .await
+        .unwrap();
+    for table in tables.route_tables() {
+        for association in table.associations() {
+            if association.subnet_id() == Some(private[1].as_str()) {
+                ec2.disassociate_route_table()
+                    .association_id(association.route_table_association_id().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    ec2.delete_subnet()
+        .subnet_id(&private[1])
+        .send()
+        .await
+        .unwrap();
+    let instance_sg = before["instance_security_group_id"].as_str().unwrap();
+    ec2.delete_security_group()
+        .group_id(instance_sg)
+        .send()
+        .await
+        .unwrap();
+
+    let plan = ws.plan_with_changes();
+    assert!(
+        plan.contains("private_subnet_ids") && plan.contains("instance_security_group_id"),
+        "{plan}"
+    );
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    let after = ws.resource(ADDRESS);
+    assert_eq!(after["vpc_id"], before["vpc_id"], "the VPC is untouched");
+    assert_eq!(after["public_subnet_ids"], before["public_subnet_ids"]);
+    assert_eq!(ids(&after, "private_subnet_ids")[0], private[0]);
+    assert_ne!(ids(&after, "private_subnet_ids")[1], private[1]);
+    assert!(subnets(&ec2, &vpc_id).await.contains(&(
+        "10.0.12.0/24".into(),
+        "us-east-1b".into(),
+        false
+    )));
+    let alb_sg = after["alb_security_group_id"].as_str().unwrap();
+    let new_instance_sg = after["instance_security_group_id"].as_str().unwrap();
+    assert_eq!(
+        ingress(&ec2, new_instance_sg).await,
+        BTreeSet::from([(80, alb_sg.to_string())])
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_failed_create_resumes_without_duplicates() {
+    let aws = LocalAws::start_with_faults("CreateNatGateway");
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    assert!(
+        failed
+            .text()
+            .contains("creating NAT gateway nat-1-primary-net")
+            || failed.text().contains("nat-primary-net"),
+        "{}",
+        failed.text()
+    );
+    assert!(failed.text().contains("InternalError"), "{}", failed.text());
+    // What was made before the failure is in state, not orphaned.
+    let partial = ws.resource(ADDRESS);
+    assert!(partial["vpc_id"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("vpc-")));
+
+    let untainted = ws.run(&["untaint", ADDRESS]);
+    assert_eq!(untainted.code, 0, "{}", untainted.text());
+    ws.apply();
+    let ec2 = aws.ec2("us-east-1");
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    assert_eq!(
+        vpcs.vpcs()
+            .iter()
+            .filter(|v| v.is_default() != Some(true))
+            .count(),
+        1,
+        "one VPC"
+    );
+    let vpc_id = ws.resource(ADDRESS)["vpc_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        vpc_id,
+        partial["vpc_id"].as_str().unwrap(),
+        "the VPC of the failed apply was adopted"
+    );
+    assert_eq!(subnets(&ec2, &vpc_id).await.len(), 4);
+    assert_eq!(live_nats(&ec2, &vpc_id).await.len(), 1);
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert!(ec2_leaks(&ec2).await.is_empty());
+}
+
+#[tokio::test]
+async fn imports_by_region_suffix_and_role() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    assert_eq!(ws.run(&["state", "rm", ADDRESS]).code, 0);
+    let bad = ws.run(&["import", "-no-color", ADDRESS, "net-primary"]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.text().contains("<region>/<environment_suffix>/<role>"),
+        "{}",
+        bad.text()
+    );
+    let imported = ws.run(&["import", "-no-color", ADDRESS, "us-east-1/net/primary"]);
+    assert_eq!(imported.code, 0, "{}", imported.text());
+    ws.assert_plan_empty();
+    let after = ws.resource(ADDRESS);
+    for attr in [
+        "vpc_id",
+        "public_subnet_ids",
+        "private_subnet_ids",
+        "nat_gateway_ids",
+        "alb_security_group_id",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr}");
+    }
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let cases = [
+        (r#"role = "backup""#, "role", "primary"),
+        (r#"region = "eu-north-9""#, "region", "not an AWS region"),
+        (r#"vpc_cidr = "10.0.0.0/8""#, "vpc_cidr", "/16 to /28"),
+        (r#"vpc_cidr = "10.0.0.1/16""#, "vpc_cidr", "host bits"),
+        (
+            r#"public_subnets = ["10.0.1.0/24", "10.9.2.0/24"]"#,
+            "public_subnets",
+            "outside the VPC",
+        ),
+        (
+            r#"private_subnets = ["10.0.1.0/25", "10.0.12.0/24"]"#,
+            "private_subnets",
+            "overlaps",
+        ),
+        (
+            r#"private_subnets = ["10.0.11.0/24"]"#,
+            "private_subnets",
+            "as many private subnets",
+        ),
+        (r#"nat_mode = "shared""#, "nat_mode", "per_az"),
+        (
+            r#"allowed_cidrs = ["the internet"]"#,
+            "allowed_cidrs",
+            "CIDR",
+        ),
+        (r#"app_port = 0"#, "app_port", "1 to 65535"),
+        (
+            r#"certificate_arn = "my-cert""#,
+            "certificate_arn",
+            "ACM certificate ARN",
+        ),
+    ];
+    for (line, attribute, message) in cases {
+        eprintln!("case: {line}");
+        ws.config(&config(&format!("  {line}")));
+        let errors = ws.plan_errors();
+        assert_eq!(errors.len(), 1, "{line}: {errors:#?}");
+        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(attribute),
+            "{line}: not on `{attribute}`: {:#}",
+            errors[0]
+        );
+        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
+        assert!(
+            text.contains(message),
+            "{line}: expected {message:?} in {text}"
+        );
+    }
+    assert_nothing_left(&aws).await;
+}
