@@ -3,7 +3,14 @@
 from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import cloudwatch_cbor, dynamodb_replicas, ec2_dependencies, faults
+from . import (
+    autoscaling_refresh,
+    cloudwatch_cbor,
+    dynamodb_replicas,
+    ec2_dependencies,
+    ec2_launch_templates,
+    faults,
+)
 from .wsgi import Request, call
 
 
@@ -27,6 +34,10 @@ class Fidelity:
             return injected
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
+        if autoscaling_refresh.handles(request):
+            return autoscaling_refresh.handle(request, account_of(request))
+        if ec2_launch_templates.handles(request, faults.ec2_action(request)):
+            return ec2_launch_templates.handle(self.app, request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):

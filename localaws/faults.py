@@ -13,7 +13,7 @@ _lock = threading.Lock()
 _pending = {a.strip() for a in os.environ.get("LOCALAWS_FAIL_ONCE", "").split(",") if a.strip()}
 
 
-def _action(request):
+def ec2_action(request):
     if request.service != "ec2":
         return None
     return parse_qs(request.body.decode(errors="replace")).get("Action", [None])[0]
@@ -21,7 +21,7 @@ def _action(request):
 
 def take(request):
     """The error response for this request if a failure is armed for its action."""
-    action = _action(request)
+    action = ec2_action(request)
     with _lock:
         if action not in _pending:
             return None

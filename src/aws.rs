@@ -1,9 +1,13 @@
 //! AWS-facing code: clients, errors, retries, waiters, and one module per AWS part. Nothing in
 //! here knows about Terraform types.
 
+pub mod auto_scaling;
 pub mod clients;
 pub mod ec2;
 pub mod error;
+pub mod instance_role;
+pub mod launch_template;
+pub mod load_balancer;
 pub mod nat;
 pub mod network;
 pub mod retry;

@@ -50,11 +50,15 @@ pub struct AwsSettings {
 
 /// Clients for the regional services of one region.
 pub struct RegionalClients {
+    pub autoscaling: aws_sdk_autoscaling::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 pub struct AwsClients {
+    /// IAM is global; its client signs for the provider's region.
+    pub iam: aws_sdk_iam::Client,
     base: SdkConfig,
     endpoints: ServiceEndpoints,
     regional: Mutex<HashMap<String, Arc<RegionalClients>>>,
@@ -79,7 +83,12 @@ impl AwsClients {
         if let Some(role) = &settings.assume_role {
             base = assume_role(base, role, settings.endpoints.sts.as_deref()).await;
         }
+        let mut iam = aws_sdk_iam::config::Builder::from(&base);
+        if let Some(url) = &settings.endpoints.iam {
+            iam = iam.endpoint_url(url);
+        }
         AwsClients {
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
             base,
             endpoints: settings.endpoints.clone(),
             regional: Mutex::new(HashMap::new()),
@@ -99,19 +108,22 @@ impl AwsClients {
     }
 
     fn build_regional(&self, region: &str) -> RegionalClients {
-        let region_value = Region::new(region.to_owned());
-        let mut dynamodb =
-            aws_sdk_dynamodb::config::Builder::from(&self.base).region(region_value.clone());
-        if let Some(url) = &self.endpoints.dynamodb {
-            dynamodb = dynamodb.endpoint_url(url);
-        }
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&self.base).region(region_value);
-        if let Some(url) = &self.endpoints.ec2 {
-            ec2 = ec2.endpoint_url(url);
+        /// A service config in `region`, with the per-service endpoint override if any.
+        macro_rules! client {
+            ($sdk:ident, $endpoint:ident) => {{
+                let mut builder =
+                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_owned()));
+                if let Some(url) = &self.endpoints.$endpoint {
+                    builder = builder.endpoint_url(url);
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
         }
         RegionalClients {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
-            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            autoscaling: client!(aws_sdk_autoscaling, autoscaling),
+            dynamodb: client!(aws_sdk_dynamodb, dynamodb),
+            ec2: client!(aws_sdk_ec2, ec2),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
-use crate::support::{assert_nothing_left, ec2_leaks, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_regional_stack.primary";
 
@@ -193,9 +193,193 @@ async fn creates_the_spec_network_and_destroys_everything() {
         "instances are reachable from the ALB's group only"
     );
 
+    assert_compute(&aws, &state).await;
     ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
+}
+
+/// The load balancer, launch template, Auto Scaling group and IAM role of the default stack.
+async fn assert_compute(aws: &LocalAws, state: &serde_json::Value) {
+    let elb = aws.elbv2("us-east-1");
+    let albs = elb
+        .describe_load_balancers()
+        .names("alb-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let alb = &albs.load_balancers()[0];
+    assert_eq!(alb.scheme().map(|s| s.as_str()), Some("internet-facing"));
+    assert_eq!(
+        alb.security_groups(),
+        [state["alb_security_group_id"].as_str().unwrap().to_owned()]
+    );
+    let mut alb_subnets: Vec<String> = alb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id().map(str::to_owned))
+        .collect();
+    alb_subnets.sort();
+    let mut public = ids(state, "public_subnet_ids");
+    public.sort();
+    assert_eq!(alb_subnets, public, "the ALB is in the public subnets");
+    assert_eq!(state["alb_dns_name"], alb.dns_name().unwrap());
+
+    let groups = elb
+        .describe_target_groups()
+        .names("tg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let tg = &groups.target_groups()[0];
+    assert_eq!(tg.health_check_path(), Some("/health"));
+    assert_eq!(tg.port(), Some(80));
+    assert_eq!(tg.protocol().map(|p| p.as_str()), Some("HTTP"));
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(alb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listeners.listeners().len(), 1);
+    let http = &listeners.listeners()[0];
+    assert_eq!(http.port(), Some(80));
+    assert_eq!(
+        http.default_actions()[0].target_group_arn(),
+        tg.target_group_arn()
+    );
+
+    let ec2 = aws.ec2("us-east-1");
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_name("lt-primary-net")
+        .versions("$Default")
+        .send()
+        .await
+        .unwrap();
+    let data = versions.launch_template_versions()[0]
+        .launch_template_data()
+        .unwrap();
+    assert_eq!(data.instance_type().map(|t| t.as_str()), Some("t3.medium"));
+    assert_eq!(
+        data.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("required"),
+        "IMDSv2"
+    );
+    assert_eq!(
+        data.block_device_mappings()[0]
+            .ebs()
+            .and_then(|e| e.encrypted()),
+        Some(true),
+        "encrypted root volume"
+    );
+    assert!(data.image_id().is_some_and(|i| i.starts_with("ami-")));
+    assert_eq!(
+        data.iam_instance_profile().and_then(|p| p.arn()),
+        state["instance_profile_arn"].as_str()
+    );
+    assert_eq!(
+        data.security_group_ids(),
+        [state["instance_security_group_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()]
+    );
+
+    let asg = aws.autoscaling("us-east-1");
+    let found = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("asg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let group = &found.auto_scaling_groups()[0];
+    assert_eq!(
+        (group.min_size(), group.max_size(), group.desired_capacity()),
+        (Some(1), Some(4), Some(2))
+    );
+    assert_eq!(group.health_check_type(), Some("ELB"));
+    assert_eq!(group.health_check_grace_period(), Some(300));
+    assert_eq!(
+        group.target_group_arns(),
+        [tg.target_group_arn().unwrap().to_owned()]
+    );
+    let mut zones: Vec<String> = group
+        .vpc_zone_identifier()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    zones.sort();
+    let mut private = ids(state, "private_subnet_ids");
+    private.sort();
+    assert_eq!(zones, private, "instances run in the private subnets");
+    assert_eq!(group.instances().len(), 2);
+    let policies = asg
+        .describe_policies()
+        .auto_scaling_group_name("asg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let tracking = policies.scaling_policies()[0]
+        .target_tracking_configuration()
+        .unwrap();
+    assert_eq!(tracking.target_value(), Some(70.0));
+
+    let iam = aws.iam();
+    let role = iam
+        .get_role()
+        .role_name("ec2-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let trust = role
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(trust.contains("ec2.amazonaws.com"), "{trust}");
+    let policy = iam
+        .get_role_policy()
+        .role_name("ec2-primary-net")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .unwrap();
+    let document = policy.policy_document();
+    let decoded: String = percent_decode(document);
+    let parsed: serde_json::Value = serde_json::from_str(&decoded).unwrap();
+    for statement in parsed["Statement"].as_array().unwrap() {
+        if statement["Resource"] == "*" {
+            assert_eq!(
+                statement["Action"], "cloudwatch:PutMetricData",
+                "only metrics use *, under a namespace condition"
+            );
+            assert!(statement["Condition"]["StringEquals"]["cloudwatch:namespace"].is_string());
+        }
+    }
+}
+
+/// IAM returns policy documents URL-encoded, as AWS does.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
 }
 
 #[tokio::test]
@@ -208,13 +392,16 @@ async fn updates_nat_mode_ingress_and_tags_in_place() {
     let before = ws.resource(ADDRESS);
     let vpc_id = before["vpc_id"].as_str().unwrap().to_owned();
 
-    ws.config(&config(
-        r#"  nat_mode        = "per_az"
-  allowed_cidrs   = ["203.0.113.0/24"]
-  certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
-  app_port        = 8080
-  tags            = { Team = "fx" }"#,
-    ));
+    let certificate = aws.certificate("trading.example.com");
+    ws.config(&config(&format!(
+        r#"  nat_mode         = "per_az"
+  desired_capacity = 3
+  instance_type    = "t3.large"
+  allowed_cidrs    = ["203.0.113.0/24"]
+  certificate_arn  = "{certificate}"
+  app_port         = 8080
+  tags             = {{ Team = "fx" }}"#
+    )));
     let plan = ws.plan_with_changes();
     assert!(
         plan.contains("updated in-place") && !plan.contains("must be replaced"),
@@ -252,6 +439,57 @@ async fn updates_nat_mode_ingress_and_tags_in_place() {
     );
     let vpc = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
     assert_eq!(tag(vpc.vpcs()[0].tags(), "Team"), Some("fx"));
+    let found = aws
+        .autoscaling("us-east-1")
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("asg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let group = &found.auto_scaling_groups()[0];
+    assert_eq!(group.desired_capacity(), Some(3));
+    assert_eq!(
+        group.launch_template().and_then(|t| t.version()),
+        Some("2"),
+        "a new launch template version"
+    );
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_name("lt-primary-net")
+        .versions("$Default")
+        .send()
+        .await
+        .unwrap();
+    let data = versions.launch_template_versions()[0]
+        .launch_template_data()
+        .unwrap();
+    assert_eq!(data.instance_type().map(|t| t.as_str()), Some("t3.large"));
+    assert_eq!(
+        after["launch_template_id"], before["launch_template_id"],
+        "same template, new version"
+    );
+    let listeners = aws
+        .elbv2("us-east-1")
+        .describe_listeners()
+        .load_balancer_arn(after["alb_arn"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut ports: Vec<(i32, String)> = listeners
+        .listeners()
+        .iter()
+        .map(|l| {
+            (
+                l.port().unwrap(),
+                l.default_actions()[0].r#type().unwrap().as_str().to_owned(),
+            )
+        })
+        .collect();
+    ports.sort();
+    assert_eq!(
+        ports,
+        [(80, "redirect".to_string()), (443, "forward".to_string())]
+    );
     ws.assert_plan_empty();
 
     ws.config(&config(r#"  nat_mode = "none""#));
@@ -279,6 +517,33 @@ async fn parts_deleted_out_of_band_are_rebuilt_alone() {
     let before = ws.resource(ADDRESS);
     let vpc_id = before["vpc_id"].as_str().unwrap().to_owned();
 
+    // The ASG (with its instances), the HTTP listener, the launch template and the second
+    // private subnet, deleted out of band.
+    let asg = aws.autoscaling("us-east-1");
+    asg.delete_auto_scaling_group()
+        .auto_scaling_group_name("asg-primary-net")
+        .force_delete(true)
+        .send()
+        .await
+        .unwrap();
+    let elb = aws.elbv2("us-east-1");
+    let alb_arn = before["alb_arn"].as_str().unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await
+        .unwrap();
+    elb.delete_listener()
+        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_launch_template()
+        .launch_template_name("lt-primary-net")
+        .send()
+        .await
+        .unwrap();
     let private = ids(&before, "private_subnet_ids");
     let tables = ec2
         .describe_route_tables()
@@ -302,23 +567,26 @@ async fn parts_deleted_out_of_band_are_rebuilt_alone() {
         .send()
         .await
         .unwrap();
-    let instance_sg = before["instance_security_group_id"].as_str().unwrap();
-    ec2.delete_security_group()
-        .group_id(instance_sg)
-        .send()
-        .await
-        .unwrap();
 
     let plan = ws.plan_with_changes();
-    assert!(
-        plan.contains("private_subnet_ids") && plan.contains("instance_security_group_id"),
-        "{plan}"
-    );
+    for attr in [
+        "private_subnet_ids",
+        "launch_template_id",
+        "asg_name",
+        "listener_arns",
+    ] {
+        assert!(plan.contains(attr), "{attr} missing from the plan:\n{plan}");
+    }
     assert!(!plan.contains("must be replaced"), "{plan}");
     ws.apply();
     let after = ws.resource(ADDRESS);
     assert_eq!(after["vpc_id"], before["vpc_id"], "the VPC is untouched");
+    assert_eq!(after["alb_arn"], before["alb_arn"], "the ALB is untouched");
     assert_eq!(after["public_subnet_ids"], before["public_subnet_ids"]);
+    assert_eq!(
+        after["instance_security_group_id"],
+        before["instance_security_group_id"]
+    );
     assert_eq!(ids(&after, "private_subnet_ids")[0], private[0]);
     assert_ne!(ids(&after, "private_subnet_ids")[1], private[1]);
     assert!(subnets(&ec2, &vpc_id).await.contains(&(
@@ -326,12 +594,24 @@ async fn parts_deleted_out_of_band_are_rebuilt_alone() {
         "us-east-1b".into(),
         false
     )));
-    let alb_sg = after["alb_security_group_id"].as_str().unwrap();
-    let new_instance_sg = after["instance_security_group_id"].as_str().unwrap();
+    let found = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("asg-primary-net")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        ingress(&ec2, new_instance_sg).await,
-        BTreeSet::from([(80, alb_sg.to_string())])
+        found.auto_scaling_groups()[0].instances().len(),
+        2,
+        "the group is back with its capacity"
     );
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listeners.listeners().len(), 1, "the HTTP listener is back");
     ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
@@ -380,9 +660,16 @@ async fn a_failed_create_resumes_without_duplicates() {
     );
     assert_eq!(subnets(&ec2, &vpc_id).await.len(), 4);
     assert_eq!(live_nats(&ec2, &vpc_id).await.len(), 1);
+    let albs = aws
+        .elbv2("us-east-1")
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(albs.load_balancers().len(), 1, "one ALB");
     ws.assert_plan_empty();
     ws.destroy();
-    assert!(ec2_leaks(&ec2).await.is_empty());
+    assert_nothing_left(&aws).await;
 }
 
 #[tokio::test]

@@ -27,9 +27,7 @@ impl LocalAws {
 
     /// A local AWS whose first call of each listed EC2 action fails with InternalError.
     pub fn start_with_faults(fail_once: &str) -> LocalAws {
-        let python = std::env::var("TAP_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| project_root().join(".venv/bin/python"));
+        let python = python();
         let mut child = Command::new(&python)
             .args(["-m", "localaws", "--port", "0"])
             .current_dir(project_root())
@@ -55,6 +53,25 @@ impl LocalAws {
             .unwrap_or_else(|| panic!("unexpected first line from localaws: {line:?}"))
             .to_owned();
         LocalAws { child, endpoint }
+    }
+
+    /// An ACM certificate for `domain` in us-east-1 (requested through boto3: the provider
+    /// itself never calls ACM, so the tests carry no ACM SDK).
+    pub fn certificate(&self, domain: &str) -> String {
+        let script = format!(
+            "import boto3; print(boto3.client('acm', region_name='us-east-1', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
+            self.endpoint
+        );
+        let out = Command::new(python())
+            .args(["-c", &script])
+            .output()
+            .expect("requesting a certificate");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     pub fn sdk_config(&self, region: &str) -> SdkConfig {
@@ -87,6 +104,19 @@ impl LocalAws {
         aws_sdk_ec2::Client::new(&self.sdk_config(region))
     }
 
+    pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        aws_sdk_autoscaling::Client::new(&self.sdk_config(region))
+    }
+
+    /// IAM is global.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config("us-east-1"))
+    }
+
     pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config(region))
     }
@@ -97,6 +127,13 @@ impl Drop for LocalAws {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The project's venv Python (or `TAP_PYTHON`), which runs the local AWS.
+fn python() -> PathBuf {
+    std::env::var("TAP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| project_root().join(".venv/bin/python"))
 }
 
 /// Regions a stack may touch; leak checks look in all of them.
@@ -117,9 +154,94 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
             tables.is_empty(),
             "DynamoDB tables left in {region}: {tables:?}"
         );
-        let leaks = ec2_leaks(&aws.ec2(region)).await;
-        assert!(leaks.is_empty(), "EC2 objects left in {region}: {leaks:?}");
+        let mut leaks = ec2_leaks(&aws.ec2(region)).await;
+        leaks.extend(compute_leaks(aws, region).await);
+        assert!(leaks.is_empty(), "objects left in {region}: {leaks:?}");
     }
+    let iam = aws.iam();
+    let roles = iam.list_roles().send().await.expect("ListRoles");
+    let profiles = iam
+        .list_instance_profiles()
+        .send()
+        .await
+        .expect("ListInstanceProfiles");
+    let mut left: Vec<String> = roles
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_owned())
+        .collect();
+    left.extend(
+        profiles
+            .instance_profiles()
+            .iter()
+            .map(|p| p.instance_profile_name().to_owned()),
+    );
+    assert!(
+        left.is_empty(),
+        "IAM roles or instance profiles left: {left:?}"
+    );
+}
+
+/// Load balancers, target groups, Auto Scaling groups and launch templates left in a region.
+pub async fn compute_leaks(aws: &LocalAws, region: &str) -> Vec<String> {
+    let elb = aws.elbv2(region);
+    let mut leaks: Vec<String> = elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers")
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_name().map(str::to_owned))
+        .collect();
+    leaks.extend(
+        elb.describe_target_groups()
+            .send()
+            .await
+            .expect("DescribeTargetGroups")
+            .target_groups()
+            .iter()
+            .filter_map(|t| t.target_group_name().map(str::to_owned)),
+    );
+    leaks.extend(
+        aws.autoscaling(region)
+            .describe_auto_scaling_groups()
+            .send()
+            .await
+            .expect("DescribeAutoScalingGroups")
+            .auto_scaling_groups()
+            .iter()
+            .filter_map(|g| g.auto_scaling_group_name().map(str::to_owned)),
+    );
+    leaks.extend(
+        aws.ec2(region)
+            .describe_launch_templates()
+            .send()
+            .await
+            .expect("DescribeLaunchTemplates")
+            .launch_templates()
+            .iter()
+            .filter_map(|t| t.launch_template_name().map(str::to_owned)),
+    );
+    let running = aws
+        .ec2(region)
+        .describe_instances()
+        .send()
+        .await
+        .expect("DescribeInstances");
+    leaks.extend(
+        running
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| {
+                i.state()
+                    .and_then(|s| s.name())
+                    .is_none_or(|n| n.as_str() != "terminated")
+            })
+            .filter_map(|i| i.instance_id().map(str::to_owned)),
+    );
+    leaks
 }
 
 /// Every EC2 object of ours still there; the emulator's default VPC and its parts excepted.

@@ -8,13 +8,17 @@ use tokio::time::Instant;
 
 use super::plan::Desired;
 use super::schema::State;
+use crate::aws::auto_scaling::{self, GroupSpec};
 use crate::aws::ec2::{filter, Owner};
 use crate::aws::error::{Context, PartResult};
-use crate::aws::nat;
+use crate::aws::launch_template::{self, TemplateSpec};
+use crate::aws::load_balancer::{self, AlbSpec};
 use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
+use crate::aws::{instance_role, nat};
 use crate::provider::Configured;
 use crate::tags::PART_KEY;
+use crate::tf::number::Number;
 use crate::tf::values;
 
 fn remaining(deadline: Instant) -> Duration {
@@ -118,8 +122,8 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         &alb_rules,
     )
     .await?;
-    let instance_rules = Rules::from([(want.app_port, Source::Group(alb_sg))]);
-    security_groups::ensure(
+    let instance_rules = Rules::from([(want.app_port, Source::Group(alb_sg.clone()))]);
+    let instance_sg = security_groups::ensure(
         ec2,
         &owner,
         &vpc_id,
@@ -129,6 +133,91 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         &instance_rules,
     )
     .await?;
+
+    let clients = cfg.clients.regional(&want.region);
+    let alb_tags = owner.tags_for("alb", &want.name("alb"));
+    let alb = load_balancer::ensure(
+        &clients.elbv2,
+        &AlbSpec {
+            name: &want.name("alb"),
+            target_group_name: &want.name("tg"),
+            subnets: &public,
+            security_group: &alb_sg,
+            vpc_id: &vpc_id,
+            app_port: want.app_port,
+            health: &want.health_check,
+            certificate_arn: want.certificate_arn.as_deref(),
+            tags: &alb_tags,
+        },
+        remaining(deadline),
+    )
+    .await?;
+
+    let profile_arn = match (&want.instance_role_name, &want.instance_profile_arn) {
+        (Some(role), _) => {
+            let policy = instance_role::policy_document(
+                &want.suffix,
+                want.instance_policy_statements.as_deref(),
+            );
+            instance_role::ensure(
+                &cfg.clients.iam,
+                role,
+                &policy,
+                &owner.tags_for("instance-role", role),
+            )
+            .await?
+        }
+        (None, Some(arn)) => arn.clone(),
+        (None, None) => String::new(),
+    };
+    let ami = match &want.ami_id {
+        Some(ami) => ami.clone(),
+        None => launch_template::latest_amazon_linux(ec2).await?,
+    };
+    let instance_tags = owner.tags_for("instance", &want.name("app"));
+    let (template_id, template_version) = launch_template::ensure(
+        ec2,
+        &TemplateSpec {
+            name: &want.name("lt"),
+            ami: &ami,
+            instance_type: &want.instance_type,
+            instance_profile_arn: &profile_arn,
+            security_group: &instance_sg,
+            user_data: &want.user_data,
+            tags: &instance_tags,
+        },
+    )
+    .await?;
+    let asg_name = want.name("asg");
+    auto_scaling::ensure(
+        &clients.autoscaling,
+        &GroupSpec {
+            name: &asg_name,
+            policy_name: &want.name("cpu"),
+            template_id: &template_id,
+            template_version,
+            min: want.min_size,
+            max: want.max_size,
+            desired: want.desired_capacity,
+            subnets: &private,
+            target_group_arn: &alb.target_group_arn,
+            grace_period: want.health_check_grace_period,
+            cpu_target: want.cpu_target,
+            tags: &instance_tags,
+        },
+    )
+    .await?;
+    if want.wait_for_capacity {
+        auto_scaling::wait_capacity(
+            &clients.autoscaling,
+            &clients.elbv2,
+            &asg_name,
+            &alb.target_group_arn,
+            want.desired_capacity,
+            remaining(deadline),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -242,8 +331,113 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .unwrap_or_default()
             .to_owned()
     };
+    let clients = cfg.clients.regional(&want.region);
+    let (alb, tg, template, scaling_group, profile) = tokio::try_join!(
+        async {
+            load_balancer::find_alb(&clients.elbv2, &want.name("alb"))
+                .await
+                .context(read)
+        },
+        async {
+            load_balancer::find_target_group(&clients.elbv2, &want.name("tg"))
+                .await
+                .context(read)
+        },
+        async {
+            launch_template::find(ec2, &want.name("lt"))
+                .await
+                .context(read)
+        },
+        async {
+            auto_scaling::find(&clients.autoscaling, &want.name("asg"))
+                .await
+                .context(read)
+        },
+        async {
+            match &want.instance_role_name {
+                Some(role) => instance_role::find_profile(&cfg.clients.iam, role)
+                    .await
+                    .context(read),
+                None => Ok(want.instance_profile_arn.clone()),
+            }
+        },
+    )?;
+    let alb_arn = alb
+        .as_ref()
+        .and_then(|a| a.load_balancer_arn())
+        .unwrap_or_default()
+        .to_owned();
+    let listeners = if alb_arn.is_empty() {
+        Vec::new()
+    } else {
+        let out = clients
+            .elbv2
+            .describe_listeners()
+            .load_balancer_arn(&alb_arn)
+            .send()
+            .await
+            .context(read)?;
+        let mut ports: Vec<(i32, String)> = out
+            .listeners()
+            .iter()
+            .filter_map(|l| Some((l.port()?, l.listener_arn()?.to_owned())))
+            .collect();
+        ports.sort();
+        let wanted: &[i32] = if want.certificate_arn.is_some() {
+            &[80, 443]
+        } else {
+            &[80]
+        };
+        wanted
+            .iter()
+            .map(|p| {
+                ports
+                    .iter()
+                    .find(|(port, _)| port == p)
+                    .map(|(_, arn)| arn.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+
     let all_tags = crate::aws::ec2::tag_map(vpc.tags());
     let mut state = prior.clone();
+    state.alb_arn = values::string(alb_arn.clone());
+    state.alb_dns_name =
+        values::string(alb.as_ref().and_then(|a| a.dns_name()).unwrap_or_default());
+    state.alb_zone_id = values::string(
+        alb.as_ref()
+            .and_then(|a| a.canonical_hosted_zone_id())
+            .unwrap_or_default(),
+    );
+    state.target_group_arn = values::string(
+        tg.as_ref()
+            .and_then(|t| t.target_group_arn())
+            .unwrap_or_default(),
+    );
+    state.listener_arns = values::list(&listeners);
+    state.launch_template_id =
+        values::string(template.as_ref().map(|t| t.id.clone()).unwrap_or_default());
+    state.launch_template_version = template.as_ref().map(|t| Number(t.version as f64)).into();
+    if let Some(template) = &template {
+        state.ami_id = template.image_id.clone().into();
+        state.instance_type = template.instance_type.clone().into();
+    } else if state.ami_id.is_unknown() {
+        state.ami_id = values::string("");
+    }
+    state.asg_name = values::string(
+        scaling_group
+            .as_ref()
+            .and_then(|g| g.auto_scaling_group_name())
+            .unwrap_or_default(),
+    );
+    if let Some(group) = &scaling_group {
+        // Capacity changed outside Terraform shows in the plan.
+        state.min_size = group.min_size().map(|n| Number(n as f64)).into();
+        state.max_size = group.max_size().map(|n| Number(n as f64)).into();
+        state.desired_capacity = group.desired_capacity().map(|n| Number(n as f64)).into();
+    }
+    state.instance_profile_arn = values::string(profile.unwrap_or_default());
     state.vpc_id = values::string(vpc_id.clone());
     state.vpc_cidr = vpc.cidr_block().map(str::to_owned).into();
     state.availability_zones = values::list(&zones);
@@ -273,8 +467,27 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         return Ok(());
     };
     let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+    let clients = cfg.clients.regional(&want.region);
+    auto_scaling::delete(
+        &clients.autoscaling,
+        &want.name("asg"),
+        &want.name("cpu"),
+        remaining(deadline),
+    )
+    .await?;
+    load_balancer::delete(
+        &clients.elbv2,
+        &want.name("alb"),
+        &want.name("tg"),
+        remaining(deadline),
+    )
+    .await?;
+    launch_template::delete(ec2, &want.name("lt")).await?;
     nat::delete_from(ec2, &owner, &vpc_id, 0, remaining(deadline)).await?;
     security_groups::delete(ec2, &owner, &vpc_id, remaining(deadline)).await?;
     network::delete(ec2, &owner, remaining(deadline)).await?;
+    if let Some(role) = &want.instance_role_name {
+        instance_role::delete(&cfg.clients.iam, role).await?;
+    }
     Ok(())
 }

@@ -221,6 +221,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             invalid(diags, AttributePath::new("certificate_arn"), format!("\"{arn}\" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)."));
         }
     }
+    validate_compute(diags, config);
     if let Value::Value(environment) = &config.environment {
         if environment.is_empty() || environment.chars().count() > 256 {
             invalid(
@@ -236,6 +237,153 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     timeouts::validate(diags, &config.timeouts);
+}
+
+fn whole(value: &Value<Number>) -> Option<i64> {
+    value.as_ref_option().and_then(|n| n.as_i64())
+}
+
+/// A whole number in `range`, or an error on `attr` saying so.
+fn check_range(
+    diags: &mut Diagnostics,
+    value: &Value<Number>,
+    attr: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+) {
+    if let Value::Value(n) = value {
+        if !n.as_i64().is_some_and(|v| range.contains(&v)) {
+            invalid(
+                diags,
+                AttributePath::new(attr),
+                format!(
+                    "{attr} must be a whole number from {} to {}, not {}.",
+                    range.start(),
+                    range.end(),
+                    n.0
+                ),
+            );
+        }
+    }
+}
+
+fn validate_compute(diags: &mut Diagnostics, config: &State) {
+    if let Value::Value(t) = &config.instance_type {
+        let ok = t.split_once('.').is_some_and(|(family, size)| {
+            !family.is_empty()
+                && !size.is_empty()
+                && t.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        });
+        if !ok {
+            invalid(
+                diags,
+                AttributePath::new("instance_type"),
+                format!("\"{t}\" is not an EC2 instance type like \"t3.medium\"."),
+            );
+        }
+    }
+    if let Value::Value(ami) = &config.ami_id {
+        if !ami.starts_with("ami-") {
+            invalid(
+                diags,
+                AttributePath::new("ami_id"),
+                format!("\"{ami}\" is not an AMI ID (ami-...)."),
+            );
+        }
+    }
+    check_range(diags, &config.min_size, "min_size", 0..=1000);
+    check_range(diags, &config.max_size, "max_size", 1..=1000);
+    check_range(
+        diags,
+        &config.desired_capacity,
+        "desired_capacity",
+        0..=1000,
+    );
+    let (min, max) = (
+        whole(&config.min_size).unwrap_or(1),
+        whole(&config.max_size).unwrap_or(4),
+    );
+    if min > max {
+        invalid(
+            diags,
+            AttributePath::new("min_size"),
+            format!("min_size ({min}) is above max_size ({max})."),
+        );
+    }
+    if let Some(desired) = whole(&config.desired_capacity) {
+        if desired < min || desired > max {
+            invalid(diags, AttributePath::new("desired_capacity"), format!("desired_capacity ({desired}) must be between min_size ({min}) and max_size ({max})."));
+        }
+    }
+    check_range(
+        diags,
+        &config.health_check_grace_period,
+        "health_check_grace_period",
+        0..=7200,
+    );
+    if let Value::Value(target) = config.cpu_target {
+        if !(target.0 > 0.0 && target.0 <= 100.0) {
+            invalid(
+                diags,
+                AttributePath::new("cpu_target"),
+                format!(
+                    "cpu_target is a CPU percentage above 0 and at most 100, not {}.",
+                    target.0
+                ),
+            );
+        }
+    }
+    if let Value::Value(path) = &config.health_check_path {
+        if !path.starts_with('/') || path.len() > 1024 {
+            invalid(
+                diags,
+                AttributePath::new("health_check_path"),
+                format!("\"{path}\" must be a path starting with \"/\"."),
+            );
+        }
+    }
+    check_range(
+        diags,
+        &config.health_check_interval,
+        "health_check_interval",
+        5..=300,
+    );
+    check_range(
+        diags,
+        &config.health_check_timeout,
+        "health_check_timeout",
+        2..=120,
+    );
+    if let (Some(timeout), interval) = (
+        whole(&config.health_check_timeout),
+        whole(&config.health_check_interval).unwrap_or(15),
+    ) {
+        if timeout >= interval {
+            invalid(diags, AttributePath::new("health_check_timeout"), format!("health_check_timeout ({timeout}) must be below health_check_interval ({interval})."));
+        }
+    }
+    check_range(
+        diags,
+        &config.healthy_threshold,
+        "healthy_threshold",
+        2..=10,
+    );
+    check_range(
+        diags,
+        &config.unhealthy_threshold,
+        "unhealthy_threshold",
+        2..=10,
+    );
+    if let Value::Value(arn) = &config.instance_profile_arn {
+        if !(arn.starts_with("arn:") && arn.contains(":instance-profile/")) {
+            invalid(diags, AttributePath::new("instance_profile_arn"), format!("\"{arn}\" is not an instance profile ARN (arn:aws:iam::<account>:instance-profile/<name>)."));
+        }
+    }
+    if let Value::Value(json) = &config.instance_policy_statements {
+        if let Err(err) = crate::aws::instance_role::check_statements(json) {
+            invalid(diags, AttributePath::new("instance_policy_statements"), err);
+        }
+    }
 }
 
 /// The planned state: configuration plus role defaults; computed IDs carry over from `prior`
@@ -285,6 +433,54 @@ pub fn plan(
         .environment
         .clone()
         .or(values::string(DEFAULT_ENVIRONMENT));
+    planned.instance_type = config.instance_type.clone().or(values::string("t3.medium"));
+    planned.min_size = config.min_size.or(Value::Value(Number(1.0)));
+    planned.max_size = config.max_size.or(Value::Value(Number(4.0)));
+    planned.desired_capacity =
+        config
+            .desired_capacity
+            .or(match planned.role.as_ref_option().map(String::as_str) {
+                Some("standby") => Value::Value(Number(1.0)),
+                Some(_) => Value::Value(Number(2.0)),
+                None => Value::Unknown,
+            });
+    planned.health_check_grace_period = config
+        .health_check_grace_period
+        .or(Value::Value(Number(300.0)));
+    planned.cpu_target = config.cpu_target.or(Value::Value(Number(70.0)));
+    planned.health_check_path = config
+        .health_check_path
+        .clone()
+        .or(values::string("/health"));
+    planned.health_check_interval = config.health_check_interval.or(Value::Value(Number(15.0)));
+    planned.health_check_timeout = config.health_check_timeout.or(Value::Value(Number(5.0)));
+    planned.healthy_threshold = config.healthy_threshold.or(Value::Value(Number(2.0)));
+    planned.unhealthy_threshold = config.unhealthy_threshold.or(Value::Value(Number(3.0)));
+    planned.wait_for_capacity = config.wait_for_capacity.or(Value::Value(true));
+    planned.user_data = match (
+        &config.user_data,
+        &planned.role,
+        &planned.region,
+        &planned.app_port,
+    ) {
+        (Value::Null, Value::Value(role), Value::Value(region), Value::Value(port)) => {
+            values::string(default_user_data(role, region, port.as_i64().unwrap_or(80)))
+        }
+        (Value::Null, ..) => Value::Unknown,
+        (given, ..) => given.clone(),
+    };
+    // Made here unless the caller brings a profile.
+    planned.instance_role_name = match (
+        &config.instance_profile_arn,
+        &planned.environment_suffix,
+        &planned.role,
+    ) {
+        (Value::Null, Value::Value(suffix), Value::Value(role)) => {
+            values::string(format!("ec2-{role}-{suffix}"))
+        }
+        (Value::Null, ..) => Value::Unknown,
+        _ => Value::Null,
+    };
     planned.tags_all = match Desired::from_state(&planned, default_tags) {
         Some(want) => values::map(&want.owner_tags().tags_for("vpc", &want.name("vpc"))),
         None => Value::Unknown,
@@ -325,33 +521,26 @@ pub fn plan(
     if !replace.is_empty() {
         mark_unknown(&mut planned);
     } else {
-        // Only what will change: a part deleted out of band (an empty ID) or NAT gateways.
-        let nat_changing = prior.nat_mode != planned.nat_mode;
-        for list in [
-            &mut planned.public_subnet_ids,
-            &mut planned.private_subnet_ids,
-        ] {
-            if missing_in_list(list) {
-                *list = Value::Unknown;
-            }
-        }
-        if nat_changing || missing_in_list(&planned.nat_gateway_ids) {
-            planned.nat_gateway_ids = Value::Unknown;
-        }
-        for id in [
-            &mut planned.internet_gateway_id,
-            &mut planned.alb_security_group_id,
-            &mut planned.instance_security_group_id,
-        ] {
-            if id.as_ref_option().is_some_and(String::is_empty) {
-                *id = Value::Unknown;
-            }
-        }
+        mark_changing(&mut planned, prior);
     }
     (planned, replace)
 }
 
 fn copy_computed(planned: &mut State, prior: &State) {
+    if planned.ami_id.is_null() {
+        planned.ami_id = prior.ami_id.clone();
+    }
+    if planned.instance_profile_arn.is_null() {
+        planned.instance_profile_arn = prior.instance_profile_arn.clone();
+    }
+    planned.alb_arn = prior.alb_arn.clone();
+    planned.alb_dns_name = prior.alb_dns_name.clone();
+    planned.alb_zone_id = prior.alb_zone_id.clone();
+    planned.target_group_arn = prior.target_group_arn.clone();
+    planned.listener_arns = prior.listener_arns.clone();
+    planned.launch_template_id = prior.launch_template_id.clone();
+    planned.launch_template_version = prior.launch_template_version;
+    planned.asg_name = prior.asg_name.clone();
     planned.vpc_id = prior.vpc_id.clone();
     planned.availability_zones = prior.availability_zones.clone();
     planned.public_subnet_ids = prior.public_subnet_ids.clone();
@@ -362,8 +551,88 @@ fn copy_computed(planned: &mut State, prior: &State) {
     planned.instance_security_group_id = prior.instance_security_group_id.clone();
 }
 
+/// Only what will change becomes unknown: a part deleted out of band (read records it as an
+/// empty ID), NAT gateways when the mode changes, listeners when the certificate changes, and a
+/// new launch template version when what the template holds changes.
+fn mark_changing(planned: &mut State, prior: &State) {
+    let missing = |v: &Value<String>| v.as_ref_option().is_some_and(String::is_empty);
+    for list in [
+        &mut planned.public_subnet_ids,
+        &mut planned.private_subnet_ids,
+    ] {
+        if missing_in_list(list) {
+            *list = Value::Unknown;
+        }
+    }
+    if planned.public_subnet_ids.is_unknown() || missing_in_list(&planned.availability_zones) {
+        planned.availability_zones = Value::Unknown;
+    }
+    if prior.nat_mode != planned.nat_mode || missing_in_list(&planned.nat_gateway_ids) {
+        planned.nat_gateway_ids = Value::Unknown;
+    }
+    for id in [
+        &mut planned.internet_gateway_id,
+        &mut planned.alb_security_group_id,
+        &mut planned.instance_security_group_id,
+        &mut planned.alb_arn,
+        &mut planned.target_group_arn,
+        &mut planned.launch_template_id,
+        &mut planned.asg_name,
+        &mut planned.ami_id,
+        &mut planned.instance_profile_arn,
+    ] {
+        if missing(id) {
+            *id = Value::Unknown;
+        }
+    }
+    if prior.instance_role_name != planned.instance_role_name
+        && planned.instance_role_name.is_value()
+    {
+        planned.instance_profile_arn = Value::Unknown;
+    }
+    if planned.alb_arn.is_unknown() || missing(&planned.alb_dns_name) {
+        planned.alb_dns_name = Value::Unknown;
+        planned.alb_zone_id = Value::Unknown;
+    }
+    if planned.alb_arn.is_unknown()
+        || missing_in_list(&planned.listener_arns)
+        || prior.certificate_arn != planned.certificate_arn
+        || planned.listener_arns == Value::Value(Vec::new())
+    {
+        planned.listener_arns = Value::Unknown;
+    }
+    let template_changing = prior.instance_type != planned.instance_type
+        || prior.ami_id != planned.ami_id
+        || prior.user_data != planned.user_data
+        || prior.instance_profile_arn != planned.instance_profile_arn
+        || planned.instance_security_group_id.is_unknown()
+        || planned.launch_template_id.is_unknown()
+        || planned.launch_template_version.is_null();
+    if template_changing {
+        planned.launch_template_version = Value::Unknown;
+    }
+}
+
 /// Every ID becomes unknown when the stack is new or replaced.
 fn mark_unknown(planned: &mut State) {
+    for value in [
+        &mut planned.alb_arn,
+        &mut planned.alb_dns_name,
+        &mut planned.alb_zone_id,
+        &mut planned.target_group_arn,
+        &mut planned.launch_template_id,
+        &mut planned.asg_name,
+    ] {
+        *value = Value::Unknown;
+    }
+    planned.listener_arns = Value::Unknown;
+    planned.launch_template_version = Value::Unknown;
+    if planned.ami_id.is_null() {
+        planned.ami_id = Value::Unknown;
+    }
+    if planned.instance_profile_arn.is_null() {
+        planned.instance_profile_arn = Value::Unknown;
+    }
     planned.vpc_id = Value::Unknown;
     planned.availability_zones = Value::Unknown;
     planned.public_subnet_ids = Value::Unknown;
@@ -392,6 +661,21 @@ pub struct Desired {
     pub allowed_cidrs: Vec<String>,
     pub app_port: i32,
     pub certificate_arn: Option<String>,
+    pub instance_type: String,
+    /// `None`: look up the latest Amazon Linux at apply.
+    pub ami_id: Option<String>,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_capacity: i32,
+    pub health_check_grace_period: i32,
+    pub cpu_target: f64,
+    pub user_data: String,
+    pub health_check: crate::aws::load_balancer::HealthCheck,
+    /// The role made here, or `None` when the caller gave `instance_profile_arn`.
+    pub instance_role_name: Option<String>,
+    pub instance_profile_arn: Option<String>,
+    pub instance_policy_statements: Option<String>,
+    pub wait_for_capacity: bool,
     pub environment: String,
     pub user_tags: Tags,
     pub default_tags: Tags,
@@ -413,6 +697,31 @@ impl Desired {
                 Value::Unknown => return None,
                 other => other.as_ref_option().cloned(),
             },
+            instance_type: state.instance_type.as_ref_option()?.clone(),
+            ami_id: known_or_computed(&state.ami_id),
+            min_size: whole(&state.min_size)? as i32,
+            max_size: whole(&state.max_size)? as i32,
+            desired_capacity: whole(&state.desired_capacity)? as i32,
+            health_check_grace_period: whole(&state.health_check_grace_period)? as i32,
+            cpu_target: state.cpu_target.as_ref_option()?.0,
+            user_data: state.user_data.as_ref_option()?.clone(),
+            health_check: crate::aws::load_balancer::HealthCheck {
+                path: state.health_check_path.as_ref_option()?.clone(),
+                interval: whole(&state.health_check_interval)? as i32,
+                timeout: whole(&state.health_check_timeout)? as i32,
+                healthy_threshold: whole(&state.healthy_threshold)? as i32,
+                unhealthy_threshold: whole(&state.unhealthy_threshold)? as i32,
+            },
+            instance_role_name: match &state.instance_role_name {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
+            instance_profile_arn: known_or_computed(&state.instance_profile_arn),
+            instance_policy_statements: match &state.instance_policy_statements {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
+            wait_for_capacity: *state.wait_for_capacity.as_ref_option()?,
             environment: state.environment.as_ref_option()?.clone(),
             user_tags: known_map(&state.tags)?,
             default_tags: default_tags.clone(),
@@ -448,6 +757,18 @@ impl Desired {
             base_tags: base,
         }
     }
+}
+
+/// A value apply computes when unknown (or recorded as missing).
+fn known_or_computed(value: &Value<String>) -> Option<String> {
+    value.as_ref_option().filter(|v| !v.is_empty()).cloned()
+}
+
+/// A small web app: `/` names the region, `/health` answers `ok`, on `port`.
+pub fn default_user_data(role: &str, region: &str, port: i64) -> String {
+    format!(
+        "#!/bin/bash\nset -euo pipefail\nmkdir -p /srv/app\necho ok > /srv/app/health\necho '<h1>Trading app: {role} ({region})</h1>' > /srv/app/index.html\nnohup python3 -m http.server {port} --directory /srv/app >/var/log/trading-app.log 2>&1 &\n"
+    )
 }
 
 #[cfg(test)]

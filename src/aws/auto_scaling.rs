@@ -1,0 +1,331 @@
+//! The Auto Scaling group of a region: in the private subnets, ELB health checks, the target
+//! group attached, group metrics on, a CPU target-tracking policy; waits for capacity, and
+//! drains before it is deleted.
+
+use std::time::Duration;
+
+use aws_sdk_autoscaling::types::{
+    AutoScalingGroup, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, Tag,
+    TargetTrackingConfiguration,
+};
+use aws_sdk_autoscaling::Client;
+use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
+use tokio::time::Instant;
+
+use super::error::{AwsError, Context, PartResult};
+use super::retry;
+use super::wait::{self, Poll};
+use crate::tags::Tags;
+
+pub struct GroupSpec<'a> {
+    pub name: &'a str,
+    pub policy_name: &'a str,
+    pub template_id: &'a str,
+    pub template_version: i64,
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
+    pub subnets: &'a [String],
+    pub target_group_arn: &'a str,
+    pub grace_period: i32,
+    pub cpu_target: f64,
+    pub tags: &'a Tags,
+}
+
+/// "ScalingActivityInProgress" / "ResourceInUse" while a previous change is still running.
+const BUSY: &[&str] = &["ScalingActivityInProgress", "ResourceInUse"];
+const BUSY_RETRY: Duration = Duration::from_secs(300);
+
+fn asg_tags(name: &str, tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .resource_id(name)
+                .resource_type("auto-scaling-group")
+                .key(k)
+                .value(v)
+                .propagate_at_launch(true)
+                .build()
+        })
+        .collect()
+}
+
+pub async fn find(asg: &Client, name: &str) -> Result<Option<AutoScalingGroup>, AwsError> {
+    let out = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await?;
+    Ok(out
+        .auto_scaling_groups()
+        .iter()
+        .find(|g| g.auto_scaling_group_name() == Some(name))
+        .cloned())
+}
+
+fn template(spec: &GroupSpec<'_>) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_id(spec.template_id)
+        .version(spec.template_version.to_string())
+        .build()
+}
+
+pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
+    let name = spec.name;
+    let existing = find(asg, name)
+        .await
+        .context(|| format!("reading Auto Scaling group {name}"))?;
+    let zones = spec.subnets.join(",");
+    match &existing {
+        None => {
+            tracing::info!("creating Auto Scaling group {name}");
+            asg.create_auto_scaling_group()
+                .auto_scaling_group_name(name)
+                .launch_template(template(spec))
+                .min_size(spec.min)
+                .max_size(spec.max)
+                .desired_capacity(spec.desired)
+                .vpc_zone_identifier(&zones)
+                .target_group_arns(spec.target_group_arn)
+                .health_check_type("ELB")
+                .health_check_grace_period(spec.grace_period)
+                .set_tags(Some(asg_tags(name, spec.tags)))
+                .send()
+                .await
+                .context(|| format!("creating Auto Scaling group {name}"))?;
+        }
+        Some(group) => {
+            let version_changed = group
+                .launch_template()
+                .and_then(|t| t.version())
+                .is_some_and(|v| v != spec.template_version.to_string());
+            let deadline = Instant::now() + BUSY_RETRY;
+            retry::on_codes(
+                &format!("updating Auto Scaling group {name}"),
+                BUSY,
+                deadline,
+                || async {
+                    asg.update_auto_scaling_group()
+                        .auto_scaling_group_name(name)
+                        .launch_template(template(spec))
+                        .min_size(spec.min)
+                        .max_size(spec.max)
+                        .desired_capacity(spec.desired)
+                        .vpc_zone_identifier(&zones)
+                        .health_check_type("ELB")
+                        .health_check_grace_period(spec.grace_period)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                },
+            )
+            .await
+            .context(|| format!("updating Auto Scaling group {name}"))?;
+            if !group
+                .target_group_arns()
+                .iter()
+                .any(|a| a == spec.target_group_arn)
+            {
+                asg.attach_load_balancer_target_groups()
+                    .auto_scaling_group_name(name)
+                    .target_group_arns(spec.target_group_arn)
+                    .send()
+                    .await
+                    .context(|| format!("attaching the target group to {name}"))?;
+            }
+            asg.create_or_update_tags()
+                .set_tags(Some(asg_tags(name, spec.tags)))
+                .send()
+                .await
+                .context(|| format!("tagging Auto Scaling group {name}"))?;
+            if version_changed {
+                // New AMI, instance type or user data: replace running instances gradually.
+                match asg
+                    .start_instance_refresh()
+                    .auto_scaling_group_name(name)
+                    .send()
+                    .await
+                    .map_err(AwsError::from)
+                {
+                    Err(err) if err.is("InstanceRefreshInProgress") => {}
+                    other => {
+                        other.context(|| format!("starting an instance refresh of {name}"))?;
+                    }
+                }
+            }
+        }
+    }
+    if existing
+        .as_ref()
+        .is_none_or(|g| g.enabled_metrics().is_empty())
+    {
+        asg.enable_metrics_collection()
+            .auto_scaling_group_name(name)
+            .granularity("1Minute")
+            .send()
+            .await
+            .context(|| format!("enabling group metrics on {name}"))?;
+    }
+    asg.put_scaling_policy()
+        .auto_scaling_group_name(name)
+        .policy_name(spec.policy_name)
+        .policy_type("TargetTrackingScaling")
+        .target_tracking_configuration(
+            TargetTrackingConfiguration::builder()
+                .predefined_metric_specification(
+                    PredefinedMetricSpecification::builder()
+                        .predefined_metric_type(MetricType::AsgAverageCpuUtilization)
+                        .build(),
+                )
+                .target_value(spec.cpu_target)
+                .build(),
+        )
+        .send()
+        .await
+        .context(|| format!("putting the CPU target-tracking policy of {name}"))?;
+    Ok(())
+}
+
+/// Waits until `desired` instances are InService and Healthy in the group and healthy in the
+/// target group (hashicorp/aws's wait_for_capacity, default 10m).
+pub async fn wait_capacity(
+    asg: &Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+    target_group_arn: &str,
+    desired: i32,
+    timeout: Duration,
+) -> PartResult<()> {
+    wait::until(timeout, || async {
+        let group = find(asg, name).await?;
+        let in_service = group
+            .as_ref()
+            .map(|g| {
+                g.instances()
+                    .iter()
+                    .filter(|i| {
+                        i.lifecycle_state().map(|s| s.as_str()) == Some("InService")
+                            && i.health_status() == Some("Healthy")
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        let health = elb
+            .describe_target_health()
+            .target_group_arn(target_group_arn)
+            .send()
+            .await?;
+        let healthy = health
+            .target_health_descriptions()
+            .iter()
+            .filter(|d| {
+                d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
+            })
+            .count();
+        Ok(
+            if in_service >= desired as usize && healthy >= desired as usize {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!(
+                    "{in_service} of {desired} InService, {healthy} healthy in the target group"
+                ))
+            },
+        )
+    })
+    .await
+    .context(|| format!("waiting for Auto Scaling group {name} to reach its capacity"))
+}
+
+/// Deletes the scaling policy, scales the group to zero and waits until it is drained, then
+/// deletes it and waits until it is gone.
+pub async fn delete(
+    asg: &Client,
+    name: &str,
+    policy_name: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    if find(asg, name)
+        .await
+        .context(|| format!("reading Auto Scaling group {name}"))?
+        .is_none()
+    {
+        return Ok(());
+    }
+    tracing::info!("draining and deleting Auto Scaling group {name}");
+    match asg
+        .delete_policy()
+        .auto_scaling_group_name(name)
+        .policy_name(policy_name)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Err(err) if err.is("ValidationError") => {}
+        other => {
+            other.context(|| format!("deleting the scaling policy of {name}"))?;
+        }
+    }
+    retry::on_codes(
+        &format!("scaling {name} to zero"),
+        BUSY,
+        deadline,
+        || async {
+            asg.update_auto_scaling_group()
+                .auto_scaling_group_name(name)
+                .min_size(0)
+                .max_size(0)
+                .desired_capacity(0)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        },
+    )
+    .await
+    .context(|| format!("scaling Auto Scaling group {name} to zero"))?;
+    wait::until(
+        deadline.saturating_duration_since(Instant::now()),
+        || async {
+            let left = find(asg, name).await?.map_or(0, |g| g.instances().len());
+            Ok(if left == 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!("{left} instances left"))
+            })
+        },
+    )
+    .await
+    .context(|| format!("waiting for Auto Scaling group {name} to drain"))?;
+    let result = retry::on_codes(
+        &format!("deleting Auto Scaling group {name}"),
+        BUSY,
+        deadline,
+        || async {
+            asg.delete_auto_scaling_group()
+                .auto_scaling_group_name(name)
+                .force_delete(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        },
+    )
+    .await;
+    match result {
+        Err(err) if err.is("ValidationError") && err.message.contains("not found") => {}
+        other => other.context(|| format!("deleting Auto Scaling group {name}"))?,
+    }
+    wait::until(
+        deadline.saturating_duration_since(Instant::now()),
+        || async {
+            Ok(match find(asg, name).await? {
+                None => Poll::Ready(()),
+                Some(_) => Poll::Pending("deleting".into()),
+            })
+        },
+    )
+    .await
+    .context(|| format!("waiting for Auto Scaling group {name} to be deleted"))
+}

@@ -1,0 +1,279 @@
+//! The instances' IAM role and instance profile (same name), with one inline least-privilege
+//! policy. IAM is global: names carry the region's role and the suffix.
+
+use std::time::Duration;
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+use tokio::time::Instant;
+
+use super::error::{AwsError, Cause, Context, PartResult};
+use super::retry;
+use crate::tags::Tags;
+
+pub const POLICY_NAME: &str = "least-privilege";
+/// Only EC2 may assume the role.
+pub const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+/// hashicorp/aws: IAM propagationTimeout = 2m, "derived from years of operational experience".
+const PROPAGATION: Duration = Duration::from_secs(120);
+
+fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, Cause> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Cause::Unexpected(e.to_string()))
+        })
+        .collect()
+}
+
+fn missing(err: &AwsError) -> bool {
+    err.is("NoSuchEntity")
+}
+
+/// Ensures role, inline policy and instance profile; returns the profile's ARN.
+pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> PartResult<String> {
+    let action = || format!("creating IAM role {name}");
+    match iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Ok(_) => {
+            iam.tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(tags).context(action)?))
+                .send()
+                .await
+                .context(|| format!("tagging IAM role {name}"))?;
+        }
+        Err(err) if missing(&err) => {
+            tracing::info!("creating IAM role {name}");
+            iam.create_role()
+                .role_name(name)
+                .assume_role_policy_document(TRUST_POLICY)
+                .description("Instances of the trading failover stack")
+                .set_tags(Some(iam_tags(tags).context(action)?))
+                .send()
+                .await
+                .context(action)?;
+        }
+        Err(err) => return Err(err).context(|| format!("reading IAM role {name}")),
+    }
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name(POLICY_NAME)
+        .policy_document(policy)
+        .send()
+        .await
+        .context(|| format!("putting the policy of IAM role {name}"))?;
+
+    let profile = match iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Ok(out) => out.instance_profile().cloned(),
+        Err(err) if missing(&err) => None,
+        Err(err) => return Err(err).context(|| format!("reading instance profile {name}")),
+    };
+    let (profile_arn, has_role) = match profile {
+        Some(profile) => (
+            profile.arn().to_owned(),
+            profile.roles().iter().any(|r| r.role_name() == name),
+        ),
+        None => {
+            tracing::info!("creating instance profile {name}");
+            let out = iam
+                .create_instance_profile()
+                .instance_profile_name(name)
+                .set_tags(Some(iam_tags(tags).context(action)?))
+                .send()
+                .await
+                .context(|| format!("creating instance profile {name}"))?;
+            (
+                out.instance_profile()
+                    .map(|p| p.arn().to_owned())
+                    .unwrap_or_default(),
+                false,
+            )
+        }
+    };
+    if !has_role {
+        // "NoSuchEntity: The role with name … cannot be found" right after CreateRole.
+        let deadline = Instant::now() + PROPAGATION;
+        retry::on_codes(
+            &format!("adding role {name} to its instance profile"),
+            &["NoSuchEntity"],
+            deadline,
+            || async {
+                iam.add_role_to_instance_profile()
+                    .instance_profile_name(name)
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            },
+        )
+        .await
+        .context(|| format!("adding role {name} to its instance profile"))?;
+    }
+    Ok(profile_arn)
+}
+
+/// The profile's ARN, if the profile exists.
+pub async fn find_profile(iam: &Client, name: &str) -> Result<Option<String>, AwsError> {
+    match iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Ok(out) => Ok(out.instance_profile().map(|p| p.arn().to_owned())),
+        Err(err) if missing(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Removes the role from the profile, deletes the profile, the inline policy and the role.
+pub async fn delete(iam: &Client, name: &str) -> PartResult<()> {
+    let gone = |result: Result<(), AwsError>| match result {
+        Err(err) if missing(&err) => Ok(()),
+        other => other,
+    };
+    tracing::info!("deleting IAM role and instance profile {name}");
+    gone(
+        iam.remove_role_from_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(AwsError::from),
+    )
+    .context(|| format!("removing role {name} from its instance profile"))?;
+    gone(
+        iam.delete_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(AwsError::from),
+    )
+    .context(|| format!("deleting instance profile {name}"))?;
+    gone(
+        iam.delete_role_policy()
+            .role_name(name)
+            .policy_name(POLICY_NAME)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(AwsError::from),
+    )
+    .context(|| format!("deleting the policy of IAM role {name}"))?;
+    // "DeleteConflict: Cannot delete entity, must remove roles from instance profile first."
+    let deadline = Instant::now() + PROPAGATION;
+    let result = retry::on_codes(
+        &format!("deleting IAM role {name}"),
+        &["DeleteConflict"],
+        deadline,
+        || async {
+            iam.delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        },
+    )
+    .await;
+    gone(result).context(|| format!("deleting IAM role {name}"))
+}
+
+/// The caller's extra statements must be a JSON array of statement objects that name their
+/// resources; `"Resource": "*"` is refused where least privilege is the point.
+pub fn check_statements(json: &str) -> Result<(), String> {
+    let parsed: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}."))?;
+    let statements = parsed
+        .as_array()
+        .ok_or("give a JSON array of policy statements, e.g. jsonencode([{ Effect = \"Allow\", Action = [...], Resource = [...] }]).")?;
+    for (i, statement) in statements.iter().enumerate() {
+        let resources = match &statement["Resource"] {
+            serde_json::Value::String(s) => vec![s.as_str()],
+            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect(),
+            _ => return Err(format!("statement {i} has no Resource.")),
+        };
+        if statement["Effect"].as_str().is_none() || statement["Action"].is_null() {
+            return Err(format!("statement {i} needs Effect and Action."));
+        }
+        if resources.contains(&"*") {
+            return Err(format!(
+                "statement {i} allows \"Resource\": \"*\"; name the resources it needs."
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The role's policy: metrics only under the stack's namespace, logs only in its log group,
+/// and the caller's statements. CloudWatch PutMetricData has no resource-level permissions, so
+/// it is scoped by its namespace condition instead.
+pub fn policy_document(suffix: &str, extra_statements: Option<&str>) -> String {
+    let mut statements = vec![
+        serde_json::json!({
+            "Sid": "StackMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": format!("TradingApp/{suffix}")}}
+        }),
+        serde_json::json!({
+            "Sid": "StackLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("arn:aws:logs:*:*:log-group:/tap/{suffix}:*")
+        }),
+    ];
+    if let Some(Ok(serde_json::Value::Array(extra))) = extra_statements.map(serde_json::from_str) {
+        statements.extend(extra);
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_must_name_their_resources() {
+        assert!(check_statements(r#"[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:us-east-1:1:table/t"}]"#).is_ok());
+        assert!(
+            check_statements(r#"[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]"#).is_err()
+        );
+        assert!(check_statements(r#"{"Effect":"Allow"}"#).is_err());
+        assert!(check_statements("not json").is_err());
+    }
+
+    #[test]
+    fn only_put_metric_data_uses_a_wildcard_and_it_is_conditioned() {
+        let doc: serde_json::Value = serde_json::from_str(&policy_document("prod", None)).unwrap();
+        for statement in doc["Statement"].as_array().unwrap() {
+            if statement["Resource"] == "*" {
+                assert_eq!(statement["Action"], "cloudwatch:PutMetricData");
+                assert_eq!(
+                    statement["Condition"]["StringEquals"]["cloudwatch:namespace"],
+                    "TradingApp/prod"
+                );
+            }
+        }
+    }
+}

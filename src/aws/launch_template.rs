@@ -1,0 +1,227 @@
+//! The instances' launch template: AMI, instance type, IMDSv2 required, encrypted root volume,
+//! instance profile, user data. A change is a new version made default, never a new template.
+
+use aws_sdk_ec2::types::{
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, VolumeType,
+};
+use aws_sdk_ec2::Client;
+use aws_smithy_types::base64;
+
+use super::ec2::{ec2_tags, filter, ignore_gone, tag_spec};
+use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use crate::tags::Tags;
+
+pub const ROOT_DEVICE: &str = "/dev/xvda";
+const ROOT_VOLUME_GIB: i32 = 20;
+
+pub struct TemplateSpec<'a> {
+    pub name: &'a str,
+    pub ami: &'a str,
+    pub instance_type: &'a str,
+    pub instance_profile_arn: &'a str,
+    pub security_group: &'a str,
+    pub user_data: &'a str,
+    pub tags: &'a Tags,
+}
+
+/// The newest Amazon Linux 2023 x86_64 AMI of the region.
+pub async fn latest_amazon_linux(ec2: &Client) -> PartResult<String> {
+    let out = ec2
+        .describe_images()
+        .owners("amazon")
+        .filters(filter("name", "al2023-ami-2023*-x86_64"))
+        .filters(filter("state", "available"))
+        .send()
+        .await
+        .context(|| "looking up the latest Amazon Linux 2023 AMI".into())?;
+    out.images()
+        .iter()
+        .max_by_key(|i| {
+            (
+                i.creation_date().unwrap_or_default().to_owned(),
+                i.name().unwrap_or_default().to_owned(),
+            )
+        })
+        .and_then(|i| i.image_id())
+        .map(str::to_owned)
+        .ok_or_else(|| PartError {
+            action: "looking up the latest Amazon Linux 2023 AMI".into(),
+            cause: Cause::Unexpected(
+                "no AMI matches al2023-ami-2023*-x86_64 owned by amazon in this region; set ami_id"
+                    .into(),
+            ),
+        })
+}
+
+fn data(spec: &TemplateSpec<'_>) -> RequestLaunchTemplateData {
+    let instance_tags = |kind| {
+        LaunchTemplateTagSpecificationRequest::builder()
+            .resource_type(kind)
+            .set_tags(Some(ec2_tags(spec.tags)))
+            .build()
+    };
+    RequestLaunchTemplateData::builder()
+        .image_id(spec.ami)
+        .instance_type(spec.instance_type.into())
+        .iam_instance_profile(
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .arn(spec.instance_profile_arn)
+                .build(),
+        )
+        .security_group_ids(spec.security_group)
+        .metadata_options(
+            LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .http_put_response_hop_limit(1)
+                .build(),
+        )
+        .block_device_mappings(
+            LaunchTemplateBlockDeviceMappingRequest::builder()
+                .device_name(ROOT_DEVICE)
+                .ebs(
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .encrypted(true)
+                        .volume_size(ROOT_VOLUME_GIB)
+                        .volume_type(VolumeType::Gp3)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .user_data(base64::encode(spec.user_data))
+        .tag_specifications(instance_tags(ResourceType::Instance))
+        .tag_specifications(instance_tags(ResourceType::Volume))
+        .build()
+}
+
+/// Ensures the template exists with these settings; returns its id and default version.
+pub async fn ensure(ec2: &Client, spec: &TemplateSpec<'_>) -> PartResult<(String, i64)> {
+    let name = spec.name;
+    let found = ec2
+        .describe_launch_templates()
+        .launch_template_names(name)
+        .send()
+        .await;
+    let existing = match found.map_err(AwsError::from) {
+        Ok(out) => out.launch_templates().first().cloned(),
+        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
+            None
+        }
+        Err(err) => return Err(err).context(|| format!("reading launch template {name}")),
+    };
+    let Some(template) = existing else {
+        tracing::info!("creating launch template {name}");
+        let out = ec2
+            .create_launch_template()
+            .launch_template_name(name)
+            .launch_template_data(data(spec))
+            .tag_specifications(tag_spec(ResourceType::LaunchTemplate, spec.tags))
+            .send()
+            .await
+            .context(|| format!("creating launch template {name}"))?;
+        let id = out
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .unwrap_or_default();
+        return Ok((id.to_owned(), 1));
+    };
+    let id = template.launch_template_id().unwrap_or_default().to_owned();
+    let current = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&id)
+        .versions("$Default")
+        .send()
+        .await
+        .context(|| format!("reading launch template {name}"))?;
+    let version = current.launch_template_versions().first();
+    let have = version.and_then(|v| v.launch_template_data());
+    let same = have.is_some_and(|d| {
+        d.image_id() == Some(spec.ami)
+            && d.instance_type().map(|t| t.as_str()) == Some(spec.instance_type)
+            && d.user_data() == Some(base64::encode(spec.user_data).as_str())
+            && d.iam_instance_profile().and_then(|p| p.arn()) == Some(spec.instance_profile_arn)
+            && d.security_group_ids() == [spec.security_group.to_owned()]
+            && d.metadata_options()
+                .and_then(|m| m.http_tokens())
+                .map(|t| t.as_str())
+                == Some("required")
+    });
+    if same {
+        return Ok((id, version.and_then(|v| v.version_number()).unwrap_or(1)));
+    }
+    tracing::info!("creating a new version of launch template {name}");
+    let out = ec2
+        .create_launch_template_version()
+        .launch_template_id(&id)
+        .launch_template_data(data(spec))
+        .send()
+        .await
+        .context(|| format!("creating a version of launch template {name}"))?;
+    let number = out
+        .launch_template_version()
+        .and_then(|v| v.version_number())
+        .unwrap_or(1);
+    ec2.modify_launch_template()
+        .launch_template_id(&id)
+        .default_version(number.to_string())
+        .send()
+        .await
+        .context(|| format!("making version {number} of launch template {name} the default"))?;
+    Ok((id, number))
+}
+
+/// What the template's default version holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateFacts {
+    pub id: String,
+    pub version: i64,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+}
+
+pub async fn find(ec2: &Client, name: &str) -> Result<Option<TemplateFacts>, AwsError> {
+    let out = match ec2
+        .describe_launch_template_versions()
+        .launch_template_name(name)
+        .versions("$Default")
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Ok(out) => out,
+        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
+            return Ok(None)
+        }
+        Err(err) => return Err(err),
+    };
+    Ok(out.launch_template_versions().first().map(|v| {
+        let data = v.launch_template_data();
+        TemplateFacts {
+            id: v.launch_template_id().unwrap_or_default().to_owned(),
+            version: v.version_number().unwrap_or(1),
+            image_id: data.and_then(|d| d.image_id()).map(str::to_owned),
+            instance_type: data
+                .and_then(|d| d.instance_type())
+                .map(|t| t.as_str().to_owned()),
+        }
+    }))
+}
+
+pub async fn delete(ec2: &Client, name: &str) -> PartResult<()> {
+    tracing::info!("deleting launch template {name}");
+    match ec2
+        .delete_launch_template()
+        .launch_template_name(name)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
+            Ok(())
+        }
+        other => ignore_gone(other).context(|| format!("deleting launch template {name}")),
+    }
+}

@@ -1,0 +1,431 @@
+//! The Application Load Balancer of a region: the ALB in the public subnets, its target group
+//! with the `/health` check, and its listeners (HTTP forward; with a certificate, HTTPS forward
+//! and HTTP redirected to HTTPS).
+
+use std::time::Duration;
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, LoadBalancer, LoadBalancerSchemeEnum,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, Tag, TargetGroup,
+};
+use aws_sdk_elasticloadbalancingv2::Client;
+use tokio::time::Instant;
+
+use super::error::{AwsError, Context, PartResult};
+use super::retry;
+use super::wait::{self, Poll};
+use crate::tags::Tags;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval: i32,
+    pub timeout: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+}
+
+pub struct AlbSpec<'a> {
+    pub name: &'a str,
+    pub target_group_name: &'a str,
+    pub subnets: &'a [String],
+    pub security_group: &'a str,
+    pub vpc_id: &'a str,
+    pub app_port: i32,
+    pub health: &'a HealthCheck,
+    pub certificate_arn: Option<&'a str>,
+    pub tags: &'a Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlbIds {
+    pub alb_arn: String,
+    pub dns_name: String,
+    pub zone_id: String,
+    pub target_group_arn: String,
+}
+
+fn lb_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn is_not_found(err: &AwsError) -> bool {
+    err.is_any(&[
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+    ])
+}
+
+pub async fn find_alb(elb: &Client, name: &str) -> Result<Option<LoadBalancer>, AwsError> {
+    match elb.describe_load_balancers().names(name).send().await {
+        Ok(out) => Ok(out
+            .load_balancers()
+            .iter()
+            .find(|lb| lb.load_balancer_name() == Some(name))
+            .cloned()),
+        Err(err) => {
+            let err = AwsError::from(err);
+            if is_not_found(&err) {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<TargetGroup>, AwsError> {
+    match elb.describe_target_groups().names(name).send().await {
+        Ok(out) => Ok(out
+            .target_groups()
+            .iter()
+            .find(|tg| tg.target_group_name() == Some(name))
+            .cloned()),
+        Err(err) => {
+            let err = AwsError::from(err);
+            if is_not_found(&err) {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active.
+pub async fn ensure(elb: &Client, spec: &AlbSpec<'_>, timeout: Duration) -> PartResult<AlbIds> {
+    let tg_arn = ensure_target_group(elb, spec).await?;
+    let alb_arn = match find_alb(elb, spec.name)
+        .await
+        .context(|| format!("reading ALB {}", spec.name))?
+    {
+        Some(alb) => alb.load_balancer_arn().unwrap_or_default().to_owned(),
+        None => {
+            tracing::info!("creating ALB {}", spec.name);
+            let out = elb
+                .create_load_balancer()
+                .name(spec.name)
+                .r#type(LoadBalancerTypeEnum::Application)
+                .scheme(LoadBalancerSchemeEnum::InternetFacing)
+                .set_subnets(Some(spec.subnets.to_vec()))
+                .security_groups(spec.security_group)
+                .set_tags(Some(lb_tags(spec.tags)))
+                .send()
+                .await
+                .context(|| format!("creating ALB {}", spec.name))?;
+            out.load_balancers()
+                .first()
+                .and_then(|lb| lb.load_balancer_arn())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    elb.set_security_groups()
+        .load_balancer_arn(&alb_arn)
+        .security_groups(spec.security_group)
+        .send()
+        .await
+        .context(|| format!("setting the security group of ALB {}", spec.name))?;
+    sync_tags(elb, &alb_arn, spec.tags).await?;
+    let alb = wait_active(elb, spec.name, timeout).await?;
+    ensure_listeners(elb, spec, &alb_arn, &tg_arn).await?;
+    Ok(AlbIds {
+        alb_arn,
+        dns_name: alb.dns_name().unwrap_or_default().to_owned(),
+        zone_id: alb
+            .canonical_hosted_zone_id()
+            .unwrap_or_default()
+            .to_owned(),
+        target_group_arn: tg_arn,
+    })
+}
+
+async fn ensure_target_group(elb: &Client, spec: &AlbSpec<'_>) -> PartResult<String> {
+    let name = spec.target_group_name;
+    let health = spec.health;
+    let arn = match find_target_group(elb, name)
+        .await
+        .context(|| format!("reading target group {name}"))?
+    {
+        Some(tg) => tg.target_group_arn().unwrap_or_default().to_owned(),
+        None => {
+            tracing::info!("creating target group {name}");
+            let out = elb
+                .create_target_group()
+                .name(name)
+                .protocol(ProtocolEnum::Http)
+                .port(spec.app_port)
+                .vpc_id(spec.vpc_id)
+                .health_check_path(&health.path)
+                .health_check_interval_seconds(health.interval)
+                .health_check_timeout_seconds(health.timeout)
+                .healthy_threshold_count(health.healthy_threshold)
+                .unhealthy_threshold_count(health.unhealthy_threshold)
+                .matcher(Matcher::builder().http_code("200").build())
+                .set_tags(Some(lb_tags(spec.tags)))
+                .send()
+                .await
+                .context(|| format!("creating target group {name}"))?;
+            return Ok(out
+                .target_groups()
+                .first()
+                .and_then(|tg| tg.target_group_arn())
+                .unwrap_or_default()
+                .to_owned());
+        }
+    };
+    elb.modify_target_group()
+        .target_group_arn(&arn)
+        .health_check_path(&health.path)
+        .health_check_interval_seconds(health.interval)
+        .health_check_timeout_seconds(health.timeout)
+        .healthy_threshold_count(health.healthy_threshold)
+        .unhealthy_threshold_count(health.unhealthy_threshold)
+        .send()
+        .await
+        .context(|| format!("updating the health check of target group {name}"))?;
+    sync_tags(elb, &arn, spec.tags).await?;
+    Ok(arn)
+}
+
+fn forward(tg_arn: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(tg_arn)
+        .build()
+}
+
+fn redirect_to_https() -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build()
+}
+
+/// HTTP:80 forwards, or redirects when HTTPS:443 (with the certificate) forwards.
+async fn ensure_listeners(
+    elb: &Client,
+    spec: &AlbSpec<'_>,
+    alb_arn: &str,
+    tg_arn: &str,
+) -> PartResult<()> {
+    let action = || format!("configuring the listeners of ALB {}", spec.name);
+    let existing = elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await
+        .context(action)?;
+    let listener = |port: i32| {
+        existing
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(port))
+            .and_then(|l| l.listener_arn())
+            .map(str::to_owned)
+    };
+    let http_action = if spec.certificate_arn.is_some() {
+        redirect_to_https()
+    } else {
+        forward(tg_arn)
+    };
+    match listener(80) {
+        Some(arn) => {
+            elb.modify_listener()
+                .listener_arn(arn)
+                .default_actions(http_action)
+                .send()
+                .await
+                .context(action)?;
+        }
+        None => {
+            elb.create_listener()
+                .load_balancer_arn(alb_arn)
+                .protocol(ProtocolEnum::Http)
+                .port(80)
+                .default_actions(http_action)
+                .set_tags(Some(lb_tags(spec.tags)))
+                .send()
+                .await
+                .context(action)?;
+        }
+    }
+    match (spec.certificate_arn, listener(443)) {
+        (Some(cert), Some(arn)) => {
+            elb.modify_listener()
+                .listener_arn(arn)
+                .certificates(Certificate::builder().certificate_arn(cert).build())
+                .default_actions(forward(tg_arn))
+                .send()
+                .await
+                .context(action)?;
+        }
+        (Some(cert), None) => {
+            // "CertificateNotFound" right after the certificate was issued: ACM propagation.
+            let deadline = Instant::now() + Duration::from_secs(120);
+            retry::on_codes(&action(), &["CertificateNotFound"], deadline, || async {
+                elb.create_listener()
+                    .load_balancer_arn(alb_arn)
+                    .protocol(ProtocolEnum::Https)
+                    .port(443)
+                    .certificates(Certificate::builder().certificate_arn(cert).build())
+                    .default_actions(forward(tg_arn))
+                    .set_tags(Some(lb_tags(spec.tags)))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            })
+            .await
+            .context(action)?;
+        }
+        (None, Some(arn)) => {
+            elb.delete_listener()
+                .listener_arn(arn)
+                .send()
+                .await
+                .context(action)?;
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+async fn sync_tags(elb: &Client, arn: &str, want: &Tags) -> PartResult<()> {
+    let action = || format!("tagging {arn}");
+    let out = elb
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .context(action)?;
+    let have: Tags = out
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
+    let stale: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        elb.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .context(action)?;
+    }
+    if have != *want {
+        elb.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(lb_tags(want)))
+            .send()
+            .await
+            .context(action)?;
+    }
+    Ok(())
+}
+
+/// hashicorp/aws polls every 10 s after a 30 s delay; we start early and back off.
+async fn wait_active(elb: &Client, name: &str, timeout: Duration) -> PartResult<LoadBalancer> {
+    wait::until(timeout, || async {
+        Ok(match find_alb(elb, name).await? {
+            Some(alb) => match alb.state().and_then(|s| s.code()) {
+                Some(LoadBalancerStateEnum::Active) => Poll::Ready(alb),
+                Some(LoadBalancerStateEnum::Failed) => {
+                    return Err(AwsError {
+                        code: Some("Failed".into()),
+                        message: alb
+                            .state()
+                            .and_then(|s| s.reason())
+                            .unwrap_or("the ALB failed")
+                            .into(),
+                    })
+                }
+                state => Poll::Pending(state.map_or("unknown".into(), |s| s.as_str().to_owned())),
+            },
+            None => Poll::Pending("not visible yet".into()),
+        })
+    })
+    .await
+    .context(|| format!("waiting for ALB {name} to become active"))
+}
+
+/// Deletes the ALB (its listeners go with it), waits until it is gone, then the target group.
+/// "ResourceInUse: Target group is currently in use by a listener or a rule" is retried while
+/// the ALB's deletion settles.
+pub async fn delete(
+    elb: &Client,
+    alb_name: &str,
+    tg_name: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    if let Some(alb) = find_alb(elb, alb_name)
+        .await
+        .context(|| format!("reading ALB {alb_name}"))?
+    {
+        let arn = alb.load_balancer_arn().unwrap_or_default();
+        tracing::info!("deleting ALB {alb_name}");
+        elb.delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .context(|| format!("deleting ALB {alb_name}"))?;
+        wait::until(
+            deadline.saturating_duration_since(Instant::now()),
+            || async {
+                Ok(match find_alb(elb, alb_name).await? {
+                    None => Poll::Ready(()),
+                    Some(_) => Poll::Pending("deleting".into()),
+                })
+            },
+        )
+        .await
+        .context(|| format!("waiting for ALB {alb_name} to be deleted"))?;
+    }
+    if let Some(tg) = find_target_group(elb, tg_name)
+        .await
+        .context(|| format!("reading target group {tg_name}"))?
+    {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        tracing::info!("deleting target group {tg_name}");
+        let result = retry::on_codes(
+            &format!("deleting target group {tg_name}"),
+            &["ResourceInUse"],
+            deadline,
+            || async {
+                elb.delete_target_group()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            },
+        )
+        .await;
+        match result {
+            Err(err) if is_not_found(&err) => {}
+            other => other.context(|| format!("deleting target group {tg_name}"))?,
+        }
+    }
+    Ok(())
+}
