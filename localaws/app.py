@@ -4,12 +4,14 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from . import (
+    async_states,
     autoscaling_refresh,
     cloudwatch_cbor,
     dynamodb_replicas,
     ec2_dependencies,
     ec2_launch_templates,
     faults,
+    idempotency,
 )
 from .wsgi import Request, call
 
@@ -29,14 +31,18 @@ class Fidelity:
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
             dynamodb_replicas.reset()
+            async_states.reset()
+            idempotency.reset()
         injected = faults.take(request)
         if injected:
             return injected
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
+        if idempotency.handles(request):
+            return idempotency.handle(self.app, request, account_of(request))
         if autoscaling_refresh.handles(request):
             return autoscaling_refresh.handle(request, account_of(request))
-        if ec2_launch_templates.handles(request, faults.ec2_action(request)):
+        if ec2_launch_templates.handles(request):
             return ec2_launch_templates.handle(self.app, request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
@@ -51,4 +57,5 @@ def account_of(request):
 
 
 def build():
+    async_states.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

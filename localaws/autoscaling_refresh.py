@@ -3,7 +3,6 @@ replaced at once from its current launch template version; AWS does it in batche
 which no test here depends on."""
 
 import uuid
-from urllib.parse import parse_qs
 
 from moto.autoscaling.models import autoscaling_backends
 
@@ -13,16 +12,13 @@ ACTION = "StartInstanceRefresh"
 XMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 
 
-def _params(request):
-    return {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
-
 
 def handles(request):
-    return request.service == "autoscaling" and _params(request).get("Action") == ACTION
+    return request.service == "autoscaling" and request.form.get("Action") == ACTION
 
 
 def handle(request, account):
-    name = _params(request).get("AutoScalingGroupName", "")
+    name = request.form.get("AutoScalingGroupName", "")
     backend = autoscaling_backends[account][request.region]
     if name not in backend.autoscaling_groups:
         body = (

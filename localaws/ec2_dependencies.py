@@ -4,7 +4,6 @@ DependencyViolation, as AWS does, while something still depends on the object, s
 prove our delete order instead of trusting it."""
 
 import uuid
-from urllib.parse import parse_qs
 
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
@@ -15,11 +14,8 @@ ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "Dele
 
 
 def handles(request):
-    return request.service == "ec2" and _params(request).get("Action") in ACTIONS
+    return request.service == "ec2" and request.form.get("Action") in ACTIONS
 
-
-def _params(request):
-    return {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
 
 
 def _error(message):
@@ -32,7 +28,7 @@ def _error(message):
 
 
 def _live_nats(ec2):
-    return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available")]
+    return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available", "deleting")]
 
 
 def _live_instances(ec2):
@@ -91,7 +87,7 @@ def blocker(account, region, action, params):
 
 
 def handle(app, request, account):
-    params = _params(request)
+    params = request.form
     reason = blocker(account, request.region, params["Action"], params)
     if reason:
         return _error(reason)

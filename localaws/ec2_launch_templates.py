@@ -8,8 +8,8 @@ from moto.ec2.models import ec2_backends
 from .wsgi import call
 
 
-def handles(request, action):
-    return request.service == "ec2" and action == "CreateLaunchTemplateVersion"
+def handles(request):
+    return request.service == "ec2" and request.action == "CreateLaunchTemplateVersion"
 
 
 def handle(app, request, account):

@@ -5,7 +5,6 @@ can stop an apply halfway and prove the next one resumes without duplicates."""
 import os
 import threading
 import uuid
-from urllib.parse import parse_qs
 
 from .wsgi import Response
 
@@ -13,15 +12,9 @@ _lock = threading.Lock()
 _pending = {a.strip() for a in os.environ.get("LOCALAWS_FAIL_ONCE", "").split(",") if a.strip()}
 
 
-def ec2_action(request):
-    if request.service != "ec2":
-        return None
-    return parse_qs(request.body.decode(errors="replace")).get("Action", [None])[0]
-
-
 def take(request):
     """The error response for this request if a failure is armed for its action."""
-    action = ec2_action(request)
+    action = request.action if request.service == "ec2" else None
     with _lock:
         if action not in _pending:
             return None

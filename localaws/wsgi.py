@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import zlib
+from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -50,6 +51,16 @@ class Request:
     @property
     def target(self):
         return self.header("X-Amz-Target")
+
+    @property
+    def form(self):
+        """Parameters of a Query-protocol request (EC2, Auto Scaling, ELBv2, IAM)."""
+        return {k: v[0] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
+
+    @property
+    def action(self):
+        """The Query-protocol `Action`, if any."""
+        return self.form.get("Action")
 
     def json(self):
         return json.loads(self.body or b"{}")

@@ -35,6 +35,8 @@ pub struct GroupSpec<'a> {
 /// "ScalingActivityInProgress" / "ResourceInUse" while a previous change is still running.
 const BUSY: &[&str] = &["ScalingActivityInProgress", "ResourceInUse"];
 const BUSY_RETRY: Duration = Duration::from_secs(300);
+/// hashicorp/aws retries this for 2 minutes (IAM propagation).
+const PROFILE_PROPAGATION: Duration = Duration::from_secs(120);
 
 fn asg_tags(name: &str, tags: &Tags) -> Vec<Tag> {
     tags.iter()
@@ -79,20 +81,36 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
     match &existing {
         None => {
             tracing::info!("creating Auto Scaling group {name}");
-            asg.create_auto_scaling_group()
-                .auto_scaling_group_name(name)
-                .launch_template(template(spec))
-                .min_size(spec.min)
-                .max_size(spec.max)
-                .desired_capacity(spec.desired)
-                .vpc_zone_identifier(&zones)
-                .target_group_arns(spec.target_group_arn)
-                .health_check_type("ELB")
-                .health_check_grace_period(spec.grace_period)
-                .set_tags(Some(asg_tags(name, spec.tags)))
-                .send()
-                .await
-                .context(|| format!("creating Auto Scaling group {name}"))?;
+            // A new instance profile takes a while to reach EC2: "ValidationError: You must use
+            // a valid fully-formed launch template. Invalid IAM Instance Profile name".
+            let deadline = Instant::now() + PROFILE_PROPAGATION;
+            let propagating = |err: &AwsError| {
+                err.is("ValidationError") && err.message.contains("Invalid IAM Instance Profile")
+            };
+            retry::when(
+                &format!("creating Auto Scaling group {name}"),
+                propagating,
+                deadline,
+                || async {
+                    asg.create_auto_scaling_group()
+                        .auto_scaling_group_name(name)
+                        .launch_template(template(spec))
+                        .min_size(spec.min)
+                        .max_size(spec.max)
+                        .desired_capacity(spec.desired)
+                        .vpc_zone_identifier(&zones)
+                        .target_group_arns(spec.target_group_arn)
+                        .health_check_type("ELB")
+                        .health_check_grace_period(spec.grace_period)
+                        .set_tags(Some(asg_tags(name, spec.tags)))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                },
+            )
+            .await
+            .context(|| format!("creating Auto Scaling group {name}"))?;
         }
         Some(group) => {
             let version_changed = group

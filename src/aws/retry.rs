@@ -16,6 +16,21 @@ pub async fn on_codes<T, F, Fut>(
     action: &str,
     codes: &[&str],
     deadline: Instant,
+    op: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    when(action, |err| err.is_any(codes), deadline, op).await
+}
+
+/// Runs `op` until it succeeds, fails with an error `retryable` refuses, or `deadline` passes.
+/// For codes AWS also uses for final errors, where only the message tells them apart.
+pub async fn when<T, F, Fut>(
+    action: &str,
+    retryable: impl Fn(&AwsError) -> bool,
+    deadline: Instant,
     mut op: F,
 ) -> Result<T, AwsError>
 where
@@ -26,7 +41,7 @@ where
     let mut attempt = 1u32;
     loop {
         match op().await {
-            Err(err) if err.is_any(codes) && Instant::now() + delay < deadline => {
+            Err(err) if retryable(&err) && Instant::now() + delay < deadline => {
                 tracing::debug!(
                     code = err.code.as_deref().unwrap_or_default(),
                     attempt,

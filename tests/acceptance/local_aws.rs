@@ -360,6 +360,21 @@ async fn ec2_refuses_deleting_what_is_in_use() {
         .send()
         .await
         .unwrap();
+    // A deleting NAT gateway still holds its subnet and address, as on AWS.
+    let mut reads = 0;
+    loop {
+        let out = ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(&nat)
+            .send()
+            .await
+            .unwrap();
+        if out.nat_gateways()[0].state().map(|s| s.as_str()) == Some("deleted") {
+            break;
+        }
+        reads += 1;
+        assert!(reads < 10, "NAT gateway never finished deleting");
+    }
     ec2.delete_subnet().subnet_id(&subnet).send().await.unwrap();
     ec2.detach_internet_gateway()
         .internet_gateway_id(&igw)
@@ -373,4 +388,126 @@ async fn ec2_refuses_deleting_what_is_in_use() {
         .await
         .unwrap();
     ec2.delete_vpc().vpc_id(&vpc).send().await.unwrap();
+}
+
+/// New NAT gateways are pending and new load balancers provisioning for a few reads, and a
+/// repeated CreateNatGateway with the same ClientToken returns the first gateway.
+#[tokio::test]
+async fn async_states_and_idempotency_tokens() {
+    use aws_sdk_ec2::types::{DomainType, NatGatewayState};
+
+    let aws = LocalAws::start();
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.8.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let subnet = |cidr: &'static str, zone: &'static str| {
+        let ec2 = ec2.clone();
+        let vpc = vpc.clone();
+        async move {
+            ec2.create_subnet()
+                .vpc_id(vpc)
+                .cidr_block(cidr)
+                .availability_zone(zone)
+                .send()
+                .await
+                .unwrap()
+                .subnet()
+                .unwrap()
+                .subnet_id()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (a, b) = (
+        subnet("10.8.1.0/24", "us-east-1a").await,
+        subnet("10.8.2.0/24", "us-east-1b").await,
+    );
+    let eip = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .unwrap();
+    let create = || {
+        ec2.create_nat_gateway()
+            .subnet_id(&a)
+            .allocation_id(eip.allocation_id().unwrap())
+            .client_token("token-1")
+            .send()
+    };
+    let first = create()
+        .await
+        .unwrap()
+        .nat_gateway()
+        .unwrap()
+        .nat_gateway_id()
+        .unwrap()
+        .to_owned();
+    let again = create()
+        .await
+        .unwrap()
+        .nat_gateway()
+        .unwrap()
+        .nat_gateway_id()
+        .unwrap()
+        .to_owned();
+    assert_eq!(first, again, "same ClientToken, same NAT gateway");
+    let state = || async {
+        ec2.describe_nat_gateways()
+            .nat_gateway_ids(&first)
+            .send()
+            .await
+            .unwrap()
+            .nat_gateways()[0]
+            .state()
+            .cloned()
+    };
+    assert_eq!(state().await, Some(NatGatewayState::Pending));
+    let mut reads = 1;
+    while state().await != Some(NatGatewayState::Available) {
+        reads += 1;
+        assert!(reads < 10, "NAT gateway never became available");
+    }
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state().await, Some(NatGatewayState::Deleting));
+
+    let elb = aws.elbv2("us-east-1");
+    let created = elb
+        .create_load_balancer()
+        .name("alb-pending")
+        .subnets(&a)
+        .subnets(&b)
+        .send()
+        .await
+        .unwrap();
+    let arn = created.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let alb_state = || async {
+        elb.describe_load_balancers()
+            .load_balancer_arns(&arn)
+            .send()
+            .await
+            .unwrap()
+            .load_balancers()[0]
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_owned())
+    };
+    assert_eq!(alb_state().await.as_deref(), Some("provisioning"));
+    let mut reads = 1;
+    while alb_state().await.as_deref() != Some("active") {
+        reads += 1;
+        assert!(reads < 10, "ALB never became active");
+    }
 }

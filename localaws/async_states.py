@@ -1,0 +1,76 @@
+"""What AWS does asynchronously, moto does at once (moto-gaps.md §0 #3). Here a new NAT gateway is
+`pending`, and a deleted one `deleting`, for the next few DescribeNatGateways; a new load
+balancer stays `provisioning` for the next few DescribeLoadBalancers. That exercises the
+provider's waiters. The count is `LOCALAWS_PENDING_READS` (default 2)."""
+
+import os
+import threading
+
+from moto.ec2.models.nat_gateways import NatGatewayBackend
+from moto.elbv2.models import FakeLoadBalancer
+
+READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+_lock = threading.Lock()
+# object id -> [reads left, state to reach]
+_pending = {}
+_installed = False
+
+
+def install():
+    """Patches moto once per process."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    create, delete, describe = (
+        NatGatewayBackend.create_nat_gateway,
+        NatGatewayBackend.delete_nat_gateway,
+        NatGatewayBackend.describe_nat_gateways,
+    )
+
+    def create_nat_gateway(self, *args, **kwargs):
+        nat = create(self, *args, **kwargs)
+        with _lock:
+            nat.state = "pending"
+            _pending[nat.id] = [READS, "available"]
+        return nat
+
+    def delete_nat_gateway(self, nat_gateway_id):
+        nat = delete(self, nat_gateway_id)
+        with _lock:
+            nat.state = "deleting"
+            _pending[nat.id] = [READS, "deleted"]
+        return nat
+
+    def describe_nat_gateways(self, *args, **kwargs):
+        with _lock:
+            for nat in self.nat_gateways.values():
+                entry = _pending.get(nat.id)
+                if entry:
+                    entry[0] -= 1
+                    if entry[0] < 0:
+                        nat.state = entry[1]
+                        del _pending[nat.id]
+        return describe(self, *args, **kwargs)
+
+    NatGatewayBackend.create_nat_gateway = create_nat_gateway
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+    activate = FakeLoadBalancer.activate
+
+    def activate_later(self):
+        with _lock:
+            entry = _pending.setdefault(self.arn, [READS, "active"])
+            entry[0] -= 1
+            if entry[0] >= 0:
+                return
+            del _pending[self.arn]
+        activate(self)
+
+    FakeLoadBalancer.activate = activate_later
+
+
+def reset():
+    with _lock:
+        _pending.clear()
