@@ -3,3 +3,4 @@
 pub mod converged;
 pub mod regional_stack;
 pub mod session_table;
+pub mod shared_checks;

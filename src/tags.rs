@@ -62,6 +62,28 @@ pub fn validate(tags: &Tags) -> Result<(), String> {
     Ok(())
 }
 
+/// What to remove and what to set so that an object's tags become `want`. AWS's own `aws:`
+/// tags are never removed.
+pub struct TagChanges {
+    pub stale: Vec<String>,
+    pub changed: Tags,
+}
+
+pub fn diff(have: &Tags, want: &Tags) -> TagChanges {
+    TagChanges {
+        stale: have
+            .keys()
+            .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
+            .cloned()
+            .collect(),
+        changed: want
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
 /// `Primary` or `Standby`, as the `FailoverRole` tag spells it.
 pub fn failover_role(is_primary: bool) -> &'static str {
     if is_primary {
@@ -99,6 +121,19 @@ mod tests {
         assert_eq!(all["FailoverRole"], "Primary");
         assert_eq!(all[STACK_KEY], "prod");
         assert_eq!(all[PART_KEY], "session-table");
+    }
+
+    #[test]
+    fn diff_removes_stale_keys_but_not_aws_ones() {
+        let have = Tags::from([
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("aws:x".into(), "y".into()),
+        ]);
+        let want = Tags::from([("a".into(), "1".into()), ("c".into(), "3".into())]);
+        let changes = diff(&have, &want);
+        assert_eq!(changes.stale, ["b"]);
+        assert_eq!(changes.changed, Tags::from([("c".into(), "3".into())]));
     }
 
     #[test]

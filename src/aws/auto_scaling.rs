@@ -335,15 +335,9 @@ pub async fn delete(
         Err(err) if err.is("ValidationError") && err.message.contains("not found") => {}
         other => other.context(|| format!("deleting Auto Scaling group {name}"))?,
     }
-    wait::until(
-        deadline.saturating_duration_since(Instant::now()),
-        || async {
-            Ok(match find(asg, name).await? {
-                None => Poll::Ready(()),
-                Some(_) => Poll::Pending("deleting".into()),
-            })
-        },
-    )
+    wait::until_gone(deadline.saturating_duration_since(Instant::now()), || {
+        find(asg, name)
+    })
     .await
     .context(|| format!("waiting for Auto Scaling group {name} to be deleted"))
 }

@@ -78,14 +78,14 @@ pub fn tag_map(tags: &[Tag]) -> Tags {
 
 /// Makes the tags on `id` exactly `want` (AWS's own `aws:` tags excepted).
 pub async fn sync_tags(ec2: &Client, id: &str, have: &[Tag], want: &Tags) -> PartResult<()> {
-    let have = tag_map(have);
+    let changes = crate::tags::diff(&tag_map(have), want);
     let action = || format!("tagging {id}");
-    let stale: Vec<Tag> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
-    if !stale.is_empty() {
+    if !changes.stale.is_empty() {
+        let stale = changes
+            .stale
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
         ec2.delete_tags()
             .resources(id)
             .set_tags(Some(stale))
@@ -93,15 +93,10 @@ pub async fn sync_tags(ec2: &Client, id: &str, have: &[Tag], want: &Tags) -> Par
             .await
             .context(action)?;
     }
-    let changed: Tags = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.changed.is_empty() {
         ec2.create_tags()
             .resources(id)
-            .set_tags(Some(ec2_tags(&changed)))
+            .set_tags(Some(ec2_tags(&changes.changed)))
             .send()
             .await
             .context(action)?;

@@ -320,23 +320,19 @@ async fn sync_tags(elb: &Client, arn: &str, want: &Tags) -> PartResult<()> {
             ))
         })
         .collect();
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    let changes = crate::tags::diff(&have, want);
+    if !changes.stale.is_empty() {
         elb.remove_tags()
             .resource_arns(arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.stale))
             .send()
             .await
             .context(action)?;
     }
-    if have != *want {
+    if !changes.changed.is_empty() {
         elb.add_tags()
             .resource_arns(arn)
-            .set_tags(Some(lb_tags(want)))
+            .set_tags(Some(lb_tags(&changes.changed)))
             .send()
             .await
             .context(action)?;
@@ -390,15 +386,9 @@ pub async fn delete(
             .send()
             .await
             .context(|| format!("deleting ALB {alb_name}"))?;
-        wait::until(
-            deadline.saturating_duration_since(Instant::now()),
-            || async {
-                Ok(match find_alb(elb, alb_name).await? {
-                    None => Poll::Ready(()),
-                    Some(_) => Poll::Pending("deleting".into()),
-                })
-            },
-        )
+        wait::until_gone(deadline.saturating_duration_since(Instant::now()), || {
+            find_alb(elb, alb_name)
+        })
         .await
         .context(|| format!("waiting for ALB {alb_name} to be deleted"))?;
     }

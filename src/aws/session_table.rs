@@ -390,28 +390,19 @@ pub async fn tags(db: &Client, arn: &str) -> Result<Tags, AwsError> {
 pub async fn sync_tags(db: &Client, arn: &str, want: &Tags) -> PartResult<()> {
     let action = || format!("tagging DynamoDB table {arn}");
     let have = tags(db, arn).await.context(action)?;
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    let changes = crate::tags::diff(&have, want);
+    if !changes.stale.is_empty() {
         db.untag_resource()
             .resource_arn(arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.stale))
             .send()
             .await
             .context(action)?;
     }
-    let changed: Tags = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.changed.is_empty() {
         db.tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(aws_tags(&changed).context(action)?))
+            .set_tags(Some(aws_tags(&changes.changed).context(action)?))
             .send()
             .await
             .context(action)?;
@@ -433,14 +424,9 @@ pub async fn delete(db: &Client, name: &str, timeout: Duration) -> PartResult<()
         Err(err) if err.is("ResourceNotFoundException") => return Ok(()),
         other => other.context(action)?,
     }
-    wait::until(timeout, || async {
-        Ok(match find(db, name).await? {
-            None => Poll::Ready(()),
-            Some(t) => Poll::Pending(t.status),
-        })
-    })
-    .await
-    .context(|| format!("waiting for DynamoDB table {name} to be deleted"))
+    wait::until_gone(timeout, || find(db, name))
+        .await
+        .context(|| format!("waiting for DynamoDB table {name} to be deleted"))
 }
 
 fn region_of(db: &Client) -> String {

@@ -45,6 +45,24 @@ where
     }
 }
 
+/// Polls `find` until it reports the object gone, or `timeout`.
+pub async fn until_gone<T, F, Fut>(timeout: Duration, mut find: F) -> Result<(), Cause>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, AwsError>>,
+{
+    until(timeout, || {
+        let found = find();
+        async move {
+            Ok(match found.await? {
+                None => Poll::Ready(()),
+                Some(_) => Poll::Pending("still there (deleting)".into()),
+            })
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,11 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::schema::State;
 use crate::cidr::Cidr;
-use crate::naming;
-use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::resources::shared_checks;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::invalid;
 use crate::tf::number::Number;
-use crate::tf::timeouts;
 use crate::tf::values::{self, known_list, known_map, StringList};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
@@ -47,26 +46,22 @@ fn subnet_defaults(octet: u8, thirds: [u8; 2]) -> Vec<String> {
 }
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
-    if let Value::Value(suffix) = &config.environment_suffix {
-        if let Err(err) = naming::validate_suffix(suffix) {
-            invalid(diags, AttributePath::new("environment_suffix"), err);
-        }
-    }
+    shared_checks::validate(
+        diags,
+        shared_checks::Shared {
+            environment_suffix: &config.environment_suffix,
+            region: &config.region,
+            environment: &config.environment,
+            tags: &config.tags,
+            timeouts: &config.timeouts,
+        },
+    );
     if let Value::Value(role) = &config.role {
         if !ROLES.contains(&role.as_str()) {
             invalid(
                 diags,
                 AttributePath::new("role"),
                 format!("\"{role}\" is not a role: use \"primary\" or \"standby\"."),
-            );
-        }
-    }
-    if let Value::Value(region) = &config.region {
-        if !regions::is_known(region) {
-            invalid(
-                diags,
-                AttributePath::new("region"),
-                regions::unknown_region_detail(region),
             );
         }
     }
@@ -222,21 +217,6 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     validate_compute(diags, config);
-    if let Value::Value(environment) = &config.environment {
-        if environment.is_empty() || environment.chars().count() > 256 {
-            invalid(
-                diags,
-                AttributePath::new("environment"),
-                "environment becomes the Environment tag: 1 to 256 characters.",
-            );
-        }
-    }
-    if let Some(user_tags) = known_map(&config.tags) {
-        if let Err(err) = tags::validate(&user_tags) {
-            invalid(diags, AttributePath::new("tags"), err);
-        }
-    }
-    timeouts::validate(diags, &config.timeouts);
 }
 
 fn whole(value: &Value<Number>) -> Option<i64> {

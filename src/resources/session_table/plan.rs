@@ -7,31 +7,27 @@ use super::schema::State;
 use crate::aws::session_table as table;
 use crate::naming;
 use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::resources::shared_checks;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::invalid;
-use crate::tf::timeouts;
 use crate::tf::values::{self, known_list, known_map};
 
 pub const PART: &str = "session-table";
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
-    if let Value::Value(suffix) = &config.environment_suffix {
-        if let Err(err) = naming::validate_suffix(suffix) {
-            invalid(diags, AttributePath::new("environment_suffix"), err);
-        }
-    }
+    shared_checks::validate(
+        diags,
+        shared_checks::Shared {
+            environment_suffix: &config.environment_suffix,
+            region: &config.region,
+            environment: &config.environment,
+            tags: &config.tags,
+            timeouts: &config.timeouts,
+        },
+    );
     if let Value::Value(name) = &config.name {
         if let Err(err) = naming::validate_table_name(name) {
             invalid(diags, AttributePath::new("name"), err);
-        }
-    }
-    if let Value::Value(region) = &config.region {
-        if !regions::is_known(region) {
-            invalid(
-                diags,
-                AttributePath::new("region"),
-                regions::unknown_region_detail(region),
-            );
         }
     }
     if let Value::Value(items) = &config.replica_regions {
@@ -58,21 +54,6 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             }
         }
     }
-    if let Value::Value(environment) = &config.environment {
-        if environment.is_empty() || environment.chars().count() > 256 {
-            invalid(
-                diags,
-                AttributePath::new("environment"),
-                "environment becomes the Environment tag: 1 to 256 characters.",
-            );
-        }
-    }
-    if let Some(user_tags) = known_map(&config.tags) {
-        if let Err(err) = tags::validate(&user_tags) {
-            invalid(diags, AttributePath::new("tags"), err);
-        }
-    }
-    timeouts::validate(diags, &config.timeouts);
 }
 
 /// The planned state: the configuration with defaults filled in. With a prior state, the
@@ -312,11 +293,11 @@ mod tests {
             error_paths(&c),
             [
                 "environment_suffix",
-                "name",
                 "region",
                 "environment",
                 "tags",
-                "timeouts[0].create"
+                "timeouts[0].create",
+                "name"
             ]
         );
 

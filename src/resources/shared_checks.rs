@@ -1,0 +1,51 @@
+//! Plan-time checks every resource makes on the attributes they all have.
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use crate::naming;
+use crate::regions;
+use crate::tags;
+use crate::tf::diag::invalid;
+use crate::tf::timeouts::{self, Timeouts};
+use crate::tf::values::{known_map, StringMap};
+
+pub struct Shared<'a> {
+    pub environment_suffix: &'a Value<String>,
+    pub region: &'a Value<String>,
+    pub environment: &'a Value<String>,
+    pub tags: &'a StringMap,
+    pub timeouts: &'a Value<Timeouts>,
+}
+
+pub fn validate(diags: &mut Diagnostics, shared: Shared<'_>) {
+    if let Value::Value(suffix) = shared.environment_suffix {
+        if let Err(err) = naming::validate_suffix(suffix) {
+            invalid(diags, AttributePath::new("environment_suffix"), err);
+        }
+    }
+    if let Value::Value(region) = shared.region {
+        if !regions::is_known(region) {
+            invalid(
+                diags,
+                AttributePath::new("region"),
+                regions::unknown_region_detail(region),
+            );
+        }
+    }
+    if let Value::Value(environment) = shared.environment {
+        if environment.is_empty() || environment.chars().count() > 256 {
+            invalid(
+                diags,
+                AttributePath::new("environment"),
+                "environment becomes the Environment tag: 1 to 256 characters.",
+            );
+        }
+    }
+    if let Some(user_tags) = known_map(shared.tags) {
+        if let Err(err) = tags::validate(&user_tags) {
+            invalid(diags, AttributePath::new("tags"), err);
+        }
+    }
+    timeouts::validate(diags, shared.timeouts);
+}
