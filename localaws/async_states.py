@@ -1,11 +1,13 @@
 """What AWS does asynchronously, moto does at once (moto-gaps.md §0 #3). Here a new NAT gateway is
 `pending`, and a deleted one `deleting`, for the next few DescribeNatGateways; a new load
-balancer stays `provisioning` for the next few DescribeLoadBalancers. That exercises the
-provider's waiters. The count is `LOCALAWS_PENDING_READS` (default 2)."""
+balancer stays `provisioning` for the next few DescribeLoadBalancers; a new Auto Scaling
+instance is `Pending` for the next few DescribeAutoScalingGroups. That exercises the provider's
+waiters. The count is `LOCALAWS_PENDING_READS` (default 2)."""
 
 import os
 import threading
 
+from moto.autoscaling.models import AutoScalingBackend, InstanceState
 from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import FakeLoadBalancer
 
@@ -69,6 +71,31 @@ def install():
         activate(self)
 
     FakeLoadBalancer.activate = activate_later
+
+    instance_init, describe_groups = InstanceState.__init__, AutoScalingBackend.describe_auto_scaling_groups
+
+    def pending_instance(self, *args, **kwargs):
+        instance_init(self, *args, **kwargs)
+        if self.lifecycle_state == "InService":
+            with _lock:
+                self.lifecycle_state = "Pending"
+                _pending[self.instance_id] = [READS, "InService"]
+
+    def describe_auto_scaling_groups(self, *args, **kwargs):
+        groups = describe_groups(self, *args, **kwargs)
+        with _lock:
+            for group in groups:
+                for state in group.instance_states:
+                    entry = _pending.get(state.instance_id)
+                    if entry:
+                        entry[0] -= 1
+                        if entry[0] < 0:
+                            state.lifecycle_state = entry[1]
+                            del _pending[state.instance_id]
+        return groups
+
+    InstanceState.__init__ = pending_instance
+    AutoScalingBackend.describe_auto_scaling_groups = describe_auto_scaling_groups
 
 
 def reset():

@@ -119,3 +119,43 @@ pub fn ignore_gone<T, E: Into<AwsError>>(result: Result<T, E>) -> Result<(), Aws
         Err(err) => Err(err),
     }
 }
+
+/// A DependencyViolation that outlived its retries, with the network interfaces that still use
+/// the object (`filter_name` = `subnet-id` or `group-id`) named, so the user knows what blocks.
+pub async fn explain_in_use(ec2: &Client, filter_name: &str, id: &str, err: AwsError) -> AwsError {
+    if !err.is("DependencyViolation") {
+        return err;
+    }
+    let Ok(found) = ec2
+        .describe_network_interfaces()
+        .filters(filter(filter_name, id))
+        .send()
+        .await
+    else {
+        return err;
+    };
+    let users: Vec<String> = found
+        .network_interfaces()
+        .iter()
+        .map(|eni| {
+            format!(
+                "{} ({})",
+                eni.network_interface_id().unwrap_or("?"),
+                eni.description()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or("no description")
+            )
+        })
+        .collect();
+    if users.is_empty() {
+        return err;
+    }
+    AwsError {
+        message: format!(
+            "{}; still used by network interface {}",
+            err.message,
+            users.join(", ")
+        ),
+        ..err
+    }
+}

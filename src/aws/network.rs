@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable, Subnet
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::{filter, ignore_gone, sync_tags, tag_spec, Owner};
+use super::ec2::{explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
@@ -467,6 +467,10 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
             },
         )
         .await;
+        let result = match result {
+            Err(err) => Err(explain_in_use(ec2, "subnet-id", id, err).await),
+            ok => ok,
+        };
         ignore_gone(result).context(|| format!("deleting subnet {id}"))?;
     }
 

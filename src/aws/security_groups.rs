@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, Use
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::ignore_gone;
+use super::ec2::{explain_in_use, ignore_gone};
 use super::ec2::{filter, sync_tags, tag_spec, Owner};
 use super::error::{AwsError, Context, PartResult};
 use super::network::is_ours;
@@ -185,6 +185,10 @@ pub async fn delete(
             },
         )
         .await;
+        let result = match result {
+            Err(err) => Err(explain_in_use(ec2, "group-id", id, err).await),
+            ok => ok,
+        };
         ignore_gone(result).context(|| format!("deleting security group {id}"))?;
     }
     Ok(())

@@ -510,4 +510,56 @@ async fn async_states_and_idempotency_tokens() {
         reads += 1;
         assert!(reads < 10, "ALB never became active");
     }
+
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name("lt-pending")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id("ami-03c3da4cfa8e8943a")
+                .instance_type("t3.micro".into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let asg = aws.autoscaling("us-east-1");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name("asg-pending")
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(
+                    template
+                        .launch_template()
+                        .unwrap()
+                        .launch_template_id()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .min_size(1)
+        .max_size(2)
+        .desired_capacity(2)
+        .vpc_zone_identifier(&a)
+        .send()
+        .await
+        .unwrap();
+    let lifecycle = || async {
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names("asg-pending")
+            .send()
+            .await
+            .unwrap()
+            .auto_scaling_groups()[0]
+            .instances()
+            .iter()
+            .map(|i| i.lifecycle_state().unwrap().as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lifecycle().await, ["Pending", "Pending"]);
+    let mut reads = 1;
+    while lifecycle().await != ["InService", "InService"] {
+        reads += 1;
+        assert!(reads < 10, "instances never came into service");
+    }
 }

@@ -394,13 +394,16 @@ async fn updates_nat_mode_ingress_and_tags_in_place() {
 
     let certificate = aws.certificate("trading.example.com");
     ws.config(&config(&format!(
-        r#"  nat_mode         = "per_az"
+        r##"  nat_mode         = "per_az"
   desired_capacity = 3
   instance_type    = "t3.large"
   allowed_cidrs    = ["203.0.113.0/24"]
   certificate_arn  = "{certificate}"
   app_port         = 8080
-  tags             = {{ Team = "fx" }}"#
+  health_check_interval = 30
+  healthy_threshold     = 3
+  user_data        = "#!/bin/bash\necho updated"
+  tags             = {{ Team = "fx" }}"##
     )));
     let plan = ws.plan_with_changes();
     assert!(
@@ -468,6 +471,21 @@ async fn updates_nat_mode_ingress_and_tags_in_place() {
         after["launch_template_id"], before["launch_template_id"],
         "same template, new version"
     );
+    let user_data = aws_smithy_types::base64::decode(data.user_data().unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(user_data).unwrap(),
+        "#!/bin/bash\necho updated"
+    );
+    let groups = aws
+        .elbv2("us-east-1")
+        .describe_target_groups()
+        .names("tg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    let tg = &groups.target_groups()[0];
+    assert_eq!(tg.health_check_interval_seconds(), Some(30));
+    assert_eq!(tg.healthy_threshold_count(), Some(3));
     let listeners = aws
         .elbv2("us-east-1")
         .describe_listeners()
