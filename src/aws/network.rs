@@ -373,18 +373,16 @@ pub async fn ensure_route_table(
     Ok(id)
 }
 
-/// Deletes this stack's route tables (after disassociating them), internet gateway, subnets and
-/// VPC, in that order. What is already gone is skipped.
-pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResult<()> {
-    let Some(vpc) = find_vpc(ec2, owner)
-        .await
-        .context(|| "reading the VPC before deleting it".into())?
-    else {
-        return Ok(());
-    };
-    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
+/// Deletes this stack's route tables (after disassociating them), internet gateway and subnets,
+/// in that order. What is already gone is skipped.
+pub async fn delete_inside(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    timeout: Duration,
+) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let tables = route_tables(ec2, &vpc_id)
+    let tables = route_tables(ec2, vpc_id)
         .await
         .context(|| format!("listing route tables of {vpc_id}"))?;
     for table in tables.iter().filter(|t| is_ours(owner, t.tags())) {
@@ -411,7 +409,7 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
 
     let gateways = ec2
         .describe_internet_gateways()
-        .filters(filter("attachment.vpc-id", &vpc_id))
+        .filters(filter("attachment.vpc-id", vpc_id))
         .send()
         .await
         .context(|| format!("listing internet gateways of {vpc_id}"))?;
@@ -427,7 +425,7 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
         let detached = retry::on_codes("detaching internet gateway", IN_USE, deadline, || async {
             ec2.detach_internet_gateway()
                 .internet_gateway_id(id)
-                .vpc_id(&vpc_id)
+                .vpc_id(vpc_id)
                 .send()
                 .await
                 .map(|_| ())
@@ -447,7 +445,7 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
         .context(|| format!("deleting internet gateway {id}"))?;
     }
 
-    let all_subnets = subnets(ec2, &vpc_id)
+    let all_subnets = subnets(ec2, vpc_id)
         .await
         .context(|| format!("listing subnets of {vpc_id}"))?;
     for subnet in all_subnets.iter().filter(|s| is_ours(owner, s.tags())) {
@@ -473,7 +471,12 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
         };
         ignore_gone(result).context(|| format!("deleting subnet {id}"))?;
     }
+    Ok(())
+}
 
+/// Deletes the VPC once nothing is left in it.
+pub async fn delete_vpc(ec2: &Client, vpc_id: &str, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
     tracing::info!("deleting VPC {vpc_id}");
     let result = retry::on_codes(
         &format!("deleting VPC {vpc_id}"),
@@ -481,7 +484,7 @@ pub async fn delete(ec2: &Client, owner: &Owner, timeout: Duration) -> PartResul
         deadline,
         || async {
             ec2.delete_vpc()
-                .vpc_id(&vpc_id)
+                .vpc_id(vpc_id)
                 .send()
                 .await
                 .map(|_| ())

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
+use futures::future::join_all;
 use tokio::time::Instant;
 
 use super::plan::Desired;
@@ -25,164 +26,54 @@ fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
 }
 
-/// Parts, in creation order: VPC; subnets; internet gateway and public routes; NAT gateways;
-/// private routes; security groups. Each step finds its object by ownership tags first.
+/// What the network stage leaves for the others.
+struct Network {
+    vpc_id: String,
+    public: Vec<String>,
+    private: Vec<String>,
+    alb_sg: String,
+    instance_sg: String,
+}
+
+/// Parts in dependency order, independent ones at the same time: the network (VPC, subnets,
+/// internet gateway and public routes, security groups) beside the IAM role and AMI lookup;
+/// then NAT egress beside the load balancer; then the launch template and the Auto Scaling
+/// group. Each step finds its object by ownership tags (or name) before creating it.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let ec2 = &cfg.clients.regional(&want.region).ec2;
-    let owner = want.owner_tags();
-    let zones = network::zones(ec2, want.public_subnets.len()).await?;
-
-    let vpc_id = network::ensure_vpc(ec2, &owner, &want.name("vpc"), &want.vpc_cidr).await?;
-    let subnet_specs = |kind: &str, cidrs: &[String], public: bool| -> Vec<SubnetSpec> {
-        cidrs
-            .iter()
-            .zip(&zones)
-            .enumerate()
-            .map(|(i, (cidr, zone))| SubnetSpec {
-                part: format!("{kind}-subnet-{}", i + 1),
-                name: want.name(&format!("{kind}-{}", i + 1)),
-                cidr: cidr.clone(),
-                zone: zone.clone(),
-                public,
-            })
-            .collect()
-    };
-    let public = network::ensure_subnets(
-        ec2,
-        &owner,
-        &vpc_id,
-        &subnet_specs("public", &want.public_subnets, true),
-    )
-    .await?;
-    let private = network::ensure_subnets(
-        ec2,
-        &owner,
-        &vpc_id,
-        &subnet_specs("private", &want.private_subnets, false),
-    )
-    .await?;
-
-    let igw = network::ensure_internet_gateway(ec2, &owner, &vpc_id, &want.name("igw")).await?;
-    network::ensure_route_table(
-        ec2,
-        &owner,
-        &vpc_id,
-        "public-rt",
-        &want.name("public-rt"),
-        DefaultRoute::Gateway(igw),
-        &public,
-    )
-    .await?;
-
-    let nat_count = nat::count(&want.nat_mode, public.len())?;
-    let mut nats = Vec::with_capacity(nat_count);
-    for (i, subnet) in public.iter().take(nat_count).enumerate() {
-        let name = want.name(&format!("nat-{}", i + 1));
-        nats.push(nat::ensure(ec2, &owner, &vpc_id, i, &name, subnet, remaining(deadline)).await?);
-    }
-    for (i, subnet) in private.iter().enumerate() {
-        let route = match nats.len() {
-            0 => DefaultRoute::None,
-            1 => DefaultRoute::Nat(nats[0].clone()),
-            _ => DefaultRoute::Nat(nats[i].clone()),
-        };
-        let part = format!("private-rt-{}", i + 1);
-        network::ensure_route_table(
-            ec2,
-            &owner,
-            &vpc_id,
-            &part,
-            &want.name(&part),
-            route,
-            std::slice::from_ref(subnet),
-        )
-        .await?;
-    }
-    // Surplus NAT gateways go only once no route points at them.
-    nat::delete_from(ec2, &owner, &vpc_id, nat_count, remaining(deadline)).await?;
-
-    let mut alb_rules = Rules::new();
-    let mut ports = vec![80];
-    if want.certificate_arn.is_some() {
-        ports.push(443);
-    }
-    for port in ports {
-        for cidr in &want.allowed_cidrs {
-            alb_rules.insert((port, Source::Cidr(cidr.clone())));
-        }
-    }
-    let alb_sg = security_groups::ensure(
-        ec2,
-        &owner,
-        &vpc_id,
-        "alb-sg",
-        &want.name("alb-sg"),
-        "Load balancer: HTTP(S) from the allowed CIDRs",
-        &alb_rules,
-    )
-    .await?;
-    let instance_rules = Rules::from([(want.app_port, Source::Group(alb_sg.clone()))]);
-    let instance_sg = security_groups::ensure(
-        ec2,
-        &owner,
-        &vpc_id,
-        "instance-sg",
-        &want.name("instance-sg"),
-        "Instances: the app port from the load balancer only",
-        &instance_rules,
-    )
-    .await?;
-
     let clients = cfg.clients.regional(&want.region);
-    let alb_tags = owner.tags_for("alb", &want.name("alb"));
-    let alb = load_balancer::ensure(
-        &clients.elbv2,
-        &AlbSpec {
-            name: &want.name("alb"),
-            target_group_name: &want.name("tg"),
-            subnets: &public,
-            security_group: &alb_sg,
-            vpc_id: &vpc_id,
-            app_port: want.app_port,
-            health: &want.health_check,
-            certificate_arn: want.certificate_arn.as_deref(),
-            tags: &alb_tags,
-        },
-        remaining(deadline),
-    )
-    .await?;
+    let owner = want.owner_tags();
+    let (net, (profile_arn, ami)) = tokio::try_join!(
+        converge_network(&clients.ec2, want, &owner),
+        instance_inputs(cfg, want, &owner),
+    )?;
+    let (alb_name, tg_name) = (want.name("alb"), want.name("tg"));
+    let alb_tags = owner.tags_for("alb", &alb_name);
+    let alb_spec = AlbSpec {
+        name: &alb_name,
+        target_group_name: &tg_name,
+        subnets: &net.public,
+        security_group: &net.alb_sg,
+        vpc_id: &net.vpc_id,
+        app_port: want.app_port,
+        health: &want.health_check,
+        certificate_arn: want.certificate_arn.as_deref(),
+        tags: &alb_tags,
+    };
+    let (_, alb) = tokio::try_join!(
+        converge_egress(&clients.ec2, want, &owner, &net, deadline),
+        load_balancer::ensure(&clients.elbv2, &alb_spec, remaining(deadline)),
+    )?;
 
-    let profile_arn = match (&want.instance_role_name, &want.instance_profile_arn) {
-        (Some(role), _) => {
-            let policy = instance_role::policy_document(
-                &want.suffix,
-                want.instance_policy_statements.as_deref(),
-            );
-            instance_role::ensure(
-                &cfg.clients.iam,
-                role,
-                &policy,
-                &owner.tags_for("instance-role", role),
-            )
-            .await?
-        }
-        (None, Some(arn)) => arn.clone(),
-        (None, None) => String::new(),
-    };
-    let ami = match &want.ami_id {
-        Some(ami) => ami.clone(),
-        None => launch_template::latest_amazon_linux(ec2).await?,
-    };
     let instance_tags = owner.tags_for("instance", &want.name("app"));
     let (template_id, template_version) = launch_template::ensure(
-        ec2,
+        &clients.ec2,
         &TemplateSpec {
             name: &want.name("lt"),
             ami: &ami,
             instance_type: &want.instance_type,
             instance_profile_arn: &profile_arn,
-            security_group: &instance_sg,
+            security_group: &net.instance_sg,
             user_data: &want.user_data,
             tags: &instance_tags,
         },
@@ -199,7 +90,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             min: want.min_size,
             max: want.max_size,
             desired: want.desired_capacity,
-            subnets: &private,
+            subnets: &net.private,
             target_group_arn: &alb.target_group_arn,
             grace_period: want.health_check_grace_period,
             cpu_target: want.cpu_target,
@@ -219,6 +110,169 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         .await?;
     }
     Ok(())
+}
+
+/// VPC, subnets, internet gateway with the public routes, and both security groups.
+async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartResult<Network> {
+    let zones = network::zones(ec2, want.public_subnets.len()).await?;
+    let vpc_id = network::ensure_vpc(ec2, owner, &want.name("vpc"), &want.vpc_cidr).await?;
+    let subnet_specs = |kind: &str, cidrs: &[String], public: bool| -> Vec<SubnetSpec> {
+        cidrs
+            .iter()
+            .zip(&zones)
+            .enumerate()
+            .map(|(i, (cidr, zone))| SubnetSpec {
+                part: format!("{kind}-subnet-{}", i + 1),
+                name: want.name(&format!("{kind}-{}", i + 1)),
+                cidr: cidr.clone(),
+                zone: zone.clone(),
+                public,
+            })
+            .collect()
+    };
+    let public_specs = subnet_specs("public", &want.public_subnets, true);
+    let private_specs = subnet_specs("private", &want.private_subnets, false);
+    let igw_name = want.name("igw");
+    let (public, private, igw) = tokio::try_join!(
+        network::ensure_subnets(ec2, owner, &vpc_id, &public_specs),
+        network::ensure_subnets(ec2, owner, &vpc_id, &private_specs),
+        network::ensure_internet_gateway(ec2, owner, &vpc_id, &igw_name),
+    )?;
+    network::ensure_route_table(
+        ec2,
+        owner,
+        &vpc_id,
+        "public-rt",
+        &want.name("public-rt"),
+        DefaultRoute::Gateway(igw),
+        &public,
+    )
+    .await?;
+
+    let mut alb_rules = Rules::new();
+    let mut ports = vec![80];
+    if want.certificate_arn.is_some() {
+        ports.push(443);
+    }
+    for port in ports {
+        for cidr in &want.allowed_cidrs {
+            alb_rules.insert((port, Source::Cidr(cidr.clone())));
+        }
+    }
+    let alb_sg = security_groups::ensure(
+        ec2,
+        owner,
+        &vpc_id,
+        "alb-sg",
+        &want.name("alb-sg"),
+        "Load balancer: HTTP(S) from the allowed CIDRs",
+        &alb_rules,
+    )
+    .await?;
+    let instance_rules = Rules::from([(want.app_port, Source::Group(alb_sg.clone()))]);
+    let instance_sg = security_groups::ensure(
+        ec2,
+        owner,
+        &vpc_id,
+        "instance-sg",
+        &want.name("instance-sg"),
+        "Instances: the app port from the load balancer only",
+        &instance_rules,
+    )
+    .await?;
+    Ok(Network {
+        vpc_id,
+        public,
+        private,
+        alb_sg,
+        instance_sg,
+    })
+}
+
+/// NAT gateways (all at once), private routes through them, then surplus gateways removed
+/// once no route points at them.
+async fn converge_egress(
+    ec2: &Client,
+    want: &Desired,
+    owner: &Owner,
+    net: &Network,
+    deadline: Instant,
+) -> PartResult<()> {
+    let nat_count = nat::count(&want.nat_mode, net.public.len())?;
+    let names: Vec<String> = (1..=nat_count)
+        .map(|i| want.name(&format!("nat-{i}")))
+        .collect();
+    let nats: Vec<String> = join_all(net.public.iter().zip(&names).enumerate().map(
+        |(i, (subnet, name))| {
+            nat::ensure(
+                ec2,
+                owner,
+                &net.vpc_id,
+                i,
+                name,
+                subnet,
+                remaining(deadline),
+            )
+        },
+    ))
+    .await
+    .into_iter()
+    .collect::<PartResult<_>>()?;
+    for (i, subnet) in net.private.iter().enumerate() {
+        let route = match nats.len() {
+            0 => DefaultRoute::None,
+            1 => DefaultRoute::Nat(nats[0].clone()),
+            _ => DefaultRoute::Nat(nats[i].clone()),
+        };
+        let part = format!("private-rt-{}", i + 1);
+        network::ensure_route_table(
+            ec2,
+            owner,
+            &net.vpc_id,
+            &part,
+            &want.name(&part),
+            route,
+            std::slice::from_ref(subnet),
+        )
+        .await?;
+    }
+    nat::delete_from(ec2, owner, &net.vpc_id, nat_count, remaining(deadline)).await
+}
+
+/// The instance profile (the role made here, or the caller's) and the AMI.
+async fn instance_inputs(
+    cfg: &Configured,
+    want: &Desired,
+    owner: &Owner,
+) -> PartResult<(String, String)> {
+    let profile = async {
+        match (&want.instance_role_name, &want.instance_profile_arn) {
+            (Some(role), _) => {
+                let policy = instance_role::policy_document(
+                    &want.suffix,
+                    want.instance_policy_statements.as_deref(),
+                );
+                instance_role::ensure(
+                    &cfg.clients.iam,
+                    role,
+                    &policy,
+                    &owner.tags_for("instance-role", role),
+                )
+                .await
+            }
+            (None, Some(arn)) => Ok(arn.clone()),
+            (None, None) => Ok(String::new()),
+        }
+    };
+    let ami = async {
+        match &want.ami_id {
+            Some(ami) => Ok(ami.clone()),
+            None => {
+                launch_template::latest_amazon_linux(&cfg.clients.regional(&want.region).ec2).await
+            }
+        }
+    };
+    tokio::try_join!(profile, ami)
 }
 
 /// What AWS holds for the stack, as state. `None` when the VPC is gone. A part deleted out of
@@ -454,20 +508,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     Ok(Some(state))
 }
 
-/// Deletes in dependency order: NAT gateways (waited) and their elastic IPs, route tables,
-/// internet gateway, subnets, security groups, VPC.
+/// Deletes in dependency order: Auto Scaling group (drained), load balancer and target group,
+/// launch template, NAT gateways (waited) and their elastic IPs, route tables, internet gateway,
+/// subnets, security groups, VPC, and the instance role. Parts found by name go even when the
+/// VPC is already gone, so nothing is left behind.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let ec2: &Client = &cfg.clients.regional(&want.region).ec2;
-    let owner: Owner = want.owner_tags();
-    let Some(vpc) = network::find_vpc(ec2, &owner)
-        .await
-        .context(|| format!("reading {} before deleting it", want.name("vpc")))?
-    else {
-        return Ok(());
-    };
-    let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
     let clients = cfg.clients.regional(&want.region);
+    let ec2: &Client = &clients.ec2;
+    let owner: Owner = want.owner_tags();
     auto_scaling::delete(
         &clients.autoscaling,
         &want.name("asg"),
@@ -483,9 +532,15 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
     )
     .await?;
     launch_template::delete(ec2, &want.name("lt")).await?;
-    nat::delete_from(ec2, &owner, &vpc_id, 0, remaining(deadline)).await?;
-    security_groups::delete(ec2, &owner, &vpc_id, remaining(deadline)).await?;
-    network::delete(ec2, &owner, remaining(deadline)).await?;
+    let vpc = network::find_vpc(ec2, &owner)
+        .await
+        .context(|| format!("reading {} before deleting it", want.name("vpc")))?;
+    if let Some(vpc_id) = vpc.as_ref().and_then(|v| v.vpc_id()) {
+        nat::delete_from(ec2, &owner, vpc_id, 0, remaining(deadline)).await?;
+        network::delete_inside(ec2, &owner, vpc_id, remaining(deadline)).await?;
+        security_groups::delete(ec2, &owner, vpc_id, remaining(deadline)).await?;
+        network::delete_vpc(ec2, vpc_id, remaining(deadline)).await?;
+    }
     if let Some(role) = &want.instance_role_name {
         instance_role::delete(&cfg.clients.iam, role).await?;
     }
