@@ -180,6 +180,8 @@ pub struct TemplateFacts {
     pub version: i64,
     pub image_id: Option<String>,
     pub instance_type: Option<String>,
+    /// Decoded from base64.
+    pub user_data: Option<String>,
 }
 
 pub async fn find(ec2: &Client, name: &str) -> Result<Option<TemplateFacts>, AwsError> {
@@ -206,6 +208,10 @@ pub async fn find(ec2: &Client, name: &str) -> Result<Option<TemplateFacts>, Aws
             instance_type: data
                 .and_then(|d| d.instance_type())
                 .map(|t| t.as_str().to_owned()),
+            user_data: data
+                .and_then(|d| d.user_data())
+                .and_then(|u| base64::decode(u).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok()),
         }
     }))
 }

@@ -23,7 +23,7 @@ pub enum Source {
 
 pub type Rules = BTreeSet<(i32, Source)>;
 
-fn rules_of(group: &SecurityGroup) -> Rules {
+pub fn rules_of(group: &SecurityGroup) -> Rules {
     let mut rules = Rules::new();
     for permission in group.ip_permissions() {
         let Some(port) = permission.from_port() else {

@@ -778,3 +778,61 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     }
     assert_nothing_left(&aws).await;
 }
+
+#[tokio::test]
+async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(r#"  nat_mode = "none""#));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let elb = aws.elbv2("us-east-1");
+    let ec2 = aws.ec2("us-east-1");
+    elb.modify_target_group()
+        .target_group_arn(state["target_group_arn"].as_str().unwrap())
+        .health_check_interval_seconds(60)
+        .send()
+        .await
+        .unwrap();
+    let alb_sg = state["alb_security_group_id"].as_str().unwrap();
+    ec2.revoke_security_group_ingress()
+        .group_id(alb_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let plan = ws.plan_with_changes();
+    assert!(
+        plan.contains("health_check_interval") && plan.contains("allowed_cidrs"),
+        "{plan}"
+    );
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    let groups = elb
+        .describe_target_groups()
+        .names("tg-primary-net")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.target_groups()[0].health_check_interval_seconds(),
+        Some(15)
+    );
+    assert_eq!(
+        ingress(&ec2, alb_sg).await,
+        BTreeSet::from([(80, "0.0.0.0/0".to_string())])
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

@@ -21,6 +21,7 @@ use crate::provider::Configured;
 use crate::tags::PART_KEY;
 use crate::tf::number::Number;
 use crate::tf::values;
+use tf_provider::value::Value;
 
 fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
@@ -421,35 +422,35 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .and_then(|a| a.load_balancer_arn())
         .unwrap_or_default()
         .to_owned();
-    let listeners = if alb_arn.is_empty() {
+    let described = if alb_arn.is_empty() {
         Vec::new()
     } else {
-        let out = clients
+        clients
             .elbv2
             .describe_listeners()
             .load_balancer_arn(&alb_arn)
             .send()
             .await
-            .context(read)?;
-        let mut ports: Vec<(i32, String)> = out
+            .context(read)?
             .listeners()
-            .iter()
-            .filter_map(|l| Some((l.port()?, l.listener_arn()?.to_owned())))
-            .collect();
-        ports.sort();
-        let wanted: &[i32] = if want.certificate_arn.is_some() {
-            &[80, 443]
-        } else {
-            &[80]
-        };
+            .to_vec()
+    };
+    let listener_on = |port: i32| described.iter().find(|l| l.port() == Some(port));
+    let wanted: &[i32] = if want.certificate_arn.is_some() {
+        &[80, 443]
+    } else {
+        &[80]
+    };
+    let listeners: Vec<String> = if alb_arn.is_empty() {
+        Vec::new()
+    } else {
         wanted
             .iter()
             .map(|p| {
-                ports
-                    .iter()
-                    .find(|(port, _)| port == p)
-                    .map(|(_, arn)| arn.clone())
+                listener_on(*p)
+                    .and_then(|l| l.listener_arn())
                     .unwrap_or_default()
+                    .to_owned()
             })
             .collect()
     };
@@ -492,6 +493,16 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         state.desired_capacity = group.desired_capacity().map(|n| Number(n as f64)).into();
     }
     state.instance_profile_arn = values::string(profile.unwrap_or_default());
+    read_back_settings(
+        &mut state,
+        want,
+        &groups,
+        &part_of,
+        tg.as_ref(),
+        &listener_on,
+        template.as_ref(),
+        nat_ids.len(),
+    );
     state.vpc_id = values::string(vpc_id.clone());
     state.vpc_cidr = vpc.cidr_block().map(str::to_owned).into();
     state.availability_zones = values::list(&zones);
@@ -506,6 +517,71 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     }
     state.tags_all = values::map(&all_tags);
     Ok(Some(state))
+}
+
+/// Settings changed outside Terraform come back as AWS holds them, so the plan shows the
+/// difference from the configuration and the next apply repairs it: ingress of both security
+/// groups, HTTPS certificate, health check, NAT mode, user data.
+#[allow(clippy::too_many_arguments)]
+fn read_back_settings<'a>(
+    state: &mut State,
+    want: &Desired,
+    groups: &aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput,
+    part_of: &dyn Fn(&[aws_sdk_ec2::types::Tag]) -> Option<String>,
+    tg: Option<&aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
+    listener_on: &dyn Fn(i32) -> Option<&'a aws_sdk_elasticloadbalancingv2::types::Listener>,
+    template: Option<&launch_template::TemplateFacts>,
+    live_nats: usize,
+) {
+    let rules = |part: &str| {
+        groups
+            .security_groups()
+            .iter()
+            .find(|g| part_of(g.tags()).as_deref() == Some(part))
+            .map(security_groups::rules_of)
+    };
+    if let Some(alb_rules) = rules("alb-sg") {
+        let cidrs: Vec<String> = alb_rules
+            .iter()
+            .filter_map(|(port, source)| match source {
+                Source::Cidr(cidr) if *port == 80 => Some(cidr.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut wanted = want.allowed_cidrs.clone();
+        wanted.sort();
+        // Same set: keep the configuration's order, so no diff appears from ordering alone.
+        if cidrs != wanted {
+            state.allowed_cidrs = values::list(&cidrs);
+        }
+    }
+    if let Some(port) = rules("instance-sg").and_then(|r| r.iter().next().map(|(p, _)| *p)) {
+        state.app_port = Value::Value(Number(port as f64));
+    }
+    state.certificate_arn = listener_on(443)
+        .and_then(|l| l.certificates().first())
+        .and_then(|c| c.certificate_arn())
+        .map(str::to_owned)
+        .into();
+    if let Some(tg) = tg {
+        let number = |n: Option<i32>| n.map(|n| Number(n as f64)).into();
+        state.health_check_path = tg.health_check_path().map(str::to_owned).into();
+        state.health_check_interval = number(tg.health_check_interval_seconds());
+        state.health_check_timeout = number(tg.health_check_timeout_seconds());
+        state.healthy_threshold = number(tg.healthy_threshold_count());
+        state.unhealthy_threshold = number(tg.unhealthy_threshold_count());
+    }
+    let zones = want.public_subnets.len();
+    state.nat_mode = match live_nats {
+        0 => values::string("none"),
+        n if n == zones && n > 1 => values::string("per_az"),
+        1 if zones > 1 => values::string("single"),
+        // One zone: single and per_az look alike; keep what was configured.
+        _ => state.nat_mode.clone(),
+    };
+    if let Some(user_data) = template.and_then(|t| t.user_data.clone()) {
+        state.user_data = values::string(user_data);
+    }
 }
 
 /// Deletes in dependency order: Auto Scaling group (drained), load balancer and target group,
