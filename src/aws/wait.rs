@@ -11,6 +11,11 @@ use super::error::{AwsError, Cause};
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(10);
 
+/// What is left of a budget that ends at `deadline`.
+pub fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
 /// One observation of a part.
 #[derive(Debug, PartialEq)]
 pub enum Poll<T> {

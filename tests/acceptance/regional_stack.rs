@@ -694,7 +694,13 @@ async fn a_failed_create_resumes_without_duplicates() {
 async fn imports_by_region_suffix_and_role() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    ws.config(&config(""));
+    ws.config(&config(
+        r#"  vpc_cidr        = "10.5.0.0/16"
+  public_subnets  = ["10.5.1.0/24", "10.5.2.0/24"]
+  private_subnets = ["10.5.11.0/24", "10.5.12.0/24"]
+  nat_mode        = "per_az"
+  allowed_cidrs   = ["198.51.100.0/24"]"#,
+    ));
     ws.apply();
     let before = ws.resource(ADDRESS);
     assert_eq!(ws.run(&["state", "rm", ADDRESS]).code, 0);

@@ -1,5 +1,5 @@
-//! Apply-time work for `tap_regional_stack`: converge one region's network to the plan, read
-//! it back by ownership tags, and tear it down in dependency order.
+//! Apply-time work for `tap_regional_stack`: converge one region's stack to the plan, read it
+//! back by ownership tags and names, and tear it down in dependency order.
 
 use std::time::Duration;
 
@@ -16,16 +16,13 @@ use crate::aws::launch_template::{self, TemplateSpec};
 use crate::aws::load_balancer::{self, AlbSpec};
 use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
+use crate::aws::wait::remaining;
 use crate::aws::{instance_role, nat};
 use crate::provider::Configured;
 use crate::tags::PART_KEY;
 use crate::tf::number::Number;
 use crate::tf::values;
 use tf_provider::value::Value;
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline.saturating_duration_since(Instant::now())
-}
 
 /// What the network stage leaves for the others.
 struct Network {
@@ -343,6 +340,20 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     };
     let public = subnet_ids("public", want.public_subnets.len());
     let private = subnet_ids("private", want.private_subnets.len());
+    // The CIDRs AWS holds (what import needs); a missing subnet keeps the planned list, so its
+    // rebuild is an update, not a replacement.
+    let cidrs_of = |ids: &[String]| -> Option<Vec<String>> {
+        ids.iter()
+            .map(|id| {
+                subnets
+                    .subnets()
+                    .iter()
+                    .find(|s| !id.is_empty() && s.subnet_id() == Some(id.as_str()))
+                    .and_then(|s| s.cidr_block())
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
     let zones: Vec<String> = public
         .iter()
         .map(|id| {
@@ -361,16 +372,26 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .find(|g| part_of(g.tags()).as_deref() == Some("igw"))
         .and_then(|g| g.internet_gateway_id())
         .unwrap_or_default();
-    let nat_count = nat::count(&want.nat_mode, public.len()).unwrap_or(0);
+    let live_nat = |n: &&aws_sdk_ec2::types::NatGateway| {
+        n.state()
+            .is_some_and(|s| s.as_str() == "available" || s.as_str() == "pending")
+    };
+    let ours_live = nats
+        .nat_gateways()
+        .iter()
+        .filter(live_nat)
+        .filter(|n| part_of(n.tags()).is_some_and(|p| p.starts_with("nat-")))
+        .count();
+    // As many IDs as wanted or found, whichever is more; a missing one is an empty ID.
+    let nat_count = nat::count(&want.nat_mode, public.len())
+        .unwrap_or(0)
+        .max(ours_live);
     let nat_ids: Vec<String> = (1..=nat_count)
         .map(|i| {
             let part = format!("nat-{i}");
             nats.nat_gateways()
                 .iter()
-                .filter(|n| {
-                    n.state()
-                        .is_some_and(|s| s.as_str() == "available" || s.as_str() == "pending")
-                })
+                .filter(live_nat)
                 .find(|n| part_of(n.tags()).as_deref() == Some(part.as_str()))
                 .and_then(|n| n.nat_gateway_id())
                 .unwrap_or_default()
@@ -501,13 +522,19 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         tg.as_ref(),
         &listener_on,
         template.as_ref(),
-        nat_ids.len(),
+        ours_live,
     );
     state.vpc_id = values::string(vpc_id.clone());
     state.vpc_cidr = vpc.cidr_block().map(str::to_owned).into();
     state.availability_zones = values::list(&zones);
     state.public_subnet_ids = values::list(&public);
     state.private_subnet_ids = values::list(&private);
+    if let Some(cidrs) = cidrs_of(&public) {
+        state.public_subnets = values::list(&cidrs);
+    }
+    if let Some(cidrs) = cidrs_of(&private) {
+        state.private_subnets = values::list(&cidrs);
+    }
     state.internet_gateway_id = values::string(igw);
     state.nat_gateway_ids = values::list(&nat_ids);
     state.alb_security_group_id = values::string(group("alb-sg"));

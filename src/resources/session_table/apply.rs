@@ -13,14 +13,11 @@ use super::plan::{Desired, PART};
 use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::session_table::{self as table, TableSpec};
+use crate::aws::wait::remaining;
 use crate::naming;
 use crate::provider::Configured;
 use crate::tags::{self, Tags};
 use crate::tf::values;
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline.saturating_duration_since(Instant::now())
-}
 
 /// Makes AWS hold exactly `want`, within `timeout`.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
