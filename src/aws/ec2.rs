@@ -34,18 +34,24 @@ impl Owner {
         ]
     }
 
+    /// Whether an object's tags mark it as part of this stack (same suffix and role).
+    pub fn is_member(&self, tags: &[Tag]) -> bool {
+        tag_value(tags, STACK_KEY) == Some(self.suffix.as_str())
+            && tag_value(tags, "FailoverRole") == Some(self.failover_role.as_str())
+    }
+
     /// Whether an object's tags mark it as this stack's `part`. Checked client-side too: some
     /// EC2 filters are ignored by AWS-compatible endpoints, and a finder must not adopt a stranger.
     pub fn owns(&self, tags: &[Tag], part: &str) -> bool {
-        let get = |k: &str| {
-            tags.iter()
-                .find(|t| t.key() == Some(k))
-                .and_then(|t| t.value())
-        };
-        get(STACK_KEY) == Some(self.suffix.as_str())
-            && get(PART_KEY) == Some(part)
-            && get("FailoverRole") == Some(self.failover_role.as_str())
+        self.is_member(tags) && tag_value(tags, PART_KEY) == Some(part)
     }
+}
+
+/// The value of tag `key`, if the object carries it.
+pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 pub fn filter(name: &str, value: &str) -> Filter {

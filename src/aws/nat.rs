@@ -6,9 +6,8 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
 use aws_sdk_ec2::Client;
 
-use super::ec2::{filter, ignore_gone, is_gone, tag_spec, Owner};
+use super::ec2::{filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
-use super::network::is_ours;
 use super::wait::{self, Poll};
 
 async fn nat_gateways(ec2: &Client, vpc_id: &str) -> Result<Vec<NatGateway>, AwsError> {
@@ -162,11 +161,8 @@ pub async fn delete_from(
     timeout: Duration,
 ) -> PartResult<()> {
     let surplus = |tags: &[aws_sdk_ec2::types::Tag], prefix: &str| {
-        is_ours(owner, tags)
-            && tags
-                .iter()
-                .find(|t| t.key() == Some(crate::tags::PART_KEY))
-                .and_then(|t| t.value())
+        owner.is_member(tags)
+            && tag_value(tags, crate::tags::PART_KEY)
                 .and_then(|p| p.strip_prefix(prefix))
                 .and_then(|n| n.parse::<usize>().ok())
                 .is_some_and(|n| n > keep)

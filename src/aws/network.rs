@@ -290,9 +290,16 @@ pub async fn ensure_route_table(
     });
     let current_target = current.and_then(|r| r.gateway_id().or(r.nat_gateway_id()));
     let action = || format!("setting the default route of route table {name}");
-    match (&route, current_target) {
-        (DefaultRoute::None, None) => {}
-        (DefaultRoute::None, Some(_)) => {
+    let (gateway, nat) = match &route {
+        DefaultRoute::Gateway(t) => (Some(t.clone()), None),
+        DefaultRoute::Nat(t) => (None, Some(t.clone())),
+        DefaultRoute::None => (None, None),
+    };
+    let target = gateway.as_deref().or(nat.as_deref());
+    match (target, current_target) {
+        (None, None) => {}
+        (Some(want), Some(have)) if want == have => {}
+        (None, Some(_)) => {
             ec2.delete_route()
                 .route_table_id(&id)
                 .destination_cidr_block(ANYWHERE)
@@ -300,43 +307,25 @@ pub async fn ensure_route_table(
                 .await
                 .context(action)?;
         }
-        (DefaultRoute::Gateway(target) | DefaultRoute::Nat(target), Some(have))
-            if have == target => {}
-        (DefaultRoute::Gateway(target), have) => {
-            let request = ec2
-                .create_route()
+        (Some(_), Some(_)) => {
+            ec2.replace_route()
                 .route_table_id(&id)
-                .destination_cidr_block(ANYWHERE);
-            if have.is_some() {
-                ec2.replace_route()
-                    .route_table_id(&id)
-                    .destination_cidr_block(ANYWHERE)
-                    .gateway_id(target)
-                    .send()
-                    .await
-                    .context(action)?;
-            } else {
-                request.gateway_id(target).send().await.context(action)?;
-            }
+                .destination_cidr_block(ANYWHERE)
+                .set_gateway_id(gateway)
+                .set_nat_gateway_id(nat)
+                .send()
+                .await
+                .context(action)?;
         }
-        (DefaultRoute::Nat(target), have) => {
-            if have.is_some() {
-                ec2.replace_route()
-                    .route_table_id(&id)
-                    .destination_cidr_block(ANYWHERE)
-                    .nat_gateway_id(target)
-                    .send()
-                    .await
-                    .context(action)?;
-            } else {
-                ec2.create_route()
-                    .route_table_id(&id)
-                    .destination_cidr_block(ANYWHERE)
-                    .nat_gateway_id(target)
-                    .send()
-                    .await
-                    .context(action)?;
-            }
+        (Some(_), None) => {
+            ec2.create_route()
+                .route_table_id(&id)
+                .destination_cidr_block(ANYWHERE)
+                .set_gateway_id(gateway)
+                .set_nat_gateway_id(nat)
+                .send()
+                .await
+                .context(action)?;
         }
     }
     // Each subnet associated here, and nothing else.
@@ -385,7 +374,7 @@ pub async fn delete_inside(
     let tables = route_tables(ec2, vpc_id)
         .await
         .context(|| format!("listing route tables of {vpc_id}"))?;
-    for table in tables.iter().filter(|t| is_ours(owner, t.tags())) {
+    for table in tables.iter().filter(|t| owner.is_member(t.tags())) {
         let id = table.route_table_id().unwrap_or_default();
         for association in table
             .associations()
@@ -416,7 +405,7 @@ pub async fn delete_inside(
     for igw in gateways
         .internet_gateways()
         .iter()
-        .filter(|g| is_ours(owner, g.tags()))
+        .filter(|g| owner.is_member(g.tags()))
     {
         let id = igw.internet_gateway_id().unwrap_or_default();
         tracing::info!("detaching and deleting internet gateway {id}");
@@ -448,7 +437,7 @@ pub async fn delete_inside(
     let all_subnets = subnets(ec2, vpc_id)
         .await
         .context(|| format!("listing subnets of {vpc_id}"))?;
-    for subnet in all_subnets.iter().filter(|s| is_ours(owner, s.tags())) {
+    for subnet in all_subnets.iter().filter(|s| owner.is_member(s.tags())) {
         let id = subnet.subnet_id().unwrap_or_default();
         tracing::info!("deleting subnet {id}");
         let result = retry::on_codes(
@@ -493,15 +482,4 @@ pub async fn delete_vpc(ec2: &Client, vpc_id: &str, timeout: Duration) -> PartRe
     )
     .await;
     ignore_gone(result).context(|| format!("deleting VPC {vpc_id}"))
-}
-
-/// Any part of this stack (same suffix and role), whatever the part.
-pub fn is_ours(owner: &Owner, tags: &[aws_sdk_ec2::types::Tag]) -> bool {
-    let get = |k: &str| {
-        tags.iter()
-            .find(|t| t.key() == Some(k))
-            .and_then(|t| t.value())
-    };
-    get(crate::tags::STACK_KEY) == Some(owner.suffix.as_str())
-        && get("FailoverRole") == Some(owner.failover_role.as_str())
 }

@@ -11,7 +11,6 @@ use tokio::time::Instant;
 use super::ec2::{explain_in_use, ignore_gone};
 use super::ec2::{filter, sync_tags, tag_spec, Owner};
 use super::error::{AwsError, Context, PartResult};
-use super::network::is_ours;
 use super::retry;
 
 /// An ingress rule: TCP port from a CIDR or from another group.
@@ -148,7 +147,7 @@ pub async fn delete(
     let ours: Vec<&SecurityGroup> = found
         .security_groups()
         .iter()
-        .filter(|g| is_ours(owner, g.tags()))
+        .filter(|g| owner.is_member(g.tags()))
         .collect();
     for group in &ours {
         let id = group.group_id().unwrap_or_default();

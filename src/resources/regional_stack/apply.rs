@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::plan::Desired;
 use super::schema::State;
 use crate::aws::auto_scaling::{self, GroupSpec};
-use crate::aws::ec2::{filter, Owner};
+use crate::aws::ec2::{filter, tag_value, Owner};
 use crate::aws::error::{Context, PartResult};
 use crate::aws::launch_template::{self, TemplateSpec};
 use crate::aws::load_balancer::{self, AlbSpec};
@@ -315,13 +315,9 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         },
     )?;
     let part_of = |tags: &[aws_sdk_ec2::types::Tag]| -> Option<String> {
-        network::is_ours(&owner, tags)
-            .then(|| {
-                tags.iter()
-                    .find(|t| t.key() == Some(PART_KEY))
-                    .and_then(|t| t.value())
-                    .map(str::to_owned)
-            })
+        owner
+            .is_member(tags)
+            .then(|| tag_value(tags, PART_KEY).map(str::to_owned))
             .flatten()
     };
     let subnet_ids = |kind: &str, count: usize| -> Vec<String> {
