@@ -6,12 +6,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import (
     async_states,
     autoscaling_refresh,
+    cloudwatch_alarms,
     cloudwatch_cbor,
     dynamodb_replicas,
     ec2_dependencies,
     ec2_launch_templates,
     faults,
     idempotency,
+    route53_changes,
 )
 from .wsgi import Request, call
 
@@ -33,6 +35,7 @@ class Fidelity:
             dynamodb_replicas.reset()
             async_states.reset()
             idempotency.reset()
+            route53_changes.reset()
         injected = faults.take(request)
         if injected:
             return injected
@@ -58,4 +61,6 @@ def account_of(request):
 
 def build():
     async_states.install()
+    cloudwatch_alarms.install()
+    route53_changes.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

@@ -1,16 +1,22 @@
 //! AWS-facing code: clients, errors, retries, waiters, and one module per AWS part. Nothing in
 //! here knows about Terraform types.
 
+pub mod alarms;
 pub mod auto_scaling;
 pub mod clients;
 pub mod ec2;
 pub mod error;
+pub mod health_check;
+pub mod hosted_zone;
 pub mod instance_role;
 pub mod launch_template;
 pub mod load_balancer;
 pub mod nat;
 pub mod network;
 pub mod retry;
+pub mod route53;
 pub mod security_groups;
 pub mod session_table;
+pub mod topics;
 pub mod wait;
+pub mod weighted_records;

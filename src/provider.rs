@@ -13,6 +13,7 @@ use tf_provider::{Diagnostics, DynamicResource, Provider};
 
 use crate::aws::clients::AwsClients;
 use crate::resources::converged::Converged;
+use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::SessionTable;
 use crate::tags::Tags;
@@ -82,6 +83,11 @@ impl Provider for TapProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         Some(named([
+            (
+                "dns_failover",
+                Box::new(Converged::<DnsFailover>::new(self.shared.clone()))
+                    as Box<dyn DynamicResource>,
+            ),
             (
                 "session_table",
                 Box::new(Converged::<SessionTable>::new(self.shared.clone()))

@@ -13,6 +13,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 
 /// Per-service endpoint overrides (the provider's `endpoints` block).
+const ROUTE53_REGION: &str = "us-east-1";
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceEndpoints {
     pub autoscaling: Option<String>,
@@ -51,14 +53,18 @@ pub struct AwsSettings {
 /// Clients for the regional services of one region.
 pub struct RegionalClients {
     pub autoscaling: aws_sdk_autoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 pub struct AwsClients {
     /// IAM is global; its client signs for the provider's region.
     pub iam: aws_sdk_iam::Client,
+    /// Route 53 is global too; its control plane is in us-east-1.
+    pub route53: aws_sdk_route53::Client,
     base: SdkConfig,
     endpoints: ServiceEndpoints,
     regional: Mutex<HashMap<String, Arc<RegionalClients>>>,
@@ -87,8 +93,15 @@ impl AwsClients {
         if let Some(url) = &settings.endpoints.iam {
             iam = iam.endpoint_url(url);
         }
+        // Route 53's control plane lives in us-east-1 whatever the provider's region.
+        let mut route53 =
+            aws_sdk_route53::config::Builder::from(&base).region(Region::new(ROUTE53_REGION));
+        if let Some(url) = &settings.endpoints.route53 {
+            route53 = route53.endpoint_url(url);
+        }
         AwsClients {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            route53: aws_sdk_route53::Client::from_conf(route53.build()),
             base,
             endpoints: settings.endpoints.clone(),
             regional: Mutex::new(HashMap::new()),
@@ -121,9 +134,11 @@ impl AwsClients {
         }
         RegionalClients {
             autoscaling: client!(aws_sdk_autoscaling, autoscaling),
+            cloudwatch: client!(aws_sdk_cloudwatch, cloudwatch),
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),
             ec2: client!(aws_sdk_ec2, ec2),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
+            sns: client!(aws_sdk_sns, sns),
         }
     }
 }

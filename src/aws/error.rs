@@ -121,6 +121,13 @@ impl<T, E: Into<Cause>> Context<T> for Result<T, E> {
     }
 }
 
+/// A request the SDK could not build (a required field missing) is our bug, not AWS's answer.
+pub fn built<T>(
+    result: Result<T, aws_smithy_types::error::operation::BuildError>,
+) -> Result<T, Cause> {
+    result.map_err(|e| Cause::Unexpected(format!("building the request: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

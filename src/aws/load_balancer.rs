@@ -96,6 +96,45 @@ pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<Target
     }
 }
 
+/// The load balancer answering at `dns_name` and its first target group's ARN: how an
+/// import finds the endpoints behind a Route 53 alias.
+pub async fn find_by_dns_name(
+    elb: &Client,
+    dns_name: &str,
+) -> Result<Option<(String, Option<String>)>, AwsError> {
+    let wanted = dns_name.trim_end_matches('.').to_ascii_lowercase();
+    let wanted = wanted.strip_prefix("dualstack.").unwrap_or(&wanted);
+    let mut marker = None;
+    let alb = loop {
+        let out = elb
+            .describe_load_balancers()
+            .set_marker(marker)
+            .send()
+            .await?;
+        if let Some(lb) = out.load_balancers().iter().find(|lb| {
+            lb.dns_name()
+                .is_some_and(|d| d.eq_ignore_ascii_case(wanted))
+        }) {
+            break lb.load_balancer_arn().unwrap_or_default().to_owned();
+        }
+        match out.next_marker() {
+            Some(next) => marker = Some(next.to_owned()),
+            None => return Ok(None),
+        }
+    };
+    let groups = elb
+        .describe_target_groups()
+        .load_balancer_arn(&alb)
+        .send()
+        .await?;
+    let group = groups
+        .target_groups()
+        .first()
+        .and_then(|tg| tg.target_group_arn())
+        .map(str::to_owned);
+    Ok(Some((alb, group)))
+}
+
 /// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active.
 pub async fn ensure(elb: &Client, spec: &AlbSpec<'_>, timeout: Duration) -> PartResult<AlbIds> {
     let tg_arn = ensure_target_group(elb, spec).await?;

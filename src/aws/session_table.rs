@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
 
-use super::error::{AwsError, Cause, Context, PartResult};
+use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 use crate::tags::Tags;
@@ -93,10 +93,6 @@ fn facts(table: &TableDescription) -> TableFacts {
             })
             .collect(),
     }
-}
-
-fn built<T>(result: Result<T, aws_smithy_types::error::operation::BuildError>) -> Result<T, Cause> {
-    result.map_err(|e| Cause::Unexpected(format!("building the request: {e}")))
 }
 
 fn aws_tags(tags: &Tags) -> Result<Vec<Tag>, Cause> {

@@ -36,6 +36,10 @@ pub trait Part: Send + Sync + 'static {
         prior: Option<&Self::State>,
         default_tags: &Tags,
     ) -> (Self::State, Vec<AttributePath>);
+    /// What an update does that the plan alone does not say, as warnings on attributes.
+    fn plan_warnings(_prior: &Self::State, _planned: &Self::State) -> Vec<(AttributePath, String)> {
+        Vec::new()
+    }
     fn desired(state: &Self::State, default_tags: &Tags) -> Option<Self::Desired>;
     fn timeouts(state: &Self::State) -> &Value<Timeouts>;
 
@@ -173,6 +177,15 @@ impl<P: Part> Resource for Converged<P> {
     ) -> Option<(P::State, ValueEmpty, Vec<AttributePath>)> {
         let cfg = self.shared.get(diags)?;
         let (planned, replace) = P::plan(&config, Some(&prior), &cfg.default_tags);
+        if replace.is_empty() {
+            for (path, detail) in P::plan_warnings(&prior, &planned) {
+                diags.warning(
+                    format!("{}: part of it will be replaced", P::TYPE),
+                    detail,
+                    path,
+                );
+            }
+        }
         Some((planned, private_state, replace))
     }
 

@@ -38,6 +38,21 @@ pub fn known_map(map: &StringMap) -> Option<Tags> {
     }
 }
 
+/// A list read back from AWS, where order carries no meaning: the prior value when it holds
+/// the same items (so no diff appears), null when both are empty and the prior was null.
+pub fn list_like(prior: &StringList, observed: &[String]) -> StringList {
+    let as_set = |items: &[String]| {
+        items
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    match known_list(prior) {
+        Some(items) if as_set(&items) == as_set(observed) => prior.clone(),
+        _ => list(observed),
+    }
+}
+
 pub fn list(items: &[String]) -> StringList {
     Value::Value(items.iter().map(|s| Value::Value(s.clone())).collect())
 }

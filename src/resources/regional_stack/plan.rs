@@ -9,7 +9,7 @@ use crate::cidr::Cidr;
 use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::resources::shared_checks;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
-use crate::tf::diag::invalid;
+use crate::tf::diag::{invalid, whole_in_range};
 use crate::tf::number::Number;
 use crate::tf::values::{self, known_list, known_map, StringList};
 
@@ -223,29 +223,6 @@ fn whole(value: &Value<Number>) -> Option<i64> {
     value.as_ref_option().and_then(|n| n.as_i64())
 }
 
-/// A whole number in `range`, or an error on `attr` saying so.
-fn check_range(
-    diags: &mut Diagnostics,
-    value: &Value<Number>,
-    attr: &'static str,
-    range: std::ops::RangeInclusive<i64>,
-) {
-    if let Value::Value(n) = value {
-        if !n.as_i64().is_some_and(|v| range.contains(&v)) {
-            invalid(
-                diags,
-                AttributePath::new(attr),
-                format!(
-                    "{attr} must be a whole number from {} to {}, not {}.",
-                    range.start(),
-                    range.end(),
-                    n.0
-                ),
-            );
-        }
-    }
-}
-
 fn validate_compute(diags: &mut Diagnostics, config: &State) {
     if let Value::Value(t) = &config.instance_type {
         let ok = t.split_once('.').is_some_and(|(family, size)| {
@@ -271,12 +248,22 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
             );
         }
     }
-    check_range(diags, &config.min_size, "min_size", 0..=1000);
-    check_range(diags, &config.max_size, "max_size", 1..=1000);
-    check_range(
+    whole_in_range(
+        diags,
+        &config.min_size,
+        AttributePath::new("min_size"),
+        0..=1000,
+    );
+    whole_in_range(
+        diags,
+        &config.max_size,
+        AttributePath::new("max_size"),
+        1..=1000,
+    );
+    whole_in_range(
         diags,
         &config.desired_capacity,
-        "desired_capacity",
+        AttributePath::new("desired_capacity"),
         0..=1000,
     );
     let (min, max) = (
@@ -295,10 +282,10 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
             invalid(diags, AttributePath::new("desired_capacity"), format!("desired_capacity ({desired}) must be between min_size ({min}) and max_size ({max})."));
         }
     }
-    check_range(
+    whole_in_range(
         diags,
         &config.health_check_grace_period,
-        "health_check_grace_period",
+        AttributePath::new("health_check_grace_period"),
         0..=7200,
     );
     if let Value::Value(target) = config.cpu_target {
@@ -322,16 +309,16 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
             );
         }
     }
-    check_range(
+    whole_in_range(
         diags,
         &config.health_check_interval,
-        "health_check_interval",
+        AttributePath::new("health_check_interval"),
         5..=300,
     );
-    check_range(
+    whole_in_range(
         diags,
         &config.health_check_timeout,
-        "health_check_timeout",
+        AttributePath::new("health_check_timeout"),
         2..=120,
     );
     if let (Some(timeout), interval) = (
@@ -342,16 +329,16 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
             invalid(diags, AttributePath::new("health_check_timeout"), format!("health_check_timeout ({timeout}) must be below health_check_interval ({interval})."));
         }
     }
-    check_range(
+    whole_in_range(
         diags,
         &config.healthy_threshold,
-        "healthy_threshold",
+        AttributePath::new("healthy_threshold"),
         2..=10,
     );
-    check_range(
+    whole_in_range(
         diags,
         &config.unhealthy_threshold,
-        "unhealthy_threshold",
+        AttributePath::new("unhealthy_threshold"),
         2..=10,
     );
     if let Value::Value(arn) = &config.instance_profile_arn {

@@ -1,0 +1,89 @@
+"""Route 53 as AWS runs it, where moto differs (moto-gaps.md §7): a record change is PENDING for
+the next few GetChange calls (`LOCALAWS_PENDING_READS`, default 2) before INSYNC, and every change
+has its own ID (moto returns one fixed ID); GetChange on an unknown ID is NoSuchChange; a health
+check that a record still uses cannot be deleted (HealthCheckInUse), and deleting one that does
+not exist is NoSuchHealthCheck (moto succeeds both times)."""
+
+import itertools
+import os
+import threading
+
+from moto.core.exceptions import ServiceException
+from moto.route53.exceptions import NoSuchHealthCheck
+from moto.route53.models import Route53Backend
+from moto.route53.responses import Route53
+
+READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+_lock = threading.Lock()
+_ids = itertools.count(1)
+# change id -> GetChange calls left that answer PENDING
+_pending = {}
+_installed = False
+
+
+class NoSuchChange(ServiceException):
+    code = "NoSuchChange"
+
+
+class HealthCheckInUse(ServiceException):
+    code = "HealthCheckInUse"
+
+
+def _bare(change_id):
+    return change_id.rsplit("/", 1)[-1]
+
+
+def install():
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    change, get_change, delete = (
+        Route53.change_resource_record_sets,
+        Route53.get_change,
+        Route53Backend.delete_health_check,
+    )
+
+    def change_resource_record_sets(self):
+        result = change(self)
+        with _lock:
+            change_id = f"C{next(_ids):012X}"
+            _pending[change_id] = READS
+        info = result.result["ChangeInfo"]
+        info["Id"] = f"/change/{change_id}"
+        info["Status"] = "PENDING" if READS > 0 else "INSYNC"
+        return result
+
+    def get_change_pending(self):
+        change_id = _bare(self._get_param("Id"))
+        with _lock:
+            if change_id not in _pending:
+                raise NoSuchChange(f"A change with the specified change ID does not exist: {change_id}")
+            left = _pending[change_id]
+            _pending[change_id] = left - 1
+        result = get_change(self)
+        info = result.result["ChangeInfo"]
+        info["Id"] = f"/change/{change_id}"
+        info["Status"] = "PENDING" if left > 0 else "INSYNC"
+        return result
+
+    def delete_health_check(self, health_check_id):
+        if health_check_id not in self.health_checks:
+            raise NoSuchHealthCheck(health_check_id)
+        for zone in self.zones.values():
+            for record in zone.rrsets:
+                if record.health_check_id == health_check_id:
+                    raise HealthCheckInUse(
+                        f"Health check {health_check_id} is still referenced from "
+                        f"{record.name} {record.type} ({record.set_identifier or 'simple'})."
+                    )
+        return delete(self, health_check_id)
+
+    Route53.change_resource_record_sets = change_resource_record_sets
+    Route53.get_change = get_change_pending
+    Route53Backend.delete_health_check = delete_health_check
+
+
+def reset():
+    with _lock:
+        _pending.clear()

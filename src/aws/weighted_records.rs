@@ -1,0 +1,228 @@
+//! The two weighted alias A records on the failover name (`primary` with the health check,
+//! `standby`): written together in one change batch, read back, and deleted exactly as they are.
+
+use std::time::Duration;
+
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
+use aws_sdk_route53::Client;
+use tokio::time::Instant;
+
+use super::error::{built, AwsError, Cause, Context, PartResult};
+use super::hosted_zone::same_name;
+use super::retry;
+use super::route53::{self, BUSY, BUSY_RETRY};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedRecord {
+    pub set_identifier: String,
+    pub weight: i64,
+    pub alias_dns_name: String,
+    pub alias_zone_id: String,
+    pub health_check_id: Option<String>,
+    pub evaluate_target_health: bool,
+}
+
+impl WeightedRecord {
+    /// Equal as Route 53 compares them: DNS names without case or trailing dot.
+    pub fn same_as(&self, other: &WeightedRecord) -> bool {
+        self.set_identifier == other.set_identifier
+            && self.weight == other.weight
+            && same_name(&self.alias_dns_name, &other.alias_dns_name)
+            && self.alias_zone_id == other.alias_zone_id
+            && self.health_check_id == other.health_check_id
+            && self.evaluate_target_health == other.evaluate_target_health
+    }
+}
+
+fn record(set: &ResourceRecordSet) -> Option<WeightedRecord> {
+    let alias = set.alias_target()?;
+    Some(WeightedRecord {
+        set_identifier: set.set_identifier()?.to_owned(),
+        weight: set.weight()?,
+        alias_dns_name: alias.dns_name().trim_end_matches('.').to_owned(),
+        alias_zone_id: alias.hosted_zone_id().to_owned(),
+        health_check_id: set.health_check_id().map(str::to_owned),
+        evaluate_target_health: alias.evaluate_target_health(),
+    })
+}
+
+/// The weighted alias A records on `name`.
+pub async fn find(
+    r53: &Client,
+    zone_id: &str,
+    name: &str,
+) -> Result<Vec<WeightedRecord>, AwsError> {
+    Ok(scan(r53, zone_id, Some(name))
+        .await?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect())
+}
+
+/// Every weighted alias A record in the zone, with its name: how an import finds the records
+/// when it does not know the name.
+pub async fn find_all(
+    r53: &Client,
+    zone_id: &str,
+) -> Result<Vec<(String, WeightedRecord)>, AwsError> {
+    scan(r53, zone_id, None).await
+}
+
+/// Lists the zone's weighted alias A records, only those on `only` when given (the listing is
+/// sorted by name, so it starts there and stops after it).
+async fn scan(
+    r53: &Client,
+    zone_id: &str,
+    only: Option<&str>,
+) -> Result<Vec<(String, WeightedRecord)>, AwsError> {
+    let mut found = Vec::new();
+    let mut start = only.map(|name| (name.to_owned(), RrType::A, None));
+    loop {
+        let (start_name, start_type, start_id) = match start.take() {
+            Some((name, kind, id)) => (Some(name), Some(kind), id),
+            None => (None, None, None),
+        };
+        let out = r53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .set_start_record_name(start_name)
+            .set_start_record_type(start_type)
+            .set_start_record_identifier(start_id)
+            .send()
+            .await?;
+        for set in out.resource_record_sets() {
+            if let Some(name) = only {
+                if !same_name(set.name(), name) || set.r#type() != &RrType::A {
+                    return Ok(found);
+                }
+            }
+            if set.r#type() == &RrType::A {
+                found.extend(record(set).map(|r| (set.name().trim_end_matches('.').to_owned(), r)));
+            }
+        }
+        match (
+            out.is_truncated(),
+            out.next_record_name(),
+            out.next_record_type(),
+        ) {
+            (true, Some(name), Some(kind)) => {
+                start = Some((
+                    name.to_owned(),
+                    kind.clone(),
+                    out.next_record_identifier().map(str::to_owned),
+                ));
+            }
+            _ => return Ok(found),
+        }
+    }
+}
+
+fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change, Cause> {
+    let alias = built(
+        AliasTarget::builder()
+            .hosted_zone_id(&r.alias_zone_id)
+            .dns_name(&r.alias_dns_name)
+            .evaluate_target_health(r.evaluate_target_health)
+            .build(),
+    )?;
+    let set = built(
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .set_identifier(&r.set_identifier)
+            .weight(r.weight)
+            .set_health_check_id(r.health_check_id.clone())
+            .alias_target(alias)
+            .build(),
+    )?;
+    built(
+        Change::builder()
+            .action(action)
+            .resource_record_set(set)
+            .build(),
+    )
+}
+
+/// Applies one atomic batch and waits until it is INSYNC.
+async fn apply(
+    r53: &Client,
+    zone_id: &str,
+    changes: Vec<Change>,
+    timeout: Duration,
+    what: &str,
+) -> PartResult<()> {
+    let action = || format!("{what} in Route 53 zone {zone_id}");
+    tracing::info!("{}", action());
+    let batch = built(ChangeBatch::builder().set_changes(Some(changes)).build()).context(action)?;
+    let deadline = Instant::now() + timeout.min(BUSY_RETRY);
+    let out = retry::on_codes(&action(), BUSY, deadline, || async {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch.clone())
+            .send()
+            .await
+            .map_err(AwsError::from)
+    })
+    .await
+    .context(action)?;
+    let change_id = out
+        .change_info()
+        .map(|c| c.id().to_owned())
+        .unwrap_or_default();
+    route53::wait_insync(r53, &change_id, timeout, what).await
+}
+
+/// Writes every record in one batch, so weights never move one at a time.
+pub async fn upsert(
+    r53: &Client,
+    zone_id: &str,
+    name: &str,
+    records: &[WeightedRecord],
+    timeout: Duration,
+) -> PartResult<()> {
+    let changes = records
+        .iter()
+        .map(|r| change(ChangeAction::Upsert, name, r))
+        .collect::<Result<Vec<_>, _>>()
+        .context(|| format!("writing weighted records {name}"))?;
+    let weights: Vec<String> = records
+        .iter()
+        .map(|r| format!("{} {}", r.set_identifier, r.weight))
+        .collect();
+    apply(
+        r53,
+        zone_id,
+        changes,
+        timeout,
+        &format!("writing weighted records {name} ({})", weights.join(", ")),
+    )
+    .await
+}
+
+/// Deletes the given records as they are now (Route 53 deletes only an exact match).
+pub async fn delete(
+    r53: &Client,
+    zone_id: &str,
+    name: &str,
+    live: &[WeightedRecord],
+    timeout: Duration,
+) -> PartResult<()> {
+    if live.is_empty() {
+        return Ok(());
+    }
+    let changes = live
+        .iter()
+        .map(|r| change(ChangeAction::Delete, name, r))
+        .collect::<Result<Vec<_>, _>>()
+        .context(|| format!("deleting weighted records {name}"))?;
+    apply(
+        r53,
+        zone_id,
+        changes,
+        timeout,
+        &format!("deleting weighted records {name}"),
+    )
+    .await
+}

@@ -1,0 +1,385 @@
+//! Apply-time work for `tap_dns_failover`: converge the zone, health check, records, topics
+//! and alarms to the plan, read them back, and delete them in order.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use tf_provider::value::Value;
+use tokio::time::Instant;
+
+use super::plan::{record_summary, Desired, ROLES};
+use super::schema::{HealthCheck, State};
+use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::health_check::{self, HealthCheckFacts};
+use crate::aws::hosted_zone::{self, ZoneFacts};
+use crate::aws::route53::{self};
+use crate::aws::wait::remaining;
+use crate::aws::{alarms, topics, weighted_records};
+use crate::provider::Configured;
+use crate::tags::Tags;
+use crate::tf::number::Number;
+use crate::tf::values;
+
+/// The zone, the health check and both topics at the same time; then the records and the
+/// alarms, which need them; then what a replaced health check or a dropped alarm left behind.
+pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let r53 = &cfg.clients.route53;
+    let (zone, (health_check_id, stale_checks), topic_arns) = tokio::try_join!(
+        converge_zone(cfg, want),
+        converge_health_check(cfg, want),
+        try_join_all(ROLES.map(|role| converge_topic(cfg, want, role))),
+    )?;
+    let topics = [topic_arns[0].as_str(), topic_arns[1].as_str()];
+    tokio::try_join!(
+        converge_records(cfg, want, &zone.id, &health_check_id, remaining(deadline)),
+        converge_alarms(cfg, want, &health_check_id, topics),
+    )?;
+    for stale in stale_checks {
+        health_check::delete(r53, &stale, remaining(deadline)).await?;
+    }
+    Ok(())
+}
+
+async fn converge_zone(cfg: &Configured, want: &Desired) -> PartResult<ZoneFacts> {
+    let r53 = &cfg.clients.route53;
+    match &want.hosted_zone_id {
+        Some(id) => hosted_zone::get(r53, id, &want.suffix)
+            .await
+            .context(|| format!("reading Route 53 hosted zone {id}"))?
+            .ok_or_else(|| PartError {
+                action: format!("reading Route 53 hosted zone {id}"),
+                cause: Cause::Unexpected("no such hosted zone: check hosted_zone_id".into()),
+            }),
+        None => hosted_zone::ensure(r53, &want.domain_name, &want.suffix, &want.zone_tags()).await,
+    }
+}
+
+/// The health check to use, and the older ones to delete once nothing points at them. A
+/// check that cannot be changed in place is replaced: create the new one first, so the
+/// primary record is never without a health check.
+async fn converge_health_check(
+    cfg: &Configured,
+    want: &Desired,
+) -> PartResult<(String, Vec<String>)> {
+    let r53 = &cfg.clients.route53;
+    let spec = &want.health_check;
+    let tags = want.health_check_tags();
+    let existing = health_check::list_ours(r53, &want.suffix)
+        .await
+        .context(|| format!("listing Route 53 health checks of {}", want.suffix))?;
+    let keep = existing.iter().find(|c| !c.must_be_replaced_for(spec));
+    let id = match keep {
+        Some(check) => {
+            if !check.matches(spec) {
+                health_check::update(r53, check, spec).await?;
+            }
+            health_check::sync_tags(r53, &check.id, &tags).await?;
+            check.id.clone()
+        }
+        None => health_check::create(r53, spec, &want.suffix, &tags).await?,
+    };
+    let stale = existing
+        .into_iter()
+        .map(|c| c.id)
+        .filter(|other| *other != id)
+        .collect();
+    Ok((id, stale))
+}
+
+async fn converge_topic(cfg: &Configured, want: &Desired, role: &str) -> PartResult<String> {
+    let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+    topics::ensure(
+        sns,
+        &want.topic_name(role),
+        &want.topic_tags(role),
+        &want.alarm_emails,
+    )
+    .await
+}
+
+async fn converge_records(
+    cfg: &Configured,
+    want: &Desired,
+    zone_id: &str,
+    health_check_id: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let r53 = &cfg.clients.route53;
+    let records = want.records(health_check_id);
+    let live = weighted_records::find(r53, zone_id, &want.domain_name)
+        .await
+        .context(|| format!("reading records {}", want.domain_name))?;
+    let in_place = records.iter().all(|r| live.iter().any(|l| l.same_as(r)));
+    if in_place {
+        return Ok(());
+    }
+    weighted_records::upsert(r53, zone_id, &want.domain_name, &records, timeout).await
+}
+
+async fn converge_alarms(
+    cfg: &Configured,
+    want: &Desired,
+    health_check_id: &str,
+    topics: [&str; 2],
+) -> PartResult<()> {
+    let wanted = want.alarms(health_check_id, topics);
+    let wanted_names: BTreeSet<&str> = wanted.iter().map(|(_, a)| a.name.as_str()).collect();
+    let role_of = |region: &str| {
+        if region == want.primary.region {
+            "primary"
+        } else {
+            "standby"
+        }
+    };
+    try_join_all(wanted.iter().map(|(region, spec)| async move {
+        let cw = &cfg.clients.regional(region).cloudwatch;
+        let live = alarms::find(cw, std::slice::from_ref(&spec.name))
+            .await
+            .context(|| format!("reading CloudWatch alarm {}", spec.name))?;
+        let tags = want.alarm_tags(&spec.name, role_of(region));
+        match live.first() {
+            Some(have) if have.spec == *spec => alarms::sync_tags(cw, &have.arn, &tags)
+                .await
+                .context(|| format!("tagging CloudWatch alarm {}", spec.name)),
+            _ => alarms::put(cw, spec, &tags).await,
+        }
+    }))
+    .await?;
+    // An alarm no longer wanted (the table was removed from the configuration).
+    try_join_all(
+        want.every_alarm()
+            .into_iter()
+            .filter(|(_, name)| !wanted_names.contains(name.as_str()))
+            .map(|(region, name)| async move {
+                alarms::delete(&cfg.clients.regional(&region).cloudwatch, &[name]).await
+            }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What AWS holds, or `None` if nothing of this stack exists any more.
+pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
+    let r53 = &cfg.clients.route53;
+    let zone = find_zone(cfg, want).await?;
+    let checks = health_check::list_ours(r53, &want.suffix)
+        .await
+        .context(|| format!("listing Route 53 health checks of {}", want.suffix))?;
+    let live_records = match &zone {
+        Some(zone) => weighted_records::find(r53, &zone.id, &want.domain_name)
+            .await
+            .context(|| format!("reading records {}", want.domain_name))?,
+        None => Vec::new(),
+    };
+    // The check the primary record uses, else the newest one we own.
+    let in_use = live_records
+        .iter()
+        .find(|r| r.set_identifier == "primary")
+        .and_then(|r| r.health_check_id.clone());
+    let check = checks
+        .iter()
+        .find(|c| Some(&c.id) == in_use.as_ref())
+        .or(checks.last());
+    let topic_facts = try_join_all(ROLES.map(|role| async move {
+        let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+        topics::find(sns, &want.topic_name(role))
+            .await
+            .context(|| format!("reading SNS topic {}", want.topic_name(role)))
+    }))
+    .await?;
+    let live_alarms: Vec<(String, alarms::AlarmFacts)> = try_join_all(
+        want.every_alarm()
+            .into_iter()
+            .map(|(region, name)| async move {
+                let cw = &cfg.clients.regional(&region).cloudwatch;
+                let found = alarms::find(cw, std::slice::from_ref(&name))
+                    .await
+                    .context(|| format!("reading CloudWatch alarm {name}"))?;
+                Ok::<_, PartError>(
+                    found
+                        .into_iter()
+                        .map(|a| (region.clone(), a))
+                        .collect::<Vec<_>>(),
+                )
+            }),
+    )
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+
+    let anything_left = zone.as_ref().is_some_and(|z| z.ours)
+        || check.is_some()
+        || !live_records.is_empty()
+        || topic_facts.iter().any(Option::is_some)
+        || !live_alarms.is_empty();
+    if !anything_left {
+        return Ok(None);
+    }
+
+    let mut state = prior.clone();
+    state.zone_id = values::string(zone.as_ref().map(|z| z.id.clone()).unwrap_or_default());
+    state.name_servers = values::list(&zone.map(|z| z.name_servers).unwrap_or_default());
+    state.health_check_id = values::string(check.map(|c| c.id.clone()).unwrap_or_default());
+    if let Some(check) = check {
+        state.health_check = Value::Value(observed_health_check(check, &prior.health_check));
+        if let Ok(tags) = route53::tags_of(
+            r53,
+            aws_sdk_route53::types::TagResourceType::Healthcheck,
+            &check.id,
+        )
+        .await
+        {
+            state.tags_all = values::map(&tags);
+        }
+    }
+    state.records = values::map(
+        &live_records
+            .iter()
+            .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+            .map(|r| (r.set_identifier.clone(), record_summary(r)))
+            .collect::<Tags>(),
+    );
+    let [primary_topic, standby_topic] = [&topic_facts[0], &topic_facts[1]];
+    state.primary_topic_arn = values::string(
+        primary_topic
+            .as_ref()
+            .map(|t| t.arn.clone())
+            .unwrap_or_default(),
+    );
+    state.standby_topic_arn = values::string(
+        standby_topic
+            .as_ref()
+            .map(|t| t.arn.clone())
+            .unwrap_or_default(),
+    );
+    state.alarm_emails = observed_emails(&prior.alarm_emails, &topic_facts);
+    state.alarms = values::map(
+        &live_alarms
+            .into_iter()
+            .map(|(region, a)| {
+                (
+                    a.spec.name.clone(),
+                    format!("{region}: {}", a.spec.summary()),
+                )
+            })
+            .collect::<Tags>(),
+    );
+    Ok(Some(state))
+}
+
+async fn find_zone(cfg: &Configured, want: &Desired) -> PartResult<Option<ZoneFacts>> {
+    let r53 = &cfg.clients.route53;
+    match &want.hosted_zone_id {
+        Some(id) => hosted_zone::get(r53, id, &want.suffix).await,
+        None => hosted_zone::find_ours(r53, Some(&want.domain_name), &want.suffix).await,
+    }
+    .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))
+}
+
+/// The health check block as Route 53 holds it. Checker regions left to Route 53's default
+/// stay unset.
+fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -> HealthCheck {
+    let spec = &check.spec;
+    let prior_regions = prior
+        .as_ref_option()
+        .map(|p| p.regions.clone())
+        .unwrap_or_default();
+    let whole = |n: i32| Value::Value(Number::from(i64::from(n)));
+    HealthCheck {
+        protocol: values::string(if spec.https { "HTTPS" } else { "HTTP" }),
+        port: whole(spec.port),
+        path: values::string(spec.path.clone()),
+        interval: whole(spec.interval),
+        // A disabled check never fails over: show a threshold no configuration can ask for.
+        failure_threshold: whole(if check.disabled {
+            0
+        } else {
+            spec.failure_threshold
+        }),
+        regions: if prior_regions.is_null() {
+            Value::Null
+        } else {
+            values::list_like(&prior_regions, &spec.regions)
+        },
+        measure_latency: Value::Value(spec.measure_latency),
+    }
+}
+
+/// The addresses subscribed to both topics.
+fn observed_emails(
+    prior: &values::StringList,
+    topics: &[Option<topics::TopicFacts>],
+) -> values::StringList {
+    let mut sets = topics
+        .iter()
+        .map(|t| t.as_ref().map(|t| t.emails.clone()).unwrap_or_default());
+    let first = sets.next().unwrap_or_default();
+    let common: Vec<String> = sets
+        .fold(first, |acc, s| acc.intersection(&s).cloned().collect())
+        .into_iter()
+        .collect();
+    if common.is_empty() && prior.is_null() {
+        return Value::Null;
+    }
+    values::list_like(prior, &common)
+}
+
+/// Records, then health checks (Route 53 refuses to delete one a record uses), then the zone
+/// if we created it; alarms before the topics they notify.
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let dns = async {
+        let r53 = &cfg.clients.route53;
+        let zone = find_zone(cfg, want).await?;
+        if let Some(zone) = &zone {
+            let live: Vec<_> = weighted_records::find(r53, &zone.id, &want.domain_name)
+                .await
+                .context(|| format!("reading records {}", want.domain_name))?
+                .into_iter()
+                .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+                .collect();
+            weighted_records::delete(r53, &zone.id, &want.domain_name, &live, remaining(deadline))
+                .await?;
+        }
+        for check in health_check::list_ours(r53, &want.suffix)
+            .await
+            .context(|| format!("listing Route 53 health checks of {}", want.suffix))?
+        {
+            health_check::delete(r53, &check.id, remaining(deadline)).await?;
+        }
+        match zone {
+            Some(zone) if want.hosted_zone_id.is_none() && zone.ours => {
+                hosted_zone::delete(r53, &zone.id).await
+            }
+            _ => Ok(()),
+        }
+    };
+    let alerting = async {
+        try_join_all(
+            want.every_alarm()
+                .into_iter()
+                .map(|(region, name)| async move {
+                    alarms::delete(&cfg.clients.regional(&region).cloudwatch, &[name]).await
+                }),
+        )
+        .await?;
+        try_join_all(ROLES.map(|role| async move {
+            let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+            let name = want.topic_name(role);
+            match topics::find(sns, &name)
+                .await
+                .context(|| format!("reading SNS topic {name}"))?
+            {
+                Some(topic) => topics::delete(sns, &topic.arn).await,
+                None => Ok(()),
+            }
+        }))
+        .await?;
+        Ok::<_, PartError>(())
+    };
+    tokio::try_join!(dns, alerting)?;
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! `terraform import` of a DNS failover: everything is read back from AWS, starting from the
+//! health checks and zone that carry the suffix in their caller reference.
+
+use tf_provider::value::Value;
+
+use super::apply;
+use super::plan::{self, Desired, METRICS_REGION};
+use super::schema::{Endpoint, HealthCheck, State};
+use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::health_check;
+use crate::aws::hosted_zone;
+use crate::aws::weighted_records::{self, WeightedRecord};
+use crate::aws::{alarms, load_balancer, route53, topics};
+use crate::provider::Configured;
+use crate::tf::number::Number;
+use crate::tf::values;
+
+pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
+    let (suffix, given_zone) = match id.split_once('/') {
+        Some((suffix, zone)) => (suffix, Some(zone)),
+        None => (id, None),
+    };
+    let action = || format!("importing \"{id}\"");
+    let r53 = &cfg.clients.route53;
+    let zone = match given_zone {
+        Some(zone) => hosted_zone::get(r53, zone, suffix).await,
+        None => hosted_zone::find_ours(r53, None, suffix).await,
+    }
+    .context(action)?;
+    let Some(zone) = zone else { return Ok(None) };
+    let checks = health_check::list_ours(r53, suffix).await.context(action)?;
+    let records = weighted_records::find_all(r53, &zone.id)
+        .await
+        .context(action)?;
+    // The failover name: where a `primary` record uses one of our health checks (or, in a
+    // zone we created, the zone's own name).
+    let domain = records
+        .iter()
+        .find(|(_, r)| {
+            r.set_identifier == "primary"
+                && checks
+                    .iter()
+                    .any(|c| Some(&c.id) == r.health_check_id.as_ref())
+        })
+        .map(|(name, _)| name.clone())
+        .or_else(|| {
+            zone.ours
+                .then(|| zone.name.trim_end_matches('.').to_owned())
+        })
+        .ok_or_else(|| {
+            not_found("no weighted record named primary uses a health check of this stack")
+        })
+        .context(action)?;
+    let record = |role: &str| {
+        records
+            .iter()
+            .find(|(name, r)| hosted_zone::same_name(name, &domain) && r.set_identifier == role)
+            .map(|(_, r)| r.clone())
+    };
+    let (Some(primary), Some(standby)) = (record("primary"), record("standby")) else {
+        return Err(not_found(
+            "the primary and standby records are not both there",
+        ))
+        .context(action);
+    };
+    let check = checks
+        .iter()
+        .find(|c| Some(&c.id) == primary.health_check_id.as_ref())
+        .ok_or_else(|| not_found("the primary record's health check is not this stack's"))
+        .context(action)?;
+    let (primary_endpoint, standby_endpoint) =
+        tokio::try_join!(endpoint(cfg, &primary), endpoint(cfg, &standby))?;
+    let primary_region = primary_endpoint
+        .region
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default();
+    let environment = route53::tags_of(
+        r53,
+        aws_sdk_route53::types::TagResourceType::Healthcheck,
+        &check.id,
+    )
+    .await
+    .context(action)?
+    .get("Environment")
+    .cloned();
+
+    let mut config = State {
+        environment_suffix: values::string(suffix),
+        domain_name: values::string(domain),
+        hosted_zone_id: given_zone.map_or(Value::Null, values::string),
+        active_region: values::string(if standby.weight > primary.weight {
+            "standby"
+        } else {
+            "primary"
+        }),
+        environment: environment.map_or(Value::Null, values::string),
+        health_check: Value::Value(HealthCheck {
+            protocol: values::string(if check.spec.https { "HTTPS" } else { "HTTP" }),
+            port: whole(check.spec.port),
+            path: values::string(check.spec.path.clone()),
+            interval: whole(check.spec.interval),
+            failure_threshold: whole(check.spec.failure_threshold),
+            regions: if check.spec.regions.is_empty() {
+                Value::Null
+            } else {
+                values::list(&check.spec.regions)
+            },
+            measure_latency: Value::Value(check.spec.measure_latency),
+        }),
+        primary: Value::Value(primary_endpoint),
+        standby: Value::Value(standby_endpoint),
+        ..Default::default()
+    };
+    // Alarm settings and the watched table, from the alarms themselves.
+    let (planned, _) = plan::plan(&config, None, &cfg.default_tags);
+    let Some(want) = Desired::from_state(&planned, &cfg.default_tags) else {
+        return Ok(None);
+    };
+    let names = want.alarm_names();
+    let health_alarm = alarms::find(
+        &cfg.clients.regional(METRICS_REGION).cloudwatch,
+        &[names.health_check],
+    )
+    .await
+    .context(action)?;
+    if let Some(alarm) = health_alarm.first() {
+        config.alarm_period = whole(alarm.spec.period);
+        config.alarm_evaluation_periods = whole(alarm.spec.evaluation_periods);
+    }
+    let latency_alarm = alarms::find(
+        &cfg.clients.regional(&primary_region).cloudwatch,
+        &[names.replication_latency],
+    )
+    .await
+    .context(action)?;
+    if let Some(alarm) = latency_alarm.first() {
+        config.table_name = alarm
+            .spec
+            .dimensions
+            .iter()
+            .find(|(k, _)| k == "TableName")
+            .map_or(Value::Null, |(_, v)| values::string(v.clone()));
+        config.replication_latency_threshold = Value::Value(Number(alarm.spec.threshold));
+    }
+    let topic = topics::find(
+        &cfg.clients.regional(&primary_region).sns,
+        &want.topic_name("primary"),
+    )
+    .await
+    .context(action)?;
+    if let Some(topic) = topic.filter(|t| !t.emails.is_empty()) {
+        config.alarm_emails = values::list(&topic.emails.into_iter().collect::<Vec<_>>());
+    }
+    let (planned, _) = plan::plan(&config, None, &cfg.default_tags);
+    let Some(want) = Desired::from_state(&planned, &cfg.default_tags) else {
+        return Ok(None);
+    };
+    apply::observe(cfg, &want, &planned).await
+}
+
+fn whole(n: i32) -> Value<Number> {
+    Value::Value(Number::from(i64::from(n)))
+}
+
+fn not_found(detail: &str) -> Cause {
+    Cause::Unexpected(format!(
+        "{detail}; the ID is <environment_suffix> or <environment_suffix>/<hosted_zone_id>"
+    ))
+}
+
+/// The load balancer behind an alias record, found in the region its DNS name names.
+async fn endpoint(cfg: &Configured, record: &WeightedRecord) -> PartResult<Endpoint> {
+    let action = || format!("finding the load balancer {}", record.alias_dns_name);
+    let region = alb_region(&record.alias_dns_name)
+        .ok_or_else(|| not_found("the alias target is not a load balancer DNS name"))
+        .context(action)?;
+    let (alb_arn, target_group_arn) = load_balancer::find_by_dns_name(
+        &cfg.clients.regional(region).elbv2,
+        &record.alias_dns_name,
+    )
+    .await
+    .context(action)?
+    .ok_or_else(|| PartError {
+        action: action(),
+        cause: Cause::Unexpected(format!("no load balancer in {region} answers at this name")),
+    })?;
+    Ok(Endpoint {
+        region: values::string(region),
+        alb_dns_name: values::string(record.alias_dns_name.clone()),
+        alb_zone_id: values::string(record.alias_zone_id.clone()),
+        alb_arn: values::string(alb_arn),
+        target_group_arn: target_group_arn.map_or(Value::Null, values::string),
+    })
+}
+
+/// `name-123.us-east-1.elb.amazonaws.com` → `us-east-1`.
+fn alb_region(dns_name: &str) -> Option<&str> {
+    let labels: Vec<&str> = dns_name.trim_end_matches('.').split('.').collect();
+    let elb = labels.iter().position(|l| l.eq_ignore_ascii_case("elb"))?;
+    labels.get(elb.checked_sub(1)?).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alb_region;
+
+    #[test]
+    fn load_balancer_names_carry_their_region() {
+        assert_eq!(
+            alb_region("alb-primary-prod-1.us-east-1.elb.amazonaws.com"),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            alb_region("dualstack.x-9.us-east-2.elb.amazonaws.com."),
+            Some("us-east-2")
+        );
+        assert_eq!(alb_region("example.com"), None);
+    }
+}

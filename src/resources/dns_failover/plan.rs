@@ -1,0 +1,782 @@
+//! Plan-time work for `tap_dns_failover`: validation, defaults, what an update replaces, and
+//! the desired records and alarms, computed the same way for plans and for apply.
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::schema::{Endpoint, HealthCheck, State};
+use crate::aws::alarms::AlarmSpec;
+use crate::aws::health_check::HealthCheckSpec;
+use crate::aws::weighted_records::WeightedRecord;
+use crate::naming;
+use crate::regions;
+use crate::resources::shared_checks;
+use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
+use crate::tf::diag::{invalid, whole_in_range};
+use crate::tf::number::Number;
+use crate::tf::values::{self, known_list, known_map};
+
+pub const ROLES: [&str; 2] = ["primary", "standby"];
+/// Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives
+/// there.
+pub const METRICS_REGION: &str = "us-east-1";
+/// The regions Route 53 health checkers run in.
+const CHECKER_REGIONS: [&str; 8] = [
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+const DEFAULT_PATH: &str = "/health";
+const DEFAULT_INTERVAL: i64 = 10;
+const DEFAULT_THRESHOLD: i64 = 3;
+const DEFAULT_PERIOD: i64 = 60;
+const DEFAULT_EVALUATION_PERIODS: i64 = 3;
+const DEFAULT_LATENCY_MS: i64 = 60_000;
+/// CloudWatch: evaluation periods × period may not exceed one day.
+const MAX_EVALUATION_SECONDS: i64 = 86_400;
+
+pub fn validate(diags: &mut Diagnostics, config: &State) {
+    shared_checks::validate(
+        diags,
+        shared_checks::Shared {
+            environment_suffix: &config.environment_suffix,
+            region: &Value::Null,
+            environment: &config.environment,
+            tags: &config.tags,
+            timeouts: &config.timeouts,
+        },
+    );
+    if let Value::Value(name) = &config.domain_name {
+        if let Err(err) = validate_domain_name(name) {
+            invalid(diags, AttributePath::new("domain_name"), err);
+        }
+    }
+    if let Value::Value(id) = &config.hosted_zone_id {
+        let ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !ok {
+            invalid(diags, AttributePath::new("hosted_zone_id"), format!("\"{id}\" is not a hosted zone ID: uppercase letters and digits, e.g. Z0123456789ABCDEFGHIJ, without /hostedzone/."));
+        }
+    }
+    if let Value::Value(active) = &config.active_region {
+        if !ROLES.contains(&active.as_str()) {
+            invalid(
+                diags,
+                AttributePath::new("active_region"),
+                format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
+            );
+        }
+    }
+    validate_endpoints(diags, config);
+    if let Value::Value(check) = &config.health_check {
+        validate_health_check(diags, check);
+    }
+    validate_alarms(diags, config);
+}
+
+fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
+    let mut known_regions = Vec::new();
+    for (role, endpoint) in [("primary", &config.primary), ("standby", &config.standby)] {
+        let Value::Value(e) = endpoint else { continue };
+        let path = |attr: &'static str| AttributePath::new(role).attribute(attr);
+        if let Value::Value(region) = &e.region {
+            if regions::is_known(region) {
+                known_regions.push((role, region.clone()));
+            } else {
+                invalid(
+                    diags,
+                    path("region"),
+                    regions::unknown_region_detail(region),
+                );
+            }
+        }
+        if let Value::Value(dns) = &e.alb_dns_name {
+            if let Err(err) = validate_domain_name(&dns.to_ascii_lowercase()) {
+                invalid(diags, path("alb_dns_name"), err);
+            }
+        }
+        if let Value::Value(zone) = &e.alb_zone_id {
+            if zone.is_empty() || !zone.chars().all(|c| c.is_ascii_alphanumeric()) {
+                invalid(diags, path("alb_zone_id"), format!("\"{zone}\" is not a hosted zone ID (the load balancer's CanonicalHostedZoneId)."));
+            }
+        }
+        for (attr, kind) in [
+            ("alb_arn", "loadbalancer/app/"),
+            ("target_group_arn", "targetgroup/"),
+        ] {
+            let value = if attr == "alb_arn" {
+                &e.alb_arn
+            } else {
+                &e.target_group_arn
+            };
+            let Value::Value(arn) = value else { continue };
+            match arn_region(arn, kind) {
+                None => invalid(diags, path(attr), format!("\"{arn}\" is not an Elastic Load Balancing ARN (arn:aws:elasticloadbalancing:<region>:<account>:{kind}<name>/<id>).")),
+                Some(arn_region) => {
+                    if let Value::Value(region) = &e.region {
+                        if arn_region != region {
+                            invalid(diags, path(attr), format!("\"{arn}\" is in {arn_region}, but {role}.region is {region}."));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let [(_, primary), (_, standby)] = &known_regions[..] {
+        if primary == standby {
+            invalid(diags, AttributePath::new("standby").attribute("region"), format!("the standby must be in another region than the primary ({primary}): failover protects against the loss of a region."));
+        } else if primary != METRICS_REGION && standby != METRICS_REGION {
+            invalid(diags, AttributePath::new("primary").attribute("region"), format!("one of the two regions must be {METRICS_REGION}: Route 53 publishes health-check metrics only there, and the health-check alarm notifies that region's topic."));
+        }
+    }
+}
+
+/// The region of an ELB ARN of the given kind, if it is one.
+fn arn_region<'a>(arn: &'a str, kind: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts[..] {
+        ["arn", _, "elasticloadbalancing", region, _, resource]
+            if resource.starts_with(kind) && !region.is_empty() =>
+        {
+            Some(region)
+        }
+        _ => None,
+    }
+}
+
+/// `arn:...:loadbalancer/app/name/id` → `app/name/id`, the CloudWatch `LoadBalancer` dimension;
+/// `arn:...:targetgroup/name/id` → `targetgroup/name/id`, the `TargetGroup` dimension.
+fn metric_dimension(arn: &str) -> String {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    resource
+        .strip_prefix("loadbalancer/")
+        .unwrap_or(resource)
+        .to_owned()
+}
+
+fn validate_health_check(diags: &mut Diagnostics, check: &HealthCheck) {
+    let path = |attr: &'static str| AttributePath::new("health_check").attribute(attr);
+    if let Value::Value(protocol) = &check.protocol {
+        if protocol != "HTTP" && protocol != "HTTPS" {
+            invalid(
+                diags,
+                path("protocol"),
+                format!("\"{protocol}\" is not supported: use \"HTTP\" or \"HTTPS\"."),
+            );
+        }
+    }
+    whole_in_range(diags, &check.port, path("port"), 1..=65535);
+    if let Value::Value(p) = &check.path {
+        if !p.starts_with('/') || p.len() > 255 {
+            invalid(
+                diags,
+                path("path"),
+                format!("\"{p}\" must start with / and be at most 255 characters."),
+            );
+        }
+    }
+    if let Value::Value(interval) = &check.interval {
+        if !matches!(interval.as_i64(), Some(10 | 30)) {
+            invalid(
+                diags,
+                path("interval"),
+                format!(
+                    "Route 53 checks every 10 or 30 seconds, not {}.",
+                    interval.0
+                ),
+            );
+        }
+    }
+    whole_in_range(
+        diags,
+        &check.failure_threshold,
+        path("failure_threshold"),
+        1..=10,
+    );
+    if let Value::Value(items) = &check.regions {
+        if items.len() < 3 {
+            invalid(
+                diags,
+                path("regions"),
+                format!(
+                    "Route 53 needs at least 3 checker regions, {} given.",
+                    items.len()
+                ),
+            );
+        }
+        for (i, item) in items.iter().enumerate() {
+            let Value::Value(region) = item else { continue };
+            let at = path("regions").index(i as i64);
+            if !CHECKER_REGIONS.contains(&region.as_str()) {
+                invalid(
+                    diags,
+                    at,
+                    format!(
+                        "\"{region}\" has no Route 53 health checkers; use some of {}.",
+                        CHECKER_REGIONS.join(", ")
+                    ),
+                );
+            } else if items[..i].iter().any(|o| o.as_ref_option() == Some(region)) {
+                invalid(diags, at, format!("\"{region}\" is listed twice."));
+            }
+        }
+    }
+}
+
+fn validate_alarms(diags: &mut Diagnostics, config: &State) {
+    if let Value::Value(items) = &config.alarm_emails {
+        for (i, item) in items.iter().enumerate() {
+            let Value::Value(email) = item else { continue };
+            let at = AttributePath::new("alarm_emails").index(i as i64);
+            if !looks_like_email(email) {
+                invalid(diags, at, format!("\"{email}\" is not an e-mail address."));
+            } else if items[..i].iter().any(|o| o.as_ref_option() == Some(email)) {
+                invalid(diags, at, format!("\"{email}\" is listed twice."));
+            }
+        }
+    }
+    if let Value::Value(name) = &config.table_name {
+        if let Err(err) = naming::validate_table_name(name) {
+            invalid(diags, AttributePath::new("table_name"), err);
+        }
+    }
+    if let Value::Value(period) = &config.alarm_period {
+        if !period
+            .as_i64()
+            .is_some_and(|p| p >= 60 && p % 60 == 0 && p <= MAX_EVALUATION_SECONDS)
+        {
+            invalid(diags, AttributePath::new("alarm_period"), format!("Route 53 and load balancer metrics are per minute: the period must be a multiple of 60 up to 86400, not {}.", period.0));
+        }
+    }
+    whole_in_range(
+        diags,
+        &config.alarm_evaluation_periods,
+        AttributePath::new("alarm_evaluation_periods"),
+        1..=1440,
+    );
+    if let (Some(period), Some(count)) = (
+        whole(&config.alarm_period),
+        whole(&config.alarm_evaluation_periods),
+    ) {
+        if period > 0 && count > 0 && period * count > MAX_EVALUATION_SECONDS {
+            invalid(diags, AttributePath::new("alarm_evaluation_periods"), format!("{count} periods of {period} s exceed the day CloudWatch allows an alarm to look back."));
+        }
+    }
+    whole_in_range(
+        diags,
+        &config.replication_latency_threshold,
+        AttributePath::new("replication_latency_threshold"),
+        1..=86_400_000,
+    );
+}
+
+fn looks_like_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.chars().any(|c| c.is_whitespace() || c == ',')
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+/// A DNS name Route 53 stores as given: lowercase labels of letters, digits and hyphens.
+pub fn validate_domain_name(name: &str) -> Result<(), String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(format!("\"{name}\" is not a domain name: two or more dot-separated labels of 1–63 lowercase letters, digits and hyphens (not at either end), 253 characters at most."));
+    }
+    Ok(())
+}
+
+fn whole(value: &Value<Number>) -> Option<i64> {
+    value.as_ref_option().and_then(|n| n.as_i64())
+}
+
+fn number(v: i64) -> Value<Number> {
+    Value::Value(Number::from(v))
+}
+
+/// The health check block with defaults filled in.
+fn planned_health_check(config: &Value<HealthCheck>) -> HealthCheck {
+    let given = config.as_ref_option().cloned().unwrap_or_default();
+    let protocol = given.protocol.clone().or(values::string("HTTP"));
+    let port = match (&given.port, &protocol) {
+        (Value::Null, Value::Value(p)) => number(if p == "HTTPS" { 443 } else { 80 }),
+        (Value::Null, _) => Value::Unknown,
+        (port, _) => *port,
+    };
+    HealthCheck {
+        port,
+        protocol,
+        path: given.path.or(values::string(DEFAULT_PATH)),
+        interval: given.interval.or(number(DEFAULT_INTERVAL)),
+        failure_threshold: given.failure_threshold.or(number(DEFAULT_THRESHOLD)),
+        regions: given.regions,
+        measure_latency: given.measure_latency.or(Value::Value(true)),
+    }
+}
+
+/// The planned state; the second value lists the attributes that force replacement.
+pub fn plan(
+    config: &State,
+    prior: Option<&State>,
+    default_tags: &Tags,
+) -> (State, Vec<AttributePath>) {
+    let mut planned = config.clone();
+    planned.id = config.environment_suffix.clone();
+    if planned.domain_name.is_null() {
+        planned.domain_name = config
+            .environment_suffix
+            .as_ref()
+            .map(|s| format!("trading-{s}.example.com"));
+    }
+    planned.active_region = config.active_region.clone().or(values::string("primary"));
+    planned.alarm_period = config.alarm_period.or(number(DEFAULT_PERIOD));
+    planned.alarm_evaluation_periods = config
+        .alarm_evaluation_periods
+        .or(number(DEFAULT_EVALUATION_PERIODS));
+    planned.replication_latency_threshold = config
+        .replication_latency_threshold
+        .or(number(DEFAULT_LATENCY_MS));
+    planned.environment = config
+        .environment
+        .clone()
+        .or(values::string(DEFAULT_ENVIRONMENT));
+    planned.health_check = Value::Value(planned_health_check(&config.health_check));
+
+    let replace: Vec<AttributePath> = match prior {
+        Some(prior) => {
+            let mut paths = Vec::new();
+            for attr in ["environment_suffix", "domain_name", "hosted_zone_id"] {
+                let (before, after) = match attr {
+                    "environment_suffix" => {
+                        (&prior.environment_suffix, &planned.environment_suffix)
+                    }
+                    "domain_name" => (&prior.domain_name, &planned.domain_name),
+                    _ => (&prior.hosted_zone_id, &planned.hosted_zone_id),
+                };
+                if after.is_unknown() || before != after {
+                    paths.push(AttributePath::new(attr));
+                }
+            }
+            for role in ROLES {
+                let region = |s: &State| endpoint_of(s, role).map(|e| e.region.clone());
+                let after = region(&planned);
+                if after.as_ref().is_none_or(Value::is_unknown) || region(prior) != after {
+                    paths.push(AttributePath::new(role).attribute("region"));
+                }
+            }
+            paths
+        }
+        None => Vec::new(),
+    };
+    let kept = prior.filter(|_| replace.is_empty());
+    let carried = |pick: fn(&State) -> &Value<String>| match kept.map(pick) {
+        Some(Value::Value(v)) if !v.is_empty() => values::string(v.clone()),
+        _ => Value::Unknown,
+    };
+    planned.zone_id = match &config.hosted_zone_id {
+        Value::Value(id) => values::string(id.clone()),
+        _ => carried(|s| &s.zone_id),
+    };
+    planned.name_servers = match kept {
+        Some(k) if !k.zone_id.as_ref_option().is_none_or(String::is_empty) => {
+            k.name_servers.clone()
+        }
+        _ => Value::Unknown,
+    };
+    planned.primary_topic_arn = carried(|s| &s.primary_topic_arn);
+    planned.standby_topic_arn = carried(|s| &s.standby_topic_arn);
+    planned.health_check_id = match kept {
+        Some(k) if !health_check_replaced(k, &planned) => carried(|s| &s.health_check_id),
+        _ => Value::Unknown,
+    };
+    let desired = Desired::from_state(&planned, default_tags);
+    planned.tags_all = desired
+        .as_ref()
+        .map_or(Value::Unknown, |d| values::map(&d.health_check_tags()));
+    planned.records = match (&desired, planned.health_check_id.as_ref_option()) {
+        (Some(d), Some(id)) => values::map(&d.record_summaries(id)),
+        _ => Value::Unknown,
+    };
+    planned.alarms = match (
+        &desired,
+        planned.health_check_id.as_ref_option(),
+        planned.primary_topic_arn.as_ref_option(),
+        planned.standby_topic_arn.as_ref_option(),
+    ) {
+        (Some(d), Some(id), Some(p), Some(s)) => values::map(&d.alarm_summaries(id, [p, s])),
+        _ => Value::Unknown,
+    };
+    (planned, replace)
+}
+
+fn endpoint_of<'a>(state: &'a State, role: &str) -> Option<&'a Endpoint> {
+    if role == "primary" {
+        state.primary.as_ref_option()
+    } else {
+        state.standby.as_ref_option()
+    }
+}
+
+/// Route 53 cannot change a health check's interval, protocol or latency measurement.
+fn health_check_replaced(prior: &State, planned: &State) -> bool {
+    let (Value::Value(before), Value::Value(after)) = (&prior.health_check, &planned.health_check)
+    else {
+        return true;
+    };
+    before.interval != after.interval
+        || before.protocol != after.protocol
+        || before.measure_latency != after.measure_latency
+}
+
+/// What to tell the user about an update that Terraform shows only as a changed ID.
+pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
+    if prior
+        .health_check_id
+        .as_ref_option()
+        .is_some_and(|id| !id.is_empty())
+        && planned.health_check_id.is_unknown()
+        && health_check_replaced(prior, planned)
+    {
+        return vec![(
+            AttributePath::new("health_check").attribute("interval"),
+            "Route 53 cannot change a health check's interval, protocol or latency measurement in place: apply creates a new health check, moves the primary record and the alarm to it, then deletes the old one.".into(),
+        )];
+    }
+    Vec::new()
+}
+
+/// One load balancer, every value known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointSpec {
+    pub region: String,
+    pub alb_dns_name: String,
+    pub alb_zone_id: String,
+    pub alb_arn: String,
+    pub target_group_arn: String,
+}
+
+impl EndpointSpec {
+    fn from_state(endpoint: &Value<Endpoint>) -> Option<EndpointSpec> {
+        let e = endpoint.as_ref_option()?;
+        Some(EndpointSpec {
+            region: e.region.as_ref_option()?.clone(),
+            alb_dns_name: e
+                .alb_dns_name
+                .as_ref_option()?
+                .trim_end_matches('.')
+                .to_owned(),
+            alb_zone_id: e.alb_zone_id.as_ref_option()?.clone(),
+            alb_arn: e.alb_arn.as_ref_option()?.clone(),
+            target_group_arn: e.target_group_arn.as_ref_option()?.clone(),
+        })
+    }
+}
+
+/// The planned state with every value known: what apply converges AWS to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub suffix: String,
+    pub domain_name: String,
+    pub hosted_zone_id: Option<String>,
+    pub primary: EndpointSpec,
+    pub standby: EndpointSpec,
+    pub health_check: HealthCheckSpec,
+    pub standby_active: bool,
+    pub alarm_emails: Vec<String>,
+    pub table_name: Option<String>,
+    pub alarm_period: i32,
+    pub alarm_evaluation_periods: i32,
+    pub replication_latency_threshold: f64,
+    pub environment: String,
+    pub user_tags: Tags,
+    pub default_tags: Tags,
+}
+
+/// The alarms' names, by what they watch.
+pub struct AlarmNames {
+    pub health_check: String,
+    pub standby_traffic: String,
+    pub replication_latency: String,
+    pub unhealthy_hosts: [String; 2],
+}
+
+impl Desired {
+    pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
+        let primary = EndpointSpec::from_state(&state.primary)?;
+        let check = state.health_check.as_ref_option()?;
+        Some(Desired {
+            suffix: state.environment_suffix.as_ref_option()?.clone(),
+            domain_name: state
+                .domain_name
+                .as_ref_option()?
+                .trim_end_matches('.')
+                .to_owned(),
+            hosted_zone_id: match &state.hosted_zone_id {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
+            health_check: HealthCheckSpec {
+                https: check.protocol.as_ref_option()? == "HTTPS",
+                fqdn: primary.alb_dns_name.clone(),
+                port: whole(&check.port)? as i32,
+                path: check.path.as_ref_option()?.clone(),
+                interval: whole(&check.interval)? as i32,
+                failure_threshold: whole(&check.failure_threshold)? as i32,
+                regions: known_list(&check.regions)?,
+                measure_latency: *check.measure_latency.as_ref_option()?,
+            },
+            primary,
+            standby: EndpointSpec::from_state(&state.standby)?,
+            standby_active: state.active_region.as_ref_option()? == "standby",
+            alarm_emails: known_list(&state.alarm_emails)?,
+            table_name: match &state.table_name {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
+            alarm_period: whole(&state.alarm_period)? as i32,
+            alarm_evaluation_periods: whole(&state.alarm_evaluation_periods)? as i32,
+            replication_latency_threshold: state.replication_latency_threshold.as_ref_option()?.0,
+            environment: state.environment.as_ref_option()?.clone(),
+            user_tags: known_map(&state.tags)?,
+            default_tags: default_tags.clone(),
+        })
+    }
+
+    fn tags(&self, part: &str, name: &str, is_primary: bool) -> Tags {
+        tags::merge(
+            &self.default_tags,
+            &Ownership {
+                suffix: &self.suffix,
+                part,
+                name,
+                environment: &self.environment,
+                failover_role: tags::failover_role(is_primary),
+            },
+            &self.user_tags,
+        )
+    }
+
+    pub fn zone_tags(&self) -> Tags {
+        self.tags("dns-zone", &self.domain_name, true)
+    }
+
+    pub fn health_check_tags(&self) -> Tags {
+        self.tags(
+            "health-check",
+            &format!("health-check-{}", self.suffix),
+            true,
+        )
+    }
+
+    pub fn endpoint(&self, role: &str) -> &EndpointSpec {
+        if role == "primary" {
+            &self.primary
+        } else {
+            &self.standby
+        }
+    }
+
+    pub fn topic_name(&self, role: &str) -> String {
+        format!("{role}-failover-notifications-{}", self.suffix)
+    }
+
+    pub fn topic_tags(&self, role: &str) -> Tags {
+        self.tags("alarm-topic", &self.topic_name(role), role == "primary")
+    }
+
+    pub fn alarm_tags(&self, name: &str, role: &str) -> Tags {
+        self.tags("alarm", name, role == "primary")
+    }
+
+    pub fn alarm_names(&self) -> AlarmNames {
+        let s = &self.suffix;
+        AlarmNames {
+            health_check: format!("failover-health-check-{s}"),
+            standby_traffic: format!("failover-standby-traffic-{s}"),
+            replication_latency: format!("failover-replication-latency-{s}"),
+            unhealthy_hosts: ROLES.map(|role| format!("failover-unhealthy-hosts-{role}-{s}")),
+        }
+    }
+
+    /// The role whose region receives Route 53's metrics.
+    fn metrics_role(&self) -> &'static str {
+        if self.primary.region == METRICS_REGION {
+            "primary"
+        } else {
+            "standby"
+        }
+    }
+
+    /// Both weighted records, `primary` carrying the health check.
+    pub fn records(&self, health_check_id: &str) -> Vec<WeightedRecord> {
+        let (primary_weight, standby_weight) = if self.standby_active {
+            (0, 100)
+        } else {
+            (100, 0)
+        };
+        [("primary", primary_weight), ("standby", standby_weight)]
+            .into_iter()
+            .map(|(role, weight)| {
+                let endpoint = self.endpoint(role);
+                WeightedRecord {
+                    set_identifier: role.to_owned(),
+                    weight,
+                    alias_dns_name: endpoint.alb_dns_name.clone(),
+                    alias_zone_id: endpoint.alb_zone_id.clone(),
+                    health_check_id: (role == "primary").then(|| health_check_id.to_owned()),
+                    evaluate_target_health: true,
+                }
+            })
+            .collect()
+    }
+
+    pub fn record_summaries(&self, health_check_id: &str) -> Tags {
+        self.records(health_check_id)
+            .iter()
+            .map(|r| (r.set_identifier.clone(), record_summary(r)))
+            .collect()
+    }
+
+    /// Every alarm with the region it lives in. `topics` are the primary and standby topic ARNs.
+    pub fn alarms(&self, health_check_id: &str, topics: [&str; 2]) -> Vec<(String, AlarmSpec)> {
+        let names = self.alarm_names();
+        let topic = |role: &str| topics[usize::from(role != "primary")].to_owned();
+        let base = |name: &str, namespace: &str, metric: &str, statistic: &str| AlarmSpec {
+            name: name.to_owned(),
+            description: String::new(),
+            namespace: namespace.into(),
+            metric: metric.into(),
+            statistic: statistic.into(),
+            comparison: ">",
+            threshold: 0.0,
+            evaluation_periods: self.alarm_evaluation_periods,
+            period: self.alarm_period,
+            dimensions: Vec::new(),
+            actions: Vec::new(),
+            actions_enabled: true,
+            treat_missing_data: "notBreaching",
+        };
+        let metrics_role = self.metrics_role();
+        let mut alarms = vec![(
+            METRICS_REGION.to_owned(),
+            AlarmSpec {
+                description: format!("The Route 53 health check on the primary ({}) reports it down: Route 53 is moving traffic to the standby.", self.primary.alb_dns_name),
+                comparison: "<",
+                threshold: 1.0,
+                dimensions: vec![("HealthCheckId".into(), health_check_id.into())],
+                actions: vec![topic(metrics_role)],
+                // No data means the checkers stopped reporting: treat it as down.
+                treat_missing_data: "breaching",
+                ..base(&names.health_check, "AWS/Route53", "HealthCheckStatus", "Minimum")
+            },
+        )];
+        alarms.push((
+            self.standby.region.clone(),
+            AlarmSpec {
+                description: format!("Requests reached the standby load balancer while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is standby.", self.standby.region),
+                evaluation_periods: 1,
+                dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
+                actions: vec![topic("standby")],
+                actions_enabled: !self.standby_active,
+                ..base(&names.standby_traffic, "AWS/ApplicationELB", "RequestCount", "Sum")
+            },
+        ));
+        for (role, name) in ROLES.iter().zip(&names.unhealthy_hosts) {
+            let endpoint = self.endpoint(role);
+            alarms.push((
+                endpoint.region.clone(),
+                AlarmSpec {
+                    description: format!(
+                        "Targets of the {role} load balancer fail their health checks."
+                    ),
+                    dimensions: vec![
+                        (
+                            "TargetGroup".into(),
+                            metric_dimension(&endpoint.target_group_arn),
+                        ),
+                        ("LoadBalancer".into(), metric_dimension(&endpoint.alb_arn)),
+                    ],
+                    actions: vec![topic(role)],
+                    ..base(name, "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum")
+                },
+            ));
+        }
+        if let Some(table) = &self.table_name {
+            alarms.push((
+                self.primary.region.clone(),
+                AlarmSpec {
+                    description: format!("Writes to {table} take too long to reach {}: a failover now would lose recent sessions.", self.standby.region),
+                    threshold: self.replication_latency_threshold,
+                    dimensions: vec![
+                        ("TableName".into(), table.clone()),
+                        ("ReceivingRegion".into(), self.standby.region.clone()),
+                    ],
+                    actions: vec![topic("primary")],
+                    ..base(&names.replication_latency, "AWS/DynamoDB", "ReplicationLatency", "Average")
+                },
+            ));
+        }
+        alarms
+    }
+
+    pub fn alarm_summaries(&self, health_check_id: &str, topics: [&str; 2]) -> Tags {
+        self.alarms(health_check_id, topics)
+            .into_iter()
+            .map(|(region, spec)| (spec.name.clone(), format!("{region}: {}", spec.summary())))
+            .collect()
+    }
+
+    /// Every (region, alarm name) this stack may have created, wanted now or not.
+    pub fn every_alarm(&self) -> Vec<(String, String)> {
+        let names = self.alarm_names();
+        let [primary_hosts, standby_hosts] = names.unhealthy_hosts;
+        vec![
+            (METRICS_REGION.to_owned(), names.health_check),
+            (self.standby.region.clone(), names.standby_traffic),
+            (self.primary.region.clone(), primary_hosts),
+            (self.standby.region.clone(), standby_hosts),
+            (self.primary.region.clone(), names.replication_latency),
+        ]
+    }
+}
+
+pub fn record_summary(r: &WeightedRecord) -> String {
+    format!(
+        "weight {} to {} (zone {}){}{}",
+        r.weight,
+        r.alias_dns_name.to_ascii_lowercase(),
+        r.alias_zone_id,
+        r.health_check_id
+            .as_deref()
+            .map(|id| format!(", health check {id}"))
+            .unwrap_or_default(),
+        if r.evaluate_target_health {
+            ", evaluates target health"
+        } else {
+            ""
+        }
+    )
+}

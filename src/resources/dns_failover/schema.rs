@@ -1,0 +1,152 @@
+//! `tap_dns_failover`: its state and schema.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use tf_provider::value::{self, Value};
+
+use crate::tf::number::Number;
+use crate::tf::schema::{
+    computed, named, optional, required, string_list, string_map, with_default,
+};
+use crate::tf::timeouts::{self, TimeoutDefaults, Timeouts};
+use crate::tf::values::{StringList, StringMap};
+
+/// hashicorp/aws waits up to 30m for a Route 53 change to be INSYNC; a delete waits for one
+/// change and for the health check to be released.
+pub const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(30 * 60),
+    update: Duration::from_secs(30 * 60),
+    delete: Duration::from_secs(30 * 60),
+};
+
+/// One load balancer Route 53 sends traffic to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub region: Value<String>,
+    pub alb_dns_name: Value<String>,
+    pub alb_zone_id: Value<String>,
+    pub alb_arn: Value<String>,
+    pub target_group_arn: Value<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub protocol: Value<String>,
+    pub port: Value<Number>,
+    pub path: Value<String>,
+    pub interval: Value<Number>,
+    pub failure_threshold: Value<Number>,
+    pub regions: StringList,
+    pub measure_latency: Value<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub id: Value<String>,
+    pub environment_suffix: Value<String>,
+    pub domain_name: Value<String>,
+    pub hosted_zone_id: Value<String>,
+    pub active_region: Value<String>,
+    pub alarm_emails: StringList,
+    pub table_name: Value<String>,
+    pub alarm_period: Value<Number>,
+    pub alarm_evaluation_periods: Value<Number>,
+    pub replication_latency_threshold: Value<Number>,
+    pub environment: Value<String>,
+    pub tags: StringMap,
+    pub tags_all: StringMap,
+    pub zone_id: Value<String>,
+    pub name_servers: StringList,
+    pub health_check_id: Value<String>,
+    pub primary_topic_arn: Value<String>,
+    pub standby_topic_arn: Value<String>,
+    pub records: StringMap,
+    pub alarms: StringMap,
+    pub primary: Value<Endpoint>,
+    pub standby: Value<Endpoint>,
+    pub health_check: Value<HealthCheck>,
+    #[serde(with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
+}
+
+fn endpoint_block(role: &str) -> NestedBlock {
+    NestedBlock::Single(Block {
+        description: Description::markdown(format!(
+            "The {role} load balancer, usually from a `tap_regional_stack`'s attributes. Changing its region replaces the resource."
+        )),
+        attributes: named([
+            ("region", required(AttributeType::String, format!("Region of the {role} load balancer."))),
+            ("alb_dns_name", required(AttributeType::String, "DNS name of the load balancer: the alias target.")),
+            ("alb_zone_id", required(AttributeType::String, "Canonical hosted zone ID of the load balancer.")),
+            ("alb_arn", required(AttributeType::String, "ARN of the load balancer, for its alarms.")),
+            ("target_group_arn", required(AttributeType::String, "ARN of its target group, for the unhealthy-host alarm.")),
+]),
+        ..Default::default()
+    })
+}
+
+fn health_check_block() -> NestedBlock {
+    NestedBlock::Group(Block {
+        description: Description::markdown("The Route 53 health check on the primary load balancer. Every setting has a default, so the block may be left out."),
+        attributes: named([
+            ("protocol", with_default(AttributeType::String, "`HTTP` (default) or `HTTPS`. Changing it replaces the health check.")),
+            ("port", with_default(AttributeType::Number, "Port checked. Default 80, or 443 with `HTTPS`.")),
+            ("path", with_default(AttributeType::String, "Path requested. Default `/health`.")),
+            ("interval", with_default(AttributeType::Number, "Seconds between checks from each checker: 10 (default, fast) or 30 (standard). Route 53 cannot change it in place: a change replaces the health check (new `health_check_id`), and the plan says so.")),
+            ("failure_threshold", with_default(AttributeType::Number, "Consecutive failures, 1 to 10, before the primary counts as down. Default 3.")),
+            ("regions", optional(string_list(), "Checker regions, at least 3 of Route 53's (`us-east-1`, `us-west-1`, `us-west-2`, `eu-west-1`, `ap-southeast-1`, `ap-southeast-2`, `ap-northeast-1`, `sa-east-1`). Default: all of them.")),
+            ("measure_latency", with_default(AttributeType::Bool, "Publish latency metrics. Default `true`. Changing it replaces the health check.")),
+]),
+        ..Default::default()
+    })
+}
+
+pub fn schema() -> Schema {
+    Schema {
+        version: 1,
+        block: Block {
+            description: Description::markdown(
+                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.",
+            ),
+            attributes: named([
+                ("id", computed(AttributeType::String, "The environment suffix.")),
+                ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens. Changing it replaces the resource.")),
+                ("domain_name", with_default(AttributeType::String, "Name the weighted records answer for. Default `trading-<environment_suffix>.example.com`; without `hosted_zone_id`, a zone of that name is created. Changing it replaces the resource.")),
+                ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone to put the records in, instead of creating one. It is never deleted. Changing it replaces the resource.")),
+                ("active_region", with_default(AttributeType::String, "`primary` (default): weights 100/0. `standby`: weights 0/100, a planned failover; set it back to fail back. Both move in one change batch.")),
+                ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' topics. Each must confirm the e-mail SNS sends.")),
+                ("table_name", optional(AttributeType::String, "A DynamoDB global table replicated from the primary to the standby region: adds a `ReplicationLatency` alarm.")),
+                ("alarm_period", with_default(AttributeType::Number, "Seconds per alarm evaluation period: a multiple of 60. Default 60.")),
+                ("alarm_evaluation_periods", with_default(AttributeType::Number, "Periods an alarm condition must hold before it fires. Default 3.")),
+                ("replication_latency_threshold", with_default(AttributeType::Number, "Replication latency, in milliseconds, above which the table's alarm fires. Default 60000.")),
+                ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
+                ("tags", optional(string_map(), "Tags for the zone, health check, topics and alarms, on top of the provider's `default_tags`.")),
+                ("tags_all", computed(string_map(), "Every tag on the health check: `default_tags`, `Name`, `Environment`, `FailoverRole`, the ownership tags and `tags`.")),
+                ("zone_id", computed(AttributeType::String, "ID of the hosted zone holding the records (created or given).")),
+                ("name_servers", computed(string_list(), "Name servers of the hosted zone: delegate `domain_name` to them.")),
+                ("health_check_id", computed(AttributeType::String, "ID of the Route 53 health check on the primary.")),
+                ("primary_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the primary region.")),
+                ("standby_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the standby region.")),
+                ("records", computed(string_map(), "Each weighted record as Route 53 holds it, by set identifier; a change made outside Terraform shows here and is repaired.")),
+                ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by alarm name; drift shows here and is repaired.")),
+]),
+            blocks: named([
+                ("primary", endpoint_block("primary")),
+                ("standby", endpoint_block("standby")),
+                ("health_check", health_check_block()),
+                ("timeouts", timeouts::block(TIMEOUTS)),
+]),
+            ..Default::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_fields_match_schema_attributes() {
+        crate::tf::schema::assert_state_matches_schema::<super::State>(&super::schema());
+    }
+}
