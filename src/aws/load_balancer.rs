@@ -122,16 +122,25 @@ pub async fn find_by_dns_name(
             None => return Ok(None),
         }
     };
-    let groups = elb
+    let group = match elb
         .describe_target_groups()
         .load_balancer_arn(&alb)
         .send()
-        .await?;
-    let group = groups
-        .target_groups()
-        .first()
-        .and_then(|tg| tg.target_group_arn())
-        .map(str::to_owned);
+        .await
+    {
+        Ok(groups) => groups
+            .target_groups()
+            .first()
+            .and_then(|tg| tg.target_group_arn())
+            .map(str::to_owned),
+        Err(err) => {
+            let err = AwsError::from(err);
+            if !is_not_found(&err) {
+                return Err(err);
+            }
+            None
+        }
+    };
     Ok(Some((alb, group)))
 }
 

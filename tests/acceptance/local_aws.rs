@@ -52,6 +52,38 @@ async fn cloudwatch_rpcv2_cbor_round_trips() {
         alarm.state_updated_timestamp().is_some(),
         "timestamps decode"
     );
+    // AWS starts a new alarm in INSUFFICIENT_DATA and keeps its state across updates.
+    assert_eq!(alarm.state_value(), Some(&StateValue::InsufficientData));
+    cw.set_alarm_state()
+        .alarm_name("primary-health")
+        .state_value(StateValue::Alarm)
+        .state_reason("test")
+        .send()
+        .await
+        .expect("SetAlarmState");
+    cw.put_metric_alarm()
+        .alarm_name("primary-health")
+        .namespace("AWS/Route53")
+        .metric_name("HealthCheckStatus")
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(2)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm update");
+    let updated = cw
+        .describe_alarms()
+        .alarm_names("primary-health")
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(
+        updated.metric_alarms()[0].state_value(),
+        Some(&StateValue::Alarm)
+    );
+    assert_eq!(updated.metric_alarms()[0].evaluation_periods(), Some(2));
 
     let missing = cw
         .set_alarm_state()
@@ -562,4 +594,148 @@ async fn async_states_and_idempotency_tokens() {
         reads += 1;
         assert!(reads < 10, "instances never came into service");
     }
+}
+
+#[tokio::test]
+async fn route53_changes_pend_and_used_health_checks_stay() {
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, HealthCheckConfig,
+        HealthCheckType, ResourceRecordSet, RrType,
+    };
+    let aws = LocalAws::start();
+    let r53 = aws.route53();
+    let zone = r53
+        .create_hosted_zone()
+        .name("pend.example.com")
+        .caller_reference("zone-1")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let zone_id = zone.hosted_zone().expect("zone").id().to_owned();
+    let check = r53
+        .create_health_check()
+        .caller_reference("check-1")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Http)
+                .fully_qualified_domain_name("primary.example.com")
+                .resource_path("/health")
+                .request_interval(10)
+                .failure_threshold(3)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("CreateHealthCheck");
+    let check_id = check.health_check().expect("check").id().to_owned();
+    let record = ResourceRecordSet::builder()
+        .name("pend.example.com")
+        .r#type(RrType::A)
+        .set_identifier("primary")
+        .weight(100)
+        .health_check_id(&check_id)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id("Z2P70J7EXAMPLE")
+                .dns_name("primary-1.us-east-1.elb.amazonaws.com")
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    let change = |action| {
+        ChangeBatch::builder()
+            .changes(
+                Change::builder()
+                    .action(action)
+                    .resource_record_set(record.clone())
+                    .build()
+                    .expect("change"),
+            )
+            .build()
+            .expect("batch")
+    };
+    let first = r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(change(ChangeAction::Create))
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    let first_id = first.change_info().expect("change").id().to_owned();
+    assert_eq!(
+        first.change_info().map(|c| c.status()),
+        Some(&ChangeStatus::Pending)
+    );
+
+    // PENDING for the next two GetChange calls, then INSYNC.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let status = r53
+            .get_change()
+            .id(&first_id)
+            .send()
+            .await
+            .expect("GetChange");
+        seen.push(status.change_info().expect("change").status().clone());
+    }
+    assert_eq!(
+        seen,
+        [
+            ChangeStatus::Pending,
+            ChangeStatus::Pending,
+            ChangeStatus::Insync
+        ]
+    );
+    let unknown = r53
+        .get_change()
+        .id("C0NOSUCHCHANGE")
+        .send()
+        .await
+        .expect_err("unknown change");
+    assert_eq!(
+        aws_sdk_route53::error::ProvideErrorMetadata::code(&unknown),
+        Some("NoSuchChange")
+    );
+
+    // A health check a record uses cannot be deleted; once free, it can, once.
+    let in_use = r53
+        .delete_health_check()
+        .health_check_id(&check_id)
+        .send()
+        .await
+        .expect_err("in use");
+    assert_eq!(
+        aws_sdk_route53::error::ProvideErrorMetadata::code(&in_use),
+        Some("HealthCheckInUse")
+    );
+    let second = r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(change(ChangeAction::Delete))
+        .send()
+        .await
+        .expect("deleting the record");
+    assert_ne!(
+        second.change_info().expect("change").id(),
+        first_id,
+        "each change has its own ID"
+    );
+    r53.delete_health_check()
+        .health_check_id(&check_id)
+        .send()
+        .await
+        .expect("DeleteHealthCheck");
+    let again = r53
+        .delete_health_check()
+        .health_check_id(&check_id)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(
+        aws_sdk_route53::error::ProvideErrorMetadata::code(&again),
+        Some("NoSuchHealthCheck")
+    );
 }

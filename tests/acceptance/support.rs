@@ -120,6 +120,15 @@ impl LocalAws {
     pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config(region))
     }
+
+    /// Route 53 is global.
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&self.sdk_config("us-east-1"))
+    }
+
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config(region))
+    }
 }
 
 impl Drop for LocalAws {
@@ -158,6 +167,8 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         leaks.extend(compute_leaks(aws, region).await);
         assert!(leaks.is_empty(), "objects left in {region}: {leaks:?}");
     }
+    let leaks = alerting_leaks(aws, None).await;
+    assert!(leaks.is_empty(), "DNS or alerting objects left: {leaks:?}");
     let iam = aws.iam();
     let roles = iam.list_roles().send().await.expect("ListRoles");
     let profiles = iam
@@ -180,6 +191,58 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         left.is_empty(),
         "IAM roles or instance profiles left: {left:?}"
     );
+}
+
+/// Route 53 health checks and hosted zones (but `keep`), CloudWatch alarms and SNS topics left
+/// anywhere.
+pub async fn alerting_leaks(aws: &LocalAws, keep: Option<&str>) -> Vec<String> {
+    let r53 = aws.route53();
+    let mut leaks: Vec<String> = r53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks")
+        .health_checks()
+        .iter()
+        .map(|c| format!("health check {}", c.id()))
+        .collect();
+    leaks.extend(
+        r53.list_hosted_zones()
+            .send()
+            .await
+            .expect("ListHostedZones")
+            .hosted_zones()
+            .iter()
+            .filter(|z| Some(z.id().rsplit('/').next().unwrap_or_default()) != keep)
+            .map(|z| format!("hosted zone {} {}", z.id(), z.name())),
+    );
+    for region in REGIONS {
+        let alarms = aws
+            .cloudwatch(region)
+            .describe_alarms()
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        leaks.extend(
+            alarms
+                .metric_alarms()
+                .iter()
+                .map(|a| format!("alarm {} in {region}", a.alarm_name().unwrap_or_default())),
+        );
+        let topics = aws
+            .sns(region)
+            .list_topics()
+            .send()
+            .await
+            .expect("ListTopics");
+        leaks.extend(
+            topics
+                .topics()
+                .iter()
+                .map(|t| format!("topic {}", t.topic_arn().unwrap_or_default())),
+        );
+    }
+    leaks
 }
 
 /// Load balancers, target groups, Auto Scaling groups and launch templates left in a region.

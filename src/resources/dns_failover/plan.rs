@@ -780,3 +780,236 @@ pub fn record_summary(r: &WeightedRecord) -> String {
         }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(region: &str, role: &str) -> Value<Endpoint> {
+        Value::Value(Endpoint {
+            region: values::string(region),
+            alb_dns_name: values::string(format!("alb-{role}-1.{region}.elb.amazonaws.com")),
+            alb_zone_id: values::string("Z35SXDOTRQ7X7K"),
+            alb_arn: values::string(format!(
+                "arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/alb-{role}/abc"
+            )),
+            target_group_arn: values::string(format!(
+                "arn:aws:elasticloadbalancing:{region}:1:targetgroup/tg-{role}/def"
+            )),
+        })
+    }
+
+    fn config() -> State {
+        State {
+            environment_suffix: values::string("prod"),
+            primary: endpoint("us-east-1", "primary"),
+            standby: endpoint("us-east-2", "standby"),
+            health_check: Value::Value(HealthCheck::default()),
+            ..Default::default()
+        }
+    }
+
+    fn error_paths(config: &State) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, config);
+        diags
+            .errors
+            .iter()
+            .map(|d| d.attribute.to_string())
+            .collect()
+    }
+
+    fn applied(planned: &State) -> State {
+        let mut state = planned.clone();
+        state.zone_id = values::string("Z1");
+        state.name_servers = values::list(&["ns-1".into()]);
+        state.health_check_id = values::string("hc-1");
+        state.primary_topic_arn =
+            values::string("arn:aws:sns:us-east-1:1:primary-failover-notifications-prod");
+        state.standby_topic_arn =
+            values::string("arn:aws:sns:us-east-2:1:standby-failover-notifications-prod");
+        state
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let (planned, replace) = plan(&config(), None, &Tags::new());
+        assert!(replace.is_empty());
+        assert_eq!(
+            planned.domain_name,
+            values::string("trading-prod.example.com")
+        );
+        assert_eq!(planned.active_region, values::string("primary"));
+        let check = planned.health_check.as_ref_option().unwrap();
+        assert_eq!(check.path, values::string("/health"));
+        assert_eq!(whole(&check.interval), Some(10));
+        assert_eq!(whole(&check.failure_threshold), Some(3));
+        assert_eq!(whole(&check.port), Some(80));
+        assert!(planned.health_check_id.is_unknown() && planned.records.is_unknown());
+
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        let records = want.records("hc-1");
+        assert_eq!((records[0].weight, records[1].weight), (100, 0));
+        assert_eq!(records[0].health_check_id.as_deref(), Some("hc-1"));
+        assert_eq!(records[1].health_check_id, None);
+        assert!(records.iter().all(|r| r.evaluate_target_health));
+        let alarms = want.alarms("hc-1", ["p", "s"]);
+        let (region, health) = &alarms[0];
+        assert_eq!(region, METRICS_REGION);
+        assert_eq!(
+            (
+                health.metric.as_str(),
+                health.statistic.as_str(),
+                health.comparison
+            ),
+            ("HealthCheckStatus", "Minimum", "<")
+        );
+        assert_eq!(
+            (health.threshold, health.evaluation_periods, health.period),
+            (1.0, 3, 60)
+        );
+        assert_eq!(health.actions, ["p"]);
+        let traffic = &alarms[1];
+        assert_eq!(
+            (traffic.0.as_str(), traffic.1.actions[0].as_str()),
+            ("us-east-2", "s")
+        );
+        assert_eq!(
+            traffic.1.dimensions,
+            [("LoadBalancer".to_owned(), "app/alb-standby/abc".to_owned())]
+        );
+        assert_eq!(alarms.len(), 4, "no replication alarm without a table");
+    }
+
+    #[test]
+    fn planned_failover_moves_the_weights_and_silences_the_traffic_alarm() {
+        let mut c = config();
+        c.active_region = values::string("standby");
+        c.table_name = values::string("trading-sessions-prod");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        let records = want.records("hc-1");
+        assert_eq!((records[0].weight, records[1].weight), (0, 100));
+        let alarms = want.alarms("hc-1", ["p", "s"]);
+        assert!(!alarms[1].1.actions_enabled);
+        assert_eq!(alarms.len(), 5);
+        assert_eq!(
+            alarms[4].1.dimensions[1],
+            ("ReceivingRegion".to_owned(), "us-east-2".to_owned())
+        );
+    }
+
+    #[test]
+    fn updates_keep_ids_and_an_interval_change_replaces_only_the_health_check() {
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let prior = applied(&first);
+        let (same, replace) = plan(&config(), Some(&prior), &Tags::new());
+        assert!(replace.is_empty());
+        assert_eq!(same.health_check_id, prior.health_check_id);
+        assert!(!same.records.is_unknown() && !same.alarms.is_unknown());
+        assert!(warnings(&prior, &same).is_empty());
+
+        let mut slower = config();
+        slower.health_check = Value::Value(HealthCheck {
+            interval: number(30),
+            ..Default::default()
+        });
+        let (planned, replace) = plan(&slower, Some(&prior), &Tags::new());
+        assert!(replace.is_empty());
+        assert!(planned.health_check_id.is_unknown());
+        assert_eq!(planned.zone_id, prior.zone_id);
+        assert_eq!(warnings(&prior, &planned).len(), 1);
+
+        let mut threshold = config();
+        threshold.health_check = Value::Value(HealthCheck {
+            failure_threshold: number(5),
+            ..Default::default()
+        });
+        let (planned, _) = plan(&threshold, Some(&prior), &Tags::new());
+        assert_eq!(planned.health_check_id, prior.health_check_id);
+
+        let mut moved = config();
+        moved.standby = endpoint("us-west-2", "standby");
+        moved.domain_name = values::string("other.example.com");
+        let (_, replace) = plan(&moved, Some(&prior), &Tags::new());
+        let replace: Vec<String> = replace.iter().map(ToString::to_string).collect();
+        assert_eq!(replace, ["domain_name", "standby.region"]);
+    }
+
+    #[test]
+    fn unknown_endpoints_do_not_trip_validation() {
+        let mut c = config();
+        c.primary = Value::Value(Endpoint {
+            region: Value::Unknown,
+            alb_dns_name: Value::Unknown,
+            alb_zone_id: Value::Unknown,
+            alb_arn: Value::Unknown,
+            target_group_arn: Value::Unknown,
+        });
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert!(planned.records.is_unknown());
+        assert!(Desired::from_state(&planned, &Tags::new()).is_none());
+    }
+
+    #[test]
+    fn bad_input_is_refused_on_its_attribute() {
+        let mut c = config();
+        c.domain_name = values::string("Trading.Example.com");
+        c.hosted_zone_id = values::string("/hostedzone/Z1");
+        c.active_region = values::string("both");
+        c.alarm_emails = values::list(&[
+            "a@example.com".into(),
+            "a@example.com".into(),
+            "nobody".into(),
+        ]);
+        c.alarm_period = number(45);
+        c.health_check = Value::Value(HealthCheck {
+            interval: number(20),
+            failure_threshold: number(0),
+            regions: values::list(&["us-east-1".into(), "us-east-2".into()]),
+            ..Default::default()
+        });
+        assert_eq!(
+            error_paths(&c),
+            [
+                "domain_name",
+                "hosted_zone_id",
+                "active_region",
+                "health_check.interval",
+                "health_check.failure_threshold",
+                "health_check.regions",
+                "health_check.regions[1]",
+                "alarm_emails[1]",
+                "alarm_emails[2]",
+                "alarm_period"
+            ]
+        );
+
+        let mut c = config();
+        c.standby = endpoint("us-east-1", "standby");
+        assert_eq!(error_paths(&c), ["standby.region"]);
+        c.primary = endpoint("us-west-2", "primary");
+        c.standby = endpoint("eu-west-1", "standby");
+        assert_eq!(error_paths(&c), ["primary.region"]);
+        let mut c = config();
+        if let Value::Value(e) = &mut c.primary {
+            e.alb_arn =
+                values::string("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/x/y");
+            e.target_group_arn = values::string("not-an-arn");
+        }
+        assert_eq!(
+            error_paths(&c),
+            ["primary.alb_arn", "primary.target_group_arn"]
+        );
+    }
+
+    #[test]
+    fn emails_and_domain_names() {
+        assert!(looks_like_email("oncall@example.com"));
+        assert!(!looks_like_email("oncall@localhost") && !looks_like_email("a b@example.com"));
+        assert!(validate_domain_name("trading-prod.example.com").is_ok());
+        assert!(validate_domain_name("example").is_err());
+        assert!(validate_domain_name("-bad.example.com").is_err());
+    }
+}

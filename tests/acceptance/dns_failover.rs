@@ -1,0 +1,697 @@
+//! `tap_dns_failover` end to end against load balancers made through the SDK: create, re-plan,
+//! planned failover and back, drift, a health-check replacement, import, a zone of the user's,
+//! bad input and destroy, each checked against what the local AWS holds.
+
+use std::collections::HashMap;
+
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
+
+use crate::support::{alerting_leaks, LocalAws, Workspace};
+
+const ADDRESS: &str = "tap_dns_failover.dns";
+const DOMAIN: &str = "trading-acc.example.com";
+
+/// What a `primary { }` / `standby { }` block needs, read from a load balancer we made.
+struct Endpoint {
+    region: &'static str,
+    dns_name: String,
+    zone_id: String,
+    alb_arn: String,
+    target_group_arn: String,
+}
+
+impl Endpoint {
+    fn block(&self, role: &str) -> String {
+        format!(
+            "  {role} {{\n    region = \"{}\"\n    alb_dns_name = \"{}\"\n    alb_zone_id = \"{}\"\n    alb_arn = \"{}\"\n    target_group_arn = \"{}\"\n  }}\n",
+            self.region, self.dns_name, self.zone_id, self.alb_arn, self.target_group_arn
+        )
+    }
+}
+
+/// A VPC, two subnets, a load balancer and a target group: what `tap_regional_stack` would
+/// give the DNS failover, without the minutes it takes.
+async fn load_balancer(aws: &LocalAws, region: &'static str, role: &str) -> Endpoint {
+    let ec2 = aws.ec2(region);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id().map(str::to_owned))
+        .expect("VPC ID");
+    let zones = ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .expect("DescribeAvailabilityZones");
+    let mut subnets = Vec::new();
+    for (i, zone) in zones.availability_zones().iter().take(2).enumerate() {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.9.{i}.0/24"))
+            .availability_zone(zone.zone_name().unwrap_or_default())
+            .send()
+            .await
+            .expect("CreateSubnet");
+        subnets.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id().map(str::to_owned))
+                .expect("subnet ID"),
+        );
+    }
+    let elb = aws.elbv2(region);
+    let lb = elb
+        .create_load_balancer()
+        .name(format!("alb-{role}-acc"))
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let lb = lb.load_balancers().first().expect("load balancer").clone();
+    let tg = elb
+        .create_target_group()
+        .name(format!("tg-{role}-acc"))
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("CreateTargetGroup");
+    let tg = tg.target_groups()[0].clone();
+    let forward = aws_sdk_elasticloadbalancingv2::types::Action::builder()
+        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+        .target_group_arn(tg.target_group_arn().unwrap_or_default())
+        .build();
+    elb.create_listener()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .default_actions(forward)
+        .send()
+        .await
+        .expect("CreateListener");
+    Endpoint {
+        region,
+        dns_name: lb.dns_name().unwrap_or_default().to_owned(),
+        zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_owned(),
+        alb_arn: lb.load_balancer_arn().unwrap_or_default().to_owned(),
+        target_group_arn: tg.target_group_arn().unwrap_or_default().to_owned(),
+    }
+}
+
+struct Stack {
+    aws: LocalAws,
+    ws: Workspace,
+    primary: Endpoint,
+    standby: Endpoint,
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let aws = LocalAws::start();
+        let primary = load_balancer(&aws, "us-east-1", "primary").await;
+        let standby = load_balancer(&aws, "us-east-2", "standby").await;
+        let ws = Workspace::new(&aws);
+        Stack {
+            aws,
+            ws,
+            primary,
+            standby,
+        }
+    }
+
+    fn config(&self, extra: &str) {
+        self.ws.config(&format!(
+            "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{extra}\n{}{}}}\n",
+            self.primary.block("primary"),
+            self.standby.block("standby")
+        ));
+    }
+
+    async fn zone_id(&self) -> String {
+        let zones = self
+            .aws
+            .route53()
+            .list_hosted_zones()
+            .send()
+            .await
+            .expect("ListHostedZones");
+        let zone = zones
+            .hosted_zones()
+            .iter()
+            .find(|z| z.name() == format!("{DOMAIN}."))
+            .expect("the hosted zone");
+        zone.id().rsplit('/').next().unwrap_or_default().to_owned()
+    }
+
+    /// Weight and health check of each weighted record, by set identifier.
+    async fn records(&self, zone: &str) -> HashMap<String, (i64, Option<String>, String)> {
+        let out = self
+            .aws
+            .route53()
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .send()
+            .await
+            .expect("ListResourceRecordSets");
+        out.resource_record_sets()
+            .iter()
+            .filter(|r| r.r#type() == &RrType::A && r.set_identifier().is_some())
+            .map(|r| {
+                let alias = r.alias_target().expect("alias target");
+                assert!(alias.evaluate_target_health(), "{r:?}");
+                assert_eq!(r.name(), format!("{DOMAIN}."));
+                (
+                    r.set_identifier().unwrap_or_default().to_owned(),
+                    (
+                        r.weight().expect("weight"),
+                        r.health_check_id().map(str::to_owned),
+                        alias.dns_name().trim_end_matches('.').to_owned(),
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    async fn weights(&self, zone: &str) -> (i64, i64) {
+        let records = self.records(zone).await;
+        (records["primary"].0, records["standby"].0)
+    }
+
+    async fn alarm(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Option<aws_sdk_cloudwatch::types::MetricAlarm> {
+        self.aws
+            .cloudwatch(region)
+            .describe_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .expect("DescribeAlarms")
+            .metric_alarms()
+            .first()
+            .cloned()
+    }
+
+    async fn health_checks(&self) -> Vec<aws_sdk_route53::types::HealthCheck> {
+        self.aws
+            .route53()
+            .list_health_checks()
+            .send()
+            .await
+            .expect("ListHealthChecks")
+            .health_checks()
+            .to_vec()
+    }
+}
+
+fn dimensions(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> HashMap<String, String> {
+    alarm
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_owned(),
+                d.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn create_fail_over_and_back_then_destroy() {
+    let stack = Stack::start().await;
+    stack.config(
+        "  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n",
+    );
+    stack.ws.apply();
+    let zone = stack.zone_id().await;
+
+    // The health check: HTTP on the primary, /health, every 10 s, 3 failures.
+    let checks = stack.health_checks().await;
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    let check = &checks[0];
+    let config = check.health_check_config().expect("config");
+    assert_eq!(config.r#type().as_str(), "HTTP");
+    assert_eq!(
+        config.fully_qualified_domain_name(),
+        Some(stack.primary.dns_name.as_str())
+    );
+    assert_eq!(config.resource_path(), Some("/health"));
+    assert_eq!(config.port(), Some(80));
+    assert_eq!(config.request_interval(), Some(10));
+    assert_eq!(config.failure_threshold(), Some(3));
+    assert_eq!(config.measure_latency(), Some(true));
+
+    // Both weighted records, the health check on the primary only.
+    let records = stack.records(&zone).await;
+    assert_eq!(
+        records["primary"],
+        (
+            100,
+            Some(check.id().to_owned()),
+            stack.primary.dns_name.clone()
+        )
+    );
+    assert_eq!(
+        records["standby"],
+        (0, None, stack.standby.dns_name.clone())
+    );
+
+    // Topics in both regions, encrypted, with the subscription and a policy for CloudWatch.
+    let mut topic_arns = HashMap::new();
+    for (role, region) in [("primary", "us-east-1"), ("standby", "us-east-2")] {
+        let sns = stack.aws.sns(region);
+        let topics = sns.list_topics().send().await.expect("ListTopics");
+        let arn = topics
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn())
+            .find(|a| a.ends_with(&format!(":{role}-failover-notifications-acc")))
+            .unwrap_or_else(|| panic!("{role} topic in {region}"))
+            .to_owned();
+        let attributes = sns
+            .get_topic_attributes()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .expect("GetTopicAttributes");
+        let attributes = attributes.attributes().expect("attributes");
+        assert_eq!(attributes["KmsMasterKeyId"], "alias/aws/sns");
+        assert!(
+            attributes["Policy"].contains("cloudwatch.amazonaws.com"),
+            "{}",
+            attributes["Policy"]
+        );
+        let subscriptions = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .expect("ListSubscriptionsByTopic");
+        let emails: Vec<_> = subscriptions
+            .subscriptions()
+            .iter()
+            .map(|s| (s.protocol(), s.endpoint()))
+            .collect();
+        assert_eq!(emails, [(Some("email"), Some("oncall@example.com"))]);
+        topic_arns.insert(role, arn);
+    }
+
+    // The alarms: metric, statistic, dimensions, periods and actions.
+    let health = stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .expect("health-check alarm");
+    assert_eq!(
+        (health.namespace(), health.metric_name()),
+        (Some("AWS/Route53"), Some("HealthCheckStatus"))
+    );
+    assert_eq!(health.statistic().map(|s| s.as_str()), Some("Minimum"));
+    assert_eq!(
+        health.comparison_operator().map(|c| c.as_str()),
+        Some("LessThanThreshold")
+    );
+    assert_eq!(
+        (
+            health.threshold(),
+            health.evaluation_periods(),
+            health.period()
+        ),
+        (Some(1.0), Some(3), Some(60))
+    );
+    assert_eq!(
+        dimensions(&health),
+        HashMap::from([("HealthCheckId".into(), check.id().to_owned())])
+    );
+    assert_eq!(health.alarm_actions(), [topic_arns["primary"].clone()]);
+    assert_eq!(
+        health.state_value().map(|s| s.as_str()),
+        Some("INSUFFICIENT_DATA")
+    );
+
+    let traffic = stack
+        .alarm("us-east-2", "failover-standby-traffic-acc")
+        .await
+        .expect("standby-traffic alarm");
+    assert_eq!(traffic.metric_name(), Some("RequestCount"));
+    assert_eq!(traffic.alarm_actions(), [topic_arns["standby"].clone()]);
+    assert_eq!(traffic.actions_enabled(), Some(true));
+    let lb_dimension = stack
+        .standby
+        .alb_arn
+        .split_once(":loadbalancer/")
+        .expect("ALB ARN")
+        .1;
+    assert_eq!(dimensions(&traffic)["LoadBalancer"], lb_dimension);
+
+    for (role, region, endpoint) in [
+        ("primary", "us-east-1", &stack.primary),
+        ("standby", "us-east-2", &stack.standby),
+    ] {
+        let hosts = stack
+            .alarm(region, &format!("failover-unhealthy-hosts-{role}-acc"))
+            .await
+            .expect("unhealthy-hosts alarm");
+        assert_eq!(hosts.metric_name(), Some("UnHealthyHostCount"));
+        assert_eq!(hosts.evaluation_periods(), Some(3));
+        let dims = dimensions(&hosts);
+        assert!(
+            endpoint.target_group_arn.ends_with(&dims["TargetGroup"]),
+            "{dims:?}"
+        );
+        assert!(
+            endpoint.alb_arn.ends_with(&dims["LoadBalancer"]),
+            "{dims:?}"
+        );
+        assert_eq!(hosts.alarm_actions(), [topic_arns[role].clone()]);
+    }
+    let latency = stack
+        .alarm("us-east-1", "failover-replication-latency-acc")
+        .await
+        .expect("replication alarm");
+    assert_eq!(
+        (latency.namespace(), latency.metric_name()),
+        (Some("AWS/DynamoDB"), Some("ReplicationLatency"))
+    );
+    assert_eq!(
+        dimensions(&latency),
+        HashMap::from([
+            ("TableName".into(), "trading-sessions-acc".into()),
+            ("ReceivingRegion".into(), "us-east-2".into())
+        ])
+    );
+    stack.ws.assert_plan_empty();
+
+    // Planned failover and back, each one batch; the standby-traffic alarm is silenced meanwhile.
+    stack.config("  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n  active_region = \"standby\"\n");
+    stack.ws.apply();
+    assert_eq!(stack.weights(&zone).await, (0, 100));
+    let traffic = stack
+        .alarm("us-east-2", "failover-standby-traffic-acc")
+        .await
+        .expect("standby-traffic alarm");
+    assert_eq!(traffic.actions_enabled(), Some(false));
+    stack.ws.assert_plan_empty();
+    stack.config("  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n  active_region = \"primary\"\n");
+    stack.ws.apply();
+    assert_eq!(stack.weights(&zone).await, (100, 0));
+    stack.ws.assert_plan_empty();
+
+    // Dropping the table and the address removes that alarm and the subscriptions.
+    stack.config("");
+    stack.ws.apply();
+    assert!(stack
+        .alarm("us-east-1", "failover-replication-latency-acc")
+        .await
+        .is_none());
+    let subscriptions = stack
+        .aws
+        .sns("us-east-1")
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arns["primary"])
+        .send()
+        .await
+        .expect("ListSubscriptionsByTopic");
+    assert!(subscriptions.subscriptions().is_empty());
+    stack.ws.assert_plan_empty();
+
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+#[tokio::test]
+async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebuilds_state() {
+    let stack = Stack::start().await;
+    stack.config("");
+    stack.ws.apply();
+    let zone = stack.zone_id().await;
+    let check_id = stack.health_checks().await[0].id().to_owned();
+    let r53 = stack.aws.route53();
+
+    // Out of band: the health-check alarm deleted, the threshold raised, the standby weighted up.
+    stack
+        .aws
+        .cloudwatch("us-east-1")
+        .delete_alarms()
+        .alarm_names("failover-health-check-acc")
+        .send()
+        .await
+        .expect("DeleteAlarms");
+    r53.update_health_check()
+        .health_check_id(&check_id)
+        .failure_threshold(7)
+        .send()
+        .await
+        .expect("UpdateHealthCheck");
+    let standby = ResourceRecordSet::builder()
+        .name(DOMAIN)
+        .r#type(RrType::A)
+        .set_identifier("standby")
+        .weight(50)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(&stack.standby.zone_id)
+                .dns_name(&stack.standby.dns_name)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(standby)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    let plan = stack.ws.plan_with_changes();
+    for drift in [
+        "failover-health-check-acc",
+        "failure_threshold",
+        "weight 50",
+    ] {
+        assert!(plan.contains(drift), "plan does not show {drift}:\n{plan}");
+    }
+    stack.ws.apply();
+    assert!(stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .is_some());
+    let checks = stack.health_checks().await;
+    assert_eq!(
+        checks[0]
+            .health_check_config()
+            .and_then(|c| c.failure_threshold()),
+        Some(3)
+    );
+    assert_eq!(stack.weights(&zone).await, (100, 0));
+    stack.ws.assert_plan_empty();
+
+    // Interval 30: a new health check, said so in the plan; the record and alarm move to it.
+    stack.config("  health_check {\n    interval = 30\n  }\n");
+    let plan = stack.ws.plan();
+    assert!(
+        plan.text()
+            .contains("cannot change a health check's interval"),
+        "{}",
+        plan.text()
+    );
+    stack.ws.apply();
+    let checks = stack.health_checks().await;
+    assert_eq!(
+        checks.len(),
+        1,
+        "the old health check is deleted: {checks:?}"
+    );
+    let new_id = checks[0].id().to_owned();
+    assert_ne!(new_id, check_id);
+    assert_eq!(
+        checks[0]
+            .health_check_config()
+            .and_then(|c| c.request_interval()),
+        Some(30)
+    );
+    assert_eq!(
+        stack.records(&zone).await["primary"].1,
+        Some(new_id.clone())
+    );
+    let health = stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .expect("alarm");
+    assert_eq!(dimensions(&health)["HealthCheckId"], new_id);
+    stack.ws.assert_plan_empty();
+
+    // Import by suffix reconstructs the state: the next plan is empty.
+    let before = stack.ws.resource(ADDRESS);
+    stack.ws.run(&["state", "rm", ADDRESS]);
+    let run = stack.ws.run(&["import", ADDRESS, "acc"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    stack.ws.assert_plan_empty();
+    let after = stack.ws.resource(ADDRESS);
+    for attr in [
+        "zone_id",
+        "health_check_id",
+        "primary_topic_arn",
+        "standby_topic_arn",
+        "records",
+        "alarms",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr}");
+    }
+
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+#[tokio::test]
+async fn records_in_a_zone_of_the_users_leave_the_zone_in_place() {
+    let stack = Stack::start().await;
+    let r53 = stack.aws.route53();
+    let zone = r53
+        .create_hosted_zone()
+        .name("example.org")
+        .caller_reference("someone-else")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let zone_id = zone
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    stack.config(&format!(
+        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.example.org\"\n"
+    ));
+    stack.ws.apply();
+    let zones = r53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    assert_eq!(
+        zones.hosted_zones().len(),
+        1,
+        "no zone of our own: {zones:?}"
+    );
+    assert_eq!(stack.ws.resource(ADDRESS)["zone_id"], zone_id.as_str());
+    stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, Some(&zone_id)).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+    let left = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    assert!(
+        left.resource_record_sets()
+            .iter()
+            .all(|r| r.set_identifier().is_none()),
+        "weighted records left: {left:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
+    let stack = Stack::start().await;
+    let cases = [
+        (
+            "  health_check {\n    interval = 20\n  }\n",
+            "interval",
+            "10 or 30",
+        ),
+        (
+            "  health_check {\n    failure_threshold = 11\n  }\n",
+            "failure_threshold",
+            "1 to 10",
+        ),
+        (
+            "  health_check {\n    regions = [\"us-east-1\", \"eu-west-1\"]\n  }\n",
+            "regions",
+            "at least 3",
+        ),
+        (
+            "  domain_name = \"not a domain\"\n",
+            "domain_name",
+            "not a domain name",
+        ),
+        (
+            "  active_region = \"elsewhere\"\n",
+            "active_region",
+            "not a role",
+        ),
+        (
+            "  alarm_emails = [\"oncall\"]\n",
+            "alarm_emails",
+            "not an e-mail",
+        ),
+        ("  alarm_period = 90\n", "alarm_period", "multiple of 60"),
+        (
+            "  health_check {\n    protocol = \"TCP\"\n  }\n",
+            "protocol",
+            "HTTP",
+        ),
+    ];
+    for (extra, attribute, message) in cases {
+        stack.config(extra);
+        let errors = stack.ws.plan_errors();
+        assert_eq!(errors.len(), 1, "{extra}: {errors:#?}");
+        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(attribute),
+            "{extra}: error not on `{attribute}`: {:#}",
+            errors[0]
+        );
+        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
+        assert!(
+            text.contains(message),
+            "{extra}: expected {message:?} in {text}"
+        );
+    }
+    // Both endpoints in one region.
+    stack.ws.config(&format!(
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{}{}}}\n",
+        stack.primary.block("primary"),
+        stack.primary.block("standby")
+    ));
+    let errors = stack.ws.plan_errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another region"),
+        "{:#}",
+        errors[0]
+    );
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "a refused plan created {leaks:?}");
+}
