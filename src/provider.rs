@@ -16,6 +16,7 @@ use crate::resources::converged::Converged;
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::SessionTable;
+use crate::resources::trading_failover::TradingFailover;
 use crate::tags::Tags;
 use crate::tf::schema::named;
 
@@ -96,6 +97,11 @@ impl Provider for TapProvider {
             (
                 "regional_stack",
                 Box::new(Converged::<RegionalStack>::new(self.shared.clone()))
+                    as Box<dyn DynamicResource>,
+            ),
+            (
+                "trading_failover",
+                Box::new(Converged::<TradingFailover>::new(self.shared.clone()))
                     as Box<dyn DynamicResource>,
             ),
         ]))

@@ -5,3 +5,4 @@ pub mod dns_failover;
 pub mod regional_stack;
 pub mod session_table;
 pub mod shared_checks;
+pub mod trading_failover;

@@ -65,6 +65,8 @@ pub struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     /// Route 53 is global too; its control plane is in us-east-1.
     pub route53: aws_sdk_route53::Client,
+    /// Who the credentials belong to (the account ID goes into ARNs of policies).
+    pub sts: aws_sdk_sts::Client,
     base: SdkConfig,
     endpoints: ServiceEndpoints,
     regional: Mutex<HashMap<String, Arc<RegionalClients>>>,
@@ -99,8 +101,13 @@ impl AwsClients {
         if let Some(url) = &settings.endpoints.route53 {
             route53 = route53.endpoint_url(url);
         }
+        let mut sts = aws_sdk_sts::config::Builder::from(&base);
+        if let Some(url) = &settings.endpoints.sts {
+            sts = sts.endpoint_url(url);
+        }
         AwsClients {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
             route53: aws_sdk_route53::Client::from_conf(route53.build()),
             base,
             endpoints: settings.endpoints.clone(),

@@ -249,6 +249,26 @@ pub fn policy_document(suffix: &str, extra_statements: Option<&str>) -> String {
     serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
+/// Item access to one DynamoDB table in every region it lives in, and its indexes: the
+/// statement the instances of a failover stack get.
+pub fn table_statements(table_arns: &[String]) -> String {
+    let resources: Vec<String> = table_arns
+        .iter()
+        .flat_map(|arn| [arn.clone(), format!("{arn}/index/*")])
+        .collect();
+    serde_json::json!([{
+        "Sid": "SessionTable",
+        "Effect": "Allow",
+        "Action": [
+            "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"
+        ],
+        "Resource": resources
+    }])
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

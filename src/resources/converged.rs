@@ -179,11 +179,7 @@ impl<P: Part> Resource for Converged<P> {
         let (planned, replace) = P::plan(&config, Some(&prior), &cfg.default_tags);
         if replace.is_empty() {
             for (path, detail) in P::plan_warnings(&prior, &planned) {
-                diags.warning(
-                    format!("{}: part of it will be replaced", P::TYPE),
-                    detail,
-                    path,
-                );
+                diags.warning(format!("{}: what this update does", P::TYPE), detail, path);
             }
         }
         Some((planned, private_state, replace))

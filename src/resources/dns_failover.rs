@@ -4,7 +4,7 @@
 mod apply;
 mod import;
 mod plan;
-mod schema;
+pub mod schema;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 
 mod apply;
 mod plan;
-mod schema;
+pub mod schema;
 
 use std::time::Duration;
 

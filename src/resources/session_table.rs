@@ -2,7 +2,7 @@
 
 mod apply;
 mod plan;
-mod schema;
+pub mod schema;
 
 use std::time::Duration;
 

@@ -87,7 +87,7 @@ fn endpoint_block(role: &str) -> NestedBlock {
     })
 }
 
-fn health_check_block() -> NestedBlock {
+pub fn health_check_block() -> NestedBlock {
     NestedBlock::Group(Block {
         description: Description::markdown("The Route 53 health check on the primary load balancer. Every setting has a default, so the block may be left out."),
         attributes: named([

@@ -1,0 +1,90 @@
+//! `tap_trading_failover`: the whole failover system from one resource. Orchestration only:
+//! every part is planned, converged, read and deleted by the code of its own resource type.
+
+mod apply;
+mod plan;
+pub mod schema;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::converged::Part;
+use crate::aws::error::PartError;
+use crate::provider::Configured;
+use crate::tags::Tags;
+use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
+
+pub struct TradingFailover;
+
+#[async_trait]
+impl Part for TradingFailover {
+    type State = schema::State;
+    type Desired = plan::Desired;
+
+    const TYPE: &'static str = "tap_trading_failover";
+    const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
+
+    fn schema() -> Schema {
+        schema::schema()
+    }
+
+    fn validate(diags: &mut Diagnostics, config: &schema::State) {
+        plan::validate(diags, config);
+    }
+
+    fn plan(
+        config: &schema::State,
+        prior: Option<&schema::State>,
+        default_tags: &Tags,
+    ) -> (schema::State, Vec<AttributePath>) {
+        plan::plan(config, prior, default_tags)
+    }
+
+    fn plan_warnings(
+        prior: &schema::State,
+        planned: &schema::State,
+    ) -> Vec<(AttributePath, String)> {
+        plan::warnings(prior, planned)
+    }
+
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
+        plan::Desired::from_state(state, default_tags)
+    }
+
+    fn timeouts(state: &schema::State) -> &Value<Timeouts> {
+        &state.timeouts
+    }
+
+    async fn converge(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::converge(cfg, want, timeout).await
+    }
+
+    async fn observe(
+        cfg: &Configured,
+        want: &plan::Desired,
+        prior: &schema::State,
+    ) -> Result<Option<schema::State>, PartError> {
+        apply::observe(cfg, want, prior).await
+    }
+
+    async fn delete(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::delete(cfg, want, timeout).await
+    }
+
+    /// The ID is the environment suffix, or `<suffix>/<primary_region>/<standby_region>`.
+    async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
+        apply::import(cfg, id).await
+    }
+}

@@ -1,0 +1,496 @@
+//! Apply-time orchestration of `tap_trading_failover`: each part is converged, read and deleted
+//! by its own resource's code; this module only orders them and shares the instance role.
+
+use std::time::Duration;
+
+use tf_provider::value::Value;
+use tokio::time::Instant;
+
+use super::plan::{instance_role_name, Desired, Planned, ROLES};
+use super::schema::{Region, State};
+use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::instance_role;
+use crate::aws::wait::remaining;
+use crate::provider::Configured;
+use crate::resources::converged::Part;
+use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
+use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::schema::State as StackState;
+use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::schema::State as TableState;
+use crate::resources::session_table::SessionTable;
+use crate::tags::Tags;
+use crate::tf::number::Number;
+use crate::tf::values::{self, known_list};
+
+fn underivable(what: &str) -> PartError {
+    PartError {
+        action: format!("planning the {what}"),
+        cause: Cause::Unexpected(
+            "a value it needs is still unknown; this is a bug in the provider".into(),
+        ),
+    }
+}
+
+fn whole(value: &Value<Number>) -> Option<i64> {
+    value.as_ref_option().and_then(|n| n.as_i64())
+}
+
+/// The table's ARN in each region, from the account the credentials belong to: the instance
+/// role needs them before the table exists, so that neither waits for the other.
+async fn table_arns(cfg: &Configured, want: &Desired, table: &str) -> PartResult<Vec<String>> {
+    let identity = cfg
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
+    let account = identity.account().unwrap_or_default();
+    Ok(ROLES
+        .iter()
+        .map(|role| {
+            format!(
+                "arn:aws:dynamodb:{}:{account}:table/{table}",
+                want.region(role)
+            )
+        })
+        .collect())
+}
+
+/// The instance role and profile both regions share.
+async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartResult<String> {
+    let name = instance_role_name(want.suffix());
+    let statements = instance_role::table_statements(&table_arns(cfg, want, table).await?);
+    let policy = instance_role::policy_document(want.suffix(), Some(&statements));
+    instance_role::ensure(
+        &cfg.clients.iam,
+        &name,
+        &policy,
+        &want.tags("instance-role", &name),
+    )
+    .await
+}
+
+/// The table beside the rest; the instance role, then both regions at once; DNS once both load
+/// balancers exist. A planned failover scales the standby to the primary's capacity (and waits
+/// for healthy targets) before the weights move; a failback moves the weights first and scales
+/// the standby down after.
+pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let table = want.table().ok_or_else(|| underivable("session table"))?;
+    let table_part = SessionTable::converge(cfg, &table.want, timeout);
+    let rest = async {
+        let profile = converge_role(cfg, want, &table.want.name).await?;
+        let configured = want.desired_capacity("standby");
+        let serving = want.desired_capacity("primary").max(configured);
+        // Until the weights are back on the primary, the standby keeps what it runs now.
+        let live = live_standby_capacity(cfg, want, &profile).await?;
+        let standby_now = if want.standby_active() {
+            serving
+        } else {
+            configured.max(live.unwrap_or(configured))
+        };
+        let primary = want
+            .stack("primary", &profile, None)
+            .ok_or_else(|| underivable("primary stack"))?;
+        let standby = want
+            .stack("standby", &profile, Some(standby_now))
+            .ok_or_else(|| underivable("standby stack"))?;
+        tokio::try_join!(
+            RegionalStack::converge(cfg, &primary.want, remaining(deadline)),
+            RegionalStack::converge(cfg, &standby.want, remaining(deadline)),
+        )?;
+        let endpoints = endpoints(cfg, [&primary, &standby]).await?;
+        let dns = want
+            .dns(endpoints)
+            .ok_or_else(|| underivable("DNS failover"))?;
+        DnsFailover::converge(cfg, &dns.want, remaining(deadline)).await?;
+        if standby_now != configured && !want.standby_active() {
+            let scaled_back = want
+                .stack("standby", &profile, None)
+                .ok_or_else(|| underivable("standby stack"))?;
+            RegionalStack::converge(cfg, &scaled_back.want, remaining(deadline)).await?;
+        }
+        Ok::<_, PartError>(())
+    };
+    tokio::try_join!(table_part, rest)?;
+    Ok(())
+}
+
+async fn live_standby_capacity(
+    cfg: &Configured,
+    want: &Desired,
+    profile: &str,
+) -> PartResult<Option<i64>> {
+    let standby = want
+        .stack("standby", profile, None)
+        .ok_or_else(|| underivable("standby stack"))?;
+    let live = RegionalStack::observe(cfg, &standby.want, &standby.state).await?;
+    Ok(live
+        .filter(|s| s.asg_name.as_ref_option().is_some_and(|n| !n.is_empty()))
+        .and_then(|s| whole(&s.desired_capacity)))
+}
+
+/// The load balancers as the regional stacks report them.
+async fn endpoints(
+    cfg: &Configured,
+    stacks: [&Planned<RegionalStack>; 2],
+) -> PartResult<[Endpoint; 2]> {
+    let (primary, standby) = tokio::try_join!(
+        RegionalStack::observe(cfg, &stacks[0].want, &stacks[0].state),
+        RegionalStack::observe(cfg, &stacks[1].want, &stacks[1].state),
+    )?;
+    let endpoint = |role: &str, state: Option<StackState>| {
+        state
+            .and_then(|s| endpoint_of(&s))
+            .ok_or_else(|| PartError {
+                action: format!("reading the {role} load balancer"),
+                cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
+            })
+    };
+    Ok([endpoint("primary", primary)?, endpoint("standby", standby)?])
+}
+
+fn endpoint_of(stack: &StackState) -> Option<Endpoint> {
+    let known = |v: &Value<String>| v.as_ref_option().filter(|s| !s.is_empty()).cloned();
+    Some(Endpoint {
+        region: values::string(known(&stack.region)?),
+        alb_dns_name: values::string(known(&stack.alb_dns_name)?),
+        alb_zone_id: values::string(known(&stack.alb_zone_id)?),
+        alb_arn: values::string(known(&stack.alb_arn)?),
+        target_group_arn: values::string(known(&stack.target_group_arn)?),
+    })
+}
+
+/// Endpoints for reading or deleting the DNS part when a load balancer is gone: only their
+/// regions matter then.
+fn placeholder(want: &Desired, role: &str) -> Endpoint {
+    Endpoint {
+        region: values::string(want.region(role)),
+        alb_dns_name: values::string(""),
+        alb_zone_id: values::string(""),
+        alb_arn: values::string(""),
+        target_group_arn: values::string(""),
+    }
+}
+
+/// Every part read by its own resource's code, then mapped onto this resource's state.
+pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
+    let role_name = instance_role_name(want.suffix());
+    let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
+        .await
+        .context(|| format!("reading instance profile {role_name}"))?;
+    let profile_arn = profile.clone().unwrap_or_default();
+    let table = want.table().ok_or_else(|| underivable("session table"))?;
+    let primary = want
+        .stack("primary", &profile_arn, None)
+        .ok_or_else(|| underivable("primary stack"))?;
+    let standby = want
+        .stack("standby", &profile_arn, None)
+        .ok_or_else(|| underivable("standby stack"))?;
+    let (table_state, primary_state, standby_state) = tokio::try_join!(
+        SessionTable::observe(cfg, &table.want, &table.state),
+        RegionalStack::observe(cfg, &primary.want, &primary.state),
+        RegionalStack::observe(cfg, &standby.want, &standby.state),
+    )?;
+    let endpoints = ROLES.map(|role| {
+        let stack = if role == "primary" {
+            &primary_state
+        } else {
+            &standby_state
+        };
+        stack
+            .as_ref()
+            .and_then(endpoint_of)
+            .unwrap_or_else(|| placeholder(want, role))
+    });
+    let dns = want
+        .dns(endpoints)
+        .ok_or_else(|| underivable("DNS failover"))?;
+    let dns_state = DnsFailover::observe(cfg, &dns.want, &dns.state).await?;
+    if table_state.is_none()
+        && primary_state.is_none()
+        && standby_state.is_none()
+        && dns_state.is_none()
+        && profile.is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(compose(
+        prior,
+        want,
+        [primary_state, standby_state],
+        table_state,
+        dns_state,
+        profile,
+    )))
+}
+
+/// This resource's state from its parts' states.
+fn compose(
+    prior: &State,
+    want: &Desired,
+    stacks: [Option<StackState>; 2],
+    table: Option<TableState>,
+    dns: Option<DnsState>,
+    profile: Option<String>,
+) -> State {
+    let mut state = prior.clone();
+    let mut parts = Tags::new();
+    let id = |v: &Value<String>| v.as_ref_option().cloned().unwrap_or_default();
+    let joined = |list: &values::StringList| {
+        let ids = known_list(list).unwrap_or_default();
+        if ids.is_empty() || ids.iter().any(String::is_empty) {
+            String::new()
+        } else {
+            ids.join(",")
+        }
+    };
+    for (role, stack) in ROLES.iter().zip(stacks) {
+        let stack = stack.unwrap_or_default();
+        let mut block = Region {
+            region: stack.region.clone(),
+            vpc_cidr: stack.vpc_cidr.clone(),
+            public_subnets: stack.public_subnets.clone(),
+            private_subnets: stack.private_subnets.clone(),
+            nat_mode: stack.nat_mode.clone(),
+            certificate_arn: stack.certificate_arn.clone(),
+            instance_type: stack.instance_type.clone(),
+            ami_id: stack.ami_id.clone(),
+            min_size: stack.min_size,
+            max_size: stack.max_size,
+            desired_capacity: stack.desired_capacity,
+        };
+        let prior_block = super::plan::region_block(prior, role);
+        if stack.vpc_id.is_null() {
+            // The whole region is gone: keep the configuration, the parts say what is missing.
+            block = prior_block.clone();
+        } else if *role == "standby"
+            && want.standby_active()
+            && whole(&stack.desired_capacity)
+                == Some(
+                    want.desired_capacity("primary")
+                        .max(want.desired_capacity("standby")),
+                )
+        {
+            // Scaled up for a planned failover, as asked: not drift.
+            block.desired_capacity = prior_block.desired_capacity;
+        }
+        let subnets = [
+            joined(&stack.public_subnet_ids),
+            joined(&stack.private_subnet_ids),
+        ];
+        let groups = [
+            id(&stack.alb_security_group_id),
+            id(&stack.instance_security_group_id),
+        ];
+        let entries = [
+            ("vpc", id(&stack.vpc_id)),
+            (
+                "subnets",
+                if subnets.iter().any(String::is_empty) {
+                    String::new()
+                } else {
+                    subnets.join(",")
+                },
+            ),
+            ("internet_gateway", id(&stack.internet_gateway_id)),
+            (
+                "security_groups",
+                if groups.iter().any(String::is_empty) {
+                    String::new()
+                } else {
+                    groups.join(",")
+                },
+            ),
+            ("alb", id(&stack.alb_arn)),
+            ("alb_zone_id", id(&stack.alb_zone_id)),
+            ("target_group", id(&stack.target_group_arn)),
+            ("launch_template", id(&stack.launch_template_id)),
+            ("asg", id(&stack.asg_name)),
+        ];
+        for (part, value) in entries {
+            parts.insert(format!("{role}.{part}"), value);
+        }
+        if block.nat_mode.as_ref_option().map(String::as_str) != Some("none") {
+            parts.insert(format!("{role}.nat"), joined(&stack.nat_gateway_ids));
+        }
+        let (vpc, dns_name, asg) = (
+            values::string(id(&stack.vpc_id)),
+            values::string(id(&stack.alb_dns_name)),
+            values::string(id(&stack.asg_name)),
+        );
+        if *role == "primary" {
+            state.primary = Value::Value(block);
+            (
+                state.primary_vpc_id,
+                state.primary_alb_dns_name,
+                state.primary_asg_name,
+            ) = (vpc, dns_name, asg);
+            if stack.tags_all.is_value() {
+                state.tags_all = stack.tags_all.clone();
+            }
+        } else {
+            state.standby = Value::Value(block);
+            (
+                state.standby_vpc_id,
+                state.standby_alb_dns_name,
+                state.standby_asg_name,
+            ) = (vpc, dns_name, asg);
+        }
+    }
+    let table = table.unwrap_or_default();
+    state.table_arn = values::string(id(&table.arn));
+    parts.insert("table".into(), id(&table.arn));
+    let replicas = values::known_map(&table.replica_arns).unwrap_or_default();
+    parts.insert(
+        "table.replica".into(),
+        replicas
+            .get(&want.region("standby"))
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let dns = dns.unwrap_or_default();
+    for (key, value) in [
+        ("dns.zone", &dns.zone_id),
+        ("dns.health_check", &dns.health_check_id),
+        ("dns.primary_topic", &dns.primary_topic_arn),
+        ("dns.standby_topic", &dns.standby_topic_arn),
+    ] {
+        parts.insert(key.into(), id(value));
+    }
+    state.zone_id = values::string(id(&dns.zone_id));
+    state.name_servers = dns.name_servers.clone().or(Value::Value(Vec::new()));
+    state.health_check_id = values::string(id(&dns.health_check_id));
+    state.primary_topic_arn = values::string(id(&dns.primary_topic_arn));
+    state.standby_topic_arn = values::string(id(&dns.standby_topic_arn));
+    state.records = dns.records.clone().or(Value::Value(Default::default()));
+    state.alarms = dns.alarms.clone().or(Value::Value(Default::default()));
+    if dns.health_check.is_value()
+        && !dns
+            .health_check_id
+            .as_ref_option()
+            .is_none_or(String::is_empty)
+    {
+        state.health_check = dns.health_check.clone();
+    }
+    if dns.alarm_emails.is_value() || prior.alarm_emails.is_value() {
+        state.alarm_emails = dns.alarm_emails.clone();
+    }
+    parts.insert("instance_role".into(), profile.unwrap_or_default());
+    state.parts = values::map(&parts);
+    state
+}
+
+/// DNS first (records, health check, zone, alarms, topics) so nothing answers with a load
+/// balancer being deleted; then both regions at once; the shared role last. The table goes
+/// beside all of it.
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let role_name = instance_role_name(want.suffix());
+    let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
+        .await
+        .context(|| format!("reading instance profile {role_name}"))?
+        .unwrap_or_default();
+    let table = want.table().ok_or_else(|| underivable("session table"))?;
+    let dns = want
+        .dns(ROLES.map(|role| placeholder(want, role)))
+        .ok_or_else(|| underivable("DNS failover"))?;
+    let rest = async {
+        DnsFailover::delete(cfg, &dns.want, remaining(deadline)).await?;
+        let primary = want
+            .stack("primary", &profile, None)
+            .ok_or_else(|| underivable("primary stack"))?;
+        let standby = want
+            .stack("standby", &profile, None)
+            .ok_or_else(|| underivable("standby stack"))?;
+        tokio::try_join!(
+            RegionalStack::delete(cfg, &primary.want, remaining(deadline)),
+            RegionalStack::delete(cfg, &standby.want, remaining(deadline)),
+        )?;
+        instance_role::delete(&cfg.clients.iam, &role_name).await
+    };
+    tokio::try_join!(SessionTable::delete(cfg, &table.want, timeout), rest)?;
+    Ok(())
+}
+
+/// Import by suffix (`prod`), or with the regions when they are not the defaults
+/// (`prod/us-east-1/us-west-2`): each part is imported by its own resource's code.
+pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
+    let parts: Vec<&str> = id.split('/').collect();
+    let (suffix, primary_region, standby_region) = match parts[..] {
+        [suffix] => (suffix, crate::regions::PRIMARY_DEFAULT, crate::regions::STANDBY_DEFAULT),
+        [suffix, primary, standby] => (suffix, primary, standby),
+        _ => {
+            return Err(PartError {
+                action: format!("importing \"{id}\""),
+                cause: Cause::Unexpected("the import ID is <environment_suffix> or <environment_suffix>/<primary_region>/<standby_region>".into()),
+            })
+        }
+    };
+    let (primary_id, standby_id) = (
+        format!("{primary_region}/{suffix}/primary"),
+        format!("{standby_region}/{suffix}/standby"),
+    );
+    let (primary, standby, dns) = tokio::try_join!(
+        RegionalStack::import(cfg, &primary_id),
+        RegionalStack::import(cfg, &standby_id),
+        DnsFailover::import(cfg, suffix),
+    )?;
+    if primary.is_none() && standby.is_none() && dns.is_none() {
+        return Ok(None);
+    }
+    let mut config = State {
+        environment_suffix: values::string(suffix),
+        ..Default::default()
+    };
+    for (role, stack) in ROLES.iter().zip([&primary, &standby]) {
+        let region = if *role == "primary" {
+            primary_region
+        } else {
+            standby_region
+        };
+        let block = match stack {
+            Some(s) => Region {
+                region: values::string(region),
+                vpc_cidr: s.vpc_cidr.clone(),
+                public_subnets: s.public_subnets.clone(),
+                private_subnets: s.private_subnets.clone(),
+                nat_mode: s.nat_mode.clone(),
+                certificate_arn: s.certificate_arn.clone(),
+                instance_type: s.instance_type.clone(),
+                ami_id: s.ami_id.clone(),
+                min_size: s.min_size,
+                max_size: s.max_size,
+                desired_capacity: s.desired_capacity,
+            },
+            None => Region {
+                region: values::string(region),
+                ..Default::default()
+            },
+        };
+        if *role == "primary" {
+            config.primary = Value::Value(block);
+            config.allowed_cidrs = stack
+                .as_ref()
+                .map_or(Value::Null, |s| s.allowed_cidrs.clone());
+            config.environment = stack
+                .as_ref()
+                .map_or(Value::Null, |s| s.environment.clone());
+        } else {
+            config.standby = Value::Value(block);
+        }
+    }
+    if let Some(dns) = &dns {
+        config.domain_name = dns.domain_name.clone();
+        config.health_check = dns.health_check.clone();
+        config.alarm_emails = dns.alarm_emails.clone();
+        config.active_region = dns.active_region.clone();
+    }
+    let (planned, _) = super::plan::plan(&config, None, &cfg.default_tags);
+    let Some(want) = Desired::from_state(&planned, &cfg.default_tags) else {
+        return Ok(None);
+    };
+    observe(cfg, &want, &planned).await
+}

@@ -1,0 +1,583 @@
+//! Plan-time work for `tap_trading_failover`. The composite is orchestration: each part is
+//! planned and validated by its own resource's code (`tap_regional_stack` twice,
+//! `tap_session_table`, `tap_dns_failover`) on a configuration derived from this one, and the
+//! results are mapped back onto this resource's attributes.
+
+use std::collections::BTreeSet;
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, AttributePathStep, Diagnostics};
+
+use super::schema::{Region, State};
+use crate::cidr::Cidr;
+use crate::naming;
+use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::resources::converged::Part;
+use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
+use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::schema::State as StackState;
+use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::schema::State as TableState;
+use crate::resources::session_table::SessionTable;
+use crate::tags::Tags;
+use crate::tf::diag::invalid;
+use crate::tf::number::Number;
+use crate::tf::values::{self, known_map};
+
+pub const ROLES: [&str; 2] = ["primary", "standby"];
+
+pub fn region_block(state: &State, role: &str) -> Region {
+    let block = if role == "primary" {
+        &state.primary
+    } else {
+        &state.standby
+    };
+    block.as_ref_option().cloned().unwrap_or_default()
+}
+
+/// The region of a role, with the default filled in.
+pub fn region_of(state: &State, role: &str) -> Value<String> {
+    region_block(state, role)
+        .region
+        .or(values::string(if role == "primary" {
+            PRIMARY_DEFAULT
+        } else {
+            STANDBY_DEFAULT
+        }))
+}
+
+/// The `tap_regional_stack` configuration of one role.
+pub fn stack_config(state: &State, role: &str) -> StackState {
+    let r = region_block(state, role);
+    StackState {
+        environment_suffix: state.environment_suffix.clone(),
+        role: values::string(role),
+        region: r.region,
+        vpc_cidr: r.vpc_cidr,
+        public_subnets: r.public_subnets,
+        private_subnets: r.private_subnets,
+        nat_mode: r.nat_mode,
+        allowed_cidrs: state.allowed_cidrs.clone(),
+        certificate_arn: r.certificate_arn,
+        instance_type: r.instance_type,
+        ami_id: r.ami_id,
+        min_size: r.min_size,
+        max_size: r.max_size,
+        desired_capacity: r.desired_capacity,
+        health_check_path: state
+            .health_check
+            .as_ref_option()
+            .map_or(Value::Null, |h| h.path.clone()),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The `tap_session_table` configuration: home in the primary region, replica in the standby.
+pub fn table_config(state: &State) -> TableState {
+    TableState {
+        environment_suffix: state.environment_suffix.clone(),
+        region: region_of(state, "primary"),
+        replica_regions: region_of(state, "standby").map(|r| vec![values::string(r)]),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The `tap_dns_failover` configuration, pointing at `endpoints`.
+pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
+    let [primary, standby] = endpoints;
+    DnsState {
+        environment_suffix: state.environment_suffix.clone(),
+        domain_name: state.domain_name.clone(),
+        hosted_zone_id: state.hosted_zone_id.clone(),
+        active_region: state.active_region.clone(),
+        alarm_emails: state.alarm_emails.clone(),
+        table_name: state
+            .environment_suffix
+            .as_ref()
+            .map(|s| naming::session_table(s)),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        health_check: state.health_check.clone(),
+        primary,
+        standby,
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The DNS part of a prior state, with what apply recorded.
+fn dns_prior(prior: &State) -> DnsState {
+    let mut dns = dns_config(prior, prior_endpoints(prior));
+    dns.id = prior.environment_suffix.clone();
+    dns.zone_id = prior.zone_id.clone();
+    dns.name_servers = prior.name_servers.clone();
+    dns.health_check_id = prior.health_check_id.clone();
+    dns.primary_topic_arn = prior.primary_topic_arn.clone();
+    dns.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns
+}
+
+/// The load balancers recorded in a state's parts, if all of them are.
+pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
+    let parts = known_map(&state.parts).unwrap_or_default();
+    ROLES.map(|role| {
+        let get = |key: &str| {
+            parts
+                .get(&format!("{role}.{key}"))
+                .filter(|v| !v.is_empty())
+        };
+        let dns_name = if role == "primary" {
+            &state.primary_alb_dns_name
+        } else {
+            &state.standby_alb_dns_name
+        };
+        match (
+            region_of(state, role),
+            dns_name.as_ref_option().filter(|d| !d.is_empty()),
+            get("alb_zone_id"),
+            get("alb"),
+            get("target_group"),
+        ) {
+            (Value::Value(region), Some(dns), Some(zone), Some(alb), Some(tg)) => {
+                Value::Value(Endpoint {
+                    region: values::string(region),
+                    alb_dns_name: values::string(dns.clone()),
+                    alb_zone_id: values::string(zone.clone()),
+                    alb_arn: values::string(alb.clone()),
+                    target_group_arn: values::string(tg.clone()),
+                })
+            }
+            _ => unknown_endpoint(region_of(state, role)),
+        }
+    })
+}
+
+/// An endpoint whose load balancer does not exist yet.
+pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
+    Value::Value(Endpoint {
+        region,
+        alb_dns_name: Value::Unknown,
+        alb_zone_id: Value::Unknown,
+        alb_arn: Value::Unknown,
+        target_group_arn: Value::Unknown,
+    })
+}
+
+pub fn validate(diags: &mut Diagnostics, config: &State) {
+    let mut found = Diagnostics::default();
+    for role in ROLES {
+        let mut sub = Diagnostics::default();
+        RegionalStack::validate(&mut sub, &stack_config(config, role));
+        remap(&mut found, sub, |attr| match attr {
+            "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
+                AttributePath::new(attr.to_owned())
+            }
+            "health_check_path" => AttributePath::new("health_check").attribute("path"),
+            other => AttributePath::new(role).attribute(other.to_owned()),
+        });
+    }
+    let mut sub = Diagnostics::default();
+    SessionTable::validate(&mut sub, &table_config(config));
+    remap(&mut found, sub, |attr| match attr {
+        "region" => AttributePath::new("primary").attribute("region"),
+        "replica_regions" => AttributePath::new("standby").attribute("region"),
+        other => AttributePath::new(other.to_owned()),
+    });
+    let mut sub = Diagnostics::default();
+    let endpoints = ROLES.map(|role| unknown_endpoint(region_of(config, role)));
+    DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
+    remap(&mut found, sub, |attr| AttributePath::new(attr.to_owned()));
+    validate_across_parts(&mut found, config);
+    // Every part checks the suffix and tags; say it once.
+    let mut seen = BTreeSet::new();
+    for diag in found.errors {
+        if seen.insert((diag.attribute.to_string(), diag.detail.to_string())) {
+            diags.add_error(diag);
+        }
+    }
+}
+
+/// Moves a part's diagnostics onto this resource's attributes: `map` gives the new path of the
+/// part's top-level attribute; the rest of the path (list index, block attribute) follows.
+fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> AttributePath) {
+    for diag in from.errors {
+        let mut steps = diag.attribute.steps.into_iter();
+        let Some(AttributePathStep::Attribute(first)) = steps.next() else {
+            into.root_error(diag.summary, diag.detail);
+            continue;
+        };
+        let mut path = map(&first);
+        for step in steps {
+            path.add_step(step);
+        }
+        invalid(into, path, diag.detail);
+    }
+}
+
+/// What no single part can see: two different regions, VPCs that do not overlap (they would
+/// collide if ever peered, and the spec requires it), and a standby that can take traffic.
+fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
+    let cidrs: Vec<Option<Cidr>> = ROLES
+        .iter()
+        .map(|role| {
+            let given = region_block(config, role).vpc_cidr;
+            let text = given.or(values::string(if *role == "primary" {
+                "10.0.0.0/16"
+            } else {
+                "10.1.0.0/16"
+            }));
+            text.as_ref_option().and_then(|t| t.parse().ok())
+        })
+        .collect();
+    if let [Some(primary), Some(standby)] = &cidrs[..] {
+        if primary.overlaps(standby) {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("vpc_cidr"),
+                format!("{standby} overlaps the primary's {primary}: the two VPCs need separate address ranges."),
+            );
+        }
+    }
+    if let (Value::Value(primary), Value::Value(standby)) =
+        (region_of(config, "primary"), region_of(config, "standby"))
+    {
+        if primary == standby {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("region"),
+                format!("the standby must be in another region than the primary ({primary})."),
+            );
+        }
+    }
+    if let Value::Value(n) = region_block(config, "standby").desired_capacity {
+        if n.as_i64() == Some(0) {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("desired_capacity"),
+                "a standby with no instances has no healthy targets: Route 53 would keep answering with a dead primary. Use 1 or more.",
+            );
+        }
+    }
+}
+
+/// Every part's key in `parts`, for this configuration.
+pub fn part_keys(state: &State) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = [
+        "table",
+        "table.replica",
+        "instance_role",
+        "dns.zone",
+        "dns.health_check",
+        "dns.primary_topic",
+        "dns.standby_topic",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    for role in ROLES {
+        for part in [
+            "vpc",
+            "subnets",
+            "internet_gateway",
+            "security_groups",
+            "alb",
+            "alb_zone_id",
+            "target_group",
+            "launch_template",
+            "asg",
+        ] {
+            keys.insert(format!("{role}.{part}"));
+        }
+        if region_block(state, role)
+            .nat_mode
+            .as_ref_option()
+            .map(String::as_str)
+            != Some("none")
+        {
+            keys.insert(format!("{role}.nat"));
+        }
+    }
+    keys
+}
+
+/// The parts a prior state recorded, when every one of them exists and nothing that forces a
+/// new part changed.
+fn complete(prior: &State, planned: &State) -> bool {
+    let Some(parts) = known_map(&prior.parts) else {
+        return false;
+    };
+    parts.values().all(|v| !v.is_empty())
+        && parts.keys().cloned().collect::<BTreeSet<_>>() == part_keys(planned)
+}
+
+/// The planned state; the second value lists the attributes that force replacement.
+pub fn plan(
+    config: &State,
+    prior: Option<&State>,
+    default_tags: &Tags,
+) -> (State, Vec<AttributePath>) {
+    let mut planned = config.clone();
+    planned.id = config.environment_suffix.clone();
+    let mut replace = Vec::new();
+
+    for role in ROLES {
+        let prior_stack = prior.map(|p| stack_config(p, role));
+        let (stack, stack_replace) = RegionalStack::plan(
+            &stack_config(config, role),
+            prior_stack.as_ref(),
+            default_tags,
+        );
+        let block = Region {
+            region: stack.region.clone(),
+            vpc_cidr: stack.vpc_cidr.clone(),
+            public_subnets: stack.public_subnets.clone(),
+            private_subnets: stack.private_subnets.clone(),
+            nat_mode: stack.nat_mode.clone(),
+            certificate_arn: stack.certificate_arn.clone(),
+            instance_type: stack.instance_type.clone(),
+            ami_id: stack.ami_id.clone(),
+            min_size: stack.min_size,
+            max_size: stack.max_size,
+            desired_capacity: stack.desired_capacity,
+        };
+        if role == "primary" {
+            planned.primary = Value::Value(block);
+            planned.tags_all = stack.tags_all.clone();
+        } else {
+            planned.standby = Value::Value(block);
+        }
+        for path in stack_replace {
+            if let Some(AttributePathStep::Attribute(attr)) = path.steps.first() {
+                replace.push(if attr == "environment_suffix" {
+                    AttributePath::new("environment_suffix")
+                } else {
+                    AttributePath::new(role).attribute(attr.clone())
+                });
+            }
+        }
+    }
+    planned.allowed_cidrs = config
+        .allowed_cidrs
+        .clone()
+        .or(values::list(&["0.0.0.0/0".into()]));
+    planned.environment = config
+        .environment
+        .clone()
+        .or(values::string(crate::tags::DEFAULT_ENVIRONMENT));
+
+    let (table, _) = SessionTable::plan(&table_config(&planned), None, default_tags);
+    planned.table_name = table.name.clone();
+
+    // The load balancers that exist stay the records' targets, so a part missing elsewhere
+    // does not hide what the records and alarms will be.
+    let endpoints = match prior.filter(|_| replace.is_empty()) {
+        Some(p) => prior_endpoints(p),
+        None => ROLES.map(|role| unknown_endpoint(region_of(&planned, role))),
+    };
+    let dns_prior = prior.map(dns_prior);
+    let (dns, dns_replace) = DnsFailover::plan(
+        &dns_config(&planned, endpoints),
+        dns_prior.as_ref(),
+        default_tags,
+    );
+    for path in dns_replace {
+        if !replace.contains(&path) {
+            replace.push(path);
+        }
+    }
+    planned.domain_name = dns.domain_name.clone();
+    planned.active_region = dns.active_region.clone();
+    planned.health_check = dns.health_check.clone();
+    planned.records = dns.records.clone();
+    planned.alarms = dns.alarms.clone();
+    planned.zone_id = dns.zone_id.clone();
+    planned.name_servers = dns.name_servers.clone();
+    planned.health_check_id = dns.health_check_id.clone();
+    planned.primary_topic_arn = dns.primary_topic_arn.clone();
+    planned.standby_topic_arn = dns.standby_topic_arn.clone();
+    let https = region_block(&planned, "primary").certificate_arn.is_value();
+    planned.application_url = planned
+        .domain_name
+        .as_ref()
+        .map(|d| format!("{}://{d}", if https { "https" } else { "http" }));
+
+    planned.instance_role_name = planned
+        .environment_suffix
+        .as_ref()
+        .map(|s| instance_role_name(s));
+    let unchanged = prior.filter(|_| replace.is_empty());
+    let prior_parts = unchanged
+        .and_then(|p| known_map(&p.parts))
+        .unwrap_or_default();
+    // An output stays as it was while the part it comes from exists.
+    let carry = |part: &str, pick: fn(&State) -> &Value<String>| match unchanged {
+        Some(p) if prior_parts.get(part).is_some_and(|id| !id.is_empty()) => pick(p).clone(),
+        _ => Value::Unknown,
+    };
+    planned.primary_vpc_id = carry("primary.vpc", |s| &s.primary_vpc_id);
+    planned.standby_vpc_id = carry("standby.vpc", |s| &s.standby_vpc_id);
+    planned.primary_alb_dns_name = carry("primary.alb", |s| &s.primary_alb_dns_name);
+    planned.standby_alb_dns_name = carry("standby.alb", |s| &s.standby_alb_dns_name);
+    planned.primary_asg_name = carry("primary.asg", |s| &s.primary_asg_name);
+    planned.standby_asg_name = carry("standby.asg", |s| &s.standby_asg_name);
+    planned.table_arn = carry("table", |s| &s.table_arn);
+    planned.parts = match unchanged {
+        Some(p) if complete(p, &planned) => p.parts.clone(),
+        _ => Value::Unknown,
+    };
+    (planned, replace)
+}
+
+/// The role and instance profile both regions share.
+pub fn instance_role_name(suffix: &str) -> String {
+    format!("ec2-{suffix}")
+}
+
+/// The health check replacement warning of the DNS part, on this resource's attributes.
+pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
+    let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
+    let serving = |state: &State| {
+        ROLES
+            .iter()
+            .filter_map(|role| {
+                region_block(state, role)
+                    .desired_capacity
+                    .as_ref_option()
+                    .and_then(|n| n.as_i64())
+            })
+            .max()
+    };
+    match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
+        (Some(before), Some(after)) if before != after && after == "standby" => notes.push((
+            AttributePath::new("active_region"),
+            format!("planned failover: the standby is first scaled to {} instances and must have healthy targets before the weights move to it.", serving(planned).map_or("the primary's".into(), |n| n.to_string())),
+        )),
+        (Some(before), Some(after)) if before != after => notes.push((
+            AttributePath::new("active_region"),
+            "failback: the primary must have healthy targets before the weights move back; the standby is scaled down to its own desired capacity afterwards.".into(),
+        )),
+        _ => {}
+    }
+    notes
+}
+
+/// A part planned from a derived configuration: its planned state (what its read starts from)
+/// and its desired state (what its apply converges to).
+pub struct Planned<P: Part> {
+    pub state: P::State,
+    pub want: P::Desired,
+}
+
+impl<P: Part> Planned<P> {
+    fn new(config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
+        let (state, _) = P::plan(config, None, default_tags);
+        let want = P::desired(&state, default_tags)?;
+        Some(Planned { state, want })
+    }
+}
+
+/// The planned state with every configured value known. Each part's own desired state is
+/// derived from it at apply, once what it depends on (the instance profile, the load
+/// balancers) exists.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub state: State,
+    pub default_tags: Tags,
+}
+
+impl Desired {
+    pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
+        let want = Desired {
+            state: state.clone(),
+            default_tags: default_tags.clone(),
+        };
+        // Every part must be derivable: a placeholder profile and the endpoints' regions are
+        // all the parts need to know at this point.
+        for role in ROLES {
+            want.stack(role, "arn:aws:iam::0:instance-profile/x", None)?;
+        }
+        want.table()?;
+        let endpoints = ROLES.map(|role| region_of(state, role).as_ref_option().cloned());
+        let [Some(_), Some(_)] = endpoints else {
+            return None;
+        };
+        Some(want)
+    }
+
+    pub fn suffix(&self) -> &str {
+        self.state
+            .environment_suffix
+            .as_ref_option()
+            .map_or("", String::as_str)
+    }
+
+    pub fn region(&self, role: &str) -> String {
+        region_of(&self.state, role)
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn desired_capacity(&self, role: &str) -> i64 {
+        region_block(&self.state, role)
+            .desired_capacity
+            .as_ref_option()
+            .and_then(|n| n.as_i64())
+            .unwrap_or(1)
+    }
+
+    pub fn standby_active(&self) -> bool {
+        self.state.active_region.as_ref_option().map(String::as_str) == Some("standby")
+    }
+
+    /// The regional stack of `role`, on the shared instance profile, optionally with another
+    /// desired capacity (a planned failover scales the standby up first).
+    pub fn stack(
+        &self,
+        role: &str,
+        profile_arn: &str,
+        desired_capacity: Option<i64>,
+    ) -> Option<Planned<RegionalStack>> {
+        let mut config = stack_config(&self.state, role);
+        config.instance_profile_arn = values::string(profile_arn);
+        if let Some(n) = desired_capacity {
+            config.desired_capacity = Value::Value(Number::from(n));
+        }
+        Planned::new(&config, &self.default_tags)
+    }
+
+    pub fn table(&self) -> Option<Planned<SessionTable>> {
+        Planned::new(&table_config(&self.state), &self.default_tags)
+    }
+
+    pub fn dns(&self, endpoints: [Endpoint; 2]) -> Option<Planned<DnsFailover>> {
+        Planned::new(
+            &dns_config(&self.state, endpoints.map(Value::Value)),
+            &self.default_tags,
+        )
+    }
+
+    pub fn tags(&self, part: &str, name: &str) -> Tags {
+        crate::tags::merge(
+            &self.default_tags,
+            &crate::tags::Ownership {
+                suffix: self.suffix(),
+                part,
+                name,
+                environment: self
+                    .state
+                    .environment
+                    .as_ref_option()
+                    .map_or(crate::tags::DEFAULT_ENVIRONMENT, String::as_str),
+                failover_role: "Primary",
+            },
+            &known_map(&self.state.tags).unwrap_or_default(),
+        )
+    }
+}

@@ -1,0 +1,153 @@
+//! `tap_trading_failover`: its state and schema.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use tf_provider::value::{self, Value};
+
+use crate::resources::dns_failover::schema::{health_check_block, HealthCheck};
+use crate::tf::number::Number;
+use crate::tf::schema::{
+    computed, named, optional, required, string_list, string_map, with_default,
+};
+use crate::tf::timeouts::{self, TimeoutDefaults, Timeouts};
+use crate::tf::values::{StringList, StringMap};
+
+/// Both regions are built at the same time, so the regional stack's budget (NAT, load
+/// balancer and capacity waits in sequence) bounds the whole; a delete also waits for the DNS
+/// parts and the table's replica first.
+pub const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(45 * 60),
+    update: Duration::from_secs(45 * 60),
+    delete: Duration::from_secs(60 * 60),
+};
+
+/// One region's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    pub region: Value<String>,
+    pub vpc_cidr: Value<String>,
+    pub public_subnets: StringList,
+    pub private_subnets: StringList,
+    pub nat_mode: Value<String>,
+    pub certificate_arn: Value<String>,
+    pub instance_type: Value<String>,
+    pub ami_id: Value<String>,
+    pub min_size: Value<Number>,
+    pub max_size: Value<Number>,
+    pub desired_capacity: Value<Number>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub id: Value<String>,
+    pub environment_suffix: Value<String>,
+    pub domain_name: Value<String>,
+    pub hosted_zone_id: Value<String>,
+    pub allowed_cidrs: StringList,
+    pub alarm_emails: StringList,
+    pub active_region: Value<String>,
+    pub environment: Value<String>,
+    pub tags: StringMap,
+    pub tags_all: StringMap,
+    pub application_url: Value<String>,
+    pub primary_vpc_id: Value<String>,
+    pub standby_vpc_id: Value<String>,
+    pub primary_alb_dns_name: Value<String>,
+    pub standby_alb_dns_name: Value<String>,
+    pub primary_asg_name: Value<String>,
+    pub standby_asg_name: Value<String>,
+    pub table_name: Value<String>,
+    pub table_arn: Value<String>,
+    pub zone_id: Value<String>,
+    pub name_servers: StringList,
+    pub primary_topic_arn: Value<String>,
+    pub standby_topic_arn: Value<String>,
+    pub health_check_id: Value<String>,
+    pub instance_role_name: Value<String>,
+    pub records: StringMap,
+    pub alarms: StringMap,
+    pub parts: StringMap,
+    pub primary: Value<Region>,
+    pub standby: Value<Region>,
+    pub health_check: Value<HealthCheck>,
+    #[serde(with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
+}
+
+fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock {
+    NestedBlock::Group(Block {
+        description: Description::markdown(format!("The {role} region. Every setting has a default, so the block may be left out.")),
+        attributes: named([
+            ("region", with_default(AttributeType::String, format!("AWS region. Default `{region}`. Changing it replaces the resource."))),
+            ("vpc_cidr", with_default(AttributeType::String, format!("VPC CIDR, /16 to /28, not overlapping the other region's. Default `10.{octet}.0.0/16`. Changing it replaces the resource."))),
+            ("public_subnets", with_default(string_list(), format!("Public subnet CIDRs, one per availability zone, inside `vpc_cidr`. Default `10.{octet}.1.0/24`, `10.{octet}.2.0/24`."))),
+            ("private_subnets", with_default(string_list(), format!("Private subnet CIDRs, as many as public ones. Default `10.{octet}.11.0/24`, `10.{octet}.12.0/24`."))),
+            ("nat_mode", with_default(AttributeType::String, "Private egress: `single`, `per_az` or `none`. Default `single`. Updated in place.")),
+            ("certificate_arn", optional(AttributeType::String, "ACM certificate of this region (ACM is regional) for HTTPS on the load balancer, with HTTP redirected. Without it, HTTP only.")),
+            ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh).")),
+            ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the region's latest Amazon Linux 2023, looked up at create.")),
+            ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
+            ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
+            ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets."))),
+        ]),
+        ..Default::default()
+    })
+}
+
+pub fn schema() -> Schema {
+    Schema {
+        version: 1,
+        block: Block {
+            description: Description::markdown(
+                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's capacity and must be healthy before the weights move.",
+            ),
+            attributes: named([
+                ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
+                ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens, so that every name fits AWS's limits. Changing it replaces the resource.")),
+                ("domain_name", with_default(AttributeType::String, "Name the application answers at. Default `trading-<environment_suffix>.example.com`; without `hosted_zone_id` a zone of that name is created. Changing it replaces the resource.")),
+                ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone for the records instead of a new one; it is never deleted.")),
+                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`.")),
+                ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' alarm topics.")),
+                ("active_region", with_default(AttributeType::String, "`primary` (default) or `standby`. Switching to `standby` scales the standby to the primary's capacity, waits for healthy targets, then moves the weights; switching back fails back the same way.")),
+                ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
+                ("tags", optional(string_map(), "Tags for every object, on top of the provider's `default_tags`.")),
+                ("tags_all", computed(string_map(), "Every tag on the primary VPC: `default_tags`, `Name`, `Environment`, `FailoverRole`, the ownership tags and `tags`.")),
+                ("application_url", computed(AttributeType::String, "URL of the application: `http(s)://<domain_name>`.")),
+                ("primary_vpc_id", computed(AttributeType::String, "VPC of the primary region.")),
+                ("standby_vpc_id", computed(AttributeType::String, "VPC of the standby region.")),
+                ("primary_alb_dns_name", computed(AttributeType::String, "DNS name of the primary load balancer.")),
+                ("standby_alb_dns_name", computed(AttributeType::String, "DNS name of the standby load balancer.")),
+                ("primary_asg_name", computed(AttributeType::String, "Auto Scaling group of the primary region.")),
+                ("standby_asg_name", computed(AttributeType::String, "Auto Scaling group of the standby region.")),
+                ("table_name", computed(AttributeType::String, "Name of the DynamoDB session table.")),
+                ("table_arn", computed(AttributeType::String, "ARN of the session table in the primary region.")),
+                ("zone_id", computed(AttributeType::String, "Hosted zone of `domain_name`.")),
+                ("name_servers", computed(string_list(), "Name servers of the hosted zone.")),
+                ("primary_topic_arn", computed(AttributeType::String, "Alarm topic of the primary region.")),
+                ("standby_topic_arn", computed(AttributeType::String, "Alarm topic of the standby region.")),
+                ("health_check_id", computed(AttributeType::String, "Route 53 health check on the primary.")),
+                ("instance_role_name", computed(AttributeType::String, "IAM role (and instance profile) of the instances in both regions.")),
+                ("records", computed(string_map(), "Each weighted record as Route 53 holds it, by set identifier; drift shows here and is repaired.")),
+                ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by name; drift shows here and is repaired.")),
+                ("parts", computed(string_map(), "The ID of every part, by `<group>.<part>`. A part deleted outside Terraform shows as empty, and the next apply rebuilds that part alone.")),
+            ]),
+            blocks: named([
+                ("primary", region_block("primary", "us-east-1", 0, 2)),
+                ("standby", region_block("standby", "us-east-2", 1, 1)),
+                ("health_check", health_check_block()),
+                ("timeouts", timeouts::block(TIMEOUTS)),
+            ]),
+            ..Default::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_fields_match_schema_attributes() {
+        crate::tf::schema::assert_state_matches_schema::<super::State>(&super::schema());
+    }
+}
