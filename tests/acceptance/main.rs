@@ -8,3 +8,4 @@ mod regional_stack;
 mod registry;
 mod session_table;
 mod support;
+mod trading_failover;

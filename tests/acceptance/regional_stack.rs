@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, percent_decode, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_regional_stack.primary";
 
@@ -361,25 +361,6 @@ async fn assert_compute(aws: &LocalAws, state: &serde_json::Value) {
             assert!(statement["Condition"]["StringEquals"]["cloudwatch:namespace"].is_string());
         }
     }
-}
-
-/// IAM returns policy documents URL-encoded, as AWS does.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 #[tokio::test]

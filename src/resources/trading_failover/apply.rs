@@ -97,10 +97,10 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let standby = want
             .stack("standby", &profile, Some(standby_now))
             .ok_or_else(|| underivable("standby stack"))?;
-        tokio::try_join!(
+        both(tokio::join!(
             RegionalStack::converge(cfg, &primary.want, remaining(deadline)),
             RegionalStack::converge(cfg, &standby.want, remaining(deadline)),
-        )?;
+        ))?;
         let endpoints = endpoints(cfg, [&primary, &standby]).await?;
         let dns = want
             .dns(endpoints)
@@ -114,8 +114,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         }
         Ok::<_, PartError>(())
     };
-    tokio::try_join!(table_part, rest)?;
+    both(tokio::join!(table_part, rest))?;
     Ok(())
+}
+
+/// Both results once both finished: a failure in one region does not cut the other short in
+/// the middle of a step, so the next apply has less to resume.
+fn both<A, B>(results: (PartResult<A>, PartResult<B>)) -> PartResult<(A, B)> {
+    Ok((results.0?, results.1?))
 }
 
 async fn live_standby_capacity(

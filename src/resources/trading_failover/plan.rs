@@ -171,50 +171,57 @@ pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     let mut found = Diagnostics::default();
+    validate_across_parts(&mut found, config);
     for role in ROLES {
         let mut sub = Diagnostics::default();
         RegionalStack::validate(&mut sub, &stack_config(config, role));
         remap(&mut found, sub, |attr| match attr {
             "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
-                AttributePath::new(attr.to_owned())
+                (AttributePath::new(attr.to_owned()), true)
             }
-            "health_check_path" => AttributePath::new("health_check").attribute("path"),
-            other => AttributePath::new(role).attribute(other.to_owned()),
+            "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
+            other => (AttributePath::new(role).attribute(other.to_owned()), true),
         });
     }
     let mut sub = Diagnostics::default();
     SessionTable::validate(&mut sub, &table_config(config));
     remap(&mut found, sub, |attr| match attr {
-        "region" => AttributePath::new("primary").attribute("region"),
-        "replica_regions" => AttributePath::new("standby").attribute("region"),
-        other => AttributePath::new(other.to_owned()),
+        "region" => (AttributePath::new("primary").attribute("region"), true),
+        // The replica list is made of the standby's one region.
+        "replica_regions" => (AttributePath::new("standby").attribute("region"), false),
+        other => (AttributePath::new(other.to_owned()), true),
     });
     let mut sub = Diagnostics::default();
     let endpoints = ROLES.map(|role| unknown_endpoint(region_of(config, role)));
     DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
-    remap(&mut found, sub, |attr| AttributePath::new(attr.to_owned()));
-    validate_across_parts(&mut found, config);
-    // Every part checks the suffix and tags; say it once.
+    remap(&mut found, sub, |attr| {
+        (AttributePath::new(attr.to_owned()), true)
+    });
+    // Several parts check the same input (the suffix, the regions): say it once per attribute,
+    // the clearest first.
     let mut seen = BTreeSet::new();
     for diag in found.errors {
-        if seen.insert((diag.attribute.to_string(), diag.detail.to_string())) {
+        if seen.insert(diag.attribute.to_string()) {
             diags.add_error(diag);
         }
     }
 }
 
 /// Moves a part's diagnostics onto this resource's attributes: `map` gives the new path of the
-/// part's top-level attribute; the rest of the path (list index, block attribute) follows.
-fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> AttributePath) {
+/// part's top-level attribute, and whether the rest of the path (list index, block attribute)
+/// still applies.
+fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> (AttributePath, bool)) {
     for diag in from.errors {
         let mut steps = diag.attribute.steps.into_iter();
         let Some(AttributePathStep::Attribute(first)) = steps.next() else {
             into.root_error(diag.summary, diag.detail);
             continue;
         };
-        let mut path = map(&first);
-        for step in steps {
-            path.add_step(step);
+        let (mut path, keep_rest) = map(&first);
+        if keep_rest {
+            for step in steps {
+                path.add_step(step);
+            }
         }
         invalid(into, path, diag.detail);
     }

@@ -1,0 +1,523 @@
+//! `tap_trading_failover` end to end: the spec's defaults asserted number by number in the
+//! emulator, planned failover and failback, drift in one region repaired alone, a failure in the
+//! standby region mid-create followed by a clean re-apply, import, bad input, destroy.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
+use aws_sdk_ec2::types::Filter;
+
+use crate::support::{assert_nothing_left, percent_decode, LocalAws, Workspace};
+
+const ADDRESS: &str = "tap_trading_failover.prod";
+
+fn config(extra: &str) -> String {
+    format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"acc\"\n{extra}\n}}\n")
+}
+
+fn tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The stack's VPC in a region: (id, CIDR, tags).
+async fn vpc(aws: &LocalAws, region: &str) -> (String, String, BTreeMap<String, String>) {
+    let vpcs = aws
+        .ec2(region)
+        .describe_vpcs()
+        .filters(
+            Filter::builder()
+                .name("tag:tap:stack")
+                .values("acc")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeVpcs");
+    assert_eq!(vpcs.vpcs().len(), 1, "one VPC in {region}");
+    let v = &vpcs.vpcs()[0];
+    (
+        v.vpc_id().unwrap_or_default().to_owned(),
+        v.cidr_block().unwrap_or_default().to_owned(),
+        tag_map(v.tags()),
+    )
+}
+
+async fn subnet_cidrs(aws: &LocalAws, region: &str, vpc: &str) -> BTreeSet<String> {
+    aws.ec2(region)
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .expect("DescribeSubnets")
+        .subnets()
+        .iter()
+        .map(|s| s.cidr_block().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// (min, max, desired) of a region's group, and its instance IDs.
+async fn group(
+    aws: &LocalAws,
+    region: &str,
+    role: &str,
+) -> Option<((i32, i32, i32), BTreeSet<String>)> {
+    let out = aws
+        .autoscaling(region)
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(format!("asg-{role}-acc"))
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups");
+    let g = out.auto_scaling_groups().first()?;
+    assert_eq!(g.health_check_type(), Some("ELB"));
+    assert_eq!(g.health_check_grace_period(), Some(300));
+    Some((
+        (
+            g.min_size().unwrap_or(-1),
+            g.max_size().unwrap_or(-1),
+            g.desired_capacity().unwrap_or(-1),
+        ),
+        g.instances()
+            .iter()
+            .filter_map(|i| i.instance_id().map(str::to_owned))
+            .collect(),
+    ))
+}
+
+async fn weights(aws: &LocalAws) -> (i64, i64) {
+    let r53 = aws.route53();
+    let zones = r53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == "trading-acc.example.com.")
+        .expect("the zone");
+    let records = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone.id())
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let weight = |id: &str| {
+        records
+            .resource_record_sets()
+            .iter()
+            .find(|r| r.set_identifier() == Some(id))
+            .and_then(|r| r.weight())
+            .expect("weighted record")
+    };
+    (weight("primary"), weight("standby"))
+}
+
+#[tokio::test]
+async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+
+    for (role, region, octet, desired) in [
+        ("primary", "us-east-1", 0, 2),
+        ("standby", "us-east-2", 1, 1),
+    ] {
+        let (vpc_id, cidr, tags) = vpc(&aws, region).await;
+        assert_eq!(cidr, format!("10.{octet}.0.0/16"));
+        let expected: BTreeSet<String> = [1, 2, 11, 12]
+            .iter()
+            .map(|t| format!("10.{octet}.{t}.0/24"))
+            .collect();
+        assert_eq!(subnet_cidrs(&aws, region, &vpc_id).await, expected);
+        assert_eq!(tags["Name"], format!("vpc-{role}-acc"));
+        assert_eq!(tags["Environment"], "Production");
+        assert_eq!(
+            tags["FailoverRole"],
+            if role == "primary" {
+                "Primary"
+            } else {
+                "Standby"
+            }
+        );
+        let ((min, max, have), instances) = group(&aws, region, role).await.expect("group");
+        assert_eq!((min, max, have), (1, 4, desired), "{role} capacity");
+        assert_eq!(instances.len(), desired as usize);
+        let lbs = aws
+            .elbv2(region)
+            .describe_load_balancers()
+            .send()
+            .await
+            .expect("DescribeLoadBalancers");
+        assert_eq!(lbs.load_balancers().len(), 1);
+    }
+
+    // DNS: interval 10, threshold 3, weights 100/0, the alarm over 3 periods.
+    let checks = aws
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    assert_eq!(checks.health_checks().len(), 1);
+    let check = checks.health_checks()[0]
+        .health_check_config()
+        .expect("config");
+    assert_eq!(
+        (check.request_interval(), check.failure_threshold()),
+        (Some(10), Some(3))
+    );
+    assert_eq!(check.resource_path(), Some("/health"));
+    assert_eq!(weights(&aws).await, (100, 0));
+    let alarms = aws
+        .cloudwatch("us-east-1")
+        .describe_alarms()
+        .alarm_names("failover-health-check-acc")
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(alarms.metric_alarms()[0].evaluation_periods(), Some(3));
+
+    // The session table: key, billing, SSE, stream, PITR, replica.
+    let db = aws.dynamodb("us-east-1");
+    let table = db
+        .describe_table()
+        .table_name("trading-sessions-acc")
+        .send()
+        .await
+        .expect("DescribeTable");
+    let table = table.table().expect("table");
+    assert_eq!(table.key_schema()[0].attribute_name(), "sessionId");
+    assert_eq!(
+        table.attribute_definitions()[0].attribute_type().as_str(),
+        "S"
+    );
+    assert_eq!(
+        table
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|m| m.as_str()),
+        Some("PAY_PER_REQUEST")
+    );
+    assert_eq!(
+        table
+            .sse_description()
+            .and_then(|s| s.status())
+            .map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+    assert_eq!(
+        table
+            .stream_specification()
+            .and_then(|s| s.stream_view_type())
+            .map(|v| v.as_str()),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    let replicas: Vec<_> = table
+        .replicas()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    assert_eq!(replicas, ["us-east-2"]);
+    let backups = db
+        .describe_continuous_backups()
+        .table_name("trading-sessions-acc")
+        .send()
+        .await
+        .expect("DescribeContinuousBackups");
+    assert_eq!(
+        backups
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status()),
+        Some(&PointInTimeRecoveryStatus::Enabled)
+    );
+
+    // One role for both regions; DynamoDB only on this table's ARNs; "*" only where AWS has no
+    // resource-level permission (PutMetricData, under a namespace condition).
+    let policy = aws
+        .iam()
+        .get_role_policy()
+        .role_name("ec2-acc")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .expect("GetRolePolicy");
+    let policy: serde_json::Value =
+        serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON");
+    let mut table_resources = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        if statement["Resource"] == "*" {
+            assert_eq!(
+                statement["Action"], "cloudwatch:PutMetricData",
+                "{statement}"
+            );
+            assert!(statement["Condition"]["StringEquals"]["cloudwatch:namespace"].is_string());
+        }
+        if statement["Sid"] == "SessionTable" {
+            table_resources.extend(
+                statement["Resource"]
+                    .as_array()
+                    .expect("resources")
+                    .iter()
+                    .map(|r| r.as_str().unwrap_or_default().to_owned()),
+            );
+        }
+    }
+    for region in ["us-east-1", "us-east-2"] {
+        let arn = format!("arn:aws:dynamodb:{region}:123456789012:table/trading-sessions-acc");
+        assert!(
+            table_resources.contains(&arn),
+            "{arn} in {table_resources:?}"
+        );
+    }
+    let profiles = aws
+        .iam()
+        .list_instance_profiles()
+        .send()
+        .await
+        .expect("ListInstanceProfiles");
+    assert_eq!(
+        profiles.instance_profiles().len(),
+        1,
+        "one profile shared by both regions"
+    );
+
+    let values = ws.resource(ADDRESS);
+    assert_eq!(values["application_url"], "http://trading-acc.example.com");
+    for attr in [
+        "primary_vpc_id",
+        "standby_vpc_id",
+        "primary_alb_dns_name",
+        "standby_alb_dns_name",
+        "primary_asg_name",
+        "standby_asg_name",
+        "table_arn",
+        "zone_id",
+        "primary_topic_arn",
+        "standby_topic_arn",
+        "health_check_id",
+    ] {
+        assert!(
+            values[attr].as_str().is_some_and(|v| !v.is_empty()),
+            "{attr} is set: {values:#}"
+        );
+    }
+    ws.assert_plan_empty();
+
+    // Planned failover: the standby runs the primary's 2 instances before the weights move.
+    ws.config(&config("  active_region = \"standby\""));
+    let plan = ws.plan();
+    assert!(plan.text().contains("planned failover"), "{}", plan.text());
+    ws.apply();
+    assert_eq!(weights(&aws).await, (0, 100));
+    let ((_, _, standby_desired), instances) =
+        group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!((standby_desired, instances.len()), (2, 2));
+    ws.assert_plan_empty();
+
+    // Failback: the weights return, then the standby goes back to 1.
+    ws.config(&config("  active_region = \"primary\""));
+    ws.apply();
+    assert_eq!(weights(&aws).await, (100, 0));
+    let ((_, _, standby_desired), _) = group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!(standby_desired, 1);
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    let (_, primary_instances) = group(&aws, "us-east-1", "primary").await.expect("group");
+
+    // Out of band, in the standby region only: the group deleted, an alarm deleted.
+    aws.autoscaling("us-east-2")
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name("asg-standby-acc")
+        .force_delete(true)
+        .send()
+        .await
+        .expect("DeleteAutoScalingGroup");
+    aws.cloudwatch("us-east-2")
+        .delete_alarms()
+        .alarm_names("failover-unhealthy-hosts-standby-acc")
+        .send()
+        .await
+        .expect("DeleteAlarms");
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("standby.asg"), "{plan}");
+    assert!(
+        plan.contains("failover-unhealthy-hosts-standby-acc"),
+        "{plan}"
+    );
+    ws.apply();
+    assert!(
+        group(&aws, "us-east-2", "standby").await.is_some(),
+        "the standby group is rebuilt"
+    );
+    let alarm = aws
+        .cloudwatch("us-east-2")
+        .describe_alarms()
+        .alarm_names("failover-unhealthy-hosts-standby-acc")
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(alarm.metric_alarms().len(), 1);
+    // The primary region was not touched.
+    let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
+    assert_eq!(primary_after, primary_instances);
+    let after = ws.resource(ADDRESS);
+    for attr in [
+        "primary_vpc_id",
+        "primary_alb_dns_name",
+        "table_arn",
+        "health_check_id",
+        "standby_vpc_id",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr}");
+    }
+    ws.assert_plan_empty();
+
+    // Import by suffix reconstructs everything: the plan is empty.
+    ws.run(&["state", "rm", ADDRESS]);
+    let run = ws.run(&["import", ADDRESS, "acc"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.assert_plan_empty();
+    assert_eq!(ws.resource(ADDRESS)["parts"], after["parts"]);
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_failure_in_the_standby_mid_create_resumes_cleanly() {
+    let aws = LocalAws::start_with_faults("CreateNatGateway@us-east-2");
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    assert!(failed.text().contains("InternalError"), "{}", failed.text());
+    assert!(
+        failed.text().contains("standby"),
+        "the diagnostic names the part: {}",
+        failed.text()
+    );
+    // What exists is in state: the primary region finished, the standby's VPC is recorded.
+    let partial = ws.resource(ADDRESS);
+    assert!(
+        partial["primary_asg_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{partial:#}"
+    );
+    assert!(
+        partial["standby_vpc_id"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("vpc-")),
+        "{partial:#}"
+    );
+
+    let untainted = ws.run(&["untaint", ADDRESS]);
+    assert_eq!(untainted.code, 0, "{}", untainted.text());
+    ws.apply();
+    for region in ["us-east-1", "us-east-2"] {
+        vpc(&aws, region).await;
+        let nats = aws
+            .ec2(region)
+            .describe_nat_gateways()
+            .send()
+            .await
+            .expect("DescribeNatGateways");
+        let live = nats
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .count();
+        assert_eq!(live, 1, "one NAT gateway in {region}");
+        let lbs = aws
+            .elbv2(region)
+            .describe_load_balancers()
+            .send()
+            .await
+            .expect("DescribeLoadBalancers");
+        assert_eq!(lbs.load_balancers().len(), 1, "one ALB in {region}");
+    }
+    assert_eq!(
+        ws.resource(ADDRESS)["standby_vpc_id"],
+        partial["standby_vpc_id"],
+        "the standby VPC was adopted"
+    );
+    assert_eq!(
+        aws.route53()
+            .list_health_checks()
+            .send()
+            .await
+            .expect("ListHealthChecks")
+            .health_checks()
+            .len(),
+        1
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let cases = [
+        ("  tags = { \"tap:stack\" = \"other\" }", "tags", "reserved prefix"),
+        ("  standby {\n    region = \"us-east-1\"\n  }", "region", "another region"),
+        ("  standby {\n    region = \"us-moon-1\"\n  }", "region", "not an AWS region"),
+        ("  standby {\n    vpc_cidr = \"10.0.0.0/16\"\n    public_subnets = [\"10.0.1.0/24\", \"10.0.2.0/24\"]\n    private_subnets = [\"10.0.11.0/24\", \"10.0.12.0/24\"]\n  }", "vpc_cidr", "overlaps"),
+        ("  primary {\n    vpc_cidr = \"10.0.0.0/33\"\n  }", "vpc_cidr", "10.0.0.0/33"),
+        ("  primary {\n    public_subnets = [\"10.9.1.0/24\", \"10.0.2.0/24\"]\n  }", "public_subnets", "10.9.1.0/24"),
+        ("  primary {\n    min_size = 3\n    max_size = 2\n  }", "min_size", "max_size"),
+        ("  standby {\n    desired_capacity = 0\n  }", "desired_capacity", "dead primary"),
+        ("  health_check {\n    interval = 20\n  }", "interval", "10 or 30"),
+        ("  active_region = \"tertiary\"", "active_region", "not a role"),
+        ("  domain_name = \"Bad_Domain\"", "domain_name", "not a domain name"),
+        ("  alarm_emails = [\"not-an-address\"]", "alarm_emails", "e-mail"),
+        ("  primary {\n    nat_mode = \"sometimes\"\n  }", "nat_mode", "sometimes"),
+    ];
+    for (body, attribute, message) in cases {
+        ws.config(&config(body));
+        let errors = ws.plan_errors();
+        assert_eq!(errors.len(), 1, "{body}: {errors:#?}");
+        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(attribute),
+            "{body}: error not on `{attribute}`: {:#}",
+            errors[0]
+        );
+        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
+        assert!(
+            text.contains(message),
+            "{body}: expected {message:?} in {text}"
+        );
+    }
+    ws.config("resource \"tap_trading_failover\" \"prod\" {\n  environment_suffix = \"Way_Too_Long_For_Every_Name\"\n}\n");
+    let errors = ws.plan_errors();
+    assert_eq!(
+        errors.len(),
+        1,
+        "the suffix error is reported once: {errors:#?}"
+    );
+    assert_nothing_left(&aws).await;
+}
