@@ -32,6 +32,9 @@ case "${1:-apply}" in
     echo "== outputs"
     (cd "$work" && "$terraform" output)
     echo
+    echo "== what the local AWS now holds"
+    "$root/.venv/bin/python" "$root/tools/inventory.py" "$AWS_ENDPOINT_URL"
+    echo
     echo "Tear down with: make demo-destroy"
     ;;
   destroy)

@@ -1,5 +1,6 @@
-# Two regions of the failover system and its session store, against the local AWS
-# (`make demo`) or real AWS. DNS failover and the one-resource composite come next.
+# The whole failover system from one resource, against the local AWS (`make demo`) or real AWS.
+# With only environment_suffix set it builds exactly the spec: us-east-1 primary (2 instances),
+# us-east-2 standby (1), the session table with its replica, DNS failover and alarms.
 terraform {
   required_providers {
     tap = {
@@ -14,54 +15,35 @@ provider "tap" {
   }
 }
 
-resource "tap_session_table" "sessions" {
+resource "tap_trading_failover" "demo" {
   environment_suffix = "demo"
+
+  # Uncomment for a planned failover, then set back to "primary" to fail back.
+  # active_region = "standby"
 }
 
-locals {
-  # The instances may use the session table, in both regions, and nothing else in DynamoDB.
-  table_statements = jsonencode([{
-    Effect = "Allow"
-    Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-    Resource = concat(
-      [tap_session_table.sessions.arn, "${tap_session_table.sessions.arn}/index/*"],
-      values(tap_session_table.sessions.replica_arns),
-    )
-  }])
+output "application_url" {
+  value = tap_trading_failover.demo.application_url
 }
 
-resource "tap_regional_stack" "primary" {
-  environment_suffix         = "demo"
-  role                       = "primary"
-  instance_policy_statements = local.table_statements
+output "alb_dns_names" {
+  value = {
+    primary = tap_trading_failover.demo.primary_alb_dns_name
+    standby = tap_trading_failover.demo.standby_alb_dns_name
+  }
 }
 
-resource "tap_regional_stack" "standby" {
-  environment_suffix         = "demo"
-  role                       = "standby"
-  instance_policy_statements = local.table_statements
+output "table" {
+  value = {
+    name = tap_trading_failover.demo.table_name
+    arn  = tap_trading_failover.demo.table_arn
+  }
 }
 
-output "table_name" {
-  value = tap_session_table.sessions.name
+output "health_check_id" {
+  value = tap_trading_failover.demo.health_check_id
 }
 
-output "table_arn" {
-  value = tap_session_table.sessions.arn
-}
-
-output "replica_arns" {
-  value = tap_session_table.sessions.replica_arns
-}
-
-output "primary_alb_dns_name" {
-  value = tap_regional_stack.primary.alb_dns_name
-}
-
-output "standby_alb_dns_name" {
-  value = tap_regional_stack.standby.alb_dns_name
-}
-
-output "asg_names" {
-  value = [tap_regional_stack.primary.asg_name, tap_regional_stack.standby.asg_name]
+output "name_servers" {
+  value = tap_trading_failover.demo.name_servers
 }

@@ -2,6 +2,7 @@
 //! test. Every assertion on what was built reads the emulator through the AWS SDK.
 
 mod dns_failover;
+mod examples;
 mod local_aws;
 mod provider;
 mod regional_stack;

@@ -128,7 +128,11 @@ fn docs_are_generated_from_the_current_schema() {
 /// Every example directory, as Terraform sees it: a root module using the built provider.
 fn example_dirs() -> Vec<PathBuf> {
     let examples = project_root().join("examples");
-    let mut dirs = vec![examples.join("provider"), examples.join("quickstart")];
+    let mut dirs = vec![
+        examples.join("provider"),
+        examples.join("quickstart"),
+        examples.join("three-regions"),
+    ];
     for entry in std::fs::read_dir(examples.join("resources")).unwrap() {
         dirs.push(entry.unwrap().path());
     }

@@ -466,6 +466,36 @@ impl Workspace {
         std::fs::write(self.dir.path().join("main.tf"), text).expect("writing main.tf");
     }
 
+    /// Copies an example root module from `examples/`, with `max_retries = 0` for the provider
+    /// (as an override file when the example configures the provider itself).
+    pub fn example(&self, name: &str) {
+        let mut configures_provider = false;
+        for entry in
+            std::fs::read_dir(project_root().join("examples").join(name)).expect("example dir")
+        {
+            let path = entry.expect("dir entry").path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                let text = std::fs::read_to_string(&path).expect("reading the example");
+                configures_provider |= text.contains("provider \"tap\"");
+                std::fs::write(
+                    self.dir.path().join(path.file_name().expect("file name")),
+                    text,
+                )
+                .expect("copying the example");
+            }
+        }
+        let file = if configures_provider {
+            "provider_override.tf"
+        } else {
+            "provider.tf"
+        };
+        std::fs::write(
+            self.dir.path().join(file),
+            "provider \"tap\" {\n  max_retries = 0\n}\n",
+        )
+        .expect("writing the provider settings");
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         let mut command = Command::new(terraform_binary());
         command

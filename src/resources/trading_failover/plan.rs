@@ -588,3 +588,188 @@ impl Desired {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> State {
+        State {
+            environment_suffix: values::string("prod"),
+            ..Default::default()
+        }
+    }
+
+    fn error_paths(config: &State) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, config);
+        diags
+            .errors
+            .iter()
+            .map(|d| d.attribute.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn only_the_suffix_gives_the_spec_system() {
+        let (planned, replace) = plan(&config(), None, &Tags::new());
+        assert!(replace.is_empty());
+        let primary = region_block(&planned, "primary");
+        let standby = region_block(&planned, "standby");
+        assert_eq!(primary.region, values::string("us-east-1"));
+        assert_eq!(standby.region, values::string("us-east-2"));
+        assert_eq!(primary.vpc_cidr, values::string("10.0.0.0/16"));
+        assert_eq!(standby.vpc_cidr, values::string("10.1.0.0/16"));
+        assert_eq!(
+            primary
+                .desired_capacity
+                .as_ref_option()
+                .and_then(|n| n.as_i64()),
+            Some(2)
+        );
+        assert_eq!(
+            standby
+                .desired_capacity
+                .as_ref_option()
+                .and_then(|n| n.as_i64()),
+            Some(1)
+        );
+        assert_eq!(planned.table_name, values::string("trading-sessions-prod"));
+        assert_eq!(
+            planned.domain_name,
+            values::string("trading-prod.example.com")
+        );
+        assert_eq!(
+            planned.application_url,
+            values::string("http://trading-prod.example.com")
+        );
+        assert_eq!(planned.instance_role_name, values::string("ec2-prod"));
+        assert!(planned.parts.is_unknown() && planned.records.is_unknown());
+        assert!(error_paths(&config()).is_empty());
+
+        let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
+        let standby_stack = want
+            .stack(
+                "standby",
+                "arn:aws:iam::1:instance-profile/ec2-prod",
+                Some(2),
+            )
+            .expect("stack");
+        assert_eq!(standby_stack.want.desired_capacity, 2);
+        assert_eq!(
+            standby_stack.want.instance_profile_arn.as_deref(),
+            Some("arn:aws:iam::1:instance-profile/ec2-prod")
+        );
+        assert_eq!(
+            standby_stack.want.instance_role_name, None,
+            "the composite owns the role"
+        );
+        let table = want.table().expect("table");
+        assert_eq!(table.want.replica_regions, ["us-east-2"]);
+    }
+
+    #[test]
+    fn diagnostics_land_on_the_composites_attributes_once() {
+        let mut c = config();
+        c.environment_suffix = values::string("Bad_Suffix");
+        c.standby = Value::Value(Region {
+            region: values::string("us-east-1"),
+            desired_capacity: Value::Value(Number::from(0)),
+            ..Default::default()
+        });
+        c.primary = Value::Value(Region {
+            public_subnets: values::list(&["10.7.1.0/24".into(), "10.0.2.0/24".into()]),
+            ..Default::default()
+        });
+        let paths = error_paths(&c);
+        for expected in [
+            "environment_suffix",
+            "standby.region",
+            "standby.desired_capacity",
+            "primary.public_subnets[0]",
+        ] {
+            assert_eq!(
+                paths.iter().filter(|p| *p == expected).count(),
+                1,
+                "{expected} once in {paths:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_regions_from_other_resources_do_not_trip_validation() {
+        let mut c = config();
+        c.primary = Value::Value(Region {
+            region: Value::Unknown,
+            ..Default::default()
+        });
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert!(Desired::from_state(&planned, &Tags::new()).is_none());
+    }
+
+    #[test]
+    fn a_missing_part_makes_only_what_depends_on_it_unknown() {
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let mut prior = first.clone();
+        let mut parts: Tags = part_keys(&first)
+            .into_iter()
+            .map(|k| (k.clone(), format!("id-{k}")))
+            .collect();
+        prior.parts = values::map(&parts);
+        for attr in [
+            &mut prior.primary_vpc_id,
+            &mut prior.standby_vpc_id,
+            &mut prior.primary_asg_name,
+            &mut prior.standby_asg_name,
+            &mut prior.table_arn,
+        ] {
+            *attr = values::string("x");
+        }
+        prior.primary_alb_dns_name =
+            values::string("alb-primary-prod-1.us-east-1.elb.amazonaws.com");
+        prior.standby_alb_dns_name =
+            values::string("alb-standby-prod-1.us-east-2.elb.amazonaws.com");
+        let (planned, replace) = plan(&config(), Some(&prior), &Tags::new());
+        assert!(replace.is_empty());
+        assert_eq!(planned.parts, prior.parts);
+        assert_eq!(planned.standby_asg_name, prior.standby_asg_name);
+
+        parts.insert("standby.asg".into(), String::new());
+        prior.parts = values::map(&parts);
+        let (planned, _) = plan(&config(), Some(&prior), &Tags::new());
+        assert!(planned.parts.is_unknown());
+        assert!(planned.standby_asg_name.is_unknown());
+        assert_eq!(planned.primary_asg_name, prior.primary_asg_name);
+        assert_eq!(planned.standby_vpc_id, prior.standby_vpc_id);
+
+        let mut moved = config();
+        moved.standby = Value::Value(Region {
+            region: values::string("us-west-2"),
+            ..Default::default()
+        });
+        let (_, replace) = plan(&moved, Some(&prior), &Tags::new());
+        assert!(
+            replace.iter().any(|p| p.to_string() == "standby.region"),
+            "{replace:?}"
+        );
+    }
+
+    #[test]
+    fn failover_and_failback_are_announced() {
+        let (prior, _) = plan(&config(), None, &Tags::new());
+        let mut c = config();
+        c.active_region = values::string("standby");
+        let (planned, _) = plan(&c, Some(&prior), &Tags::new());
+        let notes = warnings(&prior, &planned);
+        assert!(
+            notes.iter().any(|(_, text)| text.contains("scaled to 2")),
+            "{notes:?}"
+        );
+        let back = warnings(&planned, &prior);
+        assert!(
+            back.iter().any(|(_, text)| text.contains("failback")),
+            "{back:?}"
+        );
+    }
+}
