@@ -11,6 +11,7 @@ pub mod hosted_zone;
 pub mod instance_role;
 pub mod launch_template;
 pub mod load_balancer;
+pub mod metrics;
 pub mod nat;
 pub mod network;
 pub mod retry;

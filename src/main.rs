@@ -3,6 +3,7 @@
 
 mod aws;
 mod cidr;
+mod data_sources;
 mod logging;
 mod naming;
 mod provider;

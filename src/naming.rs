@@ -25,6 +25,21 @@ pub fn validate_suffix(suffix: &str) -> Result<(), String> {
     }
 }
 
+/// A regional part: `alb-primary-prod`, `asg-standby-prod`, ...
+pub fn stack_part(what: &str, role: &str, suffix: &str) -> String {
+    format!("{what}-{role}-{suffix}")
+}
+
+/// An alarm of the DNS failover: `failover-health-check-prod`, ...
+pub fn alarm(what: &str, suffix: &str) -> String {
+    format!("failover-{what}-{suffix}")
+}
+
+/// The SNS topic of a role: `primary-failover-notifications-prod`.
+pub fn topic(role: &str, suffix: &str) -> String {
+    format!("{role}-failover-notifications-{suffix}")
+}
+
 pub fn session_table(suffix: &str) -> String {
     format!("trading-sessions-{suffix}")
 }

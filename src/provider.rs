@@ -9,9 +9,10 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::value::ValueEmpty;
-use tf_provider::{Diagnostics, DynamicResource, Provider};
+use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::aws::clients::AwsClients;
+use crate::data_sources::failover_readiness::FailoverReadiness;
 use crate::resources::converged::Converged;
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::RegionalStack;
@@ -77,6 +78,16 @@ impl Provider for TapProvider {
         // Terraform configures a provider process once; a second call keeps the first clients.
         let _ = self.shared.0.set(configured);
         Some(())
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        Some(named([(
+            "failover_readiness",
+            Box::new(FailoverReadiness::new(self.shared.clone())) as Box<dyn DynamicDataSource>,
+        )]))
     }
 
     fn get_resources(

@@ -205,6 +205,55 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
     Ok(())
 }
 
+/// How much of a group can take traffic right now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    /// `None` when the group does not exist.
+    pub desired: Option<i32>,
+    /// Instances InService and Healthy in the group.
+    pub in_service: usize,
+    /// Targets healthy in the target group (what evaluate-target-health looks at).
+    pub healthy_targets: usize,
+}
+
+pub async fn capacity(
+    asg: &Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+    target_group_arn: &str,
+) -> Result<Capacity, AwsError> {
+    let group = find(asg, name).await?;
+    let in_service = group
+        .as_ref()
+        .map(|g| {
+            g.instances()
+                .iter()
+                .filter(|i| {
+                    i.lifecycle_state().map(|s| s.as_str()) == Some("InService")
+                        && i.health_status() == Some("Healthy")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let health = elb
+        .describe_target_health()
+        .target_group_arn(target_group_arn)
+        .send()
+        .await?;
+    let healthy_targets = health
+        .target_health_descriptions()
+        .iter()
+        .filter(|d| {
+            d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
+        })
+        .count();
+    Ok(Capacity {
+        desired: group.and_then(|g| g.desired_capacity()),
+        in_service,
+        healthy_targets,
+    })
+}
+
 /// Waits until `desired` instances are InService and Healthy in the group and healthy in the
 /// target group (hashicorp/aws's wait_for_capacity, default 10m).
 pub async fn wait_capacity(
@@ -216,31 +265,11 @@ pub async fn wait_capacity(
     timeout: Duration,
 ) -> PartResult<()> {
     wait::until(timeout, || async {
-        let group = find(asg, name).await?;
-        let in_service = group
-            .as_ref()
-            .map(|g| {
-                g.instances()
-                    .iter()
-                    .filter(|i| {
-                        i.lifecycle_state().map(|s| s.as_str()) == Some("InService")
-                            && i.health_status() == Some("Healthy")
-                    })
-                    .count()
-            })
-            .unwrap_or(0);
-        let health = elb
-            .describe_target_health()
-            .target_group_arn(target_group_arn)
-            .send()
-            .await?;
-        let healthy = health
-            .target_health_descriptions()
-            .iter()
-            .filter(|d| {
-                d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
-            })
-            .count();
+        let Capacity {
+            in_service,
+            healthy_targets: healthy,
+            ..
+        } = capacity(asg, elb, name, target_group_arn).await?;
         Ok(
             if in_service >= desired as usize && healthy >= desired as usize {
                 Poll::Ready(())

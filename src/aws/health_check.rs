@@ -196,6 +196,31 @@ pub async fn update(
     Ok(())
 }
 
+/// What each Route 53 checker region last saw: (region, status text). Route 53's status text
+/// starts with "Success" or "Failure".
+pub async fn status(r53: &Client, id: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let out = r53
+        .get_health_check_status()
+        .health_check_id(id)
+        .send()
+        .await?;
+    Ok(out
+        .health_check_observations()
+        .iter()
+        .map(|o| {
+            (
+                o.region()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default(),
+                o.status_report()
+                    .and_then(|r| r.status())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect())
+}
+
 pub async fn sync_tags(r53: &Client, id: &str, tags: &Tags) -> PartResult<()> {
     route53::sync_tags(r53, TagResourceType::Healthcheck, id, tags).await
 }

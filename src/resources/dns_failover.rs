@@ -3,7 +3,7 @@
 
 mod apply;
 mod import;
-mod plan;
+pub mod plan;
 pub mod schema;
 
 use std::time::Duration;

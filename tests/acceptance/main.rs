@@ -3,6 +3,7 @@
 
 mod dns_failover;
 mod examples;
+mod failover_readiness;
 mod local_aws;
 mod provider;
 mod regional_stack;

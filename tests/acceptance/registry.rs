@@ -133,8 +133,10 @@ fn example_dirs() -> Vec<PathBuf> {
         examples.join("quickstart"),
         examples.join("three-regions"),
     ];
-    for entry in std::fs::read_dir(examples.join("resources")).unwrap() {
-        dirs.push(entry.unwrap().path());
+    for kind in ["resources", "data-sources"] {
+        for entry in std::fs::read_dir(examples.join(kind)).unwrap() {
+            dirs.push(entry.unwrap().path());
+        }
     }
     dirs
 }

@@ -523,6 +523,18 @@ pub struct AlarmNames {
     pub unhealthy_hosts: [String; 2],
 }
 
+impl AlarmNames {
+    pub fn of(suffix: &str) -> AlarmNames {
+        AlarmNames {
+            health_check: naming::alarm("health-check", suffix),
+            standby_traffic: naming::alarm("standby-traffic", suffix),
+            replication_latency: naming::alarm("replication-latency", suffix),
+            unhealthy_hosts: ROLES
+                .map(|role| naming::alarm(&format!("unhealthy-hosts-{role}"), suffix)),
+        }
+    }
+}
+
 impl Desired {
     pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
         let primary = EndpointSpec::from_state(&state.primary)?;
@@ -600,7 +612,7 @@ impl Desired {
     }
 
     pub fn topic_name(&self, role: &str) -> String {
-        format!("{role}-failover-notifications-{}", self.suffix)
+        naming::topic(role, &self.suffix)
     }
 
     pub fn topic_tags(&self, role: &str) -> Tags {
@@ -612,13 +624,7 @@ impl Desired {
     }
 
     pub fn alarm_names(&self) -> AlarmNames {
-        let s = &self.suffix;
-        AlarmNames {
-            health_check: format!("failover-health-check-{s}"),
-            standby_traffic: format!("failover-standby-traffic-{s}"),
-            replication_latency: format!("failover-replication-latency-{s}"),
-            unhealthy_hosts: ROLES.map(|role| format!("failover-unhealthy-hosts-{role}-{s}")),
-        }
+        AlarmNames::of(&self.suffix)
     }
 
     /// The role whose region receives Route 53's metrics.

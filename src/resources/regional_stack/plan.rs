@@ -701,7 +701,7 @@ impl Desired {
 
     /// `<what>-<role>-<suffix>`, the naming rule of every part.
     pub fn name(&self, what: &str) -> String {
-        format!("{what}-{}-{}", self.role, self.suffix)
+        crate::naming::stack_part(what, &self.role, &self.suffix)
     }
 
     pub fn owner_tags(&self) -> crate::aws::ec2::Owner {

@@ -1,0 +1,3 @@
+//! Terraform data sources.
+
+pub mod failover_readiness;

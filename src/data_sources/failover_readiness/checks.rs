@@ -1,0 +1,480 @@
+//! Would failover work right now? Pure judgement of what AWS holds (`Facts`) against what the
+//! stack should be (`Expect`): one finding per problem, each with a one-line fix.
+
+use crate::aws::alarms::AlarmFacts;
+use crate::aws::auto_scaling::Capacity;
+use crate::aws::health_check::HealthCheckFacts;
+use crate::aws::session_table::TableFacts;
+use crate::aws::topics::TopicFacts;
+use crate::aws::weighted_records::WeightedRecord;
+
+/// Route 53 answers an alias to a load balancer with the balancer's TTL: 60 seconds.
+pub const ALIAS_TTL_SECONDS: f64 = 60.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    pub suffix: String,
+    pub standby_region: String,
+    pub standby_active: bool,
+    pub interval: i32,
+    pub failure_threshold: i32,
+    pub rto_seconds: Option<f64>,
+    pub latency_threshold_ms: f64,
+}
+
+/// What AWS holds; `None` where the object does not exist.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub standby: Option<Capacity>,
+    pub health_check: Option<HealthCheckFacts>,
+    /// (checker region, status text) from Route 53.
+    pub checker_status: Vec<(String, String)>,
+    pub table: Option<TableFacts>,
+    pub replication_latency_ms: Option<f64>,
+    /// `None` when the hosted zone is missing.
+    pub records: Option<Vec<WeightedRecord>>,
+    pub health_check_alarm: Option<AlarmFacts>,
+    /// Other alarms by name.
+    pub alarms: Vec<(String, Option<AlarmFacts>)>,
+    /// Each role's topic.
+    pub topics: Vec<(String, Option<TopicFacts>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// `error` (failover would not work) or `warning`.
+    pub severity: &'static str,
+    pub part: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+fn error(part: &'static str, message: String, fix: &str) -> Finding {
+    Finding {
+        severity: "error",
+        part,
+        message,
+        fix: fix.into(),
+    }
+}
+
+fn warning(part: &'static str, message: String, fix: &str) -> Finding {
+    Finding {
+        severity: "warning",
+        ..error(part, message, fix)
+    }
+}
+
+const APPLY: &str = "run terraform apply: the provider restores what it configured.";
+
+/// Detection (interval × threshold) plus the alias TTL that resolvers may still serve.
+pub fn estimated_failover_seconds(expect: &Expect, check: Option<&HealthCheckFacts>) -> f64 {
+    let (interval, threshold) = check.map_or((expect.interval, expect.failure_threshold), |c| {
+        (c.spec.interval, c.spec.failure_threshold)
+    });
+    f64::from(interval * threshold) + ALIAS_TTL_SECONDS
+}
+
+pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    standby(expect, facts, &mut findings);
+    health_check(expect, facts, &mut findings);
+    table(expect, facts, &mut findings);
+    records(expect, facts, &mut findings);
+    alerting(facts, &mut findings);
+    let estimate = estimated_failover_seconds(expect, facts.health_check.as_ref());
+    if let Some(rto) = expect.rto_seconds {
+        if estimate > rto {
+            findings.push(error("failover time", format!("failover takes about {estimate} s (interval × failure threshold + {ALIAS_TTL_SECONDS} s alias TTL), above the {rto} s target."), "lower health_check.failure_threshold or use interval 10."));
+        }
+    }
+    findings
+}
+
+fn standby(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "standby capacity";
+    let group = format!("asg-standby-{}", expect.suffix);
+    let Some(capacity) = facts.standby.filter(|c| c.desired.is_some()) else {
+        out.push(error(
+            part,
+            format!(
+                "the standby Auto Scaling group {group} or its target group does not exist in {}.",
+                expect.standby_region
+            ),
+            APPLY,
+        ));
+        return;
+    };
+    if capacity.desired == Some(0) {
+        out.push(error(
+            part,
+            format!("{group} is scaled to 0: there is nothing to fail over to."),
+            "set the standby desired_capacity to 1 or more and apply.",
+        ));
+    } else if capacity.healthy_targets == 0 {
+        out.push(error(part, "no healthy target behind the standby load balancer: with evaluate-target-health, Route 53 treats the standby as down and keeps answering with the primary.".into(), "check the standby instances' /health and their security groups."));
+    } else if capacity.in_service < capacity.desired.unwrap_or(0) as usize {
+        out.push(warning(part, format!("{} of {} standby instances are InService.", capacity.in_service, capacity.desired.unwrap_or(0)), "wait for the scaling activity, or look at its failure in the Auto Scaling activity history."));
+    }
+}
+
+fn health_check(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "health check";
+    let Some(check) = &facts.health_check else {
+        out.push(error(
+            part,
+            format!(
+                "no Route 53 health check of stack {} watches the primary.",
+                expect.suffix
+            ),
+            APPLY,
+        ));
+        return;
+    };
+    if check.disabled {
+        out.push(error(part, format!("health check {} is disabled: Route 53 then counts the primary as healthy and never fails over.", check.id), APPLY));
+    }
+    if check.spec.interval != expect.interval
+        || check.spec.failure_threshold != expect.failure_threshold
+    {
+        out.push(warning(part, format!("health check {} checks every {} s with threshold {}; the stack is configured for {} s and {}.", check.id, check.spec.interval, check.spec.failure_threshold, expect.interval, expect.failure_threshold), APPLY));
+    }
+    let failing: Vec<&str> = facts
+        .checker_status
+        .iter()
+        .filter(|(_, status)| status.starts_with("Failure"))
+        .map(|(region, _)| region.as_str())
+        .collect();
+    if !failing.is_empty() {
+        out.push(warning(
+            part,
+            format!(
+                "Route 53 checkers in {} see the primary failing.",
+                failing.join(", ")
+            ),
+            "look at the primary load balancer and its targets.",
+        ));
+    }
+}
+
+fn table(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "session table";
+    let Some(table) = &facts.table else {
+        out.push(error(
+            part,
+            format!(
+                "the session table trading-sessions-{} does not exist.",
+                expect.suffix
+            ),
+            APPLY,
+        ));
+        return;
+    };
+    if table.status != "ACTIVE" {
+        out.push(error(
+            part,
+            format!("table {} is {}.", table.name, table.status),
+            "wait for it to become ACTIVE.",
+        ));
+    }
+    match table
+        .replicas
+        .iter()
+        .find(|r| r.region == expect.standby_region)
+    {
+        None => out.push(error(
+            part,
+            format!(
+                "table {} has no replica in {}: after a failover the standby has no sessions.",
+                table.name, expect.standby_region
+            ),
+            APPLY,
+        )),
+        Some(replica) if replica.status != "ACTIVE" => out.push(error(
+            part,
+            format!(
+                "the replica in {} is {}.",
+                expect.standby_region, replica.status
+            ),
+            "wait for it to become ACTIVE.",
+        )),
+        Some(_) => {}
+    }
+    if let Some(latency) = facts.replication_latency_ms {
+        if latency > expect.latency_threshold_ms {
+            out.push(warning(part, format!("replication to {} lags {latency:.0} ms: a failover now loses the most recent sessions.", expect.standby_region), "look at the table's write load and the replica's throttling."));
+        }
+    }
+}
+
+fn records(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "records";
+    let Some(records) = &facts.records else {
+        out.push(error(
+            part,
+            "the hosted zone of the failover name does not exist.".into(),
+            APPLY,
+        ));
+        return;
+    };
+    let find = |id: &str| records.iter().find(|r| r.set_identifier == id);
+    let (Some(primary), Some(standby)) = (find("primary"), find("standby")) else {
+        out.push(error(
+            part,
+            "the weighted records primary and standby are not both there.".into(),
+            APPLY,
+        ));
+        return;
+    };
+    let our_check = facts.health_check.as_ref().map(|c| c.id.as_str());
+    if primary.health_check_id.is_none() || primary.health_check_id.as_deref() != our_check {
+        out.push(error(part, format!("the primary record uses health check {:?}, not the stack's {:?}: Route 53 cannot see the primary fail.", primary.health_check_id, our_check), APPLY));
+    }
+    let want = if expect.standby_active {
+        (0, 100)
+    } else {
+        (100, 0)
+    };
+    if (primary.weight, standby.weight) != want {
+        out.push(error(part, format!("weights are primary {} / standby {}, not {} / {} as configured: they were changed outside Terraform.", primary.weight, standby.weight, want.0, want.1), APPLY));
+    }
+    if !standby.evaluate_target_health || !primary.evaluate_target_health {
+        out.push(warning(part, "evaluate-target-health is off on a record: Route 53 may send traffic to a load balancer without healthy targets.".into(), APPLY));
+    }
+}
+
+fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
+    let Some(alarm) = &facts.health_check_alarm else {
+        out.push(error(
+            "alarms",
+            "the health-check alarm does not exist: nobody learns that the primary is down.".into(),
+            APPLY,
+        ));
+        return;
+    };
+    if alarm.spec.actions.is_empty() || !alarm.spec.actions_enabled {
+        out.push(error(
+            "alarms",
+            format!(
+                "alarm {} notifies nobody: its actions are removed or disabled.",
+                alarm.spec.name
+            ),
+            APPLY,
+        ));
+    }
+    for (name, found) in &facts.alarms {
+        match found {
+            None => out.push(warning(
+                "alarms",
+                format!("alarm {name} does not exist."),
+                APPLY,
+            )),
+            Some(a) if a.spec.actions.is_empty() => out.push(warning(
+                "alarms",
+                format!("alarm {name} has no action."),
+                APPLY,
+            )),
+            Some(_) => {}
+        }
+    }
+    for (role, topic) in &facts.topics {
+        match topic {
+            None => out.push(error(
+                "notifications",
+                format!("the {role} alarm topic does not exist."),
+                APPLY,
+            )),
+            Some(t) if t.confirmed == 0 => out.push(error(
+                "notifications",
+                format!(
+                    "topic {} has no confirmed subscription: its alarms reach nobody.",
+                    t.arn
+                ),
+                "add an address to alarm_emails, apply, and confirm the e-mail SNS sends.",
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::alarms::AlarmSpec;
+    use crate::aws::health_check::HealthCheckSpec;
+    use crate::aws::session_table::ReplicaFacts;
+
+    fn expect() -> Expect {
+        Expect {
+            suffix: "prod".into(),
+            standby_region: "us-east-2".into(),
+            standby_active: false,
+            interval: 10,
+            failure_threshold: 3,
+            rto_seconds: None,
+            latency_threshold_ms: 60_000.0,
+        }
+    }
+
+    fn record(id: &str, weight: i64, check: Option<&str>) -> WeightedRecord {
+        WeightedRecord {
+            set_identifier: id.into(),
+            weight,
+            alias_dns_name: format!("alb-{id}"),
+            alias_zone_id: "Z".into(),
+            health_check_id: check.map(str::to_owned),
+            evaluate_target_health: true,
+        }
+    }
+
+    fn alarm(actions: &[&str]) -> AlarmFacts {
+        AlarmFacts {
+            arn: "arn".into(),
+            state: "OK".into(),
+            spec: AlarmSpec {
+                name: "failover-health-check-prod".into(),
+                description: String::new(),
+                namespace: "AWS/Route53".into(),
+                metric: "HealthCheckStatus".into(),
+                statistic: "Minimum".into(),
+                comparison: "<",
+                threshold: 1.0,
+                evaluation_periods: 3,
+                period: 60,
+                dimensions: Vec::new(),
+                actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+                actions_enabled: true,
+                treat_missing_data: "breaching",
+            },
+        }
+    }
+
+    fn healthy() -> Facts {
+        let topic = |role: &str| TopicFacts {
+            arn: format!("arn:aws:sns:us-east-1:1:{role}"),
+            kms_key: None,
+            policy: None,
+            emails: ["oncall@example.com".to_owned()].into(),
+            confirmed: 1,
+        };
+        Facts {
+            standby: Some(Capacity {
+                desired: Some(1),
+                in_service: 1,
+                healthy_targets: 1,
+            }),
+            health_check: Some(HealthCheckFacts {
+                id: "hc".into(),
+                version: 1,
+                disabled: false,
+                spec: HealthCheckSpec {
+                    https: false,
+                    fqdn: "alb-primary".into(),
+                    port: 80,
+                    path: "/health".into(),
+                    interval: 10,
+                    failure_threshold: 3,
+                    regions: Vec::new(),
+                    measure_latency: true,
+                },
+            }),
+            checker_status: vec![("us-east-1".into(), "Success: HTTP Status Code 200".into())],
+            table: Some(TableFacts {
+                name: "trading-sessions-prod".into(),
+                arn: "arn".into(),
+                status: "ACTIVE".into(),
+                stream_arn: None,
+                stream_view_type: None,
+                billing_mode: None,
+                sse_enabled: true,
+                deletion_protection: false,
+                replicas: vec![ReplicaFacts {
+                    region: "us-east-2".into(),
+                    status: "ACTIVE".into(),
+                }],
+            }),
+            replication_latency_ms: Some(120.0),
+            records: Some(vec![
+                record("primary", 100, Some("hc")),
+                record("standby", 0, None),
+            ]),
+            health_check_alarm: Some(alarm(&["arn:aws:sns:us-east-1:1:primary"])),
+            alarms: Vec::new(),
+            topics: vec![
+                ("primary".into(), Some(topic("primary"))),
+                ("standby".into(), Some(topic("standby"))),
+            ],
+        }
+    }
+
+    fn errors(facts: &Facts) -> Vec<&'static str> {
+        evaluate(&expect(), facts)
+            .into_iter()
+            .filter(|f| f.severity == "error")
+            .map(|f| f.part)
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_stack_is_ready_and_fails_over_in_90_seconds() {
+        assert!(evaluate(&expect(), &healthy()).is_empty());
+        assert_eq!(
+            estimated_failover_seconds(&expect(), healthy().health_check.as_ref()),
+            90.0
+        );
+    }
+
+    #[test]
+    fn each_fault_is_an_error_on_its_part() {
+        let mut f = healthy();
+        f.standby = Some(Capacity {
+            desired: Some(0),
+            in_service: 0,
+            healthy_targets: 0,
+        });
+        assert_eq!(errors(&f), ["standby capacity"]);
+        let mut f = healthy();
+        f.standby = Some(Capacity {
+            desired: Some(1),
+            in_service: 1,
+            healthy_targets: 0,
+        });
+        assert_eq!(errors(&f), ["standby capacity"]);
+        let mut f = healthy();
+        f.table.as_mut().unwrap().replicas.clear();
+        assert_eq!(errors(&f), ["session table"]);
+        let mut f = healthy();
+        f.health_check_alarm = Some(alarm(&[]));
+        assert_eq!(errors(&f), ["alarms"]);
+        let mut f = healthy();
+        f.health_check.as_mut().unwrap().disabled = true;
+        assert_eq!(errors(&f), ["health check"]);
+        let mut f = healthy();
+        f.topics[1].1.as_mut().unwrap().confirmed = 0;
+        assert_eq!(errors(&f), ["notifications"]);
+        let mut f = healthy();
+        f.records = Some(vec![
+            record("primary", 50, Some("hc")),
+            record("standby", 50, None),
+        ]);
+        assert_eq!(errors(&f), ["records"]);
+    }
+
+    #[test]
+    fn a_planned_failover_expects_the_weights_reversed_and_rto_is_checked() {
+        let mut e = expect();
+        e.standby_active = true;
+        let found: Vec<_> = evaluate(&e, &healthy())
+            .into_iter()
+            .map(|f| f.part)
+            .collect();
+        assert_eq!(found, ["records"]);
+        let mut e = expect();
+        e.rto_seconds = Some(60.0);
+        let found: Vec<_> = evaluate(&e, &healthy())
+            .into_iter()
+            .map(|f| f.part)
+            .collect();
+        assert_eq!(found, ["failover time"]);
+    }
+}

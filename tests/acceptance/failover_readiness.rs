@@ -1,0 +1,252 @@
+//! `tap_failover_readiness` against a real stack: ready when healthy, and each fault that would
+//! break failover (standby scaled to 0, replica deleted, alarm action removed, health check
+//! disabled, no confirmed subscription, weights changed out of band) makes it not ready with
+//! the finding on the right part. `terraform apply` then repairs the stack and it is ready again.
+
+use aws_sdk_dynamodb::types::{DeleteReplicationGroupMemberAction, ReplicationGroupUpdate};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
+
+use crate::support::{assert_nothing_left, LocalAws, Workspace};
+
+const DATA: &str = "data.tap_failover_readiness.prod";
+
+const CONFIG: &str = r#"resource "tap_trading_failover" "prod" {
+  environment_suffix = "acc"
+  alarm_emails       = ["oncall@example.com"]
+}
+
+data "tap_failover_readiness" "prod" {
+  environment_suffix = tap_trading_failover.prod.id
+  rto_seconds        = 120
+  depends_on         = [tap_trading_failover.prod]
+}
+"#;
+
+/// (ready, parts of the error findings) as the data source last read them.
+fn readiness(ws: &Workspace) -> (bool, Vec<String>) {
+    let values = ws.resource(DATA);
+    let errors = values["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (values["ready"].as_bool().expect("ready"), errors)
+}
+
+fn refresh(ws: &Workspace) {
+    let run = ws.run(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+}
+
+async fn zone_id(aws: &LocalAws) -> String {
+    let zones = aws
+        .route53()
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    zones.hosted_zones()[0].id().to_owned()
+}
+
+#[tokio::test]
+async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(CONFIG);
+    ws.apply();
+    assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
+    assert_eq!(ws.resource(DATA)["estimated_failover_seconds"], 90);
+
+    let check_id = aws
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks")
+        .health_checks()[0]
+        .id()
+        .to_owned();
+    let standby_topic = ws.resource("tap_trading_failover.prod")["standby_topic_arn"]
+        .as_str()
+        .expect("topic")
+        .to_owned();
+
+    for (fault, part) in [
+        ("standby scaled to 0", "standby capacity"),
+        ("replica deleted", "session table"),
+        ("alarm action removed", "alarms"),
+        ("health check disabled", "health check"),
+        ("no confirmed subscription", "notifications"),
+        ("weights changed", "records"),
+    ] {
+        match fault {
+            "standby scaled to 0" => {
+                aws.autoscaling("us-east-2")
+                    .update_auto_scaling_group()
+                    .auto_scaling_group_name("asg-standby-acc")
+                    .min_size(0)
+                    .desired_capacity(0)
+                    .send()
+                    .await
+                    .expect("UpdateAutoScalingGroup");
+            }
+            "replica deleted" => {
+                aws.dynamodb("us-east-1")
+                    .update_table()
+                    .table_name("trading-sessions-acc")
+                    .replica_updates(
+                        ReplicationGroupUpdate::builder()
+                            .delete(
+                                DeleteReplicationGroupMemberAction::builder()
+                                    .region_name("us-east-2")
+                                    .build()
+                                    .expect("action"),
+                            )
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("UpdateTable");
+            }
+            "alarm action removed" => {
+                let cw = aws.cloudwatch("us-east-1");
+                let alarms = cw
+                    .describe_alarms()
+                    .alarm_names("failover-health-check-acc")
+                    .send()
+                    .await
+                    .expect("DescribeAlarms");
+                let a = &alarms.metric_alarms()[0];
+                cw.put_metric_alarm()
+                    .alarm_name("failover-health-check-acc")
+                    .set_namespace(a.namespace().map(str::to_owned))
+                    .set_metric_name(a.metric_name().map(str::to_owned))
+                    .set_dimensions(Some(a.dimensions().to_vec()))
+                    .set_statistic(a.statistic().cloned())
+                    .set_period(a.period())
+                    .set_evaluation_periods(a.evaluation_periods())
+                    .set_threshold(a.threshold())
+                    .set_comparison_operator(a.comparison_operator().cloned())
+                    .send()
+                    .await
+                    .expect("PutMetricAlarm without actions");
+            }
+            "health check disabled" => {
+                aws.route53()
+                    .update_health_check()
+                    .health_check_id(&check_id)
+                    .disabled(true)
+                    .send()
+                    .await
+                    .expect("UpdateHealthCheck");
+            }
+            "no confirmed subscription" => {
+                let sns = aws.sns("us-east-2");
+                let subscriptions = sns
+                    .list_subscriptions_by_topic()
+                    .topic_arn(&standby_topic)
+                    .send()
+                    .await
+                    .expect("ListSubscriptionsByTopic");
+                for s in subscriptions.subscriptions() {
+                    sns.unsubscribe()
+                        .subscription_arn(s.subscription_arn().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("Unsubscribe");
+                }
+            }
+            _ => {
+                let stack = ws.resource("tap_trading_failover.prod");
+                let standby = ResourceRecordSet::builder()
+                    .name("trading-acc.example.com")
+                    .r#type(RrType::A)
+                    .set_identifier("standby")
+                    .weight(100)
+                    .alias_target(
+                        AliasTarget::builder()
+                            .hosted_zone_id("Z2P70J7EXAMPLE")
+                            .dns_name(stack["standby_alb_dns_name"].as_str().unwrap_or_default())
+                            .evaluate_target_health(true)
+                            .build()
+                            .expect("alias"),
+                    )
+                    .build()
+                    .expect("record");
+                aws.route53()
+                    .change_resource_record_sets()
+                    .hosted_zone_id(zone_id(&aws).await)
+                    .change_batch(
+                        ChangeBatch::builder()
+                            .changes(
+                                Change::builder()
+                                    .action(ChangeAction::Upsert)
+                                    .resource_record_set(standby)
+                                    .build()
+                                    .expect("change"),
+                            )
+                            .build()
+                            .expect("batch"),
+                    )
+                    .send()
+                    .await
+                    .expect("ChangeResourceRecordSets");
+            }
+        }
+        refresh(&ws);
+        let (ready, errors) = readiness(&ws);
+        assert!(!ready, "{fault}: still ready: {:#}", ws.resource(DATA));
+        assert!(
+            errors.iter().any(|p| p == part),
+            "{fault}: no {part} error in {errors:?}"
+        );
+        // The provider repairs what it configured; then failover would work again.
+        ws.apply();
+        assert_eq!(
+            readiness(&ws),
+            (true, vec![]),
+            "{fault} after apply: {:#}",
+            ws.resource(DATA)
+        );
+    }
+
+    // An RTO below the estimate is itself a finding.
+    ws.config(&CONFIG.replace("rto_seconds        = 120", "rto_seconds        = 60"));
+    ws.apply();
+    assert_eq!(readiness(&ws), (false, vec!["failover time".to_owned()]));
+
+    // The documented guard: a postcondition that fails the plan while failover would not work.
+    ws.config(&format!(
+        "{}\n{}",
+        CONFIG.split("data ").next().unwrap_or_default(),
+        r#"data "tap_failover_readiness" "guard" {
+  environment_suffix = "acc"
+  lifecycle {
+    postcondition {
+      condition     = self.ready
+      error_message = join("; ", [for f in self.findings : "${f.part}: ${f.message}" if f.severity == "error"])
+    }
+  }
+}
+"#
+    ));
+    ws.assert_plan_empty();
+    aws.autoscaling("us-east-2")
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("asg-standby-acc")
+        .min_size(0)
+        .desired_capacity(0)
+        .send()
+        .await
+        .expect("UpdateAutoScalingGroup");
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_ne!(plan.code, 0, "the plan must fail: {}", plan.text());
+    assert!(plan.text().contains("standby capacity"), "{}", plan.text());
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
