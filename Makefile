@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo demo-destroy test setup build lint local-aws local-aws-stop docs clean
+.PHONY: demo demo-destroy test test-reliability setup build lint local-aws local-aws-stop docs clean
 
 ## Build, start the local AWS, apply examples/quickstart against it and print the outputs.
 demo: build setup
@@ -20,6 +20,15 @@ test: setup lint
 	else \
 		cargo test --no-fail-fast; \
 	fi
+
+## The reliability suite in full (about 25 minutes; `make test` runs one seed and two crash
+## points of it): ten fault seeds at a 10 % fault rate, and the provider killed at 22 points.
+test-reliability: setup build
+	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \
+		cargo test --test acceptance reliability -- --nocapture --test-threads 2
+
+FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10
+CRASH_POINTS := 5 15 25 35 50 65 80 95 110 125 140 155 170 185 200 215 230 245 260 275 290 310
 
 lint:
 	cargo fmt --check

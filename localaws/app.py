@@ -6,13 +6,16 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import (
     async_states,
     autoscaling_refresh,
+    chaos,
     cloudwatch_alarms,
     cloudwatch_cbor,
+    crash,
     dynamodb_replicas,
     ec2_dependencies,
     ec2_launch_templates,
     faults,
     idempotency,
+    pending,
     route53_changes,
 )
 from .wsgi import Request, call
@@ -28,7 +31,9 @@ class Fidelity:
         request = Request.read(environ)
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
-        return self.dispatch(request).send(start_response)
+        response = self.dispatch(request)
+        crash.after(request)
+        return response.send(start_response)
 
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
@@ -36,7 +41,15 @@ class Fidelity:
             async_states.reset()
             idempotency.reset()
             route53_changes.reset()
-        injected = faults.take(request)
+            chaos.reset()
+            crash.reset()
+        if request.path.startswith("/localaws/faults"):
+            return chaos.control(request.path)
+        if request.path.startswith("/localaws/pending"):
+            return pending.control(request.path)
+        if request.path.startswith("/localaws/crash"):
+            return crash.control(request.path)
+        injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected
         if cloudwatch_cbor.handles(request):

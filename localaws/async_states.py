@@ -2,20 +2,26 @@
 `pending`, and a deleted one `deleting`, for the next few DescribeNatGateways; a new load
 balancer stays `provisioning` for the next few DescribeLoadBalancers; a new Auto Scaling
 instance is `Pending` for the next few DescribeAutoScalingGroups. That exercises the provider's
-waiters. The count is `LOCALAWS_PENDING_READS` (default 2)."""
+waiters. The count is `pending.reads()` (`LOCALAWS_PENDING_READS`, default 2)."""
 
-import os
 import threading
 
 from moto.autoscaling.models import AutoScalingBackend, InstanceState
 from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import FakeLoadBalancer
 
-READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+from . import pending
+
 _lock = threading.Lock()
 # object id -> [reads left, state to reach]
 _pending = {}
 _installed = False
+
+
+def _clamp(reads):
+    with _lock:
+        for entry in _pending.values():
+            entry[0] = min(entry[0], reads)
 
 
 def install():
@@ -24,6 +30,7 @@ def install():
     if _installed:
         return
     _installed = True
+    pending.on_change(_clamp)
     create, delete, describe = (
         NatGatewayBackend.create_nat_gateway,
         NatGatewayBackend.delete_nat_gateway,
@@ -34,14 +41,14 @@ def install():
         nat = create(self, *args, **kwargs)
         with _lock:
             nat.state = "pending"
-            _pending[nat.id] = [READS, "available"]
+            _pending[nat.id] = [pending.reads(), "available"]
         return nat
 
     def delete_nat_gateway(self, nat_gateway_id):
         nat = delete(self, nat_gateway_id)
         with _lock:
             nat.state = "deleting"
-            _pending[nat.id] = [READS, "deleted"]
+            _pending[nat.id] = [pending.reads(), "deleted"]
         return nat
 
     def describe_nat_gateways(self, *args, **kwargs):
@@ -63,7 +70,7 @@ def install():
 
     def activate_later(self):
         with _lock:
-            entry = _pending.setdefault(self.arn, [READS, "active"])
+            entry = _pending.setdefault(self.arn, [pending.reads(), "active"])
             entry[0] -= 1
             if entry[0] >= 0:
                 return
@@ -79,7 +86,7 @@ def install():
         if self.lifecycle_state == "InService":
             with _lock:
                 self.lifecycle_state = "Pending"
-                _pending[self.instance_id] = [READS, "InService"]
+                _pending[self.instance_id] = [pending.reads(), "InService"]
 
     def describe_auto_scaling_groups(self, *args, **kwargs):
         groups = describe_groups(self, *args, **kwargs)

@@ -35,10 +35,10 @@ def handle(app, request):
         return _error(answer)
     output = _model.operation_model(operation).output_shape
     data = answer.json() if answer.body.strip() else {}
-    return _cbor(200, _shape(output, data) if output else {})
+    return cbor_response(200, _shape(output, data) if output else {})
 
 
-def _cbor(status, data):
+def cbor_response(status, data):
     return Response(
         status,
         [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
@@ -53,7 +53,7 @@ def _error(answer):
         data = {"__type": "InternalFailure", "message": answer.body.decode(errors="replace")[:500]}
     code = str(data.get("__type") or data.get("code") or "InternalFailure").split("#")[-1]
     message = data.get("message") or data.get("Message") or ""
-    return _cbor(answer.status, {"__type": code, "message": message})
+    return cbor_response(answer.status, {"__type": code, "message": message})
 
 
 def _jsonable(value):

@@ -7,21 +7,20 @@ of a table that still has replicas is refused. DeleteTable in a replica's own re
 replica, as in AWS."""
 
 import json
-import os
 
 from moto.dynamodb.models import dynamodb_backends
 
+from . import pending
 from .wsgi import Locked, call, json_error
 
 PREFIX = "DynamoDB_20120810."
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-_PENDING_READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
 
 
 class Replica:
     def __init__(self, status):
         self.status = status
-        self.reads_left = _PENDING_READS
+        self.reads_left = pending.reads()
 
 
 class Group:
@@ -37,6 +36,16 @@ class Group:
 
 # (account, table name) -> Group
 _groups = {}
+
+
+def _clamp(reads):
+    with Locked.lock:
+        for group in _groups.values():
+            for replica in group.replicas.values():
+                replica.reads_left = min(replica.reads_left, reads)
+
+
+pending.on_change(_clamp)
 
 
 def reset():
@@ -195,7 +204,7 @@ def _delete_replica(group, region):
             "Replica specified in the Replica Update or Replica Delete action of the request was not found.",
         )
     replica.status = "DELETING"
-    replica.reads_left = _PENDING_READS
+    replica.reads_left = pending.reads()
     return None
 
 

@@ -1,11 +1,10 @@
 """Route 53 as AWS runs it, where moto differs (moto-gaps.md §7): a record change is PENDING for
-the next few GetChange calls (`LOCALAWS_PENDING_READS`, default 2) before INSYNC, and every change
+the next few GetChange calls (`pending.reads()`) before INSYNC, and every change
 has its own ID (moto returns one fixed ID); GetChange on an unknown ID is NoSuchChange; a health
 check that a record still uses cannot be deleted (HealthCheckInUse), and deleting one that does
 not exist is NoSuchHealthCheck (moto succeeds both times)."""
 
 import itertools
-import os
 import threading
 
 from moto.core.exceptions import ServiceException
@@ -13,7 +12,8 @@ from moto.route53.exceptions import NoSuchHealthCheck
 from moto.route53.models import Route53Backend
 from moto.route53.responses import Route53
 
-READS = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+from . import pending
+
 _lock = threading.Lock()
 _ids = itertools.count(1)
 # change id -> GetChange calls left that answer PENDING
@@ -38,6 +38,7 @@ def install():
     if _installed:
         return
     _installed = True
+    pending.on_change(_clamp)
     change, get_change, delete = (
         Route53.change_resource_record_sets,
         Route53.get_change,
@@ -48,10 +49,10 @@ def install():
         result = change(self)
         with _lock:
             change_id = f"C{next(_ids):012X}"
-            _pending[change_id] = READS
+            _pending[change_id] = pending.reads()
         info = result.result["ChangeInfo"]
         info["Id"] = f"/change/{change_id}"
-        info["Status"] = "PENDING" if READS > 0 else "INSYNC"
+        info["Status"] = "PENDING" if _pending[change_id] > 0 else "INSYNC"
         return result
 
     def get_change_pending(self):
@@ -82,6 +83,12 @@ def install():
     Route53.change_resource_record_sets = change_resource_record_sets
     Route53.get_change = get_change_pending
     Route53Backend.delete_health_check = delete_health_check
+
+
+def _clamp(reads):
+    with _lock:
+        for change_id, left in _pending.items():
+            _pending[change_id] = min(left, reads)
 
 
 def reset():

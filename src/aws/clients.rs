@@ -11,6 +11,8 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
 /// Per-service endpoint overrides (the provider's `endpoints` block).
 const ROUTE53_REGION: &str = "us-east-1";
@@ -145,13 +147,47 @@ impl AwsClients {
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),
             ec2: client!(aws_sdk_ec2, ec2),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
-            sns: client!(aws_sdk_sns, sns),
+            sns: {
+                let mut builder = aws_sdk_sns::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_owned()))
+                    .retry_classifier(SnsThrottled);
+                if let Some(url) = &self.endpoints.sns {
+                    builder = builder.endpoint_url(url);
+                }
+                aws_sdk_sns::Client::from_conf(builder.build())
+            },
         }
     }
 }
 
 /// rustls on ring: the same TLS stack tf-provider's gRPC server uses, so only one crypto
 /// provider is linked (two make rustls refuse to pick a process default).
+/// SNS reports throttling as the Query error code "Throttled" (its ThrottledException), which the
+/// SDK's standard retry does not know; without this, one throttled SNS call fails an apply.
+#[derive(Debug)]
+struct SnsThrottled;
+
+impl ClassifyRetry for SnsThrottled {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let throttled = ctx.response().is_some_and(|response| {
+            response.status().as_u16() == 400
+                && response
+                    .body()
+                    .bytes()
+                    .is_some_and(|body| body.windows(22).any(|w| w == b"<Code>Throttled</Code>"))
+        });
+        if throttled {
+            RetryAction::throttling_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "SNS Throttled"
+    }
+}
+
 fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(

@@ -22,17 +22,22 @@ pub struct LocalAws {
 
 impl LocalAws {
     pub fn start() -> LocalAws {
-        Self::start_with_faults("")
+        Self::start_with_env(&[])
     }
 
     /// A local AWS whose first call of each listed EC2 action fails with InternalError.
     pub fn start_with_faults(fail_once: &str) -> LocalAws {
+        LocalAws::start_with_env(&[("LOCALAWS_FAIL_ONCE", fail_once)])
+    }
+
+    /// The local AWS with settings of its fidelity layer (`LOCALAWS_*`).
+    pub fn start_with_env(settings: &[(&str, &str)]) -> LocalAws {
         let python = python();
         let mut child = Command::new(&python)
             .args(["-m", "localaws", "--port", "0"])
             .current_dir(project_root())
             .env("PYTHONUNBUFFERED", "1")
-            .env("LOCALAWS_FAIL_ONCE", fail_once)
+            .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -57,6 +62,28 @@ impl LocalAws {
 
     /// An ACM certificate for `domain` in us-east-1 (requested through boto3: the provider
     /// itself never calls ACM, so the tests carry no ACM SDK).
+    /// What the fidelity layer answers itself at `/localaws/...`, over plain HTTP/1.0.
+    pub fn get_text(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream =
+            std::net::TcpStream::connect(address).expect("connecting to the local AWS");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")
+            .expect("sending the request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("reading the response");
+        response
+            .split_once("\r\n\r\n")
+            .map_or(String::new(), |(_, body)| body.to_owned())
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let body = self.get_text(path);
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
     pub fn certificate(&self, domain: &str) -> String {
         let script = format!(
             "import boto3; print(boto3.client('acm', region_name='us-east-1', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
