@@ -28,7 +28,7 @@ test-reliability: setup build
 		cargo test --test acceptance reliability -- --nocapture --test-threads 2
 
 FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10
-CRASH_POINTS := 5 15 25 35 50 65 80 95 110 125 140 155 170 185 200 215 230 245 260 275 290 310
+CRASH_POINTS := 3 10 20 30 40 50 60 75 90 100 110 120 135 150 160 175 190 200 215 230 245 260
 
 lint:
 	cargo fmt --check

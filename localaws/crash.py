@@ -17,13 +17,13 @@ _killed = []
 
 
 def control(path):
-    """`/localaws/crash/<n>` arms the crash; `/localaws/crash` reports the PIDs killed since the
-    last report."""
+    """`/localaws/crash/<n>` arms the crash, `/localaws/crash/disarm` disarms it, and
+    `/localaws/crash` reports the PIDs killed since the last report."""
     global _left
     tail = path.rsplit("/", 1)[-1]
     with _lock:
-        if tail.isdigit():
-            _left = int(tail)
+        if tail.isdigit() or tail == "disarm":
+            _left = int(tail) if tail.isdigit() else None
             return Response(200, [("Content-Type", "text/plain")], b"")
         body = ",".join(str(p) for p in _killed)
         _killed.clear()
