@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: demo demo-destroy test test-reliability setup build lint local-aws local-aws-stop docs clean
+.PHONY: demo demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean
 
 ## Build, start the local AWS, apply examples/quickstart against it and print the outputs.
 demo: build setup
@@ -29,6 +29,12 @@ test-reliability: setup build
 
 FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10
 CRASH_POINTS := 3 10 20 30 40 50 60 75 90 100 110 120 135 150 160 175 190 200 215 230 245 260
+
+## Benchmark (not part of CI): apply, no-op plan and destroy of the whole system, medians of
+## three runs, with the release build. BENCH_ARGS="--latency-ms 50" adds latency per request.
+bench: setup
+	cargo build --release
+	$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
 lint:
 	cargo fmt --check

@@ -15,6 +15,7 @@ from . import (
     ec2_launch_templates,
     faults,
     idempotency,
+    meter,
     pending,
     route53_changes,
 )
@@ -31,6 +32,7 @@ class Fidelity:
         request = Request.read(environ)
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
+        meter.count(request)
         response = self.dispatch(request)
         crash.after(request)
         return response.send(start_response)
@@ -43,8 +45,11 @@ class Fidelity:
             route53_changes.reset()
             chaos.reset()
             crash.reset()
+            meter.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
+        if request.path == "/localaws/requests":
+            return meter.report()
         if request.path.startswith("/localaws/pending"):
             return pending.control(request.path)
         if request.path.startswith("/localaws/crash"):

@@ -14,9 +14,9 @@ use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
-/// Per-service endpoint overrides (the provider's `endpoints` block).
 const ROUTE53_REGION: &str = "us-east-1";
 
+/// Per-service endpoint overrides (the provider's `endpoints` block).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceEndpoints {
     pub autoscaling: Option<String>,
@@ -132,9 +132,14 @@ impl AwsClients {
     fn build_regional(&self, region: &str) -> RegionalClients {
         /// A service config in `region`, with the per-service endpoint override if any.
         macro_rules! client {
-            ($sdk:ident, $endpoint:ident) => {{
-                let mut builder =
-                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_owned()));
+            ($sdk:ident, $endpoint:ident) => {
+                client!($sdk, $endpoint, |builder| builder)
+            };
+            ($sdk:ident, $endpoint:ident, $configure:expr) => {{
+                let configure: fn($sdk::config::Builder) -> $sdk::config::Builder = $configure;
+                let mut builder = configure(
+                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_owned())),
+                );
                 if let Some(url) = &self.endpoints.$endpoint {
                     builder = builder.endpoint_url(url);
                 }
@@ -147,21 +152,12 @@ impl AwsClients {
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),
             ec2: client!(aws_sdk_ec2, ec2),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
-            sns: {
-                let mut builder = aws_sdk_sns::config::Builder::from(&self.base)
-                    .region(Region::new(region.to_owned()))
-                    .retry_classifier(SnsThrottled);
-                if let Some(url) = &self.endpoints.sns {
-                    builder = builder.endpoint_url(url);
-                }
-                aws_sdk_sns::Client::from_conf(builder.build())
-            },
+            sns: client!(aws_sdk_sns, sns, |builder| builder
+                .retry_classifier(SnsThrottled)),
         }
     }
 }
 
-/// rustls on ring: the same TLS stack tf-provider's gRPC server uses, so only one crypto
-/// provider is linked (two make rustls refuse to pick a process default).
 /// SNS reports throttling as the Query error code "Throttled" (its ThrottledException), which the
 /// SDK's standard retry does not know; without this, one throttled SNS call fails an apply.
 #[derive(Debug)]
@@ -188,6 +184,8 @@ impl ClassifyRetry for SnsThrottled {
     }
 }
 
+/// rustls on ring: the same TLS stack tf-provider's gRPC server uses, so only one crypto
+/// provider is linked (two make rustls refuse to pick a process default).
 fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(

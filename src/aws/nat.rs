@@ -52,7 +52,10 @@ pub async fn ensure(
             ec2.create_nat_gateway()
                 .subnet_id(subnet_id)
                 .allocation_id(&allocation)
-                .client_token(format!("{}-{}-{part}", owner.suffix, owner.failover_role))
+                // The same subnet and address on a retry (one gateway, however often the
+                // call is repeated); new ones for a stack built again after a destroy, where a
+                // token by name would return the deleted gateway for the idempotency window.
+                .client_token(format!("{subnet_id}/{allocation}"))
                 .tag_specifications(tag_spec(
                     ResourceType::Natgateway,
                     &owner.tags_for(&part, name),

@@ -127,12 +127,16 @@ impl Stack {
         }
     }
 
-    fn config(&self, extra: &str) {
-        self.ws.config(&format!(
+    fn body(&self, extra: &str) -> String {
+        format!(
             "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{extra}\n{}{}}}\n",
             self.primary.block("primary"),
             self.standby.block("standby")
-        ));
+        )
+    }
+
+    fn config(&self, extra: &str) {
+        self.ws.config(&self.body(extra));
     }
 
     async fn zone_id(&self) -> String {
@@ -661,20 +665,9 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ),
     ];
     for (extra, attribute, message) in cases {
-        stack.config(extra);
-        let errors = stack.ws.plan_errors();
-        assert_eq!(errors.len(), 1, "{extra}: {errors:#?}");
-        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
-        assert!(
-            code.contains(attribute),
-            "{extra}: error not on `{attribute}`: {:#}",
-            errors[0]
-        );
-        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
-        assert!(
-            text.contains(message),
-            "{extra}: expected {message:?} in {text}"
-        );
+        stack
+            .ws
+            .assert_refused(&stack.body(extra), attribute, message);
     }
     // Both endpoints in one region.
     stack.ws.config(&format!(

@@ -747,21 +747,7 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ),
     ];
     for (line, attribute, message) in cases {
-        eprintln!("case: {line}");
-        ws.config(&config(&format!("  {line}")));
-        let errors = ws.plan_errors();
-        assert_eq!(errors.len(), 1, "{line}: {errors:#?}");
-        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
-        assert!(
-            code.contains(attribute),
-            "{line}: not on `{attribute}`: {:#}",
-            errors[0]
-        );
-        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
-        assert!(
-            text.contains(message),
-            "{line}: expected {message:?} in {text}"
-        );
+        ws.assert_refused(&config(&format!("  {line}")), attribute, message);
     }
     assert_nothing_left(&aws).await;
 }
@@ -820,6 +806,21 @@ async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
         BTreeSet::from([(80, "0.0.0.0/0".to_string())])
     );
     ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_stack_built_again_after_a_destroy_gets_a_new_nat_gateway() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    // A regression would wait for the deleted gateway forever; fail fast instead.
+    ws.config(&config("  timeouts {\n    create = \"2m\"\n  }"));
+    ws.apply();
+    ws.destroy();
+    ws.apply();
+    let vpc_id = ws.resource(ADDRESS)["vpc_id"].as_str().unwrap().to_owned();
+    assert_eq!(live_nats(&aws.ec2("us-east-1"), &vpc_id).await.len(), 1);
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

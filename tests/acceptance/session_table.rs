@@ -379,21 +379,15 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ),
     ];
     for (body, attribute, message) in cases {
-        ws.config(&format!(
-            "resource \"tap_session_table\" \"bad\" {{\n  {body}\n}}\n"
-        ));
-        let errors = ws.plan_errors();
-        assert_eq!(errors.len(), 1, "{body}: {errors:#?}");
-        let error = &errors[0];
-        let code = error["snippet"]["code"].as_str().unwrap_or_default();
-        assert!(
-            code.contains(attribute),
-            "{body}: error not on `{attribute}`: {error:#}"
-        );
-        let text = format!("{} {}", error["summary"], error["detail"]);
-        assert!(
-            text.contains(message),
-            "{body}: expected {message:?} in {text}"
+        ws.assert_refused(
+            &format!(
+                "resource \"tap_session_table\" \"bad\" {{
+  {body}
+}}
+"
+            ),
+            attribute,
+            message,
         );
     }
     assert_nothing_left(&aws).await;

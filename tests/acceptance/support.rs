@@ -606,6 +606,25 @@ impl Workspace {
             .collect()
     }
 
+    /// Plans `config` and checks that Terraform refuses it with exactly one error, on the line
+    /// of `attribute`, that says `message`.
+    pub fn assert_refused(&self, config: &str, attribute: &str, message: &str) {
+        self.config(config);
+        let errors = self.plan_errors();
+        assert_eq!(errors.len(), 1, "{config}: {errors:#?}");
+        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(attribute),
+            "{config}: error not on `{attribute}`: {:#}",
+            errors[0]
+        );
+        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
+        assert!(
+            text.contains(message),
+            "{config}: expected {message:?} in {text}"
+        );
+    }
+
     /// `terraform show -json` of the state.
     pub fn state(&self) -> serde_json::Value {
         let run = self.must(&["show", "-json"]);

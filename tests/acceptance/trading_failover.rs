@@ -497,20 +497,7 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ("  primary {\n    nat_mode = \"sometimes\"\n  }", "nat_mode", "sometimes"),
     ];
     for (body, attribute, message) in cases {
-        ws.config(&config(body));
-        let errors = ws.plan_errors();
-        assert_eq!(errors.len(), 1, "{body}: {errors:#?}");
-        let code = errors[0]["snippet"]["code"].as_str().unwrap_or_default();
-        assert!(
-            code.contains(attribute),
-            "{body}: error not on `{attribute}`: {:#}",
-            errors[0]
-        );
-        let text = format!("{} {}", errors[0]["summary"], errors[0]["detail"]);
-        assert!(
-            text.contains(message),
-            "{body}: expected {message:?} in {text}"
-        );
+        ws.assert_refused(&config(body), attribute, message);
     }
     ws.config("resource \"tap_trading_failover\" \"prod\" {\n  environment_suffix = \"Way_Too_Long_For_Every_Name\"\n}\n");
     let errors = ws.plan_errors();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{instance_role_name, Desired, Planned, ROLES};
+use super::plan::{instance_role_name, region_from_stack, Desired, Planned, ROLES};
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::instance_role;
@@ -255,19 +255,7 @@ fn compose(
     };
     for (role, stack) in ROLES.iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
-        let mut block = Region {
-            region: stack.region.clone(),
-            vpc_cidr: stack.vpc_cidr.clone(),
-            public_subnets: stack.public_subnets.clone(),
-            private_subnets: stack.private_subnets.clone(),
-            nat_mode: stack.nat_mode.clone(),
-            certificate_arn: stack.certificate_arn.clone(),
-            instance_type: stack.instance_type.clone(),
-            ami_id: stack.ami_id.clone(),
-            min_size: stack.min_size,
-            max_size: stack.max_size,
-            desired_capacity: stack.desired_capacity,
-        };
+        let mut block = region_from_stack(&stack);
         let prior_block = super::plan::region_block(prior, role);
         if stack.vpc_id.is_null() {
             // The whole region is gone: keep the configuration, the parts say what is missing.
@@ -460,16 +448,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         let block = match stack {
             Some(s) => Region {
                 region: values::string(region),
-                vpc_cidr: s.vpc_cidr.clone(),
-                public_subnets: s.public_subnets.clone(),
-                private_subnets: s.private_subnets.clone(),
-                nat_mode: s.nat_mode.clone(),
-                certificate_arn: s.certificate_arn.clone(),
-                instance_type: s.instance_type.clone(),
-                ami_id: s.ami_id.clone(),
-                min_size: s.min_size,
-                max_size: s.max_size,
-                desired_capacity: s.desired_capacity,
+                ..region_from_stack(s)
             },
             None => Region {
                 region: values::string(region),

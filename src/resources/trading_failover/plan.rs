@@ -35,6 +35,23 @@ pub fn region_block(state: &State, role: &str) -> Region {
     block.as_ref_option().cloned().unwrap_or_default()
 }
 
+/// A region block as a regional stack's state holds it.
+pub fn region_from_stack(stack: &StackState) -> Region {
+    Region {
+        region: stack.region.clone(),
+        vpc_cidr: stack.vpc_cidr.clone(),
+        public_subnets: stack.public_subnets.clone(),
+        private_subnets: stack.private_subnets.clone(),
+        nat_mode: stack.nat_mode.clone(),
+        certificate_arn: stack.certificate_arn.clone(),
+        instance_type: stack.instance_type.clone(),
+        ami_id: stack.ami_id.clone(),
+        min_size: stack.min_size,
+        max_size: stack.max_size,
+        desired_capacity: stack.desired_capacity,
+    }
+}
+
 /// The region of a role, with the default filled in.
 pub fn region_of(state: &State, role: &str) -> Value<String> {
     region_block(state, role)
@@ -340,19 +357,7 @@ pub fn plan(
             prior_stack.as_ref(),
             default_tags,
         );
-        let block = Region {
-            region: stack.region.clone(),
-            vpc_cidr: stack.vpc_cidr.clone(),
-            public_subnets: stack.public_subnets.clone(),
-            private_subnets: stack.private_subnets.clone(),
-            nat_mode: stack.nat_mode.clone(),
-            certificate_arn: stack.certificate_arn.clone(),
-            instance_type: stack.instance_type.clone(),
-            ami_id: stack.ami_id.clone(),
-            min_size: stack.min_size,
-            max_size: stack.max_size,
-            desired_capacity: stack.desired_capacity,
-        };
+        let block = region_from_stack(&stack);
         if role == "primary" {
             planned.primary = Value::Value(block);
             planned.tags_all = stack.tags_all.clone();
