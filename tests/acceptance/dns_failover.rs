@@ -688,3 +688,98 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "a refused plan created {leaks:?}");
 }
+
+#[tokio::test]
+async fn a_health_check_or_topic_deleted_out_of_band_is_rebuilt() {
+    let stack = Stack::start().await;
+    stack.config("  alarm_emails = [\"oncall@example.com\"]\n");
+    stack.ws.apply();
+    let zone = stack.zone_id().await;
+    let old_check = stack.health_checks().await[0].id().to_owned();
+    let topic = stack.ws.resource(ADDRESS)["standby_topic_arn"]
+        .as_str()
+        .expect("topic")
+        .to_owned();
+
+    // Out of band: the records lose their health check (Route 53 refuses to delete one in
+    // use), the check is deleted, and the standby topic with its subscription.
+    let r53 = stack.aws.route53();
+    let mut primary = stack.records(&zone).await["primary"].clone();
+    primary.1 = None;
+    let record = ResourceRecordSet::builder()
+        .name(DOMAIN)
+        .r#type(RrType::A)
+        .set_identifier("primary")
+        .weight(primary.0)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(&stack.primary.zone_id)
+                .dns_name(&primary.2)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(record)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    r53.delete_health_check()
+        .health_check_id(&old_check)
+        .send()
+        .await
+        .expect("DeleteHealthCheck");
+    stack
+        .aws
+        .sns("us-east-2")
+        .delete_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("DeleteTopic");
+
+    let plan = stack.ws.plan_with_changes();
+    assert!(plan.contains("health_check_id"), "{plan}");
+    assert!(plan.contains("standby_topic_arn"), "{plan}");
+    stack.ws.apply();
+    let checks = stack.health_checks().await;
+    assert_eq!(checks.len(), 1);
+    assert_ne!(checks[0].id(), old_check, "a new health check");
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(checks[0].id()),
+        "the primary record uses it"
+    );
+    let alarm = stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .expect("alarm");
+    assert_eq!(dimensions(&alarm)["HealthCheckId"], checks[0].id());
+    let subscriptions = stack
+        .aws
+        .sns("us-east-2")
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("the standby topic is back");
+    assert_eq!(subscriptions.subscriptions().len(), 1);
+    stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
