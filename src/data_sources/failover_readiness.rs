@@ -15,7 +15,7 @@ use crate::naming;
 use crate::provider::Shared;
 use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::tf::diag::invalid;
-use crate::tf::number::Number;
+use crate::tf::number::{whole, Number};
 use crate::tf::schema::{computed, named, optional, required, with_default};
 use crate::tf::values;
 
@@ -87,13 +87,6 @@ impl FailoverReadiness {
     }
 }
 
-fn whole(value: &Value<Number>, default: i64) -> i64 {
-    value
-        .as_ref_option()
-        .and_then(|n| n.as_i64())
-        .unwrap_or(default)
-}
-
 #[async_trait]
 impl DataSource for FailoverReadiness {
     type State<'a> = State;
@@ -158,8 +151,8 @@ impl DataSource for FailoverReadiness {
             .clone()
             .or(values::string(format!("trading-{suffix}.example.com")));
         state.active_region = state.active_region.clone().or(values::string("primary"));
-        let interval = whole(&state.health_check_interval, 10);
-        let threshold = whole(&state.failure_threshold, 3);
+        let interval = whole(&state.health_check_interval).unwrap_or(10);
+        let threshold = whole(&state.failure_threshold).unwrap_or(3);
         let latency = state
             .replication_latency_threshold
             .as_ref_option()

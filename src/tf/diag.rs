@@ -34,3 +34,15 @@ pub fn whole_in_range(
         }
     }
 }
+
+/// Test helper: the attribute paths of the errors `validate` reports for `config`.
+#[cfg(test)]
+pub fn error_paths<S>(validate: fn(&mut Diagnostics, &S), config: &S) -> Vec<String> {
+    let mut diags = Diagnostics::default();
+    validate(&mut diags, config);
+    diags
+        .errors
+        .iter()
+        .map(|d| d.attribute.to_string())
+        .collect()
+}

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tf_provider::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
 pub struct Number(pub f64);
@@ -18,6 +19,11 @@ impl Number {
         let v = self.0;
         (v.fract() == 0.0 && v >= i64::MIN as f64 && v <= i64::MAX as f64).then_some(v as i64)
     }
+}
+
+/// A number attribute as a whole number, if it is known and one.
+pub fn whole(value: &Value<Number>) -> Option<i64> {
+    value.as_ref_option().and_then(|n| n.as_i64())
 }
 
 impl From<i64> for Number {

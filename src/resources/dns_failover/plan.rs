@@ -13,7 +13,7 @@ use crate::regions;
 use crate::resources::shared_checks;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::{invalid, whole_in_range};
-use crate::tf::number::Number;
+use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list, known_map};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
@@ -307,10 +307,6 @@ pub fn validate_domain_name(name: &str) -> Result<(), String> {
         return Err(format!("\"{name}\" is not a domain name: two or more dot-separated labels of 1–63 lowercase letters, digits and hyphens (not at either end), 253 characters at most."));
     }
     Ok(())
-}
-
-fn whole(value: &Value<Number>) -> Option<i64> {
-    value.as_ref_option().and_then(|n| n.as_i64())
 }
 
 fn number(v: i64) -> Value<Number> {
@@ -816,13 +812,7 @@ mod tests {
     }
 
     fn error_paths(config: &State) -> Vec<String> {
-        let mut diags = Diagnostics::default();
-        validate(&mut diags, config);
-        diags
-            .errors
-            .iter()
-            .map(|d| d.attribute.to_string())
-            .collect()
+        crate::tf::diag::error_paths(validate, config)
     }
 
     fn applied(planned: &State) -> State {

@@ -10,7 +10,7 @@ use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::resources::shared_checks;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::{invalid, whole_in_range};
-use crate::tf::number::Number;
+use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list, known_map, StringList};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
@@ -217,10 +217,6 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     validate_compute(diags, config);
-}
-
-fn whole(value: &Value<Number>) -> Option<i64> {
-    value.as_ref_option().and_then(|n| n.as_i64())
 }
 
 fn validate_compute(diags: &mut Diagnostics, config: &State) {

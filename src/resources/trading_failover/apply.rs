@@ -20,7 +20,7 @@ use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::tags::Tags;
-use crate::tf::number::Number;
+use crate::tf::number::whole;
 use crate::tf::values::{self, known_list};
 
 fn underivable(what: &str) -> PartError {
@@ -30,10 +30,6 @@ fn underivable(what: &str) -> PartError {
             "a value it needs is still unknown; this is a bug in the provider".into(),
         ),
     }
-}
-
-fn whole(value: &Value<Number>) -> Option<i64> {
-    value.as_ref_option().and_then(|n| n.as_i64())
 }
 
 /// The table's ARN in each region, from the account the credentials belong to: the instance
