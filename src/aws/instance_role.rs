@@ -143,6 +143,28 @@ pub async fn find_profile(iam: &Client, name: &str) -> Result<Option<String>, Aw
     }
 }
 
+/// The role's inline policy as IAM holds it, parsed; `None` if the role or policy is gone.
+/// IAM returns policy documents URL-encoded (RFC 3986).
+pub async fn policy(iam: &Client, name: &str) -> Result<Option<serde_json::Value>, AwsError> {
+    match iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(POLICY_NAME)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Ok(out) => {
+            let document = percent_encoding::percent_decode_str(out.policy_document())
+                .decode_utf8_lossy()
+                .into_owned();
+            Ok(serde_json::from_str(&document).ok())
+        }
+        Err(err) if missing(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// Removes the role from the profile, deletes the profile, the inline policy and the role.
 pub async fn delete(iam: &Client, name: &str) -> PartResult<()> {
     let gone = |result: Result<(), AwsError>| match result {

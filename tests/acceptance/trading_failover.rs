@@ -91,6 +91,74 @@ async fn group(
     ))
 }
 
+/// The load balancer security group of a region: its ID and the CIDRs open on port 80.
+async fn alb_ingress(aws: &LocalAws, region: &str) -> (String, BTreeSet<String>) {
+    let out = aws
+        .ec2(region)
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("tag:tap:stack")
+                .values("acc")
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("tag:tap:part")
+                .values("alb-sg")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeSecurityGroups");
+    assert_eq!(out.security_groups().len(), 1, "one ALB group in {region}");
+    let group = &out.security_groups()[0];
+    let cidrs = group
+        .ip_permissions()
+        .iter()
+        .filter(|p| p.from_port() == Some(80))
+        .flat_map(|p| p.ip_ranges())
+        .filter_map(|r| r.cidr_ip().map(str::to_owned))
+        .collect();
+    (group.group_id().unwrap_or_default().to_owned(), cidrs)
+}
+
+/// The primary load balancer's HTTP listener.
+async fn primary_listener(aws: &LocalAws) -> Option<String> {
+    let elb = aws.elbv2("us-east-1");
+    let albs = elb
+        .describe_load_balancers()
+        .names("alb-primary-acc")
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    let alb = albs.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap_or_default();
+    elb.describe_listeners()
+        .load_balancer_arn(alb)
+        .send()
+        .await
+        .expect("DescribeListeners")
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(80))
+        .and_then(|l| l.listener_arn().map(str::to_owned))
+}
+
+async fn pitr_enabled(aws: &LocalAws) -> bool {
+    aws.dynamodb("us-east-1")
+        .describe_continuous_backups()
+        .table_name("trading-sessions-acc")
+        .send()
+        .await
+        .expect("DescribeContinuousBackups")
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        == Some(&PointInTimeRecoveryStatus::Enabled)
+}
+
 async fn weights(aws: &LocalAws) -> (i64, i64) {
     let r53 = aws.route53();
     let zones = r53
@@ -393,12 +461,150 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
     }
     ws.assert_plan_empty();
 
+    // Out of band, in the primary region: the ALB's ingress narrowed, the table's
+    // point-in-time recovery switched off. Both show in the plan; apply repairs only them.
+    let (alb_group, open) = alb_ingress(&aws, "us-east-1").await;
+    assert_eq!(open, BTreeSet::from(["0.0.0.0/0".to_string()]));
+    aws.ec2("us-east-1")
+        .revoke_security_group_ingress()
+        .group_id(&alb_group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RevokeSecurityGroupIngress");
+    aws.dynamodb("us-east-1")
+        .update_continuous_backups()
+        .table_name("trading-sessions-acc")
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .expect("specification"),
+        )
+        .send()
+        .await
+        .expect("UpdateContinuousBackups");
+    assert!(!pitr_enabled(&aws).await);
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("allowed_cidrs"), "{plan}");
+    assert!(plan.contains("point_in_time_recovery"), "{plan}");
+    assert!(plan.contains("updated in-place"), "{plan}");
+    ws.apply();
+    assert_eq!(
+        alb_ingress(&aws, "us-east-1").await,
+        (alb_group, BTreeSet::from(["0.0.0.0/0".to_string()]))
+    );
+    assert!(pitr_enabled(&aws).await, "point-in-time recovery repaired");
+    let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
+    assert_eq!(primary_after, primary_instances);
+    assert_eq!(ws.resource(ADDRESS)["parts"], after["parts"]);
+    ws.assert_plan_empty();
+
+    // Out of band, where the resource shows no attribute of its own: the primary's listener
+    // deleted, the standby's target group health check changed, the role's policy widened.
+    // Each empties its entry in `parts`; apply repairs those parts alone.
+    let elb = aws.elbv2("us-east-1");
+    let listener = primary_listener(&aws).await.expect("the HTTP listener");
+    elb.delete_listener()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .expect("DeleteListener");
+    let standby_tg = aws
+        .elbv2("us-east-2")
+        .describe_target_groups()
+        .names("tg-standby-acc")
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap_or_default()
+        .to_owned();
+    aws.elbv2("us-east-2")
+        .modify_target_group()
+        .target_group_arn(&standby_tg)
+        .health_check_path("/")
+        .send()
+        .await
+        .expect("ModifyTargetGroup");
+    let widened = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}"#;
+    aws.iam()
+        .put_role_policy()
+        .role_name("ec2-acc")
+        .policy_name("least-privilege")
+        .policy_document(widened)
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    let plan = ws.plan_with_changes();
+    for part in ["primary.listeners", "standby.target_group", "instance_role"] {
+        let key = format!("\"{part}\"");
+        assert!(
+            // Terraform renders an emptied entry as `null`.
+            plan.lines()
+                .any(|l| l.trim_start_matches([' ', '-']).starts_with(&key)
+                    && (l.ends_with("= null") || l.ends_with("= \"\""))),
+            "{part} empty in:\n{plan}"
+        );
+    }
+    ws.apply();
+    assert!(primary_listener(&aws).await.is_some(), "listener rebuilt");
+    let health_path = aws
+        .elbv2("us-east-2")
+        .describe_target_groups()
+        .target_group_arns(&standby_tg)
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .health_check_path()
+        .map(str::to_owned);
+    assert_eq!(health_path.as_deref(), Some("/health"));
+    let policy = aws
+        .iam()
+        .get_role_policy()
+        .role_name("ec2-acc")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .expect("GetRolePolicy");
+    assert!(
+        !percent_decode(policy.policy_document()).contains("dynamodb:*"),
+        "the policy is least-privilege again"
+    );
+    let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
+    assert_eq!(primary_after, primary_instances);
+    ws.assert_plan_empty();
+
+    // Only the listener was rebuilt; the other parts kept their IDs.
+    let repaired = ws.resource(ADDRESS);
+    let changed: Vec<&String> = after["parts"]
+        .as_object()
+        .expect("parts")
+        .iter()
+        .filter(|(k, v)| repaired["parts"][k.as_str()] != **v)
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(changed, ["primary.listeners"]);
+
     // Import by suffix reconstructs everything: the plan is empty.
     ws.run(&["state", "rm", ADDRESS]);
     let run = ws.run(&["import", ADDRESS, "acc"]);
     assert_eq!(run.code, 0, "{}", run.text());
     ws.assert_plan_empty();
-    assert_eq!(ws.resource(ADDRESS)["parts"], after["parts"]);
+    assert_eq!(ws.resource(ADDRESS)["parts"], repaired["parts"]);
 
     ws.destroy();
     assert_nothing_left(&aws).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{instance_role_name, region_from_stack, Desired, Planned, ROLES};
+use super::plan::{instance_role_name, region_from_stack, table_settings, Desired, Planned, ROLES};
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::instance_role;
@@ -32,18 +32,11 @@ fn underivable(what: &str) -> PartError {
     }
 }
 
-/// The table's ARN in each region, from the account the credentials belong to: the instance
-/// role needs them before the table exists, so that neither waits for the other.
-async fn table_arns(cfg: &Configured, want: &Desired, table: &str) -> PartResult<Vec<String>> {
-    let identity = cfg
-        .clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
-    let account = identity.account().unwrap_or_default();
-    Ok(ROLES
+/// The policy of the shared instance role: item access to the table in both regions of
+/// `account`. Built from the table's ARNs before the table exists, so neither waits for the
+/// other.
+fn role_policy(want: &Desired, account: &str, table: &str) -> String {
+    let arns: Vec<String> = ROLES
         .iter()
         .map(|role| {
             format!(
@@ -51,14 +44,21 @@ async fn table_arns(cfg: &Configured, want: &Desired, table: &str) -> PartResult
                 want.region(role)
             )
         })
-        .collect())
+        .collect();
+    instance_role::policy_document(want.suffix(), Some(&instance_role::table_statements(&arns)))
 }
 
 /// The instance role and profile both regions share.
 async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartResult<String> {
     let name = instance_role_name(want.suffix());
-    let statements = instance_role::table_statements(&table_arns(cfg, want, table).await?);
-    let policy = instance_role::policy_document(want.suffix(), Some(&statements));
+    let identity = cfg
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
+    let policy = role_policy(want, identity.account().unwrap_or_default(), table);
     instance_role::ensure(
         &cfg.clients.iam,
         &name,
@@ -177,14 +177,44 @@ fn placeholder(want: &Desired, role: &str) -> Endpoint {
     }
 }
 
+/// The instance profile's ARN, and whether the role's policy is the one this resource gives it
+/// (a policy widened or removed outside Terraform is drift to repair).
+async fn observe_role(
+    cfg: &Configured,
+    want: &Desired,
+    table: &str,
+) -> PartResult<(Option<String>, bool)> {
+    let name = instance_role_name(want.suffix());
+    let read = || format!("reading IAM role {name}");
+    let (profile, held) = tokio::try_join!(
+        async {
+            instance_role::find_profile(&cfg.clients.iam, &name)
+                .await
+                .context(read)
+        },
+        async {
+            instance_role::policy(&cfg.clients.iam, &name)
+                .await
+                .context(read)
+        },
+    )?;
+    // arn:aws:iam::<account>:instance-profile/<name>
+    let account = profile.as_deref().and_then(|arn| arn.split(':').nth(4));
+    let intact = match (account, held) {
+        (Some(account), Some(held)) => {
+            serde_json::from_str::<serde_json::Value>(&role_policy(want, account, table)).ok()
+                == Some(held)
+        }
+        _ => false,
+    };
+    Ok((profile, intact))
+}
+
 /// Every part read by its own resource's code, then mapped onto this resource's state.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
-    let role_name = instance_role_name(want.suffix());
-    let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
-        .await
-        .context(|| format!("reading instance profile {role_name}"))?;
-    let profile_arn = profile.clone().unwrap_or_default();
     let table = want.table().ok_or_else(|| underivable("session table"))?;
+    let (profile, role_intact) = observe_role(cfg, want, &table.want.name).await?;
+    let profile_arn = profile.clone().unwrap_or_default();
     let primary = want
         .stack("primary", &profile_arn, None)
         .ok_or_else(|| underivable("primary stack"))?;
@@ -225,7 +255,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         [primary_state, standby_state],
         table_state,
         dns_state,
-        profile,
+        profile.filter(|_| role_intact),
     )))
 }
 
@@ -249,6 +279,15 @@ fn compose(
             ids.join(",")
         }
     };
+    // Both regions apply the one list: either region's ingress differing from it is drift.
+    if let Some(drifted) = stacks
+        .iter()
+        .flatten()
+        .map(|s| &s.allowed_cidrs)
+        .find(|cidrs| cidrs.is_value() && **cidrs != prior.allowed_cidrs)
+    {
+        state.allowed_cidrs = drifted.clone();
+    }
     for (role, stack) in ROLES.iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
@@ -267,6 +306,10 @@ fn compose(
             // Scaled up for a planned failover, as asked: not drift.
             block.desired_capacity = prior_block.desired_capacity;
         }
+        let drifted = match want.stack(role, "", None) {
+            Some(planned) if stack.vpc_id.is_value() => drifted_parts(&stack, &planned.state),
+            _ => Vec::new(),
+        };
         let subnets = [
             joined(&stack.public_subnet_ids),
             joined(&stack.private_subnet_ids),
@@ -296,11 +339,17 @@ fn compose(
             ),
             ("alb", id(&stack.alb_arn)),
             ("alb_zone_id", id(&stack.alb_zone_id)),
+            ("listeners", joined(&stack.listener_arns)),
             ("target_group", id(&stack.target_group_arn)),
             ("launch_template", id(&stack.launch_template_id)),
             ("asg", id(&stack.asg_name)),
         ];
         for (part, value) in entries {
+            let value = if drifted.contains(&part) {
+                String::new()
+            } else {
+                value
+            };
             parts.insert(format!("{role}.{part}"), value);
         }
         if block.nat_mode.as_ref_option().map(String::as_str) != Some("none") {
@@ -330,6 +379,9 @@ fn compose(
             ) = (vpc, dns_name, asg);
         }
     }
+    state.table_settings = table
+        .as_ref()
+        .map_or(Value::Value(Default::default()), table_settings);
     let table = table.unwrap_or_default();
     state.table_arn = values::string(id(&table.arn));
     parts.insert("table".into(), id(&table.arn));
@@ -371,6 +423,32 @@ fn compose(
     parts.insert("instance_role".into(), profile.unwrap_or_default());
     state.parts = values::map(&parts);
     state
+}
+
+/// Settings of a region's parts that this resource does not show as attributes of its own:
+/// one AWS holds other than planned empties that part's entry in `parts`, so the plan shows it
+/// and the next apply repairs that part.
+fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static str> {
+    let health_check = |s: &StackState| {
+        (
+            s.health_check_path.clone(),
+            s.health_check_interval,
+            s.health_check_timeout,
+            s.healthy_threshold,
+            s.unhealthy_threshold,
+        )
+    };
+    [
+        ("security_groups", observed.app_port != planned.app_port),
+        (
+            "target_group",
+            health_check(observed) != health_check(planned),
+        ),
+        ("launch_template", observed.user_data != planned.user_data),
+    ]
+    .into_iter()
+    .filter_map(|(part, drifted)| drifted.then_some(part))
+    .collect()
 }
 
 /// DNS first (records, health check, zone, alarms, topics) so nothing answers with a load

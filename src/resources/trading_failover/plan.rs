@@ -22,7 +22,7 @@ use crate::resources::session_table::SessionTable;
 use crate::tags::Tags;
 use crate::tf::diag::invalid;
 use crate::tf::number::Number;
-use crate::tf::values::{self, known_map};
+use crate::tf::values::{self, known_map, StringMap};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
 
@@ -103,6 +103,34 @@ pub fn table_config(state: &State) -> TableState {
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }
+}
+
+/// The table settings this resource fixes, as planned by the session table or read from
+/// DynamoDB: the same map both ways, so a change made outside Terraform shows as a diff.
+pub fn table_settings(table: &TableState) -> StringMap {
+    let flag = |v: &Value<bool>| v.as_ref().map(bool::to_string);
+    let entries = [
+        ("billing_mode", table.billing_mode.clone()),
+        ("stream_view_type", table.stream_view_type.clone()),
+        (
+            "server_side_encryption",
+            flag(&table.server_side_encryption),
+        ),
+        (
+            "point_in_time_recovery",
+            flag(&table.point_in_time_recovery),
+        ),
+        ("deletion_protection", flag(&table.deletion_protection)),
+    ];
+    if entries.iter().any(|(_, v)| v.is_unknown()) {
+        return Value::Unknown;
+    }
+    Value::Value(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.or(values::string(""))))
+            .collect(),
+    )
 }
 
 /// The `tap_dns_failover` configuration, pointing at `endpoints`.
@@ -312,6 +340,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
             "security_groups",
             "alb",
             "alb_zone_id",
+            "listeners",
             "target_group",
             "launch_template",
             "asg",
@@ -385,6 +414,7 @@ pub fn plan(
 
     let (table, _) = SessionTable::plan(&table_config(&planned), None, default_tags);
     planned.table_name = table.name.clone();
+    planned.table_settings = table_settings(&table);
 
     // The load balancers that exist stay the records' targets, so a part missing elsewhere
     // does not hide what the records and alarms will be.
