@@ -18,6 +18,7 @@ from . import (
     meter,
     pending,
     route53_changes,
+    sns_topics,
 )
 from .wsgi import Request, call
 
@@ -59,12 +60,12 @@ class Fidelity:
             return injected
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
+        if ec2_launch_templates.handles(request):
+            return ec2_launch_templates.handle(self.app, request, account_of(request))
         if idempotency.handles(request):
             return idempotency.handle(self.app, request, account_of(request))
         if autoscaling_refresh.handles(request):
             return autoscaling_refresh.handle(request, account_of(request))
-        if ec2_launch_templates.handles(request):
-            return ec2_launch_templates.handle(self.app, request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
@@ -81,4 +82,5 @@ def build():
     async_states.install()
     cloudwatch_alarms.install()
     route53_changes.install()
+    sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

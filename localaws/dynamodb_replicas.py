@@ -20,7 +20,7 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 class Replica:
     def __init__(self, status):
         self.status = status
-        self.reads_left = pending.reads()
+        self.settling = pending.Settling("replica.creating")
 
 
 class Group:
@@ -42,7 +42,7 @@ def _clamp(reads):
     with Locked.lock:
         for group in _groups.values():
             for replica in group.replicas.values():
-                replica.reads_left = min(replica.reads_left, reads)
+                replica.settling.clamp(reads)
 
 
 pending.on_change(_clamp)
@@ -111,8 +111,7 @@ def _decorate(region, account, description, advance):
 def _advance(account, name, group):
     for region, replica in list(group.replicas.items()):
         if replica.status in ("CREATING", "DELETING"):
-            replica.reads_left -= 1
-            if replica.reads_left > 0:
+            if replica.settling.pending():
                 continue
             if replica.status == "CREATING":
                 replica.status = "ACTIVE"
@@ -204,7 +203,7 @@ def _delete_replica(group, region):
             "Replica specified in the Replica Update or Replica Delete action of the request was not found.",
         )
     replica.status = "DELETING"
-    replica.reads_left = pending.reads()
+    replica.settling = pending.Settling("replica.deleting")
     return None
 
 

@@ -1,24 +1,47 @@
-"""moto stores the UserData of CreateLaunchTemplateVersion as a plain string, then fails an
-assertion (HTTP 500) when an Auto Scaling group launches from that version. AWS accepts it; here
-the stored value is normalised after each such call so that template updates work as on AWS."""
+"""Launch templates as AWS keeps them, where moto differs:
+
+- moto stores the UserData of CreateLaunchTemplateVersion as a plain string, then fails an
+  assertion (HTTP 500) when an Auto Scaling group launches from that version. AWS accepts it.
+- moto copies the template's own tags (CreateLaunchTemplate `TagSpecifications` of type
+  `launch-template`) into the version's `LaunchTemplateData`, where AWS never shows them (that
+  type is not even allowed there); a client that reads the data back sees phantom drift.
+
+The stored versions are normalised after each such call."""
 
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 
+from . import idempotency
 from .wsgi import call
+
+ACTIONS = {"CreateLaunchTemplate", "CreateLaunchTemplateVersion"}
 
 
 def handles(request):
-    return request.service == "ec2" and request.action == "CreateLaunchTemplateVersion"
+    return request.service == "ec2" and request.action in ACTIONS
 
 
 def handle(app, request, account):
-    answer = call(app, request.environ)
+    if idempotency.handles(request):
+        answer = idempotency.handle(app, request, account)
+    else:
+        answer = call(app, request.environ)
     if answer.status < 400:
         backend = ec2_backends[account][request.region]
         for template in backend.launch_templates.values():
             for version in template.versions:
-                user_data = version.data.get("UserData")
-                if isinstance(user_data, str):
-                    version.data["UserData"] = Base64EncodedString(user_data)
+                _normalise(version.data)
     return answer
+
+
+def _normalise(data):
+    user_data = data.get("UserData")
+    if isinstance(user_data, str):
+        data["UserData"] = Base64EncodedString(user_data)
+    specs = data.get("TagSpecifications")
+    if specs:
+        kept = [s for s in specs if s.get("ResourceType") != "launch-template"]
+        if kept:
+            data["TagSpecifications"] = kept
+        else:
+            del data["TagSpecifications"]

@@ -1,20 +1,69 @@
-"""How many reads an asynchronous state stays pending before it settles (NAT gateways, load
-balancers, Auto Scaling instances, DynamoDB replicas, Route 53 changes): `LOCALAWS_PENDING_READS`,
-default 2. `GET /localaws/pending/<n>` changes it at runtime and shortens what is already
-pending to at most n reads: a timeout test makes a part hang, then lets it finish."""
+"""Asynchronous states (NAT gateways, load balancers, Auto Scaling instances, DynamoDB replicas,
+Route 53 changes): how long each stays pending before it settles.
+
+By default a state settles after a number of reads, `LOCALAWS_PENDING_READS` (default 2): that
+exercises the provider's waiters without slowing tests. `GET /localaws/pending/<n>` changes it at
+runtime and shortens what is already pending to at most n reads: a timeout test makes a part hang,
+then lets it finish.
+
+The time model, for benchmarks (`LOCALAWS_TIME_SCALE=<k>`, off by default): each state settles
+when its real AWS duration divided by k has passed, however often it is read, so a client that
+polls more often gains nothing and one that sleeps longer than needed loses time, as on AWS.
+"""
 
 import os
 import threading
+import time
 
 from .wsgi import Response
 
+# Typical durations on AWS, in seconds (observed figures, not guarantees).
+REAL_SECONDS = {
+    "alb.provisioning": 180,  # CreateLoadBalancer: provisioning -> active
+    "nat.pending": 90,  # CreateNatGateway: pending -> available
+    "nat.deleting": 60,  # DeleteNatGateway: deleting -> deleted
+    "instance.pending": 60,  # Auto Scaling instance: Pending -> InService (boot)
+    "replica.creating": 180,  # UpdateTable ReplicaUpdates Create: CREATING -> ACTIVE
+    "replica.deleting": 120,  # UpdateTable ReplicaUpdates Delete: DELETING -> gone
+    "route53.change": 60,  # ChangeResourceRecordSets: PENDING -> INSYNC
+}
+
 _lock = threading.Lock()
 _reads = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
+_scale = float(os.environ.get("LOCALAWS_TIME_SCALE", "0") or 0)
 _clamps = []
 
 
-def reads():
-    return _reads
+class Settling:
+    """One state on its way: pending for its first reads (or, under the time model, until its
+    scaled duration has passed), settled after."""
+
+    def __init__(self, kind):
+        self.reads_left = _reads
+        self.ready_at = time.monotonic() + REAL_SECONDS[kind] / _scale if _scale else None
+
+    def pending(self):
+        """Whether the state is still pending; counts as one read."""
+        if self.ready_at is not None:
+            return time.monotonic() < self.ready_at
+        left = self.reads_left
+        self.reads_left = left - 1
+        return left > 0
+
+    def still_pending(self):
+        """Whether it is pending, without counting a read (the answer to the call that started it)."""
+        if self.ready_at is not None:
+            return time.monotonic() < self.ready_at
+        return self.reads_left > 0
+
+    def clamp(self, reads):
+        self.reads_left = min(self.reads_left, reads)
+        if reads == 0 and self.ready_at is not None:
+            self.ready_at = time.monotonic()
+
+
+def time_scale():
+    return _scale
 
 
 def on_change(clamp):

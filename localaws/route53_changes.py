@@ -1,5 +1,6 @@
-"""Route 53 as AWS runs it, where moto differs (moto-gaps.md §7): a record change is PENDING for
-the next few GetChange calls (`pending.reads()`) before INSYNC, and every change
+"""Route 53 as AWS runs it, where moto differs (moto-gaps.md §7): a record change (and a zone's
+creation or deletion) is PENDING for
+its first GetChange calls (or its scaled duration, `pending.Settling`) before INSYNC, and every change
 has its own ID (moto returns one fixed ID); GetChange on an unknown ID is NoSuchChange; a health
 check that a record still uses cannot be deleted (HealthCheckInUse), and deleting one that does
 not exist is NoSuchHealthCheck (moto succeeds both times)."""
@@ -16,7 +17,7 @@ from . import pending
 
 _lock = threading.Lock()
 _ids = itertools.count(1)
-# change id -> GetChange calls left that answer PENDING
+# change id -> pending.Settling
 _pending = {}
 _installed = False
 
@@ -39,33 +40,34 @@ def install():
         return
     _installed = True
     pending.on_change(_clamp)
-    change, get_change, delete = (
-        Route53.change_resource_record_sets,
-        Route53.get_change,
-        Route53Backend.delete_health_check,
-    )
+    get_change, delete = Route53.get_change, Route53Backend.delete_health_check
 
-    def change_resource_record_sets(self):
-        result = change(self)
-        with _lock:
-            change_id = f"C{next(_ids):012X}"
-            _pending[change_id] = pending.reads()
-        info = result.result["ChangeInfo"]
-        info["Id"] = f"/change/{change_id}"
-        info["Status"] = "PENDING" if _pending[change_id] > 0 else "INSYNC"
-        return result
+    def pending_change(call):
+        """A call that answers with a ChangeInfo: the change gets its own ID and pends."""
+
+        def wrapped(self):
+            result = call(self)
+            with _lock:
+                change_id = f"C{next(_ids):012X}"
+                settling = _pending[change_id] = pending.Settling("route53.change")
+                status = "PENDING" if settling.still_pending() else "INSYNC"
+            info = result.result["ChangeInfo"]
+            info["Id"] = f"/change/{change_id}"
+            info["Status"] = status
+            return result
+
+        return wrapped
 
     def get_change_pending(self):
         change_id = _bare(self._get_param("Id"))
         with _lock:
             if change_id not in _pending:
                 raise NoSuchChange(f"A change with the specified change ID does not exist: {change_id}")
-            left = _pending[change_id]
-            _pending[change_id] = left - 1
+            status = "PENDING" if _pending[change_id].pending() else "INSYNC"
         result = get_change(self)
         info = result.result["ChangeInfo"]
         info["Id"] = f"/change/{change_id}"
-        info["Status"] = "PENDING" if left > 0 else "INSYNC"
+        info["Status"] = status
         return result
 
     def delete_health_check(self, health_check_id):
@@ -80,15 +82,16 @@ def install():
                     )
         return delete(self, health_check_id)
 
-    Route53.change_resource_record_sets = change_resource_record_sets
+    for name in ("change_resource_record_sets", "create_hosted_zone", "delete_hosted_zone"):
+        setattr(Route53, name, pending_change(getattr(Route53, name)))
     Route53.get_change = get_change_pending
     Route53Backend.delete_health_check = delete_health_check
 
 
 def _clamp(reads):
     with _lock:
-        for change_id, left in _pending.items():
-            _pending[change_id] = min(left, reads)
+        for settling in _pending.values():
+            settling.clamp(reads)
 
 
 def reset():

@@ -543,6 +543,7 @@ async fn async_states_and_idempotency_tokens() {
         assert!(reads < 10, "ALB never became active");
     }
 
+    // The template's own tags stay out of its launch data, as on AWS.
     let template = ec2
         .create_launch_template()
         .launch_template_name("lt-pending")
@@ -552,9 +553,31 @@ async fn async_states_and_idempotency_tokens() {
                 .instance_type("t3.micro".into())
                 .build(),
         )
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::LaunchTemplate)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Team")
+                        .value("fx")
+                        .build(),
+                )
+                .build(),
+        )
+        .client_token("lt-pending-token")
         .send()
         .await
         .unwrap();
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_name("lt-pending")
+        .send()
+        .await
+        .unwrap();
+    let data = versions.launch_template_versions()[0]
+        .launch_template_data()
+        .expect("launch data");
+    assert!(data.tag_specifications().is_empty(), "{data:?}");
     let asg = aws.autoscaling("us-east-1");
     asg.create_auto_scaling_group()
         .auto_scaling_group_name("asg-pending")
@@ -612,6 +635,18 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
         .await
         .expect("CreateHostedZone");
     let zone_id = zone.hosted_zone().expect("zone").id().to_owned();
+    // The zone's creation is a change of its own, pending like a record change.
+    let zone_change = zone.change_info().expect("change").id().to_owned();
+    let status = r53
+        .get_change()
+        .id(&zone_change)
+        .send()
+        .await
+        .expect("GetChange of the zone's creation");
+    assert_eq!(
+        status.change_info().map(|c| c.status()),
+        Some(&ChangeStatus::Pending)
+    );
     let check = r53
         .create_health_check()
         .caller_reference("check-1")
@@ -738,4 +773,77 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
         aws_sdk_route53::error::ProvideErrorMetadata::code(&again),
         Some("NoSuchHealthCheck")
     );
+}
+
+#[tokio::test]
+async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
+    use aws_sdk_route53::types::ChangeStatus;
+    // Route 53 changes take 60 s on AWS: 2 s at a scale of 30.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_TIME_SCALE", "30")]);
+    let r53 = aws.route53();
+    let started = std::time::Instant::now();
+    let zone = r53
+        .create_hosted_zone()
+        .name("timed.example.com")
+        .caller_reference("timed-1")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let created = std::time::Instant::now();
+    let change = zone.change_info().expect("change").id().to_owned();
+    let status = || async {
+        r53.get_change()
+            .id(&change)
+            .send()
+            .await
+            .expect("GetChange")
+            .change_info()
+            .expect("change")
+            .status()
+            .clone()
+    };
+    // More reads than the read-counting mode needs (2): still pending.
+    let mut pending_reads = 0;
+    while pending_reads < 5 && started.elapsed() < std::time::Duration::from_millis(1500) {
+        assert_eq!(status().await, ChangeStatus::Pending);
+        pending_reads += 1;
+    }
+    assert_eq!(pending_reads, 5, "five reads within 1.5 s");
+    // The clock started during the create call: between `started` and `created`.
+    tokio::time::sleep(std::time::Duration::from_millis(2100).saturating_sub(created.elapsed()))
+        .await;
+    assert_eq!(status().await, ChangeStatus::Insync);
+}
+
+#[tokio::test]
+async fn sns_topics_count_their_subscriptions() {
+    let aws = LocalAws::start();
+    let sns = aws.sns("us-east-1");
+    let topic = sns
+        .create_topic()
+        .name("counted")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .expect("arn")
+        .to_owned();
+    let confirmed = || async {
+        sns.get_topic_attributes()
+            .topic_arn(&topic)
+            .send()
+            .await
+            .expect("GetTopicAttributes")
+            .attributes()
+            .and_then(|a| a.get("SubscriptionsConfirmed").cloned())
+    };
+    assert_eq!(confirmed().await.as_deref(), Some("0"));
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("email")
+        .endpoint("oncall@example.com")
+        .send()
+        .await
+        .expect("Subscribe");
+    assert_eq!(confirmed().await.as_deref(), Some("1"));
 }
