@@ -145,8 +145,12 @@ pub async fn find_by_dns_name(
 }
 
 /// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active.
-pub async fn ensure(elb: &Client, spec: &AlbSpec<'_>, timeout: Duration) -> PartResult<AlbIds> {
-    let tg_arn = ensure_target_group(elb, spec).await?;
+pub async fn ensure(
+    elb: &Client,
+    spec: &AlbSpec<'_>,
+    tg_arn: &str,
+    timeout: Duration,
+) -> PartResult<AlbIds> {
     let alb_arn = match find_alb(elb, spec.name)
         .await
         .context(|| format!("reading ALB {}", spec.name))?
@@ -180,7 +184,7 @@ pub async fn ensure(elb: &Client, spec: &AlbSpec<'_>, timeout: Duration) -> Part
         .context(|| format!("setting the security group of ALB {}", spec.name))?;
     sync_tags(elb, &alb_arn, spec.tags).await?;
     let alb = wait_active(elb, spec.name, timeout).await?;
-    ensure_listeners(elb, spec, &alb_arn, &tg_arn).await?;
+    ensure_listeners(elb, spec, &alb_arn, tg_arn).await?;
     Ok(AlbIds {
         alb_arn,
         dns_name: alb.dns_name().unwrap_or_default().to_owned(),
@@ -188,11 +192,11 @@ pub async fn ensure(elb: &Client, spec: &AlbSpec<'_>, timeout: Duration) -> Part
             .canonical_hosted_zone_id()
             .unwrap_or_default()
             .to_owned(),
-        target_group_arn: tg_arn,
+        target_group_arn: tg_arn.to_owned(),
     })
 }
 
-async fn ensure_target_group(elb: &Client, spec: &AlbSpec<'_>) -> PartResult<String> {
+pub async fn ensure_target_group(elb: &Client, spec: &AlbSpec<'_>) -> PartResult<String> {
     let name = spec.target_group_name;
     let health = spec.health;
     let arn = match find_target_group(elb, name)

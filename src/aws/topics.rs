@@ -84,7 +84,25 @@ pub async fn find(sns: &Client, name: &str) -> Result<Option<TopicFacts>, AwsErr
             None => return Ok(None),
         }
     };
-    let attributes = match sns.get_topic_attributes().topic_arn(&arn).send().await {
+    read(sns, &arn, Subscriptions::List).await
+}
+
+/// Whether to list a topic's subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Subscriptions {
+    List,
+    /// Only when the topic's subscription counts say it has some. The counts lag new
+    /// subscriptions on AWS, so this is for topics that should have none.
+    IfCounted,
+}
+
+/// The topic with this ARN (a topic's ARN follows from its name, region and account).
+pub async fn read(
+    sns: &Client,
+    arn: &str,
+    subscriptions: Subscriptions,
+) -> Result<Option<TopicFacts>, AwsError> {
+    let attributes = match sns.get_topic_attributes().topic_arn(arn).send().await {
         Ok(out) => out.attributes().cloned().unwrap_or_default(),
         Err(err) => {
             let err = AwsError::from(err);
@@ -95,7 +113,14 @@ pub async fn find(sns: &Client, name: &str) -> Result<Option<TopicFacts>, AwsErr
             };
         }
     };
-    let subscriptions = email_subscriptions(sns, &arn).await?;
+    let counted = ["SubscriptionsConfirmed", "SubscriptionsPending"]
+        .iter()
+        .any(|key| attributes.get(*key).is_some_and(|n| n != "0"));
+    let subscriptions = if counted || subscriptions == Subscriptions::List {
+        email_subscriptions(sns, arn).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some(TopicFacts {
         kms_key: attributes.get("KmsMasterKeyId").cloned(),
         policy: attributes
@@ -106,7 +131,7 @@ pub async fn find(sns: &Client, name: &str) -> Result<Option<TopicFacts>, AwsErr
             .filter(|(_, sub)| sub != PENDING)
             .count(),
         emails: subscriptions.into_iter().map(|(email, _)| email).collect(),
-        arn,
+        arn: arn.to_owned(),
     }))
 }
 

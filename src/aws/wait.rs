@@ -10,6 +10,8 @@ use super::error::{AwsError, Cause};
 
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(10);
+// Each delay is 1.2 times the last, so it stays near a sixth of the time already waited: a
+// state that settles is seen at most ~20 % late (a 1.5 factor made it up to 50 %).
 
 /// What is left of a budget that ends at `deadline`.
 pub fn remaining(deadline: Instant) -> Duration {
@@ -44,7 +46,7 @@ where
                 }
                 tracing::trace!("still {state}; polling again in {delay:?}");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 3 / 2).min(MAX_DELAY);
+                delay = (delay * 6 / 5).min(MAX_DELAY);
             }
         }
     }

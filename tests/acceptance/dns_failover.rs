@@ -783,3 +783,34 @@ async fn a_health_check_or_topic_deleted_out_of_band_is_rebuilt() {
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }
+
+#[tokio::test]
+async fn an_email_subscribed_out_of_band_shows_in_the_plan_and_is_removed() {
+    let stack = Stack::start().await;
+    stack.config("");
+    stack.ws.apply();
+    let topic = stack.ws.resource(ADDRESS)["primary_topic_arn"]
+        .as_str()
+        .expect("topic")
+        .to_owned();
+    let sns = stack.aws.sns("us-east-1");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("email")
+        .endpoint("intruder@example.com")
+        .send()
+        .await
+        .expect("Subscribe");
+
+    let plan = stack.ws.plan_with_changes();
+    assert!(plan.contains("intruder@example.com"), "{plan}");
+    stack.ws.apply();
+    let left = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("ListSubscriptionsByTopic");
+    assert!(left.subscriptions().is_empty(), "{left:?}");
+    stack.ws.assert_plan_empty();
+}

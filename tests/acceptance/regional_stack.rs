@@ -1,6 +1,6 @@
 //! `tap_regional_stack` (network slice) end to end, asserted on what the local AWS holds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
@@ -821,6 +821,87 @@ async fn a_stack_built_again_after_a_destroy_gets_a_new_nat_gateway() {
     ws.apply();
     let vpc_id = ws.resource(ADDRESS)["vpc_id"].as_str().unwrap().to_owned();
     assert_eq!(live_nats(&aws.ec2("us-east-1"), &vpc_id).await.len(), 1);
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// Default routes of the stack's route tables: (table's Name tag, target) of each 0.0.0.0/0.
+async fn default_routes(aws: &LocalAws, vpc_id: &str) -> BTreeMap<String, String> {
+    let tables = aws
+        .ec2("us-east-1")
+        .describe_route_tables()
+        .filters(by_vpc(vpc_id))
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    tables
+        .route_tables()
+        .iter()
+        .flat_map(|t| {
+            let name = tag(t.tags(), "Name").unwrap_or_default().to_owned();
+            t.routes()
+                .iter()
+                .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .map(move |r| {
+                    let target = r.gateway_id().or(r.nat_gateway_id()).unwrap_or_default();
+                    (name.clone(), target.to_owned())
+                })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn default_routes_deleted_out_of_band_are_restored() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    let vpc_id = before["vpc_id"].as_str().expect("vpc").to_owned();
+    let routes = default_routes(&aws, &vpc_id).await;
+    let igw = before["internet_gateway_id"].as_str().expect("igw");
+    let nat = ids(&before, "nat_gateway_ids")[0].clone();
+    assert_eq!(routes["public-rt-primary-net"], igw);
+    assert_eq!(routes["private-rt-1-primary-net"], nat);
+    assert_eq!(routes["private-rt-2-primary-net"], nat);
+
+    // Out of band: the public route to the internet and one private route to the NAT deleted.
+    let ec2 = aws.ec2("us-east-1");
+    let tables = ec2
+        .describe_route_tables()
+        .filters(by_vpc(&vpc_id))
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    for table in tables.route_tables() {
+        let name = tag(table.tags(), "Name").unwrap_or_default();
+        if name == "public-rt-primary-net" || name == "private-rt-2-primary-net" {
+            ec2.delete_route()
+                .route_table_id(table.route_table_id().expect("id"))
+                .destination_cidr_block("0.0.0.0/0")
+                .send()
+                .await
+                .expect("DeleteRoute");
+        }
+    }
+    assert_eq!(default_routes(&aws, &vpc_id).await.len(), 1);
+
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("internet_gateway_id"), "{plan}");
+    assert!(plan.contains("nat_gateway_ids"), "{plan}");
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    assert_eq!(default_routes(&aws, &vpc_id).await, routes);
+    let after = ws.resource(ADDRESS);
+    for attr in [
+        "internet_gateway_id",
+        "nat_gateway_ids",
+        "alb_arn",
+        "asg_name",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr} kept");
+    }
+    ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

@@ -163,10 +163,39 @@ async fn converge_alarms(
 /// What AWS holds, or `None` if nothing of this stack exists any more.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
     let r53 = &cfg.clients.route53;
-    let zone = find_zone(cfg, want).await?;
-    let checks = health_check::list_ours(r53, &want.suffix)
-        .await
-        .context(|| format!("listing Route 53 health checks of {}", want.suffix))?;
+    let known = |v: &Value<String>| v.as_ref_option().filter(|s| !s.is_empty()).cloned();
+    // Without e-mails configured, a topic's subscriptions are listed only if it counts some.
+    let subscriptions = match values::known_list(&prior.alarm_emails) {
+        Some(emails) if !emails.is_empty() => topics::Subscriptions::List,
+        _ => topics::Subscriptions::IfCounted,
+    };
+    let prior_topics = [
+        known(&prior.primary_topic_arn),
+        known(&prior.standby_topic_arn),
+    ];
+    let (zone, checks, topic_facts, live_alarms) = tokio::try_join!(
+        observe_zone(cfg, want, known(&prior.zone_id)),
+        async {
+            health_check::list_ours(r53, &want.suffix)
+                .await
+                .context(|| format!("listing Route 53 health checks of {}", want.suffix))
+        },
+        try_join_all(
+            ROLES
+                .iter()
+                .zip(prior_topics)
+                .map(|(role, arn)| async move {
+                    let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+                    let name = want.topic_name(role);
+                    match arn {
+                        Some(arn) => topics::read(sns, &arn, subscriptions).await,
+                        None => topics::find(sns, &name).await,
+                    }
+                    .context(|| format!("reading SNS topic {name}"))
+                })
+        ),
+        observe_alarms(cfg, want),
+    )?;
     let live_records = match &zone {
         Some(zone) => weighted_records::find(r53, &zone.id, &want.domain_name)
             .await
@@ -182,33 +211,6 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .iter()
         .find(|c| Some(&c.id) == in_use.as_ref())
         .or(checks.last());
-    let topic_facts = try_join_all(ROLES.map(|role| async move {
-        let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
-        topics::find(sns, &want.topic_name(role))
-            .await
-            .context(|| format!("reading SNS topic {}", want.topic_name(role)))
-    }))
-    .await?;
-    let live_alarms: Vec<(String, alarms::AlarmFacts)> = try_join_all(
-        want.every_alarm()
-            .into_iter()
-            .map(|(region, name)| async move {
-                let cw = &cfg.clients.regional(&region).cloudwatch;
-                let found = alarms::find(cw, std::slice::from_ref(&name))
-                    .await
-                    .context(|| format!("reading CloudWatch alarm {name}"))?;
-                Ok::<_, PartError>(
-                    found
-                        .into_iter()
-                        .map(|a| (region.clone(), a))
-                        .collect::<Vec<_>>(),
-                )
-            }),
-    )
-    .await?
-    .into_iter()
-    .flatten()
-    .collect();
 
     let anything_left = zone.as_ref().is_some_and(|z| z.ours)
         || check.is_some()
@@ -270,6 +272,46 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     Ok(Some(state))
 }
 
+/// The zone a prior read found, read by its ID while it is still ours and named as wanted;
+/// otherwise found again.
+async fn observe_zone(
+    cfg: &Configured,
+    want: &Desired,
+    known_id: Option<String>,
+) -> PartResult<Option<ZoneFacts>> {
+    if let (Some(id), None) = (&known_id, &want.hosted_zone_id) {
+        let zone = hosted_zone::get(&cfg.clients.route53, id, &want.suffix)
+            .await
+            .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))?;
+        if let Some(zone) =
+            zone.filter(|z| z.ours && hosted_zone::same_name(&z.name, &want.domain_name))
+        {
+            return Ok(Some(zone));
+        }
+    }
+    find_zone(cfg, want).await
+}
+
+/// Every alarm this stack may have made, one DescribeAlarms per region.
+async fn observe_alarms(
+    cfg: &Configured,
+    want: &Desired,
+) -> PartResult<Vec<(String, alarms::AlarmFacts)>> {
+    let mut by_region: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (region, name) in want.every_alarm() {
+        by_region.entry(region).or_default().push(name);
+    }
+    let found = try_join_all(by_region.into_iter().map(|(region, names)| async move {
+        let cw = &cfg.clients.regional(&region).cloudwatch;
+        let found = alarms::find(cw, &names)
+            .await
+            .context(|| format!("reading CloudWatch alarms {} in {region}", names.join(", ")))?;
+        Ok::<_, PartError>(found.into_iter().map(move |a| (region.clone(), a)))
+    }))
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 async fn find_zone(cfg: &Configured, want: &Desired) -> PartResult<Option<ZoneFacts>> {
     let r53 = &cfg.clients.route53;
     match &want.hosted_zone_id {
@@ -308,23 +350,37 @@ fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -
     }
 }
 
-/// The addresses subscribed to both topics.
+/// The e-mail addresses subscribed to the topics. One that only one topic holds reads
+/// `<address> (<role> only)`, which no configuration asks for: the plan shows the difference
+/// whatever the prior state, and apply subscribes or removes it.
 fn observed_emails(
     prior: &values::StringList,
     topics: &[Option<topics::TopicFacts>],
 ) -> values::StringList {
-    let mut sets = topics
+    let sets: Vec<BTreeSet<String>> = topics
         .iter()
-        .map(|t| t.as_ref().map(|t| t.emails.clone()).unwrap_or_default());
-    let first = sets.next().unwrap_or_default();
-    let common: Vec<String> = sets
-        .fold(first, |acc, s| acc.intersection(&s).cloned().collect())
-        .into_iter()
+        .map(|t| t.as_ref().map(|t| t.emails.clone()).unwrap_or_default())
         .collect();
-    if common.is_empty() && prior.is_null() {
+    let every: BTreeSet<&String> = sets.iter().flatten().collect();
+    let observed: Vec<String> = every
+        .into_iter()
+        .map(|email| {
+            let holders: Vec<&str> = ROLES
+                .iter()
+                .zip(&sets)
+                .filter(|(_, set)| set.contains(email))
+                .map(|(role, _)| *role)
+                .collect();
+            match holders[..] {
+                [only] if sets.len() > 1 => format!("{email} ({only} only)"),
+                _ => email.clone(),
+            }
+        })
+        .collect();
+    if observed.is_empty() && prior.is_null() {
         return Value::Null;
     }
-    values::list_like(prior, &common)
+    values::list_like(prior, &observed)
 }
 
 /// Records, then health checks (Route 53 refuses to delete one a record uses), then the zone

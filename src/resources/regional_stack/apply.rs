@@ -35,8 +35,8 @@ struct Network {
 
 /// Parts in dependency order, independent ones at the same time: the network (VPC, subnets,
 /// internet gateway and public routes, security groups) beside the IAM role and AMI lookup;
-/// then NAT egress beside the load balancer; then the launch template and the Auto Scaling
-/// group. Each step finds its object by ownership tags (or name) before creating it.
+/// the target group; then the load balancer beside NAT egress, the launch template and the
+/// Auto Scaling group; then the capacity check. Each step finds its object by ownership tags (or name) before creating it.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let clients = cfg.clients.regional(&want.region);
@@ -58,49 +58,52 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         certificate_arn: want.certificate_arn.as_deref(),
         tags: &alb_tags,
     };
-    let (_, alb) = tokio::try_join!(
-        converge_egress(&clients.ec2, want, &owner, &net, deadline),
-        load_balancer::ensure(&clients.elbv2, &alb_spec, remaining(deadline)),
+    let tg_arn = load_balancer::ensure_target_group(&clients.elbv2, &alb_spec).await?;
+    // The load balancer provisions (minutes on AWS) while NAT egress comes up and the instances
+    // boot; their health behind it is checked once both are there.
+    let (alb, ()) = tokio::try_join!(
+        load_balancer::ensure(&clients.elbv2, &alb_spec, &tg_arn, remaining(deadline)),
+        async {
+            converge_egress(&clients.ec2, want, &owner, &net, deadline).await?;
+            let instance_tags = owner.tags_for("instance", &want.name("app"));
+            let (template_id, template_version) = launch_template::ensure(
+                &clients.ec2,
+                &TemplateSpec {
+                    name: &want.name("lt"),
+                    ami: &ami,
+                    instance_type: &want.instance_type,
+                    instance_profile_arn: &profile_arn,
+                    security_group: &net.instance_sg,
+                    user_data: &want.user_data,
+                    tags: &instance_tags,
+                },
+            )
+            .await?;
+            auto_scaling::ensure(
+                &clients.autoscaling,
+                &GroupSpec {
+                    name: &want.name("asg"),
+                    policy_name: &want.name("cpu"),
+                    template_id: &template_id,
+                    template_version,
+                    min: want.min_size,
+                    max: want.max_size,
+                    desired: want.desired_capacity,
+                    subnets: &net.private,
+                    target_group_arn: &tg_arn,
+                    grace_period: want.health_check_grace_period,
+                    cpu_target: want.cpu_target,
+                    tags: &instance_tags,
+                },
+            )
+            .await
+        },
     )?;
-
-    let instance_tags = owner.tags_for("instance", &want.name("app"));
-    let (template_id, template_version) = launch_template::ensure(
-        &clients.ec2,
-        &TemplateSpec {
-            name: &want.name("lt"),
-            ami: &ami,
-            instance_type: &want.instance_type,
-            instance_profile_arn: &profile_arn,
-            security_group: &net.instance_sg,
-            user_data: &want.user_data,
-            tags: &instance_tags,
-        },
-    )
-    .await?;
-    let asg_name = want.name("asg");
-    auto_scaling::ensure(
-        &clients.autoscaling,
-        &GroupSpec {
-            name: &asg_name,
-            policy_name: &want.name("cpu"),
-            template_id: &template_id,
-            template_version,
-            min: want.min_size,
-            max: want.max_size,
-            desired: want.desired_capacity,
-            subnets: &net.private,
-            target_group_arn: &alb.target_group_arn,
-            grace_period: want.health_check_grace_period,
-            cpu_target: want.cpu_target,
-            tags: &instance_tags,
-        },
-    )
-    .await?;
     if want.wait_for_capacity {
         auto_scaling::wait_capacity(
             &clients.autoscaling,
             &clients.elbv2,
-            &asg_name,
+            &want.name("asg"),
             &alb.target_group_arn,
             want.desired_capacity,
             remaining(deadline),
@@ -284,7 +287,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     };
     let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
     let in_vpc = || filter("vpc-id", &vpc_id);
-    let (subnets, gateways, nats, groups) = tokio::try_join!(
+    let (subnets, gateways, nats, groups, route_tables) = tokio::try_join!(
         async {
             ec2.describe_subnets()
                 .filters(in_vpc())
@@ -308,6 +311,13 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         },
         async {
             ec2.describe_security_groups()
+                .filters(in_vpc())
+                .send()
+                .await
+                .context(read)
+        },
+        async {
+            ec2.describe_route_tables()
                 .filters(in_vpc())
                 .send()
                 .await
@@ -362,11 +372,26 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
                 .to_owned()
         })
         .collect();
+    // Whether the route table `part` sends 0.0.0.0/0 to `target`, and the route works: a route
+    // deleted or left without its target (blackhole) is drift of the target's part.
+    let default_route_to = |part: &str, target: &str| {
+        route_tables
+            .route_tables()
+            .iter()
+            .filter(|t| part_of(t.tags()).as_deref() == Some(part))
+            .flat_map(|t| t.routes())
+            .any(|r| {
+                r.destination_cidr_block() == Some("0.0.0.0/0")
+                    && r.state() == Some(&aws_sdk_ec2::types::RouteState::Active)
+                    && (r.gateway_id() == Some(target) || r.nat_gateway_id() == Some(target))
+            })
+    };
     let igw = gateways
         .internet_gateways()
         .iter()
         .find(|g| part_of(g.tags()).as_deref() == Some("igw"))
         .and_then(|g| g.internet_gateway_id())
+        .filter(|id| default_route_to("public-rt", id))
         .unwrap_or_default();
     let live_nat = |n: &&aws_sdk_ec2::types::NatGateway| {
         n.state()
@@ -382,7 +407,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let nat_count = nat::count(&want.nat_mode, public.len())
         .unwrap_or(0)
         .max(ours_live);
-    let nat_ids: Vec<String> = (1..=nat_count)
+    let mut nat_ids: Vec<String> = (1..=nat_count)
         .map(|i| {
             let part = format!("nat-{i}");
             nats.nat_gateways()
@@ -394,6 +419,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
                 .to_owned()
         })
         .collect();
+    // One NAT serves every private route table, or each its own zone's.
+    for i in 0..private.len() {
+        let serving = if nat_ids.len() == 1 { 0 } else { i };
+        if let Some(id) = nat_ids.get_mut(serving) {
+            if !id.is_empty() && !default_route_to(&format!("private-rt-{}", i + 1), id) {
+                id.clear();
+            }
+        }
+    }
     let group = |part: &str| {
         groups
             .security_groups()

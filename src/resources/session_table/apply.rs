@@ -101,6 +101,15 @@ async fn converge_replica(cfg: &Configured, want: &Desired, region: &str) -> Par
     table::sync_tags(db, &replica.arn, &want.replica_tags()).await
 }
 
+/// `arn:aws:dynamodb:<region>:<account>:table/<name>` in another region.
+fn in_region(arn: &str, region: &str) -> String {
+    let mut parts: Vec<&str> = arn.splitn(5, ':').collect();
+    if parts.len() == 5 {
+        parts[3] = region;
+    }
+    parts.join(":")
+}
+
 /// A table with our name that another stack (or a person) made is never adopted silently.
 fn ensure_ours(found: &Tags, want: &Desired) -> PartResult<()> {
     let owner = found.get(tags::STACK_KEY);
@@ -137,17 +146,12 @@ pub async fn observe(
         async { table::point_in_time_recovery(db, name).await.context(read) },
         async { table::tags(db, &found.arn).await.context(read) },
     )?;
-    let replica_arns = join_all(found.replicas.iter().map(|r| async move {
-        let replica_db = &cfg.clients.regional(&r.region).dynamodb;
-        let arn = table::find(replica_db, name)
-            .await
-            .context(|| format!("reading replica of DynamoDB table {name} in {}", r.region))?
-            .map(|t| t.arn);
-        Ok::<_, PartError>((r.region.clone(), arn))
-    }))
-    .await
-    .into_iter()
-    .collect::<PartResult<Vec<_>>>()?;
+    // A replica's ARN is the home table's with the replica's region: no call to each region.
+    let replica_arns: Tags = found
+        .replicas
+        .iter()
+        .map(|r| (r.region.clone(), in_region(&found.arn, &r.region)))
+        .collect();
 
     let prior_regions = values::known_list(&prior.replica_regions).unwrap_or_default();
     let mut regions: Vec<String> = prior_regions
@@ -194,12 +198,7 @@ pub async fn observe(
         billing_mode: found.billing_mode.clone().into(),
         stream_view_type: found.stream_view_type.clone().into(),
         server_side_encryption: found.sse_enabled.into(),
-        replica_arns: values::map(
-            &replica_arns
-                .into_iter()
-                .filter_map(|(region, arn)| Some((region, arn?)))
-                .collect(),
-        ),
+        replica_arns: values::map(&replica_arns),
         timeouts: prior.timeouts.clone(),
     }))
 }
@@ -255,6 +254,17 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replica_arn_is_the_home_arn_in_its_region() {
+        assert_eq!(
+            in_region(
+                "arn:aws:dynamodb:us-east-1:123456789012:table/t-prod",
+                "us-east-2"
+            ),
+            "arn:aws:dynamodb:us-east-2:123456789012:table/t-prod"
+        );
+    }
 
     #[test]
     fn user_tags_exclude_what_the_provider_adds() {
