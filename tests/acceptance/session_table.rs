@@ -3,30 +3,16 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    DeleteReplicationGroupMemberAction, PointInTimeRecoveryStatus, ReplicationGroupUpdate,
-};
+use aws_sdk_dynamodb::types::{DeleteReplicationGroupMemberAction, ReplicationGroupUpdate};
 use aws_sdk_dynamodb::Client;
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, pitr, LocalAws, Workspace};
 
 const TABLE: &str = "trading-sessions-acc";
 const ADDRESS: &str = "tap_session_table.sessions";
 
 fn config(extra: &str) -> String {
     format!("resource \"tap_session_table\" \"sessions\" {{\n  environment_suffix = \"acc\"\n{extra}\n}}\n")
-}
-
-async fn pitr(db: &Client, name: &str) -> bool {
-    db.describe_continuous_backups()
-        .table_name(name)
-        .send()
-        .await
-        .expect("DescribeContinuousBackups")
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|p| p.point_in_time_recovery_status())
-        == Some(&PointInTimeRecoveryStatus::Enabled)
 }
 
 async fn tags(db: &Client, name: &str) -> HashMap<String, String> {

@@ -642,6 +642,19 @@ impl Workspace {
     }
 }
 
+/// Whether the table has point-in-time recovery on, in the client's region.
+pub async fn pitr(db: &aws_sdk_dynamodb::Client, name: &str) -> bool {
+    db.describe_continuous_backups()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DescribeContinuousBackups")
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        == Some(&aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled)
+}
+
 /// IAM returns policy documents URL-encoded, as AWS does.
 pub fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)

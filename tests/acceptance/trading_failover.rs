@@ -4,10 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
 use aws_sdk_ec2::types::Filter;
 
-use crate::support::{assert_nothing_left, percent_decode, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, percent_decode, pitr, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_trading_failover.prod";
 
@@ -146,19 +145,6 @@ async fn primary_listener(aws: &LocalAws) -> Option<String> {
         .and_then(|l| l.listener_arn().map(str::to_owned))
 }
 
-async fn pitr_enabled(aws: &LocalAws) -> bool {
-    aws.dynamodb("us-east-1")
-        .describe_continuous_backups()
-        .table_name("trading-sessions-acc")
-        .send()
-        .await
-        .expect("DescribeContinuousBackups")
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|p| p.point_in_time_recovery_status())
-        == Some(&PointInTimeRecoveryStatus::Enabled)
-}
-
 async fn weights(aws: &LocalAws) -> (i64, i64) {
     let r53 = aws.route53();
     let zones = r53
@@ -295,18 +281,9 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
         .filter_map(|r| r.region_name())
         .collect();
     assert_eq!(replicas, ["us-east-2"]);
-    let backups = db
-        .describe_continuous_backups()
-        .table_name("trading-sessions-acc")
-        .send()
-        .await
-        .expect("DescribeContinuousBackups");
-    assert_eq!(
-        backups
-            .continuous_backups_description()
-            .and_then(|d| d.point_in_time_recovery_description())
-            .and_then(|p| p.point_in_time_recovery_status()),
-        Some(&PointInTimeRecoveryStatus::Enabled)
+    assert!(
+        pitr(&db, "trading-sessions-acc").await,
+        "point-in-time recovery"
     );
 
     // One role for both regions; DynamoDB only on this table's ARNs; "*" only where AWS has no
@@ -495,7 +472,7 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .send()
         .await
         .expect("UpdateContinuousBackups");
-    assert!(!pitr_enabled(&aws).await);
+    assert!(!pitr(&aws.dynamodb("us-east-1"), "trading-sessions-acc").await);
     let plan = ws.plan_with_changes();
     assert!(plan.contains("allowed_cidrs"), "{plan}");
     assert!(plan.contains("point_in_time_recovery"), "{plan}");
@@ -505,7 +482,10 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         alb_ingress(&aws, "us-east-1").await,
         (alb_group, BTreeSet::from(["0.0.0.0/0".to_string()]))
     );
-    assert!(pitr_enabled(&aws).await, "point-in-time recovery repaired");
+    assert!(
+        pitr(&aws.dynamodb("us-east-1"), "trading-sessions-acc").await,
+        "point-in-time recovery repaired"
+    );
     let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
     assert_eq!(primary_after, primary_instances);
     assert_eq!(ws.resource(ADDRESS)["parts"], after["parts"]);
