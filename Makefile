@@ -31,7 +31,9 @@ FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10
 CRASH_POINTS := 3 10 20 30 40 50 60 75 90 100 110 120 135 150 160 175 190 200 215 230 245 260
 
 ## Benchmark (not part of CI): apply, no-op plan and destroy of the whole system, medians of
-## three runs, with the release build. BENCH_ARGS="--latency-ms 50" adds latency per request.
+## three interleaved runs, with the release build, side by side with the same system in
+## hashicorp/aws 3.39.0 and under the time model of AWS. Other runs: BENCH_ARGS="--help".
+BENCH_ARGS ?= --peer --time-model
 bench: setup
 	cargo build --release
 	$(PYTHON) tools/bench.py $(BENCH_ARGS)

@@ -287,17 +287,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     };
     let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
     let in_vpc = || filter("vpc-id", &vpc_id);
-    let (subnets, gateways, nats, groups, route_tables) = tokio::try_join!(
+    let (subnets, nats, groups, route_tables) = tokio::try_join!(
         async {
             ec2.describe_subnets()
                 .filters(in_vpc())
-                .send()
-                .await
-                .context(read)
-        },
-        async {
-            ec2.describe_internet_gateways()
-                .filters(filter("attachment.vpc-id", &vpc_id))
                 .send()
                 .await
                 .context(read)
@@ -386,12 +379,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
                     && (r.gateway_id() == Some(target) || r.nat_gateway_id() == Some(target))
             })
     };
-    let igw = gateways
-        .internet_gateways()
+    // A VPC has at most one internet gateway; a public default route that works (active, not
+    // blackhole) means it exists and is attached, so the route tells both.
+    let igw = route_tables
+        .route_tables()
         .iter()
-        .find(|g| part_of(g.tags()).as_deref() == Some("igw"))
-        .and_then(|g| g.internet_gateway_id())
-        .filter(|id| default_route_to("public-rt", id))
+        .filter(|t| part_of(t.tags()).as_deref() == Some("public-rt"))
+        .flat_map(|t| t.routes())
+        .filter_map(|r| r.gateway_id())
+        .find(|id| id.starts_with("igw-") && default_route_to("public-rt", id))
         .unwrap_or_default();
     let live_nat = |n: &&aws_sdk_ec2::types::NatGateway| {
         n.state()

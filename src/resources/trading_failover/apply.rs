@@ -240,7 +240,12 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let dns = want
         .dns(endpoints)
         .ok_or_else(|| underivable("DNS failover"))?;
-    let dns_state = DnsFailover::observe(cfg, &dns.want, &dns.state).await?;
+    // What the last read found, so the DNS part reads its zone and topics by ID.
+    let mut dns_prior = dns.state.clone();
+    dns_prior.zone_id = prior.zone_id.clone();
+    dns_prior.primary_topic_arn = prior.primary_topic_arn.clone();
+    dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
+    let dns_state = DnsFailover::observe(cfg, &dns.want, &dns_prior).await?;
     if table_state.is_none()
         && primary_state.is_none()
         && standby_state.is_none()
