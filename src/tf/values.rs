@@ -1,6 +1,6 @@
 //! Conversions between Terraform values (which may be null or unknown) and plain Rust data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tf_provider::value::Value;
 
@@ -53,6 +53,28 @@ pub fn list_like(prior: &StringList, observed: &[String]) -> StringList {
     }
 }
 
+/// One setting read from several places that should all hold the same items (e.g. one per
+/// region): the items all hold, and each item only some hold as `<item> (<holders> only)`, which
+/// no configuration asks for, so the plan shows the difference whatever the prior state was.
+pub fn held_by_all(sets: &[(&str, BTreeSet<String>)]) -> Vec<String> {
+    let every: BTreeSet<&String> = sets.iter().flat_map(|(_, set)| set).collect();
+    every
+        .into_iter()
+        .map(|item| {
+            let holders: Vec<&str> = sets
+                .iter()
+                .filter(|(_, set)| set.contains(item))
+                .map(|(holder, _)| *holder)
+                .collect();
+            if holders.len() == sets.len() {
+                item.clone()
+            } else {
+                format!("{item} ({} only)", holders.join(", "))
+            }
+        })
+        .collect()
+}
+
 pub fn list(items: &[String]) -> StringList {
     Value::Value(items.iter().map(|s| Value::Value(s.clone())).collect())
 }
@@ -81,6 +103,17 @@ pub fn string(s: impl Into<String>) -> Value<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_some_places_lack_are_marked() {
+        let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let read = [("primary", set(&["a", "b"])), ("standby", set(&["b", "c"]))];
+        assert_eq!(
+            held_by_all(&read),
+            ["a (primary only)", "b", "c (standby only)"]
+        );
+        assert_eq!(held_by_all(&[("primary", set(&["a"]))]), ["a"]);
+    }
 
     #[test]
     fn unknown_anywhere_makes_the_whole_unknown() {

@@ -14,6 +14,13 @@ fn config(extra: &str) -> String {
     format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"acc\"\n{extra}\n}}\n")
 }
 
+fn tagged(key: &str, value: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{key}"))
+        .values(value)
+        .build()
+}
+
 fn tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .map(|t| {
@@ -30,12 +37,7 @@ async fn vpc(aws: &LocalAws, region: &str) -> (String, String, BTreeMap<String, 
     let vpcs = aws
         .ec2(region)
         .describe_vpcs()
-        .filters(
-            Filter::builder()
-                .name("tag:tap:stack")
-                .values("acc")
-                .build(),
-        )
+        .filters(tagged("tap:stack", "acc"))
         .send()
         .await
         .expect("DescribeVpcs");
@@ -95,18 +97,8 @@ async fn alb_ingress(aws: &LocalAws, region: &str) -> (String, BTreeSet<String>)
     let out = aws
         .ec2(region)
         .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("tag:tap:stack")
-                .values("acc")
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name("tag:tap:part")
-                .values("alb-sg")
-                .build(),
-        )
+        .filters(tagged("tap:stack", "acc"))
+        .filters(tagged("tap:part", "alb-sg"))
         .send()
         .await
         .expect("DescribeSecurityGroups");
@@ -473,6 +465,9 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .await
         .expect("UpdateContinuousBackups");
     assert!(!pitr(&aws.dynamodb("us-east-1"), "trading-sessions-acc").await);
+    // Drift stays visible after a refresh has written it into the state.
+    let refreshed = ws.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]);
+    assert_eq!(refreshed.code, 0, "{}", refreshed.text());
     let plan = ws.plan_with_changes();
     assert!(plan.contains("allowed_cidrs"), "{plan}");
     assert!(plan.contains("point_in_time_recovery"), "{plan}");

@@ -350,33 +350,22 @@ fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -
     }
 }
 
-/// The e-mail addresses subscribed to the topics. One that only one topic holds reads
-/// `<address> (<role> only)`, which no configuration asks for: the plan shows the difference
-/// whatever the prior state, and apply subscribes or removes it.
+/// The e-mail addresses subscribed to the topics; one only one topic holds is marked so.
 fn observed_emails(
     prior: &values::StringList,
     topics: &[Option<topics::TopicFacts>],
 ) -> values::StringList {
-    let sets: Vec<BTreeSet<String>> = topics
+    let sets: Vec<(&str, BTreeSet<String>)> = ROLES
         .iter()
-        .map(|t| t.as_ref().map(|t| t.emails.clone()).unwrap_or_default())
-        .collect();
-    let every: BTreeSet<&String> = sets.iter().flatten().collect();
-    let observed: Vec<String> = every
-        .into_iter()
-        .map(|email| {
-            let holders: Vec<&str> = ROLES
-                .iter()
-                .zip(&sets)
-                .filter(|(_, set)| set.contains(email))
-                .map(|(role, _)| *role)
-                .collect();
-            match holders[..] {
-                [only] if sets.len() > 1 => format!("{email} ({only} only)"),
-                _ => email.clone(),
-            }
+        .zip(topics)
+        .map(|(role, t)| {
+            (
+                *role,
+                t.as_ref().map(|t| t.emails.clone()).unwrap_or_default(),
+            )
         })
         .collect();
+    let observed = values::held_by_all(&sets);
     if observed.is_empty() && prior.is_null() {
         return Value::Null;
     }

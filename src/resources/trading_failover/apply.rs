@@ -284,14 +284,18 @@ fn compose(
             ids.join(",")
         }
     };
-    // Both regions apply the one list: either region's ingress differing from it is drift.
-    if let Some(drifted) = stacks
+    // Both regions apply the one list; a CIDR only one region allows is marked so.
+    let ingress: Vec<(&str, std::collections::BTreeSet<String>)> = ROLES
         .iter()
-        .flatten()
-        .map(|s| &s.allowed_cidrs)
-        .find(|cidrs| cidrs.is_value() && **cidrs != prior.allowed_cidrs)
-    {
-        state.allowed_cidrs = drifted.clone();
+        .zip(&stacks)
+        .filter_map(|(role, stack)| {
+            let cidrs = known_list(&stack.as_ref()?.allowed_cidrs)?;
+            Some((*role, cidrs.into_iter().collect()))
+        })
+        .collect();
+    if !ingress.is_empty() {
+        state.allowed_cidrs =
+            values::list_like(&prior.allowed_cidrs, &values::held_by_all(&ingress));
     }
     for (role, stack) in ROLES.iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
