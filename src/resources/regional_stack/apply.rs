@@ -36,7 +36,8 @@ struct Network {
 /// Parts in dependency order, independent ones at the same time: the network (VPC, subnets,
 /// internet gateway and public routes, security groups) beside the IAM role and AMI lookup;
 /// the target group; then the load balancer beside NAT egress, the launch template and the
-/// Auto Scaling group; then the capacity check. Each step finds its object by ownership tags (or name) before creating it.
+/// Auto Scaling group; then the capacity check. Each step finds its object by ownership tags
+/// (or name) before creating it.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let clients = cfg.clients.regional(&want.region);
