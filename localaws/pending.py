@@ -62,10 +62,6 @@ class Settling:
             self.ready_at = time.monotonic()
 
 
-def time_scale():
-    return _scale
-
-
 def on_change(clamp):
     """Registers `clamp(n)`, called to shorten a module's pending states to at most n reads."""
     _clamps.append(clamp)

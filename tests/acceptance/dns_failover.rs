@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{AliasTarget, ResourceRecordSet, RrType};
 
-use crate::support::{alerting_leaks, LocalAws, Workspace};
+use crate::support::{alerting_leaks, upsert_record, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_dns_failover.dns";
 const DOMAIN: &str = "trading-acc.example.com";
@@ -473,23 +471,7 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
         )
         .build()
         .expect("record");
-    r53.change_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Upsert)
-                        .resource_record_set(standby)
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    upsert_record(&r53, &zone, standby).await;
     let plan = stack.ws.plan_with_changes();
     for drift in [
         "failover-health-check-acc",
@@ -721,23 +703,7 @@ async fn a_health_check_or_topic_deleted_out_of_band_is_rebuilt() {
         )
         .build()
         .expect("record");
-    r53.change_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Upsert)
-                        .resource_record_set(record)
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    upsert_record(&r53, &zone, record).await;
     r53.delete_health_check()
         .health_check_id(&old_check)
         .send()

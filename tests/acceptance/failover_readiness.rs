@@ -4,11 +4,9 @@
 //! the finding on the right part. `terraform apply` then repairs the stack and it is ready again.
 
 use aws_sdk_dynamodb::types::{DeleteReplicationGroupMemberAction, ReplicationGroupUpdate};
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{AliasTarget, ResourceRecordSet, RrType};
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, upsert_record, LocalAws, Workspace};
 
 const DATA: &str = "data.tap_failover_readiness.prod";
 
@@ -177,24 +175,7 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
                     )
                     .build()
                     .expect("record");
-                aws.route53()
-                    .change_resource_record_sets()
-                    .hosted_zone_id(zone_id(&aws).await)
-                    .change_batch(
-                        ChangeBatch::builder()
-                            .changes(
-                                Change::builder()
-                                    .action(ChangeAction::Upsert)
-                                    .resource_record_set(standby)
-                                    .build()
-                                    .expect("change"),
-                            )
-                            .build()
-                            .expect("batch"),
-                    )
-                    .send()
-                    .await
-                    .expect("ChangeResourceRecordSets");
+                upsert_record(&aws.route53(), &zone_id(&aws).await, standby).await;
             }
         }
         refresh(&ws);

@@ -642,6 +642,32 @@ impl Workspace {
     }
 }
 
+/// Out of band: one record set upserted, as someone editing the zone would.
+pub async fn upsert_record(
+    r53: &aws_sdk_route53::Client,
+    zone_id: &str,
+    record: aws_sdk_route53::types::ResourceRecordSet,
+) {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    r53.change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(record)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+}
+
 /// Whether the table has point-in-time recovery on, in the client's region.
 pub async fn pitr(db: &aws_sdk_dynamodb::Client, name: &str) -> bool {
     db.describe_continuous_backups()

@@ -137,6 +137,19 @@ async fn primary_listener(aws: &LocalAws) -> Option<String> {
         .and_then(|l| l.listener_arn().map(str::to_owned))
 }
 
+/// The inline policy of the shared instance role, as IAM holds it.
+async fn role_policy(aws: &LocalAws) -> serde_json::Value {
+    let policy = aws
+        .iam()
+        .get_role_policy()
+        .role_name("ec2-acc")
+        .policy_name("least-privilege")
+        .send()
+        .await
+        .expect("GetRolePolicy");
+    serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON")
+}
+
 async fn weights(aws: &LocalAws) -> (i64, i64) {
     let r53 = aws.route53();
     let zones = r53
@@ -280,16 +293,7 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
 
     // One role for both regions; DynamoDB only on this table's ARNs; "*" only where AWS has no
     // resource-level permission (PutMetricData, under a namespace condition).
-    let policy = aws
-        .iam()
-        .get_role_policy()
-        .role_name("ec2-acc")
-        .policy_name("least-privilege")
-        .send()
-        .await
-        .expect("GetRolePolicy");
-    let policy: serde_json::Value =
-        serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON");
+    let policy = role_policy(&aws).await;
     let mut table_resources = Vec::new();
     for statement in policy["Statement"].as_array().expect("statements") {
         if statement["Resource"] == "*" {
@@ -547,16 +551,8 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .health_check_path()
         .map(str::to_owned);
     assert_eq!(health_path.as_deref(), Some("/health"));
-    let policy = aws
-        .iam()
-        .get_role_policy()
-        .role_name("ec2-acc")
-        .policy_name("least-privilege")
-        .send()
-        .await
-        .expect("GetRolePolicy");
     assert!(
-        !percent_decode(policy.policy_document()).contains("dynamodb:*"),
+        !role_policy(&aws).await.to_string().contains("dynamodb:*"),
         "the policy is least-privilege again"
     );
     let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");

@@ -747,13 +747,7 @@ mod tests {
     }
 
     fn errors(config: &State) -> Vec<String> {
-        let mut diags = Diagnostics::default();
-        validate(&mut diags, config);
-        diags
-            .errors
-            .iter()
-            .map(|d| d.attribute.to_string())
-            .collect()
+        crate::tf::diag::error_paths(validate, config)
     }
 
     #[test]
