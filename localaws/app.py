@@ -13,6 +13,7 @@ from . import (
     dynamodb_replicas,
     ec2_dependencies,
     ec2_launch_templates,
+    ec2_routes,
     faults,
     idempotency,
     meter,
@@ -81,6 +82,7 @@ def account_of(request):
 def build():
     async_states.install()
     cloudwatch_alarms.install()
+    ec2_routes.install()
     route53_changes.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

@@ -65,6 +65,22 @@ pub async fn find(asg: &Client, name: &str) -> Result<Option<AutoScalingGroup>, 
         .cloned())
 }
 
+/// The target value of the group's CPU target-tracking policy; `None` when the policy is gone.
+pub async fn cpu_target(asg: &Client, group: &str, policy: &str) -> Result<Option<f64>, AwsError> {
+    let out = asg
+        .describe_policies()
+        .auto_scaling_group_name(group)
+        .policy_names(policy)
+        .send()
+        .await?;
+    Ok(out
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == Some(policy))
+        .and_then(|p| p.target_tracking_configuration())
+        .and_then(|c| c.target_value()))
+}
+
 fn template(spec: &GroupSpec<'_>) -> LaunchTemplateSpecification {
     LaunchTemplateSpecification::builder()
         .launch_template_id(spec.template_id)

@@ -128,7 +128,8 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
     Ok(profile_arn)
 }
 
-/// The profile's ARN, if the profile exists.
+/// The profile's ARN, if the profile exists and holds its role: a profile without its role
+/// gives instances no credentials, so it counts as missing.
 pub async fn find_profile(iam: &Client, name: &str) -> Result<Option<String>, AwsError> {
     match iam
         .get_instance_profile()
@@ -137,7 +138,10 @@ pub async fn find_profile(iam: &Client, name: &str) -> Result<Option<String>, Aw
         .await
         .map_err(AwsError::from)
     {
-        Ok(out) => Ok(out.instance_profile().map(|p| p.arn().to_owned())),
+        Ok(out) => Ok(out
+            .instance_profile()
+            .filter(|p| p.roles().iter().any(|r| r.role_name() == name))
+            .map(|p| p.arn().to_owned())),
         Err(err) if missing(&err) => Ok(None),
         Err(err) => Err(err),
     }

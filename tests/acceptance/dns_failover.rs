@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_route53::types::{AliasTarget, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
 
 use crate::support::{alerting_leaks, upsert_record, LocalAws, Workspace};
 
@@ -779,4 +781,75 @@ async fn an_email_subscribed_out_of_band_shows_in_the_plan_and_is_removed() {
         .expect("ListSubscriptionsByTopic");
     assert!(left.subscriptions().is_empty(), "{left:?}");
     stack.ws.assert_plan_empty();
+}
+
+#[tokio::test]
+async fn a_hosted_zone_deleted_out_of_band_is_rebuilt_with_its_records() {
+    let stack = Stack::start().await;
+    stack.config("");
+    stack.ws.apply();
+    let zone = stack.zone_id().await;
+    let before = stack.ws.resource(ADDRESS);
+    let records = stack.records(&zone).await;
+
+    // Out of band: the weighted records deleted (Route 53 refuses to delete a zone that holds
+    // any), then the zone.
+    let r53 = stack.aws.route53();
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let deletes: Vec<Change> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.set_identifier().is_some())
+        .map(|r| {
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(r.clone())
+                .build()
+                .expect("change")
+        })
+        .collect();
+    assert_eq!(deletes.len(), 2);
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(deletes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    r53.delete_hosted_zone()
+        .id(&zone)
+        .send()
+        .await
+        .expect("DeleteHostedZone");
+
+    let plan = stack.ws.plan_with_changes();
+    assert!(plan.contains("zone_id"), "{plan}");
+    assert!(plan.contains("records"), "{plan}");
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    stack.ws.apply();
+    let new_zone = stack.zone_id().await;
+    assert_ne!(new_zone, zone, "a new zone");
+    assert_eq!(
+        stack.records(&new_zone).await,
+        records,
+        "both records again"
+    );
+    let after = stack.ws.resource(ADDRESS);
+    assert_eq!(after["zone_id"].as_str(), Some(new_zone.as_str()));
+    for attr in ["health_check_id", "primary_topic_arn", "standby_topic_arn"] {
+        assert_eq!(after[attr], before[attr], "{attr} untouched");
+    }
+    stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }

@@ -266,7 +266,7 @@ fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> 
 /// EC2 refuses to delete what is still in use; the fidelity layer does too, so a destroy in the
 /// wrong order fails in tests as it would on AWS.
 #[tokio::test]
-async fn ec2_refuses_deleting_what_is_in_use() {
+async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blackhole() {
     use aws_sdk_ec2::types::{DomainType, IpPermission, UserIdGroupPair};
 
     let aws = LocalAws::start();
@@ -319,6 +319,50 @@ async fn ec2_refuses_deleting_what_is_in_use() {
         .nat_gateway_id()
         .unwrap()
         .to_owned();
+    // One table routes to the internet gateway, one to the NAT gateway.
+    let mut tables = Vec::new();
+    for (igw_target, nat_target) in [(Some(&igw), None), (None, Some(&nat))] {
+        let table = ec2.create_route_table().vpc_id(&vpc).send().await.unwrap();
+        let table = table.route_table().unwrap().route_table_id().unwrap();
+        ec2.create_route()
+            .route_table_id(table)
+            .destination_cidr_block("0.0.0.0/0")
+            .set_gateway_id(igw_target.cloned())
+            .set_nat_gateway_id(nat_target.cloned())
+            .send()
+            .await
+            .unwrap();
+        tables.push(table.to_owned());
+    }
+    let default_route_states = || {
+        let ec2 = ec2.clone();
+        let tables = tables.clone();
+        async move {
+            let out = ec2
+                .describe_route_tables()
+                .set_route_table_ids(Some(tables.clone()))
+                .send()
+                .await
+                .unwrap();
+            tables
+                .iter()
+                .map(|id| {
+                    let table = out
+                        .route_tables()
+                        .iter()
+                        .find(|t| t.route_table_id() == Some(id.as_str()))
+                        .unwrap();
+                    let route = table
+                        .routes()
+                        .iter()
+                        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                        .unwrap();
+                    route.state().unwrap().as_str().to_owned()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(default_route_states().await, ["active", "active"]);
     let group = |name: &'static str| {
         let ec2 = ec2.clone();
         let vpc = vpc.clone();
@@ -407,6 +451,8 @@ async fn ec2_refuses_deleting_what_is_in_use() {
         reads += 1;
         assert!(reads < 10, "NAT gateway never finished deleting");
     }
+    // A route to a gateway that is gone is a blackhole, as on AWS.
+    assert_eq!(default_route_states().await, ["active", "blackhole"]);
     ec2.delete_subnet().subnet_id(&subnet).send().await.unwrap();
     ec2.detach_internet_gateway()
         .internet_gateway_id(&igw)
@@ -414,6 +460,14 @@ async fn ec2_refuses_deleting_what_is_in_use() {
         .send()
         .await
         .unwrap();
+    assert_eq!(default_route_states().await, ["blackhole", "blackhole"]);
+    for table in &tables {
+        ec2.delete_route_table()
+            .route_table_id(table)
+            .send()
+            .await
+            .unwrap();
+    }
     ec2.delete_internet_gateway()
         .internet_gateway_id(&igw)
         .send()

@@ -905,3 +905,204 @@ async fn default_routes_deleted_out_of_band_are_restored() {
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// Waits until the emulator has finished deleting the NAT gateway.
+async fn nat_deleted(ec2: &Client, id: &str) {
+    for _ in 0..50 {
+        let out = ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(id)
+            .send()
+            .await
+            .expect("DescribeNatGateways");
+        if out
+            .nat_gateways()
+            .iter()
+            .all(|n| n.state().is_some_and(|s| s.as_str() == "deleted"))
+        {
+            return;
+        }
+    }
+    panic!("NAT gateway {id} still not deleted");
+}
+
+#[tokio::test]
+async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_alone() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    let vpc_id = before["vpc_id"].as_str().expect("vpc").to_owned();
+    let ec2 = aws.ec2("us-east-1");
+    let elb = aws.elbv2("us-east-1");
+    let asg = aws.autoscaling("us-east-1");
+    let iam = aws.iam();
+
+    // Out of band, in an order AWS accepts: the load balancer, the NAT gateway and then its
+    // elastic IP, the internet gateway (detached, then deleted), the scaling policy, the role
+    // taken out of the instance profile, and the VPC's Name tag changed.
+    elb.delete_load_balancer()
+        .load_balancer_arn(before["alb_arn"].as_str().expect("alb"))
+        .send()
+        .await
+        .expect("DeleteLoadBalancer");
+    let nat = ids(&before, "nat_gateway_ids")[0].clone();
+    let eip = live_nats(&ec2, &vpc_id).await[0].nat_gateway_addresses()[0]
+        .allocation_id()
+        .expect("allocation")
+        .to_owned();
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&nat)
+        .send()
+        .await
+        .expect("DeleteNatGateway");
+    nat_deleted(&ec2, &nat).await;
+    ec2.release_address()
+        .allocation_id(&eip)
+        .send()
+        .await
+        .expect("ReleaseAddress");
+    let igw = before["internet_gateway_id"]
+        .as_str()
+        .expect("igw")
+        .to_owned();
+    ec2.detach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .expect("DetachInternetGateway");
+    ec2.delete_internet_gateway()
+        .internet_gateway_id(&igw)
+        .send()
+        .await
+        .expect("DeleteInternetGateway");
+    asg.delete_policy()
+        .auto_scaling_group_name("asg-primary-net")
+        .policy_name("cpu-primary-net")
+        .send()
+        .await
+        .expect("DeletePolicy");
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name("ec2-primary-net")
+        .role_name("ec2-primary-net")
+        .send()
+        .await
+        .expect("RemoveRoleFromInstanceProfile");
+    ec2.create_tags()
+        .resources(&vpc_id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("Name")
+                .value("renamed")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
+
+    let plan = ws.plan_with_changes();
+    for attr in [
+        "alb_arn",
+        "nat_gateway_ids",
+        "internet_gateway_id",
+        "cpu_target",
+        "instance_profile_arn",
+        "tags_all",
+    ] {
+        assert!(plan.contains(attr), "{attr} missing from the plan:\n{plan}");
+    }
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    let after = ws.resource(ADDRESS);
+    for attr in [
+        "vpc_id",
+        "public_subnet_ids",
+        "private_subnet_ids",
+        "alb_security_group_id",
+        "instance_security_group_id",
+        "target_group_arn",
+        "launch_template_id",
+        "asg_name",
+        "instance_profile_arn",
+    ] {
+        assert_eq!(after[attr], before[attr], "{attr} untouched");
+    }
+
+    // What the emulator holds again.
+    let nats = live_nats(&ec2, &vpc_id).await;
+    assert_eq!(nats.len(), 1, "one NAT gateway again");
+    let new_nat = nats[0].nat_gateway_id().expect("nat").to_owned();
+    assert_ne!(new_nat, nat);
+    let new_eip = nats[0].nat_gateway_addresses()[0]
+        .allocation_id()
+        .expect("allocation");
+    assert_ne!(new_eip, eip, "a new elastic IP");
+    let gateways = ec2
+        .describe_internet_gateways()
+        .filters(
+            Filter::builder()
+                .name("attachment.vpc-id")
+                .values(&vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeInternetGateways");
+    assert_eq!(gateways.internet_gateways().len(), 1);
+    let new_igw = gateways.internet_gateways()[0]
+        .internet_gateway_id()
+        .expect("igw");
+    let routes = default_routes(&aws, &vpc_id).await;
+    assert_eq!(routes["public-rt-primary-net"], new_igw);
+    assert_eq!(routes["private-rt-1-primary-net"], new_nat);
+    assert_eq!(routes["private-rt-2-primary-net"], new_nat);
+    let albs = elb
+        .describe_load_balancers()
+        .names("alb-primary-net")
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    let alb_arn = albs.load_balancers()[0].load_balancer_arn().expect("arn");
+    assert_eq!(after["alb_arn"].as_str(), Some(alb_arn));
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await
+        .expect("DescribeListeners");
+    assert_eq!(listeners.listeners().len(), 1, "the HTTP listener is back");
+    let policies = asg
+        .describe_policies()
+        .auto_scaling_group_name("asg-primary-net")
+        .send()
+        .await
+        .expect("DescribePolicies");
+    assert_eq!(
+        policies.scaling_policies()[0]
+            .target_tracking_configuration()
+            .and_then(|c| c.target_value()),
+        Some(70.0)
+    );
+    let profile = iam
+        .get_instance_profile()
+        .instance_profile_name("ec2-primary-net")
+        .send()
+        .await
+        .expect("GetInstanceProfile");
+    assert_eq!(
+        profile.instance_profile().expect("profile").roles()[0].role_name(),
+        "ec2-primary-net"
+    );
+    let vpcs = ec2
+        .describe_vpcs()
+        .vpc_ids(&vpc_id)
+        .send()
+        .await
+        .expect("DescribeVpcs");
+    assert_eq!(tag(vpcs.vpcs()[0].tags(), "Name"), Some("vpc-primary-net"));
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

@@ -491,7 +491,8 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
     ws.assert_plan_empty();
 
     // Out of band, where the resource shows no attribute of its own: the primary's listener
-    // deleted, the standby's target group health check changed, the role's policy widened.
+    // deleted, the standby's target group health check changed and its scaling policy deleted,
+    // the role's policy widened.
     // Each empties its entry in `parts`; apply repairs those parts alone.
     let elb = aws.elbv2("us-east-1");
     let listener = primary_listener(&aws).await.expect("the HTTP listener");
@@ -518,6 +519,13 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .send()
         .await
         .expect("ModifyTargetGroup");
+    aws.autoscaling("us-east-2")
+        .delete_policy()
+        .auto_scaling_group_name("asg-standby-acc")
+        .policy_name("cpu-standby-acc")
+        .send()
+        .await
+        .expect("DeletePolicy");
     let widened = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}"#;
     aws.iam()
         .put_role_policy()
@@ -528,7 +536,12 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .await
         .expect("PutRolePolicy");
     let plan = ws.plan_with_changes();
-    for part in ["primary.listeners", "standby.target_group", "instance_role"] {
+    for part in [
+        "primary.listeners",
+        "standby.target_group",
+        "standby.asg",
+        "instance_role",
+    ] {
         let key = format!("\"{part}\"");
         assert!(
             // Terraform renders an emptied entry as `null`.
@@ -551,6 +564,18 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .health_check_path()
         .map(str::to_owned);
     assert_eq!(health_path.as_deref(), Some("/health"));
+    let policies = aws
+        .autoscaling("us-east-2")
+        .describe_policies()
+        .auto_scaling_group_name("asg-standby-acc")
+        .send()
+        .await
+        .expect("DescribePolicies");
+    assert_eq!(
+        policies.scaling_policies().len(),
+        1,
+        "scaling policy rebuilt"
+    );
     assert!(
         !role_policy(&aws).await.to_string().contains("dynamodb:*"),
         "the policy is least-privilege again"

@@ -227,13 +227,14 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.health_check_id = values::string(check.map(|c| c.id.clone()).unwrap_or_default());
     if let Some(check) = check {
         state.health_check = Value::Value(observed_health_check(check, &prior.health_check));
-        if let Ok(tags) = route53::tags_of(
-            r53,
-            aws_sdk_route53::types::TagResourceType::Healthcheck,
-            &check.id,
-        )
-        .await
-        {
+        if want.read_tags {
+            let tags = route53::tags_of(
+                r53,
+                aws_sdk_route53::types::TagResourceType::Healthcheck,
+                &check.id,
+            )
+            .await
+            .context(|| format!("reading the tags of health check {}", check.id))?;
             state.tags_all = values::map(&tags);
         }
     }

@@ -509,6 +509,9 @@ pub struct Desired {
     pub environment: String,
     pub user_tags: Tags,
     pub default_tags: Tags,
+    /// Whether a read brings back the health check's tags as `tags_all`; `tap_trading_failover`
+    /// shows its primary VPC's instead, so it saves the request.
+    pub read_tags: bool,
 }
 
 /// The alarms' names, by what they watch.
@@ -570,6 +573,7 @@ impl Desired {
             environment: state.environment.as_ref_option()?.clone(),
             user_tags: known_map(&state.tags)?,
             default_tags: default_tags.clone(),
+            read_tags: true,
         })
     }
 

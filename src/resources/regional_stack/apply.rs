@@ -435,7 +435,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .to_owned()
     };
     let clients = cfg.clients.regional(&want.region);
-    let (alb, tg, template, scaling_group, profile) = tokio::try_join!(
+    let (alb, tg, template, scaling_group, cpu_target, profile) = tokio::try_join!(
         async {
             load_balancer::find_alb(&clients.elbv2, &want.name("alb"))
                 .await
@@ -453,6 +453,11 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         },
         async {
             auto_scaling::find(&clients.autoscaling, &want.name("asg"))
+                .await
+                .context(read)
+        },
+        async {
+            auto_scaling::cpu_target(&clients.autoscaling, &want.name("asg"), &want.name("cpu"))
                 .await
                 .context(read)
         },
@@ -539,6 +544,8 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         state.min_size = group.min_size().map(|n| Number(n as f64)).into();
         state.max_size = group.max_size().map(|n| Number(n as f64)).into();
         state.desired_capacity = group.desired_capacity().map(|n| Number(n as f64)).into();
+        // A policy deleted out of band reads as no target, which the plan shows.
+        state.cpu_target = cpu_target.map(Number).into();
     }
     state.instance_profile_arn = values::string(profile.unwrap_or_default());
     read_back_settings(

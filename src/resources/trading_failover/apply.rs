@@ -237,9 +237,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .and_then(endpoint_of)
             .unwrap_or_else(|| placeholder(want, role))
     });
-    let dns = want
+    let mut dns = want
         .dns(endpoints)
         .ok_or_else(|| underivable("DNS failover"))?;
+    dns.want.read_tags = false;
     // What the last read found, so the DNS part reads its zone and topics by ID.
     let mut dns_prior = dns.state.clone();
     dns_prior.zone_id = prior.zone_id.clone();
@@ -454,6 +455,7 @@ fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static st
             health_check(observed) != health_check(planned),
         ),
         ("launch_template", observed.user_data != planned.user_data),
+        ("asg", observed.cpu_target != planned.cpu_target),
     ]
     .into_iter()
     .filter_map(|(part, drifted)| drifted.then_some(part))
