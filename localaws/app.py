@@ -11,6 +11,7 @@ from . import (
     cloudwatch_cbor,
     crash,
     dynamodb_replicas,
+    dynamodb_tables,
     ec2_dependencies,
     ec2_launch_templates,
     ec2_routes,
@@ -42,6 +43,7 @@ class Fidelity:
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
             dynamodb_replicas.reset()
+            dynamodb_tables.reset()
             async_states.reset()
             idempotency.reset()
             route53_changes.reset()
@@ -82,6 +84,7 @@ def account_of(request):
 def build():
     async_states.install()
     cloudwatch_alarms.install()
+    dynamodb_tables.install()
     ec2_routes.install()
     route53_changes.install()
     sns_topics.install()

@@ -1,28 +1,53 @@
 """What AWS does asynchronously, moto does at once (moto-gaps.md §0 #3). Here a new NAT gateway is
 `pending`, and a deleted one `deleting`, for the next few DescribeNatGateways; a new load
-balancer stays `provisioning` for the next few DescribeLoadBalancers; a new Auto Scaling
-instance is `Pending` for the next few DescribeAutoScalingGroups. That exercises the provider's
-waiters. How long each stays pending is `pending.Settling`'s: a few reads, or under the time
-model a scaled real duration counted from the create."""
+balancer stays `provisioning` for the next few DescribeLoadBalancers, and a deleted one's
+network interfaces keep its subnets and security groups in use for a while (see
+`ec2_dependencies`); a new Auto Scaling instance is `Pending`, and one scaled in stays
+`Terminating`, for the next few DescribeAutoScalingGroups; a newly registered target is
+`initial` before it is `healthy`. That exercises the provider's waiters. How long each stays
+pending is `pending.Settling`'s: a few reads, or under the time model a scaled real duration
+counted from the call that started it."""
 
+import copy
 import threading
 
-from moto.autoscaling.models import AutoScalingBackend, InstanceState
+from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState
 from moto.ec2.models.nat_gateways import NatGatewayBackend
-from moto.elbv2.models import FakeLoadBalancer
+from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, FakeTargetGroup
 
 from . import pending
 
 _lock = threading.Lock()
 # object id -> (pending.Settling, state to reach)
 _pending = {}
+# (account, region) -> [(balancer name, subnet ids, group ids, pending.Settling)] deleted lately
+_deleted_balancers = {}
+# group name -> [(InstanceState, pending.Settling)] scaled in, still terminating
+_terminating = {}
+# (target group ARN, target id) -> pending.Settling of a new registration
+_registering = {}
 _installed = False
 
 
 def _clamp(reads):
     with _lock:
-        for settling, _ in _pending.values():
+        settlings = [settling for settling, _ in _pending.values()]
+        settlings += [entry[-1] for entries in _deleted_balancers.values() for entry in entries]
+        settlings += [settling for entries in _terminating.values() for _, settling in entries]
+        settlings += list(_registering.values())
+        for settling in settlings:
             settling.clamp(reads)
+
+
+def lingering_balancers(account, region, subnet=None, group=None):
+    """Deleted load balancers whose network interfaces still use `subnet` or `group`; asking
+    counts as one read of each that does."""
+    with _lock:
+        entries = _deleted_balancers.get((account, region), [])
+        users = [e for e in entries if subnet in e[1] or group in e[2]]
+        still = [e for e in users if e[3].pending()]
+        _deleted_balancers[(account, region)] = [e for e in entries if e not in users or e in still]
+        return [e[0] for e in still]
 
 
 def _settle(object_id, apply):
@@ -109,9 +134,106 @@ def install():
         return groups
 
     InstanceState.__init__ = pending_instance
-    AutoScalingBackend.describe_auto_scaling_groups = describe_auto_scaling_groups
+    AutoScalingBackend.describe_auto_scaling_groups = _with_terminating(describe_auto_scaling_groups)
+    _install_scale_in()
+    _install_balancer_deletion()
+    _install_target_registration()
+
+
+def _install_scale_in():
+    set_capacity = FakeAutoScalingGroup.set_desired_capacity
+
+    def set_desired_capacity(self, new_capacity):
+        before = list(self.instance_states)
+        set_capacity(self, new_capacity)
+        removed = [state for state in before if state not in self.instance_states]
+        with _lock:
+            for state in removed:
+                _pending.pop(state.instance_id, None)
+                state.lifecycle_state = "Terminating"
+                _terminating.setdefault(self.name, []).append((state, pending.Settling("instance.terminating")))
+
+    FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
+
+
+def _with_terminating(describe):
+    """Shows a group's scaled-in instances as Terminating until they are gone (in a copy of the
+    group, so moto's own capacity arithmetic never counts them)."""
+
+    def describe_auto_scaling_groups(self, *args, **kwargs):
+        groups = describe(self, *args, **kwargs)
+        shown = []
+        with _lock:
+            for group in groups:
+                left = [(state, s) for state, s in _terminating.get(group.name, []) if s.pending()]
+                _terminating[group.name] = left
+                if left:
+                    group = copy.copy(group)
+                    group.instance_states = group.instance_states + [state for state, _ in left]
+                shown.append(group)
+        return shown
+
+    return describe_auto_scaling_groups
+
+
+def _install_balancer_deletion():
+    delete = ELBv2Backend.delete_load_balancer
+
+    def delete_load_balancer(self, arn):
+        balancer = self.load_balancers.get(arn)
+        delete(self, arn)
+        if balancer is None:
+            return
+        subnets = {getattr(s, "id", s) for s in balancer.subnets or []}
+        groups = {getattr(g, "id", g) for g in balancer.security_groups or []}
+        with _lock:
+            _deleted_balancers.setdefault((self.account_id, self.region_name), []).append(
+                (balancer.name, subnets, groups, pending.Settling("alb.deleting"))
+            )
+
+    ELBv2Backend.delete_load_balancer = delete_load_balancer
+
+
+def _install_target_registration():
+    register, health_for = FakeTargetGroup.register, FakeTargetGroup.health_for
+
+    def register_targets(self, targets):
+        new = [t["Id"] for t in targets if t["Id"] not in self.targets]
+        register(self, targets)
+        seconds = int(self.health_check_interval_seconds) * int(self.healthy_threshold_count)
+        with _lock:
+            for target in new:
+                settling = pending.Settling("target.initial", seconds)
+                # An instance still booting is health checked once it is up.
+                booting = _pending.get(target)
+                if booting:
+                    settling.after(booting[0])
+                _registering[(self.arn, target)] = settling
+
+    def health(self, target, ec2_backend):
+        status = health_for(self, target, ec2_backend)
+        key = (self.arn, target["Id"])
+        with _lock:
+            if status.status == "healthy" and key in _registering:
+                if _registering[key].pending():
+                    return FakeHealthStatus(
+                        status.instance_id,
+                        status.port,
+                        status.health_check_port,
+                        "initial",
+                        "Elb.RegistrationInProgress",
+                        "Target registration is in progress",
+                    )
+                del _registering[key]
+        return status
+
+    FakeTargetGroup.register = register_targets
+    FakeTargetGroup.health_for = health
 
 
 def reset():
     with _lock:
         _pending.clear()
+        _deleted_balancers.clear()
+        _terminating.clear()
+        _registering.clear()

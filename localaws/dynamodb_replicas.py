@@ -10,7 +10,7 @@ import json
 
 from moto.dynamodb.models import dynamodb_backends
 
-from . import pending
+from . import dynamodb_tables, pending
 from .wsgi import Locked, call, json_error
 
 PREFIX = "DynamoDB_20120810."
@@ -133,6 +133,8 @@ def _update_replicas(app, request, account, body):
     table = _backend(account, home).tables.get(name)
     if table is None:
         return json_error("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
+    if dynamodb_tables.in_use(table):
+        return json_error("ResourceInUseException", dynamodb_tables.in_use(table))
     group = _groups.setdefault((account, name), Group(home))
     if group.home != home:
         return json_error("ValidationException", f"Replica updates must be sent to the table's home region {group.home}")
@@ -173,6 +175,7 @@ def _create_replica(account, table, group, region):
             "Table must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to add replicas",
         )
     backend = _backend(account, region)
+    dynamodb_tables.settle(backend)
     if table.name in backend.tables:
         return json_error("ResourceInUseException", f"Table already exists in {region}: {table.name}")
     twin = backend.create_table(
@@ -189,6 +192,7 @@ def _create_replica(account, table, group, region):
         deletion_protection_enabled=False,
         warm_throughput=None,
     )
+    dynamodb_tables.make_active(twin)
     for item in table.all_items():
         twin.put_item(item.to_json()["Attributes"])
     group.replicas[region] = Replica("CREATING")

@@ -1,13 +1,15 @@
 """EC2 refuses to delete what is still in use; moto deletes it anyway (moto-gaps.md §0.1). Here
 DeleteSecurityGroup, DeleteSubnet, DetachInternetGateway and DeleteVpc answer
-DependencyViolation, as AWS does, while something still depends on the object, so that tests
-prove our delete order instead of trusting it."""
+DependencyViolation, as AWS does, while something still depends on the object (a deleted load
+balancer's network interfaces too, until they are released), so that tests prove our delete
+order instead of trusting it."""
 
 import uuid
 
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
+from . import async_states
 from .wsgi import Response, call
 
 ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc"}
@@ -61,6 +63,9 @@ def blocker(account, region, action, params):
         for balancer in _balancers(account, region):
             if group in _ids(balancer.security_groups or []):
                 return f"resource {group} has a dependent object (load balancer {balancer.name})"
+        lingering = async_states.lingering_balancers(account, region, group=group)
+        if lingering:
+            return f"resource {group} has a dependent object (network interface of deleted load balancer {lingering[0]})"
         for instance in _live_instances(ec2):
             if group in _ids(instance.security_groups):
                 return f"resource {group} has a dependent object (instance {instance.id})"
@@ -69,6 +74,10 @@ def blocker(account, region, action, params):
         users = [n.id for n in _live_nats(ec2) if n.subnet_id == subnet]
         users += [i.id for i in _live_instances(ec2) if i.subnet_id == subnet]
         users += [b.name for b in _balancers(account, region) if subnet in _ids(b.subnets)]
+        users += [
+            f"network interface of deleted load balancer {name}"
+            for name in async_states.lingering_balancers(account, region, subnet=subnet)
+        ]
         if users:
             return f"The subnet '{subnet}' has dependencies and cannot be deleted ({', '.join(users)})."
     elif action == "DetachInternetGateway":

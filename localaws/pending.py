@@ -1,5 +1,5 @@
-"""Asynchronous states (NAT gateways, load balancers, Auto Scaling instances, DynamoDB replicas,
-Route 53 changes): how long each stays pending before it settles.
+"""Asynchronous states (NAT gateways, load balancers, Auto Scaling instances, target health,
+DynamoDB tables and replicas, Route 53 changes): how long each stays pending before it settles.
 
 By default a state settles after a number of reads, `LOCALAWS_PENDING_READS` (default 2): that
 exercises the provider's waiters without slowing tests. `GET /localaws/pending/<n>` changes it at
@@ -20,9 +20,16 @@ from .wsgi import Response
 # Typical durations on AWS, in seconds (observed figures, not guarantees).
 REAL_SECONDS = {
     "alb.provisioning": 180,  # CreateLoadBalancer: provisioning -> active
+    "alb.deleting": 60,  # DeleteLoadBalancer: its network interfaces still hold subnets and groups
+    "target.initial": 30,  # RegisterTargets: initial -> healthy (the target group's healthy
+    # threshold times its interval when it has them; 2 x 15 s here)
     "nat.pending": 90,  # CreateNatGateway: pending -> available
     "nat.deleting": 60,  # DeleteNatGateway: deleting -> deleted
     "instance.pending": 60,  # Auto Scaling instance: Pending -> InService (boot)
+    "instance.terminating": 330,  # scale-in: Terminating -> gone (300 s deregistration delay,
+    # the target group default, then shutdown)
+    "table.creating": 20,  # CreateTable (on demand): CREATING -> ACTIVE
+    "table.deleting": 20,  # DeleteTable: DELETING -> gone
     "replica.creating": 180,  # UpdateTable ReplicaUpdates Create: CREATING -> ACTIVE
     "replica.deleting": 120,  # UpdateTable ReplicaUpdates Delete: DELETING -> gone
     "route53.change": 60,  # ChangeResourceRecordSets: PENDING -> INSYNC
@@ -38,9 +45,10 @@ class Settling:
     """One state on its way: pending for its first reads (or, under the time model, until its
     scaled duration has passed), settled after."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, real_seconds=None):
         self.reads_left = _reads
-        self.ready_at = time.monotonic() + REAL_SECONDS[kind] / _scale if _scale else None
+        seconds = REAL_SECONDS[kind] if real_seconds is None else real_seconds
+        self.ready_at = time.monotonic() + seconds / _scale if _scale else None
 
     def pending(self):
         """Whether the state is still pending; counts as one read."""
@@ -55,6 +63,12 @@ class Settling:
         if self.ready_at is not None:
             return time.monotonic() < self.ready_at
         return self.reads_left > 0
+
+    def after(self, other):
+        """Counts the duration from when `other` settles instead of from now (time model only;
+        in read-count mode each is read on its own)."""
+        if self.ready_at is not None and other.ready_at is not None:
+            self.ready_at += max(0.0, other.ready_at - time.monotonic())
 
     def clamp(self, reads):
         self.reads_left = min(self.reads_left, reads)

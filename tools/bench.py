@@ -51,7 +51,8 @@ NETWORK = [("AZs, VPC, subnets, internet gateway, public routes, security groups
 LOAD_BALANCER = [("load balancer", 1, "alb.provisioning"), ("listener", 1, None)]
 BESIDE_LOAD_BALANCER = [("NAT address and gateway", 2, "nat.pending"),
                         ("private route, launch template, Auto Scaling group", 3, None),
-                        ("instances boot", 1, "instance.pending")]
+                        ("instances boot", 1, "instance.pending"),
+                        ("targets pass their health checks", 1, "target.initial")]
 AFTER_STACKS = [("capacity check: group, target health", 2, None),
                 ("records", 1, "route53.change"),
                 ("alarms", 1, None)]

@@ -161,6 +161,17 @@ pub async fn find(db: &Client, name: &str) -> Result<Option<TableFacts>, AwsErro
     }
 }
 
+/// Whether the table is on its way out: it keeps its name until it is gone.
+pub fn deleting(table: &TableFacts) -> bool {
+    table.status == TableStatus::Deleting.as_str()
+}
+
+pub async fn wait_deleted(db: &Client, name: &str, timeout: Duration) -> PartResult<()> {
+    wait::until_gone(timeout, || find(db, name))
+        .await
+        .context(|| format!("waiting for DynamoDB table {name} to be deleted"))
+}
+
 pub async fn wait_active(db: &Client, name: &str, timeout: Duration) -> PartResult<TableFacts> {
     wait::until(timeout, || async {
         Ok(match find(db, name).await? {
@@ -420,9 +431,7 @@ pub async fn delete(db: &Client, name: &str, timeout: Duration) -> PartResult<()
         Err(err) if err.is("ResourceNotFoundException") => return Ok(()),
         other => other.context(action)?,
     }
-    wait::until_gone(timeout, || find(db, name))
-        .await
-        .context(|| format!("waiting for DynamoDB table {name} to be deleted"))
+    wait_deleted(db, name, timeout).await
 }
 
 fn region_of(db: &Client) -> String {

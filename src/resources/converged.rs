@@ -13,9 +13,10 @@ use tf_provider::schema::Schema;
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::aws::error::PartError;
+use crate::aws::error::{Cause, PartError};
 use crate::provider::{Configured, Shared};
 use crate::tags::Tags;
+use crate::tf::duration;
 use crate::tf::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
 
 #[async_trait]
@@ -81,6 +82,25 @@ fn report<P: Part>(diags: &mut Diagnostics, err: &PartError) {
     diags.root_error(format!("{}: {}", P::TYPE, err.action), err.to_string());
 }
 
+/// A wait that ran out names the timeout it ran out of: the wait itself only knew the budget
+/// left when it started, which is less than what the user configured.
+fn report_within<P: Part>(
+    diags: &mut Diagnostics,
+    err: &PartError,
+    op: Operation,
+    timeout: Duration,
+) {
+    let mut detail = err.to_string();
+    if matches!(err.cause, Cause::Timeout { .. }) {
+        detail.push_str(&format!(
+            " (`timeouts.{}` is {})",
+            op.key(),
+            duration::display(timeout)
+        ));
+    }
+    diags.root_error(format!("{}: {}", P::TYPE, err.action), detail);
+}
+
 fn unknown_at_apply<P: Part>(diags: &mut Diagnostics) {
     diags.root_error(
         format!("{}: values still unknown at apply", P::TYPE),
@@ -102,7 +122,7 @@ impl<P: Part> Converged<P> {
         };
         let timeout = timeouts::get(P::timeouts(&planned), op, P::TIMEOUTS);
         if let Err(err) = P::converge(cfg, &want, timeout).await {
-            report::<P>(diags, &err);
+            report_within::<P>(diags, &err, op, timeout);
         }
         // Whatever happened, state records what exists, so nothing is orphaned.
         match P::observe(cfg, &want, &planned).await {
@@ -239,7 +259,7 @@ impl<P: Part> Resource for Converged<P> {
             Ok(()) => Some(()),
             Err(err) => {
                 // The error diagnostic is what keeps the object in state.
-                report::<P>(diags, &err);
+                report_within::<P>(diags, &err, Operation::Delete, timeout);
                 None
             }
         }

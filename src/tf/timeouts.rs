@@ -25,10 +25,22 @@ pub struct TimeoutDefaults {
     pub delete: Duration,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub enum Operation {
     Create,
     Update,
     Delete,
+}
+
+impl Operation {
+    /// Its attribute in the `timeouts` block.
+    pub fn key(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
 }
 
 pub fn block(defaults: TimeoutDefaults) -> NestedBlock {

@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Stati
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CreateReplicationGroupMemberAction,
     DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicaStatus,
-    ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType,
+    ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 
 use crate::support::LocalAws;
@@ -128,6 +128,19 @@ async fn global_table(aws: &LocalAws, name: &str) {
         .send()
         .await
         .expect("CreateTable");
+    for _ in 0..10 {
+        let described = aws
+            .dynamodb("us-east-1")
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .expect("DescribeTable");
+        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return;
+        }
+    }
+    panic!("table {name} never became ACTIVE");
 }
 
 async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
@@ -670,6 +683,154 @@ async fn async_states_and_idempotency_tokens() {
     while lifecycle().await != ["InService", "InService"] {
         reads += 1;
         assert!(reads < 10, "instances never came into service");
+    }
+
+    // Registered targets are `initial` before they are `healthy`.
+    let tg = elb
+        .create_target_group()
+        .name("tg-pending")
+        .protocol("HTTP".into())
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let tg = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    asg.attach_load_balancer_target_groups()
+        .auto_scaling_group_name("asg-pending")
+        .target_group_arns(&tg)
+        .send()
+        .await
+        .unwrap();
+    let health = || async {
+        let mut states: Vec<String> = elb
+            .describe_target_health()
+            .target_group_arn(&tg)
+            .send()
+            .await
+            .unwrap()
+            .target_health_descriptions()
+            .iter()
+            .map(|d| {
+                let state = d.target_health().and_then(|h| h.state()).unwrap();
+                state.as_str().to_owned()
+            })
+            .collect();
+        states.sort();
+        states
+    };
+    assert_eq!(health().await, ["initial", "initial"]);
+    let mut reads = 1;
+    while health().await != ["healthy", "healthy"] {
+        reads += 1;
+        assert!(reads < 10, "targets never became healthy");
+    }
+
+    // An instance scaled in is Terminating for a while before it leaves the group.
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name("asg-pending")
+        .min_size(1)
+        .desired_capacity(1)
+        .send()
+        .await
+        .unwrap();
+    let mut states = lifecycle().await;
+    states.sort();
+    assert_eq!(states, ["InService", "Terminating"]);
+    let mut reads = 1;
+    while lifecycle().await != ["InService"] {
+        reads += 1;
+        assert!(reads < 10, "the instance never finished terminating");
+    }
+
+    // A deleted load balancer's network interfaces hold its subnet for a while.
+    elb.delete_load_balancer()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let mut refused = 0;
+    while let Err(err) = ec2.delete_subnet().subnet_id(&b).send().await {
+        assert_eq!(code(&err).as_deref(), Some("DependencyViolation"));
+        refused += 1;
+        assert!(refused < 10, "the subnet never became free");
+    }
+    assert!(refused > 0, "the subnet was free at once");
+}
+
+/// A table is CREATING, then ACTIVE; DELETING, then gone; and refuses changes meanwhile.
+#[tokio::test]
+async fn dynamodb_tables_take_time_to_create_and_delete() {
+    let aws = LocalAws::start();
+    let db = aws.dynamodb("us-east-1");
+    let created = db
+        .create_table()
+        .table_name("slow")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = |out: Option<&aws_sdk_dynamodb::types::TableDescription>| {
+        out.and_then(|t| t.table_status()).cloned()
+    };
+    assert_eq!(
+        status(created.table_description()),
+        Some(TableStatus::Creating)
+    );
+    let refused = db
+        .update_table()
+        .table_name("slow")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("ResourceInUseException"));
+    let described = || async {
+        db.describe_table()
+            .table_name("slow")
+            .send()
+            .await
+            .map(|out| status(out.table()))
+    };
+    let mut reads = 0;
+    while described().await.unwrap() != Some(TableStatus::Active) {
+        reads += 1;
+        assert!(reads < 10, "the table never became ACTIVE");
+    }
+    assert!(reads > 0, "the table was ACTIVE at once");
+
+    let deleted = db.delete_table().table_name("slow").send().await.unwrap();
+    assert_eq!(
+        status(deleted.table_description()),
+        Some(TableStatus::Deleting)
+    );
+    let listed = db.list_tables().send().await.unwrap();
+    assert_eq!(listed.table_names(), ["slow"], "listed while DELETING");
+    let mut reads = 0;
+    loop {
+        match described().await {
+            Ok(state) => assert_eq!(state, Some(TableStatus::Deleting)),
+            Err(err) => {
+                assert_eq!(code(&err).as_deref(), Some("ResourceNotFoundException"));
+                break;
+            }
+        }
+        reads += 1;
+        assert!(reads < 10, "the table was never deleted");
     }
 }
 

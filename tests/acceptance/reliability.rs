@@ -241,6 +241,7 @@ async fn a_part_that_never_becomes_ready_times_out_then_finishes_with_more_time(
     assert_ne!(failed.code, 0, "{}", failed.text());
     let text = failed.text().replace('\n', " ");
     assert!(text.contains("still not ready after"), "{text}");
+    assert!(text.contains("`timeouts.create` is 8s"), "{text}");
     assert!(
         ["pending", "provisioning", "CREATING", "Pending"]
             .iter()

@@ -29,6 +29,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     let existing = table::find(db, &want.name)
         .await
         .context(|| format!("reading DynamoDB table {}", want.name))?;
+    let existing = match existing {
+        // Deleted out of band and still going: its name is free only once it is gone.
+        Some(found) if table::deleting(&found) => {
+            table::wait_deleted(db, &want.name, remaining(deadline)).await?;
+            None
+        }
+        other => other,
+    };
     match existing {
         Some(found) => {
             let found_tags = table::tags(db, &found.arn)
@@ -139,7 +147,11 @@ pub async fn observe(
 ) -> PartResult<Option<State>> {
     let db = &cfg.clients.regional(region).dynamodb;
     let read = || format!("reading DynamoDB table {name} in {region}");
-    let Some(found) = table::find(db, name).await.context(read)? else {
+    let Some(found) = table::find(db, name)
+        .await
+        .context(read)?
+        .filter(|t| !table::deleting(t))
+    else {
         return Ok(None);
     };
     let (pitr, all_tags) = tokio::try_join!(
