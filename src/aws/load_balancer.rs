@@ -417,16 +417,8 @@ async fn wait_active(elb: &Client, name: &str, timeout: Duration) -> PartResult<
     .context(|| format!("waiting for ALB {name} to become active"))
 }
 
-/// Deletes the ALB (its listeners go with it), waits until it is gone, then the target group.
-/// "ResourceInUse: Target group is currently in use by a listener or a rule" is retried while
-/// the ALB's deletion settles.
-pub async fn delete(
-    elb: &Client,
-    alb_name: &str,
-    tg_name: &str,
-    timeout: Duration,
-) -> PartResult<()> {
-    let deadline = Instant::now() + timeout;
+/// Deletes the ALB (its listeners go with it) and waits until it is gone.
+pub async fn delete_alb(elb: &Client, alb_name: &str, timeout: Duration) -> PartResult<()> {
     if let Some(alb) = find_alb(elb, alb_name)
         .await
         .context(|| format!("reading ALB {alb_name}"))?
@@ -438,12 +430,17 @@ pub async fn delete(
             .send()
             .await
             .context(|| format!("deleting ALB {alb_name}"))?;
-        wait::until_gone(deadline.saturating_duration_since(Instant::now()), || {
-            find_alb(elb, alb_name)
-        })
-        .await
-        .context(|| format!("waiting for ALB {alb_name} to be deleted"))?;
+        wait::until_gone(timeout, || find_alb(elb, alb_name))
+            .await
+            .context(|| format!("waiting for ALB {alb_name} to be deleted"))?;
     }
+    Ok(())
+}
+
+/// Deletes the target group once its ALB is gone. "ResourceInUse: Target group is currently in
+/// use by a listener or a rule" is retried while the ALB's deletion settles.
+pub async fn delete_target_group(elb: &Client, tg_name: &str, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
     if let Some(tg) = find_target_group(elb, tg_name)
         .await
         .context(|| format!("reading target group {tg_name}"))?

@@ -173,16 +173,19 @@ pub async fn delete_from(
     let gateways = nat_gateways(ec2, vpc_id)
         .await
         .context(|| format!("listing NAT gateways of {vpc_id}"))?;
-    for nat in gateways
+    let doomed: Vec<&str> = gateways
         .iter()
         .filter(|n| live(n) && surplus(n.tags(), "nat-"))
-    {
-        let id = nat.nat_gateway_id().unwrap_or_default();
+        .map(|n| n.nat_gateway_id().unwrap_or_default())
+        .collect();
+    for id in &doomed {
         tracing::info!("deleting NAT gateway {id}");
-        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
+        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(*id).send().await)
             .context(|| format!("deleting NAT gateway {id}"))?;
-        wait_state(ec2, id, false, timeout).await?;
     }
+    // Their deletions run at the same time on AWS's side; wait for all of them together.
+    futures::future::try_join_all(doomed.iter().map(|id| wait_state(ec2, id, false, timeout)))
+        .await?;
     let addresses = ec2
         .describe_addresses()
         .filters(filter(

@@ -21,6 +21,18 @@ use crate::tf::values;
 
 pub struct RegionalStack;
 
+impl RegionalStack {
+    /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).
+    pub async fn delete_when(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+        unrouted: impl std::future::Future<Output = Result<(), PartError>>,
+    ) -> Result<(), PartError> {
+        apply::delete_when(cfg, want, timeout, unrouted).await
+    }
+}
+
 #[async_trait]
 impl Part for RegionalStack {
     type State = schema::State;

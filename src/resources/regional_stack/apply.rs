@@ -1,6 +1,7 @@
 //! Apply-time work for `tap_regional_stack`: converge one region's stack to the plan, read it
 //! back by ownership tags and names, and tear it down in dependency order.
 
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
@@ -645,35 +646,44 @@ fn read_back_settings<'a>(
     }
 }
 
-/// Deletes in dependency order: Auto Scaling group (drained), load balancer and target group,
-/// launch template, NAT gateways (waited) and their elastic IPs, route tables, internet gateway,
-/// subnets, security groups, VPC, and the instance role. Parts found by name go even when the
-/// VPC is already gone, so nothing is left behind.
-pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+/// Deletes in dependency order, what does not depend on each other at the same time: the Auto
+/// Scaling group drains while the NAT gateways go and, once `unrouted` says nothing routes
+/// traffic to it any more (the DNS records of `tap_trading_failover`), the load balancer; then
+/// the target group, launch template, route tables, internet gateway, subnets, security groups,
+/// VPC and the instance role. Parts found by name go even when the VPC is already gone, so
+/// nothing is left behind.
+pub async fn delete_when(
+    cfg: &Configured,
+    want: &Desired,
+    timeout: Duration,
+    unrouted: impl Future<Output = PartResult<()>>,
+) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let clients = cfg.clients.regional(&want.region);
     let ec2: &Client = &clients.ec2;
     let owner: Owner = want.owner_tags();
-    auto_scaling::delete(
-        &clients.autoscaling,
-        &want.name("asg"),
-        &want.name("cpu"),
-        remaining(deadline),
-    )
-    .await?;
-    load_balancer::delete(
-        &clients.elbv2,
-        &want.name("alb"),
-        &want.name("tg"),
-        remaining(deadline),
-    )
-    .await?;
-    launch_template::delete(ec2, &want.name("lt")).await?;
     let vpc = network::find_vpc(ec2, &owner)
         .await
         .context(|| format!("reading {} before deleting it", want.name("vpc")))?;
-    if let Some(vpc_id) = vpc.as_ref().and_then(|v| v.vpc_id()) {
-        nat::delete_from(ec2, &owner, vpc_id, 0, remaining(deadline)).await?;
+    let vpc_id = vpc.as_ref().and_then(|v| v.vpc_id());
+    let (group, policy) = (want.name("asg"), want.name("cpu"));
+    tokio::try_join!(
+        auto_scaling::delete(&clients.autoscaling, &group, &policy, remaining(deadline)),
+        async {
+            unrouted.await?;
+            load_balancer::delete_alb(&clients.elbv2, &want.name("alb"), remaining(deadline)).await
+        },
+        async {
+            match vpc_id {
+                Some(vpc_id) => nat::delete_from(ec2, &owner, vpc_id, 0, remaining(deadline)).await,
+                None => Ok(()),
+            }
+        },
+    )?;
+    load_balancer::delete_target_group(&clients.elbv2, &want.name("tg"), remaining(deadline))
+        .await?;
+    launch_template::delete(ec2, &want.name("lt")).await?;
+    if let Some(vpc_id) = vpc_id {
         network::delete_inside(ec2, &owner, vpc_id, remaining(deadline)).await?;
         security_groups::delete(ec2, &owner, vpc_id, remaining(deadline)).await?;
         network::delete_vpc(ec2, vpc_id, remaining(deadline)).await?;
@@ -682,4 +692,8 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         instance_role::delete(&cfg.clients.iam, role).await?;
     }
     Ok(())
+}
+
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    delete_when(cfg, want, timeout, async { Ok(()) }).await
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures::FutureExt;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
@@ -462,9 +463,9 @@ fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static st
     .collect()
 }
 
-/// DNS first (records, health check, zone, alarms, topics) so nothing answers with a load
-/// balancer being deleted; then both regions at once; the shared role last. The table goes
-/// beside all of it.
+/// DNS (records, health check, zone, alarms, topics) goes before the load balancers, so nothing
+/// answers with a load balancer being deleted; both regions drain their groups and delete their
+/// NAT gateways meanwhile; the shared role goes last. The table goes beside all of it.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let role_name = instance_role_name(want.suffix());
@@ -477,16 +478,19 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         .dns(ROLES.map(|role| placeholder(want, role)))
         .ok_or_else(|| underivable("DNS failover"))?;
     let rest = async {
-        DnsFailover::delete(cfg, &dns.want, remaining(deadline)).await?;
         let primary = want
             .stack("primary", &profile, None)
             .ok_or_else(|| underivable("primary stack"))?;
         let standby = want
             .stack("standby", &profile, None)
             .ok_or_else(|| underivable("standby stack"))?;
+        // The groups drain and the NAT gateways go while DNS is deleted; the load balancers
+        // wait until no record points at them.
+        let unrouted = DnsFailover::delete(cfg, &dns.want, remaining(deadline)).shared();
         tokio::try_join!(
-            RegionalStack::delete(cfg, &primary.want, remaining(deadline)),
-            RegionalStack::delete(cfg, &standby.want, remaining(deadline)),
+            unrouted.clone(),
+            RegionalStack::delete_when(cfg, &primary.want, remaining(deadline), unrouted.clone()),
+            RegionalStack::delete_when(cfg, &standby.want, remaining(deadline), unrouted.clone()),
         )?;
         instance_role::delete(&cfg.clients.iam, &role_name).await
     };
