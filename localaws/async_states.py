@@ -39,6 +39,13 @@ def _clamp(reads):
             settling.clamp(reads)
 
 
+def settle_nats(backend):
+    """Settles the region's NAT gateway states that are due; counts as one read of each."""
+    with _lock:
+        for nat in backend.nat_gateways.values():
+            _settle(nat.id, lambda state, nat=nat: setattr(nat, "state", state))
+
+
 def lingering_balancers(account, region, subnet=None, group=None):
     """Deleted load balancers whose network interfaces still use `subnet` or `group`; asking
     counts as one read of each that does."""
@@ -86,9 +93,7 @@ def install():
         return nat
 
     def describe_nat_gateways(self, *args, **kwargs):
-        with _lock:
-            for nat in self.nat_gateways.values():
-                _settle(nat.id, lambda state, nat=nat: setattr(nat, "state", state))
+        settle_nats(self)
         return describe(self, *args, **kwargs)
 
     NatGatewayBackend.create_nat_gateway = create_nat_gateway

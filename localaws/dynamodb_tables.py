@@ -40,7 +40,8 @@ def make_active(table):
 
 
 def settle(backend):
-    """Settles what is due in one region; each call counts as one read."""
+    """Settles what is due in one region; each call about a table counts as one read, so a
+    client that retries a refused change sees time pass as it would on AWS."""
     with _lock:
         for key, (table, owner, settling, state) in list(_pending.items()):
             if owner is not backend or settling.pending():
@@ -78,12 +79,14 @@ def install():
     describe_one = Table.describe
 
     def create_table(self, *args, **kwargs):
+        settle(self)
         table = create(self, *args, **kwargs)
         with _lock:
             _pending[id(table)] = (table, self, pending.Settling("table.creating"), "CREATING")
         return table
 
     def delete_table(self, name):
+        settle(self)
         table = self.get_table(name)
         if status(table) == "DELETING":
             raise ResourceInUseException(in_use(table))
@@ -98,6 +101,7 @@ def install():
         return describe(self, name)
 
     def update_table(self, name, *args, **kwargs):
+        settle(self)
         table = self.tables.get(name)
         if table is not None and in_use(table):
             raise ResourceInUseException(in_use(table))

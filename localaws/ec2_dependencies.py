@@ -30,6 +30,8 @@ def _error(message):
 
 
 def _live_nats(ec2):
+    # A refused call is a read too: a deleting gateway settles while the caller retries.
+    async_states.settle_nats(ec2)
     return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available", "deleting")]
 
 

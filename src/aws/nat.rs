@@ -173,19 +173,25 @@ pub async fn delete_from(
     let gateways = nat_gateways(ec2, vpc_id)
         .await
         .context(|| format!("listing NAT gateways of {vpc_id}"))?;
-    let doomed: Vec<&str> = gateways
+    let deleting = |n: &&NatGateway| n.state() == Some(&NatGatewayState::Deleting);
+    let doomed: Vec<&NatGateway> = gateways
         .iter()
-        .filter(|n| live(n) && surplus(n.tags(), "nat-"))
-        .map(|n| n.nat_gateway_id().unwrap_or_default())
+        .filter(|n| (live(n) || deleting(n)) && surplus(n.tags(), "nat-"))
         .collect();
-    for id in &doomed {
+    for nat in doomed.iter().filter(|n| live(n)) {
+        let id = nat.nat_gateway_id().unwrap_or_default();
         tracing::info!("deleting NAT gateway {id}");
-        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(*id).send().await)
+        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
             .context(|| format!("deleting NAT gateway {id}"))?;
     }
-    // Their deletions run at the same time on AWS's side; wait for all of them together.
-    futures::future::try_join_all(doomed.iter().map(|id| wait_state(ec2, id, false, timeout)))
-        .await?;
+    // Their deletions run at the same time on AWS's side; wait for all of them together, and
+    // for one an interrupted delete left deleting: its address stays mapped until it is gone.
+    futures::future::try_join_all(
+        doomed
+            .iter()
+            .map(|n| wait_state(ec2, n.nat_gateway_id().unwrap_or_default(), false, timeout)),
+    )
+    .await?;
     let addresses = ec2
         .describe_addresses()
         .filters(filter(

@@ -420,6 +420,13 @@ pub async fn sync_tags(db: &Client, arn: &str, want: &Tags) -> PartResult<()> {
 /// Deletes the table and waits until DynamoDB no longer knows it. Already gone is success.
 pub async fn delete(db: &Client, name: &str, timeout: Duration) -> PartResult<()> {
     let action = || format!("deleting DynamoDB table {name}");
+    // A delete that was interrupted (a killed provider) left it DELETING: DeleteTable would
+    // answer ResourceInUseException until it is gone, so wait for that instead.
+    match find(db, name).await.context(action)? {
+        None => return Ok(()),
+        Some(table) if deleting(&table) => return wait_deleted(db, name, timeout).await,
+        Some(_) => {}
+    }
     tracing::info!("{}", action());
     let deadline = Instant::now() + timeout;
     let result = retry::on_codes(&action(), BUSY, deadline, || {

@@ -128,7 +128,7 @@ async fn global_table(aws: &LocalAws, name: &str) {
         .send()
         .await
         .expect("CreateTable");
-    for _ in 0..10 {
+    settles("the new table", Some(TableStatus::Active), || async {
         let described = aws
             .dynamodb("us-east-1")
             .describe_table()
@@ -136,11 +136,9 @@ async fn global_table(aws: &LocalAws, name: &str) {
             .send()
             .await
             .expect("DescribeTable");
-        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-            return;
-        }
-    }
-    panic!("table {name} never became ACTIVE");
+        described.table().and_then(|t| t.table_status()).cloned()
+    })
+    .await;
 }
 
 async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
@@ -185,11 +183,10 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         replica_status(&aws, "sessions").await,
         Some(ReplicaStatus::Creating)
     );
-    let mut reads = 1;
-    while replica_status(&aws, "sessions").await != Some(ReplicaStatus::Active) {
-        reads += 1;
-        assert!(reads < 10, "replica never became ACTIVE");
-    }
+    settles("the replica", Some(ReplicaStatus::Active), || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
     let replica = east2
         .describe_table()
         .table_name("sessions")
@@ -253,11 +250,10 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         replica_status(&aws, "sessions").await,
         Some(ReplicaStatus::Deleting)
     );
-    let mut reads = 1;
-    while replica_status(&aws, "sessions").await.is_some() {
-        reads += 1;
-        assert!(reads < 10, "replica never went away");
-    }
+    settles("the deleted replica", None, || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
     assert!(east2
         .describe_table()
         .table_name("sessions")
@@ -270,6 +266,27 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .send()
         .await
         .expect("DeleteTable once the replica is gone");
+}
+
+/// Reads until `read` gives `want`: a pending state settles within ten reads.
+async fn settles<T, W, F, Fut>(what: &str, want: W, mut read: F)
+where
+    T: PartialEq<W> + std::fmt::Debug,
+    W: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut last = read().await;
+    for _ in 1..10 {
+        if last == want {
+            return;
+        }
+        last = read().await;
+    }
+    assert!(
+        last == want,
+        "{what} never became {want:?} (last: {last:?})"
+    );
 }
 
 fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
@@ -450,20 +467,20 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
         .await
         .unwrap();
     // A deleting NAT gateway still holds its subnet and address, as on AWS.
-    let mut reads = 0;
-    loop {
-        let out = ec2
-            .describe_nat_gateways()
-            .nat_gateway_ids(&nat)
-            .send()
-            .await
-            .unwrap();
-        if out.nat_gateways()[0].state().map(|s| s.as_str()) == Some("deleted") {
-            break;
-        }
-        reads += 1;
-        assert!(reads < 10, "NAT gateway never finished deleting");
-    }
+    settles(
+        "the deleted NAT gateway",
+        Some("deleted".to_owned()),
+        || async {
+            let out = ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(&nat)
+                .send()
+                .await
+                .unwrap();
+            out.nat_gateways()[0].state().map(|s| s.as_str().to_owned())
+        },
+    )
+    .await;
     // A route to a gateway that is gone is a blackhole, as on AWS.
     assert_eq!(default_route_states().await, ["active", "blackhole"]);
     ec2.delete_subnet().subnet_id(&subnet).send().await.unwrap();
@@ -567,11 +584,7 @@ async fn async_states_and_idempotency_tokens() {
             .cloned()
     };
     assert_eq!(state().await, Some(NatGatewayState::Pending));
-    let mut reads = 1;
-    while state().await != Some(NatGatewayState::Available) {
-        reads += 1;
-        assert!(reads < 10, "NAT gateway never became available");
-    }
+    settles("the NAT gateway", Some(NatGatewayState::Available), state).await;
     ec2.delete_nat_gateway()
         .nat_gateway_id(&first)
         .send()
@@ -604,11 +617,7 @@ async fn async_states_and_idempotency_tokens() {
             .map(|c| c.as_str().to_owned())
     };
     assert_eq!(alb_state().await.as_deref(), Some("provisioning"));
-    let mut reads = 1;
-    while alb_state().await.as_deref() != Some("active") {
-        reads += 1;
-        assert!(reads < 10, "ALB never became active");
-    }
+    settles("the ALB", Some("active".to_owned()), alb_state).await;
 
     // The template's own tags stay out of its launch data, as on AWS.
     let template = ec2
@@ -679,11 +688,7 @@ async fn async_states_and_idempotency_tokens() {
             .collect::<Vec<_>>()
     };
     assert_eq!(lifecycle().await, ["Pending", "Pending"]);
-    let mut reads = 1;
-    while lifecycle().await != ["InService", "InService"] {
-        reads += 1;
-        assert!(reads < 10, "instances never came into service");
-    }
+    settles("the instances", ["InService", "InService"], lifecycle).await;
 
     // Registered targets are `initial` before they are `healthy`.
     let tg = elb
@@ -720,11 +725,7 @@ async fn async_states_and_idempotency_tokens() {
         states
     };
     assert_eq!(health().await, ["initial", "initial"]);
-    let mut reads = 1;
-    while health().await != ["healthy", "healthy"] {
-        reads += 1;
-        assert!(reads < 10, "targets never became healthy");
-    }
+    settles("the targets", ["healthy", "healthy"], health).await;
 
     // An instance scaled in is Terminating for a while before it leaves the group.
     asg.update_auto_scaling_group()
@@ -737,11 +738,7 @@ async fn async_states_and_idempotency_tokens() {
     let mut states = lifecycle().await;
     states.sort();
     assert_eq!(states, ["InService", "Terminating"]);
-    let mut reads = 1;
-    while lifecycle().await != ["InService"] {
-        reads += 1;
-        assert!(reads < 10, "the instance never finished terminating");
-    }
+    settles("the scaled-in group", ["InService"], lifecycle).await;
 
     // A deleted load balancer's network interfaces hold its subnet for a while.
     elb.delete_load_balancer()
@@ -806,12 +803,11 @@ async fn dynamodb_tables_take_time_to_create_and_delete() {
             .await
             .map(|out| status(out.table()))
     };
-    let mut reads = 0;
-    while described().await.unwrap() != Some(TableStatus::Active) {
-        reads += 1;
-        assert!(reads < 10, "the table never became ACTIVE");
-    }
-    assert!(reads > 0, "the table was ACTIVE at once");
+    assert_eq!(described().await.unwrap(), Some(TableStatus::Creating));
+    settles("the table", Some(TableStatus::Active), || async {
+        described().await.unwrap()
+    })
+    .await;
 
     let deleted = db.delete_table().table_name("slow").send().await.unwrap();
     assert_eq!(
@@ -820,18 +816,20 @@ async fn dynamodb_tables_take_time_to_create_and_delete() {
     );
     let listed = db.list_tables().send().await.unwrap();
     assert_eq!(listed.table_names(), ["slow"], "listed while DELETING");
-    let mut reads = 0;
-    loop {
-        match described().await {
-            Ok(state) => assert_eq!(state, Some(TableStatus::Deleting)),
-            Err(err) => {
-                assert_eq!(code(&err).as_deref(), Some("ResourceNotFoundException"));
-                break;
+    settles(
+        "the deleted table",
+        Some("ResourceNotFoundException".to_owned()),
+        || async {
+            match described().await {
+                Ok(state) => {
+                    assert_eq!(state, Some(TableStatus::Deleting));
+                    None
+                }
+                Err(err) => code(&err),
             }
-        }
-        reads += 1;
-        assert!(reads < 10, "the table was never deleted");
-    }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

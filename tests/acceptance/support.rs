@@ -594,6 +594,16 @@ impl Workspace {
         run.stdout
     }
 
+    /// The plan's text; asserts that it names each of `attrs` and replaces nothing.
+    pub fn plan_updating(&self, attrs: &[&str]) -> String {
+        let plan = self.plan_with_changes();
+        for attr in attrs {
+            assert!(plan.contains(attr), "{attr} missing from the plan:\n{plan}");
+        }
+        assert!(!plan.contains("must be replaced"), "{plan}");
+        plan
+    }
+
     /// Plans a config that must be refused; returns the error diagnostics from `plan -json`.
     pub fn plan_errors(&self) -> Vec<serde_json::Value> {
         let run = self.run(&["plan", "-json", "-input=false"]);

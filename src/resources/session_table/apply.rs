@@ -253,7 +253,11 @@ pub async fn delete(
         });
     }
     let removals = found.replicas.iter().map(|r| async move {
-        table::change_replica(db, name, &r.region, false).await?;
+        // One already DELETING (an interrupted destroy) is only waited for: DynamoDB no
+        // longer accepts a delete of it.
+        if r.status != "DELETING" {
+            table::change_replica(db, name, &r.region, false).await?;
+        }
         table::wait_replica(db, name, &r.region, false, remaining(deadline)).await
     });
     join_all(removals)
