@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::LocalAws;
+use crate::support::{settles, LocalAws};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -129,29 +129,28 @@ async fn global_table(aws: &LocalAws, name: &str) {
         .await
         .expect("CreateTable");
     settles("the new table", Some(TableStatus::Active), || async {
-        let described = aws
-            .dynamodb("us-east-1")
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .expect("DescribeTable");
-        described.table().and_then(|t| t.table_status()).cloned()
+        home_table(aws, name).await.table_status().cloned()
     })
     .await;
 }
 
-async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
-    let table = aws
+/// The table as its home region (us-east-1) describes it.
+async fn home_table(aws: &LocalAws, name: &str) -> aws_sdk_dynamodb::types::TableDescription {
+    let out = aws
         .dynamodb("us-east-1")
         .describe_table()
         .table_name(name)
         .send()
         .await
         .expect("DescribeTable");
-    table
-        .table()
-        .and_then(|t| t.replicas().first())
+    out.table().cloned().expect("a table description")
+}
+
+async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
+    home_table(aws, name)
+        .await
+        .replicas()
+        .first()
         .and_then(|r| r.replica_status().cloned())
 }
 
@@ -266,27 +265,6 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .send()
         .await
         .expect("DeleteTable once the replica is gone");
-}
-
-/// Reads until `read` gives `want`: a pending state settles within ten reads.
-async fn settles<T, W, F, Fut>(what: &str, want: W, mut read: F)
-where
-    T: PartialEq<W> + std::fmt::Debug,
-    W: std::fmt::Debug,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let mut last = read().await;
-    for _ in 1..10 {
-        if last == want {
-            return;
-        }
-        last = read().await;
-    }
-    assert!(
-        last == want,
-        "{what} never became {want:?} (last: {last:?})"
-    );
 }
 
 fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {

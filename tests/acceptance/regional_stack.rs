@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
-use crate::support::{assert_nothing_left, percent_decode, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, percent_decode, settles, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_regional_stack.primary";
 
@@ -894,26 +894,6 @@ async fn default_routes_deleted_out_of_band_are_restored() {
     assert_nothing_left(&aws).await;
 }
 
-/// Waits until the emulator has finished deleting the NAT gateway.
-async fn nat_deleted(ec2: &Client, id: &str) {
-    for _ in 0..50 {
-        let out = ec2
-            .describe_nat_gateways()
-            .nat_gateway_ids(id)
-            .send()
-            .await
-            .expect("DescribeNatGateways");
-        if out
-            .nat_gateways()
-            .iter()
-            .all(|n| n.state().is_some_and(|s| s.as_str() == "deleted"))
-        {
-            return;
-        }
-    }
-    panic!("NAT gateway {id} still not deleted");
-}
-
 #[tokio::test]
 async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_alone() {
     let aws = LocalAws::start();
@@ -945,7 +925,20 @@ async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_
         .send()
         .await
         .expect("DeleteNatGateway");
-    nat_deleted(&ec2, &nat).await;
+    settles(
+        "the deleted NAT gateway",
+        Some("deleted".to_owned()),
+        || async {
+            let out = ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(&nat)
+                .send()
+                .await
+                .expect("DescribeNatGateways");
+            out.nat_gateways()[0].state().map(|s| s.as_str().to_owned())
+        },
+    )
+    .await;
     ec2.release_address()
         .allocation_id(&eip)
         .send()

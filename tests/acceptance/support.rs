@@ -698,3 +698,24 @@ pub fn percent_decode(text: &str) -> String {
         .expect("UTF-8 after percent-decoding")
         .into_owned()
 }
+
+/// Reads until `read` gives `want`: a pending state settles within ten reads.
+pub async fn settles<T, W, F, Fut>(what: &str, want: W, mut read: F)
+where
+    T: PartialEq<W> + std::fmt::Debug,
+    W: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut last = read().await;
+    for _ in 1..10 {
+        if last == want {
+            return;
+        }
+        last = read().await;
+    }
+    assert!(
+        last == want,
+        "{what} never became {want:?} (last: {last:?})"
+    );
+}
