@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{settles, LocalAws};
+use crate::support::{nat_state, settles, LocalAws};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -448,15 +448,7 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
     settles(
         "the deleted NAT gateway",
         Some("deleted".to_owned()),
-        || async {
-            let out = ec2
-                .describe_nat_gateways()
-                .nat_gateway_ids(&nat)
-                .send()
-                .await
-                .unwrap();
-            out.nat_gateways()[0].state().map(|s| s.as_str().to_owned())
-        },
+        || nat_state(&ec2, &nat),
     )
     .await;
     // A route to a gateway that is gone is a blackhole, as on AWS.

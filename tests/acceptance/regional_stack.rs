@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
-use crate::support::{assert_nothing_left, percent_decode, settles, LocalAws, Workspace};
+use crate::support::{
+    assert_nothing_left, nat_state, percent_decode, settles, LocalAws, Workspace,
+};
 
 const ADDRESS: &str = "tap_regional_stack.primary";
 
@@ -928,15 +930,7 @@ async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_
     settles(
         "the deleted NAT gateway",
         Some("deleted".to_owned()),
-        || async {
-            let out = ec2
-                .describe_nat_gateways()
-                .nat_gateway_ids(&nat)
-                .send()
-                .await
-                .expect("DescribeNatGateways");
-            out.nat_gateways()[0].state().map(|s| s.as_str().to_owned())
-        },
+        || nat_state(&ec2, &nat),
     )
     .await;
     ec2.release_address()

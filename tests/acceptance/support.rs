@@ -719,3 +719,17 @@ where
         "{what} never became {want:?} (last: {last:?})"
     );
 }
+
+/// A NAT gateway's state as EC2 reports it.
+pub async fn nat_state(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
+    let out = ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(id)
+        .send()
+        .await
+        .expect("DescribeNatGateways");
+    out.nat_gateways()
+        .first()
+        .and_then(|n| n.state())
+        .map(|s| s.as_str().to_owned())
+}
