@@ -151,7 +151,7 @@ class System:
 def ours(work, provider, stacks, env):
     work.mkdir()
     blocks = "".join(
-        f'resource "tap_trading_failover" "s{i}" {{\n  environment_suffix = "bench{i}"\n}}\n'
+        f'resource "tap_trading_failover" "s{i}" {{\n  environment_suffix = "bench{i}"\n  domain_name        = "trading-bench{i}.tap-test.net"\n}}\n'
         for i in range(stacks)
     )
     (work / "main.tf").write_text(

@@ -12,6 +12,8 @@ endpoint_line="$(cat "$root/.local-aws/endpoint")"
 export AWS_ENDPOINT_URL="${endpoint_line#AWS_ENDPOINT_URL=}"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+# The quickstart asks for a name you control; the local AWS accepts any name AWS does.
+export TF_VAR_domain_name="${TAP_DEMO_DOMAIN:-trading-demo.tap-demo.net}"
 # Our own CLI config: use the provider just built, whatever the machine's TF_CLI_CONFIG_FILE says.
 cat >"$work/cli.tfrc" <<TFRC
 provider_installation {

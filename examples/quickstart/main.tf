@@ -1,6 +1,7 @@
 # The whole failover system from one resource, against the local AWS (`make demo`) or real AWS.
-# With only environment_suffix set it builds exactly the spec: us-east-1 primary (2 instances),
-# us-east-2 standby (1), the session table with its replica, DNS failover and alarms.
+# With only environment_suffix and a domain set it builds exactly the spec: us-east-1 primary
+# (2 instances), us-east-2 standby (1), the session table with its replica, DNS failover and
+# alarms. `make demo` sets the domain for the local AWS; on real AWS, give a name you control.
 terraform {
   required_providers {
     tap = {
@@ -15,8 +16,14 @@ provider "tap" {
   }
 }
 
+variable "domain_name" {
+  type        = string
+  description = "The name the application answers at: a name you control (Route 53 refuses anything under example.com). A zone is created for it; delegate the name to the name_servers output."
+}
+
 resource "tap_trading_failover" "demo" {
   environment_suffix = "demo"
+  domain_name        = var.domain_name
 
   # Uncomment for a planned failover, then set back to "primary" to fail back.
   # active_region = "standby"

@@ -16,13 +16,18 @@ variable "environment_suffix" {
 }
 
 variable "domain" {
-  type    = string
-  default = "trading-tri.example.com"
+  type        = string
+  description = "The failover name: a name you control. Its zone is created here; delegate the name to the zone's name servers."
 }
 
 variable "reserve_domain" {
-  type    = string
-  default = "reserve.trading-tri.example.com"
+  type        = string
+  default     = null
+  description = "The reserve's own failover name; default reserve.<domain>."
+}
+
+locals {
+  reserve_domain = coalesce(var.reserve_domain, "reserve.${var.domain}")
 }
 
 variable "alarm_emails" {
@@ -116,7 +121,7 @@ resource "tap_dns_failover" "main" {
 # The reserve's own failover name: the primary first, us-west-2 when it is down.
 resource "tap_dns_failover" "reserve" {
   environment_suffix = "${var.environment_suffix}-w"
-  domain_name        = var.reserve_domain
+  domain_name        = local.reserve_domain
   alarm_emails       = var.alarm_emails
 
   primary {

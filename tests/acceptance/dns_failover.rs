@@ -11,7 +11,7 @@ use aws_sdk_route53::types::{
 use crate::support::{alerting_leaks, upsert_record, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_dns_failover.dns";
-const DOMAIN: &str = "trading-acc.example.com";
+const DOMAIN: &str = "trading-acc.tap-test.net";
 
 /// What a `primary { }` / `standby { }` block needs, read from a load balancer we made.
 struct Endpoint {
@@ -128,8 +128,13 @@ impl Stack {
     }
 
     fn body(&self, extra: &str) -> String {
+        let domain = if extra.contains("domain_name") {
+            String::new()
+        } else {
+            format!("  domain_name = \"{DOMAIN}\"\n")
+        };
         format!(
-            "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{extra}\n{}{}}}\n",
+            "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{domain}{extra}\n{}{}}}\n",
             self.primary.block("primary"),
             self.standby.block("standby")
         )
@@ -561,7 +566,7 @@ async fn records_in_a_zone_of_the_users_leave_the_zone_in_place() {
     let r53 = stack.aws.route53();
     let zone = r53
         .create_hosted_zone()
-        .name("example.org")
+        .name("tap-test.org")
         .caller_reference("someone-else")
         .send()
         .await
@@ -575,7 +580,7 @@ async fn records_in_a_zone_of_the_users_leave_the_zone_in_place() {
         .unwrap_or_default()
         .to_owned();
     stack.config(&format!(
-        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.example.org\"\n"
+        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
     ));
     stack.ws.apply();
     let zones = r53
@@ -655,7 +660,7 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     }
     // Both endpoints in one region.
     stack.ws.config(&format!(
-        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n{}{}}}\n",
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n",
         stack.primary.block("primary"),
         stack.primary.block("standby")
     ));

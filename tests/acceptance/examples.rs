@@ -6,7 +6,7 @@ use crate::support::{assert_nothing_left, LocalAws, Workspace};
 #[tokio::test]
 async fn the_three_region_composition_applies_and_destroys() {
     let aws = LocalAws::start();
-    let ws = Workspace::new(&aws);
+    let ws = Workspace::new(&aws).env("TF_VAR_domain", "trading-tri.tap-test.net");
     ws.example("three-regions");
     ws.apply();
     for region in ["us-east-1", "us-east-2", "us-west-2"] {
@@ -69,12 +69,12 @@ async fn the_three_region_composition_applies_and_destroys() {
 #[tokio::test]
 async fn the_quickstart_applies_with_default_tags_and_destroys() {
     let aws = LocalAws::start();
-    let ws = Workspace::new(&aws);
+    let ws = Workspace::new(&aws).env("TF_VAR_domain_name", "trading-demo.tap-test.net");
     ws.example("quickstart");
     let run = ws.apply();
     assert!(
         run.stdout
-            .contains("application_url = \"http://trading-demo.example.com\""),
+            .contains("application_url = \"http://trading-demo.tap-test.net\""),
         "{}",
         run.stdout
     );

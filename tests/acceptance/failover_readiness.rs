@@ -12,11 +12,13 @@ const DATA: &str = "data.tap_failover_readiness.prod";
 
 const CONFIG: &str = r#"resource "tap_trading_failover" "prod" {
   environment_suffix = "acc"
+  domain_name        = "trading-acc.tap-test.net"
   alarm_emails       = ["oncall@example.com"]
 }
 
 data "tap_failover_readiness" "prod" {
   environment_suffix = tap_trading_failover.prod.id
+  domain_name        = tap_trading_failover.prod.domain_name
   rto_seconds        = 120
   depends_on         = [tap_trading_failover.prod]
 }
@@ -161,7 +163,7 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
             _ => {
                 let stack = ws.resource("tap_trading_failover.prod");
                 let standby = ResourceRecordSet::builder()
-                    .name("trading-acc.example.com")
+                    .name("trading-acc.tap-test.net")
                     .r#type(RrType::A)
                     .set_identifier("standby")
                     .weight(100)
@@ -206,6 +208,7 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
         CONFIG.split("data ").next().unwrap_or_default(),
         r#"data "tap_failover_readiness" "guard" {
   environment_suffix = "acc"
+  domain_name        = "trading-acc.tap-test.net"
   lifecycle {
     postcondition {
       condition     = self.ready

@@ -9,6 +9,7 @@ const SYSTEM: &str = r#"provider "tap" {
 
 resource "tap_trading_failover" "prod" {
   environment_suffix = "acc"
+  domain_name        = "trading-acc.tap-test.net"
   alarm_emails       = ["oncall@example.com"]
 }
 "#;

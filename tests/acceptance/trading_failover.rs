@@ -10,8 +10,16 @@ use crate::support::{assert_nothing_left, percent_decode, pitr, LocalAws, Worksp
 
 const ADDRESS: &str = "tap_trading_failover.prod";
 
+/// The failover name every test system answers at (a name AWS accepts: not under example.com).
+const DOMAIN: &str = "trading-acc.tap-test.net";
+
 fn config(extra: &str) -> String {
-    format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"acc\"\n{extra}\n}}\n")
+    let domain = if extra.contains("domain_name") {
+        String::new()
+    } else {
+        format!("  domain_name = \"{DOMAIN}\"\n")
+    };
+    format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"acc\"\n{domain}{extra}\n}}\n")
 }
 
 fn tagged(key: &str, value: &str) -> Filter {
@@ -160,7 +168,7 @@ async fn weights(aws: &LocalAws) -> (i64, i64) {
     let zone = zones
         .hosted_zones()
         .iter()
-        .find(|z| z.name() == "trading-acc.example.com.")
+        .find(|z| z.name() == format!("{DOMAIN}."))
         .expect("the zone");
     let records = r53
         .list_resource_record_sets()
@@ -333,7 +341,7 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
     );
 
     let values = ws.resource(ADDRESS);
-    assert_eq!(values["application_url"], "http://trading-acc.example.com");
+    assert_eq!(values["application_url"], format!("http://{DOMAIN}"));
     for attr in [
         "primary_vpc_id",
         "standby_vpc_id",
@@ -695,13 +703,14 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ("  health_check {\n    interval = 20\n  }", "interval", "10 or 30"),
         ("  active_region = \"tertiary\"", "active_region", "not a role"),
         ("  domain_name = \"Bad_Domain\"", "domain_name", "not a domain name"),
+        ("  domain_name = \"trading-acc.example.com\"", "domain_name", "is reserved by AWS!"),
         ("  alarm_emails = [\"not-an-address\"]", "alarm_emails", "e-mail"),
         ("  primary {\n    nat_mode = \"sometimes\"\n  }", "nat_mode", "sometimes"),
     ];
     for (body, attribute, message) in cases {
         ws.assert_refused(&config(body), attribute, message);
     }
-    ws.config("resource \"tap_trading_failover\" \"prod\" {\n  environment_suffix = \"Way_Too_Long_For_Every_Name\"\n}\n");
+    ws.config(&format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"Way_Too_Long_For_Every_Name\"\n  domain_name = \"{DOMAIN}\"\n}}\n"));
     let errors = ws.plan_errors();
     assert_eq!(
         errors.len(),

@@ -13,7 +13,7 @@ variable "suffix" { type = string }
 locals {
   regions = { primary = "us-east-1", standby = "us-east-2" }
   table   = "trading-sessions-${var.suffix}"
-  domain  = "trading-${var.suffix}.example.com"
+  domain  = "trading-${var.suffix}.tap-test.net"
   endpoints = {
     autoscaling = var.endpoint
     cloudwatch  = var.endpoint

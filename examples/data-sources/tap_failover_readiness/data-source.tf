@@ -1,5 +1,6 @@
 resource "tap_trading_failover" "prod" {
   environment_suffix = "prod"
+  domain_name        = "trading.mycompany.net"
   alarm_emails       = ["oncall@example.com"]
 }
 

@@ -1,7 +1,7 @@
 # Weighted failover between the load balancers of two tap_regional_stack resources.
 resource "tap_dns_failover" "prod" {
   environment_suffix = "prod"
-  domain_name        = "trading.example.com" # a zone of this name is created
+  domain_name        = "trading.mycompany.net" # a name you control: a zone of this name is created
   alarm_emails       = ["oncall@example.com"]
   table_name         = tap_session_table.sessions.name
 

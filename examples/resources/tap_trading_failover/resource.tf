@@ -1,8 +1,8 @@
-# The whole system: only environment_suffix is required; every other value is the spec's
-# default, shown here where it is most often changed.
+# The whole system: only environment_suffix and domain_name are required; every other value is
+# the spec's default, shown here where it is most often changed.
 resource "tap_trading_failover" "prod" {
   environment_suffix = "prod"
-  domain_name        = "trading.example.com"
+  domain_name        = "trading.mycompany.net" # a name you control
   alarm_emails       = ["oncall@example.com"]
 
   primary {

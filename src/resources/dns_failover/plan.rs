@@ -52,7 +52,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         },
     );
     if let Value::Value(name) = &config.domain_name {
-        if let Err(err) = validate_domain_name(name) {
+        if let Err(err) = validate_domain_name(name).and_then(|()| refuse_reserved_domain(name)) {
             invalid(diags, AttributePath::new("domain_name"), err);
         }
     }
@@ -309,6 +309,26 @@ pub fn validate_domain_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Second-level names reserved for documentation (RFC 2606 §3). Route 53 refuses a zone under
+/// example.com ("InvalidDomainName: <name> is reserved by AWS!", HTTP 400, seen in deployment
+/// logs); under the other two nobody can delegate a zone, so its records would never answer.
+const RESERVED_NAMES: [&str; 3] = ["example.com", "example.net", "example.org"];
+/// Top-level domains reserved for testing and documentation (RFC 2606 §2, RFC 6761).
+const RESERVED_TLDS: [&str; 4] = ["test", "example", "invalid", "localhost"];
+
+/// A name the failover system can answer at on the internet: not one reserved by RFC 2606.
+pub fn refuse_reserved_domain(name: &str) -> Result<(), String> {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    let under = |parent: &str| name == parent || name.ends_with(&format!(".{parent}"));
+    if let Some(parent) = RESERVED_NAMES.iter().find(|p| under(p)) {
+        return Err(format!("\"{name}\" is under {parent}, a name reserved for documentation (RFC 2606): Route 53 refuses such a zone (\"InvalidDomainName: {name} is reserved by AWS!\") and nobody can delegate it. Use a name you control, or the hosted_zone_id of a zone you have."));
+    }
+    if let Some(tld) = RESERVED_TLDS.iter().find(|t| under(t)) {
+        return Err(format!("\"{name}\" is under .{tld}, a top-level domain reserved for testing (RFC 2606, RFC 6761): no public zone for it can ever answer. Use a name you control, or the hosted_zone_id of a zone you have."));
+    }
+    Ok(())
+}
+
 fn number(v: i64) -> Value<Number> {
     Value::Value(Number::from(v))
 }
@@ -341,12 +361,6 @@ pub fn plan(
 ) -> (State, Vec<AttributePath>) {
     let mut planned = config.clone();
     planned.id = config.environment_suffix.clone();
-    if planned.domain_name.is_null() {
-        planned.domain_name = config
-            .environment_suffix
-            .as_ref()
-            .map(|s| format!("trading-{s}.example.com"));
-    }
     planned.active_region = config.active_region.clone().or(values::string("primary"));
     planned.alarm_period = config.alarm_period.or(number(DEFAULT_PERIOD));
     planned.alarm_evaluation_periods = config
@@ -808,6 +822,7 @@ mod tests {
     fn config() -> State {
         State {
             environment_suffix: values::string("prod"),
+            domain_name: values::string("trading-prod.tap-test.net"),
             primary: endpoint("us-east-1", "primary"),
             standby: endpoint("us-east-2", "standby"),
             health_check: Value::Value(HealthCheck::default()),
@@ -837,7 +852,7 @@ mod tests {
         assert!(replace.is_empty());
         assert_eq!(
             planned.domain_name,
-            values::string("trading-prod.example.com")
+            values::string("trading-prod.tap-test.net")
         );
         assert_eq!(planned.active_region, values::string("primary"));
         let check = planned.health_check.as_ref_option().unwrap();
@@ -930,7 +945,7 @@ mod tests {
 
         let mut moved = config();
         moved.standby = endpoint("us-west-2", "standby");
-        moved.domain_name = values::string("other.example.com");
+        moved.domain_name = values::string("other.tap-test.net");
         let (_, replace) = plan(&moved, Some(&prior), &Tags::new());
         let replace: Vec<String> = replace.iter().map(ToString::to_string).collect();
         assert_eq!(replace, ["domain_name", "standby.region"]);
@@ -1009,6 +1024,18 @@ mod tests {
         assert!(looks_like_email("oncall@example.com"));
         assert!(!looks_like_email("oncall@localhost") && !looks_like_email("a b@example.com"));
         assert!(validate_domain_name("trading-prod.example.com").is_ok());
+        assert!(refuse_reserved_domain("trading-prod.tap-test.net").is_ok());
+        assert!(refuse_reserved_domain("myexample.com").is_ok());
+        for reserved in [
+            "example.com",
+            "Trading.Example.COM.",
+            "a.example.net",
+            "example.org",
+            "app.test",
+            "x.localhost",
+        ] {
+            assert!(refuse_reserved_domain(reserved).is_err(), "{reserved}");
+        }
         assert!(validate_domain_name("example").is_err());
         assert!(validate_domain_name("-bad.example.com").is_err());
     }

@@ -113,7 +113,7 @@ pub fn schema() -> Schema {
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens. Changing it replaces the resource.")),
-                ("domain_name", with_default(AttributeType::String, "Name the weighted records answer for. Default `trading-<environment_suffix>.example.com`; without `hosted_zone_id`, a zone of that name is created. Changing it replaces the resource.")),
+                ("domain_name", required(AttributeType::String, "Name the weighted records answer for: a name you control (names reserved for documentation and testing, such as anything under `example.com`, are refused: Route 53 will not host them). Without `hosted_zone_id`, a public zone of that name is created, which answers once you delegate the name to its `name_servers`. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone to put the records in, instead of creating one. It is never deleted. Changing it replaces the resource.")),
                 ("active_region", with_default(AttributeType::String, "`primary` (default): weights 100/0. `standby`: weights 0/100, a planned failover; set it back to fail back. Both move in one change batch.")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' topics. Each must confirm the e-mail SNS sends.")),

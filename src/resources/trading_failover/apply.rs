@@ -52,14 +52,8 @@ fn role_policy(want: &Desired, account: &str, table: &str) -> String {
 /// The instance role and profile both regions share.
 async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartResult<String> {
     let name = instance_role_name(want.suffix());
-    let identity = cfg
-        .clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
-    let policy = role_policy(want, identity.account().unwrap_or_default(), table);
+    let account = cfg.account_id().await?;
+    let policy = role_policy(want, &account, table);
     instance_role::ensure(
         &cfg.clients.iam,
         &name,

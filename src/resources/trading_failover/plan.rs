@@ -631,6 +631,7 @@ mod tests {
     fn config() -> State {
         State {
             environment_suffix: values::string("prod"),
+            domain_name: values::string("trading-prod.tap-test.net"),
             ..Default::default()
         }
     }
@@ -640,7 +641,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_suffix_gives_the_spec_system() {
+    fn only_the_suffix_and_domain_give_the_spec_system() {
         let (planned, replace) = plan(&config(), None, &Tags::new());
         assert!(replace.is_empty());
         let primary = region_block(&planned, "primary");
@@ -666,11 +667,11 @@ mod tests {
         assert_eq!(planned.table_name, values::string("trading-sessions-prod"));
         assert_eq!(
             planned.domain_name,
-            values::string("trading-prod.example.com")
+            values::string("trading-prod.tap-test.net")
         );
         assert_eq!(
             planned.application_url,
-            values::string("http://trading-prod.example.com")
+            values::string("http://trading-prod.tap-test.net")
         );
         assert_eq!(planned.instance_role_name, values::string("ec2-prod"));
         assert!(planned.parts.is_unknown() && planned.records.is_unknown());

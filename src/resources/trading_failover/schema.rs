@@ -107,7 +107,7 @@ pub fn schema() -> Schema {
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens, so that every name fits AWS's limits. Changing it replaces the resource.")),
-                ("domain_name", with_default(AttributeType::String, "Name the application answers at. Default `trading-<environment_suffix>.example.com`; without `hosted_zone_id` a zone of that name is created. Changing it replaces the resource.")),
+                ("domain_name", required(AttributeType::String, "Name the application answers at: a name you control (names reserved for documentation and testing, such as anything under `example.com`, are refused: Route 53 will not host them). Without `hosted_zone_id` a public zone of that name is created, which answers once you delegate the name to its `name_servers`. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone for the records instead of a new one; it is never deleted.")),
                 ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`.")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' alarm topics.")),
