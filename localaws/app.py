@@ -19,7 +19,9 @@ from . import (
     idempotency,
     meter,
     pending,
+    query_errors,
     route53_changes,
+    route53_zones,
     sns_topics,
 )
 from .wsgi import Request, call
@@ -73,7 +75,7 @@ class Fidelity:
             return ec2_dependencies.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
-        return call(self.app, request.environ)
+        return query_errors.fix(request, call(self.app, request.environ))
 
 
 def account_of(request):
@@ -87,5 +89,6 @@ def build():
     dynamodb_tables.install()
     ec2_routes.install()
     route53_changes.install()
+    route53_zones.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

@@ -8,6 +8,7 @@ pub mod ec2;
 pub mod error;
 pub mod health_check;
 pub mod hosted_zone;
+pub mod identity;
 pub mod instance_role;
 pub mod launch_template;
 pub mod load_balancer;

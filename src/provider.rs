@@ -12,6 +12,8 @@ use tf_provider::value::ValueEmpty;
 use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::aws::clients::AwsClients;
+use crate::aws::error::{Context, PartResult};
+use crate::aws::identity;
 use crate::data_sources::failover_readiness::FailoverReadiness;
 use crate::resources::converged::Converged;
 use crate::resources::dns_failover::DnsFailover;
@@ -25,6 +27,25 @@ use crate::tf::schema::named;
 pub struct Configured {
     pub clients: AwsClients,
     pub default_tags: Tags,
+    /// Learned when the credentials were checked; None when that check was skipped.
+    pub account_id: Option<String>,
+}
+
+impl Configured {
+    /// The account the credentials belong to: the one learned at configure, else asked of STS.
+    pub async fn account_id(&self) -> PartResult<String> {
+        if let Some(account) = &self.account_id {
+            return Ok(account.clone());
+        }
+        let identity = self
+            .clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
+        Ok(identity.account().unwrap_or_default().to_owned())
+    }
 }
 
 /// Filled by `configure`, which Terraform calls after the resources were listed.
@@ -71,9 +92,23 @@ impl Provider for TapProvider {
         config: Self::Config<'a>,
     ) -> Option<()> {
         let settings = config::settings(diags, &config)?;
+        let clients = AwsClients::load(&settings).await;
+        let account_id = if config::validates_credentials(&config) {
+            let role = settings.assume_role.as_ref().map(|r| r.role_arn.as_str());
+            match identity::check(&clients, role).await {
+                Ok(identity) => Some(identity.account),
+                Err(problem) => {
+                    diags.root_error(problem.summary, problem.detail);
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
         let configured = Configured {
-            clients: AwsClients::load(&settings).await,
+            clients,
             default_tags: config::default_tags(&config),
+            account_id,
         };
         // Terraform configures a provider process once; a second call keeps the first clients.
         let _ = self.shared.0.set(configured);

@@ -69,6 +69,7 @@ pub struct AwsClients {
     pub route53: aws_sdk_route53::Client,
     /// Who the credentials belong to (the account ID goes into ARNs of policies).
     pub sts: aws_sdk_sts::Client,
+    sts_endpoint: Option<String>,
     base: SdkConfig,
     endpoints: ServiceEndpoints,
     regional: Mutex<HashMap<String, Arc<RegionalClients>>>,
@@ -110,11 +111,30 @@ impl AwsClients {
         AwsClients {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            sts_endpoint: settings.endpoints.sts.clone(),
             route53: aws_sdk_route53::Client::from_conf(route53.build()),
             base,
             endpoints: settings.endpoints.clone(),
             regional: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The credentials every client signs with (the chain, or the assumed role on top of it).
+    pub fn credentials_provider(&self) -> Option<SharedCredentialsProvider> {
+        self.base.credentials_provider()
+    }
+
+    /// Where STS calls go, for messages that must name the endpoint: the `endpoints` override,
+    /// `AWS_ENDPOINT_URL_STS`, the one endpoint for all, or AWS's regional STS endpoint.
+    pub fn sts_endpoint(&self) -> String {
+        self.sts_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_STS").ok())
+            .or_else(|| self.base.endpoint_url().map(str::to_owned))
+            .unwrap_or_else(|| {
+                let region = self.base.region().map_or("us-east-1", |r| r.as_ref());
+                format!("https://sts.{region}.amazonaws.com")
+            })
     }
 
     /// The clients for `region`, built on first use.

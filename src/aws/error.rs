@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::error::ErrorMetadata;
 
 use crate::tf::duration;
 
@@ -51,10 +51,34 @@ where
                 service.raw().status().as_u16()
             ),
             // Transport failures and timeouts: keep the chain ("connection refused").
-            _ => DisplayErrorContext(&err).to_string(),
+            _ => chain(&err),
         };
         AwsError { code, message }
     }
+}
+
+/// An error and its causes as one line, each cause's text once ("dispatch failure: io error:
+/// tcp connect error: Connection refused (os error 111)"). Not the SDK's DisplayErrorContext:
+/// it appends the whole Debug form, twenty lines of internals in a user's diagnostic.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        // An error the SDK could not match to a modelled one displays its metadata as a struct.
+        let text = match cause.downcast_ref::<ErrorMetadata>() {
+            Some(meta) => format!(
+                "{}: {}",
+                meta.code().unwrap_or("error"),
+                meta.message().unwrap_or_default()
+            ),
+            None => cause.to_string(),
+        };
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// Why an operation on a part failed.
@@ -143,6 +167,21 @@ mod tests {
             err.unwrap_err().to_string(),
             "creating DynamoDB table t: ResourceInUseException: Table already exists: t"
         );
+    }
+
+    #[test]
+    fn a_connection_failure_is_one_line_without_debug_output() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err: SdkError<
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+            HttpResponse,
+        > = SdkError::dispatch_failure(aws_smithy_runtime_api::client::result::ConnectorError::io(
+            refused.into(),
+        ));
+        let text = AwsError::from(err).to_string();
+        assert!(text.contains("Connection refused"), "{text}");
+        assert!(!text.contains('{') && !text.contains('\n'), "{text}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub struct ProviderConfig {
     pub shared_credentials_files: StringList,
     pub endpoint_url: Value<String>,
     pub max_retries: Value<Number>,
+    pub skip_credentials_validation: Value<bool>,
     #[serde(with = "value::serde_as_vec")]
     pub assume_role: Value<AssumeRoleBlock>,
     #[serde(with = "value::serde_as_vec")]
@@ -104,6 +105,7 @@ pub fn schema() -> Schema {
                 ("shared_credentials_files", optional(string_list(), "Shared credentials files to read instead of `~/.aws/credentials`.")),
                 ("endpoint_url", optional(AttributeType::String, "One endpoint for every AWS service, for an AWS-compatible emulator. `AWS_ENDPOINT_URL` does the same from the environment.")),
                 ("max_retries", optional(AttributeType::Number, "How many times one AWS call is retried on throttling and transient errors. Default 10.")),
+                ("skip_credentials_validation", optional(AttributeType::Bool, "Skip the check of the credentials when the provider is configured (one STS GetCallerIdentity, which also learns the account ID). Default `false`: missing, refused or expired credentials are reported before anything is planned.")),
 ]),
             blocks: named([
                 ("assume_role", NestedBlock::Optional(Block {
@@ -258,6 +260,11 @@ pub fn settings(diags: &mut Diagnostics, config: &ProviderConfig) -> Option<AwsS
             .and_then(|n| n.as_i64())
             .map_or(DEFAULT_MAX_RETRIES, |n| n.clamp(0, 100) as u32),
     })
+}
+
+/// Whether `configure` checks the credentials with STS before anything is planned.
+pub fn validates_credentials(config: &ProviderConfig) -> bool {
+    !matches!(config.skip_credentials_validation, Value::Value(true))
 }
 
 pub fn default_tags(config: &ProviderConfig) -> Tags {

@@ -958,6 +958,60 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
     );
 }
 
+/// Route 53 refuses a public zone under `example.com` (`InvalidDomainName: <name> is reserved by
+/// AWS!`, HTTP 400); a name someone can own is accepted.
+#[tokio::test]
+async fn route53_refuses_zones_aws_reserves() {
+    use aws_sdk_route53::error::ProvideErrorMetadata;
+    let aws = LocalAws::start();
+    let r53 = aws.route53();
+    for name in ["trading-x.example.com", "example.com."] {
+        let refused = r53
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(format!("reserved-{name}"))
+            .send()
+            .await
+            .expect_err("a reserved name");
+        assert_eq!(refused.code(), Some("InvalidDomainName"), "{name}");
+        assert_eq!(
+            refused.message(),
+            Some(format!("{} is reserved by AWS!", name.trim_end_matches('.')).as_str())
+        );
+    }
+    let zones = r53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    assert!(zones.hosted_zones().is_empty(), "nothing was created");
+    r53.create_hosted_zone()
+        .name("trading-x.tap-test.net")
+        .caller_reference("owned")
+        .send()
+        .await
+        .expect("a name someone can own");
+}
+
+/// With authentication enforced (moto's `INITIAL_NO_AUTH_ACTION_COUNT`), a Query-protocol service
+/// refuses unknown keys in its own error format, which the SDK reads as AWS's code and message.
+#[tokio::test]
+async fn query_services_refuse_unknown_credentials_in_their_own_format() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let aws = LocalAws::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let refused = aws
+        .iam()
+        .list_roles()
+        .send()
+        .await
+        .expect_err("unknown keys");
+    assert_eq!(refused.code(), Some("InvalidClientTokenId"));
+    assert_eq!(
+        refused.message(),
+        Some("The security token included in the request is invalid.")
+    );
+}
+
 #[tokio::test]
 async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
     use aws_sdk_route53::types::ChangeStatus;

@@ -65,7 +65,7 @@ async fn per_service_endpoint_overrides_the_global_one() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
     ws.config_raw(&format!(
-        "provider \"tap\" {{\n  max_retries = 0\n  endpoints {{\n    dynamodb = \"{}\"\n  }}\n}}\n{TABLE}",
+        "provider \"tap\" {{\n  max_retries = 0\n  endpoints {{\n    dynamodb = \"{0}\"\n    sts      = \"{0}\"\n  }}\n}}\n{TABLE}",
         aws.endpoint
     ));
     ws.apply();
@@ -151,4 +151,117 @@ fn survives_sigint() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(exited.is_none(), "the provider died on SIGINT: {exited:?}");
+}
+
+/// The one error diagnostic a failed plan reports: (summary, detail).
+fn configure_error(ws: &Workspace) -> (String, String) {
+    let errors = ws.plan_errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let diagnostic = &errors[0];
+    let text = |k: &str| diagnostic[k].as_str().unwrap_or_default().to_owned();
+    let (summary, detail) = (text("summary"), text("detail"));
+    // One sentence for people, never the SDK's Debug output of its internals.
+    for internal in ["{", "DispatchFailure", "ConnectorError", "Response {"] {
+        assert!(!detail.contains(internal), "{internal} in: {detail}");
+    }
+    (summary, detail)
+}
+
+#[tokio::test]
+async fn no_credentials_anywhere_fail_at_configure_naming_the_sources() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws)
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    ws.config(TABLE);
+    let (summary, detail) = configure_error(&ws);
+    assert_eq!(summary, "No valid AWS credentials found");
+    for source in [
+        "environment variables",
+        "profile",
+        "SSO",
+        "web identity",
+        "instance metadata",
+    ] {
+        assert!(detail.contains(source), "{source}: {detail}");
+    }
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn credentials_aws_refuses_fail_at_configure_with_its_code() {
+    // moto enforces authentication from the first request: unknown keys are refused as AWS does.
+    let aws = LocalAws::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let ws = Workspace::new(&aws);
+    ws.config(TABLE);
+    let (summary, detail) = configure_error(&ws);
+    assert_eq!(summary, "AWS refused the credentials");
+    assert!(detail.contains("InvalidClientTokenId"), "{detail}");
+    assert!(
+        detail.contains(&aws.endpoint),
+        "names the endpoint: {detail}"
+    );
+}
+
+#[tokio::test]
+async fn an_assume_role_that_is_refused_fails_at_configure_naming_the_role() {
+    // Two requests without authentication (the user and its key), then every request is
+    // checked against the caller's IAM policies: this user may not call sts:AssumeRole.
+    let aws = LocalAws::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]);
+    let iam = aws.iam();
+    iam.create_user()
+        .user_name("deployer")
+        .send()
+        .await
+        .expect("CreateUser");
+    let key = iam
+        .create_access_key()
+        .user_name("deployer")
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = key.access_key().expect("key");
+    let ws = Workspace::new(&aws)
+        .env("AWS_ACCESS_KEY_ID", key.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    ws.config_raw(&format!(
+        "provider \"tap\" {{\n  max_retries = 0\n  assume_role {{\n    role_arn = \"arn:aws:iam::123456789012:role/deploy\"\n  }}\n}}\n{TABLE}"
+    ));
+    let (summary, detail) = configure_error(&ws);
+    assert_eq!(summary, "Assuming the IAM role failed");
+    assert!(
+        detail.contains("arn:aws:iam::123456789012:role/deploy"),
+        "{detail}"
+    );
+    assert!(detail.contains("AccessDenied"), "AWS's code: {detail}");
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_fails_at_configure_naming_it() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    ws.config(TABLE);
+    let (summary, detail) = configure_error(&ws);
+    assert_eq!(summary, "The AWS credentials could not be checked");
+    assert!(detail.contains("http://127.0.0.1:9"), "{detail}");
+    assert!(
+        detail.to_lowercase().contains("connection refused"),
+        "{detail}"
+    );
+    assert!(detail.contains("skip_credentials_validation"), "{detail}");
+}
+
+#[tokio::test]
+async fn skipping_the_credentials_check_reaches_aws_only_when_needed() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    ws.config_raw(&format!(
+        "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n{TABLE}"
+    ));
+    // Planning a new table needs no AWS call, so with the check skipped it succeeds.
+    let run = ws.plan();
+    assert_eq!(run.code, 2, "{}", run.text());
 }
