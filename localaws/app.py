@@ -20,6 +20,7 @@ from . import (
     meter,
     pending,
     query_errors,
+    request_validation,
     route53_changes,
     route53_zones,
     sns_topics,
@@ -63,6 +64,9 @@ class Fidelity:
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected
+        refused = request_validation.check(request)
+        if refused:
+            return refused
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
         if ec2_launch_templates.handles(request):

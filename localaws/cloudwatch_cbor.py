@@ -9,7 +9,8 @@ import json
 import botocore.session
 import cbor2
 
-from .wsgi import Response, call
+from . import request_validation
+from .wsgi import Request, Response, call
 
 PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 _model = botocore.session.get_session().get_service_model("cloudwatch")
@@ -30,7 +31,8 @@ def handle(app, request):
         },
         path="/",
     )
-    answer = call(app, forwarded)
+    answer = request_validation.check(Request(forwarded, forwarded["wsgi.input"].getvalue()), "monitoring")
+    answer = answer or call(app, forwarded)
     if answer.status >= 400:
         return _error(answer)
     output = _model.operation_model(operation).output_shape

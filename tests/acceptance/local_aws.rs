@@ -1012,6 +1012,116 @@ async fn query_services_refuse_unknown_credentials_in_their_own_format() {
     );
 }
 
+/// Every request is checked against AWS's service model before moto sees it: one out-of-range
+/// member per service, sent through the same Rust SDK the provider uses, gets that service's own
+/// validation error.
+#[tokio::test]
+async fn requests_that_break_the_service_model_get_the_services_validation_error() {
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    fn refused<E: ProvideErrorMetadata>(err: E, code: &str, constraint: &str) {
+        assert_eq!(err.code(), Some(code), "{:?}", err.message());
+        let message = err.message().unwrap_or_default();
+        assert!(message.contains(constraint), "{message}");
+    }
+    let aws = LocalAws::start();
+    let err = aws
+        .ec2("us-east-1")
+        .describe_vpcs()
+        .max_results(1)
+        .send()
+        .await
+        .expect_err("MaxResults below 5");
+    refused(err, "InvalidParameterValue", "greater than or equal to 5");
+    let err = aws
+        .elbv2("us-east-1")
+        .create_target_group()
+        .name("tg")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id("vpc-1")
+        .health_check_interval_seconds(1)
+        .send()
+        .await
+        .expect_err("interval below 5");
+    refused(err, "ValidationError", "'healthCheckIntervalSeconds'");
+    let err = aws
+        .autoscaling("us-east-1")
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("a".repeat(300))
+        .send()
+        .await
+        .expect_err("a name over 255 characters");
+    refused(err, "ValidationError", "less than or equal to 255");
+    let err = aws
+        .iam()
+        .create_role()
+        .role_name("r".repeat(70))
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .expect_err("a role name over 64 characters");
+    refused(err, "ValidationError", "'roleName'");
+    let err = aws_sdk_sts::Client::new(&aws.sdk_config("us-east-1"))
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/deploy")
+        .role_session_name("x")
+        .send()
+        .await
+        .expect_err("a session name under 2 characters");
+    refused(err, "ValidationError", "'roleSessionName'");
+    let err = aws
+        .dynamodb("us-east-1")
+        .describe_table()
+        .table_name("t".repeat(2000))
+        .send()
+        .await
+        .expect_err("a table name over 1024 characters");
+    refused(err, "ValidationException", "1 validation error detected");
+    let err = aws
+        .route53()
+        .create_health_check()
+        .caller_reference("too-many-failures")
+        .health_check_config(
+            aws_sdk_route53::types::HealthCheckConfig::builder()
+                .r#type(aws_sdk_route53::types::HealthCheckType::Http)
+                .fully_qualified_domain_name("primary.tap-test.net")
+                .port(80)
+                .failure_threshold(11)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect_err("a failure threshold over 10");
+    refused(err, "InvalidInput", "'healthCheckConfig.failureThreshold'");
+    let err = aws
+        .cloudwatch("us-east-1")
+        .put_metric_alarm()
+        .alarm_name("none-evaluated")
+        .evaluation_periods(0)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .expect_err("zero evaluation periods");
+    refused(err, "InvalidParameterValue", "'evaluationPeriods'");
+    let err = aws
+        .sns("us-east-1")
+        .tag_resource()
+        .resource_arn("arn:aws:sns:us-east-1:123456789012:t")
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("k".repeat(200))
+                .value("v")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect_err("a tag key over 128 characters");
+    refused(err, "InvalidParameter", "less than or equal to 128");
+}
+
 #[tokio::test]
 async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
     use aws_sdk_route53::types::ChangeStatus;
