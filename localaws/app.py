@@ -50,6 +50,7 @@ class Fidelity:
             async_states.reset()
             idempotency.reset()
             route53_changes.reset()
+            route53_zones.reset()
             chaos.reset()
             crash.reset()
             meter.reset()

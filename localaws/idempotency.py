@@ -1,7 +1,11 @@
 """Idempotency tokens, which moto ignores (a retried CreateNatGateway makes a second NAT). A
-repeated EC2 create with the same ClientToken returns the first call's answer, as AWS does."""
+repeated EC2 create with the same ClientToken returns the first call's answer, as AWS does; the
+same token with other parameters is `IdempotentParameterMismatch` ("If you repeat a request with
+the same client token but change one or more parameters, Amazon EC2 returns an
+IdempotentParameterMismatch error": https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)."""
 
 import threading
+import uuid
 
 from .wsgi import Response, call
 
@@ -21,12 +25,25 @@ def handle(app, request, account):
     with _lock:
         cached = _answers.get(key)
     if cached:
-        return Response(cached.status, list(cached.headers), cached.body)
+        first_params, first_answer = cached
+        if first_params != params:
+            return _mismatch(params["ClientToken"])
+        return Response(first_answer.status, list(first_answer.headers), first_answer.body)
     answer = call(app, request.environ)
     if answer.status < 400:
         with _lock:
-            _answers[key] = answer
+            _answers[key] = (dict(params), answer)
     return answer
+
+
+def _mismatch(token):
+    message = f"Client token {token} was used before with other parameters."
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>IdempotentParameterMismatch</Code><Message>{message}</Message>"
+        f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    return Response(400, [("Content-Type", "text/xml")], body)
 
 
 def reset():

@@ -543,6 +543,19 @@ async fn async_states_and_idempotency_tokens() {
         .unwrap()
         .to_owned();
     assert_eq!(first, again, "same ClientToken, same NAT gateway");
+    let mismatch = ec2
+        .create_nat_gateway()
+        .subnet_id(&a)
+        .allocation_id(eip.allocation_id().unwrap())
+        .client_token("token-1")
+        .connectivity_type(aws_sdk_ec2::types::ConnectivityType::Private)
+        .send()
+        .await
+        .expect_err("the same token with other parameters");
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
     let state = || async {
         ec2.describe_nat_gateways()
             .nat_gateway_ids(&first)
@@ -812,7 +825,7 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
     let r53 = aws.route53();
     let zone = r53
         .create_hosted_zone()
-        .name("pend.example.com")
+        .name("pend.tap-test.net")
         .caller_reference("zone-1")
         .send()
         .await
@@ -836,7 +849,7 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
         .health_check_config(
             HealthCheckConfig::builder()
                 .r#type(HealthCheckType::Http)
-                .fully_qualified_domain_name("primary.example.com")
+                .fully_qualified_domain_name("primary.tap-test.net")
                 .resource_path("/health")
                 .request_interval(10)
                 .failure_threshold(3)
@@ -848,7 +861,7 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
         .expect("CreateHealthCheck");
     let check_id = check.health_check().expect("check").id().to_owned();
     let record = ResourceRecordSet::builder()
-        .name("pend.example.com")
+        .name("pend.tap-test.net")
         .r#type(RrType::A)
         .set_identifier("primary")
         .weight(100)
@@ -1122,6 +1135,71 @@ async fn requests_that_break_the_service_model_get_the_services_validation_error
     refused(err, "InvalidParameter", "less than or equal to 128");
 }
 
+/// A caller reference is used once: a zone's never again, even once the zone is deleted; a
+/// health check's again only with the same settings while the check exists (the check is
+/// returned, not duplicated).
+#[tokio::test]
+async fn route53_caller_references_are_used_once() {
+    use aws_sdk_route53::error::ProvideErrorMetadata;
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    let aws = LocalAws::start();
+    let r53 = aws.route53();
+    let zone = |reference: &'static str| {
+        r53.create_hosted_zone()
+            .name("refs.tap-test.net")
+            .caller_reference(reference)
+            .send()
+    };
+    let first = zone("zone-ref").await.expect("CreateHostedZone");
+    let zone_id = first.hosted_zone().expect("zone").id().to_owned();
+    r53.delete_hosted_zone()
+        .id(&zone_id)
+        .send()
+        .await
+        .expect("DeleteHostedZone");
+    let again = zone("zone-ref").await.expect_err("a used reference");
+    assert_eq!(again.code(), Some("HostedZoneAlreadyExists"));
+    let check = |reference: &'static str, threshold: i32| {
+        r53.create_health_check()
+            .caller_reference(reference)
+            .health_check_config(
+                HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::Http)
+                    .fully_qualified_domain_name("primary.tap-test.net")
+                    .port(80)
+                    .failure_threshold(threshold)
+                    .build()
+                    .expect("config"),
+            )
+            .send()
+    };
+    let id = |out: aws_sdk_route53::operation::create_health_check::CreateHealthCheckOutput| {
+        out.health_check().expect("check").id().to_owned()
+    };
+    let created = id(check("check-ref", 3).await.expect("CreateHealthCheck"));
+    let retried = id(check("check-ref", 3)
+        .await
+        .expect("same reference and settings"));
+    assert_eq!(created, retried, "the existing check, not a second one");
+    let other = check("check-ref", 5).await.expect_err("other settings");
+    assert_eq!(other.code(), Some("HealthCheckAlreadyExists"));
+    r53.delete_health_check()
+        .health_check_id(&created)
+        .send()
+        .await
+        .expect("DeleteHealthCheck");
+    let deleted = check("check-ref", 3)
+        .await
+        .expect_err("a deleted check's reference");
+    assert_eq!(deleted.code(), Some("HealthCheckAlreadyExists"));
+    let checks = r53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    assert!(checks.health_checks().is_empty(), "no duplicate was made");
+}
+
 #[tokio::test]
 async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
     use aws_sdk_route53::types::ChangeStatus;
@@ -1131,7 +1209,7 @@ async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
     let started = std::time::Instant::now();
     let zone = r53
         .create_hosted_zone()
-        .name("timed.example.com")
+        .name("timed.tap-test.net")
         .caller_reference("timed-1")
         .send()
         .await
