@@ -14,6 +14,7 @@ from . import (
     dynamodb_tables,
     ec2_dependencies,
     ec2_launch_templates,
+    ec2_prefix_lists,
     ec2_routes,
     faults,
     idempotency,
@@ -85,6 +86,7 @@ def build():
     async_states.install()
     cloudwatch_alarms.install()
     dynamodb_tables.install()
+    ec2_prefix_lists.install()
     ec2_routes.install()
     route53_changes.install()
     sns_topics.install()

@@ -1030,3 +1030,39 @@ async fn sns_topics_count_their_subscriptions() {
         .expect("Subscribe");
     assert_eq!(confirmed().await.as_deref(), Some("1"));
 }
+
+/// Route 53 publishes its health checkers' ranges as an AWS-managed prefix list in every region
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html);
+/// moto lists none.
+#[tokio::test]
+async fn route53_health_checkers_have_an_aws_managed_prefix_list_in_every_region() {
+    use aws_sdk_ec2::types::Filter;
+
+    let aws = LocalAws::start();
+    for region in ["us-east-1", "us-east-2", "us-west-2"] {
+        let ec2 = aws.ec2(region);
+        let name = format!("com.amazonaws.{region}.route53-healthchecks");
+        let out = ec2
+            .describe_managed_prefix_lists()
+            .filters(
+                Filter::builder()
+                    .name("prefix-list-name")
+                    .values(&name)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeManagedPrefixLists");
+        assert_eq!(out.prefix_lists().len(), 1, "{name} in {region}");
+        let list = &out.prefix_lists()[0];
+        assert_eq!(list.owner_id(), Some("AWS"), "AWS-managed");
+        assert_eq!(list.address_family(), Some("IPv4"));
+        let entries = ec2
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(list.prefix_list_id().unwrap())
+            .send()
+            .await
+            .expect("GetManagedPrefixListEntries");
+        assert!(!entries.entries().is_empty(), "{name} has ranges");
+    }
+}

@@ -162,13 +162,17 @@ async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartRe
             alb_rules.insert((port, Source::Cidr(cidr.clone())));
         }
     }
+    if !open_to_all(want) {
+        let checkers = security_groups::health_checkers_prefix_list(ec2, &want.region).await?;
+        alb_rules.insert((health_check_port(want), Source::PrefixList(checkers)));
+    }
     let alb_sg = security_groups::ensure(
         ec2,
         owner,
         &vpc_id,
         "alb-sg",
         &want.name("alb-sg"),
-        "Load balancer: HTTP(S) from the allowed CIDRs",
+        "Load balancer: HTTP(S) from the allowed CIDRs and Route 53 health checkers",
         &alb_rules,
     )
     .await?;
@@ -190,6 +194,21 @@ async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartRe
         alb_sg,
         instance_sg,
     })
+}
+
+/// Whether anyone may reach the load balancer, Route 53's health checkers included.
+fn open_to_all(want: &Desired) -> bool {
+    want.allowed_cidrs.iter().any(|c| c == "0.0.0.0/0")
+}
+
+/// The port Route 53 checks the load balancer on: HTTPS when it has a certificate (HTTP then
+/// only redirects), else HTTP.
+fn health_check_port(want: &Desired) -> i32 {
+    if want.certificate_arn.is_some() {
+        443
+    } else {
+        80
+    }
 }
 
 /// NAT gateways (all at once), private routes through them, then surplus gateways removed
@@ -572,7 +591,27 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     }
     state.internet_gateway_id = values::string(igw);
     state.nat_gateway_ids = values::list(&nat_ids);
-    state.alb_security_group_id = values::string(group("alb-sg"));
+    // The health checkers' rule missing (or left after the CIDRs opened to all) is drift of the
+    // load balancer's group, which the next apply repairs.
+    let checker_ports: Vec<i32> = groups
+        .security_groups()
+        .iter()
+        .find(|g| part_of(g.tags()).as_deref() == Some("alb-sg"))
+        .map(security_groups::rules_of)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(port, source)| matches!(source, Source::PrefixList(_)).then_some(port))
+        .collect();
+    let wanted_ports = if open_to_all(want) {
+        Vec::new()
+    } else {
+        vec![health_check_port(want)]
+    };
+    state.alb_security_group_id = values::string(if checker_ports == wanted_ports {
+        group("alb-sg")
+    } else {
+        String::new()
+    });
     state.instance_security_group_id = values::string(group("instance-sg"));
     if let Some(environment) = all_tags.get("Environment") {
         state.environment = values::string(environment.clone());

@@ -90,7 +90,7 @@ pub fn schema() -> Schema {
                 ("public_subnets", with_default(string_list(), "Public subnet CIDRs, one per availability zone, inside `vpc_cidr`. Default `10.x.1.0/24`, `10.x.2.0/24`. Changing them replaces the stack.")),
                 ("private_subnets", with_default(string_list(), "Private subnet CIDRs, as many as public ones, same zones. Default `10.x.11.0/24`, `10.x.12.0/24`. Changing them replaces the stack.")),
                 ("nat_mode", with_default(AttributeType::String, "Private egress: `single` (one NAT gateway), `per_az` (one per zone) or `none`. Default `single`. Updated in place.")),
-                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancer. Default `[\"0.0.0.0/0\"]`. Updated in place.")),
+                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancer. Default `[\"0.0.0.0/0\"]`. When they are not open to all, Route 53's health checkers are let in too (the region's AWS-managed prefix list `com.amazonaws.<region>.route53-healthchecks`, on 443 with a certificate, else 80). Updated in place.")),
                 ("app_port", with_default(AttributeType::Number, "Port the instances serve on; only the load balancer's group may reach it. Default 80. Updated in place.")),
                 ("certificate_arn", optional(AttributeType::String, "ACM certificate ARN; opens 443 on the load balancer's group. Updated in place.")),
                 ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh).")),

@@ -109,7 +109,7 @@ pub fn schema() -> Schema {
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens, so that every name fits AWS's limits. Changing it replaces the resource.")),
                 ("domain_name", with_default(AttributeType::String, "Name the application answers at. Default `trading-<environment_suffix>.example.com`; without `hosted_zone_id` a zone of that name is created. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone for the records instead of a new one; it is never deleted.")),
-                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`.")),
+                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`. When they are not open to all, Route 53's health checkers are let in too (each region's AWS-managed prefix list `com.amazonaws.<region>.route53-healthchecks`, on the health-check port).")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' alarm topics.")),
                 ("active_region", with_default(AttributeType::String, "`primary` (default) or `standby`. Switching to `standby` scales the standby to the primary's capacity, waits for healthy targets, then moves the weights; switching back fails back the same way.")),
                 ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
