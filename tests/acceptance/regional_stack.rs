@@ -1186,3 +1186,48 @@ async fn route53_health_checkers_are_let_in_when_the_allowed_cidrs_are_restricte
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// AWS reports a launch that fails only as a failed scaling activity; the capacity wait ends at
+/// once with its reason instead of running out its timeout, and state keeps what was built.
+#[tokio::test]
+async fn failed_launches_end_the_capacity_wait_with_aws_reason() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_FAILED_LAUNCHES", "asg-primary-net")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  nat_mode = \"none\"\n  timeouts {\n    create = \"5m\"\n  }",
+    ));
+    let started = std::time::Instant::now();
+    let run = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(run.code, 0, "the apply must fail:\n{}", run.text());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "failed after {:?}, not at once:\n{}",
+        started.elapsed(),
+        run.text()
+    );
+    let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("waiting for Auto Scaling group asg-primary-net to reach its capacity: a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
+            && text.contains("Launching EC2 instance failed."),
+        "{text}"
+    );
+
+    let state = ws.resource(ADDRESS);
+    for attr in ["vpc_id", "alb_arn", "launch_template_id"] {
+        assert!(
+            state[attr].as_str().is_some_and(|v| !v.is_empty()),
+            "{attr} kept in state: {state:#}"
+        );
+    }
+    assert_eq!(state["asg_name"], "asg-primary-net");
+    let vpc = aws
+        .ec2("us-east-1")
+        .describe_vpcs()
+        .vpc_ids(state["vpc_id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpc.vpcs().len(), 1);
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

@@ -91,7 +91,7 @@ fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock
             ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the region's latest Amazon Linux 2023, looked up at create.")),
             ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
             ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
-            ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets."))),
+            ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets. Applied when the configuration changes it (and at create); in between the CPU target-tracking policy owns the live value, so its scaling is not drift and an unrelated apply does not undo it. A planned failover scales the standby to the primary's live capacity and keeps its minimum there until failback."))),
         ]),
         ..Default::default()
     })
@@ -102,7 +102,7 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's capacity and must be healthy before the weights move.",
+                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
