@@ -790,7 +790,10 @@ mod tests {
         let (planned, _) = plan(&c, Some(&prior), &Tags::new());
         let notes = warnings(&prior, &planned);
         assert!(
-            notes.iter().any(|(_, text)| text.contains("scaled to 2")),
+            notes.iter().any(
+                |(_, text)| text.contains("scaled to the primary's live capacity")
+                    && text.contains("keeps its minimum there until failback")
+            ),
             "{notes:?}"
         );
         let back = warnings(&planned, &prior);
