@@ -5,6 +5,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from . import (
     async_states,
+    autoscaling_launches,
     autoscaling_refresh,
     chaos,
     cloudwatch_alarms,
@@ -14,6 +15,7 @@ from . import (
     dynamodb_tables,
     ec2_dependencies,
     ec2_launch_templates,
+    ec2_prefix_lists,
     ec2_routes,
     faults,
     idempotency,
@@ -46,6 +48,8 @@ class Fidelity:
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
             dynamodb_replicas.reset()
+            autoscaling_launches.reset()
+            autoscaling_refresh.reset()
             dynamodb_tables.reset()
             async_states.reset()
             idempotency.reset()
@@ -76,6 +80,8 @@ class Fidelity:
             return idempotency.handle(self.app, request, account_of(request))
         if autoscaling_refresh.handles(request):
             return autoscaling_refresh.handle(request, account_of(request))
+        if autoscaling_launches.handles(request):
+            return autoscaling_launches.handle(request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
@@ -90,8 +96,10 @@ def account_of(request):
 
 def build():
     async_states.install()
+    autoscaling_launches.install()
     cloudwatch_alarms.install()
     dynamodb_tables.install()
+    ec2_prefix_lists.install()
     ec2_routes.install()
     route53_changes.install()
     route53_zones.install()

@@ -1,15 +1,18 @@
 //! The Auto Scaling group of a region: in the private subnets, ELB health checks, the target
-//! group attached, group metrics on, a CPU target-tracking policy; waits for capacity, and
-//! drains before it is deleted.
+//! group attached, group metrics on, a CPU target-tracking policy; instance refreshes that
+//! launch before they terminate; waits for capacity (ending at a failed launch), and drains
+//! before it is deleted.
 
 use std::time::Duration;
 
 use aws_sdk_autoscaling::types::{
-    AutoScalingGroup, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, Tag,
+    AutoScalingGroup, InstanceRefreshStatus, LaunchTemplateSpecification, MetricType,
+    PredefinedMetricSpecification, RefreshPreferences, ScalingActivityStatusCode, Tag,
     TargetTrackingConfiguration,
 };
 use aws_sdk_autoscaling::Client;
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
+use aws_smithy_types::DateTime;
 use tokio::time::Instant;
 
 use super::error::{AwsError, Context, PartResult};
@@ -24,6 +27,8 @@ pub struct GroupSpec<'a> {
     pub template_version: i64,
     pub min: i32,
     pub max: i32,
+    /// Sent only when it differs from the one the configuration last set (see
+    /// `CONFIGURED_DESIRED_KEY`).
     pub desired: i32,
     pub subnets: &'a [String],
     pub target_group_arn: &'a str,
@@ -37,6 +42,33 @@ const BUSY: &[&str] = &["ScalingActivityInProgress", "ResourceInUse"];
 const BUSY_RETRY: Duration = Duration::from_secs(300);
 /// hashicorp/aws retries this for 2 minutes (IAM propagation).
 const PROFILE_PROPAGATION: Duration = Duration::from_secs(120);
+
+/// The desired capacity the configuration last set, kept on the group: the target-tracking
+/// policy owns the live value in between ("every scaling action would introduce state drift",
+/// https://learn.hashicorp.com/tutorials/terraform/aws-asg; hashicorp/aws sends
+/// `DesiredCapacity` only when the attribute changes). So an apply sends it only when the
+/// configuration changed it, and a read reports it instead of the policy's moves.
+const CONFIGURED_DESIRED_KEY: &str = "tap:desired-capacity";
+
+/// The desired capacity the configuration last set on `group`, if it was set by this provider.
+pub fn configured_desired(group: &AutoScalingGroup) -> Option<i32> {
+    group
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(CONFIGURED_DESIRED_KEY))
+        .and_then(|t| t.value())
+        .and_then(|v| v.parse().ok())
+}
+
+fn configured_desired_tag(name: &str, desired: i32) -> Tag {
+    Tag::builder()
+        .resource_id(name)
+        .resource_type("auto-scaling-group")
+        .key(CONFIGURED_DESIRED_KEY)
+        .value(desired.to_string())
+        .propagate_at_launch(false)
+        .build()
+}
 
 fn asg_tags(name: &str, tags: &Tags) -> Vec<Tag> {
     tags.iter()
@@ -88,13 +120,15 @@ fn template(spec: &GroupSpec<'_>) -> LaunchTemplateSpecification {
         .build()
 }
 
-pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
+/// Creates or updates the group; `true` when its instances run an older launch template version
+/// and need a refresh (see `refresh`).
+pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<bool> {
     let name = spec.name;
     let existing = find(asg, name)
         .await
         .context(|| format!("reading Auto Scaling group {name}"))?;
     let zones = spec.subnets.join(",");
-    match &existing {
+    let refresh_due = match &existing {
         None => {
             tracing::info!("creating Auto Scaling group {name}");
             // A new instance profile takes a while to reach EC2: "ValidationError: You must use
@@ -118,7 +152,12 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
                         .target_group_arns(spec.target_group_arn)
                         .health_check_type("ELB")
                         .health_check_grace_period(spec.grace_period)
-                        .set_tags(Some(asg_tags(name, spec.tags)))
+                        .set_tags(Some(
+                            asg_tags(name, spec.tags)
+                                .into_iter()
+                                .chain([configured_desired_tag(name, spec.desired)])
+                                .collect(),
+                        ))
                         .send()
                         .await
                         .map(|_| ())
@@ -127,12 +166,14 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
             )
             .await
             .context(|| format!("creating Auto Scaling group {name}"))?;
+            false
         }
         Some(group) => {
             let version_changed = group
                 .launch_template()
                 .and_then(|t| t.version())
                 .is_some_and(|v| v != spec.template_version.to_string());
+            let desired_changed = configured_desired(group) != Some(spec.desired);
             let deadline = Instant::now() + BUSY_RETRY;
             retry::on_codes(
                 &format!("updating Auto Scaling group {name}"),
@@ -144,7 +185,7 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
                         .launch_template(template(spec))
                         .min_size(spec.min)
                         .max_size(spec.max)
-                        .desired_capacity(spec.desired)
+                        .set_desired_capacity(desired_changed.then_some(spec.desired))
                         .vpc_zone_identifier(&zones)
                         .health_check_type("ELB")
                         .health_check_grace_period(spec.grace_period)
@@ -168,28 +209,18 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
                     .await
                     .context(|| format!("attaching the target group to {name}"))?;
             }
+            let mut tags = asg_tags(name, spec.tags);
+            if desired_changed {
+                tags.push(configured_desired_tag(name, spec.desired));
+            }
             asg.create_or_update_tags()
-                .set_tags(Some(asg_tags(name, spec.tags)))
+                .set_tags(Some(tags))
                 .send()
                 .await
                 .context(|| format!("tagging Auto Scaling group {name}"))?;
-            if version_changed {
-                // New AMI, instance type or user data: replace running instances gradually.
-                match asg
-                    .start_instance_refresh()
-                    .auto_scaling_group_name(name)
-                    .send()
-                    .await
-                    .map_err(AwsError::from)
-                {
-                    Err(err) if err.is("InstanceRefreshInProgress") => {}
-                    other => {
-                        other.context(|| format!("starting an instance refresh of {name}"))?;
-                    }
-                }
-            }
+            version_changed
         }
-    }
+    };
     if existing
         .as_ref()
         .is_none_or(|g| g.enabled_metrics().is_empty())
@@ -218,7 +249,64 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<()> {
         .send()
         .await
         .context(|| format!("putting the CPU target-tracking policy of {name}"))?;
-    Ok(())
+    Ok(refresh_due)
+}
+
+/// Replaces the group's instances with ones of its current launch template version, launching
+/// each replacement before terminating what it replaces, and waits until the refresh has
+/// succeeded. AWS's defaults (MinHealthyPercentage 90, MaxHealthyPercentage 100) terminate
+/// first, which takes a one-instance group to zero
+/// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/understand-instance-refresh-default-values.html).
+pub async fn refresh(asg: &Client, name: &str, timeout: Duration) -> PartResult<()> {
+    tracing::info!("refreshing the instances of Auto Scaling group {name}");
+    let started = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name(name)
+        .preferences(
+            RefreshPreferences::builder()
+                .min_healthy_percentage(100)
+                .max_healthy_percentage(200)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(AwsError::from);
+    let id = match started {
+        Ok(out) => out.instance_refresh_id().map(str::to_owned),
+        // One an earlier apply started is still running: wait for that one (AWS lists the
+        // newest first).
+        Err(err) if err.is("InstanceRefreshInProgress") => None,
+        Err(err) => {
+            return Err(err).context(|| format!("starting an instance refresh of {name}"));
+        }
+    };
+    wait::until(timeout, || async {
+        let out = asg
+            .describe_instance_refreshes()
+            .auto_scaling_group_name(name)
+            .set_instance_refresh_ids(id.clone().map(|id| vec![id]))
+            .send()
+            .await?;
+        let Some(refresh) = out.instance_refreshes().first() else {
+            return Ok(Poll::Pending("not listed yet".into()));
+        };
+        let status = refresh.status().map_or("", |s| s.as_str()).to_owned();
+        Ok(match refresh.status() {
+            Some(InstanceRefreshStatus::Successful) => Poll::Ready(()),
+            Some(
+                InstanceRefreshStatus::Pending
+                | InstanceRefreshStatus::InProgress
+                | InstanceRefreshStatus::Baking,
+            ) => Poll::Pending(status),
+            _ => Poll::Failed(format!(
+                "instance refresh {} ended {status}: {}",
+                refresh.instance_refresh_id().unwrap_or_default(),
+                refresh.status_reason().unwrap_or("no reason given")
+            )),
+        })
+    })
+    .await
+    .context(|| format!("waiting for the instance refresh of Auto Scaling group {name}"))
 }
 
 /// How much of a group can take traffic right now.
@@ -270,34 +358,62 @@ pub async fn capacity(
     })
 }
 
-/// Waits until `desired` instances are InService and Healthy in the group and healthy in the
-/// target group (hashicorp/aws's wait_for_capacity, default 10m).
+/// Waits until the group's live desired capacity is InService and Healthy in the group and
+/// healthy in the target group (hashicorp/aws's wait_for_capacity, default 10m). A launch that
+/// failed since `since` ends the wait at once with AWS's reason, as hashicorp/aws's
+/// waitGroupCapacitySatisfied does: AWS reports it only as a failed scaling activity.
 pub async fn wait_capacity(
     asg: &Client,
     elb: &aws_sdk_elasticloadbalancingv2::Client,
     name: &str,
     target_group_arn: &str,
-    desired: i32,
+    since: DateTime,
     timeout: Duration,
 ) -> PartResult<()> {
     wait::until(timeout, || async {
         let Capacity {
+            desired,
             in_service,
             healthy_targets: healthy,
-            ..
         } = capacity(asg, elb, name, target_group_arn).await?;
-        Ok(
-            if in_service >= desired as usize && healthy >= desired as usize {
-                Poll::Ready(())
-            } else {
-                Poll::Pending(format!(
-                    "{in_service} of {desired} InService, {healthy} healthy in the target group"
-                ))
-            },
-        )
+        let Some(desired) = desired else {
+            return Ok(Poll::Pending("the group is not listed yet".into()));
+        };
+        if in_service >= desired as usize && healthy >= desired as usize {
+            return Ok(Poll::Ready(()));
+        }
+        if let Some(reason) = failed_launch(asg, name, since).await? {
+            return Ok(Poll::Failed(format!("a scaling activity failed: {reason}")));
+        }
+        Ok(Poll::Pending(format!(
+            "{in_service} of {desired} InService, {healthy} healthy in the target group"
+        )))
     })
     .await
     .context(|| format!("waiting for Auto Scaling group {name} to reach its capacity"))
+}
+
+/// The StatusMessage of the newest scaling activity of the group that failed since `since`.
+/// "Invalid IAM Instance Profile" is left out: AWS retries it while a new profile propagates
+/// (hashicorp/aws leaves it out for that reason).
+async fn failed_launch(
+    asg: &Client,
+    name: &str,
+    since: DateTime,
+) -> Result<Option<String>, AwsError> {
+    let out = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name(name)
+        .send()
+        .await?;
+    Ok(out
+        .activities()
+        .iter()
+        .filter(|a| a.status_code() == Some(&ScalingActivityStatusCode::Failed))
+        .filter(|a| a.start_time().is_some_and(|t| t.secs() >= since.secs()))
+        .filter_map(|a| a.status_message())
+        .find(|m| !m.contains("Invalid IAM Instance Profile"))
+        .map(str::to_owned))
 }
 
 /// Deletes the scaling policy, scales the group to zero and waits until it is drained, then

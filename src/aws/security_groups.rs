@@ -1,23 +1,27 @@
 //! The two security groups of a regional stack: the ALB's (HTTP, and HTTPS with a certificate,
-//! from the allowed CIDRs) and the instances' (the app port from the ALB's group only).
+//! from the allowed CIDRs, and the Route 53 health checkers' prefix list when those CIDRs are
+//! not open to all) and the instances' (the app port from the ALB's group only).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
+};
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
 use super::ec2::{explain_in_use, ignore_gone};
 use super::ec2::{filter, sync_tags, tag_spec, Owner};
-use super::error::{AwsError, Context, PartResult};
+use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
-/// An ingress rule: TCP port from a CIDR or from another group.
+/// An ingress rule: TCP port from a CIDR, from another group, or from a managed prefix list.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
     Cidr(String),
     Group(String),
+    PrefixList(String),
 }
 
 pub type Rules = BTreeSet<(i32, Source)>;
@@ -38,8 +42,42 @@ pub fn rules_of(group: &SecurityGroup) -> Rules {
                 rules.insert((port, Source::Group(id.to_owned())));
             }
         }
+        for list in permission.prefix_list_ids() {
+            if let Some(id) = list.prefix_list_id() {
+                rules.insert((port, Source::PrefixList(id.to_owned())));
+            }
+        }
     }
     rules
+}
+
+/// The prefix list of Route 53's health checkers in the client's region: AWS-managed
+/// (`com.amazonaws.<region>.route53-healthchecks`, IPv4), in every region since September 2023
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html).
+/// "If your firewalls or security groups restrict incoming traffic based on source IP
+/// addresses, confirm that your configuration allows traffic from [these] ranges"
+/// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/route-53-ip-addresses.html).
+pub async fn health_checkers_prefix_list(ec2: &Client, region: &str) -> PartResult<String> {
+    let name = format!("com.amazonaws.{region}.route53-healthchecks");
+    let found = ec2
+        .describe_managed_prefix_lists()
+        .filters(filter("prefix-list-name", &name))
+        .filters(filter("owner-id", "AWS"))
+        .send()
+        .await
+        .context(|| format!("looking up the AWS-managed prefix list {name}"))?;
+    found
+        .prefix_lists()
+        .iter()
+        .find(|l| l.prefix_list_name() == Some(name.as_str()) && l.owner_id() == Some("AWS"))
+        .and_then(|l| l.prefix_list_id())
+        .map(str::to_owned)
+        .ok_or_else(|| PartError {
+            action: format!("looking up the AWS-managed prefix list {name}"),
+            cause: Cause::Unexpected(format!(
+                "{region} does not publish it, so Route 53's health checkers cannot be let in"
+            )),
+        })
 }
 
 fn permission(port: i32, source: &Source) -> IpPermission {
@@ -51,6 +89,9 @@ fn permission(port: i32, source: &Source) -> IpPermission {
         Source::Cidr(cidr) => builder.ip_ranges(IpRange::builder().cidr_ip(cidr).build()),
         Source::Group(id) => {
             builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build())
+        }
+        Source::PrefixList(id) => {
+            builder.prefix_list_ids(PrefixListId::builder().prefix_list_id(id).build())
         }
     }
     .build()

@@ -24,6 +24,8 @@ pub enum Poll<T> {
     Ready(T),
     /// Not there yet; the string is the state AWS reported, for the timeout message.
     Pending(String),
+    /// A state it cannot leave for the target: the wait ends at once with AWS's reason.
+    Failed(String),
 }
 
 /// Polls until `Ready`, an AWS error, or `timeout`.
@@ -37,6 +39,7 @@ where
     loop {
         match poll().await? {
             Poll::Ready(value) => return Ok(value),
+            Poll::Failed(reason) => return Err(Cause::Unexpected(reason)),
             Poll::Pending(state) => {
                 if start.elapsed() + delay > timeout {
                     return Err(Cause::Timeout {

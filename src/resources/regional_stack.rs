@@ -22,6 +22,17 @@ use crate::tf::values;
 pub struct RegionalStack;
 
 impl RegionalStack {
+    /// Converges the stack; an instance refresh waits for `refresh_after` (see
+    /// `apply::converge_after`).
+    pub async fn converge_after(
+        cfg: &Configured,
+        want: &plan::Desired,
+        timeout: Duration,
+        refresh_after: impl std::future::Future<Output = Result<(), PartError>>,
+    ) -> Result<(), PartError> {
+        apply::converge_after(cfg, want, timeout, refresh_after).await
+    }
+
     /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).
     pub async fn delete_when(
         cfg: &Configured,

@@ -1272,3 +1272,206 @@ async fn sns_topics_count_their_subscriptions() {
         .expect("Subscribe");
     assert_eq!(confirmed().await.as_deref(), Some("1"));
 }
+
+/// Route 53 publishes its health checkers' ranges as an AWS-managed prefix list in every region
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html);
+/// moto lists none.
+#[tokio::test]
+async fn route53_health_checkers_have_an_aws_managed_prefix_list_in_every_region() {
+    use aws_sdk_ec2::types::Filter;
+
+    let aws = LocalAws::start();
+    for region in ["us-east-1", "us-east-2", "us-west-2"] {
+        let ec2 = aws.ec2(region);
+        let name = format!("com.amazonaws.{region}.route53-healthchecks");
+        let out = ec2
+            .describe_managed_prefix_lists()
+            .filters(
+                Filter::builder()
+                    .name("prefix-list-name")
+                    .values(&name)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeManagedPrefixLists");
+        assert_eq!(out.prefix_lists().len(), 1, "{name} in {region}");
+        let list = &out.prefix_lists()[0];
+        assert_eq!(list.owner_id(), Some("AWS"), "AWS-managed");
+        assert_eq!(list.address_family(), Some("IPv4"));
+        let entries = ec2
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(list.prefix_list_id().unwrap())
+            .send()
+            .await
+            .expect("GetManagedPrefixListEntries");
+        assert!(!entries.entries().is_empty(), "{name} has ranges");
+    }
+}
+
+/// A group `name` of two instances in a new VPC of `region`, launched from a new template.
+async fn launching_group(aws: &LocalAws, region: &str, name: &str) {
+    let ec2 = aws.ec2(region);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .cidr_block("10.9.1.0/24")
+        .availability_zone(format!("{region}a"))
+        .send()
+        .await
+        .unwrap();
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name(format!("lt-{name}"))
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id("ami-03c3da4cfa8e8943a")
+                .instance_type("t3.medium".into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    aws.autoscaling(region)
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(
+                    template
+                        .launch_template()
+                        .unwrap()
+                        .launch_template_id()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .min_size(1)
+        .max_size(4)
+        .desired_capacity(2)
+        .vpc_zone_identifier(subnet.subnet().unwrap().subnet_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An instance refresh takes time (moto: StartInstanceRefresh is not implemented), keeps the
+/// preferences it was given (AWS's defaults, 90/100, without), and refuses a second one while
+/// it runs with AWS's error.
+#[tokio::test]
+async fn instance_refreshes_take_time_and_keep_their_preferences() {
+    use aws_sdk_autoscaling::types::{InstanceRefreshStatus, RefreshPreferences};
+
+    let aws = LocalAws::start();
+    launching_group(&aws, "us-east-2", "asg-refresh").await;
+    let asg = aws.autoscaling("us-east-2");
+    let started = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name("asg-refresh")
+        .preferences(
+            RefreshPreferences::builder()
+                .min_healthy_percentage(100)
+                .max_healthy_percentage(200)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("StartInstanceRefresh");
+    let err = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name("asg-refresh")
+        .send()
+        .await
+        .expect_err("a second refresh while one runs");
+    assert_eq!(
+        aws_sdk_autoscaling::error::ProvideErrorMetadata::code(&err),
+        Some("InstanceRefreshInProgress")
+    );
+    assert_eq!(
+        aws_sdk_autoscaling::error::ProvideErrorMetadata::message(&err),
+        Some("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
+    );
+    let refresh = || async {
+        asg.describe_instance_refreshes()
+            .auto_scaling_group_name("asg-refresh")
+            .instance_refresh_ids(started.instance_refresh_id().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .instance_refreshes()[0]
+            .clone()
+    };
+    let running = refresh().await;
+    assert_eq!(running.status(), Some(&InstanceRefreshStatus::InProgress));
+    assert!(running.end_time().is_none());
+    let preferences = running.preferences().expect("preferences");
+    assert_eq!(preferences.min_healthy_percentage(), Some(100));
+    assert_eq!(preferences.max_healthy_percentage(), Some(200));
+    settles(
+        "the refresh",
+        Some(InstanceRefreshStatus::Successful),
+        || async { refresh().await.status().cloned() },
+    )
+    .await;
+    let done = refresh().await;
+    assert!(done.end_time().unwrap().secs() >= done.start_time().unwrap().secs());
+
+    asg.start_instance_refresh()
+        .auto_scaling_group_name("asg-refresh")
+        .send()
+        .await
+        .expect("a new refresh once the last one ended");
+    let newest = asg
+        .describe_instance_refreshes()
+        .auto_scaling_group_name("asg-refresh")
+        .send()
+        .await
+        .unwrap()
+        .instance_refreshes()[0]
+        .clone();
+    let defaults = newest.preferences().expect("preferences");
+    assert_eq!(defaults.min_healthy_percentage(), Some(90));
+    assert_eq!(defaults.max_healthy_percentage(), Some(100));
+}
+
+/// `LOCALAWS_FAILED_LAUNCHES` makes a group's launches fail as AWS reports them: no instance,
+/// and a failed scaling activity with EC2's reason (moto: every launch succeeds, no activities).
+#[tokio::test]
+async fn failed_launches_show_as_failed_scaling_activities() {
+    use aws_sdk_autoscaling::types::ScalingActivityStatusCode;
+
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_FAILED_LAUNCHES", "asg-no-capacity")]);
+    launching_group(&aws, "us-east-1", "asg-no-capacity").await;
+    let asg = aws.autoscaling("us-east-1");
+    let group = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("asg-no-capacity")
+        .send()
+        .await
+        .unwrap();
+    assert!(group.auto_scaling_groups()[0].instances().is_empty());
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name("asg-no-capacity")
+        .send()
+        .await
+        .expect("DescribeScalingActivities");
+    let failed = &activities.activities()[0];
+    assert_eq!(
+        failed.status_code(),
+        Some(&ScalingActivityStatusCode::Failed)
+    );
+    let message = failed.status_message().unwrap_or_default();
+    assert!(
+        message.starts_with("Could not launch On-Demand Instances. InsufficientInstanceCapacity")
+            && message.ends_with("Launching EC2 instance failed."),
+        "{message}"
+    );
+    assert!(failed.start_time().is_some() && failed.progress() == Some(100));
+}

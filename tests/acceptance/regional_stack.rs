@@ -98,6 +98,39 @@ async fn ingress(ec2: &Client, group: &str) -> BTreeSet<(i32, String)> {
     rules
 }
 
+/// The ports a group opens to Route 53's health checkers: rules naming the region's
+/// AWS-managed `route53-healthchecks` prefix list.
+async fn health_checker_ports(ec2: &Client, region: &str, group: &str) -> BTreeSet<i32> {
+    let lists = ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            Filter::builder()
+                .name("prefix-list-name")
+                .values(format!("com.amazonaws.{region}.route53-healthchecks"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let checkers = lists.prefix_lists()[0].prefix_list_id().unwrap().to_owned();
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .unwrap();
+    out.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .filter(|p| {
+            p.prefix_list_ids()
+                .iter()
+                .any(|l| l.prefix_list_id() == Some(checkers.as_str()))
+        })
+        .map(|p| p.from_port().unwrap())
+        .collect()
+}
+
 fn ids(state: &serde_json::Value, attr: &str) -> Vec<String> {
     state[attr]
         .as_array()
@@ -1074,6 +1107,127 @@ async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_
         .expect("DescribeVpcs");
     assert_eq!(tag(vpcs.vpcs()[0].tags(), "Name"), Some("vpc-primary-net"));
     ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn route53_health_checkers_are_let_in_when_the_allowed_cidrs_are_restricted() {
+    use aws_sdk_ec2::types::{IpPermission, PrefixListId};
+
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let restricted = r#"  nat_mode      = "none"
+  allowed_cidrs = ["203.0.113.0/24"]"#;
+    ws.config(&config(restricted));
+    ws.apply();
+    let ec2 = aws.ec2("us-east-1");
+    let state = ws.resource(ADDRESS);
+    let alb_sg = state["alb_security_group_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        health_checker_ports(&ec2, "us-east-1", &alb_sg).await,
+        BTreeSet::from([80]),
+        "Route 53 checks HTTP:80 and must get through a restricted group"
+    );
+
+    // Revoked out of band: the plan shows the group, the next apply lets the checkers in again.
+    let rules = ec2
+        .describe_security_groups()
+        .group_ids(&alb_sg)
+        .send()
+        .await
+        .unwrap();
+    let checkers = rules.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .find_map(|p| p.prefix_list_ids().first()?.prefix_list_id())
+        .unwrap()
+        .to_owned();
+    ec2.revoke_security_group_ingress()
+        .group_id(&alb_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .prefix_list_ids(PrefixListId::builder().prefix_list_id(checkers).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ws.plan_updating(&["alb_security_group_id"]);
+    ws.apply();
+    assert_eq!(
+        health_checker_ports(&ec2, "us-east-1", &alb_sg).await,
+        BTreeSet::from([80])
+    );
+    ws.assert_plan_empty();
+
+    // With a certificate Route 53 checks HTTPS:443 (HTTP:80 only redirects).
+    let certificate = aws.certificate("trading-acc.tap-test.net");
+    ws.config(&config(&format!(
+        "{restricted}\n  certificate_arn = \"{certificate}\""
+    )));
+    ws.apply();
+    assert_eq!(
+        health_checker_ports(&ec2, "us-east-1", &alb_sg).await,
+        BTreeSet::from([443])
+    );
+    ws.assert_plan_empty();
+
+    // Open to all: the checkers need no rule of their own.
+    ws.config(&config(r#"  nat_mode = "none""#));
+    ws.apply();
+    assert!(health_checker_ports(&ec2, "us-east-1", &alb_sg)
+        .await
+        .is_empty());
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// AWS reports a launch that fails only as a failed scaling activity; the capacity wait ends at
+/// once with its reason instead of running out its timeout, and state keeps what was built.
+#[tokio::test]
+async fn failed_launches_end_the_capacity_wait_with_aws_reason() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_FAILED_LAUNCHES", "asg-primary-net")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  nat_mode = \"none\"\n  timeouts {\n    create = \"5m\"\n  }",
+    ));
+    let started = std::time::Instant::now();
+    let run = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(run.code, 0, "the apply must fail:\n{}", run.text());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "failed after {:?}, not at once:\n{}",
+        started.elapsed(),
+        run.text()
+    );
+    let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("waiting for Auto Scaling group asg-primary-net to reach its capacity: a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
+            && text.contains("Launching EC2 instance failed."),
+        "{text}"
+    );
+
+    let state = ws.resource(ADDRESS);
+    for attr in ["vpc_id", "alb_arn", "launch_template_id"] {
+        assert!(
+            state[attr].as_str().is_some_and(|v| !v.is_empty()),
+            "{attr} kept in state: {state:#}"
+        );
+    }
+    assert_eq!(state["asg_name"], "asg-primary-net");
+    let vpc = aws
+        .ec2("us-east-1")
+        .describe_vpcs()
+        .vpc_ids(state["vpc_id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpc.vpcs().len(), 1);
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

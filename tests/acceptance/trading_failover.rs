@@ -719,3 +719,115 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     );
     assert_nothing_left(&aws).await;
 }
+
+/// A domain Route 53 accepts (it refuses zones under example.com).
+const DOMAIN: &str = "  domain_name = \"trading-acc.tap-test.net\"";
+
+#[tokio::test]
+async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_the_live_primary() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(DOMAIN));
+    ws.apply();
+
+    // Target tracking scales the primary out under load (SetDesiredCapacity, as the policy
+    // does): not drift, and an unrelated apply leaves it.
+    aws.autoscaling("us-east-1")
+        .set_desired_capacity()
+        .auto_scaling_group_name("asg-primary-acc")
+        .desired_capacity(3)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    ws.assert_plan_empty();
+    let tagged = format!("{DOMAIN}\n  tags = {{ Team = \"fx\" }}");
+    ws.config(&config(&tagged));
+    ws.apply();
+    let (primary, _) = group(&aws, "us-east-1", "primary").await.expect("group");
+    assert_eq!(
+        primary,
+        (1, 4, 3),
+        "the policy's capacity survives the apply"
+    );
+    ws.assert_plan_empty();
+
+    // Planned failover: the standby runs what the primary runs now, and keeps its minimum
+    // there so its own policy cannot scale it in before failback.
+    ws.config(&config(&format!("{tagged}\n  active_region = \"standby\"")));
+    ws.apply();
+    let (standby, instances) = group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!((standby, instances.len()), ((3, 4, 3), 3));
+    ws.assert_plan_empty();
+
+    // Failback restores the configured minimum and capacity of the standby.
+    ws.config(&config(&format!("{tagged}\n  active_region = \"primary\"")));
+    ws.apply();
+    let (standby, _) = group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!(standby, (1, 4, 1));
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// The instance refreshes a region's group ran, newest first.
+async fn refreshes(
+    aws: &LocalAws,
+    region: &str,
+    role: &str,
+) -> Vec<aws_sdk_autoscaling::types::InstanceRefresh> {
+    aws.autoscaling(region)
+        .describe_instance_refreshes()
+        .auto_scaling_group_name(format!("asg-{role}-acc"))
+        .send()
+        .await
+        .expect("DescribeInstanceRefreshes")
+        .instance_refreshes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn instance_refreshes_launch_first_and_run_in_the_standby_before_the_primary() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(DOMAIN));
+    ws.apply();
+
+    // A new instance type: a new launch template version in both regions.
+    ws.config(&config(&format!(
+        "{DOMAIN}\n  primary {{\n    instance_type = \"t3.large\"\n  }}\n  standby {{\n    instance_type = \"t3.large\"\n  }}"
+    )));
+    ws.apply();
+    let (standby, primary) = (
+        refreshes(&aws, "us-east-2", "standby").await,
+        refreshes(&aws, "us-east-1", "primary").await,
+    );
+    assert_eq!((standby.len(), primary.len()), (1, 1));
+    for refresh in [&standby[0], &primary[0]] {
+        let preferences = refresh.preferences().expect("preferences");
+        assert_eq!(
+            (
+                preferences.min_healthy_percentage(),
+                preferences.max_healthy_percentage()
+            ),
+            (Some(100), Some(200)),
+            "launch before terminate"
+        );
+        assert_eq!(
+            refresh.status(),
+            Some(&aws_sdk_autoscaling::types::InstanceRefreshStatus::Successful)
+        );
+    }
+    let at = |t: Option<&aws_smithy_types::DateTime>| {
+        let t = t.expect("timestamp");
+        (t.secs(), t.subsec_nanos())
+    };
+    assert!(
+        at(standby[0].end_time()) <= at(primary[0].start_time()),
+        "the standby's refresh ended ({:?}) before the primary's began ({:?})",
+        standby[0].end_time(),
+        primary[0].start_time()
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

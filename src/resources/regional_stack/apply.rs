@@ -12,7 +12,7 @@ use super::plan::Desired;
 use super::schema::State;
 use crate::aws::auto_scaling::{self, GroupSpec};
 use crate::aws::ec2::{filter, tag_value, Owner};
-use crate::aws::error::{Context, PartResult};
+use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::launch_template::{self, TemplateSpec};
 use crate::aws::load_balancer::{self, AlbSpec};
 use crate::aws::network::{self, DefaultRoute, SubnetSpec};
@@ -37,10 +37,23 @@ struct Network {
 /// Parts in dependency order, independent ones at the same time: the network (VPC, subnets,
 /// internet gateway and public routes, security groups) beside the IAM role and AMI lookup;
 /// the target group; then the load balancer beside NAT egress, the launch template and the
-/// Auto Scaling group; then the capacity check. Each step finds its object by ownership tags
-/// (or name) before creating it.
+/// Auto Scaling group; then the instance refresh a new launch template version needs, and the
+/// capacity check. Each step finds its object by ownership tags (or name) before creating it.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    converge_after(cfg, want, timeout, async { Ok(()) }).await
+}
+
+/// `converge`, with an instance refresh that starts only once `refresh_after` has succeeded
+/// (`tap_trading_failover` refreshes the standby region first).
+pub async fn converge_after(
+    cfg: &Configured,
+    want: &Desired,
+    timeout: Duration,
+    refresh_after: impl Future<Output = PartResult<()>>,
+) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
+    // Launches that fail from here on end the capacity wait.
+    let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     let clients = cfg.clients.regional(&want.region);
     let owner = want.owner_tags();
     let (net, (profile_arn, ami)) = tokio::try_join!(
@@ -63,7 +76,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     let tg_arn = load_balancer::ensure_target_group(&clients.elbv2, &alb_spec).await?;
     // The load balancer provisions (minutes on AWS) while NAT egress comes up and the instances
     // boot; their health behind it is checked once both are there.
-    let (alb, ()) = tokio::try_join!(
+    let (alb, refresh_due) = tokio::try_join!(
         load_balancer::ensure(&clients.elbv2, &alb_spec, &tg_arn, remaining(deadline)),
         async {
             converge_egress(&clients.ec2, want, &owner, &net, deadline).await?;
@@ -101,13 +114,20 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             .await
         },
     )?;
+    if refresh_due {
+        refresh_after.await.map_err(|err| PartError {
+            action: format!("refreshing the instances of {}", want.name("asg")),
+            cause: Cause::Unexpected(format!("not started, as what it waits for failed: {err}")),
+        })?;
+        auto_scaling::refresh(&clients.autoscaling, &want.name("asg"), remaining(deadline)).await?;
+    }
     if want.wait_for_capacity {
         auto_scaling::wait_capacity(
             &clients.autoscaling,
             &clients.elbv2,
             &want.name("asg"),
             &alb.target_group_arn,
-            want.desired_capacity,
+            started,
             remaining(deadline),
         )
         .await?;
@@ -162,13 +182,17 @@ async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartRe
             alb_rules.insert((port, Source::Cidr(cidr.clone())));
         }
     }
+    if !open_to_all(want) {
+        let checkers = security_groups::health_checkers_prefix_list(ec2, &want.region).await?;
+        alb_rules.insert((health_check_port(want), Source::PrefixList(checkers)));
+    }
     let alb_sg = security_groups::ensure(
         ec2,
         owner,
         &vpc_id,
         "alb-sg",
         &want.name("alb-sg"),
-        "Load balancer: HTTP(S) from the allowed CIDRs",
+        "Load balancer: HTTP(S) from the allowed CIDRs and Route 53 health checkers",
         &alb_rules,
     )
     .await?;
@@ -190,6 +214,21 @@ async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartRe
         alb_sg,
         instance_sg,
     })
+}
+
+/// Whether anyone may reach the load balancer, Route 53's health checkers included.
+fn open_to_all(want: &Desired) -> bool {
+    want.allowed_cidrs.iter().any(|c| c == "0.0.0.0/0")
+}
+
+/// The port Route 53 checks the load balancer on: HTTPS when it has a certificate (HTTP then
+/// only redirects), else HTTP.
+fn health_check_port(want: &Desired) -> i32 {
+    if want.certificate_arn.is_some() {
+        443
+    } else {
+        80
+    }
 }
 
 /// NAT gateways (all at once), private routes through them, then surplus gateways removed
@@ -541,10 +580,14 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .unwrap_or_default(),
     );
     if let Some(group) = &scaling_group {
-        // Capacity changed outside Terraform shows in the plan.
+        // Limits changed outside Terraform show in the plan. The desired capacity is the one the
+        // configuration last set: the scaling policy moves the live one, which is not drift.
         state.min_size = group.min_size().map(|n| Number(n as f64)).into();
         state.max_size = group.max_size().map(|n| Number(n as f64)).into();
-        state.desired_capacity = group.desired_capacity().map(|n| Number(n as f64)).into();
+        state.desired_capacity = auto_scaling::configured_desired(group)
+            .or(group.desired_capacity())
+            .map(|n| Number(n as f64))
+            .into();
         // A policy deleted out of band reads as no target, which the plan shows.
         state.cpu_target = cpu_target.map(Number).into();
     }
@@ -572,7 +615,27 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     }
     state.internet_gateway_id = values::string(igw);
     state.nat_gateway_ids = values::list(&nat_ids);
-    state.alb_security_group_id = values::string(group("alb-sg"));
+    // The health checkers' rule missing (or left after the CIDRs opened to all) is drift of the
+    // load balancer's group, which the next apply repairs.
+    let checker_ports: Vec<i32> = groups
+        .security_groups()
+        .iter()
+        .find(|g| part_of(g.tags()).as_deref() == Some("alb-sg"))
+        .map(security_groups::rules_of)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(port, source)| matches!(source, Source::PrefixList(_)).then_some(port))
+        .collect();
+    let wanted_ports = if open_to_all(want) {
+        Vec::new()
+    } else {
+        vec![health_check_port(want)]
+    };
+    state.alb_security_group_id = values::string(if checker_ports == wanted_ports {
+        group("alb-sg")
+    } else {
+        String::new()
+    });
     state.instance_security_group_id = values::string(group("instance-sg"));
     if let Some(environment) = all_tags.get("Environment") {
         state.environment = values::string(environment.clone());

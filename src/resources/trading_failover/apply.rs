@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
+use aws_sdk_autoscaling::types::AutoScalingGroup;
 use futures::FutureExt;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{instance_role_name, region_from_stack, table_settings, Desired, Planned, ROLES};
+use super::plan::{
+    instance_role_name, region_from_stack, table_settings, Capacity, Desired, Planned, ROLES,
+};
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
-use crate::aws::instance_role;
 use crate::aws::wait::remaining;
+use crate::aws::{auto_scaling, instance_role};
 use crate::provider::Configured;
 use crate::resources::converged::Part;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
@@ -64,40 +67,41 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
 }
 
 /// The table beside the rest; the instance role, then both regions at once; DNS once both load
-/// balancers exist. A planned failover scales the standby to the primary's capacity (and waits
-/// for healthy targets) before the weights move; a failback moves the weights first and scales
-/// the standby down after.
+/// balancers exist. A planned failover scales the standby to the primary's live capacity (and
+/// waits for healthy targets) before the weights move; a failback moves the weights first and
+/// scales the standby down after. An instance refresh runs in the standby region first: the
+/// primary's starts once the standby's has succeeded and its targets are healthy again, so one
+/// region serves throughout.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let table = want.table().ok_or_else(|| underivable("session table"))?;
     let table_part = SessionTable::converge(cfg, &table.want, timeout);
     let rest = async {
         let profile = converge_role(cfg, want, &table.want.name).await?;
-        let configured = want.desired_capacity("standby");
-        let serving = want.desired_capacity("primary").max(configured);
-        // Until the weights are back on the primary, the standby keeps what it runs now.
-        let live = live_standby_capacity(cfg, want, &profile).await?;
-        let standby_now = if want.standby_active() {
-            serving
-        } else {
-            configured.max(live.unwrap_or(configured))
-        };
+        let standby_capacity = standby_capacity(cfg, want).await?;
         let primary = want
             .stack("primary", &profile, None)
             .ok_or_else(|| underivable("primary stack"))?;
         let standby = want
-            .stack("standby", &profile, Some(standby_now))
+            .stack("standby", &profile, standby_capacity)
             .ok_or_else(|| underivable("standby stack"))?;
+        let standby_done =
+            RegionalStack::converge(cfg, &standby.want, remaining(deadline)).shared();
         both(tokio::join!(
-            RegionalStack::converge(cfg, &primary.want, remaining(deadline)),
-            RegionalStack::converge(cfg, &standby.want, remaining(deadline)),
+            RegionalStack::converge_after(
+                cfg,
+                &primary.want,
+                remaining(deadline),
+                standby_done.clone()
+            ),
+            standby_done,
         ))?;
         let endpoints = endpoints(cfg, [&primary, &standby]).await?;
         let dns = want
             .dns(endpoints)
             .ok_or_else(|| underivable("DNS failover"))?;
         DnsFailover::converge(cfg, &dns.want, remaining(deadline)).await?;
-        if standby_now != configured && !want.standby_active() {
+        if standby_capacity.is_some() && !want.standby_active() {
             let scaled_back = want
                 .stack("standby", &profile, None)
                 .ok_or_else(|| underivable("standby stack"))?;
@@ -115,18 +119,58 @@ fn both<A, B>(results: (PartResult<A>, PartResult<B>)) -> PartResult<(A, B)> {
     Ok((results.0?, results.1?))
 }
 
-async fn live_standby_capacity(
+/// The Auto Scaling group of `role` as AWS holds it now.
+async fn live_group(
     cfg: &Configured,
     want: &Desired,
-    profile: &str,
-) -> PartResult<Option<i64>> {
-    let standby = want
-        .stack("standby", profile, None)
-        .ok_or_else(|| underivable("standby stack"))?;
-    let live = RegionalStack::observe(cfg, &standby.want, &standby.state).await?;
-    Ok(live
-        .filter(|s| s.asg_name.as_ref_option().is_some_and(|n| !n.is_empty()))
-        .and_then(|s| whole(&s.desired_capacity)))
+    role: &str,
+) -> PartResult<Option<AutoScalingGroup>> {
+    let name = crate::naming::stack_part("asg", role, want.suffix());
+    auto_scaling::find(&cfg.clients.regional(&want.region(role)).autoscaling, &name)
+        .await
+        .context(|| format!("reading Auto Scaling group {name}"))
+}
+
+/// The standby's capacity other than its configured one, if any. A planned failover scales it
+/// to the primary's live capacity (what serves the traffic now, which target tracking may have
+/// raised above the configuration) and keeps its minimum there until failback, so its own
+/// policy cannot scale it in meanwhile; applies during the failover keep that floor. A failback
+/// keeps what it runs (a minimum above the configured one) until the weights are back on the
+/// primary.
+async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option<Capacity>> {
+    let (primary, standby) = tokio::try_join!(
+        live_group(cfg, want, "primary"),
+        live_group(cfg, want, "standby"),
+    )?;
+    let block = super::plan::region_block(&want.state, "standby");
+    let configured_min = whole(&block.min_size).unwrap_or(1);
+    let max = whole(&block.max_size).unwrap_or(i64::MAX);
+    let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
+    let live_desired =
+        |g: &Option<AutoScalingGroup>| g.as_ref().and_then(|g| g.desired_capacity()).map(i64::from);
+    if want.standby_active() {
+        let floor = [
+            Some(want.desired_capacity("standby")),
+            live_desired(&primary),
+            live_min,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(1)
+        .min(max);
+        return Ok(Some(Capacity {
+            min: floor.max(configured_min),
+            desired: floor.max(want.desired_capacity("standby")),
+        }));
+    }
+    Ok(match live_min {
+        Some(min) if min > configured_min => Some(Capacity {
+            min,
+            desired: live_desired(&standby).unwrap_or(min).max(min),
+        }),
+        _ => None,
+    })
 }
 
 /// The load balancers as the regional stacks report them.
@@ -300,15 +344,9 @@ fn compose(
         if stack.vpc_id.is_null() {
             // The whole region is gone: keep the configuration, the parts say what is missing.
             block = prior_block.clone();
-        } else if *role == "standby"
-            && want.standby_active()
-            && whole(&stack.desired_capacity)
-                == Some(
-                    want.desired_capacity("primary")
-                        .max(want.desired_capacity("standby")),
-                )
-        {
-            // Scaled up for a planned failover, as asked: not drift.
+        } else if *role == "standby" && want.standby_active() {
+            // Scaled to the primary's capacity for a planned failover, as asked: not drift.
+            block.min_size = prior_block.min_size;
             block.desired_capacity = prior_block.desired_capacity;
         }
         let drifted = match want.stack(role, "", None) {

@@ -484,21 +484,10 @@ pub fn instance_role_name(suffix: &str) -> String {
 /// The health check replacement warning of the DNS part, on this resource's attributes.
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
     let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
-    let serving = |state: &State| {
-        ROLES
-            .iter()
-            .filter_map(|role| {
-                region_block(state, role)
-                    .desired_capacity
-                    .as_ref_option()
-                    .and_then(|n| n.as_i64())
-            })
-            .max()
-    };
     match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
         (Some(before), Some(after)) if before != after && after == "standby" => notes.push((
             AttributePath::new("active_region"),
-            format!("planned failover: the standby is first scaled to {} instances and must have healthy targets before the weights move to it.", serving(planned).map_or("the primary's".into(), |n| n.to_string())),
+            "planned failover: the standby is first scaled to the primary's live capacity (what Auto Scaling runs there now), keeps its minimum there until failback, and must have healthy targets before the weights move to it.".into(),
         )),
         (Some(before), Some(after)) if before != after => notes.push((
             AttributePath::new("active_region"),
@@ -522,6 +511,13 @@ impl<P: Part> Planned<P> {
         let want = P::desired(&state, default_tags)?;
         Some(Planned { state, want })
     }
+}
+
+/// An Auto Scaling minimum and desired capacity other than the configured ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub min: i64,
+    pub desired: i64,
 }
 
 /// The planned state with every configured value known. Each part's own desired state is
@@ -579,17 +575,18 @@ impl Desired {
     }
 
     /// The regional stack of `role`, on the shared instance profile, optionally with another
-    /// desired capacity (a planned failover scales the standby up first).
+    /// capacity (a planned failover scales the standby up first).
     pub fn stack(
         &self,
         role: &str,
         profile_arn: &str,
-        desired_capacity: Option<i64>,
+        capacity: Option<Capacity>,
     ) -> Option<Planned<RegionalStack>> {
         let mut config = stack_config(&self.state, role);
         config.instance_profile_arn = values::string(profile_arn);
-        if let Some(n) = desired_capacity {
-            config.desired_capacity = Value::Value(Number::from(n));
+        if let Some(Capacity { min, desired }) = capacity {
+            config.min_size = Value::Value(Number::from(min));
+            config.desired_capacity = Value::Value(Number::from(desired));
         }
         Planned::new(&config, &self.default_tags)
     }
@@ -682,10 +679,11 @@ mod tests {
             .stack(
                 "standby",
                 "arn:aws:iam::1:instance-profile/ec2-prod",
-                Some(2),
+                Some(Capacity { min: 3, desired: 3 }),
             )
             .expect("stack");
-        assert_eq!(standby_stack.want.desired_capacity, 2);
+        assert_eq!(standby_stack.want.min_size, 3);
+        assert_eq!(standby_stack.want.desired_capacity, 3);
         assert_eq!(
             standby_stack.want.instance_profile_arn.as_deref(),
             Some("arn:aws:iam::1:instance-profile/ec2-prod")
@@ -793,7 +791,10 @@ mod tests {
         let (planned, _) = plan(&c, Some(&prior), &Tags::new());
         let notes = warnings(&prior, &planned);
         assert!(
-            notes.iter().any(|(_, text)| text.contains("scaled to 2")),
+            notes.iter().any(
+                |(_, text)| text.contains("scaled to the primary's live capacity")
+                    && text.contains("keeps its minimum there until failback")
+            ),
             "{notes:?}"
         );
         let back = warnings(&planned, &prior);

@@ -91,7 +91,7 @@ fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock
             ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the region's latest Amazon Linux 2023, looked up at create.")),
             ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
             ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
-            ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets."))),
+            ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets. Applied when the configuration changes it (and at create); in between the CPU target-tracking policy owns the live value, so its scaling is not drift and an unrelated apply does not undo it. A planned failover scales the standby to the primary's live capacity and keeps its minimum there until failback."))),
         ]),
         ..Default::default()
     })
@@ -102,14 +102,14 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's capacity and must be healthy before the weights move.",
+                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens, so that every name fits AWS's limits. Changing it replaces the resource.")),
                 ("domain_name", required(AttributeType::String, "Name the application answers at: a name you control (names reserved for documentation and testing, such as anything under `example.com`, are refused: Route 53 will not host them). Without `hosted_zone_id` a public zone of that name is created, which answers once you delegate the name to its `name_servers`. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone for the records instead of a new one; it is never deleted.")),
-                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`.")),
+                ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`. When they are not open to all, Route 53's health checkers are let in too (each region's AWS-managed prefix list `com.amazonaws.<region>.route53-healthchecks`, on the health-check port).")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' alarm topics.")),
                 ("active_region", with_default(AttributeType::String, "`primary` (default) or `standby`. Switching to `standby` scales the standby to the primary's capacity, waits for healthy targets, then moves the weights; switching back fails back the same way.")),
                 ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
