@@ -15,6 +15,7 @@ from . import (
     ec2_dependencies,
     ec2_launch_templates,
     ec2_routes,
+    elbv2_validation,
     faults,
     idempotency,
     meter,
@@ -71,6 +72,8 @@ class Fidelity:
             return autoscaling_refresh.handle(request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
+        if elbv2_validation.handles(request):
+            return elbv2_validation.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
         return call(self.app, request.environ)
