@@ -772,6 +772,11 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         "allowed_cidrs",
         "62 inbound rules",
     );
+    ws.assert_refused(
+        &config(r#"  user_data = format("%16385s", "x")"#),
+        "user_data",
+        "16385 bytes",
+    );
     assert_nothing_left(&aws).await;
 }
 

@@ -33,6 +33,9 @@ const MAX_ALB_SUBNET_PREFIX: u8 = 27;
 /// certificate); beyond it AuthorizeSecurityGroupIngress fails with
 /// RulesPerSecurityGroupLimitExceeded.
 const MAX_INBOUND_RULES: usize = 60;
+/// "User data is limited to 16 KB, in raw form, before it is base64-encoded"
+/// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
+const MAX_USER_DATA_BYTES: usize = 16 * 1024;
 
 /// Network defaults of a role, from the spec: primary 10.0.0.0/16 in us-east-1, standby
 /// 10.1.0.0/16 in us-east-2, public .1/.2 and private .11/.12 /24s.
@@ -292,6 +295,11 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
                 AttributePath::new("instance_type"),
                 format!("\"{t}\" is not an EC2 instance type like \"t3.medium\"."),
             );
+        }
+    }
+    if let Value::Value(data) = &config.user_data {
+        if data.len() > MAX_USER_DATA_BYTES {
+            invalid(diags, AttributePath::new("user_data"), format!("user data is {} bytes, and EC2 takes at most 16 KB ({MAX_USER_DATA_BYTES} bytes) before base64 encoding.", data.len()));
         }
     }
     if let Value::Value(ami) = &config.ami_id {
@@ -924,6 +932,15 @@ mod tests {
             errors(&c).is_empty(),
             "an unknown region is checked at apply"
         );
+    }
+
+    #[test]
+    fn user_data_fits_in_what_ec2_takes() {
+        let mut c = config(None);
+        c.user_data = values::string("x".repeat(16 * 1024));
+        assert!(errors(&c).is_empty());
+        c.user_data = values::string("x".repeat(16 * 1024 + 1));
+        assert_eq!(errors(&c), ["user_data"]);
     }
 
     #[test]
