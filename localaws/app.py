@@ -17,6 +17,7 @@ from . import (
     ec2_launch_templates,
     ec2_prefix_lists,
     ec2_routes,
+    elbv2_validation,
     faults,
     idempotency,
     meter,
@@ -84,6 +85,8 @@ class Fidelity:
             return autoscaling_launches.handle(request, account_of(request))
         if ec2_dependencies.handles(request):
             return ec2_dependencies.handle(self.app, request, account_of(request))
+        if elbv2_validation.handles(request):
+            return elbv2_validation.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
         return query_errors.fix(request, call(self.app, request.environ))

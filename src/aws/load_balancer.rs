@@ -1,11 +1,11 @@
 //! The Application Load Balancer of a region: the ALB in the public subnets, its target group
 //! with the `/health` check, and its listeners (HTTP forward; with a certificate, HTTPS forward
-//! and HTTP redirected to HTTPS).
+//! with a TLS 1.2+ policy and HTTP redirected to HTTPS).
 
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, LoadBalancer, LoadBalancerSchemeEnum,
+    Action, ActionTypeEnum, Certificate, Listener, LoadBalancer, LoadBalancerSchemeEnum,
     LoadBalancerStateEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum, Tag, TargetGroup,
 };
@@ -16,6 +16,19 @@ use super::error::{AwsError, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 use crate::tags::Tags;
+
+/// The HTTPS listener's security policy: TLS 1.2 minimum, TLS 1.3, hybrid post-quantum key
+/// exchange. Without one, CreateListener applies `ELBSecurityPolicy-2016-08` (TLS 1.0 and 1.1
+/// too); "AWS recommends implementing the new post-quantum TLS (PQ-TLS) based security policy
+/// ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
+pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
+/// Whether a listener is as `ensure` leaves it in what read cannot see elsewhere: an HTTPS
+/// listener with [`TLS_POLICY`].
+pub fn has_wanted_tls(listener: &Listener) -> bool {
+    listener.protocol() != Some(&ProtocolEnum::Https) || listener.ssl_policy() == Some(TLS_POLICY)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthCheck {
@@ -316,6 +329,7 @@ async fn ensure_listeners(
         (Some(cert), Some(arn)) => {
             elb.modify_listener()
                 .listener_arn(arn)
+                .ssl_policy(TLS_POLICY)
                 .certificates(Certificate::builder().certificate_arn(cert).build())
                 .default_actions(forward(tg_arn))
                 .send()
@@ -330,6 +344,7 @@ async fn ensure_listeners(
                     .load_balancer_arn(alb_arn)
                     .protocol(ProtocolEnum::Https)
                     .port(443)
+                    .ssl_policy(TLS_POLICY)
                     .certificates(Certificate::builder().certificate_arn(cert).build())
                     .default_actions(forward(tg_arn))
                     .set_tags(Some(lb_tags(spec.tags)))

@@ -49,3 +49,17 @@ pub fn validate(diags: &mut Diagnostics, shared: Shared<'_>) {
     }
     timeouts::validate(diags, shared.timeouts);
 }
+
+/// The region of an ARN of `service` whose resource starts with `kind`, if it is one:
+/// `arn:<partition>:<service>:<region>:<account>:<kind>...`.
+pub fn arn_region<'a>(arn: &'a str, service: &str, kind: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts[..] {
+        ["arn", _, s, region, _, resource]
+            if s == service && resource.starts_with(kind) && !region.is_empty() =>
+        {
+            Some(region)
+        }
+        _ => None,
+    }
+}

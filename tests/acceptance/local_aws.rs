@@ -1475,3 +1475,111 @@ async fn failed_launches_show_as_failed_scaling_activities() {
     );
     assert!(failed.start_time().is_some() && failed.progress() == Some(100));
 }
+
+/// ELBv2 refuses what AWS refuses and moto accepts: an Application Load Balancer whose subnets do
+/// not span two Availability Zones, and a listener certificate its region's ACM does not hold
+/// (ACM is regional).
+#[tokio::test]
+async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
+    use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata;
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum,
+    };
+
+    let aws = LocalAws::start();
+    let ec2 = aws.ec2("us-east-2");
+    let elb = aws.elbv2("us-east-2");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [
+        ("10.9.1.0/24", "us-east-2a"),
+        ("10.9.2.0/24", "us-east-2a"),
+        ("10.9.3.0/24", "us-east-2b"),
+    ] {
+        let out = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(out.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    let create = |name: &'static str, ids: Vec<String>| {
+        elb.create_load_balancer()
+            .name(name)
+            .set_subnets(Some(ids))
+            .send()
+    };
+    let one = create("alb-one", vec![subnets[0].clone()])
+        .await
+        .unwrap_err();
+    assert_eq!(one.code(), Some("ValidationError"));
+    assert_eq!(
+        one.message(),
+        Some("At least two subnets in two different Availability Zones must be specified")
+    );
+    let same_zone = create("alb-same", vec![subnets[0].clone(), subnets[1].clone()])
+        .await
+        .unwrap_err();
+    assert_eq!(same_zone.code(), Some("InvalidConfigurationRequest"));
+    assert_eq!(
+        same_zone.message(),
+        Some(
+            "A load balancer cannot be attached to multiple subnets in the same Availability Zone"
+        )
+    );
+    let names = elb.describe_load_balancers().send().await.unwrap();
+    assert!(names.load_balancers().is_empty(), "nothing was created");
+    let alb = create("alb-two", vec![subnets[0].clone(), subnets[2].clone()])
+        .await
+        .expect("two zones");
+    let alb_arn = alb.load_balancers()[0].load_balancer_arn().unwrap();
+
+    let tg = elb
+        .create_target_group()
+        .name("tg-two")
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(tg.target_groups()[0].target_group_arn().unwrap())
+        .build();
+    let https = |certificate: &str| {
+        elb.create_listener()
+            .load_balancer_arn(alb_arn)
+            .protocol(ProtocolEnum::Https)
+            .port(443)
+            .certificates(Certificate::builder().certificate_arn(certificate).build())
+            .default_actions(forward.clone())
+            .send()
+    };
+    let elsewhere = aws.certificate_in("us-east-1", "trading-acc.tap-test.net");
+    let refused = https(&elsewhere).await.unwrap_err();
+    assert_eq!(refused.code(), Some("CertificateNotFound"));
+    assert_eq!(
+        refused.message(),
+        Some(format!("Certificate '{elsewhere}' not found").as_str())
+    );
+    let here = aws.certificate_in("us-east-2", "trading-acc.tap-test.net");
+    let listener = https(&here).await.expect("a certificate of the region");
+    let refused = elb
+        .modify_listener()
+        .listener_arn(listener.listeners()[0].listener_arn().unwrap())
+        .certificates(Certificate::builder().certificate_arn(&elsewhere).build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("CertificateNotFound"));
+}

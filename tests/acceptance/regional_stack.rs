@@ -776,10 +776,40 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
             "certificate_arn",
             "ACM certificate ARN",
         ),
+        (
+            r#"public_subnets = ["10.0.1.0/24"]
+  private_subnets = ["10.0.11.0/24"]"#,
+            "public_subnets",
+            "at least two availability zones",
+        ),
+        (
+            r#"public_subnets = ["10.0.1.0/28", "10.0.2.0/24"]"#,
+            "public_subnets",
+            "/27 or larger",
+        ),
+        (
+            r#"certificate_arn = "arn:aws:acm:us-west-2:123456789012:certificate/1f2e""#,
+            "certificate_arn",
+            "ACM certificates are regional",
+        ),
     ];
     for (line, attribute, message) in cases {
         ws.assert_refused(&config(&format!("  {line}")), attribute, message);
     }
+    let many: Vec<String> = (0..31).map(|i| format!("\"198.51.{i}.0/24\"")).collect();
+    ws.assert_refused(
+        &config(&format!(
+            "  certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/1f2e\"\n  allowed_cidrs = [{}]",
+            many.join(", ")
+        )),
+        "allowed_cidrs",
+        "62 inbound rules",
+    );
+    ws.assert_refused(
+        &config(r#"  user_data = format("%16385s", "x")"#),
+        "user_data",
+        "16385 bytes",
+    );
     assert_nothing_left(&aws).await;
 }
 

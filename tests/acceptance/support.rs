@@ -60,8 +60,6 @@ impl LocalAws {
         LocalAws { child, endpoint }
     }
 
-    /// An ACM certificate for `domain` in us-east-1 (requested through boto3: the provider
-    /// itself never calls ACM, so the tests carry no ACM SDK).
     /// What the fidelity layer answers itself at `/localaws/...`, over plain HTTP/1.0.
     pub fn get_text(&self, path: &str) -> String {
         use std::io::{Read, Write};
@@ -84,9 +82,17 @@ impl LocalAws {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
     }
 
+    /// An ACM certificate for `domain` in us-east-1.
     pub fn certificate(&self, domain: &str) -> String {
+        self.certificate_in("us-east-1", domain)
+    }
+
+    /// An ACM certificate for `domain` in `region`: ACM is regional, and a load balancer can only
+    /// use a certificate of its own region (requested through boto3: the provider itself never
+    /// calls ACM, so the tests carry no ACM SDK).
+    pub fn certificate_in(&self, region: &str, domain: &str) -> String {
         let script = format!(
-            "import boto3; print(boto3.client('acm', region_name='us-east-1', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
+            "import boto3; print(boto3.client('acm', region_name='{region}', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
             self.endpoint
         );
         let out = Command::new(python())

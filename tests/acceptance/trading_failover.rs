@@ -706,8 +706,34 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ("  domain_name = \"trading-acc.example.com\"", "domain_name", "is reserved by AWS!"),
         ("  alarm_emails = [\"not-an-address\"]", "alarm_emails", "e-mail"),
         ("  primary {\n    nat_mode = \"sometimes\"\n  }", "nat_mode", "sometimes"),
+        ("  primary {\n    public_subnets = [\"10.0.1.0/24\"]\n    private_subnets = [\"10.0.11.0/24\"]\n  }", "public_subnets", "at least two availability zones"),
+        ("  standby {\n    certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/1f2e\"\n  }\n  primary {\n    certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/3a4b\"\n  }", "certificate_arn", "ACM certificates are regional"),
     ];
     for (body, attribute, message) in cases {
+        ws.assert_refused(&config(body), attribute, message);
+    }
+    // HTTPS on one side only fails over to nothing; an HTTP check of listeners that redirect
+    // sees only the redirect.
+    let primary_cert = "arn:aws:acm:us-east-1:123456789012:certificate/3a4b";
+    let standby_cert = "arn:aws:acm:us-east-2:123456789012:certificate/1f2e";
+    let https = [
+        (
+            format!("  domain_name = \"trading-acc.tap-test.net\"\n  primary {{\n    certificate_arn = \"{primary_cert}\"\n  }}"),
+            "certificate_arn",
+            "the standby has no certificate_arn",
+        ),
+        (
+            format!("  domain_name = \"trading-acc.tap-test.net\"\n  primary {{\n    certificate_arn = \"{primary_cert}\"\n  }}\n  standby {{\n    certificate_arn = \"{standby_cert}\"\n  }}\n  health_check {{\n    protocol = \"HTTP\"\n  }}"),
+            "protocol",
+            "301 redirect",
+        ),
+        (
+            "  domain_name = \"trading-acc.tap-test.net\"\n  health_check {\n    protocol = \"HTTPS\"\n  }".to_owned(),
+            "protocol",
+            "no HTTPS listener",
+        ),
+    ];
+    for (body, attribute, message) in &https {
         ws.assert_refused(&config(body), attribute, message);
     }
     ws.config(&format!("resource \"tap_trading_failover\" \"prod\" {{\n  environment_suffix = \"Way_Too_Long_For_Every_Name\"\n  domain_name = \"{DOMAIN}\"\n}}\n"));
@@ -720,14 +746,14 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     assert_nothing_left(&aws).await;
 }
 
-/// A domain Route 53 accepts (it refuses zones under example.com).
-const DOMAIN: &str = "  domain_name = \"trading-acc.tap-test.net\"";
+/// The failover name as a configuration line, for tests that write it themselves.
+const DOMAIN_LINE: &str = "  domain_name = \"trading-acc.tap-test.net\"";
 
 #[tokio::test]
 async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_the_live_primary() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    ws.config(&config(DOMAIN));
+    ws.config(&config(DOMAIN_LINE));
     ws.apply();
 
     // Target tracking scales the primary out under load (SetDesiredCapacity, as the policy
@@ -740,7 +766,7 @@ async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_t
         .await
         .expect("SetDesiredCapacity");
     ws.assert_plan_empty();
-    let tagged = format!("{DOMAIN}\n  tags = {{ Team = \"fx\" }}");
+    let tagged = format!("{DOMAIN_LINE}\n  tags = {{ Team = \"fx\" }}");
     ws.config(&config(&tagged));
     ws.apply();
     let (primary, _) = group(&aws, "us-east-1", "primary").await.expect("group");
@@ -789,12 +815,12 @@ async fn refreshes(
 async fn instance_refreshes_launch_first_and_run_in_the_standby_before_the_primary() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    ws.config(&config(DOMAIN));
+    ws.config(&config(DOMAIN_LINE));
     ws.apply();
 
     // A new instance type: a new launch template version in both regions.
     ws.config(&config(&format!(
-        "{DOMAIN}\n  primary {{\n    instance_type = \"t3.large\"\n  }}\n  standby {{\n    instance_type = \"t3.large\"\n  }}"
+        "{DOMAIN_LINE}\n  primary {{\n    instance_type = \"t3.large\"\n  }}\n  standby {{\n    instance_type = \"t3.large\"\n  }}"
     )));
     ws.apply();
     let (standby, primary) = (
@@ -826,6 +852,94 @@ async fn instance_refreshes_launch_first_and_run_in_the_standby_before_the_prima
         "the standby's refresh ended ({:?}) before the primary's began ({:?})",
         standby[0].end_time(),
         primary[0].start_time()
+/// With a certificate in each region: the application URL is HTTPS, both load balancers serve
+/// it with a TLS 1.2+ policy (set back when changed out of band), and Route 53 checks the
+/// primary over HTTPS:443, not through the HTTP listener that only redirects.
+#[tokio::test]
+async fn https_in_both_regions_is_health_checked_over_https_with_a_modern_tls_policy() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let domain = "trading-acc.tap-test.net";
+    let primary_cert = aws.certificate_in("us-east-1", domain);
+    let standby_cert = aws.certificate_in("us-east-2", domain);
+    ws.config(&config(&format!(
+        "  domain_name = \"{domain}\"\n  primary {{\n    certificate_arn = \"{primary_cert}\"\n    nat_mode = \"none\"\n  }}\n  standby {{\n    certificate_arn = \"{standby_cert}\"\n    nat_mode = \"none\"\n  }}"
+    )));
+    ws.apply();
+    assert_eq!(
+        ws.resource(ADDRESS)["application_url"],
+        format!("https://{domain}")
+    );
+    let https_listener = |region: &'static str, role: &'static str| {
+        let elb = aws.elbv2(region);
+        async move {
+            let albs = elb
+                .describe_load_balancers()
+                .names(format!("alb-{role}-acc"))
+                .send()
+                .await
+                .expect("DescribeLoadBalancers");
+            let alb = albs.load_balancers()[0]
+                .load_balancer_arn()
+                .unwrap_or_default();
+            elb.describe_listeners()
+                .load_balancer_arn(alb)
+                .send()
+                .await
+                .expect("DescribeListeners")
+                .listeners()
+                .iter()
+                .find(|l| l.port() == Some(443))
+                .cloned()
+                .unwrap_or_else(|| panic!("no HTTPS listener in {region}"))
+        }
+    };
+    for (region, role, cert) in [
+        ("us-east-1", "primary", &primary_cert),
+        ("us-east-2", "standby", &standby_cert),
+    ] {
+        let listener = https_listener(region, role).await;
+        assert_eq!(
+            listener.ssl_policy(),
+            Some("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"),
+            "{role}: TLS 1.2 minimum, not the API default ELBSecurityPolicy-2016-08"
+        );
+        assert_eq!(
+            listener.certificates()[0].certificate_arn(),
+            Some(cert.as_str())
+        );
+    }
+    let checks = aws
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    let endpoint = checks
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config())
+        .find(|c| c.fully_qualified_domain_name().is_some())
+        .expect("the endpoint check");
+    assert_eq!(endpoint.r#type().as_str(), "HTTPS");
+    assert_eq!(endpoint.port(), Some(443));
+    ws.assert_plan_empty();
+
+    // Out of band: the standby's listener back on the API default policy.
+    let listener = https_listener("us-east-2", "standby").await;
+    aws.elbv2("us-east-2")
+        .modify_listener()
+        .listener_arn(listener.listener_arn().unwrap_or_default())
+        .ssl_policy("ELBSecurityPolicy-2016-08")
+        .send()
+        .await
+        .expect("ModifyListener");
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("standby.listeners"), "{plan}");
+    ws.apply();
+    assert_eq!(
+        https_listener("us-east-2", "standby").await.ssl_policy(),
+        Some("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
     );
     ws.assert_plan_empty();
     ws.destroy();

@@ -118,7 +118,7 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
                 &e.target_group_arn
             };
             let Value::Value(arn) = value else { continue };
-            match arn_region(arn, kind) {
+            match shared_checks::arn_region(arn, "elasticloadbalancing", kind) {
                 None => invalid(diags, path(attr), format!("\"{arn}\" is not an Elastic Load Balancing ARN (arn:aws:elasticloadbalancing:<region>:<account>:{kind}<name>/<id>).")),
                 Some(arn_region) => {
                     if let Value::Value(region) = &e.region {
@@ -136,19 +136,6 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
         } else if primary != METRICS_REGION && standby != METRICS_REGION {
             invalid(diags, AttributePath::new("primary").attribute("region"), format!("one of the two regions must be {METRICS_REGION}: Route 53 publishes health-check metrics only there, and the health-check alarm notifies that region's topic."));
         }
-    }
-}
-
-/// The region of an ELB ARN of the given kind, if it is one.
-fn arn_region<'a>(arn: &'a str, kind: &str) -> Option<&'a str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts[..] {
-        ["arn", _, "elasticloadbalancing", region, _, resource]
-            if resource.starts_with(kind) && !region.is_empty() =>
-        {
-            Some(region)
-        }
-        _ => None,
     }
 }
 

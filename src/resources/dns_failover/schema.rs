@@ -87,11 +87,12 @@ fn endpoint_block(role: &str) -> NestedBlock {
     })
 }
 
-pub fn health_check_block() -> NestedBlock {
+/// The health check block; `protocol_default` says which protocol is checked when none is given.
+pub fn health_check_block(protocol_default: &str) -> NestedBlock {
     NestedBlock::Group(Block {
         description: Description::markdown("The Route 53 health check on the primary load balancer. Every setting has a default, so the block may be left out."),
         attributes: named([
-            ("protocol", with_default(AttributeType::String, "`HTTP` (default) or `HTTPS`. Changing it replaces the health check.")),
+            ("protocol", with_default(AttributeType::String, format!("`HTTP` or `HTTPS`. {protocol_default} Changing it replaces the health check."))),
             ("port", with_default(AttributeType::Number, "Port checked. Default 80, or 443 with `HTTPS`.")),
             ("path", with_default(AttributeType::String, "Path requested. Default `/health`.")),
             ("interval", with_default(AttributeType::Number, "Seconds between checks from each checker: 10 (default, fast) or 30 (standard). Route 53 cannot change it in place: a change replaces the health check (new `health_check_id`), and the plan says so.")),
@@ -135,7 +136,7 @@ pub fn schema() -> Schema {
             blocks: named([
                 ("primary", endpoint_block("primary")),
                 ("standby", endpoint_block("standby")),
-                ("health_check", health_check_block()),
+                ("health_check", health_check_block("Default `HTTP`. Use `HTTPS` when the load balancers have certificates: their HTTP listener then only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
 ]),
             ..Default::default()

@@ -541,6 +541,9 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .iter()
             .map(|p| {
                 listener_on(*p)
+                    // A TLS policy changed out of band reads as a missing listener, which the
+                    // next plan shows and apply sets back.
+                    .filter(|l| load_balancer::has_wanted_tls(l))
                     .and_then(|l| l.listener_arn())
                     .unwrap_or_default()
                     .to_owned()

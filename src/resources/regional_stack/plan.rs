@@ -16,6 +16,26 @@ use crate::tf::values::{self, known_list, known_map, StringList};
 pub const ROLES: [&str; 2] = ["primary", "standby"];
 pub const NAT_MODES: [&str; 3] = ["single", "per_az", "none"];
 const MAX_ZONES: usize = 6;
+/// "[Application Load Balancers] You must specify subnets from at least two Availability Zones"
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
+/// `Subnets`); each public subnet gets its own zone (`network::zones`).
+const MIN_ZONES: usize = 2;
+/// "The allowed block size is between a /28 netmask and /16 netmask"
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
+const SUBNET_PREFIXES: std::ops::RangeInclusive<u8> = 16..=28;
+/// The load balancer's subnets "must have at least a /27 bitmask (for example, 10.0.0.0/27) and at
+/// least 8 free IP addresses"
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer).
+const MAX_ALB_SUBNET_PREFIX: u8 = 27;
+/// "Inbound or outbound rules per security group: 60" (default quota, enforced separately for
+/// IPv4 and IPv6; https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups).
+/// The load balancer's group has one rule per allowed CIDR and port (80, and 443 with a
+/// certificate); beyond it AuthorizeSecurityGroupIngress fails with
+/// RulesPerSecurityGroupLimitExceeded.
+const MAX_INBOUND_RULES: usize = 60;
+/// "User data is limited to 16 KB, in raw form, before it is base64-encoded"
+/// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
+const MAX_USER_DATA_BYTES: usize = 16 * 1024;
 
 /// Network defaults of a role, from the spec: primary 10.0.0.0/16 in us-east-1, standby
 /// 10.1.0.0/16 in us-east-2, public .1/.2 and private .11/.12 /24s.
@@ -121,11 +141,22 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             continue;
         };
         let configured = !list.is_null();
-        if configured && (items.is_empty() || items.len() > MAX_ZONES) {
+        let public = attr == "public_subnets";
+        // Private subnets follow the public ones: as many, checked below.
+        let min = if public { MIN_ZONES } else { 1 };
+        if configured && (items.len() < min || items.len() > MAX_ZONES) {
+            let why = if public {
+                ": the load balancer needs subnets in at least two availability zones"
+            } else {
+                ""
+            };
             invalid(
                 diags,
                 AttributePath::new(attr),
-                format!("give 1 to {MAX_ZONES} subnets, one per availability zone."),
+                format!(
+                    "give {min} to {MAX_ZONES} subnets, one per availability zone{why} ({} given).",
+                    items.len()
+                ),
             );
         }
         for (i, item) in items.iter().enumerate() {
@@ -139,6 +170,16 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             };
             match text.parse::<Cidr>() {
                 Err(err) => invalid(diags, report_path, format!("{err}.")),
+                Ok(cidr) if !SUBNET_PREFIXES.contains(&cidr.prefix()) => invalid(
+                    diags,
+                    report_path,
+                    format!("a subnet must be /16 to /28, not /{}.", cidr.prefix()),
+                ),
+                Ok(cidr) if public && cidr.prefix() > MAX_ALB_SUBNET_PREFIX => invalid(
+                    diags,
+                    report_path,
+                    format!("{cidr} is too small for the load balancer: its subnets must be /{MAX_ALB_SUBNET_PREFIX} or larger."),
+                ),
                 Ok(cidr) => {
                     if let Some(vpc) = vpc.filter(|v| !v.contains(&cidr)) {
                         let detail = if configured {
@@ -189,14 +230,22 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
     if let Value::Value(items) = &config.allowed_cidrs {
         for (i, item) in items.iter().enumerate() {
             if let Value::Value(text) = item {
+                let at = AttributePath::new("allowed_cidrs").index(i as i64);
                 if let Err(err) = text.parse::<Cidr>() {
-                    invalid(
-                        diags,
-                        AttributePath::new("allowed_cidrs").index(i as i64),
-                        format!("{err}."),
-                    );
+                    invalid(diags, at, format!("{err}."));
+                } else if items[..i].iter().any(|o| o.as_ref_option() == Some(text)) {
+                    // One rule per CIDR and port: a repeat would read back as drift forever.
+                    invalid(diags, at, format!("\"{text}\" is listed twice."));
                 }
             }
+        }
+        let ports = if config.certificate_arn.is_null() {
+            1
+        } else {
+            2
+        };
+        if items.len() * ports > MAX_INBOUND_RULES {
+            invalid(diags, AttributePath::new("allowed_cidrs"), format!("{} CIDRs on {ports} port(s) make {} inbound rules on the load balancer's security group, and AWS allows {MAX_INBOUND_RULES} per group by default: give fewer, larger ranges.", items.len(), items.len() * ports));
         }
     }
     if let Value::Value(port) = config.app_port {
@@ -212,8 +261,21 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     if let Value::Value(arn) = &config.certificate_arn {
-        if !(arn.starts_with("arn:") && arn.contains(":acm:") && arn.contains(":certificate/")) {
-            invalid(diags, AttributePath::new("certificate_arn"), format!("\"{arn}\" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)."));
+        let stack_region = match (&config.region, &config.role) {
+            (Value::Value(region), _) => Some(region.clone()),
+            (Value::Null, Value::Value(role)) => Some(role_defaults(role).region.to_owned()),
+            (Value::Null, Value::Null) => Some(role_defaults("primary").region.to_owned()),
+            _ => None,
+        };
+        match shared_checks::arn_region(arn, "acm", "certificate/") {
+            None => invalid(diags, AttributePath::new("certificate_arn"), format!("\"{arn}\" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>).")),
+            // ACM certificates are regional: a listener finds only its own region's
+            // ("CertificateNotFound" on CreateListener).
+            Some(cert_region) => {
+                if let Some(region) = stack_region.filter(|r| r != cert_region) {
+                    invalid(diags, AttributePath::new("certificate_arn"), format!("the certificate is in {cert_region}, but this load balancer is in {region}: ACM certificates are regional and a load balancer can only use one of its own region. Request or import the certificate in {region}."));
+                }
+            }
         }
     }
     validate_compute(diags, config);
@@ -233,6 +295,11 @@ fn validate_compute(diags: &mut Diagnostics, config: &State) {
                 AttributePath::new("instance_type"),
                 format!("\"{t}\" is not an EC2 instance type like \"t3.medium\"."),
             );
+        }
+    }
+    if let Value::Value(data) = &config.user_data {
+        if data.len() > MAX_USER_DATA_BYTES {
+            invalid(diags, AttributePath::new("user_data"), format!("user data is {} bytes, and EC2 takes at most 16 KB ({MAX_USER_DATA_BYTES} bytes) before base64 encoding.", data.len()));
         }
     }
     if let Value::Value(ami) = &config.ami_id {
@@ -812,6 +879,68 @@ mod tests {
         assert!(replace.is_empty());
         assert!(planned.public_subnet_ids.is_unknown());
         assert_eq!(planned.vpc_id, values::string("vpc-1"));
+    }
+
+    #[test]
+    fn what_the_load_balancer_cannot_use_is_refused_at_plan() {
+        let mut c = config(None);
+        c.public_subnets = values::list(&["10.0.1.0/24".into()]);
+        c.private_subnets = values::list(&["10.0.11.0/24".into()]);
+        assert_eq!(errors(&c), ["public_subnets"], "one zone");
+
+        let mut c = config(None);
+        c.public_subnets = values::list(&["10.0.1.0/28".into(), "10.0.2.0/24".into()]);
+        c.private_subnets = values::list(&["10.0.11.0/29".into(), "10.0.12.0/28".into()]);
+        assert_eq!(
+            errors(&c),
+            ["public_subnets[0]", "private_subnets[0]"],
+            "ALB subnets /27 or larger, any subnet /16 to /28"
+        );
+
+        let cert = |region: &str| {
+            values::string(format!(
+                "arn:aws:acm:{region}:123456789012:certificate/1f2e"
+            ))
+        };
+        for (role, region, cert_region, refused) in [
+            (None, None, "us-east-1", false),
+            (None, None, "us-west-2", true),
+            (Some("standby"), None, "us-east-1", true),
+            (Some("standby"), None, "us-east-2", false),
+            (Some("standby"), Some("eu-west-1"), "eu-west-1", false),
+        ] {
+            let mut c = config(role);
+            c.region = region.map_or(Value::Null, values::string);
+            c.certificate_arn = cert(cert_region);
+            let expected: &[&str] = if refused { &["certificate_arn"] } else { &[] };
+            assert_eq!(errors(&c), expected, "{role:?} {region:?} {cert_region}");
+        }
+        let mut c = config(None);
+        let cidrs =
+            |n: usize| -> Vec<String> { (0..n).map(|i| format!("198.51.{i}.0/24")).collect() };
+        c.allowed_cidrs = values::list(&cidrs(60));
+        assert!(errors(&c).is_empty(), "60 rules fit");
+        c.certificate_arn = cert("us-east-1");
+        assert_eq!(errors(&c), ["allowed_cidrs"], "120 rules with HTTPS");
+        c.allowed_cidrs = values::list(&["10.0.0.0/8".into(), "10.0.0.0/8".into()]);
+        assert_eq!(errors(&c), ["allowed_cidrs[1]"], "listed twice");
+
+        let mut c = config(None);
+        c.region = Value::Unknown;
+        c.certificate_arn = cert("us-west-2");
+        assert!(
+            errors(&c).is_empty(),
+            "an unknown region is checked at apply"
+        );
+    }
+
+    #[test]
+    fn user_data_fits_in_what_ec2_takes() {
+        let mut c = config(None);
+        c.user_data = values::string("x".repeat(16 * 1024));
+        assert!(errors(&c).is_empty());
+        c.user_data = values::string("x".repeat(16 * 1024 + 1));
+        assert_eq!(errors(&c), ["user_data"]);
     }
 
     #[test]

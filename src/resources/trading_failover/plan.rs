@@ -13,7 +13,7 @@ use crate::cidr::Cidr;
 use crate::naming;
 use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::resources::converged::Part;
-use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
+use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::regional_stack::RegionalStack;
@@ -21,7 +21,7 @@ use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::tags::Tags;
 use crate::tf::diag::invalid;
-use crate::tf::number::Number;
+use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_map, StringMap};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
@@ -148,12 +148,31 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
             .map(|s| naming::session_table(s)),
         environment: state.environment.clone(),
         tags: state.tags.clone(),
-        health_check: state.health_check.clone(),
+        health_check: health_check_config(state),
         primary,
         standby,
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }
+}
+
+/// The health check as configured, its protocol defaulting to HTTPS when the load balancers have
+/// certificates: their HTTP listener then only redirects, and Route 53 counts the redirect as
+/// healthy ("200 or greater and less than 400",
+/// https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html), so an
+/// HTTP check could never see the application fail.
+fn health_check_config(state: &State) -> Value<HealthCheck> {
+    let certificate = region_block(state, "primary").certificate_arn;
+    let mut check = match &state.health_check {
+        _ if certificate.is_null() => return state.health_check.clone(),
+        Value::Value(check) => check.clone(),
+        Value::Null => HealthCheck::default(),
+        Value::Unknown => return Value::Unknown,
+    };
+    if check.protocol.is_null() {
+        check.protocol = certificate.map(|_| "HTTPS".to_owned());
+    }
+    Value::Value(check)
 }
 
 /// The DNS part of a prior state, with what apply recorded.
@@ -307,6 +326,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
             );
         }
     }
+    validate_https(diags, config);
     if let Value::Value(n) = region_block(config, "standby").desired_capacity {
         if n.as_i64() == Some(0) {
             invalid(
@@ -315,6 +335,54 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
                 "a standby with no instances has no healthy targets: Route 53 would keep answering with a dead primary. Use 1 or more.",
             );
         }
+    }
+}
+
+/// HTTPS on both sides or neither, and a health check that reaches the application through the
+/// listener the load balancers have for it.
+fn validate_https(diags: &mut Diagnostics, config: &State) {
+    let [primary, standby] = ROLES.map(|role| region_block(config, role).certificate_arn);
+    let https = match (&primary, &standby) {
+        (Value::Value(_), Value::Value(_)) => true,
+        (Value::Null, Value::Null) => false,
+        (Value::Value(_), Value::Null) => {
+            invalid(diags, AttributePath::new("primary").attribute("certificate_arn"), "the standby has no certificate_arn: after failover its load balancer has no HTTPS listener, and every client of the https:// application_url is refused. Give the standby a certificate of its own region too (HTTPS on both sides), or neither.");
+            return;
+        }
+        (Value::Null, Value::Value(_)) => {
+            invalid(diags, AttributePath::new("standby").attribute("certificate_arn"), "the primary has no certificate_arn: the application_url would be http://, which the standby would only redirect to HTTPS after failover. Give the primary a certificate of its own region too (HTTPS on both sides), or neither.");
+            return;
+        }
+        _ => return,
+    };
+    let Value::Value(check) = &config.health_check else {
+        return;
+    };
+    let path = |attr: &'static str| AttributePath::new("health_check").attribute(attr);
+    let protocol = match check.protocol.as_ref_option().map(String::as_str) {
+        Some("HTTP") if https => {
+            invalid(diags, path("protocol"), "the load balancers have certificates, so their HTTP listener answers every request with a 301 redirect to HTTPS, which Route 53 counts as healthy (any status from 200 to 399): an HTTP check could never see the application fail. Use HTTPS, the default with certificates.");
+            return;
+        }
+        Some("HTTPS") if !https => {
+            invalid(diags, path("protocol"), "without certificate_arn the load balancers have no HTTPS listener: every check would fail and Route 53 would send all traffic to the standby. Use HTTP, the default without certificates, or give both regions a certificate.");
+            return;
+        }
+        Some(other) => other,
+        None if https => "HTTPS",
+        None => "HTTP",
+    };
+    let listener = match protocol {
+        "HTTPS" => 443,
+        "HTTP" => 80,
+        _ => return,
+    };
+    if let Some(port) = whole(&check.port).filter(|p| *p != listener) {
+        invalid(
+            diags,
+            path("port"),
+            format!("the load balancers answer {protocol} on port {listener} only, not {port}."),
+        );
     }
 }
 
@@ -443,11 +511,19 @@ pub fn plan(
     planned.health_check_id = dns.health_check_id.clone();
     planned.primary_topic_arn = dns.primary_topic_arn.clone();
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
-    let https = region_block(&planned, "primary").certificate_arn.is_value();
-    planned.application_url = planned
-        .domain_name
-        .as_ref()
-        .map(|d| format!("{}://{d}", if https { "https" } else { "http" }));
+    // Both regions have certificates or neither (validation).
+    let scheme = match region_block(&planned, "primary").certificate_arn {
+        Value::Value(_) => Value::Value("https"),
+        Value::Null => Value::Value("http"),
+        Value::Unknown => Value::Unknown,
+    };
+    planned.application_url = match (scheme, &planned.domain_name) {
+        (Value::Value(scheme), Value::Value(domain)) => {
+            values::string(format!("{scheme}://{domain}"))
+        }
+        (_, Value::Null) => Value::Null,
+        _ => Value::Unknown,
+    };
 
     planned.instance_role_name = planned
         .environment_suffix
@@ -722,6 +798,77 @@ mod tests {
                 "{expected} once in {paths:?}"
             );
         }
+    }
+
+    #[test]
+    fn https_is_on_both_sides_or_neither_and_checked_over_https() {
+        let with = |primary: Value<String>, standby: Value<String>, check: Option<HealthCheck>| {
+            let mut c = config();
+            c.domain_name = values::string("trading-prod.tap-test.net");
+            c.primary = Value::Value(Region {
+                certificate_arn: primary,
+                ..Default::default()
+            });
+            c.standby = Value::Value(Region {
+                certificate_arn: standby,
+                ..Default::default()
+            });
+            c.health_check = check.map_or(Value::Null, Value::Value);
+            c
+        };
+        let east1 = values::string("arn:aws:acm:us-east-1:123456789012:certificate/a");
+        let east2 = values::string("arn:aws:acm:us-east-2:123456789012:certificate/b");
+        let check = |protocol: &str, port: Option<i64>| {
+            Some(HealthCheck {
+                protocol: values::string(protocol),
+                port: port.map_or(Value::Null, |p| Value::Value(Number::from(p))),
+                ..Default::default()
+            })
+        };
+        for (c, expected) in [
+            (
+                with(east1.clone(), Value::Null, None),
+                vec!["primary.certificate_arn"],
+            ),
+            (
+                with(Value::Null, east2.clone(), None),
+                vec!["standby.certificate_arn"],
+            ),
+            (with(east1.clone(), east2.clone(), None), vec![]),
+            (
+                with(east1.clone(), east2.clone(), check("HTTP", None)),
+                vec!["health_check.protocol"],
+            ),
+            (
+                with(Value::Null, Value::Null, check("HTTPS", None)),
+                vec!["health_check.protocol"],
+            ),
+            (
+                with(east1.clone(), east2.clone(), check("HTTPS", Some(80))),
+                vec!["health_check.port"],
+            ),
+            (with(Value::Unknown, east2.clone(), None), vec![]),
+        ] {
+            assert_eq!(error_paths(&c), expected, "{c:?}");
+        }
+
+        let (planned, _) = plan(
+            &with(east1.clone(), east2.clone(), None),
+            None,
+            &Tags::new(),
+        );
+        assert_eq!(
+            planned.application_url,
+            values::string("https://trading-prod.tap-test.net")
+        );
+        let planned_check = planned.health_check.as_ref_option().cloned().unwrap();
+        assert_eq!(planned_check.protocol, values::string("HTTPS"));
+        assert_eq!(whole(&planned_check.port), Some(443));
+
+        let (planned, _) = plan(&with(Value::Unknown, east2, None), None, &Tags::new());
+        assert!(planned.application_url.is_unknown());
+        let planned_check = planned.health_check.as_ref_option().cloned().unwrap();
+        assert!(planned_check.protocol.is_unknown() && planned_check.port.is_unknown());
     }
 
     #[test]

@@ -83,10 +83,10 @@ fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock
         attributes: named([
             ("region", with_default(AttributeType::String, format!("AWS region. Default `{region}`. Changing it replaces the resource."))),
             ("vpc_cidr", with_default(AttributeType::String, format!("VPC CIDR, /16 to /28, not overlapping the other region's. Default `10.{octet}.0.0/16`. Changing it replaces the resource."))),
-            ("public_subnets", with_default(string_list(), format!("Public subnet CIDRs, one per availability zone, inside `vpc_cidr`. Default `10.{octet}.1.0/24`, `10.{octet}.2.0/24`."))),
+            ("public_subnets", with_default(string_list(), format!("Public subnet CIDRs, one per availability zone: 2 to 6 (the load balancer needs two zones), each /27 or larger, inside `vpc_cidr`. Default `10.{octet}.1.0/24`, `10.{octet}.2.0/24`."))),
             ("private_subnets", with_default(string_list(), format!("Private subnet CIDRs, as many as public ones. Default `10.{octet}.11.0/24`, `10.{octet}.12.0/24`."))),
             ("nat_mode", with_default(AttributeType::String, "Private egress: `single`, `per_az` or `none`. Default `single`. Updated in place.")),
-            ("certificate_arn", optional(AttributeType::String, "ACM certificate of this region (ACM is regional) for HTTPS on the load balancer, with HTTP redirected. Without it, HTTP only.")),
+            ("certificate_arn", optional(AttributeType::String, "ACM certificate of this region (ACM is regional) for HTTPS on the load balancer (TLS 1.2 or later), with HTTP redirected. Give it in both regions or neither: a standby without HTTPS refuses every client after failover. Without it, HTTP only.")),
             ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh).")),
             ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the region's latest Amazon Linux 2023, looked up at create.")),
             ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
@@ -115,7 +115,7 @@ pub fn schema() -> Schema {
                 ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
                 ("tags", optional(string_map(), "Tags for every object, on top of the provider's `default_tags`.")),
                 ("tags_all", computed(string_map(), "Every tag on the primary VPC: `default_tags`, `Name`, `Environment`, `FailoverRole`, the ownership tags and `tags`.")),
-                ("application_url", computed(AttributeType::String, "URL of the application: `http(s)://<domain_name>`.")),
+                ("application_url", computed(AttributeType::String, "URL of the application: `https://<domain_name>` with certificates, else `http://<domain_name>`.")),
                 ("primary_vpc_id", computed(AttributeType::String, "VPC of the primary region.")),
                 ("standby_vpc_id", computed(AttributeType::String, "VPC of the standby region.")),
                 ("primary_alb_dns_name", computed(AttributeType::String, "DNS name of the primary load balancer.")),
@@ -138,7 +138,7 @@ pub fn schema() -> Schema {
             blocks: named([
                 ("primary", region_block("primary", "us-east-1", 0, 2)),
                 ("standby", region_block("standby", "us-east-2", 1, 1)),
-                ("health_check", health_check_block()),
+                ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
             ]),
             ..Default::default()
