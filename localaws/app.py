@@ -17,6 +17,7 @@ from . import (
     ec2_routes,
     faults,
     idempotency,
+    kms_keys,
     meter,
     pending,
     route53_changes,
@@ -48,6 +49,7 @@ class Fidelity:
             idempotency.reset()
             route53_changes.reset()
             chaos.reset()
+            cloudwatch_alarms.reset()
             crash.reset()
             meter.reset()
         if request.path.startswith("/localaws/faults"):
@@ -61,6 +63,8 @@ class Fidelity:
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected
+        if cloudwatch_alarms.handles(request):
+            return cloudwatch_alarms.handle(request, account_of(request))
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
         if ec2_launch_templates.handles(request):
@@ -86,6 +90,7 @@ def build():
     cloudwatch_alarms.install()
     dynamodb_tables.install()
     ec2_routes.install()
+    kms_keys.install()
     route53_changes.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

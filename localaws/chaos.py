@@ -37,6 +37,8 @@ THROTTLE = {
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
     "sns": (400, "Throttled", "Rate exceeded"),
+    # https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html
+    "kms": (400, "ThrottlingException", "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."),
     "route53": (400, "Throttling", "Rate exceeded"),
     "dynamodb": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
     "monitoring": (400, "Throttling", "Rate exceeded"),
@@ -93,6 +95,9 @@ def _error(request, service, status, code, message):
     if service == "dynamodb":
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
         return Response(status, [("Content-Type", "application/x-amz-json-1.0")], body)
+    if service == "kms":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return Response(status, [("Content-Type", "application/x-amz-json-1.1")], body)
     request_id = uuid.uuid4()
     if service == "ec2":
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'

@@ -25,6 +25,7 @@ pub struct ServiceEndpoints {
     pub ec2: Option<String>,
     pub elbv2: Option<String>,
     pub iam: Option<String>,
+    pub kms: Option<String>,
     pub route53: Option<String>,
     pub sns: Option<String>,
     pub sts: Option<String>,
@@ -59,6 +60,7 @@ pub struct RegionalClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub kms: aws_sdk_kms::Client,
     pub sns: aws_sdk_sns::Client,
 }
 
@@ -152,6 +154,7 @@ impl AwsClients {
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),
             ec2: client!(aws_sdk_ec2, ec2),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
+            kms: client!(aws_sdk_kms, kms),
             sns: client!(aws_sdk_sns, sns, |builder| builder
                 .retry_classifier(SnsThrottled)),
         }
