@@ -971,6 +971,35 @@ async fn alarm_topics_are_encrypted_with_keys_cloudwatch_can_use() {
         made.push((region, meta.key_id().to_owned()));
     }
 
+    // The alarms do not cry wolf: no data from a new or replaced health check is not "down",
+    // and only traffic that keeps reaching the standby, minute after minute, is a failover.
+    let health = stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .expect("health-check alarm");
+    assert_eq!(health.treat_missing_data(), Some("missing"));
+    let traffic = stack
+        .alarm("us-east-2", "failover-standby-traffic-acc")
+        .await
+        .expect("standby-traffic alarm");
+    assert_eq!(
+        (
+            traffic.statistic().map(|s| s.as_str()),
+            traffic.comparison_operator().map(|c| c.as_str()),
+            traffic.threshold(),
+            traffic.period(),
+            traffic.evaluation_periods(),
+            traffic.treat_missing_data(),
+        ),
+        (
+            Some("Sum"),
+            Some("GreaterThanThreshold"),
+            Some(10.0),
+            Some(60),
+            Some(5),
+            Some("notBreaching")
+        )
+    );
     stack.ws.assert_plan_empty();
 
     // A key disabled out of band shows in the plan; apply gives the topic a new one and leaves

@@ -38,6 +38,11 @@ const DEFAULT_THRESHOLD: i64 = 3;
 const DEFAULT_PERIOD: i64 = 60;
 const DEFAULT_EVALUATION_PERIODS: i64 = 3;
 const DEFAULT_LATENCY_MS: i64 = 60_000;
+/// The standby-traffic alarm fires when the standby load balancer gets more than this many
+/// requests a minute (ALB metrics exclude health-check requests) in each of this many
+/// consecutive minutes: traffic that has moved, not a stray request.
+const STANDBY_TRAFFIC_PER_MINUTE: f64 = 10.0;
+const STANDBY_TRAFFIC_MINUTES: i32 = 5;
 /// CloudWatch: evaluation periods × period may not exceed one day.
 const MAX_EVALUATION_SECONDS: i64 = 86_400;
 
@@ -748,8 +753,13 @@ impl Desired {
                 threshold: 1.0,
                 dimensions: vec![("HealthCheckId".into(), health_check_id.into())],
                 actions: vec![topic(metrics_role)],
-                // No data means the checkers stopped reporting: treat it as down.
-                treat_missing_data: "breaching",
+                // Route 53 publishes HealthCheckStatus every minute while the check exists and is
+                // enabled, 0 when the primary is down; no data means a check too new to have
+                // reported, disabled, or replaced, never a primary that is down. "breaching" would
+                // e-mail "primary down" on every create and replacement; "missing" leaves the alarm
+                // in INSUFFICIENT_DATA (no notification) until data comes, where "notBreaching"
+                // would also show a disabled check as OK.
+                treat_missing_data: "missing",
                 ..base(&names.health_check, "AWS/Route53", "HealthCheckStatus", "Minimum")
             },
         )];
@@ -757,7 +767,14 @@ impl Desired {
             self.standby.region.clone(),
             AlarmSpec {
                 description: format!("Requests reached the standby load balancer while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is standby.", self.standby.region),
-                evaluation_periods: 1,
+                // A stray request (a scanner, someone curl-ing the internet-facing standby) is one
+                // minute of a few requests; traffic Route 53 has moved keeps coming, minute after
+                // minute. Per-minute periods whatever `alarm_period`: this alarm is the one that
+                // still speaks when us-east-1 is down, it must not wait long.
+                comparison: ">",
+                threshold: STANDBY_TRAFFIC_PER_MINUTE,
+                period: 60,
+                evaluation_periods: STANDBY_TRAFFIC_MINUTES,
                 dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
                 actions: vec![topic("standby")],
                 actions_enabled: !self.standby_active,
