@@ -36,7 +36,10 @@ THROTTLE = {
     "autoscaling": (400, "Throttling", "Rate exceeded"),
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
-    "sns": (400, "Throttled", "Rate exceeded"),
+    # "An error occurred (ThrottlingException) when calling the Subscribe operation: Rate
+    # exceeded" (https://repost.aws/knowledge-center/sns-throttling-exception-errors). SNS's
+    # modelled `Throttled` (HTTP 429) is for SMS operations only.
+    "sns": (400, "ThrottlingException", "Rate exceeded"),
     # https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html
     "kms": (400, "ThrottlingException", "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."),
     "route53": (400, "Throttling", "Rate exceeded"),
