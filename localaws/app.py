@@ -20,6 +20,7 @@ from . import (
     elbv2_validation,
     faults,
     idempotency,
+    kms_keys,
     meter,
     pending,
     query_errors,
@@ -57,6 +58,7 @@ class Fidelity:
             route53_changes.reset()
             route53_zones.reset()
             chaos.reset()
+            cloudwatch_alarms.reset()
             crash.reset()
             meter.reset()
         if request.path.startswith("/localaws/faults"):
@@ -73,6 +75,8 @@ class Fidelity:
         refused = request_validation.check(request)
         if refused:
             return refused
+        if cloudwatch_alarms.handles(request):
+            return cloudwatch_alarms.handle(request, account_of(request))
         if cloudwatch_cbor.handles(request):
             return cloudwatch_cbor.handle(self.app, request)
         if ec2_launch_templates.handles(request):
@@ -104,6 +108,7 @@ def build():
     dynamodb_tables.install()
     ec2_prefix_lists.install()
     ec2_routes.install()
+    kms_keys.install()
     route53_changes.install()
     route53_zones.install()
     sns_topics.install()

@@ -36,7 +36,12 @@ THROTTLE = {
     "autoscaling": (400, "Throttling", "Rate exceeded"),
     "iam": (400, "Throttling", "Rate exceeded"),
     "sts": (400, "Throttling", "Rate exceeded"),
-    "sns": (400, "Throttled", "Rate exceeded"),
+    # "An error occurred (ThrottlingException) when calling the Subscribe operation: Rate
+    # exceeded" (https://repost.aws/knowledge-center/sns-throttling-exception-errors). SNS's
+    # modelled `Throttled` (HTTP 429) is for SMS operations only.
+    "sns": (400, "ThrottlingException", "Rate exceeded"),
+    # https://docs.aws.amazon.com/kms/latest/developerguide/throttling.html
+    "kms": (400, "ThrottlingException", "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."),
     "route53": (400, "Throttling", "Rate exceeded"),
     "dynamodb": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
     "monitoring": (400, "Throttling", "Rate exceeded"),
@@ -93,6 +98,9 @@ def _error(request, service, status, code, message):
     if service == "dynamodb":
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
         return Response(status, [("Content-Type", "application/x-amz-json-1.0")], body)
+    if service == "kms":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return Response(status, [("Content-Type", "application/x-amz-json-1.1")], body)
     request_id = uuid.uuid4()
     if service == "ec2":
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'

@@ -20,24 +20,32 @@ def handles(request):
     return request.path.startswith(PREFIX)
 
 
+def params(request):
+    """The request's parameters, as moto's JSON protocol expects them."""
+    return _jsonable(cbor2.loads(request.body)) if request.body else {}
+
+
+def answer(operation, data):
+    """A successful answer to `operation`, typed by its botocore output shape."""
+    output = _model.operation_model(operation).output_shape
+    return cbor_response(200, _shape(output, data) if output else {})
+
+
 def handle(app, request):
     operation = request.path[len(PREFIX):]
-    params = _jsonable(cbor2.loads(request.body)) if request.body else {}
     forwarded = request.environ_with(
-        json.dumps(params).encode(),
+        json.dumps(params(request)).encode(),
         headers={
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": f"GraniteServiceVersion20100801.{operation}",
         },
         path="/",
     )
-    answer = request_validation.check(Request(forwarded, forwarded["wsgi.input"].getvalue()), "monitoring")
-    answer = answer or call(app, forwarded)
-    if answer.status >= 400:
-        return _error(answer)
-    output = _model.operation_model(operation).output_shape
-    data = answer.json() if answer.body.strip() else {}
-    return cbor_response(200, _shape(output, data) if output else {})
+    refused = request_validation.check(Request(forwarded, forwarded["wsgi.input"].getvalue()), "monitoring")
+    moto = refused or call(app, forwarded)
+    if moto.status >= 400:
+        return _error(moto)
+    return answer(operation, moto.json() if moto.body.strip() else {})
 
 
 def cbor_response(status, data):

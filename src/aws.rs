@@ -19,6 +19,7 @@ pub mod retry;
 pub mod route53;
 pub mod security_groups;
 pub mod session_table;
+pub mod topic_key;
 pub mod topics;
 pub mod wait;
 pub mod weighted_records;

@@ -11,8 +11,6 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
 const ROUTE53_REGION: &str = "us-east-1";
 
@@ -25,6 +23,7 @@ pub struct ServiceEndpoints {
     pub ec2: Option<String>,
     pub elbv2: Option<String>,
     pub iam: Option<String>,
+    pub kms: Option<String>,
     pub route53: Option<String>,
     pub sns: Option<String>,
     pub sts: Option<String>,
@@ -59,6 +58,7 @@ pub struct RegionalClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub kms: aws_sdk_kms::Client,
     pub sns: aws_sdk_sns::Client,
 }
 
@@ -152,14 +152,9 @@ impl AwsClients {
     fn build_regional(&self, region: &str) -> RegionalClients {
         /// A service config in `region`, with the per-service endpoint override if any.
         macro_rules! client {
-            ($sdk:ident, $endpoint:ident) => {
-                client!($sdk, $endpoint, |builder| builder)
-            };
-            ($sdk:ident, $endpoint:ident, $configure:expr) => {{
-                let configure: fn($sdk::config::Builder) -> $sdk::config::Builder = $configure;
-                let mut builder = configure(
-                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_owned())),
-                );
+            ($sdk:ident, $endpoint:ident) => {{
+                let mut builder =
+                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_owned()));
                 if let Some(url) = &self.endpoints.$endpoint {
                     builder = builder.endpoint_url(url);
                 }
@@ -172,35 +167,9 @@ impl AwsClients {
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),
             ec2: client!(aws_sdk_ec2, ec2),
             elbv2: client!(aws_sdk_elasticloadbalancingv2, elbv2),
-            sns: client!(aws_sdk_sns, sns, |builder| builder
-                .retry_classifier(SnsThrottled)),
+            kms: client!(aws_sdk_kms, kms),
+            sns: client!(aws_sdk_sns, sns),
         }
-    }
-}
-
-/// SNS reports throttling as the Query error code "Throttled" (its ThrottledException), which the
-/// SDK's standard retry does not know; without this, one throttled SNS call fails an apply.
-#[derive(Debug)]
-struct SnsThrottled;
-
-impl ClassifyRetry for SnsThrottled {
-    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        let throttled = ctx.response().is_some_and(|response| {
-            response.status().as_u16() == 400
-                && response
-                    .body()
-                    .bytes()
-                    .is_some_and(|body| body.windows(22).any(|w| w == b"<Code>Throttled</Code>"))
-        });
-        if throttled {
-            RetryAction::throttling_error()
-        } else {
-            RetryAction::NoActionIndicated
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "SNS Throttled"
     }
 }
 

@@ -1,5 +1,6 @@
-//! The SNS topic of each region that alarms notify: encrypted with the AWS-managed SNS key, a
-//! policy that lets CloudWatch alarms of this account publish, and e-mail subscriptions.
+//! The SNS topic of each region that alarms notify: encrypted with a KMS key CloudWatch can use
+//! (see `topic_key`), a policy that lets CloudWatch alarms of this account publish, and e-mail
+//! subscriptions.
 
 use std::collections::BTreeSet;
 
@@ -10,8 +11,6 @@ use serde_json::json;
 use super::error::{AwsError, Context, PartResult};
 use crate::tags::{self, Tags};
 
-/// The AWS-managed key for SNS: encryption at rest without a key of our own to manage.
-pub const KMS_KEY: &str = "alias/aws/sns";
 /// What SNS reports for a subscription until its owner clicks the confirmation link.
 const PENDING: &str = "PendingConfirmation";
 
@@ -164,11 +163,12 @@ async fn email_subscriptions(sns: &Client, arn: &str) -> Result<Vec<(String, Str
     }
 }
 
-/// Creates the topic if needed and brings its encryption, policy, tags and e-mail
-/// subscriptions to what is asked. Returns its ARN.
+/// Creates the topic if needed and brings its encryption (`kms_key`, a key ARN), policy, tags
+/// and e-mail subscriptions to what is asked. Returns its ARN.
 pub async fn ensure(
     sns: &Client,
     name: &str,
+    kms_key: &str,
     tags: &Tags,
     emails: &[String],
 ) -> PartResult<String> {
@@ -180,7 +180,7 @@ pub async fn ensure(
             tracing::info!("{}", action());
             sns.create_topic()
                 .name(name)
-                .attributes("KmsMasterKeyId", KMS_KEY)
+                .attributes("KmsMasterKeyId", kms_key)
                 .set_tags(Some(sns_tags(tags)))
                 .send()
                 .await
@@ -192,11 +192,11 @@ pub async fn ensure(
     };
     let configure = || format!("configuring SNS topic {arn}");
     let want_policy = policy(&arn);
-    let (kms_key, policy_now) = existing
+    let (key_now, policy_now) = existing
         .as_ref()
         .map_or((None, None), |t| (t.kms_key.as_deref(), t.policy.as_ref()));
-    if kms_key != Some(KMS_KEY) {
-        set_attribute(sns, &arn, "KmsMasterKeyId", KMS_KEY)
+    if existing.is_some() && key_now != Some(kms_key) {
+        set_attribute(sns, &arn, "KmsMasterKeyId", kms_key)
             .await
             .context(configure)?;
     }

@@ -49,6 +49,7 @@ pub struct EndpointsBlock {
     pub ec2: Value<String>,
     pub elbv2: Value<String>,
     pub iam: Value<String>,
+    pub kms: Value<String>,
     pub route53: Value<String>,
     pub sns: Value<String>,
     pub sts: Value<String>,
@@ -60,7 +61,7 @@ pub struct DefaultTagsBlock {
 }
 
 impl EndpointsBlock {
-    fn fields(&self) -> [(&'static str, &Value<String>); 9] {
+    fn fields(&self) -> [(&'static str, &Value<String>); 10] {
         [
             ("autoscaling", &self.autoscaling),
             ("cloudwatch", &self.cloudwatch),
@@ -68,6 +69,7 @@ impl EndpointsBlock {
             ("ec2", &self.ec2),
             ("elbv2", &self.elbv2),
             ("iam", &self.iam),
+            ("kms", &self.kms),
             ("route53", &self.route53),
             ("sns", &self.sns),
             ("sts", &self.sts),
@@ -236,6 +238,7 @@ pub fn settings(diags: &mut Diagnostics, config: &ProviderConfig) -> Option<AwsS
         ec2: opt(&e.ec2),
         elbv2: opt(&e.elbv2),
         iam: opt(&e.iam),
+        kms: opt(&e.kms),
         route53: opt(&e.route53),
         sns: opt(&e.sns),
         sts: opt(&e.sts),

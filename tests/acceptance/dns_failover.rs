@@ -8,7 +8,7 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 
-use crate::support::{alerting_leaks, upsert_record, LocalAws, Workspace};
+use crate::support::{alarm_actions, alerting_leaks, upsert_record, LocalAws, Workspace};
 
 const ADDRESS: &str = "tap_dns_failover.dns";
 const DOMAIN: &str = "trading-acc.tap-test.net";
@@ -295,7 +295,11 @@ async fn create_fail_over_and_back_then_destroy() {
             .await
             .expect("GetTopicAttributes");
         let attributes = attributes.attributes().expect("attributes");
-        assert_eq!(attributes["KmsMasterKeyId"], "alias/aws/sns");
+        assert!(
+            attributes["KmsMasterKeyId"].starts_with(&format!("arn:aws:kms:{region}:")),
+            "a key of the topic's region: {}",
+            attributes["KmsMasterKeyId"]
+        );
         assert!(
             attributes["Policy"].contains("cloudwatch.amazonaws.com"),
             "{}",
@@ -854,4 +858,239 @@ async fn a_hosted_zone_deleted_out_of_band_is_rebuilt_with_its_records() {
     stack.ws.destroy();
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// The ARN of a role's topic, and the KMS key SNS holds for it.
+async fn topic_and_key(aws: &LocalAws, role: &str, region: &str) -> (String, String) {
+    let sns = aws.sns(region);
+    let topics = sns.list_topics().send().await.expect("ListTopics");
+    let topic = topics
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .find(|a| a.ends_with(&format!(":{role}-failover-notifications-acc")))
+        .unwrap_or_else(|| panic!("{role} topic in {region}"))
+        .to_owned();
+    let attributes = sns
+        .get_topic_attributes()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("GetTopicAttributes");
+    let key = attributes.attributes().expect("attributes")["KmsMasterKeyId"].clone();
+    (topic, key)
+}
+
+async fn key_state(aws: &LocalAws, region: &str, key: &str) -> aws_sdk_kms::types::KeyMetadata {
+    aws.kms(region)
+        .describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .expect("DescribeKey")
+        .key_metadata
+        .expect("key metadata")
+}
+
+/// Whether a key policy lets `cloudwatch.amazonaws.com` use kms:Decrypt and kms:GenerateDataKey*.
+async fn admits_cloudwatch(aws: &LocalAws, region: &str, key: &str) -> bool {
+    let policy = aws
+        .kms(region)
+        .get_key_policy()
+        .key_id(key)
+        .policy_name("default")
+        .send()
+        .await
+        .expect("GetKeyPolicy");
+    let policy: serde_json::Value =
+        serde_json::from_str(policy.policy().expect("policy")).expect("policy JSON");
+    policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .any(|s| {
+            s["Effect"] == "Allow"
+                && s["Principal"]["Service"] == "cloudwatch.amazonaws.com"
+                && s["Action"] == serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey*"])
+        })
+}
+
+/// CloudWatch alarms cannot publish to a topic encrypted with `alias/aws/sns`
+/// (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns): each topic gets a key of
+/// its region that CloudWatch may use, or the user's; alarms then really notify, an unusable key
+/// is replaced, and destroy schedules the keys made for the topics for deletion.
+#[tokio::test]
+async fn alarm_topics_are_encrypted_with_keys_cloudwatch_can_use() {
+    let stack = Stack::start().await;
+    let domain = "  domain_name = \"alarms-acc.tap-test.net\"\n";
+    stack.config(domain);
+    stack.ws.apply();
+    let mut made = Vec::new();
+    for (role, region, alarm) in [
+        ("primary", "us-east-1", "failover-health-check-acc"),
+        (
+            "standby",
+            "us-east-2",
+            "failover-unhealthy-hosts-standby-acc",
+        ),
+    ] {
+        let (topic, key) = topic_and_key(&stack.aws, role, region).await;
+        let meta = key_state(&stack.aws, region, &key).await;
+        assert_eq!(
+            meta.key_manager(),
+            Some(&aws_sdk_kms::types::KeyManagerType::Customer)
+        );
+        assert_eq!(
+            meta.key_state(),
+            Some(&aws_sdk_kms::types::KeyState::Enabled)
+        );
+        assert!(admits_cloudwatch(&stack.aws, region, &key).await, "{key}");
+        let aliases = stack
+            .aws
+            .kms(region)
+            .list_aliases()
+            .key_id(meta.key_id())
+            .send()
+            .await
+            .expect("ListAliases");
+        assert_eq!(
+            aliases.aliases()[0].alias_name(),
+            Some(format!("alias/{role}-failover-notifications-acc").as_str())
+        );
+        // An alarm that changes state publishes through the key.
+        let cw = stack.aws.cloudwatch(region);
+        cw.set_alarm_state()
+            .alarm_name(alarm)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("test")
+            .send()
+            .await
+            .expect("SetAlarmState");
+        assert_eq!(
+            alarm_actions(&cw, alarm).await,
+            [(
+                format!("Successfully executed action {topic}"),
+                "Succeeded".to_owned()
+            )]
+        );
+        made.push((region, meta.key_id().to_owned()));
+    }
+
+    // The alarms do not cry wolf: no data from a new or replaced health check is not "down",
+    // and only traffic that keeps reaching the standby, minute after minute, is a failover.
+    let health = stack
+        .alarm("us-east-1", "failover-health-check-acc")
+        .await
+        .expect("health-check alarm");
+    assert_eq!(health.treat_missing_data(), Some("missing"));
+    let traffic = stack
+        .alarm("us-east-2", "failover-standby-traffic-acc")
+        .await
+        .expect("standby-traffic alarm");
+    assert_eq!(
+        (
+            traffic.statistic().map(|s| s.as_str()),
+            traffic.comparison_operator().map(|c| c.as_str()),
+            traffic.threshold(),
+            traffic.period(),
+            traffic.evaluation_periods(),
+            traffic.treat_missing_data(),
+        ),
+        (
+            Some("Sum"),
+            Some("GreaterThanThreshold"),
+            Some(10.0),
+            Some(60),
+            Some(5),
+            Some("notBreaching")
+        )
+    );
+    stack.ws.assert_plan_empty();
+
+    // A key disabled out of band shows in the plan; apply gives the topic a new one and leaves
+    // the disabled one to be deleted.
+    let (standby_region, disabled) = made[1].clone();
+    stack
+        .aws
+        .kms(standby_region)
+        .disable_key()
+        .key_id(&disabled)
+        .send()
+        .await
+        .expect("DisableKey");
+    stack.ws.plan_updating(&["standby_topic_key_arn"]);
+    stack.ws.apply();
+    let (_, replacement) = topic_and_key(&stack.aws, "standby", standby_region).await;
+    assert!(!replacement.ends_with(&disabled), "{replacement}");
+    assert!(admits_cloudwatch(&stack.aws, standby_region, &replacement).await);
+    assert_eq!(
+        key_state(&stack.aws, standby_region, &disabled)
+            .await
+            .key_state(),
+        Some(&aws_sdk_kms::types::KeyState::PendingDeletion)
+    );
+    made[1].1 = key_state(&stack.aws, standby_region, &replacement)
+        .await
+        .key_id()
+        .to_owned();
+    stack.ws.assert_plan_empty();
+
+    // The AWS-managed key is refused at plan, with the reason; the user's own key is used as is.
+    let with_standby_key = |key: &str| {
+        stack.body(domain).replace(
+            "    region = \"us-east-2\"\n",
+            &format!("    region = \"us-east-2\"\n    kms_key_arn = \"{key}\"\n"),
+        )
+    };
+    stack.ws.assert_refused(
+        &with_standby_key("alias/aws/sns"),
+        "kms_key_arn",
+        "CloudWatch alarms cannot publish to a topic encrypted with it",
+    );
+    stack.ws.assert_refused(
+        &with_standby_key(
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        "kms_key_arn",
+        "SNS encrypts a topic only with a key of the topic's region",
+    );
+    let users = stack
+        .aws
+        .kms(standby_region)
+        .create_key()
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .expect("key metadata");
+    let users_arn = users.arn().expect("arn").to_owned();
+    stack.ws.config(&with_standby_key(&users_arn));
+    stack.ws.apply();
+    assert_eq!(
+        topic_and_key(&stack.aws, "standby", standby_region).await.1,
+        users_arn
+    );
+    stack.ws.assert_plan_empty();
+
+    // Destroy schedules the keys made for the topics for deletion and leaves the user's alone.
+    stack.ws.destroy();
+    for (region, key) in &made {
+        assert_eq!(
+            key_state(&stack.aws, region, key).await.key_state(),
+            Some(&aws_sdk_kms::types::KeyState::PendingDeletion),
+            "{key} in {region}"
+        );
+    }
+    assert_eq!(
+        key_state(&stack.aws, standby_region, users.key_id())
+            .await
+            .key_state(),
+        Some(&aws_sdk_kms::types::KeyState::Enabled)
+    );
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert_eq!(
+        leaks,
+        [format!("KMS key {} in {standby_region}", users.key_id())],
+        "only the user's key is left"
+    );
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{nat_state, settles, LocalAws};
+use crate::support::{alarm_actions, nat_state, settles, LocalAws};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -1582,4 +1582,124 @@ async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Some("CertificateNotFound"));
+}
+
+/// CloudWatch alarms cannot publish to a topic encrypted with `alias/aws/sns`, nor with a
+/// customer key whose policy does not let `cloudwatch.amazonaws.com` use it; the alarm history
+/// says so (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+#[tokio::test]
+async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
+    let aws = LocalAws::start();
+    let (sns, kms, cw) = (
+        aws.sns("us-east-1"),
+        aws.kms("us-east-1"),
+        aws.cloudwatch("us-east-1"),
+    );
+    let new_key = || async {
+        kms.create_key()
+            .send()
+            .await
+            .expect("CreateKey")
+            .key_metadata
+            .expect("key metadata")
+    };
+    let admitting = new_key().await;
+    let account = admitting.aws_account_id().expect("account").to_owned();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": account}}}
+        ]
+    });
+    kms.put_key_policy()
+        .key_id(admitting.key_id())
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("PutKeyPolicy");
+    // A new key's default policy admits only the account.
+    let closed = new_key().await;
+    let refused =
+        "CloudWatch Alarms does not have authorization to access the SNS topic encryption key.";
+    for (name, key, refusal) in [
+        ("managed", "alias/aws/sns".to_owned(), true),
+        ("closed", closed.arn().expect("arn").to_owned(), true),
+        ("admitting", admitting.arn().expect("arn").to_owned(), false),
+    ] {
+        let topic = sns
+            .create_topic()
+            .name(name)
+            .attributes("KmsMasterKeyId", key)
+            .send()
+            .await
+            .expect("CreateTopic")
+            .topic_arn()
+            .expect("arn")
+            .to_owned();
+        cw.put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/Route53")
+            .metric_name("HealthCheckStatus")
+            .statistic(Statistic::Minimum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::LessThanThreshold)
+            .alarm_actions(&topic)
+            .send()
+            .await
+            .expect("PutMetricAlarm");
+        cw.set_alarm_state()
+            .alarm_name(name)
+            .state_value(StateValue::Alarm)
+            .state_reason("test")
+            .send()
+            .await
+            .expect("SetAlarmState");
+        let want = if refusal {
+            (
+                format!("Failed to execute action {topic}. Received error: \"{refused}\""),
+                "Failed".to_owned(),
+            )
+        } else {
+            (
+                format!("Successfully executed action {topic}"),
+                "Succeeded".to_owned(),
+            )
+        };
+        assert_eq!(alarm_actions(&cw, name).await, [want], "{name}");
+    }
+    // The keys AWS services make for themselves are AWS managed, as AWS describes them.
+    let managed = kms
+        .describe_key()
+        .key_id("alias/aws/dynamodb")
+        .send()
+        .await
+        .expect("DescribeKey")
+        .key_metadata
+        .expect("key metadata");
+    assert_eq!(
+        managed.key_manager(),
+        Some(&aws_sdk_kms::types::KeyManagerType::Aws)
+    );
+    assert_eq!(
+        admitting.key_manager(),
+        Some(&aws_sdk_kms::types::KeyManagerType::Customer)
+    );
+    // Only state changes run actions; the history keeps the state updates too.
+    let history = cw
+        .describe_alarm_history()
+        .alarm_name("managed")
+        .send()
+        .await
+        .expect("DescribeAlarmHistory");
+    assert!(history
+        .alarm_history_items()
+        .iter()
+        .any(|i| i.history_summary() == Some("Alarm updated from INSUFFICIENT_DATA to ALARM")));
 }

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_sdk_kms::types::{KeyManagerType, KeyState};
 
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -162,6 +163,10 @@ impl LocalAws {
     pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.sdk_config(region))
     }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config(region))
+    }
 }
 
 impl Drop for LocalAws {
@@ -274,8 +279,59 @@ pub async fn alerting_leaks(aws: &LocalAws, keep: Option<&str>) -> Vec<String> {
                 .iter()
                 .map(|t| format!("topic {}", t.topic_arn().unwrap_or_default())),
         );
+        let kms = aws.kms(region);
+        for key in kms.list_keys().send().await.expect("ListKeys").keys() {
+            let key = key.key_id().unwrap_or_default();
+            let meta = kms
+                .describe_key()
+                .key_id(key)
+                .send()
+                .await
+                .expect("DescribeKey")
+                .key_metadata
+                .expect("key metadata");
+            // KMS deletes a key only after a waiting period: scheduled is as gone as it gets.
+            if meta.key_manager() == Some(&KeyManagerType::Customer)
+                && meta.key_state() != Some(&KeyState::PendingDeletion)
+            {
+                leaks.push(format!("KMS key {key} in {region}"));
+            }
+        }
+        let aliases = kms.list_aliases().send().await.expect("ListAliases");
+        leaks.extend(
+            aliases
+                .aliases()
+                .iter()
+                .filter_map(|a| a.alias_name())
+                .filter(|name| !name.starts_with("alias/aws/"))
+                .map(|name| format!("KMS alias {name} in {region}")),
+        );
     }
     leaks
+}
+
+/// The Action items of an alarm's history: (summary, actionState) of each notification
+/// CloudWatch tried to publish, newest first.
+pub async fn alarm_actions(cw: &aws_sdk_cloudwatch::Client, alarm: &str) -> Vec<(String, String)> {
+    let history = cw
+        .describe_alarm_history()
+        .alarm_name(alarm)
+        .history_item_type(aws_sdk_cloudwatch::types::HistoryItemType::Action)
+        .send()
+        .await
+        .expect("DescribeAlarmHistory");
+    history
+        .alarm_history_items()
+        .iter()
+        .map(|item| {
+            let data: serde_json::Value =
+                serde_json::from_str(item.history_data().unwrap_or("{}")).expect("history data");
+            (
+                item.history_summary().unwrap_or_default().to_owned(),
+                data["actionState"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Load balancers, target groups, Auto Scaling groups and launch templates left in a region.

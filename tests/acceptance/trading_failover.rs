@@ -852,6 +852,12 @@ async fn instance_refreshes_launch_first_and_run_in_the_standby_before_the_prima
         "the standby's refresh ended ({:?}) before the primary's began ({:?})",
         standby[0].end_time(),
         primary[0].start_time()
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
 /// With a certificate in each region: the application URL is HTTPS, both load balancers serve
 /// it with a TLS 1.2+ policy (set back when changed out of band), and Route 53 checks the
 /// primary over HTTPS:443, not through the HTTP listener that only redirects.

@@ -38,6 +38,8 @@ pub struct Facts {
     pub alarms: Vec<(String, Option<AlarmFacts>)>,
     /// Each role's topic.
     pub topics: Vec<(String, Option<TopicFacts>)>,
+    /// Topics encrypted with a key CloudWatch alarms cannot use.
+    pub unusable_topic_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -295,6 +297,13 @@ fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
             Some(_) => {}
         }
     }
+    for arn in &facts.unusable_topic_keys {
+        out.push(error(
+            "notifications",
+            format!("topic {arn} is encrypted with a KMS key CloudWatch alarms cannot use (AWS-managed such as alias/aws/sns, disabled, pending deletion, or a policy that does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*): its alarms never publish."),
+            "run terraform apply: the provider gives the topic a key CloudWatch can use; with kms_key_arn, let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey* in that key's policy.",
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +413,7 @@ mod tests {
                 ("primary".into(), Some(topic("primary"))),
                 ("standby".into(), Some(topic("standby"))),
             ],
+            unusable_topic_keys: Vec::new(),
         }
     }
 
@@ -451,6 +461,9 @@ mod tests {
         assert_eq!(errors(&f), ["health check"]);
         let mut f = healthy();
         f.topics[1].1.as_mut().unwrap().confirmed = 0;
+        assert_eq!(errors(&f), ["notifications"]);
+        let mut f = healthy();
+        f.unusable_topic_keys = vec!["arn:aws:sns:us-east-2:1:standby".into()];
         assert_eq!(errors(&f), ["notifications"]);
         let mut f = healthy();
         f.records = Some(vec![

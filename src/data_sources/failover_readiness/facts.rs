@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::types::Statistic;
 use super::checks::Facts;
 use crate::aws::error::{Context, PartResult};
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
-use crate::aws::{session_table, topics, weighted_records};
+use crate::aws::{session_table, topic_key, topics, weighted_records};
 use crate::naming;
 use crate::provider::Configured;
 use crate::resources::dns_failover::plan::{AlarmNames, METRICS_REGION};
@@ -33,6 +33,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>) -> PartResult<Facts> {
         topics(cfg, t),
     )?;
     let (health_check_alarm, alarms) = alarms;
+    let (topics, unusable_topic_keys) = topics;
     Ok(Facts {
         standby,
         health_check,
@@ -43,6 +44,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>) -> PartResult<Facts> {
         health_check_alarm,
         alarms,
         topics,
+        unusable_topic_keys,
     })
 }
 
@@ -161,17 +163,31 @@ async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
     Ok((health.1, vec![traffic, hosts]))
 }
 
+/// Each role's topic, and the ARNs of the topics whose key CloudWatch alarms cannot use.
 async fn topics(
     cfg: &Configured,
     t: &Target<'_>,
-) -> PartResult<Vec<(String, Option<topics::TopicFacts>)>> {
+) -> PartResult<(Vec<(String, Option<topics::TopicFacts>)>, Vec<String>)> {
     let mut found = Vec::new();
+    let mut unusable = Vec::new();
     for (role, region) in [("primary", t.primary_region), ("standby", t.standby_region)] {
         let name = naming::topic(role, t.suffix);
-        let topic = topics::find(&cfg.clients.regional(region).sns, &name)
+        let clients = cfg.clients.regional(region);
+        let topic = topics::find(&clients.sns, &name)
             .await
             .context(|| format!("reading SNS topic {name}"))?;
+        if let Some((arn, key)) = topic
+            .as_ref()
+            .and_then(|t| Some((&t.arn, t.kms_key.as_deref()?)))
+        {
+            let usable = topic_key::admits_cloudwatch(&clients.kms, key)
+                .await
+                .context(|| format!("reading the KMS key of SNS topic {name}"))?;
+            if !usable {
+                unusable.push(arn.clone());
+            }
+        }
         found.push((role.to_owned(), topic));
     }
-    Ok(found)
+    Ok((found, unusable))
 }

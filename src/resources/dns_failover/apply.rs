@@ -15,7 +15,7 @@ use crate::aws::health_check::{self, HealthCheckFacts};
 use crate::aws::hosted_zone::{self, ZoneFacts};
 use crate::aws::route53::{self};
 use crate::aws::wait::remaining;
-use crate::aws::{alarms, topics, weighted_records};
+use crate::aws::{alarms, topic_key, topics, weighted_records};
 use crate::provider::Configured;
 use crate::tags::Tags;
 use crate::tf::number::Number;
@@ -88,15 +88,52 @@ async fn converge_health_check(
     Ok((id, stale))
 }
 
+/// The topic's key first (the user's, or one made for the topic), then the topic encrypted
+/// with it.
 async fn converge_topic(cfg: &Configured, want: &Desired, role: &str) -> PartResult<String> {
-    let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+    let endpoint = want.endpoint(role);
+    let clients = cfg.clients.regional(&endpoint.region);
+    let name = want.topic_name(role);
+    let key = match &endpoint.kms_key_arn {
+        Some(arn) => arn.clone(),
+        None => {
+            topic_key::ensure(
+                &clients.kms,
+                &name,
+                &want.suffix,
+                &want.topic_key_tags(role),
+            )
+            .await?
+        }
+    };
     topics::ensure(
-        sns,
-        &want.topic_name(role),
+        &clients.sns,
+        &name,
+        &key,
         &want.topic_tags(role),
         &want.alarm_emails,
     )
     .await
+}
+
+/// The key encrypting the topic, if an alarm topic can use it (enabled, not AWS-managed).
+async fn observe_topic_key(
+    cfg: &Configured,
+    want: &Desired,
+    role: &str,
+    topic: Option<&topics::TopicFacts>,
+) -> PartResult<String> {
+    let Some(key) = topic.and_then(|t| t.kms_key.as_deref()) else {
+        return Ok(String::new());
+    };
+    let kms = &cfg.clients.regional(&want.endpoint(role).region).kms;
+    let facts = topic_key::describe(kms, key)
+        .await
+        .context(|| format!("reading the KMS key of SNS topic {}", want.topic_name(role)))?;
+    Ok(facts
+        .filter(topic_key::KeyFacts::usable)
+        .map(|k| k.arn)
+        .unwrap_or_default())
 }
 
 async fn converge_records(
@@ -258,6 +295,12 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .map(|t| t.arn.clone())
             .unwrap_or_default(),
     );
+    let (primary_key, standby_key) = tokio::try_join!(
+        observe_topic_key(cfg, want, "primary", primary_topic.as_ref()),
+        observe_topic_key(cfg, want, "standby", standby_topic.as_ref()),
+    )?;
+    state.primary_topic_key_arn = values::string(primary_key);
+    state.standby_topic_key_arn = values::string(standby_key);
     state.alarm_emails = observed_emails(&prior.alarm_emails, &topic_facts);
     state.alarms = values::map(
         &live_alarms
@@ -374,7 +417,7 @@ fn observed_emails(
 }
 
 /// Records, then health checks (Route 53 refuses to delete one a record uses), then the zone
-/// if we created it; alarms before the topics they notify.
+/// if we created it; alarms before the topics they notify, topics before their keys.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let dns = async {
@@ -412,16 +455,17 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
                 }),
         )
         .await?;
+        // A key made for a topic goes once the topic no longer uses it; the user's stays.
         try_join_all(ROLES.map(|role| async move {
-            let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
+            let clients = cfg.clients.regional(&want.endpoint(role).region);
             let name = want.topic_name(role);
-            match topics::find(sns, &name)
+            if let Some(topic) = topics::find(&clients.sns, &name)
                 .await
                 .context(|| format!("reading SNS topic {name}"))?
             {
-                Some(topic) => topics::delete(sns, &topic.arn).await,
-                None => Ok(()),
+                topics::delete(&clients.sns, &topic.arn).await?;
             }
+            topic_key::delete(&clients.kms, &name, &want.suffix).await
         }))
         .await?;
         Ok::<_, PartError>(())

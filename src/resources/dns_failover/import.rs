@@ -191,6 +191,7 @@ async fn endpoint(cfg: &Configured, record: &WeightedRecord) -> PartResult<Endpo
         alb_zone_id: values::string(record.alias_zone_id.clone()),
         alb_arn: values::string(alb_arn),
         target_group_arn: target_group_arn.map_or(Value::Null, values::string),
+        kms_key_arn: Value::Null,
     })
 }
 

@@ -7,6 +7,7 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::alarms::AlarmSpec;
 use crate::aws::health_check::HealthCheckSpec;
+use crate::aws::topic_key;
 use crate::aws::weighted_records::WeightedRecord;
 use crate::naming;
 use crate::regions;
@@ -37,6 +38,11 @@ const DEFAULT_THRESHOLD: i64 = 3;
 const DEFAULT_PERIOD: i64 = 60;
 const DEFAULT_EVALUATION_PERIODS: i64 = 3;
 const DEFAULT_LATENCY_MS: i64 = 60_000;
+/// The standby-traffic alarm fires when the standby load balancer gets more than this many
+/// requests a minute (ALB metrics exclude health-check requests) in each of this many
+/// consecutive minutes: traffic that has moved, not a stray request.
+const STANDBY_TRAFFIC_PER_MINUTE: f64 = 10.0;
+const STANDBY_TRAFFIC_MINUTES: i32 = 5;
 /// CloudWatch: evaluation periods × period may not exceed one day.
 const MAX_EVALUATION_SECONDS: i64 = 86_400;
 
@@ -129,6 +135,11 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
                 }
             }
         }
+        if let Value::Value(key) = &e.kms_key_arn {
+            if let Err(err) = validate_kms_key_arn(key, e.region.as_ref_option(), role) {
+                invalid(diags, path("kms_key_arn"), err);
+            }
+        }
     }
     if let [(_, primary), (_, standby)] = &known_regions[..] {
         if primary == standby {
@@ -136,6 +147,33 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
         } else if primary != METRICS_REGION && standby != METRICS_REGION {
             invalid(diags, AttributePath::new("primary").attribute("region"), format!("one of the two regions must be {METRICS_REGION}: Route 53 publishes health-check metrics only there, and the health-check alarm notifies that region's topic."));
         }
+    }
+}
+
+/// A topic key the user gives: a KMS key ARN (not an alias, which can be pointed elsewhere) of
+/// the topic's region, since SNS encrypts only with a key of its own region; never the
+/// AWS-managed `alias/aws/sns`, which CloudWatch alarms cannot publish through
+/// (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+fn validate_kms_key_arn(key: &str, region: Option<&String>, role: &str) -> Result<(), String> {
+    if key.ends_with(topic_key::AWS_MANAGED_SNS_KEY) {
+        return Err(format!("\"{key}\" is the AWS-managed SNS key: CloudWatch alarms cannot publish to a topic encrypted with it (its key policy does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*, and cannot be changed). Leave kms_key_arn unset for a key made for the topic, or give a customer-managed key whose policy allows them."));
+    }
+    let parts: Vec<&str> = key.splitn(6, ':').collect();
+    let key_region = match parts[..] {
+        ["arn", partition, "kms", region, account, resource]
+            if !partition.is_empty()
+                && !region.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && resource.strip_prefix("key/").is_some_and(|id| !id.is_empty()) =>
+        {
+            region
+        }
+        _ => return Err(format!("\"{key}\" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; an alias is not accepted).")),
+    };
+    match region {
+        Some(region) if region != key_region => Err(format!("\"{key}\" is in {key_region}, but {role}.region is {region}: SNS encrypts a topic only with a key of the topic's region.")),
+        _ => Ok(()),
     }
 }
 
@@ -405,6 +443,16 @@ pub fn plan(
     };
     planned.primary_topic_arn = carried(|s| &s.primary_topic_arn);
     planned.standby_topic_arn = carried(|s| &s.standby_topic_arn);
+    // The user's key is what the topic must use; ours is known once it exists.
+    let topic_key = |role: &str, pick: fn(&State) -> &Value<String>| match endpoint_of(config, role)
+        .map(|e| &e.kms_key_arn)
+    {
+        Some(Value::Value(arn)) => values::string(arn.clone()),
+        Some(Value::Unknown) => Value::Unknown,
+        _ => carried(pick),
+    };
+    planned.primary_topic_key_arn = topic_key("primary", |s| &s.primary_topic_key_arn);
+    planned.standby_topic_key_arn = topic_key("standby", |s| &s.standby_topic_key_arn);
     planned.health_check_id = match kept {
         Some(k) if !health_check_replaced(k, &planned) => carried(|s| &s.health_check_id),
         _ => Value::Unknown,
@@ -473,6 +521,8 @@ pub struct EndpointSpec {
     pub alb_zone_id: String,
     pub alb_arn: String,
     pub target_group_arn: String,
+    /// The user's key for this region's topic; `None`: a key made for it.
+    pub kms_key_arn: Option<String>,
 }
 
 impl EndpointSpec {
@@ -488,6 +538,10 @@ impl EndpointSpec {
             alb_zone_id: e.alb_zone_id.as_ref_option()?.clone(),
             alb_arn: e.alb_arn.as_ref_option()?.clone(),
             target_group_arn: e.target_group_arn.as_ref_option()?.clone(),
+            kms_key_arn: match &e.kms_key_arn {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
         })
     }
 }
@@ -620,6 +674,11 @@ impl Desired {
         self.tags("alarm-topic", &self.topic_name(role), role == "primary")
     }
 
+    /// The key made for a topic is named after it.
+    pub fn topic_key_tags(&self, role: &str) -> Tags {
+        self.tags(topic_key::PART, &self.topic_name(role), role == "primary")
+    }
+
     pub fn alarm_tags(&self, name: &str, role: &str) -> Tags {
         self.tags("alarm", name, role == "primary")
     }
@@ -695,8 +754,13 @@ impl Desired {
                 threshold: 1.0,
                 dimensions: vec![("HealthCheckId".into(), health_check_id.into())],
                 actions: vec![topic(metrics_role)],
-                // No data means the checkers stopped reporting: treat it as down.
-                treat_missing_data: "breaching",
+                // Route 53 publishes HealthCheckStatus every minute while the check exists and is
+                // enabled, 0 when the primary is down; no data means a check too new to have
+                // reported, disabled, or replaced, never a primary that is down. "breaching" would
+                // e-mail "primary down" on every create and replacement; "missing" leaves the alarm
+                // in INSUFFICIENT_DATA (no notification) until data comes, where "notBreaching"
+                // would also show a disabled check as OK.
+                treat_missing_data: "missing",
                 ..base(&names.health_check, "AWS/Route53", "HealthCheckStatus", "Minimum")
             },
         )];
@@ -704,7 +768,14 @@ impl Desired {
             self.standby.region.clone(),
             AlarmSpec {
                 description: format!("Requests reached the standby load balancer while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is standby.", self.standby.region),
-                evaluation_periods: 1,
+                // A stray request (a scanner, someone curl-ing the internet-facing standby) is one
+                // minute of a few requests; traffic Route 53 has moved keeps coming, minute after
+                // minute. Per-minute periods whatever `alarm_period`: this alarm is the one that
+                // still speaks when us-east-1 is down, it must not wait long.
+                comparison: ">",
+                threshold: STANDBY_TRAFFIC_PER_MINUTE,
+                period: 60,
+                evaluation_periods: STANDBY_TRAFFIC_MINUTES,
                 dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
                 actions: vec![topic("standby")],
                 actions_enabled: !self.standby_active,
@@ -803,6 +874,7 @@ mod tests {
             target_group_arn: values::string(format!(
                 "arn:aws:elasticloadbalancing:{region}:1:targetgroup/tg-{role}/def"
             )),
+            kms_key_arn: Value::Null,
         })
     }
 
@@ -947,6 +1019,7 @@ mod tests {
             alb_zone_id: Value::Unknown,
             alb_arn: Value::Unknown,
             target_group_arn: Value::Unknown,
+            kms_key_arn: Value::Unknown,
         });
         assert!(error_paths(&c).is_empty());
         let (planned, _) = plan(&c, None, &Tags::new());
@@ -1004,6 +1077,47 @@ mod tests {
             error_paths(&c),
             ["primary.alb_arn", "primary.target_group_arn"]
         );
+    }
+
+    #[test]
+    fn a_topic_key_is_a_key_arn_of_its_region_and_never_the_aws_managed_one() {
+        let key = |c: &mut State, role: &str, arn: &str| {
+            let block = if role == "primary" {
+                &mut c.primary
+            } else {
+                &mut c.standby
+            };
+            if let Value::Value(e) = block {
+                e.kms_key_arn = values::string(arn);
+            }
+        };
+        let mut c = config();
+        key(&mut c, "primary", "alias/aws/sns");
+        key(
+            &mut c,
+            "standby",
+            "arn:aws:kms:us-east-1:123456789012:key/abc",
+        );
+        assert_eq!(
+            error_paths(&c),
+            ["primary.kms_key_arn", "standby.kms_key_arn"]
+        );
+        key(&mut c, "primary", "alias/my-key");
+        assert_eq!(
+            error_paths(&c),
+            ["primary.kms_key_arn", "standby.kms_key_arn"]
+        );
+
+        let users = "arn:aws:kms:us-east-2:123456789012:key/abc";
+        let mut c = config();
+        key(&mut c, "standby", users);
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert_eq!(planned.standby_topic_key_arn, values::string(users));
+        assert!(planned.primary_topic_key_arn.is_unknown());
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        assert_eq!(want.standby.kms_key_arn.as_deref(), Some(users));
+        assert_eq!(want.primary.kms_key_arn, None);
     }
 
     #[test]

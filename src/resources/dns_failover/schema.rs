@@ -29,6 +29,7 @@ pub struct Endpoint {
     pub alb_zone_id: Value<String>,
     pub alb_arn: Value<String>,
     pub target_group_arn: Value<String>,
+    pub kms_key_arn: Value<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,6 +63,8 @@ pub struct State {
     pub health_check_id: Value<String>,
     pub primary_topic_arn: Value<String>,
     pub standby_topic_arn: Value<String>,
+    pub primary_topic_key_arn: Value<String>,
+    pub standby_topic_key_arn: Value<String>,
     pub records: StringMap,
     pub alarms: StringMap,
     pub primary: Value<Endpoint>,
@@ -70,6 +73,10 @@ pub struct State {
     #[serde(with = "value::serde_as_vec")]
     pub timeouts: Value<Timeouts>,
 }
+
+/// The per-region key argument, shared with `tap_trading_failover`'s region blocks.
+pub const KMS_KEY_ARN: &str = "ARN of a KMS key of this region to encrypt its alarm topic with, instead of the key the provider creates for the topic. Its key policy must let `cloudwatch.amazonaws.com` use `kms:Decrypt` and `kms:GenerateDataKey*`, or alarms cannot publish to the topic. The AWS-managed `alias/aws/sns` is refused: CloudWatch alarms cannot use it and its policy cannot be changed.";
+const TOPIC_KEY_ARN: &str = "KMS key encrypting that region's alarm topic: `kms_key_arn`, or a customer-managed key created for the topic (alias `alias/<topic name>`, a policy letting this account's CloudWatch alarms use it, scheduled for deletion 7 days after destroy). Empty when the key is disabled, pending deletion or gone, or AWS-managed: the next apply makes a new key (or puts `kms_key_arn` back).";
 
 fn endpoint_block(role: &str) -> NestedBlock {
     NestedBlock::Single(Block {
@@ -82,6 +89,7 @@ fn endpoint_block(role: &str) -> NestedBlock {
             ("alb_zone_id", required(AttributeType::String, "Canonical hosted zone ID of the load balancer.")),
             ("alb_arn", required(AttributeType::String, "ARN of the load balancer, for its alarms.")),
             ("target_group_arn", required(AttributeType::String, "ARN of its target group, for the unhealthy-host alarm.")),
+            ("kms_key_arn", optional(AttributeType::String, KMS_KEY_ARN)),
 ]),
         ..Default::default()
     })
@@ -109,7 +117,7 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.",
+                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.\n\nThe alarms are set not to cry wolf. The health-check alarm treats missing data as missing: Route 53 publishes `HealthCheckStatus` every minute while the check exists (0 when the primary is down), so no data means a check too new to have reported, disabled or just replaced, never a primary that is down; the alarm waits in `INSUFFICIENT_DATA` without notifying. The standby-traffic alarm fires on more than 10 requests a minute to the standby load balancer in each of 5 consecutive minutes (per-minute periods whatever `alarm_period`): the standby is internet-facing, so a scanner's or a person's stray request reaches it, but only traffic Route 53 has moved keeps coming minute after minute.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
@@ -130,6 +138,8 @@ pub fn schema() -> Schema {
                 ("health_check_id", computed(AttributeType::String, "ID of the Route 53 health check on the primary.")),
                 ("primary_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the primary region.")),
                 ("standby_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the standby region.")),
+            ("primary_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
+            ("standby_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
                 ("records", computed(string_map(), "Each weighted record as Route 53 holds it, by set identifier; a change made outside Terraform shows here and is repaired.")),
                 ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by alarm name; drift shows here and is repaired.")),
 ]),

@@ -201,6 +201,7 @@ fn endpoint_of(stack: &StackState) -> Option<Endpoint> {
         alb_zone_id: values::string(known(&stack.alb_zone_id)?),
         alb_arn: values::string(known(&stack.alb_arn)?),
         target_group_arn: values::string(known(&stack.target_group_arn)?),
+        kms_key_arn: Value::Null,
     })
 }
 
@@ -213,6 +214,7 @@ fn placeholder(want: &Desired, role: &str) -> Endpoint {
         alb_zone_id: values::string(""),
         alb_arn: values::string(""),
         target_group_arn: values::string(""),
+        kms_key_arn: Value::Null,
     }
 }
 
@@ -341,6 +343,8 @@ fn compose(
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
         let prior_block = super::plan::region_block(prior, role);
+        // The topic's key is the DNS part's: its drift shows in `parts`.
+        block.kms_key_arn = prior_block.kms_key_arn.clone();
         if stack.vpc_id.is_null() {
             // The whole region is gone: keep the configuration, the parts say what is missing.
             block = prior_block.clone();
@@ -444,6 +448,19 @@ fn compose(
         ("dns.standby_topic", &dns.standby_topic_arn),
     ] {
         parts.insert(key.into(), id(value));
+    }
+    // A topic on another key than the user's is drift too.
+    for (role, key) in [
+        ("primary", &dns.primary_topic_key_arn),
+        ("standby", &dns.standby_topic_key_arn),
+    ] {
+        let users = super::plan::region_block(&want.state, role).kms_key_arn;
+        let key = id(key);
+        let part = match users.as_ref_option() {
+            Some(users) if *users != key => String::new(),
+            _ => key,
+        };
+        parts.insert(format!("dns.{role}_topic_key"), part);
     }
     state.zone_id = values::string(id(&dns.zone_id));
     state.name_servers = dns.name_servers.clone().or(Value::Value(Vec::new()));

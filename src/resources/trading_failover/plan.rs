@@ -49,6 +49,7 @@ pub fn region_from_stack(stack: &StackState) -> Region {
         min_size: stack.min_size,
         max_size: stack.max_size,
         desired_capacity: stack.desired_capacity,
+        kms_key_arn: Value::Null,
     }
 }
 
@@ -133,8 +134,14 @@ pub fn table_settings(table: &TableState) -> StringMap {
     )
 }
 
-/// The `tap_dns_failover` configuration, pointing at `endpoints`.
+/// The `tap_dns_failover` configuration, pointing at `endpoints`, with each region's topic key.
 pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
+    let with_key = |endpoint: Value<Endpoint>, role: &str| {
+        endpoint.map(|e| Endpoint {
+            kms_key_arn: region_block(state, role).kms_key_arn,
+            ..e
+        })
+    };
     let [primary, standby] = endpoints;
     DnsState {
         environment_suffix: state.environment_suffix.clone(),
@@ -149,8 +156,8 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         health_check: health_check_config(state),
-        primary,
-        standby,
+        primary: with_key(primary, "primary"),
+        standby: with_key(standby, "standby"),
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }
@@ -215,6 +222,7 @@ pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
                     alb_zone_id: values::string(zone.clone()),
                     alb_arn: values::string(alb.clone()),
                     target_group_arn: values::string(tg.clone()),
+                    kms_key_arn: Value::Null,
                 })
             }
             _ => unknown_endpoint(region_of(state, role)),
@@ -230,6 +238,7 @@ pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
         alb_zone_id: Value::Unknown,
         alb_arn: Value::Unknown,
         target_group_arn: Value::Unknown,
+        kms_key_arn: Value::Null,
     })
 }
 
@@ -396,6 +405,8 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         "dns.health_check",
         "dns.primary_topic",
         "dns.standby_topic",
+        "dns.primary_topic_key",
+        "dns.standby_topic_key",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -454,7 +465,10 @@ pub fn plan(
             prior_stack.as_ref(),
             default_tags,
         );
-        let block = region_from_stack(&stack);
+        let block = Region {
+            kms_key_arn: region_block(config, role).kms_key_arn,
+            ..region_from_stack(&stack)
+        };
         if role == "primary" {
             planned.primary = Value::Value(block);
             planned.tags_all = stack.tags_all.clone();
@@ -711,6 +725,33 @@ mod tests {
 
     fn error_paths(config: &State) -> Vec<String> {
         crate::tf::diag::error_paths(validate, config)
+    }
+
+    #[test]
+    fn a_topic_key_is_checked_in_its_region_block_and_reaches_the_dns_part() {
+        let mut c = config();
+        c.standby = Value::Value(Region {
+            kms_key_arn: values::string("alias/aws/sns"),
+            ..Default::default()
+        });
+        assert_eq!(error_paths(&c), ["standby.kms_key_arn"]);
+        let users = "arn:aws:kms:us-east-2:123456789012:key/abc";
+        c.standby = Value::Value(Region {
+            kms_key_arn: values::string(users),
+            ..Default::default()
+        });
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert_eq!(
+            region_block(&planned, "standby").kms_key_arn,
+            values::string(users)
+        );
+        let endpoints = ROLES.map(|role| unknown_endpoint(region_of(&planned, role)));
+        let dns = dns_config(&planned, endpoints);
+        assert_eq!(
+            dns.standby.as_ref_option().map(|e| e.kms_key_arn.clone()),
+            Some(values::string(users))
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use tf_provider::value::{self, Value};
 
-use crate::resources::dns_failover::schema::{health_check_block, HealthCheck};
+use crate::resources::dns_failover::schema::{health_check_block, HealthCheck, KMS_KEY_ARN};
 use crate::tf::number::Number;
 use crate::tf::schema::{
     computed, named, optional, required, string_list, string_map, with_default,
@@ -37,6 +37,7 @@ pub struct Region {
     pub min_size: Value<Number>,
     pub max_size: Value<Number>,
     pub desired_capacity: Value<Number>,
+    pub kms_key_arn: Value<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -92,6 +93,7 @@ fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock
             ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
             ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
             ("desired_capacity", with_default(AttributeType::Number, format!("Instances to run. Default {desired}. The standby needs at least 1: Route 53 fails over only to healthy targets. Applied when the configuration changes it (and at create); in between the CPU target-tracking policy owns the live value, so its scaling is not drift and an unrelated apply does not undo it. A planned failover scales the standby to the primary's live capacity and keeps its minimum there until failback."))),
+            ("kms_key_arn", optional(AttributeType::String, KMS_KEY_ARN)),
         ]),
         ..Default::default()
     })
