@@ -4,11 +4,12 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CreateReplicationGroupMemberAction,
-    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicaStatus,
-    ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, ReplicaStatus, ReplicationGroupUpdate, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{nat_state, settles, LocalAws};
+use crate::support::{nat_state, pitr, settles, LocalAws};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -154,21 +155,15 @@ async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
         .and_then(|r| r.replica_status().cloned())
 }
 
-#[tokio::test]
-async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
-    let aws = LocalAws::start();
-    let east1 = aws.dynamodb("us-east-1");
-    let east2 = aws.dynamodb("us-east-2");
-    global_table(&aws, "sessions").await;
-
-    east1
+async fn add_replica(aws: &LocalAws, name: &str, region: &str) {
+    aws.dynamodb("us-east-1")
         .update_table()
-        .table_name("sessions")
+        .table_name(name)
         .replica_updates(
             ReplicationGroupUpdate::builder()
                 .create(
                     CreateReplicationGroupMemberAction::builder()
-                        .region_name("us-east-2")
+                        .region_name(region)
                         .build()
                         .unwrap(),
                 )
@@ -177,6 +172,34 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .send()
         .await
         .expect("UpdateTable ReplicaUpdates Create");
+}
+
+async fn remove_replica(aws: &LocalAws, name: &str, region: &str) {
+    aws.dynamodb("us-east-1")
+        .update_table()
+        .table_name(name)
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .delete(
+                    DeleteReplicationGroupMemberAction::builder()
+                        .region_name(region)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateTable ReplicaUpdates Delete");
+}
+
+#[tokio::test]
+async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
+    let aws = LocalAws::start();
+    let east1 = aws.dynamodb("us-east-1");
+    let east2 = aws.dynamodb("us-east-2");
+    global_table(&aws, "sessions").await;
+    add_replica(&aws, "sessions", "us-east-2").await;
 
     assert_eq!(
         replica_status(&aws, "sessions").await,
@@ -229,22 +252,7 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         Some("ValidationException")
     );
 
-    east1
-        .update_table()
-        .table_name("sessions")
-        .replica_updates(
-            ReplicationGroupUpdate::builder()
-                .delete(
-                    DeleteReplicationGroupMemberAction::builder()
-                        .region_name("us-east-2")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("UpdateTable ReplicaUpdates Delete");
+    remove_replica(&aws, "sessions", "us-east-2").await;
     assert_eq!(
         replica_status(&aws, "sessions").await,
         Some(ReplicaStatus::Deleting)
@@ -265,6 +273,107 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .send()
         .await
         .expect("DeleteTable once the replica is gone");
+}
+
+/// Deletion protection and point-in-time recovery are per replica, never propagated
+/// (aws-controllers-k8s/community#2650; hashicorp/terraform-provider-aws#30213): a new replica
+/// starts without either, and each region's settings are its own.
+#[tokio::test]
+async fn dynamodb_replica_settings_are_its_own() {
+    let aws = LocalAws::start();
+    let east1 = aws.dynamodb("us-east-1");
+    let east2 = aws.dynamodb("us-east-2");
+    global_table(&aws, "sessions").await;
+    east1
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled");
+    assert!(!pitr(&east1, "sessions").await);
+    east1
+        .update_continuous_backups()
+        .table_name("sessions")
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("UpdateContinuousBackups");
+    add_replica(&aws, "sessions", "us-east-2").await;
+    settles("the replica", Some(ReplicaStatus::Active), || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
+    let protected = |db: aws_sdk_dynamodb::Client| async move {
+        db.describe_table()
+            .table_name("sessions")
+            .send()
+            .await
+            .expect("DescribeTable")
+            .table()
+            .and_then(|t| t.deletion_protection_enabled())
+    };
+    assert_eq!(protected(east2.clone()).await, Some(false));
+    assert!(!pitr(&east2, "sessions").await);
+
+    east2
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled in the replica's region");
+    east1
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled");
+    assert_eq!(protected(east2.clone()).await, Some(true));
+    assert_eq!(protected(east1.clone()).await, Some(false));
+}
+
+/// `LOCALAWS_REPLICA_FAILS` ends a replica's creation in a failure status with its reason, as
+/// ReplicaDescription reports it; the failed replica can still be removed.
+#[tokio::test]
+async fn dynamodb_replica_fails_on_request() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_REPLICA_FAILS", "us-east-2=CREATION_FAILED")]);
+    global_table(&aws, "sessions").await;
+    add_replica(&aws, "sessions", "us-east-2").await;
+    settles(
+        "the failed replica",
+        Some(ReplicaStatus::CreationFailed),
+        || replica_status(&aws, "sessions"),
+    )
+    .await;
+    let home = home_table(&aws, "sessions").await;
+    assert_eq!(home.table_status(), Some(&TableStatus::Active));
+    let reason = home.replicas()[0]
+        .replica_status_description()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("Failed to create replica:") && reason.contains("us-east-2"),
+        "{reason}"
+    );
+    assert!(aws
+        .dynamodb("us-east-2")
+        .describe_table()
+        .table_name("sessions")
+        .send()
+        .await
+        .is_err());
+
+    remove_replica(&aws, "sessions", "us-east-2").await;
+    settles("the removed replica", None, || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
 }
 
 fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
