@@ -15,6 +15,7 @@ from . import (
     ec2_dependencies,
     ec2_launch_templates,
     ec2_routes,
+    eventual,
     faults,
     idempotency,
     meter,
@@ -36,7 +37,8 @@ class Fidelity:
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
         meter.count(request)
-        response = self.dispatch(request)
+        response = eventual.take(request) or self.dispatch(request)
+        eventual.record(request, response)
         crash.after(request)
         return response.send(start_response)
 
@@ -44,6 +46,7 @@ class Fidelity:
         if request.path == "/moto-api/reset":
             dynamodb_replicas.reset()
             dynamodb_tables.reset()
+            eventual.reset()
             async_states.reset()
             idempotency.reset()
             route53_changes.reset()

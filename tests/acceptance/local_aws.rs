@@ -376,6 +376,146 @@ async fn dynamodb_replica_fails_on_request() {
     .await;
 }
 
+/// EC2 and ELB are eventually consistent: the call that names an ID a create has just returned
+/// may answer that it does not exist (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+#[tokio::test]
+async fn new_ec2_and_elb_ids_are_unknown_for_a_moment() {
+    use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata as _;
+
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "1"),
+        ("LOCALAWS_NEW_ID_WINDOW_MS", "60000"),
+    ]);
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.6.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_owned();
+    let dns = || {
+        ec2.modify_vpc_attribute()
+            .vpc_id(&vpc)
+            .enable_dns_support(
+                aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                    .value(true)
+                    .build(),
+            )
+            .send()
+    };
+    let missed = dns().await.expect_err("the new VPC is not known yet");
+    assert_eq!(code(&missed).as_deref(), Some("InvalidVpcID.NotFound"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&missed),
+        Some(format!("The vpc ID '{vpc}' does not exist").as_str())
+    );
+    dns().await.expect("known on the next call");
+
+    // CreateSecurityGroup names the VPC but only refers to it: it answers.
+    let group = ec2
+        .create_security_group()
+        .group_name("g")
+        .description("g")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .unwrap()
+        .to_owned();
+    let missed = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .expect_err("the new group is not known yet");
+    assert_eq!(code(&missed).as_deref(), Some("InvalidGroup.NotFound"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&missed),
+        Some(format!("The security group '{group}' does not exist").as_str())
+    );
+    let found = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .expect("DescribeSecurityGroups");
+    assert_eq!(found.security_groups().len(), 1);
+
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.6.1.0/24", "us-east-1a"), ("10.6.2.0/24", "us-east-1b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .expect("CreateSubnet naming the VPC");
+        subnets.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let elb = aws.elbv2("us-east-1");
+    let alb = elb
+        .create_load_balancer()
+        .name("alb-eventual")
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let alb = alb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let missed = elb
+        .set_security_groups()
+        .load_balancer_arn(&alb)
+        .security_groups(&group)
+        .send()
+        .await
+        .expect_err("the new load balancer is not known yet");
+    assert_eq!(missed.code(), Some("LoadBalancerNotFound"));
+    assert_eq!(
+        missed.message(),
+        Some("One or more load balancers not found")
+    );
+    let target_group = elb
+        .create_target_group()
+        .name("tg-eventual")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("CreateTargetGroup");
+    let target_group = target_group.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    let missed = elb
+        .describe_target_groups()
+        .target_group_arns(&target_group)
+        .send()
+        .await
+        .expect_err("the new target group is not known yet");
+    assert_eq!(missed.code(), Some("TargetGroupNotFound"));
+    assert_eq!(
+        missed.message(),
+        Some("One or more target groups not found")
+    );
+    elb.describe_target_groups()
+        .target_group_arns(&target_group)
+        .send()
+        .await
+        .expect("known on the next call");
+}
+
 fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
     err.code().map(str::to_owned)
 }
@@ -386,7 +526,8 @@ fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> 
 async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blackhole() {
     use aws_sdk_ec2::types::{DomainType, IpPermission, UserIdGroupPair};
 
-    let aws = LocalAws::start();
+    // SDK calls straight after each create: not what this test is about.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ec2 = aws.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()
@@ -591,7 +732,8 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
 async fn async_states_and_idempotency_tokens() {
     use aws_sdk_ec2::types::{DomainType, NatGatewayState};
 
-    let aws = LocalAws::start();
+    // SDK calls straight after each create: not what this test is about.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ec2 = aws.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()
