@@ -18,6 +18,7 @@ from . import (
     ec2_prefix_lists,
     ec2_routes,
     elbv2_validation,
+    eventual,
     faults,
     idempotency,
     kms_keys,
@@ -43,7 +44,8 @@ class Fidelity:
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
         meter.count(request)
-        response = self.dispatch(request)
+        response = eventual.take(request) or self.dispatch(request)
+        eventual.record(request, response)
         crash.after(request)
         return response.send(start_response)
 
@@ -53,6 +55,7 @@ class Fidelity:
             autoscaling_launches.reset()
             autoscaling_refresh.reset()
             dynamodb_tables.reset()
+            eventual.reset()
             async_states.reset()
             idempotency.reset()
             route53_changes.reset()

@@ -4,9 +4,16 @@
 other region; `DescribeTable` reports `Replicas` (CREATING, or DELETING, for a few reads, then
 ACTIVE or gone) in every member region; item writes are copied to every member; `DeleteTable`
 of a table that still has replicas is refused. DeleteTable in a replica's own region removes that
-replica, as in AWS."""
+replica, as in AWS.
+
+`LOCALAWS_REPLICA_FAILS=us-east-2=CREATION_FAILED` makes a replica created in that region settle
+into that status instead of ACTIVE, with a `ReplicaStatusDescription`, as AWS reports a replica it
+could not create or can no longer reach (ReplicaDescription:
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html).
+Several are separated by commas."""
 
 import json
+import os
 
 from moto.dynamodb.models import dynamodb_backends
 
@@ -17,9 +24,36 @@ PREFIX = "DynamoDB_20120810."
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
+# Why AWS says a replica ended in each failure status. CREATION_FAILED's is the form of the
+# message quoted in hashicorp/terraform-provider-aws#46228; the others are the status meanings in
+# ReplicaDescription.
+FAILURES = {
+    "CREATION_FAILED": "Failed to create replica: current TableMaxWriteCapacityUnits value in region {region} insufficient to match the table in its source region",
+    "REGION_DISABLED": "The replica is inaccessible because the Amazon Web Services Region {region} has been disabled.",
+    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "The KMS key used to encrypt the table in {region} is inaccessible.",
+}
+# Statuses in which a replica is on its way; the home table is UPDATING meanwhile.
+IN_PROGRESS = {"CREATING", "UPDATING", "DELETING"}
+
+
+def _armed_failures():
+    armed = {}
+    for entry in os.environ.get("LOCALAWS_REPLICA_FAILS", "").split(","):
+        region, _, status = entry.strip().partition("=")
+        if region and status:
+            if status not in FAILURES:
+                raise ValueError(f"LOCALAWS_REPLICA_FAILS: unknown replica status {status}")
+            armed[region] = status
+    return armed
+
+
+_failures = _armed_failures()
+
+
 class Replica:
     def __init__(self, status):
         self.status = status
+        self.description = None
         self.settling = pending.Settling("replica.creating")
 
 
@@ -98,13 +132,16 @@ def _decorate(region, account, description, advance):
     others = [r for r in group.members() if r != region]
     replicas = []
     for other in others:
-        status = group.replicas[other].status if other in group.replicas else "ACTIVE"
-        replicas.append({"RegionName": other, "ReplicaStatus": status})
+        replica = group.replicas.get(other)
+        entry = {"RegionName": other, "ReplicaStatus": replica.status if replica else "ACTIVE"}
+        if replica and replica.description:
+            entry["ReplicaStatusDescription"] = replica.description
+        replicas.append(entry)
     if not replicas:
         return
     description["Replicas"] = replicas
     description["GlobalTableVersion"] = "2019.11.21"
-    if region == group.home and any(r["ReplicaStatus"] != "ACTIVE" for r in replicas):
+    if region == group.home and any(r["ReplicaStatus"] in IN_PROGRESS for r in replicas):
         description["TableStatus"] = "UPDATING"
 
 
@@ -114,7 +151,12 @@ def _advance(account, name, group):
             if replica.settling.pending():
                 continue
             if replica.status == "CREATING":
-                replica.status = "ACTIVE"
+                failure = _failures.get(region)
+                replica.status = failure or "ACTIVE"
+                if failure:
+                    replica.description = FAILURES[failure].format(region=region)
+                if failure == "CREATION_FAILED":
+                    _backend(account, region).tables.pop(name, None)
             else:
                 _backend(account, region).tables.pop(name, None)
                 del group.replicas[region]
@@ -207,6 +249,7 @@ def _delete_replica(group, region):
             "Replica specified in the Replica Update or Replica Delete action of the request was not found.",
         )
     replica.status = "DELETING"
+    replica.description = None
     replica.settling = pending.Settling("replica.deleting")
     return None
 

@@ -182,11 +182,20 @@ pub async fn ensure(
                 .send()
                 .await
                 .context(|| format!("creating ALB {}", spec.name))?;
-            out.load_balancers()
+            let arn = out
+                .load_balancers()
                 .first()
                 .and_then(|lb| lb.load_balancer_arn())
                 .unwrap_or_default()
-                .to_owned()
+                .to_owned();
+            retry::until_created(&arn, "LoadBalancerNotFound", retry::ELB_PROPAGATION, || {
+                elb.describe_load_balancers()
+                    .load_balancer_arns(&arn)
+                    .send()
+            })
+            .await
+            .context(|| format!("waiting for new ALB {} to be visible", spec.name))?;
+            arn
         }
     };
     elb.set_security_groups()
@@ -235,12 +244,18 @@ pub async fn ensure_target_group(elb: &Client, spec: &AlbSpec<'_>) -> PartResult
                 .send()
                 .await
                 .context(|| format!("creating target group {name}"))?;
-            return Ok(out
+            let arn = out
                 .target_groups()
                 .first()
                 .and_then(|tg| tg.target_group_arn())
                 .unwrap_or_default()
-                .to_owned());
+                .to_owned();
+            retry::until_created(&arn, "TargetGroupNotFound", retry::ELB_PROPAGATION, || {
+                elb.describe_target_groups().target_group_arns(&arn).send()
+            })
+            .await
+            .context(|| format!("waiting for new target group {name} to be visible"))?;
+            return Ok(arn);
         }
     };
     elb.modify_target_group()

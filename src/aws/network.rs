@@ -87,10 +87,17 @@ pub async fn ensure_vpc(ec2: &Client, owner: &Owner, name: &str, cidr: &str) -> 
                 .send()
                 .await
                 .context(|| format!("creating VPC {name} ({cidr})"))?;
-            out.vpc()
+            let id = out
+                .vpc()
                 .and_then(|v| v.vpc_id())
                 .unwrap_or_default()
-                .to_owned()
+                .to_owned();
+            retry::until_created(&id, "InvalidVpcID.NotFound", retry::EC2_PROPAGATION, || {
+                ec2.describe_vpcs().vpc_ids(&id).send()
+            })
+            .await
+            .context(|| format!("waiting for new VPC {name} ({id}) to be visible"))?;
+            id
         }
     };
     // One attribute per call: EC2 refuses both in one ModifyVpcAttribute.
@@ -147,7 +154,8 @@ pub async fn ensure_subnets(
                     spec.cidr,
                     spec.zone
                 );
-                ec2.create_subnet()
+                let id = ec2
+                    .create_subnet()
                     .vpc_id(vpc_id)
                     .cidr_block(&spec.cidr)
                     .availability_zone(&spec.zone)
@@ -158,7 +166,16 @@ pub async fn ensure_subnets(
                     .subnet()
                     .and_then(|s| s.subnet_id())
                     .unwrap_or_default()
-                    .to_owned()
+                    .to_owned();
+                retry::until_created(
+                    &id,
+                    "InvalidSubnetID.NotFound",
+                    retry::EC2_PROPAGATION,
+                    || ec2.describe_subnets().subnet_ids(&id).send(),
+                )
+                .await
+                .context(|| format!("waiting for new subnet {} ({id}) to be visible", spec.name))?;
+                id
             }
         };
         let public_ips = found
@@ -216,6 +233,18 @@ pub async fn ensure_internet_gateway(
                 .and_then(|g| g.internet_gateway_id())
                 .unwrap_or_default()
                 .to_owned();
+            retry::until_created(
+                &id,
+                "InvalidInternetGatewayID.NotFound",
+                retry::EC2_PROPAGATION,
+                || {
+                    ec2.describe_internet_gateways()
+                        .internet_gateway_ids(&id)
+                        .send()
+                },
+            )
+            .await
+            .context(|| format!("waiting for new internet gateway {name} ({id}) to be visible"))?;
             (id, false)
         }
     };
@@ -271,7 +300,8 @@ pub async fn ensure_route_table(
         }
         None => {
             tracing::info!("creating route table {name}");
-            ec2.create_route_table()
+            let id = ec2
+                .create_route_table()
                 .vpc_id(vpc_id)
                 .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
                 .send()
@@ -280,7 +310,16 @@ pub async fn ensure_route_table(
                 .route_table()
                 .and_then(|t| t.route_table_id())
                 .unwrap_or_default()
-                .to_owned()
+                .to_owned();
+            retry::until_created(
+                &id,
+                "InvalidRouteTableID.NotFound",
+                retry::EC2_PROPAGATION,
+                || ec2.describe_route_tables().route_table_ids(&id).send(),
+            )
+            .await
+            .context(|| format!("waiting for new route table {name} ({id}) to be visible"))?;
+            id
         }
     };
     let current = existing.and_then(|t| {

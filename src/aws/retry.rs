@@ -6,10 +6,52 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::error::AwsError;
+use super::error::{AwsError, Cause};
+use super::wait::{self, Poll};
 
 const FIRST_DELAY: Duration = Duration::from_millis(500);
 const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// How long an EC2 object we have just created may stay unknown to the calls that name it. The
+/// EC2 guide says to back off "up to a few minutes"
+/// (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); hashicorp/aws waits
+/// `ec2PropagationTimeout` = 5m (internal/service/ec2/wait.go).
+pub const EC2_PROPAGATION: Duration = Duration::from_secs(5 * 60);
+/// The same for ELB: hashicorp/aws retries a new load balancer's tags on LoadBalancerNotFound and
+/// waits for a new target group for `elbv2PropagationTimeout` = 2m.
+pub const ELB_PROPAGATION: Duration = Duration::from_secs(2 * 60);
+
+/// Right after our own create: runs `describe` (a call naming the new object by its ID) until
+/// AWS stops answering `not_found` for it, as the EC2 guide advises ("Confirm the state of the
+/// resource before you run a command to modify it. Run the appropriate Describe command using an
+/// exponential backoff"), so the calls that follow find it. Only for an ID a create has just
+/// returned: anywhere else, not found means gone.
+pub async fn until_created<T, E, F, Fut>(
+    what: &str,
+    not_found: &str,
+    within: Duration,
+    mut describe: F,
+) -> Result<(), Cause>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    AwsError: From<E>,
+{
+    wait::until(within, || {
+        let described = describe();
+        async move {
+            match described.await.map_err(AwsError::from) {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(err) if err.is(not_found) => {
+                    tracing::debug!("{what} not visible yet: {err}");
+                    Ok(Poll::Pending(err.to_string()))
+                }
+                Err(err) => Err(err),
+            }
+        }
+    })
+    .await
+}
 
 /// Runs `op` until it succeeds, fails with a code not in `codes`, or `deadline` passes.
 pub async fn on_codes<T, F, Fut>(
@@ -91,6 +133,45 @@ mod tests {
             .await;
         assert!(result.unwrap_err().is("ValidationException"));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_object_is_pending_while_not_found_and_nothing_else() {
+        let calls = AtomicU32::new(0);
+        let result = until_created(
+            "VPC vpc-1",
+            "InvalidVpcID.NotFound",
+            Duration::from_secs(60),
+            || async {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0 | 1 => Err(err("InvalidVpcID.NotFound")),
+                    _ => Ok(()),
+                }
+            },
+        )
+        .await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let result = until_created(
+            "VPC vpc-1",
+            "InvalidVpcID.NotFound",
+            Duration::from_secs(60),
+            || async { Err::<(), _>(err("UnauthorizedOperation")) },
+        )
+        .await;
+        assert!(matches!(result, Err(Cause::Aws(e)) if e.is("UnauthorizedOperation")));
+
+        let result = until_created(
+            "VPC vpc-1",
+            "InvalidVpcID.NotFound",
+            Duration::from_secs(5),
+            || async { Err::<(), _>(err("InvalidVpcID.NotFound")) },
+        )
+        .await;
+        assert!(
+            matches!(result, Err(Cause::Timeout { last_state, .. }) if last_state.starts_with("InvalidVpcID.NotFound"))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -139,7 +139,15 @@ pub async fn ensure(
                 .send()
                 .await
                 .context(|| format!("creating security group {name}"))?;
-            (out.group_id().unwrap_or_default().to_owned(), Rules::new())
+            let id = out.group_id().unwrap_or_default().to_owned();
+            // "InvalidGroup.NotFound" for a moment after CreateSecurityGroup (EC2 guide,
+            // "Eventual consistency"); the rules below name the group.
+            retry::until_created(&id, "InvalidGroup.NotFound", retry::EC2_PROPAGATION, || {
+                ec2.describe_security_groups().group_ids(&id).send()
+            })
+            .await
+            .context(|| format!("waiting for new security group {name} ({id}) to be visible"))?;
+            (id, Rules::new())
         }
     };
     let stale: Vec<IpPermission> = have

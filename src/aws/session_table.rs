@@ -6,9 +6,9 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, CreateReplicationGroupMemberAction,
     DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, ReplicationGroupUpdate,
-    ScalarAttributeType, SseSpecification, StreamSpecification, StreamViewType, TableDescription,
-    TableStatus, Tag,
+    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, ReplicaStatus,
+    ReplicationGroupUpdate, ScalarAttributeType, SseSpecification, StreamSpecification,
+    StreamViewType, TableDescription, TableStatus, Tag,
 };
 use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
@@ -56,6 +56,24 @@ pub struct TableFacts {
 pub struct ReplicaFacts {
     pub region: String,
     pub status: String,
+    /// AWS's reason for the status (ReplicaStatusDescription), mostly for the failed ones.
+    pub status_description: Option<String>,
+}
+
+/// Replica statuses that never become ACTIVE by themselves (ReplicaDescription,
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html):
+/// creation failed, the Region is disabled, or the table's KMS key is inaccessible. Waiting on
+/// them only runs out the timeout (hashicorp/terraform-provider-aws#46228).
+const REPLICA_FAILED: &[ReplicaStatus] = &[
+    ReplicaStatus::CreationFailed,
+    ReplicaStatus::RegionDisabled,
+    ReplicaStatus::InaccessibleEncryptionCredentials,
+];
+
+impl ReplicaFacts {
+    pub fn failed(&self) -> bool {
+        REPLICA_FAILED.iter().any(|f| f.as_str() == self.status)
+    }
 }
 
 fn facts(table: &TableDescription) -> TableFacts {
@@ -90,6 +108,7 @@ fn facts(table: &TableDescription) -> TableFacts {
                     .replica_status()
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
+                status_description: r.replica_status_description().map(str::to_owned),
             })
             .collect(),
     }
@@ -352,6 +371,16 @@ pub async fn wait_replica(
             .and_then(|t| t.replicas.iter().find(|r| r.region == region));
         Ok(match (present, replica) {
             (true, Some(r)) if r.status == "ACTIVE" => Poll::Ready(()),
+            (true, Some(r)) if r.failed() => {
+                return Err(AwsError {
+                    code: None,
+                    message: format!(
+                        "the replica is {}: {}",
+                        r.status,
+                        r.status_description.as_deref().unwrap_or("no reason given")
+                    ),
+                })
+            }
             (true, Some(r)) => Poll::Pending(r.status.clone()),
             (true, None) => Poll::Pending("not listed yet".into()),
             (false, None) => Poll::Ready(()),

@@ -4,11 +4,12 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CreateReplicationGroupMemberAction,
-    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicaStatus,
-    ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, ReplicaStatus, ReplicationGroupUpdate, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{alarm_actions, nat_state, settles, LocalAws};
+use crate::support::{alarm_actions, nat_state, pitr, settles, LocalAws};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -154,21 +155,15 @@ async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
         .and_then(|r| r.replica_status().cloned())
 }
 
-#[tokio::test]
-async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
-    let aws = LocalAws::start();
-    let east1 = aws.dynamodb("us-east-1");
-    let east2 = aws.dynamodb("us-east-2");
-    global_table(&aws, "sessions").await;
-
-    east1
+async fn add_replica(aws: &LocalAws, name: &str, region: &str) {
+    aws.dynamodb("us-east-1")
         .update_table()
-        .table_name("sessions")
+        .table_name(name)
         .replica_updates(
             ReplicationGroupUpdate::builder()
                 .create(
                     CreateReplicationGroupMemberAction::builder()
-                        .region_name("us-east-2")
+                        .region_name(region)
                         .build()
                         .unwrap(),
                 )
@@ -177,6 +172,34 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .send()
         .await
         .expect("UpdateTable ReplicaUpdates Create");
+}
+
+async fn remove_replica(aws: &LocalAws, name: &str, region: &str) {
+    aws.dynamodb("us-east-1")
+        .update_table()
+        .table_name(name)
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .delete(
+                    DeleteReplicationGroupMemberAction::builder()
+                        .region_name(region)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateTable ReplicaUpdates Delete");
+}
+
+#[tokio::test]
+async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
+    let aws = LocalAws::start();
+    let east1 = aws.dynamodb("us-east-1");
+    let east2 = aws.dynamodb("us-east-2");
+    global_table(&aws, "sessions").await;
+    add_replica(&aws, "sessions", "us-east-2").await;
 
     assert_eq!(
         replica_status(&aws, "sessions").await,
@@ -229,22 +252,7 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         Some("ValidationException")
     );
 
-    east1
-        .update_table()
-        .table_name("sessions")
-        .replica_updates(
-            ReplicationGroupUpdate::builder()
-                .delete(
-                    DeleteReplicationGroupMemberAction::builder()
-                        .region_name("us-east-2")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("UpdateTable ReplicaUpdates Delete");
+    remove_replica(&aws, "sessions", "us-east-2").await;
     assert_eq!(
         replica_status(&aws, "sessions").await,
         Some(ReplicaStatus::Deleting)
@@ -267,6 +275,247 @@ async fn dynamodb_replica_is_created_replicates_and_blocks_deletion() {
         .expect("DeleteTable once the replica is gone");
 }
 
+/// Deletion protection and point-in-time recovery are per replica, never propagated
+/// (aws-controllers-k8s/community#2650; hashicorp/terraform-provider-aws#30213): a new replica
+/// starts without either, and each region's settings are its own.
+#[tokio::test]
+async fn dynamodb_replica_settings_are_its_own() {
+    let aws = LocalAws::start();
+    let east1 = aws.dynamodb("us-east-1");
+    let east2 = aws.dynamodb("us-east-2");
+    global_table(&aws, "sessions").await;
+    east1
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled");
+    assert!(!pitr(&east1, "sessions").await);
+    east1
+        .update_continuous_backups()
+        .table_name("sessions")
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("UpdateContinuousBackups");
+    add_replica(&aws, "sessions", "us-east-2").await;
+    settles("the replica", Some(ReplicaStatus::Active), || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
+    let protected = |db: aws_sdk_dynamodb::Client| async move {
+        db.describe_table()
+            .table_name("sessions")
+            .send()
+            .await
+            .expect("DescribeTable")
+            .table()
+            .and_then(|t| t.deletion_protection_enabled())
+    };
+    assert_eq!(protected(east2.clone()).await, Some(false));
+    assert!(!pitr(&east2, "sessions").await);
+
+    east2
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled in the replica's region");
+    east1
+        .update_table()
+        .table_name("sessions")
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled");
+    assert_eq!(protected(east2.clone()).await, Some(true));
+    assert_eq!(protected(east1.clone()).await, Some(false));
+}
+
+/// `LOCALAWS_REPLICA_FAILS` ends a replica's creation in a failure status with its reason, as
+/// ReplicaDescription reports it; the failed replica can still be removed.
+#[tokio::test]
+async fn dynamodb_replica_fails_on_request() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_REPLICA_FAILS", "us-east-2=CREATION_FAILED")]);
+    global_table(&aws, "sessions").await;
+    add_replica(&aws, "sessions", "us-east-2").await;
+    settles(
+        "the failed replica",
+        Some(ReplicaStatus::CreationFailed),
+        || replica_status(&aws, "sessions"),
+    )
+    .await;
+    let home = home_table(&aws, "sessions").await;
+    assert_eq!(home.table_status(), Some(&TableStatus::Active));
+    let reason = home.replicas()[0]
+        .replica_status_description()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("Failed to create replica:") && reason.contains("us-east-2"),
+        "{reason}"
+    );
+    assert!(aws
+        .dynamodb("us-east-2")
+        .describe_table()
+        .table_name("sessions")
+        .send()
+        .await
+        .is_err());
+
+    remove_replica(&aws, "sessions", "us-east-2").await;
+    settles("the removed replica", None, || {
+        replica_status(&aws, "sessions")
+    })
+    .await;
+}
+
+/// EC2 and ELB are eventually consistent: the call that names an ID a create has just returned
+/// may answer that it does not exist (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+#[tokio::test]
+async fn new_ec2_and_elb_ids_are_unknown_for_a_moment() {
+    use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata as _;
+
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "1"),
+        ("LOCALAWS_NEW_ID_WINDOW_MS", "60000"),
+    ]);
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.6.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_owned();
+    let dns = || {
+        ec2.modify_vpc_attribute()
+            .vpc_id(&vpc)
+            .enable_dns_support(
+                aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                    .value(true)
+                    .build(),
+            )
+            .send()
+    };
+    let missed = dns().await.expect_err("the new VPC is not known yet");
+    assert_eq!(code(&missed).as_deref(), Some("InvalidVpcID.NotFound"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&missed),
+        Some(format!("The vpc ID '{vpc}' does not exist").as_str())
+    );
+    dns().await.expect("known on the next call");
+
+    // CreateSecurityGroup names the VPC but only refers to it: it answers.
+    let group = ec2
+        .create_security_group()
+        .group_name("g")
+        .description("g")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .unwrap()
+        .to_owned();
+    let missed = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .expect_err("the new group is not known yet");
+    assert_eq!(code(&missed).as_deref(), Some("InvalidGroup.NotFound"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&missed),
+        Some(format!("The security group '{group}' does not exist").as_str())
+    );
+    let found = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .expect("DescribeSecurityGroups");
+    assert_eq!(found.security_groups().len(), 1);
+
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.6.1.0/24", "us-east-1a"), ("10.6.2.0/24", "us-east-1b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .expect("CreateSubnet naming the VPC");
+        subnets.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let elb = aws.elbv2("us-east-1");
+    let alb = elb
+        .create_load_balancer()
+        .name("alb-eventual")
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let alb = alb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let missed = elb
+        .set_security_groups()
+        .load_balancer_arn(&alb)
+        .security_groups(&group)
+        .send()
+        .await
+        .expect_err("the new load balancer is not known yet");
+    assert_eq!(missed.code(), Some("LoadBalancerNotFound"));
+    assert_eq!(
+        missed.message(),
+        Some("One or more load balancers not found")
+    );
+    let target_group = elb
+        .create_target_group()
+        .name("tg-eventual")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("CreateTargetGroup");
+    let target_group = target_group.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_owned();
+    let missed = elb
+        .describe_target_groups()
+        .target_group_arns(&target_group)
+        .send()
+        .await
+        .expect_err("the new target group is not known yet");
+    assert_eq!(missed.code(), Some("TargetGroupNotFound"));
+    assert_eq!(
+        missed.message(),
+        Some("One or more target groups not found")
+    );
+    elb.describe_target_groups()
+        .target_group_arns(&target_group)
+        .send()
+        .await
+        .expect("known on the next call");
+}
+
 fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
     err.code().map(str::to_owned)
 }
@@ -277,7 +526,8 @@ fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> 
 async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blackhole() {
     use aws_sdk_ec2::types::{DomainType, IpPermission, UserIdGroupPair};
 
-    let aws = LocalAws::start();
+    // SDK calls straight after each create: not what this test is about.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ec2 = aws.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()
@@ -482,7 +732,8 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
 async fn async_states_and_idempotency_tokens() {
     use aws_sdk_ec2::types::{DomainType, NatGatewayState};
 
-    let aws = LocalAws::start();
+    // SDK calls straight after each create: not what this test is about.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ec2 = aws.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()

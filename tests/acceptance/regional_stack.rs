@@ -234,6 +234,42 @@ async fn creates_the_spec_network_and_destroys_everything() {
     assert_nothing_left(&aws).await;
 }
 
+/// Every ID a create returns is unknown to the next two calls naming it, for up to a minute (EC2
+/// and ELB eventual consistency): the first apply still succeeds and builds everything.
+#[tokio::test]
+async fn new_ids_not_yet_visible_are_waited_for() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "2"),
+        ("LOCALAWS_NEW_ID_WINDOW_MS", "60000"),
+    ]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let ec2 = aws.ec2("us-east-1");
+    let vpc_id = state["vpc_id"].as_str().unwrap();
+    let dns = ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        Some(true)
+    );
+    assert_eq!(subnets(&ec2, vpc_id).await.len(), 4);
+    assert_eq!(
+        ingress(&ec2, state["alb_security_group_id"].as_str().unwrap()).await,
+        BTreeSet::from([(80, "0.0.0.0/0".to_string())])
+    );
+    assert_compute(&aws, &state).await;
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
 /// The load balancer, launch template, Auto Scaling group and IAM role of the default stack.
 async fn assert_compute(aws: &LocalAws, state: &serde_json::Value) {
     let elb = aws.elbv2("us-east-1");

@@ -274,6 +274,145 @@ async fn drift_is_detected_and_repaired() {
     assert_nothing_left(&aws).await;
 }
 
+/// Whether the table in `db`'s region has deletion protection on.
+async fn protected(db: &Client, name: &str) -> bool {
+    db.describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table()
+        .and_then(|t| t.deletion_protection_enabled())
+        .unwrap_or(false)
+}
+
+async fn set_protection(db: &Client, name: &str, enabled: bool) {
+    db.update_table()
+        .table_name(name)
+        .deletion_protection_enabled(enabled)
+        .send()
+        .await
+        .expect("UpdateTable DeletionProtectionEnabled");
+}
+
+#[tokio::test]
+async fn the_replica_holds_its_own_protection_and_recovery() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config("  deletion_protection = true"));
+    ws.apply();
+    let east2 = aws.dynamodb("us-east-2");
+    // Per replica in DynamoDB, not propagated from the home table.
+    assert!(protected(&east2, TABLE).await, "the replica is protected");
+    assert!(
+        pitr(&east2, TABLE).await,
+        "the replica has point-in-time recovery"
+    );
+
+    // Both switched off on the replica alone, out of band.
+    set_protection(&east2, TABLE, false).await;
+    east2
+        .update_continuous_backups()
+        .table_name(TABLE)
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = ws.plan_updating(&["replica_settings"]);
+    for key in [
+        "\"us-east-2.point_in_time_recovery\"",
+        "\"us-east-2.deletion_protection\"",
+    ] {
+        assert!(
+            plan.lines()
+                .any(|l| l.contains(key) && l.contains("\"false\" -> \"true\"")),
+            "{key} repaired in the plan:\n{plan}"
+        );
+    }
+    ws.apply();
+    assert!(
+        protected(&east2, TABLE).await,
+        "the replica's protection repaired"
+    );
+    assert!(pitr(&east2, TABLE).await, "the replica's recovery repaired");
+    assert!(protected(&aws.dynamodb("us-east-1"), TABLE).await);
+    ws.assert_plan_empty();
+
+    // Protection off in the configuration, then on again for the replica alone, out of band:
+    // destroy is refused, naming the replica, and removes nothing.
+    ws.config(&config(""));
+    ws.apply();
+    assert!(
+        !protected(&east2, TABLE).await,
+        "the replica's protection lifted"
+    );
+    set_protection(&east2, TABLE, true).await;
+    let refused = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    // Terraform wraps diagnostics: compare words.
+    let words = refused
+        .text()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("deletion protection is on for its replica in us-east-2"),
+        "{words}"
+    );
+    assert_eq!(
+        replica_regions(&aws.dynamodb("us-east-1"), TABLE).await,
+        ["us-east-2"]
+    );
+    assert_eq!(ws.resource(ADDRESS)["name"], TABLE);
+
+    ws.apply();
+    assert!(!protected(&east2, TABLE).await);
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_failed_replica_ends_the_apply_at_once_with_its_reason() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_REPLICA_FAILS", "us-east-2=CREATION_FAILED")]);
+    let ws = Workspace::new(&aws);
+    // A long create budget: only a wait that ends on the failure finishes in time.
+    ws.config(&config("  timeouts {\n    create = \"5m\"\n  }"));
+    let started = std::time::Instant::now();
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "the wait ran on after the replica failed: {:?}",
+        started.elapsed()
+    );
+    let text = failed.text();
+    assert!(text.contains("replica of DynamoDB table"), "{text}");
+    assert!(text.contains("us-east-2"), "{text}");
+    assert!(text.contains("CREATION_FAILED"), "{text}");
+    assert!(text.contains("Failed to create replica"), "{text}");
+    assert!(!text.contains("still not ready"), "{text}");
+
+    // The table is in state (tainted, as Terraform marks a failed create) and in AWS; the failed
+    // replica is not counted as one.
+    assert_eq!(ws.resource(ADDRESS)["name"], TABLE);
+    assert_eq!(
+        ws.resource(ADDRESS)["replica_regions"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        replica_regions(&aws.dynamodb("us-east-1"), TABLE).await,
+        ["us-east-2"]
+    );
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
 #[tokio::test]
 async fn imports_by_table_name() {
     let aws = LocalAws::start();

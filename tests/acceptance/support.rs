@@ -31,13 +31,16 @@ impl LocalAws {
         LocalAws::start_with_env(&[("LOCALAWS_FAIL_ONCE", fail_once)])
     }
 
-    /// The local AWS with settings of its fidelity layer (`LOCALAWS_*`).
+    /// The local AWS with settings of its fidelity layer (`LOCALAWS_*`). EC2 and ELB are
+    /// eventually consistent unless a test says otherwise: the first call naming a just-created
+    /// ID answers NotFound (`LOCALAWS_NEW_ID_MISSES`, localaws/eventual.py).
     pub fn start_with_env(settings: &[(&str, &str)]) -> LocalAws {
         let python = python();
         let mut child = Command::new(&python)
             .args(["-m", "localaws", "--port", "0"])
             .current_dir(project_root())
             .env("PYTHONUNBUFFERED", "1")
+            .env("LOCALAWS_NEW_ID_MISSES", "1")
             .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -442,8 +442,9 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
     }
     ws.assert_plan_empty();
 
-    // Out of band, in the primary region: the ALB's ingress narrowed, the table's
-    // point-in-time recovery switched off. Both show in the plan; apply repairs only them.
+    // Out of band: in the primary region the ALB's ingress narrowed; in the standby region the
+    // table replica's point-in-time recovery (its own, per replica) switched off. Both show in the
+    // plan; apply repairs only them.
     let (alb_group, open) = alb_ingress(&aws, "us-east-1").await;
     assert_eq!(open, BTreeSet::from(["0.0.0.0/0".to_string()]));
     aws.ec2("us-east-1")
@@ -464,7 +465,7 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .send()
         .await
         .expect("RevokeSecurityGroupIngress");
-    aws.dynamodb("us-east-1")
+    aws.dynamodb("us-east-2")
         .update_continuous_backups()
         .table_name("trading-sessions-acc")
         .point_in_time_recovery_specification(
@@ -476,7 +477,7 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         .send()
         .await
         .expect("UpdateContinuousBackups");
-    assert!(!pitr(&aws.dynamodb("us-east-1"), "trading-sessions-acc").await);
+    assert!(!pitr(&aws.dynamodb("us-east-2"), "trading-sessions-acc").await);
     // Drift stays visible after a refresh has written it into the state.
     let refreshed = ws.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]);
     assert_eq!(refreshed.code, 0, "{}", refreshed.text());
@@ -490,8 +491,8 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         (alb_group, BTreeSet::from(["0.0.0.0/0".to_string()]))
     );
     assert!(
-        pitr(&aws.dynamodb("us-east-1"), "trading-sessions-acc").await,
-        "point-in-time recovery repaired"
+        pitr(&aws.dynamodb("us-east-2"), "trading-sessions-acc").await,
+        "the replica's point-in-time recovery repaired"
     );
     let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
     assert_eq!(primary_after, primary_instances);

@@ -400,6 +400,7 @@ mod tests {
                 replicas: vec![ReplicaFacts {
                     region: "us-east-2".into(),
                     status: "ACTIVE".into(),
+                    status_description: None,
                 }],
             }),
             replication_latency_ms: Some(120.0),

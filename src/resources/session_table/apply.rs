@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::time::Instant;
 
-use super::plan::{Desired, PART};
+use super::plan::{self, Desired, PART};
 use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::session_table::{self as table, TableSpec};
@@ -75,6 +75,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     // One replica change at a time: DynamoDB refuses a second while the first is in progress.
     for replica in &current.replicas {
         if !want.replica_regions.contains(&replica.region) {
+            if !want.deletion_protection {
+                // The replica's own protection (set per replica) would refuse its removal.
+                let replica_db = &cfg.clients.regional(&replica.region).dynamodb;
+                let settings = regional_settings(replica_db, &want.name, &replica.region).await?;
+                if settings.is_some_and(|s| s.deletion_protection) {
+                    table::set_deletion_protection(replica_db, &want.name, false).await?;
+                }
+            }
             table::change_replica(db, &want.name, &replica.region, false).await?;
             table::wait_replica(db, &want.name, &replica.region, false, remaining(deadline))
                 .await?;
@@ -90,7 +98,11 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     Ok(())
 }
 
-/// Settings DynamoDB keeps per replica: point-in-time recovery and tags.
+/// Settings DynamoDB keeps per replica, none of them propagated from the home table: point-in-time
+/// recovery, deletion protection and tags (aws-controllers-k8s/community#2650: "deletionProtection
+/// Enabled, tags, and contributorInsights are not propagated to the replica tables";
+/// hashicorp/terraform-provider-aws#30213 / PR #43240 set protection per replica). A new replica
+/// starts without protection and without point-in-time recovery.
 async fn converge_replica(cfg: &Configured, want: &Desired, region: &str) -> PartResult<()> {
     let db = &cfg.clients.regional(region).dynamodb;
     let replica = table::find(db, &want.name)
@@ -100,6 +112,9 @@ async fn converge_replica(cfg: &Configured, want: &Desired, region: &str) -> Par
             action: format!("reading replica of DynamoDB table {} in {region}", want.name),
             cause: Cause::Unexpected("the replica is ACTIVE in the home region's view but its table is not visible in its own region".into()),
         })?;
+    if replica.deletion_protection != want.deletion_protection {
+        table::set_deletion_protection(db, &want.name, want.deletion_protection).await?;
+    }
     let pitr = table::point_in_time_recovery(db, &want.name)
         .await
         .context(|| format!("reading point-in-time recovery of the replica in {region}"))?;
@@ -107,6 +122,33 @@ async fn converge_replica(cfg: &Configured, want: &Desired, region: &str) -> Par
         table::set_point_in_time_recovery(db, &want.name, want.point_in_time_recovery).await?;
     }
     table::sync_tags(db, &replica.arn, &want.replica_tags()).await
+}
+
+/// The settings a table holds in one region (its home or a replica's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RegionalSettings {
+    point_in_time_recovery: bool,
+    deletion_protection: bool,
+}
+
+/// What the table in `db`'s region holds, or `None` if it is not visible there (a replica still
+/// being created, or removed).
+async fn regional_settings(
+    db: &aws_sdk_dynamodb::Client,
+    name: &str,
+    region: &str,
+) -> PartResult<Option<RegionalSettings>> {
+    let read = || format!("reading DynamoDB table {name} in {region}");
+    let Some(found) = table::find(db, name).await.context(read)? else {
+        return Ok(None);
+    };
+    let pitr = table::point_in_time_recovery(db, name)
+        .await
+        .context(read)?;
+    Ok(Some(RegionalSettings {
+        point_in_time_recovery: pitr,
+        deletion_protection: found.deletion_protection,
+    }))
 }
 
 /// `arn:aws:dynamodb:<region>:<account>:table/<name>` in another region.
@@ -154,26 +196,42 @@ pub async fn observe(
     else {
         return Ok(None);
     };
-    let (pitr, all_tags) = tokio::try_join!(
+    // A replica that failed (CREATION_FAILED, REGION_DISABLED, ...) serves no standby: left out,
+    // it shows in the plan as missing and the next apply reports AWS's reason again.
+    let serving = || found.replicas.iter().filter(|r| !r.failed());
+    let replica_settings = serving().map(|r| async move {
+        let db = &cfg.clients.regional(&r.region).dynamodb;
+        let settings = regional_settings(db, name, &r.region).await?;
+        Ok(settings.map(|s| (r.region.as_str(), s)))
+    });
+    let (pitr, all_tags, replica_settings) = tokio::try_join!(
         async { table::point_in_time_recovery(db, name).await.context(read) },
         async { table::tags(db, &found.arn).await.context(read) },
+        async {
+            join_all(replica_settings)
+                .await
+                .into_iter()
+                .collect::<PartResult<Vec<_>>>()
+        },
     )?;
+    let replica_settings = plan::replica_settings(
+        replica_settings
+            .into_iter()
+            .flatten()
+            .map(|(region, s)| (region, s.point_in_time_recovery, s.deletion_protection)),
+    );
     // A replica's ARN is the home table's with the replica's region: no call to each region.
-    let replica_arns: Tags = found
-        .replicas
-        .iter()
+    let replica_arns: Tags = serving()
         .map(|r| (r.region.clone(), in_region(&found.arn, &r.region)))
         .collect();
 
     let prior_regions = values::known_list(&prior.replica_regions).unwrap_or_default();
     let mut regions: Vec<String> = prior_regions
         .iter()
-        .filter(|r| found.replicas.iter().any(|x| &x.region == *r))
+        .filter(|r| serving().any(|x| &x.region == *r))
         .cloned()
         .collect();
-    let mut added: Vec<String> = found
-        .replicas
-        .iter()
+    let mut added: Vec<String> = serving()
         .map(|r| r.region.clone())
         .filter(|r| !regions.contains(r))
         .collect();
@@ -198,6 +256,7 @@ pub async fn observe(
         replica_regions: values::list(&regions),
         point_in_time_recovery: pitr.into(),
         deletion_protection: found.deletion_protection.into(),
+        replica_settings: values::map(&replica_settings),
         environment: all_tags
             .get("Environment")
             .cloned()
@@ -246,11 +305,23 @@ pub async fn delete(
     else {
         return Ok(());
     };
+    let protected = |place: String| {
+        PartError {
+        action: format!("deleting DynamoDB table {name}"),
+        cause: Cause::Unexpected(format!("deletion protection is on {place}. Set deletion_protection = false and apply, then destroy.")),
+    }
+    };
     if found.deletion_protection {
-        return Err(PartError {
-            action: format!("deleting DynamoDB table {name}"),
-            cause: Cause::Unexpected("deletion protection is on. Set deletion_protection = false and apply, then destroy.".into()),
-        });
+        return Err(protected(format!("in its home region {region}")));
+    }
+    // Each replica holds its own protection, and a protected replica cannot be removed: refuse
+    // before removing anything. A failed replica (its region disabled, say) is not asked.
+    for replica in found.replicas.iter().filter(|r| !r.failed()) {
+        let replica_db = &cfg.clients.regional(&replica.region).dynamodb;
+        let settings = regional_settings(replica_db, name, &replica.region).await?;
+        if settings.is_some_and(|s| s.deletion_protection) {
+            return Err(protected(format!("for its replica in {}", replica.region)));
+        }
     }
     let removals = found.replicas.iter().map(|r| async move {
         // One already DELETING (an interrupted destroy) is only waited for: DynamoDB no

@@ -95,6 +95,16 @@ pub fn plan(
     planned.stream_view_type = values::string(table::STREAM_VIEW_TYPE);
     planned.server_side_encryption = Value::Value(true);
     planned.tags_all = tags_all(&planned, default_tags).map_or(Value::Unknown, |t| values::map(&t));
+    planned.replica_settings = match (
+        known_list(&planned.replica_regions),
+        planned.point_in_time_recovery.as_ref_option(),
+        planned.deletion_protection.as_ref_option(),
+    ) {
+        (Some(regions), Some(&pitr), Some(&protection)) => values::map(&replica_settings(
+            regions.iter().map(|r| (r.as_str(), pitr, protection)),
+        )),
+        _ => Value::Unknown,
+    };
 
     let replace: Vec<AttributePath> = match prior {
         Some(prior) => ["name", "region"]
@@ -126,6 +136,23 @@ pub fn plan(
         }
     }
     (planned, replace)
+}
+
+/// `replica_settings`: (region, point-in-time recovery, deletion protection) of each replica,
+/// keyed `<region>.<setting>`, so drift on one replica shows in the plan under its region.
+pub fn replica_settings<'a>(replicas: impl IntoIterator<Item = (&'a str, bool, bool)>) -> Tags {
+    replicas
+        .into_iter()
+        .flat_map(|(region, pitr, protection)| {
+            [
+                (format!("{region}.point_in_time_recovery"), pitr.to_string()),
+                (
+                    format!("{region}.deletion_protection"),
+                    protection.to_string(),
+                ),
+            ]
+        })
+        .collect()
 }
 
 /// A change only counts when both sides are known; unknown means "decided at apply".
@@ -218,6 +245,14 @@ mod tests {
         assert_eq!(planned.replica_regions, values::list(&["us-east-2".into()]));
         assert_eq!(planned.point_in_time_recovery, Value::Value(true));
         assert_eq!(planned.deletion_protection, Value::Value(false));
+        assert_eq!(
+            known_map(&planned.replica_settings),
+            Some(Tags::from([
+                ("us-east-2.deletion_protection".into(), "false".into()),
+                ("us-east-2.point_in_time_recovery".into(), "true".into()),
+            ])),
+            "each replica holds both settings for itself"
+        );
         let tags = known_map(&planned.tags_all).unwrap();
         assert_eq!(tags["Environment"], "Production");
         assert_eq!(tags["FailoverRole"], "Primary");

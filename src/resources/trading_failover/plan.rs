@@ -123,13 +123,15 @@ pub fn table_settings(table: &TableState) -> StringMap {
         ),
         ("deletion_protection", flag(&table.deletion_protection)),
     ];
-    if entries.iter().any(|(_, v)| v.is_unknown()) {
+    if entries.iter().any(|(_, v)| v.is_unknown()) || table.replica_settings.is_unknown() {
         return Value::Unknown;
     }
+    let replicas = values::known_map(&table.replica_settings).unwrap_or_default();
     Value::Value(
         entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.or(values::string(""))))
+            .chain(replicas.into_iter().map(|(k, v)| (k, values::string(v))))
             .collect(),
     )
 }

@@ -126,7 +126,7 @@ pub fn schema() -> Schema {
                 ("standby_asg_name", computed(AttributeType::String, "Auto Scaling group of the standby region.")),
                 ("table_name", computed(AttributeType::String, "Name of the DynamoDB session table.")),
                 ("table_arn", computed(AttributeType::String, "ARN of the session table in the primary region.")),
-                ("table_settings", computed(string_map(), "The table settings this resource fixes (billing mode, stream, encryption, point-in-time recovery, deletion protection) as DynamoDB holds them; drift shows here and is repaired.")),
+                ("table_settings", computed(string_map(), "The table settings this resource fixes (billing mode, stream, encryption, point-in-time recovery, deletion protection, and the standby replica's own `<region>.point_in_time_recovery` and `<region>.deletion_protection`) as DynamoDB holds them; drift shows here and is repaired.")),
                 ("zone_id", computed(AttributeType::String, "Hosted zone of `domain_name`.")),
                 ("name_servers", computed(string_list(), "Name servers of the hosted zone.")),
                 ("primary_topic_arn", computed(AttributeType::String, "Alarm topic of the primary region.")),
