@@ -2,7 +2,11 @@
 DeleteSecurityGroup, DeleteSubnet, DetachInternetGateway and DeleteVpc answer
 DependencyViolation, as AWS does, while something still depends on the object (a deleted load
 balancer's network interfaces too, until they are released), so that tests prove our delete
-order instead of trusting it."""
+order instead of trusting it. ReleaseAddress of an elastic IP a NAT gateway still holds (pending,
+available or deleting) is `InvalidIPAddress.InUse` ("[Nondefault VPC] You must use
+DisassociateAddress to disassociate the Elastic IP address before you can release it. Otherwise,
+Amazon EC2 returns an error (InvalidIPAddress.InUse)":
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ReleaseAddress.html)."""
 
 import uuid
 
@@ -12,7 +16,7 @@ from moto.elbv2.models import elbv2_backends
 from . import async_states
 from .wsgi import Response, call
 
-ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc"}
+ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc", "ReleaseAddress"}
 
 
 def handles(request):
@@ -20,10 +24,10 @@ def handles(request):
 
 
 
-def _error(message):
+def _error(message, code="DependencyViolation"):
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Response><Errors><Error><Code>DependencyViolation</Code><Message>{message}</Message></Error></Errors>"
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
         f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
     ).encode()
     return Response(400, [("Content-Type", "text/xml")], body)
@@ -42,6 +46,14 @@ def _live_instances(ec2):
         for i in r.instances
         if i.state in ("pending", "running", "stopping", "stopped")
     ]
+
+
+def address_holder(ec2, allocation):
+    """The NAT gateway that still holds an elastic IP, if any."""
+    for nat in _live_nats(ec2):
+        if any(a.get("allocationId") == allocation for a in nat.address_set):
+            return nat.id
+    return None
 
 
 def _balancers(account, region):
@@ -99,6 +111,11 @@ def blocker(account, region, action, params):
 
 def handle(app, request, account):
     params = request.form
+    if params["Action"] == "ReleaseAddress":
+        holder = address_holder(ec2_backends[account][request.region], params.get("AllocationId", ""))
+        if holder:
+            return _error(f"Address {params.get('AllocationId')} is in use by {holder}.", "InvalidIPAddress.InUse")
+        return call(app, request.environ)
     reason = blocker(account, request.region, params["Action"], params)
     if reason:
         return _error(reason)

@@ -807,6 +807,13 @@ async fn async_states_and_idempotency_tokens() {
         code(&mismatch).as_deref(),
         Some("IdempotentParameterMismatch")
     );
+    let held = ec2
+        .release_address()
+        .allocation_id(eip.allocation_id().unwrap())
+        .send()
+        .await
+        .expect_err("the NAT gateway holds the address");
+    assert_eq!(code(&held).as_deref(), Some("InvalidIPAddress.InUse"));
     let state = || async {
         ec2.describe_nat_gateways()
             .nat_gateway_ids(&first)
