@@ -50,13 +50,43 @@ async fn zone_id(aws: &LocalAws) -> String {
     zones.hosted_zones()[0].id().to_owned()
 }
 
+/// The messages of the findings on `part`.
+fn messages(ws: &Workspace, part: &str) -> Vec<String> {
+    ws.resource(DATA)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["part"] == part)
+        .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The on-call address confirms what SNS sent it, and the data source reads again.
+fn confirm(aws: &LocalAws, ws: &Workspace) {
+    if aws.confirm_subscriptions("oncall@example.com") > 0 {
+        refresh(ws);
+    }
+}
+
 #[tokio::test]
 async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     ws.config(CONFIG);
     ws.apply();
+    // Until the on-call address confirms, the alarms reach nobody.
+    let (ready, _) = readiness(&ws);
+    assert!(!ready, "{:#}", ws.resource(DATA));
+    assert!(
+        messages(&ws, "notifications")
+            .iter()
+            .any(|m| m.starts_with("2 subscriptions pending confirmation")),
+        "{:#}",
+        ws.resource(DATA)
+    );
+    confirm(&aws, &ws);
     assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
+    assert_eq!(ws.resource(DATA)["findings"], serde_json::json!([]));
     assert_eq!(ws.resource(DATA)["estimated_failover_seconds"], 90);
 
     let check_id = aws
@@ -185,8 +215,10 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
             errors.iter().any(|p| p == part),
             "{fault}: no {part} error in {errors:?}"
         );
-        // The provider repairs what it configured; then failover would work again.
+        // The provider repairs what it configured (a new subscription waits for its owner);
+        // then failover would work again.
         ws.apply();
+        confirm(&aws, &ws);
         assert_eq!(
             readiness(&ws),
             (true, vec![]),

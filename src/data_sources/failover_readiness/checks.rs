@@ -295,6 +295,31 @@ fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
             Some(_) => {}
         }
     }
+    pending_subscriptions(facts, out);
+}
+
+/// Subscriptions whose owner has not clicked the link in SNS's confirmation e-mail: until then
+/// their alarms reach nobody, and after 48 hours SNS deletes them.
+fn pending_subscriptions(facts: &Facts, out: &mut Vec<Finding>) {
+    let pending: Vec<String> = facts
+        .topics
+        .iter()
+        .filter_map(|(role, topic)| Some((role, topic.as_ref()?)))
+        .flat_map(|(role, t)| t.pending.iter().map(move |e| format!("{e} ({role})")))
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    out.push(warning(
+        "notifications",
+        format!(
+            "{} subscription{} pending confirmation: {}.",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" },
+            pending.join(", ")
+        ),
+        "confirm from the e-mail \"AWS Notification - Subscription Confirmation\" each address received; SNS deletes a subscription unconfirmed after 48 hours, and the next apply subscribes the address again.",
+    ));
 }
 
 #[cfg(test)]
@@ -355,6 +380,7 @@ mod tests {
             kms_key: None,
             policy: None,
             emails: ["oncall@example.com".to_owned()].into(),
+            pending: Default::default(),
             confirmed: 1,
         };
         Facts {
@@ -458,6 +484,23 @@ mod tests {
             record("standby", 50, None),
         ]);
         assert_eq!(errors(&f), ["records"]);
+    }
+
+    #[test]
+    fn pending_subscriptions_are_counted_with_their_fix() {
+        let mut f = healthy();
+        for (_, topic) in &mut f.topics {
+            let t = topic.as_mut().unwrap();
+            t.pending = ["new@tap-test.net".to_owned()].into();
+        }
+        let found = evaluate(&expect(), &f);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, "warning");
+        assert_eq!(
+            found[0].message,
+            "2 subscriptions pending confirmation: new@tap-test.net (primary), new@tap-test.net (standby)."
+        );
+        assert!(found[0].fix.starts_with("confirm from the e-mail"));
     }
 
     #[test]
