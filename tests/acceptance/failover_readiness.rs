@@ -24,7 +24,11 @@ data "tap_failover_readiness" "prod" {
 
 /// (ready, parts of the error findings) as the data source last read them.
 fn readiness(ws: &Workspace) -> (bool, Vec<String>) {
-    let values = ws.resource(DATA);
+    readiness_of(ws, DATA)
+}
+
+fn readiness_of(ws: &Workspace, address: &str) -> (bool, Vec<String>) {
+    let values = ws.resource(address);
     let errors = values["findings"]
         .as_array()
         .expect("findings")
@@ -259,6 +263,79 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(plan.code, 0, "the plan must fail: {}", plan.text());
     assert!(plan.text().contains("standby capacity"), "{}", plan.text());
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_stack_is_found_from_its_suffix_alone_whatever_its_domain_and_regions() {
+    const FOUND: &str = "data.tap_failover_readiness.found";
+    const EXPECTED: &str = "data.tap_failover_readiness.expected";
+    let stack = r#"resource "tap_trading_failover" "west" {
+  environment_suffix = "west"
+  domain_name        = "trading-west.tap-test.net"
+  alarm_emails       = ["oncall@tap-test.net"]
+  primary {
+    region = "us-west-2"
+  }
+  standby {
+    region = "us-east-1"
+  }
+}
+
+data "tap_failover_readiness" "found" {
+  environment_suffix = tap_trading_failover.west.id
+  depends_on         = [tap_trading_failover.west]
+}
+"#;
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(stack);
+    ws.apply();
+    assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 2);
+    refresh(&ws);
+    assert_eq!(
+        readiness_of(&ws, FOUND),
+        (true, vec![]),
+        "{:#}",
+        ws.resource(FOUND)
+    );
+    let found = ws.resource(FOUND);
+    assert_eq!(found["findings"], serde_json::json!([]));
+    assert_eq!(found["domain_name"], "trading-west.tap-test.net");
+    assert_eq!(found["primary_region"], "us-west-2");
+    assert_eq!(found["standby_region"], "us-east-1");
+    assert_eq!(found["active_region"], "primary");
+    assert_eq!(
+        (&found["health_check_interval"], &found["failure_threshold"]),
+        (&serde_json::json!(10), &serde_json::json!(3))
+    );
+
+    // Arguments are expectations: one unlike the stack is an error on its own.
+    ws.config(&format!(
+        "{stack}\n{}",
+        r#"data "tap_failover_readiness" "expected" {
+  environment_suffix = tap_trading_failover.west.id
+  domain_name        = "trading-west.tap-test.net"
+  primary_region     = "us-west-2"
+  standby_region     = "us-east-2"
+  depends_on         = [tap_trading_failover.west]
+}
+"#
+    ));
+    ws.apply();
+    assert_eq!(
+        readiness_of(&ws, EXPECTED),
+        (false, vec!["expectations".to_owned()]),
+        "{:#}",
+        ws.resource(EXPECTED)
+    );
+    let finding = &ws.resource(EXPECTED)["findings"][0];
+    assert_eq!(
+        finding["message"],
+        "standby_region is us-east-2 here, but the stack's is us-east-1."
+    );
 
     ws.destroy();
     assert_nothing_left(&aws).await;
