@@ -293,6 +293,12 @@ data "tap_failover_readiness" "found" {
     let ws = Workspace::new(&aws);
     ws.config(stack);
     ws.apply();
+    // The composite shows the addresses waiting for confirmation, and plans nothing for them.
+    assert_eq!(
+        ws.resource("tap_trading_failover.west")["pending_alarm_emails"],
+        serde_json::json!(["oncall@tap-test.net"])
+    );
+    ws.assert_plan_empty();
     assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 2);
     refresh(&ws);
     assert_eq!(
