@@ -72,6 +72,8 @@ class Fidelity:
             return pending.control(request.path)
         if request.path.startswith("/localaws/crash"):
             return crash.control(request.path)
+        if request.path.startswith("/localaws/sns/confirm/"):
+            return sns_topics.control(request.path)
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected

@@ -1,14 +1,53 @@
-"""SNS topic attributes as AWS reports them, where moto differs: `SubscriptionsConfirmed` and
-`SubscriptionsPending` count the topic's subscriptions (moto always says 0). moto lists every
-subscription with its ARN, i.e. as confirmed, so they count as confirmed here too."""
+"""SNS subscriptions as AWS keeps them, where moto differs (moto-gaps.md §9): moto confirms every
+subscription at once; on AWS an e-mail subscription waits for its owner to click the link in
+the confirmation e-mail.
 
-from moto.sns.models import Topic
+- A new `email` or `email-json` subscription is pending: Subscribe answers "pending confirmation"
+  unless `ReturnSubscriptionArn` is true ("The ARN of the subscription if it is confirmed, or the
+  string "pending confirmation" if the subscription requires confirmation",
+  https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html), ListSubscriptions and
+  ListSubscriptionsByTopic show its SubscriptionArn as `PendingConfirmation`, and
+  GetSubscriptionAttributes says `PendingConfirmation` "true".
+- It cannot be unsubscribed ("You can't delete a subscription that's pending confirmation",
+  https://docs.aws.amazon.com/sns/latest/dg/sns-delete-subscription-topic.html): Unsubscribe of
+  the `PendingConfirmation` a listing shows is refused as AWS refuses any non-ARN, with
+  `InvalidParameter` "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6
+  elements, not 1" (observed against AWS by ballerina-platform/module-ballerinax-aws.sns,
+  unsubscribeWithInvalidArnTest). Unsubscribe of the real ARN of a pending subscription (only a
+  client that asked for ReturnSubscriptionArn knows it) is not modelled: AWS's answer to it is
+  not documented.
+- GetTopicAttributes counts `SubscriptionsConfirmed` and `SubscriptionsPending` (moto: always 0).
+- `GET /localaws/sns/confirm/<endpoint>` stands for the owner clicking the link: every pending
+  subscription of that endpoint, in every account and region, is confirmed; it answers how many.
+
+Not modelled: SNS deletes a subscription left unconfirmed for 48 hours.
+"""
+
+from moto.sns.exceptions import SNSInvalidParameter
+from moto.sns.models import SNSBackend, Subscription, Topic, sns_backends
+from moto.sns.responses import SNSResponse
+
+from .wsgi import Locked, Response
+
+# What a listing shows for a pending subscription's ARN, and what Subscribe answers.
+LISTED_PENDING = "PendingConfirmation"
+ANSWERED_PENDING = "pending confirmation"
+# The protocols whose subscriptions a person confirms from a message.
+CONFIRMED_BY_A_PERSON = ("email", "email-json")
 
 _installed = False
 
 
-def _confirmed(topic):
-    return sum(1 for s in topic.sns_backend.subscriptions.values() if s.topic is topic)
+def _subscriptions_of(topic, pending):
+    return sum(
+        1
+        for s in topic.sns_backend.subscriptions.values()
+        if s.topic is topic and getattr(s, "pending", False) == pending
+    )
+
+
+def _listed_arn(subscription):
+    return LISTED_PENDING if getattr(subscription, "pending", False) else subscription.arn
 
 
 def install():
@@ -17,5 +56,55 @@ def install():
         return
     _installed = True
     # moto assigns 0 to both in Topic.__init__; the setters keep that from sticking.
-    Topic.subscriptions_confimed = property(_confirmed, lambda self, value: None)
-    Topic.subscriptions_pending = property(lambda self: 0, lambda self, value: None)
+    Topic.subscriptions_confimed = property(lambda t: _subscriptions_of(t, False), lambda t, v: None)
+    Topic.subscriptions_pending = property(lambda t: _subscriptions_of(t, True), lambda t, v: None)
+    # moto's serializer takes `subscription_arn` before `arn` for a listed subscription.
+    Subscription.subscription_arn = property(_listed_arn)
+    subscribe, unsubscribe = SNSBackend.subscribe, SNSBackend.unsubscribe
+    answer_subscribe = SNSResponse.subscribe
+
+    def subscribe_pending(self, topic_arn, endpoint, protocol):
+        known = self._find_subscription(topic_arn, endpoint, protocol)
+        subscription = subscribe(self, topic_arn, endpoint, protocol)
+        if known is None and protocol in CONFIRMED_BY_A_PERSON:
+            with Locked.lock:
+                subscription.pending = True
+                subscription.attributes["PendingConfirmation"] = "true"
+                subscription.attributes["ConfirmationWasAuthenticated"] = "false"
+        return subscription
+
+    def unsubscribe_confirmed(self, subscription_arn):
+        elements = len(subscription_arn.split(":"))
+        if elements < 6:
+            raise SNSInvalidParameter(
+                f"Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not {elements}"
+            )
+        return unsubscribe(self, subscription_arn)
+
+    def answer_pending(self):
+        result = answer_subscribe(self)
+        arn = result.result["SubscriptionArn"]
+        subscription = self.backend.subscriptions.get(arn)
+        wants_arn = str(self._get_param("ReturnSubscriptionArn")).lower() == "true"
+        if getattr(subscription, "pending", False) and not wants_arn:
+            result.result["SubscriptionArn"] = ANSWERED_PENDING
+        return result
+
+    SNSBackend.subscribe = subscribe_pending
+    SNSBackend.unsubscribe = unsubscribe_confirmed
+    SNSResponse.subscribe = answer_pending
+
+
+def control(path):
+    """`/localaws/sns/confirm/<endpoint>`: confirms that endpoint's pending subscriptions."""
+    endpoint = path.split("/localaws/sns/confirm/", 1)[-1]
+    confirmed = 0
+    with Locked.lock:
+        for regions in sns_backends.values():
+            for backend in regions.values():
+                for subscription in backend.subscriptions.values():
+                    if subscription.endpoint == endpoint and getattr(subscription, "pending", False):
+                        subscription.pending = False
+                        subscription.attributes["PendingConfirmation"] = "false"
+                        confirmed += 1
+    return Response(200, [("Content-Type", "text/plain")], str(confirmed).encode())

@@ -109,6 +109,14 @@ pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<Target
     }
 }
 
+/// `name-123.us-east-1.elb.amazonaws.com` → `us-east-1`: a load balancer's DNS name carries
+/// its region.
+pub fn region_of_dns_name(dns_name: &str) -> Option<&str> {
+    let labels: Vec<&str> = dns_name.trim_end_matches('.').split('.').collect();
+    let elb = labels.iter().position(|l| l.eq_ignore_ascii_case("elb"))?;
+    labels.get(elb.checked_sub(1)?).copied()
+}
+
 /// The load balancer answering at `dns_name` and its first target group's ARN: how an
 /// import finds the endpoints behind a Route 53 alias.
 pub async fn find_by_dns_name(
@@ -497,4 +505,22 @@ pub async fn delete_target_group(elb: &Client, tg_name: &str, timeout: Duration)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::region_of_dns_name;
+
+    #[test]
+    fn load_balancer_names_carry_their_region() {
+        assert_eq!(
+            region_of_dns_name("alb-primary-prod-1.us-east-1.elb.amazonaws.com"),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            region_of_dns_name("dualstack.x-9.us-east-2.elb.amazonaws.com."),
+            Some("us-east-2")
+        );
+        assert_eq!(region_of_dns_name("example.com"), None);
+    }
 }

@@ -11,7 +11,11 @@ use serde_json::json;
 use super::error::{AwsError, Context, PartResult};
 use crate::tags::{self, Tags};
 
-/// What SNS reports for a subscription until its owner clicks the confirmation link.
+/// What ListSubscriptionsByTopic shows as the ARN of a subscription until its owner clicks the
+/// link in the confirmation e-mail. Such a subscription cannot be unsubscribed ("You can't
+/// delete a subscription that's pending confirmation. Amazon SNS automatically deletes
+/// unconfirmed subscriptions after 48 hours",
+/// https://docs.aws.amazon.com/sns/latest/dg/sns-delete-subscription-topic.html).
 const PENDING: &str = "PendingConfirmation";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +25,9 @@ pub struct TopicFacts {
     pub policy: Option<serde_json::Value>,
     /// E-mail endpoints subscribed, confirmed or not.
     pub emails: BTreeSet<String>,
-    /// How many of those are confirmed.
+    /// Those whose subscription still waits for its owner to confirm it.
+    pub pending: BTreeSet<String>,
+    /// How many subscriptions are confirmed.
     pub confirmed: usize,
 }
 
@@ -129,6 +135,11 @@ pub async fn read(
             .iter()
             .filter(|(_, sub)| sub != PENDING)
             .count(),
+        pending: subscriptions
+            .iter()
+            .filter(|(_, sub)| sub == PENDING)
+            .map(|(email, _)| email.clone())
+            .collect(),
         emails: subscriptions.into_iter().map(|(email, _)| email).collect(),
         arn: arn.to_owned(),
     }))
@@ -255,7 +266,7 @@ async fn sync_tags(sns: &Client, arn: &str, want: &Tags) -> Result<(), AwsError>
 }
 
 /// Subscribes missing addresses and unsubscribes removed ones. A subscription still pending
-/// confirmation cannot be removed (SNS drops it after three days unconfirmed).
+/// confirmation cannot be removed (see `PENDING`): it is left to expire.
 async fn sync_emails(sns: &Client, arn: &str, want: &[String]) -> Result<(), AwsError> {
     let have = email_subscriptions(sns, arn).await?;
     for email in want {
@@ -269,8 +280,10 @@ async fn sync_emails(sns: &Client, arn: &str, want: &[String]) -> Result<(), Aws
                 .await?;
         }
     }
-    for (endpoint, subscription) in &have {
-        if !want.contains(endpoint) && subscription != PENDING {
+    for (endpoint, subscription) in have.iter().filter(|(e, _)| !want.contains(e)) {
+        if subscription == PENDING {
+            tracing::warn!("{endpoint} is still pending confirmation on SNS topic {arn}: SNS cannot unsubscribe it; it expires unconfirmed after 48 hours");
+        } else {
             tracing::info!("unsubscribing {endpoint} from SNS topic {arn}");
             sns.unsubscribe()
                 .subscription_arn(subscription)

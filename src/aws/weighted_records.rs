@@ -10,7 +10,7 @@ use aws_sdk_route53::Client;
 use tokio::time::Instant;
 
 use super::error::{built, AwsError, Cause, Context, PartResult};
-use super::hosted_zone::same_name;
+use super::hosted_zone::{same_name, ZoneFacts};
 use super::retry;
 use super::route53::{self, BUSY, BUSY_RETRY};
 
@@ -68,6 +68,28 @@ pub async fn find_all(
     zone_id: &str,
 ) -> Result<Vec<(String, WeightedRecord)>, AwsError> {
     scan(r53, zone_id, None).await
+}
+
+/// The failover name among a zone's records (`find_all`): where a `primary` record uses one of
+/// the stack's health checks, or, in a zone the stack created, the zone's own name.
+pub fn failover_name(
+    records: &[(String, WeightedRecord)],
+    zone: &ZoneFacts,
+    health_check_ids: &[&str],
+) -> Option<String> {
+    records
+        .iter()
+        .find(|(_, r)| {
+            r.set_identifier == "primary"
+                && r.health_check_id
+                    .as_deref()
+                    .is_some_and(|id| health_check_ids.contains(&id))
+        })
+        .map(|(name, _)| name.clone())
+        .or_else(|| {
+            zone.ours
+                .then(|| zone.name.trim_end_matches('.').to_owned())
+        })
 }
 
 /// Lists the zone's weighted alias A records, only those on `only` when given (the listing is

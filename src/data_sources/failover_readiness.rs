@@ -11,6 +11,7 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
+use crate::aws::error::PartError;
 use crate::naming;
 use crate::provider::Shared;
 use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
@@ -18,6 +19,9 @@ use crate::tf::diag::invalid;
 use crate::tf::number::{whole, Number};
 use crate::tf::schema::{computed, named, optional, required, with_default};
 use crate::tf::values;
+
+/// Replication latency, in milliseconds, above which a warning is given unless told otherwise.
+const DEFAULT_LATENCY_MS: f64 = 60_000.0;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -55,17 +59,17 @@ fn schema() -> Schema {
     Schema {
         version: 1,
         block: Block {
-            description: Description::markdown("Whether failover of a stack would work right now: the standby's InService instances and healthy targets, the primary health check's status and settings, the session table's replica and replication latency, the weighted records, the alarms' actions and their topics' confirmed subscriptions, and the expected failover time."),
+            description: Description::markdown("Whether failover of a stack would work right now: the standby's InService instances and healthy targets, the primary health check's status and settings, the session table's replica and replication latency, the weighted records, the alarms' actions and their topics' confirmed subscriptions, and the expected failover time. The stack is found from `environment_suffix` alone (its hosted zone and health check carry it, and the records name both load balancers' regions); every other argument is an expectation: when given and unlike the stack, that is a finding."),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix of the stack to check.")),
-                ("primary_region", with_default(AttributeType::String, "Primary region. Default `us-east-1`.")),
-                ("standby_region", with_default(AttributeType::String, "Standby region. Default `us-east-2`.")),
-                ("domain_name", with_default(AttributeType::String, "Failover name. Default `trading-<environment_suffix>.example.com`.")),
-                ("hosted_zone_id", optional(AttributeType::String, "The zone holding the records, when the stack was given one.")),
-                ("active_region", with_default(AttributeType::String, "Which region should take traffic now, `primary` (default) or `standby`: sets the expected weights.")),
-                ("health_check_interval", with_default(AttributeType::Number, "Expected health check interval. Default 10.")),
-                ("failure_threshold", with_default(AttributeType::Number, "Expected failure threshold. Default 3.")),
+                ("primary_region", with_default(AttributeType::String, "Primary region. Found from the stack when not given.")),
+                ("standby_region", with_default(AttributeType::String, "Standby region. Found from the stack when not given.")),
+                ("domain_name", with_default(AttributeType::String, "Failover name. Found from the stack when not given.")),
+                ("hosted_zone_id", optional(AttributeType::String, "The zone holding the records, when the stack was given one (a zone the stack created is found without it).")),
+                ("active_region", with_default(AttributeType::String, "Which region should take traffic now, `primary` or `standby`: sets the expected weights. When not given, either one taking all traffic is fine, and this says which does.")),
+                ("health_check_interval", with_default(AttributeType::Number, "Expected health check interval. Found from the health check when not given.")),
+                ("failure_threshold", with_default(AttributeType::Number, "Expected failure threshold. Found from the health check when not given.")),
                 ("replication_latency_threshold", with_default(AttributeType::Number, "Replication latency, in milliseconds, above which a warning is given. Default 60000.")),
                 ("rto_seconds", optional(AttributeType::Number, "Recovery time objective: an expected failover time above it is an error.")),
                 ("ready", computed(AttributeType::Bool, "`true` when no finding is an error.")),
@@ -138,58 +142,117 @@ impl DataSource for FailoverReadiness {
         let mut state = config;
         let suffix = state.environment_suffix.as_ref_option()?.clone();
         state.id = values::string(suffix.clone());
-        state.primary_region = state
-            .primary_region
-            .clone()
-            .or(values::string(PRIMARY_DEFAULT));
-        state.standby_region = state
-            .standby_region
-            .clone()
-            .or(values::string(STANDBY_DEFAULT));
-        state.domain_name = state
-            .domain_name
-            .clone()
-            .or(values::string(format!("trading-{suffix}.example.com")));
-        state.active_region = state.active_region.clone().or(values::string("primary"));
-        let interval = whole(&state.health_check_interval).unwrap_or(10);
-        let threshold = whole(&state.failure_threshold).unwrap_or(3);
-        let latency = state
-            .replication_latency_threshold
-            .as_ref_option()
-            .map_or(60_000.0, |n| n.0);
-        state.health_check_interval = Value::Value(Number::from(interval));
-        state.failure_threshold = Value::Value(Number::from(threshold));
-        state.replication_latency_threshold = Value::Value(Number(latency));
-
-        let standby_region = state.standby_region.as_ref_option()?.clone();
-        let target = facts::Target {
-            suffix: &suffix,
-            primary_region: state.primary_region.as_ref_option()?,
-            standby_region: &standby_region,
-            domain_name: state.domain_name.as_ref_option()?,
-            hosted_zone_id: state.hosted_zone_id.as_ref_option().map(String::as_str),
+        let report = |diags: &mut Diagnostics, err: PartError| {
+            diags.root_error(
+                format!("tap_failover_readiness: {}", err.action),
+                err.to_string(),
+            );
         };
-        let facts = match facts::gather(cfg, &target).await {
-            Ok(facts) => facts,
+        let located = match facts::locate(
+            cfg,
+            &suffix,
+            state.hosted_zone_id.as_ref_option().map(String::as_str),
+        )
+        .await
+        {
+            Ok(located) => located,
             Err(err) => {
-                diags.root_error(
-                    format!("tap_failover_readiness: {}", err.action),
-                    err.to_string(),
-                );
+                report(diags, err);
                 return None;
             }
         };
+        let given = |v: &Value<String>| v.as_ref_option().cloned();
+        let (given_primary, given_standby, given_domain) = (
+            given(&state.primary_region),
+            given(&state.standby_region),
+            given(&state.domain_name),
+        );
+        let differences = checks::differences(&[
+            checks::Given {
+                argument: "domain_name",
+                given: given_domain.as_deref(),
+                found: located.domain_name.as_deref(),
+            },
+            checks::Given {
+                argument: "primary_region",
+                given: given_primary.as_deref(),
+                found: located.primary_region.as_deref(),
+            },
+            checks::Given {
+                argument: "standby_region",
+                given: given_standby.as_deref(),
+                found: located.standby_region.as_deref(),
+            },
+        ]);
+        // What was found, else what was given, else the defaults.
+        let primary_region = located
+            .primary_region
+            .clone()
+            .or(given_primary)
+            .unwrap_or_else(|| PRIMARY_DEFAULT.to_owned());
+        let standby_region = located
+            .standby_region
+            .clone()
+            .or(given_standby)
+            .unwrap_or_else(|| STANDBY_DEFAULT.to_owned());
+        let found_check = located.health_check.as_ref().map(|c| c.spec.clone());
+        let found_active = located.records.as_ref().and_then(|records| {
+            let weight = |role: &str| {
+                records
+                    .iter()
+                    .find(|r| r.set_identifier == role)
+                    .map(|r| r.weight)
+            };
+            (weight("standby")? > weight("primary")?).then_some("standby")
+        });
         let expect = checks::Expect {
             suffix: suffix.clone(),
-            standby_region,
-            standby_active: state.active_region.as_ref_option().map(String::as_str)
-                == Some("standby"),
-            interval: interval as i32,
-            failure_threshold: threshold as i32,
+            standby_region: standby_region.clone(),
+            standby_active: state.active_region.as_ref_option().map(|a| a == "standby"),
+            interval: whole(&state.health_check_interval).map(|n| n as i32),
+            failure_threshold: whole(&state.failure_threshold).map(|n| n as i32),
             rto_seconds: state.rto_seconds.as_ref_option().map(|n| n.0),
-            latency_threshold_ms: latency,
+            latency_threshold_ms: state
+                .replication_latency_threshold
+                .as_ref_option()
+                .map_or(DEFAULT_LATENCY_MS, |n| n.0),
         };
-        let findings = checks::evaluate(&expect, &facts);
+        state.primary_region = state
+            .primary_region
+            .clone()
+            .or(values::string(&primary_region));
+        state.standby_region = state
+            .standby_region
+            .clone()
+            .or(values::string(&standby_region));
+        if let Some(domain) = &located.domain_name {
+            state.domain_name = state.domain_name.clone().or(values::string(domain));
+        }
+        state.active_region = state
+            .active_region
+            .clone()
+            .or(values::string(found_active.unwrap_or("primary")));
+        if let Some(check) = found_check {
+            let number = |n: i32| Value::Value(Number::from(i64::from(n)));
+            state.health_check_interval = state.health_check_interval.or(number(check.interval));
+            state.failure_threshold = state.failure_threshold.or(number(check.failure_threshold));
+        }
+        state.replication_latency_threshold = Value::Value(Number(expect.latency_threshold_ms));
+
+        let target = facts::Target {
+            suffix: &suffix,
+            primary_region: &primary_region,
+            standby_region: &standby_region,
+        };
+        let facts = match facts::gather(cfg, &target, located).await {
+            Ok(facts) => facts,
+            Err(err) => {
+                report(diags, err);
+                return None;
+            }
+        };
+        let mut findings = differences;
+        findings.extend(checks::evaluate(&expect, &facts));
         state.ready = Value::Value(findings.iter().all(|f| f.severity != "error"));
         state.estimated_failover_seconds = Value::Value(Number(
             checks::estimated_failover_seconds(&expect, facts.health_check.as_ref()),

@@ -75,6 +75,21 @@ pub fn held_by_all(sets: &[(&str, BTreeSet<String>)]) -> Vec<String> {
         .collect()
 }
 
+/// A computed attribute that changes without Terraform (an address confirming its
+/// subscription): the value last read while the plan changes nothing else, so it never makes a
+/// plan of its own; unknown when the plan changes something, because apply reads it anew and
+/// it may have changed in between.
+pub fn observed_unless_changed<S: Clone + PartialEq>(
+    planned: &mut S,
+    prior: Option<&S>,
+    field: impl Fn(&mut S) -> &mut StringList,
+) {
+    *field(planned) = prior.map_or(Value::Unknown, |p| field(&mut p.clone()).clone());
+    if prior != Some(&*planned) {
+        *field(planned) = Value::Unknown;
+    }
+}
+
 pub fn list(items: &[String]) -> StringList {
     Value::Value(items.iter().map(|s| Value::Value(s.clone())).collect())
 }
@@ -132,6 +147,20 @@ mod tests {
             map_or_null(&Tags::new(), false),
             Value::Value(BTreeMap::new())
         );
+    }
+
+    #[test]
+    fn an_observed_value_is_kept_only_by_a_plan_that_changes_nothing() {
+        type S = (StringList, StringList);
+        let prior: S = (list(&["a".into()]), list(&["p".into()]));
+        let mut planned: S = (list(&["a".into()]), Value::Null);
+        observed_unless_changed(&mut planned, Some(&prior), |s| &mut s.1);
+        assert_eq!(planned, prior);
+        let mut planned: S = (list(&["b".into()]), Value::Null);
+        observed_unless_changed(&mut planned, Some(&prior), |s| &mut s.1);
+        assert_eq!(planned.1, Value::Unknown);
+        observed_unless_changed(&mut planned, None, |s| &mut s.1);
+        assert_eq!(planned.1, Value::Unknown);
     }
 
     #[test]

@@ -420,7 +420,8 @@ async fn create_fail_over_and_back_then_destroy() {
     assert_eq!(stack.weights(&zone).await, (100, 0));
     stack.ws.assert_plan_empty();
 
-    // Dropping the table and the address removes that alarm and the subscriptions.
+    // Dropping the table and the (confirmed) address removes that alarm and the subscriptions.
+    assert_eq!(stack.aws.confirm_subscriptions("oncall@example.com"), 2);
     stack.config("");
     stack.ws.apply();
     assert!(stack
@@ -778,6 +779,8 @@ async fn an_email_subscribed_out_of_band_shows_in_the_plan_and_is_removed() {
         .send()
         .await
         .expect("Subscribe");
+    // Pending, it would expire by itself; confirmed, it is drift.
+    assert_eq!(stack.aws.confirm_subscriptions("intruder@example.com"), 1);
 
     let plan = stack.ws.plan_with_changes();
     assert!(plan.contains("intruder@example.com"), "{plan}");
@@ -1093,4 +1096,117 @@ async fn alarm_topics_are_encrypted_with_keys_cloudwatch_can_use() {
         [format!("KMS key {} in {standby_region}", users.key_id())],
         "only the user's key is left"
     );
+}
+
+/// (endpoint, subscription ARN as listed) of each subscription of a topic.
+async fn subscriptions(aws: &LocalAws, region: &str, topic: &str) -> Vec<(String, String)> {
+    aws.sns(region)
+        .list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .send()
+        .await
+        .expect("ListSubscriptionsByTopic")
+        .subscriptions()
+        .iter()
+        .map(|s| {
+            (
+                s.endpoint().unwrap_or_default().to_owned(),
+                s.subscription_arn().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_email_pending_confirmation_is_there_and_is_left_to_expire_when_removed() {
+    const ONCALL: &str = "oncall@tap-test.net";
+    const NEW: &str = "new@tap-test.net";
+    let stack = Stack::start().await;
+    let emails = |list: &[&str]| {
+        let quoted: Vec<String> = list.iter().map(|e| format!("\"{e}\"")).collect();
+        format!(
+            "  domain_name = \"trading-acc.tap-test.net\"\n  alarm_emails = [{}]\n",
+            quoted.join(", ")
+        )
+    };
+    let topics = |ws: &Workspace| {
+        let values = ws.resource(ADDRESS);
+        [("us-east-1", "primary"), ("us-east-2", "standby")].map(|(region, role)| {
+            let arn = values[format!("{role}_topic_arn")].as_str().expect("topic");
+            (region, arn.to_owned())
+        })
+    };
+    let pending_in_state = |ws: &Workspace| ws.resource(ADDRESS)["pending_alarm_emails"].clone();
+    let refresh = |ws: &Workspace| {
+        let run = ws.run(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+        assert_eq!(run.code, 0, "{}", run.text());
+    };
+
+    // Applied: both topics hold the address pending; it is what was asked for, so no diff.
+    stack.config(&emails(&[ONCALL]));
+    stack.ws.apply();
+    for (region, topic) in topics(&stack.ws) {
+        assert_eq!(
+            subscriptions(&stack.aws, region, &topic).await,
+            [(ONCALL.to_owned(), "PendingConfirmation".to_owned())]
+        );
+    }
+    assert_eq!(
+        stack.ws.resource(ADDRESS)["alarm_emails"],
+        serde_json::json!([ONCALL])
+    );
+    assert_eq!(pending_in_state(&stack.ws), serde_json::json!([ONCALL]));
+    stack.ws.assert_plan_empty();
+
+    // Its owner confirms both: still no diff, and nothing pending after a refresh.
+    assert_eq!(stack.aws.confirm_subscriptions(ONCALL), 2);
+    stack.ws.assert_plan_empty();
+    refresh(&stack.ws);
+    assert_eq!(pending_in_state(&stack.ws), serde_json::json!([]));
+
+    // A second address, removed while it is still pending: the plan says it expires by itself,
+    // apply does not try to unsubscribe it (SNS refuses), and the next plan is empty.
+    stack.config(&emails(&[ONCALL, NEW]));
+    stack.ws.apply();
+    stack.config(&emails(&[ONCALL]));
+    let plan = stack.ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    assert!(
+        plan.text()
+            .contains(&format!("{NEW} has not confirmed the subscription yet"))
+            && plan.text().contains("expires by itself"),
+        "{}",
+        plan.text()
+    );
+    stack.ws.apply();
+    for (region, topic) in topics(&stack.ws) {
+        let held = subscriptions(&stack.aws, region, &topic).await;
+        assert!(
+            held.contains(&(NEW.to_owned(), "PendingConfirmation".to_owned())),
+            "{region}: {held:?}"
+        );
+    }
+    assert_eq!(
+        stack.ws.resource(ADDRESS)["alarm_emails"],
+        serde_json::json!([ONCALL])
+    );
+    assert_eq!(pending_in_state(&stack.ws), serde_json::json!([NEW]));
+    stack.ws.assert_plan_empty();
+
+    // Confirmed after all, it is a subscription nobody asked for: shown, then unsubscribed.
+    assert_eq!(stack.aws.confirm_subscriptions(NEW), 2);
+    assert!(stack.ws.plan_with_changes().contains(NEW));
+    stack.ws.apply();
+    for (region, topic) in topics(&stack.ws) {
+        let held: Vec<String> = subscriptions(&stack.aws, region, &topic)
+            .await
+            .into_iter()
+            .map(|(endpoint, _)| endpoint)
+            .collect();
+        assert_eq!(held, [ONCALL], "{region}");
+    }
+    stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }

@@ -26,7 +26,11 @@ data "tap_failover_readiness" "prod" {
 
 /// (ready, parts of the error findings) as the data source last read them.
 fn readiness(ws: &Workspace) -> (bool, Vec<String>) {
-    let values = ws.resource(DATA);
+    readiness_of(ws, DATA)
+}
+
+fn readiness_of(ws: &Workspace, address: &str) -> (bool, Vec<String>) {
+    let values = ws.resource(address);
     let errors = values["findings"]
         .as_array()
         .expect("findings")
@@ -52,13 +56,43 @@ async fn zone_id(aws: &LocalAws) -> String {
     zones.hosted_zones()[0].id().to_owned()
 }
 
+/// The messages of the findings on `part`.
+fn messages(ws: &Workspace, part: &str) -> Vec<String> {
+    ws.resource(DATA)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["part"] == part)
+        .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The on-call address confirms what SNS sent it, and the data source reads again.
+fn confirm(aws: &LocalAws, ws: &Workspace) {
+    if aws.confirm_subscriptions("oncall@example.com") > 0 {
+        refresh(ws);
+    }
+}
+
 #[tokio::test]
 async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     ws.config(CONFIG);
     ws.apply();
+    // Until the on-call address confirms, the alarms reach nobody.
+    let (ready, _) = readiness(&ws);
+    assert!(!ready, "{:#}", ws.resource(DATA));
+    assert!(
+        messages(&ws, "notifications")
+            .iter()
+            .any(|m| m.starts_with("2 subscriptions pending confirmation")),
+        "{:#}",
+        ws.resource(DATA)
+    );
+    confirm(&aws, &ws);
     assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
+    assert_eq!(ws.resource(DATA)["findings"], serde_json::json!([]));
     assert_eq!(ws.resource(DATA)["estimated_failover_seconds"], 90);
 
     let check_id = aws
@@ -187,8 +221,10 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
             errors.iter().any(|p| p == part),
             "{fault}: no {part} error in {errors:?}"
         );
-        // The provider repairs what it configured; then failover would work again.
+        // The provider repairs what it configured (a new subscription waits for its owner);
+        // then failover would work again.
         ws.apply();
+        confirm(&aws, &ws);
         assert_eq!(
             readiness(&ws),
             (true, vec![]),
@@ -230,6 +266,85 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(plan.code, 0, "the plan must fail: {}", plan.text());
     assert!(plan.text().contains("standby capacity"), "{}", plan.text());
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_stack_is_found_from_its_suffix_alone_whatever_its_domain_and_regions() {
+    const FOUND: &str = "data.tap_failover_readiness.found";
+    const EXPECTED: &str = "data.tap_failover_readiness.expected";
+    let stack = r#"resource "tap_trading_failover" "west" {
+  environment_suffix = "west"
+  domain_name        = "trading-west.tap-test.net"
+  alarm_emails       = ["oncall@tap-test.net"]
+  primary {
+    region = "us-west-2"
+  }
+  standby {
+    region = "us-east-1"
+  }
+}
+
+data "tap_failover_readiness" "found" {
+  environment_suffix = tap_trading_failover.west.id
+  depends_on         = [tap_trading_failover.west]
+}
+"#;
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(stack);
+    ws.apply();
+    // The composite shows the addresses waiting for confirmation, and plans nothing for them.
+    assert_eq!(
+        ws.resource("tap_trading_failover.west")["pending_alarm_emails"],
+        serde_json::json!(["oncall@tap-test.net"])
+    );
+    ws.assert_plan_empty();
+    assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 2);
+    refresh(&ws);
+    assert_eq!(
+        readiness_of(&ws, FOUND),
+        (true, vec![]),
+        "{:#}",
+        ws.resource(FOUND)
+    );
+    let found = ws.resource(FOUND);
+    assert_eq!(found["findings"], serde_json::json!([]));
+    assert_eq!(found["domain_name"], "trading-west.tap-test.net");
+    assert_eq!(found["primary_region"], "us-west-2");
+    assert_eq!(found["standby_region"], "us-east-1");
+    assert_eq!(found["active_region"], "primary");
+    assert_eq!(
+        (&found["health_check_interval"], &found["failure_threshold"]),
+        (&serde_json::json!(10), &serde_json::json!(3))
+    );
+
+    // Arguments are expectations: one unlike the stack is an error on its own.
+    ws.config(&format!(
+        "{stack}\n{}",
+        r#"data "tap_failover_readiness" "expected" {
+  environment_suffix = tap_trading_failover.west.id
+  domain_name        = "trading-west.tap-test.net"
+  primary_region     = "us-west-2"
+  standby_region     = "us-east-2"
+  depends_on         = [tap_trading_failover.west]
+}
+"#
+    ));
+    ws.apply();
+    assert_eq!(
+        readiness_of(&ws, EXPECTED),
+        (false, vec!["expectations".to_owned()]),
+        "{:#}",
+        ws.resource(EXPECTED)
+    );
+    let finding = &ws.resource(EXPECTED)["findings"][0];
+    assert_eq!(
+        finding["message"],
+        "standby_region is us-east-2 here, but the stack's is us-east-1."
+    );
 
     ws.destroy();
     assert_nothing_left(&aws).await;

@@ -1499,7 +1499,7 @@ async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
 }
 
 #[tokio::test]
-async fn sns_topics_count_their_subscriptions() {
+async fn sns_email_subscriptions_stay_pending_until_their_owner_confirms() {
     let aws = LocalAws::start();
     let sns = aws.sns("us-east-1");
     let topic = sns
@@ -1511,24 +1511,79 @@ async fn sns_topics_count_their_subscriptions() {
         .topic_arn()
         .expect("arn")
         .to_owned();
-    let confirmed = || async {
-        sns.get_topic_attributes()
+    let counts = || async {
+        let out = sns
+            .get_topic_attributes()
             .topic_arn(&topic)
             .send()
             .await
-            .expect("GetTopicAttributes")
-            .attributes()
-            .and_then(|a| a.get("SubscriptionsConfirmed").cloned())
+            .expect("GetTopicAttributes");
+        let attributes = out.attributes().cloned().unwrap_or_default();
+        let count = |key: &str| attributes.get(key).cloned().unwrap_or_default();
+        (
+            count("SubscriptionsPending"),
+            count("SubscriptionsConfirmed"),
+        )
     };
-    assert_eq!(confirmed().await.as_deref(), Some("0"));
-    sns.subscribe()
+    let listed = || async {
+        sns.list_subscriptions_by_topic()
+            .topic_arn(&topic)
+            .send()
+            .await
+            .expect("ListSubscriptionsByTopic")
+            .subscriptions()
+            .iter()
+            .map(|s| {
+                (
+                    s.endpoint().unwrap_or_default().to_owned(),
+                    s.subscription_arn().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts().await, ("0".into(), "0".into()));
+    let answer = sns
+        .subscribe()
         .topic_arn(&topic)
         .protocol("email")
-        .endpoint("oncall@example.com")
+        .endpoint("oncall@tap-test.net")
         .send()
         .await
         .expect("Subscribe");
-    assert_eq!(confirmed().await.as_deref(), Some("1"));
+    assert_eq!(answer.subscription_arn(), Some("pending confirmation"));
+    assert_eq!(counts().await, ("1".into(), "0".into()));
+    assert_eq!(
+        listed().await,
+        [("oncall@tap-test.net".into(), "PendingConfirmation".into())]
+    );
+
+    // A pending subscription cannot be unsubscribed: AWS refuses the ARN a listing shows.
+    let refused = sns
+        .unsubscribe()
+        .subscription_arn("PendingConfirmation")
+        .send()
+        .await
+        .expect_err("Unsubscribe of a pending subscription");
+    use aws_sdk_sns::error::ProvideErrorMetadata;
+    assert_eq!(refused.code(), Some("InvalidParameter"));
+    assert_eq!(
+        refused.message(),
+        Some("Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 1")
+    );
+    assert_eq!(counts().await, ("1".into(), "0".into()));
+
+    // Its owner confirms: it gets its ARN, counts as confirmed and can be unsubscribed.
+    assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 1);
+    assert_eq!(counts().await, ("0".into(), "1".into()));
+    let arn = listed().await[0].1.clone();
+    assert!(arn.starts_with(&format!("{topic}:")), "{arn}");
+    sns.unsubscribe()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .expect("Unsubscribe of a confirmed subscription");
+    assert_eq!(counts().await, ("0".into(), "0".into()));
+    assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 0);
 }
 
 /// Route 53 publishes its health checkers' ranges as an AWS-managed prefix list in every region

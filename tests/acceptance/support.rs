@@ -81,6 +81,15 @@ impl LocalAws {
             .map_or(String::new(), |(_, body)| body.to_owned())
     }
 
+    /// The owner of `endpoint` clicks the link in SNS's confirmation e-mail: every pending
+    /// subscription of it is confirmed. Returns how many were.
+    pub fn confirm_subscriptions(&self, endpoint: &str) -> usize {
+        let body = self.get_text(&format!("/localaws/sns/confirm/{endpoint}"));
+        body.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("confirming {endpoint}: {e}: {body}"))
+    }
+
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let body = self.get_text(path);
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))

@@ -11,15 +11,45 @@ use crate::aws::weighted_records::WeightedRecord;
 /// Route 53 answers an alias to a load balancer with the balancer's TTL: 60 seconds.
 pub const ALIAS_TTL_SECONDS: f64 = 60.0;
 
+/// Route 53's health check as the stack creates it by default, for the estimate when there is
+/// no health check to read.
+const DEFAULT_INTERVAL: i32 = 10;
+const DEFAULT_THRESHOLD: i32 = 3;
+
+/// What the stack should be. The settings are the user's expectations: `None` when not given,
+/// and then whatever the stack holds is fine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
     pub suffix: String,
     pub standby_region: String,
-    pub standby_active: bool,
-    pub interval: i32,
-    pub failure_threshold: i32,
+    pub standby_active: Option<bool>,
+    pub interval: Option<i32>,
+    pub failure_threshold: Option<i32>,
     pub rto_seconds: Option<f64>,
     pub latency_threshold_ms: f64,
+}
+
+/// An argument the user gave, against what the data source found the stack to be.
+pub struct Given<'a> {
+    pub argument: &'static str,
+    pub given: Option<&'a str>,
+    pub found: Option<&'a str>,
+}
+
+/// Each given argument that is not what the stack is: the user is looking at another system
+/// than the one they think.
+pub fn differences(given: &[Given]) -> Vec<Finding> {
+    given
+        .iter()
+        .filter_map(|g| match (g.given, g.found) {
+            (Some(given), Some(found)) if given.trim_end_matches('.') != found => Some(error(
+                "expectations",
+                format!("{} is {given} here, but the stack's is {found}.", g.argument),
+                &format!("set {} to {found}, or leave it out: the data source finds it from environment_suffix.", g.argument),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What AWS holds; `None` where the object does not exist.
@@ -71,9 +101,13 @@ const APPLY: &str = "run terraform apply: the provider restores what it configur
 
 /// Detection (interval × threshold) plus the alias TTL that resolvers may still serve.
 pub fn estimated_failover_seconds(expect: &Expect, check: Option<&HealthCheckFacts>) -> f64 {
-    let (interval, threshold) = check.map_or((expect.interval, expect.failure_threshold), |c| {
-        (c.spec.interval, c.spec.failure_threshold)
-    });
+    let (interval, threshold) = check.map_or(
+        (
+            expect.interval.unwrap_or(DEFAULT_INTERVAL),
+            expect.failure_threshold.unwrap_or(DEFAULT_THRESHOLD),
+        ),
+        |c| (c.spec.interval, c.spec.failure_threshold),
+    );
     f64::from(interval * threshold) + ALIAS_TTL_SECONDS
 }
 
@@ -136,10 +170,12 @@ fn health_check(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
     if check.disabled {
         out.push(error(part, format!("health check {} is disabled: Route 53 then counts the primary as healthy and never fails over.", check.id), APPLY));
     }
-    if check.spec.interval != expect.interval
-        || check.spec.failure_threshold != expect.failure_threshold
-    {
-        out.push(warning(part, format!("health check {} checks every {} s with threshold {}; the stack is configured for {} s and {}.", check.id, check.spec.interval, check.spec.failure_threshold, expect.interval, expect.failure_threshold), APPLY));
+    let interval = expect.interval.unwrap_or(check.spec.interval);
+    let threshold = expect
+        .failure_threshold
+        .unwrap_or(check.spec.failure_threshold);
+    if (check.spec.interval, check.spec.failure_threshold) != (interval, threshold) {
+        out.push(warning(part, format!("health check {} checks every {} s with threshold {}; the stack is configured for {interval} s and {threshold}.", check.id, check.spec.interval, check.spec.failure_threshold), APPLY));
     }
     let failing: Vec<&str> = facts
         .checker_status
@@ -232,12 +268,15 @@ fn records(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
     if primary.health_check_id.is_none() || primary.health_check_id.as_deref() != our_check {
         out.push(error(part, format!("the primary record uses health check {:?}, not the stack's {:?}: Route 53 cannot see the primary fail.", primary.health_check_id, our_check), APPLY));
     }
-    let want = if expect.standby_active {
-        (0, 100)
-    } else {
-        (100, 0)
+    // Without an expected active region, either one taking all traffic is a configuration.
+    let weights = (primary.weight, standby.weight);
+    let want = match expect.standby_active {
+        Some(true) => (0, 100),
+        Some(false) => (100, 0),
+        None if weights == (0, 100) => weights,
+        None => (100, 0),
     };
-    if (primary.weight, standby.weight) != want {
+    if weights != want {
         out.push(error(part, format!("weights are primary {} / standby {}, not {} / {} as configured: they were changed outside Terraform.", primary.weight, standby.weight, want.0, want.1), APPLY));
     }
     if !standby.evaluate_target_health || !primary.evaluate_target_health {
@@ -304,6 +343,31 @@ fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
             "run terraform apply: the provider gives the topic a key CloudWatch can use; with kms_key_arn, let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey* in that key's policy.",
         ));
     }
+    pending_subscriptions(facts, out);
+}
+
+/// Subscriptions whose owner has not clicked the link in SNS's confirmation e-mail: until then
+/// their alarms reach nobody, and after 48 hours SNS deletes them.
+fn pending_subscriptions(facts: &Facts, out: &mut Vec<Finding>) {
+    let pending: Vec<String> = facts
+        .topics
+        .iter()
+        .filter_map(|(role, topic)| Some((role, topic.as_ref()?)))
+        .flat_map(|(role, t)| t.pending.iter().map(move |e| format!("{e} ({role})")))
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    out.push(warning(
+        "notifications",
+        format!(
+            "{} subscription{} pending confirmation: {}.",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" },
+            pending.join(", ")
+        ),
+        "confirm from the e-mail \"AWS Notification - Subscription Confirmation\" each address received; SNS deletes a subscription unconfirmed after 48 hours, and the next apply subscribes the address again.",
+    ));
 }
 
 #[cfg(test)]
@@ -317,9 +381,9 @@ mod tests {
         Expect {
             suffix: "prod".into(),
             standby_region: "us-east-2".into(),
-            standby_active: false,
-            interval: 10,
-            failure_threshold: 3,
+            standby_active: Some(false),
+            interval: Some(10),
+            failure_threshold: Some(3),
             rto_seconds: None,
             latency_threshold_ms: 60_000.0,
         }
@@ -364,6 +428,7 @@ mod tests {
             kms_key: None,
             policy: None,
             emails: ["oncall@example.com".to_owned()].into(),
+            pending: Default::default(),
             confirmed: 1,
         };
         Facts {
@@ -419,7 +484,11 @@ mod tests {
     }
 
     fn errors(facts: &Facts) -> Vec<&'static str> {
-        evaluate(&expect(), facts)
+        errors_for(&expect(), facts)
+    }
+
+    fn errors_for(expect: &Expect, facts: &Facts) -> Vec<&'static str> {
+        evaluate(expect, facts)
             .into_iter()
             .filter(|f| f.severity == "error")
             .map(|f| f.part)
@@ -475,9 +544,82 @@ mod tests {
     }
 
     #[test]
+    fn without_expectations_what_the_stack_holds_is_judged_on_its_own() {
+        let e = Expect {
+            standby_active: None,
+            interval: None,
+            failure_threshold: None,
+            ..expect()
+        };
+        let mut f = healthy();
+        f.health_check.as_mut().unwrap().spec.interval = 30;
+        f.records = Some(vec![
+            record("primary", 0, Some("hc")),
+            record("standby", 100, None),
+        ]);
+        assert!(evaluate(&e, &f).is_empty());
+        assert_eq!(
+            estimated_failover_seconds(&e, f.health_check.as_ref()),
+            150.0
+        );
+        f.records = Some(vec![
+            record("primary", 50, Some("hc")),
+            record("standby", 50, None),
+        ]);
+        assert_eq!(errors_for(&e, &f), ["records"]);
+    }
+
+    #[test]
+    fn a_given_argument_unlike_the_stack_is_an_error() {
+        let found = differences(&[
+            Given {
+                argument: "standby_region",
+                given: Some("us-west-2"),
+                found: Some("us-east-2"),
+            },
+            Given {
+                argument: "domain_name",
+                given: Some("trading.tap-test.net."),
+                found: Some("trading.tap-test.net"),
+            },
+            Given {
+                argument: "primary_region",
+                given: None,
+                found: Some("us-east-1"),
+            },
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].severity, found[0].part),
+            ("error", "expectations")
+        );
+        assert_eq!(
+            found[0].message,
+            "standby_region is us-west-2 here, but the stack's is us-east-2."
+        );
+    }
+
+    #[test]
+    fn pending_subscriptions_are_counted_with_their_fix() {
+        let mut f = healthy();
+        for (_, topic) in &mut f.topics {
+            let t = topic.as_mut().unwrap();
+            t.pending = ["new@tap-test.net".to_owned()].into();
+        }
+        let found = evaluate(&expect(), &f);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, "warning");
+        assert_eq!(
+            found[0].message,
+            "2 subscriptions pending confirmation: new@tap-test.net (primary), new@tap-test.net (standby)."
+        );
+        assert!(found[0].fix.starts_with("confirm from the e-mail"));
+    }
+
+    #[test]
     fn a_planned_failover_expects_the_weights_reversed_and_rto_is_checked() {
         let mut e = expect();
-        e.standby_active = true;
+        e.standby_active = Some(true);
         let found: Vec<_> = evaluate(&e, &healthy())
             .into_iter()
             .map(|f| f.part)

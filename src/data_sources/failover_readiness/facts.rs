@@ -16,18 +16,94 @@ use crate::resources::dns_failover::plan::{AlarmNames, METRICS_REGION};
 /// How far back to look for a ReplicationLatency datapoint.
 const LATENCY_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// Where the stack is, found from what the provider created: its hosted zone and health checks
+/// carry the suffix in their caller reference, the failover name is where the `primary`
+/// record uses one of those checks, and each record's alias target names its load balancer's
+/// region (the health check's target names the primary's, should the records be gone). A zone
+/// the stack was given is not the stack's: it is found by its ID only.
+#[derive(Debug, Clone, Default)]
+pub struct Located {
+    pub domain_name: Option<String>,
+    pub primary_region: Option<String>,
+    pub standby_region: Option<String>,
+    /// `None` when the hosted zone is missing.
+    pub records: Option<Vec<weighted_records::WeightedRecord>>,
+    pub health_check: Option<health_check::HealthCheckFacts>,
+}
+
+pub async fn locate(
+    cfg: &Configured,
+    suffix: &str,
+    hosted_zone_id: Option<&str>,
+) -> PartResult<Located> {
+    let r53 = &cfg.clients.route53;
+    let action = || format!("finding the DNS failover of stack {suffix}");
+    let (zone, checks) = tokio::try_join!(
+        async {
+            match hosted_zone_id {
+                Some(id) => hosted_zone::get(r53, id, suffix).await,
+                None => hosted_zone::find_ours(r53, None, suffix).await,
+            }
+            .context(action)
+        },
+        async { health_check::list_ours(r53, suffix).await.context(action) },
+    )?;
+    let check_ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+    let (domain_name, records): (_, Option<Vec<weighted_records::WeightedRecord>>) = match &zone {
+        Some(zone) => {
+            let all = weighted_records::find_all(r53, &zone.id)
+                .await
+                .context(action)?;
+            let name = weighted_records::failover_name(&all, zone, &check_ids);
+            let records = all
+                .into_iter()
+                .filter(|(n, _)| {
+                    name.as_deref()
+                        .is_some_and(|d| hosted_zone::same_name(n, d))
+                })
+                .map(|(_, r)| r)
+                .collect();
+            (name, Some(records))
+        }
+        None => (None, None),
+    };
+    let record = |role: &str| records.iter().flatten().find(|r| r.set_identifier == role);
+    let in_use = record("primary").and_then(|r| r.health_check_id.clone());
+    let health_check = checks
+        .iter()
+        .find(|c| Some(&c.id) == in_use.as_ref())
+        .or(checks.last())
+        .cloned();
+    let region_behind =
+        |dns_name: &str| load_balancer::region_of_dns_name(dns_name).map(str::to_owned);
+    Ok(Located {
+        primary_region: record("primary")
+            .and_then(|r| region_behind(&r.alias_dns_name))
+            .or_else(|| {
+                health_check
+                    .as_ref()
+                    .and_then(|c| region_behind(&c.spec.fqdn))
+            }),
+        standby_region: record("standby").and_then(|r| region_behind(&r.alias_dns_name)),
+        domain_name,
+        records,
+        health_check,
+    })
+}
+
+/// The regions to read: where the stack was found, else where the user says, else the
+/// defaults.
 pub struct Target<'a> {
     pub suffix: &'a str,
     pub primary_region: &'a str,
     pub standby_region: &'a str,
-    pub domain_name: &'a str,
-    pub hosted_zone_id: Option<&'a str>,
 }
 
-pub async fn gather(cfg: &Configured, t: &Target<'_>) -> PartResult<Facts> {
-    let (standby, (health_check, checker_status, records), (table, latency), alarms, topics) = tokio::try_join!(
+/// Reads the rest of what the checks judge, in the regions `locate` found.
+pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartResult<Facts> {
+    let (standby, checker_status, (table, latency), alarms, topics) = tokio::try_join!(
         standby(cfg, t),
-        dns(cfg, t),
+        checker_status(cfg, located.health_check.as_ref()),
         table(cfg, t),
         alarms(cfg, t),
         topics(cfg, t),
@@ -36,11 +112,11 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>) -> PartResult<Facts> {
     let (topics, unusable_topic_keys) = topics;
     Ok(Facts {
         standby,
-        health_check,
+        health_check: located.health_check,
         checker_status,
         table,
         replication_latency_ms: latency,
-        records,
+        records: located.records,
         health_check_alarm,
         alarms,
         topics,
@@ -67,46 +143,16 @@ async fn standby(cfg: &Configured, t: &Target<'_>) -> PartResult<Option<auto_sca
     Ok(Some(capacity))
 }
 
-type DnsFacts = (
-    Option<health_check::HealthCheckFacts>,
-    Vec<(String, String)>,
-    Option<Vec<weighted_records::WeightedRecord>>,
-);
-
-async fn dns(cfg: &Configured, t: &Target<'_>) -> PartResult<DnsFacts> {
-    let r53 = &cfg.clients.route53;
-    let action = || format!("reading the DNS failover of {}", t.domain_name);
-    let zone = match t.hosted_zone_id {
-        Some(id) => hosted_zone::get(r53, id, t.suffix).await,
-        None => hosted_zone::find_ours(r53, Some(t.domain_name), t.suffix).await,
+async fn checker_status(
+    cfg: &Configured,
+    check: Option<&health_check::HealthCheckFacts>,
+) -> PartResult<Vec<(String, String)>> {
+    match check {
+        Some(c) => health_check::status(&cfg.clients.route53, &c.id)
+            .await
+            .context(|| format!("reading the status of health check {}", c.id)),
+        None => Ok(Vec::new()),
     }
-    .context(action)?;
-    let records = match &zone {
-        Some(zone) => Some(
-            weighted_records::find(r53, &zone.id, t.domain_name)
-                .await
-                .context(action)?,
-        ),
-        None => None,
-    };
-    let checks = health_check::list_ours(r53, t.suffix)
-        .await
-        .context(action)?;
-    let in_use = records
-        .iter()
-        .flatten()
-        .find(|r| r.set_identifier == "primary")
-        .and_then(|r| r.health_check_id.clone());
-    let check = checks
-        .iter()
-        .find(|c| Some(&c.id) == in_use.as_ref())
-        .or(checks.last())
-        .cloned();
-    let status = match &check {
-        Some(c) => health_check::status(r53, &c.id).await.context(action)?,
-        None => Vec::new(),
-    };
-    Ok((check, status, records))
 }
 
 async fn table(

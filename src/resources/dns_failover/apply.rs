@@ -302,6 +302,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.primary_topic_key_arn = values::string(primary_key);
     state.standby_topic_key_arn = values::string(standby_key);
     state.alarm_emails = observed_emails(&prior.alarm_emails, &topic_facts);
+    state.pending_alarm_emails = pending_emails(&topic_facts);
     state.alarms = values::map(
         &live_alarms
             .into_iter()
@@ -394,19 +395,27 @@ fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -
     }
 }
 
-/// The e-mail addresses subscribed to the topics; one only one topic holds is marked so.
+/// The e-mail addresses subscribed to the topics; one only one topic holds is marked so. A
+/// configured address pending confirmation is there: only its owner can confirm it. One
+/// pending that the configuration does not ask for is no difference either: SNS cannot
+/// unsubscribe it, and deletes it when it has waited 48 hours unconfirmed.
 fn observed_emails(
     prior: &values::StringList,
     topics: &[Option<topics::TopicFacts>],
 ) -> values::StringList {
+    let configured = values::known_list(prior).unwrap_or_default();
     let sets: Vec<(&str, BTreeSet<String>)> = ROLES
         .iter()
         .zip(topics)
         .map(|(role, t)| {
-            (
-                *role,
-                t.as_ref().map(|t| t.emails.clone()).unwrap_or_default(),
-            )
+            let held = t.as_ref().map_or_else(BTreeSet::new, |t| {
+                t.emails
+                    .iter()
+                    .filter(|e| !t.pending.contains(*e) || configured.contains(e))
+                    .cloned()
+                    .collect()
+            });
+            (*role, held)
         })
         .collect();
     let observed = values::held_by_all(&sets);
@@ -414,6 +423,16 @@ fn observed_emails(
         return Value::Null;
     }
     values::list_like(prior, &observed)
+}
+
+/// The addresses some topic holds a subscription of that waits for its owner's confirmation.
+fn pending_emails(topics: &[Option<topics::TopicFacts>]) -> values::StringList {
+    let pending: BTreeSet<String> = topics
+        .iter()
+        .flatten()
+        .flat_map(|t| t.pending.iter().cloned())
+        .collect();
+    values::list(&pending.into_iter().collect::<Vec<_>>())
 }
 
 /// Records, then health checks (Route 53 refuses to delete one a record uses), then the zone

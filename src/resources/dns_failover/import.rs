@@ -32,21 +32,8 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     let records = weighted_records::find_all(r53, &zone.id)
         .await
         .context(action)?;
-    // The failover name: where a `primary` record uses one of our health checks (or, in a
-    // zone we created, the zone's own name).
-    let domain = records
-        .iter()
-        .find(|(_, r)| {
-            r.set_identifier == "primary"
-                && checks
-                    .iter()
-                    .any(|c| Some(&c.id) == r.health_check_id.as_ref())
-        })
-        .map(|(name, _)| name.clone())
-        .or_else(|| {
-            zone.ours
-                .then(|| zone.name.trim_end_matches('.').to_owned())
-        })
+    let check_ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+    let domain = weighted_records::failover_name(&records, &zone, &check_ids)
         .ok_or_else(|| {
             not_found("no weighted record named primary uses a health check of this stack")
         })
@@ -172,7 +159,7 @@ fn not_found(detail: &str) -> Cause {
 /// The load balancer behind an alias record, found in the region its DNS name names.
 async fn endpoint(cfg: &Configured, record: &WeightedRecord) -> PartResult<Endpoint> {
     let action = || format!("finding the load balancer {}", record.alias_dns_name);
-    let region = alb_region(&record.alias_dns_name)
+    let region = load_balancer::region_of_dns_name(&record.alias_dns_name)
         .ok_or_else(|| not_found("the alias target is not a load balancer DNS name"))
         .context(action)?;
     let (alb_arn, target_group_arn) = load_balancer::find_by_dns_name(
@@ -193,29 +180,4 @@ async fn endpoint(cfg: &Configured, record: &WeightedRecord) -> PartResult<Endpo
         target_group_arn: target_group_arn.map_or(Value::Null, values::string),
         kms_key_arn: Value::Null,
     })
-}
-
-/// `name-123.us-east-1.elb.amazonaws.com` → `us-east-1`.
-fn alb_region(dns_name: &str) -> Option<&str> {
-    let labels: Vec<&str> = dns_name.trim_end_matches('.').split('.').collect();
-    let elb = labels.iter().position(|l| l.eq_ignore_ascii_case("elb"))?;
-    labels.get(elb.checked_sub(1)?).copied()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::alb_region;
-
-    #[test]
-    fn load_balancer_names_carry_their_region() {
-        assert_eq!(
-            alb_region("alb-primary-prod-1.us-east-1.elb.amazonaws.com"),
-            Some("us-east-1")
-        );
-        assert_eq!(
-            alb_region("dualstack.x-9.us-east-2.elb.amazonaws.com."),
-            Some("us-east-2")
-        );
-        assert_eq!(alb_region("example.com"), None);
-    }
 }

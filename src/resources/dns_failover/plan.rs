@@ -474,6 +474,7 @@ pub fn plan(
         (Some(d), Some(id), Some(p), Some(s)) => values::map(&d.alarm_summaries(id, [p, s])),
         _ => Value::Unknown,
     };
+    values::observed_unless_changed(&mut planned, kept, |s| &mut s.pending_alarm_emails);
     (planned, replace)
 }
 
@@ -496,8 +497,10 @@ fn health_check_replaced(prior: &State, planned: &State) -> bool {
         || before.measure_latency != after.measure_latency
 }
 
-/// What to tell the user about an update that Terraform shows only as a changed ID.
+/// What to tell the user about an update that the plan alone does not say: a health check
+/// replaced (Terraform shows only a changed ID), addresses removed that SNS cannot unsubscribe.
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
+    let mut notes = Vec::new();
     if prior
         .health_check_id
         .as_ref_option()
@@ -505,12 +508,37 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
         && planned.health_check_id.is_unknown()
         && health_check_replaced(prior, planned)
     {
-        return vec![(
+        notes.push((
             AttributePath::new("health_check").attribute("interval"),
             "Route 53 cannot change a health check's interval, protocol or latency measurement in place: apply creates a new health check, moves the primary record and the alarm to it, then deletes the old one.".into(),
-        )];
+        ));
     }
-    Vec::new()
+    let removed_pending: Vec<String> = match (
+        known_list(&prior.alarm_emails),
+        known_list(&planned.alarm_emails),
+        known_list(&prior.pending_alarm_emails),
+    ) {
+        (Some(before), Some(after), Some(pending)) => before
+            .into_iter()
+            .filter(|e| !after.contains(e) && pending.contains(e))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !removed_pending.is_empty() {
+        notes.push((
+            AttributePath::new("alarm_emails"),
+            format!("{} not confirmed the subscription yet, and SNS cannot unsubscribe a subscription pending confirmation: it expires by itself 48 hours after it was made. If it is confirmed before, the next apply unsubscribes it.", pending_subjects(&removed_pending)),
+        ));
+    }
+    notes
+}
+
+/// "a@x.net has" / "a@x.net and b@x.net have".
+fn pending_subjects(emails: &[String]) -> String {
+    match emails {
+        [one] => format!("{one} has"),
+        _ => format!("{} have", emails.join(" and ")),
+    }
 }
 
 /// One load balancer, every value known.

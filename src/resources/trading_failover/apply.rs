@@ -480,6 +480,10 @@ fn compose(
     if dns.alarm_emails.is_value() || prior.alarm_emails.is_value() {
         state.alarm_emails = dns.alarm_emails.clone();
     }
+    state.pending_alarm_emails = dns
+        .pending_alarm_emails
+        .clone()
+        .or(Value::Value(Vec::new()));
     parts.insert("instance_role".into(), profile.unwrap_or_default());
     state.parts = values::map(&parts);
     state

@@ -193,6 +193,7 @@ fn dns_prior(prior: &State) -> DnsState {
     dns.health_check_id = prior.health_check_id.clone();
     dns.primary_topic_arn = prior.primary_topic_arn.clone();
     dns.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns.pending_alarm_emails = prior.pending_alarm_emails.clone();
     dns
 }
 
@@ -565,6 +566,7 @@ pub fn plan(
         Some(p) if complete(p, &planned) => p.parts.clone(),
         _ => Value::Unknown,
     };
+    values::observed_unless_changed(&mut planned, unchanged, |s| &mut s.pending_alarm_emails);
     (planned, replace)
 }
 
