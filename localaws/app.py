@@ -27,6 +27,7 @@ from . import (
     query_errors,
     request_validation,
     route53_changes,
+    route53_health,
     route53_zones,
     sns_topics,
 )
@@ -115,6 +116,7 @@ def build():
     ec2_routes.install()
     kms_keys.install()
     route53_changes.install()
+    route53_health.install()
     route53_zones.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

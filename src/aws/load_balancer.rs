@@ -91,6 +91,16 @@ pub async fn find_alb(elb: &Client, name: &str) -> Result<Option<LoadBalancer>, 
     }
 }
 
+/// The ports a load balancer's listeners answer on.
+pub async fn listener_ports(elb: &Client, alb_arn: &str) -> Result<Vec<i32>, AwsError> {
+    let out = elb
+        .describe_listeners()
+        .load_balancer_arn(alb_arn)
+        .send()
+        .await?;
+    Ok(out.listeners().iter().filter_map(|l| l.port()).collect())
+}
+
 pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<TargetGroup>, AwsError> {
     match elb.describe_target_groups().names(name).send().await {
         Ok(out) => Ok(out

@@ -51,6 +51,19 @@ pub fn rules_of(group: &SecurityGroup) -> Rules {
     rules
 }
 
+/// The ingress rules of the given groups together.
+pub async fn ingress_of(ec2: &Client, group_ids: &[String]) -> Result<Rules, AwsError> {
+    if group_ids.is_empty() {
+        return Ok(Rules::new());
+    }
+    let out = ec2
+        .describe_security_groups()
+        .set_group_ids(Some(group_ids.to_vec()))
+        .send()
+        .await?;
+    Ok(out.security_groups().iter().flat_map(rules_of).collect())
+}
+
 /// The prefix list of Route 53's health checkers in the client's region: AWS-managed
 /// (`com.amazonaws.<region>.route53-healthchecks`, IPv4), in every region since September 2023
 /// (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html).

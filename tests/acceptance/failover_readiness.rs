@@ -116,6 +116,7 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
         ("health check disabled", "health check"),
         ("no confirmed subscription", "notifications"),
         ("weights changed", "records"),
+        ("health checkers shut out", "entry"),
     ] {
         match fault {
             "standby scaled to 0" => {
@@ -194,6 +195,33 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
                         .expect("Unsubscribe");
                 }
             }
+            "health checkers shut out" => {
+                let ec2 = aws.ec2("us-east-1");
+                let groups = ec2
+                    .describe_security_groups()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("group-name")
+                            .values("alb-sg-primary-acc")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("DescribeSecurityGroups");
+                let group = groups.security_groups()[0]
+                    .group_id()
+                    .expect("id")
+                    .to_owned();
+                ec2.revoke_security_group_ingress()
+                    .group_id(&group)
+                    .ip_protocol("tcp")
+                    .from_port(80)
+                    .to_port(80)
+                    .cidr_ip("0.0.0.0/0")
+                    .send()
+                    .await
+                    .expect("RevokeSecurityGroupIngress");
+            }
             _ => {
                 let stack = ws.resource("tap_trading_failover.prod");
                 let standby = ResourceRecordSet::builder()
@@ -232,6 +260,32 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
             ws.resource(DATA)
         );
     }
+
+    // The standby's copy of the sessions keeps its own recovery: turned off there, it is a
+    // warning on the session table (failover still works), and apply turns it on again.
+    aws.dynamodb("us-east-2")
+        .update_continuous_backups()
+        .table_name("trading-sessions-acc")
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(false)
+                .build()
+                .expect("spec"),
+        )
+        .send()
+        .await
+        .expect("UpdateContinuousBackups");
+    refresh(&ws);
+    assert!(
+        messages(&ws, "session table")
+            .iter()
+            .any(|m| m.contains("replica in us-east-2 has no point-in-time recovery")),
+        "{:#}",
+        ws.resource(DATA)
+    );
+    ws.apply();
+    assert_eq!(readiness(&ws), (true, vec![]));
+    assert!(messages(&ws, "session table").is_empty());
 
     // An RTO below the estimate is itself a finding.
     ws.config(&CONFIG.replace("rto_seconds        = 120", "rto_seconds        = 60"));

@@ -2016,3 +2016,123 @@ async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
         .iter()
         .any(|i| i.history_summary() == Some("Alarm updated from INSUFFICIENT_DATA to ALARM")));
 }
+
+/// Route 53's checkers time out on a load balancer whose security group admits neither the
+/// internet nor their prefix list on the check's port; once the list is admitted they succeed.
+#[tokio::test]
+async fn health_checkers_shut_out_by_a_security_group_report_failure() {
+    use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, PrefixListId};
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.7.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.7.1.0/24", "us-east-1a"), ("10.7.2.0/24", "us-east-1b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    let group = ec2
+        .create_security_group()
+        .group_name("shut-out")
+        .description("corporate range only")
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+    let on_port_80 = || {
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(80)
+            .to_port(80)
+    };
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            on_port_80()
+                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let alb = aws
+        .elbv2("us-east-1")
+        .create_load_balancer()
+        .name("alb-shut-out")
+        .set_subnets(Some(subnets))
+        .security_groups(&group)
+        .send()
+        .await
+        .unwrap();
+    let dns = alb.load_balancers()[0].dns_name().unwrap().to_owned();
+    let r53 = aws.route53();
+    let check = r53
+        .create_health_check()
+        .caller_reference("shut-out")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Http)
+                .fully_qualified_domain_name(&dns)
+                .port(80)
+                .resource_path("/health")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = check.health_check().unwrap().id().to_owned();
+    let status = || async {
+        r53.get_health_check_status()
+            .health_check_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .health_check_observations()[0]
+            .status_report()
+            .and_then(|r| r.status())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(status().await.starts_with("Failure: Connection timed out"));
+    let lists = ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            Filter::builder()
+                .name("prefix-list-name")
+                .values("com.amazonaws.us-east-1.route53-healthchecks")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let checkers = lists.prefix_lists()[0].prefix_list_id().unwrap().to_owned();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            on_port_80()
+                .prefix_list_ids(PrefixListId::builder().prefix_list_id(checkers).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(status().await.starts_with("Success"), "{}", status().await);
+}

@@ -4,6 +4,7 @@
 use crate::aws::alarms::AlarmFacts;
 use crate::aws::auto_scaling::Capacity;
 use crate::aws::health_check::HealthCheckFacts;
+use crate::aws::security_groups::{Rules, Source};
 use crate::aws::session_table::TableFacts;
 use crate::aws::topics::TopicFacts;
 use crate::aws::weighted_records::WeightedRecord;
@@ -70,6 +71,23 @@ pub struct Facts {
     pub topics: Vec<(String, Option<TopicFacts>)>,
     /// Topics encrypted with a key CloudWatch alarms cannot use.
     pub unusable_topic_keys: Vec<String>,
+    pub entry: Entry,
+    /// The standby replica's own (point-in-time recovery, deletion protection): they are per
+    /// replica, not copied from the home table.
+    pub replica_protection: Option<(bool, bool)>,
+    /// The home table's point-in-time recovery.
+    pub home_pitr: Option<bool>,
+}
+
+/// How clients and Route 53's checkers get into each load balancer.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// Whether each role's (primary, standby) load balancer listens on 443; `None` when missing.
+    pub https: [Option<bool>; 2],
+    /// The ingress rules of the primary load balancer's security groups.
+    pub primary_ingress: Option<Rules>,
+    /// The primary region's `com.amazonaws.<region>.route53-healthchecks` prefix list.
+    pub checkers_prefix_list: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +136,8 @@ pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     table(expect, facts, &mut findings);
     records(expect, facts, &mut findings);
     alerting(facts, &mut findings);
+    entry(facts, &mut findings);
+    replica_protection(expect, facts, &mut findings);
     let estimate = estimated_failover_seconds(expect, facts.health_check.as_ref());
     if let Some(rto) = expect.rto_seconds {
         if estimate > rto {
@@ -125,6 +145,58 @@ pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Route 53's checkers must reach the primary (else it looks down for good and the standby takes
+/// everything), and both sides must serve what the health check and clients ask for.
+fn entry(facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "entry";
+    let e = &facts.entry;
+    if let (Some(rules), Some(check)) = (&e.primary_ingress, &facts.health_check) {
+        let port = check.spec.port;
+        let admitted = rules.iter().any(|(p, source)| {
+            *p == port
+                && match source {
+                    Source::Cidr(cidr) => cidr == "0.0.0.0/0",
+                    Source::PrefixList(id) => e.checkers_prefix_list.as_ref() == Some(id),
+                    Source::Group(_) => false,
+                }
+        });
+        if !admitted {
+            out.push(error(part, format!("the primary load balancer's security group admits neither 0.0.0.0/0 nor Route 53's health checkers (prefix list com.amazonaws.<region>.route53-healthchecks) on port {port}: the checkers see the primary down for good and Route 53 sends everything to the standby."), APPLY));
+        }
+    }
+    if let [Some(primary), Some(standby)] = e.https {
+        if primary != standby {
+            let (with, without) = if primary {
+                ("primary", "standby")
+            } else {
+                ("standby", "primary")
+            };
+            out.push(error(part, format!("only the {with} load balancer serves HTTPS: when traffic is on the {without}, HTTPS clients are refused."), "give both regions a certificate_arn (or neither) and apply."));
+        }
+    }
+    if let (Some(true), Some(check)) = (e.https[0], &facts.health_check) {
+        if !check.spec.https {
+            out.push(error(part, format!("the health check asks HTTP:{} of a load balancer that redirects HTTP to HTTPS: the 301 counts as healthy, so the check never sees the application fail.", check.spec.port), "use health_check protocol HTTPS on port 443 and apply."));
+        }
+    }
+}
+
+/// The standby's copy of the sessions keeps its own recovery and protection.
+fn replica_protection(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "session table";
+    let Some((pitr, protected)) = facts.replica_protection else {
+        return;
+    };
+    let region = &expect.standby_region;
+    if !pitr && facts.home_pitr == Some(true) {
+        out.push(warning(part, format!("the replica in {region} has no point-in-time recovery: the standby's copy of the sessions cannot be restored."), APPLY));
+    }
+    let home_protected = facts.table.as_ref().is_some_and(|t| t.deletion_protection);
+    if home_protected && !protected {
+        out.push(warning(part, format!("the replica in {region} has no deletion protection, unlike the home table: it can be deleted with the standby's sessions."), APPLY));
+    }
 }
 
 fn standby(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
@@ -480,6 +552,7 @@ mod tests {
                 ("standby".into(), Some(topic("standby"))),
             ],
             unusable_topic_keys: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -502,6 +575,63 @@ mod tests {
             estimated_failover_seconds(&expect(), healthy().health_check.as_ref()),
             90.0
         );
+    }
+
+    #[test]
+    fn shut_out_checkers_https_on_one_side_and_a_blind_check_are_entry_errors() {
+        let open = |port| Rules::from([(port, Source::Cidr("0.0.0.0/0".into()))]);
+        let mut f = healthy();
+        f.entry.primary_ingress = Some(open(80));
+        assert!(errors(&f).is_empty());
+        f.entry.primary_ingress = Some(Rules::from([(80, Source::Cidr("10.0.0.0/8".into()))]));
+        assert_eq!(errors(&f), ["entry"]);
+        f.entry.checkers_prefix_list = Some("pl-checkers".into());
+        f.entry.primary_ingress = Some(Rules::from([
+            (80, Source::Cidr("10.0.0.0/8".into())),
+            (80, Source::PrefixList("pl-checkers".into())),
+        ]));
+        assert!(
+            errors(&f).is_empty(),
+            "the checkers' prefix list lets them in"
+        );
+        let mut f = healthy();
+        f.entry.https = [Some(true), Some(false)];
+        let found = evaluate(&expect(), &f);
+        assert!(
+            found.iter().any(|x| x
+                .message
+                .contains("only the primary load balancer serves HTTPS")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|x| x.message.contains("301 counts as healthy")),
+            "{found:?}"
+        );
+        f.entry.https = [Some(true), Some(true)];
+        if let Some(check) = &mut f.health_check {
+            check.spec.https = true;
+            check.spec.port = 443;
+        }
+        assert!(errors(&f).is_empty());
+    }
+
+    #[test]
+    fn a_replica_without_recovery_or_protection_is_a_warning() {
+        let mut f = healthy();
+        f.home_pitr = Some(true);
+        f.replica_protection = Some((true, false));
+        assert!(evaluate(&expect(), &f).is_empty());
+        f.replica_protection = Some((false, false));
+        if let Some(t) = &mut f.table {
+            t.deletion_protection = true;
+        }
+        let found = evaluate(&expect(), &f);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found
+            .iter()
+            .all(|x| x.severity == "warning" && x.part == "session table"));
     }
 
     #[test]

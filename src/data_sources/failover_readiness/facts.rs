@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::Statistic;
 
-use super::checks::Facts;
+use super::checks::{Entry, Facts};
 use crate::aws::error::{Context, PartResult};
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
-use crate::aws::{session_table, topic_key, topics, weighted_records};
+use crate::aws::{security_groups, session_table, topic_key, topics, weighted_records};
 use crate::naming;
 use crate::provider::Configured;
 use crate::resources::dns_failover::plan::{AlarmNames, METRICS_REGION};
@@ -101,13 +101,16 @@ pub struct Target<'a> {
 
 /// Reads the rest of what the checks judge, in the regions `locate` found.
 pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartResult<Facts> {
-    let (standby, checker_status, (table, latency), alarms, topics) = tokio::try_join!(
+    let (standby, checker_status, (table, latency), alarms, topics, entry, protection) = tokio::try_join!(
         standby(cfg, t),
         checker_status(cfg, located.health_check.as_ref()),
         table(cfg, t),
         alarms(cfg, t),
         topics(cfg, t),
+        entry(cfg, t),
+        protection(cfg, t),
     )?;
+    let (home_pitr, replica_protection) = protection;
     let (health_check_alarm, alarms) = alarms;
     let (topics, unusable_topic_keys) = topics;
     Ok(Facts {
@@ -121,7 +124,81 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
         alarms,
         topics,
         unusable_topic_keys,
+        entry,
+        replica_protection,
+        home_pitr,
     })
+}
+
+/// Whether each load balancer listens on 443, and what the primary's groups admit.
+async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
+    let mut entry = Entry::default();
+    for (i, (role, region)) in [("primary", t.primary_region), ("standby", t.standby_region)]
+        .into_iter()
+        .enumerate()
+    {
+        let clients = cfg.clients.regional(region);
+        let name = naming::stack_part("alb", role, t.suffix);
+        let action = || format!("reading the listeners and security groups of ALB {name}");
+        let Some(alb) = load_balancer::find_alb(&clients.elbv2, &name)
+            .await
+            .context(action)?
+        else {
+            continue;
+        };
+        let arn = alb.load_balancer_arn().unwrap_or_default();
+        let ports = load_balancer::listener_ports(&clients.elbv2, arn)
+            .await
+            .context(action)?;
+        entry.https[i] = Some(ports.contains(&443));
+        if role == "primary" {
+            let groups = alb.security_groups().to_vec();
+            entry.primary_ingress = Some(
+                security_groups::ingress_of(&clients.ec2, &groups)
+                    .await
+                    .context(action)?,
+            );
+            // A region without the list cannot let the checkers in by it: judged on CIDRs alone.
+            entry.checkers_prefix_list =
+                security_groups::health_checkers_prefix_list(&clients.ec2, region)
+                    .await
+                    .ok();
+        }
+    }
+    Ok(entry)
+}
+
+/// The home table's point-in-time recovery, and the standby replica's own (recovery,
+/// deletion protection), read in the replica's region.
+async fn protection(
+    cfg: &Configured,
+    t: &Target<'_>,
+) -> PartResult<(Option<bool>, Option<(bool, bool)>)> {
+    let name = naming::session_table(t.suffix);
+    let action = || format!("reading the recovery and protection of DynamoDB table {name}");
+    let home = cfg.clients.regional(t.primary_region);
+    let replica = cfg.clients.regional(t.standby_region);
+    let home_pitr = match session_table::find(&home.dynamodb, &name)
+        .await
+        .context(action)?
+    {
+        Some(_) => Some(
+            session_table::point_in_time_recovery(&home.dynamodb, &name)
+                .await
+                .context(action)?,
+        ),
+        None => None,
+    };
+    let Some(copy) = session_table::find(&replica.dynamodb, &name)
+        .await
+        .context(action)?
+    else {
+        return Ok((home_pitr, None));
+    };
+    let pitr = session_table::point_in_time_recovery(&replica.dynamodb, &name)
+        .await
+        .context(action)?;
+    Ok((home_pitr, Some((pitr, copy.deletion_protection))))
 }
 
 async fn standby(cfg: &Configured, t: &Target<'_>) -> PartResult<Option<auto_scaling::Capacity>> {
