@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from moto.autoscaling.models import autoscaling_backends
 
 from . import pending
-from .wsgi import Response
+from .wsgi import Response, query_error
 
 ACTIONS = ("StartInstanceRefresh", "DescribeInstanceRefreshes")
 XMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
@@ -56,11 +56,7 @@ def handles(request):
 
 
 def _error(code, message):
-    body = (
-        f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-        f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-    )
-    return Response(400, [("Content-Type", "text/xml")], body.encode())
+    return query_error(code, message, xmlns=XMLNS)
 
 
 def _ok(action, result):

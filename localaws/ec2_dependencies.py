@@ -8,13 +8,12 @@ DisassociateAddress to disassociate the Elastic IP address before you can releas
 Amazon EC2 returns an error (InvalidIPAddress.InUse)":
 https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ReleaseAddress.html)."""
 
-import uuid
 
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
 from . import async_states
-from .wsgi import Response, call
+from .wsgi import call, ec2_error
 
 ACTIONS = {"DeleteSecurityGroup", "DeleteSubnet", "DetachInternetGateway", "DeleteVpc", "ReleaseAddress"}
 
@@ -25,12 +24,7 @@ def handles(request):
 
 
 def _error(message, code="DependencyViolation"):
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
-        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
-    ).encode()
-    return Response(400, [("Content-Type", "text/xml")], body)
+    return ec2_error(code, message)
 
 
 def _live_nats(ec2):

@@ -15,13 +15,12 @@ refuse fails here too:
   kubernetes-sigs/aws-load-balancer-controller#1127, #2581). moto looks for the certificate too,
   but answers CreateListener with the Classic ELB error `CertificateNotFoundException`."""
 
-import uuid
 
 from moto.acm.models import acm_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
 
-from .wsgi import Response, call
+from .wsgi import call, query_error
 
 XMLNS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 ACTIONS = {"CreateLoadBalancer", "CreateListener", "ModifyListener"}
@@ -32,11 +31,7 @@ def handles(request):
 
 
 def _error(code, message):
-    body = (
-        f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-        f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-    )
-    return Response(400, [("Content-Type", "text/xml")], body.encode())
+    return query_error(code, message, xmlns=XMLNS)
 
 
 def _members(form, prefix, suffix=""):

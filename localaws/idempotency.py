@@ -5,9 +5,8 @@ the same client token but change one or more parameters, Amazon EC2 returns an
 IdempotentParameterMismatch error": https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)."""
 
 import threading
-import uuid
 
-from .wsgi import Response, call
+from .wsgi import Response, call, ec2_error
 
 ACTIONS = {"CreateNatGateway", "CreateLaunchTemplate"}
 _lock = threading.Lock()
@@ -37,13 +36,7 @@ def handle(app, request, account):
 
 
 def _mismatch(token):
-    message = f"Client token {token} was used before with other parameters."
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Response><Errors><Error><Code>IdempotentParameterMismatch</Code><Message>{message}</Message>"
-        f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
-    ).encode()
-    return Response(400, [("Content-Type", "text/xml")], body)
+    return ec2_error("IdempotentParameterMismatch", f"Client token {token} was used before with other parameters.")
 
 
 def reset():

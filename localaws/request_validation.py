@@ -20,7 +20,6 @@ of the other modules)."""
 
 import json
 import re
-import uuid
 from functools import lru_cache
 from urllib.parse import parse_qsl, unquote
 
@@ -28,7 +27,7 @@ from moto.core.parse import PROTOCOL_PARSERS, RequestParserError
 from moto.core.utils import get_service_model
 from werkzeug.datastructures import Headers, MultiDict
 
-from .wsgi import Response
+from .wsgi import ec2_error, json_error, query_error
 
 # SigV4 scope service name -> botocore model name.
 _MODELS = {
@@ -223,43 +222,15 @@ def check(request, service=None):
     if not found:
         return None
     if protocol == "ec2":
-        code, message = _ec2_error(found)
-        body = (
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
-            f"<Message>{_xml(message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
-        )
-        return Response(400, [("Content-Type", "text/xml")], body.encode())
+        return ec2_error(*_ec2_error(found))
     if name == "cloudwatch":
         code = "MissingParameter" if found[0][3] == "missing" else "InvalidParameterValue"
-        return _json_error(code, _coral_message(found), "application/x-amz-json-1.0")
+        return json_error(code, _coral_message(found))
     if protocol == "query":
-        code = _QUERY_CODE.get(service, "ValidationError")
-        return _xml_error(code, _coral_message(found))
+        return query_error(_QUERY_CODE.get(service, "ValidationError"), _coral_message(found))
     if protocol == "json":
         version = _model(name).metadata.get("jsonVersion", "1.0")
-        return _json_error("ValidationException", _coral_message(found), f"application/x-amz-json-{version}")
+        return json_error("ValidationException", _coral_message(found), content_type=f"application/x-amz-json-{version}")
     if protocol == "rest-xml":
-        return _xml_error(
-            "InvalidInput",
-            _coral_message(found),
-            ' xmlns="https://route53.amazonaws.com/doc/2013-04-01/"',
-        )
+        return query_error("InvalidInput", _coral_message(found), xmlns="https://route53.amazonaws.com/doc/2013-04-01/")
     return None
-
-
-def _xml(text):
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _xml_error(code, message, namespace=""):
-    body = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse{namespace}><Error><Type>Sender</Type>'
-        f"<Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
-        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-    )
-    return Response(400, [("Content-Type", "text/xml")], body.encode())
-
-
-def _json_error(code, message, content_type):
-    body = json.dumps({"__type": code, "message": message}).encode()
-    return Response(400, [("Content-Type", content_type)], body)

@@ -5,6 +5,7 @@ import io
 import json
 import re
 import threading
+import uuid
 import zlib
 from urllib.parse import parse_qs
 from dataclasses import dataclass, field
@@ -126,6 +127,32 @@ def call(app, environ):
         if hasattr(chunks, "close"):
             chunks.close()
     return Response(captured["status"], captured["headers"], body)
+
+
+def ec2_error(code, message, status=400):
+    """An error in EC2's wire format."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{xml_text(message)}</Message></Error></Errors>"
+        f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    return Response(status, [("Content-Type", "text/xml")], body)
+
+
+def query_error(code, message, status=400, xmlns=""):
+    """An error in the wire format of the Query protocol (IAM, STS, Auto Scaling, ELBv2, SNS) and
+    of Route 53's REST-XML: `<ErrorResponse><Error>…</Error><RequestId>…</RequestId>`."""
+    namespace = f' xmlns="{xmlns}"' if xmlns else ""
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse{namespace}><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{xml_text(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    ).encode()
+    return Response(status, [("Content-Type", "text/xml")], body)
+
+
+def xml_text(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def json_error(code, message, status=400, content_type="application/x-amz-json-1.0"):
