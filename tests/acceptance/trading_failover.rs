@@ -122,12 +122,17 @@ async fn alb_ingress(aws: &LocalAws, region: &str) -> (String, BTreeSet<String>)
     (group.group_id().unwrap_or_default().to_owned(), cidrs)
 }
 
-/// The primary load balancer's HTTP listener.
-async fn primary_listener(aws: &LocalAws) -> Option<String> {
-    let elb = aws.elbv2("us-east-1");
+/// The listener on `port` of a role's load balancer, as ELB holds it.
+async fn listener(
+    aws: &LocalAws,
+    region: &str,
+    role: &str,
+    port: i32,
+) -> Option<aws_sdk_elasticloadbalancingv2::types::Listener> {
+    let elb = aws.elbv2(region);
     let albs = elb
         .describe_load_balancers()
-        .names("alb-primary-acc")
+        .names(format!("alb-{role}-acc"))
         .send()
         .await
         .expect("DescribeLoadBalancers");
@@ -141,7 +146,14 @@ async fn primary_listener(aws: &LocalAws) -> Option<String> {
         .expect("DescribeListeners")
         .listeners()
         .iter()
-        .find(|l| l.port() == Some(80))
+        .find(|l| l.port() == Some(port))
+        .cloned()
+}
+
+/// The primary load balancer's HTTP listener.
+async fn primary_listener(aws: &LocalAws) -> Option<String> {
+    listener(aws, "us-east-1", "primary", 80)
+        .await
         .and_then(|l| l.listener_arn().map(str::to_owned))
 }
 
@@ -878,26 +890,10 @@ async fn https_in_both_regions_is_health_checked_over_https_with_a_modern_tls_po
         format!("https://{domain}")
     );
     let https_listener = |region: &'static str, role: &'static str| {
-        let elb = aws.elbv2(region);
+        let aws = &aws;
         async move {
-            let albs = elb
-                .describe_load_balancers()
-                .names(format!("alb-{role}-acc"))
-                .send()
+            listener(aws, region, role, 443)
                 .await
-                .expect("DescribeLoadBalancers");
-            let alb = albs.load_balancers()[0]
-                .load_balancer_arn()
-                .unwrap_or_default();
-            elb.describe_listeners()
-                .load_balancer_arn(alb)
-                .send()
-                .await
-                .expect("DescribeListeners")
-                .listeners()
-                .iter()
-                .find(|l| l.port() == Some(443))
-                .cloned()
                 .unwrap_or_else(|| panic!("no HTTPS listener in {region}"))
         }
     };
