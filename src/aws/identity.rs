@@ -4,7 +4,6 @@
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{chain, AwsError};
@@ -52,10 +51,7 @@ pub async fn check(
         .get_caller_identity()
         .send()
         .await
-        .map_err(|err| {
-            let code = err.code().map(str::to_owned);
-            refused(AwsError::from(err), code.as_deref(), clients.sts_endpoint())
-        })?;
+        .map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?;
     Ok(CallerIdentity {
         account: identity.account().unwrap_or_default().to_owned(),
         arn: identity.arn().unwrap_or_default().to_owned(),
@@ -79,8 +75,8 @@ fn unloaded(err: &CredentialsError, assumed_role: Option<&str>) -> CredentialsPr
     }
 }
 
-fn refused(err: AwsError, code: Option<&str>, endpoint: String) -> CredentialsProblem {
-    let code = code.unwrap_or_default();
+fn refused(err: AwsError, endpoint: String) -> CredentialsProblem {
+    let code = err.code.as_deref().unwrap_or_default();
     if EXPIRED.contains(&code) {
         CredentialsProblem {
             summary: "The AWS credentials have expired",
@@ -130,14 +126,10 @@ mod tests {
         };
         let endpoint = || "https://sts.us-east-1.amazonaws.com".to_owned();
         assert_eq!(
-            refused(err("ExpiredToken"), Some("ExpiredToken"), endpoint()).summary,
+            refused(err("ExpiredToken"), endpoint()).summary,
             "The AWS credentials have expired"
         );
-        let bad = refused(
-            err("InvalidClientTokenId"),
-            Some("InvalidClientTokenId"),
-            endpoint(),
-        );
+        let bad = refused(err("InvalidClientTokenId"), endpoint());
         assert_eq!(bad.summary, "AWS refused the credentials");
         assert!(bad.detail.contains("https://sts.us-east-1.amazonaws.com"));
         let role = unloaded(
