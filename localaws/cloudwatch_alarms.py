@@ -11,12 +11,19 @@ policy cannot be edited) nor with a customer key whose policy does not let
 authorization to access the SNS topic encryption key.""
 (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). DescribeAlarmHistory, which
 moto does not implement (500), answers from the history kept here: StateUpdate and Action items,
-newest first, kept after the alarm is deleted as AWS keeps them (two weeks)."""
+newest first, kept after the alarm is deleted as AWS keeps them (two weeks).
+
+An alarm notifies only topics of its own region: PutMetricAlarm with an SNS action elsewhere is
+refused with `ValidationError: Invalid region <topic region> specified. Only <alarm region> is
+supported.` (seen in a CI log quoted in https://github.com/cds-snc/notification-terraform/pull/128;
+https://github.com/cds-snc/covid-alert-portal/pull/333 adds a topic in us-east-1 for a Route 53
+health-check alarm for this reason)."""
 
 import fnmatch
 import json
 import threading
 
+from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.utils import utcnow
 from moto.kms.models import kms_backends
@@ -49,6 +56,7 @@ def install():
     def put_metric_alarm(self, name, *args, **kwargs):
         prior = self.alarms.get(name)
         alarm = put(self, name, *args, **kwargs)
+        _refuse_other_regions(self, alarm, prior)
         if prior is not None:
             alarm.state_value = prior.state_value
             alarm.state_reason = prior.state_reason
@@ -69,6 +77,21 @@ def install():
 
     CloudWatchBackend.put_metric_alarm = put_metric_alarm
     CloudWatchBackend.set_alarm_state = set_alarm_state
+
+
+def _refuse_other_regions(backend, alarm, prior):
+    """Refuses, as AWS does, an SNS action in another region; the prior alarm stays as it was."""
+    actions = (alarm.alarm_actions or []) + (alarm.ok_actions or []) + (
+        alarm.insufficient_data_actions or [])
+    for action in actions:
+        parts = action.split(":")
+        if len(parts) > 3 and parts[2] == "sns" and parts[3] != backend.region_name:
+            if prior is None:
+                del backend.alarms[alarm.name]
+            else:
+                backend.alarms[alarm.name] = prior
+            raise ValidationError(
+                f"Invalid region {parts[3]} specified. Only {backend.region_name} is supported.")
 
 
 def _record_state_change(backend, alarm, old, reason):

@@ -63,7 +63,13 @@ def _error(answer):
         data = {"__type": "InternalFailure", "message": answer.body.decode(errors="replace")[:500]}
     code = str(data.get("__type") or data.get("code") or "InternalFailure").split("#")[-1]
     message = data.get("message") or data.get("Message") or ""
-    return cbor_response(answer.status, {"__type": code, "message": message})
+    response = cbor_response(answer.status, {"__type": code, "message": message})
+    # CloudWatch is awsQueryCompatible: the Query error code (`ValidationError`, …) travels in
+    # this header, and the SDKs report it instead of the body's type.
+    query_error = answer.header("x-amzn-query-error")
+    if query_error:
+        response.headers.append(("x-amzn-query-error", query_error))
+    return response
 
 
 def _jsonable(value):

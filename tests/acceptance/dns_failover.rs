@@ -404,6 +404,12 @@ async fn create_fail_over_and_back_then_destroy() {
         ])
     );
     stack.ws.assert_plan_empty();
+    // State from before the us-east-1 topic existed upgrades without a change.
+    stack.ws.edit_state(|attributes| {
+        attributes.remove("health_check_topic_arn");
+        attributes.remove("health_check_topic_key_arn");
+    });
+    stack.ws.assert_plan_empty();
 
     // Planned failover and back, each one batch; the standby-traffic alarm is silenced meanwhile.
     stack.config("  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n  active_region = \"standby\"\n");

@@ -2136,3 +2136,52 @@ async fn health_checkers_shut_out_by_a_security_group_report_failure() {
         .unwrap();
     assert!(status().await.starts_with("Success"), "{}", status().await);
 }
+
+#[tokio::test]
+async fn alarms_notify_only_topics_of_their_own_region() {
+    use aws_sdk_cloudwatch::error::ProvideErrorMetadata as _;
+    let aws = LocalAws::start();
+    let topic_in = |region: &'static str| {
+        let sns = aws.sns(region);
+        async move {
+            sns.create_topic()
+                .name("alarm-topic")
+                .send()
+                .await
+                .expect("CreateTopic")
+                .topic_arn
+                .expect("topic ARN")
+        }
+    };
+    let (elsewhere, here) = (topic_in("eu-west-1").await, topic_in("us-east-1").await);
+    let cw = aws.cloudwatch("us-east-1");
+    let put = |topic: String| {
+        cw.put_metric_alarm()
+            .alarm_name("health")
+            .namespace("AWS/Route53")
+            .metric_name("HealthCheckStatus")
+            .statistic(Statistic::Minimum)
+            .period(60)
+            .evaluation_periods(3)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::LessThanThreshold)
+            .alarm_actions(topic)
+            .send()
+    };
+    let refused = put(elsewhere).await.expect_err("a topic of another region");
+    assert_eq!(refused.code(), Some("ValidationError"));
+    assert_eq!(
+        refused.message(),
+        Some("Invalid region eu-west-1 specified. Only us-east-1 is supported.")
+    );
+    let described = cw.describe_alarms().send().await.expect("DescribeAlarms");
+    assert!(
+        described.metric_alarms().is_empty(),
+        "a refused alarm is not kept"
+    );
+    put(here.clone())
+        .await
+        .expect("a topic of the alarm's region");
+    let described = cw.describe_alarms().send().await.expect("DescribeAlarms");
+    assert_eq!(described.metric_alarms()[0].alarm_actions(), [here]);
+}

@@ -196,7 +196,13 @@ fn python() -> PathBuf {
 }
 
 /// Regions a stack may touch; leak checks look in all of them.
-pub const REGIONS: [&str; 3] = ["us-east-1", "us-east-2", "us-west-2"];
+pub const REGIONS: [&str; 5] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+];
 
 /// Fails the test if anything the provider creates is left in any region.
 pub async fn assert_nothing_left(aws: &LocalAws) {
@@ -267,58 +273,65 @@ pub async fn alerting_leaks(aws: &LocalAws, keep: Option<&str>) -> Vec<String> {
             .map(|z| format!("hosted zone {} {}", z.id(), z.name())),
     );
     for region in REGIONS {
-        let alarms = aws
-            .cloudwatch(region)
-            .describe_alarms()
-            .send()
-            .await
-            .expect("DescribeAlarms");
-        leaks.extend(
-            alarms
-                .metric_alarms()
-                .iter()
-                .map(|a| format!("alarm {} in {region}", a.alarm_name().unwrap_or_default())),
-        );
-        let topics = aws
-            .sns(region)
-            .list_topics()
-            .send()
-            .await
-            .expect("ListTopics");
-        leaks.extend(
-            topics
-                .topics()
-                .iter()
-                .map(|t| format!("topic {}", t.topic_arn().unwrap_or_default())),
-        );
-        let kms = aws.kms(region);
-        for key in kms.list_keys().send().await.expect("ListKeys").keys() {
-            let key = key.key_id().unwrap_or_default();
-            let meta = kms
-                .describe_key()
-                .key_id(key)
-                .send()
-                .await
-                .expect("DescribeKey")
-                .key_metadata
-                .expect("key metadata");
-            // KMS deletes a key only after a waiting period: scheduled is as gone as it gets.
-            if meta.key_manager() == Some(&KeyManagerType::Customer)
-                && meta.key_state() != Some(&KeyState::PendingDeletion)
-            {
-                leaks.push(format!("KMS key {key} in {region}"));
-            }
-        }
-        let aliases = kms.list_aliases().send().await.expect("ListAliases");
-        leaks.extend(
-            aliases
-                .aliases()
-                .iter()
-                .filter_map(|a| a.alias_name())
-                .filter(|name| !name.starts_with("alias/aws/"))
-                .map(|name| format!("KMS alias {name} in {region}")),
-        );
+        leaks.extend(alerting_in(aws, region).await);
     }
+    leaks
+}
+
+/// CloudWatch alarms, SNS topics and KMS keys and aliases of ours in one region.
+pub async fn alerting_in(aws: &LocalAws, region: &str) -> Vec<String> {
+    let mut leaks = Vec::new();
+    let alarms = aws
+        .cloudwatch(region)
+        .describe_alarms()
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    leaks.extend(
+        alarms
+            .metric_alarms()
+            .iter()
+            .map(|a| format!("alarm {} in {region}", a.alarm_name().unwrap_or_default())),
+    );
+    let topics = aws
+        .sns(region)
+        .list_topics()
+        .send()
+        .await
+        .expect("ListTopics");
+    leaks.extend(
+        topics
+            .topics()
+            .iter()
+            .map(|t| format!("topic {}", t.topic_arn().unwrap_or_default())),
+    );
+    let kms = aws.kms(region);
+    for key in kms.list_keys().send().await.expect("ListKeys").keys() {
+        let key = key.key_id().unwrap_or_default();
+        let meta = kms
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .expect("DescribeKey")
+            .key_metadata
+            .expect("key metadata");
+        // KMS deletes a key only after a waiting period: scheduled is as gone as it gets.
+        if meta.key_manager() == Some(&KeyManagerType::Customer)
+            && meta.key_state() != Some(&KeyState::PendingDeletion)
+        {
+            leaks.push(format!("KMS key {key} in {region}"));
+        }
+    }
+    let aliases = kms.list_aliases().send().await.expect("ListAliases");
+    leaks.extend(
+        aliases
+            .aliases()
+            .iter()
+            .filter_map(|a| a.alias_name())
+            .filter(|name| !name.starts_with("alias/aws/"))
+            .map(|name| format!("KMS alias {name} in {region}")),
+    );
     leaks
 }
 
@@ -707,6 +720,21 @@ impl Workspace {
             text.contains(message),
             "{config}: expected {message:?} in {text}"
         );
+    }
+
+    /// Rewrites the local state file's resources, as an older provider version would have left
+    /// them: `edit` gets each resource instance's `attributes`.
+    pub fn edit_state(&self, edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>)) {
+        let path = self.dir.path().join("terraform.tfstate");
+        let text = std::fs::read_to_string(&path).expect("reading the state file");
+        let mut state: serde_json::Value = serde_json::from_str(&text).expect("state JSON");
+        state["serial"] = (state["serial"].as_u64().expect("serial") + 1).into();
+        for resource in state["resources"].as_array_mut().expect("resources") {
+            for instance in resource["instances"].as_array_mut().expect("instances") {
+                edit(instance["attributes"].as_object_mut().expect("attributes"));
+            }
+        }
+        std::fs::write(&path, state.to_string()).expect("writing the state file");
     }
 
     /// `terraform show -json` of the state.

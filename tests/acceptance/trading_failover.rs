@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::Filter;
 
-use crate::support::{assert_nothing_left, percent_decode, pitr, LocalAws, Workspace};
+use crate::support::{
+    alerting_in, assert_nothing_left, compute_leaks, ec2_leaks, percent_decode, pitr, LocalAws,
+    Workspace,
+};
 
 const ADDRESS: &str = "tap_trading_failover.prod";
 
@@ -945,6 +948,113 @@ async fn https_in_both_regions_is_health_checked_over_https_with_a_modern_tls_po
         Some("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
     );
     ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn any_two_regions_work_with_only_the_health_alarm_its_topic_and_key_in_us_east_1() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let regions = "  primary { region = \"eu-west-1\" }\n  standby { region = \"eu-central-1\" }\n  alarm_emails = [\"oncall@tap-test.net\"]\n";
+    ws.config(&config(regions));
+    ws.apply();
+    for region in ["eu-west-1", "eu-central-1"] {
+        vpc(&aws, region).await;
+    }
+
+    // us-east-1 holds the health-check alarm, the topic it notifies and that topic's key: no
+    // network, compute or table.
+    let east = "us-east-1";
+    assert!(ec2_leaks(&aws.ec2(east)).await.is_empty());
+    assert!(compute_leaks(&aws, east).await.is_empty());
+    let tables = aws
+        .dynamodb(east)
+        .list_tables()
+        .send()
+        .await
+        .expect("ListTables");
+    assert!(tables.table_names().is_empty());
+    let topic_name = "health-check-failover-notifications-acc";
+    let mut held = alerting_in(&aws, east).await;
+    held.retain(|h| !h.starts_with("KMS key "));
+    held.sort();
+    let topic_arn = format!("arn:aws:sns:{east}:123456789012:{topic_name}");
+    assert_eq!(
+        held,
+        [
+            format!("KMS alias alias/{topic_name} in {east}"),
+            format!("alarm failover-health-check-acc in {east}"),
+            format!("topic {topic_arn}"),
+        ]
+    );
+    let alarm = aws
+        .cloudwatch(east)
+        .describe_alarms()
+        .alarm_names("failover-health-check-acc")
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(
+        alarm.metric_alarms()[0].alarm_actions(),
+        std::slice::from_ref(&topic_arn)
+    );
+    let sns = aws.sns(east);
+    let attributes = sns
+        .get_topic_attributes()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .expect("GetTopicAttributes");
+    let key = attributes.attributes().expect("attributes")["KmsMasterKeyId"].clone();
+    let key = aws
+        .kms(east)
+        .describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .expect("DescribeKey");
+    assert_eq!(
+        key.key_metadata().and_then(|k| k.key_manager()),
+        Some(&aws_sdk_kms::types::KeyManagerType::Customer)
+    );
+    let subscribed = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .expect("ListSubscriptionsByTopic");
+    let endpoints: Vec<_> = subscribed
+        .subscriptions()
+        .iter()
+        .filter_map(|s| s.endpoint())
+        .collect();
+    assert_eq!(endpoints, ["oncall@tap-test.net"]);
+    let values = ws.resource(ADDRESS);
+    assert_eq!(values["parts"]["dns.health_check_topic"], topic_arn);
+    ws.assert_plan_empty();
+
+    // Import with the regions rebuilds the same state, the us-east-1 topic included.
+    ws.run(&["state", "rm", ADDRESS]);
+    let run = ws.run(&["import", ADDRESS, "acc/eu-west-1/eu-central-1"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.assert_plan_empty();
+    assert_eq!(
+        ws.resource(ADDRESS)["parts"]["dns.health_check_topic"],
+        topic_arn
+    );
+
+    // Failover and back, as anywhere.
+    let standby = format!("{regions}  active_region = \"standby\"\n");
+    ws.config(&config(&standby));
+    ws.apply();
+    assert_eq!(weights(&aws).await, (0, 100));
+    ws.assert_plan_empty();
+    ws.config(&config(regions));
+    ws.apply();
+    assert_eq!(weights(&aws).await, (100, 0));
+    ws.assert_plan_empty();
+
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

@@ -11,7 +11,7 @@ use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer,
 use crate::aws::{security_groups, session_table, topic_key, topics, weighted_records};
 use crate::naming;
 use crate::provider::Configured;
-use crate::resources::dns_failover::plan::{AlarmNames, METRICS_REGION};
+use crate::resources::dns_failover::plan::{AlarmNames, AlarmTopic, METRICS_REGION};
 
 /// How far back to look for a ReplicationLatency datapoint.
 const LATENCY_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -286,14 +286,21 @@ async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
     Ok((health.1, vec![traffic, hosts]))
 }
 
-/// Each role's topic, and the ARNs of the topics whose key CloudWatch alarms cannot use.
+/// Each alarm topic (by role, and `health-check` for the us-east-1 one of a system with no
+/// stack there), and the ARNs of the topics whose key CloudWatch alarms cannot use.
 async fn topics(
     cfg: &Configured,
     t: &Target<'_>,
 ) -> PartResult<(Vec<(String, Option<topics::TopicFacts>)>, Vec<String>)> {
     let mut found = Vec::new();
     let mut unusable = Vec::new();
-    for (role, region) in [("primary", t.primary_region), ("standby", t.standby_region)] {
+    for topic in AlarmTopic::all(t.primary_region, t.standby_region) {
+        let role = topic.label();
+        let region = match topic {
+            AlarmTopic::Primary => t.primary_region,
+            AlarmTopic::Standby => t.standby_region,
+            AlarmTopic::HealthCheck => METRICS_REGION,
+        };
         let name = naming::topic(role, t.suffix);
         let clients = cfg.clients.regional(region);
         let topic = topics::find(&clients.sns, &name)

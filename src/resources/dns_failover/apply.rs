@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{record_summary, Desired, ROLES};
+use super::plan::{record_summary, AlarmTopic, Desired, TopicArns, ROLES};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
@@ -21,7 +21,7 @@ use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;
 
-/// The zone, the health check and both topics at the same time; then the records and the
+/// The zone, the health check and the topics at the same time; then the records and the
 /// alarms, which need them; then what a replaced health check or a dropped alarm left behind.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
@@ -29,12 +29,20 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     let (zone, (health_check_id, stale_checks), topic_arns) = tokio::try_join!(
         converge_zone(cfg, want),
         converge_health_check(cfg, want),
-        try_join_all(ROLES.map(|role| converge_topic(cfg, want, role))),
+        try_join_all(
+            want.alarm_topics()
+                .into_iter()
+                .map(|topic| converge_topic(cfg, want, topic))
+        ),
     )?;
-    let topics = [topic_arns[0].as_str(), topic_arns[1].as_str()];
+    let topics = TopicArns {
+        primary: topic_arns[0].clone(),
+        standby: topic_arns[1].clone(),
+        health_check: topic_arns.get(2).cloned(),
+    };
     tokio::try_join!(
         converge_records(cfg, want, &zone.id, &health_check_id, remaining(deadline)),
-        converge_alarms(cfg, want, &health_check_id, topics),
+        converge_alarms(cfg, want, &health_check_id, &topics),
     )?;
     for stale in stale_checks {
         health_check::delete(r53, &stale, remaining(deadline)).await?;
@@ -90,18 +98,17 @@ async fn converge_health_check(
 
 /// The topic's key first (the user's, or one made for the topic), then the topic encrypted
 /// with it.
-async fn converge_topic(cfg: &Configured, want: &Desired, role: &str) -> PartResult<String> {
-    let endpoint = want.endpoint(role);
-    let clients = cfg.clients.regional(&endpoint.region);
-    let name = want.topic_name(role);
-    let key = match &endpoint.kms_key_arn {
+async fn converge_topic(cfg: &Configured, want: &Desired, topic: AlarmTopic) -> PartResult<String> {
+    let clients = cfg.clients.regional(want.topic_region(topic));
+    let name = want.topic_name(topic);
+    let key = match want.topic_user_key(topic) {
         Some(arn) => arn.clone(),
         None => {
             topic_key::ensure(
                 &clients.kms,
                 &name,
                 &want.suffix,
-                &want.topic_key_tags(role),
+                &want.topic_key_tags(topic),
             )
             .await?
         }
@@ -110,7 +117,7 @@ async fn converge_topic(cfg: &Configured, want: &Desired, role: &str) -> PartRes
         &clients.sns,
         &name,
         &key,
-        &want.topic_tags(role),
+        &want.topic_tags(topic),
         &want.alarm_emails,
     )
     .await
@@ -120,16 +127,19 @@ async fn converge_topic(cfg: &Configured, want: &Desired, role: &str) -> PartRes
 async fn observe_topic_key(
     cfg: &Configured,
     want: &Desired,
-    role: &str,
-    topic: Option<&topics::TopicFacts>,
+    topic: AlarmTopic,
+    facts: Option<&topics::TopicFacts>,
 ) -> PartResult<String> {
-    let Some(key) = topic.and_then(|t| t.kms_key.as_deref()) else {
+    let Some(key) = facts.and_then(|t| t.kms_key.as_deref()) else {
         return Ok(String::new());
     };
-    let kms = &cfg.clients.regional(&want.endpoint(role).region).kms;
-    let facts = topic_key::describe(kms, key)
-        .await
-        .context(|| format!("reading the KMS key of SNS topic {}", want.topic_name(role)))?;
+    let kms = &cfg.clients.regional(want.topic_region(topic)).kms;
+    let facts = topic_key::describe(kms, key).await.context(|| {
+        format!(
+            "reading the KMS key of SNS topic {}",
+            want.topic_name(topic)
+        )
+    })?;
     Ok(facts
         .filter(topic_key::KeyFacts::usable)
         .map(|k| k.arn)
@@ -159,15 +169,16 @@ async fn converge_alarms(
     cfg: &Configured,
     want: &Desired,
     health_check_id: &str,
-    topics: [&str; 2],
+    topics: &TopicArns,
 ) -> PartResult<()> {
     let wanted = want.alarms(health_check_id, topics);
     let wanted_names: BTreeSet<&str> = wanted.iter().map(|(_, a)| a.name.as_str()).collect();
+    // The us-east-1 health-check alarm of a system with no stack there watches the primary.
     let role_of = |region: &str| {
-        if region == want.primary.region {
-            "primary"
-        } else {
+        if region == want.standby.region {
             "standby"
+        } else {
+            "primary"
         }
     };
     try_join_all(wanted.iter().map(|(region, spec)| async move {
@@ -206,10 +217,14 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         Some(emails) if !emails.is_empty() => topics::Subscriptions::List,
         _ => topics::Subscriptions::IfCounted,
     };
-    let prior_topics = [
-        known(&prior.primary_topic_arn),
-        known(&prior.standby_topic_arn),
-    ];
+    let prior_topic = |topic: AlarmTopic| {
+        known(match topic {
+            AlarmTopic::Primary => &prior.primary_topic_arn,
+            AlarmTopic::Standby => &prior.standby_topic_arn,
+            AlarmTopic::HealthCheck => &prior.health_check_topic_arn,
+        })
+    };
+    let alarm_topics = want.alarm_topics();
     let (zone, checks, topic_facts, live_alarms) = tokio::try_join!(
         observe_zone(cfg, want, known(&prior.zone_id)),
         async {
@@ -217,20 +232,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
                 .await
                 .context(|| format!("listing Route 53 health checks of {}", want.suffix))
         },
-        try_join_all(
-            ROLES
-                .iter()
-                .zip(prior_topics)
-                .map(|(role, arn)| async move {
-                    let sns = &cfg.clients.regional(&want.endpoint(role).region).sns;
-                    let name = want.topic_name(role);
-                    match arn {
-                        Some(arn) => topics::read(sns, &arn, subscriptions).await,
-                        None => topics::find(sns, &name).await,
-                    }
-                    .context(|| format!("reading SNS topic {name}"))
-                })
-        ),
+        try_join_all(alarm_topics.iter().map(|&topic| async move {
+            let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
+            let name = want.topic_name(topic);
+            match prior_topic(topic) {
+                Some(arn) => topics::read(sns, &arn, subscriptions).await,
+                None => topics::find(sns, &name).await,
+            }
+            .context(|| format!("reading SNS topic {name}"))
+        })),
         observe_alarms(cfg, want),
     )?;
     let live_records = match &zone {
@@ -282,26 +292,37 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .map(|r| (r.set_identifier.clone(), record_summary(r)))
             .collect::<Tags>(),
     );
-    let [primary_topic, standby_topic] = [&topic_facts[0], &topic_facts[1]];
-    state.primary_topic_arn = values::string(
-        primary_topic
-            .as_ref()
-            .map(|t| t.arn.clone())
-            .unwrap_or_default(),
-    );
-    state.standby_topic_arn = values::string(
-        standby_topic
-            .as_ref()
-            .map(|t| t.arn.clone())
-            .unwrap_or_default(),
-    );
-    let (primary_key, standby_key) = tokio::try_join!(
-        observe_topic_key(cfg, want, "primary", primary_topic.as_ref()),
-        observe_topic_key(cfg, want, "standby", standby_topic.as_ref()),
-    )?;
-    state.primary_topic_key_arn = values::string(primary_key);
-    state.standby_topic_key_arn = values::string(standby_key);
-    state.alarm_emails = observed_emails(&prior.alarm_emails, &topic_facts);
+    let keys = try_join_all(
+        alarm_topics
+            .iter()
+            .zip(&topic_facts)
+            .map(|(&topic, facts)| observe_topic_key(cfg, want, topic, facts.as_ref())),
+    )
+    .await?;
+    // A topic this system has no place for stays null, as the plan has it.
+    (
+        state.health_check_topic_arn,
+        state.health_check_topic_key_arn,
+    ) = (Value::Null, Value::Null);
+    for ((topic, facts), key) in alarm_topics.iter().zip(&topic_facts).zip(keys) {
+        let arn = values::string(facts.as_ref().map(|t| t.arn.clone()).unwrap_or_default());
+        let key = values::string(key);
+        match topic {
+            AlarmTopic::Primary => {
+                (state.primary_topic_arn, state.primary_topic_key_arn) = (arn, key)
+            }
+            AlarmTopic::Standby => {
+                (state.standby_topic_arn, state.standby_topic_key_arn) = (arn, key)
+            }
+            AlarmTopic::HealthCheck => {
+                (
+                    state.health_check_topic_arn,
+                    state.health_check_topic_key_arn,
+                ) = (arn, key)
+            }
+        }
+    }
+    state.alarm_emails = observed_emails(&prior.alarm_emails, &alarm_topics, &topic_facts);
     state.pending_alarm_emails = pending_emails(&topic_facts);
     state.alarms = values::map(
         &live_alarms
@@ -401,13 +422,14 @@ fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -
 /// unsubscribe it, and deletes it when it has waited 48 hours unconfirmed.
 fn observed_emails(
     prior: &values::StringList,
+    alarm_topics: &[AlarmTopic],
     topics: &[Option<topics::TopicFacts>],
 ) -> values::StringList {
     let configured = values::known_list(prior).unwrap_or_default();
-    let sets: Vec<(&str, BTreeSet<String>)> = ROLES
+    let sets: Vec<(&str, BTreeSet<String>)> = alarm_topics
         .iter()
         .zip(topics)
-        .map(|(role, t)| {
+        .map(|(topic, t)| {
             let held = t.as_ref().map_or_else(BTreeSet::new, |t| {
                 t.emails
                     .iter()
@@ -415,7 +437,7 @@ fn observed_emails(
                     .cloned()
                     .collect()
             });
-            (*role, held)
+            (topic.label(), held)
         })
         .collect();
     let observed = values::held_by_all(&sets);
@@ -475,9 +497,9 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         )
         .await?;
         // A key made for a topic goes once the topic no longer uses it; the user's stays.
-        try_join_all(ROLES.map(|role| async move {
-            let clients = cfg.clients.regional(&want.endpoint(role).region);
-            let name = want.topic_name(role);
+        try_join_all(want.alarm_topics().into_iter().map(|topic| async move {
+            let clients = cfg.clients.regional(want.topic_region(topic));
+            let name = want.topic_name(topic);
             if let Some(topic) = topics::find(&clients.sns, &name)
                 .await
                 .context(|| format!("reading SNS topic {name}"))?

@@ -4,7 +4,7 @@
 use tf_provider::value::Value;
 
 use super::apply;
-use super::plan::{self, Desired, METRICS_REGION};
+use super::plan::{self, AlarmTopic, Desired, METRICS_REGION};
 use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check;
@@ -132,7 +132,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     }
     let topic = topics::find(
         &cfg.clients.regional(&primary_region).sns,
-        &want.topic_name("primary"),
+        &want.topic_name(AlarmTopic::Primary),
     )
     .await
     .context(action)?;

@@ -19,8 +19,58 @@ use crate::tf::values::{self, known_list, known_map};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
 /// Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives
-/// there.
+/// there
+/// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-check-status.html).
 pub const METRICS_REGION: &str = "us-east-1";
+
+/// An alarm topic: one in each stack region for that region's alarms, and one in us-east-1 for
+/// the health-check alarm when neither stack is there, because an alarm notifies only topics
+/// of its own region (PutMetricAlarm: "Invalid region <r> specified. Only us-east-1 is
+/// supported.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmTopic {
+    Primary,
+    Standby,
+    HealthCheck,
+}
+
+impl AlarmTopic {
+    /// How names and messages call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AlarmTopic::Primary => "primary",
+            AlarmTopic::Standby => "standby",
+            AlarmTopic::HealthCheck => "health-check",
+        }
+    }
+
+    /// The topics of a system with its stacks in these regions.
+    pub fn all(primary_region: &str, standby_region: &str) -> Vec<AlarmTopic> {
+        let mut all = vec![AlarmTopic::Primary, AlarmTopic::Standby];
+        if primary_region != METRICS_REGION && standby_region != METRICS_REGION {
+            all.push(AlarmTopic::HealthCheck);
+        }
+        all
+    }
+}
+
+/// Each alarm topic's ARN; `health_check` only where that topic exists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopicArns {
+    pub primary: String,
+    pub standby: String,
+    pub health_check: Option<String>,
+}
+
+impl TopicArns {
+    fn of(&self, topic: AlarmTopic) -> String {
+        match topic {
+            AlarmTopic::Primary => self.primary.clone(),
+            AlarmTopic::Standby => self.standby.clone(),
+            AlarmTopic::HealthCheck => self.health_check.clone().unwrap_or_default(),
+        }
+    }
+}
 /// The regions Route 53 health checkers run in.
 const CHECKER_REGIONS: [&str; 8] = [
     "us-east-1",
@@ -144,8 +194,6 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
     if let [(_, primary), (_, standby)] = &known_regions[..] {
         if primary == standby {
             invalid(diags, AttributePath::new("standby").attribute("region"), format!("the standby must be in another region than the primary ({primary}): failover protects against the loss of a region."));
-        } else if primary != METRICS_REGION && standby != METRICS_REGION {
-            invalid(diags, AttributePath::new("primary").attribute("region"), format!("one of the two regions must be {METRICS_REGION}: Route 53 publishes health-check metrics only there, and the health-check alarm notifies that region's topic."));
         }
     }
 }
@@ -453,6 +501,21 @@ pub fn plan(
     };
     planned.primary_topic_key_arn = topic_key("primary", |s| &s.primary_topic_key_arn);
     planned.standby_topic_key_arn = topic_key("standby", |s| &s.standby_topic_key_arn);
+    // The us-east-1 topic exists only while no stack is there; null otherwise, as in older state.
+    let stack_regions =
+        ROLES.map(|role| endpoint_of(config, role).and_then(|e| e.region.as_ref_option().cloned()));
+    (
+        planned.health_check_topic_arn,
+        planned.health_check_topic_key_arn,
+    ) = match stack_regions {
+        [Some(p), Some(s)] if !AlarmTopic::all(&p, &s).contains(&AlarmTopic::HealthCheck) => {
+            (Value::Null, Value::Null)
+        }
+        _ => (
+            carried(|s| &s.health_check_topic_arn),
+            carried(|s| &s.health_check_topic_key_arn),
+        ),
+    };
     planned.health_check_id = match kept {
         Some(k) if !health_check_replaced(k, &planned) => carried(|s| &s.health_check_id),
         _ => Value::Unknown,
@@ -468,14 +531,25 @@ pub fn plan(
     planned.alarms = match (
         &desired,
         planned.health_check_id.as_ref_option(),
-        planned.primary_topic_arn.as_ref_option(),
-        planned.standby_topic_arn.as_ref_option(),
+        topic_arns(&planned),
     ) {
-        (Some(d), Some(id), Some(p), Some(s)) => values::map(&d.alarm_summaries(id, [p, s])),
+        (Some(d), Some(id), Some(topics)) => values::map(&d.alarm_summaries(id, &topics)),
         _ => Value::Unknown,
     };
     values::observed_unless_changed(&mut planned, kept, |s| &mut s.pending_alarm_emails);
     (planned, replace)
+}
+
+/// The topics' ARNs, when every one the state needs is known.
+fn topic_arns(state: &State) -> Option<TopicArns> {
+    Some(TopicArns {
+        primary: state.primary_topic_arn.as_ref_option()?.clone(),
+        standby: state.standby_topic_arn.as_ref_option()?.clone(),
+        health_check: match &state.health_check_topic_arn {
+            Value::Unknown => return None,
+            other => other.as_ref_option().cloned(),
+        },
+    })
 }
 
 fn endpoint_of<'a>(state: &'a State, role: &str) -> Option<&'a Endpoint> {
@@ -694,17 +768,42 @@ impl Desired {
         }
     }
 
-    pub fn topic_name(&self, role: &str) -> String {
-        naming::topic(role, &self.suffix)
+    pub fn alarm_topics(&self) -> Vec<AlarmTopic> {
+        AlarmTopic::all(&self.primary.region, &self.standby.region)
     }
 
-    pub fn topic_tags(&self, role: &str) -> Tags {
-        self.tags("alarm-topic", &self.topic_name(role), role == "primary")
+    pub fn topic_region(&self, topic: AlarmTopic) -> &str {
+        match topic {
+            AlarmTopic::Primary => &self.primary.region,
+            AlarmTopic::Standby => &self.standby.region,
+            AlarmTopic::HealthCheck => METRICS_REGION,
+        }
+    }
+
+    /// The user's key for a topic; `None`: a key made for it.
+    pub fn topic_user_key(&self, topic: AlarmTopic) -> Option<&String> {
+        match topic {
+            AlarmTopic::Primary => self.primary.kms_key_arn.as_ref(),
+            AlarmTopic::Standby => self.standby.kms_key_arn.as_ref(),
+            AlarmTopic::HealthCheck => None,
+        }
+    }
+
+    pub fn topic_name(&self, topic: AlarmTopic) -> String {
+        naming::topic(topic.label(), &self.suffix)
+    }
+
+    /// The us-east-1 topic carries the alarm on the primary's health, so it counts as the
+    /// primary's.
+    pub fn topic_tags(&self, topic: AlarmTopic) -> Tags {
+        let name = self.topic_name(topic);
+        self.tags("alarm-topic", &name, topic != AlarmTopic::Standby)
     }
 
     /// The key made for a topic is named after it.
-    pub fn topic_key_tags(&self, role: &str) -> Tags {
-        self.tags(topic_key::PART, &self.topic_name(role), role == "primary")
+    pub fn topic_key_tags(&self, topic: AlarmTopic) -> Tags {
+        let name = self.topic_name(topic);
+        self.tags(topic_key::PART, &name, topic != AlarmTopic::Standby)
     }
 
     pub fn alarm_tags(&self, name: &str, role: &str) -> Tags {
@@ -715,12 +814,14 @@ impl Desired {
         AlarmNames::of(&self.suffix)
     }
 
-    /// The role whose region receives Route 53's metrics.
-    fn metrics_role(&self) -> &'static str {
+    /// The topic in the region that receives Route 53's metrics.
+    fn metrics_topic(&self) -> AlarmTopic {
         if self.primary.region == METRICS_REGION {
-            "primary"
+            AlarmTopic::Primary
+        } else if self.standby.region == METRICS_REGION {
+            AlarmTopic::Standby
         } else {
-            "standby"
+            AlarmTopic::HealthCheck
         }
     }
 
@@ -754,10 +855,16 @@ impl Desired {
             .collect()
     }
 
-    /// Every alarm with the region it lives in. `topics` are the primary and standby topic ARNs.
-    pub fn alarms(&self, health_check_id: &str, topics: [&str; 2]) -> Vec<(String, AlarmSpec)> {
+    /// Every alarm with the region it lives in.
+    pub fn alarms(&self, health_check_id: &str, topics: &TopicArns) -> Vec<(String, AlarmSpec)> {
         let names = self.alarm_names();
-        let topic = |role: &str| topics[usize::from(role != "primary")].to_owned();
+        let topic = |role: &str| {
+            topics.of(if role == "primary" {
+                AlarmTopic::Primary
+            } else {
+                AlarmTopic::Standby
+            })
+        };
         let base = |name: &str, namespace: &str, metric: &str, statistic: &str| AlarmSpec {
             name: name.to_owned(),
             description: String::new(),
@@ -773,7 +880,6 @@ impl Desired {
             actions_enabled: true,
             treat_missing_data: "notBreaching",
         };
-        let metrics_role = self.metrics_role();
         let mut alarms = vec![(
             METRICS_REGION.to_owned(),
             AlarmSpec {
@@ -781,7 +887,7 @@ impl Desired {
                 comparison: "<",
                 threshold: 1.0,
                 dimensions: vec![("HealthCheckId".into(), health_check_id.into())],
-                actions: vec![topic(metrics_role)],
+                actions: vec![topics.of(self.metrics_topic())],
                 // Route 53 publishes HealthCheckStatus every minute while the check exists and is
                 // enabled, 0 when the primary is down; no data means a check too new to have
                 // reported, disabled, or replaced, never a primary that is down. "breaching" would
@@ -848,7 +954,7 @@ impl Desired {
         alarms
     }
 
-    pub fn alarm_summaries(&self, health_check_id: &str, topics: [&str; 2]) -> Tags {
+    pub fn alarm_summaries(&self, health_check_id: &str, topics: &TopicArns) -> Tags {
         self.alarms(health_check_id, topics)
             .into_iter()
             .map(|(region, spec)| (spec.name.clone(), format!("{region}: {}", spec.summary())))
@@ -917,6 +1023,14 @@ mod tests {
         }
     }
 
+    fn arns() -> TopicArns {
+        TopicArns {
+            primary: "p".into(),
+            standby: "s".into(),
+            health_check: None,
+        }
+    }
+
     fn error_paths(config: &State) -> Vec<String> {
         crate::tf::diag::error_paths(validate, config)
     }
@@ -955,7 +1069,7 @@ mod tests {
         assert_eq!(records[0].health_check_id.as_deref(), Some("hc-1"));
         assert_eq!(records[1].health_check_id, None);
         assert!(records.iter().all(|r| r.evaluate_target_health));
-        let alarms = want.alarms("hc-1", ["p", "s"]);
+        let alarms = want.alarms("hc-1", &arns());
         let (region, health) = &alarms[0];
         assert_eq!(region, METRICS_REGION);
         assert_eq!(
@@ -984,6 +1098,46 @@ mod tests {
     }
 
     #[test]
+    fn without_a_stack_in_us_east_1_the_health_alarm_gets_a_topic_there() {
+        let mut c = config();
+        c.primary = endpoint("eu-west-1", "primary");
+        c.standby = endpoint("eu-central-1", "standby");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert!(planned.health_check_topic_arn.is_unknown());
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        assert_eq!(
+            want.alarm_topics(),
+            [
+                AlarmTopic::Primary,
+                AlarmTopic::Standby,
+                AlarmTopic::HealthCheck
+            ]
+        );
+        assert_eq!(want.topic_region(AlarmTopic::HealthCheck), METRICS_REGION);
+        assert_eq!(
+            want.topic_name(AlarmTopic::HealthCheck),
+            "health-check-failover-notifications-prod"
+        );
+        let topics = TopicArns {
+            health_check: Some("h".into()),
+            ..arns()
+        };
+        let alarms = want.alarms("hc-1", &topics);
+        assert_eq!(alarms[0].0, METRICS_REGION);
+        assert_eq!(alarms[0].1.actions, ["h"]);
+        assert!(alarms[1..]
+            .iter()
+            .all(|(region, a)| region != METRICS_REGION && a.actions != ["h"]));
+
+        // With a stack in us-east-1 there is no such topic, and older state (null) plans empty.
+        let (planned, _) = plan(&config(), None, &Tags::new());
+        assert!(planned.health_check_topic_arn.is_null());
+        assert!(planned.health_check_topic_key_arn.is_null());
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        assert_eq!(want.alarm_topics().len(), 2);
+    }
+
+    #[test]
     fn planned_failover_moves_the_weights_and_silences_the_traffic_alarm() {
         let mut c = config();
         c.active_region = values::string("standby");
@@ -992,7 +1146,7 @@ mod tests {
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();
         let records = want.records("hc-1");
         assert_eq!((records[0].weight, records[1].weight), (0, 100));
-        let alarms = want.alarms("hc-1", ["p", "s"]);
+        let alarms = want.alarms("hc-1", &arns());
         assert!(!alarms[1].1.actions_enabled);
         assert_eq!(alarms.len(), 5);
         assert_eq!(
@@ -1094,7 +1248,7 @@ mod tests {
         assert_eq!(error_paths(&c), ["standby.region"]);
         c.primary = endpoint("us-west-2", "primary");
         c.standby = endpoint("eu-west-1", "standby");
-        assert_eq!(error_paths(&c), ["primary.region"]);
+        assert!(error_paths(&c).is_empty(), "any two regions");
         let mut c = config();
         if let Value::Value(e) = &mut c.primary {
             e.alb_arn =

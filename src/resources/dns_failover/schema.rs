@@ -65,6 +65,8 @@ pub struct State {
     pub standby_topic_arn: Value<String>,
     pub primary_topic_key_arn: Value<String>,
     pub standby_topic_key_arn: Value<String>,
+    pub health_check_topic_arn: Value<String>,
+    pub health_check_topic_key_arn: Value<String>,
     pub pending_alarm_emails: StringList,
     pub records: StringMap,
     pub alarms: StringMap,
@@ -77,6 +79,7 @@ pub struct State {
 
 /// The per-region key argument, shared with `tap_trading_failover`'s region blocks.
 pub const KMS_KEY_ARN: &str = "ARN of a KMS key of this region to encrypt its alarm topic with, instead of the key the provider creates for the topic. Its key policy must let `cloudwatch.amazonaws.com` use `kms:Decrypt` and `kms:GenerateDataKey*`, or alarms cannot publish to the topic. The AWS-managed `alias/aws/sns` is refused: CloudWatch alarms cannot use it and its policy cannot be changed.";
+const HEALTH_CHECK_TOPIC: &str = "When neither region is us-east-1: ARN of the SNS topic in us-east-1 that the health-check alarm notifies (Route 53 publishes its health-check metrics only in us-east-1, and an alarm notifies only topics of its own region), subscribed with `alarm_emails`. Null when a stack is in us-east-1: that region's topic serves.";
 const TOPIC_KEY_ARN: &str = "KMS key encrypting that region's alarm topic: `kms_key_arn`, or a customer-managed key created for the topic (alias `alias/<topic name>`, a policy letting this account's CloudWatch alarms use it, scheduled for deletion 7 days after destroy). Empty when the key is disabled, pending deletion or gone, or AWS-managed: the next apply makes a new key (or puts `kms_key_arn` back).";
 
 fn endpoint_block(role: &str) -> NestedBlock {
@@ -118,7 +121,7 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.\n\nThe alarms are set not to cry wolf. The health-check alarm treats missing data as missing: Route 53 publishes `HealthCheckStatus` every minute while the check exists (0 when the primary is down), so no data means a check too new to have reported, disabled or just replaced, never a primary that is down; the alarm waits in `INSUFFICIENT_DATA` without notifying. The standby-traffic alarm fires on more than 10 requests a minute to the standby load balancer in each of 5 consecutive minutes (per-minute periods whatever `alarm_period`): the standby is internet-facing, so a scanner's or a person's stray request reaches it, but only traffic Route 53 has moved keeps coming minute after minute.",
+                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.\n\nThe alarms are set not to cry wolf. The health-check alarm treats missing data as missing: Route 53 publishes `HealthCheckStatus` every minute while the check exists (0 when the primary is down), so no data means a check too new to have reported, disabled or just replaced, never a primary that is down; the alarm waits in `INSUFFICIENT_DATA` without notifying. The standby-traffic alarm fires on more than 10 requests a minute to the standby load balancer in each of 5 consecutive minutes (per-minute periods whatever `alarm_period`): the standby is internet-facing, so a scanner's or a person's stray request reaches it, but only traffic Route 53 has moved keeps coming minute after minute.\n\nAny two regions. Route 53 publishes health-check metrics only in us-east-1, and an alarm notifies only topics of its own region, so the health-check alarm always lives in us-east-1; when neither region is us-east-1, an alarm topic of its own lives there too (`health_check_topic_arn`, subscribed with `alarm_emails`, encrypted with a key made for it). Nothing else is created in us-east-1, and the standby-traffic alarm stays in the standby region, so someone is still told when us-east-1 itself is down.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
@@ -139,8 +142,10 @@ pub fn schema() -> Schema {
                 ("health_check_id", computed(AttributeType::String, "ID of the Route 53 health check on the primary.")),
                 ("primary_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the primary region.")),
                 ("standby_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the standby region.")),
-            ("primary_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
-            ("standby_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
+                ("primary_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
+                ("standby_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
+                ("health_check_topic_arn", computed(AttributeType::String, HEALTH_CHECK_TOPIC)),
+                ("health_check_topic_key_arn", computed(AttributeType::String, "KMS key, made for it, encrypting the `health_check_topic_arn` topic; null where that topic does not exist.")),
                 ("pending_alarm_emails", computed(string_list(), "Addresses subscribed to a topic that have not confirmed the e-mail SNS sent them yet: their alarms reach nobody until they do. Not a difference to plan: SNS deletes an unconfirmed subscription after 48 hours.")),
                 ("records", computed(string_map(), "Each weighted record as Route 53 holds it, by set identifier; a change made outside Terraform shows here and is repaired.")),
                 ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by alarm name; drift shows here and is repaired.")),

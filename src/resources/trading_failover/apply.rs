@@ -17,6 +17,7 @@ use crate::aws::wait::remaining;
 use crate::aws::{auto_scaling, instance_role};
 use crate::provider::Configured;
 use crate::resources::converged::Part;
+use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::schema::State as StackState;
@@ -287,6 +288,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.zone_id = prior.zone_id.clone();
     dns_prior.primary_topic_arn = prior.primary_topic_arn.clone();
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
     let dns_state = DnsFailover::observe(cfg, &dns.want, &dns_prior).await?;
     if table_state.is_none()
         && primary_state.is_none()
@@ -461,6 +463,13 @@ fn compose(
             _ => key,
         };
         parts.insert(format!("dns.{role}_topic_key"), part);
+    }
+    if AlarmTopic::all(&want.region("primary"), &want.region("standby"))
+        .contains(&AlarmTopic::HealthCheck)
+    {
+        let topic = super::plan::HEALTH_CHECK_TOPIC;
+        parts.insert(topic.into(), id(&dns.health_check_topic_arn));
+        parts.insert(format!("{topic}_key"), id(&dns.health_check_topic_key_arn));
     }
     state.zone_id = values::string(id(&dns.zone_id));
     state.name_servers = dns.name_servers.clone().or(Value::Value(Vec::new()));

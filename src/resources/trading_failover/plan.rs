@@ -13,6 +13,7 @@ use crate::cidr::Cidr;
 use crate::naming;
 use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::resources::converged::Part;
+use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::schema::State as StackState;
@@ -136,6 +137,9 @@ pub fn table_settings(table: &TableState) -> StringMap {
     )
 }
 
+/// The `parts` entry of the us-east-1 alarm topic of a system with no stack there.
+pub const HEALTH_CHECK_TOPIC: &str = "dns.health_check_topic";
+
 /// The `tap_dns_failover` configuration, pointing at `endpoints`, with each region's topic key.
 pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
     let with_key = |endpoint: Value<Endpoint>, role: &str| {
@@ -193,8 +197,17 @@ fn dns_prior(prior: &State) -> DnsState {
     dns.health_check_id = prior.health_check_id.clone();
     dns.primary_topic_arn = prior.primary_topic_arn.clone();
     dns.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns.health_check_topic_arn = health_check_topic(prior);
     dns.pending_alarm_emails = prior.pending_alarm_emails.clone();
     dns
+}
+
+/// The us-east-1 alarm topic a prior apply recorded in `parts`: this resource shows it only
+/// there (null when the system has none).
+pub fn health_check_topic(prior: &State) -> Value<String> {
+    known_map(&prior.parts)
+        .and_then(|parts| parts.get(HEALTH_CHECK_TOPIC).cloned())
+        .map_or(Value::Null, values::string)
 }
 
 /// The load balancers recorded in a state's parts, if all of them are.
@@ -414,6 +427,13 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
     .into_iter()
     .map(str::to_owned)
     .collect();
+    let regions = ROLES.map(|role| region_of(state, role));
+    if let [Value::Value(primary), Value::Value(standby)] = &regions {
+        if AlarmTopic::all(primary, standby).contains(&AlarmTopic::HealthCheck) {
+            keys.insert(HEALTH_CHECK_TOPIC.to_owned());
+            keys.insert(format!("{HEALTH_CHECK_TOPIC}_key"));
+        }
+    }
     for role in ROLES {
         for part in [
             "vpc",

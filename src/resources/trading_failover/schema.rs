@@ -105,7 +105,7 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.",
+                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.\n\nAny two regions. Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives there; when neither region is us-east-1, so do an alarm topic for it (subscribed with `alarm_emails`) and that topic's KMS key, shown in `parts` as `dns.health_check_topic`, and nothing else.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
