@@ -162,7 +162,16 @@ def healthy(check_id, read=False, seen=()):
 
 
 def observe():
-    """What every endpoint check's checkers see now; called after each request."""
+    """What every endpoint check's checkers see now; called after each request. moto's models
+    change under other requests' threads: a round that meets a change half made is skipped, the
+    next request observes again."""
+    try:
+        _observe()
+    except RuntimeError:  # "dictionary changed size during iteration"
+        pass
+
+
+def _observe():
     with Locked.lock:
         live = set()
         for regions in list(route53_backends.values()):
