@@ -40,6 +40,9 @@ The status is observed after every request (`observe`), so a change is timed fro
 that caused it; a target whose registration settles with time is seen at the next request.
 Not modelled: CLOUDWATCH_METRIC checks (moto drops their alarm), string matching, latency."""
 
+import sys
+import traceback
+
 from moto.ec2.models import ec2_backends
 from moto.route53.models import route53_backends
 from moto.route53.responses import Route53
@@ -163,12 +166,12 @@ def healthy(check_id, read=False, seen=()):
 
 def observe():
     """What every endpoint check's checkers see now; called after each request. moto's models
-    change under other requests' threads: a round that meets a change half made is skipped, the
-    next request observes again."""
+    change under other requests' threads: a round that meets a change half made is skipped (and
+    logged), the next request observes again; the request itself is answered all the same."""
     try:
         _observe()
-    except RuntimeError:  # "dictionary changed size during iteration"
-        pass
+    except Exception:  # the checkers' view must never fail the request that triggered it
+        traceback.print_exc(file=sys.stderr)
 
 
 def _observe():

@@ -55,7 +55,7 @@ class Demo:
         mine = [z for z in zones if name == z["Name"] or name.endswith("." + z["Name"])]
         if not mine:
             sys.exit(f"no hosted zone holds {self.name}")
-        return max(mine, key=lambda z: len(z["Name"]))["Id"]
+        return max(mine, key=lambda z: len(z["Name"]))["Id"].rsplit("/", 1)[-1]
 
     def elapsed(self):
         return json.loads(self.local("/localaws/clock"))["seconds"] - self.started

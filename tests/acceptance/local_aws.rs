@@ -2344,6 +2344,7 @@ async fn zone_with(
         .hosted_zone()
         .expect("zone")
         .id()
+        .trim_start_matches("/hostedzone/")
         .to_owned();
     let changes = records
         .into_iter()
