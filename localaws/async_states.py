@@ -57,6 +57,14 @@ def lingering_balancers(account, region, subnet=None, group=None):
         return [e[0] for e in still]
 
 
+def registering(group_arn, target_id):
+    """Whether a target's registration is still in progress, without counting a read (what
+    Route 53 sees of a load balancer is not a client's DescribeTargetHealth)."""
+    with _lock:
+        settling = _registering.get((group_arn, target_id))
+        return settling is not None and settling.still_pending()
+
+
 def _settle(object_id, apply):
     """Calls `apply(state to reach)` once the object's pending state has settled."""
     entry = _pending.get(object_id)

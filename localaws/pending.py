@@ -11,6 +11,7 @@ when its real AWS duration divided by k has passed, however often it is read, so
 polls more often gains nothing and one that sleeps longer than needed loses time, as on AWS.
 """
 
+import json
 import os
 import threading
 import time
@@ -41,6 +42,7 @@ _lock = threading.Lock()
 _reads = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
 _scale = float(os.environ.get("LOCALAWS_TIME_SCALE", "0") or 0)
 _clamps = []
+_started = time.monotonic()
 
 
 class Settling:
@@ -81,6 +83,19 @@ class Settling:
 def on_change(clamp):
     """Registers `clamp(n)`, called to shorten a module's pending states to at most n reads."""
     _clamps.append(clamp)
+
+
+def now():
+    """The modelled clock: AWS seconds since the local AWS started (real seconds times the scale)
+    under the time model; 0 without it, where states settle by reads instead."""
+    return (time.monotonic() - _started) * _scale
+
+
+def clock():
+    """`/localaws/clock`: the modelled clock and its scale, for a client that reports modelled
+    time (the demo's failover)."""
+    body = json.dumps({"seconds": round(now(), 3), "scale": _scale}).encode()
+    return Response(200, [("Content-Type", "application/json")], body)
 
 
 def control(path):

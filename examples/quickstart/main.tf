@@ -21,12 +21,16 @@ variable "domain_name" {
   description = "The name the application answers at: a name you control (Route 53 refuses anything under example.com). A zone is created for it; delegate the name to the name_servers output."
 }
 
+variable "active_region" {
+  type        = string
+  default     = "primary"
+  description = "\"standby\" for a planned failover (terraform apply -var active_region=standby); back to \"primary\" to fail back."
+}
+
 resource "tap_trading_failover" "demo" {
   environment_suffix = "demo"
   domain_name        = var.domain_name
-
-  # Uncomment for a planned failover, then set back to "primary" to fail back.
-  # active_region = "standby"
+  active_region      = var.active_region
 }
 
 output "application_url" {

@@ -1,7 +1,7 @@
 //! The root-module examples really run: applied against the local AWS, re-planned clean, and
 //! destroyed without leftovers.
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, project_root, python, LocalAws, Workspace};
 
 #[tokio::test]
 async fn the_three_region_composition_applies_and_destroys() {
@@ -67,8 +67,9 @@ async fn the_three_region_composition_applies_and_destroys() {
 }
 
 #[tokio::test]
-async fn the_quickstart_applies_with_default_tags_and_destroys() {
-    let aws = LocalAws::start();
+async fn the_quickstart_applies_with_default_tags_fails_over_and_destroys() {
+    // The demo's time model (tools/demo.sh): AWS's durations / 120.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_TIME_SCALE", "120")]);
     let ws = Workspace::new(&aws).env("TF_VAR_domain_name", "trading-demo.tap-test.net");
     ws.example("quickstart");
     let run = ws.apply();
@@ -98,6 +99,54 @@ async fn the_quickstart_applies_with_default_tags_and_destroys() {
         standby.tags()
     );
     ws.assert_plan_empty();
+    demo_fails_over_and_back(&aws, &ws);
     ws.destroy();
     assert_nothing_left(&aws).await;
+}
+
+/// The demo's failover (`make demo`'s last part, tools/failover_demo.py): Route 53's answer for
+/// the application's name moves to the standby's load balancer once the primary's targets fail,
+/// and back after they recover, in under a second of real time per modelled minute.
+fn demo_fails_over_and_back(aws: &LocalAws, ws: &Workspace) {
+    let stack = ws.resource("tap_trading_failover.demo");
+    let alb = |role: &str| {
+        stack[format!("{role}_alb_dns_name")]
+            .as_str()
+            .expect("ALB DNS name")
+            .to_owned()
+    };
+    let out = std::process::Command::new(python())
+        .arg(project_root().join("tools/failover_demo.py"))
+        .args([
+            "trading-demo.tap-test.net",
+            &alb("primary"),
+            &alb("standby"),
+        ])
+        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("running tools/failover_demo.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_suffix(" load balancer)"))
+        .filter_map(|l| l.rsplit_once('(').map(|(_, role)| role))
+        .collect();
+    assert_eq!(answers, ["primary", "standby", "primary"], "{text}");
+    // "...; 1.2 s real for 2.5 modelled minutes"
+    let figures: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (real, minutes) = (figures[figures.len() - 2], figures[figures.len() - 1]);
+    assert!(minutes > 0.5 && real < minutes, "{text}");
 }

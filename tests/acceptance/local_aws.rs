@@ -2022,37 +2022,25 @@ async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
 #[tokio::test]
 async fn health_checkers_shut_out_by_a_security_group_report_failure() {
     use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, PrefixListId};
-    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 
-    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
     let ec2 = aws.ec2("us-east-1");
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.7.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let mut subnets = Vec::new();
-    for (cidr, zone) in [("10.7.1.0/24", "us-east-1a"), ("10.7.2.0/24", "us-east-1b")] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .send()
-            .await
-            .unwrap();
-        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
-    }
+    let dns = serving_balancer(&aws, "us-east-1", "10.7", "alb-shut-out").await;
     let group = ec2
-        .create_security_group()
-        .group_name("shut-out")
-        .description("corporate range only")
-        .vpc_id(&vpc_id)
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("alb-shut-out")
+                .build(),
+        )
         .send()
         .await
         .unwrap()
+        .security_groups()[0]
         .group_id()
         .unwrap()
         .to_owned();
@@ -2062,6 +2050,7 @@ async fn health_checkers_shut_out_by_a_security_group_report_failure() {
             .from_port(80)
             .to_port(80)
     };
+    // The corporate range only.
     ec2.authorize_security_group_ingress()
         .group_id(&group)
         .ip_permissions(
@@ -2072,33 +2061,18 @@ async fn health_checkers_shut_out_by_a_security_group_report_failure() {
         .send()
         .await
         .unwrap();
-    let alb = aws
-        .elbv2("us-east-1")
-        .create_load_balancer()
-        .name("alb-shut-out")
-        .set_subnets(Some(subnets))
-        .security_groups(&group)
-        .send()
-        .await
-        .unwrap();
-    let dns = alb.load_balancers()[0].dns_name().unwrap().to_owned();
-    let r53 = aws.route53();
-    let check = r53
-        .create_health_check()
-        .caller_reference("shut-out")
-        .health_check_config(
-            HealthCheckConfig::builder()
-                .r#type(HealthCheckType::Http)
-                .fully_qualified_domain_name(&dns)
-                .port(80)
-                .resource_path("/health")
-                .build()
-                .unwrap(),
+    ec2.revoke_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            on_port_80()
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
         )
         .send()
         .await
         .unwrap();
-    let id = check.health_check().unwrap().id().to_owned();
+    let r53 = aws.route53();
+    let id = http_check(&r53, "shut-out", &dns).await;
     let status = || async {
         r53.get_health_check_status()
             .health_check_id(&id)
@@ -2184,4 +2158,513 @@ async fn alarms_notify_only_topics_of_their_own_region() {
         .expect("a topic of the alarm's region");
     let described = cw.describe_alarms().send().await.expect("DescribeAlarms");
     assert_eq!(described.metric_alarms()[0].alarm_actions(), [here]);
+}
+
+/// A load balancer serving one instance through an HTTP:80 listener, its targets checked every
+/// 15 s with thresholds of 2, whose group admits everyone on 80. Returns its DNS name once it
+/// is active and its target healthy.
+async fn serving_balancer(aws: &LocalAws, region: &str, cidr_prefix: &str, name: &str) -> String {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+    let ec2 = aws.ec2(region);
+    let elb = aws.elbv2(region);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("{cidr_prefix}.0.0/16"))
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let mut subnets = Vec::new();
+    for (n, zone) in [(1, "a"), (2, "b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("{cidr_prefix}.{n}.0/24"))
+            .availability_zone(format!("{region}{zone}"))
+            .send()
+            .await
+            .expect("CreateSubnet");
+        subnets.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let group = ec2
+        .create_security_group()
+        .group_name(name)
+        .description("the internet on 80")
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .expect("group id")
+        .to_owned();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AuthorizeSecurityGroupIngress");
+    let created = elb
+        .create_load_balancer()
+        .name(name)
+        .set_subnets(Some(subnets.clone()))
+        .security_groups(&group)
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let balancer = &created.load_balancers()[0];
+    let (arn, dns) = (
+        balancer.load_balancer_arn().expect("arn").to_owned(),
+        balancer.dns_name().expect("dns").to_owned(),
+    );
+    let target_group = elb
+        .create_target_group()
+        .name(format!("{name}-tg"))
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc_id)
+        .health_check_path("/health")
+        .health_check_interval_seconds(15)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .expect("CreateTargetGroup")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_owned();
+    elb.create_listener()
+        .load_balancer_arn(&arn)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&target_group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateListener");
+    let instance = ec2
+        .run_instances()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnets[0])
+        .send()
+        .await
+        .expect("RunInstances")
+        .instances()[0]
+        .instance_id()
+        .expect("id")
+        .to_owned();
+    elb.register_targets()
+        .target_group_arn(&target_group)
+        .targets(
+            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                .id(instance)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RegisterTargets");
+    for _ in 0..200 {
+        let state = elb
+            .describe_load_balancers()
+            .load_balancer_arns(&arn)
+            .send()
+            .await
+            .expect("DescribeLoadBalancers")
+            .load_balancers()[0]
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_owned());
+        let health = elb
+            .describe_target_health()
+            .target_group_arn(&target_group)
+            .send()
+            .await
+            .expect("DescribeTargetHealth")
+            .target_health_descriptions()[0]
+            .target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str().to_owned());
+        if state.as_deref() == Some("active") && health.as_deref() == Some("healthy") {
+            return dns;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("load balancer {name} never became active with a healthy target");
+}
+
+/// An HTTP health check of `/health` on port 80 of `fqdn`, every 10 s, threshold 3.
+async fn http_check(r53: &aws_sdk_route53::Client, reference: &str, fqdn: &str) -> String {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    r53.create_health_check()
+        .caller_reference(reference)
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Http)
+                .fully_qualified_domain_name(fqdn)
+                .port(80)
+                .resource_path("/health")
+                .request_interval(10)
+                .failure_threshold(3)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("CreateHealthCheck")
+        .health_check()
+        .expect("check")
+        .id()
+        .to_owned()
+}
+
+/// One weighted A record: an alias of `target` (evaluating its health) or the value `target`.
+fn weighted(
+    name: &str,
+    id: &str,
+    weight: i64,
+    target: &str,
+    alias: bool,
+    check: Option<&str>,
+) -> aws_sdk_route53::types::ResourceRecordSet {
+    use aws_sdk_route53::types::{AliasTarget, ResourceRecord, ResourceRecordSet, RrType};
+    let record = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::A)
+        .set_identifier(id)
+        .weight(weight)
+        .set_health_check_id(check.map(str::to_owned));
+    let record = if alias {
+        record.alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id("Z35SXDOTRQ7X7K")
+                .dns_name(target)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+    } else {
+        record.ttl(60).resource_records(
+            ResourceRecord::builder()
+                .value(target)
+                .build()
+                .expect("value"),
+        )
+    };
+    record.build().expect("record")
+}
+
+async fn zone_with(
+    r53: &aws_sdk_route53::Client,
+    name: &str,
+    records: Vec<aws_sdk_route53::types::ResourceRecordSet>,
+) -> String {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let zone = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("zone-{name}"))
+        .send()
+        .await
+        .expect("CreateHostedZone")
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let changes = records
+        .into_iter()
+        .map(|r| {
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(r)
+                .build()
+                .expect("change")
+        })
+        .collect();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    zone
+}
+
+/// What Route 53's name servers answer for `name` (TestDNSAnswer): response code and data.
+async fn dns_answer(
+    r53: &aws_sdk_route53::Client,
+    zone: &str,
+    name: &str,
+) -> (String, Vec<String>) {
+    let out = r53
+        .test_dns_answer()
+        .hosted_zone_id(zone)
+        .record_name(name)
+        .record_type(aws_sdk_route53::types::RrType::A)
+        .send()
+        .await
+        .expect("TestDNSAnswer");
+    let mut data = out.record_data().to_vec();
+    data.sort();
+    (out.response_code().to_owned(), data)
+}
+
+/// The addresses the local AWS's resolver gives a load balancer's DNS name.
+fn resolved(aws: &LocalAws, dns: &str) -> Vec<String> {
+    let mut addresses: Vec<String> = aws
+        .get_text(&format!("/localaws/resolve/{dns}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    addresses.sort();
+    addresses
+}
+
+/// Route 53's checkers report what the load balancer answers on the check's port: 200 while its
+/// target group has a healthy target, 503 once its targets fail their checks; and back.
+#[tokio::test]
+async fn health_checkers_see_what_the_load_balancer_serves() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
+    let dns = serving_balancer(&aws, "us-east-1", "10.20", "alb-serves").await;
+    let r53 = aws.route53();
+    let id = http_check(&r53, "serves", &dns).await;
+    let statuses = || async {
+        let out = r53
+            .get_health_check_status()
+            .health_check_id(&id)
+            .send()
+            .await
+            .expect("GetHealthCheckStatus");
+        out.health_check_observations()
+            .iter()
+            .map(|o| {
+                o.status_report()
+                    .and_then(|r| r.status())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    let seen = statuses().await;
+    assert_eq!(seen.len(), 8, "one per default checker region: {seen:?}");
+    assert!(
+        seen.iter()
+            .all(|s| s == "Success: HTTP Status Code 200, OK"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        aws.get_text(&format!("/localaws/elb/{dns}/unhealthy"))
+            .trim(),
+        "1"
+    );
+    let seen = statuses().await;
+    assert!(
+        seen.iter()
+            .all(|s| s == "Failure: HTTP Status Code 503, Service Temporarily Unavailable"),
+        "{seen:?}"
+    );
+    aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
+    assert!(statuses().await.iter().all(|s| s.starts_with("Success")));
+}
+
+/// A record's health check changes status only after interval x failure threshold of modelled
+/// time, both ways; the load balancer's targets after their own thresholds before that.
+#[tokio::test]
+async fn health_check_status_changes_after_its_threshold_in_modelled_time() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_TIME_SCALE", "60"),
+    ]);
+    let dns = serving_balancer(&aws, "us-east-1", "10.21", "alb-timed").await;
+    let r53 = aws.route53();
+    let check = http_check(&r53, "timed", &dns).await;
+    let name = "timed.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        name,
+        vec![
+            weighted(name, "primary", 100, "192.0.2.1", false, Some(&check)),
+            weighted(name, "standby", 0, "192.0.2.2", false, None),
+        ],
+    )
+    .await;
+    let clock = || {
+        aws.get_json("/localaws/clock")["seconds"]
+            .as_f64()
+            .expect("seconds")
+    };
+    // Each change: the first modelled second at which the answer is `want`.
+    let answered_at = |want: &'static str, since: f64| {
+        let (r53, zone, clock) = (&r53, &zone, &clock);
+        async move {
+            loop {
+                let (_, data) = dns_answer(r53, zone, name).await;
+                let now = clock() - since;
+                if data == [want] {
+                    return now;
+                }
+                assert!(now < 300.0, "still {data:?} after {now} modelled s");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    assert_eq!(dns_answer(&r53, &zone, name).await.1, ["192.0.2.1"]);
+    let failed = clock();
+    aws.get_text(&format!("/localaws/elb/{dns}/unhealthy"));
+    // Targets out of service after 2 x 15 s, then 3 checks 10 s apart fail.
+    let moved = answered_at("192.0.2.2", failed).await;
+    assert!(
+        (60.0..90.0).contains(&moved),
+        "failed over after {moved} modelled s"
+    );
+    let recovered = clock();
+    aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
+    let back = answered_at("192.0.2.1", recovered).await;
+    assert!(
+        (60.0..90.0).contains(&back),
+        "failed back after {back} modelled s"
+    );
+}
+
+/// A CALCULATED check is healthy while HealthThreshold of its children are: 0 always, more than
+/// it has children never.
+#[tokio::test]
+async fn calculated_health_checks_follow_their_children() {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
+    let dns = serving_balancer(&aws, "us-east-1", "10.22", "alb-calculated").await;
+    let r53 = aws.route53();
+    let child = http_check(&r53, "child", &dns).await;
+    let mut records = Vec::new();
+    let mut names = Vec::new();
+    for threshold in [0, 1, 2] {
+        let calculated = r53
+            .create_health_check()
+            .caller_reference(format!("calculated-{threshold}"))
+            .health_check_config(
+                HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::Calculated)
+                    .child_health_checks(&child)
+                    .health_threshold(threshold)
+                    .build()
+                    .expect("config"),
+            )
+            .send()
+            .await
+            .expect("CreateHealthCheck")
+            .health_check()
+            .expect("check")
+            .id()
+            .to_owned();
+        let name = format!("needs-{threshold}.calculated.tap-test.net");
+        records.push(weighted(
+            &name,
+            "checked",
+            100,
+            "192.0.2.1",
+            false,
+            Some(&calculated),
+        ));
+        records.push(weighted(&name, "fallback", 0, "192.0.2.2", false, None));
+        names.push(name);
+    }
+    let zone = zone_with(&r53, "calculated.tap-test.net", records).await;
+    let answers = || async {
+        let mut out = Vec::new();
+        for name in &names {
+            out.push(dns_answer(&r53, &zone, name).await.1[0].clone());
+        }
+        out
+    };
+    assert_eq!(answers().await, ["192.0.2.1", "192.0.2.1", "192.0.2.2"]);
+    aws.get_text(&format!("/localaws/elb/{dns}/unhealthy"));
+    // The child turns after its threshold (reads, here none): 0 still healthy, 1 no longer.
+    assert_eq!(answers().await, ["192.0.2.1", "192.0.2.2", "192.0.2.2"]);
+}
+
+/// TestDNSAnswer for weighted alias records as Route 53 chooses them: the healthy nonzero
+/// weight, the zero weight only when every other record is unhealthy, every record when all
+/// are unhealthy (fail open); NXDOMAIN for a name the zone does not hold.
+#[tokio::test]
+async fn dns_answers_choose_weighted_alias_records_by_health() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
+    let primary = serving_balancer(&aws, "us-east-1", "10.23", "alb-answer-primary").await;
+    let standby = serving_balancer(&aws, "us-east-2", "10.24", "alb-answer-standby").await;
+    let (primary_addresses, standby_addresses) =
+        (resolved(&aws, &primary), resolved(&aws, &standby));
+    assert_eq!(primary_addresses.len(), 2, "one per subnet");
+    assert_ne!(primary_addresses, standby_addresses);
+    let r53 = aws.route53();
+    let name = "app.answers.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        "answers.tap-test.net",
+        vec![
+            weighted(name, "primary", 100, &primary, true, None),
+            weighted(name, "standby", 0, &standby, true, None),
+        ],
+    )
+    .await;
+    let answer = || async { dns_answer(&r53, &zone, name).await };
+    for _ in 0..5 {
+        assert_eq!(
+            answer().await,
+            ("NOERROR".to_owned(), primary_addresses.clone())
+        );
+    }
+    aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
+    assert_eq!(
+        answer().await.1,
+        standby_addresses,
+        "zero weight once the rest is down"
+    );
+    aws.get_text(&format!("/localaws/elb/{standby}/unhealthy"));
+    assert_eq!(
+        answer().await.1,
+        primary_addresses,
+        "all unhealthy: as if all were healthy"
+    );
+    aws.get_text(&format!("/localaws/elb/{primary}/healthy"));
+    aws.get_text(&format!("/localaws/elb/{standby}/healthy"));
+    assert_eq!(answer().await.1, primary_addresses);
+    let missing = dns_answer(&r53, &zone, "nothing.answers.tap-test.net").await;
+    assert_eq!(missing, ("NXDOMAIN".to_owned(), vec![]));
 }

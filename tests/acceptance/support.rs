@@ -189,7 +189,7 @@ impl Drop for LocalAws {
 }
 
 /// The project's venv Python (or `TAP_PYTHON`), which runs the local AWS.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     std::env::var("TAP_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|_| project_root().join(".venv/bin/python"))
