@@ -9,19 +9,21 @@ mod naming;
 mod provider;
 mod regions;
 mod resources;
+mod server;
 mod tags;
 mod tf;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Both must happen before the runtime starts threads: `set_var` is only sound single-threaded.
-    // tf-provider attaches `Backtrace::capture()` to every diagnostic; with the user's
-    // RUST_BACKTRACE=1 that would put ~100 lines of backtrace into each error Terraform shows.
+    // Before the runtime starts threads: `set_var` is only sound single-threaded.
+    // tf-provider's `Diagnostic::new` attaches `Backtrace::capture()` to every diagnostic; with
+    // the user's RUST_BACKTRACE=1 that would put ~100 lines of backtrace into each error.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    // tf-provider calls a global `tracing_subscriber::fmt().init()` when this is set, which
-    // panics next to the subscriber that `logging::init` installs.
-    std::env::remove_var("PLUGIN_LOG_FILE");
+    if let Err(refusal) = server::check_started_by_terraform() {
+        eprintln!("{refusal}");
+        return ExitCode::FAILURE;
+    }
     logging::init();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         ignore_interrupts();
-        match tf_provider::serve("tap", provider::TapProvider::default()).await {
+        match server::serve(provider::TapProvider::default().catalog()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!("serving the provider: {err:#}");

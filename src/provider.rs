@@ -3,13 +3,13 @@
 
 mod config;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::value::ValueEmpty;
-use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
+use tf_provider::{Diagnostics, Provider};
 
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{Context, PartResult};
@@ -20,8 +20,8 @@ use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::SessionTable;
 use crate::resources::trading_failover::TradingFailover;
+use crate::server::served::{Catalog, ServedDataSource, ServedResource};
 use crate::tags::Tags;
-use crate::tf::schema::named;
 
 /// What resources need from the provider configuration.
 pub struct Configured {
@@ -114,42 +114,52 @@ impl Provider for TapProvider {
         let _ = self.shared.0.set(configured);
         Some(())
     }
+}
 
-    fn get_data_sources(
-        &self,
-        _diags: &mut Diagnostics,
-    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        Some(named([(
-            "failover_readiness",
-            Box::new(FailoverReadiness::new(self.shared.clone())) as Box<dyn DynamicDataSource>,
-        )]))
-    }
-
-    fn get_resources(
-        &self,
-        _diags: &mut Diagnostics,
-    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(named([
+impl TapProvider {
+    /// The provider with its resources and data sources, as the plugin server serves them.
+    pub fn catalog(self) -> Catalog {
+        let resource = |r: Box<dyn ServedResource>| r;
+        let resources = [
             (
                 "dns_failover",
-                Box::new(Converged::<DnsFailover>::new(self.shared.clone()))
-                    as Box<dyn DynamicResource>,
+                resource(Box::new(Converged::<DnsFailover>::new(self.shared.clone()))),
             ),
             (
                 "session_table",
-                Box::new(Converged::<SessionTable>::new(self.shared.clone()))
-                    as Box<dyn DynamicResource>,
+                resource(Box::new(Converged::<SessionTable>::new(
+                    self.shared.clone(),
+                ))),
             ),
             (
                 "regional_stack",
-                Box::new(Converged::<RegionalStack>::new(self.shared.clone()))
-                    as Box<dyn DynamicResource>,
+                resource(Box::new(Converged::<RegionalStack>::new(
+                    self.shared.clone(),
+                ))),
             ),
             (
                 "trading_failover",
-                Box::new(Converged::<TradingFailover>::new(self.shared.clone()))
-                    as Box<dyn DynamicResource>,
+                resource(Box::new(Converged::<TradingFailover>::new(
+                    self.shared.clone(),
+                ))),
             ),
-        ]))
+        ];
+        let data_sources: [(&str, Box<dyn ServedDataSource>); 1] = [(
+            "failover_readiness",
+            Box::new(FailoverReadiness::new(self.shared.clone())),
+        )];
+        Catalog {
+            resources: typed(resources),
+            data_sources: typed(data_sources),
+            provider: Box::new(self),
+        }
     }
+}
+
+/// Full type names: the provider's name, an underscore, the short name.
+fn typed<T, const N: usize>(items: [(&str, T); N]) -> BTreeMap<String, T> {
+    items
+        .into_iter()
+        .map(|(name, item)| (format!("tap_{name}"), item))
+        .collect()
 }

@@ -12,7 +12,6 @@ import sys
 
 PROVIDER = "tap"
 ADDRESS = "registry.terraform.io/tap-trading/tap"
-NO_MAX = 9223372036854775807  # tf-provider's "unbounded" list blocks
 
 
 def type_label(t):
@@ -34,7 +33,7 @@ def block_label(block_type):
     if block_type.get("min_items", 0) > 0:
         parts.append(f"Min: {block_type['min_items']}")
     max_items = block_type.get("max_items", 0)
-    if 0 < max_items < NO_MAX:
+    if max_items > 0:  # 0: unbounded
         parts.append(f"Max: {max_items}")
     return ", ".join(parts)
 

@@ -4,6 +4,7 @@
 mod dns_failover;
 mod examples;
 mod failover_readiness;
+mod handshake;
 mod local_aws;
 mod provider;
 mod regional_stack;

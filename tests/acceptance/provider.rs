@@ -128,6 +128,10 @@ async fn logs_reach_tf_log_at_the_requested_level() {
 #[test]
 fn survives_sigint() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        )
         .env_remove("PLUGIN_CLIENT_CERT")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

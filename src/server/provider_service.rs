@@ -1,0 +1,424 @@
+//! The `tfplugin6.Provider` service: each RPC decodes its request, hands it to the provider's
+//! configuration, resources or data sources (`served`), and answers with their diagnostics.
+//! Failures become error diagnostics; nothing here panics on what a client sends.
+
+use std::collections::BTreeMap;
+
+use tf_provider::schema::Schema;
+use tf_provider::Diagnostics;
+use tonic::{Request, Response, Status};
+
+use super::proto::tfplugin6 as tf;
+use super::proto::tfplugin6::provider_server::Provider;
+use super::schema::schema;
+use super::served::{Catalog, Change, ServedDataSource, ServedResource, Stored};
+use super::values::{attribute_path, diagnostics, is_null, null};
+
+pub struct ProviderService {
+    catalog: Catalog,
+    /// Schemas are fixed for the life of the process: computed once, with their diagnostics.
+    schemas: Schemas,
+}
+
+struct Schemas {
+    provider: Option<Schema>,
+    resources: BTreeMap<String, Schema>,
+    data_sources: BTreeMap<String, Schema>,
+    diags: Diagnostics,
+}
+
+impl Schemas {
+    fn of(catalog: &Catalog) -> Schemas {
+        let mut diags = Diagnostics::default();
+        let provider = catalog.provider.schema(&mut diags);
+        let resources = catalog
+            .resources
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), r.schema(&mut diags)?)))
+            .collect();
+        let data_sources = catalog
+            .data_sources
+            .iter()
+            .filter_map(|(name, d)| Some((name.clone(), d.schema(&mut diags)?)))
+            .collect();
+        Schemas {
+            provider,
+            resources,
+            data_sources,
+            diags,
+        }
+    }
+}
+
+impl ProviderService {
+    pub fn new(catalog: Catalog) -> Self {
+        let schemas = Schemas::of(&catalog);
+        ProviderService { catalog, schemas }
+    }
+
+    fn resource(&self, diags: &mut Diagnostics, name: &str) -> Option<&dyn ServedResource> {
+        let found = self.catalog.resources.get(name).map(|r| &**r);
+        if found.is_none() {
+            unknown_type(diags, "resource", name);
+        }
+        found
+    }
+
+    fn data_source(&self, diags: &mut Diagnostics, name: &str) -> Option<&dyn ServedDataSource> {
+        let found = self.catalog.data_sources.get(name).map(|r| &**r);
+        if found.is_none() {
+            unknown_type(diags, "data source", name);
+        }
+        found
+    }
+}
+
+fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
+    diags.root_error(
+        format!("Unknown {kind} type {name}"),
+        format!("The tap provider has no {kind} type named \"{name}\"."),
+    );
+}
+
+/// What this server supports beyond the 6.0 core, as the protocol asks servers to say.
+fn capabilities() -> tf::ServerCapabilities {
+    tf::ServerCapabilities {
+        // Resources see their destroy at plan time.
+        plan_destroy: true,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+fn split(stored: Option<Stored>) -> (Option<tf::DynamicValue>, Vec<u8>) {
+    match stored {
+        Some(Stored { state, private }) => (Some(state), private),
+        None => (None, Vec::new()),
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _request: Request<tf::get_metadata::Request>,
+    ) -> Answer<tf::get_metadata::Response> {
+        Ok(Response::new(tf::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: diagnostics(self.schemas.diags.clone()),
+            data_sources: (self.schemas.data_sources.keys())
+                .map(|type_name| tf::get_metadata::DataSourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
+            resources: (self.schemas.resources.keys())
+                .map(|type_name| tf::get_metadata::ResourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
+            list_resources: Vec::new(),
+            actions: Vec::new(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<tf::get_provider_schema::Request>,
+    ) -> Answer<tf::get_provider_schema::Response> {
+        let all = |schemas: &BTreeMap<String, Schema>| {
+            (schemas.iter())
+                .map(|(name, s)| (name.clone(), schema(s)))
+                .collect()
+        };
+        Ok(Response::new(tf::get_provider_schema::Response {
+            provider: self.schemas.provider.as_ref().map(schema),
+            resource_schemas: all(&self.schemas.resources),
+            data_source_schemas: all(&self.schemas.data_sources),
+            diagnostics: diagnostics(self.schemas.diags.clone()),
+            server_capabilities: Some(capabilities()),
+            list_resource_schemas: Default::default(),
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<tf::get_functions::Request>,
+    ) -> Answer<tf::get_functions::Response> {
+        Ok(Response::new(tf::get_functions::Response::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<tf::validate_provider_config::Request>,
+    ) -> Answer<tf::validate_provider_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        (self.catalog.provider)
+            .validate(&mut diags, request.config.as_ref())
+            .await;
+        Ok(Response::new(tf::validate_provider_config::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<tf::configure_provider::Request>,
+    ) -> Answer<tf::configure_provider::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        (self.catalog.provider)
+            .configure(
+                &mut diags,
+                request.terraform_version,
+                request.config.as_ref(),
+            )
+            .await;
+        Ok(Response::new(tf::configure_provider::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<tf::validate_resource_config::Request>,
+    ) -> Answer<tf::validate_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(resource) = self.resource(&mut diags, &request.type_name) {
+            resource.validate(&mut diags, request.config.as_ref()).await;
+        }
+        Ok(Response::new(tf::validate_resource_config::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<tf::validate_data_resource_config::Request>,
+    ) -> Answer<tf::validate_data_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(data_source) = self.data_source(&mut diags, &request.type_name) {
+            data_source
+                .validate(&mut diags, request.config.as_ref())
+                .await;
+        }
+        Ok(Response::new(tf::validate_data_resource_config::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    /// No resource has changed its schema version yet: state of the current version passes
+    /// through as Terraform stored it; any other version is refused with a diagnostic.
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<tf::upgrade_resource_state::Request>,
+    ) -> Answer<tf::upgrade_resource_state::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let json = request.raw_state.map(|raw| raw.json).unwrap_or_default();
+        let upgraded = match self.schemas.resources.get(&request.type_name) {
+            None => {
+                unknown_type(&mut diags, "resource", &request.type_name);
+                None
+            }
+            Some(_) if json.is_empty() => {
+                diags.root_error(
+                    format!("Cannot upgrade the state of {}", request.type_name),
+                    "The state is in the legacy flatmap format, which this provider never wrote.",
+                );
+                None
+            }
+            Some(s) if s.version != request.version => {
+                diags.root_error(
+                    format!("Cannot upgrade the state of {}", request.type_name),
+                    format!(
+                        "The state was written with schema version {}; this provider knows only version {}.",
+                        request.version, s.version
+                    ),
+                );
+                None
+            }
+            Some(_) => Some(tf::DynamicValue {
+                msgpack: Vec::new(),
+                json,
+            }),
+        };
+        Ok(Response::new(tf::upgrade_resource_state::Response {
+            upgraded_state: upgraded,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<tf::read_resource::Request>,
+    ) -> Answer<tf::read_resource::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let read = match self.resource(&mut diags, &request.type_name) {
+            Some(resource) => {
+                (resource.read(&mut diags, request.current_state.as_ref(), &request.private)).await
+            }
+            None => None,
+        };
+        let (new_state, private) = split(read);
+        Ok(Response::new(tf::read_resource::Response {
+            new_state,
+            diagnostics: diagnostics(diags),
+            private,
+            new_identity: None,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<tf::plan_resource_change::Request>,
+    ) -> Answer<tf::plan_resource_change::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let (prior, proposed, config) = (
+            request.prior_state.unwrap_or_else(null),
+            request.proposed_new_state.unwrap_or_else(null),
+            request.config.unwrap_or_else(null),
+        );
+        let change = Change {
+            prior: &prior,
+            after: &proposed,
+            config: &config,
+            private: &request.prior_private,
+        };
+        let mut response = tf::plan_resource_change::Response::default();
+        if let Some(resource) = self.resource(&mut diags, &request.type_name) {
+            match (is_null(Some(&prior)), is_null(Some(&proposed))) {
+                (true, false) => {
+                    let planned = resource.plan_create(&mut diags, change).await;
+                    (response.planned_state, response.planned_private) = split(planned);
+                }
+                (false, false) => {
+                    if let Some(planned) = resource.plan_update(&mut diags, change).await {
+                        response.planned_state = Some(planned.stored.state);
+                        response.planned_private = planned.stored.private;
+                        response.requires_replace = (planned.requires_replace.into_iter())
+                            .filter_map(attribute_path)
+                            .collect();
+                    }
+                }
+                (false, true) => {
+                    response.planned_state = Some(null());
+                    if let Some(private) = resource.plan_destroy(&mut diags, change).await {
+                        response.planned_private = private;
+                    }
+                }
+                (true, true) => diags.root_error(
+                    format!("Nothing to plan for {}", request.type_name),
+                    "Terraform asked to plan a change from no object to no object.",
+                ),
+            }
+        }
+        response.diagnostics = diagnostics(diags);
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<tf::apply_resource_change::Request>,
+    ) -> Answer<tf::apply_resource_change::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let (prior, planned, config) = (
+            request.prior_state.unwrap_or_else(null),
+            request.planned_state.unwrap_or_else(null),
+            request.config.unwrap_or_else(null),
+        );
+        let change = Change {
+            prior: &prior,
+            after: &planned,
+            config: &config,
+            private: &request.planned_private,
+        };
+        let mut response = tf::apply_resource_change::Response::default();
+        if let Some(resource) = self.resource(&mut diags, &request.type_name) {
+            match (is_null(Some(&prior)), is_null(Some(&planned))) {
+                (true, false) => {
+                    (response.new_state, response.private) =
+                        split(resource.create(&mut diags, change).await);
+                }
+                (false, false) => {
+                    (response.new_state, response.private) =
+                        split(resource.update(&mut diags, change).await);
+                }
+                (false, true) => {
+                    // With an error, Terraform keeps the prior state whatever we answer.
+                    resource.destroy(&mut diags, change).await;
+                    response.new_state = Some(null());
+                }
+                (true, true) => diags.root_error(
+                    format!("Nothing to apply for {}", request.type_name),
+                    "Terraform asked to apply a change from no object to no object.",
+                ),
+            }
+        }
+        response.diagnostics = diagnostics(diags);
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<tf::import_resource_state::Request>,
+    ) -> Answer<tf::import_resource_state::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let imported = match self.resource(&mut diags, &request.type_name) {
+            Some(resource) => resource.import(&mut diags, request.id).await,
+            None => None,
+        };
+        let imported_resources = imported
+            .map(
+                |Stored { state, private }| tf::import_resource_state::ImportedResource {
+                    type_name: request.type_name,
+                    state: Some(state),
+                    private,
+                    identity: None,
+                },
+            )
+            .into_iter()
+            .collect();
+        Ok(Response::new(tf::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<tf::read_data_source::Request>,
+    ) -> Answer<tf::read_data_source::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let state = match self.data_source(&mut diags, &request.type_name) {
+            Some(data_source) => data_source.read(&mut diags, request.config.as_ref()).await,
+            None => None,
+        };
+        Ok(Response::new(tf::read_data_source::Response {
+            state,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    /// Terraform's interrupt: in-flight operations run to their end so that what they created
+    /// is recorded; Terraform then starts nothing new and shuts the plugin down.
+    async fn stop_provider(
+        &self,
+        _request: Request<tf::stop_provider::Request>,
+    ) -> Answer<tf::stop_provider::Response> {
+        tracing::info!(
+            "Terraform is stopping; in-flight operations finish and record what they made"
+        );
+        Ok(Response::new(tf::stop_provider::Response::default()))
+    }
+}

@@ -1,0 +1,260 @@
+//! What the server serves: the provider's configuration, its resources and data sources,
+//! behind object-safe traits that speak the wire's `DynamicValue`. Blanket implementations
+//! decode requests into the serde types of tf-provider's typed `Provider`, `Resource` and
+//! `DataSource` traits and encode their answers, so resources keep implementing those.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
+
+use super::proto::tfplugin6::DynamicValue;
+use super::values::{decode, decode_private, encode, encode_private, explained, null};
+
+/// Everything the provider offers, by full type name (`tap_session_table`).
+pub struct Catalog {
+    pub provider: Box<dyn ServedProvider>,
+    pub resources: BTreeMap<String, Box<dyn ServedResource>>,
+    pub data_sources: BTreeMap<String, Box<dyn ServedDataSource>>,
+}
+
+#[async_trait]
+pub trait ServedProvider: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>);
+    async fn configure(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Option<&DynamicValue>,
+    );
+}
+
+#[async_trait]
+impl<T: Provider> ServedProvider for T {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        Provider::schema(self, diags)
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
+        let Some(config) = decode(diags, "provider configuration", config) else {
+            return;
+        };
+        let result = Provider::validate(self, diags, config).await;
+        explained(diags, result, "Validating the provider configuration");
+    }
+
+    async fn configure(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Option<&DynamicValue>,
+    ) {
+        let Some(config) = decode(diags, "provider configuration", config) else {
+            return;
+        };
+        let result = Provider::configure(self, diags, terraform_version, config).await;
+        explained(diags, result, "Configuring the provider");
+    }
+}
+
+/// A state (or planned state) and the private data Terraform keeps beside it.
+pub struct Stored {
+    pub state: DynamicValue,
+    pub private: Vec<u8>,
+}
+
+pub struct Planned {
+    pub stored: Stored,
+    pub requires_replace: Vec<AttributePath>,
+}
+
+/// The values of a PlanResourceChange or ApplyResourceChange request: `after` is the proposed
+/// state when planning and the planned state when applying.
+pub struct Change<'r> {
+    pub prior: &'r DynamicValue,
+    pub after: &'r DynamicValue,
+    pub config: &'r DynamicValue,
+    pub private: &'r [u8],
+}
+
+#[async_trait]
+pub trait ServedResource: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>);
+    /// A null state when the object is gone.
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: Option<&DynamicValue>,
+        private: &[u8],
+    ) -> Option<Stored>;
+    async fn plan_create(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored>;
+    async fn plan_update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Planned>;
+    async fn plan_destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Vec<u8>>;
+    async fn create(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored>;
+    async fn update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored>;
+    /// Some(()) only when the object is gone; otherwise an error says why, which keeps it in
+    /// Terraform's state.
+    async fn destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<()>;
+    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Stored>;
+}
+
+/// tf-provider's resources take provider metadata; we declare no `provider_meta` schema, so
+/// Terraform never sends any and they get null.
+fn no_meta<'a, M: serde::Deserialize<'a>>(diags: &mut Diagnostics) -> Option<M> {
+    decode(diags, "provider metadata", None)
+}
+
+fn stored<S: serde::Serialize, P: serde::Serialize>(
+    diags: &mut Diagnostics,
+    state: &S,
+    private: &P,
+) -> Option<Stored> {
+    Some(Stored {
+        state: encode(diags, state)?,
+        private: encode_private(diags, private)?,
+    })
+}
+
+#[async_trait]
+impl<T: Resource> ServedResource for T {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        Resource::schema(self, diags)
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
+        let Some(config) = decode(diags, "configuration", config) else {
+            return;
+        };
+        let result = Resource::validate(self, diags, config).await;
+        explained(diags, result, "Validating the configuration");
+    }
+
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: Option<&DynamicValue>,
+        private: &[u8],
+    ) -> Option<Stored> {
+        let state = decode(diags, "current state", state)?;
+        let private = decode_private(diags, private)?;
+        let meta = no_meta(diags)?;
+        match Resource::read(self, diags, state, private, meta).await {
+            Some((state, private)) => stored(diags, &state, &private),
+            // Gone, unless an error says the read itself failed.
+            None if diags.errors.is_empty() => Some(Stored {
+                state: null(),
+                private: Vec::new(),
+            }),
+            None => None,
+        }
+    }
+
+    async fn plan_create(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored> {
+        let proposed = decode(diags, "proposed new state", Some(change.after))?;
+        let config = decode(diags, "configuration", Some(change.config))?;
+        let meta = no_meta(diags)?;
+        let result = Resource::plan_create(self, diags, proposed, config, meta).await;
+        let (state, private) = explained(diags, result, "Planning the create")?;
+        stored(diags, &state, &private)
+    }
+
+    async fn plan_update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Planned> {
+        let prior = decode(diags, "prior state", Some(change.prior))?;
+        let proposed = decode(diags, "proposed new state", Some(change.after))?;
+        let config = decode(diags, "configuration", Some(change.config))?;
+        let private = decode_private(diags, change.private)?;
+        let meta = no_meta(diags)?;
+        let result =
+            Resource::plan_update(self, diags, prior, proposed, config, private, meta).await;
+        let (state, private, requires_replace) = explained(diags, result, "Planning the update")?;
+        Some(Planned {
+            stored: stored(diags, &state, &private)?,
+            requires_replace,
+        })
+    }
+
+    async fn plan_destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Vec<u8>> {
+        let prior = decode(diags, "prior state", Some(change.prior))?;
+        let private = decode_private(diags, change.private)?;
+        let meta = no_meta(diags)?;
+        let result = Resource::plan_destroy(self, diags, prior, private, meta).await;
+        let private = explained(diags, result, "Planning the destroy")?;
+        encode_private(diags, &private)
+    }
+
+    async fn create(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored> {
+        let planned = decode(diags, "planned state", Some(change.after))?;
+        let config = decode(diags, "configuration", Some(change.config))?;
+        let private = decode_private(diags, change.private)?;
+        let meta = no_meta(diags)?;
+        let result = Resource::create(self, diags, planned, config, private, meta).await;
+        let (state, private) = explained(diags, result, "Creating")?;
+        stored(diags, &state, &private)
+    }
+
+    async fn update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored> {
+        let prior = decode(diags, "prior state", Some(change.prior))?;
+        let planned = decode(diags, "planned state", Some(change.after))?;
+        let config = decode(diags, "configuration", Some(change.config))?;
+        let private = decode_private(diags, change.private)?;
+        let meta = no_meta(diags)?;
+        let result = Resource::update(self, diags, prior, planned, config, private, meta).await;
+        let (state, private) = explained(diags, result, "Updating")?;
+        stored(diags, &state, &private)
+    }
+
+    async fn destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<()> {
+        let prior = decode(diags, "prior state", Some(change.prior))?;
+        let private = decode_private(diags, change.private)?;
+        let meta = no_meta(diags)?;
+        let result = Resource::destroy(self, diags, prior, private, meta).await;
+        explained(diags, result, "Destroying")
+    }
+
+    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Stored> {
+        let result = Resource::import(self, diags, id).await;
+        let (state, private) = explained(diags, result, "Importing")?;
+        stored(diags, &state, &private)
+    }
+}
+
+#[async_trait]
+pub trait ServedDataSource: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>);
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        config: Option<&DynamicValue>,
+    ) -> Option<DynamicValue>;
+}
+
+#[async_trait]
+impl<T: DataSource> ServedDataSource for T {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        DataSource::schema(self, diags)
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
+        let Some(config) = decode(diags, "configuration", config) else {
+            return;
+        };
+        let result = DataSource::validate(self, diags, config).await;
+        explained(diags, result, "Validating the configuration");
+    }
+
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        config: Option<&DynamicValue>,
+    ) -> Option<DynamicValue> {
+        let config = decode(diags, "configuration", config)?;
+        let meta = no_meta(diags)?;
+        let result = DataSource::read(self, diags, config, meta).await;
+        let state = explained(diags, result, "Reading the data source")?;
+        encode(diags, &state)
+    }
+}
