@@ -5,6 +5,7 @@ mod dns_failover;
 mod examples;
 mod failover_readiness;
 mod local_aws;
+mod local_aws_rules;
 mod provider;
 mod regional_stack;
 mod registry;
