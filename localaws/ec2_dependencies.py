@@ -68,10 +68,13 @@ def _public_address_holders(account, region, ec2, vpc):
     instances, an internet-facing load balancer's network interfaces, and those of one deleted
     lately while they linger."""
     holders = [n.id for n in _live_nats(ec2) if n.vpc_id == vpc]
+    # A NAT gateway's address counts while the gateway lives (above); moto never disassociates it.
+    nat_interfaces = {n._eni.id for n in ec2.nat_gateways.values()}
     holders += [
         a.public_ip
         for a in ec2.addresses
-        if (a.instance and a.instance.vpc_id == vpc) or (a.eni and a.eni.subnet.vpc_id == vpc)
+        if (a.instance and a.instance.vpc_id == vpc and a.instance.state != "terminated")
+        or (a.eni and a.eni.id not in nat_interfaces and a.eni.subnet.vpc_id == vpc)
     ]
     holders += [
         f"load balancer {b.name}"
