@@ -23,7 +23,8 @@ _lock = threading.Lock()
 _pending = {}
 # (account, region) -> [_Deleted] load balancers deleted lately
 _deleted_balancers = {}
-# group name -> [(InstanceState, pending.Settling)] scaled in, still terminating
+# group (moto object: a new group of the same name has none) -> [(InstanceState, pending.Settling)]
+# scaled in, still terminating
 _terminating = {}
 # (target group ARN, target id) -> pending.Settling of a new registration
 _registering = {}
@@ -55,7 +56,7 @@ def _clamp(reads):
 
 
 def settle_nats(backend):
-    """Settles the region's NAT gateway states that are due; counts as one read of each."""
+    """Settles the region's NAT gateway states that are due (a read of each if reads count)."""
     with _lock:
         for nat in backend.nat_gateways.values():
             _settle(nat.id, lambda state, nat=nat: setattr(nat, "state", state))
@@ -183,7 +184,7 @@ def _install_scale_in():
                 _pending.pop(state.instance_id, None)
                 state.lifecycle_state = "Terminating"
                 terminating = pending.Settling("instance.terminating")
-                _terminating.setdefault(self.name, []).append((state, terminating))
+                _terminating.setdefault(self, []).append((state, terminating))
                 # EC2 shuts the instance down once Auto Scaling has drained it.
                 if state.instance_id in _shutting_down:
                     _shutting_down[state.instance_id][1].after(terminating)
@@ -225,8 +226,8 @@ def _with_terminating(describe):
         shown = []
         with _lock:
             for group in groups:
-                left = [(state, s) for state, s in _terminating.get(group.name, []) if s.pending()]
-                _terminating[group.name] = left
+                left = [(state, s) for state, s in _terminating.get(group, []) if s.pending()]
+                _terminating[group] = left
                 if left:
                     group = copy.copy(group)
                     group.instance_states = group.instance_states + [state for state, _ in left]

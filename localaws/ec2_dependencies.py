@@ -33,7 +33,8 @@ def _error(message, code="DependencyViolation"):
 
 
 def _live_nats(ec2):
-    # A refused call is a read too: a deleting gateway settles while the caller retries.
+    # Applies what is due by now (under the time model a refused call hurries nothing; when
+    # reads are counted it is a read, so a deleting gateway settles while the caller retries).
     async_states.settle_nats(ec2)
     return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available", "deleting")]
 

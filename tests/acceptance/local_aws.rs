@@ -136,7 +136,10 @@ pub(crate) async fn global_table(aws: &LocalAws, name: &str) {
 }
 
 /// The table as its home region (us-east-1) describes it.
-pub(crate) async fn home_table(aws: &LocalAws, name: &str) -> aws_sdk_dynamodb::types::TableDescription {
+pub(crate) async fn home_table(
+    aws: &LocalAws,
+    name: &str,
+) -> aws_sdk_dynamodb::types::TableDescription {
     let out = aws
         .dynamodb("us-east-1")
         .describe_table()

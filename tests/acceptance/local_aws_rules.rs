@@ -99,9 +99,24 @@ async fn auto_scaling_keeps_desired_capacity_between_min_and_max() {
             .send()
     };
     for (min, max, desired, message) in [
-        (1, 2, 3, "Desired capacity:3 must be between the specified min size:1 and max size:2"),
-        (2, 3, 1, "Desired capacity:1 must be between the specified min size:2 and max size:3"),
-        (3, 2, 2, "Max bound, 2, must be greater than or equal to min bound, 3"),
+        (
+            1,
+            2,
+            3,
+            "Desired capacity:3 must be between the specified min size:1 and max size:2",
+        ),
+        (
+            2,
+            3,
+            1,
+            "Desired capacity:1 must be between the specified min size:2 and max size:3",
+        ),
+        (
+            3,
+            2,
+            2,
+            "Max bound, 2, must be greater than or equal to min bound, 3",
+        ),
     ] {
         let err = create(min, max, desired).await.expect_err(message);
         assert_eq!(code(&err).as_deref(), Some("ValidationError"));
@@ -111,7 +126,10 @@ async fn auto_scaling_keeps_desired_capacity_between_min_and_max() {
         );
     }
     let groups = asg.describe_auto_scaling_groups().send().await.unwrap();
-    assert!(groups.auto_scaling_groups().is_empty(), "nothing was created");
+    assert!(
+        groups.auto_scaling_groups().is_empty(),
+        "nothing was created"
+    );
 
     create(1, 2, 1).await.expect("sizes in bounds");
     let update = asg
@@ -210,7 +228,8 @@ async fn a_new_instance_profile_is_unknown_to_ec2_and_auto_scaling_for_a_while()
         .expect_err("RunInstances does not know it yet either");
     assert_eq!(code(&run).as_deref(), Some("InvalidParameterValue"));
 
-    let refused = refused_until_it_passes("CreateAutoScalingGroup", "ValidationError", create).await;
+    let refused =
+        refused_until_it_passes("CreateAutoScalingGroup", "ValidationError", create).await;
     assert!(refused > 0);
 }
 
@@ -221,7 +240,12 @@ async fn detaching_an_internet_gateway_waits_for_every_public_address() {
     let elb = aws.elbv2("us-east-1");
     let (vpc, a, b) = network(&aws, 22).await;
     let igw = ec2.create_internet_gateway().send().await.unwrap();
-    let igw = igw.internet_gateway().unwrap().internet_gateway_id().unwrap().to_owned();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_owned();
     ec2.attach_internet_gateway()
         .internet_gateway_id(&igw)
         .vpc_id(&vpc)
@@ -237,17 +261,26 @@ async fn detaching_an_internet_gateway_waits_for_every_public_address() {
             .send()
     };
     use aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum;
-    let internal = balancer("internal", LoadBalancerSchemeEnum::Internal).await.unwrap();
-    let public = balancer("public", LoadBalancerSchemeEnum::InternetFacing).await.unwrap();
+    let internal = balancer("internal", LoadBalancerSchemeEnum::Internal)
+        .await
+        .unwrap();
+    let public = balancer("public", LoadBalancerSchemeEnum::InternetFacing)
+        .await
+        .unwrap();
     let detach = || {
         ec2.detach_internet_gateway()
             .internet_gateway_id(&igw)
             .vpc_id(&vpc)
             .send()
     };
-    let err = detach().await.expect_err("the internet-facing ALB maps public addresses");
+    let err = detach()
+        .await
+        .expect_err("the internet-facing ALB maps public addresses");
     assert_eq!(code(&err).as_deref(), Some("DependencyViolation"));
-    assert!(format!("{err:?}").contains("mapped public address"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("mapped public address"),
+        "{err:?}"
+    );
 
     elb.delete_load_balancer()
         .load_balancer_arn(public.load_balancers()[0].load_balancer_arn().unwrap())
@@ -255,8 +288,12 @@ async fn detaching_an_internet_gateway_waits_for_every_public_address() {
         .await
         .unwrap();
     // Its network interfaces linger; the internal ALB never held a public address.
-    let refused = refused_until_it_passes("DetachInternetGateway", "DependencyViolation", detach).await;
-    assert!(refused > 0, "the deleted ALB's interfaces were released at once");
+    let refused =
+        refused_until_it_passes("DetachInternetGateway", "DependencyViolation", detach).await;
+    assert!(
+        refused > 0,
+        "the deleted ALB's interfaces were released at once"
+    );
     let left = elb.describe_load_balancers().send().await.unwrap();
     assert_eq!(
         left.load_balancers()[0].load_balancer_arn(),
@@ -371,10 +408,14 @@ async fn update_table_is_refused_while_a_replica_is_created_or_deleted() {
         home_table(&aws, "busy").await.table_status().cloned()
     })
     .await;
-    update("us-east-2").await.expect("the replica's own setting, once ACTIVE");
+    update("us-east-2")
+        .await
+        .expect("the replica's own setting, once ACTIVE");
 
     remove_replica(&aws, "busy", "us-east-2").await;
-    let err = update("us-east-1").await.expect_err("a replica is being deleted");
+    let err = update("us-east-1")
+        .await
+        .expect_err("a replica is being deleted");
     assert_eq!(
         aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err),
         Some("ResourceInUseException")
@@ -408,7 +449,15 @@ async fn one_objects_reads_do_not_settle_another() {
                 .send()
                 .await
                 .unwrap();
-            (created.nat_gateway().unwrap().nat_gateway_id().unwrap().to_owned(), eip)
+            (
+                created
+                    .nat_gateway()
+                    .unwrap()
+                    .nat_gateway_id()
+                    .unwrap()
+                    .to_owned(),
+                eip,
+            )
         }
     };
     let state = |id: String| {
@@ -418,9 +467,11 @@ async fn one_objects_reads_do_not_settle_another() {
     let (first, _) = nat(a).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (second, second_eip) = nat(b).await;
-    settles("the first NAT gateway", Some("available".to_owned()), || {
-        state(first.clone())
-    })
+    settles(
+        "the first NAT gateway",
+        Some("available".to_owned()),
+        || state(first.clone()),
+    )
     .await;
     assert_eq!(state(second.clone()).await.as_deref(), Some("pending"));
     // Refused calls about the second gateway's address hurry nothing.
@@ -434,8 +485,10 @@ async fn one_objects_reads_do_not_settle_another() {
         assert_eq!(code(&err).as_deref(), Some("InvalidIPAddress.InUse"));
     }
     assert_eq!(state(second.clone()).await.as_deref(), Some("pending"));
-    settles("the second NAT gateway", Some("available".to_owned()), || {
-        state(second.clone())
-    })
+    settles(
+        "the second NAT gateway",
+        Some("available".to_owned()),
+        || state(second.clone()),
+    )
     .await;
 }
