@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{alarm_actions, nat_state, pitr, settles, LocalAws, SETTLE_WITHIN};
+use crate::support::{
+    alarm_actions, attached_internet_gateway, nat_state, pitr, settles, LocalAws, SETTLE_WITHIN,
+};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -548,19 +550,7 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
         .await
         .unwrap();
     let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
-    let igw = ec2.create_internet_gateway().send().await.unwrap();
-    let igw = igw
-        .internet_gateway()
-        .unwrap()
-        .internet_gateway_id()
-        .unwrap()
-        .to_owned();
-    ec2.attach_internet_gateway()
-        .internet_gateway_id(&igw)
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap();
+    let igw = attached_internet_gateway(&ec2, &vpc).await;
     let eip = ec2
         .allocate_address()
         .domain(DomainType::Vpc)

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{BillingMode, TableStatus};
 use aws_sdk_ec2::types::{InstanceStateName, RequestLaunchTemplateData};
 
 use crate::local_aws::{add_replica, code, global_table, home_table, remove_replica};
-use crate::support::{settles, LocalAws, SETTLE_WITHIN};
+use crate::support::{attached_internet_gateway, settles, LocalAws, SETTLE_WITHIN};
 
 /// Retries `call` while it fails with `refused_with`, polling against time; how many times it
 /// was refused.
@@ -239,19 +239,7 @@ async fn detaching_an_internet_gateway_waits_for_every_public_address() {
     let ec2 = aws.ec2("us-east-1");
     let elb = aws.elbv2("us-east-1");
     let (vpc, a, b) = network(&aws, 22).await;
-    let igw = ec2.create_internet_gateway().send().await.unwrap();
-    let igw = igw
-        .internet_gateway()
-        .unwrap()
-        .internet_gateway_id()
-        .unwrap()
-        .to_owned();
-    ec2.attach_internet_gateway()
-        .internet_gateway_id(&igw)
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap();
+    let igw = attached_internet_gateway(&ec2, &vpc).await;
     let balancer = |name: &'static str, scheme| {
         elb.create_load_balancer()
             .name(name)

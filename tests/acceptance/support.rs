@@ -801,6 +801,24 @@ where
 /// divided by 60: an instance refresh, 600 s on AWS, is the longest).
 pub const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// A new internet gateway attached to `vpc`; its ID.
+pub async fn attached_internet_gateway(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap();
+    igw
+}
+
 /// A NAT gateway's state as EC2 reports it.
 pub async fn nat_state(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
     let out = ec2
