@@ -5,6 +5,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from . import (
     async_states,
+    autoscaling_capacity,
     autoscaling_launches,
     autoscaling_refresh,
     chaos,
@@ -21,6 +22,7 @@ from . import (
     elbv2_validation,
     eventual,
     faults,
+    iam_propagation,
     idempotency,
     kms_keys,
     meter,
@@ -62,6 +64,7 @@ class Fidelity:
             eventual.reset()
             async_states.reset()
             idempotency.reset()
+            iam_propagation.reset()
             route53_changes.reset()
             route53_zones.reset()
             chaos.reset()
@@ -87,7 +90,11 @@ class Fidelity:
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected
-        refused = request_validation.check(request)
+        refused = (
+            request_validation.check(request)
+            or autoscaling_capacity.refusal(request, account_of(request))
+            or iam_propagation.refusal(request, account_of(request))
+        )
         if refused:
             return refused
         if route53_answers.handles(request):
@@ -123,6 +130,7 @@ def build():
     autoscaling_launches.install()
     cloudwatch_alarms.install()
     dynamodb_tables.install()
+    iam_propagation.install()
     ec2_prefix_lists.install()
     ec2_routes.install()
     elbv2_health.install()

@@ -1,17 +1,18 @@
 """What AWS does asynchronously, moto does at once (moto-gaps.md §0 #3). Here a new NAT gateway is
-`pending`, and a deleted one `deleting`, for the next few DescribeNatGateways; a new load
-balancer stays `provisioning` for the next few DescribeLoadBalancers, and a deleted one's
-network interfaces keep its subnets and security groups in use for a while (see
+`pending`, and a deleted one `deleting`, for a while; a new load balancer stays `provisioning`,
+and a deleted one's network interfaces keep its subnets and security groups in use (see
 `ec2_dependencies`); a new Auto Scaling instance is `Pending`, and one scaled in stays
-`Terminating`, for the next few DescribeAutoScalingGroups; a newly registered target is
+`Terminating`; a terminated EC2 instance is `shutting-down` first; a newly registered target is
 `initial` before it is `healthy`. That exercises the provider's waiters. How long each stays
-pending is `pending.Settling`'s: a few reads, or under the time model a scaled real duration
-counted from the call that started it."""
+pending is `pending.Settling`'s: a scaled real duration counted from the call that started it
+(or, when reads are counted, a few reads)."""
 
 import copy
 import threading
+from typing import NamedTuple
 
 from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState
+from moto.ec2.models.instances import Instance, InstanceBackend
 from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, FakeTargetGroup
 
@@ -20,41 +21,61 @@ from . import pending
 _lock = threading.Lock()
 # object id -> (pending.Settling, state to reach)
 _pending = {}
-# (account, region) -> [(balancer name, subnet ids, group ids, pending.Settling)] deleted lately
+# (account, region) -> [_Deleted] load balancers deleted lately
 _deleted_balancers = {}
-# group name -> [(InstanceState, pending.Settling)] scaled in, still terminating
+# group (moto object: a new group of the same name has none) -> [(InstanceState, pending.Settling)]
+# scaled in, still terminating
 _terminating = {}
 # (target group ARN, target id) -> pending.Settling of a new registration
 _registering = {}
+# instance id -> (moto Instance, pending.Settling) shutting down
+_shutting_down = {}
 _installed = False
+
+
+class _Deleted(NamedTuple):
+    """A deleted load balancer whose network interfaces linger."""
+
+    name: str
+    subnets: set
+    groups: set
+    vpc: str
+    public: bool
+    settling: pending.Settling
 
 
 def _clamp(reads):
     with _lock:
         settlings = [settling for settling, _ in _pending.values()]
-        settlings += [entry[-1] for entries in _deleted_balancers.values() for entry in entries]
+        settlings += [entry.settling for entries in _deleted_balancers.values() for entry in entries]
         settlings += [settling for entries in _terminating.values() for _, settling in entries]
         settlings += list(_registering.values())
+        settlings += [settling for _, settling in _shutting_down.values()]
         for settling in settlings:
             settling.clamp(reads)
 
 
 def settle_nats(backend):
-    """Settles the region's NAT gateway states that are due; counts as one read of each."""
+    """Settles the region's NAT gateway states that are due (a read of each if reads count)."""
     with _lock:
         for nat in backend.nat_gateways.values():
             _settle(nat.id, lambda state, nat=nat: setattr(nat, "state", state))
 
 
-def lingering_balancers(account, region, subnet=None, group=None):
-    """Deleted load balancers whose network interfaces still use `subnet` or `group`; asking
-    counts as one read of each that does."""
+def lingering_balancers(account, region, subnet=None, group=None, public_in_vpc=None):
+    """Deleted load balancers whose network interfaces still use `subnet` or `group`, or hold
+    public addresses in the VPC `public_in_vpc` (internet-facing ones); asking counts as one read
+    of each that does when reads are counted."""
     with _lock:
         entries = _deleted_balancers.get((account, region), [])
-        users = [e for e in entries if subnet in e[1] or group in e[2]]
-        still = [e for e in users if e[3].pending()]
+        users = [
+            e
+            for e in entries
+            if subnet in e.subnets or group in e.groups or (e.public and e.vpc == public_in_vpc)
+        ]
+        still = [e for e in users if e.settling.pending()]
         _deleted_balancers[(account, region)] = [e for e in entries if e not in users or e in still]
-        return [e[0] for e in still]
+        return [e.name for e in still]
 
 
 def registering(group_arn, target_id):
@@ -149,12 +170,18 @@ def install():
     InstanceState.__init__ = pending_instance
     AutoScalingBackend.describe_auto_scaling_groups = _with_terminating(describe_auto_scaling_groups)
     _install_scale_in()
+    _install_shutdown()
     _install_balancer_deletion()
     _install_target_registration()
 
 
 def _install_scale_in():
     set_capacity = FakeAutoScalingGroup.set_desired_capacity
+
+    def active_instances(self):
+        # A booting instance counts toward the group's capacity and can be scaled in (moto
+        # counts only InService ones: it would launch more, or keep one it should terminate).
+        return [x for x in self.instance_states if x.lifecycle_state in ("Pending", "InService")]
 
     def set_desired_capacity(self, new_capacity):
         before = list(self.instance_states)
@@ -164,9 +191,38 @@ def _install_scale_in():
             for state in removed:
                 _pending.pop(state.instance_id, None)
                 state.lifecycle_state = "Terminating"
-                _terminating.setdefault(self.name, []).append((state, pending.Settling("instance.terminating")))
+                terminating = pending.Settling("instance.terminating")
+                _terminating.setdefault(self, []).append((state, terminating))
+                # EC2 shuts the instance down once Auto Scaling has drained it.
+                if state.instance_id in _shutting_down:
+                    _shutting_down[state.instance_id][1].after(terminating)
 
     FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
+    FakeAutoScalingGroup.active_instances = active_instances
+
+
+def _install_shutdown():
+    """A terminated instance is `shutting-down` first; its network interface keeps its subnet
+    and security groups in use until it is `terminated` (see `ec2_dependencies`)."""
+    terminate, reservations = Instance.terminate, InstanceBackend.all_reservations
+
+    def terminate_slowly(self):
+        previous = terminate(self)
+        with _lock:
+            self._state.name, self._state.code = "shutting-down", 32
+            _shutting_down[self.id] = (self, pending.Settling("instance.shutting-down"))
+        return previous
+
+    def all_reservations(self, *args, **kwargs):
+        with _lock:
+            for instance_id, (instance, settling) in list(_shutting_down.items()):
+                if not settling.pending():
+                    instance._state.name, instance._state.code = "terminated", 48
+                    del _shutting_down[instance_id]
+        return reservations(self, *args, **kwargs)
+
+    Instance.terminate = terminate_slowly
+    InstanceBackend.all_reservations = all_reservations
 
 
 def _with_terminating(describe):
@@ -178,8 +234,8 @@ def _with_terminating(describe):
         shown = []
         with _lock:
             for group in groups:
-                left = [(state, s) for state, s in _terminating.get(group.name, []) if s.pending()]
-                _terminating[group.name] = left
+                left = [(state, s) for state, s in _terminating.get(group, []) if s.pending()]
+                _terminating[group] = left
                 if left:
                     group = copy.copy(group)
                     group.instance_states = group.instance_states + [state for state, _ in left]
@@ -199,9 +255,10 @@ def _install_balancer_deletion():
             return
         subnets = {getattr(s, "id", s) for s in balancer.subnets or []}
         groups = {getattr(g, "id", g) for g in balancer.security_groups or []}
+        public = balancer.scheme != "internal"  # internet-facing, AWS's default (moto: None)
         with _lock:
             _deleted_balancers.setdefault((self.account_id, self.region_name), []).append(
-                (balancer.name, subnets, groups, pending.Settling("alb.deleting"))
+                _Deleted(balancer.name, subnets, groups, balancer.vpc_id, public, pending.Settling("alb.deleting"))
             )
 
     ELBv2Backend.delete_load_balancer = delete_load_balancer
@@ -250,3 +307,4 @@ def reset():
         _deleted_balancers.clear()
         _terminating.clear()
         _registering.clear()
+        _shutting_down.clear()

@@ -1,7 +1,7 @@
 """StartInstanceRefresh and DescribeInstanceRefreshes, which moto does not implement (HTTP 500).
 
-A refresh runs for modelled time like the other pending states (`pending.Settling`: a few
-DescribeInstanceRefreshes, or under the time model its scaled real duration), then replaces the
+A refresh runs for modelled time like the other pending states (`pending.Settling`: its scaled
+real duration, or a few DescribeInstanceRefreshes when reads are counted), then replaces the
 group's instances from its current launch template version and ends `Successful`, so the order
 of refreshes in two regions can be observed from their StartTime and EndTime. The preferences
 are recorded as AWS reports them; without any, AWS's defaults: MinHealthyPercentage 90,

@@ -1,7 +1,7 @@
 """DynamoDB global tables, version 2019.11.21, which moto accepts and ignores.
 
 `UpdateTable` `ReplicaUpdates` Create/Delete really creates or deletes the replica table in the
-other region; `DescribeTable` reports `Replicas` (CREATING, or DELETING, for a few reads, then
+other region; `DescribeTable` reports `Replicas` (CREATING, or DELETING, for a while, then
 ACTIVE or gone) in every member region; item writes are copied to every member; `DeleteTable`
 of a table that still has replicas is refused. DeleteTable in a replica's own region removes that
 replica, as in AWS.
@@ -32,7 +32,7 @@ FAILURES = {
     "REGION_DISABLED": "The replica is inaccessible because the Amazon Web Services Region {region} has been disabled.",
     "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "The KMS key used to encrypt the table in {region} is inaccessible.",
 }
-# Statuses in which a replica is on its way; the home table is UPDATING meanwhile.
+# Statuses in which a replica is on its way; the table is UPDATING meanwhile, in every member region.
 IN_PROGRESS = {"CREATING", "UPDATING", "DELETING"}
 
 
@@ -95,6 +95,10 @@ def handle(app, request, account):
     operation = request.target[len(PREFIX):]
     body = request.json()
     with Locked.lock:
+        if operation == "UpdateTable":
+            refused = _check_updating(request.region, account, body.get("TableName", ""))
+            if refused:
+                return refused
         if operation == "UpdateTable" and "ReplicaUpdates" in body:
             return _update_replicas(app, request, account, body)
         if operation == "DeleteTable":
@@ -141,7 +145,7 @@ def _decorate(region, account, description, advance):
         return
     description["Replicas"] = replicas
     description["GlobalTableVersion"] = "2019.11.21"
-    if region == group.home and any(r["ReplicaStatus"] in IN_PROGRESS for r in replicas):
+    if any(replica.status in IN_PROGRESS for replica in group.replicas.values()):
         description["TableStatus"] = "UPDATING"
 
 
@@ -252,6 +256,23 @@ def _delete_replica(group, region):
     replica.description = None
     replica.settling = pending.Settling("replica.deleting")
     return None
+
+
+def _check_updating(region, account, name):
+    """While a replica is being created or deleted the table is UPDATING, in every member region,
+    and "while it's UPDATING, you can't issue another UpdateTable request"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html)."""
+    group = _group(account, name)
+    if not group or region not in group.members():
+        return None
+    _advance(account, name, group)
+    busy = sorted(r for r, replica in group.replicas.items() if replica.status in IN_PROGRESS)
+    if not busy:
+        return None
+    return json_error(
+        "ResourceInUseException",
+        f"Attempt to change a resource which is still in use: Table is being updated: {name} (replica {', '.join(busy)})",
+    )
 
 
 def _check_delete(region, account, name):

@@ -2,7 +2,12 @@
 DeleteSecurityGroup, DeleteSubnet, DetachInternetGateway and DeleteVpc answer
 DependencyViolation, as AWS does, while something still depends on the object (a deleted load
 balancer's network interfaces too, until they are released), so that tests prove our delete
-order instead of trusting it. ReleaseAddress of an elastic IP a NAT gateway still holds (pending,
+order instead of trusting it. DetachInternetGateway is refused while any public address in the
+VPC is mapped ("Network vpc-… has some mapped public address(es)"; "The VPC must not contain any
+running instances with Elastic IP addresses or public IPv4 addresses":
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachInternetGateway.html): a NAT
+gateway's elastic IP, an elastic IP on an instance, an internet-facing load balancer's network
+interfaces, including a deleted one's while they linger. ReleaseAddress of an elastic IP a NAT gateway still holds (pending,
 available or deleting) is `InvalidIPAddress.InUse` ("[Nondefault VPC] You must use
 DisassociateAddress to disassociate the Elastic IP address before you can release it. Otherwise,
 Amazon EC2 returns an error (InvalidIPAddress.InUse)":
@@ -28,7 +33,8 @@ def _error(message, code="DependencyViolation"):
 
 
 def _live_nats(ec2):
-    # A refused call is a read too: a deleting gateway settles while the caller retries.
+    # Applies what is due by now (under the time model a refused call hurries nothing; when
+    # reads are counted it is a read, so a deleting gateway settles while the caller retries).
     async_states.settle_nats(ec2)
     return [n for n in ec2.nat_gateways.values() if n.state in ("pending", "available", "deleting")]
 
@@ -38,7 +44,7 @@ def _live_instances(ec2):
         i
         for r in ec2.all_reservations()
         for i in r.instances
-        if i.state in ("pending", "running", "stopping", "stopped")
+        if i.state in ("pending", "running", "shutting-down", "stopping", "stopped")
     ]
 
 
@@ -56,6 +62,31 @@ def _balancers(account, region):
 
 def _ids(items):
     return [getattr(i, "id", i) for i in items]
+
+
+def _public_address_holders(account, region, ec2, vpc):
+    """What maps a public address in the VPC: NAT gateways' elastic IPs, elastic IPs on
+    instances, an internet-facing load balancer's network interfaces, and those of one deleted
+    lately while they linger."""
+    holders = [n.id for n in _live_nats(ec2) if n.vpc_id == vpc]
+    # A NAT gateway's address counts while the gateway lives (above); moto never disassociates it.
+    nat_interfaces = {n._eni.id for n in ec2.nat_gateways.values()}
+    holders += [
+        a.public_ip
+        for a in ec2.addresses
+        if (a.instance and a.instance.vpc_id == vpc and a.instance.state != "terminated")
+        or (a.eni and a.eni.id not in nat_interfaces and a.eni.subnet.vpc_id == vpc)
+    ]
+    holders += [
+        f"load balancer {b.name}"
+        for b in _balancers(account, region)
+        if b.scheme != "internal" and b.vpc_id == vpc  # internet-facing, the default (moto: None)
+    ]
+    holders += [
+        f"network interface of deleted load balancer {name}"
+        for name in async_states.lingering_balancers(account, region, public_in_vpc=vpc)
+    ]
+    return holders
 
 
 def blocker(account, region, action, params):
@@ -90,9 +121,9 @@ def blocker(account, region, action, params):
             return f"The subnet '{subnet}' has dependencies and cannot be deleted ({', '.join(users)})."
     elif action == "DetachInternetGateway":
         vpc = params.get("VpcId", "")
-        nats = [n.id for n in _live_nats(ec2) if n.vpc_id == vpc]
-        if nats:
-            return f"Network {vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway. ({', '.join(nats)})"
+        mapped = _public_address_holders(account, region, ec2, vpc)
+        if mapped:
+            return f"Network {vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway. ({', '.join(mapped)})"
     elif action == "DeleteVpc":
         vpc = params.get("VpcId", "")
         users = [s.id for zone in ec2.subnets.values() for s in zone.values() if s.vpc_id == vpc]

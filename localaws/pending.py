@@ -1,14 +1,18 @@
 """Asynchronous states (NAT gateways, load balancers, Auto Scaling instances, target health,
 DynamoDB tables and replicas, Route 53 changes): how long each stays pending before it settles.
 
-By default a state settles after a number of reads, `LOCALAWS_PENDING_READS` (default 2): that
-exercises the provider's waiters without slowing tests. `GET /localaws/pending/<n>` changes it at
-runtime and shortens what is already pending to at most n reads: a timeout test makes a part hang,
-then lets it finish.
+The time model (the default): each state settles when its real AWS duration divided by
+`LOCALAWS_TIME_SCALE` (default 60) has passed, per object, however often and by whomever it is
+read, so a client that polls more often gains nothing, one that sleeps longer than needed loses
+time, and a refused call does not hurry anything, as on AWS. The benchmark sets its own scale.
 
-The time model, for benchmarks (`LOCALAWS_TIME_SCALE=<k>`, off by default): each state settles
-when its real AWS duration divided by k has passed, however often it is read, so a client that
-polls more often gains nothing and one that sleeps longer than needed loses time, as on AWS.
+`GET /localaws/pending/hold` makes every state, pending or new, stay pending until
+`GET /localaws/pending/release` (a timeout test makes a part hang, then lets it finish: what is
+past its time settles at once).
+
+Read counting (`LOCALAWS_TIME_SCALE=0`, an option, not the default): a state settles after
+`LOCALAWS_PENDING_READS` (default 2) reads; `GET /localaws/pending/<n>` changes that at runtime and
+shortens what is already pending to at most n reads.
 """
 
 import json
@@ -29,6 +33,10 @@ REAL_SECONDS = {
     "instance.pending": 60,  # Auto Scaling instance: Pending -> InService (boot)
     "instance.terminating": 330,  # scale-in: Terminating -> gone (300 s deregistration delay,
     # the target group default, then shutdown)
+    "instance.shutting-down": 60,  # EC2 instance: shutting-down -> terminated, its network
+    # interface holding its subnet and security groups meanwhile
+    "profile.propagation": 10,  # CreateInstanceProfile -> usable by EC2 and Auto Scaling (IAM is
+    # eventually consistent; ~10 s measured for RunInstances)
     "table.creating": 20,  # CreateTable (on demand): CREATING -> ACTIVE
     "table.deleting": 20,  # DeleteTable: DELETING -> gone
     "replica.creating": 180,  # UpdateTable ReplicaUpdates Create: CREATING -> ACTIVE
@@ -40,22 +48,30 @@ REAL_SECONDS = {
 
 _lock = threading.Lock()
 _reads = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
-_scale = float(os.environ.get("LOCALAWS_TIME_SCALE", "0") or 0)
+_scale = float(os.environ.get("LOCALAWS_TIME_SCALE", "60") or 0)
+_held = False
 _clamps = []
 _started = time.monotonic()
 
 
+def seconds(kind):
+    """How long a state of `kind` lasts here under the time model (0 when reads are counted)."""
+    return REAL_SECONDS[kind] / _scale if _scale else 0.0
+
+
 class Settling:
-    """One state on its way: pending for its first reads (or, under the time model, until its
-    scaled duration has passed), settled after."""
+    """One state on its way: pending until its scaled duration has passed (or, when reads are
+    counted, for its first reads), settled after; always pending while states are held."""
 
     def __init__(self, kind, real_seconds=None):
         self.reads_left = _reads
-        seconds = REAL_SECONDS[kind] if real_seconds is None else real_seconds
-        self.ready_at = time.monotonic() + seconds / _scale if _scale else None
+        duration = REAL_SECONDS[kind] if real_seconds is None else real_seconds
+        self.ready_at = time.monotonic() + duration / _scale if _scale else None
 
     def pending(self):
-        """Whether the state is still pending; counts as one read."""
+        """Whether the state is still pending; counts as one read when reads are counted."""
+        if _held:
+            return True
         if self.ready_at is not None:
             return time.monotonic() < self.ready_at
         left = self.reads_left
@@ -64,13 +80,15 @@ class Settling:
 
     def still_pending(self):
         """Whether it is pending, without counting a read (the answer to the call that started it)."""
+        if _held:
+            return True
         if self.ready_at is not None:
             return time.monotonic() < self.ready_at
         return self.reads_left > 0
 
     def after(self, other):
         """Counts the duration from when `other` settles instead of from now (time model only;
-        in read-count mode each is read on its own)."""
+        when reads are counted each is read on its own)."""
         if self.ready_at is not None and other.ready_at is not None:
             self.ready_at += max(0.0, other.ready_at - time.monotonic())
 
@@ -99,8 +117,13 @@ def clock():
 
 
 def control(path):
-    global _reads
+    """`/localaws/pending/hold`, `/release`, or `/<n>` (read counting): see the module's doc."""
+    global _reads, _held
     tail = path.rsplit("/", 1)[-1]
+    if tail in ("hold", "release"):
+        with _lock:
+            _held = tail == "hold"
+        return Response(200, [("Content-Type", "text/plain")], tail.encode())
     if tail.isdigit():
         with _lock:
             _reads = int(tail)

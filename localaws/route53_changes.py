@@ -1,6 +1,5 @@
 """Route 53 as AWS runs it, where moto differs (moto-gaps.md §7): a record change, and a zone's
-creation or deletion, is PENDING (for a few GetChange calls, or its scaled duration; see
-`pending.Settling`) before INSYNC, and every change has its own ID (moto returns one fixed ID);
+creation or deletion, is PENDING (for its scaled duration; see `pending.Settling`) before INSYNC, and every change has its own ID (moto returns one fixed ID);
 GetChange on an unknown ID is NoSuchChange; a health check that a record still uses cannot be
 deleted (HealthCheckInUse), and deleting one that does not exist is NoSuchHealthCheck (moto
 succeeds both times)."""

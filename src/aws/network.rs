@@ -249,12 +249,25 @@ pub async fn ensure_internet_gateway(
         }
     };
     if !attached {
-        ec2.attach_internet_gateway()
-            .internet_gateway_id(&id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .context(|| format!("attaching internet gateway {name} to {vpc_id}"))?;
+        // A gateway a describe has just listed (one a killed run created a moment ago) may still
+        // be unknown to the next call naming it: EC2 is eventually consistent.
+        let deadline = Instant::now() + retry::EC2_PROPAGATION;
+        retry::on_codes(
+            &format!("attaching internet gateway {name}"),
+            &["InvalidInternetGatewayID.NotFound"],
+            deadline,
+            || async {
+                ec2.attach_internet_gateway()
+                    .internet_gateway_id(&id)
+                    .vpc_id(vpc_id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            },
+        )
+        .await
+        .context(|| format!("attaching internet gateway {name} to {vpc_id}"))?;
     }
     Ok(id)
 }

@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus,
 };
 
-use crate::support::{alarm_actions, nat_state, pitr, settles, LocalAws};
+use crate::support::{
+    alarm_actions, attached_internet_gateway, nat_state, pitr, settles, LocalAws, SETTLE_WITHIN,
+};
 
 #[tokio::test]
 async fn cloudwatch_rpcv2_cbor_round_trips() {
@@ -100,7 +102,7 @@ async fn cloudwatch_rpcv2_cbor_round_trips() {
     );
 }
 
-async fn global_table(aws: &LocalAws, name: &str) {
+pub(crate) async fn global_table(aws: &LocalAws, name: &str) {
     aws.dynamodb("us-east-1")
         .create_table()
         .table_name(name)
@@ -136,7 +138,10 @@ async fn global_table(aws: &LocalAws, name: &str) {
 }
 
 /// The table as its home region (us-east-1) describes it.
-async fn home_table(aws: &LocalAws, name: &str) -> aws_sdk_dynamodb::types::TableDescription {
+pub(crate) async fn home_table(
+    aws: &LocalAws,
+    name: &str,
+) -> aws_sdk_dynamodb::types::TableDescription {
     let out = aws
         .dynamodb("us-east-1")
         .describe_table()
@@ -155,7 +160,7 @@ async fn replica_status(aws: &LocalAws, name: &str) -> Option<ReplicaStatus> {
         .and_then(|r| r.replica_status().cloned())
 }
 
-async fn add_replica(aws: &LocalAws, name: &str, region: &str) {
+pub(crate) async fn add_replica(aws: &LocalAws, name: &str, region: &str) {
     aws.dynamodb("us-east-1")
         .update_table()
         .table_name(name)
@@ -174,7 +179,7 @@ async fn add_replica(aws: &LocalAws, name: &str, region: &str) {
         .expect("UpdateTable ReplicaUpdates Create");
 }
 
-async fn remove_replica(aws: &LocalAws, name: &str, region: &str) {
+pub(crate) async fn remove_replica(aws: &LocalAws, name: &str, region: &str) {
     aws.dynamodb("us-east-1")
         .update_table()
         .table_name(name)
@@ -516,7 +521,7 @@ async fn new_ec2_and_elb_ids_are_unknown_for_a_moment() {
         .expect("known on the next call");
 }
 
-fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
+pub(crate) fn code<E: aws_sdk_ec2::error::ProvideErrorMetadata>(err: &E) -> Option<String> {
     err.code().map(str::to_owned)
 }
 
@@ -545,19 +550,7 @@ async fn ec2_refuses_deleting_what_is_in_use_and_routes_to_lost_gateways_go_blac
         .await
         .unwrap();
     let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
-    let igw = ec2.create_internet_gateway().send().await.unwrap();
-    let igw = igw
-        .internet_gateway()
-        .unwrap()
-        .internet_gateway_id()
-        .unwrap()
-        .to_owned();
-    ec2.attach_internet_gateway()
-        .internet_gateway_id(&igw)
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap();
+    let igw = attached_internet_gateway(&ec2, &vpc).await;
     let eip = ec2
         .allocate_address()
         .domain(DomainType::Vpc)
@@ -987,11 +980,16 @@ async fn async_states_and_idempotency_tokens() {
         .send()
         .await
         .unwrap();
+    let deadline = std::time::Instant::now() + SETTLE_WITHIN;
     let mut refused = 0;
     while let Err(err) = ec2.delete_subnet().subnet_id(&b).send().await {
         assert_eq!(code(&err).as_deref(), Some("DependencyViolation"));
         refused += 1;
-        assert!(refused < 10, "the subnet never became free");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the subnet never became free"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(refused > 0, "the subnet was free at once");
 }
@@ -1159,25 +1157,20 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
         Some(&ChangeStatus::Pending)
     );
 
-    // PENDING for the next two GetChange calls, then INSYNC.
-    let mut seen = Vec::new();
-    for _ in 0..3 {
-        let status = r53
-            .get_change()
+    // PENDING for a while, then INSYNC.
+    let status = || async {
+        r53.get_change()
             .id(&first_id)
             .send()
             .await
-            .expect("GetChange");
-        seen.push(status.change_info().expect("change").status().clone());
-    }
-    assert_eq!(
-        seen,
-        [
-            ChangeStatus::Pending,
-            ChangeStatus::Pending,
-            ChangeStatus::Insync
-        ]
-    );
+            .expect("GetChange")
+            .change_info()
+            .expect("change")
+            .status()
+            .clone()
+    };
+    assert_eq!(status().await, ChangeStatus::Pending);
+    settles("the record change", ChangeStatus::Insync, status).await;
     let unknown = r53
         .get_change()
         .id("C0NOSUCHCHANGE")

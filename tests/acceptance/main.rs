@@ -6,6 +6,7 @@ mod examples;
 mod failover_readiness;
 mod handshake;
 mod local_aws;
+mod local_aws_rules;
 mod provider;
 mod regional_stack;
 mod registry;

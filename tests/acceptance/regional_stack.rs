@@ -270,6 +270,25 @@ async fn new_ids_not_yet_visible_are_waited_for() {
     assert_nothing_left(&aws).await;
 }
 
+/// A new instance profile is unknown to Auto Scaling for a while (IAM eventual consistency):
+/// CreateAutoScalingGroup is refused with "Invalid IAM Instance Profile" and retried, as
+/// hashicorp/aws does, until the group is created.
+#[tokio::test]
+async fn a_new_instance_profile_is_waited_for() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_PROFILE_PROPAGATION", "20")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let creates = aws.get_json("/localaws/requests")["autoscaling CreateAutoScalingGroup"].clone();
+    assert!(
+        creates.as_u64().is_some_and(|n| n >= 2),
+        "refused at least once, then retried: {creates}"
+    );
+    assert_compute(&aws, &ws.resource(ADDRESS)).await;
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
 /// The load balancer, launch template, Auto Scaling group and IAM role of the default stack.
 async fn assert_compute(aws: &LocalAws, state: &serde_json::Value) {
     let elb = aws.elbv2("us-east-1");

@@ -231,7 +231,7 @@ async fn a_part_that_never_becomes_ready_times_out_then_finishes_with_more_time(
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     // Everything asynchronous hangs: NAT gateways stay pending, load balancers provisioning.
-    aws.get_text("/localaws/pending/1000000");
+    aws.get_text("/localaws/pending/hold");
     ws.config_raw(&SYSTEM.replace(
         "  alarm_emails       = [\"oncall@example.com\"]\n",
         "  alarm_emails       = [\"oncall@example.com\"]\n  timeouts {\n    create = \"8s\"\n  }\n",
@@ -263,7 +263,7 @@ async fn a_part_that_never_becomes_ready_times_out_then_finishes_with_more_time(
     );
 
     // With time to finish (AWS settles again), the same apply completes on what exists.
-    aws.get_text("/localaws/pending/2");
+    aws.get_text("/localaws/pending/release");
     ws.config_raw(SYSTEM);
     assert_eq!(ws.run(&["untaint", "tap_trading_failover.prod"]).code, 0);
     ws.apply();

@@ -33,7 +33,9 @@ impl LocalAws {
 
     /// The local AWS with settings of its fidelity layer (`LOCALAWS_*`). EC2 and ELB are
     /// eventually consistent unless a test says otherwise: the first call naming a just-created
-    /// ID answers NotFound (`LOCALAWS_NEW_ID_MISSES`, localaws/eventual.py).
+    /// ID answers NotFound (`LOCALAWS_NEW_ID_MISSES`, localaws/eventual.py), and a new instance
+    /// profile is unknown to EC2 and Auto Scaling for a second (`LOCALAWS_PROFILE_PROPAGATION`,
+    /// localaws/iam_propagation.py).
     pub fn start_with_env(settings: &[(&str, &str)]) -> LocalAws {
         let python = python();
         let mut child = Command::new(&python)
@@ -41,6 +43,7 @@ impl LocalAws {
             .current_dir(project_root())
             .env("PYTHONUNBUFFERED", "1")
             .env("LOCALAWS_NEW_ID_MISSES", "1")
+            .env("LOCALAWS_PROFILE_PROPAGATION", "1")
             .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -801,7 +804,8 @@ pub fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-/// Reads until `read` gives `want`: a pending state settles within ten reads.
+/// Reads until `read` gives `want`, polling against time: the local AWS's pending states end
+/// when their (scaled) AWS duration has passed, the longest within `SETTLE_WITHIN`.
 pub async fn settles<T, W, F, Fut>(what: &str, want: W, mut read: F)
 where
     T: PartialEq<W> + std::fmt::Debug,
@@ -809,17 +813,38 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
+    let deadline = std::time::Instant::now() + SETTLE_WITHIN;
     let mut last = read().await;
-    for _ in 1..10 {
-        if last == want {
-            return;
-        }
+    while last != want && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         last = read().await;
     }
     assert!(
         last == want,
-        "{what} never became {want:?} (last: {last:?})"
+        "{what} never became {want:?} within {SETTLE_WITHIN:?} (last: {last:?})"
     );
+}
+
+/// Longer than any pending state of the local AWS at its default time scale (AWS's durations
+/// divided by 60: an instance refresh, 600 s on AWS, is the longest).
+pub const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A new internet gateway attached to `vpc`; its ID.
+pub async fn attached_internet_gateway(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_owned();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap();
+    igw
 }
 
 /// A NAT gateway's state as EC2 reports it.

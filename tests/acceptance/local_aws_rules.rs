@@ -1,0 +1,482 @@
+//! The semantic rules the local AWS enforces as AWS does (localaws/RULES.md): each test asserts
+//! AWS's own error code for a call AWS refuses.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
+use aws_sdk_dynamodb::types::{BillingMode, TableStatus};
+use aws_sdk_ec2::types::{InstanceStateName, RequestLaunchTemplateData};
+
+use crate::local_aws::{add_replica, code, global_table, home_table, remove_replica};
+use crate::support::{attached_internet_gateway, settles, LocalAws, SETTLE_WITHIN};
+
+/// Retries `call` while it fails with `refused_with`, polling against time; how many times it
+/// was refused.
+async fn refused_until_it_passes<T, E, F, Fut>(what: &str, refused_with: &str, mut call: F) -> u32
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + SETTLE_WITHIN;
+    let mut refused = 0;
+    while let Err(err) = call().await {
+        assert_eq!(code(&err).as_deref(), Some(refused_with), "{what}: {err:?}");
+        refused += 1;
+        assert!(Instant::now() < deadline, "{what}: still refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    refused
+}
+
+/// A VPC with a subnet in each of two zones of us-east-1.
+async fn network(aws: &LocalAws, cidr: u8) -> (String, String, String) {
+    let ec2 = aws.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{cidr}.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.{cidr}.{}.0/24", i + 1))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    (vpc, subnets.remove(0), subnets.remove(0))
+}
+
+async fn template(aws: &LocalAws, name: &str, data: RequestLaunchTemplateData) -> String {
+    aws.ec2("us-east-1")
+        .create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(data)
+        .send()
+        .await
+        .unwrap()
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned()
+}
+
+fn plain_instances() -> RequestLaunchTemplateData {
+    RequestLaunchTemplateData::builder()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .instance_type("t3.micro".into())
+        .build()
+}
+
+fn from_template(id: &str) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_id(id)
+        .build()
+}
+
+#[tokio::test]
+async fn auto_scaling_keeps_desired_capacity_between_min_and_max() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (_, subnet, _) = network(&aws, 20).await;
+    let lt = template(&aws, "lt-bounds", plain_instances()).await;
+    let asg = aws.autoscaling("us-east-1");
+    let create = |min: i32, max: i32, desired: i32| {
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name("asg-bounds")
+            .launch_template(from_template(&lt))
+            .min_size(min)
+            .max_size(max)
+            .desired_capacity(desired)
+            .vpc_zone_identifier(&subnet)
+            .send()
+    };
+    for (min, max, desired, message) in [
+        (
+            1,
+            2,
+            3,
+            "Desired capacity:3 must be between the specified min size:1 and max size:2",
+        ),
+        (
+            2,
+            3,
+            1,
+            "Desired capacity:1 must be between the specified min size:2 and max size:3",
+        ),
+        (
+            3,
+            2,
+            2,
+            "Max bound, 2, must be greater than or equal to min bound, 3",
+        ),
+    ] {
+        let err = create(min, max, desired).await.expect_err(message);
+        assert_eq!(code(&err).as_deref(), Some("ValidationError"));
+        assert_eq!(
+            aws_sdk_autoscaling::error::ProvideErrorMetadata::message(&err),
+            Some(message)
+        );
+    }
+    let groups = asg.describe_auto_scaling_groups().send().await.unwrap();
+    assert!(
+        groups.auto_scaling_groups().is_empty(),
+        "nothing was created"
+    );
+
+    create(1, 2, 1).await.expect("sizes in bounds");
+    let update = asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("asg-bounds")
+        .desired_capacity(3)
+        .send()
+        .await
+        .expect_err("desired above the group's max");
+    assert_eq!(code(&update).as_deref(), Some("ValidationError"));
+    let update = asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("asg-bounds")
+        .min_size(3)
+        .send()
+        .await
+        .expect_err("min above the group's max");
+    assert_eq!(code(&update).as_deref(), Some("ValidationError"));
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name("asg-bounds")
+        .max_size(3)
+        .desired_capacity(3)
+        .send()
+        .await
+        .expect("desired within the new bounds");
+    let group = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("asg-bounds")
+        .send()
+        .await
+        .unwrap();
+    let group = &group.auto_scaling_groups()[0];
+    assert_eq!(
+        (group.min_size(), group.max_size(), group.desired_capacity()),
+        (Some(1), Some(3), Some(3))
+    );
+}
+
+#[tokio::test]
+async fn a_new_instance_profile_is_unknown_to_ec2_and_auto_scaling_for_a_while() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PROFILE_PROPAGATION", "2"),
+    ]);
+    let (_, subnet, _) = network(&aws, 21).await;
+    let profile = aws
+        .iam()
+        .create_instance_profile()
+        .instance_profile_name("fresh")
+        .send()
+        .await
+        .unwrap();
+    let arn = profile.instance_profile().unwrap().arn().to_owned();
+    let data = RequestLaunchTemplateData::builder()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .instance_type("t3.micro".into())
+        .iam_instance_profile(
+            aws_sdk_ec2::types::LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .arn(&arn)
+                .build(),
+        )
+        .build();
+    let lt = template(&aws, "lt-fresh", data).await;
+    let asg = aws.autoscaling("us-east-1");
+    let create = || {
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name("asg-fresh")
+            .launch_template(from_template(&lt))
+            .min_size(1)
+            .max_size(1)
+            .vpc_zone_identifier(&subnet)
+            .send()
+    };
+    let err = create().await.expect_err("the profile is not known yet");
+    assert_eq!(code(&err).as_deref(), Some("ValidationError"));
+    let message = aws_sdk_autoscaling::error::ProvideErrorMetadata::message(&err).unwrap();
+    assert!(
+        message.starts_with("You must use a valid fully-formed launch template.")
+            && message.contains("Invalid IAM Instance Profile"),
+        "{message}"
+    );
+    let run = aws
+        .ec2("us-east-1")
+        .run_instances()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnet)
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name("fresh")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("RunInstances does not know it yet either");
+    assert_eq!(code(&run).as_deref(), Some("InvalidParameterValue"));
+
+    let refused =
+        refused_until_it_passes("CreateAutoScalingGroup", "ValidationError", create).await;
+    assert!(refused > 0);
+}
+
+#[tokio::test]
+async fn detaching_an_internet_gateway_waits_for_every_public_address() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let elb = aws.elbv2("us-east-1");
+    let (vpc, a, b) = network(&aws, 22).await;
+    let igw = attached_internet_gateway(&ec2, &vpc).await;
+    let balancer = |name: &'static str, scheme| {
+        elb.create_load_balancer()
+            .name(name)
+            .scheme(scheme)
+            .subnets(&a)
+            .subnets(&b)
+            .send()
+    };
+    use aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum;
+    let internal = balancer("internal", LoadBalancerSchemeEnum::Internal)
+        .await
+        .unwrap();
+    let public = balancer("public", LoadBalancerSchemeEnum::InternetFacing)
+        .await
+        .unwrap();
+    let detach = || {
+        ec2.detach_internet_gateway()
+            .internet_gateway_id(&igw)
+            .vpc_id(&vpc)
+            .send()
+    };
+    let err = detach()
+        .await
+        .expect_err("the internet-facing ALB maps public addresses");
+    assert_eq!(code(&err).as_deref(), Some("DependencyViolation"));
+    assert!(
+        format!("{err:?}").contains("mapped public address"),
+        "{err:?}"
+    );
+
+    elb.delete_load_balancer()
+        .load_balancer_arn(public.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // Its network interfaces linger; the internal ALB never held a public address.
+    let refused =
+        refused_until_it_passes("DetachInternetGateway", "DependencyViolation", detach).await;
+    assert!(
+        refused > 0,
+        "the deleted ALB's interfaces were released at once"
+    );
+    let left = elb.describe_load_balancers().send().await.unwrap();
+    assert_eq!(
+        left.load_balancers()[0].load_balancer_arn(),
+        internal.load_balancers()[0].load_balancer_arn()
+    );
+}
+
+#[tokio::test]
+async fn scaled_in_instances_shut_down_holding_their_subnet_and_groups() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let (vpc, subnet, _) = network(&aws, 23).await;
+    let group = ec2
+        .create_security_group()
+        .group_name("instances")
+        .description("instances")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let group = group.group_id().unwrap().to_owned();
+    let data = RequestLaunchTemplateData::builder()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .instance_type("t3.micro".into())
+        .security_group_ids(&group)
+        .build();
+    let lt = template(&aws, "lt-shutdown", data).await;
+    let asg = aws.autoscaling("us-east-1");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name("asg-shutdown")
+        .launch_template(from_template(&lt))
+        .min_size(0)
+        .max_size(1)
+        .desired_capacity(1)
+        .vpc_zone_identifier(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let states = || async {
+        let out = ec2.describe_instances().send().await.unwrap();
+        out.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| i.state().and_then(|s| s.name()).cloned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states().await, [InstanceStateName::Running]);
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name("asg-shutdown")
+        .desired_capacity(0)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(states().await, [InstanceStateName::ShuttingDown]);
+    let err = ec2
+        .delete_security_group()
+        .group_id(&group)
+        .send()
+        .await
+        .expect_err("the shutting-down instance uses the group");
+    assert_eq!(code(&err).as_deref(), Some("DependencyViolation"));
+    let refused = refused_until_it_passes("DeleteSubnet", "DependencyViolation", || {
+        ec2.delete_subnet().subnet_id(&subnet).send()
+    })
+    .await;
+    assert!(refused > 0);
+    assert_eq!(states().await, [InstanceStateName::Terminated]);
+    ec2.delete_security_group()
+        .group_id(&group)
+        .send()
+        .await
+        .expect("free once the instance is terminated");
+}
+
+#[tokio::test]
+async fn update_table_is_refused_while_a_replica_is_created_or_deleted() {
+    let aws = LocalAws::start();
+    global_table(&aws, "busy").await;
+    add_replica(&aws, "busy", "us-east-2").await;
+    let update = |region: &'static str| {
+        let db = aws.dynamodb(region);
+        async move {
+            db.update_table()
+                .table_name("busy")
+                .billing_mode(BillingMode::PayPerRequest)
+                .deletion_protection_enabled(true)
+                .send()
+                .await
+        }
+    };
+    for region in ["us-east-1", "us-east-2"] {
+        let err = update(region).await.expect_err("the table is UPDATING");
+        assert_eq!(
+            aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err),
+            Some("ResourceInUseException"),
+            "{region}"
+        );
+        let status = aws
+            .dynamodb(region)
+            .describe_table()
+            .table_name("busy")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status.table().and_then(|t| t.table_status()),
+            Some(&TableStatus::Updating),
+            "{region}"
+        );
+    }
+    settles("the table", Some(TableStatus::Active), || async {
+        home_table(&aws, "busy").await.table_status().cloned()
+    })
+    .await;
+    update("us-east-2")
+        .await
+        .expect("the replica's own setting, once ACTIVE");
+
+    remove_replica(&aws, "busy", "us-east-2").await;
+    let err = update("us-east-1")
+        .await
+        .expect_err("a replica is being deleted");
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err),
+        Some("ResourceInUseException")
+    );
+}
+
+#[tokio::test]
+async fn one_objects_reads_do_not_settle_another() {
+    use aws_sdk_ec2::types::DomainType;
+    // NAT gateways take 90 s on AWS: 3 s at a scale of 30.
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_TIME_SCALE", "30"),
+    ]);
+    let ec2 = aws.ec2("us-east-1");
+    let (_, a, b) = network(&aws, 24).await;
+    let nat = |subnet: String| {
+        let ec2 = ec2.clone();
+        async move {
+            let eip = ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .send()
+                .await
+                .unwrap();
+            let eip = eip.allocation_id().unwrap().to_owned();
+            let created = ec2
+                .create_nat_gateway()
+                .subnet_id(subnet)
+                .allocation_id(&eip)
+                .send()
+                .await
+                .unwrap();
+            (
+                created
+                    .nat_gateway()
+                    .unwrap()
+                    .nat_gateway_id()
+                    .unwrap()
+                    .to_owned(),
+                eip,
+            )
+        }
+    };
+    let state = |id: String| {
+        let ec2 = ec2.clone();
+        async move { crate::support::nat_state(&ec2, &id).await }
+    };
+    let (first, _) = nat(a).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (second, second_eip) = nat(b).await;
+    settles(
+        "the first NAT gateway",
+        Some("available".to_owned()),
+        || state(first.clone()),
+    )
+    .await;
+    assert_eq!(state(second.clone()).await.as_deref(), Some("pending"));
+    // Refused calls about the second gateway's address hurry nothing.
+    for _ in 0..20 {
+        let err = ec2
+            .release_address()
+            .allocation_id(&second_eip)
+            .send()
+            .await
+            .expect_err("the pending NAT gateway holds its address");
+        assert_eq!(code(&err).as_deref(), Some("InvalidIPAddress.InUse"));
+    }
+    assert_eq!(state(second.clone()).await.as_deref(), Some("pending"));
+    settles(
+        "the second NAT gateway",
+        Some("available".to_owned()),
+        || state(second.clone()),
+    )
+    .await;
+}
