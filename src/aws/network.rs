@@ -182,14 +182,26 @@ pub async fn ensure_subnets(
             .and_then(|s| s.map_public_ip_on_launch())
             .unwrap_or(false);
         if public_ips != spec.public {
-            ec2.modify_subnet_attribute()
-                .subnet_id(&id)
-                .map_public_ip_on_launch(
-                    AttributeBooleanValue::builder().value(spec.public).build(),
-                )
-                .send()
-                .await
-                .context(|| format!("setting public IPs on launch for subnet {}", spec.name))?;
+            // A subnet a describe has just listed (one a killed run created a moment ago) may
+            // still be unknown to the next call naming it: EC2 is eventually consistent.
+            retry::on_codes(
+                &format!("setting public IPs on launch for subnet {}", spec.name),
+                &["InvalidSubnetID.NotFound"],
+                Instant::now() + retry::EC2_PROPAGATION,
+                || async {
+                    ec2.modify_subnet_attribute()
+                        .subnet_id(&id)
+                        .map_public_ip_on_launch(
+                            AttributeBooleanValue::builder().value(spec.public).build(),
+                        )
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                },
+            )
+            .await
+            .context(|| format!("setting public IPs on launch for subnet {}", spec.name))?;
         }
         ids.push(id);
     }

@@ -2482,14 +2482,24 @@ async fn health_checkers_see_what_the_load_balancer_serves() {
             .trim(),
         "1"
     );
-    let seen = statuses().await;
-    assert!(
-        seen.iter()
-            .all(|s| s == "Failure: HTTP Status Code 503, Service Temporarily Unavailable"),
-        "{seen:?}"
-    );
+    // The targets, then the checkers, turn after their thresholds of modelled time.
+    let all = |want: &'static str| {
+        let statuses = &statuses;
+        move || async move { statuses().await.iter().all(|s| s == want) }
+    };
+    settles(
+        "every checker seeing 503",
+        true,
+        all("Failure: HTTP Status Code 503, Service Temporarily Unavailable"),
+    )
+    .await;
     aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
-    assert!(statuses().await.iter().all(|s| s.starts_with("Success")));
+    settles(
+        "every checker seeing 200",
+        true,
+        all("Success: HTTP Status Code 200, OK"),
+    )
+    .await;
 }
 
 /// A record's health check changes status only after interval x failure threshold of modelled
@@ -2606,8 +2616,13 @@ async fn calculated_health_checks_follow_their_children() {
     };
     assert_eq!(answers().await, ["192.0.2.1", "192.0.2.1", "192.0.2.2"]);
     aws.get_text(&format!("/localaws/elb/{dns}/unhealthy"));
-    // The child turns after its threshold (reads, here none): 0 still healthy, 1 no longer.
-    assert_eq!(answers().await, ["192.0.2.1", "192.0.2.2", "192.0.2.2"]);
+    // The child turns after its threshold of modelled time: 0 still healthy, 1 no longer.
+    settles(
+        "the answers once the child is unhealthy",
+        ["192.0.2.1", "192.0.2.2", "192.0.2.2"],
+        answers,
+    )
+    .await;
 }
 
 /// TestDNSAnswer for weighted alias records as Route 53 chooses them: the healthy nonzero
@@ -2643,21 +2658,26 @@ async fn dns_answers_choose_weighted_alias_records_by_health() {
             ("NOERROR".to_owned(), primary_addresses.clone())
         );
     }
+    // Each change shows once the targets have failed (or passed) their thresholds.
+    let addresses = || async { answer().await.1 };
     aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
-    assert_eq!(
-        answer().await.1,
-        standby_addresses,
-        "zero weight once the rest is down"
-    );
+    settles(
+        "zero weight once the rest is down",
+        standby_addresses.clone(),
+        addresses,
+    )
+    .await;
     aws.get_text(&format!("/localaws/elb/{standby}/unhealthy"));
-    assert_eq!(
-        answer().await.1,
-        primary_addresses,
-        "all unhealthy: as if all were healthy"
-    );
+    // Both unhealthy: as if all were healthy, the standby's zero weight again unused.
+    settles(
+        "all unhealthy: as if all were healthy",
+        primary_addresses.clone(),
+        addresses,
+    )
+    .await;
     aws.get_text(&format!("/localaws/elb/{primary}/healthy"));
     aws.get_text(&format!("/localaws/elb/{standby}/healthy"));
-    assert_eq!(answer().await.1, primary_addresses);
+    settles("both healthy again", primary_addresses.clone(), addresses).await;
     let missing = dns_answer(&r53, &zone, "nothing.answers.tap-test.net").await;
     assert_eq!(missing, ("NXDOMAIN".to_owned(), vec![]));
 }
