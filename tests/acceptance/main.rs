@@ -8,6 +8,7 @@ mod local_aws;
 mod provider;
 mod regional_stack;
 mod registry;
+mod release;
 mod reliability;
 mod session_table;
 mod support;
