@@ -7,8 +7,9 @@ README.md, as GoReleaser's default archive files), `<project>_<version>_manifest
 `<project>_<version>_SHA256SUMS` covering every zip and the manifest. The `_SHA256SUMS.sig` is
 not made: signing is a release-time step with the maintainer's GPG key (SNAPSHOT.txt says so).
 A target that does not build is reported, with cargo's last error line, in SNAPSHOT.txt; the
-snapshot fails when none of the requested targets builds or x86_64-unknown-linux-musl (the one
-HCP Terraform needs) was requested and did not build.
+snapshot fails when none of the requested targets builds, when x86_64-unknown-linux-musl (the one
+HCP Terraform needs) was requested and did not build, and when a binary that built is over the
+size budget or, on Linux, not static.
 """
 
 import hashlib
@@ -79,15 +80,15 @@ def check_binary(triple: str, path: Path) -> str:
     """Static on Linux (nothing from the run environment's libraries), within the size budget."""
     size = path.stat().st_size
     if size > SIZE_BUDGET:
-        raise RuntimeError(f"{path.name} is {size} bytes, over the {SIZE_BUDGET} budget")
+        sys.exit(f"{triple}: {path.name} is {size} bytes, over the {SIZE_BUDGET} budget")
     kind = subprocess.run(["file", "-b", path], capture_output=True, text=True).stdout.strip()
     if "linux" in triple:
         ldd = subprocess.run(["ldd", path], capture_output=True, text=True)
         linkage = (ldd.stdout + ldd.stderr).strip()
         if "statically linked" not in kind and "static-pie linked" not in kind:
-            raise RuntimeError(f"{path.name} is not static: {kind}")
+            sys.exit(f"{triple}: {path.name} is not static: {kind}")
         if "not a dynamic executable" not in linkage and "statically linked" not in linkage:
-            raise RuntimeError(f"{path.name} needs shared libraries: {linkage}")
+            sys.exit(f"{triple}: {path.name} needs shared libraries: {linkage}")
     return f"{size} bytes, {kind}"
 
 
@@ -122,11 +123,10 @@ def main() -> int:
         cwd=ROOT, check=True, capture_output=True, text=True,
     )
     target_dir = Path(json.loads(metadata.stdout)["target_directory"])
-    timestamp = int(
-        subprocess.run(
-            ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip() or 0
+    commit_time = subprocess.run(
+        ["git", "log", "-1", "--format=%ct"], cwd=ROOT, check=True, capture_output=True, text=True
     )
+    timestamp = int(commit_time.stdout)
 
     shutil.rmtree(DIST, ignore_errors=True)
     DIST.mkdir()
@@ -135,11 +135,11 @@ def main() -> int:
         print(f"building {triple} ...", flush=True)
         try:
             path = build(triple, binary, flags, target_dir)
-            built[triple] = check_binary(triple, path)
         except RuntimeError as err:
             failed[triple] = str(err)
             print(f"  not built: {err}", flush=True)
             continue
+        built[triple] = check_binary(triple, path)
         zip_binary(path, DIST / f"{project}_{version}_{platform(triple)}.zip", timestamp)
         print(f"  {platform(triple)}: {built[triple]}", flush=True)
 
