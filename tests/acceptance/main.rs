@@ -10,6 +10,7 @@ mod local_aws_rules;
 mod provider;
 mod regional_stack;
 mod registry;
+mod release;
 mod reliability;
 mod session_table;
 mod support;

@@ -542,19 +542,24 @@ impl Run {
 
 impl Workspace {
     pub fn new(aws: &LocalAws) -> Workspace {
-        let dir = tempfile::tempdir().expect("temp dir");
         let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
             .parent()
             .expect("binary dir")
             .to_owned();
-        std::fs::write(
-            dir.path().join("cli.tfrc"),
-            format!(
+        Workspace::with_cli_config(
+            aws,
+            &format!(
                 "provider_installation {{\n  dev_overrides {{\n    \"tap-trading/tap\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
                 provider_dir.display()
             ),
         )
-        .expect("writing CLI config");
+    }
+
+    /// A workspace whose Terraform CLI configuration is `cli_config` (e.g. a provider mirror
+    /// instead of the built provider).
+    pub fn with_cli_config(aws: &LocalAws, cli_config: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("cli.tfrc"), cli_config).expect("writing CLI config");
         Workspace {
             dir,
             endpoint: aws.endpoint.clone(),
@@ -643,7 +648,11 @@ impl Workspace {
         }
     }
 
-    fn must(&self, args: &[&str]) -> Run {
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn must(&self, args: &[&str]) -> Run {
         let run = self.run(args);
         assert_eq!(run.code, 0, "terraform {args:?} failed:\n{}", run.text());
         run
