@@ -19,7 +19,9 @@ from . import (
     ec2_routes,
     elbv2_validation,
     eventual,
+    expired_tokens,
     faults,
+    iam_policies,
     idempotency,
     kms_keys,
     meter,
@@ -65,6 +67,7 @@ class Fidelity:
             cloudwatch_alarms.reset()
             crash.reset()
             meter.reset()
+            expired_tokens.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/requests":
@@ -73,8 +76,13 @@ class Fidelity:
             return pending.control(request.path)
         if request.path.startswith("/localaws/crash"):
             return crash.control(request.path)
+        if request.path.startswith("/localaws/expire/"):
+            return expired_tokens.control(request.path)
         if request.path.startswith("/localaws/sns/confirm/"):
             return sns_topics.control(request.path)
+        refused = expired_tokens.take(request) or iam_policies.take(request, account_of(request))
+        if refused:
+            return refused
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected
