@@ -70,7 +70,12 @@ async fn the_deployer_policy_carries_the_composite_through_its_lifecycle() {
 
     // Every policy the provider wrote lints clean, as the deployer policy does.
     for (what, document) in written_policies(&aws).await {
-        let findings = lint_policy(&document);
+        let mut findings = lint_policy(&document);
+        // A role's trust policy has no Resource: the role is the resource (IAM User Guide,
+        // "IAM JSON policy elements: Resource"); parliament lints it as an identity policy.
+        if what.starts_with("trust policy") {
+            findings.retain(|f| !f.contains("neither Resource nor NotResource"));
+        }
         assert!(findings.is_empty(), "{what}: {findings:#?}\n{document}");
     }
 
