@@ -21,7 +21,9 @@ from . import (
     elbv2_health,
     elbv2_validation,
     eventual,
+    expired_tokens,
     faults,
+    iam_policies,
     iam_propagation,
     idempotency,
     kms_keys,
@@ -73,6 +75,7 @@ class Fidelity:
             meter.reset()
             elbv2_health.reset()
             route53_health.reset()
+            expired_tokens.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/requests":
@@ -85,8 +88,13 @@ class Fidelity:
             return pending.clock()
         if request.path.startswith(("/localaws/elb/", "/localaws/resolve/")):
             return elbv2_health.control(request.path)
+        if request.path.startswith("/localaws/expire/"):
+            return expired_tokens.control(request.path)
         if request.path.startswith("/localaws/sns/confirm/"):
             return sns_topics.control(request.path)
+        refused = expired_tokens.take(request) or iam_policies.take(request, account_of(request))
+        if refused:
+            return refused
         injected = chaos.take(request) or faults.take(request)
         if injected:
             return injected

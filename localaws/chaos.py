@@ -88,10 +88,10 @@ def take(request):
     if kind == "reset":
         return _reset(request)
     status, code, message = THROTTLE.get(service, THROTTLE["iam"]) if kind == "throttle" else SERVER[kind]
-    return _error(request, service, status, code, message)
+    return error(request, service, status, code, message)
 
 
-def _error(request, service, status, code, message):
+def error(request, service, status, code, message):
     """The error in the service's wire protocol."""
     if request.path.startswith("/service/GraniteServiceVersion20100801/"):
         return cbor_response(status, {"__type": code, "message": message})

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 
-from .chaos import _error
+from .chaos import error as _error
 
 MISSES = int(os.environ.get("LOCALAWS_NEW_ID_MISSES", "0") or 0)
 WINDOW = float(os.environ.get("LOCALAWS_NEW_ID_WINDOW_MS", "1000") or 0) / 1000

@@ -203,8 +203,9 @@ def _ec2_error(found):
     return "InvalidParameterValue", f"Value ({value}) for parameter {path} is invalid. {rule}"
 
 
-def check(request, service=None):
-    """The validation error AWS would answer `request` with, or None."""
+def parsed(request, service=None):
+    """(model name, operation, protocol, input shape, parameters) of `request` read as AWS reads
+    it, or None when it is not a request of ours or cannot be read."""
     service = service or request.service
     try:
         op = _operation(service, request)
@@ -218,6 +219,16 @@ def check(request, service=None):
         if type(err).__name__ in ("OperationNotFoundError",):
             return None
         raise
+    return name, op_name, protocol, shape, params
+
+
+def check(request, service=None):
+    """The validation error AWS would answer `request` with, or None."""
+    read = parsed(request, service)
+    if read is None:
+        return None
+    name, _, protocol, shape, params = read
+    service = service or request.service
     found = violations(shape, params)
     if not found:
         return None

@@ -53,8 +53,40 @@ where
             // Transport failures and timeouts: keep the chain ("connection refused").
             _ => chain(&err),
         };
+        let message = match &code {
+            Some(code) if ACCESS_DENIED.contains(&code.as_str()) => {
+                format!(
+                    "{message} {}",
+                    missing_permission(std::any::type_name::<E>())
+                )
+            }
+            _ => message,
+        };
         AwsError { code, message }
     }
+}
+
+/// Each service's code for a caller whose IAM policies do not allow the call: EC2's
+/// `UnauthorizedOperation` (whose message does not name the action), SNS's `AuthorizationError`,
+/// the JSON services' `AccessDeniedException`, the others' `AccessDenied`.
+const ACCESS_DENIED: [&str; 4] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+];
+
+/// The sentence an access-denied error gets: the IAM action the call needs, read from the SDK's
+/// error type (`aws_sdk_ec2::operation::create_vpc::CreateVpcError` is `ec2:CreateVpc`).
+fn missing_permission(error_type: &str) -> String {
+    let (krate, rest) = error_type.split_once("::").unwrap_or_default();
+    let service = krate.trim_start_matches("aws_sdk_").trim_end_matches("v2");
+    let operation = rest
+        .rsplit("::")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches("Error");
+    format!("(the credentials lack the IAM permission {service}:{operation}; docs/deployer-policy.json in the provider's repository lists every permission the provider needs)")
 }
 
 /// An error and its causes as one line, each cause's text once ("dispatch failure: io error:
@@ -182,6 +214,45 @@ mod tests {
         let text = AwsError::from(err).to_string();
         assert!(text.contains("Connection refused"), "{text}");
         assert!(!text.contains('{') && !text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn access_denied_names_the_missing_permission_and_the_policy() {
+        let denied = |code: &str| {
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code(code)
+                .message("You are not authorized to perform this operation.")
+                .build()
+        };
+        let err: SdkError<
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+            HttpResponse,
+        > = SdkError::service_error(
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError::generic(denied(
+                "AccessDenied",
+            )),
+            HttpResponse::new(
+                403u16.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            ),
+        );
+        let text = AwsError::from(err).to_string();
+        assert!(
+            text.starts_with("AccessDenied: You are not authorized"),
+            "{text}"
+        );
+        assert!(
+            text.contains("IAM permission sts:GetCallerIdentity;"),
+            "{text}"
+        );
+        assert!(text.contains("docs/deployer-policy.json"), "{text}");
+        let elb = missing_permission(
+            "aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::CreateLoadBalancerError",
+        );
+        assert!(
+            elb.contains("permission elasticloadbalancing:CreateLoadBalancer;"),
+            "{elb}"
+        );
     }
 
     #[test]

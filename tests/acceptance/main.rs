@@ -1,6 +1,7 @@
 //! Acceptance tests: real Terraform, the freshly built provider, and a private local AWS per
 //! test. Every assertion on what was built reads the emulator through the AWS SDK.
 
+mod deployer_policy;
 mod dns_failover;
 mod examples;
 mod failover_readiness;

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, iam_user, LocalAws, Workspace};
 
 const TABLE: &str = r#"
 resource "tap_session_table" "sessions" {
@@ -211,26 +211,39 @@ async fn credentials_aws_refuses_fail_at_configure_with_its_code() {
 }
 
 #[tokio::test]
+async fn expired_credentials_fail_at_configure_saying_so() {
+    // Temporary credentials past their expiry: STS answers `ExpiredToken` for them.
+    let aws = LocalAws::start();
+    let key = "ASIAEXPIREDEXAMPLE01";
+    assert_eq!(
+        aws.get_text(&format!("/localaws/expire/{key}")),
+        format!("expired {key}")
+    );
+    let ws = Workspace::new(&aws)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_SESSION_TOKEN", "token-of-yesterday");
+    ws.config(TABLE);
+    let (summary, detail) = configure_error(&ws);
+    assert_eq!(summary, "The AWS credentials have expired");
+    assert!(
+        detail.contains("ExpiredToken: The security token included in the request is expired"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("aws sso login"),
+        "says how to renew: {detail}"
+    );
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
 async fn an_assume_role_that_is_refused_fails_at_configure_naming_the_role() {
     // Two requests without authentication (the user and its key), then every request is
     // checked against the caller's IAM policies: this user may not call sts:AssumeRole.
     let aws = LocalAws::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]);
-    let iam = aws.iam();
-    iam.create_user()
-        .user_name("deployer")
-        .send()
-        .await
-        .expect("CreateUser");
-    let key = iam
-        .create_access_key()
-        .user_name("deployer")
-        .send()
-        .await
-        .expect("CreateAccessKey");
-    let key = key.access_key().expect("key");
-    let ws = Workspace::new(&aws)
-        .env("AWS_ACCESS_KEY_ID", key.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    let deployer = iam_user(&aws, "deployer").await;
+    let ws = Workspace::new(&aws).credentials(&deployer);
     ws.config_raw(&format!(
         "provider \"tap\" {{\n  max_retries = 0\n  assume_role {{\n    role_arn = \"arn:aws:iam::123456789012:role/deploy\"\n  }}\n}}\n{TABLE}"
     ));

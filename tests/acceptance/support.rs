@@ -198,6 +198,60 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|_| project_root().join(".venv/bin/python"))
 }
 
+/// What parliament (https://github.com/duo-labs/parliament, its default auditors) finds wrong
+/// with an IAM policy document: one line per finding, none for a clean policy.
+pub fn lint_policy(document: &str) -> Vec<String> {
+    use std::io::Write;
+    let script = "import sys, parliament\nfor f in parliament.analyze_policy_string(sys.stdin.read()).findings: print(f.issue, f.detail, f.location)";
+    let mut child = Command::new(python())
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running parliament (make setup)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(document.as_bytes())
+        .expect("writing the policy");
+    let out = child.wait_with_output().expect("parliament's answer");
+    assert!(
+        out.status.success(),
+        "parliament: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An IAM user `name` and its access key, created with the account's own keys (two requests).
+pub async fn iam_user(aws: &LocalAws, name: &str) -> Credentials {
+    let iam = aws.iam();
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .expect("CreateUser");
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = key.access_key().expect("key");
+    Credentials::new(
+        key.access_key_id(),
+        key.secret_access_key(),
+        None,
+        None,
+        "iam-user",
+    )
+}
+
 /// Regions a stack may touch; leak checks look in all of them.
 pub const REGIONS: [&str; 5] = [
     "us-east-1",
@@ -565,6 +619,12 @@ impl Workspace {
             endpoint: aws.endpoint.clone(),
             extra_env: Vec::new(),
         }
+    }
+
+    /// Terraform runs with these access keys instead of the account's own.
+    pub fn credentials(self, credentials: &Credentials) -> Workspace {
+        self.env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Workspace {

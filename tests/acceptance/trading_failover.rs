@@ -14,9 +14,9 @@ use crate::support::{
 const ADDRESS: &str = "tap_trading_failover.prod";
 
 /// The failover name every test system answers at (a name AWS accepts: not under example.com).
-const DOMAIN: &str = "trading-acc.tap-test.net";
+pub(crate) const DOMAIN: &str = "trading-acc.tap-test.net";
 
-fn config(extra: &str) -> String {
+pub(crate) fn config(extra: &str) -> String {
     let domain = if extra.contains("domain_name") {
         String::new()
     } else {
@@ -173,7 +173,7 @@ async fn role_policy(aws: &LocalAws) -> serde_json::Value {
     serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON")
 }
 
-async fn weights(aws: &LocalAws) -> (i64, i64) {
+pub(crate) async fn weights(aws: &LocalAws) -> (i64, i64) {
     let r53 = aws.route53();
     let zones = r53
         .list_hosted_zones()
