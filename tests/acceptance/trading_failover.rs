@@ -1034,6 +1034,36 @@ async fn any_two_regions_work_with_only_the_health_alarm_its_topic_and_key_in_us
     assert_eq!(values["parts"]["dns.health_check_topic"], topic_arn);
     ws.assert_plan_empty();
 
+    // Readiness reads the us-east-1 topic like the others: unconfirmed, then confirmed.
+    let readiness = "data \"tap_failover_readiness\" \"eu\" {\n  environment_suffix = tap_trading_failover.prod.id\n  depends_on = [tap_trading_failover.prod]\n}\n";
+    ws.config(&format!("{}{readiness}", config(regions)));
+    ws.apply();
+    let unconfirmed = || {
+        ws.resource("data.tap_failover_readiness.eu")["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["part"] == "notifications")
+            .filter_map(|f| f["message"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let found = unconfirmed();
+    let unheard: Vec<_> = found
+        .iter()
+        .filter(|m| m.contains("has no confirmed subscription"))
+        .collect();
+    assert_eq!(unheard.len(), 3, "{found:?}");
+    assert!(unheard.iter().any(|m| m.contains(&topic_arn)), "{found:?}");
+    assert!(
+        found.iter().any(|m| m.contains("(health-check)")),
+        "{found:?}"
+    );
+    assert_eq!(aws.confirm_subscriptions("oncall@tap-test.net"), 3);
+    let run = ws.run(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert!(unconfirmed().is_empty(), "{:?}", unconfirmed());
+    ws.config(&config(regions));
+
     // Import with the regions rebuilds the same state, the us-east-1 topic included.
     ws.run(&["state", "rm", ADDRESS]);
     let run = ws.run(&["import", ADDRESS, "acc/eu-west-1/eu-central-1"]);
