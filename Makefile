@@ -47,7 +47,7 @@ release-check: setup
 		cargo test --no-fail-fast --test acceptance release:: -- --ignored; \
 	fi
 
-## The reliability suite in full (about 25 minutes; `make test` runs one seed and two crash
+## The reliability suite in full (`make test` runs one seed and two crash
 ## points of it): ten fault seeds at a 10 % fault rate, and the provider killed at 22 points.
 test-reliability: setup build
 	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \

@@ -1,7 +1,9 @@
 //! The root-module examples really run: applied against the local AWS, re-planned clean, and
 //! destroyed without leftovers.
 
-use crate::support::{assert_nothing_left, project_root, python, LocalAws, Workspace};
+use crate::support::{
+    assert_nothing_left, project_root, python, quickstart_applied, LocalAws, Workspace,
+};
 
 #[tokio::test]
 async fn the_three_region_composition_applies_and_destroys() {
@@ -73,23 +75,7 @@ async fn the_quickstart_applies_with_default_tags_fails_over_and_destroys() {
     let ws = Workspace::new(&aws).env("TF_VAR_domain_name", "trading-demo.tap-test.net");
     ws.example("quickstart");
     let run = ws.apply();
-    assert!(
-        run.stdout
-            .contains("application_url = \"http://trading-demo.tap-test.net\""),
-        "{}",
-        run.stdout
-    );
-    let vpcs = aws
-        .ec2("us-east-2")
-        .describe_vpcs()
-        .send()
-        .await
-        .expect("DescribeVpcs");
-    let standby = vpcs
-        .vpcs()
-        .iter()
-        .find(|v| v.is_default() != Some(true))
-        .expect("standby VPC");
+    let standby = quickstart_applied(&aws, &run).await;
     assert!(
         standby
             .tags()

