@@ -19,6 +19,7 @@ pub fn project_root() -> PathBuf {
 pub struct LocalAws {
     child: Child,
     pub endpoint: String,
+    log: PathBuf,
 }
 
 impl LocalAws {
@@ -36,8 +37,14 @@ impl LocalAws {
     /// ID answers NotFound (`LOCALAWS_NEW_ID_MISSES`, localaws/eventual.py), and a new instance
     /// profile is unknown to EC2 and Auto Scaling for a second (`LOCALAWS_PROFILE_PROPAGATION`,
     /// localaws/iam_propagation.py).
+    ///
+    /// Its stderr (werkzeug's request log and any traceback behind an HTTP 500) goes to
+    /// `target/localaws-logs/<port>.log`, kept only when the test fails.
     pub fn start_with_env(settings: &[(&str, &str)]) -> LocalAws {
         let python = python();
+        let logs = log_dir();
+        std::fs::create_dir_all(&logs).expect("creating target/localaws-logs");
+        let starting = tempfile::NamedTempFile::new_in(&logs).expect("creating the local AWS log");
         let mut child = Command::new(&python)
             .args(["-m", "localaws", "--port", "0"])
             .current_dir(project_root())
@@ -46,7 +53,7 @@ impl LocalAws {
             .env("LOCALAWS_PROFILE_PROPAGATION", "1")
             .envs(settings.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(starting.reopen().expect("opening the local AWS log"))
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -64,7 +71,13 @@ impl LocalAws {
             .strip_prefix("AWS_ENDPOINT_URL=")
             .unwrap_or_else(|| panic!("unexpected first line from localaws: {line:?}"))
             .to_owned();
-        LocalAws { child, endpoint }
+        let log = log_path(&endpoint);
+        starting.persist(&log).expect("naming the local AWS log");
+        LocalAws {
+            child,
+            endpoint,
+            log,
+        }
     }
 
     /// What the fidelity layer answers itself at `/localaws/...`, over plain HTTP/1.0.
@@ -188,7 +201,40 @@ impl Drop for LocalAws {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
+}
+
+fn log_dir() -> PathBuf {
+    project_root().join("target/localaws-logs")
+}
+
+fn log_path(endpoint: &str) -> PathBuf {
+    let port = endpoint.rsplit(':').next().unwrap_or("unknown");
+    log_dir().join(format!("{port}.log"))
+}
+
+/// The tracebacks in a local AWS's log, so that a test failing on an emulator error shows it.
+fn emulator_errors(endpoint: &str) -> String {
+    let path = log_path(endpoint);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return String::new();
+    };
+    let errors: Vec<&str> = text
+        .split("\n")
+        .skip_while(|line| !line.contains("Traceback"))
+        .take(80)
+        .collect();
+    if errors.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n\nthe local AWS's first error ({}):\n{}",
+        path.display(),
+        errors.join("\n")
+    )
 }
 
 /// The project's venv Python (or `TAP_PYTHON`), which runs the local AWS.
@@ -736,7 +782,13 @@ impl Workspace {
 
     pub fn must(&self, args: &[&str]) -> Run {
         let run = self.run(args);
-        assert_eq!(run.code, 0, "terraform {args:?} failed:\n{}", run.text());
+        assert_eq!(
+            run.code,
+            0,
+            "terraform {args:?} failed:\n{}{}",
+            run.text(),
+            emulator_errors(&self.endpoint)
+        );
         run
     }
 
