@@ -15,6 +15,7 @@ from . import (
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
+    ec2_instance_offerings,
     ec2_launch_templates,
     ec2_prefix_lists,
     ec2_routes,
@@ -102,6 +103,7 @@ class Fidelity:
             request_validation.check(request)
             or autoscaling_capacity.refusal(request, account_of(request))
             or iam_propagation.refusal(request, account_of(request))
+            or ec2_instance_offerings.refusal(request, account_of(request))
         )
         if refused:
             return refused

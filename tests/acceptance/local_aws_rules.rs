@@ -31,6 +31,11 @@ where
 
 /// A VPC with a subnet in each of two zones of us-east-1.
 async fn network(aws: &LocalAws, cidr: u8) -> (String, String, String) {
+    network_in(aws, cidr, ["us-east-1a", "us-east-1b"]).await
+}
+
+/// A VPC with a subnet in each of two given zones of us-east-1.
+async fn network_in(aws: &LocalAws, cidr: u8, zones: [&str; 2]) -> (String, String, String) {
     let ec2 = aws.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()
@@ -40,7 +45,7 @@ async fn network(aws: &LocalAws, cidr: u8) -> (String, String, String) {
         .unwrap();
     let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
     let mut subnets = Vec::new();
-    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+    for (i, zone) in zones.iter().enumerate() {
         let subnet = ec2
             .create_subnet()
             .vpc_id(&vpc)
@@ -231,6 +236,82 @@ async fn a_new_instance_profile_is_unknown_to_ec2_and_auto_scaling_for_a_while()
     let refused =
         refused_until_it_passes("CreateAutoScalingGroup", "ValidationError", create).await;
     assert!(refused > 0);
+}
+
+/// us-east-1e offers none of the t3 types (moto's offerings data, as on AWS: the zone predates
+/// Nitro); us-east-1a offers them.
+#[tokio::test]
+async fn launches_in_a_zone_that_does_not_offer_the_instance_type_are_refused() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (_, offering, lacking) = network_in(&aws, 22, ["us-east-1a", "us-east-1e"]).await;
+    let ec2 = aws.ec2("us-east-1");
+    let run = |subnet: &str| {
+        ec2.run_instances()
+            .image_id("ami-03c3da4cfa8e8943a")
+            .instance_type("t3.micro".into())
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(subnet)
+            .send()
+    };
+    let err = run(&lacking).await.expect_err("t3.micro in us-east-1e");
+    assert_eq!(code(&err).as_deref(), Some("Unsupported"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&err),
+        Some(
+            "Your requested instance type (t3.micro) is not supported in your requested \
+             Availability Zone (us-east-1e). Please retry your request by not specifying an \
+             Availability Zone or choosing us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f."
+        )
+    );
+    run(&offering).await.expect("t3.micro in us-east-1a");
+    let lt = template(&aws, "lt-zones", plain_instances()).await;
+    let err = ec2
+        .run_instances()
+        .launch_template(
+            aws_sdk_ec2::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(&lt)
+                .build(),
+        )
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&lacking)
+        .send()
+        .await
+        .expect_err("the template's t3.micro in us-east-1e");
+    assert_eq!(code(&err).as_deref(), Some("Unsupported"));
+
+    let asg = aws.autoscaling("us-east-1");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name("asg-zones")
+        .launch_template(from_template(&lt))
+        .min_size(2)
+        .max_size(2)
+        .vpc_zone_identifier(format!("{offering},{lacking}"))
+        .send()
+        .await
+        .expect("the group itself is accepted");
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name("asg-zones")
+        .send()
+        .await
+        .unwrap();
+    let failed: Vec<&str> = activities
+        .activities()
+        .iter()
+        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
+        .filter_map(|a| a.status_message())
+        .collect();
+    assert_eq!(failed.len(), 1, "the launch in us-east-1e: {failed:?}");
+    assert!(
+        failed[0].starts_with(
+            "Could not launch On-Demand Instances. Unsupported - Your requested instance type \
+             (t3.micro) is not supported in your requested Availability Zone (us-east-1e)."
+        ),
+        "{}",
+        failed[0]
+    );
 }
 
 #[tokio::test]
