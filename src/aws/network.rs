@@ -1,10 +1,13 @@
 //! One region's network: VPC (DNS support and hostnames), public and private subnets in the
-//! first availability zones, internet gateway, and route tables. Every object is found by its
+//! first availability zones that offer the instance type, internet gateway, and route tables. Every object is found by its
 //! ownership tags before it is created, so an apply that died halfway adopts what it made.
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable, Subnet, Vpc};
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, AvailabilityZoneOptInStatus, LocationType, ResourceType, RouteTable,
+    Subnet, Vpc,
+};
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
@@ -26,32 +29,82 @@ pub struct SubnetSpec {
     pub public: bool,
 }
 
-/// The first `count` available zones of the region, by name.
-pub async fn zones(ec2: &Client, count: usize) -> PartResult<Vec<String>> {
-    let out = ec2
+/// The first `count` zones of the region, by name, that can hold the stack's instances: zones
+/// proper (not Local or Wavelength Zones), `available`, open to the account, and offering
+/// `instance_type`. Not every zone offers every type: "Your requested instance type (t3.micro) is
+/// not supported in your requested Availability Zone (us-east-1e)" (EC2's `Unsupported`, or a
+/// failed scaling activity). Sorted by name, so every apply of a stack chooses the same zones.
+pub async fn zones(
+    ec2: &Client,
+    region: &str,
+    instance_type: &str,
+    count: usize,
+) -> PartResult<Vec<String>> {
+    let action = || format!("choosing availability zones of {region} for {instance_type}");
+    let listed = ec2
         .describe_availability_zones()
         .filters(filter("state", "available"))
         .send()
         .await
-        .context(|| "listing availability zones".into())?;
-    let mut names: Vec<String> = out
+        .context(action)?;
+    let offered = offering(ec2, instance_type).await.context(action)?;
+    let mut names: Vec<String> = listed
         .availability_zones()
         .iter()
         .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
-        .filter_map(|z| z.zone_name().map(str::to_owned))
+        .filter(|z| {
+            z.opt_in_status().is_none_or(|s| {
+                matches!(
+                    s,
+                    AvailabilityZoneOptInStatus::OptInNotRequired
+                        | AvailabilityZoneOptInStatus::OptedIn
+                )
+            })
+        })
+        .filter_map(|z| z.zone_name())
+        .filter(|name| offered.iter().any(|o| o == name))
+        .map(str::to_owned)
         .collect();
     names.sort();
     if names.len() < count {
+        let which = if names.is_empty() {
+            "none does".to_owned()
+        } else {
+            format!("only {} do: {}", names.len(), names.join(", "))
+        };
         return Err(PartError {
-            action: "choosing availability zones".into(),
+            action: action(),
             cause: Cause::Unexpected(format!(
-                "{count} zones are needed, the region offers {}",
-                names.len()
+                "the stack needs {count} zones (one per public subnet) offering {instance_type}, and {which}. Give fewer subnets or choose another instance_type (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
             )),
         });
     }
     names.truncate(count);
     Ok(names)
+}
+
+/// The zones of the client's region that offer `instance_type`.
+async fn offering(ec2: &Client, instance_type: &str) -> Result<Vec<String>, AwsError> {
+    let mut zones = Vec::new();
+    let mut token = None;
+    loop {
+        let out = ec2
+            .describe_instance_type_offerings()
+            .location_type(LocationType::AvailabilityZone)
+            .filters(filter("instance-type", instance_type))
+            .set_next_token(token)
+            .send()
+            .await?;
+        zones.extend(
+            out.instance_type_offerings()
+                .iter()
+                .filter_map(|o| o.location().map(str::to_owned)),
+        );
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(zones);
+        }
+    }
 }
 
 pub async fn find_vpc(ec2: &Client, owner: &Owner) -> Result<Option<Vpc>, AwsError> {

@@ -1316,3 +1316,60 @@ async fn failed_launches_end_the_capacity_wait_with_aws_reason() {
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// Five or six zones' worth of subnets in us-east-1, whose us-east-1e offers no t3 type (moto's
+/// offerings data, as on AWS).
+fn zones_config(count: u8) -> String {
+    let cidrs = |base: u8| {
+        (1..=count)
+            .map(|i| format!("\"10.0.{}.0/24\"", base + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    config(&format!(
+        "  public_subnets   = [{}]\n  private_subnets  = [{}]\n  max_size         = {count}\n  desired_capacity = {count}",
+        cidrs(0),
+        cidrs(10)
+    ))
+}
+
+#[tokio::test]
+async fn subnets_go_only_to_zones_that_offer_the_instance_type() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&zones_config(5));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let vpc_id = state["vpc_id"].as_str().unwrap();
+    let zones: BTreeSet<String> = subnets(&aws.ec2("us-east-1"), vpc_id)
+        .await
+        .into_iter()
+        .map(|(_, zone, _)| zone)
+        .collect();
+    let offering: BTreeSet<String> = ["a", "b", "c", "d", "f"]
+        .iter()
+        .map(|z| format!("us-east-1{z}"))
+        .collect();
+    assert_eq!(zones, offering, "us-east-1e offers no t3.medium");
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn too_few_zones_offering_the_instance_type_fail_before_anything_is_made() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&zones_config(6));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('\n', " ");
+    for part in [
+        "choosing availability zones of us-east-1 for t3.medium",
+        "needs 6 zones",
+        "only 5 do: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert_nothing_left(&aws).await;
+}

@@ -56,8 +56,16 @@ pub async fn converge_after(
     let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     let clients = cfg.clients.regional(&want.region);
     let owner = want.owner_tags();
+    // Before anything is made: a region without enough zones for the instance type fails here.
+    let zones = network::zones(
+        &clients.ec2,
+        &want.region,
+        &want.instance_type,
+        want.public_subnets.len(),
+    )
+    .await?;
     let (net, (profile_arn, ami)) = tokio::try_join!(
-        converge_network(&clients.ec2, want, &owner),
+        converge_network(&clients.ec2, want, &owner, &zones),
         instance_inputs(cfg, want, &owner),
     )?;
     let (alb_name, tg_name) = (want.name("alb"), want.name("tg"));
@@ -136,13 +144,17 @@ pub async fn converge_after(
 }
 
 /// VPC, subnets, internet gateway with the public routes, and both security groups.
-async fn converge_network(ec2: &Client, want: &Desired, owner: &Owner) -> PartResult<Network> {
-    let zones = network::zones(ec2, want.public_subnets.len()).await?;
+async fn converge_network(
+    ec2: &Client,
+    want: &Desired,
+    owner: &Owner,
+    zones: &[String],
+) -> PartResult<Network> {
     let vpc_id = network::ensure_vpc(ec2, owner, &want.name("vpc"), &want.vpc_cidr).await?;
     let subnet_specs = |kind: &str, cidrs: &[String], public: bool| -> Vec<SubnetSpec> {
         cidrs
             .iter()
-            .zip(&zones)
+            .zip(zones)
             .enumerate()
             .map(|(i, (cidr, zone))| SubnetSpec {
                 part: format!("{kind}-subnet-{}", i + 1),

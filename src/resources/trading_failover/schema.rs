@@ -85,11 +85,11 @@ fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock
         attributes: named([
             ("region", with_default(AttributeType::String, format!("AWS region. Default `{region}`. Changing it replaces the resource."))),
             ("vpc_cidr", with_default(AttributeType::String, format!("VPC CIDR, /16 to /28, not overlapping the other region's. Default `10.{octet}.0.0/16`. Changing it replaces the resource."))),
-            ("public_subnets", with_default(string_list(), format!("Public subnet CIDRs, one per availability zone: 2 to 6 (the load balancer needs two zones), each /27 or larger, inside `vpc_cidr`. Default `10.{octet}.1.0/24`, `10.{octet}.2.0/24`."))),
+            ("public_subnets", with_default(string_list(), format!("Public subnet CIDRs, one per availability zone (the region's first zones by name that offer `instance_type`; too few fails at apply, before the region's network is built): 2 to 6 (the load balancer needs two zones), each /27 or larger, inside `vpc_cidr`. Default `10.{octet}.1.0/24`, `10.{octet}.2.0/24`."))),
             ("private_subnets", with_default(string_list(), format!("Private subnet CIDRs, as many as public ones. Default `10.{octet}.11.0/24`, `10.{octet}.12.0/24`."))),
             ("nat_mode", with_default(AttributeType::String, "Private egress: `single`, `per_az` or `none`. Default `single`. Updated in place.")),
             ("certificate_arn", optional(AttributeType::String, "ACM certificate of this region (ACM is regional) for HTTPS on the load balancer (TLS 1.2 or later), with HTTP redirected. Give it in both regions or neither: a standby without HTTPS refuses every client after failover. Without it, HTTP only.")),
-            ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh).")),
+            ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh). Subnets go only to zones that offer it.")),
             ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the region's latest Amazon Linux 2023, looked up at create.")),
             ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
             ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
