@@ -12,6 +12,7 @@ from . import (
     cloudwatch_alarms,
     cloudwatch_cbor,
     crash,
+    disabled_regions,
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
@@ -93,7 +94,11 @@ class Fidelity:
             return expired_tokens.control(request.path)
         if request.path.startswith("/localaws/sns/confirm/"):
             return sns_topics.control(request.path)
-        refused = expired_tokens.take(request) or iam_policies.take(request, account_of(request))
+        refused = (
+            disabled_regions.take(request)
+            or expired_tokens.take(request)
+            or iam_policies.take(request, account_of(request))
+        )
         if refused:
             return refused
         injected = chaos.take(request) or faults.take(request)

@@ -45,12 +45,29 @@ pub fn is_known(region: &str) -> bool {
     KNOWN.contains(&region)
 }
 
+/// Region-name prefixes of the other AWS partitions: "You cannot use IAM credentials from one
+/// partition to interact with resources in a different partition", and their ARNs are
+/// `arn:aws-us-gov:`, `arn:aws-cn:`, …
+/// (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html;
+/// the ISO partitions as the SDKs' partition lists name them).
+const OTHER_PARTITIONS: &[(&str, &str)] = &[
+    ("us-gov-", "AWS GovCloud (US)"),
+    ("cn-", "AWS China"),
+    ("us-iso", "an AWS isolated (ISO)"),
+    ("eu-isoe-", "an AWS isolated (ISOE)"),
+];
+
 /// What to tell a user who named an unknown region.
 pub fn unknown_region_detail(region: &str) -> String {
-    format!(
-        "\"{region}\" is not an AWS region this provider knows. Use a region code such as \"us-east-1\" or \"eu-west-1\"; known regions: {}.",
-        KNOWN.join(", ")
-    )
+    match OTHER_PARTITIONS.iter().find(|(p, _)| region.starts_with(p)) {
+        Some((_, partition)) => format!(
+            "\"{region}\" is in {partition} partition; this provider builds in the commercial partition only (its ARNs, endpoints and credentials differ). Use a commercial region such as \"us-east-1\" or \"eu-west-1\"."
+        ),
+        None => format!(
+            "\"{region}\" is not an AWS region this provider knows. Use a region code such as \"us-east-1\" or \"eu-west-1\"; known regions: {}.",
+            KNOWN.join(", ")
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -63,5 +80,8 @@ mod tests {
         assert!(!is_known("us-east-3"));
         assert!(!is_known("US-EAST-1"));
         assert!(unknown_region_detail("mars-1").contains("\"mars-1\""));
+        assert!(!is_known("us-gov-west-1") && !is_known("cn-north-1"));
+        assert!(unknown_region_detail("us-gov-west-1").contains("AWS GovCloud (US) partition"));
+        assert!(unknown_region_detail("cn-north-1").contains("AWS China partition"));
     }
 }

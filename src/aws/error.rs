@@ -26,7 +26,34 @@ impl AwsError {
     pub fn is_any(&self, codes: &[&str]) -> bool {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
     }
+
+    /// This error from a call to `region`, explained when it is how a region the account has not
+    /// enabled answers: as if the credentials were bad. "Regions launched after March 20, 2019 are
+    /// disabled by default" and must be enabled first
+    /// (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+    pub fn in_region(self, region: &str) -> AwsError {
+        if !self.is_any(&REGION_REFUSED) {
+            return self;
+        }
+        AwsError {
+            message: format!(
+                "{} ({region} refused the credentials. If they work in other regions, the account has not enabled {region}: opt-in regions (af-south-1, ap-east-1, me-south-1 and every region launched since March 2019) must be enabled before use, in the AWS console under Account > AWS Regions or with `aws account enable-region --region-name {region}`, which takes minutes to hours. Temporary credentials from the global STS endpoint are refused there too unless the account's global endpoint tokens are valid in all regions.)",
+                self.message
+            ),
+            code: self.code,
+        }
+    }
 }
+
+/// What a region the account has not enabled answers to credentials valid elsewhere: EC2's
+/// `AuthFailure` ("AWS was not able to validate the provided access credentials"), the JSON
+/// services' `UnrecognizedClientException` and the Query services' `InvalidClientTokenId` ("The
+/// security token included in the request is invalid.").
+const REGION_REFUSED: [&str; 3] = [
+    "AuthFailure",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+];
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,6 +214,28 @@ pub fn built<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_a_region_refuses_say_to_enable_the_region() {
+        let refused = AwsError {
+            code: Some("AuthFailure".into()),
+            message: "AWS was not able to validate the provided access credentials".into(),
+        }
+        .in_region("af-south-1");
+        assert_eq!(refused.code.as_deref(), Some("AuthFailure"));
+        assert!(
+            refused
+                .message
+                .contains("aws account enable-region --region-name af-south-1"),
+            "{}",
+            refused.message
+        );
+        let other = AwsError {
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+        };
+        assert_eq!(other.clone().in_region("af-south-1"), other);
+    }
 
     #[test]
     fn messages_name_action_code_and_message() {

@@ -34,6 +34,7 @@ pub struct SubnetSpec {
 /// `instance_type`. Not every zone offers every type: "Your requested instance type (t3.micro) is
 /// not supported in your requested Availability Zone (us-east-1e)" (EC2's `Unsupported`, or a
 /// failed scaling activity). Sorted by name, so every apply of a stack chooses the same zones.
+/// As the stack's first call in its region, it also says when the account has not enabled it.
 pub async fn zones(
     ec2: &Client,
     region: &str,
@@ -46,6 +47,7 @@ pub async fn zones(
         .filters(filter("state", "available"))
         .send()
         .await
+        .map_err(|err| AwsError::from(err).in_region(region))
         .context(action)?;
     let offered = offering(ec2, instance_type).await.context(action)?;
     let mut names: Vec<String> = listed

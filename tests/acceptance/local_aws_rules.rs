@@ -561,3 +561,37 @@ async fn one_objects_reads_do_not_settle_another() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_region_the_account_has_not_enabled_refuses_every_request() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let ec2 = aws
+        .ec2("af-south-1")
+        .describe_availability_zones()
+        .send()
+        .await
+        .expect_err("EC2 in af-south-1");
+    assert_eq!(code(&ec2).as_deref(), Some("AuthFailure"));
+    let dynamodb = aws
+        .dynamodb("af-south-1")
+        .list_tables()
+        .send()
+        .await
+        .expect_err("DynamoDB in af-south-1");
+    assert_eq!(
+        code(&dynamodb).as_deref(),
+        Some("UnrecognizedClientException")
+    );
+    let sns = aws
+        .sns("af-south-1")
+        .list_topics()
+        .send()
+        .await
+        .expect_err("SNS in af-south-1");
+    assert_eq!(code(&sns).as_deref(), Some("InvalidClientTokenId"));
+    aws.ec2("us-east-1")
+        .describe_availability_zones()
+        .send()
+        .await
+        .expect("an enabled region answers");
+}

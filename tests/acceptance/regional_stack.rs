@@ -802,6 +802,11 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     let cases = [
         (r#"role = "backup""#, "role", "primary"),
         (r#"region = "eu-north-9""#, "region", "not an AWS region"),
+        (
+            r#"region = "us-gov-west-1""#,
+            "region",
+            "commercial partition only",
+        ),
         (r#"vpc_cidr = "10.0.0.0/8""#, "vpc_cidr", "/16 to /28"),
         (r#"vpc_cidr = "10.0.0.1/16""#, "vpc_cidr", "host bits"),
         (
@@ -1368,6 +1373,27 @@ async fn too_few_zones_offering_the_instance_type_fail_before_anything_is_made()
         "choosing availability zones of us-east-1 for t3.medium",
         "needs 6 zones",
         "only 5 do: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  region          = \"af-south-1\"\n  vpc_cidr        = \"10.7.0.0/16\"\n  public_subnets  = [\"10.7.1.0/24\", \"10.7.2.0/24\"]\n  private_subnets = [\"10.7.11.0/24\", \"10.7.12.0/24\"]",
+    ));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('\n', " ");
+    for part in [
+        "choosing availability zones of af-south-1",
+        "AuthFailure",
+        "the account has not enabled af-south-1",
+        "aws account enable-region --region-name af-south-1",
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
