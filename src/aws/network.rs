@@ -33,10 +33,13 @@ pub struct SubnetSpec {
 /// proper (not Local or Wavelength Zones), `available`, open to the account, and offering
 /// `instance_type`. Not every zone offers every type: "Your requested instance type (t3.micro) is
 /// not supported in your requested Availability Zone (us-east-1e)" (EC2's `Unsupported`, or a
-/// failed scaling activity). Sorted by name, so every apply of a stack chooses the same zones.
+/// failed scaling activity). Sorted by name, so every apply of a stack chooses the same zones;
+/// the stack's existing subnets keep theirs, and must offer the type too (a new `instance_type`
+/// is refused here rather than launched where it cannot run).
 /// As the stack's first call in its region, it also says when the account has not enabled it.
 pub async fn zones(
     ec2: &Client,
+    owner: &Owner,
     region: &str,
     instance_type: &str,
     count: usize,
@@ -68,16 +71,38 @@ pub async fn zones(
         .map(str::to_owned)
         .collect();
     names.sort();
-    if names.len() < count {
-        let which = if names.is_empty() {
-            "none does".to_owned()
+    let existing = match find_vpc(ec2, owner).await.context(action)? {
+        Some(vpc) => subnets(ec2, vpc.vpc_id().unwrap_or_default())
+            .await
+            .context(action)?,
+        None => Vec::new(),
+    };
+    let stranded = existing.iter().find(|s| {
+        s.availability_zone()
+            .is_some_and(|zone| !names.iter().any(|n| n == zone))
+    });
+    let unavailable = match stranded {
+        Some(subnet) => Some(format!(
+            "{instance_type} is not offered in {}, where this stack's subnet {} ({}) is. Keep the current instance_type or choose one the stack's zones offer (moving subnets to other zones replaces the stack)",
+            subnet.availability_zone().unwrap_or_default(),
+            subnet.subnet_id().unwrap_or_default(),
+            subnet.cidr_block().unwrap_or_default(),
+        )),
+        None if names.len() < count => Some(format!(
+            "the stack needs {count} zones (one per public subnet) offering {instance_type}. Give fewer subnets or choose another instance_type"
+        )),
+        None => None,
+    };
+    if let Some(problem) = unavailable {
+        let offering = if names.is_empty() {
+            "none".to_owned()
         } else {
-            format!("only {} do: {}", names.len(), names.join(", "))
+            names.join(", ")
         };
         return Err(PartError {
             action: action(),
             cause: Cause::Unexpected(format!(
-                "the stack needs {count} zones (one per public subnet) offering {instance_type}, and {which}. Give fewer subnets or choose another instance_type (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
+                "{problem}. Zones of {region} that offer {instance_type}: {offering} (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
             )),
         });
     }

@@ -1372,7 +1372,7 @@ async fn too_few_zones_offering_the_instance_type_fail_before_anything_is_made()
     for part in [
         "choosing availability zones of us-east-1 for t3.medium",
         "needs 6 zones",
-        "only 5 do: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
+        "Zones of us-east-1 that offer t3.medium: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
@@ -1397,5 +1397,52 @@ async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
     ] {
         assert!(text.contains(part), "{part}: {text}");
     }
+    assert_nothing_left(&aws).await;
+}
+
+/// eu-west-1b offers no m8idn.large (moto's offerings data); eu-west-1a and eu-west-1c do.
+#[tokio::test]
+async fn an_instance_type_the_stacks_zones_do_not_offer_is_refused_before_anything_changes() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let stack = |instance_type: &str| {
+        config(&format!(
+            "  region          = \"eu-west-1\"\n  vpc_cidr        = \"10.8.0.0/16\"\n  public_subnets  = [\"10.8.1.0/24\", \"10.8.2.0/24\"]\n  private_subnets = [\"10.8.11.0/24\", \"10.8.12.0/24\"]\n  instance_type   = \"{instance_type}\""
+        ))
+    };
+    ws.config(&stack("t3.medium"));
+    ws.apply();
+    let template = ws.resource(ADDRESS)["launch_template_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.config(&stack("m8idn.large"));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('\n', " ");
+    for part in [
+        "choosing availability zones of eu-west-1 for m8idn.large",
+        "m8idn.large is not offered in eu-west-1b",
+        "Zones of eu-west-1 that offer m8idn.large: eu-west-1a, eu-west-1c",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let versions = aws
+        .ec2("eu-west-1")
+        .describe_launch_template_versions()
+        .launch_template_id(&template)
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<&str> = versions
+        .launch_template_versions()
+        .iter()
+        .filter_map(|v| v.launch_template_data()?.instance_type())
+        .map(|t| t.as_str())
+        .collect();
+    assert_eq!(types, ["t3.medium"], "the launch template is unchanged");
+    ws.config(&stack("t3.medium"));
+    ws.assert_plan_empty();
+    ws.destroy();
     assert_nothing_left(&aws).await;
 }

@@ -56,9 +56,10 @@ pub async fn converge_after(
     let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     let clients = cfg.clients.regional(&want.region);
     let owner = want.owner_tags();
-    // Before anything is made: a region without enough zones for the instance type fails here.
+    // Before anything is made or changed: zones that cannot run the instance type fail here.
     let zones = network::zones(
         &clients.ec2,
+        &owner,
         &want.region,
         &want.instance_type,
         want.public_subnets.len(),
