@@ -33,6 +33,11 @@ impl RegionalStack {
         apply::converge_after(cfg, want, timeout, refresh_after).await
     }
 
+    /// Fails when the stack's region cannot hold it (see `apply::zones`); creates nothing.
+    pub async fn check_zones(cfg: &Configured, want: &plan::Desired) -> Result<(), PartError> {
+        apply::zones(cfg, want).await.map(|_| ())
+    }
+
     /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).
     pub async fn delete_when(
         cfg: &Configured,

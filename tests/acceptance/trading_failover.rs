@@ -1088,3 +1088,46 @@ async fn any_two_regions_work_with_only_the_health_alarm_its_topic_and_key_in_us
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+#[tokio::test]
+async fn a_standby_region_the_account_has_not_enabled_fails_before_anything_is_made() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config("  standby { region = \"af-south-1\" }\n"));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('\n', " ");
+    for part in [
+        "choosing availability zones of af-south-1",
+        "aws account enable-region --region-name af-south-1",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    // Not even the session table in the primary region, which is made beside the stacks.
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn too_few_zones_for_the_instance_type_in_either_region_fail_before_anything_is_made() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let cidrs = |base: u8| {
+        (1..=6)
+            .map(|i| format!("\"10.0.{}.0/24\"", base + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    ws.config(&config(&format!(
+        "  primary {{\n    public_subnets  = [{}]\n    private_subnets = [{}]\n  }}\n",
+        cidrs(0),
+        cidrs(10)
+    )));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('\n', " ");
+    assert!(
+        text.contains("Zones of us-east-1 that offer t3.medium: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f"),
+        "{text}"
+    );
+    assert_nothing_left(&aws).await;
+}

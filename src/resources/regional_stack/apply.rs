@@ -57,14 +57,7 @@ pub async fn converge_after(
     let clients = cfg.clients.regional(&want.region);
     let owner = want.owner_tags();
     // Before anything is made or changed: zones that cannot run the instance type fail here.
-    let zones = network::zones(
-        &clients.ec2,
-        &owner,
-        &want.region,
-        &want.instance_type,
-        want.public_subnets.len(),
-    )
-    .await?;
+    let zones = zones(cfg, want).await?;
     let (net, (profile_arn, ami)) = tokio::try_join!(
         converge_network(&clients.ec2, want, &owner, &zones),
         instance_inputs(cfg, want, &owner),
@@ -142,6 +135,19 @@ pub async fn converge_after(
         .await?;
     }
     Ok(())
+}
+
+/// The zones of the stack's subnets (`network::zones`): fails when the region cannot hold the
+/// stack (not enabled for the account, too few zones offering the instance type).
+pub async fn zones(cfg: &Configured, want: &Desired) -> PartResult<Vec<String>> {
+    network::zones(
+        &cfg.clients.regional(&want.region).ec2,
+        &want.owner_tags(),
+        &want.region,
+        &want.instance_type,
+        want.public_subnets.len(),
+    )
+    .await
 }
 
 /// VPC, subnets, internet gateway with the public routes, and both security groups.

@@ -75,6 +75,7 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
 /// region serves throughout.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
+    check_regions(cfg, want).await?;
     let table = want.table().ok_or_else(|| underivable("session table"))?;
     let table_part = SessionTable::converge(cfg, &table.want, timeout);
     let rest = async {
@@ -111,6 +112,22 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         Ok::<_, PartError>(())
     };
     both(tokio::join!(table_part, rest))?;
+    Ok(())
+}
+
+/// Both regions can hold their stacks (enabled for the account, enough zones offering the
+/// instance type) before anything is made in either: the table is made beside the stacks.
+async fn check_regions(cfg: &Configured, want: &Desired) -> PartResult<()> {
+    // The instance profile plays no part in choosing zones; it does not exist yet.
+    let stack = |role| {
+        want.stack(role, "", None)
+            .ok_or_else(|| underivable(&format!("{role} stack")))
+    };
+    let (primary, standby) = (stack("primary")?, stack("standby")?);
+    tokio::try_join!(
+        RegionalStack::check_zones(cfg, &primary.want),
+        RegionalStack::check_zones(cfg, &standby.want),
+    )?;
     Ok(())
 }
 
