@@ -1,12 +1,13 @@
 //! One region's network: VPC (DNS support and hostnames), public and private subnets in the
-//! first availability zones that offer the instance type, internet gateway, and route tables. Every object is found by its
-//! ownership tags before it is created, so an apply that died halfway adopts what it made.
+//! first availability zones that offer the instance type, internet gateway, and route tables.
+//! Every object is found by its ownership tags before it is created, so an apply that died
+//! halfway adopts what it made.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, AvailabilityZoneOptInStatus, LocationType, ResourceType, RouteTable,
-    Subnet, Vpc,
+    AttributeBooleanValue, AvailabilityZone, AvailabilityZoneOptInStatus, LocationType,
+    ResourceType, RouteTable, Subnet, Vpc,
 };
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
@@ -53,8 +54,31 @@ pub async fn zones(
         .map_err(|err| AwsError::from(err).in_region(region))
         .context(action)?;
     let offered = offering(ec2, instance_type).await.context(action)?;
+    let existing = match find_vpc(ec2, owner).await.context(action)? {
+        Some(vpc) => subnets(ec2, vpc.vpc_id().unwrap_or_default())
+            .await
+            .context(action)?,
+        None => Vec::new(),
+    };
+    let usable = usable_zones(listed.availability_zones(), &offered);
+    choose(&usable, &existing, count, instance_type).map_err(|problem| {
+        let offering = if usable.is_empty() {
+            "none".to_owned()
+        } else {
+            usable.join(", ")
+        };
+        PartError {
+            action: action(),
+            cause: Cause::Unexpected(format!(
+                "{problem}. Zones of {region} that offer {instance_type}: {offering} (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
+            )),
+        }
+    })
+}
+
+/// Zones proper (not Local or Wavelength Zones) open to the account that offer the type, by name.
+fn usable_zones(listed: &[AvailabilityZone], offered: &[String]) -> Vec<String> {
     let mut names: Vec<String> = listed
-        .availability_zones()
         .iter()
         .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
         .filter(|z| {
@@ -71,43 +95,35 @@ pub async fn zones(
         .map(str::to_owned)
         .collect();
     names.sort();
-    let existing = match find_vpc(ec2, owner).await.context(action)? {
-        Some(vpc) => subnets(ec2, vpc.vpc_id().unwrap_or_default())
-            .await
-            .context(action)?,
-        None => Vec::new(),
-    };
+    names
+}
+
+/// The first `count` usable zones, or why the stack cannot have them: an existing subnet in a
+/// zone that does not offer the type, or too few zones that do.
+fn choose(
+    usable: &[String],
+    existing: &[Subnet],
+    count: usize,
+    instance_type: &str,
+) -> Result<Vec<String>, String> {
     let stranded = existing.iter().find(|s| {
         s.availability_zone()
-            .is_some_and(|zone| !names.iter().any(|n| n == zone))
+            .is_some_and(|zone| !usable.iter().any(|u| u == zone))
     });
-    let unavailable = match stranded {
-        Some(subnet) => Some(format!(
+    if let Some(subnet) = stranded {
+        return Err(format!(
             "{instance_type} is not offered in {}, where this stack's subnet {} ({}) is. Keep the current instance_type or choose one the stack's zones offer (moving subnets to other zones replaces the stack)",
             subnet.availability_zone().unwrap_or_default(),
             subnet.subnet_id().unwrap_or_default(),
             subnet.cidr_block().unwrap_or_default(),
-        )),
-        None if names.len() < count => Some(format!(
-            "the stack needs {count} zones (one per public subnet) offering {instance_type}. Give fewer subnets or choose another instance_type"
-        )),
-        None => None,
-    };
-    if let Some(problem) = unavailable {
-        let offering = if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        };
-        return Err(PartError {
-            action: action(),
-            cause: Cause::Unexpected(format!(
-                "{problem}. Zones of {region} that offer {instance_type}: {offering} (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
-            )),
-        });
+        ));
     }
-    names.truncate(count);
-    Ok(names)
+    if usable.len() < count {
+        return Err(format!(
+            "the stack needs {count} zones (one per public subnet) offering {instance_type}. Give fewer subnets or choose another instance_type"
+        ));
+    }
+    Ok(usable[..count].to_vec())
 }
 
 /// The zones of the client's region that offer `instance_type`.
@@ -626,4 +642,59 @@ pub async fn delete_vpc(ec2: &Client, vpc_id: &str, timeout: Duration) -> PartRe
     )
     .await;
     ignore_gone(result).context(|| format!("deleting VPC {vpc_id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str, kind: &str, opt_in: AvailabilityZoneOptInStatus) -> AvailabilityZone {
+        AvailabilityZone::builder()
+            .zone_name(name)
+            .zone_type(kind)
+            .opt_in_status(opt_in)
+            .build()
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_zones_proper_open_to_the_account_and_offering_the_type_are_usable_by_name() {
+        use AvailabilityZoneOptInStatus::{NotOptedIn, OptInNotRequired, OptedIn};
+        let listed = [
+            zone("us-west-2c", "availability-zone", OptInNotRequired),
+            zone("us-west-2a", "availability-zone", OptInNotRequired),
+            zone("us-west-2b", "availability-zone", OptInNotRequired),
+            zone("us-west-2-lax-1a", "local-zone", OptedIn),
+            zone("us-west-2-wl1-las-wlz-1", "wavelength-zone", NotOptedIn),
+            zone("us-west-2d", "availability-zone", OptInNotRequired),
+        ];
+        let offered = names(&["us-west-2d", "us-west-2c", "us-west-2a", "us-west-2-lax-1a"]);
+        assert_eq!(
+            usable_zones(&listed, &offered),
+            ["us-west-2a", "us-west-2c", "us-west-2d"]
+        );
+    }
+
+    #[test]
+    fn the_first_usable_zones_are_chosen_and_existing_subnets_must_be_in_one() {
+        let usable = names(&["eu-west-1a", "eu-west-1c"]);
+        assert_eq!(choose(&usable, &[], 2, "m8idn.large").unwrap(), usable);
+        let too_few = choose(&usable, &[], 3, "m8idn.large").unwrap_err();
+        assert!(too_few.contains("needs 3 zones"), "{too_few}");
+        let stranded = Subnet::builder()
+            .subnet_id("subnet-1")
+            .cidr_block("10.8.2.0/24")
+            .availability_zone("eu-west-1b")
+            .build();
+        let refused = choose(&usable, &[stranded], 2, "m8idn.large").unwrap_err();
+        assert!(
+            refused.contains(
+                "not offered in eu-west-1b, where this stack's subnet subnet-1 (10.8.2.0/24) is"
+            ),
+            "{refused}"
+        );
+    }
 }
