@@ -1366,16 +1366,11 @@ async fn too_few_zones_offering_the_instance_type_fail_before_anything_is_made()
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     ws.config(&zones_config(6));
-    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_ne!(failed.code, 0);
-    let text = failed.text().replace('\n', " ");
-    for part in [
+    ws.assert_apply_fails_saying(&[
         "choosing availability zones of us-east-1 for t3.medium",
         "needs 6 zones",
         "Zones of us-east-1 that offer t3.medium: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
-    ] {
-        assert!(text.contains(part), "{part}: {text}");
-    }
+    ]);
     assert_nothing_left(&aws).await;
 }
 
@@ -1386,17 +1381,12 @@ async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
     ws.config(&config(
         "  region          = \"af-south-1\"\n  vpc_cidr        = \"10.7.0.0/16\"\n  public_subnets  = [\"10.7.1.0/24\", \"10.7.2.0/24\"]\n  private_subnets = [\"10.7.11.0/24\", \"10.7.12.0/24\"]",
     ));
-    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_ne!(failed.code, 0);
-    let text = failed.text().replace('\n', " ");
-    for part in [
+    ws.assert_apply_fails_saying(&[
         "choosing availability zones of af-south-1",
         "AuthFailure",
         "the account has not enabled af-south-1",
         "aws account enable-region --region-name af-south-1",
-    ] {
-        assert!(text.contains(part), "{part}: {text}");
-    }
+    ]);
     assert_nothing_left(&aws).await;
 }
 
@@ -1417,16 +1407,11 @@ async fn an_instance_type_the_stacks_zones_do_not_offer_is_refused_before_anythi
         .unwrap()
         .to_owned();
     ws.config(&stack("m8idn.large"));
-    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_ne!(failed.code, 0);
-    let text = failed.text().replace('\n', " ");
-    for part in [
+    ws.assert_apply_fails_saying(&[
         "choosing availability zones of eu-west-1 for m8idn.large",
         "m8idn.large is not offered in eu-west-1b",
         "Zones of eu-west-1 that offer m8idn.large: eu-west-1a, eu-west-1c",
-    ] {
-        assert!(text.contains(part), "{part}: {text}");
-    }
+    ]);
     let versions = aws
         .ec2("eu-west-1")
         .describe_launch_template_versions()

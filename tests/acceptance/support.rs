@@ -868,6 +868,16 @@ impl Workspace {
         );
     }
 
+    /// Applies, which must fail with output that says each of `parts` (lines joined).
+    pub fn assert_apply_fails_saying(&self, parts: &[&str]) {
+        let failed = self.run(&["apply", "-auto-approve", "-no-color"]);
+        assert_ne!(failed.code, 0, "{}", failed.text());
+        let text = failed.text().replace('\n', " ");
+        for part in parts {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+    }
+
     /// Rewrites the local state file's resources, as an older provider version would have left
     /// them: `edit` gets each resource instance's `attributes`.
     pub fn edit_state(&self, edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>)) {
