@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
 use aws_sdk_ec2::Client;
 
-use super::ec2::{filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
+use super::ec2::{client_token, filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::wait::{self, Poll};
 
@@ -55,7 +55,7 @@ pub async fn ensure(
                 // The same subnet and address on a retry (one gateway, however often the
                 // call is repeated); new ones for a stack built again after a destroy, where a
                 // token by name would return the deleted gateway for the idempotency window.
-                .client_token(format!("{subnet_id}/{allocation}"))
+                .client_token(client_token(subnet_id, &allocation))
                 .tag_specifications(tag_spec(
                     ResourceType::Natgateway,
                     &owner.tags_for(&part, name),

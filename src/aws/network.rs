@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable, Subnet
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::{explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
+use super::ec2::{client_token, explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
@@ -328,6 +328,7 @@ pub async fn ensure_route_table(
             let id = ec2
                 .create_route_table()
                 .vpc_id(vpc_id)
+                .client_token(client_token(vpc_id, part))
                 .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
                 .send()
                 .await

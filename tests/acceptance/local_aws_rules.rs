@@ -480,3 +480,133 @@ async fn one_objects_reads_do_not_settle_another() {
     )
     .await;
 }
+
+/// Every EC2 call that takes a ClientToken answers a repeat with its first answer (one object,
+/// however often the call is sent) and refuses the token with other parameters
+/// (`IdempotentParameterMismatch`); a token is the region's own.
+#[tokio::test]
+async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let (vpc, _, _) = network(&aws, 31).await;
+    let route_table = |vpc: String, token: &'static str| {
+        let ec2 = ec2.clone();
+        async move {
+            ec2.create_route_table()
+                .vpc_id(vpc)
+                .client_token(token)
+                .send()
+                .await
+        }
+    };
+    let id = |out: aws_sdk_ec2::operation::create_route_table::CreateRouteTableOutput| {
+        out.route_table()
+            .unwrap()
+            .route_table_id()
+            .unwrap()
+            .to_owned()
+    };
+    let first = id(route_table(vpc.clone(), "rt-token").await.unwrap());
+    let again = id(route_table(vpc.clone(), "rt-token").await.unwrap());
+    assert_eq!(
+        first, again,
+        "the same token and parameters: the same route table"
+    );
+    let tables = ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&vpc)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tables.route_tables().len(),
+        2,
+        "the main table and one more"
+    );
+    let (other_vpc, _, _) = network(&aws, 32).await;
+    let mismatch = route_table(other_vpc, "rt-token").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+
+    // The same token in another region is another request.
+    let east2 = aws.ec2("us-east-2");
+    let vpc2 = east2
+        .create_vpc()
+        .cidr_block("10.33.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc2 = vpc2.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let there = east2
+        .create_route_table()
+        .vpc_id(&vpc2)
+        .client_token("rt-token")
+        .send()
+        .await
+        .expect("the token is unused in us-east-2");
+    assert_ne!(id(there), first);
+
+    let data = |instance_type: &str| {
+        RequestLaunchTemplateData::builder()
+            .image_id("ami-03c3da4cfa8e8943a")
+            .instance_type(instance_type.into())
+            .build()
+    };
+    let lt = template(&aws, "lt-tokens", data("t3.micro")).await;
+    let version = |instance_type: &'static str| {
+        let (ec2, lt) = (ec2.clone(), lt.clone());
+        async move {
+            ec2.create_launch_template_version()
+                .launch_template_id(lt)
+                .launch_template_data(data(instance_type))
+                .client_token("lt-version-token")
+                .send()
+                .await
+        }
+    };
+    let number = |out: aws_sdk_ec2::operation::create_launch_template_version::CreateLaunchTemplateVersionOutput| {
+        out.launch_template_version().unwrap().version_number().unwrap()
+    };
+    assert_eq!(number(version("t3.small").await.unwrap()), 2);
+    assert_eq!(
+        number(version("t3.small").await.unwrap()),
+        2,
+        "no version 3"
+    );
+    let mismatch = version("t3.large").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&lt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.launch_template_versions().len(), 2);
+
+    let make_default = |number: &'static str| {
+        ec2.modify_launch_template()
+            .launch_template_id(&lt)
+            .default_version(number)
+            .client_token("lt-default-token")
+            .send()
+    };
+    make_default("2").await.expect("ModifyLaunchTemplate");
+    make_default("2")
+        .await
+        .expect("the same token and parameters");
+    let mismatch = make_default("1").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+}
