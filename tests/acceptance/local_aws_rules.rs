@@ -610,3 +610,74 @@ async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
         Some("IdempotentParameterMismatch")
     );
 }
+
+/// ELBv2's creates are idempotent by their settings (the same call answers with the object it
+/// made); the same name or port with other settings is refused.
+#[tokio::test]
+async fn elbv2_creates_repeated_with_the_same_settings_answer_with_the_object() {
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (vpc, a, b) = network(&aws, 34).await;
+    let elb = aws.elbv2("us-east-1");
+    let target_group = |port: i32| {
+        elb.create_target_group()
+            .name("tg-same")
+            .protocol(ProtocolEnum::Http)
+            .port(port)
+            .vpc_id(&vpc)
+            .send()
+    };
+    let tg_arn = |out: aws_sdk_elasticloadbalancingv2::operation::create_target_group::CreateTargetGroupOutput| {
+        out.target_groups()[0].target_group_arn().unwrap().to_owned()
+    };
+    let tg = tg_arn(target_group(8080).await.unwrap());
+    assert_eq!(tg_arn(target_group(8080).await.unwrap()), tg);
+    let other = target_group(9090).await.unwrap_err();
+    assert_eq!(code(&other).as_deref(), Some("DuplicateTargetGroupName"));
+
+    let balancer = || {
+        elb.create_load_balancer()
+            .name("alb-same")
+            .subnets(&a)
+            .subnets(&b)
+            .send()
+    };
+    let lb = balancer().await.unwrap().load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let again = balancer().await.unwrap();
+    assert_eq!(
+        again.load_balancers()[0].load_balancer_arn(),
+        Some(lb.as_str())
+    );
+    let listener = |action: Action| {
+        elb.create_listener()
+            .load_balancer_arn(&lb)
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .default_actions(action)
+            .send()
+    };
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(&tg)
+        .build();
+    let first = listener(forward.clone()).await.unwrap().listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_owned();
+    let repeated = listener(forward).await.unwrap();
+    assert_eq!(repeated.listeners()[0].listener_arn(), Some(first.as_str()));
+    let fixed = Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+                .status_code("503")
+                .build(),
+        )
+        .build();
+    let other = listener(fixed).await.unwrap_err();
+    assert_eq!(code(&other).as_deref(), Some("DuplicateListener"));
+}
