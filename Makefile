@@ -48,9 +48,10 @@ release-check: setup
 	fi
 
 ## The reliability suite in full (`make test` runs one seed and two crash
-## points of it): ten fault seeds at a 10 % fault rate, and the provider killed at 22 points.
+## points of it): ten fault seeds at a 10 % fault rate, ten seeds of create answers lost at
+## 10 %, and the provider killed at 22 points.
 test-reliability: setup build
-	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \
+	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_LOST_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \
 		cargo test --test acceptance reliability -- --nocapture --test-threads 2
 
 FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10

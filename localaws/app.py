@@ -21,6 +21,7 @@ from . import (
     ec2_prefix_lists,
     ec2_routes,
     elbv2_health,
+    elbv2_idempotency,
     elbv2_validation,
     eventual,
     expired_tokens,
@@ -29,6 +30,7 @@ from . import (
     iam_propagation,
     idempotency,
     kms_keys,
+    lost,
     meter,
     pending,
     query_errors,
@@ -55,6 +57,7 @@ class Fidelity:
         meter.count(request)
         response = eventual.take(request) or self.dispatch(request)
         eventual.record(request, response)
+        response = lost.after(request, response)
         route53_health.observe()
         crash.after(request)
         return response.send(start_response)
@@ -74,12 +77,16 @@ class Fidelity:
             chaos.reset()
             cloudwatch_alarms.reset()
             crash.reset()
+            lost.reset()
             meter.reset()
             elbv2_health.reset()
+            elbv2_idempotency.reset()
             route53_health.reset()
             expired_tokens.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
+        if request.path == "/localaws/lost":
+            return lost.report()
         if request.path == "/localaws/requests":
             return meter.report()
         if request.path.startswith("/localaws/pending"):
@@ -130,6 +137,8 @@ class Fidelity:
             return ec2_dependencies.handle(self.app, request, account_of(request))
         if elbv2_validation.handles(request):
             return elbv2_validation.handle(self.app, request, account_of(request))
+        if elbv2_idempotency.handles(request):
+            return elbv2_idempotency.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
         return query_errors.fix(request, call(self.app, request.environ))

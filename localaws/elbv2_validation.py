@@ -20,6 +20,7 @@ from moto.acm.models import acm_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
 
+from . import elbv2_idempotency
 from .wsgi import call, query_error
 
 XMLNS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
@@ -80,4 +81,8 @@ def handle(app, request, account):
         refusal = _zones_refusal(form, account, request.region)
     else:
         refusal = _certificate_refusal(form, account, request.region)
-    return refusal or call(app, request.environ)
+    if refusal:
+        return refusal
+    if elbv2_idempotency.handles(request):
+        return elbv2_idempotency.handle(app, request, account)
+    return call(app, request.environ)

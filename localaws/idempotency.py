@@ -2,20 +2,40 @@
 repeated EC2 create with the same ClientToken returns the first call's answer, as AWS does; the
 same token with other parameters is `IdempotentParameterMismatch` ("If you repeat a request with
 the same client token but change one or more parameters, Amazon EC2 returns an
-IdempotentParameterMismatch error": https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)."""
+IdempotentParameterMismatch error": https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+
+Every EC2 action whose input has a `ClientToken` in botocore's model is covered (CreateRouteTable,
+CreateLaunchTemplateVersion, ModifyLaunchTemplate, RunInstances, ...). A token is scoped to its
+account, region and action ("You can use the same client token for the same request across
+different regions"), and is kept for the emulator's lifetime: AWS keeps it "for at least 24 hours"
+(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Run_Instance_Idempotency.html), so a client
+reusing a token after deleting what it made gets the deleted object back, here as there."""
 
 import threading
+from functools import lru_cache
+
+from moto.core.utils import get_service_model
 
 from .wsgi import Response, call, ec2_error
 
-ACTIONS = {"CreateNatGateway", "CreateLaunchTemplate"}
 _lock = threading.Lock()
 _answers = {}
 
 
+@lru_cache(maxsize=None)
+def actions():
+    """The EC2 actions that accept a ClientToken."""
+    model = get_service_model("ec2")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if "ClientToken" in getattr(model.operation_model(name).input_shape, "members", {})
+    )
+
+
 
 def handles(request):
-    return request.service == "ec2" and request.action in ACTIONS and "ClientToken" in request.form
+    return request.service == "ec2" and request.action in actions() and "ClientToken" in request.form
 
 
 def handle(app, request, account):

@@ -1,6 +1,15 @@
 //! AWS-facing code: clients, errors, retries, waiters, and one module per AWS part. Nothing in
 //! here knows about Terraform types.
 
+/// The per-call configuration of a create sent through `retry::create_once`: the SDK's retries
+/// off, for the service crate named (`no_retries!(aws_sdk_ec2)`).
+macro_rules! no_retries {
+    ($service:ident) => {
+        $service::config::Builder::default()
+            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+    };
+}
+
 pub mod alarms;
 pub mod auto_scaling;
 pub mod clients;

@@ -134,36 +134,41 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<bool> {
             // A new instance profile takes a while to reach EC2: "ValidationError: You must use
             // a valid fully-formed launch template. Invalid IAM Instance Profile name".
             let deadline = Instant::now() + PROFILE_PROPAGATION;
+            let what = format!("creating Auto Scaling group {name}");
             let propagating = |err: &AwsError| {
                 err.is("ValidationError") && err.message.contains("Invalid IAM Instance Profile")
             };
-            retry::when(
-                &format!("creating Auto Scaling group {name}"),
-                propagating,
-                deadline,
-                || async {
-                    asg.create_auto_scaling_group()
-                        .auto_scaling_group_name(name)
-                        .launch_template(template(spec))
-                        .min_size(spec.min)
-                        .max_size(spec.max)
-                        .desired_capacity(spec.desired)
-                        .vpc_zone_identifier(&zones)
-                        .target_group_arns(spec.target_group_arn)
-                        .health_check_type("ELB")
-                        .health_check_grace_period(spec.grace_period)
-                        .set_tags(Some(
-                            asg_tags(name, spec.tags)
-                                .into_iter()
-                                .chain([configured_desired_tag(name, spec.desired)])
-                                .collect(),
-                        ))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(AwsError::from)
-                },
-            )
+            retry::when(&what, propagating, deadline, || {
+                retry::create_once(
+                    &what,
+                    &["AlreadyExists"],
+                    || async { Ok(find(asg, name).await?.map(|_| ())) },
+                    || async {
+                        asg.create_auto_scaling_group()
+                            .auto_scaling_group_name(name)
+                            .launch_template(template(spec))
+                            .min_size(spec.min)
+                            .max_size(spec.max)
+                            .desired_capacity(spec.desired)
+                            .vpc_zone_identifier(&zones)
+                            .target_group_arns(spec.target_group_arn)
+                            .health_check_type("ELB")
+                            .health_check_grace_period(spec.grace_period)
+                            .set_tags(Some(
+                                asg_tags(name, spec.tags)
+                                    .into_iter()
+                                    .chain([configured_desired_tag(name, spec.desired)])
+                                    .collect(),
+                            ))
+                            .customize()
+                            .config_override(no_retries!(aws_sdk_autoscaling))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(AwsError::from)
+                    },
+                )
+            })
             .await
             .context(|| format!("creating Auto Scaling group {name}"))?;
             false

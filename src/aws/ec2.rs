@@ -54,6 +54,15 @@ pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
         .and_then(|t| t.value())
 }
 
+/// The ClientToken of a create: `scope` is the AWS ID the object is made in or for (its VPC, its
+/// template), `part` the object within it. The same on every retry, so AWS answers a repeat with
+/// what the first call made; new whenever `scope` is made again, because AWS remembers a token
+/// "for at least 24 hours", answering with the object even once deleted. At most 64 ASCII
+/// characters (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+pub fn client_token(scope: &str, part: &str) -> String {
+    format!("{scope}/{part}")
+}
+
 pub fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
@@ -163,5 +172,23 @@ pub async fn explain_in_use(ec2: &Client, filter_name: &str, id: &str, err: AwsE
             users.join(", ")
         ),
         ..err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_token;
+
+    #[test]
+    fn client_tokens_fit_awss_64_characters() {
+        // The longest scopes and parts the provider uses: 17-hex-digit IDs, many private subnets.
+        for (scope, part) in [
+            ("subnet-0123456789abcdef0", "eipalloc-0123456789abcdef0"),
+            ("vpc-0123456789abcdef0", "private-rt-99"),
+            ("lt-0123456789abcdef0", "default-v99999999999"),
+        ] {
+            let token = client_token(scope, part);
+            assert!(token.len() <= 64 && token.is_ascii(), "{token}");
+        }
     }
 }

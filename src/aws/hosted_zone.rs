@@ -5,6 +5,7 @@ use aws_sdk_route53::types::TagResourceType;
 use aws_sdk_route53::Client;
 
 use super::error::{AwsError, Context, PartResult};
+use super::retry;
 use super::route53::{self, bare_id};
 use crate::tags::Tags;
 
@@ -73,17 +74,27 @@ pub async fn ensure(r53: &Client, name: &str, suffix: &str, tags: &Tags) -> Part
         Some(zone) => zone,
         None => {
             tracing::info!("{}", action());
-            let out = r53
-                .create_hosted_zone()
-                .name(name)
-                .caller_reference(route53::caller_reference(suffix, "zone"))
-                .send()
-                .await
-                .context(action)?;
-            let id = out
-                .hosted_zone()
-                .map(|z| bare_id(z.id()).to_owned())
-                .unwrap_or_default();
+            let id = retry::create_once(
+                &action(),
+                &["HostedZoneAlreadyExists"],
+                || async { Ok(find_ours(r53, Some(name), suffix).await?.map(|z| z.id)) },
+                || async {
+                    let out = r53
+                        .create_hosted_zone()
+                        .name(name)
+                        .caller_reference(route53::caller_reference(suffix, "zone"))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_route53))
+                        .send()
+                        .await?;
+                    Ok(out
+                        .hosted_zone()
+                        .map(|z| bare_id(z.id()).to_owned())
+                        .unwrap_or_default())
+                },
+            )
+            .await
+            .context(action)?;
             get(r53, &id, suffix)
                 .await
                 .context(action)?

@@ -33,6 +33,18 @@ fn missing(err: &AwsError) -> bool {
     err.is("NoSuchEntity")
 }
 
+/// A read's answer, `None` for an entity that does not exist.
+fn unless_missing<T, E>(read: Result<T, E>) -> Result<Option<T>, AwsError>
+where
+    AwsError: From<E>,
+{
+    match read.map_err(AwsError::from) {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if missing(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// Ensures role, inline policy and instance profile; returns the profile's ARN.
 pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> PartResult<String> {
     let action = || format!("creating IAM role {name}");
@@ -53,14 +65,30 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
         }
         Err(err) if missing(&err) => {
             tracing::info!("creating IAM role {name}");
-            iam.create_role()
-                .role_name(name)
-                .assume_role_policy_document(TRUST_POLICY)
-                .description("Instances of the trading failover stack")
-                .set_tags(Some(iam_tags(tags).context(action)?))
-                .send()
-                .await
-                .context(action)?;
+            let role_tags = iam_tags(tags).context(action)?;
+            retry::create_once(
+                &action(),
+                &["EntityAlreadyExists"],
+                || async {
+                    let found = iam.get_role().role_name(name).send().await;
+                    Ok(unless_missing(found)?.map(|_| ()))
+                },
+                || async {
+                    iam.create_role()
+                        .role_name(name)
+                        .assume_role_policy_document(TRUST_POLICY)
+                        .description("Instances of the trading failover stack")
+                        .set_tags(Some(role_tags.clone()))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_iam))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                },
+            )
+            .await
+            .context(action)?;
         }
         Err(err) => return Err(err).context(|| format!("reading IAM role {name}")),
     }
@@ -90,19 +118,37 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
         ),
         None => {
             tracing::info!("creating instance profile {name}");
-            let out = iam
-                .create_instance_profile()
-                .instance_profile_name(name)
-                .set_tags(Some(iam_tags(tags).context(action)?))
-                .send()
-                .await
-                .context(|| format!("creating instance profile {name}"))?;
-            (
-                out.instance_profile()
-                    .map(|p| p.arn().to_owned())
-                    .unwrap_or_default(),
-                false,
+            let profile_tags = iam_tags(tags).context(action)?;
+            let arn = retry::create_once(
+                &format!("creating instance profile {name}"),
+                &["EntityAlreadyExists"],
+                || async {
+                    let found = iam
+                        .get_instance_profile()
+                        .instance_profile_name(name)
+                        .send()
+                        .await;
+                    Ok(unless_missing(found)?
+                        .and_then(|out| out.instance_profile().map(|p| p.arn().to_owned())))
+                },
+                || async {
+                    let out = iam
+                        .create_instance_profile()
+                        .instance_profile_name(name)
+                        .set_tags(Some(profile_tags.clone()))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_iam))
+                        .send()
+                        .await?;
+                    Ok(out
+                        .instance_profile()
+                        .map(|p| p.arn().to_owned())
+                        .unwrap_or_default())
+                },
             )
+            .await
+            .context(|| format!("creating instance profile {name}"))?;
+            (arn, false)
         }
     };
     if !has_role {

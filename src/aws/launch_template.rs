@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use aws_smithy_types::base64;
 
-use super::ec2::{ec2_tags, filter, ignore_gone, tag_spec};
+use super::ec2::{client_token, ec2_tags, filter, ignore_gone, tag_spec};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use crate::tags::Tags;
 
@@ -129,16 +129,59 @@ pub async fn ensure(ec2: &Client, spec: &TemplateSpec<'_>) -> PartResult<(String
         return Ok((id.to_owned(), 1));
     };
     let id = template.launch_template_id().unwrap_or_default().to_owned();
-    let current = ec2
-        .describe_launch_template_versions()
+    let default = template.default_version_number().unwrap_or(1);
+    let latest = template.latest_version_number().unwrap_or(default);
+    if version_matches(ec2, &id, default, spec).await? {
+        return Ok((id, default));
+    }
+    // A newer version with these settings is one a lost CreateLaunchTemplateVersion answer made:
+    // it is adopted, not made again.
+    let number = if latest != default && version_matches(ec2, &id, latest, spec).await? {
+        latest
+    } else {
+        tracing::info!("creating a new version of launch template {name}");
+        let out = ec2
+            .create_launch_template_version()
+            .launch_template_id(&id)
+            .launch_template_data(data(spec))
+            // Names the version it will be: the same on a retry, never one AWS has answered.
+            .client_token(client_token(&id, &format!("v{}", latest + 1)))
+            .send()
+            .await
+            .context(|| format!("creating a version of launch template {name}"))?;
+        out.launch_template_version()
+            .and_then(|v| v.version_number())
+            .unwrap_or(1)
+    };
+    ec2.modify_launch_template()
         .launch_template_id(&id)
-        .versions("$Default")
+        .default_version(number.to_string())
+        .client_token(client_token(&id, &format!("default-v{number}")))
         .send()
         .await
-        .context(|| format!("reading launch template {name}"))?;
-    let version = current.launch_template_versions().first();
-    let have = version.and_then(|v| v.launch_template_data());
-    let same = have.is_some_and(|d| {
+        .context(|| format!("making version {number} of launch template {name} the default"))?;
+    Ok((id, number))
+}
+
+/// Whether version `number` of the template holds the settings of `spec`.
+async fn version_matches(
+    ec2: &Client,
+    id: &str,
+    number: i64,
+    spec: &TemplateSpec<'_>,
+) -> PartResult<bool> {
+    let found = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(id)
+        .versions(number.to_string())
+        .send()
+        .await
+        .context(|| format!("reading version {number} of launch template {}", spec.name))?;
+    let have = found
+        .launch_template_versions()
+        .first()
+        .and_then(|v| v.launch_template_data());
+    Ok(have.is_some_and(|d| {
         d.image_id() == Some(spec.ami)
             && d.instance_type().map(|t| t.as_str()) == Some(spec.instance_type)
             && d.user_data() == Some(base64::encode(spec.user_data).as_str())
@@ -148,29 +191,7 @@ pub async fn ensure(ec2: &Client, spec: &TemplateSpec<'_>) -> PartResult<(String
                 .and_then(|m| m.http_tokens())
                 .map(|t| t.as_str())
                 == Some("required")
-    });
-    if same {
-        return Ok((id, version.and_then(|v| v.version_number()).unwrap_or(1)));
-    }
-    tracing::info!("creating a new version of launch template {name}");
-    let out = ec2
-        .create_launch_template_version()
-        .launch_template_id(&id)
-        .launch_template_data(data(spec))
-        .send()
-        .await
-        .context(|| format!("creating a version of launch template {name}"))?;
-    let number = out
-        .launch_template_version()
-        .and_then(|v| v.version_number())
-        .unwrap_or(1);
-    ec2.modify_launch_template()
-        .launch_template_id(&id)
-        .default_version(number.to_string())
-        .send()
-        .await
-        .context(|| format!("making version {number} of launch template {name} the default"))?;
-    Ok((id, number))
+    }))
 }
 
 /// What the template's default version holds.

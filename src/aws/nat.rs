@@ -6,8 +6,9 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
 use aws_sdk_ec2::Client;
 
-use super::ec2::{filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
+use super::ec2::{client_token, filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::retry;
 use super::wait::{self, Poll};
 
 async fn nat_gateways(ec2: &Client, vpc_id: &str) -> Result<Vec<NatGateway>, AwsError> {
@@ -55,7 +56,7 @@ pub async fn ensure(
                 // The same subnet and address on a retry (one gateway, however often the
                 // call is repeated); new ones for a stack built again after a destroy, where a
                 // token by name would return the deleted gateway for the idempotency window.
-                .client_token(format!("{subnet_id}/{allocation}"))
+                .client_token(client_token(subnet_id, &allocation))
                 .tag_specifications(tag_spec(
                     ResourceType::Natgateway,
                     &owner.tags_for(&part, name),
@@ -80,31 +81,46 @@ async fn ensure_address(
     name: &str,
 ) -> PartResult<String> {
     let part = format!("eip-{}", index + 1);
-    let found = ec2
-        .describe_addresses()
-        .set_filters(Some(owner.filters(&part)))
-        .send()
+    let find = || async {
+        let found = ec2
+            .describe_addresses()
+            .set_filters(Some(owner.filters(&part)))
+            .send()
+            .await?;
+        Ok(found
+            .addresses()
+            .iter()
+            .find(|a| owner.owns(a.tags(), &part))
+            .and_then(|a| a.allocation_id().map(str::to_owned)))
+    };
+    if let Some(id) = find()
         .await
-        .context(|| format!("reading elastic IP for {name}"))?;
-    if let Some(address) = found
-        .addresses()
-        .iter()
-        .find(|a| owner.owns(a.tags(), &part))
+        .context(|| format!("reading elastic IP for {name}"))?
     {
-        return Ok(address.allocation_id().unwrap_or_default().to_owned());
+        return Ok(id);
     }
     tracing::info!("allocating elastic IP for {name}");
-    let out = ec2
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .tag_specifications(tag_spec(
-            ResourceType::ElasticIp,
-            &owner.tags_for(&part, name),
-        ))
-        .send()
-        .await
-        .context(|| format!("allocating elastic IP for {name}"))?;
-    Ok(out.allocation_id().unwrap_or_default().to_owned())
+    retry::create_once(
+        &format!("allocating elastic IP for {name}"),
+        &[],
+        find,
+        || async {
+            let out = ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tag_spec(
+                    ResourceType::ElasticIp,
+                    &owner.tags_for(&part, name),
+                ))
+                .customize()
+                .config_override(no_retries!(aws_sdk_ec2))
+                .send()
+                .await?;
+            Ok(out.allocation_id().unwrap_or_default().to_owned())
+        },
+    )
+    .await
+    .context(|| format!("allocating elastic IP for {name}"))
 }
 
 async fn wait_state(ec2: &Client, id: &str, available: bool, timeout: Duration) -> PartResult<()> {

@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, AvailabilityZone, AvailabilityZoneOptInStatus, LocationType,
-    ResourceType, RouteTable, Subnet, Vpc,
+    AttributeBooleanValue, AvailabilityZone, AvailabilityZoneOptInStatus, InternetGateway,
+    LocationType, ResourceType, RouteTable, Subnet, Vpc,
 };
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::{explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
+use super::ec2::{client_token, explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
 use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
@@ -176,18 +176,31 @@ pub async fn ensure_vpc(ec2: &Client, owner: &Owner, name: &str, cidr: &str) -> 
         }
         None => {
             tracing::info!("creating VPC {name} ({cidr})");
-            let out = ec2
-                .create_vpc()
-                .cidr_block(cidr)
-                .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
-                .send()
-                .await
-                .context(|| format!("creating VPC {name} ({cidr})"))?;
-            let id = out
-                .vpc()
-                .and_then(|v| v.vpc_id())
-                .unwrap_or_default()
-                .to_owned();
+            let id = retry::create_once(
+                &format!("creating VPC {name}"),
+                &[],
+                || async {
+                    let found = find_vpc(ec2, owner).await?;
+                    Ok(found.and_then(|v| v.vpc_id().map(str::to_owned)))
+                },
+                || async {
+                    let out = ec2
+                        .create_vpc()
+                        .cidr_block(cidr)
+                        .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_ec2))
+                        .send()
+                        .await?;
+                    Ok(out
+                        .vpc()
+                        .and_then(|v| v.vpc_id())
+                        .unwrap_or_default()
+                        .to_owned())
+                },
+            )
+            .await
+            .context(|| format!("creating VPC {name} ({cidr})"))?;
             retry::until_created(&id, "InvalidVpcID.NotFound", retry::EC2_PROPAGATION, || {
                 ec2.describe_vpcs().vpc_ids(&id).send()
             })
@@ -250,19 +263,36 @@ pub async fn ensure_subnets(
                     spec.cidr,
                     spec.zone
                 );
-                let id = ec2
-                    .create_subnet()
-                    .vpc_id(vpc_id)
-                    .cidr_block(&spec.cidr)
-                    .availability_zone(&spec.zone)
-                    .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
-                    .send()
-                    .await
-                    .context(|| format!("creating subnet {} ({})", spec.name, spec.cidr))?
-                    .subnet()
-                    .and_then(|s| s.subnet_id())
-                    .unwrap_or_default()
-                    .to_owned();
+                let id = retry::create_once(
+                    &format!("creating subnet {}", spec.name),
+                    &["InvalidSubnet.Conflict"],
+                    || async {
+                        let found = subnets(ec2, vpc_id).await?;
+                        Ok(found
+                            .iter()
+                            .find(|s| owner.owns(s.tags(), &spec.part))
+                            .and_then(|s| s.subnet_id().map(str::to_owned)))
+                    },
+                    || async {
+                        let out = ec2
+                            .create_subnet()
+                            .vpc_id(vpc_id)
+                            .cidr_block(&spec.cidr)
+                            .availability_zone(&spec.zone)
+                            .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
+                            .customize()
+                            .config_override(no_retries!(aws_sdk_ec2))
+                            .send()
+                            .await?;
+                        Ok(out
+                            .subnet()
+                            .and_then(|s| s.subnet_id())
+                            .unwrap_or_default()
+                            .to_owned())
+                    },
+                )
+                .await
+                .context(|| format!("creating subnet {} ({})", spec.name, spec.cidr))?;
                 retry::until_created(
                     &id,
                     "InvalidSubnetID.NotFound",
@@ -304,6 +334,20 @@ pub async fn ensure_subnets(
     Ok(ids)
 }
 
+/// This stack's internet gateway, if it exists.
+async fn owned_gateway(ec2: &Client, owner: &Owner) -> Result<Option<InternetGateway>, AwsError> {
+    let found = ec2
+        .describe_internet_gateways()
+        .set_filters(Some(owner.filters("igw")))
+        .send()
+        .await?;
+    Ok(found
+        .internet_gateways()
+        .iter()
+        .find(|g| owner.owns(g.tags(), "igw"))
+        .cloned())
+}
+
 pub async fn ensure_internet_gateway(
     ec2: &Client,
     owner: &Owner,
@@ -311,16 +355,10 @@ pub async fn ensure_internet_gateway(
     name: &str,
 ) -> PartResult<String> {
     let tags = owner.tags_for("igw", name);
-    let found = ec2
-        .describe_internet_gateways()
-        .set_filters(Some(owner.filters("igw")))
-        .send()
+    let found = owned_gateway(ec2, owner)
         .await
         .context(|| format!("reading internet gateway {name}"))?;
-    let existing = found
-        .internet_gateways()
-        .iter()
-        .find(|g| owner.owns(g.tags(), "igw"));
+    let existing = found.as_ref();
     let (id, attached) = match existing {
         Some(igw) => {
             let id = igw.internet_gateway_id().unwrap_or_default().to_owned();
@@ -330,17 +368,30 @@ pub async fn ensure_internet_gateway(
         }
         None => {
             tracing::info!("creating internet gateway {name}");
-            let out = ec2
-                .create_internet_gateway()
-                .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
-                .send()
-                .await
-                .context(|| format!("creating internet gateway {name}"))?;
-            let id = out
-                .internet_gateway()
-                .and_then(|g| g.internet_gateway_id())
-                .unwrap_or_default()
-                .to_owned();
+            let id = retry::create_once(
+                &format!("creating internet gateway {name}"),
+                &[],
+                || async {
+                    let found = owned_gateway(ec2, owner).await?;
+                    Ok(found.and_then(|g| g.internet_gateway_id().map(str::to_owned)))
+                },
+                || async {
+                    let out = ec2
+                        .create_internet_gateway()
+                        .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_ec2))
+                        .send()
+                        .await?;
+                    Ok(out
+                        .internet_gateway()
+                        .and_then(|g| g.internet_gateway_id())
+                        .unwrap_or_default()
+                        .to_owned())
+                },
+            )
+            .await
+            .context(|| format!("creating internet gateway {name}"))?;
             retry::until_created(
                 &id,
                 "InvalidInternetGatewayID.NotFound",
@@ -424,6 +475,7 @@ pub async fn ensure_route_table(
             let id = ec2
                 .create_route_table()
                 .vpc_id(vpc_id)
+                .client_token(client_token(vpc_id, part))
                 .tag_specifications(tag_spec(ResourceType::RouteTable, &tags))
                 .send()
                 .await
@@ -477,15 +529,41 @@ pub async fn ensure_route_table(
                 .await
                 .context(action)?;
         }
-        (Some(_), None) => {
-            ec2.create_route()
-                .route_table_id(&id)
-                .destination_cidr_block(ANYWHERE)
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(nat)
-                .send()
-                .await
-                .context(action)?;
+        (Some(want), None) => {
+            // A retry after a lost answer finds the route there: `RouteAlreadyExists`.
+            retry::create_once(
+                &action(),
+                &["RouteAlreadyExists"],
+                || async {
+                    let out = ec2
+                        .describe_route_tables()
+                        .route_table_ids(&id)
+                        .send()
+                        .await?;
+                    let route = out
+                        .route_tables()
+                        .iter()
+                        .flat_map(|t| t.routes())
+                        .find(|r| r.destination_cidr_block() == Some(ANYWHERE));
+                    let target = route.and_then(|r| r.gateway_id().or(r.nat_gateway_id()));
+                    Ok((target == Some(want)).then_some(()))
+                },
+                || async {
+                    ec2.create_route()
+                        .route_table_id(&id)
+                        .destination_cidr_block(ANYWHERE)
+                        .set_gateway_id(gateway.clone())
+                        .set_nat_gateway_id(nat.clone())
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_ec2))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                },
+            )
+            .await
+            .context(action)?;
         }
     }
     // Each subnet associated here, and nothing else.

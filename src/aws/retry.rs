@@ -53,6 +53,70 @@ where
     .await
 }
 
+/// How often a create without a client token is sent before its last error is final.
+const CREATE_ATTEMPTS: u32 = 8;
+
+/// The failures after which a request may or may not have been processed: no answer at all (the
+/// connection dropped, a timeout), throttling, and the services' 5xx codes.
+const TRANSIENT: [&str; 8] = [
+    "RequestLimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "Unavailable",
+    "RequestTimeout",
+];
+
+fn transient(err: &AwsError) -> bool {
+    err.code.is_none() || err.is_any(&TRANSIENT)
+}
+
+/// A create that AWS cannot make idempotent (no client token): `create` must send it with the
+/// SDK's retries off (`no_retries!`), because after an answer lost once AWS did the work a
+/// retried call makes a second object, or fails with the name's `exists` code. After a
+/// transient failure, `find` looks for what the call may have made (by the ownership tags or
+/// name `create` sets) before it is sent again; `exists` then also means "look again". Gives
+/// what `create` or `find` gives.
+pub async fn create_once<T, F, FindFut, C, CreateFut>(
+    what: &str,
+    exists: &[&str],
+    mut find: F,
+    mut create: C,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> FindFut,
+    FindFut: Future<Output = Result<Option<T>, AwsError>>,
+    C: FnMut() -> CreateFut,
+    CreateFut: Future<Output = Result<T, AwsError>>,
+{
+    let mut delay = FIRST_DELAY;
+    let mut attempt = 1u32;
+    loop {
+        match create().await {
+            Err(err)
+                if (transient(&err) || (attempt > 1 && err.is_any(exists)))
+                    && attempt < CREATE_ATTEMPTS =>
+            {
+                tracing::debug!(
+                    code = err.code.as_deref().unwrap_or_default(),
+                    attempt,
+                    "{what}: {err}; looking for what the call may have made in {delay:?}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_DELAY);
+                attempt += 1;
+                if let Some(found) = find().await? {
+                    tracing::info!("{what}: adopting what a call whose answer was lost made");
+                    return Ok(found);
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Runs `op` until it succeeds, fails with a code not in `codes`, or `deadline` passes.
 pub async fn on_codes<T, F, Fut>(
     action: &str,

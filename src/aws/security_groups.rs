@@ -121,20 +121,10 @@ pub async fn ensure(
     rules: &Rules,
 ) -> PartResult<String> {
     let tags = owner.tags_for(part, name);
-    let found = ec2
-        .describe_security_groups()
-        .set_filters(Some({
-            let mut f = owner.filters(part);
-            f.push(filter("vpc-id", vpc_id));
-            f
-        }))
-        .send()
+    let found = owned_group(ec2, owner, vpc_id, part)
         .await
         .context(|| format!("reading security group {name}"))?;
-    let existing = found
-        .security_groups()
-        .iter()
-        .find(|g| owner.owns(g.tags(), part));
+    let existing = found.as_ref();
     let (id, have) = match existing {
         Some(group) => {
             let id = group.group_id().unwrap_or_default().to_owned();
@@ -143,16 +133,29 @@ pub async fn ensure(
         }
         None => {
             tracing::info!("creating security group {name}");
-            let out = ec2
-                .create_security_group()
-                .group_name(name)
-                .description(description)
-                .vpc_id(vpc_id)
-                .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
-                .send()
-                .await
-                .context(|| format!("creating security group {name}"))?;
-            let id = out.group_id().unwrap_or_default().to_owned();
+            let id = retry::create_once(
+                &format!("creating security group {name}"),
+                &["InvalidGroup.Duplicate"],
+                || async {
+                    let found = owned_group(ec2, owner, vpc_id, part).await?;
+                    Ok(found.and_then(|g| g.group_id().map(str::to_owned)))
+                },
+                || async {
+                    let out = ec2
+                        .create_security_group()
+                        .group_name(name)
+                        .description(description)
+                        .vpc_id(vpc_id)
+                        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_ec2))
+                        .send()
+                        .await?;
+                    Ok(out.group_id().unwrap_or_default().to_owned())
+                },
+            )
+            .await
+            .context(|| format!("creating security group {name}"))?;
             // "InvalidGroup.NotFound" for a moment after CreateSecurityGroup (EC2 guide,
             // "Eventual consistency"); the rules below name the group.
             retry::until_created(&id, "InvalidGroup.NotFound", retry::EC2_PROPAGATION, || {
@@ -188,6 +191,27 @@ pub async fn ensure(
             .context(|| format!("authorizing rules of security group {name}"))?;
     }
     Ok(id)
+}
+
+/// This stack's group `part` in the VPC, if it exists.
+async fn owned_group(
+    ec2: &Client,
+    owner: &Owner,
+    vpc_id: &str,
+    part: &str,
+) -> Result<Option<SecurityGroup>, AwsError> {
+    let mut filters = owner.filters(part);
+    filters.push(filter("vpc-id", vpc_id));
+    let found = ec2
+        .describe_security_groups()
+        .set_filters(Some(filters))
+        .send()
+        .await?;
+    Ok(found
+        .security_groups()
+        .iter()
+        .find(|g| owner.owns(g.tags(), part))
+        .cloned())
 }
 
 /// Deletes this stack's groups in the VPC: first the rules that point at other groups (so no

@@ -153,9 +153,25 @@ pub async fn create(db: &Client, spec: &TableSpec<'_>) -> PartResult<()> {
     .context(action)?;
     tracing::info!("{}", action());
     let deadline = Instant::now() + BUSY_RETRY;
-    retry::on_codes(&action(), &["LimitExceededException"], deadline, || {
-        let request = request.clone();
-        async move { request.send().await.map(|_| ()).map_err(AwsError::from) }
+    let what = action();
+    retry::on_codes(&what, &["LimitExceededException"], deadline, || {
+        retry::create_once(
+            &what,
+            &["ResourceInUseException"],
+            || async { Ok(find(db, spec.name).await?.map(|_| ())) },
+            || {
+                let request = request.clone();
+                async move {
+                    request
+                        .customize()
+                        .config_override(no_retries!(aws_sdk_dynamodb))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(AwsError::from)
+                }
+            },
+        )
     })
     .await
     .context(action)

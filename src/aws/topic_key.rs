@@ -11,6 +11,7 @@ use aws_sdk_kms::Client;
 use serde_json::json;
 
 use super::error::{AwsError, Context, PartResult};
+use super::retry;
 use crate::tags::{self, Tags, PART_KEY, STACK_KEY};
 
 /// KMS's shortest deletion window, in days (ScheduleKeyDeletion accepts 7 to 30).
@@ -221,7 +222,14 @@ pub async fn ensure(
         None => {
             let key = match find_tagged(kms, topic_name, suffix).await.context(action)? {
                 Some(key) => key,
-                None => create(kms, &alias, tags).await.context(action)?,
+                None => retry::create_once(
+                    &action(),
+                    &[],
+                    || find_tagged(kms, topic_name, suffix),
+                    || create(kms, &alias, tags),
+                )
+                .await
+                .context(action)?,
             };
             match &named {
                 Some(old) => {
@@ -243,12 +251,24 @@ pub async fn ensure(
                     }
                 }
                 None => {
-                    kms.create_alias()
-                        .alias_name(&alias)
-                        .target_key_id(&key.id)
-                        .send()
-                        .await
-                        .context(action)?;
+                    retry::create_once(
+                        &action(),
+                        &["AlreadyExistsException"],
+                        || async { Ok(describe(kms, &alias).await?.map(|_| ())) },
+                        || async {
+                            kms.create_alias()
+                                .alias_name(&alias)
+                                .target_key_id(&key.id)
+                                .customize()
+                                .config_override(no_retries!(aws_sdk_kms))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(AwsError::from)
+                        },
+                    )
+                    .await
+                    .context(action)?;
                 }
             }
             key
@@ -288,6 +308,8 @@ async fn create(kms: &Client, alias: &str, tags: &Tags) -> Result<KeyFacts, AwsE
             "Encrypts the SNS alarm topic behind {alias}; CloudWatch alarms may use it."
         ))
         .set_tags(Some(kms_tags(tags)))
+        .customize()
+        .config_override(no_retries!(aws_sdk_kms))
         .send()
         .await?;
     let meta = out.key_metadata();

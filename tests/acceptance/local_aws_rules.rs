@@ -595,3 +595,204 @@ async fn a_region_the_account_has_not_enabled_refuses_every_request() {
         .await
         .expect("an enabled region answers");
 }
+
+/// Every EC2 call that takes a ClientToken answers a repeat with its first answer (one object,
+/// however often the call is sent) and refuses the token with other parameters
+/// (`IdempotentParameterMismatch`); a token is the region's own.
+#[tokio::test]
+async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let (vpc, _, _) = network(&aws, 31).await;
+    let route_table = |vpc: String, token: &'static str| {
+        let ec2 = ec2.clone();
+        async move {
+            ec2.create_route_table()
+                .vpc_id(vpc)
+                .client_token(token)
+                .send()
+                .await
+        }
+    };
+    let id = |out: aws_sdk_ec2::operation::create_route_table::CreateRouteTableOutput| {
+        out.route_table()
+            .unwrap()
+            .route_table_id()
+            .unwrap()
+            .to_owned()
+    };
+    let first = id(route_table(vpc.clone(), "rt-token").await.unwrap());
+    let again = id(route_table(vpc.clone(), "rt-token").await.unwrap());
+    assert_eq!(
+        first, again,
+        "the same token and parameters: the same route table"
+    );
+    let tables = ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&vpc)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tables.route_tables().len(),
+        2,
+        "the main table and one more"
+    );
+    let (other_vpc, _, _) = network(&aws, 32).await;
+    let mismatch = route_table(other_vpc, "rt-token").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+
+    // The same token in another region is another request.
+    let east2 = aws.ec2("us-east-2");
+    let vpc2 = east2
+        .create_vpc()
+        .cidr_block("10.33.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc2 = vpc2.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let there = east2
+        .create_route_table()
+        .vpc_id(&vpc2)
+        .client_token("rt-token")
+        .send()
+        .await
+        .expect("the token is unused in us-east-2");
+    assert_ne!(id(there), first);
+
+    let data = |instance_type: &str| {
+        RequestLaunchTemplateData::builder()
+            .image_id("ami-03c3da4cfa8e8943a")
+            .instance_type(instance_type.into())
+            .build()
+    };
+    let lt = template(&aws, "lt-tokens", data("t3.micro")).await;
+    let version = |instance_type: &'static str| {
+        let (ec2, lt) = (ec2.clone(), lt.clone());
+        async move {
+            ec2.create_launch_template_version()
+                .launch_template_id(lt)
+                .launch_template_data(data(instance_type))
+                .client_token("lt-version-token")
+                .send()
+                .await
+        }
+    };
+    let number = |out: aws_sdk_ec2::operation::create_launch_template_version::CreateLaunchTemplateVersionOutput| {
+        out.launch_template_version().unwrap().version_number().unwrap()
+    };
+    assert_eq!(number(version("t3.small").await.unwrap()), 2);
+    assert_eq!(
+        number(version("t3.small").await.unwrap()),
+        2,
+        "no version 3"
+    );
+    let mismatch = version("t3.large").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&lt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.launch_template_versions().len(), 2);
+
+    let make_default = |number: &'static str| {
+        ec2.modify_launch_template()
+            .launch_template_id(&lt)
+            .default_version(number)
+            .client_token("lt-default-token")
+            .send()
+    };
+    make_default("2").await.expect("ModifyLaunchTemplate");
+    make_default("2")
+        .await
+        .expect("the same token and parameters");
+    let mismatch = make_default("1").await.unwrap_err();
+    assert_eq!(
+        code(&mismatch).as_deref(),
+        Some("IdempotentParameterMismatch")
+    );
+}
+
+/// ELBv2's creates are idempotent by their settings (the same call answers with the object it
+/// made); the same name or port with other settings is refused.
+#[tokio::test]
+async fn elbv2_creates_repeated_with_the_same_settings_answer_with_the_object() {
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (vpc, a, b) = network(&aws, 34).await;
+    let elb = aws.elbv2("us-east-1");
+    let target_group = |port: i32| {
+        elb.create_target_group()
+            .name("tg-same")
+            .protocol(ProtocolEnum::Http)
+            .port(port)
+            .vpc_id(&vpc)
+            .send()
+    };
+    let tg_arn = |out: aws_sdk_elasticloadbalancingv2::operation::create_target_group::CreateTargetGroupOutput| {
+        out.target_groups()[0].target_group_arn().unwrap().to_owned()
+    };
+    let tg = tg_arn(target_group(8080).await.unwrap());
+    assert_eq!(tg_arn(target_group(8080).await.unwrap()), tg);
+    let other = target_group(9090).await.unwrap_err();
+    assert_eq!(code(&other).as_deref(), Some("DuplicateTargetGroupName"));
+
+    let balancer = || {
+        elb.create_load_balancer()
+            .name("alb-same")
+            .subnets(&a)
+            .subnets(&b)
+            .send()
+    };
+    let lb = balancer().await.unwrap().load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let again = balancer().await.unwrap();
+    assert_eq!(
+        again.load_balancers()[0].load_balancer_arn(),
+        Some(lb.as_str())
+    );
+    let listener = |action: Action| {
+        elb.create_listener()
+            .load_balancer_arn(&lb)
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .default_actions(action)
+            .send()
+    };
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(&tg)
+        .build();
+    let first = listener(forward.clone()).await.unwrap().listeners()[0]
+        .listener_arn()
+        .unwrap()
+        .to_owned();
+    let repeated = listener(forward).await.unwrap();
+    assert_eq!(repeated.listeners()[0].listener_arn(), Some(first.as_str()));
+    let fixed = Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+                .status_code("503")
+                .build(),
+        )
+        .build();
+    let other = listener(fixed).await.unwrap_err();
+    assert_eq!(code(&other).as_deref(), Some("DuplicateListener"));
+}
