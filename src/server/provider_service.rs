@@ -499,3 +499,30 @@ impl Provider for ProviderService {
         Ok(Response::new(tf::stop_provider::Response::default()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_json_of_the_served_version_passes_through() {
+        let mut diags = Diagnostics::default();
+        let json = br#"{"environment_suffix":"prod"}"#.to_vec();
+        let upgraded = unchanged_version(&mut diags, "identity", "tap_x", 0, Some(0), json.clone());
+        assert_eq!(upgraded.map(|v| v.json), Some(json));
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn another_version_an_unknown_type_or_flatmap_is_refused() {
+        for (current, json, says) in [
+            (Some(1), b"{}".to_vec(), "written with version 0"),
+            (None, b"{}".to_vec(), "no resource type named"),
+            (Some(0), Vec::new(), "legacy flatmap"),
+        ] {
+            let mut diags = Diagnostics::default();
+            assert!(unchanged_version(&mut diags, "identity", "tap_x", 0, current, json).is_none());
+            assert!(diags.errors[0].detail.contains(says), "{:?}", diags.errors);
+        }
+    }
+}
