@@ -15,7 +15,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::aws::error::{Cause, PartError};
 use crate::provider::{Configured, Shared};
-use crate::server::served::Identified;
+use crate::server::served::Importable;
 use crate::tags::Tags;
 use crate::tf::duration;
 use crate::tf::identity::{self, Identity, IdentityAttribute, IdentitySchema, ACCOUNT_ID};
@@ -72,6 +72,11 @@ pub trait Part: Send + Sync + 'static {
     /// The import ID of the object `identity` names: the same object `import` finds. The
     /// identity holds every required attribute.
     fn import_id(identity: &Identity) -> String;
+    /// The configuration an imported `state` stands for: the values the provider chose itself
+    /// (not its defaults) cleared, so that a generated configuration leaves them to it again.
+    fn config_from_state(state: Self::State) -> Self::State {
+        state
+    }
 }
 
 pub struct Converged<P> {
@@ -299,7 +304,7 @@ impl<P: Part> Resource for Converged<P> {
 }
 
 #[async_trait]
-impl<P: Part> Identified for Converged<P> {
+impl<P: Part> Importable for Converged<P> {
     fn identity_schema(&self) -> IdentitySchema {
         identity::schema(P::IDENTITY)
     }
@@ -342,5 +347,9 @@ impl<P: Part> Identified for Converged<P> {
             }
         }
         Some(P::import_id(identity))
+    }
+
+    fn config_from_state<'a>(&self, state: Self::State<'a>) -> Self::State<'a> {
+        P::config_from_state(state)
     }
 }

@@ -161,4 +161,13 @@ impl Part for RegionalStack {
             identity::or(identity, "role", "primary"),
         )
     }
+
+    /// A profile the stack made itself (it has a role name) is left out: given in the
+    /// configuration, it would read as the user's, which the stack never deletes.
+    fn config_from_state(mut state: schema::State) -> schema::State {
+        if state.instance_role_name.is_value() {
+            state.instance_profile_arn = Value::Null;
+        }
+        state
+    }
 }

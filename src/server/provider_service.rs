@@ -8,11 +8,12 @@ use tf_provider::schema::Schema;
 use tf_provider::Diagnostics;
 use tonic::{Request, Response, Status};
 
+use super::generated_config::without_read_only;
 use super::proto::tfplugin6 as tf;
 use super::proto::tfplugin6::provider_server::Provider;
 use super::schema::{identity_schema, schema};
 use super::served::{Catalog, Change, ServedDataSource, ServedResource, Stored};
-use super::values::{attribute_path, diagnostics, is_null, null};
+use super::values::{attribute_path, diagnostics, encode, is_null, null};
 use crate::tf::identity::IdentitySchema;
 
 pub struct ProviderService {
@@ -87,14 +88,15 @@ fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
 }
 
 /// What this server supports beyond the 6.0 core, as the protocol asks servers to say. Resource
-/// identity has no capability: clients learn it from GetResourceIdentitySchemas.
+/// identity has no capability: clients learn it from GetResourceIdentitySchemas. Moving state
+/// between resource types, list resources and actions are not served.
 fn capabilities() -> tf::ServerCapabilities {
     tf::ServerCapabilities {
         // Resources see their destroy at plan time.
         plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }
 
@@ -467,6 +469,32 @@ impl Provider for ProviderService {
             .collect();
         Ok(Response::new(tf::import_resource_state::Response {
             imported_resources,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<tf::generate_resource_config::Request>,
+    ) -> Answer<tf::generate_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let schema = self.schemas.resources.get(&request.type_name);
+        let config = match (self.resource(&mut diags, &request.type_name), schema) {
+            (Some(resource), Some(schema)) => {
+                let state = request.state.unwrap_or_else(null);
+                match resource.config_from_state(&mut diags, &state) {
+                    Some(mut config) => {
+                        without_read_only(&schema.block, &mut config);
+                        encode(&mut diags, &config)
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(Response::new(tf::generate_resource_config::Response {
+            config,
             diagnostics: diagnostics(diags),
         }))
     }

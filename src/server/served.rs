@@ -2,7 +2,8 @@
 //! behind object-safe traits that speak the wire's `DynamicValue`. Blanket implementations
 //! decode requests into the serde types of tf-provider's typed `Provider`, `Resource` and
 //! `DataSource` traits and encode their answers, so resources keep implementing those. A
-//! resource also says what identifies its objects (`Identified`).
+//! resource also says what import needs: what identifies its objects, and the configuration of
+//! an imported one (`Importable`).
 
 use std::collections::BTreeMap;
 
@@ -83,14 +84,18 @@ pub struct Change<'r> {
     pub private: &'r [u8],
 }
 
-/// What identifies a resource's objects: Terraform keeps it beside the state and imports by it.
+/// What identifies a resource's objects (Terraform keeps it beside the state and imports by
+/// it), and what configuration an imported object's state stands for.
 #[async_trait]
-pub trait Identified: Resource {
+pub trait Importable: Resource {
     fn identity_schema(&self) -> IdentitySchema;
     /// The identity of the object `state` describes; None while some of it is unknown.
     fn identity(&self, diags: &mut Diagnostics, state: &Self::State<'_>) -> Option<Identity>;
     /// The import ID of the object `identity` names, or an error saying why there is none.
     async fn import_id(&self, diags: &mut Diagnostics, identity: &Identity) -> Option<String>;
+    /// `state` with the values the provider chose itself cleared, as a configuration that would
+    /// leave it to choose them again (read-only attributes are cleared by the server).
+    fn config_from_state<'a>(&self, state: Self::State<'a>) -> Self::State<'a>;
 }
 
 #[async_trait]
@@ -120,6 +125,12 @@ pub trait ServedResource: Send + Sync {
         id: String,
         identity: Option<&DynamicValue>,
     ) -> Option<Stored>;
+    /// The configuration `state` stands for, as a JSON object of the schema's type.
+    fn config_from_state(
+        &self,
+        diags: &mut Diagnostics,
+        state: &DynamicValue,
+    ) -> Option<serde_json::Value>;
 }
 
 /// tf-provider's resources take provider metadata; we declare no `provider_meta` schema, so
@@ -128,7 +139,7 @@ fn no_meta<'a, M: serde::Deserialize<'a>>(diags: &mut Diagnostics) -> Option<M> 
     decode(diags, "provider metadata", None)
 }
 
-fn stored<'a, T: Identified>(
+fn stored<'a, T: Importable>(
     resource: &T,
     diags: &mut Diagnostics,
     state: &T::State<'a>,
@@ -146,13 +157,13 @@ fn stored<'a, T: Identified>(
 }
 
 #[async_trait]
-impl<T: Identified> ServedResource for T {
+impl<T: Importable> ServedResource for T {
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
         Resource::schema(self, diags)
     }
 
     fn identity_schema(&self) -> IdentitySchema {
-        Identified::identity_schema(self)
+        Importable::identity_schema(self)
     }
 
     async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
@@ -261,6 +272,17 @@ impl<T: Identified> ServedResource for T {
         let result = Resource::import(self, diags, id).await;
         let (state, private) = explained(diags, result, "Importing")?;
         stored(self, diags, &state, &private)
+    }
+
+    fn config_from_state(
+        &self,
+        diags: &mut Diagnostics,
+        state: &DynamicValue,
+    ) -> Option<serde_json::Value> {
+        let state = decode(diags, "state", Some(state))?;
+        let config = encode(diags, &Importable::config_from_state(self, state))?;
+        // A state is wholly known, so its msgpack reads as plain JSON values.
+        decode(diags, "generated configuration", Some(&config))
     }
 }
 

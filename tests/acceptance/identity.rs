@@ -98,11 +98,20 @@ async fn the_composite_is_imported_by_identity_and_state_carries_it() {
         "{said}"
     );
 
-    // The suffix alone (regions default, account from the credentials) finds the system.
-    ws.config(&format!(
-        "{config}\n{}",
-        import_block(ADDRESS, "    environment_suffix = \"acc\"")
-    ));
+    // The suffix alone (regions default, account from the credentials) finds the system, and
+    // Terraform writes its resource block.
+    ws.config(&import_block(ADDRESS, "    environment_suffix = \"acc\""));
+    ws.must(&[
+        "plan",
+        "-generate-config-out=generated.tf",
+        "-input=false",
+        "-no-color",
+    ]);
+    let generated = std::fs::read_to_string(ws.dir().join("generated.tf")).expect("generated.tf");
+    assert!(
+        generated.contains(trading_failover::DOMAIN),
+        "the domain is missing from:\n{generated}"
+    );
     ws.apply();
     let imported = shown(&ws, ADDRESS);
     assert_eq!(imported["identity"], applied["identity"]);
@@ -143,9 +152,29 @@ async fn a_regional_stack_is_imported_by_region_and_suffix() {
         "{applied:#}"
     );
 
+    // With only the import block, Terraform writes the resource block from what was imported.
     assert_eq!(ws.run(&["state", "rm", ADDRESS]).code, 0);
     let identity = "    region             = \"us-east-2\"\n    environment_suffix = \"net\"\n    role               = \"standby\"";
-    ws.config(&format!("{resource}\n{}", import_block(ADDRESS, identity)));
+    ws.config(&import_block(ADDRESS, identity));
+    ws.must(&[
+        "plan",
+        "-generate-config-out=generated.tf",
+        "-input=false",
+        "-no-color",
+    ]);
+    let generated = std::fs::read_to_string(ws.dir().join("generated.tf")).expect("generated.tf");
+    for line in [
+        "resource \"tap_regional_stack\" \"standby\" {",
+        "environment_suffix",
+        "\"net\"",
+        "\"standby\"",
+        "\"us-east-2\"",
+    ] {
+        assert!(
+            generated.contains(line),
+            "{line} missing from:\n{generated}"
+        );
+    }
     ws.apply();
     let imported = shown(&ws, ADDRESS);
     assert_eq!(imported["identity"], applied["identity"]);
