@@ -52,6 +52,19 @@ fn import_block(address: &str, identity: &str) -> String {
     format!("import {{\n  to       = {address}\n  identity = {{\n{identity}\n  }}\n}}\n")
 }
 
+/// With only an import block by `identity` in the configuration, the resource block Terraform
+/// writes (`plan -generate-config-out`), left beside it for the next run.
+fn generated_block(ws: &Workspace, address: &str, identity: &str) -> String {
+    ws.config(&import_block(address, identity));
+    ws.must(&[
+        "plan",
+        "-generate-config-out=generated.tf",
+        "-input=false",
+        "-no-color",
+    ]);
+    std::fs::read_to_string(ws.dir().join("generated.tf")).expect("generated.tf")
+}
+
 #[tokio::test]
 async fn the_composite_is_imported_by_identity_and_state_carries_it() {
     const ADDRESS: &str = "tap_trading_failover.prod";
@@ -100,14 +113,7 @@ async fn the_composite_is_imported_by_identity_and_state_carries_it() {
 
     // The suffix alone (regions default, account from the credentials) finds the system, and
     // Terraform writes its resource block.
-    ws.config(&import_block(ADDRESS, "    environment_suffix = \"acc\""));
-    ws.must(&[
-        "plan",
-        "-generate-config-out=generated.tf",
-        "-input=false",
-        "-no-color",
-    ]);
-    let generated = std::fs::read_to_string(ws.dir().join("generated.tf")).expect("generated.tf");
+    let generated = generated_block(&ws, ADDRESS, "    environment_suffix = \"acc\"");
     assert!(
         generated.contains(trading_failover::DOMAIN),
         "the domain is missing from:\n{generated}"
@@ -155,14 +161,7 @@ async fn a_regional_stack_is_imported_by_region_and_suffix() {
     // With only the import block, Terraform writes the resource block from what was imported.
     assert_eq!(ws.run(&["state", "rm", ADDRESS]).code, 0);
     let identity = "    region             = \"us-east-2\"\n    environment_suffix = \"net\"\n    role               = \"standby\"";
-    ws.config(&import_block(ADDRESS, identity));
-    ws.must(&[
-        "plan",
-        "-generate-config-out=generated.tf",
-        "-input=false",
-        "-no-color",
-    ]);
-    let generated = std::fs::read_to_string(ws.dir().join("generated.tf")).expect("generated.tf");
+    let generated = generated_block(&ws, ADDRESS, identity);
     for line in [
         "resource \"tap_regional_stack\" \"standby\" {",
         "environment_suffix",
