@@ -3,6 +3,7 @@
 //! hands resources and data sources to their tf-provider trait implementations.
 
 mod controller;
+mod generated_config;
 mod handshake;
 mod provider_service;
 mod schema;

@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod duration;
+pub mod identity;
 pub mod number;
 pub mod schema;
 pub mod timeouts;

@@ -15,8 +15,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::aws::error::{Cause, PartError};
 use crate::provider::{Configured, Shared};
+use crate::server::served::Importable;
 use crate::tags::Tags;
 use crate::tf::duration;
+use crate::tf::identity::{self, Identity, IdentityAttribute, IdentitySchema, ACCOUNT_ID};
 use crate::tf::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
 
 #[async_trait]
@@ -62,6 +64,19 @@ pub trait Part: Send + Sync + 'static {
     ) -> Result<(), PartError>;
     /// The state of an existing object named by an import ID; the error explains the ID format.
     async fn import(cfg: &Configured, id: &str) -> Result<Option<Self::State>, PartError>;
+
+    /// What identifies an object besides its account (`crate::tf::identity`).
+    const IDENTITY: &'static [IdentityAttribute];
+    /// The identity (without the account) of the object `state` describes; None while unknown.
+    fn identity(state: &Self::State) -> Option<Identity>;
+    /// The import ID of the object `identity` names: the same object `import` finds. The
+    /// identity holds every required attribute.
+    fn import_id(identity: &Identity) -> String;
+    /// The configuration an imported `state` stands for: the values the provider chose itself
+    /// (not its defaults) cleared, so that a generated configuration leaves them to it again.
+    fn config_from_state(state: Self::State) -> Self::State {
+        state
+    }
 }
 
 pub struct Converged<P> {
@@ -285,5 +300,56 @@ impl<P: Part> Resource for Converged<P> {
                 None
             }
         }
+    }
+}
+
+#[async_trait]
+impl<P: Part> Importable for Converged<P> {
+    fn identity_schema(&self) -> IdentitySchema {
+        identity::schema(P::IDENTITY)
+    }
+
+    /// The account is the one learned when the credentials were checked; with that check
+    /// skipped it is left null rather than asking STS on every read.
+    fn identity(&self, diags: &mut Diagnostics, state: &P::State) -> Option<Identity> {
+        let cfg = self.shared.get(diags)?;
+        let mut identity = P::identity(state)?;
+        let account = cfg.account_id.clone().map_or(Value::Null, Value::Value);
+        identity.insert(ACCOUNT_ID.to_owned(), account);
+        Some(identity)
+    }
+
+    async fn import_id(&self, diags: &mut Diagnostics, identity: &Identity) -> Option<String> {
+        let cfg = self.shared.get(diags)?;
+        let summary = format!("Cannot import {} by identity", P::TYPE);
+        let missing = identity::missing(&self.identity_schema(), identity);
+        if !missing.is_empty() {
+            diags.root_error(
+                summary,
+                format!("The identity has no {}.", missing.join(", ")),
+            );
+            return None;
+        }
+        if let Some(wanted) = identity::get(identity, ACCOUNT_ID) {
+            let ours = match cfg.account_id().await {
+                Ok(ours) => ours,
+                Err(err) => {
+                    report::<P>(diags, &err);
+                    return None;
+                }
+            };
+            if wanted != ours {
+                diags.root_error(
+                    summary,
+                    format!("The identity names AWS account {wanted}; the provider's credentials are for account {ours}."),
+                );
+                return None;
+            }
+        }
+        Some(P::import_id(identity))
+    }
+
+    fn config_from_state<'a>(&self, state: Self::State<'a>) -> Self::State<'a> {
+        P::config_from_state(state)
     }
 }

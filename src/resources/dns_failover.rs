@@ -17,6 +17,7 @@ use super::converged::Part;
 use crate::aws::error::PartError;
 use crate::provider::Configured;
 use crate::tags::Tags;
+use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 
 pub struct DnsFailover;
@@ -88,5 +89,30 @@ impl Part for DnsFailover {
     /// the resource did not create.
     async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
         import::import(cfg, id).await
+    }
+
+    const IDENTITY: &'static [IdentityAttribute] = &[
+        ENVIRONMENT_SUFFIX,
+        IdentityAttribute {
+            name: "hosted_zone_id",
+            required_for_import: false,
+            description: "The hosted zone given as `hosted_zone_id`; left out when the provider created the zone.",
+        },
+    ];
+
+    fn identity(state: &schema::State) -> Option<Identity> {
+        identity::known([
+            (ENVIRONMENT_SUFFIX.name, state.environment_suffix.clone()),
+            ("hosted_zone_id", state.hosted_zone_id.clone()),
+        ])
+    }
+
+    /// `<environment_suffix>`, or `<environment_suffix>/<hosted_zone_id>` for a given zone.
+    fn import_id(identity: &Identity) -> String {
+        let suffix = identity::or(identity, ENVIRONMENT_SUFFIX.name, "");
+        match identity::get(identity, "hosted_zone_id") {
+            Some(zone) => format!("{suffix}/{zone}"),
+            None => suffix.to_owned(),
+        }
     }
 }

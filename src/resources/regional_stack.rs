@@ -16,6 +16,7 @@ use super::converged::Part;
 use crate::aws::error::{Cause, PartError};
 use crate::provider::Configured;
 use crate::tags::Tags;
+use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 use crate::tf::values;
 
@@ -132,5 +133,46 @@ impl Part for RegionalStack {
             state.tags = Value::Null;
         }
         Ok(observed)
+    }
+
+    const IDENTITY: &'static [IdentityAttribute] = &[
+        IdentityAttribute {
+            name: "region",
+            required_for_import: true,
+            description: "Region of the stack.",
+        },
+        ENVIRONMENT_SUFFIX,
+        IdentityAttribute {
+            name: "role",
+            required_for_import: false,
+            description: "`primary` or `standby`. Default `primary`.",
+        },
+    ];
+
+    fn identity(state: &schema::State) -> Option<Identity> {
+        identity::known([
+            ("region", state.region.clone()),
+            (ENVIRONMENT_SUFFIX.name, state.environment_suffix.clone()),
+            ("role", state.role.clone()),
+        ])
+    }
+
+    /// `<region>/<environment_suffix>/<role>`.
+    fn import_id(identity: &Identity) -> String {
+        format!(
+            "{}/{}/{}",
+            identity::or(identity, "region", ""),
+            identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
+            identity::or(identity, "role", "primary"),
+        )
+    }
+
+    /// A profile the stack made itself (it has a role name) is left out: given in the
+    /// configuration, it would read as the user's, which the stack never deletes.
+    fn config_from_state(mut state: schema::State) -> schema::State {
+        if state.instance_role_name.is_value() {
+            state.instance_profile_arn = Value::Null;
+        }
+        state
     }
 }

@@ -15,6 +15,7 @@ use super::converged::Part;
 use crate::aws::error::PartError;
 use crate::provider::Configured;
 use crate::tags::Tags;
+use crate::tf::identity::{self, Identity, IdentityAttribute};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 
 pub struct SessionTable;
@@ -81,5 +82,34 @@ impl Part for SessionTable {
             .split_once('/')
             .unwrap_or((crate::regions::PRIMARY_DEFAULT, id));
         apply::observe(cfg, name, region, &schema::State::default()).await
+    }
+
+    const IDENTITY: &'static [IdentityAttribute] = &[
+        IdentityAttribute {
+            name: "name",
+            required_for_import: true,
+            description: "Name of the table.",
+        },
+        IdentityAttribute {
+            name: "region",
+            required_for_import: false,
+            description: "Home region of the table. Default `us-east-1`.",
+        },
+    ];
+
+    fn identity(state: &schema::State) -> Option<Identity> {
+        identity::known([
+            ("name", state.name.clone()),
+            ("region", state.region.clone()),
+        ])
+    }
+
+    /// `<region>/<name>`.
+    fn import_id(identity: &Identity) -> String {
+        format!(
+            "{}/{}",
+            identity::or(identity, "region", crate::regions::PRIMARY_DEFAULT),
+            identity::or(identity, "name", ""),
+        )
     }
 }

@@ -15,7 +15,9 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::converged::Part;
 use crate::aws::error::PartError;
 use crate::provider::Configured;
+use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::tags::Tags;
+use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 
 pub struct TradingFailover;
@@ -86,5 +88,42 @@ impl Part for TradingFailover {
     /// The ID is the environment suffix, or `<suffix>/<primary_region>/<standby_region>`.
     async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
         apply::import(cfg, id).await
+    }
+
+    const IDENTITY: &'static [IdentityAttribute] = &[
+        ENVIRONMENT_SUFFIX,
+        IdentityAttribute {
+            name: "primary_region",
+            required_for_import: false,
+            description: "Region of the primary stack. Default `us-east-1`.",
+        },
+        IdentityAttribute {
+            name: "standby_region",
+            required_for_import: false,
+            description: "Region of the standby stack. Default `us-east-2`.",
+        },
+    ];
+
+    fn identity(state: &schema::State) -> Option<Identity> {
+        let region = |block: &Value<schema::Region>| match block {
+            Value::Value(r) => r.region.clone(),
+            Value::Null => Value::Null,
+            Value::Unknown => Value::Unknown,
+        };
+        identity::known([
+            (ENVIRONMENT_SUFFIX.name, state.environment_suffix.clone()),
+            ("primary_region", region(&state.primary)),
+            ("standby_region", region(&state.standby)),
+        ])
+    }
+
+    /// `<environment_suffix>/<primary_region>/<standby_region>`.
+    fn import_id(identity: &Identity) -> String {
+        format!(
+            "{}/{}/{}",
+            identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
+            identity::or(identity, "primary_region", PRIMARY_DEFAULT),
+            identity::or(identity, "standby_region", STANDBY_DEFAULT),
+        )
     }
 }

@@ -8,11 +8,13 @@ use tf_provider::schema::Schema;
 use tf_provider::Diagnostics;
 use tonic::{Request, Response, Status};
 
+use super::generated_config::without_read_only;
 use super::proto::tfplugin6 as tf;
 use super::proto::tfplugin6::provider_server::Provider;
-use super::schema::schema;
+use super::schema::{identity_schema, schema};
 use super::served::{Catalog, Change, ServedDataSource, ServedResource, Stored};
-use super::values::{attribute_path, diagnostics, is_null, null};
+use super::values::{attribute_path, diagnostics, encode, is_null, null};
+use crate::tf::identity::IdentitySchema;
 
 pub struct ProviderService {
     catalog: Catalog,
@@ -23,6 +25,7 @@ pub struct ProviderService {
 struct Schemas {
     provider: Option<Schema>,
     resources: BTreeMap<String, Schema>,
+    identities: BTreeMap<String, IdentitySchema>,
     data_sources: BTreeMap<String, Schema>,
     diags: Diagnostics,
 }
@@ -36,6 +39,9 @@ impl Schemas {
             .iter()
             .filter_map(|(name, r)| Some((name.clone(), r.schema(&mut diags)?)))
             .collect();
+        let identities = (catalog.resources.iter())
+            .map(|(name, r)| (name.clone(), r.identity_schema()))
+            .collect();
         let data_sources = catalog
             .data_sources
             .iter()
@@ -44,6 +50,7 @@ impl Schemas {
         Schemas {
             provider,
             resources,
+            identities,
             data_sources,
             diags,
         }
@@ -80,22 +87,71 @@ fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
     );
 }
 
-/// What this server supports beyond the 6.0 core, as the protocol asks servers to say.
+/// What this server supports beyond the 6.0 core, as the protocol asks servers to say. Resource
+/// identity has no capability: clients learn it from GetResourceIdentitySchemas. Moving state
+/// between resource types, list resources and actions are not served.
 fn capabilities() -> tf::ServerCapabilities {
     tf::ServerCapabilities {
         // Resources see their destroy at plan time.
         plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }
 
-fn split(stored: Option<Stored>) -> (Option<tf::DynamicValue>, Vec<u8>) {
+fn split(
+    stored: Option<Stored>,
+) -> (
+    Option<tf::DynamicValue>,
+    Vec<u8>,
+    Option<tf::ResourceIdentityData>,
+) {
     match stored {
-        Some(Stored { state, private }) => (Some(state), private),
-        None => (None, Vec::new()),
+        Some(Stored {
+            state,
+            private,
+            identity,
+        }) => (Some(state), private, identity_data(identity)),
+        None => (None, Vec::new(), None),
     }
+}
+
+fn identity_data(identity: Option<tf::DynamicValue>) -> Option<tf::ResourceIdentityData> {
+    identity.map(|data| tf::ResourceIdentityData {
+        identity_data: Some(data),
+    })
+}
+
+/// Stored JSON (state or identity) of `type_name` passed through when written at the version
+/// we serve, as no schema or identity has changed version yet; any other version is refused.
+fn unchanged_version(
+    diags: &mut Diagnostics,
+    what: &str,
+    type_name: &str,
+    stored: i64,
+    current: Option<i64>,
+    json: Vec<u8>,
+) -> Option<tf::DynamicValue> {
+    let summary = format!("Cannot upgrade the {what} of {type_name}");
+    match current {
+        None => unknown_type(diags, "resource", type_name),
+        Some(_) if json.is_empty() => diags.root_error(
+            summary,
+            format!("The {what} is in the legacy flatmap format, which this provider never wrote."),
+        ),
+        Some(current) if current != stored => diags.root_error(
+            summary,
+            format!("The {what} was written with version {stored}; this provider knows only version {current}."),
+        ),
+        Some(_) => {
+            return Some(tf::DynamicValue {
+                msgpack: Vec::new(),
+                json,
+            })
+        }
+    }
+    None
 }
 
 type Answer<T> = Result<Response<T>, Status>;
@@ -212,44 +268,56 @@ impl Provider for ProviderService {
         }))
     }
 
-    /// No resource has changed its schema version yet: state of the current version passes
-    /// through as Terraform stored it; any other version is refused with a diagnostic.
     async fn upgrade_resource_state(
         &self,
         request: Request<tf::upgrade_resource_state::Request>,
     ) -> Answer<tf::upgrade_resource_state::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        let json = request.raw_state.map(|raw| raw.json).unwrap_or_default();
-        let upgraded = match self.schemas.resources.get(&request.type_name) {
-            None => {
-                unknown_type(&mut diags, "resource", &request.type_name);
-                None
-            }
-            Some(_) if json.is_empty() => {
-                diags.root_error(
-                    format!("Cannot upgrade the state of {}", request.type_name),
-                    "The state is in the legacy flatmap format, which this provider never wrote.",
-                );
-                None
-            }
-            Some(s) if s.version != request.version => {
-                diags.root_error(
-                    format!("Cannot upgrade the state of {}", request.type_name),
-                    format!(
-                        "The state was written with schema version {}; this provider knows only version {}.",
-                        request.version, s.version
-                    ),
-                );
-                None
-            }
-            Some(_) => Some(tf::DynamicValue {
-                msgpack: Vec::new(),
-                json,
-            }),
-        };
+        let current = (self.schemas.resources.get(&request.type_name)).map(|s| s.version);
+        let upgraded = unchanged_version(
+            &mut diags,
+            "state",
+            &request.type_name,
+            request.version,
+            current,
+            request.raw_state.map(|raw| raw.json).unwrap_or_default(),
+        );
         Ok(Response::new(tf::upgrade_resource_state::Response {
             upgraded_state: upgraded,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<tf::get_resource_identity_schemas::Request>,
+    ) -> Answer<tf::get_resource_identity_schemas::Response> {
+        Ok(Response::new(tf::get_resource_identity_schemas::Response {
+            identity_schemas: (self.schemas.identities.iter())
+                .map(|(name, identity)| (name.clone(), identity_schema(identity)))
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<tf::upgrade_resource_identity::Request>,
+    ) -> Answer<tf::upgrade_resource_identity::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let current = (self.schemas.identities.get(&request.type_name)).map(|i| i.version);
+        let upgraded = unchanged_version(
+            &mut diags,
+            "identity",
+            &request.type_name,
+            request.version,
+            current,
+            request.raw_identity.map(|raw| raw.json).unwrap_or_default(),
+        );
+        Ok(Response::new(tf::upgrade_resource_identity::Response {
+            upgraded_identity: identity_data(upgraded),
             diagnostics: diagnostics(diags),
         }))
     }
@@ -266,12 +334,12 @@ impl Provider for ProviderService {
             }
             None => None,
         };
-        let (new_state, private) = split(read);
+        let (new_state, private, new_identity) = split(read);
         Ok(Response::new(tf::read_resource::Response {
             new_state,
             diagnostics: diagnostics(diags),
             private,
-            new_identity: None,
+            new_identity,
         }))
     }
 
@@ -297,12 +365,19 @@ impl Provider for ProviderService {
             match (is_null(Some(&prior)), is_null(Some(&proposed))) {
                 (true, false) => {
                     let planned = resource.plan_create(&mut diags, change).await;
-                    (response.planned_state, response.planned_private) = split(planned);
+                    (
+                        response.planned_state,
+                        response.planned_private,
+                        response.planned_identity,
+                    ) = split(planned);
                 }
                 (false, false) => {
                     if let Some(planned) = resource.plan_update(&mut diags, change).await {
-                        response.planned_state = Some(planned.stored.state);
-                        response.planned_private = planned.stored.private;
+                        (
+                            response.planned_state,
+                            response.planned_private,
+                            response.planned_identity,
+                        ) = split(Some(planned.stored));
                         response.requires_replace = (planned.requires_replace.into_iter())
                             .filter_map(attribute_path)
                             .collect();
@@ -345,11 +420,11 @@ impl Provider for ProviderService {
         if let Some(resource) = self.resource(&mut diags, &request.type_name) {
             match (is_null(Some(&prior)), is_null(Some(&planned))) {
                 (true, false) => {
-                    (response.new_state, response.private) =
+                    (response.new_state, response.private, response.new_identity) =
                         split(resource.create(&mut diags, change).await);
                 }
                 (false, false) => {
-                    (response.new_state, response.private) =
+                    (response.new_state, response.private, response.new_identity) =
                         split(resource.update(&mut diags, change).await);
                 }
                 (false, true) => {
@@ -374,22 +449,52 @@ impl Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let imported = match self.resource(&mut diags, &request.type_name) {
-            Some(resource) => resource.import(&mut diags, request.id).await,
+            Some(resource) => {
+                let identity = (request.identity.as_ref()).and_then(|i| i.identity_data.as_ref());
+                resource.import(&mut diags, request.id, identity).await
+            }
             None => None,
         };
         let imported_resources = imported
-            .map(
-                |Stored { state, private }| tf::import_resource_state::ImportedResource {
+            .map(|imported| {
+                let (state, private, identity) = split(Some(imported));
+                tf::import_resource_state::ImportedResource {
                     type_name: request.type_name,
-                    state: Some(state),
+                    state,
                     private,
-                    identity: None,
-                },
-            )
+                    identity,
+                }
+            })
             .into_iter()
             .collect();
         Ok(Response::new(tf::import_resource_state::Response {
             imported_resources,
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<tf::generate_resource_config::Request>,
+    ) -> Answer<tf::generate_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let schema = self.schemas.resources.get(&request.type_name);
+        let config = match (self.resource(&mut diags, &request.type_name), schema) {
+            (Some(resource), Some(schema)) => {
+                let state = request.state.unwrap_or_else(null);
+                match resource.config_from_state(&mut diags, &state) {
+                    Some(mut config) => {
+                        without_read_only(&schema.block, &mut config);
+                        encode(&mut diags, &config)
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(Response::new(tf::generate_resource_config::Response {
+            config,
             diagnostics: diagnostics(diags),
         }))
     }
@@ -420,5 +525,32 @@ impl Provider for ProviderService {
             "Terraform is stopping; in-flight operations finish and record what they made"
         );
         Ok(Response::new(tf::stop_provider::Response::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_json_of_the_served_version_passes_through() {
+        let mut diags = Diagnostics::default();
+        let json = br#"{"environment_suffix":"prod"}"#.to_vec();
+        let upgraded = unchanged_version(&mut diags, "identity", "tap_x", 0, Some(0), json.clone());
+        assert_eq!(upgraded.map(|v| v.json), Some(json));
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn another_version_an_unknown_type_or_flatmap_is_refused() {
+        for (current, json, says) in [
+            (Some(1), b"{}".to_vec(), "written with version 0"),
+            (None, b"{}".to_vec(), "no resource type named"),
+            (Some(0), Vec::new(), "legacy flatmap"),
+        ] {
+            let mut diags = Diagnostics::default();
+            assert!(unchanged_version(&mut diags, "identity", "tap_x", 0, current, json).is_none());
+            assert!(diags.errors[0].detail.contains(says), "{:?}", diags.errors);
+        }
     }
 }

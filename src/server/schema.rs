@@ -1,4 +1,4 @@
-//! tf-provider's schema types in the protocol's shape.
+//! tf-provider's schema types, and our identity schemas, in the protocol's shape.
 
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
@@ -6,11 +6,29 @@ use tf_provider::schema::{
 };
 
 use super::proto::tfplugin6 as tf;
+use crate::tf::identity::IdentitySchema;
 
 pub fn schema(schema: &Schema) -> tf::Schema {
     tf::Schema {
         version: schema.version,
         block: Some(block(&schema.block)),
+    }
+}
+
+/// Identity attributes are strings; an attribute is either required or optional for import.
+pub fn identity_schema(identity: &IdentitySchema) -> tf::ResourceIdentitySchema {
+    let identity_attributes = (identity.attributes.iter())
+        .map(|a| tf::resource_identity_schema::IdentityAttribute {
+            name: a.name.to_owned(),
+            r#type: AttributeType::String.to_string().into_bytes(),
+            required_for_import: a.required_for_import,
+            optional_for_import: !a.required_for_import,
+            description: a.description.to_owned(),
+        })
+        .collect();
+    tf::ResourceIdentitySchema {
+        version: identity.version,
+        identity_attributes,
     }
 }
 
@@ -150,5 +168,23 @@ mod tests {
         let (rule, timeouts) = (&b.block_types[0], &b.block_types[1]);
         assert_eq!((rule.type_name.as_str(), rule.max_items), ("rule", 0));
         assert_eq!((timeouts.min_items, timeouts.max_items), (0, 1));
+    }
+
+    #[test]
+    fn identity_attributes_are_strings_required_or_optional_for_import() {
+        use crate::tf::identity::{self, IdentityAttribute};
+        let wire = identity_schema(&identity::schema(&[IdentityAttribute {
+            name: "environment_suffix",
+            required_for_import: true,
+            description: "d",
+        }]));
+        assert_eq!(wire.version, 0);
+        let [account, suffix] = &wire.identity_attributes[..] else {
+            panic!("{wire:?}")
+        };
+        assert_eq!(account.name, "account_id");
+        assert!(account.optional_for_import && !account.required_for_import);
+        assert_eq!(suffix.r#type, br#""string""#);
+        assert!(suffix.required_for_import && !suffix.optional_for_import);
     }
 }

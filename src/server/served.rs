@@ -1,7 +1,9 @@
 //! What the server serves: the provider's configuration, its resources and data sources,
 //! behind object-safe traits that speak the wire's `DynamicValue`. Blanket implementations
 //! decode requests into the serde types of tf-provider's typed `Provider`, `Resource` and
-//! `DataSource` traits and encode their answers, so resources keep implementing those.
+//! `DataSource` traits and encode their answers, so resources keep implementing those. A
+//! resource also says what import needs: what identifies its objects, and the configuration of
+//! an imported one (`Importable`).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +12,8 @@ use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
 
 use super::proto::tfplugin6::DynamicValue;
-use super::values::{decode, decode_private, encode, encode_private, explained, null};
+use super::values::{decode, decode_private, encode, encode_private, explained, is_null, null};
+use crate::tf::identity::{Identity, IdentitySchema};
 
 /// Everything the provider offers, by full type name (`tap_session_table`).
 pub struct Catalog {
@@ -59,10 +62,12 @@ impl<T: Provider> ServedProvider for T {
     }
 }
 
-/// A state (or planned state) and the private data Terraform keeps beside it.
+/// A state (or planned state), the private data Terraform keeps beside it, and the identity of
+/// the object it describes (None while that is unknown or the object is gone).
 pub struct Stored {
     pub state: DynamicValue,
     pub private: Vec<u8>,
+    pub identity: Option<DynamicValue>,
 }
 
 pub struct Planned {
@@ -79,9 +84,24 @@ pub struct Change<'r> {
     pub private: &'r [u8],
 }
 
+/// What identifies a resource's objects (Terraform keeps it beside the state and imports by
+/// it), and what configuration an imported object's state stands for.
+#[async_trait]
+pub trait Importable: Resource {
+    fn identity_schema(&self) -> IdentitySchema;
+    /// The identity of the object `state` describes; None while some of it is unknown.
+    fn identity(&self, diags: &mut Diagnostics, state: &Self::State<'_>) -> Option<Identity>;
+    /// The import ID of the object `identity` names, or an error saying why there is none.
+    async fn import_id(&self, diags: &mut Diagnostics, identity: &Identity) -> Option<String>;
+    /// `state` with the values the provider chose itself cleared, as a configuration that would
+    /// leave it to choose them again (read-only attributes are cleared by the server).
+    fn config_from_state<'a>(&self, state: Self::State<'a>) -> Self::State<'a>;
+}
+
 #[async_trait]
 pub trait ServedResource: Send + Sync {
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    fn identity_schema(&self) -> IdentitySchema;
     async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>);
     /// A null state when the object is gone.
     async fn read(
@@ -98,7 +118,19 @@ pub trait ServedResource: Send + Sync {
     /// Some(()) only when the object is gone; otherwise an error says why, which keeps it in
     /// Terraform's state.
     async fn destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<()>;
-    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Stored>;
+    /// By import ID, or by identity when Terraform sends one (the ID is then empty).
+    async fn import(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+        identity: Option<&DynamicValue>,
+    ) -> Option<Stored>;
+    /// The configuration `state` stands for, as a JSON object of the schema's type.
+    fn config_from_state(
+        &self,
+        diags: &mut Diagnostics,
+        state: &DynamicValue,
+    ) -> Option<serde_json::Value>;
 }
 
 /// tf-provider's resources take provider metadata; we declare no `provider_meta` schema, so
@@ -107,21 +139,31 @@ fn no_meta<'a, M: serde::Deserialize<'a>>(diags: &mut Diagnostics) -> Option<M> 
     decode(diags, "provider metadata", None)
 }
 
-fn stored<S: serde::Serialize, P: serde::Serialize>(
+fn stored<'a, T: Importable>(
+    resource: &T,
     diags: &mut Diagnostics,
-    state: &S,
-    private: &P,
+    state: &T::State<'a>,
+    private: &T::PrivateState<'a>,
 ) -> Option<Stored> {
+    let identity = match resource.identity(diags, state) {
+        Some(identity) => Some(encode(diags, &identity)?),
+        None => None,
+    };
     Some(Stored {
         state: encode(diags, state)?,
         private: encode_private(diags, private)?,
+        identity,
     })
 }
 
 #[async_trait]
-impl<T: Resource> ServedResource for T {
+impl<T: Importable> ServedResource for T {
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
         Resource::schema(self, diags)
+    }
+
+    fn identity_schema(&self) -> IdentitySchema {
+        Importable::identity_schema(self)
     }
 
     async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
@@ -142,11 +184,12 @@ impl<T: Resource> ServedResource for T {
         let private = decode_private(diags, private)?;
         let meta = no_meta(diags)?;
         match Resource::read(self, diags, state, private, meta).await {
-            Some((state, private)) => stored(diags, &state, &private),
+            Some((state, private)) => stored(self, diags, &state, &private),
             // Gone, unless an error says the read itself failed.
             None if diags.errors.is_empty() => Some(Stored {
                 state: null(),
                 private: Vec::new(),
+                identity: None,
             }),
             None => None,
         }
@@ -158,7 +201,7 @@ impl<T: Resource> ServedResource for T {
         let meta = no_meta(diags)?;
         let result = Resource::plan_create(self, diags, proposed, config, meta).await;
         let (state, private) = explained(diags, result, "Planning the create")?;
-        stored(diags, &state, &private)
+        stored(self, diags, &state, &private)
     }
 
     async fn plan_update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Planned> {
@@ -171,7 +214,7 @@ impl<T: Resource> ServedResource for T {
             Resource::plan_update(self, diags, prior, proposed, config, private, meta).await;
         let (state, private, requires_replace) = explained(diags, result, "Planning the update")?;
         Some(Planned {
-            stored: stored(diags, &state, &private)?,
+            stored: stored(self, diags, &state, &private)?,
             requires_replace,
         })
     }
@@ -192,7 +235,7 @@ impl<T: Resource> ServedResource for T {
         let meta = no_meta(diags)?;
         let result = Resource::create(self, diags, planned, config, private, meta).await;
         let (state, private) = explained(diags, result, "Creating")?;
-        stored(diags, &state, &private)
+        stored(self, diags, &state, &private)
     }
 
     async fn update(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<Stored> {
@@ -203,7 +246,7 @@ impl<T: Resource> ServedResource for T {
         let meta = no_meta(diags)?;
         let result = Resource::update(self, diags, prior, planned, config, private, meta).await;
         let (state, private) = explained(diags, result, "Updating")?;
-        stored(diags, &state, &private)
+        stored(self, diags, &state, &private)
     }
 
     async fn destroy(&self, diags: &mut Diagnostics, change: Change<'_>) -> Option<()> {
@@ -214,10 +257,32 @@ impl<T: Resource> ServedResource for T {
         explained(diags, result, "Destroying")
     }
 
-    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Stored> {
+    async fn import(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+        identity: Option<&DynamicValue>,
+    ) -> Option<Stored> {
+        let id = if is_null(identity) {
+            id
+        } else {
+            let identity = decode(diags, "identity", identity)?;
+            self.import_id(diags, &identity).await?
+        };
         let result = Resource::import(self, diags, id).await;
         let (state, private) = explained(diags, result, "Importing")?;
-        stored(diags, &state, &private)
+        stored(self, diags, &state, &private)
+    }
+
+    fn config_from_state(
+        &self,
+        diags: &mut Diagnostics,
+        state: &DynamicValue,
+    ) -> Option<serde_json::Value> {
+        let state = decode(diags, "state", Some(state))?;
+        let config = encode(diags, &Importable::config_from_state(self, state))?;
+        // A state is wholly known, so its msgpack reads as plain JSON values.
+        decode(diags, "generated configuration", Some(&config))
     }
 }
 

@@ -6,6 +6,7 @@ mod dns_failover;
 mod examples;
 mod failover_readiness;
 mod handshake;
+mod identity;
 mod local_aws;
 mod local_aws_rules;
 mod provider;
