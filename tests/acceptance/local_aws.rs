@@ -2681,3 +2681,125 @@ async fn dns_answers_choose_weighted_alias_records_by_health() {
     let missing = dns_answer(&r53, &zone, "nothing.answers.tap-test.net").await;
     assert_eq!(missing, ("NXDOMAIN".to_owned(), vec![]));
 }
+
+/// An alarm evaluates the data put to its metric once its period is over (ALARM when it
+/// breaches, OK when it does not; no data changes nothing, as `TreatMissingData = ignore`), and
+/// a CLOUDWATCH_METRIC health check follows its alarm: healthy while the alarm is new
+/// (`LastKnownStatus`), out of DNS while it is in ALARM, back when it is OK.
+#[tokio::test]
+async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, Statistic};
+    use aws_sdk_route53::types::{
+        AlarmIdentifier, CloudWatchRegion, HealthCheckConfig, HealthCheckType,
+        InsufficientDataHealthStatus,
+    };
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let cw = aws.cloudwatch("us-west-2");
+    let dimension = Dimension::builder().name("Environment").value("switch").build();
+    cw.put_metric_alarm()
+        .alarm_name("switch")
+        .namespace("Tap/Failover")
+        .metric_name("Switch")
+        .dimensions(dimension.clone())
+        .statistic(Statistic::Maximum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .treat_missing_data("ignore")
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let r53 = aws.route53();
+    let check = r53
+        .create_health_check()
+        .caller_reference("switch")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::CloudwatchMetric)
+                .alarm_identifier(
+                    AlarmIdentifier::builder()
+                        .region(CloudWatchRegion::UsWest2)
+                        .name("switch")
+                        .build()
+                        .expect("alarm identifier"),
+                )
+                .insufficient_data_health_status(InsufficientDataHealthStatus::LastKnownStatus)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("CreateHealthCheck")
+        .health_check()
+        .expect("check")
+        .clone();
+    let config = check.health_check_config().expect("config");
+    assert_eq!(
+        config.alarm_identifier().map(|a| a.name()),
+        Some("switch"),
+        "Route 53 keeps the alarm it watches"
+    );
+    assert_eq!(
+        check.cloud_watch_alarm_configuration().map(|c| c.metric_name()),
+        Some("Switch")
+    );
+    let name = "app.switch.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        "switch.tap-test.net",
+        vec![
+            weighted(name, "primary", 100, "192.0.2.1", false, Some(check.id())),
+            weighted(name, "standby", 0, "192.0.2.2", false, None),
+        ],
+    )
+    .await;
+    let state = || async {
+        let out = cw.describe_alarms().alarm_names("switch").send().await.unwrap();
+        out.metric_alarms()[0]
+            .state_value()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let answer = || async { dns_answer(&r53, &zone, name).await.1[0].clone() };
+    // New: no data yet, so the check has no last known status and is healthy.
+    assert_eq!(state().await, "INSUFFICIENT_DATA");
+    assert_eq!(answer().await, "192.0.2.1");
+    let put = |value: f64| {
+        cw.put_metric_data()
+            .namespace("Tap/Failover")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name("Switch")
+                    .dimensions(dimension.clone())
+                    .value(value)
+                    .build(),
+            )
+            .send()
+    };
+    put(1.0).await.expect("PutMetricData");
+    // Evaluated once the period is over, not at once.
+    assert_eq!(state().await, "INSUFFICIENT_DATA");
+    settles("the alarm after a breaching datapoint", "ALARM", state).await;
+    // The primary is out of DNS: the zero-weight standby answers.
+    settles("the answer while the alarm is in ALARM", "192.0.2.2", answer).await;
+    // Datapoints of another dimension are another metric: the alarm stays where it is.
+    cw.put_metric_data()
+        .namespace("Tap/Failover")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("Switch")
+                .dimensions(Dimension::builder().name("Environment").value("other").build())
+                .value(0.0)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(state().await, "ALARM", "no data of its own: the state is kept");
+    assert_eq!(answer().await, "192.0.2.2");
+    put(0.0).await.expect("PutMetricData");
+    settles("the alarm after a datapoint within the threshold", "OK", state).await;
+    assert_eq!(answer().await, "192.0.2.1");
+}
