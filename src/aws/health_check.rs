@@ -65,8 +65,12 @@ fn same_regions(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
+/// The endpoint check only: the failover switch's checks (`switch_checks`) share its caller
+/// reference prefix.
 fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
-    let config = check.health_check_config()?;
+    let config = check
+        .health_check_config()
+        .filter(|c| matches!(c.r#type(), HealthCheckType::Http | HealthCheckType::Https))?;
     Some(HealthCheckFacts {
         id: check.id().to_owned(),
         version: check.health_check_version(),
@@ -91,7 +95,8 @@ fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
     })
 }
 
-/// Every health check this stack created; more than one only after an interrupted replacement.
+/// Every endpoint health check this stack created; more than one only after an interrupted
+/// replacement.
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<HealthCheckFacts>, AwsError> {
     let mut found = Vec::new();
     let mut marker = None;

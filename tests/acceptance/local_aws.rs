@@ -2695,7 +2695,10 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
     };
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let cw = aws.cloudwatch("us-west-2");
-    let dimension = Dimension::builder().name("Environment").value("switch").build();
+    let dimension = Dimension::builder()
+        .name("Environment")
+        .value("switch")
+        .build();
     cw.put_metric_alarm()
         .alarm_name("switch")
         .namespace("Tap/Failover")
@@ -2741,7 +2744,9 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
         "Route 53 keeps the alarm it watches"
     );
     assert_eq!(
-        check.cloud_watch_alarm_configuration().map(|c| c.metric_name()),
+        check
+            .cloud_watch_alarm_configuration()
+            .map(|c| c.metric_name()),
         Some("Switch")
     );
     let name = "app.switch.tap-test.net";
@@ -2755,7 +2760,12 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
     )
     .await;
     let state = || async {
-        let out = cw.describe_alarms().alarm_names("switch").send().await.unwrap();
+        let out = cw
+            .describe_alarms()
+            .alarm_names("switch")
+            .send()
+            .await
+            .unwrap();
         out.metric_alarms()[0]
             .state_value()
             .map(|s| s.as_str().to_owned())
@@ -2782,14 +2792,24 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
     assert_eq!(state().await, "INSUFFICIENT_DATA");
     settles("the alarm after a breaching datapoint", "ALARM", state).await;
     // The primary is out of DNS: the zero-weight standby answers.
-    settles("the answer while the alarm is in ALARM", "192.0.2.2", answer).await;
+    settles(
+        "the answer while the alarm is in ALARM",
+        "192.0.2.2",
+        answer,
+    )
+    .await;
     // Datapoints of another dimension are another metric: the alarm stays where it is.
     cw.put_metric_data()
         .namespace("Tap/Failover")
         .metric_data(
             MetricDatum::builder()
                 .metric_name("Switch")
-                .dimensions(Dimension::builder().name("Environment").value("other").build())
+                .dimensions(
+                    Dimension::builder()
+                        .name("Environment")
+                        .value("other")
+                        .build(),
+                )
                 .value(0.0)
                 .build(),
         )
@@ -2797,9 +2817,18 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
         .await
         .expect("PutMetricData");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(state().await, "ALARM", "no data of its own: the state is kept");
+    assert_eq!(
+        state().await,
+        "ALARM",
+        "no data of its own: the state is kept"
+    );
     assert_eq!(answer().await, "192.0.2.2");
     put(0.0).await.expect("PutMetricData");
-    settles("the alarm after a datapoint within the threshold", "OK", state).await;
+    settles(
+        "the alarm after a datapoint within the threshold",
+        "OK",
+        state,
+    )
+    .await;
     assert_eq!(answer().await, "192.0.2.1");
 }
