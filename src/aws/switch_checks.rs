@@ -61,11 +61,6 @@ impl Facts {
     }
 }
 
-/// Whether Route 53 can follow an alarm of `region` (AlarmIdentifier's `Region` values).
-pub fn alarm_region_supported(region: &str) -> bool {
-    CloudWatchRegion::values().contains(&region)
-}
-
 fn kind_of(check: &HealthCheck, suffix: &str) -> Option<Kind> {
     let reference = check.caller_reference();
     if !route53::is_ours(Some(reference), suffix) {
@@ -220,12 +215,6 @@ async fn update(r53: &Client, id: &str, spec: &Spec) -> PartResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn route53_follows_alarms_only_in_its_listed_regions() {
-        assert!(alarm_region_supported("us-west-2") && alarm_region_supported("eu-west-1"));
-        assert!(!alarm_region_supported("mars-north-1"));
-    }
 
     #[test]
     fn an_overridden_check_does_not_match() {

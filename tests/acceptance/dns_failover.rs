@@ -8,7 +8,10 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 
-use crate::support::{alarm_actions, alerting_leaks, upsert_record, LocalAws, Workspace};
+use crate::support::{
+    alarm_actions, alerting_leaks, dns_answer, resolved, serving_balancer, settles, upsert_record,
+    LocalAws, Workspace,
+};
 
 const ADDRESS: &str = "tap_dns_failover.dns";
 const DOMAIN: &str = "trading-acc.tap-test.net";
@@ -1212,6 +1215,220 @@ async fn an_email_pending_confirmation_is_there_and_is_left_to_expire_when_remov
         assert_eq!(held, [ONCALL], "{region}");
     }
     stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// A load balancer with a healthy target whose security group admits Route 53's checkers: the
+/// endpoint check on it is healthy.
+async fn serving_endpoint(
+    aws: &LocalAws,
+    region: &'static str,
+    cidr: &str,
+    role: &str,
+) -> Endpoint {
+    let name = format!("alb-{role}-switch");
+    let dns_name = serving_balancer(aws, region, cidr, &name).await;
+    let elb = aws.elbv2(region);
+    let lb = elb
+        .describe_load_balancers()
+        .names(&name)
+        .send()
+        .await
+        .expect("DescribeLoadBalancers")
+        .load_balancers()[0]
+        .clone();
+    let alb_arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
+    let tg = elb
+        .describe_target_groups()
+        .load_balancer_arn(&alb_arn)
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .clone();
+    Endpoint {
+        region,
+        dns_name,
+        zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_owned(),
+        alb_arn,
+        target_group_arn: tg.target_group_arn().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The `--flag value` pairs of an AWS CLI command.
+fn cli_flags(command: &str) -> HashMap<String, String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].starts_with("--"))
+        .map(|w| (w[0].trim_start_matches("--").to_owned(), w[1].to_owned()))
+        .collect()
+}
+
+/// Runs `aws cloudwatch put-metric-data ...` through the SDK, with nothing but what the
+/// command says: its region's CloudWatch is the only endpoint called.
+async fn run_put_metric_data(aws: &LocalAws, command: &str) -> String {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    assert!(
+        command.starts_with("aws cloudwatch put-metric-data "),
+        "{command}"
+    );
+    let flags = cli_flags(command);
+    let (name, value) = flags["dimensions"].split_once('=').expect("Name=Value");
+    aws.cloudwatch(&flags["region"])
+        .put_metric_data()
+        .namespace(&flags["namespace"])
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(&flags["metric-name"])
+                .dimensions(Dimension::builder().name(name).value(value).build())
+                .value(flags["value"].parse().expect("a number"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+    flags["region"].clone()
+}
+
+/// The failover switch: apply builds the switch alarm in the standby region, a CLOUDWATCH_METRIC
+/// check on it and a CALCULATED record check of both checks; the break-glass command (one
+/// PutMetricData in the standby region) moves DNS to the standby within the modelled detection
+/// time though the primary is healthy, and it stays there until the release command; destroy
+/// leaves nothing.
+#[tokio::test]
+async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.31", "primary").await;
+    let standby = serving_endpoint(&aws, "us-east-2", "10.32", "standby").await;
+    let stack = Stack {
+        ws: Workspace::new(&aws),
+        aws,
+        primary,
+        standby,
+    };
+    stack.config("");
+    stack.ws.apply();
+    let state = stack.ws.resource(ADDRESS);
+    let (endpoint_check, switch_check, record_check) = (
+        state["health_check_id"].as_str().unwrap().to_owned(),
+        state["switch_health_check_id"].as_str().unwrap().to_owned(),
+        state["record_health_check_id"].as_str().unwrap().to_owned(),
+    );
+
+    // What Route 53 and CloudWatch hold.
+    let checks: HashMap<String, aws_sdk_route53::types::HealthCheck> = stack
+        .health_checks()
+        .await
+        .into_iter()
+        .map(|c| (c.id().to_owned(), c))
+        .collect();
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    let switch = checks[&switch_check].health_check_config().expect("config");
+    assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
+    let alarm = switch.alarm_identifier().expect("alarm identifier");
+    assert_eq!(
+        (alarm.region().as_str(), alarm.name()),
+        ("us-east-2", "failover-switch-acc")
+    );
+    assert_eq!(
+        switch.insufficient_data_health_status().map(|s| s.as_str()),
+        Some("LastKnownStatus")
+    );
+    let record = checks[&record_check].health_check_config().expect("config");
+    assert_eq!(record.r#type().as_str(), "CALCULATED");
+    let mut children = record.child_health_checks().to_vec();
+    children.sort();
+    let mut want = vec![endpoint_check.clone(), switch_check.clone()];
+    want.sort();
+    assert_eq!(children, want);
+    assert_eq!(record.health_threshold(), Some(2), "both must be healthy");
+    let zone = stack.zone_id().await;
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(record_check.as_str())
+    );
+    let alarm = stack
+        .alarm("us-east-2", "failover-switch-acc")
+        .await
+        .expect("the switch alarm in the standby region");
+    assert_eq!(
+        (alarm.namespace(), alarm.metric_name(), alarm.period()),
+        (Some("TAP/Failover"), Some("FailoverSwitch"), Some(60))
+    );
+    assert_eq!(alarm.treat_missing_data(), Some("ignore"));
+    assert!(stack
+        .alarm("us-east-1", "failover-switch-acc")
+        .await
+        .is_none());
+    stack.ws.assert_plan_empty();
+
+    // Healthy primary: DNS answers with its addresses.
+    let r53 = stack.aws.route53();
+    let (primary_ips, standby_ips) = (
+        resolved(&stack.aws, &stack.primary.dns_name),
+        resolved(&stack.aws, &stack.standby.dns_name),
+    );
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the answer before the switch", primary_ips.clone(), answer).await;
+
+    // Throw it: the command from state, through the SDK, in the standby region only.
+    let clock = || {
+        stack.aws.get_json("/localaws/clock")["seconds"]
+            .as_f64()
+            .unwrap()
+    };
+    let thrown_at = clock();
+    let command = state["break_glass_command"].as_str().unwrap();
+    assert_eq!(run_put_metric_data(&stack.aws, command).await, "us-east-2");
+    settles(
+        "the answer once the switch is thrown",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    let detected = clock() - thrown_at;
+    // The alarm's one-minute period, then Route 53 following it; never at once.
+    assert!(
+        (60.0..=180.0).contains(&detected),
+        "moved after {detected} modelled seconds"
+    );
+    // The primary is healthy all along: only the switch keeps it out.
+    let observations = r53
+        .get_health_check_status()
+        .health_check_id(&endpoint_check)
+        .send()
+        .await
+        .expect("GetHealthCheckStatus");
+    assert!(observations.health_check_observations().iter().all(|o| o
+        .status_report()
+        .and_then(|r| r.status())
+        .is_some_and(|s| s.starts_with("Success"))));
+    // Latched: minutes (modelled) later with no more data, still the standby.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert_eq!(answer().await, standby_ips);
+    assert_eq!(
+        stack
+            .alarm("us-east-2", "failover-switch-acc")
+            .await
+            .and_then(|a| a.state_value().map(|s| s.as_str().to_owned())),
+        Some("ALARM".into())
+    );
+    // Throwing the switch is not drift: the plan stays empty.
+    stack.ws.assert_plan_empty();
+
+    // Release: traffic returns to the primary.
+    let release = state["release_command"].as_str().unwrap();
+    assert_eq!(run_put_metric_data(&stack.aws, release).await, "us-east-2");
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
+
     stack.ws.destroy();
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
