@@ -41,8 +41,16 @@ pub enum Spec {
     /// while CloudWatch lacks data ("For new health checks that have no last known status, the
     /// default status for the health check is healthy", API_HealthCheckConfig).
     Alarm { region: String, name: String },
-    /// Healthy only while every child is: `HealthThreshold` = number of children.
+    /// Healthy only while every child is: `HealthThreshold` = number of children. Sorted
+    /// (`all_of`): Route 53 keeps no order.
     AllOf(Vec<String>),
+}
+
+impl Spec {
+    pub fn all_of(mut children: Vec<String>) -> Spec {
+        children.sort();
+        Spec::AllOf(children)
+    }
 }
 
 /// What AWS holds.
@@ -85,9 +93,8 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
             })
         }
         (Kind::Primary, HealthCheckType::Calculated) => {
-            let mut children = c.child_health_checks().to_vec();
-            children.sort();
-            (c.health_threshold() == Some(children.len() as i32)).then_some(Spec::AllOf(children))
+            let children = c.child_health_checks().to_vec();
+            (c.health_threshold() == Some(children.len() as i32)).then(|| Spec::all_of(children))
         }
         _ => None,
     });
@@ -119,11 +126,6 @@ pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<Facts>, AwsErro
     }
 }
 
-fn sorted(mut children: Vec<String>) -> Vec<String> {
-    children.sort();
-    children
-}
-
 /// The check of `kind` as `spec` says: an existing one updated in place (Route 53 changes
 /// both the alarm and the children of a check without replacing it), or a new one.
 pub async fn ensure(
@@ -134,17 +136,13 @@ pub async fn ensure(
     suffix: &str,
     tags: &Tags,
 ) -> PartResult<String> {
-    let spec = match spec {
-        Spec::AllOf(children) => Spec::AllOf(sorted(children.clone())),
-        other => other.clone(),
-    };
     let id = match existing.iter().find(|c| c.kind == kind) {
-        Some(have) if have.matches(&spec) => have.id.clone(),
+        Some(have) if have.matches(spec) => have.id.clone(),
         Some(have) => {
-            update(r53, &have.id, &spec).await?;
+            update(r53, &have.id, spec).await?;
             have.id.clone()
         }
-        None => create(r53, kind, &spec, suffix).await?,
+        None => create(r53, kind, spec, suffix).await?,
     };
     route53::sync_tags(r53, TagResourceType::Healthcheck, &id, tags).await?;
     Ok(id)
@@ -218,7 +216,7 @@ mod tests {
 
     #[test]
     fn an_overridden_check_does_not_match() {
-        let spec = Spec::AllOf(vec!["a".into(), "b".into()]);
+        let spec = Spec::all_of(vec!["b".into(), "a".into()]);
         let have = Facts {
             id: "hc".into(),
             kind: Kind::Primary,
@@ -226,11 +224,12 @@ mod tests {
             overridden: false,
         };
         assert!(have.matches(&spec));
+        assert!(have.matches(&Spec::all_of(vec!["a".into(), "b".into()])));
         assert!(!Facts {
             overridden: true,
             ..have.clone()
         }
         .matches(&spec));
-        assert!(!have.matches(&Spec::AllOf(vec!["a".into()])));
+        assert!(!have.matches(&Spec::all_of(vec!["a".into()])));
     }
 }

@@ -214,6 +214,7 @@ impl Stack {
             .cloned()
     }
 
+    /// The endpoint (HTTP/HTTPS) health checks; the failover switch's are not among them.
     async fn health_checks(&self) -> Vec<aws_sdk_route53::types::HealthCheck> {
         self.aws
             .route53()
@@ -222,7 +223,35 @@ impl Stack {
             .await
             .expect("ListHealthChecks")
             .health_checks()
-            .to_vec()
+            .iter()
+            .filter(|c| {
+                c.health_check_config()
+                    .is_some_and(|c| c.r#type().as_str().starts_with("HTTP"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The checks the primary record's (calculated) health check watches.
+    async fn record_check_children(&self, zone: &str) -> Vec<String> {
+        let record_check = self.records(zone).await["primary"]
+            .1
+            .clone()
+            .expect("the primary record has a health check");
+        let check = self
+            .aws
+            .route53()
+            .get_health_check()
+            .health_check_id(&record_check)
+            .send()
+            .await
+            .expect("GetHealthCheck");
+        let config = check
+            .health_check()
+            .and_then(|c| c.health_check_config())
+            .expect("config");
+        assert_eq!(config.r#type().as_str(), "CALCULATED");
+        config.child_health_checks().to_vec()
     }
 }
 
@@ -264,16 +293,25 @@ async fn create_fail_over_and_back_then_destroy() {
     assert_eq!(config.failure_threshold(), Some(3));
     assert_eq!(config.measure_latency(), Some(true));
 
-    // Both weighted records, the health check on the primary only.
+    // Both weighted records, the record check (the endpoint check AND the switch) on the
+    // primary only.
     let records = stack.records(&zone).await;
+    let record_check = stack.ws.resource(ADDRESS)["record_health_check_id"]
+        .as_str()
+        .expect("record_health_check_id")
+        .to_owned();
     assert_eq!(
         records["primary"],
         (
             100,
-            Some(check.id().to_owned()),
+            Some(record_check.clone()),
             stack.primary.dns_name.clone()
         )
     );
+    assert!(stack
+        .record_check_children(&zone)
+        .await
+        .contains(&check.id().to_owned()));
     assert_eq!(
         records["standby"],
         (0, None, stack.standby.dns_name.clone())
@@ -414,6 +452,96 @@ async fn create_fail_over_and_back_then_destroy() {
     });
     stack.ws.assert_plan_empty();
 
+    // A system built by the provider before the switch: the primary record on the endpoint
+    // check, no switch alarm or checks, and a state without their attributes. It upgrades in
+    // place with a plan that names the health-check change and replaces nothing.
+    let r53 = stack.aws.route53();
+    let endpoint_check = check.id().to_owned();
+    let switch_check = stack.ws.resource(ADDRESS)["switch_health_check_id"]
+        .as_str()
+        .expect("switch_health_check_id")
+        .to_owned();
+    let record = ResourceRecordSet::builder()
+        .name(DOMAIN)
+        .r#type(RrType::A)
+        .set_identifier("primary")
+        .weight(100)
+        .health_check_id(&endpoint_check)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(&stack.primary.zone_id)
+                .dns_name(&stack.primary.dns_name)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    upsert_record(&r53, &zone, record).await;
+    for id in [&record_check, &switch_check] {
+        r53.delete_health_check()
+            .health_check_id(id)
+            .send()
+            .await
+            .expect("DeleteHealthCheck");
+    }
+    stack
+        .aws
+        .cloudwatch("us-east-2")
+        .delete_alarms()
+        .alarm_names("failover-switch-acc")
+        .send()
+        .await
+        .expect("DeleteAlarms");
+    stack.ws.edit_state(|attributes| {
+        for added in [
+            "switch_health_check_id",
+            "record_health_check_id",
+            "break_glass_command",
+            "release_command",
+        ] {
+            attributes.remove(added);
+        }
+        attributes["alarms"]
+            .as_object_mut()
+            .expect("alarms")
+            .remove("failover-switch-acc");
+        let primary = attributes["records"]["primary"]
+            .as_str()
+            .expect("primary record")
+            .replace(&record_check, &endpoint_check);
+        attributes["records"]["primary"] = primary.into();
+    });
+    let plan = stack.ws.plan_updating(&[
+        "record_health_check_id",
+        "switch_health_check_id",
+        "break_glass_command",
+        "failover-switch-acc",
+    ]);
+    assert!(
+        !plan.contains("~ health_check_id") && !plan.contains("~ zone_id"),
+        "the endpoint check and the zone stay: {plan}"
+    );
+    stack.ws.apply();
+    let record_check = stack.ws.resource(ADDRESS)["record_health_check_id"]
+        .as_str()
+        .expect("record_health_check_id")
+        .to_owned();
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(record_check.as_str())
+    );
+    assert!(stack
+        .record_check_children(&zone)
+        .await
+        .contains(&endpoint_check));
+    assert_eq!(
+        stack.health_checks().await[0].id(),
+        endpoint_check,
+        "the endpoint check was kept"
+    );
+    stack.ws.assert_plan_empty();
+
     // Planned failover and back, each one batch; the standby-traffic alarm is silenced meanwhile.
     stack.config("  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n  active_region = \"standby\"\n");
     stack.ws.apply();
@@ -516,6 +644,34 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
     assert_eq!(stack.weights(&zone).await, (100, 0));
     stack.ws.assert_plan_empty();
 
+    // Out of band: the record check made to need one healthy child, so the switch alone would
+    // no longer take the primary out. The plan shows it; apply puts both back.
+    let record_check = stack.records(&zone).await["primary"].1.clone().unwrap();
+    r53.update_health_check()
+        .health_check_id(&record_check)
+        .health_threshold(1)
+        .send()
+        .await
+        .expect("UpdateHealthCheck");
+    let plan = stack.ws.plan_with_changes();
+    assert!(plan.contains("record_health_check_id"), "{plan}");
+    stack.ws.apply();
+    let repaired = r53
+        .get_health_check()
+        .health_check_id(&record_check)
+        .send()
+        .await
+        .expect("GetHealthCheck");
+    assert_eq!(
+        repaired
+            .health_check()
+            .and_then(|c| c.health_check_config())
+            .and_then(|c| c.health_threshold()),
+        Some(2),
+        "repaired in place"
+    );
+    stack.ws.assert_plan_empty();
+
     // Interval 30: a new health check, said so in the plan; the record and alarm move to it.
     stack.config("  health_check {\n    interval = 30\n  }\n");
     let plan = stack.ws.plan();
@@ -540,9 +696,9 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
             .and_then(|c| c.request_interval()),
         Some(30)
     );
-    assert_eq!(
-        stack.records(&zone).await["primary"].1,
-        Some(new_id.clone())
+    assert!(
+        stack.record_check_children(&zone).await.contains(&new_id),
+        "the record check watches the new check"
     );
     let health = stack
         .alarm("us-east-1", "failover-health-check-acc")
@@ -563,6 +719,8 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
         "health_check_id",
         "primary_topic_arn",
         "standby_topic_arn",
+        "switch_health_check_id",
+        "record_health_check_id",
         "records",
         "alarms",
     ] {
@@ -746,10 +904,12 @@ async fn a_health_check_or_topic_deleted_out_of_band_is_rebuilt() {
     let checks = stack.health_checks().await;
     assert_eq!(checks.len(), 1);
     assert_ne!(checks[0].id(), old_check, "a new health check");
-    assert_eq!(
-        stack.records(&zone).await["primary"].1.as_deref(),
-        Some(checks[0].id()),
-        "the primary record uses it"
+    assert!(
+        stack
+            .record_check_children(&zone)
+            .await
+            .contains(&checks[0].id().to_owned()),
+        "the primary record's check watches it"
     );
     let alarm = stack
         .alarm("us-east-1", "failover-health-check-acc")
@@ -1320,10 +1480,15 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
 
     // What Route 53 and CloudWatch hold.
     let checks: HashMap<String, aws_sdk_route53::types::HealthCheck> = stack
-        .health_checks()
+        .aws
+        .route53()
+        .list_health_checks()
+        .send()
         .await
-        .into_iter()
-        .map(|c| (c.id().to_owned(), c))
+        .expect("ListHealthChecks")
+        .health_checks()
+        .iter()
+        .map(|c| (c.id().to_owned(), c.clone()))
         .collect();
     assert_eq!(checks.len(), 3, "{checks:?}");
     let switch = checks[&switch_check].health_check_config().expect("config");

@@ -853,7 +853,7 @@ impl Desired {
 
     /// The primary record's health check: the endpoint check AND the switch check.
     pub fn record_check(&self, endpoint_check: &str, switch_check: &str) -> SwitchCheckSpec {
-        SwitchCheckSpec::AllOf(vec![endpoint_check.to_owned(), switch_check.to_owned()])
+        SwitchCheckSpec::all_of(vec![endpoint_check.to_owned(), switch_check.to_owned()])
     }
 
     /// Both weighted records, `primary` carrying the health check `health_check_id` (the
