@@ -98,21 +98,11 @@ fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
 /// Every endpoint health check this stack created; more than one only after an interrupted
 /// replacement.
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<HealthCheckFacts>, AwsError> {
-    let mut found = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = r53.list_health_checks().set_marker(marker).send().await?;
-        found.extend(
-            out.health_checks()
-                .iter()
-                .filter(|c| route53::is_ours(Some(c.caller_reference()), suffix))
-                .filter_map(facts),
-        );
-        match out.next_marker() {
-            Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
-            _ => return Ok(found),
-        }
-    }
+    Ok(route53::health_checks_of(r53, suffix)
+        .await?
+        .iter()
+        .filter_map(facts)
+        .collect())
 }
 
 pub async fn create(

@@ -69,11 +69,8 @@ impl Facts {
     }
 }
 
-fn kind_of(check: &HealthCheck, suffix: &str) -> Option<Kind> {
+fn kind_of(check: &HealthCheck) -> Option<Kind> {
     let reference = check.caller_reference();
-    if !route53::is_ours(Some(reference), suffix) {
-        return None;
-    }
     let what = reference.split('/').nth(2)?;
     [Kind::Switch, Kind::Primary]
         .into_iter()
@@ -110,20 +107,11 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
 /// The switch and primary checks this stack created (more than one of a kind only after an
 /// interrupted replacement).
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<Facts>, AwsError> {
-    let mut found = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = r53.list_health_checks().set_marker(marker).send().await?;
-        found.extend(
-            out.health_checks()
-                .iter()
-                .filter_map(|c| Some(facts(c, kind_of(c, suffix)?))),
-        );
-        match out.next_marker() {
-            Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
-            _ => return Ok(found),
-        }
-    }
+    Ok(route53::health_checks_of(r53, suffix)
+        .await?
+        .iter()
+        .filter_map(|c| Some(facts(c, kind_of(c)?)))
+        .collect())
 }
 
 /// The check of `kind` as `spec` says: an existing one updated in place (Route 53 changes
