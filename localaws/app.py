@@ -10,6 +10,7 @@ from . import (
     autoscaling_refresh,
     chaos,
     cloudwatch_alarms,
+    cloudwatch_evaluation,
     cloudwatch_cbor,
     crash,
     disabled_regions,
@@ -37,6 +38,7 @@ from . import (
     request_validation,
     route53_answers,
     route53_changes,
+    route53_alarm_checks,
     route53_health,
     route53_zones,
     sns_topics,
@@ -58,6 +60,7 @@ class Fidelity:
         response = eventual.take(request) or self.dispatch(request)
         eventual.record(request, response)
         response = lost.after(request, response)
+        cloudwatch_evaluation.evaluate()
         route53_health.observe()
         crash.after(request)
         return response.send(start_response)
@@ -76,6 +79,7 @@ class Fidelity:
             route53_zones.reset()
             chaos.reset()
             cloudwatch_alarms.reset()
+            cloudwatch_evaluation.reset()
             crash.reset()
             lost.reset()
             meter.reset()
@@ -153,6 +157,7 @@ def build():
     async_states.install()
     autoscaling_launches.install()
     cloudwatch_alarms.install()
+    cloudwatch_evaluation.install()
     dynamodb_tables.install()
     iam_propagation.install()
     ec2_prefix_lists.install()
@@ -161,6 +166,7 @@ def build():
     kms_keys.install()
     route53_changes.install()
     route53_health.install()
+    route53_alarm_checks.install()
     route53_zones.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

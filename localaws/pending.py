@@ -42,6 +42,8 @@ REAL_SECONDS = {
     "replica.creating": 180,  # UpdateTable ReplicaUpdates Create: CREATING -> ACTIVE
     "replica.deleting": 120,  # UpdateTable ReplicaUpdates Delete: DELETING -> gone
     "route53.change": 60,  # ChangeResourceRecordSets: PENDING -> INSYNC
+    "cloudwatch.period": 60,  # a CloudWatch alarm evaluates a period once it is over (its
+    # Period; this default is replaced by the alarm's own)
     "refresh.running": 600,  # StartInstanceRefresh: each replacement boots, warms up (the
     # health check grace period, 300 s) and its predecessor drains before the refresh succeeds
 }

@@ -38,7 +38,8 @@ HealthCheckConfig reference
   healthy"), and `Inverted` inverts the status, disabled or not.
 The status is observed after every request (`observe`), so a change is timed from the request
 that caused it; a target whose registration settles with time is seen at the next request.
-Not modelled: CLOUDWATCH_METRIC checks (moto drops their alarm), string matching, latency."""
+- a CLOUDWATCH_METRIC check follows its alarm (`route53_alarm_checks`).
+Not modelled: string matching, latency."""
 
 import sys
 import traceback
@@ -47,7 +48,7 @@ from moto.ec2.models import ec2_backends
 from moto.route53.models import route53_backends
 from moto.route53.responses import Route53
 
-from . import elbv2_health, pending
+from . import elbv2_health, pending, route53_alarm_checks
 from .wsgi import Locked
 
 # HealthCheckConfig "Regions": "If you don't specify any regions, Route 53 health checkers in all
@@ -154,6 +155,8 @@ def healthy(check_id, read=False, seen=()):
             up = sum(healthy(c, read, (*seen, check_id)) for c in children)
             threshold = len(children) if check.health_threshold is None else int(check.health_threshold)
             status = up >= threshold
+        elif check.type_ == route53_alarm_checks.TYPE:
+            status = route53_alarm_checks.healthy(check)
         else:
             verdict = _verdicts.get(check_id)
             if verdict is None:
@@ -180,6 +183,8 @@ def _observe():
         for regions in list(route53_backends.values()):
             for backend in list(regions.values()):
                 for check in list(backend.health_checks.values()):
+                    if check.type_ == route53_alarm_checks.TYPE:
+                        route53_alarm_checks.healthy(check)  # Route 53 keeps watching the alarm
                     if check.type_ not in ENDPOINT_TYPES:
                         continue
                     live.add(check.id)
@@ -237,3 +242,4 @@ def install():
 def reset():
     with Locked.lock:
         _verdicts.clear()
+        route53_alarm_checks.reset()

@@ -5,7 +5,7 @@ pub const PRIMARY_DEFAULT: &str = "us-east-1";
 pub const STANDBY_DEFAULT: &str = "us-east-2";
 
 /// Commercial-partition regions (the partition the provider's ARNs and endpoints assume).
-const KNOWN: &[&str] = &[
+pub const KNOWN: &[&str] = &[
     "us-east-1",
     "us-east-2",
     "us-west-1",

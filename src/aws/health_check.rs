@@ -65,8 +65,12 @@ fn same_regions(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
+/// The endpoint check only: the failover switch's checks (`switch_checks`) share its caller
+/// reference prefix.
 fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
-    let config = check.health_check_config()?;
+    let config = check
+        .health_check_config()
+        .filter(|c| matches!(c.r#type(), HealthCheckType::Http | HealthCheckType::Https))?;
     Some(HealthCheckFacts {
         id: check.id().to_owned(),
         version: check.health_check_version(),
@@ -91,23 +95,14 @@ fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
     })
 }
 
-/// Every health check this stack created; more than one only after an interrupted replacement.
+/// Every endpoint health check this stack created; more than one only after an interrupted
+/// replacement.
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<HealthCheckFacts>, AwsError> {
-    let mut found = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = r53.list_health_checks().set_marker(marker).send().await?;
-        found.extend(
-            out.health_checks()
-                .iter()
-                .filter(|c| route53::is_ours(Some(c.caller_reference()), suffix))
-                .filter_map(facts),
-        );
-        match out.next_marker() {
-            Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
-            _ => return Ok(found),
-        }
-    }
+    Ok(route53::health_checks_of(r53, suffix)
+        .await?
+        .iter()
+        .filter_map(facts)
+        .collect())
 }
 
 pub async fn create(

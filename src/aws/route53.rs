@@ -32,6 +32,28 @@ pub fn caller_reference(suffix: &str, what: &str) -> String {
     format!("{}{what}/{millis}", owner_prefix(suffix))
 }
 
+/// Every health check whose caller reference says this stack created it, all pages.
+pub async fn health_checks_of(
+    r53: &Client,
+    suffix: &str,
+) -> Result<Vec<aws_sdk_route53::types::HealthCheck>, AwsError> {
+    let mut found = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = r53.list_health_checks().set_marker(marker).send().await?;
+        found.extend(
+            out.health_checks()
+                .iter()
+                .filter(|c| is_ours(Some(c.caller_reference()), suffix))
+                .cloned(),
+        );
+        match out.next_marker() {
+            Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
+            _ => return Ok(found),
+        }
+    }
+}
+
 pub fn is_ours(caller_reference: Option<&str>, suffix: &str) -> bool {
     caller_reference.is_some_and(|r| r.starts_with(&owner_prefix(suffix)))
 }

@@ -8,7 +8,10 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 
-use crate::support::{alarm_actions, alerting_leaks, upsert_record, LocalAws, Workspace};
+use crate::support::{
+    alarm_actions, alerting_leaks, dns_answer, resolved, serving_balancer, settles, upsert_record,
+    LocalAws, Workspace,
+};
 
 const ADDRESS: &str = "tap_dns_failover.dns";
 const DOMAIN: &str = "trading-acc.tap-test.net";
@@ -211,6 +214,7 @@ impl Stack {
             .cloned()
     }
 
+    /// The endpoint (HTTP/HTTPS) health checks; the failover switch's are not among them.
     async fn health_checks(&self) -> Vec<aws_sdk_route53::types::HealthCheck> {
         self.aws
             .route53()
@@ -219,7 +223,35 @@ impl Stack {
             .await
             .expect("ListHealthChecks")
             .health_checks()
-            .to_vec()
+            .iter()
+            .filter(|c| {
+                c.health_check_config()
+                    .is_some_and(|c| c.r#type().as_str().starts_with("HTTP"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The checks the primary record's (calculated) health check watches.
+    async fn record_check_children(&self, zone: &str) -> Vec<String> {
+        let record_check = self.records(zone).await["primary"]
+            .1
+            .clone()
+            .expect("the primary record has a health check");
+        let check = self
+            .aws
+            .route53()
+            .get_health_check()
+            .health_check_id(&record_check)
+            .send()
+            .await
+            .expect("GetHealthCheck");
+        let config = check
+            .health_check()
+            .and_then(|c| c.health_check_config())
+            .expect("config");
+        assert_eq!(config.r#type().as_str(), "CALCULATED");
+        config.child_health_checks().to_vec()
     }
 }
 
@@ -261,16 +293,25 @@ async fn create_fail_over_and_back_then_destroy() {
     assert_eq!(config.failure_threshold(), Some(3));
     assert_eq!(config.measure_latency(), Some(true));
 
-    // Both weighted records, the health check on the primary only.
+    // Both weighted records, the record check (the endpoint check AND the switch) on the
+    // primary only.
     let records = stack.records(&zone).await;
+    let record_check = stack.ws.resource(ADDRESS)["record_health_check_id"]
+        .as_str()
+        .expect("record_health_check_id")
+        .to_owned();
     assert_eq!(
         records["primary"],
         (
             100,
-            Some(check.id().to_owned()),
+            Some(record_check.clone()),
             stack.primary.dns_name.clone()
         )
     );
+    assert!(stack
+        .record_check_children(&zone)
+        .await
+        .contains(&check.id().to_owned()));
     assert_eq!(
         records["standby"],
         (0, None, stack.standby.dns_name.clone())
@@ -411,6 +452,96 @@ async fn create_fail_over_and_back_then_destroy() {
     });
     stack.ws.assert_plan_empty();
 
+    // A system built by the provider before the switch: the primary record on the endpoint
+    // check, no switch alarm or checks, and a state without their attributes. It upgrades in
+    // place with a plan that names the health-check change and replaces nothing.
+    let r53 = stack.aws.route53();
+    let endpoint_check = check.id().to_owned();
+    let switch_check = stack.ws.resource(ADDRESS)["switch_health_check_id"]
+        .as_str()
+        .expect("switch_health_check_id")
+        .to_owned();
+    let record = ResourceRecordSet::builder()
+        .name(DOMAIN)
+        .r#type(RrType::A)
+        .set_identifier("primary")
+        .weight(100)
+        .health_check_id(&endpoint_check)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(&stack.primary.zone_id)
+                .dns_name(&stack.primary.dns_name)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    upsert_record(&r53, &zone, record).await;
+    for id in [&record_check, &switch_check] {
+        r53.delete_health_check()
+            .health_check_id(id)
+            .send()
+            .await
+            .expect("DeleteHealthCheck");
+    }
+    stack
+        .aws
+        .cloudwatch("us-east-2")
+        .delete_alarms()
+        .alarm_names("failover-switch-acc")
+        .send()
+        .await
+        .expect("DeleteAlarms");
+    stack.ws.edit_state(|attributes| {
+        for added in [
+            "switch_health_check_id",
+            "record_health_check_id",
+            "break_glass_command",
+            "release_command",
+        ] {
+            attributes.remove(added);
+        }
+        attributes["alarms"]
+            .as_object_mut()
+            .expect("alarms")
+            .remove("failover-switch-acc");
+        let primary = attributes["records"]["primary"]
+            .as_str()
+            .expect("primary record")
+            .replace(&record_check, &endpoint_check);
+        attributes["records"]["primary"] = primary.into();
+    });
+    let plan = stack.ws.plan_updating(&[
+        "record_health_check_id",
+        "switch_health_check_id",
+        "break_glass_command",
+        "failover-switch-acc",
+    ]);
+    assert!(
+        !plan.contains("~ health_check_id") && !plan.contains("~ zone_id"),
+        "the endpoint check and the zone stay: {plan}"
+    );
+    stack.ws.apply();
+    let record_check = stack.ws.resource(ADDRESS)["record_health_check_id"]
+        .as_str()
+        .expect("record_health_check_id")
+        .to_owned();
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(record_check.as_str())
+    );
+    assert!(stack
+        .record_check_children(&zone)
+        .await
+        .contains(&endpoint_check));
+    assert_eq!(
+        stack.health_checks().await[0].id(),
+        endpoint_check,
+        "the endpoint check was kept"
+    );
+    stack.ws.assert_plan_empty();
+
     // Planned failover and back, each one batch; the standby-traffic alarm is silenced meanwhile.
     stack.config("  alarm_emails = [\"oncall@example.com\"]\n  table_name = \"trading-sessions-acc\"\n  active_region = \"standby\"\n");
     stack.ws.apply();
@@ -513,6 +644,34 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
     assert_eq!(stack.weights(&zone).await, (100, 0));
     stack.ws.assert_plan_empty();
 
+    // Out of band: the record check made to need one healthy child, so the switch alone would
+    // no longer take the primary out. The plan shows it; apply puts both back.
+    let record_check = stack.records(&zone).await["primary"].1.clone().unwrap();
+    r53.update_health_check()
+        .health_check_id(&record_check)
+        .health_threshold(1)
+        .send()
+        .await
+        .expect("UpdateHealthCheck");
+    let plan = stack.ws.plan_with_changes();
+    assert!(plan.contains("record_health_check_id"), "{plan}");
+    stack.ws.apply();
+    let repaired = r53
+        .get_health_check()
+        .health_check_id(&record_check)
+        .send()
+        .await
+        .expect("GetHealthCheck");
+    assert_eq!(
+        repaired
+            .health_check()
+            .and_then(|c| c.health_check_config())
+            .and_then(|c| c.health_threshold()),
+        Some(2),
+        "repaired in place"
+    );
+    stack.ws.assert_plan_empty();
+
     // Interval 30: a new health check, said so in the plan; the record and alarm move to it.
     stack.config("  health_check {\n    interval = 30\n  }\n");
     let plan = stack.ws.plan();
@@ -537,9 +696,9 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
             .and_then(|c| c.request_interval()),
         Some(30)
     );
-    assert_eq!(
-        stack.records(&zone).await["primary"].1,
-        Some(new_id.clone())
+    assert!(
+        stack.record_check_children(&zone).await.contains(&new_id),
+        "the record check watches the new check"
     );
     let health = stack
         .alarm("us-east-1", "failover-health-check-acc")
@@ -560,6 +719,8 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
         "health_check_id",
         "primary_topic_arn",
         "standby_topic_arn",
+        "switch_health_check_id",
+        "record_health_check_id",
         "records",
         "alarms",
     ] {
@@ -743,10 +904,12 @@ async fn a_health_check_or_topic_deleted_out_of_band_is_rebuilt() {
     let checks = stack.health_checks().await;
     assert_eq!(checks.len(), 1);
     assert_ne!(checks[0].id(), old_check, "a new health check");
-    assert_eq!(
-        stack.records(&zone).await["primary"].1.as_deref(),
-        Some(checks[0].id()),
-        "the primary record uses it"
+    assert!(
+        stack
+            .record_check_children(&zone)
+            .await
+            .contains(&checks[0].id().to_owned()),
+        "the primary record's check watches it"
     );
     let alarm = stack
         .alarm("us-east-1", "failover-health-check-acc")
@@ -1212,6 +1375,225 @@ async fn an_email_pending_confirmation_is_there_and_is_left_to_expire_when_remov
         assert_eq!(held, [ONCALL], "{region}");
     }
     stack.ws.assert_plan_empty();
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// A load balancer with a healthy target whose security group admits Route 53's checkers: the
+/// endpoint check on it is healthy.
+async fn serving_endpoint(
+    aws: &LocalAws,
+    region: &'static str,
+    cidr: &str,
+    role: &str,
+) -> Endpoint {
+    let name = format!("alb-{role}-switch");
+    let dns_name = serving_balancer(aws, region, cidr, &name).await;
+    let elb = aws.elbv2(region);
+    let lb = elb
+        .describe_load_balancers()
+        .names(&name)
+        .send()
+        .await
+        .expect("DescribeLoadBalancers")
+        .load_balancers()[0]
+        .clone();
+    let alb_arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
+    let tg = elb
+        .describe_target_groups()
+        .load_balancer_arn(&alb_arn)
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .clone();
+    Endpoint {
+        region,
+        dns_name,
+        zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_owned(),
+        alb_arn,
+        target_group_arn: tg.target_group_arn().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The `--flag value` pairs of an AWS CLI command.
+fn cli_flags(command: &str) -> HashMap<String, String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].starts_with("--"))
+        .map(|w| (w[0].trim_start_matches("--").to_owned(), w[1].to_owned()))
+        .collect()
+}
+
+/// Runs `aws cloudwatch put-metric-data ...` through the SDK, with nothing but what the
+/// command says: its region's CloudWatch is the only endpoint called.
+async fn run_put_metric_data(aws: &LocalAws, command: &str) -> String {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    assert!(
+        command.starts_with("aws cloudwatch put-metric-data "),
+        "{command}"
+    );
+    let flags = cli_flags(command);
+    let (name, value) = flags["dimensions"].split_once('=').expect("Name=Value");
+    aws.cloudwatch(&flags["region"])
+        .put_metric_data()
+        .namespace(&flags["namespace"])
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(&flags["metric-name"])
+                .dimensions(Dimension::builder().name(name).value(value).build())
+                .value(flags["value"].parse().expect("a number"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+    flags["region"].clone()
+}
+
+/// The failover switch: apply builds the switch alarm in the standby region, a CLOUDWATCH_METRIC
+/// check on it and a CALCULATED record check of both checks; the break-glass command (one
+/// PutMetricData in the standby region) moves DNS to the standby within the modelled detection
+/// time though the primary is healthy, and it stays there until the release command; destroy
+/// leaves nothing.
+#[tokio::test]
+async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.31", "primary").await;
+    let standby = serving_endpoint(&aws, "us-east-2", "10.32", "standby").await;
+    let stack = Stack {
+        ws: Workspace::new(&aws),
+        aws,
+        primary,
+        standby,
+    };
+    stack.config("");
+    stack.ws.apply();
+    let state = stack.ws.resource(ADDRESS);
+    let (endpoint_check, switch_check, record_check) = (
+        state["health_check_id"].as_str().unwrap().to_owned(),
+        state["switch_health_check_id"].as_str().unwrap().to_owned(),
+        state["record_health_check_id"].as_str().unwrap().to_owned(),
+    );
+
+    // What Route 53 and CloudWatch hold.
+    let checks: HashMap<String, aws_sdk_route53::types::HealthCheck> = stack
+        .aws
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks")
+        .health_checks()
+        .iter()
+        .map(|c| (c.id().to_owned(), c.clone()))
+        .collect();
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    let switch = checks[&switch_check].health_check_config().expect("config");
+    assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
+    let alarm = switch.alarm_identifier().expect("alarm identifier");
+    assert_eq!(
+        (alarm.region().as_str(), alarm.name()),
+        ("us-east-2", "failover-switch-acc")
+    );
+    assert_eq!(
+        switch.insufficient_data_health_status().map(|s| s.as_str()),
+        Some("LastKnownStatus")
+    );
+    let record = checks[&record_check].health_check_config().expect("config");
+    assert_eq!(record.r#type().as_str(), "CALCULATED");
+    let mut children = record.child_health_checks().to_vec();
+    children.sort();
+    let mut want = vec![endpoint_check.clone(), switch_check.clone()];
+    want.sort();
+    assert_eq!(children, want);
+    assert_eq!(record.health_threshold(), Some(2), "both must be healthy");
+    let zone = stack.zone_id().await;
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(record_check.as_str())
+    );
+    let alarm = stack
+        .alarm("us-east-2", "failover-switch-acc")
+        .await
+        .expect("the switch alarm in the standby region");
+    assert_eq!(
+        (alarm.namespace(), alarm.metric_name(), alarm.period()),
+        (Some("TAP/Failover"), Some("FailoverSwitch"), Some(60))
+    );
+    assert_eq!(alarm.treat_missing_data(), Some("ignore"));
+    assert!(stack
+        .alarm("us-east-1", "failover-switch-acc")
+        .await
+        .is_none());
+    stack.ws.assert_plan_empty();
+
+    // Healthy primary: DNS answers with its addresses.
+    let r53 = stack.aws.route53();
+    let (primary_ips, standby_ips) = (
+        resolved(&stack.aws, &stack.primary.dns_name),
+        resolved(&stack.aws, &stack.standby.dns_name),
+    );
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the answer before the switch", primary_ips.clone(), answer).await;
+
+    // Throw it: the command from state, through the SDK, in the standby region only.
+    let clock = || {
+        stack.aws.get_json("/localaws/clock")["seconds"]
+            .as_f64()
+            .unwrap()
+    };
+    let thrown_at = clock();
+    let command = state["break_glass_command"].as_str().unwrap();
+    assert_eq!(run_put_metric_data(&stack.aws, command).await, "us-east-2");
+    settles(
+        "the answer once the switch is thrown",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    let detected = clock() - thrown_at;
+    // The alarm's one-minute period, then Route 53 following it; never at once.
+    assert!(
+        (60.0..=180.0).contains(&detected),
+        "moved after {detected} modelled seconds"
+    );
+    // The primary is healthy all along: only the switch keeps it out.
+    let observations = r53
+        .get_health_check_status()
+        .health_check_id(&endpoint_check)
+        .send()
+        .await
+        .expect("GetHealthCheckStatus");
+    assert!(observations.health_check_observations().iter().all(|o| o
+        .status_report()
+        .and_then(|r| r.status())
+        .is_some_and(|s| s.starts_with("Success"))));
+    // Latched: minutes (modelled) later with no more data, still the standby.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert_eq!(answer().await, standby_ips);
+    assert_eq!(
+        stack
+            .alarm("us-east-2", "failover-switch-acc")
+            .await
+            .and_then(|a| a.state_value().map(|s| s.as_str().to_owned())),
+        Some("ALARM".into())
+    );
+    // Throwing the switch is not drift: the plan stays empty.
+    stack.ws.assert_plan_empty();
+
+    // Release: traffic returns to the primary.
+    let release = state["release_command"].as_str().unwrap();
+    assert_eq!(run_put_metric_data(&stack.aws, release).await, "us-east-2");
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
+
     stack.ws.destroy();
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");

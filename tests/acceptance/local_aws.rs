@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::support::{
-    alarm_actions, attached_internet_gateway, nat_state, pitr, settles, LocalAws, SETTLE_WITHIN,
+    alarm_actions, attached_internet_gateway, dns_answer, nat_state, pitr, resolved,
+    serving_balancer, settles, LocalAws, SETTLE_WITHIN,
 };
 
 #[tokio::test]
@@ -2153,162 +2154,6 @@ async fn alarms_notify_only_topics_of_their_own_region() {
     assert_eq!(described.metric_alarms()[0].alarm_actions(), [here]);
 }
 
-/// A load balancer serving one instance through an HTTP:80 listener, its targets checked every
-/// 15 s with thresholds of 2, whose group admits everyone on 80. Returns its DNS name once it
-/// is active and its target healthy.
-async fn serving_balancer(aws: &LocalAws, region: &str, cidr_prefix: &str, name: &str) -> String {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
-    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
-    let ec2 = aws.ec2(region);
-    let elb = aws.elbv2(region);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block(format!("{cidr_prefix}.0.0/16"))
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("vpc id")
-        .to_owned();
-    let mut subnets = Vec::new();
-    for (n, zone) in [(1, "a"), (2, "b")] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("{cidr_prefix}.{n}.0/24"))
-            .availability_zone(format!("{region}{zone}"))
-            .send()
-            .await
-            .expect("CreateSubnet");
-        subnets.push(
-            subnet
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("id")
-                .to_owned(),
-        );
-    }
-    let group = ec2
-        .create_security_group()
-        .group_name(name)
-        .description("the internet on 80")
-        .vpc_id(&vpc_id)
-        .send()
-        .await
-        .expect("CreateSecurityGroup")
-        .group_id()
-        .expect("group id")
-        .to_owned();
-    ec2.authorize_security_group_ingress()
-        .group_id(&group)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(80)
-                .to_port(80)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("AuthorizeSecurityGroupIngress");
-    let created = elb
-        .create_load_balancer()
-        .name(name)
-        .set_subnets(Some(subnets.clone()))
-        .security_groups(&group)
-        .send()
-        .await
-        .expect("CreateLoadBalancer");
-    let balancer = &created.load_balancers()[0];
-    let (arn, dns) = (
-        balancer.load_balancer_arn().expect("arn").to_owned(),
-        balancer.dns_name().expect("dns").to_owned(),
-    );
-    let target_group = elb
-        .create_target_group()
-        .name(format!("{name}-tg"))
-        .protocol(ProtocolEnum::Http)
-        .port(80)
-        .vpc_id(&vpc_id)
-        .health_check_path("/health")
-        .health_check_interval_seconds(15)
-        .healthy_threshold_count(2)
-        .unhealthy_threshold_count(2)
-        .send()
-        .await
-        .expect("CreateTargetGroup")
-        .target_groups()[0]
-        .target_group_arn()
-        .expect("arn")
-        .to_owned();
-    elb.create_listener()
-        .load_balancer_arn(&arn)
-        .protocol(ProtocolEnum::Http)
-        .port(80)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&target_group)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateListener");
-    let instance = ec2
-        .run_instances()
-        .image_id("ami-03c3da4cfa8e8943a")
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(&subnets[0])
-        .send()
-        .await
-        .expect("RunInstances")
-        .instances()[0]
-        .instance_id()
-        .expect("id")
-        .to_owned();
-    elb.register_targets()
-        .target_group_arn(&target_group)
-        .targets(
-            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
-                .id(instance)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("RegisterTargets");
-    for _ in 0..200 {
-        let state = elb
-            .describe_load_balancers()
-            .load_balancer_arns(&arn)
-            .send()
-            .await
-            .expect("DescribeLoadBalancers")
-            .load_balancers()[0]
-            .state()
-            .and_then(|s| s.code())
-            .map(|c| c.as_str().to_owned());
-        let health = elb
-            .describe_target_health()
-            .target_group_arn(&target_group)
-            .send()
-            .await
-            .expect("DescribeTargetHealth")
-            .target_health_descriptions()[0]
-            .target_health()
-            .and_then(|h| h.state())
-            .map(|s| s.as_str().to_owned());
-        if state.as_deref() == Some("active") && health.as_deref() == Some("healthy") {
-            return dns;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("load balancer {name} never became active with a healthy target");
-}
-
 /// An HTTP health check of `/health` on port 80 of `fqdn`, every 10 s, threshold 3.
 async fn http_check(r53: &aws_sdk_route53::Client, reference: &str, fqdn: &str) -> String {
     use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
@@ -2410,36 +2255,6 @@ async fn zone_with(
         .await
         .expect("ChangeResourceRecordSets");
     zone
-}
-
-/// What Route 53's name servers answer for `name` (TestDNSAnswer): response code and data.
-async fn dns_answer(
-    r53: &aws_sdk_route53::Client,
-    zone: &str,
-    name: &str,
-) -> (String, Vec<String>) {
-    let out = r53
-        .test_dns_answer()
-        .hosted_zone_id(zone)
-        .record_name(name)
-        .record_type(aws_sdk_route53::types::RrType::A)
-        .send()
-        .await
-        .expect("TestDNSAnswer");
-    let mut data = out.record_data().to_vec();
-    data.sort();
-    (out.response_code().to_owned(), data)
-}
-
-/// The addresses the local AWS's resolver gives a load balancer's DNS name.
-fn resolved(aws: &LocalAws, dns: &str) -> Vec<String> {
-    let mut addresses: Vec<String> = aws
-        .get_text(&format!("/localaws/resolve/{dns}"))
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    addresses.sort();
-    addresses
 }
 
 /// Route 53's checkers report what the load balancer answers on the check's port: 200 while its
@@ -2680,4 +2495,155 @@ async fn dns_answers_choose_weighted_alias_records_by_health() {
     settles("both healthy again", primary_addresses.clone(), addresses).await;
     let missing = dns_answer(&r53, &zone, "nothing.answers.tap-test.net").await;
     assert_eq!(missing, ("NXDOMAIN".to_owned(), vec![]));
+}
+
+/// An alarm evaluates the data put to its metric once its period is over (ALARM when it
+/// breaches, OK when it does not; no data changes nothing, as `TreatMissingData = ignore`), and
+/// a CLOUDWATCH_METRIC health check follows its alarm: healthy while the alarm is new
+/// (`LastKnownStatus`), out of DNS while it is in ALARM, back when it is OK.
+#[tokio::test]
+async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, Statistic};
+    use aws_sdk_route53::types::{
+        AlarmIdentifier, CloudWatchRegion, HealthCheckConfig, HealthCheckType,
+        InsufficientDataHealthStatus,
+    };
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let cw = aws.cloudwatch("us-west-2");
+    let dimension = Dimension::builder()
+        .name("Environment")
+        .value("switch")
+        .build();
+    cw.put_metric_alarm()
+        .alarm_name("switch")
+        .namespace("Tap/Failover")
+        .metric_name("Switch")
+        .dimensions(dimension.clone())
+        .statistic(Statistic::Maximum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .treat_missing_data("ignore")
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let r53 = aws.route53();
+    let check = r53
+        .create_health_check()
+        .caller_reference("switch")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::CloudwatchMetric)
+                .alarm_identifier(
+                    AlarmIdentifier::builder()
+                        .region(CloudWatchRegion::UsWest2)
+                        .name("switch")
+                        .build()
+                        .expect("alarm identifier"),
+                )
+                .insufficient_data_health_status(InsufficientDataHealthStatus::LastKnownStatus)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("CreateHealthCheck")
+        .health_check()
+        .expect("check")
+        .clone();
+    let config = check.health_check_config().expect("config");
+    assert_eq!(
+        config.alarm_identifier().map(|a| a.name()),
+        Some("switch"),
+        "Route 53 keeps the alarm it watches"
+    );
+    assert_eq!(
+        check
+            .cloud_watch_alarm_configuration()
+            .map(|c| c.metric_name()),
+        Some("Switch")
+    );
+    let name = "app.switch.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        "switch.tap-test.net",
+        vec![
+            weighted(name, "primary", 100, "192.0.2.1", false, Some(check.id())),
+            weighted(name, "standby", 0, "192.0.2.2", false, None),
+        ],
+    )
+    .await;
+    let state = || async {
+        let out = cw
+            .describe_alarms()
+            .alarm_names("switch")
+            .send()
+            .await
+            .unwrap();
+        out.metric_alarms()[0]
+            .state_value()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let answer = || async { dns_answer(&r53, &zone, name).await.1[0].clone() };
+    // New: no data yet, so the check has no last known status and is healthy.
+    assert_eq!(state().await, "INSUFFICIENT_DATA");
+    assert_eq!(answer().await, "192.0.2.1");
+    let put = |value: f64| {
+        cw.put_metric_data()
+            .namespace("Tap/Failover")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name("Switch")
+                    .dimensions(dimension.clone())
+                    .value(value)
+                    .build(),
+            )
+            .send()
+    };
+    put(1.0).await.expect("PutMetricData");
+    // Evaluated once the period is over, not at once.
+    assert_eq!(state().await, "INSUFFICIENT_DATA");
+    settles("the alarm after a breaching datapoint", "ALARM", state).await;
+    // The primary is out of DNS: the zero-weight standby answers.
+    settles(
+        "the answer while the alarm is in ALARM",
+        "192.0.2.2",
+        answer,
+    )
+    .await;
+    // Datapoints of another dimension are another metric: the alarm stays where it is.
+    cw.put_metric_data()
+        .namespace("Tap/Failover")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("Switch")
+                .dimensions(
+                    Dimension::builder()
+                        .name("Environment")
+                        .value("other")
+                        .build(),
+                )
+                .value(0.0)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        state().await,
+        "ALARM",
+        "no data of its own: the state is kept"
+    );
+    assert_eq!(answer().await, "192.0.2.2");
+    put(0.0).await.expect("PutMetricData");
+    settles(
+        "the alarm after a datapoint within the threshold",
+        "OK",
+        state,
+    )
+    .await;
+    assert_eq!(answer().await, "192.0.2.1");
 }

@@ -1013,3 +1013,194 @@ pub async fn nat_state(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
         .and_then(|n| n.state())
         .map(|s| s.as_str().to_owned())
 }
+
+/// A load balancer serving one instance through an HTTP:80 listener, its targets checked every
+/// 15 s with thresholds of 2, whose group admits everyone on 80. Returns its DNS name once it
+/// is active and its target healthy.
+pub async fn serving_balancer(
+    aws: &LocalAws,
+    region: &str,
+    cidr_prefix: &str,
+    name: &str,
+) -> String {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+    let ec2 = aws.ec2(region);
+    let elb = aws.elbv2(region);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("{cidr_prefix}.0.0/16"))
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let mut subnets = Vec::new();
+    for (n, zone) in [(1, "a"), (2, "b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("{cidr_prefix}.{n}.0/24"))
+            .availability_zone(format!("{region}{zone}"))
+            .send()
+            .await
+            .expect("CreateSubnet");
+        subnets.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let group = ec2
+        .create_security_group()
+        .group_name(name)
+        .description("the internet on 80")
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .expect("group id")
+        .to_owned();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AuthorizeSecurityGroupIngress");
+    let created = elb
+        .create_load_balancer()
+        .name(name)
+        .set_subnets(Some(subnets.clone()))
+        .security_groups(&group)
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let balancer = &created.load_balancers()[0];
+    let (arn, dns) = (
+        balancer.load_balancer_arn().expect("arn").to_owned(),
+        balancer.dns_name().expect("dns").to_owned(),
+    );
+    let target_group = elb
+        .create_target_group()
+        .name(format!("{name}-tg"))
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc_id)
+        .health_check_path("/health")
+        .health_check_interval_seconds(15)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .expect("CreateTargetGroup")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_owned();
+    elb.create_listener()
+        .load_balancer_arn(&arn)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&target_group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateListener");
+    let instance = ec2
+        .run_instances()
+        .image_id("ami-03c3da4cfa8e8943a")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnets[0])
+        .send()
+        .await
+        .expect("RunInstances")
+        .instances()[0]
+        .instance_id()
+        .expect("id")
+        .to_owned();
+    elb.register_targets()
+        .target_group_arn(&target_group)
+        .targets(
+            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                .id(instance)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RegisterTargets");
+    for _ in 0..200 {
+        let state = elb
+            .describe_load_balancers()
+            .load_balancer_arns(&arn)
+            .send()
+            .await
+            .expect("DescribeLoadBalancers")
+            .load_balancers()[0]
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_owned());
+        let health = elb
+            .describe_target_health()
+            .target_group_arn(&target_group)
+            .send()
+            .await
+            .expect("DescribeTargetHealth")
+            .target_health_descriptions()[0]
+            .target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str().to_owned());
+        if state.as_deref() == Some("active") && health.as_deref() == Some("healthy") {
+            return dns;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("load balancer {name} never became active with a healthy target");
+}
+
+/// What Route 53's name servers answer for `name` (TestDNSAnswer): response code and data.
+pub async fn dns_answer(
+    r53: &aws_sdk_route53::Client,
+    zone: &str,
+    name: &str,
+) -> (String, Vec<String>) {
+    let out = r53
+        .test_dns_answer()
+        .hosted_zone_id(zone)
+        .record_name(name)
+        .record_type(aws_sdk_route53::types::RrType::A)
+        .send()
+        .await
+        .expect("TestDNSAnswer");
+    let mut data = out.record_data().to_vec();
+    data.sort();
+    (out.response_code().to_owned(), data)
+}
+
+/// The addresses the local AWS's resolver gives a load balancer's DNS name.
+pub fn resolved(aws: &LocalAws, dns: &str) -> Vec<String> {
+    let mut addresses: Vec<String> = aws
+        .get_text(&format!("/localaws/resolve/{dns}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    addresses.sort();
+    addresses
+}

@@ -249,10 +249,26 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
         .send()
         .await
         .expect("ListHealthChecks");
-    assert_eq!(checks.health_checks().len(), 1);
+    // The endpoint check, and the failover switch's: one on its alarm, one for the record.
+    let types: Vec<&str> = checks
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config())
+        .map(|c| c.r#type().as_str())
+        .collect();
+    assert_eq!(types, ["HTTP", "CLOUDWATCH_METRIC", "CALCULATED"]);
     let check = checks.health_checks()[0]
         .health_check_config()
         .expect("config");
+    let values = ws.resource(ADDRESS);
+    assert_eq!(
+        values["parts"]["dns.record_health_check"],
+        checks.health_checks()[2].id()
+    );
+    assert_eq!(
+        values["break_glass_command"],
+        "aws cloudwatch put-metric-data --region us-east-2 --namespace TAP/Failover --metric-name FailoverSwitch --dimensions EnvironmentSuffix=acc --value 1"
+    );
     assert_eq!(
         (check.request_interval(), check.failure_threshold()),
         (Some(10), Some(3))
@@ -696,7 +712,8 @@ async fn a_failure_in_the_standby_mid_create_resumes_cleanly() {
             .expect("ListHealthChecks")
             .health_checks()
             .len(),
-        1
+        3,
+        "the endpoint check and the failover switch's two"
     );
     ws.assert_plan_empty();
     ws.destroy();

@@ -14,6 +14,7 @@ use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
 use crate::aws::hosted_zone::{self, ZoneFacts};
 use crate::aws::route53::{self};
+use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::remaining;
 use crate::aws::{alarms, topic_key, topics, weighted_records};
 use crate::provider::Configured;
@@ -21,8 +22,9 @@ use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;
 
-/// The zone, the health check and the topics at the same time; then the records and the
-/// alarms, which need them; then what a replaced health check or a dropped alarm left behind.
+/// The zone, the health check and the topics at the same time; then the alarms, which need
+/// them; then the switch's check (on its alarm) and the record check (on both checks); then
+/// the records; then what a replaced health check or a dropped alarm left behind.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let r53 = &cfg.clients.route53;
@@ -40,10 +42,9 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         standby: topic_arns[1].clone(),
         health_check: topic_arns.get(2).cloned(),
     };
-    tokio::try_join!(
-        converge_records(cfg, want, &zone.id, &health_check_id, remaining(deadline)),
-        converge_alarms(cfg, want, &health_check_id, &topics),
-    )?;
+    converge_alarms(cfg, want, &health_check_id, &topics).await?;
+    let record_check = converge_switch_checks(cfg, want, &health_check_id).await?;
+    converge_records(cfg, want, &zone.id, &record_check, remaining(deadline)).await?;
     for stale in stale_checks {
         health_check::delete(r53, &stale, remaining(deadline)).await?;
     }
@@ -94,6 +95,43 @@ async fn converge_health_check(
         .filter(|other| *other != id)
         .collect();
     Ok((id, stale))
+}
+
+/// The switch's check on the switch alarm, then the record check on it and the endpoint
+/// check; the record check's ID.
+async fn converge_switch_checks(
+    cfg: &Configured,
+    want: &Desired,
+    endpoint_check: &str,
+) -> PartResult<String> {
+    let r53 = &cfg.clients.route53;
+    let existing = switch_checks::list_ours(r53, &want.suffix)
+        .await
+        .context(|| {
+            format!(
+                "listing the failover switch's health checks of {}",
+                want.suffix
+            )
+        })?;
+    let tags = want.health_check_tags();
+    let switch = switch_checks::ensure(
+        r53,
+        &existing,
+        Kind::Switch,
+        &want.switch_check(),
+        &want.suffix,
+        &tags,
+    )
+    .await?;
+    switch_checks::ensure(
+        r53,
+        &existing,
+        Kind::Primary,
+        &want.record_check(endpoint_check, &switch),
+        &want.suffix,
+        &tags,
+    )
+    .await
 }
 
 /// The topic's key first (the user's, or one made for the topic), then the topic encrypted
@@ -225,12 +263,22 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         })
     };
     let alarm_topics = want.alarm_topics();
-    let (zone, checks, topic_facts, live_alarms) = tokio::try_join!(
+    let (zone, checks, switch_checks, topic_facts, live_alarms) = tokio::try_join!(
         observe_zone(cfg, want, known(&prior.zone_id)),
         async {
             health_check::list_ours(r53, &want.suffix)
                 .await
                 .context(|| format!("listing Route 53 health checks of {}", want.suffix))
+        },
+        async {
+            switch_checks::list_ours(r53, &want.suffix)
+                .await
+                .context(|| {
+                    format!(
+                        "listing the failover switch's health checks of {}",
+                        want.suffix
+                    )
+                })
         },
         try_join_all(alarm_topics.iter().map(|&topic| async move {
             let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
@@ -249,18 +297,34 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .context(|| format!("reading records {}", want.domain_name))?,
         None => Vec::new(),
     };
-    // The check the primary record uses, else the newest one we own.
+    // The record check the primary record uses, and the endpoint check it (or, before the
+    // switch, the record itself) uses; else the newest one we own.
     let in_use = live_records
         .iter()
         .find(|r| r.set_identifier == "primary")
         .and_then(|r| r.health_check_id.clone());
+    let record_check = switch_checks
+        .iter()
+        .find(|c| c.kind == Kind::Primary && Some(&c.id) == in_use.as_ref());
+    let children = match record_check.and_then(|c| c.spec.as_ref()) {
+        Some(switch_checks::Spec::AllOf(children)) => children.clone(),
+        _ => in_use.iter().cloned().collect(),
+    };
     let check = checks
         .iter()
-        .find(|c| Some(&c.id) == in_use.as_ref())
+        .find(|c| children.contains(&c.id))
         .or(checks.last());
+    let switch = switch_checks
+        .iter()
+        .find(|c| c.kind == Kind::Switch && c.matches(&want.switch_check()));
+    let record_check = record_check.filter(|c| match (check, switch) {
+        (Some(check), Some(switch)) => c.matches(&want.record_check(&check.id, &switch.id)),
+        _ => false,
+    });
 
     let anything_left = zone.as_ref().is_some_and(|z| z.ours)
         || check.is_some()
+        || !switch_checks.is_empty()
         || !live_records.is_empty()
         || topic_facts.iter().any(Option::is_some)
         || !live_alarms.is_empty();
@@ -272,6 +336,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.zone_id = values::string(zone.as_ref().map(|z| z.id.clone()).unwrap_or_default());
     state.name_servers = values::list(&zone.map(|z| z.name_servers).unwrap_or_default());
     state.health_check_id = values::string(check.map(|c| c.id.clone()).unwrap_or_default());
+    // A check missing or changed outside Terraform reads empty: the plan then shows it changing.
+    state.switch_health_check_id = values::string(switch.map(|c| c.id.clone()).unwrap_or_default());
+    state.record_health_check_id =
+        values::string(record_check.map(|c| c.id.clone()).unwrap_or_default());
     if let Some(check) = check {
         state.health_check = Value::Value(observed_health_check(check, &prior.health_check));
         if want.read_tags {
@@ -473,6 +541,19 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
                 .collect();
             weighted_records::delete(r53, &zone.id, &want.domain_name, &live, remaining(deadline))
                 .await?;
+        }
+        // The record check before the checks it watches.
+        let mut switch = switch_checks::list_ours(r53, &want.suffix)
+            .await
+            .context(|| {
+                format!(
+                    "listing the failover switch's health checks of {}",
+                    want.suffix
+                )
+            })?;
+        switch.sort_by_key(|c| c.kind != Kind::Primary);
+        for check in switch {
+            health_check::delete(r53, &check.id, remaining(deadline)).await?;
         }
         for check in health_check::list_ours(r53, &want.suffix)
             .await

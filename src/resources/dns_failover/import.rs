@@ -9,6 +9,7 @@ use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check;
 use crate::aws::hosted_zone;
+use crate::aws::switch_checks::{self, Kind};
 use crate::aws::weighted_records::{self, WeightedRecord};
 use crate::aws::{alarms, load_balancer, route53, topics};
 use crate::provider::Configured;
@@ -29,10 +30,21 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     .context(action)?;
     let Some(zone) = zone else { return Ok(None) };
     let checks = health_check::list_ours(r53, suffix).await.context(action)?;
+    let record_checks: Vec<_> = switch_checks::list_ours(r53, suffix)
+        .await
+        .context(action)?
+        .into_iter()
+        .filter(|c| c.kind == Kind::Primary)
+        .collect();
     let records = weighted_records::find_all(r53, &zone.id)
         .await
         .context(action)?;
-    let check_ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+    // The primary record uses the record check (or, made before the switch, the endpoint check).
+    let check_ids: Vec<&str> = checks
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(record_checks.iter().map(|c| c.id.as_str()))
+        .collect();
     let domain = weighted_records::failover_name(&records, &zone, &check_ids)
         .ok_or_else(|| {
             not_found("no weighted record named primary uses a health check of this stack")
@@ -50,9 +62,17 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         ))
         .context(action);
     };
-    let check = checks
+    let watched: Vec<String> = match record_checks
         .iter()
         .find(|c| Some(&c.id) == primary.health_check_id.as_ref())
+        .and_then(|c| c.spec.clone())
+    {
+        Some(switch_checks::Spec::AllOf(children)) => children,
+        _ => primary.health_check_id.iter().cloned().collect(),
+    };
+    let check = checks
+        .iter()
+        .find(|c| watched.contains(&c.id))
         .ok_or_else(|| not_found("the primary record's health check is not this stack's"))
         .context(action)?;
     let (primary_endpoint, standby_endpoint) =

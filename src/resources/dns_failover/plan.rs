@@ -6,7 +6,9 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::alarms::AlarmSpec;
+use crate::aws::failover_switch;
 use crate::aws::health_check::HealthCheckSpec;
+use crate::aws::switch_checks::Spec as SwitchCheckSpec;
 use crate::aws::topic_key;
 use crate::aws::weighted_records::WeightedRecord;
 use crate::naming;
@@ -144,14 +146,14 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
         let Value::Value(e) = endpoint else { continue };
         let path = |attr: &'static str| AttributePath::new(role).attribute(attr);
         if let Value::Value(region) = &e.region {
-            if regions::is_known(region) {
-                known_regions.push((role, region.clone()));
-            } else {
+            if !regions::is_known(region) {
                 invalid(
                     diags,
                     path("region"),
                     regions::unknown_region_detail(region),
                 );
+            } else {
+                known_regions.push((role, region.clone()));
             }
         }
         if let Value::Value(dns) = &e.alb_dns_name {
@@ -520,11 +522,25 @@ pub fn plan(
         Some(k) if !health_check_replaced(k, &planned) => carried(|s| &s.health_check_id),
         _ => Value::Unknown,
     };
+    // The switch's checks are changed in place, whatever happens to the endpoint check.
+    planned.switch_health_check_id = carried(|s| &s.switch_health_check_id);
+    planned.record_health_check_id = carried(|s| &s.record_health_check_id);
+    let switch_command = |value: f64| match (
+        config.environment_suffix.as_ref_option(),
+        endpoint_of(config, "standby").and_then(|e| e.region.as_ref_option()),
+    ) {
+        (Some(suffix), Some(region)) => {
+            values::string(failover_switch::command(region, suffix, value))
+        }
+        _ => Value::Unknown,
+    };
+    planned.break_glass_command = switch_command(failover_switch::THROWN);
+    planned.release_command = switch_command(failover_switch::RELEASED);
     let desired = Desired::from_state(&planned, default_tags);
     planned.tags_all = desired
         .as_ref()
         .map_or(Value::Unknown, |d| values::map(&d.health_check_tags()));
-    planned.records = match (&desired, planned.health_check_id.as_ref_option()) {
+    planned.records = match (&desired, planned.record_health_check_id.as_ref_option()) {
         (Some(d), Some(id)) => values::map(&d.record_summaries(id)),
         _ => Value::Unknown,
     };
@@ -677,6 +693,7 @@ pub struct AlarmNames {
     pub standby_traffic: String,
     pub replication_latency: String,
     pub unhealthy_hosts: [String; 2],
+    pub switch: String,
 }
 
 impl AlarmNames {
@@ -687,6 +704,7 @@ impl AlarmNames {
             replication_latency: naming::alarm("replication-latency", suffix),
             unhealthy_hosts: ROLES
                 .map(|role| naming::alarm(&format!("unhealthy-hosts-{role}"), suffix)),
+            switch: failover_switch::alarm_name(suffix),
         }
     }
 }
@@ -825,7 +843,21 @@ impl Desired {
         }
     }
 
-    /// Both weighted records, `primary` carrying the health check.
+    /// The switch's health check: it follows the switch alarm in the standby region.
+    pub fn switch_check(&self) -> SwitchCheckSpec {
+        SwitchCheckSpec::Alarm {
+            region: self.standby.region.clone(),
+            name: failover_switch::alarm_name(&self.suffix),
+        }
+    }
+
+    /// The primary record's health check: the endpoint check AND the switch check.
+    pub fn record_check(&self, endpoint_check: &str, switch_check: &str) -> SwitchCheckSpec {
+        SwitchCheckSpec::all_of(vec![endpoint_check.to_owned(), switch_check.to_owned()])
+    }
+
+    /// Both weighted records, `primary` carrying the health check `health_check_id` (the
+    /// record check).
     pub fn records(&self, health_check_id: &str) -> Vec<WeightedRecord> {
         let (primary_weight, standby_weight) = if self.standby_active {
             (0, 100)
@@ -936,6 +968,10 @@ impl Desired {
                 },
             ));
         }
+        alarms.push((
+            self.standby.region.clone(),
+            failover_switch::alarm(&self.suffix, &self.standby.region, &topic("standby")),
+        ));
         if let Some(table) = &self.table_name {
             alarms.push((
                 self.primary.region.clone(),
@@ -971,6 +1007,7 @@ impl Desired {
             (self.primary.region.clone(), primary_hosts),
             (self.standby.region.clone(), standby_hosts),
             (self.primary.region.clone(), names.replication_latency),
+            (self.standby.region.clone(), names.switch),
         ]
     }
 }
@@ -1040,6 +1077,8 @@ mod tests {
         state.zone_id = values::string("Z1");
         state.name_servers = values::list(&["ns-1".into()]);
         state.health_check_id = values::string("hc-1");
+        state.switch_health_check_id = values::string("sc-1");
+        state.record_health_check_id = values::string("rc-1");
         state.primary_topic_arn =
             values::string("arn:aws:sns:us-east-1:1:primary-failover-notifications-prod");
         state.standby_topic_arn =
@@ -1094,7 +1133,84 @@ mod tests {
             traffic.1.dimensions,
             [("LoadBalancer".to_owned(), "app/alb-standby/abc".to_owned())]
         );
-        assert_eq!(alarms.len(), 4, "no replication alarm without a table");
+        let (region, switch) = &alarms[4];
+        assert_eq!(
+            region, "us-east-2",
+            "the switch lives in the standby region"
+        );
+        assert_eq!(
+            (
+                switch.namespace.as_str(),
+                switch.metric.as_str(),
+                switch.statistic.as_str(),
+                switch.comparison,
+                switch.threshold,
+                switch.period,
+                switch.treat_missing_data
+            ),
+            (
+                "TAP/Failover",
+                "FailoverSwitch",
+                "Maximum",
+                ">=",
+                1.0,
+                60,
+                "ignore"
+            )
+        );
+        assert_eq!(switch.actions, ["s"]);
+        assert_eq!(alarms.len(), 5, "no replication alarm without a table");
+        assert_eq!(
+            planned.break_glass_command,
+            values::string("aws cloudwatch put-metric-data --region us-east-2 --namespace TAP/Failover --metric-name FailoverSwitch --dimensions EnvironmentSuffix=prod --value 1")
+        );
+        assert!(planned
+            .release_command
+            .as_ref_option()
+            .is_some_and(|c| c.ends_with("--value 0")));
+        assert_eq!(
+            want.switch_check(),
+            SwitchCheckSpec::Alarm {
+                region: "us-east-2".into(),
+                name: "failover-switch-prod".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_system_from_before_the_switch_plans_only_the_health_check_change() {
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let mut prior = applied(&first);
+        (prior.switch_health_check_id, prior.record_health_check_id) = (Value::Null, Value::Null);
+        prior.records = values::map(
+            &Desired::from_state(&prior, &Tags::new())
+                .unwrap()
+                .record_summaries("hc-1"),
+        );
+        let (planned, replace) = plan(&config(), Some(&prior), &Tags::new());
+        assert!(replace.is_empty(), "nothing is replaced");
+        assert_eq!(
+            planned.health_check_id, prior.health_check_id,
+            "the endpoint check stays"
+        );
+        assert!(planned.switch_health_check_id.is_unknown());
+        assert!(planned.record_health_check_id.is_unknown() && planned.records.is_unknown());
+        assert!(warnings(&prior, &planned).is_empty());
+        // Applied: the ids carry over and the records are known again.
+        let (again, _) = plan(&config(), Some(&applied(&planned)), &Tags::new());
+        assert_eq!(again.record_health_check_id, values::string("rc-1"));
+        let records = known_map(&again.records).unwrap();
+        assert!(records["primary"].contains("health check rc-1"));
+    }
+
+    /// The switch's alarm lives in the standby region, so validation may accept only regions
+    /// whose alarms Route 53 can follow (AlarmIdentifier `Region`).
+    #[test]
+    fn every_region_a_standby_may_be_in_has_alarms_route53_follows() {
+        let followed = aws_sdk_route53::types::CloudWatchRegion::values();
+        for region in regions::KNOWN {
+            assert!(followed.contains(region), "{region}");
+        }
     }
 
     #[test]
@@ -1148,9 +1264,9 @@ mod tests {
         assert_eq!((records[0].weight, records[1].weight), (0, 100));
         let alarms = want.alarms("hc-1", &arns());
         assert!(!alarms[1].1.actions_enabled);
-        assert_eq!(alarms.len(), 5);
+        assert_eq!(alarms.len(), 6);
         assert_eq!(
-            alarms[4].1.dimensions[1],
+            alarms[5].1.dimensions[1],
             ("ReceivingRegion".to_owned(), "us-east-2".to_owned())
         );
     }

@@ -463,6 +463,8 @@ fn compose(
     for (key, value) in [
         ("dns.zone", &dns.zone_id),
         ("dns.health_check", &dns.health_check_id),
+        ("dns.switch_health_check", &dns.switch_health_check_id),
+        ("dns.record_health_check", &dns.record_health_check_id),
         ("dns.primary_topic", &dns.primary_topic_arn),
         ("dns.standby_topic", &dns.standby_topic_arn),
     ] {
@@ -491,6 +493,8 @@ fn compose(
     state.zone_id = values::string(id(&dns.zone_id));
     state.name_servers = dns.name_servers.clone().or(Value::Value(Vec::new()));
     state.health_check_id = values::string(id(&dns.health_check_id));
+    state.break_glass_command = dns.break_glass_command.clone();
+    state.release_command = dns.release_command.clone();
     state.primary_topic_arn = values::string(id(&dns.primary_topic_arn));
     state.standby_topic_arn = values::string(id(&dns.standby_topic_arn));
     state.records = dns.records.clone().or(Value::Value(Default::default()));

@@ -198,6 +198,8 @@ fn dns_prior(prior: &State) -> DnsState {
     dns.primary_topic_arn = prior.primary_topic_arn.clone();
     dns.standby_topic_arn = prior.standby_topic_arn.clone();
     dns.health_check_topic_arn = health_check_topic(prior);
+    dns.switch_health_check_id = recorded_part(prior, "dns.switch_health_check");
+    dns.record_health_check_id = recorded_part(prior, "dns.record_health_check");
     dns.pending_alarm_emails = prior.pending_alarm_emails.clone();
     dns
 }
@@ -205,8 +207,13 @@ fn dns_prior(prior: &State) -> DnsState {
 /// The us-east-1 alarm topic a prior apply recorded in `parts`: this resource shows it only
 /// there (null when the system has none).
 pub fn health_check_topic(prior: &State) -> Value<String> {
+    recorded_part(prior, HEALTH_CHECK_TOPIC)
+}
+
+/// A part's ID as a prior apply recorded it in `parts`; null where it recorded none.
+fn recorded_part(prior: &State, key: &str) -> Value<String> {
     known_map(&prior.parts)
-        .and_then(|parts| parts.get(HEALTH_CHECK_TOPIC).cloned())
+        .and_then(|parts| parts.get(key).cloned())
         .map_or(Value::Null, values::string)
 }
 
@@ -419,6 +426,8 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         "instance_role",
         "dns.zone",
         "dns.health_check",
+        "dns.switch_health_check",
+        "dns.record_health_check",
         "dns.primary_topic",
         "dns.standby_topic",
         "dns.primary_topic_key",
@@ -546,6 +555,8 @@ pub fn plan(
     planned.zone_id = dns.zone_id.clone();
     planned.name_servers = dns.name_servers.clone();
     planned.health_check_id = dns.health_check_id.clone();
+    planned.break_glass_command = dns.break_glass_command.clone();
+    planned.release_command = dns.release_command.clone();
     planned.primary_topic_arn = dns.primary_topic_arn.clone();
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
     // Both regions have certificates or neither (validation).
