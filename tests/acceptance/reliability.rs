@@ -283,7 +283,9 @@ async fn assert_census(aws: &LocalAws, context: &str) {
 /// policy, the session table's replica, and the region's alarm topic (its key and alias) with
 /// one e-mail subscription; the primary runs two instances, the standby one. The primary
 /// region (us-east-1) also holds the health check's alarm; one role and instance profile, one
-/// zone with its two weighted records and one health check.
+/// zone with its two weighted records and three health checks (the endpoint's, the failover
+/// switch's and the calculated one the primary record uses); the standby region also holds the
+/// switch's alarm.
 fn expected_census() -> BTreeMap<String, usize> {
     let per_region = [
         ("VPCs", 1),
@@ -316,10 +318,10 @@ fn expected_census() -> BTreeMap<String, usize> {
         ("us-east-1 instances", 2),
         ("us-east-2 instances", 1),
         ("us-east-1 alarms", 3),
-        ("us-east-2 alarms", 2),
+        ("us-east-2 alarms", 3),
         ("hosted zones", 1),
         ("records", 2),
-        ("health checks", 1),
+        ("health checks", 3),
         ("IAM roles", 1),
         ("instance profiles", 1),
     ] {

@@ -6,6 +6,7 @@ use crate::aws::auto_scaling::Capacity;
 use crate::aws::health_check::HealthCheckFacts;
 use crate::aws::security_groups::{Rules, Source};
 use crate::aws::session_table::TableFacts;
+use crate::aws::switch_checks;
 use crate::aws::topics::TopicFacts;
 use crate::aws::weighted_records::WeightedRecord;
 
@@ -58,6 +59,8 @@ pub fn differences(given: &[Given]) -> Vec<Finding> {
 pub struct Facts {
     pub standby: Option<Capacity>,
     pub health_check: Option<HealthCheckFacts>,
+    /// The failover switch's calculated check, when the primary record uses it.
+    pub record_check: Option<switch_checks::Facts>,
     /// (checker region, status text) from Route 53.
     pub checker_status: Vec<(String, String)>,
     pub table: Option<TableFacts>,
@@ -337,8 +340,9 @@ fn records(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
         return;
     };
     let our_check = facts.health_check.as_ref().map(|c| c.id.as_str());
-    if primary.health_check_id.is_none() || primary.health_check_id.as_deref() != our_check {
-        out.push(error(part, format!("the primary record uses health check {:?}, not the stack's {:?}: Route 53 cannot see the primary fail.", primary.health_check_id, our_check), APPLY));
+    let uses = primary.health_check_id.as_deref();
+    if uses.is_none() || (uses != our_check && !switch_includes(facts, uses, our_check)) {
+        out.push(error(part, format!("the primary record uses health check {uses:?}, which neither is nor includes the stack's {our_check:?}: Route 53 cannot see the primary fail."), APPLY));
     }
     // Without an expected active region, either one taking all traffic is a configuration.
     let weights = (primary.weight, standby.weight);
@@ -354,6 +358,16 @@ fn records(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
     if !standby.evaluate_target_health || !primary.evaluate_target_health {
         out.push(warning(part, "evaluate-target-health is off on a record: Route 53 may send traffic to a load balancer without healthy targets.".into(), APPLY));
     }
+}
+
+/// Whether `uses` is the switch's calculated check, watching the endpoint check `ours`.
+fn switch_includes(facts: &Facts, uses: Option<&str>, ours: Option<&str>) -> bool {
+    let (Some(check), Some(ours)) = (&facts.record_check, ours) else {
+        return false;
+    };
+    Some(check.id.as_str()) == uses
+        && !check.overridden
+        && matches!(&check.spec, Some(switch_checks::Spec::AllOf(children)) if children.iter().any(|c| c == ours))
 }
 
 fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
@@ -566,6 +580,35 @@ mod tests {
             .filter(|f| f.severity == "error")
             .map(|f| f.part)
             .collect()
+    }
+
+    #[test]
+    fn the_primary_record_may_use_the_switch_check_only_while_it_watches_the_endpoint() {
+        let through = |children: &[&str], overridden| {
+            let mut f = healthy();
+            f.records = Some(vec![
+                record("primary", 100, Some("calc")),
+                record("standby", 0, None),
+            ]);
+            f.record_check = Some(switch_checks::Facts {
+                id: "calc".into(),
+                kind: switch_checks::Kind::Primary,
+                spec: Some(switch_checks::Spec::all_of(
+                    children.iter().map(|c| c.to_string()).collect(),
+                )),
+                overridden,
+            });
+            errors(&f)
+        };
+        assert!(through(&["switch", "hc"], false).is_empty());
+        assert_eq!(through(&["switch", "other"], false), ["records"]);
+        assert_eq!(through(&["switch", "hc"], true), ["records"]);
+        let mut f = healthy();
+        f.records = Some(vec![
+            record("primary", 100, Some("calc")),
+            record("standby", 0, None),
+        ]);
+        assert_eq!(errors(&f), ["records"], "a check that is not the switch's");
     }
 
     #[test]

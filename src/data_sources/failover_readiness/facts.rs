@@ -7,8 +7,9 @@ use aws_sdk_cloudwatch::types::Statistic;
 
 use super::checks::{Entry, Facts};
 use crate::aws::error::{Context, PartResult};
+use crate::aws::weighted_records;
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
-use crate::aws::{security_groups, session_table, topic_key, topics, weighted_records};
+use crate::aws::{security_groups, session_table, switch_checks, topic_key, topics};
 use crate::naming;
 use crate::provider::Configured;
 use crate::resources::dns_failover::plan::{AlarmNames, AlarmTopic, METRICS_REGION};
@@ -29,6 +30,8 @@ pub struct Located {
     /// `None` when the hosted zone is missing.
     pub records: Option<Vec<weighted_records::WeightedRecord>>,
     pub health_check: Option<health_check::HealthCheckFacts>,
+    /// The failover switch's calculated check, when the primary record uses it.
+    pub record_check: Option<switch_checks::Facts>,
 }
 
 pub async fn locate(
@@ -38,7 +41,7 @@ pub async fn locate(
 ) -> PartResult<Located> {
     let r53 = &cfg.clients.route53;
     let action = || format!("finding the DNS failover of stack {suffix}");
-    let (zone, checks) = tokio::try_join!(
+    let (zone, checks, switch) = tokio::try_join!(
         async {
             match hosted_zone_id {
                 Some(id) => hosted_zone::get(r53, id, suffix).await,
@@ -47,8 +50,17 @@ pub async fn locate(
             .context(action)
         },
         async { health_check::list_ours(r53, suffix).await.context(action) },
+        async { switch_checks::list_ours(r53, suffix).await.context(action) },
     )?;
-    let check_ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+    let record_checks: Vec<&switch_checks::Facts> = switch
+        .iter()
+        .filter(|c| c.kind == switch_checks::Kind::Primary)
+        .collect();
+    let check_ids: Vec<&str> = checks
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(record_checks.iter().map(|c| c.id.as_str()))
+        .collect();
     let (domain_name, records): (_, Option<Vec<weighted_records::WeightedRecord>>) = match &zone {
         Some(zone) => {
             let all = weighted_records::find_all(r53, &zone.id)
@@ -69,9 +81,18 @@ pub async fn locate(
     };
     let record = |role: &str| records.iter().flatten().find(|r| r.set_identifier == role);
     let in_use = record("primary").and_then(|r| r.health_check_id.clone());
+    let record_check = record_checks
+        .into_iter()
+        .find(|c| Some(&c.id) == in_use.as_ref())
+        .cloned();
+    // The endpoint check: the record's own, or a child of the switch's calculated check.
+    let watched = |id: &String| match record_check.as_ref().and_then(|c| c.spec.as_ref()) {
+        Some(switch_checks::Spec::AllOf(children)) => children.contains(id),
+        _ => Some(id) == in_use.as_ref(),
+    };
     let health_check = checks
         .iter()
-        .find(|c| Some(&c.id) == in_use.as_ref())
+        .find(|c| watched(&c.id))
         .or(checks.last())
         .cloned();
     let region_behind =
@@ -88,6 +109,7 @@ pub async fn locate(
         domain_name,
         records,
         health_check,
+        record_check,
     })
 }
 
@@ -116,6 +138,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
     Ok(Facts {
         standby,
         health_check: located.health_check,
+        record_check: located.record_check,
         checker_status,
         table,
         replication_latency_ms: latency,
