@@ -33,6 +33,7 @@ from . import (
     kms_keys,
     lost,
     meter,
+    moto_routers,
     pending,
     query_errors,
     request_validation,
@@ -154,6 +155,7 @@ def account_of(request):
 
 
 def build():
+    moto_routers.warm()
     async_states.install()
     autoscaling_launches.install()
     cloudwatch_alarms.install()
