@@ -33,7 +33,7 @@ from . import (
     kms_keys,
     lost,
     meter,
-    moto_routers,
+    moto_operation_models,
     pending,
     query_errors,
     request_validation,
@@ -155,7 +155,7 @@ def account_of(request):
 
 
 def build():
-    moto_routers.warm()
+    moto_operation_models.install()
     async_states.install()
     autoscaling_launches.install()
     cloudwatch_alarms.install()
