@@ -3,6 +3,7 @@
 
 mod aws;
 mod cidr;
+mod configured;
 mod data_sources;
 mod logging;
 mod naming;

@@ -31,7 +31,7 @@ pub fn has_wanted_tls(listener: &Listener) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct HealthCheck {
+pub struct TargetHealthCheck {
     pub path: String,
     pub interval: i32,
     pub timeout: i32,
@@ -46,7 +46,7 @@ pub struct AlbSpec<'a> {
     pub security_group: &'a str,
     pub vpc_id: &'a str,
     pub app_port: i32,
-    pub health: &'a HealthCheck,
+    pub health: &'a TargetHealthCheck,
     pub certificate_arn: Option<&'a str>,
     pub tags: &'a Tags,
 }

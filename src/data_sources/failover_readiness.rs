@@ -13,7 +13,7 @@ use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::aws::error::PartError;
 use crate::naming;
-use crate::provider::Shared;
+use crate::configured::Shared;
 use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::tf::diag::invalid;
 use crate::tf::number::{whole, Number};
@@ -24,7 +24,7 @@ use crate::tf::values;
 const DEFAULT_LATENCY_MS: f64 = 60_000.0;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct FindingBlock {
     pub severity: String,
     pub part: String,
     pub message: String,
@@ -45,7 +45,7 @@ pub struct State {
     pub replication_latency_threshold: Value<Number>,
     pub rto_seconds: Value<Number>,
     pub ready: Value<bool>,
-    pub findings: Value<Vec<Finding>>,
+    pub findings: Value<Vec<FindingBlock>>,
     pub estimated_failover_seconds: Value<Number>,
 }
 
@@ -260,7 +260,7 @@ impl DataSource for FailoverReadiness {
         state.findings = Value::Value(
             findings
                 .into_iter()
-                .map(|f| Finding {
+                .map(|f| FindingBlock {
                     severity: f.severity.into(),
                     part: f.part.into(),
                     message: f.message,

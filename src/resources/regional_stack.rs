@@ -12,9 +12,9 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::{Cause, PartError};
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -51,7 +51,7 @@ impl RegionalStack {
 }
 
 #[async_trait]
-impl Part for RegionalStack {
+impl Convergent for RegionalStack {
     type State = schema::State;
     type Desired = plan::Desired;
 

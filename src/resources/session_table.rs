@@ -11,9 +11,9 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::PartError;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -21,7 +21,7 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct SessionTable;
 
 #[async_trait]
-impl Part for SessionTable {
+impl Convergent for SessionTable {
     type State = schema::State;
     type Desired = plan::Desired;
 

@@ -12,9 +12,9 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::PartError;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
@@ -23,7 +23,7 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct TradingFailover;
 
 #[async_trait]
-impl Part for TradingFailover {
+impl Convergent for TradingFailover {
     type State = schema::State;
     type Desired = plan::Desired;
 

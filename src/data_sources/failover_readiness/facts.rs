@@ -11,7 +11,7 @@ use crate::aws::weighted_records;
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
 use crate::aws::{security_groups, session_table, switch_checks, topic_key, topics};
 use crate::naming;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::resources::dns_failover::plan::{AlarmNames, AlarmTopic, METRICS_REGION};
 
 /// How far back to look for a ReplicationLatency datapoint.

@@ -17,7 +17,7 @@ use crate::aws::route53::{self};
 use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::remaining;
 use crate::aws::{alarms, topic_key, topics, weighted_records};
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;

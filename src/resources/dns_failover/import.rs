@@ -12,7 +12,7 @@ use crate::aws::hosted_zone;
 use crate::aws::switch_checks::{self, Kind};
 use crate::aws::weighted_records::{self, WeightedRecord};
 use crate::aws::{alarms, load_balancer, route53, topics};
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tf::number::Number;
 use crate::tf::values;
 
@@ -104,10 +104,10 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment: environment.map_or(Value::Null, values::string),
         health_check: Value::Value(HealthCheck {
             protocol: values::string(if check.spec.https { "HTTPS" } else { "HTTP" }),
-            port: whole(check.spec.port),
+            port: number(check.spec.port),
             path: values::string(check.spec.path.clone()),
-            interval: whole(check.spec.interval),
-            failure_threshold: whole(check.spec.failure_threshold),
+            interval: number(check.spec.interval),
+            failure_threshold: number(check.spec.failure_threshold),
             regions: if check.spec.regions.is_empty() {
                 Value::Null
             } else {
@@ -132,8 +132,8 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     .await
     .context(action)?;
     if let Some(alarm) = health_alarm.first() {
-        config.alarm_period = whole(alarm.spec.period);
-        config.alarm_evaluation_periods = whole(alarm.spec.evaluation_periods);
+        config.alarm_period = number(alarm.spec.period);
+        config.alarm_evaluation_periods = number(alarm.spec.evaluation_periods);
     }
     let latency_alarm = alarms::find(
         &cfg.clients.regional(&primary_region).cloudwatch,
@@ -166,7 +166,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     apply::observe(cfg, &want, &planned).await
 }
 
-fn whole(n: i32) -> Value<Number> {
+fn number(n: i32) -> Value<Number> {
     Value::Value(Number::from(i64::from(n)))
 }
 

@@ -101,7 +101,7 @@ const MAX_EVALUATION_SECONDS: i64 = 86_400;
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &Value::Null,
             environment: &config.environment,

@@ -19,7 +19,7 @@ use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
 use crate::aws::wait::remaining;
 use crate::aws::{instance_role, nat};
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::PART_KEY;
 use crate::tf::number::Number;
 use crate::tf::values;

@@ -68,7 +68,7 @@ fn subnet_defaults(octet: u8, thirds: [u8; 2]) -> Vec<String> {
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &config.region,
             environment: &config.environment,
@@ -700,7 +700,7 @@ pub struct Desired {
     pub health_check_grace_period: i32,
     pub cpu_target: f64,
     pub user_data: String,
-    pub health_check: crate::aws::load_balancer::HealthCheck,
+    pub health_check: crate::aws::load_balancer::TargetHealthCheck,
     /// The role made here, or `None` when the caller gave `instance_profile_arn`.
     pub instance_role_name: Option<String>,
     pub instance_profile_arn: Option<String>,
@@ -735,7 +735,7 @@ impl Desired {
             health_check_grace_period: whole(&state.health_check_grace_period)? as i32,
             cpu_target: state.cpu_target.as_ref_option()?.0,
             user_data: state.user_data.as_ref_option()?.clone(),
-            health_check: crate::aws::load_balancer::HealthCheck {
+            health_check: crate::aws::load_balancer::TargetHealthCheck {
                 path: state.health_check_path.as_ref_option()?.clone(),
                 interval: whole(&state.health_check_interval)? as i32,
                 timeout: whole(&state.health_check_timeout)? as i32,

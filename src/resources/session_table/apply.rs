@@ -15,7 +15,7 @@ use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::session_table::{self as table, TableSpec};
 use crate::aws::wait::remaining;
 use crate::naming;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::{self, Tags};
 use crate::tf::values;
 

@@ -17,7 +17,7 @@ pub const PART: &str = "session-table";
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &config.region,
             environment: &config.environment,

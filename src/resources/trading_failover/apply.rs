@@ -15,8 +15,8 @@ use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
 use crate::aws::{auto_scaling, instance_role};
-use crate::provider::Configured;
-use crate::resources::converged::Part;
+use crate::configured::Configured;
+use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
@@ -160,7 +160,7 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         live_group(cfg, want, "primary"),
         live_group(cfg, want, "standby"),
     )?;
-    let block = super::plan::region_block(&want.state, "standby");
+    let block = super::plan::region_settings(&want.state, "standby");
     let configured_min = whole(&block.min_size).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
     let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
@@ -361,7 +361,7 @@ fn compose(
     for (role, stack) in ROLES.iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
-        let prior_block = super::plan::region_block(prior, role);
+        let prior_block = super::plan::region_settings(prior, role);
         // The topic's key is the DNS part's: its drift shows in `parts`.
         block.kms_key_arn = prior_block.kms_key_arn.clone();
         if stack.vpc_id.is_null() {
@@ -475,7 +475,7 @@ fn compose(
         ("primary", &dns.primary_topic_key_arn),
         ("standby", &dns.standby_topic_key_arn),
     ] {
-        let users = super::plan::region_block(&want.state, role).kms_key_arn;
+        let users = super::plan::region_settings(&want.state, role).kms_key_arn;
         let key = id(key);
         let part = match users.as_ref_option() {
             Some(users) if *users != key => String::new(),

@@ -12,7 +12,7 @@ use super::schema::{Region, State};
 use crate::cidr::Cidr;
 use crate::naming;
 use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
-use crate::resources::converged::Part;
+use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
@@ -27,7 +27,8 @@ use crate::tf::values::{self, known_map, StringMap};
 
 pub const ROLES: [&str; 2] = ["primary", "standby"];
 
-pub fn region_block(state: &State, role: &str) -> Region {
+/// The `primary` or `standby` block of a state, or its defaults when left out.
+pub fn region_settings(state: &State, role: &str) -> Region {
     let block = if role == "primary" {
         &state.primary
     } else {
@@ -56,7 +57,7 @@ pub fn region_from_stack(stack: &StackState) -> Region {
 
 /// The region of a role, with the default filled in.
 pub fn region_of(state: &State, role: &str) -> Value<String> {
-    region_block(state, role)
+    region_settings(state, role)
         .region
         .or(values::string(if role == "primary" {
             PRIMARY_DEFAULT
@@ -67,7 +68,7 @@ pub fn region_of(state: &State, role: &str) -> Value<String> {
 
 /// The `tap_regional_stack` configuration of one role.
 pub fn stack_config(state: &State, role: &str) -> StackState {
-    let r = region_block(state, role);
+    let r = region_settings(state, role);
     StackState {
         environment_suffix: state.environment_suffix.clone(),
         role: values::string(role),
@@ -144,7 +145,7 @@ pub const HEALTH_CHECK_TOPIC: &str = "dns.health_check_topic";
 pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
     let with_key = |endpoint: Value<Endpoint>, role: &str| {
         endpoint.map(|e| Endpoint {
-            kms_key_arn: region_block(state, role).kms_key_arn,
+            kms_key_arn: region_settings(state, role).kms_key_arn,
             ..e
         })
     };
@@ -175,7 +176,7 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
 /// https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html), so an
 /// HTTP check could never see the application fail.
 fn health_check_config(state: &State) -> Value<HealthCheck> {
-    let certificate = region_block(state, "primary").certificate_arn;
+    let certificate = region_settings(state, "primary").certificate_arn;
     let mut check = match &state.health_check {
         _ if certificate.is_null() => return state.health_check.clone(),
         Value::Value(check) => check.clone(),
@@ -329,7 +330,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
     let cidrs: Vec<Option<Cidr>> = ROLES
         .iter()
         .map(|role| {
-            let given = region_block(config, role).vpc_cidr;
+            let given = region_settings(config, role).vpc_cidr;
             let text = given.or(values::string(if *role == "primary" {
                 "10.0.0.0/16"
             } else {
@@ -359,7 +360,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
         }
     }
     validate_https(diags, config);
-    if let Value::Value(n) = region_block(config, "standby").desired_capacity {
+    if let Value::Value(n) = region_settings(config, "standby").desired_capacity {
         if n.as_i64() == Some(0) {
             invalid(
                 diags,
@@ -373,7 +374,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
 /// HTTPS on both sides or neither, and a health check that reaches the application through the
 /// listener the load balancers have for it.
 fn validate_https(diags: &mut Diagnostics, config: &State) {
-    let [primary, standby] = ROLES.map(|role| region_block(config, role).certificate_arn);
+    let [primary, standby] = ROLES.map(|role| region_settings(config, role).certificate_arn);
     let https = match (&primary, &standby) {
         (Value::Value(_), Value::Value(_)) => true,
         (Value::Null, Value::Null) => false,
@@ -458,7 +459,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         ] {
             keys.insert(format!("{role}.{part}"));
         }
-        if region_block(state, role)
+        if region_settings(state, role)
             .nat_mode
             .as_ref_option()
             .map(String::as_str)
@@ -498,7 +499,7 @@ pub fn plan(
             default_tags,
         );
         let block = Region {
-            kms_key_arn: region_block(config, role).kms_key_arn,
+            kms_key_arn: region_settings(config, role).kms_key_arn,
             ..region_from_stack(&stack)
         };
         if role == "primary" {
@@ -560,7 +561,7 @@ pub fn plan(
     planned.primary_topic_arn = dns.primary_topic_arn.clone();
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
     // Both regions have certificates or neither (validation).
-    let scheme = match region_block(&planned, "primary").certificate_arn {
+    let scheme = match region_settings(&planned, "primary").certificate_arn {
         Value::Value(_) => Value::Value("https"),
         Value::Null => Value::Value("http"),
         Value::Unknown => Value::Unknown,
@@ -625,12 +626,12 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
 
 /// A part planned from a derived configuration: its planned state (what its read starts from)
 /// and its desired state (what its apply converges to).
-pub struct Planned<P: Part> {
+pub struct Planned<P: Convergent> {
     pub state: P::State,
     pub want: P::Desired,
 }
 
-impl<P: Part> Planned<P> {
+impl<P: Convergent> Planned<P> {
     fn new(config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
         let (state, _) = P::plan(config, None, default_tags);
         let want = P::desired(&state, default_tags)?;
@@ -688,7 +689,7 @@ impl Desired {
     }
 
     pub fn desired_capacity(&self, role: &str) -> i64 {
-        region_block(&self.state, role)
+        region_settings(&self.state, role)
             .desired_capacity
             .as_ref_option()
             .and_then(|n| n.as_i64())
@@ -778,7 +779,7 @@ mod tests {
         assert!(error_paths(&c).is_empty());
         let (planned, _) = plan(&c, None, &Tags::new());
         assert_eq!(
-            region_block(&planned, "standby").kms_key_arn,
+            region_settings(&planned, "standby").kms_key_arn,
             values::string(users)
         );
         let endpoints = ROLES.map(|role| unknown_endpoint(region_of(&planned, role)));
@@ -793,8 +794,8 @@ mod tests {
     fn only_the_suffix_and_domain_give_the_spec_system() {
         let (planned, replace) = plan(&config(), None, &Tags::new());
         assert!(replace.is_empty());
-        let primary = region_block(&planned, "primary");
-        let standby = region_block(&planned, "standby");
+        let primary = region_settings(&planned, "primary");
+        let standby = region_settings(&planned, "standby");
         assert_eq!(primary.region, values::string("us-east-1"));
         assert_eq!(standby.region, values::string("us-east-2"));
         assert_eq!(primary.vpc_cidr, values::string("10.0.0.0/16"));
