@@ -10,6 +10,7 @@ mod naming;
 mod provider;
 mod regions;
 mod resources;
+mod role;
 mod server;
 mod tags;
 mod tf;

@@ -4,13 +4,14 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 
 use super::error::{AwsError, Context, PartResult};
+use crate::role::Role;
 use crate::tags::{Tags, PART_KEY, STACK_KEY};
 
 /// Which stack and role an EC2 object belongs to; `part` names the object within the stack.
 #[derive(Debug, Clone)]
 pub struct Owner {
     pub suffix: String,
-    pub failover_role: String,
+    pub failover_role: Role,
     /// Tags every object of this stack carries (default, standard, user); `tags_for` adds the
     /// part's own `Name` and ownership tags.
     pub base_tags: Tags,
@@ -30,14 +31,14 @@ impl Owner {
         vec![
             filter(&format!("tag:{STACK_KEY}"), &self.suffix),
             filter(&format!("tag:{PART_KEY}"), part),
-            filter("tag:FailoverRole", &self.failover_role),
+            filter("tag:FailoverRole", self.failover_role.tag_value()),
         ]
     }
 
     /// Whether an object's tags mark it as part of this stack (same suffix and role).
     pub fn is_member(&self, tags: &[Tag]) -> bool {
         tag_value(tags, STACK_KEY) == Some(self.suffix.as_str())
-            && tag_value(tags, "FailoverRole") == Some(self.failover_role.as_str())
+            && tag_value(tags, "FailoverRole") == Some(self.failover_role.tag_value())
     }
 
     /// Whether an object's tags mark it as this stack's `part`. Checked client-side too: some

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
 use aws_sdk_ec2::Client;
 
 use super::ec2::{client_token, filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
-use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::error::{AwsError, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 
@@ -236,17 +236,4 @@ pub async fn delete_from(
             .context(|| format!("releasing elastic IP {allocation}"))?;
     }
     Ok(())
-}
-
-/// How many NAT gateways a mode needs for `zones` public subnets.
-pub fn count(mode: &str, zones: usize) -> Result<usize, PartError> {
-    match mode {
-        "single" => Ok(1),
-        "per_az" => Ok(zones),
-        "none" => Ok(0),
-        other => Err(PartError {
-            action: "planning NAT gateways".into(),
-            cause: Cause::Unexpected(format!("unknown nat_mode \"{other}\"")),
-        }),
-    }
 }

@@ -15,6 +15,7 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::converged::Convergent;
 use crate::aws::error::{Cause, PartError};
 use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -163,7 +164,7 @@ impl Convergent for RegionalStack {
             "{}/{}/{}",
             identity::or(identity, "region", ""),
             identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
-            identity::or(identity, "role", "primary"),
+            identity::or(identity, "role", Role::Primary.as_str()),
         )
     }
 

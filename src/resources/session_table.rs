@@ -80,7 +80,7 @@ impl Convergent for SessionTable {
     async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
         let (region, name) = id
             .split_once('/')
-            .unwrap_or((crate::regions::PRIMARY_DEFAULT, id));
+            .unwrap_or((crate::role::Role::Primary.default_region(), id));
         apply::observe(cfg, name, region, &schema::State::default()).await
     }
 
@@ -108,7 +108,11 @@ impl Convergent for SessionTable {
     fn import_id(identity: &Identity) -> String {
         format!(
             "{}/{}",
-            identity::or(identity, "region", crate::regions::PRIMARY_DEFAULT),
+            identity::or(
+                identity,
+                "region",
+                crate::role::Role::Primary.default_region()
+            ),
             identity::or(identity, "name", ""),
         )
     }

@@ -15,7 +15,7 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::converged::Convergent;
 use crate::aws::error::PartError;
 use crate::configured::Configured;
-use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -122,8 +122,8 @@ impl Convergent for TradingFailover {
         format!(
             "{}/{}/{}",
             identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
-            identity::or(identity, "primary_region", PRIMARY_DEFAULT),
-            identity::or(identity, "standby_region", STANDBY_DEFAULT),
+            identity::or(identity, "primary_region", Role::Primary.default_region()),
+            identity::or(identity, "standby_region", Role::Standby.default_region()),
         )
     }
 }

@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{record_summary, AlarmTopic, Desired, TopicArns, ROLES};
+use super::plan::{record_summary, AlarmTopic, Desired, TopicArns};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
@@ -18,6 +18,7 @@ use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::remaining;
 use crate::aws::{alarms, topic_key, topics, weighted_records};
 use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;
@@ -214,9 +215,9 @@ async fn converge_alarms(
     // The us-east-1 health-check alarm of a system with no stack there watches the primary.
     let role_of = |region: &str| {
         if region == want.standby.region {
-            "standby"
+            Role::Standby
         } else {
-            "primary"
+            Role::Primary
         }
     };
     try_join_all(wanted.iter().map(|(region, spec)| async move {
@@ -301,7 +302,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     // switch, the record itself) uses; else the newest one we own.
     let in_use = live_records
         .iter()
-        .find(|r| r.set_identifier == "primary")
+        .find(|r| r.set_identifier == Role::Primary.as_str())
         .and_then(|r| r.health_check_id.clone());
     let record_check = switch_checks
         .iter()
@@ -356,7 +357,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.records = values::map(
         &live_records
             .iter()
-            .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+            .filter(|r| Role::parse(&r.set_identifier).is_some())
             .map(|r| (r.set_identifier.clone(), record_summary(r)))
             .collect::<Tags>(),
     );
@@ -537,7 +538,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
                 .await
                 .context(|| format!("reading records {}", want.domain_name))?
                 .into_iter()
-                .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+                .filter(|r| Role::parse(&r.set_identifier).is_some())
                 .collect();
             weighted_records::delete(r53, &zone.id, &want.domain_name, &live, remaining(deadline))
                 .await?;

@@ -13,6 +13,7 @@ use crate::aws::switch_checks::{self, Kind};
 use crate::aws::weighted_records::{self, WeightedRecord};
 use crate::aws::{alarms, load_balancer, route53, topics};
 use crate::configured::Configured;
+use crate::role::Role;
 use crate::tf::number::Number;
 use crate::tf::values;
 
@@ -50,13 +51,15 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
             not_found("no weighted record named primary uses a health check of this stack")
         })
         .context(action)?;
-    let record = |role: &str| {
+    let record = |role: Role| {
         records
             .iter()
-            .find(|(name, r)| hosted_zone::same_name(name, &domain) && r.set_identifier == role)
+            .find(|(name, r)| {
+                hosted_zone::same_name(name, &domain) && r.set_identifier == role.as_str()
+            })
             .map(|(_, r)| r.clone())
     };
-    let (Some(primary), Some(standby)) = (record("primary"), record("standby")) else {
+    let (Some(primary), Some(standby)) = (record(Role::Primary), record(Role::Standby)) else {
         return Err(not_found(
             "the primary and standby records are not both there",
         ))
@@ -96,11 +99,14 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         domain_name: values::string(domain),
         hosted_zone_id: given_zone.map_or(Value::Null, values::string),
-        active_region: values::string(if standby.weight > primary.weight {
-            "standby"
-        } else {
-            "primary"
-        }),
+        active_region: values::string(
+            if standby.weight > primary.weight {
+                Role::Standby
+            } else {
+                Role::Primary
+            }
+            .as_str(),
+        ),
         environment: environment.map_or(Value::Null, values::string),
         health_check: Value::Value(HealthCheck {
             protocol: values::string(if check.spec.https { "HTTPS" } else { "HTTP" }),
