@@ -120,22 +120,6 @@ pub async fn sync_tags(ec2: &Client, id: &str, have: &[Tag], want: &Tags) -> Par
     Ok(())
 }
 
-/// "Already gone" codes per kind, checked before any other error so deletes are idempotent.
-pub fn is_gone(err: &AwsError) -> bool {
-    err.code
-        .as_deref()
-        .is_some_and(|c| c.ends_with(".NotFound") || c == "NatGatewayNotFound")
-}
-
-/// Success for a call whose object is already gone.
-pub fn ignore_gone<T, E: Into<AwsError>>(result: Result<T, E>) -> Result<(), AwsError> {
-    match result.map_err(Into::into) {
-        Ok(_) => Ok(()),
-        Err(err) if is_gone(&err) => Ok(()),
-        Err(err) => Err(err),
-    }
-}
-
 /// A DependencyViolation that outlived its retries, with the network interfaces that still use
 /// the object (`filter_name` = `subnet-id` or `group-id`) named, so the user knows what blocks.
 pub async fn explain_in_use(ec2: &Client, filter_name: &str, id: &str, err: AwsError) -> AwsError {

@@ -186,7 +186,6 @@ async fn apply(
             .change_batch(batch.clone())
             .send()
             .await
-            .map_err(AwsError::from)
     })
     .await
     .context(action)?;

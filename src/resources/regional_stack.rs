@@ -1,5 +1,6 @@
-//! `tap_regional_stack`: one region of the failover system (network slice: VPC, subnets,
-//! gateways, routes, security groups).
+//! `tap_regional_stack`: one region of the failover system: its network (VPC, subnets,
+//! gateways, routes, security groups), its load balancer (ALB, target group, listeners) and its
+//! compute (launch template, Auto Scaling group and policy, the instances' IAM role).
 
 mod apply;
 mod plan;

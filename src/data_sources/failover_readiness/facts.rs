@@ -45,7 +45,7 @@ pub async fn locate(
     let (zone, checks, switch) = tokio::try_join!(
         async {
             match hosted_zone_id {
-                Some(id) => hosted_zone::get(r53, id, suffix).await,
+                Some(id) => hosted_zone::find_by_id(r53, id, suffix).await,
                 None => hosted_zone::find_ours(r53, None, suffix).await,
             }
             .context(action)

@@ -55,7 +55,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
 async fn converge_zone(cfg: &Configured, want: &Desired) -> PartResult<ZoneFacts> {
     let r53 = &cfg.clients.route53;
     match &want.hosted_zone_id {
-        Some(id) => hosted_zone::get(r53, id, &want.suffix)
+        Some(id) => hosted_zone::find_by_id(r53, id, &want.suffix)
             .await
             .context(|| format!("reading Route 53 hosted zone {id}"))?
             .ok_or_else(|| PartError {
@@ -173,7 +173,7 @@ async fn observe_topic_key(
         return Ok(String::new());
     };
     let kms = &cfg.clients.regional(want.topic_region(topic)).kms;
-    let facts = topic_key::describe(kms, key).await.context(|| {
+    let facts = topic_key::find_by_id(kms, key).await.context(|| {
         format!(
             "reading the KMS key of SNS topic {}",
             want.topic_name(topic)
@@ -285,7 +285,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
             let name = want.topic_name(topic);
             match prior_topic(topic) {
-                Some(arn) => topics::read(sns, &arn, subscriptions).await,
+                Some(arn) => topics::find_by_arn(sns, &arn, subscriptions).await,
                 None => topics::find(sns, &name).await,
             }
             .context(|| format!("reading SNS topic {name}"))
@@ -415,7 +415,7 @@ async fn observe_zone(
     known_id: Option<String>,
 ) -> PartResult<Option<ZoneFacts>> {
     if let (Some(id), None) = (&known_id, &want.hosted_zone_id) {
-        let zone = hosted_zone::get(&cfg.clients.route53, id, &want.suffix)
+        let zone = hosted_zone::find_by_id(&cfg.clients.route53, id, &want.suffix)
             .await
             .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))?;
         if let Some(zone) =
@@ -450,7 +450,7 @@ async fn observe_alarms(
 async fn find_zone(cfg: &Configured, want: &Desired) -> PartResult<Option<ZoneFacts>> {
     let r53 = &cfg.clients.route53;
     match &want.hosted_zone_id {
-        Some(id) => hosted_zone::get(r53, id, &want.suffix).await,
+        Some(id) => hosted_zone::find_by_id(r53, id, &want.suffix).await,
         None => hosted_zone::find_ours(r53, Some(&want.domain_name), &want.suffix).await,
     }
     .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))

@@ -25,7 +25,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     let action = || format!("importing \"{id}\"");
     let r53 = &cfg.clients.route53;
     let zone = match given_zone {
-        Some(zone) => hosted_zone::get(r53, zone, suffix).await,
+        Some(zone) => hosted_zone::find_by_id(r53, zone, suffix).await,
         None => hosted_zone::find_ours(r53, None, suffix).await,
     }
     .context(action)?;
