@@ -328,24 +328,49 @@ mod tests {
     #[test]
     fn statements_must_name_their_resources() {
         assert!(check_statements(r#"[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:us-east-1:1:table/t"}]"#).is_ok());
-        assert!(
-            check_statements(r#"[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]"#).is_err()
+        let refused = |json: &str, why: &str| {
+            let err = check_statements(json).expect_err(json);
+            assert!(err.contains(why), "{json}: {err}");
+        };
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]"#,
+            "statement 0 allows \"Resource\": \"*\"",
         );
-        assert!(check_statements(r#"{"Effect":"Allow"}"#).is_err());
-        assert!(check_statements("not json").is_err());
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::b","*"]}]"#,
+            "statement 1 allows",
+        );
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:GetObject"}]"#,
+            "statement 0 has no Resource",
+        );
+        refused(r#"{"Effect":"Allow"}"#, "JSON array");
+        refused("not json", "not valid JSON");
+    }
+
+    fn is_wildcard(statement: &serde_json::Value) -> bool {
+        match &statement["Resource"] {
+            serde_json::Value::String(r) => r == "*",
+            serde_json::Value::Array(items) => items.iter().any(|r| r == "*"),
+            _ => false,
+        }
     }
 
     #[test]
     fn only_put_metric_data_uses_a_wildcard_and_it_is_conditioned() {
-        let doc: serde_json::Value = serde_json::from_str(&policy_document("prod", None)).unwrap();
-        for statement in doc["Statement"].as_array().unwrap() {
-            if statement["Resource"] == "*" {
-                assert_eq!(statement["Action"], "cloudwatch:PutMetricData");
-                assert_eq!(
-                    statement["Condition"]["StringEquals"]["cloudwatch:namespace"],
-                    "TradingApp/prod"
-                );
-            }
+        let table = table_statements(&["arn:aws:dynamodb:us-east-1:1:table/t".into()]);
+        for extra in [None, Some(table.as_str())] {
+            let doc: serde_json::Value =
+                serde_json::from_str(&policy_document("prod", extra)).unwrap();
+            let statements = doc["Statement"].as_array().unwrap();
+            assert_eq!(statements.len(), 2 + usize::from(extra.is_some()));
+            let wildcards: Vec<_> = statements.iter().filter(|s| is_wildcard(s)).collect();
+            assert_eq!(wildcards.len(), 1, "{statements:#?}");
+            assert_eq!(wildcards[0]["Action"], "cloudwatch:PutMetricData");
+            assert_eq!(
+                wildcards[0]["Condition"]["StringEquals"]["cloudwatch:namespace"],
+                "TradingApp/prod"
+            );
         }
     }
 }
