@@ -47,8 +47,8 @@ release-check: setup
 		cargo test --no-fail-fast --test acceptance release:: -- --ignored; \
 	fi
 
-## The reliability suite in full (`make test` runs one seed and two crash
-## points of it): ten fault seeds at a 10 % fault rate, ten seeds of create answers lost at
+## The reliability suite in full (`make test` runs one fault seed, two lost-answer seeds and
+## two crash points of it): ten fault seeds at a 10 % fault rate, ten seeds of create answers lost at
 ## 10 %, and the provider killed at 22 points.
 test-reliability: setup build
 	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_LOST_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \

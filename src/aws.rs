@@ -1,12 +1,33 @@
 //! AWS-facing code: clients, errors, retries, waiters, and one module per AWS part. Nothing in
 //! here knows about Terraform types.
+//!
+//! Conventions every module follows:
+//! - **Verbs.** `find…` reads one object by name, tags or ID (`find_by_id`, `find_by_arn` when
+//!   the caller holds the AWS identifier) and answers `Result<Option<T>, AwsError>`: `None` is
+//!   "does not exist", never an error. `ensure` creates or adopts and converges; `delete`
+//!   removes and succeeds when the object is already gone. Mutators answer `PartResult<T>`, with
+//!   the verb and part already in the error ("creating ALB alb-primary-prod: <code>: <message>");
+//!   finders answer the bare `AwsError` and the caller adds the context it knows.
+//! - **Not found** is decided in one place, [`error::AwsError::is_not_found`], checked before any
+//!   other error; [`error::ignore_not_found`] makes a delete idempotent.
+//! - **Retries** name the codes they retry (`retry::on_codes`, `retry::when`,
+//!   `retry::until_created` for an ID a create has just returned); nothing retries "any error".
+//!   They take any error convertible to [`error::AwsError`], so an SDK call goes in as it is.
+//! - **Creates without a client token** go through `retry::create_once`, sent with
+//!   `send_once!` (the SDK's retries off), so a lost answer is looked for before a second try.
 
-/// The per-call configuration of a create sent through `retry::create_once`: the SDK's retries
-/// off, for the service crate named (`no_retries!(aws_sdk_ec2)`).
-macro_rules! no_retries {
-    ($service:ident) => {
-        $service::config::Builder::default()
-            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+/// Sends a create through `retry::create_once` once: the SDK's retries off, for the service crate
+/// named (`send_once!(request, aws_sdk_ec2)`), because a create without a client token retried
+/// after a lost answer makes a second object.
+macro_rules! send_once {
+    ($request:expr, $service:ident) => {
+        $request
+            .customize()
+            .config_override(
+                $service::config::Builder::default()
+                    .retry_config(aws_smithy_types::retry::RetryConfig::disabled()),
+            )
+            .send()
     };
 }
 

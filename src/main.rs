@@ -3,12 +3,14 @@
 
 mod aws;
 mod cidr;
+mod configured;
 mod data_sources;
 mod logging;
 mod naming;
 mod provider;
 mod regions;
 mod resources;
+mod role;
 mod server;
 mod tags;
 mod tf;

@@ -1,6 +1,8 @@
 //! Names of what we create. Every name carries the environment suffix; the suffix is validated
 //! once, against the tightest AWS limit of any part, so that no part fails at apply time.
 
+use crate::role::Role;
+
 /// ALB and target-group names are limited to 32 characters; our longest prefix is
 /// `alb-standby-` (12), which leaves 20 for the suffix.
 pub const MAX_SUFFIX_LEN: usize = 20;
@@ -26,8 +28,18 @@ pub fn validate_suffix(suffix: &str) -> Result<(), String> {
 }
 
 /// A regional part: `alb-primary-prod`, `asg-standby-prod`, ...
-pub fn stack_part(what: &str, role: &str, suffix: &str) -> String {
+pub fn stack_part(what: &str, role: Role, suffix: &str) -> String {
     format!("{what}-{role}-{suffix}")
+}
+
+/// The IAM role (and instance profile) a regional stack makes for its instances.
+pub fn stack_instance_role(role: Role, suffix: &str) -> String {
+    format!("ec2-{role}-{suffix}")
+}
+
+/// The IAM role (and instance profile) both regions of a failover system share.
+pub fn shared_instance_role(suffix: &str) -> String {
+    format!("ec2-{suffix}")
 }
 
 /// An alarm of the DNS failover: `failover-health-check-prod`, ...
@@ -35,9 +47,20 @@ pub fn alarm(what: &str, suffix: &str) -> String {
     format!("failover-{what}-{suffix}")
 }
 
-/// The SNS topic of a role: `primary-failover-notifications-prod`.
-pub fn topic(role: &str, suffix: &str) -> String {
-    format!("{role}-failover-notifications-{suffix}")
+/// The alarm on a region's unhealthy targets: `failover-unhealthy-hosts-standby-prod`.
+pub fn unhealthy_hosts_alarm(role: Role, suffix: &str) -> String {
+    alarm(&format!("unhealthy-hosts-{role}"), suffix)
+}
+
+/// An alarm topic, by what it carries (a role's alarms, or `health-check`):
+/// `primary-failover-notifications-prod`.
+pub fn topic(what: &str, suffix: &str) -> String {
+    format!("{what}-failover-notifications-{suffix}")
+}
+
+/// The Route 53 health check on the primary's endpoint (its `Name` tag).
+pub fn health_check(suffix: &str) -> String {
+    format!("health-check-{suffix}")
 }
 
 pub fn session_table(suffix: &str) -> String {
@@ -91,7 +114,15 @@ mod tests {
     #[test]
     fn longest_names_fit_alb_limit() {
         let suffix = "x".repeat(MAX_SUFFIX_LEN);
-        assert_eq!(format!("alb-standby-{suffix}").len(), 32);
+        let longest = Role::ALL
+            .map(|role| stack_part("alb", role, &suffix).len())
+            .into_iter()
+            .max();
+        assert_eq!(longest, Some(32), "the ALB name limit, reached exactly");
+        assert!(Role::ALL
+            .iter()
+            .all(|r| stack_part("tg", *r, &suffix).len() <= 32));
+        assert_eq!(stack_part("alb", Role::Standby, "prod"), "alb-standby-prod");
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! The `tap` provider: its configuration block, and the AWS clients and default tags it hands to
-//! every resource once Terraform has configured it.
+//! The `tap` provider: its configuration block (schema, validation), `configure`, which fills
+//! [`Shared`] with what every resource needs, and the registration of the resources and data
+//! sources.
 
 mod config;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
@@ -12,8 +12,8 @@ use tf_provider::value::ValueEmpty;
 use tf_provider::{Diagnostics, Provider};
 
 use crate::aws::clients::AwsClients;
-use crate::aws::error::{Context, PartResult};
 use crate::aws::identity;
+use crate::configured::{Configured, Shared};
 use crate::data_sources::failover_readiness::FailoverReadiness;
 use crate::resources::converged::Converged;
 use crate::resources::dns_failover::DnsFailover;
@@ -21,50 +21,6 @@ use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::SessionTable;
 use crate::resources::trading_failover::TradingFailover;
 use crate::server::served::{Catalog, ServedDataSource, ServedResource};
-use crate::tags::Tags;
-
-/// What resources need from the provider configuration.
-pub struct Configured {
-    pub clients: AwsClients,
-    pub default_tags: Tags,
-    /// Learned when the credentials were checked; None when that check was skipped.
-    pub account_id: Option<String>,
-}
-
-impl Configured {
-    /// The account the credentials belong to: the one learned at configure, else asked of STS.
-    pub async fn account_id(&self) -> PartResult<String> {
-        if let Some(account) = &self.account_id {
-            return Ok(account.clone());
-        }
-        let identity = self
-            .clients
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .context(|| "reading the AWS account ID (STS GetCallerIdentity)".into())?;
-        Ok(identity.account().unwrap_or_default().to_owned())
-    }
-}
-
-/// Filled by `configure`, which Terraform calls after the resources were listed.
-#[derive(Default, Clone)]
-pub struct Shared(Arc<OnceLock<Configured>>);
-
-impl Shared {
-    /// The configured provider, or an error diagnostic if Terraform has not configured it.
-    pub fn get(&self, diags: &mut Diagnostics) -> Option<&Configured> {
-        let configured = self.0.get();
-        if configured.is_none() {
-            diags.root_error(
-                "Provider not configured",
-                "The tap provider was used before Terraform configured it. This is a bug in the provider or in the Terraform version calling it.",
-            );
-        }
-        configured
-    }
-}
 
 #[derive(Default)]
 pub struct TapProvider {
@@ -110,8 +66,7 @@ impl Provider for TapProvider {
             default_tags: config::default_tags(&config),
             account_id,
         };
-        // Terraform configures a provider process once; a second call keeps the first clients.
-        let _ = self.shared.0.set(configured);
+        self.shared.fill(configured);
         Some(())
     }
 }

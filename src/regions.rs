@@ -1,9 +1,6 @@
 //! The AWS regions users may name. A typo here must fail at plan time, not as an endpoint error
 //! halfway through apply.
 
-pub const PRIMARY_DEFAULT: &str = "us-east-1";
-pub const STANDBY_DEFAULT: &str = "us-east-2";
-
 /// Commercial-partition regions (the partition the provider's ARNs and endpoints assume).
 pub const KNOWN: &[&str] = &[
     "us-east-1",
@@ -73,10 +70,11 @@ pub fn unknown_region_detail(region: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::role::Role;
 
     #[test]
     fn defaults_are_known_and_typos_are_not() {
-        assert!(is_known(PRIMARY_DEFAULT) && is_known(STANDBY_DEFAULT));
+        assert!(Role::ALL.iter().all(|r| is_known(r.default_region())));
         assert!(!is_known("us-east-3"));
         assert!(!is_known("US-EAST-1"));
         assert!(unknown_region_detail("mars-1").contains("\"mars-1\""));

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::role::Role;
+
 pub type Tags = BTreeMap<String, String>;
 
 /// Ownership: which stack (environment suffix) an object belongs to.
@@ -20,7 +22,7 @@ pub struct Ownership<'a> {
     pub part: &'a str,
     pub name: &'a str,
     pub environment: &'a str,
-    pub failover_role: &'a str,
+    pub failover_role: Role,
 }
 
 /// Later sources win: defaults, then the standard tags, then the user's, then ownership, which
@@ -29,7 +31,10 @@ pub fn merge(default_tags: &Tags, owner: &Ownership, user: &Tags) -> Tags {
     let mut all = default_tags.clone();
     all.insert("Name".into(), owner.name.into());
     all.insert("Environment".into(), owner.environment.into());
-    all.insert("FailoverRole".into(), owner.failover_role.into());
+    all.insert(
+        "FailoverRole".into(),
+        owner.failover_role.tag_value().into(),
+    );
     all.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
     all.insert(STACK_KEY.into(), owner.suffix.into());
     all.insert(PART_KEY.into(), owner.part.into());
@@ -84,15 +89,6 @@ pub fn diff(have: &Tags, want: &Tags) -> TagChanges {
     }
 }
 
-/// `Primary` or `Standby`, as the `FailoverRole` tag spells it.
-pub fn failover_role(is_primary: bool) -> &'static str {
-    if is_primary {
-        "Primary"
-    } else {
-        "Standby"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +99,7 @@ mod tests {
             part: "session-table",
             name: "trading-sessions-prod",
             environment: DEFAULT_ENVIRONMENT,
-            failover_role: "Primary",
+            failover_role: Role::Primary,
         }
     }
 

@@ -144,28 +144,27 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<bool> {
                     &["AlreadyExists"],
                     || async { Ok(find(asg, name).await?.map(|_| ())) },
                     || async {
-                        asg.create_auto_scaling_group()
-                            .auto_scaling_group_name(name)
-                            .launch_template(template(spec))
-                            .min_size(spec.min)
-                            .max_size(spec.max)
-                            .desired_capacity(spec.desired)
-                            .vpc_zone_identifier(&zones)
-                            .target_group_arns(spec.target_group_arn)
-                            .health_check_type("ELB")
-                            .health_check_grace_period(spec.grace_period)
-                            .set_tags(Some(
-                                asg_tags(name, spec.tags)
-                                    .into_iter()
-                                    .chain([configured_desired_tag(name, spec.desired)])
-                                    .collect(),
-                            ))
-                            .customize()
-                            .config_override(no_retries!(aws_sdk_autoscaling))
-                            .send()
-                            .await
-                            .map(|_| ())
-                            .map_err(AwsError::from)
+                        send_once!(
+                            asg.create_auto_scaling_group()
+                                .auto_scaling_group_name(name)
+                                .launch_template(template(spec))
+                                .min_size(spec.min)
+                                .max_size(spec.max)
+                                .desired_capacity(spec.desired)
+                                .vpc_zone_identifier(&zones)
+                                .target_group_arns(spec.target_group_arn)
+                                .health_check_type("ELB")
+                                .health_check_grace_period(spec.grace_period)
+                                .set_tags(Some(
+                                    asg_tags(name, spec.tags)
+                                        .into_iter()
+                                        .chain([configured_desired_tag(name, spec.desired)])
+                                        .collect(),
+                                )),
+                            aws_sdk_autoscaling
+                        )
+                        .await
+                        .map(|_| ())
                     },
                 )
             })
@@ -197,7 +196,6 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<bool> {
                         .send()
                         .await
                         .map(|_| ())
-                        .map_err(AwsError::from)
                 },
             )
             .await
@@ -464,7 +462,6 @@ pub async fn delete(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(AwsError::from)
         },
     )
     .await
@@ -493,7 +490,6 @@ pub async fn delete(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(AwsError::from)
         },
     )
     .await;

@@ -4,13 +4,14 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 
 use super::error::{AwsError, Context, PartResult};
+use crate::role::Role;
 use crate::tags::{Tags, PART_KEY, STACK_KEY};
 
 /// Which stack and role an EC2 object belongs to; `part` names the object within the stack.
 #[derive(Debug, Clone)]
 pub struct Owner {
     pub suffix: String,
-    pub failover_role: String,
+    pub failover_role: Role,
     /// Tags every object of this stack carries (default, standard, user); `tags_for` adds the
     /// part's own `Name` and ownership tags.
     pub base_tags: Tags,
@@ -30,14 +31,14 @@ impl Owner {
         vec![
             filter(&format!("tag:{STACK_KEY}"), &self.suffix),
             filter(&format!("tag:{PART_KEY}"), part),
-            filter("tag:FailoverRole", &self.failover_role),
+            filter("tag:FailoverRole", self.failover_role.tag_value()),
         ]
     }
 
     /// Whether an object's tags mark it as part of this stack (same suffix and role).
     pub fn is_member(&self, tags: &[Tag]) -> bool {
         tag_value(tags, STACK_KEY) == Some(self.suffix.as_str())
-            && tag_value(tags, "FailoverRole") == Some(self.failover_role.as_str())
+            && tag_value(tags, "FailoverRole") == Some(self.failover_role.tag_value())
     }
 
     /// Whether an object's tags mark it as this stack's `part`. Checked client-side too: some
@@ -117,22 +118,6 @@ pub async fn sync_tags(ec2: &Client, id: &str, have: &[Tag], want: &Tags) -> Par
             .context(action)?;
     }
     Ok(())
-}
-
-/// "Already gone" codes per kind, checked before any other error so deletes are idempotent.
-pub fn is_gone(err: &AwsError) -> bool {
-    err.code
-        .as_deref()
-        .is_some_and(|c| c.ends_with(".NotFound") || c == "NatGatewayNotFound")
-}
-
-/// Success for a call whose object is already gone.
-pub fn ignore_gone<T, E: Into<AwsError>>(result: Result<T, E>) -> Result<(), AwsError> {
-    match result.map_err(Into::into) {
-        Ok(_) => Ok(()),
-        Err(err) if is_gone(&err) => Ok(()),
-        Err(err) => Err(err),
-    }
 }
 
 /// A DependencyViolation that outlived its retries, with the network interfaces that still use

@@ -45,6 +45,43 @@ impl AwsError {
     }
 }
 
+impl AwsError {
+    /// Whether the object the call names does not exist: the one not-found test of every finder
+    /// (`None`) and every delete (already gone is done), checked before any other error.
+    pub fn is_not_found(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.ends_with(".NotFound") || NOT_FOUND.contains(&c))
+    }
+}
+
+/// Each service's code for an object that does not exist, beside EC2's `<Kind>.NotFound`.
+const NOT_FOUND: [&str; 11] = [
+    "NatGatewayNotFound",
+    "InvalidLaunchTemplateName.NotFoundException",
+    "LoadBalancerNotFound",
+    "TargetGroupNotFound",
+    "ListenerNotFound",
+    "NoSuchEntity",
+    "NoSuchHostedZone",
+    "NoSuchHealthCheck",
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFoundException",
+];
+
+/// Success for a call whose object is already gone.
+pub fn ignore_not_found<T, E>(result: Result<T, E>) -> Result<(), AwsError>
+where
+    AwsError: From<E>,
+{
+    match result.map_err(AwsError::from) {
+        Ok(_) => Ok(()),
+        Err(err) if err.is_not_found() => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 /// What a region the account has not enabled answers to credentials valid elsewhere: EC2's
 /// `AuthFailure` ("AWS was not able to validate the provided access credentials"), the JSON
 /// services' `UnrecognizedClientException` and the Query services' `InvalidClientTokenId` ("The

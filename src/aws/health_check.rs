@@ -231,11 +231,10 @@ pub async fn delete(r53: &Client, id: &str, timeout: Duration) -> PartResult<()>
             .send()
             .await
             .map(|_| ())
-            .map_err(AwsError::from)
     })
     .await;
     match result {
-        Err(err) if err.is("NoSuchHealthCheck") => Ok(()),
+        Err(err) if err.is_not_found() => Ok(()),
         other => other.context(action),
     }
 }

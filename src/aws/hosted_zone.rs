@@ -19,12 +19,16 @@ pub struct ZoneFacts {
 }
 
 /// The zone with this ID, or `None` if it does not exist.
-pub async fn get(r53: &Client, id: &str, suffix: &str) -> Result<Option<ZoneFacts>, AwsError> {
+pub async fn find_by_id(
+    r53: &Client,
+    id: &str,
+    suffix: &str,
+) -> Result<Option<ZoneFacts>, AwsError> {
     let out = match r53.get_hosted_zone().id(bare_id(id)).send().await {
         Ok(out) => out,
         Err(err) => {
             let err = AwsError::from(err);
-            return if err.is("NoSuchHostedZone") {
+            return if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -58,7 +62,7 @@ pub async fn find_ours(
             route53::is_ours(Some(z.caller_reference()), suffix)
                 && name.is_none_or(|n| same_name(z.name(), n))
         }) {
-            return get(r53, zone.id(), suffix).await;
+            return find_by_id(r53, zone.id(), suffix).await;
         }
         match out.next_marker() {
             Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
@@ -79,23 +83,23 @@ pub async fn ensure(r53: &Client, name: &str, suffix: &str, tags: &Tags) -> Part
                 &["HostedZoneAlreadyExists"],
                 || async { Ok(find_ours(r53, Some(name), suffix).await?.map(|z| z.id)) },
                 || async {
-                    let out = r53
-                        .create_hosted_zone()
-                        .name(name)
-                        .caller_reference(route53::caller_reference(suffix, "zone"))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_route53))
-                        .send()
-                        .await?;
-                    Ok(out
-                        .hosted_zone()
-                        .map(|z| bare_id(z.id()).to_owned())
-                        .unwrap_or_default())
+                    let out = send_once!(
+                        r53.create_hosted_zone()
+                            .name(name)
+                            .caller_reference(route53::caller_reference(suffix, "zone")),
+                        aws_sdk_route53
+                    )
+                    .await?;
+                    Ok::<_, AwsError>(
+                        out.hosted_zone()
+                            .map(|z| bare_id(z.id()).to_owned())
+                            .unwrap_or_default(),
+                    )
                 },
             )
             .await
             .context(action)?;
-            get(r53, &id, suffix)
+            find_by_id(r53, &id, suffix)
                 .await
                 .context(action)?
                 .ok_or_else(|| AwsError {
@@ -123,7 +127,7 @@ pub async fn delete(r53: &Client, id: &str) -> PartResult<()> {
         Ok(_) => Ok(()),
         Err(err) => {
             let err = AwsError::from(err);
-            if err.is("NoSuchHostedZone") {
+            if err.is_not_found() {
                 Ok(())
             } else {
                 Err(err).context(|| format!("deleting Route 53 hosted zone {id}"))

@@ -7,7 +7,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use tokio::time::Instant;
 
-use super::error::{AwsError, Cause, Context, PartResult};
+use super::error::{ignore_not_found, AwsError, Cause, Context, PartResult};
 use super::retry;
 use crate::tags::Tags;
 
@@ -29,10 +29,6 @@ fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, Cause> {
         .collect()
 }
 
-fn missing(err: &AwsError) -> bool {
-    err.is("NoSuchEntity")
-}
-
 /// A read's answer, `None` for an entity that does not exist.
 fn unless_missing<T, E>(read: Result<T, E>) -> Result<Option<T>, AwsError>
 where
@@ -40,7 +36,7 @@ where
 {
     match read.map_err(AwsError::from) {
         Ok(out) => Ok(Some(out)),
-        Err(err) if missing(&err) => Ok(None),
+        Err(err) if err.is_not_found() => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -63,7 +59,7 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
                 .await
                 .context(|| format!("tagging IAM role {name}"))?;
         }
-        Err(err) if missing(&err) => {
+        Err(err) if err.is_not_found() => {
             tracing::info!("creating IAM role {name}");
             let role_tags = iam_tags(tags).context(action)?;
             retry::create_once(
@@ -74,17 +70,16 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
                     Ok(unless_missing(found)?.map(|_| ()))
                 },
                 || async {
-                    iam.create_role()
-                        .role_name(name)
-                        .assume_role_policy_document(TRUST_POLICY)
-                        .description("Instances of the trading failover stack")
-                        .set_tags(Some(role_tags.clone()))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_iam))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(AwsError::from)
+                    send_once!(
+                        iam.create_role()
+                            .role_name(name)
+                            .assume_role_policy_document(TRUST_POLICY)
+                            .description("Instances of the trading failover stack")
+                            .set_tags(Some(role_tags.clone())),
+                        aws_sdk_iam
+                    )
+                    .await
+                    .map(|_| ())
                 },
             )
             .await
@@ -108,7 +103,7 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
         .map_err(AwsError::from)
     {
         Ok(out) => out.instance_profile().cloned(),
-        Err(err) if missing(&err) => None,
+        Err(err) if err.is_not_found() => None,
         Err(err) => return Err(err).context(|| format!("reading instance profile {name}")),
     };
     let (profile_arn, has_role) = match profile {
@@ -132,18 +127,18 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
                         .and_then(|out| out.instance_profile().map(|p| p.arn().to_owned())))
                 },
                 || async {
-                    let out = iam
-                        .create_instance_profile()
-                        .instance_profile_name(name)
-                        .set_tags(Some(profile_tags.clone()))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_iam))
-                        .send()
-                        .await?;
-                    Ok(out
-                        .instance_profile()
-                        .map(|p| p.arn().to_owned())
-                        .unwrap_or_default())
+                    let out = send_once!(
+                        iam.create_instance_profile()
+                            .instance_profile_name(name)
+                            .set_tags(Some(profile_tags.clone())),
+                        aws_sdk_iam
+                    )
+                    .await?;
+                    Ok::<_, AwsError>(
+                        out.instance_profile()
+                            .map(|p| p.arn().to_owned())
+                            .unwrap_or_default(),
+                    )
                 },
             )
             .await
@@ -165,7 +160,6 @@ pub async fn ensure(iam: &Client, name: &str, policy: &str, tags: &Tags) -> Part
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(AwsError::from)
             },
         )
         .await
@@ -188,7 +182,7 @@ pub async fn find_profile(iam: &Client, name: &str) -> Result<Option<String>, Aw
             .instance_profile()
             .filter(|p| p.roles().iter().any(|r| r.role_name() == name))
             .map(|p| p.arn().to_owned())),
-        Err(err) if missing(&err) => Ok(None),
+        Err(err) if err.is_not_found() => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -210,45 +204,38 @@ pub async fn policy(iam: &Client, name: &str) -> Result<Option<serde_json::Value
                 .into_owned();
             Ok(serde_json::from_str(&document).ok())
         }
-        Err(err) if missing(&err) => Ok(None),
+        Err(err) if err.is_not_found() => Ok(None),
         Err(err) => Err(err),
     }
 }
 
 /// Removes the role from the profile, deletes the profile, the inline policy and the role.
 pub async fn delete(iam: &Client, name: &str) -> PartResult<()> {
-    let gone = |result: Result<(), AwsError>| match result {
-        Err(err) if missing(&err) => Ok(()),
-        other => other,
-    };
     tracing::info!("deleting IAM role and instance profile {name}");
-    gone(
+    ignore_not_found(
         iam.remove_role_from_instance_profile()
             .instance_profile_name(name)
             .role_name(name)
             .send()
             .await
-            .map(|_| ())
-            .map_err(AwsError::from),
+            .map(|_| ()),
     )
     .context(|| format!("removing role {name} from its instance profile"))?;
-    gone(
+    ignore_not_found(
         iam.delete_instance_profile()
             .instance_profile_name(name)
             .send()
             .await
-            .map(|_| ())
-            .map_err(AwsError::from),
+            .map(|_| ()),
     )
     .context(|| format!("deleting instance profile {name}"))?;
-    gone(
+    ignore_not_found(
         iam.delete_role_policy()
             .role_name(name)
             .policy_name(POLICY_NAME)
             .send()
             .await
-            .map(|_| ())
-            .map_err(AwsError::from),
+            .map(|_| ()),
     )
     .context(|| format!("deleting the policy of IAM role {name}"))?;
     // "DeleteConflict: Cannot delete entity, must remove roles from instance profile first."
@@ -257,17 +244,10 @@ pub async fn delete(iam: &Client, name: &str) -> PartResult<()> {
         &format!("deleting IAM role {name}"),
         &["DeleteConflict"],
         deadline,
-        || async {
-            iam.delete_role()
-                .role_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(AwsError::from)
-        },
+        || async { iam.delete_role().role_name(name).send().await.map(|_| ()) },
     )
     .await;
-    gone(result).context(|| format!("deleting IAM role {name}"))
+    ignore_not_found(result).context(|| format!("deleting IAM role {name}"))
 }
 
 /// The caller's extra statements must be a JSON array of statement objects that name their
@@ -348,24 +328,49 @@ mod tests {
     #[test]
     fn statements_must_name_their_resources() {
         assert!(check_statements(r#"[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:us-east-1:1:table/t"}]"#).is_ok());
-        assert!(
-            check_statements(r#"[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]"#).is_err()
+        let refused = |json: &str, why: &str| {
+            let err = check_statements(json).expect_err(json);
+            assert!(err.contains(why), "{json}: {err}");
+        };
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]"#,
+            "statement 0 allows \"Resource\": \"*\"",
         );
-        assert!(check_statements(r#"{"Effect":"Allow"}"#).is_err());
-        assert!(check_statements("not json").is_err());
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::b","*"]}]"#,
+            "statement 1 allows",
+        );
+        refused(
+            r#"[{"Effect":"Allow","Action":"s3:GetObject"}]"#,
+            "statement 0 has no Resource",
+        );
+        refused(r#"{"Effect":"Allow"}"#, "JSON array");
+        refused("not json", "not valid JSON");
+    }
+
+    fn is_wildcard(statement: &serde_json::Value) -> bool {
+        match &statement["Resource"] {
+            serde_json::Value::String(r) => r == "*",
+            serde_json::Value::Array(items) => items.iter().any(|r| r == "*"),
+            _ => false,
+        }
     }
 
     #[test]
     fn only_put_metric_data_uses_a_wildcard_and_it_is_conditioned() {
-        let doc: serde_json::Value = serde_json::from_str(&policy_document("prod", None)).unwrap();
-        for statement in doc["Statement"].as_array().unwrap() {
-            if statement["Resource"] == "*" {
-                assert_eq!(statement["Action"], "cloudwatch:PutMetricData");
-                assert_eq!(
-                    statement["Condition"]["StringEquals"]["cloudwatch:namespace"],
-                    "TradingApp/prod"
-                );
-            }
+        let table = table_statements(&["arn:aws:dynamodb:us-east-1:1:table/t".into()]);
+        for extra in [None, Some(table.as_str())] {
+            let doc: serde_json::Value =
+                serde_json::from_str(&policy_document("prod", extra)).unwrap();
+            let statements = doc["Statement"].as_array().unwrap();
+            assert_eq!(statements.len(), 2 + usize::from(extra.is_some()));
+            let wildcards: Vec<_> = statements.iter().filter(|s| is_wildcard(s)).collect();
+            assert_eq!(wildcards.len(), 1, "{statements:#?}");
+            assert_eq!(wildcards[0]["Action"], "cloudwatch:PutMetricData");
+            assert_eq!(
+                wildcards[0]["Condition"]["StringEquals"]["cloudwatch:namespace"],
+                "TradingApp/prod"
+            );
         }
     }
 }

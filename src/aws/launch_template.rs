@@ -10,8 +10,8 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use aws_smithy_types::base64;
 
-use super::ec2::{client_token, ec2_tags, filter, ignore_gone, tag_spec};
-use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::ec2::{client_token, ec2_tags, filter, tag_spec};
+use super::error::{ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
 use crate::tags::Tags;
 
 pub const ROOT_DEVICE: &str = "/dev/xvda";
@@ -107,9 +107,7 @@ pub async fn ensure(ec2: &Client, spec: &TemplateSpec<'_>) -> PartResult<(String
         .await;
     let existing = match found.map_err(AwsError::from) {
         Ok(out) => out.launch_templates().first().cloned(),
-        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
-            None
-        }
+        Err(err) if err.is_not_found() => None,
         Err(err) => return Err(err).context(|| format!("reading launch template {name}")),
     };
     let Some(template) = existing else {
@@ -215,9 +213,7 @@ pub async fn find(ec2: &Client, name: &str) -> Result<Option<TemplateFacts>, Aws
         .map_err(AwsError::from)
     {
         Ok(out) => out,
-        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
-            return Ok(None)
-        }
+        Err(err) if err.is_not_found() => return Ok(None),
         Err(err) => return Err(err),
     };
     Ok(out.launch_template_versions().first().map(|v| {
@@ -246,9 +242,7 @@ pub async fn delete(ec2: &Client, name: &str) -> PartResult<()> {
         .await
         .map_err(AwsError::from)
     {
-        Err(err) if err.code.as_deref() == Some("InvalidLaunchTemplateName.NotFoundException") => {
-            Ok(())
-        }
-        other => ignore_gone(other).context(|| format!("deleting launch template {name}")),
+        Err(err) if err.is_not_found() => Ok(()),
+        other => ignore_not_found(other).context(|| format!("deleting launch template {name}")),
     }
 }

@@ -31,7 +31,7 @@ pub fn has_wanted_tls(listener: &Listener) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct HealthCheck {
+pub struct TargetHealthCheck {
     pub path: String,
     pub interval: i32,
     pub timeout: i32,
@@ -46,7 +46,7 @@ pub struct AlbSpec<'a> {
     pub security_group: &'a str,
     pub vpc_id: &'a str,
     pub app_port: i32,
-    pub health: &'a HealthCheck,
+    pub health: &'a TargetHealthCheck,
     pub certificate_arn: Option<&'a str>,
     pub tags: &'a Tags,
 }
@@ -65,14 +65,6 @@ fn lb_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-fn is_not_found(err: &AwsError) -> bool {
-    err.is_any(&[
-        "LoadBalancerNotFound",
-        "TargetGroupNotFound",
-        "ListenerNotFound",
-    ])
-}
-
 pub async fn find_alb(elb: &Client, name: &str) -> Result<Option<LoadBalancer>, AwsError> {
     match elb.describe_load_balancers().names(name).send().await {
         Ok(out) => Ok(out
@@ -82,7 +74,7 @@ pub async fn find_alb(elb: &Client, name: &str) -> Result<Option<LoadBalancer>, 
             .cloned()),
         Err(err) => {
             let err = AwsError::from(err);
-            if is_not_found(&err) {
+            if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -110,7 +102,7 @@ pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<Target
             .cloned()),
         Err(err) => {
             let err = AwsError::from(err);
-            if is_not_found(&err) {
+            if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -166,7 +158,7 @@ pub async fn find_by_dns_name(
             .map(str::to_owned),
         Err(err) => {
             let err = AwsError::from(err);
-            if !is_not_found(&err) {
+            if !err.is_not_found() {
                 return Err(err);
             }
             None
@@ -384,7 +376,6 @@ async fn ensure_listeners(
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(AwsError::from)
             })
             .await
             .context(action)?;
@@ -505,12 +496,11 @@ pub async fn delete_target_group(elb: &Client, tg_name: &str, timeout: Duration)
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(AwsError::from)
             },
         )
         .await;
         match result {
-            Err(err) if is_not_found(&err) => {}
+            Err(err) if err.is_not_found() => {}
             other => other.context(|| format!("deleting target group {tg_name}"))?,
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{DomainType, NatGateway, NatGatewayState, ResourceType};
 use aws_sdk_ec2::Client;
 
-use super::ec2::{client_token, filter, ignore_gone, is_gone, tag_spec, tag_value, Owner};
-use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::ec2::{client_token, filter, tag_spec, tag_value, Owner};
+use super::error::{ignore_not_found, AwsError, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 
@@ -105,18 +105,17 @@ async fn ensure_address(
         &[],
         find,
         || async {
-            let out = ec2
-                .allocate_address()
-                .domain(DomainType::Vpc)
-                .tag_specifications(tag_spec(
-                    ResourceType::ElasticIp,
-                    &owner.tags_for(&part, name),
-                ))
-                .customize()
-                .config_override(no_retries!(aws_sdk_ec2))
-                .send()
-                .await?;
-            Ok(out.allocation_id().unwrap_or_default().to_owned())
+            let out = send_once!(
+                ec2.allocate_address()
+                    .domain(DomainType::Vpc)
+                    .tag_specifications(tag_spec(
+                        ResourceType::ElasticIp,
+                        &owner.tags_for(&part, name),
+                    )),
+                aws_sdk_ec2
+            )
+            .await?;
+            Ok::<_, AwsError>(out.allocation_id().unwrap_or_default().to_owned())
         },
     )
     .await
@@ -130,7 +129,7 @@ async fn wait_state(ec2: &Client, id: &str, available: bool, timeout: Duration) 
             Ok(out) => out.nat_gateways().first().cloned(),
             Err(err) => {
                 let err = AwsError::from(err);
-                if is_gone(&err) {
+                if err.is_not_found() {
                     None
                 } else {
                     return Err(err);
@@ -197,7 +196,7 @@ pub async fn delete_from(
     for nat in doomed.iter().filter(|n| live(n)) {
         let id = nat.nat_gateway_id().unwrap_or_default();
         tracing::info!("deleting NAT gateway {id}");
-        ignore_gone(ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
+        ignore_not_found(ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
             .context(|| format!("deleting NAT gateway {id}"))?;
     }
     // Their deletions run at the same time on AWS's side; wait for all of them together, and
@@ -232,21 +231,8 @@ pub async fn delete_from(
                 .await;
         }
         tracing::info!("releasing elastic IP {allocation}");
-        ignore_gone(ec2.release_address().allocation_id(allocation).send().await)
+        ignore_not_found(ec2.release_address().allocation_id(allocation).send().await)
             .context(|| format!("releasing elastic IP {allocation}"))?;
     }
     Ok(())
-}
-
-/// How many NAT gateways a mode needs for `zones` public subnets.
-pub fn count(mode: &str, zones: usize) -> Result<usize, PartError> {
-    match mode {
-        "single" => Ok(1),
-        "per_az" => Ok(zones),
-        "none" => Ok(0),
-        other => Err(PartError {
-            action: "planning NAT gateways".into(),
-            cause: Cause::Unexpected(format!("unknown nat_mode \"{other}\"")),
-        }),
-    }
 }

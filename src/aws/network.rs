@@ -12,8 +12,8 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::{client_token, explain_in_use, filter, ignore_gone, sync_tags, tag_spec, Owner};
-use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::ec2::{client_token, explain_in_use, filter, sync_tags, tag_spec, Owner};
+use super::error::{ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
 /// hashicorp/aws retries DependencyViolation on subnet and VPC deletes for their whole delete
@@ -184,19 +184,19 @@ pub async fn ensure_vpc(ec2: &Client, owner: &Owner, name: &str, cidr: &str) -> 
                     Ok(found.and_then(|v| v.vpc_id().map(str::to_owned)))
                 },
                 || async {
-                    let out = ec2
-                        .create_vpc()
-                        .cidr_block(cidr)
-                        .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_ec2))
-                        .send()
-                        .await?;
-                    Ok(out
-                        .vpc()
-                        .and_then(|v| v.vpc_id())
-                        .unwrap_or_default()
-                        .to_owned())
+                    let out = send_once!(
+                        ec2.create_vpc()
+                            .cidr_block(cidr)
+                            .tag_specifications(tag_spec(ResourceType::Vpc, &tags)),
+                        aws_sdk_ec2
+                    )
+                    .await?;
+                    Ok::<_, AwsError>(
+                        out.vpc()
+                            .and_then(|v| v.vpc_id())
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
                 },
             )
             .await
@@ -274,21 +274,21 @@ pub async fn ensure_subnets(
                             .and_then(|s| s.subnet_id().map(str::to_owned)))
                     },
                     || async {
-                        let out = ec2
-                            .create_subnet()
-                            .vpc_id(vpc_id)
-                            .cidr_block(&spec.cidr)
-                            .availability_zone(&spec.zone)
-                            .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
-                            .customize()
-                            .config_override(no_retries!(aws_sdk_ec2))
-                            .send()
-                            .await?;
-                        Ok(out
-                            .subnet()
-                            .and_then(|s| s.subnet_id())
-                            .unwrap_or_default()
-                            .to_owned())
+                        let out = send_once!(
+                            ec2.create_subnet()
+                                .vpc_id(vpc_id)
+                                .cidr_block(&spec.cidr)
+                                .availability_zone(&spec.zone)
+                                .tag_specifications(tag_spec(ResourceType::Subnet, &tags)),
+                            aws_sdk_ec2
+                        )
+                        .await?;
+                        Ok::<_, AwsError>(
+                            out.subnet()
+                                .and_then(|s| s.subnet_id())
+                                .unwrap_or_default()
+                                .to_owned(),
+                        )
                     },
                 )
                 .await
@@ -323,7 +323,6 @@ pub async fn ensure_subnets(
                         .send()
                         .await
                         .map(|_| ())
-                        .map_err(AwsError::from)
                 },
             )
             .await
@@ -376,18 +375,18 @@ pub async fn ensure_internet_gateway(
                     Ok(found.and_then(|g| g.internet_gateway_id().map(str::to_owned)))
                 },
                 || async {
-                    let out = ec2
-                        .create_internet_gateway()
-                        .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_ec2))
-                        .send()
-                        .await?;
-                    Ok(out
-                        .internet_gateway()
-                        .and_then(|g| g.internet_gateway_id())
-                        .unwrap_or_default()
-                        .to_owned())
+                    let out = send_once!(
+                        ec2.create_internet_gateway()
+                            .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags)),
+                        aws_sdk_ec2
+                    )
+                    .await?;
+                    Ok::<_, AwsError>(
+                        out.internet_gateway()
+                            .and_then(|g| g.internet_gateway_id())
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
                 },
             )
             .await
@@ -422,7 +421,6 @@ pub async fn ensure_internet_gateway(
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(AwsError::from)
             },
         )
         .await
@@ -549,17 +547,16 @@ pub async fn ensure_route_table(
                     Ok((target == Some(want)).then_some(()))
                 },
                 || async {
-                    ec2.create_route()
-                        .route_table_id(&id)
-                        .destination_cidr_block(ANYWHERE)
-                        .set_gateway_id(gateway.clone())
-                        .set_nat_gateway_id(nat.clone())
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_ec2))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(AwsError::from)
+                    send_once!(
+                        ec2.create_route()
+                            .route_table_id(&id)
+                            .destination_cidr_block(ANYWHERE)
+                            .set_gateway_id(gateway.clone())
+                            .set_nat_gateway_id(nat.clone()),
+                        aws_sdk_ec2
+                    )
+                    .await
+                    .map(|_| ())
                 },
             )
             .await
@@ -620,7 +617,7 @@ pub async fn delete_inside(
             .filter(|a| a.main() != Some(true))
         {
             if let Some(assoc_id) = association.route_table_association_id() {
-                ignore_gone(
+                ignore_not_found(
                     ec2.disassociate_route_table()
                         .association_id(assoc_id)
                         .send()
@@ -630,7 +627,7 @@ pub async fn delete_inside(
             }
         }
         tracing::info!("deleting route table {id}");
-        ignore_gone(ec2.delete_route_table().route_table_id(id).send().await)
+        ignore_not_found(ec2.delete_route_table().route_table_id(id).send().await)
             .context(|| format!("deleting route table {id}"))?;
     }
 
@@ -656,14 +653,15 @@ pub async fn delete_inside(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(AwsError::from)
         })
         .await;
         match detached {
             Err(err) if err.is("Gateway.NotAttached") => {}
-            other => ignore_gone(other).context(|| format!("detaching internet gateway {id}"))?,
+            other => {
+                ignore_not_found(other).context(|| format!("detaching internet gateway {id}"))?
+            }
         }
-        ignore_gone(
+        ignore_not_found(
             ec2.delete_internet_gateway()
                 .internet_gateway_id(id)
                 .send()
@@ -682,21 +680,14 @@ pub async fn delete_inside(
             &format!("deleting subnet {id}"),
             IN_USE,
             deadline,
-            || async {
-                ec2.delete_subnet()
-                    .subnet_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(AwsError::from)
-            },
+            || async { ec2.delete_subnet().subnet_id(id).send().await.map(|_| ()) },
         )
         .await;
         let result = match result {
             Err(err) => Err(explain_in_use(ec2, "subnet-id", id, err).await),
             ok => ok,
         };
-        ignore_gone(result).context(|| format!("deleting subnet {id}"))?;
+        ignore_not_found(result).context(|| format!("deleting subnet {id}"))?;
     }
     Ok(())
 }
@@ -709,17 +700,10 @@ pub async fn delete_vpc(ec2: &Client, vpc_id: &str, timeout: Duration) -> PartRe
         &format!("deleting VPC {vpc_id}"),
         IN_USE,
         deadline,
-        || async {
-            ec2.delete_vpc()
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(AwsError::from)
-        },
+        || async { ec2.delete_vpc().vpc_id(vpc_id).send().await.map(|_| ()) },
     )
     .await;
-    ignore_gone(result).context(|| format!("deleting VPC {vpc_id}"))
+    ignore_not_found(result).context(|| format!("deleting VPC {vpc_id}"))
 }
 
 #[cfg(test)]

@@ -74,12 +74,12 @@ fn transient(err: &AwsError) -> bool {
 }
 
 /// A create that AWS cannot make idempotent (no client token): `create` must send it with the
-/// SDK's retries off (`no_retries!`), because after an answer lost once AWS did the work a
+/// SDK's retries off (`send_once!`), because after an answer lost once AWS did the work a
 /// retried call makes a second object, or fails with the name's `exists` code. After a
 /// transient failure, `find` looks for what the call may have made (by the ownership tags or
 /// name `create` sets) before it is sent again; `exists` then also means "look again". Gives
 /// what `create` or `find` gives.
-pub async fn create_once<T, F, FindFut, C, CreateFut>(
+pub async fn create_once<T, E, F, FindFut, C, CreateFut>(
     what: &str,
     exists: &[&str],
     mut find: F,
@@ -89,12 +89,13 @@ where
     F: FnMut() -> FindFut,
     FindFut: Future<Output = Result<Option<T>, AwsError>>,
     C: FnMut() -> CreateFut,
-    CreateFut: Future<Output = Result<T, AwsError>>,
+    CreateFut: Future<Output = Result<T, E>>,
+    AwsError: From<E>,
 {
     let mut delay = FIRST_DELAY;
     let mut attempt = 1u32;
     loop {
-        match create().await {
+        match create().await.map_err(AwsError::from) {
             Err(err)
                 if (transient(&err) || (attempt > 1 && err.is_any(exists)))
                     && attempt < CREATE_ATTEMPTS =>
@@ -118,7 +119,7 @@ where
 }
 
 /// Runs `op` until it succeeds, fails with a code not in `codes`, or `deadline` passes.
-pub async fn on_codes<T, F, Fut>(
+pub async fn on_codes<T, E, F, Fut>(
     action: &str,
     codes: &[&str],
     deadline: Instant,
@@ -126,14 +127,15 @@ pub async fn on_codes<T, F, Fut>(
 ) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
+    Fut: Future<Output = Result<T, E>>,
+    AwsError: From<E>,
 {
     when(action, |err| err.is_any(codes), deadline, op).await
 }
 
 /// Runs `op` until it succeeds, fails with an error `retryable` refuses, or `deadline` passes.
 /// For codes AWS also uses for final errors, where only the message tells them apart.
-pub async fn when<T, F, Fut>(
+pub async fn when<T, E, F, Fut>(
     action: &str,
     retryable: impl Fn(&AwsError) -> bool,
     deadline: Instant,
@@ -141,12 +143,13 @@ pub async fn when<T, F, Fut>(
 ) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
+    Fut: Future<Output = Result<T, E>>,
+    AwsError: From<E>,
 {
     let mut delay = FIRST_DELAY;
     let mut attempt = 1u32;
     loop {
-        match op().await {
+        match op().await.map_err(AwsError::from) {
             Err(err) if retryable(&err) && Instant::now() + delay < deadline => {
                 tracing::debug!(
                     code = err.code.as_deref().unwrap_or_default(),

@@ -11,9 +11,8 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use tokio::time::Instant;
 
-use super::ec2::{explain_in_use, ignore_gone};
-use super::ec2::{filter, sync_tags, tag_spec, Owner};
-use super::error::{AwsError, Cause, Context, PartError, PartResult};
+use super::ec2::{explain_in_use, filter, sync_tags, tag_spec, Owner};
+use super::error::{ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
 
 /// An ingress rule: TCP port from a CIDR, from another group, or from a managed prefix list.
@@ -141,17 +140,16 @@ pub async fn ensure(
                     Ok(found.and_then(|g| g.group_id().map(str::to_owned)))
                 },
                 || async {
-                    let out = ec2
-                        .create_security_group()
-                        .group_name(name)
-                        .description(description)
-                        .vpc_id(vpc_id)
-                        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags))
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_ec2))
-                        .send()
-                        .await?;
-                    Ok(out.group_id().unwrap_or_default().to_owned())
+                    let out = send_once!(
+                        ec2.create_security_group()
+                            .group_name(name)
+                            .description(description)
+                            .vpc_id(vpc_id)
+                            .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags)),
+                        aws_sdk_ec2
+                    )
+                    .await?;
+                    Ok::<_, AwsError>(out.group_id().unwrap_or_default().to_owned())
                 },
             )
             .await
@@ -243,7 +241,7 @@ pub async fn delete(
             .map(|(p, s)| permission(*p, s))
             .collect();
         if !referencing.is_empty() {
-            ignore_gone(
+            ignore_not_found(
                 ec2.revoke_security_group_ingress()
                     .group_id(id)
                     .set_ip_permissions(Some(referencing))
@@ -266,7 +264,6 @@ pub async fn delete(
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(AwsError::from)
             },
         )
         .await;
@@ -274,7 +271,7 @@ pub async fn delete(
             Err(err) => Err(explain_in_use(ec2, "group-id", id, err).await),
             ok => ok,
         };
-        ignore_gone(result).context(|| format!("deleting security group {id}"))?;
+        ignore_not_found(result).context(|| format!("deleting security group {id}"))?;
     }
     Ok(())
 }

@@ -161,15 +161,7 @@ pub async fn create(db: &Client, spec: &TableSpec<'_>) -> PartResult<()> {
             || async { Ok(find(db, spec.name).await?.map(|_| ())) },
             || {
                 let request = request.clone();
-                async move {
-                    request
-                        .customize()
-                        .config_override(no_retries!(aws_sdk_dynamodb))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(AwsError::from)
-                }
+                async move { send_once!(request, aws_sdk_dynamodb).await.map(|_| ()) }
             },
         )
     })
@@ -187,7 +179,7 @@ pub async fn find(db: &Client, name: &str) -> Result<Option<TableFacts>, AwsErro
             .map(facts)),
         Err(err) => {
             let err = AwsError::from(err);
-            if err.is("ResourceNotFoundException") {
+            if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -254,7 +246,7 @@ pub async fn set_point_in_time_recovery(db: &Client, name: &str, enabled: bool) 
             .update_continuous_backups()
             .table_name(name)
             .point_in_time_recovery_specification(spec.clone());
-        async move { request.send().await.map(|_| ()).map_err(AwsError::from) }
+        async move { request.send().await.map(|_| ()) }
     })
     .await
     .context(action)
@@ -319,7 +311,7 @@ async fn update(
     let deadline = Instant::now() + BUSY_RETRY;
     retry::on_codes(&action(), BUSY, deadline, || {
         let request = configure(db.update_table().table_name(name));
-        async move { request.send().await.map(|_| ()).map_err(AwsError::from) }
+        async move { request.send().await.map(|_| ()) }
     })
     .await
     .context(action)
@@ -476,11 +468,11 @@ pub async fn delete(db: &Client, name: &str, timeout: Duration) -> PartResult<()
     let deadline = Instant::now() + timeout;
     let result = retry::on_codes(&action(), BUSY, deadline, || {
         let request = db.delete_table().table_name(name);
-        async move { request.send().await.map(|_| ()).map_err(AwsError::from) }
+        async move { request.send().await.map(|_| ()) }
     })
     .await;
     match result {
-        Err(err) if err.is("ResourceNotFoundException") => return Ok(()),
+        Err(err) if err.is_not_found() => return Ok(()),
         other => other.context(action)?,
     }
     wait_deleted(db, name, timeout).await

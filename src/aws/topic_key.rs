@@ -78,7 +78,7 @@ pub fn policy(account: &str) -> serde_json::Value {
 }
 
 /// The key with this ID, ARN or alias, if KMS knows it.
-pub async fn describe(kms: &Client, key: &str) -> Result<Option<KeyFacts>, AwsError> {
+pub async fn find_by_id(kms: &Client, key: &str) -> Result<Option<KeyFacts>, AwsError> {
     match kms.describe_key().key_id(key).send().await {
         Ok(out) => Ok(out.key_metadata().map(|m| KeyFacts {
             arn: m.arn().unwrap_or_default().to_owned(),
@@ -91,7 +91,7 @@ pub async fn describe(kms: &Client, key: &str) -> Result<Option<KeyFacts>, AwsEr
         })),
         Err(err) => {
             let err = AwsError::from(err);
-            if err.is("NotFoundException") {
+            if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -103,7 +103,7 @@ pub async fn describe(kms: &Client, key: &str) -> Result<Option<KeyFacts>, AwsEr
 /// Whether CloudWatch alarms can publish through this key: enabled, customer-managed, and a
 /// policy that lets `cloudwatch.amazonaws.com` use kms:Decrypt and kms:GenerateDataKey*.
 pub async fn admits_cloudwatch(kms: &Client, key: &str) -> Result<bool, AwsError> {
-    let Some(facts) = describe(kms, key).await?.filter(KeyFacts::usable) else {
+    let Some(facts) = find_by_id(kms, key).await?.filter(KeyFacts::usable) else {
         return Ok(false);
     };
     let policy = kms
@@ -162,7 +162,7 @@ pub async fn find(
     topic_name: &str,
     suffix: &str,
 ) -> Result<Option<KeyFacts>, AwsError> {
-    match describe(kms, &alias(topic_name)).await? {
+    match find_by_id(kms, &alias(topic_name)).await? {
         Some(key) => Ok(Some(key)),
         None => find_tagged(kms, topic_name, suffix).await,
     }
@@ -183,14 +183,14 @@ async fn find_tagged(
             let tags = match key_tags(kms, id).await {
                 Ok(tags) => tags,
                 // Keys of AWS services answer AccessDenied to ListResourceTags.
-                Err(err) if err.is_any(&["AccessDeniedException", "NotFoundException"]) => continue,
+                Err(err) if err.is("AccessDeniedException") || err.is_not_found() => continue,
                 Err(err) => return Err(err),
             };
             let ours = tags.get(STACK_KEY).map(String::as_str) == Some(suffix)
                 && tags.get(PART_KEY).map(String::as_str) == Some(PART)
                 && tags.get("Name").map(String::as_str) == Some(topic_name);
             if ours {
-                if let Some(key) = describe(kms, id).await?.filter(KeyFacts::usable) {
+                if let Some(key) = find_by_id(kms, id).await?.filter(KeyFacts::usable) {
                     return Ok(Some(key));
                 }
             }
@@ -216,7 +216,7 @@ pub async fn ensure(
 ) -> PartResult<String> {
     let alias = alias(topic_name);
     let action = || format!("creating KMS key {alias}");
-    let named = describe(kms, &alias).await.context(action)?;
+    let named = find_by_id(kms, &alias).await.context(action)?;
     let key = match named.as_ref().filter(|k| k.usable()) {
         Some(key) => key.clone(),
         None => {
@@ -254,17 +254,14 @@ pub async fn ensure(
                     retry::create_once(
                         &action(),
                         &["AlreadyExistsException"],
-                        || async { Ok(describe(kms, &alias).await?.map(|_| ())) },
+                        || async { Ok(find_by_id(kms, &alias).await?.map(|_| ())) },
                         || async {
-                            kms.create_alias()
-                                .alias_name(&alias)
-                                .target_key_id(&key.id)
-                                .customize()
-                                .config_override(no_retries!(aws_sdk_kms))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(AwsError::from)
+                            send_once!(
+                                kms.create_alias().alias_name(&alias).target_key_id(&key.id),
+                                aws_sdk_kms
+                            )
+                            .await
+                            .map(|_| ())
                         },
                     )
                     .await
@@ -302,16 +299,15 @@ pub async fn ensure(
 /// then puts ours, which needs the account ID the new key's ARN carries.
 async fn create(kms: &Client, alias: &str, tags: &Tags) -> Result<KeyFacts, AwsError> {
     tracing::info!("creating KMS key {alias}");
-    let out = kms
-        .create_key()
-        .description(format!(
-            "Encrypts the SNS alarm topic behind {alias}; CloudWatch alarms may use it."
-        ))
-        .set_tags(Some(kms_tags(tags)))
-        .customize()
-        .config_override(no_retries!(aws_sdk_kms))
-        .send()
-        .await?;
+    let out = send_once!(
+        kms.create_key()
+            .description(format!(
+                "Encrypts the SNS alarm topic behind {alias}; CloudWatch alarms may use it."
+            ))
+            .set_tags(Some(kms_tags(tags))),
+        aws_sdk_kms
+    )
+    .await?;
     let meta = out.key_metadata();
     Ok(KeyFacts {
         arn: meta.and_then(|m| m.arn()).unwrap_or_default().to_owned(),
@@ -381,7 +377,7 @@ async fn schedule_deletion(kms: &Client, id: &str) -> Result<(), AwsError> {
         Err(err) => {
             let err = AwsError::from(err);
             // Already pending deletion: "KMSInvalidStateException: ... is pending deletion".
-            if err.is_any(&["NotFoundException", "KMSInvalidStateException"]) {
+            if err.is_not_found() || err.is("KMSInvalidStateException") {
                 Ok(())
             } else {
                 Err(err)
@@ -402,7 +398,7 @@ pub async fn delete(kms: &Client, topic_name: &str, suffix: &str) -> PartResult<
         Ok(_) => {}
         Err(err) => {
             let err = AwsError::from(err);
-            if !err.is("NotFoundException") {
+            if !err.is_not_found() {
                 return Err(err).context(action);
             }
         }

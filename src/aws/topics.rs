@@ -89,7 +89,7 @@ pub async fn find(sns: &Client, name: &str) -> Result<Option<TopicFacts>, AwsErr
             None => return Ok(None),
         }
     };
-    read(sns, &arn, Subscriptions::List).await
+    find_by_arn(sns, &arn, Subscriptions::List).await
 }
 
 /// Whether to list a topic's subscriptions.
@@ -102,7 +102,7 @@ pub enum Subscriptions {
 }
 
 /// The topic with this ARN (a topic's ARN follows from its name, region and account).
-pub async fn read(
+pub async fn find_by_arn(
     sns: &Client,
     arn: &str,
     subscriptions: Subscriptions,
@@ -111,7 +111,7 @@ pub async fn read(
         Ok(out) => out.attributes().cloned().unwrap_or_default(),
         Err(err) => {
             let err = AwsError::from(err);
-            return if err.is("NotFound") {
+            return if err.is_not_found() {
                 Ok(None)
             } else {
                 Err(err)
@@ -300,7 +300,7 @@ pub async fn delete(sns: &Client, arn: &str) -> PartResult<()> {
         Ok(_) => Ok(()),
         Err(err) => {
             let err = AwsError::from(err);
-            if err.is("NotFound") {
+            if err.is_not_found() {
                 Ok(())
             } else {
                 Err(err).context(|| format!("deleting SNS topic {arn}"))

@@ -13,6 +13,7 @@ use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::hosted_zone::{same_name, ZoneFacts};
 use super::retry;
 use super::route53::{self, BUSY, BUSY_RETRY};
+use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightedRecord {
@@ -80,7 +81,7 @@ pub fn failover_name(
     records
         .iter()
         .find(|(_, r)| {
-            r.set_identifier == "primary"
+            r.set_identifier == Role::Primary.as_str()
                 && r.health_check_id
                     .as_deref()
                     .is_some_and(|id| health_check_ids.contains(&id))
@@ -185,7 +186,6 @@ async fn apply(
             .change_batch(batch.clone())
             .send()
             .await
-            .map_err(AwsError::from)
     })
     .await
     .context(action)?;

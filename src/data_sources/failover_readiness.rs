@@ -12,9 +12,10 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::aws::error::PartError;
+use crate::configured::Shared;
 use crate::naming;
-use crate::provider::Shared;
-use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::regions;
+use crate::role::Role;
 use crate::tf::diag::invalid;
 use crate::tf::number::{whole, Number};
 use crate::tf::schema::{computed, named, optional, required, with_default};
@@ -24,7 +25,7 @@ use crate::tf::values;
 const DEFAULT_LATENCY_MS: f64 = 60_000.0;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct FindingBlock {
     pub severity: String,
     pub part: String,
     pub message: String,
@@ -45,7 +46,7 @@ pub struct State {
     pub replication_latency_threshold: Value<Number>,
     pub rto_seconds: Value<Number>,
     pub ready: Value<bool>,
-    pub findings: Value<Vec<Finding>>,
+    pub findings: Value<Vec<FindingBlock>>,
     pub estimated_failover_seconds: Value<Number>,
 }
 
@@ -121,7 +122,7 @@ impl DataSource for FailoverReadiness {
             }
         }
         if let Value::Value(active) = &config.active_region {
-            if active != "primary" && active != "standby" {
+            if Role::parse(active).is_none() {
                 invalid(
                     diags,
                     AttributePath::new("active_region"),
@@ -189,26 +190,29 @@ impl DataSource for FailoverReadiness {
             .primary_region
             .clone()
             .or(given_primary)
-            .unwrap_or_else(|| PRIMARY_DEFAULT.to_owned());
+            .unwrap_or_else(|| Role::Primary.default_region().to_owned());
         let standby_region = located
             .standby_region
             .clone()
             .or(given_standby)
-            .unwrap_or_else(|| STANDBY_DEFAULT.to_owned());
+            .unwrap_or_else(|| Role::Standby.default_region().to_owned());
         let found_check = located.health_check.as_ref().map(|c| c.spec.clone());
         let found_active = located.records.as_ref().and_then(|records| {
-            let weight = |role: &str| {
+            let weight = |role: Role| {
                 records
                     .iter()
-                    .find(|r| r.set_identifier == role)
+                    .find(|r| r.set_identifier == role.as_str())
                     .map(|r| r.weight)
             };
-            (weight("standby")? > weight("primary")?).then_some("standby")
+            (weight(Role::Standby)? > weight(Role::Primary)?).then_some(Role::Standby)
         });
         let expect = checks::Expect {
             suffix: suffix.clone(),
             standby_region: standby_region.clone(),
-            standby_active: state.active_region.as_ref_option().map(|a| a == "standby"),
+            standby_active: state
+                .active_region
+                .as_ref_option()
+                .map(|a| Role::parse(a) == Some(Role::Standby)),
             interval: whole(&state.health_check_interval).map(|n| n as i32),
             failure_threshold: whole(&state.failure_threshold).map(|n| n as i32),
             rto_seconds: state.rto_seconds.as_ref_option().map(|n| n.0),
@@ -228,10 +232,9 @@ impl DataSource for FailoverReadiness {
         if let Some(domain) = &located.domain_name {
             state.domain_name = state.domain_name.clone().or(values::string(domain));
         }
-        state.active_region = state
-            .active_region
-            .clone()
-            .or(values::string(found_active.unwrap_or("primary")));
+        state.active_region = state.active_region.clone().or(values::string(
+            found_active.unwrap_or(Role::Primary).as_str(),
+        ));
         if let Some(check) = found_check {
             let number = |n: i32| Value::Value(Number::from(i64::from(n)));
             state.health_check_interval = state.health_check_interval.or(number(check.interval));
@@ -260,7 +263,7 @@ impl DataSource for FailoverReadiness {
         state.findings = Value::Value(
             findings
                 .into_iter()
-                .map(|f| Finding {
+                .map(|f| FindingBlock {
                     severity: f.severity.into(),
                     part: f.part.into(),
                     message: f.message,

@@ -244,7 +244,8 @@ pub fn settings(diags: &mut Diagnostics, config: &ProviderConfig) -> Option<AwsS
         sts: opt(&e.sts),
     });
     Some(AwsSettings {
-        region: opt(&config.region).unwrap_or_else(|| regions::PRIMARY_DEFAULT.into()),
+        region: opt(&config.region)
+            .unwrap_or_else(|| crate::role::Role::Primary.default_region().into()),
         profile: opt(&config.profile),
         shared_config_files: known_list(&config.shared_config_files).unwrap_or_default(),
         shared_credentials_files: known_list(&config.shared_credentials_files).unwrap_or_default(),

@@ -1,5 +1,5 @@
 //! The Terraform side every resource shares. A resource describes how to plan, converge, read
-//! and delete its parts (`Part`); `Converged` turns that into tf-provider's `Resource`:
+//! and delete its parts (a `Convergent`); `Converged` turns that into tf-provider's `Resource`:
 //! create and update both converge AWS to the plan and read back what AWS holds, so a failed
 //! or interrupted apply resumes on the next one, and state never claims more than AWS has.
 
@@ -14,7 +14,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::aws::error::{Cause, PartError};
-use crate::provider::{Configured, Shared};
+use crate::configured::{Configured, Shared};
 use crate::server::served::Importable;
 use crate::tags::Tags;
 use crate::tf::duration;
@@ -22,7 +22,7 @@ use crate::tf::identity::{self, Identity, IdentityAttribute, IdentitySchema, ACC
 use crate::tf::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
 
 #[async_trait]
-pub trait Part: Send + Sync + 'static {
+pub trait Convergent: Send + Sync + 'static {
     type State: Serialize + DeserializeOwned + Clone + Default + Send + Sync;
     /// The plan with every value known.
     type Desired: Send + Sync;
@@ -93,13 +93,13 @@ impl<P> Converged<P> {
     }
 }
 
-fn report<P: Part>(diags: &mut Diagnostics, err: &PartError) {
+fn report<P: Convergent>(diags: &mut Diagnostics, err: &PartError) {
     diags.root_error(format!("{}: {}", P::TYPE, err.action), err.to_string());
 }
 
 /// A wait that ran out names the timeout it ran out of: the wait itself only knew the budget
 /// left when it started, which is less than what the user configured.
-fn report_within<P: Part>(
+fn report_within<P: Convergent>(
     diags: &mut Diagnostics,
     err: &PartError,
     op: Operation,
@@ -116,14 +116,14 @@ fn report_within<P: Part>(
     diags.root_error(format!("{}: {}", P::TYPE, err.action), detail);
 }
 
-fn unknown_at_apply<P: Part>(diags: &mut Diagnostics) {
+fn unknown_at_apply<P: Convergent>(diags: &mut Diagnostics) {
     diags.root_error(
         format!("{}: values still unknown at apply", P::TYPE),
         "Terraform passed unknown values to apply; this is a bug in the provider.",
     );
 }
 
-impl<P: Part> Converged<P> {
+impl<P: Convergent> Converged<P> {
     async fn apply(
         &self,
         diags: &mut Diagnostics,
@@ -151,7 +151,7 @@ impl<P: Part> Converged<P> {
 }
 
 #[async_trait]
-impl<P: Part> Resource for Converged<P> {
+impl<P: Convergent> Resource for Converged<P> {
     type State<'a> = P::State;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
@@ -304,7 +304,7 @@ impl<P: Part> Resource for Converged<P> {
 }
 
 #[async_trait]
-impl<P: Part> Importable for Converged<P> {
+impl<P: Convergent> Importable for Converged<P> {
     fn identity_schema(&self) -> IdentitySchema {
         identity::schema(P::IDENTITY)
     }

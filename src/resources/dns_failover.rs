@@ -13,9 +13,9 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::PartError;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -23,7 +23,7 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct DnsFailover;
 
 #[async_trait]
-impl Part for DnsFailover {
+impl Convergent for DnsFailover {
     type State = schema::State;
     type Desired = plan::Desired;
 

@@ -1,5 +1,6 @@
-//! `tap_regional_stack`: one region of the failover system (network slice: VPC, subnets,
-//! gateways, routes, security groups).
+//! `tap_regional_stack`: one region of the failover system: its network (VPC, subnets,
+//! gateways, routes, security groups), its load balancer (ALB, target group, listeners) and its
+//! compute (launch template, Auto Scaling group and policy, the instances' IAM role).
 
 mod apply;
 mod plan;
@@ -12,9 +13,10 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::{Cause, PartError};
-use crate::provider::Configured;
+use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -51,7 +53,7 @@ impl RegionalStack {
 }
 
 #[async_trait]
-impl Part for RegionalStack {
+impl Convergent for RegionalStack {
     type State = schema::State;
     type Desired = plan::Desired;
 
@@ -163,7 +165,7 @@ impl Part for RegionalStack {
             "{}/{}/{}",
             identity::or(identity, "region", ""),
             identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
-            identity::or(identity, "role", "primary"),
+            identity::or(identity, "role", Role::Primary.as_str()),
         )
     }
 

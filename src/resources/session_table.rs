@@ -11,9 +11,9 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::PartError;
-use crate::provider::Configured;
+use crate::configured::Configured;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -21,7 +21,7 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct SessionTable;
 
 #[async_trait]
-impl Part for SessionTable {
+impl Convergent for SessionTable {
     type State = schema::State;
     type Desired = plan::Desired;
 
@@ -80,7 +80,7 @@ impl Part for SessionTable {
     async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
         let (region, name) = id
             .split_once('/')
-            .unwrap_or((crate::regions::PRIMARY_DEFAULT, id));
+            .unwrap_or((crate::role::Role::Primary.default_region(), id));
         apply::observe(cfg, name, region, &schema::State::default()).await
     }
 
@@ -108,7 +108,11 @@ impl Part for SessionTable {
     fn import_id(identity: &Identity) -> String {
         format!(
             "{}/{}",
-            identity::or(identity, "region", crate::regions::PRIMARY_DEFAULT),
+            identity::or(
+                identity,
+                "region",
+                crate::role::Role::Primary.default_region()
+            ),
             identity::or(identity, "name", ""),
         )
     }

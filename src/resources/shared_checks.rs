@@ -10,7 +10,8 @@ use crate::tf::diag::invalid;
 use crate::tf::timeouts::{self, Timeouts};
 use crate::tf::values::{known_map, StringMap};
 
-pub struct Shared<'a> {
+/// The attributes every resource has.
+pub struct Common<'a> {
     pub environment_suffix: &'a Value<String>,
     pub region: &'a Value<String>,
     pub environment: &'a Value<String>,
@@ -18,13 +19,13 @@ pub struct Shared<'a> {
     pub timeouts: &'a Value<Timeouts>,
 }
 
-pub fn validate(diags: &mut Diagnostics, shared: Shared<'_>) {
-    if let Value::Value(suffix) = shared.environment_suffix {
+pub fn validate(diags: &mut Diagnostics, common: Common<'_>) {
+    if let Value::Value(suffix) = common.environment_suffix {
         if let Err(err) = naming::validate_suffix(suffix) {
             invalid(diags, AttributePath::new("environment_suffix"), err);
         }
     }
-    if let Value::Value(region) = shared.region {
+    if let Value::Value(region) = common.region {
         if !regions::is_known(region) {
             invalid(
                 diags,
@@ -33,7 +34,7 @@ pub fn validate(diags: &mut Diagnostics, shared: Shared<'_>) {
             );
         }
     }
-    if let Value::Value(environment) = shared.environment {
+    if let Value::Value(environment) = common.environment {
         if environment.is_empty() || environment.chars().count() > 256 {
             invalid(
                 diags,
@@ -42,12 +43,12 @@ pub fn validate(diags: &mut Diagnostics, shared: Shared<'_>) {
             );
         }
     }
-    if let Some(user_tags) = known_map(shared.tags) {
+    if let Some(user_tags) = known_map(common.tags) {
         if let Err(err) = tags::validate(&user_tags) {
             invalid(diags, AttributePath::new("tags"), err);
         }
     }
-    timeouts::validate(diags, shared.timeouts);
+    timeouts::validate(diags, common.timeouts);
 }
 
 /// The region of an ARN of `service` whose resource starts with `kind`, if it is one:

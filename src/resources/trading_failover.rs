@@ -12,10 +12,10 @@ use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::converged::Part;
+use super::converged::Convergent;
 use crate::aws::error::PartError;
-use crate::provider::Configured;
-use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -23,7 +23,7 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct TradingFailover;
 
 #[async_trait]
-impl Part for TradingFailover {
+impl Convergent for TradingFailover {
     type State = schema::State;
     type Desired = plan::Desired;
 
@@ -122,8 +122,8 @@ impl Part for TradingFailover {
         format!(
             "{}/{}/{}",
             identity::or(identity, ENVIRONMENT_SUFFIX.name, ""),
-            identity::or(identity, "primary_region", PRIMARY_DEFAULT),
-            identity::or(identity, "standby_region", STANDBY_DEFAULT),
+            identity::or(identity, "primary_region", Role::Primary.default_region()),
+            identity::or(identity, "standby_region", Role::Standby.default_region()),
         )
     }
 }

@@ -846,6 +846,21 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         "{:#}",
         errors[0]
     );
+    // On standby.region: the `region` line of the second block.
+    let main_tf = std::fs::read_to_string(stack.ws.dir().join("main.tf")).unwrap();
+    let lines: Vec<&str> = main_tf.lines().collect();
+    let standby = lines.iter().position(|l| l.trim() == "standby {").unwrap();
+    let region_line = standby
+        + lines[standby..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("region"))
+            .unwrap()
+        + 1;
+    assert_eq!(
+        errors[0]["range"]["start"]["line"], region_line,
+        "not on standby.region: {:#}",
+        errors[0]
+    );
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "a refused plan created {leaks:?}");
 }

@@ -111,8 +111,20 @@ async fn logs_reach_tf_log_at_the_requested_level() {
         "provider logs missing from TF_LOG output:\n{}",
         &applied.stderr[..applied.stderr.len().min(4000)]
     );
+    // A plan with state reads the table back, which logs at DEBUG and not at ERROR.
+    let refreshed = ws.run(&["plan", "-no-color"]);
+    assert!(
+        refreshed.stderr.contains("reading DynamoDB table"),
+        "the read-back line the quiet plan must not show:\n{}",
+        &refreshed.stderr[..refreshed.stderr.len().min(4000)]
+    );
     let quiet = Workspace::new(&aws).env("TF_LOG_PROVIDER", "ERROR");
     quiet.config(TABLE);
+    std::fs::copy(
+        ws.dir().join("terraform.tfstate"),
+        quiet.dir().join("terraform.tfstate"),
+    )
+    .expect("copying the state");
     let planned = quiet.run(&["plan", "-no-color"]);
     assert!(
         !planned.stderr.contains("reading DynamoDB table"),

@@ -776,6 +776,22 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         1,
         "the suffix error is reported once: {errors:#?}"
     );
+    assert!(
+        errors[0]["snippet"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("environment_suffix"),
+        "not on environment_suffix: {:#}",
+        errors[0]
+    );
+    assert!(
+        errors[0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not a valid environment suffix"),
+        "{:#}",
+        errors[0]
+    );
     assert_nothing_left(&aws).await;
 }
 

@@ -9,6 +9,7 @@ use crate::aws::session_table::TableFacts;
 use crate::aws::switch_checks;
 use crate::aws::topics::TopicFacts;
 use crate::aws::weighted_records::WeightedRecord;
+use crate::role::Role;
 
 /// Route 53 answers an alias to a load balancer with the balancer's TTL: 60 seconds.
 pub const ALIAS_TTL_SECONDS: f64 = 60.0;
@@ -172,9 +173,9 @@ fn entry(facts: &Facts, out: &mut Vec<Finding>) {
     if let [Some(primary), Some(standby)] = e.https {
         if primary != standby {
             let (with, without) = if primary {
-                ("primary", "standby")
+                (Role::Primary, Role::Standby)
             } else {
-                ("standby", "primary")
+                (Role::Standby, Role::Primary)
             };
             out.push(error(part, format!("only the {with} load balancer serves HTTPS: when traffic is on the {without}, HTTPS clients are refused."), "give both regions a certificate_arn (or neither) and apply."));
         }
@@ -330,8 +331,8 @@ fn records(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
         ));
         return;
     };
-    let find = |id: &str| records.iter().find(|r| r.set_identifier == id);
-    let (Some(primary), Some(standby)) = (find("primary"), find("standby")) else {
+    let find = |role: Role| records.iter().find(|r| r.set_identifier == role.as_str());
+    let (Some(primary), Some(standby)) = (find(Role::Primary), find(Role::Standby)) else {
         out.push(error(
             part,
             "the weighted records primary and standby are not both there.".into(),

@@ -10,9 +10,10 @@ use crate::aws::error::{Context, PartResult};
 use crate::aws::weighted_records;
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
 use crate::aws::{security_groups, session_table, switch_checks, topic_key, topics};
+use crate::configured::Configured;
 use crate::naming;
-use crate::provider::Configured;
 use crate::resources::dns_failover::plan::{AlarmNames, AlarmTopic, METRICS_REGION};
+use crate::role::Role;
 
 /// How far back to look for a ReplicationLatency datapoint.
 const LATENCY_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -44,7 +45,7 @@ pub async fn locate(
     let (zone, checks, switch) = tokio::try_join!(
         async {
             match hosted_zone_id {
-                Some(id) => hosted_zone::get(r53, id, suffix).await,
+                Some(id) => hosted_zone::find_by_id(r53, id, suffix).await,
                 None => hosted_zone::find_ours(r53, None, suffix).await,
             }
             .context(action)
@@ -79,8 +80,13 @@ pub async fn locate(
         }
         None => (None, None),
     };
-    let record = |role: &str| records.iter().flatten().find(|r| r.set_identifier == role);
-    let in_use = record("primary").and_then(|r| r.health_check_id.clone());
+    let record = |role: Role| {
+        records
+            .iter()
+            .flatten()
+            .find(|r| r.set_identifier == role.as_str())
+    };
+    let in_use = record(Role::Primary).and_then(|r| r.health_check_id.clone());
     let record_check = record_checks
         .into_iter()
         .find(|c| Some(&c.id) == in_use.as_ref())
@@ -98,14 +104,14 @@ pub async fn locate(
     let region_behind =
         |dns_name: &str| load_balancer::region_of_dns_name(dns_name).map(str::to_owned);
     Ok(Located {
-        primary_region: record("primary")
+        primary_region: record(Role::Primary)
             .and_then(|r| region_behind(&r.alias_dns_name))
             .or_else(|| {
                 health_check
                     .as_ref()
                     .and_then(|c| region_behind(&c.spec.fqdn))
             }),
-        standby_region: record("standby").and_then(|r| region_behind(&r.alias_dns_name)),
+        standby_region: record(Role::Standby).and_then(|r| region_behind(&r.alias_dns_name)),
         domain_name,
         records,
         health_check,
@@ -156,9 +162,12 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
 /// Whether each load balancer listens on 443, and what the primary's groups admit.
 async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
     let mut entry = Entry::default();
-    for (i, (role, region)) in [("primary", t.primary_region), ("standby", t.standby_region)]
-        .into_iter()
-        .enumerate()
+    for (i, (role, region)) in [
+        (Role::Primary, t.primary_region),
+        (Role::Standby, t.standby_region),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let clients = cfg.clients.regional(region);
         let name = naming::stack_part("alb", role, t.suffix);
@@ -174,7 +183,7 @@ async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
             .await
             .context(action)?;
         entry.https[i] = Some(ports.contains(&443));
-        if role == "primary" {
+        if role == Role::Primary {
             let groups = alb.security_groups().to_vec();
             entry.primary_ingress = Some(
                 security_groups::ingress_of(&clients.ec2, &groups)
@@ -226,11 +235,11 @@ async fn protection(
 
 async fn standby(cfg: &Configured, t: &Target<'_>) -> PartResult<Option<auto_scaling::Capacity>> {
     let clients = cfg.clients.regional(t.standby_region);
-    let group = naming::stack_part("asg", "standby", t.suffix);
+    let group = naming::stack_part("asg", Role::Standby, t.suffix);
     let action = || format!("reading the standby capacity ({group})");
     let target_group = load_balancer::find_target_group(
         &clients.elbv2,
-        &naming::stack_part("tg", "standby", t.suffix),
+        &naming::stack_part("tg", Role::Standby, t.suffix),
     )
     .await
     .context(action)?;

@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{record_summary, AlarmTopic, Desired, TopicArns, ROLES};
+use super::plan::{record_summary, AlarmTopic, Desired, TopicArns};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
@@ -17,7 +17,8 @@ use crate::aws::route53::{self};
 use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::remaining;
 use crate::aws::{alarms, topic_key, topics, weighted_records};
-use crate::provider::Configured;
+use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;
@@ -54,7 +55,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
 async fn converge_zone(cfg: &Configured, want: &Desired) -> PartResult<ZoneFacts> {
     let r53 = &cfg.clients.route53;
     match &want.hosted_zone_id {
-        Some(id) => hosted_zone::get(r53, id, &want.suffix)
+        Some(id) => hosted_zone::find_by_id(r53, id, &want.suffix)
             .await
             .context(|| format!("reading Route 53 hosted zone {id}"))?
             .ok_or_else(|| PartError {
@@ -172,7 +173,7 @@ async fn observe_topic_key(
         return Ok(String::new());
     };
     let kms = &cfg.clients.regional(want.topic_region(topic)).kms;
-    let facts = topic_key::describe(kms, key).await.context(|| {
+    let facts = topic_key::find_by_id(kms, key).await.context(|| {
         format!(
             "reading the KMS key of SNS topic {}",
             want.topic_name(topic)
@@ -214,9 +215,9 @@ async fn converge_alarms(
     // The us-east-1 health-check alarm of a system with no stack there watches the primary.
     let role_of = |region: &str| {
         if region == want.standby.region {
-            "standby"
+            Role::Standby
         } else {
-            "primary"
+            Role::Primary
         }
     };
     try_join_all(wanted.iter().map(|(region, spec)| async move {
@@ -284,7 +285,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
             let name = want.topic_name(topic);
             match prior_topic(topic) {
-                Some(arn) => topics::read(sns, &arn, subscriptions).await,
+                Some(arn) => topics::find_by_arn(sns, &arn, subscriptions).await,
                 None => topics::find(sns, &name).await,
             }
             .context(|| format!("reading SNS topic {name}"))
@@ -301,7 +302,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     // switch, the record itself) uses; else the newest one we own.
     let in_use = live_records
         .iter()
-        .find(|r| r.set_identifier == "primary")
+        .find(|r| r.set_identifier == Role::Primary.as_str())
         .and_then(|r| r.health_check_id.clone());
     let record_check = switch_checks
         .iter()
@@ -356,7 +357,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.records = values::map(
         &live_records
             .iter()
-            .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+            .filter(|r| Role::parse(&r.set_identifier).is_some())
             .map(|r| (r.set_identifier.clone(), record_summary(r)))
             .collect::<Tags>(),
     );
@@ -414,7 +415,7 @@ async fn observe_zone(
     known_id: Option<String>,
 ) -> PartResult<Option<ZoneFacts>> {
     if let (Some(id), None) = (&known_id, &want.hosted_zone_id) {
-        let zone = hosted_zone::get(&cfg.clients.route53, id, &want.suffix)
+        let zone = hosted_zone::find_by_id(&cfg.clients.route53, id, &want.suffix)
             .await
             .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))?;
         if let Some(zone) =
@@ -449,7 +450,7 @@ async fn observe_alarms(
 async fn find_zone(cfg: &Configured, want: &Desired) -> PartResult<Option<ZoneFacts>> {
     let r53 = &cfg.clients.route53;
     match &want.hosted_zone_id {
-        Some(id) => hosted_zone::get(r53, id, &want.suffix).await,
+        Some(id) => hosted_zone::find_by_id(r53, id, &want.suffix).await,
         None => hosted_zone::find_ours(r53, Some(&want.domain_name), &want.suffix).await,
     }
     .context(|| format!("reading the Route 53 hosted zone of {}", want.domain_name))
@@ -537,7 +538,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
                 .await
                 .context(|| format!("reading records {}", want.domain_name))?
                 .into_iter()
-                .filter(|r| ROLES.contains(&r.set_identifier.as_str()))
+                .filter(|r| Role::parse(&r.set_identifier).is_some())
                 .collect();
             weighted_records::delete(r53, &zone.id, &want.domain_name, &live, remaining(deadline))
                 .await?;

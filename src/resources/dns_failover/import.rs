@@ -12,7 +12,8 @@ use crate::aws::hosted_zone;
 use crate::aws::switch_checks::{self, Kind};
 use crate::aws::weighted_records::{self, WeightedRecord};
 use crate::aws::{alarms, load_balancer, route53, topics};
-use crate::provider::Configured;
+use crate::configured::Configured;
+use crate::role::Role;
 use crate::tf::number::Number;
 use crate::tf::values;
 
@@ -24,7 +25,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     let action = || format!("importing \"{id}\"");
     let r53 = &cfg.clients.route53;
     let zone = match given_zone {
-        Some(zone) => hosted_zone::get(r53, zone, suffix).await,
+        Some(zone) => hosted_zone::find_by_id(r53, zone, suffix).await,
         None => hosted_zone::find_ours(r53, None, suffix).await,
     }
     .context(action)?;
@@ -50,13 +51,15 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
             not_found("no weighted record named primary uses a health check of this stack")
         })
         .context(action)?;
-    let record = |role: &str| {
+    let record = |role: Role| {
         records
             .iter()
-            .find(|(name, r)| hosted_zone::same_name(name, &domain) && r.set_identifier == role)
+            .find(|(name, r)| {
+                hosted_zone::same_name(name, &domain) && r.set_identifier == role.as_str()
+            })
             .map(|(_, r)| r.clone())
     };
-    let (Some(primary), Some(standby)) = (record("primary"), record("standby")) else {
+    let (Some(primary), Some(standby)) = (record(Role::Primary), record(Role::Standby)) else {
         return Err(not_found(
             "the primary and standby records are not both there",
         ))
@@ -96,18 +99,21 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         domain_name: values::string(domain),
         hosted_zone_id: given_zone.map_or(Value::Null, values::string),
-        active_region: values::string(if standby.weight > primary.weight {
-            "standby"
-        } else {
-            "primary"
-        }),
+        active_region: values::string(
+            if standby.weight > primary.weight {
+                Role::Standby
+            } else {
+                Role::Primary
+            }
+            .as_str(),
+        ),
         environment: environment.map_or(Value::Null, values::string),
         health_check: Value::Value(HealthCheck {
             protocol: values::string(if check.spec.https { "HTTPS" } else { "HTTP" }),
-            port: whole(check.spec.port),
+            port: number(check.spec.port),
             path: values::string(check.spec.path.clone()),
-            interval: whole(check.spec.interval),
-            failure_threshold: whole(check.spec.failure_threshold),
+            interval: number(check.spec.interval),
+            failure_threshold: number(check.spec.failure_threshold),
             regions: if check.spec.regions.is_empty() {
                 Value::Null
             } else {
@@ -132,8 +138,8 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     .await
     .context(action)?;
     if let Some(alarm) = health_alarm.first() {
-        config.alarm_period = whole(alarm.spec.period);
-        config.alarm_evaluation_periods = whole(alarm.spec.evaluation_periods);
+        config.alarm_period = number(alarm.spec.period);
+        config.alarm_evaluation_periods = number(alarm.spec.evaluation_periods);
     }
     let latency_alarm = alarms::find(
         &cfg.clients.regional(&primary_region).cloudwatch,
@@ -166,7 +172,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     apply::observe(cfg, &want, &planned).await
 }
 
-fn whole(n: i32) -> Value<Number> {
+fn number(n: i32) -> Value<Number> {
     Value::Value(Number::from(i64::from(n)))
 }
 

@@ -14,12 +14,12 @@ use crate::aws::weighted_records::WeightedRecord;
 use crate::naming;
 use crate::regions;
 use crate::resources::shared_checks;
+use crate::role::Role;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::{invalid, whole_in_range};
 use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list, known_map};
 
-pub const ROLES: [&str; 2] = ["primary", "standby"];
 /// Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives
 /// there
 /// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-check-status.html).
@@ -37,11 +37,27 @@ pub enum AlarmTopic {
 }
 
 impl AlarmTopic {
+    /// The topic in a role's region.
+    pub fn of_role(role: Role) -> AlarmTopic {
+        match role {
+            Role::Primary => AlarmTopic::Primary,
+            Role::Standby => AlarmTopic::Standby,
+        }
+    }
+
+    /// The role whose alarms it carries: the us-east-1 topic carries the alarm on the
+    /// primary's health, so it counts as the primary's.
+    pub fn role(self) -> Role {
+        match self {
+            AlarmTopic::Primary | AlarmTopic::HealthCheck => Role::Primary,
+            AlarmTopic::Standby => Role::Standby,
+        }
+    }
+
     /// How names and messages call it.
     pub fn label(self) -> &'static str {
         match self {
-            AlarmTopic::Primary => "primary",
-            AlarmTopic::Standby => "standby",
+            AlarmTopic::Primary | AlarmTopic::Standby => self.role().as_str(),
             AlarmTopic::HealthCheck => "health-check",
         }
     }
@@ -101,7 +117,7 @@ const MAX_EVALUATION_SECONDS: i64 = 86_400;
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &Value::Null,
             environment: &config.environment,
@@ -125,7 +141,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     if let Value::Value(active) = &config.active_region {
-        if !ROLES.contains(&active.as_str()) {
+        if Role::parse(active).is_none() {
             invalid(
                 diags,
                 AttributePath::new("active_region"),
@@ -142,9 +158,11 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
 
 fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
     let mut known_regions = Vec::new();
-    for (role, endpoint) in [("primary", &config.primary), ("standby", &config.standby)] {
-        let Value::Value(e) = endpoint else { continue };
-        let path = |attr: &'static str| AttributePath::new(role).attribute(attr);
+    for role in Role::ALL {
+        let Some(e) = endpoint_of(config, role) else {
+            continue;
+        };
+        let path = |attr: &'static str| AttributePath::new(role.as_str()).attribute(attr);
         if let Value::Value(region) = &e.region {
             if !regions::is_known(region) {
                 invalid(
@@ -195,7 +213,7 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
     }
     if let [(_, primary), (_, standby)] = &known_regions[..] {
         if primary == standby {
-            invalid(diags, AttributePath::new("standby").attribute("region"), format!("the standby must be in another region than the primary ({primary}): failover protects against the loss of a region."));
+            invalid(diags, AttributePath::new(Role::Standby.as_str()).attribute("region"), format!("the standby must be in another region than the primary ({primary}): failover protects against the loss of a region."));
         }
     }
 }
@@ -204,7 +222,7 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
 /// the topic's region, since SNS encrypts only with a key of its own region; never the
 /// AWS-managed `alias/aws/sns`, which CloudWatch alarms cannot publish through
 /// (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
-fn validate_kms_key_arn(key: &str, region: Option<&String>, role: &str) -> Result<(), String> {
+fn validate_kms_key_arn(key: &str, region: Option<&String>, role: Role) -> Result<(), String> {
     if key.ends_with(topic_key::AWS_MANAGED_SNS_KEY) {
         return Err(format!("\"{key}\" is the AWS-managed SNS key: CloudWatch alarms cannot publish to a topic encrypted with it (its key policy does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*, and cannot be changed). Leave kms_key_arn unset for a key made for the topic, or give a customer-managed key whose policy allows them."));
     }
@@ -436,7 +454,10 @@ pub fn plan(
 ) -> (State, Vec<AttributePath>) {
     let mut planned = config.clone();
     planned.id = config.environment_suffix.clone();
-    planned.active_region = config.active_region.clone().or(values::string("primary"));
+    planned.active_region = config
+        .active_region
+        .clone()
+        .or(values::string(Role::Primary.as_str()));
     planned.alarm_period = config.alarm_period.or(number(DEFAULT_PERIOD));
     planned.alarm_evaluation_periods = config
         .alarm_evaluation_periods
@@ -465,11 +486,11 @@ pub fn plan(
                     paths.push(AttributePath::new(attr));
                 }
             }
-            for role in ROLES {
+            for role in Role::ALL {
                 let region = |s: &State| endpoint_of(s, role).map(|e| e.region.clone());
                 let after = region(&planned);
                 if after.as_ref().is_none_or(Value::is_unknown) || region(prior) != after {
-                    paths.push(AttributePath::new(role).attribute("region"));
+                    paths.push(AttributePath::new(role.as_str()).attribute("region"));
                 }
             }
             paths
@@ -494,18 +515,18 @@ pub fn plan(
     planned.primary_topic_arn = carried(|s| &s.primary_topic_arn);
     planned.standby_topic_arn = carried(|s| &s.standby_topic_arn);
     // The user's key is what the topic must use; ours is known once it exists.
-    let topic_key = |role: &str, pick: fn(&State) -> &Value<String>| match endpoint_of(config, role)
+    let topic_key = |role: Role, pick: fn(&State) -> &Value<String>| match endpoint_of(config, role)
         .map(|e| &e.kms_key_arn)
     {
         Some(Value::Value(arn)) => values::string(arn.clone()),
         Some(Value::Unknown) => Value::Unknown,
         _ => carried(pick),
     };
-    planned.primary_topic_key_arn = topic_key("primary", |s| &s.primary_topic_key_arn);
-    planned.standby_topic_key_arn = topic_key("standby", |s| &s.standby_topic_key_arn);
+    planned.primary_topic_key_arn = topic_key(Role::Primary, |s| &s.primary_topic_key_arn);
+    planned.standby_topic_key_arn = topic_key(Role::Standby, |s| &s.standby_topic_key_arn);
     // The us-east-1 topic exists only while no stack is there; null otherwise, as in older state.
-    let stack_regions =
-        ROLES.map(|role| endpoint_of(config, role).and_then(|e| e.region.as_ref_option().cloned()));
+    let stack_regions = Role::ALL
+        .map(|role| endpoint_of(config, role).and_then(|e| e.region.as_ref_option().cloned()));
     (
         planned.health_check_topic_arn,
         planned.health_check_topic_key_arn,
@@ -527,7 +548,7 @@ pub fn plan(
     planned.record_health_check_id = carried(|s| &s.record_health_check_id);
     let switch_command = |value: f64| match (
         config.environment_suffix.as_ref_option(),
-        endpoint_of(config, "standby").and_then(|e| e.region.as_ref_option()),
+        endpoint_of(config, Role::Standby).and_then(|e| e.region.as_ref_option()),
     ) {
         (Some(suffix), Some(region)) => {
             values::string(failover_switch::command(region, suffix, value))
@@ -568,11 +589,10 @@ fn topic_arns(state: &State) -> Option<TopicArns> {
     })
 }
 
-fn endpoint_of<'a>(state: &'a State, role: &str) -> Option<&'a Endpoint> {
-    if role == "primary" {
-        state.primary.as_ref_option()
-    } else {
-        state.standby.as_ref_option()
+fn endpoint_of(state: &State, role: Role) -> Option<&Endpoint> {
+    match role {
+        Role::Primary => state.primary.as_ref_option(),
+        Role::Standby => state.standby.as_ref_option(),
     }
 }
 
@@ -702,8 +722,7 @@ impl AlarmNames {
             health_check: naming::alarm("health-check", suffix),
             standby_traffic: naming::alarm("standby-traffic", suffix),
             replication_latency: naming::alarm("replication-latency", suffix),
-            unhealthy_hosts: ROLES
-                .map(|role| naming::alarm(&format!("unhealthy-hosts-{role}"), suffix)),
+            unhealthy_hosts: Role::ALL.map(|role| naming::unhealthy_hosts_alarm(role, suffix)),
             switch: failover_switch::alarm_name(suffix),
         }
     }
@@ -736,7 +755,8 @@ impl Desired {
             },
             primary,
             standby: EndpointSpec::from_state(&state.standby)?,
-            standby_active: state.active_region.as_ref_option()? == "standby",
+            standby_active: Role::parse(state.active_region.as_ref_option()?)
+                == Some(Role::Standby),
             alarm_emails: known_list(&state.alarm_emails)?,
             table_name: match &state.table_name {
                 Value::Unknown => return None,
@@ -752,7 +772,7 @@ impl Desired {
         })
     }
 
-    fn tags(&self, part: &str, name: &str, is_primary: bool) -> Tags {
+    fn tags(&self, part: &str, name: &str, role: Role) -> Tags {
         tags::merge(
             &self.default_tags,
             &Ownership {
@@ -760,29 +780,28 @@ impl Desired {
                 part,
                 name,
                 environment: &self.environment,
-                failover_role: tags::failover_role(is_primary),
+                failover_role: role,
             },
             &self.user_tags,
         )
     }
 
     pub fn zone_tags(&self) -> Tags {
-        self.tags("dns-zone", &self.domain_name, true)
+        self.tags("dns-zone", &self.domain_name, Role::Primary)
     }
 
     pub fn health_check_tags(&self) -> Tags {
         self.tags(
             "health-check",
-            &format!("health-check-{}", self.suffix),
-            true,
+            &naming::health_check(&self.suffix),
+            Role::Primary,
         )
     }
 
-    pub fn endpoint(&self, role: &str) -> &EndpointSpec {
-        if role == "primary" {
-            &self.primary
-        } else {
-            &self.standby
+    pub fn endpoint(&self, role: Role) -> &EndpointSpec {
+        match role {
+            Role::Primary => &self.primary,
+            Role::Standby => &self.standby,
         }
     }
 
@@ -811,21 +830,19 @@ impl Desired {
         naming::topic(topic.label(), &self.suffix)
     }
 
-    /// The us-east-1 topic carries the alarm on the primary's health, so it counts as the
-    /// primary's.
     pub fn topic_tags(&self, topic: AlarmTopic) -> Tags {
         let name = self.topic_name(topic);
-        self.tags("alarm-topic", &name, topic != AlarmTopic::Standby)
+        self.tags("alarm-topic", &name, topic.role())
     }
 
     /// The key made for a topic is named after it.
     pub fn topic_key_tags(&self, topic: AlarmTopic) -> Tags {
         let name = self.topic_name(topic);
-        self.tags(topic_key::PART, &name, topic != AlarmTopic::Standby)
+        self.tags(topic_key::PART, &name, topic.role())
     }
 
-    pub fn alarm_tags(&self, name: &str, role: &str) -> Tags {
-        self.tags("alarm", name, role == "primary")
+    pub fn alarm_tags(&self, name: &str, role: Role) -> Tags {
+        self.tags("alarm", name, role)
     }
 
     pub fn alarm_names(&self) -> AlarmNames {
@@ -864,20 +881,23 @@ impl Desired {
         } else {
             (100, 0)
         };
-        [("primary", primary_weight), ("standby", standby_weight)]
-            .into_iter()
-            .map(|(role, weight)| {
-                let endpoint = self.endpoint(role);
-                WeightedRecord {
-                    set_identifier: role.to_owned(),
-                    weight,
-                    alias_dns_name: endpoint.alb_dns_name.clone(),
-                    alias_zone_id: endpoint.alb_zone_id.clone(),
-                    health_check_id: (role == "primary").then(|| health_check_id.to_owned()),
-                    evaluate_target_health: true,
-                }
-            })
-            .collect()
+        [
+            (Role::Primary, primary_weight),
+            (Role::Standby, standby_weight),
+        ]
+        .into_iter()
+        .map(|(role, weight)| {
+            let endpoint = self.endpoint(role);
+            WeightedRecord {
+                set_identifier: role.as_str().to_owned(),
+                weight,
+                alias_dns_name: endpoint.alb_dns_name.clone(),
+                alias_zone_id: endpoint.alb_zone_id.clone(),
+                health_check_id: (role == Role::Primary).then(|| health_check_id.to_owned()),
+                evaluate_target_health: true,
+            }
+        })
+        .collect()
     }
 
     pub fn record_summaries(&self, health_check_id: &str) -> Tags {
@@ -890,13 +910,7 @@ impl Desired {
     /// Every alarm with the region it lives in.
     pub fn alarms(&self, health_check_id: &str, topics: &TopicArns) -> Vec<(String, AlarmSpec)> {
         let names = self.alarm_names();
-        let topic = |role: &str| {
-            topics.of(if role == "primary" {
-                AlarmTopic::Primary
-            } else {
-                AlarmTopic::Standby
-            })
-        };
+        let topic = |role: Role| topics.of(AlarmTopic::of_role(role));
         let base = |name: &str, namespace: &str, metric: &str, statistic: &str| AlarmSpec {
             name: name.to_owned(),
             description: String::new(),
@@ -943,12 +957,12 @@ impl Desired {
                 period: 60,
                 evaluation_periods: STANDBY_TRAFFIC_MINUTES,
                 dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
-                actions: vec![topic("standby")],
+                actions: vec![topic(Role::Standby)],
                 actions_enabled: !self.standby_active,
                 ..base(&names.standby_traffic, "AWS/ApplicationELB", "RequestCount", "Sum")
             },
         ));
-        for (role, name) in ROLES.iter().zip(&names.unhealthy_hosts) {
+        for (role, name) in Role::ALL.into_iter().zip(&names.unhealthy_hosts) {
             let endpoint = self.endpoint(role);
             alarms.push((
                 endpoint.region.clone(),
@@ -970,7 +984,7 @@ impl Desired {
         }
         alarms.push((
             self.standby.region.clone(),
-            failover_switch::alarm(&self.suffix, &self.standby.region, &topic("standby")),
+            failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)),
         ));
         if let Some(table) = &self.table_name {
             alarms.push((
@@ -982,7 +996,7 @@ impl Desired {
                         ("TableName".into(), table.clone()),
                         ("ReceivingRegion".into(), self.standby.region.clone()),
                     ],
-                    actions: vec![topic("primary")],
+                    actions: vec![topic(Role::Primary)],
                     ..base(&names.replication_latency, "AWS/DynamoDB", "ReplicationLatency", "Average")
                 },
             ));

@@ -19,7 +19,8 @@ use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
 use crate::aws::wait::remaining;
 use crate::aws::{instance_role, nat};
-use crate::provider::Configured;
+use crate::configured::Configured;
+use crate::role::NatMode;
 use crate::tags::PART_KEY;
 use crate::tf::number::Number;
 use crate::tf::values;
@@ -259,7 +260,7 @@ async fn converge_egress(
     net: &Network,
     deadline: Instant,
 ) -> PartResult<()> {
-    let nat_count = nat::count(&want.nat_mode, net.public.len())?;
+    let nat_count = want.nat_mode.gateways(net.public.len());
     let names: Vec<String> = (1..=nat_count)
         .map(|i| want.name(&format!("nat-{i}")))
         .collect();
@@ -460,9 +461,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .filter(|n| part_of(n.tags()).is_some_and(|p| p.starts_with("nat-")))
         .count();
     // As many IDs as wanted or found, whichever is more; a missing one is an empty ID.
-    let nat_count = nat::count(&want.nat_mode, public.len())
-        .unwrap_or(0)
-        .max(ours_live);
+    let nat_count = want.nat_mode.gateways(public.len()).max(ours_live);
     let mut nat_ids: Vec<String> = (1..=nat_count)
         .map(|i| {
             let part = format!("nat-{i}");
@@ -720,9 +719,9 @@ fn read_back_settings<'a>(
     }
     let zones = want.public_subnets.len();
     state.nat_mode = match live_nats {
-        0 => values::string("none"),
-        n if n == zones && n > 1 => values::string("per_az"),
-        1 if zones > 1 => values::string("single"),
+        0 => values::string(NatMode::None.as_str()),
+        n if n == zones && n > 1 => values::string(NatMode::PerAz.as_str()),
+        1 if zones > 1 => values::string(NatMode::Single.as_str()),
         // One zone: single and per_az look alike; keep what was configured.
         _ => state.nat_mode.clone(),
     };

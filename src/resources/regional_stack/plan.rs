@@ -6,15 +6,14 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::schema::State;
 use crate::cidr::Cidr;
-use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::naming;
 use crate::resources::shared_checks;
+use crate::role::{NatMode, Role};
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::{invalid, whole_in_range};
 use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list, known_map, StringList};
 
-pub const ROLES: [&str; 2] = ["primary", "standby"];
-pub const NAT_MODES: [&str; 3] = ["single", "per_az", "none"];
 const MAX_ZONES: usize = 6;
 /// "[Application Load Balancers] You must specify subnets from at least two Availability Zones"
 /// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
@@ -37,38 +36,20 @@ const MAX_INBOUND_RULES: usize = 60;
 /// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
 const MAX_USER_DATA_BYTES: usize = 16 * 1024;
 
-/// Network defaults of a role, from the spec: primary 10.0.0.0/16 in us-east-1, standby
-/// 10.1.0.0/16 in us-east-2, public .1/.2 and private .11/.12 /24s.
-pub struct RoleDefaults {
-    pub region: &'static str,
-    pub second_octet: u8,
-}
-
-pub fn role_defaults(role: &str) -> RoleDefaults {
-    if role == "standby" {
-        RoleDefaults {
-            region: STANDBY_DEFAULT,
-            second_octet: 1,
-        }
-    } else {
-        RoleDefaults {
-            region: PRIMARY_DEFAULT,
-            second_octet: 0,
-        }
+/// The role whose defaults a configuration plans with: primary when left out, `None` while
+/// unknown. A misspelt role plans as the primary; validation has refused it already.
+fn role_for_defaults(role: &Value<String>) -> Option<Role> {
+    match role {
+        Value::Unknown => None,
+        Value::Null => Some(Role::Primary),
+        Value::Value(text) => Some(Role::parse(text).unwrap_or(Role::Primary)),
     }
-}
-
-fn subnet_defaults(octet: u8, thirds: [u8; 2]) -> Vec<String> {
-    thirds
-        .iter()
-        .map(|t| format!("10.{octet}.{t}.0/24"))
-        .collect()
 }
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &config.region,
             environment: &config.environment,
@@ -77,7 +58,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         },
     );
     if let Value::Value(role) = &config.role {
-        if !ROLES.contains(&role.as_str()) {
+        if Role::parse(role).is_none() {
             invalid(
                 diags,
                 AttributePath::new("role"),
@@ -103,28 +84,17 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         },
         Value::Unknown => None,
         // The role's default; with an unknown role there is nothing to check against yet.
-        Value::Null => match &config.role {
-            Value::Unknown => None,
-            role => format!(
-                "10.{}.0.0/16",
-                role_defaults(role.as_ref_option().map_or("primary", String::as_str)).second_octet
-            )
-            .parse()
-            .ok(),
-        },
-    };
-    // Subnets are checked as planned: a list left out is the role's default.
-    let role_octet = match &config.role {
-        Value::Unknown => None,
-        role => {
-            Some(role_defaults(role.as_ref_option().map_or("primary", String::as_str)).second_octet)
+        Value::Null => {
+            role_for_defaults(&config.role).and_then(|role| role.default_vpc_cidr().parse().ok())
         }
     };
+    // Subnets are checked as planned: a list left out is the role's default.
+    let role = role_for_defaults(&config.role);
     let effective = |list: &StringList, thirds: [u8; 2]| -> Option<Vec<Value<String>>> {
         match list {
             Value::Value(items) => Some(items.clone()),
-            Value::Null => role_octet.map(|o| {
-                subnet_defaults(o, thirds)
+            Value::Null => role.map(|role| {
+                role.default_subnets(thirds)
                     .into_iter()
                     .map(Value::Value)
                     .collect()
@@ -219,7 +189,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     if let Value::Value(mode) = &config.nat_mode {
-        if !NAT_MODES.contains(&mode.as_str()) {
+        if NatMode::parse(mode).is_none() {
             invalid(
                 diags,
                 AttributePath::new("nat_mode"),
@@ -261,11 +231,10 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     if let Value::Value(arn) = &config.certificate_arn {
-        let stack_region = match (&config.region, &config.role) {
-            (Value::Value(region), _) => Some(region.clone()),
-            (Value::Null, Value::Value(role)) => Some(role_defaults(role).region.to_owned()),
-            (Value::Null, Value::Null) => Some(role_defaults("primary").region.to_owned()),
-            _ => None,
+        let stack_region = match &config.region {
+            Value::Value(region) => Some(region.clone()),
+            Value::Null => role_for_defaults(&config.role).map(|r| r.default_region().to_owned()),
+            Value::Unknown => None,
         };
         match shared_checks::arn_region(arn, "acm", "certificate/") {
             None => invalid(diags, AttributePath::new("certificate_arn"), format!("\"{arn}\" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>).")),
@@ -424,23 +393,28 @@ pub fn plan(
     default_tags: &Tags,
 ) -> (State, Vec<AttributePath>) {
     let mut planned = config.clone();
-    planned.role = config.role.clone().or(values::string("primary"));
-    if let Value::Value(role) = planned.role.clone() {
-        let defaults = role_defaults(&role);
-        let o = defaults.second_octet;
-        planned.region = config.region.clone().or(values::string(defaults.region));
+    planned.role = config
+        .role
+        .clone()
+        .or(values::string(Role::Primary.as_str()));
+    let role = role_for_defaults(&planned.role);
+    if let Some(role) = role {
+        planned.region = config
+            .region
+            .clone()
+            .or(values::string(role.default_region()));
         planned.vpc_cidr = config
             .vpc_cidr
             .clone()
-            .or(values::string(format!("10.{o}.0.0/16")));
+            .or(values::string(role.default_vpc_cidr()));
         planned.public_subnets = config
             .public_subnets
             .clone()
-            .or(values::list(&subnet_defaults(o, [1, 2])));
+            .or(values::list(&role.default_subnets([1, 2])));
         planned.private_subnets = config
             .private_subnets
             .clone()
-            .or(values::list(&subnet_defaults(o, [11, 12])));
+            .or(values::list(&role.default_subnets([11, 12])));
     } else {
         for value in [&mut planned.region, &mut planned.vpc_cidr] {
             if value.is_null() {
@@ -453,7 +427,10 @@ pub fn plan(
             }
         }
     }
-    planned.nat_mode = config.nat_mode.clone().or(values::string("single"));
+    planned.nat_mode = config
+        .nat_mode
+        .clone()
+        .or(values::string(NatMode::DEFAULT.as_str()));
     planned.allowed_cidrs = config
         .allowed_cidrs
         .clone()
@@ -466,14 +443,10 @@ pub fn plan(
     planned.instance_type = config.instance_type.clone().or(values::string("t3.medium"));
     planned.min_size = config.min_size.or(Value::Value(Number(1.0)));
     planned.max_size = config.max_size.or(Value::Value(Number(4.0)));
-    planned.desired_capacity =
-        config
-            .desired_capacity
-            .or(match planned.role.as_ref_option().map(String::as_str) {
-                Some("standby") => Value::Value(Number(1.0)),
-                Some(_) => Value::Value(Number(2.0)),
-                None => Value::Unknown,
-            });
+    planned.desired_capacity = config.desired_capacity.or(match role {
+        Some(role) => Value::Value(Number(f64::from(role.default_capacity()))),
+        None => Value::Unknown,
+    });
     planned.health_check_grace_period = config
         .health_check_grace_period
         .or(Value::Value(Number(300.0)));
@@ -487,13 +460,8 @@ pub fn plan(
     planned.healthy_threshold = config.healthy_threshold.or(Value::Value(Number(2.0)));
     planned.unhealthy_threshold = config.unhealthy_threshold.or(Value::Value(Number(3.0)));
     planned.wait_for_capacity = config.wait_for_capacity.or(Value::Value(true));
-    planned.user_data = match (
-        &config.user_data,
-        &planned.role,
-        &planned.region,
-        &planned.app_port,
-    ) {
-        (Value::Null, Value::Value(role), Value::Value(region), Value::Value(port)) => {
+    planned.user_data = match (&config.user_data, role, &planned.region, &planned.app_port) {
+        (Value::Null, Some(role), Value::Value(region), Value::Value(port)) => {
             values::string(default_user_data(role, region, port.as_i64().unwrap_or(80)))
         }
         (Value::Null, ..) => Value::Unknown,
@@ -503,10 +471,10 @@ pub fn plan(
     planned.instance_role_name = match (
         &config.instance_profile_arn,
         &planned.environment_suffix,
-        &planned.role,
+        role,
     ) {
-        (Value::Null, Value::Value(suffix), Value::Value(role)) => {
-            values::string(format!("ec2-{role}-{suffix}"))
+        (Value::Null, Value::Value(suffix), Some(role)) => {
+            values::string(naming::stack_instance_role(role, suffix))
         }
         (Value::Null, ..) => Value::Unknown,
         _ => Value::Null,
@@ -682,12 +650,12 @@ fn missing_in_list(list: &StringList) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     pub suffix: String,
-    pub role: String,
+    pub role: Role,
     pub region: String,
     pub vpc_cidr: String,
     pub public_subnets: Vec<String>,
     pub private_subnets: Vec<String>,
-    pub nat_mode: String,
+    pub nat_mode: NatMode,
     pub allowed_cidrs: Vec<String>,
     pub app_port: i32,
     pub certificate_arn: Option<String>,
@@ -700,7 +668,7 @@ pub struct Desired {
     pub health_check_grace_period: i32,
     pub cpu_target: f64,
     pub user_data: String,
-    pub health_check: crate::aws::load_balancer::HealthCheck,
+    pub health_check: crate::aws::load_balancer::TargetHealthCheck,
     /// The role made here, or `None` when the caller gave `instance_profile_arn`.
     pub instance_role_name: Option<String>,
     pub instance_profile_arn: Option<String>,
@@ -715,12 +683,12 @@ impl Desired {
     pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
         Some(Desired {
             suffix: state.environment_suffix.as_ref_option()?.clone(),
-            role: state.role.as_ref_option()?.clone(),
+            role: Role::parse(state.role.as_ref_option()?)?,
             region: state.region.as_ref_option()?.clone(),
             vpc_cidr: state.vpc_cidr.as_ref_option()?.clone(),
             public_subnets: known_list(&state.public_subnets)?,
             private_subnets: known_list(&state.private_subnets)?,
-            nat_mode: state.nat_mode.as_ref_option()?.clone(),
+            nat_mode: NatMode::parse(state.nat_mode.as_ref_option()?)?,
             allowed_cidrs: known_list(&state.allowed_cidrs)?,
             app_port: state.app_port.as_ref_option()?.as_i64()? as i32,
             certificate_arn: match &state.certificate_arn {
@@ -735,7 +703,7 @@ impl Desired {
             health_check_grace_period: whole(&state.health_check_grace_period)? as i32,
             cpu_target: state.cpu_target.as_ref_option()?.0,
             user_data: state.user_data.as_ref_option()?.clone(),
-            health_check: crate::aws::load_balancer::HealthCheck {
+            health_check: crate::aws::load_balancer::TargetHealthCheck {
                 path: state.health_check_path.as_ref_option()?.clone(),
                 interval: whole(&state.health_check_interval)? as i32,
                 timeout: whole(&state.health_check_timeout)? as i32,
@@ -758,17 +726,12 @@ impl Desired {
         })
     }
 
-    pub fn is_primary(&self) -> bool {
-        self.role == "primary"
-    }
-
     /// `<what>-<role>-<suffix>`, the naming rule of every part.
     pub fn name(&self, what: &str) -> String {
-        crate::naming::stack_part(what, &self.role, &self.suffix)
+        naming::stack_part(what, self.role, &self.suffix)
     }
 
     pub fn owner_tags(&self) -> crate::aws::ec2::Owner {
-        let role = tags::failover_role(self.is_primary());
         let mut base = tags::merge(
             &self.default_tags,
             &Ownership {
@@ -776,14 +739,14 @@ impl Desired {
                 part: "",
                 name: "",
                 environment: &self.environment,
-                failover_role: role,
+                failover_role: self.role,
             },
             &self.user_tags,
         );
         base.remove(tags::PART_KEY);
         crate::aws::ec2::Owner {
             suffix: self.suffix.clone(),
-            failover_role: role.into(),
+            failover_role: self.role,
             base_tags: base,
         }
     }
@@ -795,7 +758,7 @@ fn known_or_computed(value: &Value<String>) -> Option<String> {
 }
 
 /// A small web app: `/` names the region, `/health` answers `ok`, on `port`.
-pub fn default_user_data(role: &str, region: &str, port: i64) -> String {
+pub fn default_user_data(role: Role, region: &str, port: i64) -> String {
     format!(
         "#!/bin/bash\nset -euo pipefail\nmkdir -p /srv/app\necho ok > /srv/app/health\necho '<h1>Trading app: {role} ({region})</h1>' > /srv/app/index.html\nnohup python3 -m http.server {port} --directory /srv/app >/var/log/trading-app.log 2>&1 &\n"
     )

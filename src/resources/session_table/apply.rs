@@ -14,8 +14,8 @@ use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::session_table::{self as table, TableSpec};
 use crate::aws::wait::remaining;
+use crate::configured::Configured;
 use crate::naming;
-use crate::provider::Configured;
 use crate::tags::{self, Tags};
 use crate::tf::values;
 

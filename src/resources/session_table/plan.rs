@@ -6,8 +6,9 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::schema::State;
 use crate::aws::session_table as table;
 use crate::naming;
-use crate::regions::{self, PRIMARY_DEFAULT, STANDBY_DEFAULT};
+use crate::regions;
 use crate::resources::shared_checks;
+use crate::role::Role;
 use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::diag::invalid;
 use crate::tf::values::{self, known_list, known_map};
@@ -17,7 +18,7 @@ pub const PART: &str = "session-table";
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     shared_checks::validate(
         diags,
-        shared_checks::Shared {
+        shared_checks::Common {
             environment_suffix: &config.environment_suffix,
             region: &config.region,
             environment: &config.environment,
@@ -34,7 +35,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         let home = config
             .region
             .as_ref_option()
-            .map_or(PRIMARY_DEFAULT, String::as_str);
+            .map_or(Role::Primary.default_region(), String::as_str);
         for (i, item) in items.iter().enumerate() {
             let Value::Value(region) = item else { continue };
             let path = AttributePath::new("replica_regions").index(i as i64);
@@ -72,14 +73,14 @@ pub fn plan(
             .map(|s| naming::session_table(s));
     }
     if planned.region.is_null() {
-        planned.region = values::string(PRIMARY_DEFAULT);
+        planned.region = values::string(Role::Primary.default_region());
     }
     if planned.replica_regions.is_null() {
         planned.replica_regions = planned.region.as_ref().map(|home| {
-            let standby = if home == STANDBY_DEFAULT {
-                PRIMARY_DEFAULT
+            let standby = if home == Role::Standby.default_region() {
+                Role::Primary.default_region()
             } else {
-                STANDBY_DEFAULT
+                Role::Standby.default_region()
             };
             vec![values::string(standby)]
         });
@@ -195,7 +196,7 @@ impl Desired {
         })
     }
 
-    fn tags_for(&self, is_primary: bool) -> Tags {
+    fn tags_for(&self, role: Role) -> Tags {
         tags::merge(
             &self.default_tags,
             &Ownership {
@@ -203,18 +204,18 @@ impl Desired {
                 part: PART,
                 name: &self.name,
                 environment: &self.environment,
-                failover_role: tags::failover_role(is_primary),
+                failover_role: role,
             },
             &self.user_tags,
         )
     }
 
     pub fn home_tags(&self) -> Tags {
-        self.tags_for(true)
+        self.tags_for(Role::Primary)
     }
 
     pub fn replica_tags(&self) -> Tags {
-        self.tags_for(false)
+        self.tags_for(Role::Standby)
     }
 }
 

@@ -8,15 +8,14 @@ use futures::FutureExt;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{
-    instance_role_name, region_from_stack, table_settings, Capacity, Desired, Planned, ROLES,
-};
+use super::plan::{region_from_stack, table_settings, Capacity, Desired, Planned};
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
 use crate::aws::{auto_scaling, instance_role};
-use crate::provider::Configured;
-use crate::resources::converged::Part;
+use crate::configured::Configured;
+use crate::naming;
+use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
@@ -24,6 +23,7 @@ use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::whole;
 use crate::tf::values::{self, known_list};
@@ -41,8 +41,8 @@ fn underivable(what: &str) -> PartError {
 /// `account`. Built from the table's ARNs before the table exists, so neither waits for the
 /// other.
 fn role_policy(want: &Desired, account: &str, table: &str) -> String {
-    let arns: Vec<String> = ROLES
-        .iter()
+    let arns: Vec<String> = Role::ALL
+        .into_iter()
         .map(|role| {
             format!(
                 "arn:aws:dynamodb:{}:{account}:table/{table}",
@@ -55,7 +55,7 @@ fn role_policy(want: &Desired, account: &str, table: &str) -> String {
 
 /// The instance role and profile both regions share.
 async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartResult<String> {
-    let name = instance_role_name(want.suffix());
+    let name = naming::shared_instance_role(want.suffix());
     let account = cfg.account_id().await?;
     let policy = role_policy(want, &account, table);
     instance_role::ensure(
@@ -82,10 +82,10 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let profile = converge_role(cfg, want, &table.want.name).await?;
         let standby_capacity = standby_capacity(cfg, want).await?;
         let primary = want
-            .stack("primary", &profile, None)
+            .stack(Role::Primary, &profile, None)
             .ok_or_else(|| underivable("primary stack"))?;
         let standby = want
-            .stack("standby", &profile, standby_capacity)
+            .stack(Role::Standby, &profile, standby_capacity)
             .ok_or_else(|| underivable("standby stack"))?;
         let standby_done =
             RegionalStack::converge(cfg, &standby.want, remaining(deadline)).shared();
@@ -105,7 +105,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         DnsFailover::converge(cfg, &dns.want, remaining(deadline)).await?;
         if standby_capacity.is_some() && !want.standby_active() {
             let scaled_back = want
-                .stack("standby", &profile, None)
+                .stack(Role::Standby, &profile, None)
                 .ok_or_else(|| underivable("standby stack"))?;
             RegionalStack::converge(cfg, &scaled_back.want, remaining(deadline)).await?;
         }
@@ -123,7 +123,7 @@ async fn check_regions(cfg: &Configured, want: &Desired) -> PartResult<()> {
         want.stack(role, "", None)
             .ok_or_else(|| underivable(&format!("{role} stack")))
     };
-    let (primary, standby) = (stack("primary")?, stack("standby")?);
+    let (primary, standby) = (stack(Role::Primary)?, stack(Role::Standby)?);
     tokio::try_join!(
         RegionalStack::check_zones(cfg, &primary.want),
         RegionalStack::check_zones(cfg, &standby.want),
@@ -141,9 +141,9 @@ fn both<A, B>(results: (PartResult<A>, PartResult<B>)) -> PartResult<(A, B)> {
 async fn live_group(
     cfg: &Configured,
     want: &Desired,
-    role: &str,
+    role: Role,
 ) -> PartResult<Option<AutoScalingGroup>> {
-    let name = crate::naming::stack_part("asg", role, want.suffix());
+    let name = naming::stack_part("asg", role, want.suffix());
     auto_scaling::find(&cfg.clients.regional(&want.region(role)).autoscaling, &name)
         .await
         .context(|| format!("reading Auto Scaling group {name}"))
@@ -157,10 +157,10 @@ async fn live_group(
 /// primary.
 async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option<Capacity>> {
     let (primary, standby) = tokio::try_join!(
-        live_group(cfg, want, "primary"),
-        live_group(cfg, want, "standby"),
+        live_group(cfg, want, Role::Primary),
+        live_group(cfg, want, Role::Standby),
     )?;
-    let block = super::plan::region_block(&want.state, "standby");
+    let block = super::plan::region_settings(&want.state, Role::Standby);
     let configured_min = whole(&block.min_size).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
     let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
@@ -168,7 +168,7 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         |g: &Option<AutoScalingGroup>| g.as_ref().and_then(|g| g.desired_capacity()).map(i64::from);
     if want.standby_active() {
         let floor = [
-            Some(want.desired_capacity("standby")),
+            Some(want.desired_capacity(Role::Standby)),
             live_desired(&primary),
             live_min,
         ]
@@ -179,7 +179,7 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         .min(max);
         return Ok(Some(Capacity {
             min: floor.max(configured_min),
-            desired: floor.max(want.desired_capacity("standby")),
+            desired: floor.max(want.desired_capacity(Role::Standby)),
         }));
     }
     Ok(match live_min {
@@ -200,7 +200,7 @@ async fn endpoints(
         RegionalStack::observe(cfg, &stacks[0].want, &stacks[0].state),
         RegionalStack::observe(cfg, &stacks[1].want, &stacks[1].state),
     )?;
-    let endpoint = |role: &str, state: Option<StackState>| {
+    let endpoint = |role: Role, state: Option<StackState>| {
         state
             .and_then(|s| endpoint_of(&s))
             .ok_or_else(|| PartError {
@@ -208,7 +208,10 @@ async fn endpoints(
                 cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
             })
     };
-    Ok([endpoint("primary", primary)?, endpoint("standby", standby)?])
+    Ok([
+        endpoint(Role::Primary, primary)?,
+        endpoint(Role::Standby, standby)?,
+    ])
 }
 
 fn endpoint_of(stack: &StackState) -> Option<Endpoint> {
@@ -225,7 +228,7 @@ fn endpoint_of(stack: &StackState) -> Option<Endpoint> {
 
 /// Endpoints for reading or deleting the DNS part when a load balancer is gone: only their
 /// regions matter then.
-fn placeholder(want: &Desired, role: &str) -> Endpoint {
+fn placeholder(want: &Desired, role: Role) -> Endpoint {
     Endpoint {
         region: values::string(want.region(role)),
         alb_dns_name: values::string(""),
@@ -243,7 +246,7 @@ async fn observe_role(
     want: &Desired,
     table: &str,
 ) -> PartResult<(Option<String>, bool)> {
-    let name = instance_role_name(want.suffix());
+    let name = naming::shared_instance_role(want.suffix());
     let read = || format!("reading IAM role {name}");
     let (profile, held) = tokio::try_join!(
         async {
@@ -275,18 +278,18 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let (profile, role_intact) = observe_role(cfg, want, &table.want.name).await?;
     let profile_arn = profile.clone().unwrap_or_default();
     let primary = want
-        .stack("primary", &profile_arn, None)
+        .stack(Role::Primary, &profile_arn, None)
         .ok_or_else(|| underivable("primary stack"))?;
     let standby = want
-        .stack("standby", &profile_arn, None)
+        .stack(Role::Standby, &profile_arn, None)
         .ok_or_else(|| underivable("standby stack"))?;
     let (table_state, primary_state, standby_state) = tokio::try_join!(
         SessionTable::observe(cfg, &table.want, &table.state),
         RegionalStack::observe(cfg, &primary.want, &primary.state),
         RegionalStack::observe(cfg, &standby.want, &standby.state),
     )?;
-    let endpoints = ROLES.map(|role| {
-        let stack = if role == "primary" {
+    let endpoints = Role::ALL.map(|role| {
+        let stack = if role == Role::Primary {
             &primary_state
         } else {
             &standby_state
@@ -346,28 +349,28 @@ fn compose(
         }
     };
     // Both regions apply the one list; a CIDR only one region allows is marked so.
-    let ingress: Vec<(&str, std::collections::BTreeSet<String>)> = ROLES
+    let ingress: Vec<(&str, std::collections::BTreeSet<String>)> = Role::ALL
         .iter()
         .zip(&stacks)
         .filter_map(|(role, stack)| {
             let cidrs = known_list(&stack.as_ref()?.allowed_cidrs)?;
-            Some((*role, cidrs.into_iter().collect()))
+            Some((role.as_str(), cidrs.into_iter().collect()))
         })
         .collect();
     if !ingress.is_empty() {
         state.allowed_cidrs =
             values::list_like(&prior.allowed_cidrs, &values::held_by_all(&ingress));
     }
-    for (role, stack) in ROLES.iter().zip(stacks) {
+    for (role, stack) in Role::ALL.into_iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
-        let prior_block = super::plan::region_block(prior, role);
+        let prior_block = super::plan::region_settings(prior, role);
         // The topic's key is the DNS part's: its drift shows in `parts`.
         block.kms_key_arn = prior_block.kms_key_arn.clone();
         if stack.vpc_id.is_null() {
             // The whole region is gone: keep the configuration, the parts say what is missing.
             block = prior_block.clone();
-        } else if *role == "standby" && want.standby_active() {
+        } else if role == Role::Standby && want.standby_active() {
             // Scaled to the primary's capacity for a planned failover, as asked: not drift.
             block.min_size = prior_block.min_size;
             block.desired_capacity = prior_block.desired_capacity;
@@ -426,7 +429,7 @@ fn compose(
             values::string(id(&stack.alb_dns_name)),
             values::string(id(&stack.asg_name)),
         );
-        if *role == "primary" {
+        if role == Role::Primary {
             state.primary = Value::Value(block);
             (
                 state.primary_vpc_id,
@@ -455,7 +458,7 @@ fn compose(
     parts.insert(
         "table.replica".into(),
         replicas
-            .get(&want.region("standby"))
+            .get(&want.region(Role::Standby))
             .cloned()
             .unwrap_or_default(),
     );
@@ -472,10 +475,10 @@ fn compose(
     }
     // A topic on another key than the user's is drift too.
     for (role, key) in [
-        ("primary", &dns.primary_topic_key_arn),
-        ("standby", &dns.standby_topic_key_arn),
+        (Role::Primary, &dns.primary_topic_key_arn),
+        (Role::Standby, &dns.standby_topic_key_arn),
     ] {
-        let users = super::plan::region_block(&want.state, role).kms_key_arn;
+        let users = super::plan::region_settings(&want.state, role).kms_key_arn;
         let key = id(key);
         let part = match users.as_ref_option() {
             Some(users) if *users != key => String::new(),
@@ -483,7 +486,7 @@ fn compose(
         };
         parts.insert(format!("dns.{role}_topic_key"), part);
     }
-    if AlarmTopic::all(&want.region("primary"), &want.region("standby"))
+    if AlarmTopic::all(&want.region(Role::Primary), &want.region(Role::Standby))
         .contains(&AlarmTopic::HealthCheck)
     {
         let topic = super::plan::HEALTH_CHECK_TOPIC;
@@ -551,21 +554,21 @@ fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static st
 /// NAT gateways meanwhile; the shared role goes last. The table goes beside all of it.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let role_name = instance_role_name(want.suffix());
+    let role_name = naming::shared_instance_role(want.suffix());
     let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
         .await
         .context(|| format!("reading instance profile {role_name}"))?
         .unwrap_or_default();
     let table = want.table().ok_or_else(|| underivable("session table"))?;
     let dns = want
-        .dns(ROLES.map(|role| placeholder(want, role)))
+        .dns(Role::ALL.map(|role| placeholder(want, role)))
         .ok_or_else(|| underivable("DNS failover"))?;
     let rest = async {
         let primary = want
-            .stack("primary", &profile, None)
+            .stack(Role::Primary, &profile, None)
             .ok_or_else(|| underivable("primary stack"))?;
         let standby = want
-            .stack("standby", &profile, None)
+            .stack(Role::Standby, &profile, None)
             .ok_or_else(|| underivable("standby stack"))?;
         // The groups drain and the NAT gateways go while DNS is deleted; the load balancers
         // wait until no record points at them.
@@ -586,7 +589,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
 pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     let parts: Vec<&str> = id.split('/').collect();
     let (suffix, primary_region, standby_region) = match parts[..] {
-        [suffix] => (suffix, crate::regions::PRIMARY_DEFAULT, crate::regions::STANDBY_DEFAULT),
+        [suffix] => (suffix, Role::Primary.default_region(), Role::Standby.default_region()),
         [suffix, primary, standby] => (suffix, primary, standby),
         _ => {
             return Err(PartError {
@@ -611,8 +614,8 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         ..Default::default()
     };
-    for (role, stack) in ROLES.iter().zip([&primary, &standby]) {
-        let region = if *role == "primary" {
+    for (role, stack) in Role::ALL.into_iter().zip([&primary, &standby]) {
+        let region = if role == Role::Primary {
             primary_region
         } else {
             standby_region
@@ -627,7 +630,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
                 ..Default::default()
             },
         };
-        if *role == "primary" {
+        if role == Role::Primary {
             config.primary = Value::Value(block);
             config.allowed_cidrs = stack
                 .as_ref()

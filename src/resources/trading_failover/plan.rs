@@ -11,8 +11,7 @@ use tf_provider::{AttributePath, AttributePathStep, Diagnostics};
 use super::schema::{Region, State};
 use crate::cidr::Cidr;
 use crate::naming;
-use crate::regions::{PRIMARY_DEFAULT, STANDBY_DEFAULT};
-use crate::resources::converged::Part;
+use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::plan::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
@@ -20,18 +19,17 @@ use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::diag::invalid;
 use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_map, StringMap};
 
-pub const ROLES: [&str; 2] = ["primary", "standby"];
-
-pub fn region_block(state: &State, role: &str) -> Region {
-    let block = if role == "primary" {
-        &state.primary
-    } else {
-        &state.standby
+/// The `primary` or `standby` block of a state, or its defaults when left out.
+pub fn region_settings(state: &State, role: Role) -> Region {
+    let block = match role {
+        Role::Primary => &state.primary,
+        Role::Standby => &state.standby,
     };
     block.as_ref_option().cloned().unwrap_or_default()
 }
@@ -55,22 +53,18 @@ pub fn region_from_stack(stack: &StackState) -> Region {
 }
 
 /// The region of a role, with the default filled in.
-pub fn region_of(state: &State, role: &str) -> Value<String> {
-    region_block(state, role)
+pub fn region_of(state: &State, role: Role) -> Value<String> {
+    region_settings(state, role)
         .region
-        .or(values::string(if role == "primary" {
-            PRIMARY_DEFAULT
-        } else {
-            STANDBY_DEFAULT
-        }))
+        .or(values::string(role.default_region()))
 }
 
 /// The `tap_regional_stack` configuration of one role.
-pub fn stack_config(state: &State, role: &str) -> StackState {
-    let r = region_block(state, role);
+pub fn stack_config(state: &State, role: Role) -> StackState {
+    let r = region_settings(state, role);
     StackState {
         environment_suffix: state.environment_suffix.clone(),
-        role: values::string(role),
+        role: values::string(role.as_str()),
         region: r.region,
         vpc_cidr: r.vpc_cidr,
         public_subnets: r.public_subnets,
@@ -98,8 +92,8 @@ pub fn stack_config(state: &State, role: &str) -> StackState {
 pub fn table_config(state: &State) -> TableState {
     TableState {
         environment_suffix: state.environment_suffix.clone(),
-        region: region_of(state, "primary"),
-        replica_regions: region_of(state, "standby").map(|r| vec![values::string(r)]),
+        region: region_of(state, Role::Primary),
+        replica_regions: region_of(state, Role::Standby).map(|r| vec![values::string(r)]),
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         timeouts: state.timeouts.clone(),
@@ -142,9 +136,9 @@ pub const HEALTH_CHECK_TOPIC: &str = "dns.health_check_topic";
 
 /// The `tap_dns_failover` configuration, pointing at `endpoints`, with each region's topic key.
 pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
-    let with_key = |endpoint: Value<Endpoint>, role: &str| {
+    let with_key = |endpoint: Value<Endpoint>, role: Role| {
         endpoint.map(|e| Endpoint {
-            kms_key_arn: region_block(state, role).kms_key_arn,
+            kms_key_arn: region_settings(state, role).kms_key_arn,
             ..e
         })
     };
@@ -162,8 +156,8 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         health_check: health_check_config(state),
-        primary: with_key(primary, "primary"),
-        standby: with_key(standby, "standby"),
+        primary: with_key(primary, Role::Primary),
+        standby: with_key(standby, Role::Standby),
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }
@@ -175,7 +169,7 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
 /// https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html), so an
 /// HTTP check could never see the application fail.
 fn health_check_config(state: &State) -> Value<HealthCheck> {
-    let certificate = region_block(state, "primary").certificate_arn;
+    let certificate = region_settings(state, Role::Primary).certificate_arn;
     let mut check = match &state.health_check {
         _ if certificate.is_null() => return state.health_check.clone(),
         Value::Value(check) => check.clone(),
@@ -220,13 +214,13 @@ fn recorded_part(prior: &State, key: &str) -> Value<String> {
 /// The load balancers recorded in a state's parts, if all of them are.
 pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
     let parts = known_map(&state.parts).unwrap_or_default();
-    ROLES.map(|role| {
+    Role::ALL.map(|role| {
         let get = |key: &str| {
             parts
                 .get(&format!("{role}.{key}"))
                 .filter(|v| !v.is_empty())
         };
-        let dns_name = if role == "primary" {
+        let dns_name = if role == Role::Primary {
             &state.primary_alb_dns_name
         } else {
             &state.standby_alb_dns_name
@@ -268,7 +262,7 @@ pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     let mut found = Diagnostics::default();
     validate_across_parts(&mut found, config);
-    for role in ROLES {
+    for role in Role::ALL {
         let mut sub = Diagnostics::default();
         RegionalStack::validate(&mut sub, &stack_config(config, role));
         remap(&mut found, sub, |attr| match attr {
@@ -276,7 +270,10 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
                 (AttributePath::new(attr.to_owned()), true)
             }
             "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
-            other => (AttributePath::new(role).attribute(other.to_owned()), true),
+            other => (
+                AttributePath::new(role.as_str()).attribute(other.to_owned()),
+                true,
+            ),
         });
     }
     let mut sub = Diagnostics::default();
@@ -288,7 +285,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         other => (AttributePath::new(other.to_owned()), true),
     });
     let mut sub = Diagnostics::default();
-    let endpoints = ROLES.map(|role| unknown_endpoint(region_of(config, role)));
+    let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(config, role)));
     DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
     remap(&mut found, sub, |attr| {
         (AttributePath::new(attr.to_owned()), true)
@@ -326,15 +323,11 @@ fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> (Attri
 /// What no single part can see: two different regions, VPCs that do not overlap (they would
 /// collide if ever peered, and the spec requires it), and a standby that can take traffic.
 fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
-    let cidrs: Vec<Option<Cidr>> = ROLES
-        .iter()
+    let cidrs: Vec<Option<Cidr>> = Role::ALL
+        .into_iter()
         .map(|role| {
-            let given = region_block(config, role).vpc_cidr;
-            let text = given.or(values::string(if *role == "primary" {
-                "10.0.0.0/16"
-            } else {
-                "10.1.0.0/16"
-            }));
+            let given = region_settings(config, role).vpc_cidr;
+            let text = given.or(values::string(role.default_vpc_cidr()));
             text.as_ref_option().and_then(|t| t.parse().ok())
         })
         .collect();
@@ -347,9 +340,10 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
             );
         }
     }
-    if let (Value::Value(primary), Value::Value(standby)) =
-        (region_of(config, "primary"), region_of(config, "standby"))
-    {
+    if let (Value::Value(primary), Value::Value(standby)) = (
+        region_of(config, Role::Primary),
+        region_of(config, Role::Standby),
+    ) {
         if primary == standby {
             invalid(
                 diags,
@@ -359,7 +353,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
         }
     }
     validate_https(diags, config);
-    if let Value::Value(n) = region_block(config, "standby").desired_capacity {
+    if let Value::Value(n) = region_settings(config, Role::Standby).desired_capacity {
         if n.as_i64() == Some(0) {
             invalid(
                 diags,
@@ -373,7 +367,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
 /// HTTPS on both sides or neither, and a health check that reaches the application through the
 /// listener the load balancers have for it.
 fn validate_https(diags: &mut Diagnostics, config: &State) {
-    let [primary, standby] = ROLES.map(|role| region_block(config, role).certificate_arn);
+    let [primary, standby] = Role::ALL.map(|role| region_settings(config, role).certificate_arn);
     let https = match (&primary, &standby) {
         (Value::Value(_), Value::Value(_)) => true,
         (Value::Null, Value::Null) => false,
@@ -436,14 +430,14 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
     .into_iter()
     .map(str::to_owned)
     .collect();
-    let regions = ROLES.map(|role| region_of(state, role));
+    let regions = Role::ALL.map(|role| region_of(state, role));
     if let [Value::Value(primary), Value::Value(standby)] = &regions {
         if AlarmTopic::all(primary, standby).contains(&AlarmTopic::HealthCheck) {
             keys.insert(HEALTH_CHECK_TOPIC.to_owned());
             keys.insert(format!("{HEALTH_CHECK_TOPIC}_key"));
         }
     }
-    for role in ROLES {
+    for role in Role::ALL {
         for part in [
             "vpc",
             "subnets",
@@ -458,7 +452,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         ] {
             keys.insert(format!("{role}.{part}"));
         }
-        if region_block(state, role)
+        if region_settings(state, role)
             .nat_mode
             .as_ref_option()
             .map(String::as_str)
@@ -490,7 +484,7 @@ pub fn plan(
     planned.id = config.environment_suffix.clone();
     let mut replace = Vec::new();
 
-    for role in ROLES {
+    for role in Role::ALL {
         let prior_stack = prior.map(|p| stack_config(p, role));
         let (stack, stack_replace) = RegionalStack::plan(
             &stack_config(config, role),
@@ -498,21 +492,22 @@ pub fn plan(
             default_tags,
         );
         let block = Region {
-            kms_key_arn: region_block(config, role).kms_key_arn,
+            kms_key_arn: region_settings(config, role).kms_key_arn,
             ..region_from_stack(&stack)
         };
-        if role == "primary" {
-            planned.primary = Value::Value(block);
-            planned.tags_all = stack.tags_all.clone();
-        } else {
-            planned.standby = Value::Value(block);
+        match role {
+            Role::Primary => {
+                planned.primary = Value::Value(block);
+                planned.tags_all = stack.tags_all.clone();
+            }
+            Role::Standby => planned.standby = Value::Value(block),
         }
         for path in stack_replace {
             if let Some(AttributePathStep::Attribute(attr)) = path.steps.first() {
                 replace.push(if attr == "environment_suffix" {
                     AttributePath::new("environment_suffix")
                 } else {
-                    AttributePath::new(role).attribute(attr.clone())
+                    AttributePath::new(role.as_str()).attribute(attr.clone())
                 });
             }
         }
@@ -534,7 +529,7 @@ pub fn plan(
     // does not hide what the records and alarms will be.
     let endpoints = match prior.filter(|_| replace.is_empty()) {
         Some(p) => prior_endpoints(p),
-        None => ROLES.map(|role| unknown_endpoint(region_of(&planned, role))),
+        None => Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role))),
     };
     let dns_prior = prior.map(dns_prior);
     let (dns, dns_replace) = DnsFailover::plan(
@@ -560,7 +555,7 @@ pub fn plan(
     planned.primary_topic_arn = dns.primary_topic_arn.clone();
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
     // Both regions have certificates or neither (validation).
-    let scheme = match region_block(&planned, "primary").certificate_arn {
+    let scheme = match region_settings(&planned, Role::Primary).certificate_arn {
         Value::Value(_) => Value::Value("https"),
         Value::Null => Value::Value("http"),
         Value::Unknown => Value::Unknown,
@@ -576,7 +571,7 @@ pub fn plan(
     planned.instance_role_name = planned
         .environment_suffix
         .as_ref()
-        .map(|s| instance_role_name(s));
+        .map(|s| naming::shared_instance_role(s));
     let unchanged = prior.filter(|_| replace.is_empty());
     let prior_parts = unchanged
         .and_then(|p| known_map(&p.parts))
@@ -601,16 +596,11 @@ pub fn plan(
     (planned, replace)
 }
 
-/// The role and instance profile both regions share.
-pub fn instance_role_name(suffix: &str) -> String {
-    format!("ec2-{suffix}")
-}
-
 /// The health check replacement warning of the DNS part, on this resource's attributes.
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
     let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
     match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
-        (Some(before), Some(after)) if before != after && after == "standby" => notes.push((
+        (Some(before), Some(after)) if before != after && Role::parse(after) == Some(Role::Standby) => notes.push((
             AttributePath::new("active_region"),
             "planned failover: the standby is first scaled to the primary's live capacity (what Auto Scaling runs there now), keeps its minimum there until failback, and must have healthy targets before the weights move to it.".into(),
         )),
@@ -625,12 +615,12 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
 
 /// A part planned from a derived configuration: its planned state (what its read starts from)
 /// and its desired state (what its apply converges to).
-pub struct Planned<P: Part> {
+pub struct Planned<P: Convergent> {
     pub state: P::State,
     pub want: P::Desired,
 }
 
-impl<P: Part> Planned<P> {
+impl<P: Convergent> Planned<P> {
     fn new(config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
         let (state, _) = P::plan(config, None, default_tags);
         let want = P::desired(&state, default_tags)?;
@@ -662,11 +652,11 @@ impl Desired {
         };
         // Every part must be derivable: a placeholder profile and the endpoints' regions are
         // all the parts need to know at this point.
-        for role in ROLES {
+        for role in Role::ALL {
             want.stack(role, "arn:aws:iam::0:instance-profile/x", None)?;
         }
         want.table()?;
-        let endpoints = ROLES.map(|role| region_of(state, role).as_ref_option().cloned());
+        let endpoints = Role::ALL.map(|role| region_of(state, role).as_ref_option().cloned());
         let [Some(_), Some(_)] = endpoints else {
             return None;
         };
@@ -680,15 +670,15 @@ impl Desired {
             .map_or("", String::as_str)
     }
 
-    pub fn region(&self, role: &str) -> String {
+    pub fn region(&self, role: Role) -> String {
         region_of(&self.state, role)
             .as_ref_option()
             .cloned()
             .unwrap_or_default()
     }
 
-    pub fn desired_capacity(&self, role: &str) -> i64 {
-        region_block(&self.state, role)
+    pub fn desired_capacity(&self, role: Role) -> i64 {
+        region_settings(&self.state, role)
             .desired_capacity
             .as_ref_option()
             .and_then(|n| n.as_i64())
@@ -696,14 +686,18 @@ impl Desired {
     }
 
     pub fn standby_active(&self) -> bool {
-        self.state.active_region.as_ref_option().map(String::as_str) == Some("standby")
+        self.state
+            .active_region
+            .as_ref_option()
+            .and_then(|active| Role::parse(active))
+            == Some(Role::Standby)
     }
 
     /// The regional stack of `role`, on the shared instance profile, optionally with another
     /// capacity (a planned failover scales the standby up first).
     pub fn stack(
         &self,
-        role: &str,
+        role: Role,
         profile_arn: &str,
         capacity: Option<Capacity>,
     ) -> Option<Planned<RegionalStack>> {
@@ -739,7 +733,7 @@ impl Desired {
                     .environment
                     .as_ref_option()
                     .map_or(crate::tags::DEFAULT_ENVIRONMENT, String::as_str),
-                failover_role: "Primary",
+                failover_role: Role::Primary,
             },
             &known_map(&self.state.tags).unwrap_or_default(),
         )
@@ -778,10 +772,10 @@ mod tests {
         assert!(error_paths(&c).is_empty());
         let (planned, _) = plan(&c, None, &Tags::new());
         assert_eq!(
-            region_block(&planned, "standby").kms_key_arn,
+            region_settings(&planned, Role::Standby).kms_key_arn,
             values::string(users)
         );
-        let endpoints = ROLES.map(|role| unknown_endpoint(region_of(&planned, role)));
+        let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role)));
         let dns = dns_config(&planned, endpoints);
         assert_eq!(
             dns.standby.as_ref_option().map(|e| e.kms_key_arn.clone()),
@@ -793,8 +787,8 @@ mod tests {
     fn only_the_suffix_and_domain_give_the_spec_system() {
         let (planned, replace) = plan(&config(), None, &Tags::new());
         assert!(replace.is_empty());
-        let primary = region_block(&planned, "primary");
-        let standby = region_block(&planned, "standby");
+        let primary = region_settings(&planned, Role::Primary);
+        let standby = region_settings(&planned, Role::Standby);
         assert_eq!(primary.region, values::string("us-east-1"));
         assert_eq!(standby.region, values::string("us-east-2"));
         assert_eq!(primary.vpc_cidr, values::string("10.0.0.0/16"));
@@ -829,7 +823,7 @@ mod tests {
         let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
         let standby_stack = want
             .stack(
-                "standby",
+                Role::Standby,
                 "arn:aws:iam::1:instance-profile/ec2-prod",
                 Some(Capacity { min: 3, desired: 3 }),
             )

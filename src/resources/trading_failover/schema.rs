@@ -7,6 +7,7 @@ use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema
 use tf_provider::value::{self, Value};
 
 use crate::resources::dns_failover::schema::{health_check_block, HealthCheck, KMS_KEY_ARN};
+use crate::role::Role;
 use crate::tf::number::Number;
 use crate::tf::schema::{
     computed, named, optional, required, string_list, string_map, with_default,
@@ -81,7 +82,13 @@ pub struct State {
     pub timeouts: Value<Timeouts>,
 }
 
-fn region_block(role: &str, region: &str, octet: u8, desired: u8) -> NestedBlock {
+/// The block of a role's region, its defaults the regional stack's for that role.
+fn region_block(role: Role) -> NestedBlock {
+    let (region, octet, desired) = (
+        role.default_region(),
+        role.default_second_octet(),
+        role.default_capacity(),
+    );
     NestedBlock::Group(Block {
         description: Description::markdown(format!("The {role} region. Every setting has a default, so the block may be left out.")),
         attributes: named([
@@ -144,8 +151,8 @@ pub fn schema() -> Schema {
                 ("parts", computed(string_map(), "The ID of every part, by `<group>.<part>`. A part deleted outside Terraform, or changed where this resource shows no attribute for the change (the instance port, the target group's health check, user data, the role's policy), shows as empty, and the next apply rebuilds or repairs that part alone.")),
             ]),
             blocks: named([
-                ("primary", region_block("primary", "us-east-1", 0, 2)),
-                ("standby", region_block("standby", "us-east-2", 1, 1)),
+                (Role::Primary.as_str(), region_block(Role::Primary)),
+                (Role::Standby.as_str(), region_block(Role::Standby)),
                 ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
             ]),
