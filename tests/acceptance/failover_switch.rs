@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::dns_failover::{serving_endpoint, Endpoint};
-use crate::support::{alerting_leaks, resolved, settles, LocalAws, Run, Workspace};
+use crate::support::{alerting_leaks, resolved, settles, upsert_record, LocalAws, Run, Workspace};
 
 const SUFFIX: &str = "brk";
 const DOMAIN: &str = "trading-brk.tap-test.net";
@@ -98,9 +98,7 @@ async fn target_state(aws: &LocalAws, group: &str) -> String {
 /// at start is down too, other regions answer, and Route 53's data plane still answers DNS.
 #[tokio::test]
 async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
+    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
     let aws = LocalAws::start_with_env(&[("LOCALAWS_UNREACHABLE_REGIONS", "us-west-2")]);
     let r53 = aws.route53();
     let zone = r53
@@ -129,23 +127,7 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
         )
         .build()
         .expect("record set");
-    r53.change_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Upsert)
-                        .resource_record_set(record)
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    upsert_record(&r53, &zone, record).await;
 
     assert_eq!(outage(&aws, "")["down"], serde_json::json!(["us-west-2"]));
     assert_eq!(
@@ -162,8 +144,7 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
                 .describe_vpcs()
                 .send()
                 .await
-                .err()
-                .map(|e| e.raw_response().is_none()),
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
         ),
         (
             "EC2 us-west-2",
@@ -171,8 +152,7 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
                 .describe_vpcs()
                 .send()
                 .await
-                .err()
-                .map(|e| e.raw_response().is_none()),
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
         ),
         (
             "IAM",
@@ -180,8 +160,7 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
                 .list_users()
                 .send()
                 .await
-                .err()
-                .map(|e| e.raw_response().is_none()),
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
         ),
         (
             "Route 53",
@@ -189,8 +168,7 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
                 .list_hosted_zones()
                 .send()
                 .await
-                .err()
-                .map(|e| e.raw_response().is_none()),
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
         ),
         (
             "TestDNSAnswer",
@@ -200,16 +178,11 @@ async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
                 .record_type(RrType::A)
                 .send()
                 .await
-                .err()
-                .map(|e| e.raw_response().is_none()),
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
         ),
     ];
     for (what, failed_without_answer) in no_answer {
-        assert_eq!(
-            failed_without_answer,
-            Some(true),
-            "{what} must get no response at all"
-        );
+        assert!(failed_without_answer, "{what} must get no response at all");
     }
     let after = outage(&aws, "");
     assert_eq!(
