@@ -36,6 +36,7 @@ from . import (
     moto_operation_models,
     pending,
     query_errors,
+    region_outage,
     request_validation,
     route53_answers,
     route53_changes,
@@ -58,6 +59,9 @@ class Fidelity:
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
         meter.count(request)
+        unreachable = region_outage.take(request)
+        if unreachable:
+            return unreachable.send(start_response)
         response = eventual.take(request) or self.dispatch(request)
         eventual.record(request, response)
         response = lost.after(request, response)
@@ -88,10 +92,15 @@ class Fidelity:
             elbv2_idempotency.reset()
             route53_health.reset()
             expired_tokens.reset()
+            region_outage.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/lost":
             return lost.report()
+        if request.path.startswith("/localaws/outage"):
+            return region_outage.control(request.path)
+        if request.path == "/localaws/dns-answer":
+            return route53_answers.control(request)
         if request.path == "/localaws/requests":
             return meter.report()
         if request.path.startswith("/localaws/pending"):

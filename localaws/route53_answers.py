@@ -22,10 +22,12 @@ An alias record to a load balancer answers with the load balancer's addresses
 record of the type is NOERROR with no data. Each answer counts as one read of a health check's
 change under way (the read-counting mode of `pending`)."""
 
+import json
 import random
 import uuid
 from urllib.parse import parse_qs
 
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.route53.exceptions import NoSuchHostedZone
 from moto.route53.models import route53_backends
 
@@ -91,27 +93,54 @@ def _values(record):
     return [r["Value"] if isinstance(r, dict) else str(r) for r in record.records or []]
 
 
-def handle(request, account):
-    query = {k.lower(): v[0] for k, v in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
-    zone_id = query.get("hostedzoneid", "").rsplit("/", 1)[-1]
-    name, kind = _name(query.get("recordname")), query.get("recordtype", "").upper()
+def answer(account, zone_id, name, kind):
+    """(name server, record data, response code) of the zone's name servers for `name` and
+    `kind`, or None when there is no such zone."""
+    name, kind = _name(name), str(kind or "").upper()
     with Locked.lock:
         backend = route53_backends[account]["aws"]
         try:
             zone = backend.get_hosted_zone(zone_id)
         except NoSuchHostedZone:
-            return query_error("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}", 404, XMLNS)
+            return None
         named = [r for r in zone.rrsets if _name(r.name) == name]
         records = [r for r in named if r.type == kind]
         data = _values(choose(records)) if records else []
         servers = next((r.records for r in zone.rrsets if r.type == "NS" and _name(r.name) == _name(zone.name)), [])
-    nameserver = servers[0] if servers else "ns-0.awsdns-00.com"
+    return (servers[0] if servers else "ns-0.awsdns-00.com"), data, ("NOERROR" if named else "NXDOMAIN")
+
+
+def _query(request):
+    return {k.lower(): v[0] for k, v in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
+
+
+def control(request):
+    """`/localaws/dns-answer?hostedzoneid=&recordname=&recordtype=[&account=]`: what the name
+    servers answer, as JSON, for a test to read Route 53's data plane without its control-plane
+    API (TestDNSAnswer is signed for us-east-1, which a test may have taken away)."""
+    query = _query(request)
+    found = answer(query.get("account", DEFAULT_ACCOUNT_ID), query.get("hostedzoneid", "").rsplit("/", 1)[-1], query.get("recordname"), query.get("recordtype"))
+    if found is None:
+        return Response(404, [("Content-Type", "text/plain")], b"no such hosted zone")
+    _, data, code = found
+    body = json.dumps({"ResponseCode": code, "RecordData": data}).encode()
+    return Response(200, [("Content-Type", "application/json")], body)
+
+
+def handle(request, account):
+    query = _query(request)
+    zone_id = query.get("hostedzoneid", "").rsplit("/", 1)[-1]
+    name, kind = _name(query.get("recordname")), query.get("recordtype", "").upper()
+    found = answer(account, zone_id, name, kind)
+    if found is None:
+        return query_error("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}", 404, XMLNS)
+    nameserver, data, code = found
     entries = "".join(f"<RecordDataEntry>{xml_text(d)}</RecordDataEntry>" for d in data)
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<TestDNSAnswerResponse xmlns="{XMLNS}">'
         f"<Nameserver>{xml_text(nameserver)}</Nameserver><RecordName>{xml_text(name)}</RecordName>"
         f"<RecordType>{xml_text(kind)}</RecordType><RecordData>{entries}</RecordData>"
-        f"<ResponseCode>{'NOERROR' if named else 'NXDOMAIN'}</ResponseCode><Protocol>UDP</Protocol>"
+        f"<ResponseCode>{code}</ResponseCode><Protocol>UDP</Protocol>"
         "</TestDNSAnswerResponse>"
     ).encode()
     return Response(200, [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))], body)

@@ -3,6 +3,7 @@
 
 mod aws;
 mod cidr;
+mod cli;
 mod configured;
 mod data_sources;
 mod logging;
@@ -23,7 +24,16 @@ fn main() -> ExitCode {
     // the user's RUST_BACKTRACE=1 that would put ~100 lines of backtrace into each error.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     if let Err(refusal) = server::check_started_by_terraform() {
-        eprintln!("{refusal}");
+        // Terraform starts plugins without arguments: with some, this is the break-glass
+        // command; without, say what we are. (`args_os`: `args` panics on non-UTF-8.)
+        let args: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if !args.is_empty() {
+            return cli::run(&args);
+        }
+        eprintln!("{refusal}\n\n{}", cli::USAGE);
         return ExitCode::FAILURE;
     }
     logging::init();

@@ -17,16 +17,16 @@ const ADDRESS: &str = "tap_dns_failover.dns";
 const DOMAIN: &str = "trading-acc.tap-test.net";
 
 /// What a `primary { }` / `standby { }` block needs, read from a load balancer we made.
-struct Endpoint {
-    region: &'static str,
-    dns_name: String,
-    zone_id: String,
-    alb_arn: String,
-    target_group_arn: String,
+pub(crate) struct Endpoint {
+    pub(crate) region: &'static str,
+    pub(crate) dns_name: String,
+    pub(crate) zone_id: String,
+    pub(crate) alb_arn: String,
+    pub(crate) target_group_arn: String,
 }
 
 impl Endpoint {
-    fn block(&self, role: &str) -> String {
+    pub(crate) fn block(&self, role: &str) -> String {
         format!(
             "  {role} {{\n    region = \"{}\"\n    alb_dns_name = \"{}\"\n    alb_zone_id = \"{}\"\n    alb_arn = \"{}\"\n    target_group_arn = \"{}\"\n  }}\n",
             self.region, self.dns_name, self.zone_id, self.alb_arn, self.target_group_arn
@@ -1397,7 +1397,7 @@ async fn an_email_pending_confirmation_is_there_and_is_left_to_expire_when_remov
 
 /// A load balancer with a healthy target whose security group admits Route 53's checkers: the
 /// endpoint check on it is healthy.
-async fn serving_endpoint(
+pub(crate) async fn serving_endpoint(
     aws: &LocalAws,
     region: &'static str,
     cidr: &str,

@@ -5,6 +5,7 @@ mod deployer_policy;
 mod dns_failover;
 mod examples;
 mod failover_readiness;
+mod failover_switch;
 mod handshake;
 mod identity;
 mod local_aws;

@@ -1,0 +1,413 @@
+//! Failing over while us-east-1 is down: the emulator's regional outage, and the provider binary's
+//! `failover` command throwing the switch with the standby region alone, asserted on what the
+//! local AWS served and answers.
+
+use std::process::Command;
+
+use crate::dns_failover::{serving_endpoint, Endpoint};
+use crate::support::{alerting_leaks, resolved, settles, upsert_record, LocalAws, Run, Workspace};
+
+const SUFFIX: &str = "brk";
+const DOMAIN: &str = "trading-brk.tap-test.net";
+const ALARM: &str = "failover-switch-brk";
+
+/// The outage report: regions down, and per region the requests refused and served.
+fn outage(aws: &LocalAws, path: &str) -> serde_json::Value {
+    aws.get_json(&format!("/localaws/outage{path}"))
+}
+
+/// How many requests to `region` the emulator answered (`served`) or reset (`refused`).
+fn count(report: &serde_json::Value, kind: &str, region: &str) -> u64 {
+    report[kind][region]
+        .as_object()
+        .map_or(0, |ops| ops.values().filter_map(|n| n.as_u64()).sum())
+}
+
+/// What Route 53's name servers answer for `name` (its data plane, not TestDNSAnswer): the
+/// response code and the sorted record data.
+fn dns(aws: &LocalAws, zone: &str, name: &str) -> (String, Vec<String>) {
+    let answer = aws.get_json(&format!(
+        "/localaws/dns-answer?hostedzoneid={zone}&recordname={name}&recordtype=A"
+    ));
+    let mut data: Vec<String> = answer["RecordData"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    data.sort();
+    (
+        answer["ResponseCode"].as_str().unwrap_or("").to_owned(),
+        data,
+    )
+}
+
+/// The provider binary as an operator runs it: no Terraform, the standard credential chain
+/// from the environment, AWS_REGION left at us-east-1 as a shell in that region would have it.
+fn failover(aws: &LocalAws, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+        .arg("failover")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("running the provider binary");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn alarm_state(aws: &LocalAws) -> String {
+    aws.cloudwatch("us-east-2")
+        .describe_alarms()
+        .alarm_names(ALARM)
+        .send()
+        .await
+        .expect("DescribeAlarms")
+        .metric_alarms()
+        .first()
+        .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
+        .unwrap_or_default()
+}
+
+async fn target_state(aws: &LocalAws, group: &str) -> String {
+    aws.elbv2("us-east-2")
+        .describe_target_health()
+        .target_group_arn(group)
+        .send()
+        .await
+        .expect("DescribeTargetHealth")
+        .target_health_descriptions()
+        .first()
+        .and_then(|d| d.target_health().and_then(|h| h.state()))
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// The emulator's outage: with us-east-1 down, every request signed for it and every IAM and
+/// Route 53 request (whatever region it is signed for) gets no answer at all, a region listed
+/// at start is down too, other regions answer, and Route 53's data plane still answers DNS.
+#[tokio::test]
+async fn a_region_that_is_down_answers_nothing_but_route53_keeps_answering() {
+    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_UNREACHABLE_REGIONS", "us-west-2")]);
+    let r53 = aws.route53();
+    let zone = r53
+        .create_hosted_zone()
+        .name("outage.tap-test.net")
+        .caller_reference("outage")
+        .send()
+        .await
+        .expect("CreateHostedZone")
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let record = ResourceRecordSet::builder()
+        .name("www.outage.tap-test.net")
+        .r#type(RrType::A)
+        .ttl(60)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("192.0.2.7")
+                .build()
+                .expect("record"),
+        )
+        .build()
+        .expect("record set");
+    upsert_record(&r53, &zone, record).await;
+
+    assert_eq!(outage(&aws, "")["down"], serde_json::json!(["us-west-2"]));
+    assert_eq!(
+        outage(&aws, "/us-east-1")["down"],
+        serde_json::json!(["us-east-1", "us-west-2"])
+    );
+    let before = outage(&aws, "");
+    let iam_signed_elsewhere = aws_sdk_iam::Client::new(&aws.sdk_config("us-east-2"));
+    let r53_signed_elsewhere = aws_sdk_route53::Client::new(&aws.sdk_config("us-east-2"));
+    let no_answer = [
+        (
+            "EC2 us-east-1",
+            aws.ec2("us-east-1")
+                .describe_vpcs()
+                .send()
+                .await
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
+        ),
+        (
+            "EC2 us-west-2",
+            aws.ec2("us-west-2")
+                .describe_vpcs()
+                .send()
+                .await
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
+        ),
+        (
+            "IAM",
+            iam_signed_elsewhere
+                .list_users()
+                .send()
+                .await
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
+        ),
+        (
+            "Route 53",
+            r53_signed_elsewhere
+                .list_hosted_zones()
+                .send()
+                .await
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
+        ),
+        (
+            "TestDNSAnswer",
+            r53.test_dns_answer()
+                .hosted_zone_id(&zone)
+                .record_name("www.outage.tap-test.net")
+                .record_type(RrType::A)
+                .send()
+                .await
+                .map_or_else(|e| e.raw_response().is_none(), |_| false),
+        ),
+    ];
+    for (what, failed_without_answer) in no_answer {
+        assert!(failed_without_answer, "{what} must get no response at all");
+    }
+    let after = outage(&aws, "");
+    assert_eq!(
+        count(&after, "refused", "us-east-1") - count(&before, "refused", "us-east-1"),
+        4,
+        "{after}"
+    );
+    assert_eq!(
+        count(&after, "served", "us-east-1"),
+        count(&before, "served", "us-east-1"),
+        "{after}"
+    );
+    // Other regions answer; STS is regional.
+    aws.ec2("us-east-2")
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("EC2 in us-east-2");
+    aws_sdk_sts::Client::new(&aws.sdk_config("us-east-2"))
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("STS in us-east-2");
+    // Route 53's name servers are not in us-east-1.
+    assert_eq!(
+        dns(&aws, &zone, "www.outage.tap-test.net"),
+        ("NOERROR".to_owned(), vec!["192.0.2.7".to_owned()])
+    );
+    assert_eq!(
+        dns(&aws, &zone, "nothing.outage.tap-test.net").0,
+        "NXDOMAIN"
+    );
+
+    assert_eq!(
+        outage(&aws, "/us-east-1/end")["down"],
+        serde_json::json!(["us-west-2"])
+    );
+    r53.list_hosted_zones()
+        .send()
+        .await
+        .expect("Route 53 is back");
+}
+
+/// With us-east-1 taken away, `terraform-provider-tap failover engage` throws the switch with
+/// the standby region alone (the emulator serves not one us-east-1 request meanwhile) after
+/// refusing while the standby has no healthy target; the alarm goes ALARM and DNS answers the
+/// standby though the primary is healthy. With us-east-1 back, `failover release` returns
+/// traffic to the primary, and destroy leaves nothing.
+#[tokio::test]
+async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.41", "primary").await;
+    let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.42", "standby").await;
+    let ws = Workspace::new(&aws);
+    ws.config(&format!(
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n",
+        primary.block("primary"),
+        standby.block("standby")
+    ));
+    ws.apply();
+    let zone = aws
+        .route53()
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones")
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == format!("{DOMAIN}."))
+        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_owned())
+        .expect("the hosted zone");
+    let (primary_ips, standby_ips) = (
+        resolved(&aws, &primary.dns_name),
+        resolved(&aws, &standby.dns_name),
+    );
+    let answer = || async { dns(&aws, &zone, DOMAIN).1 };
+    settles("the answer before the outage", primary_ips.clone(), answer).await;
+    let group = standby.target_group_arn.as_str();
+    let engage = [
+        "engage",
+        "--suffix",
+        SUFFIX,
+        "--standby-region",
+        "us-east-2",
+        "--target-group-arn",
+        group,
+        "--timeout",
+        "60",
+    ];
+
+    // us-east-1 goes away.
+    outage(&aws, "/us-east-1");
+    let before = outage(&aws, "");
+
+    // A standby without a healthy target: refused, nothing put, the alarm stays OK.
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", standby.dns_name));
+    settles("the standby's target", "unhealthy", || {
+        target_state(&aws, group)
+    })
+    .await;
+    let refused = failover(&aws, &engage);
+    assert_eq!(refused.code, 1, "{}", refused.text());
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to fail over to us-east-2")
+            && refused.stderr.contains("has no healthy target")
+            && refused.stderr.contains("--force"),
+        "{}",
+        refused.text()
+    );
+    assert_ne!(alarm_state(&aws).await, "ALARM");
+    aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
+    settles("the standby's target", "healthy", || {
+        target_state(&aws, group)
+    })
+    .await;
+
+    // Thrown with us-east-1 down.
+    let thrown = failover(&aws, &engage);
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    for says in [
+        "has 1 of 1 targets healthy",
+        "switch thrown at ",
+        &format!("standby alarm {ALARM} in ALARM"),
+        "Route 53 checkers see the primary as unhealthy within about 60 s",
+        "switch thrown: the primary is kept out of DNS",
+    ] {
+        assert!(
+            thrown.stdout.contains(says),
+            "{says:?} missing:\n{}",
+            thrown.text()
+        );
+    }
+    let during = outage(&aws, "");
+    assert_eq!(during["down"], serde_json::json!(["us-east-1"]));
+    assert_eq!(
+        (
+            count(&during, "served", "us-east-1"),
+            count(&during, "refused", "us-east-1")
+        ),
+        (
+            count(&before, "served", "us-east-1"),
+            count(&before, "refused", "us-east-1")
+        ),
+        "the command must not even try us-east-1: {during}"
+    );
+    assert!(count(&during, "served", "us-east-2") > count(&before, "served", "us-east-2"));
+    assert_eq!(alarm_state(&aws).await, "ALARM");
+    settles("the answer once the switch is thrown", standby_ips, answer).await;
+    let status = failover(
+        &aws,
+        &[
+            "status",
+            "--suffix",
+            SUFFIX,
+            "--standby-region",
+            "us-east-2",
+            "--target-group-arn",
+            group,
+        ],
+    );
+    assert_eq!(status.code, 0, "{}", status.text());
+    assert!(
+        status.stdout.contains(&format!("alarm {ALARM} ALARM")),
+        "{}",
+        status.text()
+    );
+
+    // us-east-1 back: released, traffic returns to the primary.
+    outage(&aws, "/us-east-1/end");
+    let released = failover(
+        &aws,
+        &[
+            "release",
+            "--suffix",
+            SUFFIX,
+            "--standby-region",
+            "us-east-2",
+            "--target-group-arn",
+            group,
+            "--timeout",
+            "60",
+        ],
+    );
+    assert_eq!(released.code, 0, "{}", released.text());
+    assert!(
+        released.stdout.contains("switch released at "),
+        "{}",
+        released.text()
+    );
+    assert_eq!(alarm_state(&aws).await, "OK");
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// Without arguments the binary says what it is and how the failover command is used; with bad
+/// ones it says what is wrong, and exits 1, without touching AWS.
+#[test]
+fn the_binary_explains_itself_and_refuses_bad_command_lines() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+            .args(args)
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .output()
+            .expect("running the provider binary")
+    };
+    let bare = run(&[]);
+    let text = String::from_utf8_lossy(&bare.stderr);
+    assert_eq!(bare.status.code(), Some(1));
+    assert!(
+        text.contains("plugin for Terraform")
+            && text.contains("terraform-provider-tap failover engage"),
+        "{text}"
+    );
+    let bad = run(&["failover", "engage", "--suffix", "prod"]);
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text.starts_with("--standby-region is required"), "{text}");
+}
