@@ -16,6 +16,7 @@ use super::error::{AwsError, Context, PartError};
 use super::failover_switch::{self, DIMENSION, METRIC, NAMESPACE, RELEASED, THROWN};
 use super::load_balancer;
 use crate::naming;
+use crate::role::Role;
 use crate::tags::STACK_KEY;
 
 /// How long Route 53 takes to act on the switch alarm's new state: it watches the alarm's data
@@ -294,7 +295,7 @@ async fn standby_targets(
     let arn = match given {
         Some(arn) => arn.to_owned(),
         None => {
-            let name = naming::stack_part("tg", "standby", suffix);
+            let name = naming::stack_part("tg", Role::Standby, suffix);
             let found = load_balancer::find_target_group(standby.elbv2, &name)
                 .await
                 .context(|| format!("reading target group {name} ({region})"))?;
