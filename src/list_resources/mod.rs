@@ -42,14 +42,15 @@ impl Filter {
     }
 }
 
-pub fn schema() -> Schema {
+/// The `config` block: the same for every type, described for each.
+fn schema(description: &str) -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: Description::markdown("Narrows the search. Without it, every stack the provider built in us-east-1 and us-east-2 is listed."),
+            description: Description::markdown(format!("{description} Without a `config` block, everything in us-east-1 and us-east-2 is listed.")),
             attributes: named([
                 ("environment_suffix", optional(AttributeType::String, "Only the stack with this suffix.")),
-                ("regions", optional(string_list(), "Regions to search. Default: `us-east-1` and `us-east-2`. A failover system is listed when both its stacks are in them; DNS failovers live in Route 53, which has no region, and are listed whatever this says.")),
+                ("regions", optional(string_list(), "Regions to search. Default: `us-east-1` and `us-east-2`.")),
             ]),
             ..Default::default()
         },
@@ -110,6 +111,15 @@ pub fn catalog(shared: &Shared) -> std::collections::BTreeMap<String, ListResour
 }
 
 impl ListResource {
+    pub fn schema(&self) -> Schema {
+        schema(match self.kind {
+            Kind::TradingFailover => "Lists the failover systems the provider built in the account, found by their VPCs' ownership tags (`tap:stack`, `tap:part`): a system is a suffix with a primary stack in one searched region and a standby stack in another.",
+            Kind::RegionalStack => "Lists the regional stacks the provider built in the searched regions, found by their VPCs' ownership tags (`tap:stack`, `tap:part`), whether made on their own or by a failover system.",
+            Kind::SessionTable => "Lists the session tables the provider built whose home is a searched region, found by their ownership tags; a replica is not listed on its own.",
+            Kind::DnsFailover => "Lists the DNS failovers the provider built, found by the caller references of their Route 53 health checks. Route 53 has no region: `regions` does not narrow them. One whose records are in a hosted zone it was given is left out, with a warning saying how to import it by identity.",
+        })
+    }
+
     /// What matches `filter`, in a stable order, each identity with the account; None with an
     /// error when the search failed. A found object that cannot be named is a warning.
     pub async fn list(&self, diags: &mut Diagnostics, filter: &Filter) -> Option<Vec<Found>> {

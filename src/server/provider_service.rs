@@ -65,8 +65,8 @@ impl Schemas {
         let actions = (catalog.actions.iter())
             .map(|(name, a)| (name.clone(), a.schema()))
             .collect();
-        let list_resources = (catalog.list_resources.keys())
-            .map(|name| (name.clone(), list_resources::schema()))
+        let list_resources = (catalog.list_resources.iter())
+            .map(|(name, l)| (name.clone(), l.schema()))
             .collect();
         Schemas {
             provider,
@@ -786,5 +786,124 @@ mod tests {
             assert!(unchanged_version(&mut diags, "identity", "tap_x", 0, current, json).is_none());
             assert!(diags.errors[0].detail.contains(says), "{:?}", diags.errors);
         }
+    }
+
+    /// Says two things, then either ends with a warning or waits to be cancelled.
+    struct Talker;
+
+    #[derive(serde::Deserialize)]
+    struct Wait {
+        wait: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::actions::Action for Talker {
+        type Config = Wait;
+
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Default::default(),
+            }
+        }
+
+        async fn validate(&self, _diags: &mut Diagnostics, _config: Wait) {}
+
+        async fn invoke(
+            &self,
+            diags: &mut Diagnostics,
+            config: Wait,
+            progress: &Progress,
+            cancel: &CancellationToken,
+        ) {
+            progress.say("one");
+            progress.say("two");
+            if config.wait {
+                cancel.cancelled().await;
+                diags.root_error("cancelled", "");
+            } else {
+                diags.root_warning("done", "");
+            }
+        }
+    }
+
+    fn service() -> ProviderService {
+        let mut catalog = crate::provider::TapProvider::default().catalog();
+        catalog.actions = BTreeMap::from([(
+            "tap_talker".to_owned(),
+            Arc::new(Talker) as Arc<dyn ServedAction>,
+        )]);
+        ProviderService::new(catalog)
+    }
+
+    fn invoke(action: &str, wait: bool) -> Request<tf::invoke_action::Request> {
+        let mut diags = Diagnostics::default();
+        Request::new(tf::invoke_action::Request {
+            action_type: action.to_owned(),
+            config: encode(&mut diags, &serde_json::json!({ "wait": wait })),
+            client_capabilities: None,
+        })
+    }
+
+    /// Each event as text: `progress: ...` or `completed: <severity> <summary>, ...`.
+    async fn events(stream: <ProviderService as Provider>::InvokeActionStream) -> Vec<String> {
+        use tf::invoke_action::event::Type;
+        let events: Vec<_> = stream.collect().await;
+        (events.into_iter())
+            .map(|e| match e.expect("event").r#type.expect("type") {
+                Type::Progress(p) => format!("progress: {}", p.message),
+                Type::Completed(c) => {
+                    let diags: Vec<_> = (c.diagnostics.iter())
+                        .map(|d| format!("{} {}", d.severity, d.summary))
+                        .collect();
+                    format!("completed: {}", diags.join(", "))
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn progress_streams_in_order_then_one_completed_event() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_talker", false)).await;
+        let warning = tf::diagnostic::Severity::Warning as i32;
+        assert_eq!(
+            events(stream.unwrap().into_inner()).await,
+            [
+                "progress: one".to_owned(),
+                "progress: two".to_owned(),
+                format!("completed: {warning} done")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_provider_cancels_a_running_action() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_talker", true)).await;
+        let stream = stream.unwrap().into_inner();
+        let collected = tokio::spawn(events(stream));
+        let stop = Request::new(tf::stop_provider::Request {});
+        service.stop_provider(stop).await.unwrap();
+        let error = tf::diagnostic::Severity::Error as i32;
+        let said = tokio::time::timeout(std::time::Duration::from_secs(10), collected).await;
+        assert_eq!(
+            said.expect("the action ended").unwrap().last(),
+            Some(&format!("completed: {error} cancelled"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_action_completes_with_an_error() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_nothing", false)).await;
+        let said = events(stream.unwrap().into_inner()).await;
+        let error = tf::diagnostic::Severity::Error as i32;
+        assert_eq!(
+            said,
+            [format!(
+                "completed: {error} Unknown action type tap_nothing"
+            )]
+        );
     }
 }
