@@ -46,6 +46,7 @@ pub mod load_balancer;
 pub mod metrics;
 pub mod nat;
 pub mod network;
+pub mod owned;
 pub mod retry;
 pub mod route53;
 pub mod security_groups;

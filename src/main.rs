@@ -1,11 +1,13 @@
 //! terraform-provider-tap: a Terraform provider (plugin protocol 6) that builds and operates a
 //! two-region AWS warm-standby failover system for a trading application.
 
+mod actions;
 mod aws;
 mod cidr;
 mod cli;
 mod configured;
 mod data_sources;
+mod list_resources;
 mod logging;
 mod naming;
 mod provider;

@@ -72,7 +72,7 @@ impl Provider for TapProvider {
 }
 
 impl TapProvider {
-    /// The provider with its resources and data sources, as the plugin server serves them.
+    /// The provider with its resources, data sources, actions and list resources, as the plugin server serves them.
     pub fn catalog(self) -> Catalog {
         let resource = |r: Box<dyn ServedResource>| r;
         let resources = [
@@ -106,6 +106,8 @@ impl TapProvider {
         Catalog {
             resources: typed(resources),
             data_sources: typed(data_sources),
+            actions: crate::actions::catalog(&self.shared),
+            list_resources: crate::list_resources::catalog(&self.shared),
             provider: Box::new(self),
         }
     }

@@ -35,6 +35,11 @@ impl Role {
         }
     }
 
+    /// The role a `FailoverRole` tag value names, if it is one.
+    pub fn from_tag(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.tag_value() == value)
+    }
+
     /// The spec's regions: the primary in us-east-1, the standby in us-east-2.
     pub const fn default_region(self) -> &'static str {
         match self {

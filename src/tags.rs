@@ -12,6 +12,8 @@ pub type Tags = BTreeMap<String, String>;
 pub const STACK_KEY: &str = "tap:stack";
 /// Ownership: which part of the stack it is (`session-table`, `vpc`, ...).
 pub const PART_KEY: &str = "tap:part";
+/// The region's role, as `Role::tag_value` spells it.
+pub const ROLE_KEY: &str = "FailoverRole";
 const RESERVED_PREFIXES: [&str; 2] = ["tap:", "aws:"];
 
 pub const DEFAULT_ENVIRONMENT: &str = "Production";
@@ -32,7 +34,7 @@ pub fn merge(default_tags: &Tags, owner: &Ownership, user: &Tags) -> Tags {
     all.insert("Name".into(), owner.name.into());
     all.insert("Environment".into(), owner.environment.into());
     all.insert(
-        "FailoverRole".into(),
+        ROLE_KEY.into(),
         owner.failover_role.tag_value().into(),
     );
     all.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));

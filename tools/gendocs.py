@@ -1,7 +1,8 @@
 """Registry docs from the provider's own schema (`terraform providers schema -json`) and
 `examples/`, in the layout and format tfplugindocs produces:
 
-    docs/index.md, docs/resources/<name>.md, docs/data-sources/<name>.md
+    docs/index.md, docs/resources/<name>.md, docs/data-sources/<name>.md,
+    docs/actions/<name>.md, docs/list-resources/<name>.md
 
 Usage: gendocs.py SCHEMA_JSON EXAMPLES_DIR OUT_DIR
 """
@@ -103,6 +104,15 @@ def example(path, language):
     return f"```{language}\n{path.read_text().rstrip()}\n```\n"
 
 
+# Per kind of page: its label and its example file, as tfplugindocs names them.
+KINDS = {
+    "resources": ("Resource", "resource.tf"),
+    "data-sources": ("Data Source", "data-source.tf"),
+    "actions": ("Action", "action.tf"),
+    "list-resources": ("List Resource", "list-resource.tfquery.hcl"),
+}
+
+
 def page(kind, name, schema, examples, identity=None):
     block = schema["block"]
     description = describe(block.get("description"))
@@ -110,9 +120,9 @@ def page(kind, name, schema, examples, identity=None):
         title, heading = f"{PROVIDER} Provider", f"# {PROVIDER} Provider"
         usage = example(examples / "provider" / "provider.tf", "terraform")
     else:
-        label = "Resource" if kind == "resources" else "Data Source"
+        label, example_file = KINDS[kind]
         title, heading = f"{name} {label} - {PROVIDER}", f"# {name} ({label})"
-        usage = example(examples / kind / name / f"{'resource' if kind == 'resources' else 'data-source'}.tf", "terraform")
+        usage = example(examples / kind / name / example_file, "terraform")
     parts = [frontmatter(title, description), f"{heading}\n", f"{description}\n"]
     if usage:
         parts.append("## Example Usage\n")
@@ -168,7 +178,12 @@ def main(schema_path, examples_dir, out_dir):
     out = pathlib.Path(out_dir)
     (out / "resources").mkdir(parents=True, exist_ok=True)
     (out / "index.md").write_text(page("provider", PROVIDER, schemas["provider"], examples))
-    for kind, key in (("resources", "resource_schemas"), ("data-sources", "data_source_schemas")):
+    for kind, key in (
+        ("resources", "resource_schemas"),
+        ("data-sources", "data_source_schemas"),
+        ("actions", "action_schemas"),
+        ("list-resources", "list_resource_schemas"),
+    ):
         for full_name, schema in sorted(schemas.get(key, {}).items()):
             short = full_name.removeprefix(PROVIDER + "_")
             identity = schemas.get("resource_identity_schemas", {}).get(full_name)

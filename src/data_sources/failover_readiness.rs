@@ -12,7 +12,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::aws::error::PartError;
-use crate::configured::Shared;
+use crate::configured::{Configured, Shared};
 use crate::naming;
 use crate::regions;
 use crate::role::Role;
@@ -32,7 +32,10 @@ pub struct FindingBlock {
     pub fix: String,
 }
 
+/// The data source's value; also the `tap_readiness_check` action's configuration, whose
+/// schema leaves out the computed attributes (hence `default`: absent means null).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     pub id: Value<String>,
     pub environment_suffix: Value<String>,
@@ -50,7 +53,7 @@ pub struct State {
     pub estimated_failover_seconds: Value<Number>,
 }
 
-fn schema() -> Schema {
+pub fn schema() -> Schema {
     let finding = AttributeType::Object(named([
         ("severity", AttributeType::String),
         ("part", AttributeType::String),
@@ -140,139 +143,147 @@ impl DataSource for FailoverReadiness {
         _meta: ValueEmpty,
     ) -> Option<State> {
         let cfg = self.shared.get(diags)?;
-        let mut state = config;
-        let suffix = state.environment_suffix.as_ref_option()?.clone();
-        state.id = values::string(suffix.clone());
-        let report = |diags: &mut Diagnostics, err: PartError| {
-            diags.root_error(
-                format!("tap_failover_readiness: {}", err.action),
-                err.to_string(),
-            );
-        };
-        let located = match facts::locate(
-            cfg,
-            &suffix,
-            state.hosted_zone_id.as_ref_option().map(String::as_str),
-        )
-        .await
-        {
-            Ok(located) => located,
+        match assess(cfg, config, &|_| {}).await {
+            Ok(state) => Some(state),
             Err(err) => {
-                report(diags, err);
-                return None;
+                diags.root_error(
+                    format!("tap_failover_readiness: {}", err.action),
+                    err.to_string(),
+                );
+                None
             }
-        };
-        let given = |v: &Value<String>| v.as_ref_option().cloned();
-        let (given_primary, given_standby, given_domain) = (
-            given(&state.primary_region),
-            given(&state.standby_region),
-            given(&state.domain_name),
-        );
-        let differences = checks::differences(&[
-            checks::Given {
-                argument: "domain_name",
-                given: given_domain.as_deref(),
-                found: located.domain_name.as_deref(),
-            },
-            checks::Given {
-                argument: "primary_region",
-                given: given_primary.as_deref(),
-                found: located.primary_region.as_deref(),
-            },
-            checks::Given {
-                argument: "standby_region",
-                given: given_standby.as_deref(),
-                found: located.standby_region.as_deref(),
-            },
-        ]);
-        // What was found, else what was given, else the defaults.
-        let primary_region = located
-            .primary_region
-            .clone()
-            .or(given_primary)
-            .unwrap_or_else(|| Role::Primary.default_region().to_owned());
-        let standby_region = located
-            .standby_region
-            .clone()
-            .or(given_standby)
-            .unwrap_or_else(|| Role::Standby.default_region().to_owned());
-        let found_check = located.health_check.as_ref().map(|c| c.spec.clone());
-        let found_active = located.records.as_ref().and_then(|records| {
-            let weight = |role: Role| {
-                records
-                    .iter()
-                    .find(|r| r.set_identifier == role.as_str())
-                    .map(|r| r.weight)
-            };
-            (weight(Role::Standby)? > weight(Role::Primary)?).then_some(Role::Standby)
-        });
-        let expect = checks::Expect {
-            suffix: suffix.clone(),
-            standby_region: standby_region.clone(),
-            standby_active: state
-                .active_region
-                .as_ref_option()
-                .map(|a| Role::parse(a) == Some(Role::Standby)),
-            interval: whole(&state.health_check_interval).map(|n| n as i32),
-            failure_threshold: whole(&state.failure_threshold).map(|n| n as i32),
-            rto_seconds: state.rto_seconds.as_ref_option().map(|n| n.0),
-            latency_threshold_ms: state
-                .replication_latency_threshold
-                .as_ref_option()
-                .map_or(DEFAULT_LATENCY_MS, |n| n.0),
-        };
-        state.primary_region = state
-            .primary_region
-            .clone()
-            .or(values::string(&primary_region));
-        state.standby_region = state
-            .standby_region
-            .clone()
-            .or(values::string(&standby_region));
-        if let Some(domain) = &located.domain_name {
-            state.domain_name = state.domain_name.clone().or(values::string(domain));
         }
-        state.active_region = state.active_region.clone().or(values::string(
-            found_active.unwrap_or(Role::Primary).as_str(),
-        ));
-        if let Some(check) = found_check {
-            let number = |n: i32| Value::Value(Number::from(i64::from(n)));
-            state.health_check_interval = state.health_check_interval.or(number(check.interval));
-            state.failure_threshold = state.failure_threshold.or(number(check.failure_threshold));
-        }
-        state.replication_latency_threshold = Value::Value(Number(expect.latency_threshold_ms));
-
-        let target = facts::Target {
-            suffix: &suffix,
-            primary_region: &primary_region,
-            standby_region: &standby_region,
-        };
-        let facts = match facts::gather(cfg, &target, located).await {
-            Ok(facts) => facts,
-            Err(err) => {
-                report(diags, err);
-                return None;
-            }
-        };
-        let mut findings = differences;
-        findings.extend(checks::evaluate(&expect, &facts));
-        state.ready = Value::Value(findings.iter().all(|f| f.severity != "error"));
-        state.estimated_failover_seconds = Value::Value(Number(
-            checks::estimated_failover_seconds(&expect, facts.health_check.as_ref()),
-        ));
-        state.findings = Value::Value(
-            findings
-                .into_iter()
-                .map(|f| FindingBlock {
-                    severity: f.severity.into(),
-                    part: f.part.into(),
-                    message: f.message,
-                    fix: f.fix,
-                })
-                .collect(),
-        );
-        Some(state)
     }
+}
+
+/// The stack `config.environment_suffix` judged against `config`'s expectations: `config` with
+/// what was found filled in and the findings. `step` hears what is being read as it starts
+/// (the `tap_readiness_check` action shows it to the user).
+pub async fn assess(
+    cfg: &Configured,
+    config: State,
+    step: &(dyn Fn(String) + Send + Sync),
+) -> Result<State, PartError> {
+    let mut state = config;
+    let suffix = state
+        .environment_suffix
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default();
+    state.id = values::string(suffix.clone());
+    step(format!(
+        "locating stack {suffix} (hosted zone, health check and records)"
+    ));
+    let located = facts::locate(
+        cfg,
+        &suffix,
+        state.hosted_zone_id.as_ref_option().map(String::as_str),
+    )
+    .await?;
+    let given = |v: &Value<String>| v.as_ref_option().cloned();
+    let (given_primary, given_standby, given_domain) = (
+        given(&state.primary_region),
+        given(&state.standby_region),
+        given(&state.domain_name),
+    );
+    let differences = checks::differences(&[
+        checks::Given {
+            argument: "domain_name",
+            given: given_domain.as_deref(),
+            found: located.domain_name.as_deref(),
+        },
+        checks::Given {
+            argument: "primary_region",
+            given: given_primary.as_deref(),
+            found: located.primary_region.as_deref(),
+        },
+        checks::Given {
+            argument: "standby_region",
+            given: given_standby.as_deref(),
+            found: located.standby_region.as_deref(),
+        },
+    ]);
+    // What was found, else what was given, else the defaults.
+    let primary_region = located
+        .primary_region
+        .clone()
+        .or(given_primary)
+        .unwrap_or_else(|| Role::Primary.default_region().to_owned());
+    let standby_region = located
+        .standby_region
+        .clone()
+        .or(given_standby)
+        .unwrap_or_else(|| Role::Standby.default_region().to_owned());
+    let found_check = located.health_check.as_ref().map(|c| c.spec.clone());
+    let found_active = located.records.as_ref().and_then(|records| {
+        let weight = |role: Role| {
+            records
+                .iter()
+                .find(|r| r.set_identifier == role.as_str())
+                .map(|r| r.weight)
+        };
+        (weight(Role::Standby)? > weight(Role::Primary)?).then_some(Role::Standby)
+    });
+    let expect = checks::Expect {
+        suffix: suffix.clone(),
+        standby_region: standby_region.clone(),
+        standby_active: state.active_region.as_ref_option().map(|a| Role::parse(a) == Some(Role::Standby)),
+        interval: whole(&state.health_check_interval).map(|n| n as i32),
+        failure_threshold: whole(&state.failure_threshold).map(|n| n as i32),
+        rto_seconds: state.rto_seconds.as_ref_option().map(|n| n.0),
+        latency_threshold_ms: state
+            .replication_latency_threshold
+            .as_ref_option()
+            .map_or(DEFAULT_LATENCY_MS, |n| n.0),
+    };
+    state.primary_region = state
+        .primary_region
+        .clone()
+        .or(values::string(&primary_region));
+    state.standby_region = state
+        .standby_region
+        .clone()
+        .or(values::string(&standby_region));
+    if let Some(domain) = &located.domain_name {
+        state.domain_name = state.domain_name.clone().or(values::string(domain));
+    }
+    state.active_region = state
+        .active_region
+        .clone()
+        .or(values::string(found_active.unwrap_or(Role::Primary).as_str()));
+    if let Some(check) = found_check {
+        let number = |n: i32| Value::Value(Number::from(i64::from(n)));
+        state.health_check_interval = state.health_check_interval.or(number(check.interval));
+        state.failure_threshold = state.failure_threshold.or(number(check.failure_threshold));
+    }
+    state.replication_latency_threshold = Value::Value(Number(expect.latency_threshold_ms));
+
+    let target = facts::Target {
+        suffix: &suffix,
+        primary_region: &primary_region,
+        standby_region: &standby_region,
+    };
+    step(format!("reading the standby capacity, health check, session table, records, alarms and topics in {primary_region} and {standby_region}"));
+    let facts = facts::gather(cfg, &target, located).await?;
+    let mut findings = differences;
+    findings.extend(checks::evaluate(&expect, &facts));
+    state.ready = Value::Value(findings.iter().all(|f| f.severity != "error"));
+    state.estimated_failover_seconds = Value::Value(Number(checks::estimated_failover_seconds(
+        &expect,
+        facts.health_check.as_ref(),
+    )));
+    state.findings = Value::Value(
+        findings
+            .into_iter()
+            .map(|f| FindingBlock {
+                severity: f.severity.into(),
+                part: f.part.into(),
+                message: f.message,
+                fix: f.fix,
+            })
+            .collect(),
+    );
+    Ok(state)
 }
 
 #[cfg(test)]

@@ -1,32 +1,47 @@
 //! The `tfplugin6.Provider` service: each RPC decodes its request, hands it to the provider's
-//! configuration, resources or data sources (`served`), and answers with their diagnostics.
-//! Failures become error diagnostics; nothing here panics on what a client sends.
+//! configuration, resources, data sources or actions (`served`), and answers with their
+//! diagnostics. Failures become error diagnostics; nothing here panics on what a client sends.
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
 
+use futures::{stream, Stream, StreamExt};
 use tf_provider::schema::Schema;
 use tf_provider::Diagnostics;
+use tokio::sync::oneshot;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::generated_config::without_read_only;
 use super::proto::tfplugin6 as tf;
 use super::proto::tfplugin6::provider_server::Provider;
 use super::schema::{identity_schema, schema};
-use super::served::{Catalog, Change, ServedDataSource, ServedResource, Stored};
-use super::values::{attribute_path, diagnostics, encode, is_null, null};
+use super::served::{Catalog, Change, ServedAction, ServedDataSource, ServedResource, Stored};
+use super::values::{attribute_path, decode, diagnostics, encode, is_null, null};
+use crate::actions::Progress;
+use crate::list_resources::{self, Filter, ListResource};
 use crate::tf::identity::IdentitySchema;
 
 pub struct ProviderService {
     catalog: Catalog,
     /// Schemas are fixed for the life of the process: computed once, with their diagnostics.
     schemas: Schemas,
+    /// Fired by StopProvider: running actions end their waits.
+    stopping: CancellationToken,
 }
+
+/// A server stream of events, or of errors Terraform shows as diagnostics.
+type Events<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 struct Schemas {
     provider: Option<Schema>,
     resources: BTreeMap<String, Schema>,
     identities: BTreeMap<String, IdentitySchema>,
     data_sources: BTreeMap<String, Schema>,
+    actions: BTreeMap<String, Schema>,
+    list_resources: BTreeMap<String, Schema>,
     diags: Diagnostics,
 }
 
@@ -47,11 +62,19 @@ impl Schemas {
             .iter()
             .filter_map(|(name, d)| Some((name.clone(), d.schema(&mut diags)?)))
             .collect();
+        let actions = (catalog.actions.iter())
+            .map(|(name, a)| (name.clone(), a.schema()))
+            .collect();
+        let list_resources = (catalog.list_resources.iter())
+            .map(|(name, l)| (name.clone(), l.schema()))
+            .collect();
         Schemas {
             provider,
             resources,
             identities,
             data_sources,
+            actions,
+            list_resources,
             diags,
         }
     }
@@ -60,7 +83,11 @@ impl Schemas {
 impl ProviderService {
     pub fn new(catalog: Catalog) -> Self {
         let schemas = Schemas::of(&catalog);
-        ProviderService { catalog, schemas }
+        ProviderService {
+            catalog,
+            schemas,
+            stopping: CancellationToken::new(),
+        }
     }
 
     fn resource(&self, diags: &mut Diagnostics, name: &str) -> Option<&dyn ServedResource> {
@@ -78,6 +105,66 @@ impl ProviderService {
         }
         found
     }
+
+    fn list_resource(&self, diags: &mut Diagnostics, name: &str) -> Option<&ListResource> {
+        let found = self.catalog.list_resources.get(name);
+        if found.is_none() {
+            unknown_type(diags, "list resource", name);
+        }
+        found
+    }
+
+    /// The events of a listing: one per object found (with its state when `with_objects`, read
+    /// by importing it by its identity), at most `limit`; any diagnostics in a last event.
+    async fn listed(
+        &self,
+        diags: &mut Diagnostics,
+        request: tf::list_resource::Request,
+    ) -> Vec<tf::list_resource::Event> {
+        let Some(list) = self.list_resource(diags, &request.type_name) else {
+            return Vec::new();
+        };
+        let Some(filter) = decode::<Filter>(diags, "list configuration", request.config.as_ref())
+        else {
+            return Vec::new();
+        };
+        let Some(found) = list.list(diags, &filter).await else {
+            return Vec::new();
+        };
+        let limit = usize::try_from(request.limit).unwrap_or(0);
+        let mut events = Vec::new();
+        for found in found.into_iter().take(limit) {
+            let Some(identity) = encode(diags, &found.identity) else {
+                break;
+            };
+            let resource_object = if request.include_resource_object {
+                let Some(resource) = self.resource(diags, &request.type_name) else {
+                    break;
+                };
+                match resource.import(diags, String::new(), Some(&identity)).await {
+                    Some(imported) => Some(imported.state),
+                    None => break,
+                }
+            } else {
+                None
+            };
+            events.push(tf::list_resource::Event {
+                identity: identity_data(Some(identity)),
+                display_name: found.display_name,
+                resource_object,
+                diagnostic: Vec::new(),
+            });
+        }
+        events
+    }
+
+    fn action(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ServedAction>> {
+        let found = self.catalog.actions.get(name).cloned();
+        if found.is_none() {
+            unknown_type(diags, "action", name);
+        }
+        found
+    }
 }
 
 fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
@@ -88,8 +175,8 @@ fn unknown_type(diags: &mut Diagnostics, kind: &str, name: &str) {
 }
 
 /// What this server supports beyond the 6.0 core, as the protocol asks servers to say. Resource
-/// identity has no capability: clients learn it from GetResourceIdentitySchemas. Moving state
-/// between resource types, list resources and actions are not served.
+/// identity, list resources and actions have no capability: clients learn them from the
+/// schemas. Moving state between resource types is not served.
 fn capabilities() -> tf::ServerCapabilities {
     tf::ServerCapabilities {
         // Resources see their destroy at plan time.
@@ -175,8 +262,16 @@ impl Provider for ProviderService {
                     type_name: type_name.clone(),
                 })
                 .collect(),
-            list_resources: Vec::new(),
-            actions: Vec::new(),
+            list_resources: (self.schemas.list_resources.keys())
+                .map(|type_name| tf::get_metadata::ListResourceMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
+            actions: (self.schemas.actions.keys())
+                .map(|type_name| tf::get_metadata::ActionMetadata {
+                    type_name: type_name.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -195,7 +290,15 @@ impl Provider for ProviderService {
             data_source_schemas: all(&self.schemas.data_sources),
             diagnostics: diagnostics(self.schemas.diags.clone()),
             server_capabilities: Some(capabilities()),
-            list_resource_schemas: Default::default(),
+            list_resource_schemas: all(&self.schemas.list_resources),
+            action_schemas: (self.schemas.actions.iter())
+                .map(|(name, s)| {
+                    let action = tf::ActionSchema {
+                        schema: Some(schema(s)),
+                    };
+                    (name.clone(), action)
+                })
+                .collect(),
         }))
     }
 
@@ -515,8 +618,126 @@ impl Provider for ProviderService {
         }))
     }
 
-    /// Terraform's interrupt: in-flight operations run to their end so that what they created
-    /// is recorded; Terraform then starts nothing new and shuts the plugin down.
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<tf::validate_list_resource_config::Request>,
+    ) -> Answer<tf::validate_list_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if self.list_resource(&mut diags, &request.type_name).is_some() {
+            let config = request.config.as_ref();
+            if let Some(filter) = decode::<Filter>(&mut diags, "list configuration", config) {
+                list_resources::validate(&mut diags, &filter);
+            }
+        }
+        Ok(Response::new(tf::validate_list_resource_config::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    type ListResourceStream = Events<tf::list_resource::Event>;
+
+    /// An error (the search failed, or an object could not be read) ends the listing: its
+    /// event carries the diagnostic, which Terraform shows on the list block.
+    async fn list_resource(
+        &self,
+        request: Request<tf::list_resource::Request>,
+    ) -> Answer<Self::ListResourceStream> {
+        let mut diags = Diagnostics::default();
+        let mut events = self.listed(&mut diags, request.into_inner()).await;
+        if !(diags.errors.is_empty() && diags.warnings.is_empty()) {
+            events.push(tf::list_resource::Event {
+                diagnostic: diagnostics(diags),
+                ..Default::default()
+            });
+        }
+        Ok(Response::new(Box::pin(stream::iter(
+            events.into_iter().map(Ok),
+        ))))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<tf::validate_action_config::Request>,
+    ) -> Answer<tf::validate_action_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(action) = self.action(&mut diags, &request.type_name) {
+            action.validate(&mut diags, request.config.as_ref()).await;
+        }
+        Ok(Response::new(tf::validate_action_config::Response {
+            diagnostics: diagnostics(diags),
+        }))
+    }
+
+    /// Our actions change nothing Terraform plans: planning one checks its configuration again,
+    /// now with the values other objects gave it.
+    async fn plan_action(
+        &self,
+        request: Request<tf::plan_action::Request>,
+    ) -> Answer<tf::plan_action::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(action) = self.action(&mut diags, &request.action_type) {
+            action.validate(&mut diags, request.config.as_ref()).await;
+        }
+        Ok(Response::new(tf::plan_action::Response {
+            diagnostics: diagnostics(diags),
+            deferred: None,
+        }))
+    }
+
+    type InvokeActionStream = Events<tf::invoke_action::Event>;
+
+    /// The action runs in its own task; its progress messages stream out as they are said,
+    /// then one completed event carries its diagnostics. Terraform going away (the stream
+    /// dropped) or stopping cancels the run.
+    async fn invoke_action(
+        &self,
+        request: Request<tf::invoke_action::Request>,
+    ) -> Answer<Self::InvokeActionStream> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let Some(action) = self.action(&mut diags, &request.action_type) else {
+            return Ok(Response::new(Box::pin(stream::iter([Ok(completed(
+                diags,
+            ))]))));
+        };
+        let cancel = self.stopping.child_token();
+        let (progress, messages) = Progress::channel();
+        let (done, finished) = oneshot::channel();
+        let run = cancel.clone();
+        tokio::spawn(async move {
+            let mut diags = Diagnostics::default();
+            (action.invoke(&mut diags, request.config.as_ref(), &progress, &run)).await;
+            drop(progress);
+            let _ = done.send(diags);
+        });
+        let cancel_when_dropped = cancel.drop_guard();
+        let said = UnboundedReceiverStream::new(messages).map(|message| {
+            event(tf::invoke_action::event::Type::Progress(
+                tf::invoke_action::event::Progress { message },
+            ))
+        });
+        let end = stream::once(async move {
+            let diags = finished.await.unwrap_or_else(|_| {
+                let mut diags = Diagnostics::default();
+                diags.root_error(
+                    format!("{} stopped unexpectedly", request.action_type),
+                    "The action ended without reporting its outcome; this is a bug in the provider.",
+                );
+                diags
+            });
+            drop(cancel_when_dropped);
+            completed(diags)
+        });
+        Ok(Response::new(Box::pin(said.chain(end).map(Ok))))
+    }
+
+    /// Terraform's interrupt: in-flight resource operations run to their end so that what they
+    /// created is recorded; running actions are told to stop waiting and say what they left
+    /// undone.
+    /// Terraform then starts nothing new and shuts the plugin down.
     async fn stop_provider(
         &self,
         _request: Request<tf::stop_provider::Request>,
@@ -524,8 +745,21 @@ impl Provider for ProviderService {
         tracing::info!(
             "Terraform is stopping; in-flight operations finish and record what they made"
         );
+        self.stopping.cancel();
         Ok(Response::new(tf::stop_provider::Response::default()))
     }
+}
+
+fn event(kind: tf::invoke_action::event::Type) -> tf::invoke_action::Event {
+    tf::invoke_action::Event { r#type: Some(kind) }
+}
+
+fn completed(diags: Diagnostics) -> tf::invoke_action::Event {
+    event(tf::invoke_action::event::Type::Completed(
+        tf::invoke_action::event::Completed {
+            diagnostics: diagnostics(diags),
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -552,5 +786,124 @@ mod tests {
             assert!(unchanged_version(&mut diags, "identity", "tap_x", 0, current, json).is_none());
             assert!(diags.errors[0].detail.contains(says), "{:?}", diags.errors);
         }
+    }
+
+    /// Says two things, then either ends with a warning or waits to be cancelled.
+    struct Talker;
+
+    #[derive(serde::Deserialize)]
+    struct Wait {
+        wait: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::actions::Action for Talker {
+        type Config = Wait;
+
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Default::default(),
+            }
+        }
+
+        async fn validate(&self, _diags: &mut Diagnostics, _config: Wait) {}
+
+        async fn invoke(
+            &self,
+            diags: &mut Diagnostics,
+            config: Wait,
+            progress: &Progress,
+            cancel: &CancellationToken,
+        ) {
+            progress.say("one");
+            progress.say("two");
+            if config.wait {
+                cancel.cancelled().await;
+                diags.root_error("cancelled", "");
+            } else {
+                diags.root_warning("done", "");
+            }
+        }
+    }
+
+    fn service() -> ProviderService {
+        let mut catalog = crate::provider::TapProvider::default().catalog();
+        catalog.actions = BTreeMap::from([(
+            "tap_talker".to_owned(),
+            Arc::new(Talker) as Arc<dyn ServedAction>,
+        )]);
+        ProviderService::new(catalog)
+    }
+
+    fn invoke(action: &str, wait: bool) -> Request<tf::invoke_action::Request> {
+        let mut diags = Diagnostics::default();
+        Request::new(tf::invoke_action::Request {
+            action_type: action.to_owned(),
+            config: encode(&mut diags, &serde_json::json!({ "wait": wait })),
+            client_capabilities: None,
+        })
+    }
+
+    /// Each event as text: `progress: ...` or `completed: <severity> <summary>, ...`.
+    async fn events(stream: <ProviderService as Provider>::InvokeActionStream) -> Vec<String> {
+        use tf::invoke_action::event::Type;
+        let events: Vec<_> = stream.collect().await;
+        (events.into_iter())
+            .map(|e| match e.expect("event").r#type.expect("type") {
+                Type::Progress(p) => format!("progress: {}", p.message),
+                Type::Completed(c) => {
+                    let diags: Vec<_> = (c.diagnostics.iter())
+                        .map(|d| format!("{} {}", d.severity, d.summary))
+                        .collect();
+                    format!("completed: {}", diags.join(", "))
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn progress_streams_in_order_then_one_completed_event() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_talker", false)).await;
+        let warning = tf::diagnostic::Severity::Warning as i32;
+        assert_eq!(
+            events(stream.unwrap().into_inner()).await,
+            [
+                "progress: one".to_owned(),
+                "progress: two".to_owned(),
+                format!("completed: {warning} done")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_provider_cancels_a_running_action() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_talker", true)).await;
+        let stream = stream.unwrap().into_inner();
+        let collected = tokio::spawn(events(stream));
+        let stop = Request::new(tf::stop_provider::Request {});
+        service.stop_provider(stop).await.unwrap();
+        let error = tf::diagnostic::Severity::Error as i32;
+        let said = tokio::time::timeout(std::time::Duration::from_secs(10), collected).await;
+        assert_eq!(
+            said.expect("the action ended").unwrap().last(),
+            Some(&format!("completed: {error} cancelled"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_action_completes_with_an_error() {
+        let service = service();
+        let stream = service.invoke_action(invoke("tap_nothing", false)).await;
+        let said = events(stream.unwrap().into_inner()).await;
+        let error = tf::diagnostic::Severity::Error as i32;
+        assert_eq!(
+            said,
+            [format!(
+                "completed: {error} Unknown action type tap_nothing"
+            )]
+        );
     }
 }

@@ -1,18 +1,22 @@
-//! What the server serves: the provider's configuration, its resources and data sources,
-//! behind object-safe traits that speak the wire's `DynamicValue`. Blanket implementations
+//! What the server serves: the provider's configuration, its resources, data sources and
+//! actions, behind object-safe traits that speak the wire's `DynamicValue`. Blanket implementations
 //! decode requests into the serde types of tf-provider's typed `Provider`, `Resource` and
 //! `DataSource` traits and encode their answers, so resources keep implementing those. A
 //! resource also says what import needs: what identifies its objects, and the configuration of
 //! an imported one (`Importable`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, DataSource, Diagnostics, Provider, Resource};
+use tokio_util::sync::CancellationToken;
 
 use super::proto::tfplugin6::DynamicValue;
 use super::values::{decode, decode_private, encode, encode_private, explained, is_null, null};
+use crate::actions::{Action, Progress};
+use crate::list_resources::ListResource;
 use crate::tf::identity::{Identity, IdentitySchema};
 
 /// Everything the provider offers, by full type name (`tap_session_table`).
@@ -20,6 +24,10 @@ pub struct Catalog {
     pub provider: Box<dyn ServedProvider>,
     pub resources: BTreeMap<String, Box<dyn ServedResource>>,
     pub data_sources: BTreeMap<String, Box<dyn ServedDataSource>>,
+    /// Shared with the task that runs an invocation while the server streams its progress.
+    pub actions: BTreeMap<String, Arc<dyn ServedAction>>,
+    /// Named like the resource types whose objects they find.
+    pub list_resources: BTreeMap<String, ListResource>,
 }
 
 #[async_trait]
@@ -321,5 +329,43 @@ impl<T: DataSource> ServedDataSource for T {
         let result = DataSource::read(self, diags, config, meta).await;
         let state = explained(diags, result, "Reading the data source")?;
         encode(diags, &state)
+    }
+}
+
+#[async_trait]
+pub trait ServedAction: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>);
+    async fn invoke(
+        &self,
+        diags: &mut Diagnostics,
+        config: Option<&DynamicValue>,
+        progress: &Progress,
+        cancel: &CancellationToken,
+    );
+}
+
+#[async_trait]
+impl<T: Action> ServedAction for T {
+    fn schema(&self) -> Schema {
+        Action::schema(self)
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: Option<&DynamicValue>) {
+        if let Some(config) = decode(diags, "action configuration", config) {
+            Action::validate(self, diags, config).await;
+        }
+    }
+
+    async fn invoke(
+        &self,
+        diags: &mut Diagnostics,
+        config: Option<&DynamicValue>,
+        progress: &Progress,
+        cancel: &CancellationToken,
+    ) {
+        if let Some(config) = decode(diags, "action configuration", config) {
+            Action::invoke(self, diags, config, progress, cancel).await;
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Acceptance tests: real Terraform, the freshly built provider, and a private local AWS per
 //! test. Every assertion on what was built reads the emulator through the AWS SDK.
 
+mod actions;
 mod deployer_policy;
 mod dns_failover;
 mod examples;
@@ -8,6 +9,7 @@ mod failover_readiness;
 mod failover_switch;
 mod handshake;
 mod identity;
+mod list_resources;
 mod local_aws;
 mod local_aws_rules;
 mod provider;
