@@ -2,7 +2,7 @@
 
 Each fault seed, lost-response seed and crash point is one run of its test in
 tests/acceptance/reliability.rs (the test binary built once, run with `nice`, `--jobs` at a
-time), so that one failure does not hide the others. Every run prints a `RELIABILITY-RESULT
+time, the suites in turn), so that one failure does not hide the others. Every run prints a `RELIABILITY-RESULT
 {json}` line when it passes; a failed run is recorded with its panic message. The raw output
 (a header with the command, commit, date and machine load, then one line per run) goes to
 docs/runs/reliability-<commit>.txt, and the tables between the `reliability-report` markers of
@@ -85,29 +85,47 @@ def loadavg():
     return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
 
 
+def interleaved(args):
+    """The runs, the three suites taken in turn, so that a run cut short covers each of them."""
+    suites = [[("faults", s) for s in args.fault_seeds.split()],
+              [("lost", s) for s in args.lost_seeds.split()],
+              [("crash", p) for p in args.crash_points.split()]]
+    longest = max(len(jobs) for jobs in suites)
+    return [jobs[i] for i in range(longest) for jobs in suites if i < len(jobs)]
+
+
 def run(args):
+    """Runs every job, appending each one's lines to the raw file as it ends, so that a run
+    stopped early keeps what it measured; the header says how far it got."""
     commit = git("rev-parse", "HEAD")
     dirty = git("status", "--porcelain", "--untracked-files=no")
     binary = test_binary(args.build_lock)
-    jobs = [("faults", s) for s in args.fault_seeds.split()] \
-        + [("lost", s) for s in args.lost_seeds.split()] \
-        + [("crash", p) for p in args.crash_points.split()]
+    jobs = interleaved(args)
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = loadavg()
     clock = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        outputs = list(pool.map(lambda job: run_one(binary, *job), jobs))
-    took = time.monotonic() - clock
-    header = [
-        "# command: " + " ".join(shlex.quote(a) for a in ["python", "tools/reliability-report.py", *sys.argv[1:]]),
-        f"# commit: {commit}" + (" (with uncommitted changes)" if dirty else ""),
-        f"# date: {started:%Y-%m-%d %H:%M} UTC, {took / 60:.0f} min",
-        f"# machine: {os.cpu_count()} CPUs, load average {load_before} before, {loadavg()} after",
-        f"# runs: {args.jobs} at a time, each under nice -n 10",
-    ]
     RUNS.mkdir(parents=True, exist_ok=True)
     raw = RUNS / f"reliability-{commit[:7]}.txt"
-    raw.write_text("\n".join(header + [line for lines in outputs for line in lines]) + "\n")
+    command = " ".join(shlex.quote(a) for a in
+                       ["python", "tools/reliability-report.py", *sys.argv[1:]])
+
+    def header(done):
+        took = (time.monotonic() - clock) / 60
+        return [
+            f"# command: {command}",
+            f"# commit: {commit}" + (" (with uncommitted changes)" if dirty else ""),
+            f"# date: {started:%Y-%m-%d %H:%M} UTC, {took:.0f} min, {done} of {len(jobs)} runs",
+            f"# machine: {os.cpu_count()} CPUs, load average {load_before} before, "
+            f"{loadavg()} after",
+            f"# runs: {args.jobs} at a time, each under nice -n 10",
+        ]
+
+    lines = []
+    raw.write_text("\n".join(header(0)) + "\n")
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for done, output in enumerate(pool.map(lambda job: run_one(binary, *job), jobs), 1):
+            lines += output
+            raw.write_text("\n".join(header(done) + lines) + "\n")
     print(f"wrote {raw.relative_to(ROOT)}")
     return raw
 
@@ -193,7 +211,7 @@ def main():
     parser.add_argument("--fault-seeds", default="")
     parser.add_argument("--lost-seeds", default="")
     parser.add_argument("--crash-points", default="")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=3)
     parser.add_argument("--build-lock", help="flock this file while cargo builds")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
     args = parser.parse_args()
