@@ -73,12 +73,20 @@ def run_one(binary, suite, value):
                if line.startswith("RELIABILITY-RESULT ")]
     if done.returncode == 0 and results:
         return [f"RELIABILITY-RESULT {r}" for r in results] + [f"# {suite} {value}: {took} s"]
-    output = done.stdout + done.stderr
-    panic = re.search(r"panicked at [^\n]*\n(.*)", output)
-    reason = panic.group(1)[:600] if panic else f"exit code {done.returncode}"
+    reason = failure(done.stdout + done.stderr) or f"exit code {done.returncode}"
     key = "seed" if suite != "crash" else "point"
     failed = {"suite": suite, key: value if suite != "crash" else int(value), "failed": reason}
     return [f"RELIABILITY-FAILED {json.dumps(failed)}", f"# {suite} {value}: {took} s"]
+
+
+def failure(output):
+    """The panic message's first line and the errors Terraform printed, on one line."""
+    panic = re.search(r"panicked at [^\n]*\n(.*)", output)
+    if not panic:
+        return None
+    errors = re.findall(r"^[│ ]*Error: (.*)\n[│ ]*\n?[│ ]*(.*)$", output, re.M)
+    details = "; ".join(f"{title}: {detail}".strip(": ") for title, detail in errors[:3])
+    return (panic.group(1) + (" " + details if details else "")).replace("|", "\\|")[:800]
 
 
 def loadavg():
