@@ -15,7 +15,7 @@ unpacked into a filesystem mirror under ~/.cache/tap-bench: it is never part of 
 
 Usage: python tools/bench.py [--runs N] [--peer] [--time-model] [--time-scale K]
                              [--latency-ms MS] [--stacks N] [--operations PHASE]
-                             [--provider-dir DIR] [--no-write]
+                             [--provider-dir DIR] [--phase-timeout S] [--no-write]
        python tools/bench.py --from docs/runs/bench-<commit>.txt"""
 
 import argparse
@@ -101,21 +101,28 @@ def requests_between(before, after):
 
 
 class PeakRss:
-    """Polls the provider processes' high-water mark of resident memory (VmHWM)."""
+    """Polls the high-water mark of resident memory (VmHWM) of the processes running this
+    system's provider binary (not another provider that runs on the machine meanwhile)."""
 
-    def __init__(self):
+    def __init__(self, system):
+        self.binary = system.binary.resolve()
+        self.work = str(system.work)
         self.peak_kb = 0
         self.running = True
         self.thread = threading.Thread(target=self.poll, daemon=True)
         self.thread.start()
 
+    def ours(self, proc):
+        exe = pathlib.Path(os.readlink(proc / "exe"))
+        return exe == self.binary or (exe.name == self.binary.name and str(exe).startswith(self.work))
+
     def poll(self):
         while self.running:
-            for comm in pathlib.Path("/proc").glob("[0-9]*/comm"):
+            for proc in pathlib.Path("/proc").glob("[0-9]*"):
                 try:
-                    if not comm.read_text().startswith("terraform-provi"):
+                    if not self.ours(proc):
                         continue
-                    for line in (comm.parent / "status").read_text().splitlines():
+                    for line in (proc / "status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             self.peak_kb = max(self.peak_kb, int(line.split()[1]))
                 except OSError:
@@ -185,12 +192,16 @@ def peer(work, terraform, endpoint, env):
     return system
 
 
-def run_phase(system, phase, terraform, endpoint):
+def run_phase(system, phase, terraform, endpoint, timeout):
     before = requests_so_far(endpoint)
-    rss = PeakRss()
+    rss = PeakRss(system)
     started = time.monotonic()
-    done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
-                          capture_output=True, text=True)
+    try:
+        done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as stopped:
+        rss.stop()
+        sys.exit(f"{system.name}: {phase} did not finish in {timeout} s:\n{stopped.stdout}")
     wall = time.monotonic() - started
     peak = rss.stop()
     # A no-op plan must find nothing to change (-detailed-exitcode 0).
@@ -365,6 +376,8 @@ def main():
     parser.add_argument("--operations", choices=list(PHASES),
                         help="also list the requests of this phase by operation")
     parser.add_argument("--provider-dir", default=str(ROOT / "target/release"))
+    parser.add_argument("--phase-timeout", type=int, default=900,
+                        help="give up on a phase that takes longer (seconds)")
     parser.add_argument("--no-write", action="store_true",
                         help="print the report only, write nothing under docs/")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
@@ -399,7 +412,7 @@ def main():
             for _ in range(args.runs):
                 for system in systems:
                     for phase in PHASES:
-                        run_phase(system, phase, terraform, endpoint)
+                        run_phase(system, phase, terraform, endpoint, args.phase_timeout)
     finally:
         child.kill()
     header["machine"] = (f"{os.cpu_count()} CPUs, load average {load_before} before, "
