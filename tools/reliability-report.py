@@ -11,6 +11,7 @@ docs/RELIABILITY.md are generated from that file; the prose around them is left 
 Usage: python tools/reliability-report.py [--fault-seeds "1 2 3"] [--lost-seeds "1 2"]
            [--crash-points "40 160"] [--jobs 2] [--build-lock FILE]
        python tools/reliability-report.py --from docs/runs/reliability-<commit>.txt
+           [--compare docs/runs/reliability-<earlier commit>.txt]
 """
 
 import argparse
@@ -106,7 +107,7 @@ def run(args):
     """Runs every job, appending each one's lines to the raw file as it ends, so that a run
     stopped early keeps what it measured; the header says how far it got."""
     commit = git("rev-parse", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs")
     binary = test_binary(args.build_lock)
     jobs = interleaved(args)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -197,7 +198,26 @@ def section(header, raw, suite, results):
     ]
 
 
-def write_doc(raw):
+def fault_logs(results, suite):
+    return {r["seed"]: r["log" if suite == "faults" else "lost"] for r in results
+            if r["suite"] == suite and "failed" not in r}
+
+
+def comparison(suite, results, earlier_raw):
+    """How the fault lists of this run compare with an earlier run's, seed by seed."""
+    earlier_header, earlier = read_raw(earlier_raw)
+    now, then = fault_logs(results, suite), fault_logs(earlier, suite)
+    seeds = [s for s in now if s in then]
+    same = [s for s in seeds if now[s] == then[s]]
+    differ = [f"{s} ({len({tuple(x) for x in now[s]} ^ {tuple(x) for x in then[s]})} entries in "
+              f"one list only)" for s in seeds if now[s] != then[s]]
+    source = earlier_raw.relative_to(ROOT / "docs")
+    return ["", f"Against the run in [`{source}`]({source}) (commit "
+                f"`{earlier_header['commit'][:7]}`, {earlier_header['date']}): the same list for "
+                f"{len(same)} of {len(seeds)} seeds" + (f"; differing: {', '.join(differ)}" if differ else "") + "."]
+
+
+def write_doc(raw, earlier_raw=None):
     header, results = read_raw(raw)
     text = DOC.read_text()
     for suite in TABLES:
@@ -206,6 +226,8 @@ def write_doc(raw):
         if begin not in text or end not in text:
             sys.exit(f"{DOC.relative_to(ROOT)} has no {begin} … {end} section")
         body = section(header, raw, suite, mine) if mine else ["Not run in this report."]
+        if mine and earlier_raw and suite != "crash":
+            body += comparison(suite, results, earlier_raw)
         before, rest = text.split(begin, 1)
         text = before + begin + "\n" + "\n".join(body) + "\n" + end + rest.split(end, 1)[1]
     DOC.write_text(text)
@@ -222,9 +244,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=3)
     parser.add_argument("--build-lock", help="flock this file while cargo builds")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
+    parser.add_argument("--compare", help="compare the fault lists with this earlier raw output")
     args = parser.parse_args()
     raw = pathlib.Path(args.raw).resolve() if args.raw else run(args)
-    sys.exit(0 if write_doc(raw) else 1)
+    earlier = pathlib.Path(args.compare).resolve() if args.compare else None
+    sys.exit(0 if write_doc(raw, earlier) else 1)
 
 
 if __name__ == "__main__":
