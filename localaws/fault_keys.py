@@ -2,7 +2,7 @@
 
 A request's key is its service, region and operation, a digest of its parameters with every
 value AWS or the SDK generates masked out (IDs, ARNs' random parts, client tokens, timestamps:
-any run of letters and digits that holds a digit), and the occurrence number of that key so far.
+any run of letters and digits that holds a digit, and hex runs), and the occurrence number of that key so far.
 Concurrent requests of one key differ only in what was masked, so whichever arrives n-th gets the
 n-th key: the same request set gives the same keys in any order. Whether a key is hit, and how,
 is drawn from the seed and the key alone."""
@@ -16,7 +16,9 @@ import threading
 from . import request_validation
 from .meter import operation as _operation
 
-_GENERATED = re.compile(r"[A-Za-z0-9]*[0-9][A-Za-z0-9]*")
+# A run of letters and digits that holds a digit, or a hex run of four or more between non-word
+# characters (a UUID's segment can be all letters: `key/1f0e…-beef-…`).
+_GENERATED = re.compile(r"[A-Za-z0-9]*[0-9][A-Za-z0-9]*|\b[0-9a-fA-F]{4,}\b")
 
 
 def key(request):
