@@ -398,7 +398,7 @@ def main():
     if os.environ.get("BENCH_LOG"):
         env.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=os.environ["BENCH_LOG"])
     commit = git("rev-parse", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs")
     header = {"command": " ".join(shlex.quote(a) for a in ["python", "tools/bench.py", *sys.argv[1:]]),
               "commit": commit + (" (with uncommitted changes)" if dirty else ""),
               "date": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"}
