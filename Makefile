@@ -50,17 +50,20 @@ release-check: setup
 ## The reliability suite in full (`make test` runs one fault seed, two lost-answer seeds and
 ## two crash points of it): ten fault seeds at a 10 % fault rate, ten seeds of create answers lost at
 ## 10 %, and the provider killed at 22 points.
+## The reliability suite, one run per seed and crash point; writes docs/RELIABILITY.md's tables
+## and the raw output in docs/runs/ (tools/reliability-report.py). BUILD_LOCK=FILE flocks the build.
 test-reliability: setup build
-	TAP_FAULT_SEEDS="$(FAULT_SEEDS)" TAP_LOST_SEEDS="$(FAULT_SEEDS)" TAP_CRASH_POINTS="$(CRASH_POINTS)" \
-		cargo test --test acceptance reliability -- --nocapture --test-threads 2
+	$(PYTHON) tools/reliability-report.py --fault-seeds "$(FAULT_SEEDS)" --lost-seeds "$(FAULT_SEEDS)" \
+		--crash-points "$(CRASH_POINTS)" $(if $(BUILD_LOCK),--build-lock $(BUILD_LOCK))
 
 FAULT_SEEDS := 1 2 3 4 5 6 7 8 9 10
 CRASH_POINTS := 3 10 20 30 40 50 60 75 90 100 110 120 135 150 160 175 190 200 215 230 245 260
 
 ## Benchmark (not part of CI): apply, no-op plan and destroy of the whole system, medians of
 ## three interleaved runs, with the release build, side by side with the same system in
-## hashicorp/aws 3.39.0 and under the time model of AWS. Other runs: BENCH_ARGS="--help".
-BENCH_ARGS ?= --peer --time-model
+## hashicorp/aws 3.39.0 and under the time model of AWS; writes docs/PERFORMANCE.md's tables and
+## the raw output in docs/runs/. Other runs: BENCH_ARGS="--help".
+BENCH_ARGS ?= --peer --time-model --operations plan
 bench: setup
 	cargo build --release
 	$(PYTHON) tools/bench.py $(BENCH_ARGS)

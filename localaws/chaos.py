@@ -1,31 +1,35 @@
 """Transient faults at a configurable rate, the way AWS produces them, to prove the provider
-converges through them: `LOCALAWS_FAULT_RATE=0.1` fails one request in ten (seeded by
-`LOCALAWS_FAULT_SEED`, default 1) with, in turn, the service's own throttling error, an HTTP 500,
-an HTTP 503, or a connection reset. `LOCALAWS_LATENCY_MS` adds latency to every request.
+converges through them: `LOCALAWS_FAULT_RATE=0.1` fails one request in ten with the service's own throttling error, an
+HTTP 500, an HTTP 503, or a connection reset. Which requests fail, and how, is drawn from
+`LOCALAWS_FAULT_SEED` (default 1) and the request's key (`fault_keys.py`), never from the order
+in which concurrent requests arrive: a seed reproduces its faults. `LOCALAWS_LATENCY_MS` adds
+latency to every request.
 
 Faults happen before moto sees the request, as AWS's throttling and front-end errors do: the
 request had no effect. (A response lost *after* the work was done is what the crash tests
 cover.) Every injected fault is counted by kind and service; `GET /localaws/faults` returns the
-counts as JSON. `GET /localaws/faults/pause` and `.../resume` stop and restart injection, so
+counts as JSON, `GET /localaws/faults/log` every fault as `[key, kind]`, sorted.
+`GET /localaws/faults/pause` and `.../resume` stop and restart injection, so
 that a test can read the emulator without faults of its own."""
 
 import json
 import os
-import random
 import socket
 import struct
 import threading
 import time
 import uuid
 
+from . import fault_keys
 from .cloudwatch_cbor import cbor_response
 from .wsgi import Response
 
 RATE = float(os.environ.get("LOCALAWS_FAULT_RATE", "0") or 0)
 LATENCY = float(os.environ.get("LOCALAWS_LATENCY_MS", "0") or 0) / 1000
-_random = random.Random(int(os.environ.get("LOCALAWS_FAULT_SEED", "1") or 1))
+SEED = os.environ.get("LOCALAWS_FAULT_SEED", "1") or "1"
 _lock = threading.Lock()
 _counts = {}
+_keys = fault_keys.Occurrences()
 _paused = False
 KINDS = ("throttle", "500", "503", "reset")
 
@@ -57,17 +61,19 @@ def counts():
 def reset():
     with _lock:
         _counts.clear()
+    _keys.reset()
 
 
 def control(path):
-    """Answers `/localaws/faults[/pause|/resume]`."""
+    """Answers `/localaws/faults[/pause|/resume|/log]`."""
     global _paused
     with _lock:
         if path.endswith("/pause"):
             _paused = True
         elif path.endswith("/resume"):
             _paused = False
-    return Response(200, [("Content-Type", "application/json")], json.dumps(counts()).encode())
+    body = _keys.log() if path.endswith("/log") else counts()
+    return Response(200, [("Content-Type", "application/json")], json.dumps(body).encode())
 
 
 def take(request):
@@ -79,10 +85,16 @@ def take(request):
     if RATE <= 0:
         return None
     with _lock:
-        if _paused or _random.random() >= RATE:
+        if _paused:
             return None
-        kind = KINDS[_random.randrange(len(KINDS))]
-        service = request.service or "unknown"
+    numbered = _keys.next(fault_keys.key(request))
+    draw = fault_keys.draw(SEED, numbered)
+    if draw.random() >= RATE:
+        return None
+    kind = KINDS[draw.randrange(len(KINDS))]
+    service = request.service or "unknown"
+    _keys.record(numbered, kind)
+    with _lock:
         _counts.setdefault(kind, {}).setdefault(service, 0)
         _counts[kind][service] += 1
     if kind == "reset":

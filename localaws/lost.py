@@ -4,16 +4,15 @@ request again makes a second object, unless the call is idempotent (a ClientToke
 reference, a unique name) or the client looks for what the first call made before creating again.
 
 `LOCALAWS_LOST_RATE=0.1` loses the answer of one create call in ten (`LOCALAWS_LOST_SEED`, default
-1). Successful create calls are numbered as they are answered; whether the n-th one's answer is
-lost is a function of the seed and n alone, so a seed reproduces the same faults for the same
-sequence of calls. `GET /localaws/lost` lists the lost calls as `[n, "service Operation"]`."""
+1). Whether a successful create's answer is lost is a function of the seed and the call's key
+(`fault_keys.py`: service, region, operation, parameters, occurrence) alone, so a seed
+reproduces the same faults for the same calls, in whatever order concurrent calls arrive.
+`GET /localaws/lost` lists the lost calls as `[key, "lost"]`, sorted."""
 
 import json
 import os
-import random
-import threading
 
-from . import request_validation
+from . import fault_keys, request_validation
 from .chaos import _reset
 from .wsgi import Response
 
@@ -23,45 +22,30 @@ SEED = os.environ.get("LOCALAWS_LOST_SEED", "1") or "1"
 # policies), and the two whose names say otherwise.
 _PREFIXES = ("Create", "Allocate", "Run", "Put")
 _OTHERS = {"Subscribe", "ChangeResourceRecordSets"}
-_lock = threading.Lock()
-_numbered = 0
-_lost = []
+_keys = fault_keys.Occurrences()
 
 
 def is_create(operation):
     return operation.startswith(_PREFIXES) or operation in _OTHERS
 
 
-def lost(seed, number):
-    """Whether the answer of the `number`-th create call is lost under `seed`."""
-    return random.Random(f"{seed}:{number}").random() < RATE
-
-
 def after(request, response):
     """The response to send: `response`, or a connection reset if this create's answer is lost."""
-    global _numbered
     if RATE <= 0 or response.status >= 400 or request.path.startswith(("/moto-api", "/localaws")):
         return response
     read = request_validation.parsed(request)
     if read is None or not is_create(read[1]):
         return response
-    with _lock:
-        _numbered += 1
-        number = _numbered
-        if not lost(SEED, number):
-            return response
-        _lost.append([number, f"{request.service} {read[1]}"])
+    numbered = _keys.next(fault_keys.key(request))
+    if fault_keys.draw(SEED, numbered).random() >= RATE:
+        return response
+    _keys.record(numbered, "lost")
     return _reset(request)
 
 
 def report():
-    with _lock:
-        body = json.dumps(_lost).encode()
-    return Response(200, [("Content-Type", "application/json")], body)
+    return Response(200, [("Content-Type", "application/json")], json.dumps(_keys.log()).encode())
 
 
 def reset():
-    global _numbered
-    with _lock:
-        _numbered = 0
-        _lost.clear()
+    _keys.reset()

