@@ -33,10 +33,7 @@ pub fn merge(default_tags: &Tags, owner: &Ownership, user: &Tags) -> Tags {
     let mut all = default_tags.clone();
     all.insert("Name".into(), owner.name.into());
     all.insert("Environment".into(), owner.environment.into());
-    all.insert(
-        ROLE_KEY.into(),
-        owner.failover_role.tag_value().into(),
-    );
+    all.insert(ROLE_KEY.into(), owner.failover_role.tag_value().into());
     all.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
     all.insert(STACK_KEY.into(), owner.suffix.into());
     all.insert(PART_KEY.into(), owner.part.into());

@@ -4,6 +4,7 @@
 //! telling the user what it does as it goes. The server (src/server) serves every action in
 //! `catalog`.
 
+mod failover;
 mod readiness_check;
 
 use std::collections::BTreeMap;
@@ -60,10 +61,16 @@ impl Progress {
 /// Every action the provider offers, by full type name, as the server serves them. Actions
 /// share the provider's configuration (`Shared`), as resources do.
 pub fn catalog(shared: &Shared) -> BTreeMap<String, Arc<dyn ServedAction>> {
-    let actions: [(&str, Arc<dyn ServedAction>); 1] = [(
-        "readiness_check",
-        Arc::new(readiness_check::ReadinessCheck::new(shared.clone())),
-    )];
+    let actions: [(&str, Arc<dyn ServedAction>); 2] = [
+        (
+            "failover",
+            Arc::new(failover::Failover::new(shared.clone())),
+        ),
+        (
+            "readiness_check",
+            Arc::new(readiness_check::ReadinessCheck::new(shared.clone())),
+        ),
+    ];
     actions
         .into_iter()
         .map(|(name, action)| (format!("tap_{name}"), action))

@@ -8,8 +8,8 @@ use tf_provider::{DataSource, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::{Action, Progress};
-use crate::data_sources::failover_readiness::{self, assess, FailoverReadiness, State};
 use crate::configured::Shared;
+use crate::data_sources::failover_readiness::{self, assess, FailoverReadiness, State};
 
 pub struct ReadinessCheck {
     shared: Shared,

@@ -146,10 +146,7 @@ mod tests {
             })
         );
         assert_eq!(
-            stack(&vpc(vec![
-                tag(STACK_KEY, "prod"),
-                tag(ROLE_KEY, "Primary")
-            ])),
+            stack(&vpc(vec![tag(STACK_KEY, "prod"), tag(ROLE_KEY, "Primary")])),
             None
         );
     }

@@ -143,7 +143,7 @@ pub async fn throw(
     suffix: &str,
     direction: Direction,
     options: &Options,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Status, SwitchError> {
     let alarm = failover_switch::alarm_name(suffix);
     let region = standby.region;

@@ -227,7 +227,10 @@ pub async fn assess(
     let expect = checks::Expect {
         suffix: suffix.clone(),
         standby_region: standby_region.clone(),
-        standby_active: state.active_region.as_ref_option().map(|a| Role::parse(a) == Some(Role::Standby)),
+        standby_active: state
+            .active_region
+            .as_ref_option()
+            .map(|a| Role::parse(a) == Some(Role::Standby)),
         interval: whole(&state.health_check_interval).map(|n| n as i32),
         failure_threshold: whole(&state.failure_threshold).map(|n| n as i32),
         rto_seconds: state.rto_seconds.as_ref_option().map(|n| n.0),
@@ -247,10 +250,9 @@ pub async fn assess(
     if let Some(domain) = &located.domain_name {
         state.domain_name = state.domain_name.clone().or(values::string(domain));
     }
-    state.active_region = state
-        .active_region
-        .clone()
-        .or(values::string(found_active.unwrap_or(Role::Primary).as_str()));
+    state.active_region = state.active_region.clone().or(values::string(
+        found_active.unwrap_or(Role::Primary).as_str(),
+    ));
     if let Some(check) = found_check {
         let number = |n: i32| Value::Value(Number::from(i64::from(n)));
         state.health_check_interval = state.health_check_interval.or(number(check.interval));

@@ -11,8 +11,8 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use crate::aws::error::{Context, PartError, PartResult};
 use crate::aws::{hosted_zone, owned};
-use crate::naming;
 use crate::configured::{Configured, Shared};
+use crate::naming;
 use crate::regions;
 use crate::role::Role;
 use crate::tf::diag::invalid;
@@ -38,7 +38,10 @@ impl Filter {
     fn regions(&self) -> Vec<String> {
         match self.regions.as_ref_option() {
             Some(regions) => regions.clone(),
-            None => Role::ALL.iter().map(|r| r.default_region().to_owned()).collect(),
+            None => Role::ALL
+                .iter()
+                .map(|r| r.default_region().to_owned())
+                .collect(),
         }
     }
 }
@@ -205,7 +208,10 @@ async fn failover_systems(cfg: &Configured, filter: &Filter) -> Result<Vec<Found
     suffixes.dedup();
     Ok((suffixes.into_iter())
         .filter_map(|suffix| {
-            let (primary, standby) = (in_role(suffix, Role::Primary)?, in_role(suffix, Role::Standby)?);
+            let (primary, standby) = (
+                in_role(suffix, Role::Primary)?,
+                in_role(suffix, Role::Standby)?,
+            );
             Some(Found {
                 display_name: format!("{suffix}: {primary} (primary), {standby} (standby)"),
                 identity: identity([

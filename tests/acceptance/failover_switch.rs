@@ -411,3 +411,105 @@ fn the_binary_explains_itself_and_refuses_bad_command_lines() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text.starts_with("--standby-region is required"), "{text}");
 }
+
+/// The `tap_failover` action (Terraform 1.14+) does what the command does, from Terraform:
+/// with us-east-1 down, `terraform apply -refresh=false -invoke` throws the switch with the
+/// standby region alone, its progress reaches the user, and DNS answers the standby; with
+/// us-east-1 back, the release action returns traffic to the primary.
+#[tokio::test]
+async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ws = Workspace::new(&aws);
+    if !crate::actions::terraform_at_least(&ws, 14, "actions") {
+        return;
+    }
+    let primary = serving_endpoint(&aws, "us-east-1", "10.43", "primary").await;
+    let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.44", "standby").await;
+    let action = |name: &str, engage: bool| {
+        format!(
+            "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"us-east-2\"\n    engage = {engage}\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n  }}\n}}\n",
+            standby.target_group_arn
+        )
+    };
+    // Configuring the provider must not ask STS in us-east-1 while it is down.
+    ws.config_raw(&format!(
+        "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n\nresource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n\n{}{}",
+        primary.block("primary"),
+        standby.block("standby"),
+        action("engage", true),
+        action("release", false),
+    ));
+    ws.apply();
+    let zone = aws
+        .route53()
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones")
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == format!("{DOMAIN}."))
+        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_owned())
+        .expect("the hosted zone");
+    let (primary_ips, standby_ips) = (
+        resolved(&aws, &primary.dns_name),
+        resolved(&aws, &standby.dns_name),
+    );
+    let answer = || async { dns(&aws, &zone, DOMAIN).1 };
+    settles("the answer before the outage", primary_ips.clone(), answer).await;
+    let invoke = |name: &str| {
+        let run = ws.run(&[
+            "apply",
+            "-refresh=false",
+            &format!("-invoke=action.tap_failover.{name}"),
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ]);
+        // Terraform wraps long lines at the terminal's width.
+        let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        (run.code, text)
+    };
+
+    outage(&aws, "/us-east-1");
+    let before = outage(&aws, "");
+    let (code, said) = invoke("engage");
+    assert_eq!(code, 0, "{said}");
+    for says in [
+        "has 1 of 1 targets healthy",
+        "switch thrown at ",
+        &format!("standby alarm {ALARM} in ALARM"),
+    ] {
+        assert!(said.contains(says), "{says:?} missing: {said}");
+    }
+    let during = outage(&aws, "");
+    assert_eq!(
+        (
+            count(&during, "served", "us-east-1"),
+            count(&during, "refused", "us-east-1")
+        ),
+        (
+            count(&before, "served", "us-east-1"),
+            count(&before, "refused", "us-east-1")
+        ),
+        "the action must not even try us-east-1: {during}"
+    );
+    assert_eq!(alarm_state(&aws).await, "ALARM");
+    settles("the answer once the switch is thrown", standby_ips, answer).await;
+
+    outage(&aws, "/us-east-1/end");
+    let (code, said) = invoke("release");
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("switch released at "), "{said}");
+    assert_eq!(alarm_state(&aws).await, "OK");
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
