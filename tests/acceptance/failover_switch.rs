@@ -44,6 +44,44 @@ fn dns(aws: &LocalAws, zone: &str, name: &str) -> (String, Vec<String>) {
     )
 }
 
+/// The system the switch fails over: `tap_dns_failover` over the two load balancers.
+fn dns_failover(primary: &Endpoint, standby: &Endpoint) -> String {
+    format!(
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n",
+        primary.block("primary"),
+        standby.block("standby")
+    )
+}
+
+/// Applies the workspace and waits until DNS answers the primary: the zone's ID, and the
+/// primary's and the standby's addresses.
+async fn apply_answering_primary(
+    aws: &LocalAws,
+    ws: &Workspace,
+    primary: &Endpoint,
+    standby: &Endpoint,
+) -> (String, Vec<String>, Vec<String>) {
+    ws.apply();
+    let zone = aws
+        .route53()
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones")
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == format!("{DOMAIN}."))
+        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_owned())
+        .expect("the hosted zone");
+    let (primary_ips, standby_ips) = (
+        resolved(aws, &primary.dns_name),
+        resolved(aws, &standby.dns_name),
+    );
+    let answer = || async { dns(aws, &zone, DOMAIN).1 };
+    settles("the answer before the outage", primary_ips.clone(), answer).await;
+    (zone, primary_ips, standby_ips)
+}
+
 /// The provider binary as an operator runs it: no Terraform, the standard credential chain
 /// from the environment, AWS_REGION left at us-east-1 as a shell in that region would have it.
 fn failover(aws: &LocalAws, args: &[&str]) -> Run {
@@ -237,29 +275,10 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
     let primary = serving_endpoint(&aws, "us-east-1", "10.41", "primary").await;
     let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.42", "standby").await;
     let ws = Workspace::new(&aws);
-    ws.config(&format!(
-        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n",
-        primary.block("primary"),
-        standby.block("standby")
-    ));
-    ws.apply();
-    let zone = aws
-        .route53()
-        .list_hosted_zones()
-        .send()
-        .await
-        .expect("ListHostedZones")
-        .hosted_zones()
-        .iter()
-        .find(|z| z.name() == format!("{DOMAIN}."))
-        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_owned())
-        .expect("the hosted zone");
-    let (primary_ips, standby_ips) = (
-        resolved(&aws, &primary.dns_name),
-        resolved(&aws, &standby.dns_name),
-    );
+    ws.config(&dns_failover(&primary, &standby));
+    let (zone, primary_ips, standby_ips) =
+        apply_answering_primary(&aws, &ws, &primary, &standby).await;
     let answer = || async { dns(&aws, &zone, DOMAIN).1 };
-    settles("the answer before the outage", primary_ips.clone(), answer).await;
     let group = standby.target_group_arn.as_str();
     let engage = [
         "engage",
@@ -433,30 +452,14 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
     };
     // Configuring the provider must not ask STS in us-east-1 while it is down.
     ws.config_raw(&format!(
-        "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n\nresource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n\n{}{}",
-        primary.block("primary"),
-        standby.block("standby"),
+        "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n\n{}{}{}",
+        dns_failover(&primary, &standby),
         action("engage", true),
         action("release", false),
     ));
-    ws.apply();
-    let zone = aws
-        .route53()
-        .list_hosted_zones()
-        .send()
-        .await
-        .expect("ListHostedZones")
-        .hosted_zones()
-        .iter()
-        .find(|z| z.name() == format!("{DOMAIN}."))
-        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_owned())
-        .expect("the hosted zone");
-    let (primary_ips, standby_ips) = (
-        resolved(&aws, &primary.dns_name),
-        resolved(&aws, &standby.dns_name),
-    );
+    let (zone, primary_ips, standby_ips) =
+        apply_answering_primary(&aws, &ws, &primary, &standby).await;
     let answer = || async { dns(&aws, &zone, DOMAIN).1 };
-    settles("the answer before the outage", primary_ips.clone(), answer).await;
     let invoke = |name: &str| {
         let run = ws.run(&[
             "apply",
