@@ -3,20 +3,7 @@
 //! what the local AWS holds: a stack that is not there, a ready one, one whose standby was
 //! scaled to nothing.
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
-
-/// Whether the Terraform the tests run knows actions (1.14+); says why not when it does not.
-pub fn terraform_at_least(ws: &Workspace, minor: u64, feature: &str) -> bool {
-    let version = ws.must(&["version", "-json"]);
-    let version: serde_json::Value = serde_json::from_str(&version.stdout).expect("version JSON");
-    let text = version["terraform_version"].as_str().unwrap_or_default();
-    let numbers: Vec<u64> = text.split('.').filter_map(|n| n.parse().ok()).collect();
-    let new_enough = numbers.len() >= 2 && (numbers[0], numbers[1]) >= (1, minor);
-    if !new_enough {
-        eprintln!("skipped: {feature} need Terraform >= 1.{minor}; TAP_TERRAFORM runs {text}");
-    }
-    new_enough
-}
+use crate::support::{assert_nothing_left, terraform_at_least, LocalAws, Workspace};
 
 const STACK: &str = r#"resource "tap_trading_failover" "prod" {
   environment_suffix = "acc"
@@ -49,7 +36,7 @@ fn invoke(ws: &Workspace) -> (i32, String) {
 async fn the_readiness_check_streams_its_findings_and_fails_when_failover_would_not_work() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    if !terraform_at_least(&ws, 14, "actions") {
+    if !terraform_at_least(14, "actions") {
         return;
     }
     // Nothing of stack "ghost" exists: the check says what it looked for, and fails.

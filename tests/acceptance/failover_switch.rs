@@ -439,7 +439,7 @@ fn the_binary_explains_itself_and_refuses_bad_command_lines() {
 async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back() {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ws = Workspace::new(&aws);
-    if !crate::actions::terraform_at_least(&ws, 14, "actions") {
+    if !crate::support::terraform_at_least(14, "actions") {
         return;
     }
     let primary = serving_endpoint(&aws, "us-east-1", "10.43", "primary").await;

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::actions::terraform_at_least;
+use crate::support::terraform_at_least;
 use crate::support::{assert_nothing_left, LocalAws, Workspace};
 
 const STACKS: &str = r#"resource "tap_regional_stack" "a" {
@@ -68,7 +68,7 @@ async fn vpc_of(aws: &LocalAws, region: &str, suffix: &str) -> String {
 async fn stacks_built_elsewhere_are_listed_imported_and_plan_empty() {
     let aws = LocalAws::start();
     let builder = Workspace::new(&aws);
-    if !terraform_at_least(&builder, 14, "list resources") {
+    if !terraform_at_least(14, "list resources") {
         return;
     }
     builder.config(STACKS);
@@ -156,7 +156,7 @@ async fn a_failed_search_is_a_diagnostic_and_a_bad_filter_is_refused() {
     // EC2 fails the first DescribeVpcs, as AWS may: the provider does not retry (max_retries 0).
     let aws = LocalAws::start_with_faults("DescribeVpcs");
     let ws = Workspace::new(&aws);
-    if !terraform_at_least(&ws, 14, "list resources") {
+    if !terraform_at_least(14, "list resources") {
         return;
     }
     ws.config("");

@@ -643,6 +643,23 @@ pub fn terraform_binary() -> PathBuf {
         .unwrap_or_else(|_| project_root().join("bin/terraform"))
 }
 
+/// Whether the Terraform the tests run is 1.`minor` or later; says why a test is skipped when not.
+pub fn terraform_at_least(minor: u64, feature: &str) -> bool {
+    let out = Command::new(terraform_binary())
+        .args(["version", "-json"])
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("running terraform version");
+    let version: serde_json::Value = serde_json::from_slice(&out.stdout).expect("version JSON");
+    let text = version["terraform_version"].as_str().unwrap_or_default();
+    let numbers: Vec<u64> = text.split('.').filter_map(|n| n.parse().ok()).collect();
+    let new_enough = numbers.len() >= 2 && (numbers[0], numbers[1]) >= (1, minor);
+    if !new_enough {
+        eprintln!("skipped: {feature} need Terraform >= 1.{minor}; TAP_TERRAFORM runs {text}");
+    }
+    new_enough
+}
+
 /// A Terraform working directory wired to the built provider and one local AWS.
 pub struct Workspace {
     dir: tempfile::TempDir,
