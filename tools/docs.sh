@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make docs`: regenerate docs/ from the built provider's schema and examples/.
-# `tools/docs.sh --check`: fail if docs/ differs from what would be generated.
+# `tools/docs.sh --check`: fail if docs/ differs from what would be generated (the measured
+# figures and their raw runs, written by their own tools, are not generated here).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 provider_dir="${TAP_PROVIDER_DIR:-$root/target/debug}"
@@ -20,7 +21,7 @@ printf 'terraform {\n  required_providers {\n    tap = { source = "tap-trading/t
 mkdir -p "$work/docs"
 "$root/.venv/bin/python" "$root/tools/gendocs.py" "$work/schema.json" "$root/examples" "$work/docs"
 if [[ "${1:-}" == "--check" ]]; then
-  if ! diff -ru "$root/docs" "$work/docs" --exclude=PERFORMANCE.md --exclude=RELIABILITY.md --exclude=deployer-policy.json --exclude=deployer-policy.md; then
+  if ! diff -ru "$root/docs" "$work/docs" --exclude=PERFORMANCE.md --exclude=RELIABILITY.md --exclude=deployer-policy.json --exclude=deployer-policy.md --exclude=runs; then
     echo "docs/ is stale: run 'make docs' and commit the result" >&2
     exit 1
   fi
