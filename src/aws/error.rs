@@ -56,7 +56,7 @@ impl AwsError {
 }
 
 /// Each service's code for an object that does not exist, beside EC2's `<Kind>.NotFound`.
-const NOT_FOUND: [&str; 11] = [
+const NOT_FOUND: [&str; 12] = [
     "NatGatewayNotFound",
     "InvalidLaunchTemplateName.NotFoundException",
     "LoadBalancerNotFound",
@@ -68,6 +68,8 @@ const NOT_FOUND: [&str; 11] = [
     "NotFound",
     "NotFoundException",
     "ResourceNotFoundException",
+    // DynamoDB's continuous-backups calls (API_DescribeContinuousBackups, Errors).
+    "TableNotFoundException",
 ];
 
 /// Success for a call whose object is already gone.

@@ -139,12 +139,15 @@ async fn regional_settings(
     region: &str,
 ) -> PartResult<Option<RegionalSettings>> {
     let read = || format!("reading DynamoDB table {name} in {region}");
-    let Some(found) = table::find(db, name).await.context(read)? else {
+    let found = table::find(db, name).await.context(read)?;
+    let Some(found) = found.filter(|t| !table::deleting(t)) else {
         return Ok(None);
     };
-    let pitr = table::point_in_time_recovery(db, name)
-        .await
-        .context(read)?;
+    // A replica being removed can vanish between the two reads (a destroy re-run after a crash).
+    let pitr = match table::point_in_time_recovery(db, name).await {
+        Err(err) if err.is_not_found() => return Ok(None),
+        other => other.context(read)?,
+    };
     Ok(Some(RegionalSettings {
         point_in_time_recovery: pitr,
         deletion_protection: found.deletion_protection,
