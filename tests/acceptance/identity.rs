@@ -21,7 +21,7 @@ async fn account(aws: &LocalAws) -> String {
 }
 
 /// The ID of the one VPC of stack `suffix` the local AWS holds in `region`.
-async fn vpc_in(aws: &LocalAws, region: &str, suffix: &str) -> String {
+pub(crate) async fn vpc_in(aws: &LocalAws, region: &str, suffix: &str) -> String {
     let vpcs = aws
         .ec2(region)
         .describe_vpcs()

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::identity::vpc_in;
 use crate::support::terraform_at_least;
 use crate::support::{assert_nothing_left, LocalAws, Workspace};
 
@@ -45,23 +46,6 @@ fn display_names(found: &[Value]) -> Vec<&str> {
         .iter()
         .map(|f| f["display_name"].as_str().unwrap_or_default())
         .collect()
-}
-
-async fn vpc_of(aws: &LocalAws, region: &str, suffix: &str) -> String {
-    let vpcs = aws
-        .ec2(region)
-        .describe_vpcs()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:tap:stack")
-                .values(suffix)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("DescribeVpcs");
-    assert_eq!(vpcs.vpcs().len(), 1, "one VPC of {suffix} in {region}");
-    vpcs.vpcs()[0].vpc_id().expect("VPC ID").to_owned()
 }
 
 #[tokio::test]
@@ -140,8 +124,8 @@ async fn stacks_built_elsewhere_are_listed_imported_and_plan_empty() {
         .collect();
     vpcs.sort();
     let mut held = vec![
-        vpc_of(&aws, "us-east-1", "qa").await,
-        vpc_of(&aws, "us-east-2", "qb").await,
+        vpc_in(&aws, "us-east-1", "qa").await,
+        vpc_in(&aws, "us-east-2", "qb").await,
     ];
     held.sort();
     assert_eq!(vpcs, held);
