@@ -15,7 +15,9 @@ gives the check (endpoint, CALCULATED and CLOUDWATCH_METRIC checks alike). A dis
 publishes nothing (UpdateHealthCheck `Disabled`: "Route 53 stops submitting requests",
 "stops aggregating", "stops monitoring the corresponding CloudWatch metrics",
 https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html).
-In the read-counting mode (no modelled clock) a datum is put when the status changes.
+A change of status is put at once, not at the next minute (the alarm then sees it within its
+period, as it would see that minute's datum); in the read-counting mode (no modelled clock) only
+changes are put.
 Not modelled: the other Route 53 metrics (HealthCheckPercentageHealthy, ChildHealthCheckHealthyCount,
 latency)."""
 
