@@ -517,6 +517,16 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }
 
+/// Whether a health check watches an endpoint (the stack's HTTP(S) check on the primary), not
+/// other checks or an alarm.
+fn endpoint_check(config: &aws_sdk_route53::types::HealthCheckConfig) -> bool {
+    use aws_sdk_route53::types::HealthCheckType;
+    matches!(
+        config.r#type(),
+        HealthCheckType::Http | HealthCheckType::Https
+    )
+}
+
 /// The number after `label` in the drill's summary line, in seconds.
 fn seconds_after(summary: &str, label: &str) -> f64 {
     let rest = summary
@@ -583,8 +593,9 @@ async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
     let interval = checks
         .health_checks()
         .iter()
-        .filter_map(|c| c.health_check_config().and_then(|c| c.request_interval()))
-        .next()
+        .filter_map(|c| c.health_check_config())
+        .find(|c| endpoint_check(c))
+        .and_then(|c| c.request_interval())
         .map(f64::from)
         .expect("the endpoint check's interval");
     let scale = aws.get_json("/localaws/clock")["scale"]
@@ -671,11 +682,7 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     let endpoint = checks
         .health_checks()
         .iter()
-        .find(|c| {
-            c.health_check_config()
-                .and_then(|c| c.request_interval())
-                .is_some()
-        })
+        .find(|c| c.health_check_config().is_some_and(endpoint_check))
         .expect("the endpoint check");
     let config = endpoint.health_check_config().expect("config");
     let interval = f64::from(config.request_interval().unwrap_or_default());
