@@ -42,6 +42,7 @@ from . import (
     route53_changes,
     route53_alarm_checks,
     route53_health,
+    route53_metrics,
     route53_zones,
     sns_topics,
 )
@@ -67,6 +68,7 @@ class Fidelity:
         response = lost.after(request, response)
         cloudwatch_evaluation.evaluate()
         route53_health.observe()
+        route53_metrics.publish()
         crash.after(request)
         return response.send(start_response)
 
@@ -91,6 +93,7 @@ class Fidelity:
             elbv2_health.reset()
             elbv2_idempotency.reset()
             route53_health.reset()
+            route53_metrics.reset()
             expired_tokens.reset()
             region_outage.reset()
         if request.path.startswith("/localaws/faults"):

@@ -52,6 +52,7 @@ pub mod route53;
 pub mod security_groups;
 pub mod session_table;
 pub mod switch_checks;
+pub mod switch_drill;
 pub mod switch_throw;
 pub mod topic_key;
 pub mod topics;

@@ -3,28 +3,24 @@
 //! standby region's CloudWatch and ELB (`aws::switch_throw`), so it works while us-east-1, and
 //! with it the Route 53 control plane, is down; the command line does the same without Terraform.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde::Deserialize;
 use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::Value;
-use tf_provider::{AttributePath, Diagnostics};
+use tf_provider::Diagnostics;
 use tokio_util::sync::CancellationToken;
 
+use super::cancel::unless_cancelled;
+use super::switch::{self, StandbyClients};
 use super::{Action, Progress};
-use crate::aws::switch_throw::{self, Direction, Options, Standby};
+use crate::aws::switch_throw::{self, Direction};
 use crate::configured::Shared;
-use crate::naming;
-use crate::regions;
-use crate::role::Role;
-use crate::tf::diag::invalid;
-use crate::tf::number::{whole, Number};
+use crate::tf::number::Number;
 use crate::tf::schema::{named, optional, required};
 
 /// How long the action waits for the switch's alarm unless told otherwise: CloudWatch
 /// evaluates one-minute periods, so a few of them with room for its publishing delay.
-const DEFAULT_TIMEOUT_SECONDS: i64 = 600;
+const DEFAULT_TIMEOUT_SECONDS: u64 = 600;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -49,27 +45,21 @@ impl Failover {
 
 fn schema() -> Schema {
     let attributes = [
-        ("environment_suffix", required(AttributeType::String, "The stack's environment suffix: the switch is `failover-switch-<suffix>`.")),
-        ("standby_region", optional(AttributeType::String, "The standby region, where the switch lives. Default `us-east-2`.")),
         ("engage", required(AttributeType::Bool, "`true` throws the switch (the standby takes the traffic and keeps it, even when the primary recovers); `false` releases it (the primary returns once it is healthy).")),
         ("force", optional(AttributeType::Bool, "Throw the switch even when the standby has no healthy target. Default `false`: the action refuses, because failing over to a standby that cannot serve makes the outage worse.")),
-        ("target_group_arn", optional(AttributeType::String, "The standby's target group, whose health is checked before the switch is thrown. Default: `tg-standby-<suffix>`, the regional stack's; give it for `tap_dns_failover` over your own load balancers.")),
         ("timeout_seconds", optional(AttributeType::Number, "How long to wait for the switch's alarm to reach ALARM (engage) or OK (release). Default 600.")),
     ];
     Schema {
         version: 1,
         block: Block {
             description: Description::markdown("Throws or releases the data-plane failover switch of a `tap_trading_failover` or `tap_dns_failover`: one `PutMetricData` in the standby region, then a wait until the switch's alarm agrees. It calls only the standby region's CloudWatch and Elastic Load Balancing, never us-east-1, IAM or the Route 53 control plane, so it works while us-east-1 is down. Run it with `terraform apply -refresh=false -invoke=action.tap_failover.<name>` (`-refresh=false`: a refresh would call the primary region), with a state backend outside us-east-1, and a provider configured with `skip_credentials_validation = true` or a `region` other than us-east-1 (configuring otherwise asks STS in us-east-1). Before throwing, it checks that the standby has healthy targets and refuses when it has none unless `force` is set. Needs Terraform 1.14 or later; without Terraform, `terraform-provider-tap failover engage` does the same."),
-            attributes: named(attributes),
+            attributes: named(attributes)
+                .into_iter()
+                .chain(switch::attributes("before the switch is thrown"))
+                .collect(),
             ..Default::default()
         },
     }
-}
-
-/// The configured standby region, else the role's default.
-fn standby_region(config: &Config) -> String {
-    (config.standby_region.as_ref_option().cloned())
-        .unwrap_or_else(|| Role::Standby.default_region().to_owned())
 }
 
 #[async_trait]
@@ -81,24 +71,13 @@ impl Action for Failover {
     }
 
     async fn validate(&self, diags: &mut Diagnostics, config: Config) {
-        if let Value::Value(suffix) = &config.environment_suffix {
-            if let Err(why) = naming::validate_suffix(suffix) {
-                invalid(diags, AttributePath::new("environment_suffix"), why);
-            }
-        }
-        if let Value::Value(region) = &config.standby_region {
-            if !regions::is_known(region) {
-                let why = regions::unknown_region_detail(region);
-                invalid(diags, AttributePath::new("standby_region"), why);
-            }
-        }
-        if config.timeout_seconds.is_value() && whole(&config.timeout_seconds).unwrap_or(0) < 1 {
-            invalid(
-                diags,
-                AttributePath::new("timeout_seconds"),
-                "timeout_seconds must be a whole number of seconds, at least 1.",
-            );
-        }
+        let seconds = ("timeout_seconds", &config.timeout_seconds);
+        switch::validate(
+            diags,
+            &config.environment_suffix,
+            &config.standby_region,
+            seconds,
+        );
     }
 
     async fn invoke(
@@ -113,34 +92,27 @@ impl Action for Failover {
         };
         let suffix = config.environment_suffix.as_ref_option().cloned();
         let suffix = suffix.unwrap_or_default();
-        let region = standby_region(&config);
+        let clients = StandbyClients::new(cfg, switch::standby_region(&config.standby_region));
+        let region = clients.region.clone();
         let direction = match config.engage {
             Value::Value(false) => Direction::Release,
             _ => Direction::Engage,
         };
-        let options = Options {
-            force: matches!(config.force, Value::Value(true)),
-            target_group_arn: config.target_group_arn.as_ref_option().cloned(),
-            timeout: Duration::from_secs(
-                whole(&config.timeout_seconds).unwrap_or(DEFAULT_TIMEOUT_SECONDS) as u64,
-            ),
-        };
-        let regional = cfg.clients.regional(&region);
-        let standby = Standby {
-            region: &region,
-            cloudwatch: &regional.cloudwatch,
-            elbv2: &regional.elbv2,
-        };
+        let options = switch::options(
+            &config.force,
+            &config.target_group_arn,
+            &config.timeout_seconds,
+            DEFAULT_TIMEOUT_SECONDS,
+        );
+        let standby = clients.standby();
         let mut say = |message: &str| progress.say(message);
-        let thrown = tokio::select! {
-            thrown = switch_throw::throw(&standby, &suffix, direction, &options, &mut say) => thrown,
-            () = cancel.cancelled() => {
-                diags.root_error(
-                    "tap_failover stopped",
-                    format!("Terraform stopped the action before the switch of {suffix} in {region} was confirmed; check it with `terraform-provider-tap failover status --suffix {suffix} --standby-region {region}`."),
-                );
-                return;
-            }
+        let stopped = (
+            "tap_failover stopped",
+            format!("Terraform stopped the action before the switch of {suffix} in {region} was confirmed; check it with `terraform-provider-tap failover status --suffix {suffix} --standby-region {region}`."),
+        );
+        let work = switch_throw::throw(&standby, &suffix, direction, &options, &mut say);
+        let Some(thrown) = unless_cancelled(diags, cancel, stopped, work).await else {
+            return;
         };
         if let Err(err) = thrown {
             diags.root_error(
@@ -183,7 +155,7 @@ mod tests {
     #[test]
     fn the_standby_region_defaults_to_the_standby_role() {
         let config = decode(serde_json::json!({"environment_suffix": "prod", "engage": true}));
-        assert_eq!(standby_region(&config), "us-east-2");
+        assert_eq!(switch::standby_region(&config.standby_region), "us-east-2");
         assert!(config.force.is_null());
     }
 }

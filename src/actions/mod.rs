@@ -4,8 +4,11 @@
 //! telling the user what it does as it goes. The server (src/server) serves every action in
 //! `catalog`.
 
+mod cancel;
 mod failover;
+mod failover_drill;
 mod readiness_check;
+mod switch;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -61,10 +64,14 @@ impl Progress {
 /// Every action the provider offers, by full type name, as the server serves them. Actions
 /// share the provider's configuration (`Shared`), as resources do.
 pub fn catalog(shared: &Shared) -> BTreeMap<String, Arc<dyn ServedAction>> {
-    let actions: [(&str, Arc<dyn ServedAction>); 2] = [
+    let actions: [(&str, Arc<dyn ServedAction>); 3] = [
         (
             "failover",
             Arc::new(failover::Failover::new(shared.clone())),
+        ),
+        (
+            "failover_drill",
+            Arc::new(failover_drill::FailoverDrill::new(shared.clone())),
         ),
         (
             "readiness_check",

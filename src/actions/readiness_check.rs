@@ -7,6 +7,7 @@ use tf_provider::schema::{AttributeConstraint, Description, Schema};
 use tf_provider::{DataSource, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
+use super::cancel::unless_cancelled;
 use super::{Action, Progress};
 use crate::configured::Shared;
 use crate::data_sources::failover_readiness::{self, assess, FailoverReadiness, State};
@@ -63,15 +64,13 @@ impl Action for ReadinessCheck {
         let suffix = config.environment_suffix.as_ref_option().cloned();
         let suffix = suffix.unwrap_or_default();
         let step = |message: String| progress.say(message);
-        let assessed = tokio::select! {
-            assessed = assess(cfg, config, &step) => assessed,
-            () = cancel.cancelled() => {
-                diags.root_error(
-                    "tap_readiness_check stopped",
-                    format!("Terraform stopped the check of stack {suffix} before it finished; it changes nothing, so nothing was left half done."),
-                );
-                return;
-            }
+        let stopped = (
+            "tap_readiness_check stopped",
+            format!("Terraform stopped the check of stack {suffix} before it finished; it changes nothing, so nothing was left half done."),
+        );
+        let work = assess(cfg, config, &step);
+        let Some(assessed) = unless_cancelled(diags, cancel, stopped, work).await else {
+            return;
         };
         let state = match assessed {
             Ok(state) => state,

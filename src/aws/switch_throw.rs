@@ -145,7 +145,19 @@ pub async fn throw(
     options: &Options,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Status, SwitchError> {
-    let alarm = failover_switch::alarm_name(suffix);
+    let before = put_checked(standby, suffix, direction, options, progress).await?;
+    settle(standby, suffix, direction, options, before, progress).await
+}
+
+/// The first half of `throw`: checks the standby (engaging) and puts the switch's new value.
+/// Returns the alarm's state before, to wait from.
+pub async fn put_checked(
+    standby: &Standby<'_>,
+    suffix: &str,
+    direction: Direction,
+    options: &Options,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Option<StateValue>, SwitchError> {
     let region = standby.region;
     let before = read_alarm(standby, suffix).await?;
     let targets = standby_targets(standby, suffix, options.target_group_arn.as_deref()).await?;
@@ -173,7 +185,6 @@ pub async fn throw(
             None => {}
         }
     }
-    let wanted = direction.wanted();
     put(standby, suffix, direction).await?;
     let verb = match direction {
         Direction::Engage => "thrown",
@@ -184,8 +195,24 @@ pub async fn throw(
         now(),
         direction.value()
     ));
+    Ok(before.state_value().cloned())
+}
+
+/// The second half of `throw`: waits, up to `options.timeout`, until the alarm is in the state
+/// the put asks for (`before`: its state before the put).
+pub async fn settle(
+    standby: &Standby<'_>,
+    suffix: &str,
+    direction: Direction,
+    options: &Options,
+    before: Option<StateValue>,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Status, SwitchError> {
+    let alarm = failover_switch::alarm_name(suffix);
+    let region = standby.region;
+    let wanted = direction.wanted();
     let deadline = Instant::now() + options.timeout;
-    let mut seen = before.state_value().cloned();
+    let mut seen = before;
     let mut delay = FIRST_POLL;
     loop {
         let current = read_alarm(standby, suffix).await?;
@@ -231,13 +258,14 @@ pub async fn throw(
     status(standby, suffix, options).await
 }
 
-fn now() -> String {
+/// Now, as AWS writes times (RFC 3339).
+pub fn now() -> String {
     DateTime::from(SystemTime::now())
         .fmt(Format::DateTime)
         .unwrap_or_else(|_| "now".into())
 }
 
-async fn read_alarm(standby: &Standby<'_>, suffix: &str) -> Result<MetricAlarm, SwitchError> {
+pub async fn read_alarm(standby: &Standby<'_>, suffix: &str) -> Result<MetricAlarm, SwitchError> {
     let name = failover_switch::alarm_name(suffix);
     let out = standby
         .cloudwatch
@@ -258,7 +286,11 @@ async fn read_alarm(standby: &Standby<'_>, suffix: &str) -> Result<MetricAlarm, 
         })
 }
 
-async fn put(standby: &Standby<'_>, suffix: &str, direction: Direction) -> Result<(), PartError> {
+pub async fn put(
+    standby: &Standby<'_>,
+    suffix: &str,
+    direction: Direction,
+) -> Result<(), PartError> {
     let action = || {
         format!(
             "putting {} to metric {NAMESPACE} {METRIC} {DIMENSION}={suffix} ({})",

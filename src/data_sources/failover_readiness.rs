@@ -12,6 +12,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::aws::error::PartError;
+use crate::aws::switch_drill::Summary as DrillSummary;
 use crate::configured::{Configured, Shared};
 use crate::naming;
 use crate::regions;
@@ -48,6 +49,7 @@ pub struct State {
     pub failure_threshold: Value<Number>,
     pub replication_latency_threshold: Value<Number>,
     pub rto_seconds: Value<Number>,
+    pub last_drill: Value<String>,
     pub ready: Value<bool>,
     pub findings: Value<Vec<FindingBlock>>,
     pub estimated_failover_seconds: Value<Number>,
@@ -76,9 +78,10 @@ pub fn schema() -> Schema {
                 ("failure_threshold", with_default(AttributeType::Number, "Expected failure threshold. Found from the health check when not given.")),
                 ("replication_latency_threshold", with_default(AttributeType::Number, "Replication latency, in milliseconds, above which a warning is given. Default 60000.")),
                 ("rto_seconds", optional(AttributeType::Number, "Recovery time objective: an expected failover time above it is an error.")),
+                ("last_drill", optional(AttributeType::String, "The last `tap_failover_drill`'s summary (the text after `drill summary: `): what it found wrong becomes findings, and its time until DNS answered the standby is held against `rto_seconds`.")),
                 ("ready", computed(AttributeType::Bool, "`true` when no finding is an error.")),
                 ("findings", computed(AttributeType::List(Box::new(finding)), "Each problem: `severity` (`error` stops failover, `warning` weakens it), `part`, `message`, and a one-line `fix`.")),
-                ("estimated_failover_seconds", computed(AttributeType::Number, "Health check interval × failure threshold, plus the 60 s alias TTL resolvers may still serve.")),
+                ("estimated_failover_seconds", computed(AttributeType::Number, "Health check interval × failure threshold, plus one interval when the primary record's check is the failover switch's calculated check (Route 53 aggregates it from its children's reported statuses), plus the 60 s alias TTL resolvers may still serve.")),
             ]),
             ..Default::default()
         },
@@ -130,6 +133,15 @@ impl DataSource for FailoverReadiness {
                     diags,
                     AttributePath::new("active_region"),
                     format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
+                );
+            }
+        }
+        if let Value::Value(drill) = &config.last_drill {
+            if DrillSummary::parse(drill).is_none() {
+                invalid(
+                    diags,
+                    AttributePath::new("last_drill"),
+                    format!("\"{drill}\" is not a drill summary: give the text tap_failover_drill reports after \"drill summary: \"."),
                 );
             }
         }
@@ -238,6 +250,10 @@ pub async fn assess(
             .replication_latency_threshold
             .as_ref_option()
             .map_or(DEFAULT_LATENCY_MS, |n| n.0),
+        last_drill: state
+            .last_drill
+            .as_ref_option()
+            .and_then(|l| DrillSummary::parse(l)),
     };
     state.primary_region = state
         .primary_region
@@ -270,10 +286,8 @@ pub async fn assess(
     let mut findings = differences;
     findings.extend(checks::evaluate(&expect, &facts));
     state.ready = Value::Value(findings.iter().all(|f| f.severity != "error"));
-    state.estimated_failover_seconds = Value::Value(Number(checks::estimated_failover_seconds(
-        &expect,
-        facts.health_check.as_ref(),
-    )));
+    state.estimated_failover_seconds =
+        Value::Value(Number(checks::estimated_failover_seconds(&expect, &facts)));
     state.findings = Value::Value(
         findings
             .into_iter()

@@ -57,7 +57,7 @@ async fn the_readiness_check_streams_its_findings_and_fails_when_failover_would_
     let (code, said) = invoke(&ws);
     assert_eq!(code, 0, "{said}");
     assert!(
-        said.contains("stack acc: 0 error(s), 0 warning(s); failover would take about 90 s"),
+        said.contains("stack acc: 0 error(s), 0 warning(s); failover would take about 100 s"),
         "{said}"
     );
 

@@ -93,7 +93,8 @@ async fn ready_when_healthy_and_each_fault_is_found_then_repaired() {
     confirm(&aws, &ws);
     assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
     assert_eq!(ws.resource(DATA)["findings"], serde_json::json!([]));
-    assert_eq!(ws.resource(DATA)["estimated_failover_seconds"], 90);
+    // 10 s × 3, one more interval through the switch's calculated check, 60 s alias TTL.
+    assert_eq!(ws.resource(DATA)["estimated_failover_seconds"], 100);
 
     let check_id = aws
         .route53()

@@ -516,3 +516,289 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
     let leaks = alerting_leaks(&aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }
+
+/// Whether a health check watches an endpoint (the stack's HTTP(S) check on the primary), not
+/// other checks or an alarm.
+fn endpoint_check(config: &aws_sdk_route53::types::HealthCheckConfig) -> bool {
+    use aws_sdk_route53::types::HealthCheckType;
+    matches!(
+        config.r#type(),
+        HealthCheckType::Http | HealthCheckType::Https
+    )
+}
+
+/// The number after `label` in the drill's summary line, in seconds.
+fn seconds_after(summary: &str, label: &str) -> f64 {
+    let rest = summary
+        .split_once(label)
+        .unwrap_or_else(|| panic!("{label:?} missing: {summary}"))
+        .1;
+    let number: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("{label:?}: {summary}"))
+}
+
+/// The `tap_failover_drill` action (Terraform 1.14+) under the time model: it throws the switch,
+/// reports Route 53's detection, the standby answering and the return to the primary, each
+/// within one health-check interval of what the model's settings give (the switch alarm's
+/// period: it goes to ALARM, then OK, once the period holding the put is over; Route 53 follows
+/// the alarm), checks that the standby's targets were healthy and the alarm notified its topic,
+/// and leaves the system as it was: switch released, DNS answering the primary.
+#[tokio::test]
+async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_TIME_SCALE", "20"),
+    ]);
+    let ws = Workspace::new(&aws);
+    if !crate::support::terraform_at_least(14, "actions") {
+        return;
+    }
+    let primary = serving_endpoint(&aws, "us-east-1", "10.45", "primary").await;
+    let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.46", "standby").await;
+    ws.config(&format!(
+        "{}action \"tap_failover_drill\" \"drill\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"us-east-2\"\n    hosted_zone_id = tap_dns_failover.dns.zone_id\n    record_name = \"{DOMAIN}\"\n    health_check_id = tap_dns_failover.dns.health_check_id\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n    poll_seconds = 0.02\n  }}\n}}\n",
+        dns_failover(&primary, &standby),
+        standby.target_group_arn
+    ));
+    let (zone, primary_ips, _) = apply_answering_primary(&aws, &ws, &primary, &standby).await;
+
+    // The model's settings, as the local AWS holds them.
+    let switch = aws
+        .cloudwatch("us-east-2")
+        .describe_alarms()
+        .alarm_names(ALARM)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    let switch = &switch.metric_alarms()[0];
+    let alarm_after = f64::from(switch.period().unwrap_or_default())
+        * f64::from(
+            switch
+                .datapoints_to_alarm()
+                .or(switch.evaluation_periods())
+                .unwrap_or(1),
+        );
+    let r53 = aws.route53();
+    let checks = r53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    let interval = checks
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config())
+        .find(|c| endpoint_check(c))
+        .and_then(|c| c.request_interval())
+        .map(f64::from)
+        .expect("the endpoint check's interval");
+    let scale = aws.get_json("/localaws/clock")["scale"]
+        .as_f64()
+        .expect("scale");
+
+    let run = ws.run(&[
+        "apply",
+        "-invoke=action.tap_failover_drill.drill",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let said = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(run.code, 0, "{said}");
+    for says in [
+        "see the primary healthy (health check ",
+        "switch thrown at ",
+        "switch released at ",
+        &format!("alarm {ALARM} notified: Successfully executed action"),
+    ] {
+        assert!(said.contains(says), "{says:?} missing: {said}");
+    }
+    let summary = said
+        .split_once("drill summary: ")
+        .unwrap_or_else(|| panic!("no summary: {said}"))
+        .1;
+    assert!(
+        summary.contains("standby targets healthy 1 of 1, alarm notified yes"),
+        "{summary}"
+    );
+    for label in ["detection", "standby answering", "return"] {
+        let modelled = seconds_after(summary, label) * scale;
+        assert!(
+            (modelled - alarm_after).abs() <= interval,
+            "{label}: {modelled} modelled s, the model gives {alarm_after} s within {interval} s: {summary}"
+        );
+    }
+
+    // As it was: the switch released, DNS on the primary, Route 53's answer too.
+    assert_eq!(alarm_state(&aws).await, "OK");
+    assert_eq!(dns(&aws, &zone, DOMAIN).1, primary_ips);
+    assert_eq!(
+        crate::support::dns_answer(&r53, &zone, DOMAIN).await.1,
+        primary_ips
+    );
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// Route 53's data plane fails over by itself and comes back, unless the switch holds it: with
+/// the primary's targets made unhealthy, TestDNSAnswer answers the standby within the modelled
+/// detection time (the targets' unhealthy threshold, through evaluate-target-health, or the
+/// endpoint check's interval × threshold, whichever is first) and the health-check alarm in
+/// us-east-1 fires from the HealthCheckStatus Route 53 publishes, notifying its topic; when the
+/// targets recover, traffic returns. With the switch thrown, a primary that fails and recovers
+/// stays out of DNS until the switch is released.
+#[tokio::test]
+async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is_thrown() {
+    use aws_sdk_cloudwatch::types::HistoryItemType;
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.47", "primary").await;
+    let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.48", "standby").await;
+    let ws = Workspace::new(&aws);
+    ws.config(&dns_failover(&primary, &standby));
+    let (zone, primary_ips, standby_ips) =
+        apply_answering_primary(&aws, &ws, &primary, &standby).await;
+    let r53 = aws.route53();
+    let answer = || async { crate::support::dns_answer(&r53, &zone, DOMAIN).await.1 };
+    let clock = || {
+        aws.get_json("/localaws/clock")["seconds"]
+            .as_f64()
+            .expect("seconds")
+    };
+
+    // The model's settings: the endpoint check's, and the primary target group's.
+    let checks = r53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    let endpoint = checks
+        .health_checks()
+        .iter()
+        .find(|c| c.health_check_config().is_some_and(endpoint_check))
+        .expect("the endpoint check");
+    let config = endpoint.health_check_config().expect("config");
+    let interval = f64::from(config.request_interval().unwrap_or_default());
+    let check_detects = interval * f64::from(config.failure_threshold().unwrap_or_default());
+    let groups = aws
+        .elbv2("us-east-1")
+        .describe_target_groups()
+        .target_group_arns(&primary.target_group_arn)
+        .send()
+        .await
+        .expect("DescribeTargetGroups");
+    let group = &groups.target_groups()[0];
+    let targets_detect = f64::from(group.health_check_interval_seconds().unwrap_or_default())
+        * f64::from(group.unhealthy_threshold_count().unwrap_or_default());
+    let detection = targets_detect.min(check_detects);
+
+    let health_alarm = || async {
+        let out = aws
+            .cloudwatch("us-east-1")
+            .describe_alarms()
+            .alarm_names(format!("failover-health-check-{SUFFIX}"))
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        out.metric_alarms()
+            .first()
+            .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
+            .unwrap_or_default()
+    };
+    settles("the health-check alarm before", "OK", health_alarm).await;
+
+    // The primary's targets fail: Route 53 moves the answer, the alarm fires and notifies.
+    let failed = clock();
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", primary.dns_name));
+    settles(
+        "the answer once the primary fails",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    let moved = clock() - failed;
+    assert!(
+        moved <= detection + interval,
+        "moved after {moved} modelled s; the model detects in {detection} s"
+    );
+    settles("the health-check alarm", "ALARM", health_alarm).await;
+    let history = aws
+        .cloudwatch("us-east-1")
+        .describe_alarm_history()
+        .alarm_name(format!("failover-health-check-{SUFFIX}"))
+        .history_item_type(HistoryItemType::Action)
+        .send()
+        .await
+        .expect("DescribeAlarmHistory");
+    assert!(
+        history.alarm_history_items().iter().any(|i| i
+            .history_summary()
+            .is_some_and(|s| s.starts_with("Successfully executed action"))),
+        "{history:?}"
+    );
+
+    // They recover: traffic returns, the alarm clears.
+    aws.get_text(&format!("/localaws/elb/{}/healthy", primary.dns_name));
+    settles(
+        "the answer once the primary recovers",
+        primary_ips.clone(),
+        answer,
+    )
+    .await;
+    settles("the health-check alarm after", "OK", health_alarm).await;
+
+    // Thrown, the switch holds the primary out through a failure and a recovery.
+    let group_arn = standby.target_group_arn.as_str();
+    let common = [
+        "--suffix",
+        SUFFIX,
+        "--standby-region",
+        "us-east-2",
+        "--target-group-arn",
+        group_arn,
+        "--timeout",
+        "60",
+    ];
+    let thrown = failover(&aws, &[&["engage"][..], &common[..]].concat());
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    settles(
+        "the answer once the switch is thrown",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", primary.dns_name));
+    let since = clock();
+    while clock() - since < check_detects + targets_detect + interval {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    aws.get_text(&format!("/localaws/elb/{}/healthy", primary.dns_name));
+    let recovered = clock();
+    while clock() - recovered < 2.0 * (check_detects + targets_detect) {
+        assert_eq!(
+            answer().await,
+            standby_ips,
+            "the switch must hold the primary out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let released = failover(&aws, &[&["release"][..], &common[..]].concat());
+    assert_eq!(released.code, 0, "{}", released.text());
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}

@@ -2647,3 +2647,79 @@ async fn alarms_evaluate_put_metric_data_and_alarm_checks_follow_them() {
     .await;
     assert_eq!(answer().await, "192.0.2.1");
 }
+
+/// Route 53 publishes each health check's status as `AWS/Route53` `HealthCheckStatus`
+/// (dimension `HealthCheckId`, 1 healthy, 0 unhealthy) every modelled minute, in us-east-1 only,
+/// so an alarm there on that metric fires when the checkers see the endpoint fail and clears
+/// when they see it recover.
+#[tokio::test]
+async fn route53_publishes_health_check_status_so_alarms_on_it_fire() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let dns = serving_balancer(&aws, "us-east-1", "10.25", "alb-metric").await;
+    let r53 = aws.route53();
+    let check = http_check(&r53, "metric", &dns).await;
+    let cw = aws.cloudwatch("us-east-1");
+    cw.put_metric_alarm()
+        .alarm_name("primary-down")
+        .namespace("AWS/Route53")
+        .metric_name("HealthCheckStatus")
+        .dimensions(
+            Dimension::builder()
+                .name("HealthCheckId")
+                .value(&check)
+                .build(),
+        )
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let state = || async {
+        let out = cw
+            .describe_alarms()
+            .alarm_names("primary-down")
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        out.metric_alarms()[0]
+            .state_value()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    settles("the alarm while the endpoint serves", "OK", state).await;
+    let metrics = |region: &'static str| {
+        let aws = &aws;
+        async move {
+            aws.cloudwatch(region)
+                .list_metrics()
+                .namespace("AWS/Route53")
+                .metric_name("HealthCheckStatus")
+                .send()
+                .await
+                .expect("ListMetrics")
+                .metrics()
+                .iter()
+                .flat_map(|m| m.dimensions())
+                .map(|d| {
+                    (
+                        d.name().unwrap_or("").to_owned(),
+                        d.value().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        metrics("us-east-1").await,
+        [("HealthCheckId".to_owned(), check.clone())]
+    );
+    assert!(metrics("us-west-2").await.is_empty(), "us-east-1 only");
+    aws.get_text(&format!("/localaws/elb/{dns}/unhealthy"));
+    settles("the alarm once the checkers see 503", "ALARM", state).await;
+    aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
+    settles("the alarm once the endpoint recovers", "OK", state).await;
+}

@@ -7,6 +7,7 @@ use crate::aws::health_check::HealthCheckFacts;
 use crate::aws::security_groups::{Rules, Source};
 use crate::aws::session_table::TableFacts;
 use crate::aws::switch_checks;
+use crate::aws::switch_drill::Summary as DrillSummary;
 use crate::aws::topics::TopicFacts;
 use crate::aws::weighted_records::WeightedRecord;
 use crate::role::Role;
@@ -30,6 +31,8 @@ pub struct Expect {
     pub failure_threshold: Option<i32>,
     pub rto_seconds: Option<f64>,
     pub latency_threshold_ms: f64,
+    /// The last drill's summary, when the user passes it in.
+    pub last_drill: Option<DrillSummary>,
 }
 
 /// An argument the user gave, against what the data source found the stack to be.
@@ -121,8 +124,12 @@ fn warning(part: &'static str, message: String, fix: &str) -> Finding {
 
 const APPLY: &str = "run terraform apply: the provider restores what it configured.";
 
-/// Detection (interval × threshold) plus the alias TTL that resolvers may still serve.
-pub fn estimated_failover_seconds(expect: &Expect, check: Option<&HealthCheckFacts>) -> f64 {
+/// Detection (interval × threshold), plus one more interval when the primary record's check is
+/// the switch's CALCULATED check (it turns when Route 53 next aggregates its children's statuses,
+/// which arrive with their checkers' next round: an estimate, AWS publishes no figure), plus the
+/// alias TTL that resolvers may still serve.
+pub fn estimated_failover_seconds(expect: &Expect, facts: &Facts) -> f64 {
+    let check = facts.health_check.as_ref();
     let (interval, threshold) = check.map_or(
         (
             expect.interval.unwrap_or(DEFAULT_INTERVAL),
@@ -130,7 +137,37 @@ pub fn estimated_failover_seconds(expect: &Expect, check: Option<&HealthCheckFac
         ),
         |c| (c.spec.interval, c.spec.failure_threshold),
     );
-    f64::from(interval * threshold) + ALIAS_TTL_SECONDS
+    let calculated = if through_switch(facts) { interval } else { 0 };
+    f64::from(interval * threshold + calculated) + ALIAS_TTL_SECONDS
+}
+
+/// Whether the primary record reaches the endpoint check through the switch's calculated check.
+fn through_switch(facts: &Facts) -> bool {
+    let primary =
+        (facts.records.iter().flatten()).find(|r| r.set_identifier == Role::Primary.as_str());
+    let ours = facts.health_check.as_ref().map(|c| c.id.as_str());
+    primary.is_some_and(|p| switch_includes(facts, p.health_check_id.as_deref(), ours))
+}
+
+/// What the last drill (`tap_failover_drill`) found: its failures, and its measured switch time
+/// against the recovery time objective.
+fn last_drill(expect: &Expect, out: &mut Vec<Finding>) {
+    let Some(drill) = &expect.last_drill else {
+        return;
+    };
+    let fix = "fix what it names, then run tap_failover_drill again and pass its summary.";
+    for failure in drill.failures() {
+        out.push(error(
+            "drill",
+            format!("the last drill found that {failure}."),
+            fix,
+        ));
+    }
+    if let Some(rto) = expect.rto_seconds {
+        if drill.switch_seconds > rto {
+            out.push(error("drill", format!("the last drill took {:.1} s until DNS answered the standby, above the {rto} s target.", drill.switch_seconds), "lower the switch alarm's or the health check's settings, or raise rto_seconds to what the drill measured."));
+        }
+    }
 }
 
 pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
@@ -142,10 +179,11 @@ pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     alerting(facts, &mut findings);
     entry(facts, &mut findings);
     replica_protection(expect, facts, &mut findings);
-    let estimate = estimated_failover_seconds(expect, facts.health_check.as_ref());
+    last_drill(expect, &mut findings);
+    let estimate = estimated_failover_seconds(expect, facts);
     if let Some(rto) = expect.rto_seconds {
         if estimate > rto {
-            findings.push(error("failover time", format!("failover takes about {estimate} s (interval × failure threshold + {ALIAS_TTL_SECONDS} s alias TTL), above the {rto} s target."), "lower health_check.failure_threshold or use interval 10."));
+            findings.push(error("failover time", format!("failover takes about {estimate} s (interval × failure threshold, one more interval through the switch's calculated check, + {ALIAS_TTL_SECONDS} s alias TTL), above the {rto} s target."), "lower health_check.failure_threshold or use interval 10."));
         }
     }
     findings
@@ -473,6 +511,7 @@ mod tests {
             failure_threshold: Some(3),
             rto_seconds: None,
             latency_threshold_ms: 60_000.0,
+            last_drill: None,
         }
     }
 
@@ -613,12 +652,50 @@ mod tests {
     }
 
     #[test]
+    fn through_the_switchs_calculated_check_the_estimate_has_one_more_interval() {
+        let mut f = healthy();
+        f.records = Some(vec![
+            record("primary", 100, Some("calc")),
+            record("standby", 0, None),
+        ]);
+        f.record_check = Some(switch_checks::Facts {
+            id: "calc".into(),
+            kind: switch_checks::Kind::Primary,
+            spec: Some(switch_checks::Spec::all_of(vec![
+                "switch".into(),
+                "hc".into(),
+            ])),
+            overridden: false,
+        });
+        // 10 s × 3, one more 10 s for the calculated check, 60 s alias TTL.
+        assert_eq!(estimated_failover_seconds(&expect(), &f), 100.0);
+        f.health_check.as_mut().unwrap().spec.interval = 30;
+        assert_eq!(estimated_failover_seconds(&expect(), &f), 180.0);
+        f.record_check.as_mut().unwrap().overridden = true;
+        assert_eq!(
+            estimated_failover_seconds(&expect(), &f),
+            150.0,
+            "not through the switch"
+        );
+    }
+
+    #[test]
+    fn the_last_drills_failures_and_a_switch_time_above_the_rto_are_errors() {
+        let drill = |line: &str| Expect {
+            rto_seconds: Some(120.0),
+            last_drill: DrillSummary::parse(line),
+            ..expect()
+        };
+        let good = drill("detection 60.2 s, standby answering 61.0 s, return 60.5 s, standby targets healthy 2 of 2, alarm notified yes");
+        assert!(errors_for(&good, &healthy()).is_empty());
+        let bad = drill("detection 60.2 s, standby answering 130.0 s, return 60.5 s, standby targets healthy 0 of 2, alarm notified no");
+        assert_eq!(errors_for(&bad, &healthy()), ["drill", "drill", "drill"]);
+    }
+
+    #[test]
     fn a_healthy_stack_is_ready_and_fails_over_in_90_seconds() {
         assert!(evaluate(&expect(), &healthy()).is_empty());
-        assert_eq!(
-            estimated_failover_seconds(&expect(), healthy().health_check.as_ref()),
-            90.0
-        );
+        assert_eq!(estimated_failover_seconds(&expect(), &healthy()), 90.0);
     }
 
     #[test]
@@ -732,10 +809,7 @@ mod tests {
             record("standby", 100, None),
         ]);
         assert!(evaluate(&e, &f).is_empty());
-        assert_eq!(
-            estimated_failover_seconds(&e, f.health_check.as_ref()),
-            150.0
-        );
+        assert_eq!(estimated_failover_seconds(&e, &f), 150.0);
         f.records = Some(vec![
             record("primary", 50, Some("hc")),
             record("standby", 50, None),
