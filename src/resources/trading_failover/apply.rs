@@ -8,7 +8,9 @@ use futures::FutureExt;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{region_from_stack, table_settings, Capacity, Desired, Planned};
+use super::desired::{Capacity, Desired, Planned};
+use super::parts::region_from_stack;
+use super::plan::table_settings;
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
@@ -16,7 +18,7 @@ use crate::aws::{auto_scaling, instance_role};
 use crate::configured::Configured;
 use crate::naming;
 use crate::resources::converged::Convergent;
-use crate::resources::dns_failover::plan::AlarmTopic;
+use crate::resources::dns_failover::desired::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::schema::State as StackState;
@@ -160,7 +162,7 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         live_group(cfg, want, Role::Primary),
         live_group(cfg, want, Role::Standby),
     )?;
-    let block = super::plan::region_settings(&want.state, Role::Standby);
+    let block = super::parts::region_settings(&want.state, Role::Standby);
     let configured_min = whole(&block.min_size).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
     let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
@@ -364,7 +366,7 @@ fn compose(
     for (role, stack) in Role::ALL.into_iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
-        let prior_block = super::plan::region_settings(prior, role);
+        let prior_block = super::parts::region_settings(prior, role);
         // The topic's key is the DNS part's: its drift shows in `parts`.
         block.kms_key_arn = prior_block.kms_key_arn.clone();
         if stack.vpc_id.is_null() {
@@ -478,7 +480,7 @@ fn compose(
         (Role::Primary, &dns.primary_topic_key_arn),
         (Role::Standby, &dns.standby_topic_key_arn),
     ] {
-        let users = super::plan::region_settings(&want.state, role).kms_key_arn;
+        let users = super::parts::region_settings(&want.state, role).kms_key_arn;
         let key = id(key);
         let part = match users.as_ref_option() {
             Some(users) if *users != key => String::new(),
