@@ -19,6 +19,7 @@ use crate::aws::security_groups::{self, Rules, Source};
 use crate::aws::wait::remaining;
 use crate::aws::{instance_role, nat};
 use crate::configured::Configured;
+use crate::naming;
 
 /// What the network stage leaves for the others.
 struct Network {
@@ -256,7 +257,7 @@ async fn converge_egress(
 ) -> PartResult<()> {
     let nat_count = want.nat_mode.gateways(net.public.len());
     let names: Vec<String> = (1..=nat_count)
-        .map(|i| want.name(&format!("nat-{i}")))
+        .map(|i| want.name(&naming::numbered_part(naming::NAT_GATEWAY, i)))
         .collect();
     let nats: Vec<String> = join_all(net.public.iter().zip(&names).enumerate().map(
         |(i, (subnet, name))| {

@@ -15,6 +15,7 @@ use crate::aws::ec2::{filter, tag_value, Owner};
 use crate::aws::error::{Context, PartResult};
 use crate::aws::network;
 use crate::aws::security_groups::{self, Source};
+use crate::naming;
 use crate::role::NatMode;
 use crate::tags::PART_KEY;
 use crate::tf::number::Number;
@@ -164,13 +165,17 @@ impl Network {
         let ours_live = nats
             .iter()
             .filter(live_nat)
-            .filter(|n| part_of(n.tags()).is_some_and(|p| p.starts_with("nat-")))
+            .filter(|n| {
+                part_of(n.tags())
+                    .and_then(|p| naming::part_number(&p, naming::NAT_GATEWAY))
+                    .is_some()
+            })
             .count();
         // As many IDs as wanted or found, whichever is more; a missing one is an empty ID.
         let nat_count = want.nat_mode.gateways(public.len()).max(ours_live);
         let mut nat_ids: Vec<String> = (1..=nat_count)
             .map(|i| {
-                let part = format!("nat-{i}");
+                let part = naming::numbered_part(naming::NAT_GATEWAY, i);
                 nats.iter()
                     .filter(live_nat)
                     .find(|n| part_of(n.tags()).as_deref() == Some(part.as_str()))
