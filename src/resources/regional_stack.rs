@@ -3,7 +3,7 @@
 //! compute (launch template, Auto Scaling group and policy, the instances' IAM role).
 
 mod apply;
-mod desired;
+pub mod desired;
 #[cfg(test)]
 mod fixtures;
 mod plan;
@@ -27,6 +27,8 @@ use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX}
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 use crate::tf::values;
 
+pub use read::Routing;
+
 pub struct RegionalStack;
 
 impl RegionalStack {
@@ -44,6 +46,14 @@ impl RegionalStack {
     /// Fails when the stack's region cannot hold it (see `apply::zones`); creates nothing.
     pub async fn check_zones(cfg: &Configured, want: &desired::Desired) -> Result<(), PartError> {
         apply::zones(cfg, want).await.map(|_| ())
+    }
+
+    /// What routes to the stack (its load balancer and target group), read alone.
+    pub async fn routing(
+        cfg: &Configured,
+        want: &desired::Desired,
+    ) -> Result<Option<Routing>, PartError> {
+        read::routing(cfg, want).await
     }
 
     /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).

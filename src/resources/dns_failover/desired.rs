@@ -223,6 +223,23 @@ impl Desired {
         })
     }
 
+    /// This desired state pointing at other load balancers, where given (a composite learns
+    /// them at apply); each topic keeps its key.
+    pub fn pointing_at(mut self, endpoints: [Option<EndpointSpec>; 2]) -> Desired {
+        let [primary, standby] = endpoints;
+        for (slot, given) in [(&mut self.primary, primary), (&mut self.standby, standby)] {
+            if let Some(e) = given {
+                *slot = EndpointSpec {
+                    alb_dns_name: e.alb_dns_name.trim_end_matches('.').to_owned(),
+                    kms_key_arn: slot.kms_key_arn.take(),
+                    ..e
+                };
+            }
+        }
+        self.health_check.fqdn = self.primary.alb_dns_name.clone();
+        self
+    }
+
     fn tags(&self, part: &str, name: &str, role: Role) -> Tags {
         tags::merge(
             &self.default_tags,

@@ -6,6 +6,8 @@ mod compute;
 mod load_balancer;
 mod network;
 
+pub use load_balancer::Routing;
+
 use super::desired::Desired;
 use super::schema::State;
 use crate::aws::error::PartResult;
@@ -32,4 +34,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     compute.record(&mut state);
     network.record(want, &mut state);
     Ok(Some(state))
+}
+
+/// What routes to the stack, read alone; `None` while its load balancer or target group is
+/// missing.
+pub async fn routing(cfg: &Configured, want: &Desired) -> PartResult<Option<Routing>> {
+    load_balancer::routing(&cfg.clients.regional(&want.region).elbv2, want).await
 }

@@ -6,14 +6,16 @@ use tf_provider::value::Value;
 use super::parts::*;
 use super::schema::State;
 use crate::resources::converged::Convergent;
-use crate::resources::dns_failover::schema::Endpoint;
+use crate::resources::dns_failover::desired::{Desired as DnsDesired, EndpointSpec};
+use crate::resources::dns_failover::schema::State as DnsState;
 use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::desired::Desired as StackDesired;
+use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::SessionTable;
 use crate::role::Role;
 use crate::tags::Tags;
-use crate::tf::number::Number;
-use crate::tf::values::{self, known_map};
+use crate::tf::values::known_map;
 
 /// A part planned from a derived configuration: its planned state (what its read starts from)
 /// and its desired state (what its apply converges to).
@@ -23,10 +25,21 @@ pub struct Planned<P: Convergent> {
 }
 
 impl<P: Convergent> Planned<P> {
-    fn new(config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
+    /// Plans the part once, from its derived configuration; the debug line lets a test count
+    /// the derivations of one apply.
+    fn derive(part: &str, config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
         let (state, _) = P::plan(config, None, default_tags);
         let want = P::desired(&state, default_tags)?;
+        tracing::debug!("tap_trading_failover: derived its {part} ({})", P::TYPE);
         Some(Planned { state, want })
+    }
+}
+
+/// The place of a role's part in `[primary, standby]`.
+fn slot(role: Role) -> usize {
+    match role {
+        Role::Primary => 0,
+        Role::Standby => 1,
     }
 }
 
@@ -37,32 +50,49 @@ pub struct Capacity {
     pub desired: i64,
 }
 
-/// The planned state with every configured value known. Each part's own desired state is
-/// derived from it at apply, once what it depends on (the instance profile, the load
-/// balancers) exists.
-#[derive(Debug, Clone)]
+/// The planned state with every configured value known, and each part's desired state derived
+/// from it once. What only apply learns is filled in typed: the shared instance profile, a
+/// standby's capacity during a planned failover, the load balancers the DNS part points at.
 pub struct Desired {
     pub state: State,
     pub default_tags: Tags,
+    /// The primary's and the standby's stack, on a profile not made yet
+    /// (`instance_profile_arn` `None`, no role of their own).
+    stacks: [Planned<RegionalStack>; 2],
+    pub table: Planned<SessionTable>,
+    /// The DNS part, pointing at load balancers of which only the regions are known yet.
+    dns: Planned<DnsFailover>,
 }
 
 impl Desired {
     pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
-        let want = Desired {
-            state: state.clone(),
-            default_tags: default_tags.clone(),
+        let stack = |role: Role| {
+            let mut config = stack_config(state, role);
+            // The shared profile, made at apply: the stack makes no role of its own.
+            config.instance_profile_arn = Value::Unknown;
+            Planned::derive(&format!("{role} stack"), &config, default_tags)
         };
-        // Every part must be derivable: a placeholder profile and the endpoints' regions are
-        // all the parts need to know at this point.
-        for role in Role::ALL {
-            want.stack(role, "arn:aws:iam::0:instance-profile/x", None)?;
-        }
-        want.table()?;
-        let endpoints = Role::ALL.map(|role| region_of(state, role).as_ref_option().cloned());
-        let [Some(_), Some(_)] = endpoints else {
+        let stacks = [stack(Role::Primary)?, stack(Role::Standby)?];
+        let table = Planned::derive("session table", &table_config(state), default_tags)?;
+        let endpoints = Role::ALL.map(|role| {
+            let region = region_of(state, role).as_ref_option()?.clone();
+            Some(unrouted_endpoint(region))
+        });
+        let [Some(primary), Some(standby)] = endpoints else {
             return None;
         };
-        Some(want)
+        let dns = Planned::derive(
+            "DNS failover",
+            &dns_config(state, [primary, standby]),
+            default_tags,
+        )?;
+        Some(Desired {
+            state: state.clone(),
+            default_tags: default_tags.clone(),
+            stacks,
+            table,
+            dns,
+        })
     }
 
     pub fn suffix(&self) -> &str {
@@ -95,32 +125,37 @@ impl Desired {
             == Some(Role::Standby)
     }
 
-    /// The regional stack of `role`, on the shared instance profile, optionally with another
-    /// capacity (a planned failover scales the standby up first).
+    /// The regional stack of `role` as planned, for its read: the profile plays no part there.
+    pub fn stack_state(&self, role: Role) -> &StackState {
+        &self.stacks[slot(role)].state
+    }
+
+    /// The regional stack of `role` on the shared instance profile (`None` while it does not
+    /// exist), optionally with another capacity (a planned failover scales the standby up first).
     pub fn stack(
         &self,
         role: Role,
-        profile_arn: &str,
+        profile_arn: Option<&str>,
         capacity: Option<Capacity>,
-    ) -> Option<Planned<RegionalStack>> {
-        let mut config = stack_config(&self.state, role);
-        config.instance_profile_arn = values::string(profile_arn);
+    ) -> StackDesired {
+        let mut want = self.stacks[slot(role)].want.clone();
+        want.instance_profile_arn = profile_arn.filter(|a| !a.is_empty()).map(str::to_owned);
         if let Some(Capacity { min, desired }) = capacity {
-            config.min_size = Value::Value(Number::from(min));
-            config.desired_capacity = Value::Value(Number::from(desired));
+            want.min_size = min as i32;
+            want.desired_capacity = desired as i32;
         }
-        Planned::new(&config, &self.default_tags)
+        want
     }
 
-    pub fn table(&self) -> Option<Planned<SessionTable>> {
-        Planned::new(&table_config(&self.state), &self.default_tags)
+    /// The DNS part as planned, for its read.
+    pub fn dns_state(&self) -> &DnsState {
+        &self.dns.state
     }
 
-    pub fn dns(&self, endpoints: [Endpoint; 2]) -> Option<Planned<DnsFailover>> {
-        Planned::new(
-            &dns_config(&self.state, endpoints.map(Value::Value)),
-            &self.default_tags,
-        )
+    /// The DNS part pointing at the load balancers given; where one is not (it does not exist),
+    /// at an empty one in its region, enough to read or delete the part.
+    pub fn dns(&self, endpoints: [Option<EndpointSpec>; 2]) -> DnsDesired {
+        self.dns.want.clone().pointing_at(endpoints)
     }
 
     pub fn tags(&self, part: &str, name: &str) -> Tags {
@@ -139,5 +174,65 @@ impl Desired {
             },
             &known_map(&self.state.tags).unwrap_or_default(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::config;
+    use super::super::plan::plan;
+    use super::*;
+    use crate::resources::dns_failover::schema::Endpoint;
+    use crate::tf::values;
+
+    /// What the composite fills in at apply gives the part the same desired state as planning
+    /// the part with it from the start, as the composite did before it derived each part once.
+    #[test]
+    fn parts_derived_once_and_filled_in_equal_parts_planned_with_everything() {
+        let (planned, _) = plan(&config(), None, &Tags::new());
+        let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
+        let profile = "arn:aws:iam::1:instance-profile/ec2-prod";
+        for (role, capacity) in [
+            (Role::Primary, None),
+            (Role::Standby, Some(Capacity { min: 4, desired: 5 })),
+        ] {
+            let mut config = stack_config(&planned, role);
+            config.instance_profile_arn = values::string(profile);
+            if let Some(Capacity { min, desired }) = capacity {
+                config.min_size = Value::Value(min.into());
+                config.desired_capacity = Value::Value(desired.into());
+            }
+            let (state, _) = RegionalStack::plan(&config, None, &Tags::new());
+            let whole = RegionalStack::desired(&state, &Tags::new()).expect("stack");
+            assert_eq!(want.stack(role, Some(profile), capacity), whole, "{role}");
+        }
+        let [primary, standby] = Role::ALL.map(|role| EndpointSpec {
+            region: want.region(role),
+            alb_dns_name: format!("alb-{role}-1.{}.elb.amazonaws.com.", want.region(role)),
+            alb_zone_id: "Z35SXDOTRQ7X7K".into(),
+            alb_arn: format!(
+                "arn:aws:elasticloadbalancing:{}:1:loadbalancer/app/alb-{role}/a",
+                want.region(role)
+            ),
+            target_group_arn: format!(
+                "arn:aws:elasticloadbalancing:{}:1:targetgroup/tg-{role}/b",
+                want.region(role)
+            ),
+            kms_key_arn: None,
+        });
+        let endpoint = |e: &EndpointSpec| {
+            Value::Value(Endpoint {
+                region: values::string(&e.region),
+                alb_dns_name: values::string(&e.alb_dns_name),
+                alb_zone_id: values::string(&e.alb_zone_id),
+                alb_arn: values::string(&e.alb_arn),
+                target_group_arn: values::string(&e.target_group_arn),
+                kms_key_arn: Value::Null,
+            })
+        };
+        let config = dns_config(&planned, [endpoint(&primary), endpoint(&standby)]);
+        let (state, _) = DnsFailover::plan(&config, None, &Tags::new());
+        let whole = DnsFailover::desired(&state, &Tags::new()).expect("dns");
+        assert_eq!(want.dns([Some(primary), Some(standby)]), whole);
     }
 }

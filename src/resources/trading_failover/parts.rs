@@ -147,3 +147,16 @@ pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
         kms_key_arn: Value::Null,
     })
 }
+
+/// An endpoint whose load balancer the DNS part does not know (yet): only its region is
+/// known, which is all a read or delete of the part needs.
+pub fn unrouted_endpoint(region: String) -> Value<Endpoint> {
+    Value::Value(Endpoint {
+        region: values::string(region),
+        alb_dns_name: values::string(""),
+        alb_zone_id: values::string(""),
+        alb_arn: values::string(""),
+        target_group_arn: values::string(""),
+        kms_key_arn: Value::Null,
+    })
+}

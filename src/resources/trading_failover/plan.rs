@@ -363,25 +363,22 @@ mod tests {
         assert!(error_paths(&config()).is_empty());
 
         let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
-        let standby_stack = want
-            .stack(
-                Role::Standby,
-                "arn:aws:iam::1:instance-profile/ec2-prod",
-                Some(Capacity { min: 3, desired: 3 }),
-            )
-            .expect("stack");
-        assert_eq!(standby_stack.want.min_size, 3);
-        assert_eq!(standby_stack.want.desired_capacity, 3);
+        let standby_stack = want.stack(
+            Role::Standby,
+            Some("arn:aws:iam::1:instance-profile/ec2-prod"),
+            Some(Capacity { min: 3, desired: 3 }),
+        );
+        assert_eq!(standby_stack.min_size, 3);
+        assert_eq!(standby_stack.desired_capacity, 3);
         assert_eq!(
-            standby_stack.want.instance_profile_arn.as_deref(),
+            standby_stack.instance_profile_arn.as_deref(),
             Some("arn:aws:iam::1:instance-profile/ec2-prod")
         );
         assert_eq!(
-            standby_stack.want.instance_role_name, None,
+            standby_stack.instance_role_name, None,
             "the composite owns the role"
         );
-        let table = want.table().expect("table");
-        assert_eq!(table.want.replica_regions, ["us-east-2"]);
+        assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
     }
 
     #[test]

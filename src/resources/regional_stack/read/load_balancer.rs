@@ -10,6 +10,32 @@ use crate::aws::load_balancer;
 use crate::tf::number::Number;
 use crate::tf::values;
 
+/// What another resource routes to the stack with (the DNS part of `tap_trading_failover`).
+pub struct Routing {
+    pub alb_dns_name: String,
+    pub alb_zone_id: String,
+    pub alb_arn: String,
+    pub target_group_arn: String,
+}
+
+/// The load balancer and target group the stack routes through, when both exist: two requests,
+/// not the stack's whole read-back.
+pub async fn routing(elbv2: &Client, want: &Desired) -> PartResult<Option<Routing>> {
+    let (alb, target_group) = LoadBalancer::find(elbv2, want).await?;
+    let known = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_owned);
+    let (Some(alb), Some(target_group)) = (alb, target_group) else {
+        return Ok(None);
+    };
+    Ok((|| {
+        Some(Routing {
+            alb_dns_name: known(alb.dns_name())?,
+            alb_zone_id: known(alb.canonical_hosted_zone_id())?,
+            alb_arn: known(alb.load_balancer_arn())?,
+            target_group_arn: known(target_group.target_group_arn())?,
+        })
+    })())
+}
+
 pub struct LoadBalancer {
     alb: Option<Alb>,
     target_group: Option<TargetGroup>,
@@ -17,9 +43,13 @@ pub struct LoadBalancer {
 }
 
 impl LoadBalancer {
-    pub async fn read(elbv2: &Client, want: &Desired) -> PartResult<LoadBalancer> {
+    /// The ALB and its target group, by name.
+    async fn find(
+        elbv2: &Client,
+        want: &Desired,
+    ) -> PartResult<(Option<Alb>, Option<TargetGroup>)> {
         let read = || super::action(want);
-        let (alb, target_group) = tokio::try_join!(
+        tokio::try_join!(
             async {
                 load_balancer::find_alb(elbv2, &want.name("alb"))
                     .await
@@ -30,7 +60,12 @@ impl LoadBalancer {
                     .await
                     .context(read)
             },
-        )?;
+        )
+    }
+
+    pub async fn read(elbv2: &Client, want: &Desired) -> PartResult<LoadBalancer> {
+        let read = || super::action(want);
+        let (alb, target_group) = Self::find(elbv2, want).await?;
         let listeners = match alb.as_ref().and_then(|a| a.load_balancer_arn()) {
             Some(arn) if !arn.is_empty() => elbv2
                 .describe_listeners()
