@@ -32,6 +32,31 @@ pub fn stack_part(what: &str, role: Role, suffix: &str) -> String {
     format!("{what}-{role}-{suffix}")
 }
 
+/// A stack's NAT gateways, one of the parts there can be several of.
+pub const NAT_GATEWAY: &str = "nat";
+/// The elastic IP of each NAT gateway.
+pub const NAT_ADDRESS: &str = "eip";
+
+/// The part (ownership tag) of the `n`th of a kind, counted from 1: `nat-1`, `eip-2`.
+pub fn numbered_part(kind: &str, n: usize) -> String {
+    format!("{kind}-{n}")
+}
+
+/// The number of a part of `kind` (`nat-2` → 2); `None` for a part of another kind.
+pub fn part_number(part: &str, kind: &str) -> Option<usize> {
+    part.strip_prefix(kind)?.strip_prefix('-')?.parse().ok()
+}
+
+/// The CloudWatch namespace the instances of a failover system publish their metrics in.
+pub fn metrics_namespace(suffix: &str) -> String {
+    format!("TradingApp/{suffix}")
+}
+
+/// The CloudWatch Logs group the instances of a failover system write to.
+pub fn log_group(suffix: &str) -> String {
+    format!("/tap/{suffix}")
+}
+
 /// The IAM role (and instance profile) a regional stack makes for its instances.
 pub fn stack_instance_role(role: Role, suffix: &str) -> String {
     format!("ec2-{role}-{suffix}")
@@ -91,6 +116,19 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_parts_read_back_only_their_own_kind() {
+        assert_eq!(numbered_part(NAT_GATEWAY, 2), "nat-2");
+        assert_eq!(part_number("nat-2", NAT_GATEWAY), Some(2));
+        assert_eq!(part_number("eip-2", NAT_GATEWAY), None);
+        assert_eq!(part_number("nat-gateway", NAT_GATEWAY), None);
+        assert_eq!(part_number("natx-2", NAT_GATEWAY), None);
+        assert_eq!(
+            part_number(&numbered_part(NAT_ADDRESS, 3), NAT_ADDRESS),
+            Some(3)
+        );
+    }
 
     #[test]
     fn suffix_rules() {

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::error::{ignore_not_found, AwsError, Cause, Context, PartResult};
 use super::retry;
+use crate::naming;
 use crate::tags::Tags;
 
 pub const POLICY_NAME: &str = "least-privilege";
@@ -286,13 +287,13 @@ pub fn policy_document(suffix: &str, extra_statements: Option<&str>) -> String {
             "Effect": "Allow",
             "Action": "cloudwatch:PutMetricData",
             "Resource": "*",
-            "Condition": {"StringEquals": {"cloudwatch:namespace": format!("TradingApp/{suffix}")}}
+            "Condition": {"StringEquals": {"cloudwatch:namespace": naming::metrics_namespace(suffix)}}
         }),
         serde_json::json!({
             "Sid": "StackLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": format!("arn:aws:logs:*:*:log-group:/tap/{suffix}:*")
+            "Resource": format!("arn:aws:logs:*:*:log-group:{}:*", naming::log_group(suffix))
         }),
     ];
     if let Some(Ok(serde_json::Value::Array(extra))) = extra_statements.map(serde_json::from_str) {

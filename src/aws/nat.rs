@@ -10,6 +10,7 @@ use super::ec2::{client_token, filter, tag_spec, tag_value, Owner};
 use super::error::{ignore_not_found, AwsError, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
+use crate::naming;
 
 async fn nat_gateways(ec2: &Client, vpc_id: &str) -> Result<Vec<NatGateway>, AwsError> {
     Ok(ec2
@@ -38,7 +39,7 @@ pub async fn ensure(
     subnet_id: &str,
     timeout: Duration,
 ) -> PartResult<String> {
-    let part = format!("nat-{}", index + 1);
+    let part = naming::numbered_part(naming::NAT_GATEWAY, index + 1);
     let existing = nat_gateways(ec2, vpc_id)
         .await
         .context(|| format!("listing NAT gateways of {vpc_id}"))?;
@@ -80,7 +81,7 @@ async fn ensure_address(
     index: usize,
     name: &str,
 ) -> PartResult<String> {
-    let part = format!("eip-{}", index + 1);
+    let part = naming::numbered_part(naming::NAT_ADDRESS, index + 1);
     let find = || async {
         let found = ec2
             .describe_addresses()
@@ -178,11 +179,10 @@ pub async fn delete_from(
     keep: usize,
     timeout: Duration,
 ) -> PartResult<()> {
-    let surplus = |tags: &[aws_sdk_ec2::types::Tag], prefix: &str| {
+    let surplus = |tags: &[aws_sdk_ec2::types::Tag], kind: &str| {
         owner.is_member(tags)
             && tag_value(tags, crate::tags::PART_KEY)
-                .and_then(|p| p.strip_prefix(prefix))
-                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|p| naming::part_number(p, kind))
                 .is_some_and(|n| n > keep)
     };
     let gateways = nat_gateways(ec2, vpc_id)
@@ -191,7 +191,7 @@ pub async fn delete_from(
     let deleting = |n: &&NatGateway| n.state() == Some(&NatGatewayState::Deleting);
     let doomed: Vec<&NatGateway> = gateways
         .iter()
-        .filter(|n| (live(n) || deleting(n)) && surplus(n.tags(), "nat-"))
+        .filter(|n| (live(n) || deleting(n)) && surplus(n.tags(), naming::NAT_GATEWAY))
         .collect();
     for nat in doomed.iter().filter(|n| live(n)) {
         let id = nat.nat_gateway_id().unwrap_or_default();
@@ -219,7 +219,7 @@ pub async fn delete_from(
     for address in addresses
         .addresses()
         .iter()
-        .filter(|a| surplus(a.tags(), "eip-"))
+        .filter(|a| surplus(a.tags(), naming::NAT_ADDRESS))
     {
         let allocation = address.allocation_id().unwrap_or_default();
         if let Some(association) = address.association_id() {

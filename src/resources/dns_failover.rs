@@ -2,9 +2,13 @@
 //! check, SNS topics and CloudWatch alarms that watch it.
 
 mod apply;
+pub mod desired;
+#[cfg(test)]
+mod fixtures;
 mod import;
-pub mod plan;
+mod plan;
 pub mod schema;
+mod validate;
 
 use std::time::Duration;
 
@@ -25,7 +29,7 @@ pub struct DnsFailover;
 #[async_trait]
 impl Convergent for DnsFailover {
     type State = schema::State;
-    type Desired = plan::Desired;
+    type Desired = desired::Desired;
 
     const TYPE: &'static str = "tap_dns_failover";
     const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
@@ -35,7 +39,7 @@ impl Convergent for DnsFailover {
     }
 
     fn validate(diags: &mut Diagnostics, config: &schema::State) {
-        plan::validate(diags, config);
+        validate::validate(diags, config);
     }
 
     fn plan(
@@ -53,8 +57,8 @@ impl Convergent for DnsFailover {
         plan::warnings(prior, planned)
     }
 
-    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
-        plan::Desired::from_state(state, default_tags)
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
+        desired::Desired::from_state(state, default_tags)
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
@@ -63,7 +67,7 @@ impl Convergent for DnsFailover {
 
     async fn converge(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::converge(cfg, want, timeout).await
@@ -71,7 +75,7 @@ impl Convergent for DnsFailover {
 
     async fn observe(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         prior: &schema::State,
     ) -> Result<Option<schema::State>, PartError> {
         apply::observe(cfg, want, prior).await
@@ -79,7 +83,7 @@ impl Convergent for DnsFailover {
 
     async fn delete(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::delete(cfg, want, timeout).await

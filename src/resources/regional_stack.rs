@@ -3,8 +3,13 @@
 //! compute (launch template, Auto Scaling group and policy, the instances' IAM role).
 
 mod apply;
+pub mod desired;
+#[cfg(test)]
+mod fixtures;
 mod plan;
+mod read;
 pub mod schema;
+mod validate;
 
 use std::time::Duration;
 
@@ -22,6 +27,8 @@ use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX}
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 use crate::tf::values;
 
+pub use read::Routing;
+
 pub struct RegionalStack;
 
 impl RegionalStack {
@@ -29,7 +36,7 @@ impl RegionalStack {
     /// `apply::converge_after`).
     pub async fn converge_after(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
         refresh_after: impl std::future::Future<Output = Result<(), PartError>>,
     ) -> Result<(), PartError> {
@@ -37,14 +44,22 @@ impl RegionalStack {
     }
 
     /// Fails when the stack's region cannot hold it (see `apply::zones`); creates nothing.
-    pub async fn check_zones(cfg: &Configured, want: &plan::Desired) -> Result<(), PartError> {
+    pub async fn check_zones(cfg: &Configured, want: &desired::Desired) -> Result<(), PartError> {
         apply::zones(cfg, want).await.map(|_| ())
+    }
+
+    /// What routes to the stack (its load balancer and target group), read alone.
+    pub async fn routing(
+        cfg: &Configured,
+        want: &desired::Desired,
+    ) -> Result<Option<Routing>, PartError> {
+        read::routing(cfg, want).await
     }
 
     /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).
     pub async fn delete_when(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
         unrouted: impl std::future::Future<Output = Result<(), PartError>>,
     ) -> Result<(), PartError> {
@@ -55,7 +70,7 @@ impl RegionalStack {
 #[async_trait]
 impl Convergent for RegionalStack {
     type State = schema::State;
-    type Desired = plan::Desired;
+    type Desired = desired::Desired;
 
     const TYPE: &'static str = "tap_regional_stack";
     const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
@@ -65,7 +80,7 @@ impl Convergent for RegionalStack {
     }
 
     fn validate(diags: &mut Diagnostics, config: &schema::State) {
-        plan::validate(diags, config);
+        validate::validate(diags, config);
     }
 
     fn plan(
@@ -76,8 +91,8 @@ impl Convergent for RegionalStack {
         plan::plan(config, prior, default_tags)
     }
 
-    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
-        plan::Desired::from_state(state, default_tags)
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
+        desired::Desired::from_state(state, default_tags)
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
@@ -86,7 +101,7 @@ impl Convergent for RegionalStack {
 
     async fn converge(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::converge(cfg, want, timeout).await
@@ -94,15 +109,15 @@ impl Convergent for RegionalStack {
 
     async fn observe(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         prior: &schema::State,
     ) -> Result<Option<schema::State>, PartError> {
-        apply::observe(cfg, want, prior).await
+        read::observe(cfg, want, prior).await
     }
 
     async fn delete(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::delete(cfg, want, timeout).await
@@ -126,10 +141,10 @@ impl Convergent for RegionalStack {
             ..Default::default()
         };
         let (planned, _) = plan::plan(&config, None, &cfg.default_tags);
-        let Some(want) = plan::Desired::from_state(&planned, &cfg.default_tags) else {
+        let Some(want) = desired::Desired::from_state(&planned, &cfg.default_tags) else {
             return Ok(None);
         };
-        let mut observed = apply::observe(cfg, &want, &planned).await?;
+        let mut observed = read::observe(cfg, &want, &planned).await?;
         if let Some(state) = observed.as_mut() {
             // A plan-time default, not something AWS holds: import leaves it to the configuration.
             state.tags = Value::Null;

@@ -1,8 +1,12 @@
 //! `tap_session_table`: the DynamoDB global table of sessions, as its own resource.
 
 mod apply;
+mod desired;
+#[cfg(test)]
+mod fixtures;
 mod plan;
 pub mod schema;
+mod validate;
 
 use std::time::Duration;
 
@@ -23,7 +27,7 @@ pub struct SessionTable;
 #[async_trait]
 impl Convergent for SessionTable {
     type State = schema::State;
-    type Desired = plan::Desired;
+    type Desired = desired::Desired;
 
     const TYPE: &'static str = "tap_session_table";
     const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
@@ -33,7 +37,7 @@ impl Convergent for SessionTable {
     }
 
     fn validate(diags: &mut Diagnostics, config: &schema::State) {
-        plan::validate(diags, config);
+        validate::validate(diags, config);
     }
 
     fn plan(
@@ -44,8 +48,8 @@ impl Convergent for SessionTable {
         plan::plan(config, prior, default_tags)
     }
 
-    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
-        plan::Desired::from_state(state, default_tags)
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
+        desired::Desired::from_state(state, default_tags)
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
@@ -54,7 +58,7 @@ impl Convergent for SessionTable {
 
     async fn converge(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::converge(cfg, want, timeout).await
@@ -62,7 +66,7 @@ impl Convergent for SessionTable {
 
     async fn observe(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         prior: &schema::State,
     ) -> Result<Option<schema::State>, PartError> {
         apply::observe(cfg, &want.name, &want.region, prior).await
@@ -70,7 +74,7 @@ impl Convergent for SessionTable {
 
     async fn delete(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::delete(cfg, &want.name, &want.region, timeout).await

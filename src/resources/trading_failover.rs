@@ -2,8 +2,13 @@
 //! every part is planned, converged, read and deleted by the code of its own resource type.
 
 mod apply;
+mod desired;
+#[cfg(test)]
+mod fixtures;
+mod parts;
 mod plan;
 pub mod schema;
+mod validate;
 
 use std::time::Duration;
 
@@ -25,7 +30,7 @@ pub struct TradingFailover;
 #[async_trait]
 impl Convergent for TradingFailover {
     type State = schema::State;
-    type Desired = plan::Desired;
+    type Desired = desired::Desired;
 
     const TYPE: &'static str = "tap_trading_failover";
     const TIMEOUTS: TimeoutDefaults = schema::TIMEOUTS;
@@ -35,7 +40,7 @@ impl Convergent for TradingFailover {
     }
 
     fn validate(diags: &mut Diagnostics, config: &schema::State) {
-        plan::validate(diags, config);
+        validate::validate(diags, config);
     }
 
     fn plan(
@@ -53,8 +58,8 @@ impl Convergent for TradingFailover {
         plan::warnings(prior, planned)
     }
 
-    fn desired(state: &schema::State, default_tags: &Tags) -> Option<plan::Desired> {
-        plan::Desired::from_state(state, default_tags)
+    fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
+        desired::Desired::from_state(state, default_tags)
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
@@ -63,7 +68,7 @@ impl Convergent for TradingFailover {
 
     async fn converge(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::converge(cfg, want, timeout).await
@@ -71,7 +76,7 @@ impl Convergent for TradingFailover {
 
     async fn observe(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         prior: &schema::State,
     ) -> Result<Option<schema::State>, PartError> {
         apply::observe(cfg, want, prior).await
@@ -79,7 +84,7 @@ impl Convergent for TradingFailover {
 
     async fn delete(
         cfg: &Configured,
-        want: &plan::Desired,
+        want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
         apply::delete(cfg, want, timeout).await

@@ -205,9 +205,23 @@ pub(crate) async fn weights(aws: &LocalAws) -> (i64, i64) {
 #[tokio::test]
 async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
     let aws = LocalAws::start();
-    let ws = Workspace::new(&aws);
+    let ws = Workspace::new(&aws).env("TF_LOG_PROVIDER", "DEBUG");
     ws.config(&config(""));
-    ws.apply();
+    let applied = ws.apply();
+    // One apply derives each part's desired state once (the provider logs each derivation).
+    for part in [
+        "primary stack (tap_regional_stack)",
+        "standby stack (tap_regional_stack)",
+        "session table (tap_session_table)",
+        "DNS failover (tap_dns_failover)",
+    ] {
+        let line = format!("tap_trading_failover: derived its {part}");
+        assert_eq!(
+            applied.stderr.matches(&line).count(),
+            1,
+            "{line} once in the apply's log"
+        );
+    }
 
     for (role, region, octet, desired) in [
         ("primary", "us-east-1", 0, 2),

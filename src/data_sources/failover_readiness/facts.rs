@@ -12,7 +12,7 @@ use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer,
 use crate::aws::{security_groups, session_table, switch_checks, topic_key, topics};
 use crate::configured::Configured;
 use crate::naming;
-use crate::resources::dns_failover::plan::{AlarmNames, AlarmTopic, METRICS_REGION};
+use crate::resources::dns_failover::desired::{AlarmNames, AlarmTopic, METRICS_REGION};
 use crate::role::Role;
 
 /// How far back to look for a ReplicationLatency datapoint.

@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{record_summary, AlarmTopic, Desired, TopicArns};
+use super::desired::{record_summary, AlarmTopic, Desired, TopicArns};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};

@@ -4,7 +4,8 @@
 use tf_provider::value::Value;
 
 use super::apply;
-use super::plan::{self, AlarmTopic, Desired, METRICS_REGION};
+use super::desired::{AlarmTopic, Desired, METRICS_REGION};
+use super::plan;
 use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check;

@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::time::Instant;
 
-use super::plan::{self, Desired, PART};
+use super::desired::{Desired, PART};
+use super::plan;
 use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::session_table::{self as table, TableSpec};

@@ -1,61 +1,15 @@
-//! Plan-time work for `tap_session_table`: validation, defaults, and what an update replaces.
+//! Plan mapping for `tap_session_table`: defaults, and what an update replaces.
 
 use tf_provider::value::Value;
-use tf_provider::{AttributePath, Diagnostics};
+use tf_provider::AttributePath;
 
+use super::desired::Desired;
 use super::schema::State;
 use crate::aws::session_table as table;
 use crate::naming;
-use crate::regions;
-use crate::resources::shared_checks;
 use crate::role::Role;
-use crate::tags::{self, Ownership, Tags, DEFAULT_ENVIRONMENT};
-use crate::tf::diag::invalid;
-use crate::tf::values::{self, known_list, known_map};
-
-pub const PART: &str = "session-table";
-
-pub fn validate(diags: &mut Diagnostics, config: &State) {
-    shared_checks::validate(
-        diags,
-        shared_checks::Common {
-            environment_suffix: &config.environment_suffix,
-            region: &config.region,
-            environment: &config.environment,
-            tags: &config.tags,
-            timeouts: &config.timeouts,
-        },
-    );
-    if let Value::Value(name) = &config.name {
-        if let Err(err) = naming::validate_table_name(name) {
-            invalid(diags, AttributePath::new("name"), err);
-        }
-    }
-    if let Value::Value(items) = &config.replica_regions {
-        let home = config
-            .region
-            .as_ref_option()
-            .map_or(Role::Primary.default_region(), String::as_str);
-        for (i, item) in items.iter().enumerate() {
-            let Value::Value(region) = item else { continue };
-            let path = AttributePath::new("replica_regions").index(i as i64);
-            let seen_before = items[..i]
-                .iter()
-                .any(|other| other.as_ref_option() == Some(region));
-            if !regions::is_known(region) {
-                invalid(diags, path, regions::unknown_region_detail(region));
-            } else if region == home && !config.region.is_unknown() {
-                invalid(diags, path, format!("\"{region}\" is the table's home region; a replica must be in another region."));
-            } else if seen_before {
-                invalid(
-                    diags,
-                    path,
-                    format!("\"{region}\" is listed twice; each region holds at most one replica."),
-                );
-            }
-        }
-    }
-}
+use crate::tags::{Tags, DEFAULT_ENVIRONMENT};
+use crate::tf::values::{self, known_list};
 
 /// The planned state: the configuration with defaults filled in. With a prior state, the
 /// computed attributes carry over unless the table is replaced; the second value lists the
@@ -167,74 +121,12 @@ pub fn tags_all(state: &State, default_tags: &Tags) -> Option<Tags> {
     Some(desired.home_tags())
 }
 
-/// The planned state with every value known: what apply converges AWS to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Desired {
-    pub suffix: String,
-    pub name: String,
-    pub region: String,
-    pub replica_regions: Vec<String>,
-    pub point_in_time_recovery: bool,
-    pub deletion_protection: bool,
-    pub environment: String,
-    pub user_tags: Tags,
-    pub default_tags: Tags,
-}
-
-impl Desired {
-    pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
-        Some(Desired {
-            suffix: state.environment_suffix.as_ref_option()?.clone(),
-            name: state.name.as_ref_option()?.clone(),
-            region: state.region.as_ref_option()?.clone(),
-            replica_regions: known_list(&state.replica_regions)?,
-            point_in_time_recovery: *state.point_in_time_recovery.as_ref_option()?,
-            deletion_protection: *state.deletion_protection.as_ref_option()?,
-            environment: state.environment.as_ref_option()?.clone(),
-            user_tags: known_map(&state.tags)?,
-            default_tags: default_tags.clone(),
-        })
-    }
-
-    fn tags_for(&self, role: Role) -> Tags {
-        tags::merge(
-            &self.default_tags,
-            &Ownership {
-                suffix: &self.suffix,
-                part: PART,
-                name: &self.name,
-                environment: &self.environment,
-                failover_role: role,
-            },
-            &self.user_tags,
-        )
-    }
-
-    pub fn home_tags(&self) -> Tags {
-        self.tags_for(Role::Primary)
-    }
-
-    pub fn replica_tags(&self) -> Tags {
-        self.tags_for(Role::Standby)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{config, error_paths};
     use super::*;
-    use crate::tf::timeouts::Timeouts;
+    use crate::tf::values::known_map;
     use std::collections::BTreeMap;
-
-    fn config(suffix: &str) -> State {
-        State {
-            environment_suffix: values::string(suffix),
-            ..Default::default()
-        }
-    }
-
-    fn error_paths(config: &State) -> Vec<String> {
-        crate::tf::diag::error_paths(validate, config)
-    }
 
     #[test]
     fn defaults_follow_the_spec() {
@@ -306,46 +198,6 @@ mod tests {
         let (prior, _) = plan(&c, None, &Tags::new());
         let (planned, _) = plan(&config("prod"), Some(&prior), &Tags::new());
         assert_eq!(planned.deletion_protection, Value::Value(false));
-    }
-
-    #[test]
-    fn bad_input_is_refused_on_its_attribute() {
-        let mut c = config("Prod_1");
-        c.name = values::string("x");
-        c.region = values::string("us-east-9");
-        c.environment = values::string("");
-        c.tags = values::map(&Tags::from([("tap:stack".into(), "x".into())]));
-        c.timeouts = Value::Value(Timeouts {
-            create: values::string("forever"),
-            ..Default::default()
-        });
-        assert_eq!(
-            error_paths(&c),
-            [
-                "environment_suffix",
-                "region",
-                "environment",
-                "tags",
-                "timeouts[0].create",
-                "name"
-            ]
-        );
-
-        let mut c = config("prod");
-        c.replica_regions = values::list(&[
-            "us-east-1".into(),
-            "us-west-2".into(),
-            "us-west-2".into(),
-            "moon-1".into(),
-        ]);
-        assert_eq!(
-            error_paths(&c),
-            [
-                "replica_regions[0]",
-                "replica_regions[2]",
-                "replica_regions[3]"
-            ]
-        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use futures::FutureExt;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::plan::{region_from_stack, table_settings, Capacity, Desired, Planned};
+use super::desired::{Capacity, Desired};
+use super::parts::region_from_stack;
+use super::plan::table_settings;
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
@@ -16,26 +18,19 @@ use crate::aws::{auto_scaling, instance_role};
 use crate::configured::Configured;
 use crate::naming;
 use crate::resources::converged::Convergent;
-use crate::resources::dns_failover::plan::AlarmTopic;
-use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
+use crate::resources::dns_failover::desired::AlarmTopic;
+use crate::resources::dns_failover::desired::EndpointSpec;
+use crate::resources::dns_failover::schema::State as DnsState;
 use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::desired::Desired as StackDesired;
 use crate::resources::regional_stack::schema::State as StackState;
-use crate::resources::regional_stack::RegionalStack;
+use crate::resources::regional_stack::{RegionalStack, Routing};
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::whole;
 use crate::tf::values::{self, known_list};
-
-fn underivable(what: &str) -> PartError {
-    PartError {
-        action: format!("planning the {what}"),
-        cause: Cause::Unexpected(
-            "a value it needs is still unknown; this is a bug in the provider".into(),
-        ),
-    }
-}
 
 /// The policy of the shared instance role: item access to the table in both regions of
 /// `account`. Built from the table's ARNs before the table exists, so neither waits for the
@@ -76,38 +71,23 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     check_regions(cfg, want).await?;
-    let table = want.table().ok_or_else(|| underivable("session table"))?;
-    let table_part = SessionTable::converge(cfg, &table.want, timeout);
+    let table_part = SessionTable::converge(cfg, &want.table.want, timeout);
     let rest = async {
-        let profile = converge_role(cfg, want, &table.want.name).await?;
+        let profile = converge_role(cfg, want, &want.table.want.name).await?;
         let standby_capacity = standby_capacity(cfg, want).await?;
-        let primary = want
-            .stack(Role::Primary, &profile, None)
-            .ok_or_else(|| underivable("primary stack"))?;
-        let standby = want
-            .stack(Role::Standby, &profile, standby_capacity)
-            .ok_or_else(|| underivable("standby stack"))?;
-        let standby_done =
-            RegionalStack::converge(cfg, &standby.want, remaining(deadline)).shared();
+        let primary = want.stack(Role::Primary, Some(&profile), None);
+        let standby = want.stack(Role::Standby, Some(&profile), standby_capacity);
+        let standby_done = RegionalStack::converge(cfg, &standby, remaining(deadline)).shared();
         both(tokio::join!(
-            RegionalStack::converge_after(
-                cfg,
-                &primary.want,
-                remaining(deadline),
-                standby_done.clone()
-            ),
+            RegionalStack::converge_after(cfg, &primary, remaining(deadline), standby_done.clone()),
             standby_done,
         ))?;
-        let endpoints = endpoints(cfg, [&primary, &standby]).await?;
-        let dns = want
-            .dns(endpoints)
-            .ok_or_else(|| underivable("DNS failover"))?;
-        DnsFailover::converge(cfg, &dns.want, remaining(deadline)).await?;
+        let endpoints = routing(cfg, [&primary, &standby]).await?;
+        let dns = want.dns(endpoints.map(Some));
+        DnsFailover::converge(cfg, &dns, remaining(deadline)).await?;
         if standby_capacity.is_some() && !want.standby_active() {
-            let scaled_back = want
-                .stack(Role::Standby, &profile, None)
-                .ok_or_else(|| underivable("standby stack"))?;
-            RegionalStack::converge(cfg, &scaled_back.want, remaining(deadline)).await?;
+            let scaled_back = want.stack(Role::Standby, Some(&profile), None);
+            RegionalStack::converge(cfg, &scaled_back, remaining(deadline)).await?;
         }
         Ok::<_, PartError>(())
     };
@@ -119,14 +99,10 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
 /// instance type) before anything is made in either: the table is made beside the stacks.
 async fn check_regions(cfg: &Configured, want: &Desired) -> PartResult<()> {
     // The instance profile plays no part in choosing zones; it does not exist yet.
-    let stack = |role| {
-        want.stack(role, "", None)
-            .ok_or_else(|| underivable(&format!("{role} stack")))
-    };
-    let (primary, standby) = (stack(Role::Primary)?, stack(Role::Standby)?);
+    let [primary, standby] = Role::ALL.map(|role| want.stack(role, None, None));
     tokio::try_join!(
-        RegionalStack::check_zones(cfg, &primary.want),
-        RegionalStack::check_zones(cfg, &standby.want),
+        RegionalStack::check_zones(cfg, &primary),
+        RegionalStack::check_zones(cfg, &standby),
     )?;
     Ok(())
 }
@@ -160,7 +136,7 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         live_group(cfg, want, Role::Primary),
         live_group(cfg, want, Role::Standby),
     )?;
-    let block = super::plan::region_settings(&want.state, Role::Standby);
+    let block = super::parts::region_settings(&want.state, Role::Standby);
     let configured_min = whole(&block.min_size).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
     let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
@@ -191,52 +167,43 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
     })
 }
 
-/// The load balancers as the regional stacks report them.
-async fn endpoints(
-    cfg: &Configured,
-    stacks: [&Planned<RegionalStack>; 2],
-) -> PartResult<[Endpoint; 2]> {
+/// The load balancers the regional stacks route through: only they are read, not the stacks.
+async fn routing(cfg: &Configured, stacks: [&StackDesired; 2]) -> PartResult<[EndpointSpec; 2]> {
     let (primary, standby) = tokio::try_join!(
-        RegionalStack::observe(cfg, &stacks[0].want, &stacks[0].state),
-        RegionalStack::observe(cfg, &stacks[1].want, &stacks[1].state),
+        RegionalStack::routing(cfg, stacks[0]),
+        RegionalStack::routing(cfg, stacks[1]),
     )?;
-    let endpoint = |role: Role, state: Option<StackState>| {
-        state
-            .and_then(|s| endpoint_of(&s))
-            .ok_or_else(|| PartError {
-                action: format!("reading the {role} load balancer"),
-                cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
-            })
+    let endpoint = |role: Role, stack: &StackDesired, routing: Option<Routing>| {
+        let r = routing.ok_or_else(|| PartError {
+            action: format!("reading the {role} load balancer"),
+            cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
+        })?;
+        Ok::<_, PartError>(EndpointSpec {
+            region: stack.region.clone(),
+            alb_dns_name: r.alb_dns_name,
+            alb_zone_id: r.alb_zone_id,
+            alb_arn: r.alb_arn,
+            target_group_arn: r.target_group_arn,
+            kms_key_arn: None,
+        })
     };
     Ok([
-        endpoint(Role::Primary, primary)?,
-        endpoint(Role::Standby, standby)?,
+        endpoint(Role::Primary, stacks[0], primary)?,
+        endpoint(Role::Standby, stacks[1], standby)?,
     ])
 }
 
-fn endpoint_of(stack: &StackState) -> Option<Endpoint> {
+/// The load balancer a regional stack's read found, if all of it is there.
+fn endpoint_of(stack: &StackState) -> Option<EndpointSpec> {
     let known = |v: &Value<String>| v.as_ref_option().filter(|s| !s.is_empty()).cloned();
-    Some(Endpoint {
-        region: values::string(known(&stack.region)?),
-        alb_dns_name: values::string(known(&stack.alb_dns_name)?),
-        alb_zone_id: values::string(known(&stack.alb_zone_id)?),
-        alb_arn: values::string(known(&stack.alb_arn)?),
-        target_group_arn: values::string(known(&stack.target_group_arn)?),
-        kms_key_arn: Value::Null,
+    Some(EndpointSpec {
+        region: known(&stack.region)?,
+        alb_dns_name: known(&stack.alb_dns_name)?,
+        alb_zone_id: known(&stack.alb_zone_id)?,
+        alb_arn: known(&stack.alb_arn)?,
+        target_group_arn: known(&stack.target_group_arn)?,
+        kms_key_arn: None,
     })
-}
-
-/// Endpoints for reading or deleting the DNS part when a load balancer is gone: only their
-/// regions matter then.
-fn placeholder(want: &Desired, role: Role) -> Endpoint {
-    Endpoint {
-        region: values::string(want.region(role)),
-        alb_dns_name: values::string(""),
-        alb_zone_id: values::string(""),
-        alb_arn: values::string(""),
-        target_group_arn: values::string(""),
-        kms_key_arn: Value::Null,
-    }
 }
 
 /// The instance profile's ARN, and whether the role's policy is the one this resource gives it
@@ -274,42 +241,23 @@ async fn observe_role(
 
 /// Every part read by its own resource's code, then mapped onto this resource's state.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
-    let table = want.table().ok_or_else(|| underivable("session table"))?;
-    let (profile, role_intact) = observe_role(cfg, want, &table.want.name).await?;
-    let profile_arn = profile.clone().unwrap_or_default();
-    let primary = want
-        .stack(Role::Primary, &profile_arn, None)
-        .ok_or_else(|| underivable("primary stack"))?;
-    let standby = want
-        .stack(Role::Standby, &profile_arn, None)
-        .ok_or_else(|| underivable("standby stack"))?;
+    let (profile, role_intact) = observe_role(cfg, want, &want.table.want.name).await?;
+    let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
     let (table_state, primary_state, standby_state) = tokio::try_join!(
-        SessionTable::observe(cfg, &table.want, &table.state),
-        RegionalStack::observe(cfg, &primary.want, &primary.state),
-        RegionalStack::observe(cfg, &standby.want, &standby.state),
+        SessionTable::observe(cfg, &want.table.want, &want.table.state),
+        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
+        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
     )?;
-    let endpoints = Role::ALL.map(|role| {
-        let stack = if role == Role::Primary {
-            &primary_state
-        } else {
-            &standby_state
-        };
-        stack
-            .as_ref()
-            .and_then(endpoint_of)
-            .unwrap_or_else(|| placeholder(want, role))
-    });
-    let mut dns = want
-        .dns(endpoints)
-        .ok_or_else(|| underivable("DNS failover"))?;
-    dns.want.read_tags = false;
+    let mut dns =
+        want.dns([&primary_state, &standby_state].map(|s| s.as_ref().and_then(endpoint_of)));
+    dns.read_tags = false;
     // What the last read found, so the DNS part reads its zone and topics by ID.
-    let mut dns_prior = dns.state.clone();
+    let mut dns_prior = want.dns_state().clone();
     dns_prior.zone_id = prior.zone_id.clone();
     dns_prior.primary_topic_arn = prior.primary_topic_arn.clone();
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
-    let dns_state = DnsFailover::observe(cfg, &dns.want, &dns_prior).await?;
+    let dns_state = DnsFailover::observe(cfg, &dns, &dns_prior).await?;
     if table_state.is_none()
         && primary_state.is_none()
         && standby_state.is_none()
@@ -364,7 +312,7 @@ fn compose(
     for (role, stack) in Role::ALL.into_iter().zip(stacks) {
         let stack = stack.unwrap_or_default();
         let mut block = region_from_stack(&stack);
-        let prior_block = super::plan::region_settings(prior, role);
+        let prior_block = super::parts::region_settings(prior, role);
         // The topic's key is the DNS part's: its drift shows in `parts`.
         block.kms_key_arn = prior_block.kms_key_arn.clone();
         if stack.vpc_id.is_null() {
@@ -375,9 +323,10 @@ fn compose(
             block.min_size = prior_block.min_size;
             block.desired_capacity = prior_block.desired_capacity;
         }
-        let drifted = match want.stack(role, "", None) {
-            Some(planned) if stack.vpc_id.is_value() => drifted_parts(&stack, &planned.state),
-            _ => Vec::new(),
+        let drifted = if stack.vpc_id.is_value() {
+            drifted_parts(&stack, want.stack_state(role))
+        } else {
+            Vec::new()
         };
         let subnets = [
             joined(&stack.public_subnet_ids),
@@ -478,7 +427,7 @@ fn compose(
         (Role::Primary, &dns.primary_topic_key_arn),
         (Role::Standby, &dns.standby_topic_key_arn),
     ] {
-        let users = super::plan::region_settings(&want.state, role).kms_key_arn;
+        let users = super::parts::region_settings(&want.state, role).kms_key_arn;
         let key = id(key);
         let part = match users.as_ref_option() {
             Some(users) if *users != key => String::new(),
@@ -557,30 +506,21 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
     let role_name = naming::shared_instance_role(want.suffix());
     let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
         .await
-        .context(|| format!("reading instance profile {role_name}"))?
-        .unwrap_or_default();
-    let table = want.table().ok_or_else(|| underivable("session table"))?;
-    let dns = want
-        .dns(Role::ALL.map(|role| placeholder(want, role)))
-        .ok_or_else(|| underivable("DNS failover"))?;
+        .context(|| format!("reading instance profile {role_name}"))?;
+    let dns = want.dns([None, None]);
     let rest = async {
-        let primary = want
-            .stack(Role::Primary, &profile, None)
-            .ok_or_else(|| underivable("primary stack"))?;
-        let standby = want
-            .stack(Role::Standby, &profile, None)
-            .ok_or_else(|| underivable("standby stack"))?;
+        let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
         // The groups drain and the NAT gateways go while DNS is deleted; the load balancers
         // wait until no record points at them.
-        let unrouted = DnsFailover::delete(cfg, &dns.want, remaining(deadline)).shared();
+        let unrouted = DnsFailover::delete(cfg, &dns, remaining(deadline)).shared();
         tokio::try_join!(
             unrouted.clone(),
-            RegionalStack::delete_when(cfg, &primary.want, remaining(deadline), unrouted.clone()),
-            RegionalStack::delete_when(cfg, &standby.want, remaining(deadline), unrouted.clone()),
+            RegionalStack::delete_when(cfg, &primary, remaining(deadline), unrouted.clone()),
+            RegionalStack::delete_when(cfg, &standby, remaining(deadline), unrouted.clone()),
         )?;
         instance_role::delete(&cfg.clients.iam, &role_name).await
     };
-    tokio::try_join!(SessionTable::delete(cfg, &table.want, timeout), rest)?;
+    tokio::try_join!(SessionTable::delete(cfg, &want.table.want, timeout), rest)?;
     Ok(())
 }
 

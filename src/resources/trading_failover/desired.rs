@@ -1,0 +1,238 @@
+//! What apply converges `tap_trading_failover` to: the planned state with every configured value
+//! known, from which each part's own desired state is derived.
+
+use tf_provider::value::Value;
+
+use super::parts::*;
+use super::schema::State;
+use crate::resources::converged::Convergent;
+use crate::resources::dns_failover::desired::{Desired as DnsDesired, EndpointSpec};
+use crate::resources::dns_failover::schema::State as DnsState;
+use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::desired::Desired as StackDesired;
+use crate::resources::regional_stack::schema::State as StackState;
+use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::SessionTable;
+use crate::role::Role;
+use crate::tags::Tags;
+use crate::tf::values::known_map;
+
+/// A part planned from a derived configuration: its planned state (what its read starts from)
+/// and its desired state (what its apply converges to).
+pub struct Planned<P: Convergent> {
+    pub state: P::State,
+    pub want: P::Desired,
+}
+
+impl<P: Convergent> Planned<P> {
+    /// Plans the part once, from its derived configuration; the debug line lets a test count
+    /// the derivations of one apply.
+    fn derive(part: &str, config: &P::State, default_tags: &Tags) -> Option<Planned<P>> {
+        let (state, _) = P::plan(config, None, default_tags);
+        let want = P::desired(&state, default_tags)?;
+        tracing::debug!("tap_trading_failover: derived its {part} ({})", P::TYPE);
+        Some(Planned { state, want })
+    }
+}
+
+/// The place of a role's part in `[primary, standby]`.
+fn slot(role: Role) -> usize {
+    match role {
+        Role::Primary => 0,
+        Role::Standby => 1,
+    }
+}
+
+/// An Auto Scaling minimum and desired capacity other than the configured ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub min: i64,
+    pub desired: i64,
+}
+
+/// The planned state with every configured value known, and each part's desired state derived
+/// from it once. What only apply learns is filled in typed: the shared instance profile, a
+/// standby's capacity during a planned failover, the load balancers the DNS part points at.
+pub struct Desired {
+    pub state: State,
+    pub default_tags: Tags,
+    /// The primary's and the standby's stack, on a profile not made yet
+    /// (`instance_profile_arn` `None`, no role of their own).
+    stacks: [Planned<RegionalStack>; 2],
+    pub table: Planned<SessionTable>,
+    /// The DNS part, pointing at load balancers of which only the regions are known yet.
+    dns: Planned<DnsFailover>,
+}
+
+impl Desired {
+    pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
+        let stack = |role: Role| {
+            let mut config = stack_config(state, role);
+            // The shared profile, made at apply: the stack makes no role of its own.
+            config.instance_profile_arn = Value::Unknown;
+            Planned::derive(&format!("{role} stack"), &config, default_tags)
+        };
+        let stacks = [stack(Role::Primary)?, stack(Role::Standby)?];
+        let table = Planned::derive("session table", &table_config(state), default_tags)?;
+        let endpoints = Role::ALL.map(|role| {
+            let region = region_of(state, role).as_ref_option()?.clone();
+            Some(unrouted_endpoint(region))
+        });
+        let [Some(primary), Some(standby)] = endpoints else {
+            return None;
+        };
+        let dns = Planned::derive(
+            "DNS failover",
+            &dns_config(state, [primary, standby]),
+            default_tags,
+        )?;
+        Some(Desired {
+            state: state.clone(),
+            default_tags: default_tags.clone(),
+            stacks,
+            table,
+            dns,
+        })
+    }
+
+    pub fn suffix(&self) -> &str {
+        self.state
+            .environment_suffix
+            .as_ref_option()
+            .map_or("", String::as_str)
+    }
+
+    pub fn region(&self, role: Role) -> String {
+        region_of(&self.state, role)
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn desired_capacity(&self, role: Role) -> i64 {
+        region_settings(&self.state, role)
+            .desired_capacity
+            .as_ref_option()
+            .and_then(|n| n.as_i64())
+            .unwrap_or(1)
+    }
+
+    pub fn standby_active(&self) -> bool {
+        self.state
+            .active_region
+            .as_ref_option()
+            .and_then(|active| Role::parse(active))
+            == Some(Role::Standby)
+    }
+
+    /// The regional stack of `role` as planned, for its read: the profile plays no part there.
+    pub fn stack_state(&self, role: Role) -> &StackState {
+        &self.stacks[slot(role)].state
+    }
+
+    /// The regional stack of `role` on the shared instance profile (`None` while it does not
+    /// exist), optionally with another capacity (a planned failover scales the standby up first).
+    pub fn stack(
+        &self,
+        role: Role,
+        profile_arn: Option<&str>,
+        capacity: Option<Capacity>,
+    ) -> StackDesired {
+        let mut want = self.stacks[slot(role)].want.clone();
+        want.instance_profile_arn = profile_arn.filter(|a| !a.is_empty()).map(str::to_owned);
+        if let Some(Capacity { min, desired }) = capacity {
+            want.min_size = min as i32;
+            want.desired_capacity = desired as i32;
+        }
+        want
+    }
+
+    /// The DNS part as planned, for its read.
+    pub fn dns_state(&self) -> &DnsState {
+        &self.dns.state
+    }
+
+    /// The DNS part pointing at the load balancers given; where one is not (it does not exist),
+    /// at an empty one in its region, enough to read or delete the part.
+    pub fn dns(&self, endpoints: [Option<EndpointSpec>; 2]) -> DnsDesired {
+        self.dns.want.clone().pointing_at(endpoints)
+    }
+
+    pub fn tags(&self, part: &str, name: &str) -> Tags {
+        crate::tags::merge(
+            &self.default_tags,
+            &crate::tags::Ownership {
+                suffix: self.suffix(),
+                part,
+                name,
+                environment: self
+                    .state
+                    .environment
+                    .as_ref_option()
+                    .map_or(crate::tags::DEFAULT_ENVIRONMENT, String::as_str),
+                failover_role: Role::Primary,
+            },
+            &known_map(&self.state.tags).unwrap_or_default(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::config;
+    use super::super::plan::plan;
+    use super::*;
+    use crate::resources::dns_failover::schema::Endpoint;
+    use crate::tf::values;
+
+    /// What the composite fills in at apply gives the part the same desired state as planning
+    /// the part with it from the start, as the composite did before it derived each part once.
+    #[test]
+    fn parts_derived_once_and_filled_in_equal_parts_planned_with_everything() {
+        let (planned, _) = plan(&config(), None, &Tags::new());
+        let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
+        let profile = "arn:aws:iam::1:instance-profile/ec2-prod";
+        for (role, capacity) in [
+            (Role::Primary, None),
+            (Role::Standby, Some(Capacity { min: 4, desired: 5 })),
+        ] {
+            let mut config = stack_config(&planned, role);
+            config.instance_profile_arn = values::string(profile);
+            if let Some(Capacity { min, desired }) = capacity {
+                config.min_size = Value::Value(min.into());
+                config.desired_capacity = Value::Value(desired.into());
+            }
+            let (state, _) = RegionalStack::plan(&config, None, &Tags::new());
+            let whole = RegionalStack::desired(&state, &Tags::new()).expect("stack");
+            assert_eq!(want.stack(role, Some(profile), capacity), whole, "{role}");
+        }
+        let [primary, standby] = Role::ALL.map(|role| EndpointSpec {
+            region: want.region(role),
+            alb_dns_name: format!("alb-{role}-1.{}.elb.amazonaws.com.", want.region(role)),
+            alb_zone_id: "Z35SXDOTRQ7X7K".into(),
+            alb_arn: format!(
+                "arn:aws:elasticloadbalancing:{}:1:loadbalancer/app/alb-{role}/a",
+                want.region(role)
+            ),
+            target_group_arn: format!(
+                "arn:aws:elasticloadbalancing:{}:1:targetgroup/tg-{role}/b",
+                want.region(role)
+            ),
+            kms_key_arn: None,
+        });
+        let endpoint = |e: &EndpointSpec| {
+            Value::Value(Endpoint {
+                region: values::string(&e.region),
+                alb_dns_name: values::string(&e.alb_dns_name),
+                alb_zone_id: values::string(&e.alb_zone_id),
+                alb_arn: values::string(&e.alb_arn),
+                target_group_arn: values::string(&e.target_group_arn),
+                kms_key_arn: Value::Null,
+            })
+        };
+        let config = dns_config(&planned, [endpoint(&primary), endpoint(&standby)]);
+        let (state, _) = DnsFailover::plan(&config, None, &Tags::new());
+        let whole = DnsFailover::desired(&state, &Tags::new()).expect("dns");
+        assert_eq!(want.dns([Some(primary), Some(standby)]), whole);
+    }
+}

@@ -1,0 +1,162 @@
+//! The configurations of the composite's parts (`tap_regional_stack` twice,
+//! `tap_session_table`, `tap_dns_failover`), derived from this resource's: validation, plan and
+//! apply all hand each part the same configuration.
+
+use tf_provider::value::Value;
+
+use super::schema::{Region, State};
+use crate::naming;
+use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
+use crate::resources::regional_stack::schema::State as StackState;
+use crate::resources::session_table::schema::State as TableState;
+use crate::role::Role;
+use crate::tf::values::{self};
+
+/// The `primary` or `standby` block of a state, or its defaults when left out.
+pub fn region_settings(state: &State, role: Role) -> Region {
+    let block = match role {
+        Role::Primary => &state.primary,
+        Role::Standby => &state.standby,
+    };
+    block.as_ref_option().cloned().unwrap_or_default()
+}
+
+/// A region block as a regional stack's state holds it.
+pub fn region_from_stack(stack: &StackState) -> Region {
+    Region {
+        region: stack.region.clone(),
+        vpc_cidr: stack.vpc_cidr.clone(),
+        public_subnets: stack.public_subnets.clone(),
+        private_subnets: stack.private_subnets.clone(),
+        nat_mode: stack.nat_mode.clone(),
+        certificate_arn: stack.certificate_arn.clone(),
+        instance_type: stack.instance_type.clone(),
+        ami_id: stack.ami_id.clone(),
+        min_size: stack.min_size,
+        max_size: stack.max_size,
+        desired_capacity: stack.desired_capacity,
+        kms_key_arn: Value::Null,
+    }
+}
+
+/// The region of a role, with the default filled in.
+pub fn region_of(state: &State, role: Role) -> Value<String> {
+    region_settings(state, role)
+        .region
+        .or(values::string(role.default_region()))
+}
+
+/// The `tap_regional_stack` configuration of one role.
+pub fn stack_config(state: &State, role: Role) -> StackState {
+    let r = region_settings(state, role);
+    StackState {
+        environment_suffix: state.environment_suffix.clone(),
+        role: values::string(role.as_str()),
+        region: r.region,
+        vpc_cidr: r.vpc_cidr,
+        public_subnets: r.public_subnets,
+        private_subnets: r.private_subnets,
+        nat_mode: r.nat_mode,
+        allowed_cidrs: state.allowed_cidrs.clone(),
+        certificate_arn: r.certificate_arn,
+        instance_type: r.instance_type,
+        ami_id: r.ami_id,
+        min_size: r.min_size,
+        max_size: r.max_size,
+        desired_capacity: r.desired_capacity,
+        health_check_path: state
+            .health_check
+            .as_ref_option()
+            .map_or(Value::Null, |h| h.path.clone()),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The `tap_session_table` configuration: home in the primary region, replica in the standby.
+pub fn table_config(state: &State) -> TableState {
+    TableState {
+        environment_suffix: state.environment_suffix.clone(),
+        region: region_of(state, Role::Primary),
+        replica_regions: region_of(state, Role::Standby).map(|r| vec![values::string(r)]),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The `tap_dns_failover` configuration, pointing at `endpoints`, with each region's topic key.
+pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
+    let with_key = |endpoint: Value<Endpoint>, role: Role| {
+        endpoint.map(|e| Endpoint {
+            kms_key_arn: region_settings(state, role).kms_key_arn,
+            ..e
+        })
+    };
+    let [primary, standby] = endpoints;
+    DnsState {
+        environment_suffix: state.environment_suffix.clone(),
+        domain_name: state.domain_name.clone(),
+        hosted_zone_id: state.hosted_zone_id.clone(),
+        active_region: state.active_region.clone(),
+        alarm_emails: state.alarm_emails.clone(),
+        table_name: state
+            .environment_suffix
+            .as_ref()
+            .map(|s| naming::session_table(s)),
+        environment: state.environment.clone(),
+        tags: state.tags.clone(),
+        health_check: health_check_config(state),
+        primary: with_key(primary, Role::Primary),
+        standby: with_key(standby, Role::Standby),
+        timeouts: state.timeouts.clone(),
+        ..Default::default()
+    }
+}
+
+/// The health check as configured, its protocol defaulting to HTTPS when the load balancers have
+/// certificates: their HTTP listener then only redirects, and Route 53 counts the redirect as
+/// healthy ("200 or greater and less than 400",
+/// https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html), so an
+/// HTTP check could never see the application fail.
+fn health_check_config(state: &State) -> Value<HealthCheck> {
+    let certificate = region_settings(state, Role::Primary).certificate_arn;
+    let mut check = match &state.health_check {
+        _ if certificate.is_null() => return state.health_check.clone(),
+        Value::Value(check) => check.clone(),
+        Value::Null => HealthCheck::default(),
+        Value::Unknown => return Value::Unknown,
+    };
+    if check.protocol.is_null() {
+        check.protocol = certificate.map(|_| "HTTPS".to_owned());
+    }
+    Value::Value(check)
+}
+
+/// An endpoint whose load balancer does not exist yet.
+pub fn unknown_endpoint(region: Value<String>) -> Value<Endpoint> {
+    Value::Value(Endpoint {
+        region,
+        alb_dns_name: Value::Unknown,
+        alb_zone_id: Value::Unknown,
+        alb_arn: Value::Unknown,
+        target_group_arn: Value::Unknown,
+        kms_key_arn: Value::Null,
+    })
+}
+
+/// An endpoint whose load balancer the DNS part does not know (yet): only its region is
+/// known, which is all a read or delete of the part needs.
+pub fn unrouted_endpoint(region: String) -> Value<Endpoint> {
+    Value::Value(Endpoint {
+        region: values::string(region),
+        alb_dns_name: values::string(""),
+        alb_zone_id: values::string(""),
+        alb_arn: values::string(""),
+        target_group_arn: values::string(""),
+        kms_key_arn: Value::Null,
+    })
+}

@@ -1,0 +1,323 @@
+//! Plan-time diagnostics for `tap_trading_failover`: each part validates its own derived
+//! configuration, the findings land on this resource's attributes, and what no single part can
+//! see is checked here.
+
+use std::collections::BTreeSet;
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, AttributePathStep, Diagnostics};
+
+use super::parts::*;
+use super::schema::State;
+use crate::cidr::Cidr;
+use crate::resources::converged::Convergent;
+use crate::resources::dns_failover::DnsFailover;
+use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::SessionTable;
+use crate::role::Role;
+use crate::tf::diag::invalid;
+use crate::tf::number::whole;
+use crate::tf::values::{self};
+
+pub fn validate(diags: &mut Diagnostics, config: &State) {
+    let mut found = Diagnostics::default();
+    validate_across_parts(&mut found, config);
+    for role in Role::ALL {
+        let mut sub = Diagnostics::default();
+        RegionalStack::validate(&mut sub, &stack_config(config, role));
+        remap(&mut found, sub, |attr| match attr {
+            "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
+                (AttributePath::new(attr.to_owned()), true)
+            }
+            "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
+            other => (
+                AttributePath::new(role.as_str()).attribute(other.to_owned()),
+                true,
+            ),
+        });
+    }
+    let mut sub = Diagnostics::default();
+    SessionTable::validate(&mut sub, &table_config(config));
+    remap(&mut found, sub, |attr| match attr {
+        "region" => (AttributePath::new("primary").attribute("region"), true),
+        // The replica list is made of the standby's one region.
+        "replica_regions" => (AttributePath::new("standby").attribute("region"), false),
+        other => (AttributePath::new(other.to_owned()), true),
+    });
+    let mut sub = Diagnostics::default();
+    let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(config, role)));
+    DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
+    remap(&mut found, sub, |attr| {
+        (AttributePath::new(attr.to_owned()), true)
+    });
+    // Several parts check the same input (the suffix, the regions): say it once per attribute,
+    // the clearest first.
+    let mut seen = BTreeSet::new();
+    for diag in found.errors {
+        if seen.insert(diag.attribute.to_string()) {
+            diags.add_error(diag);
+        }
+    }
+}
+
+/// Moves a part's diagnostics onto this resource's attributes: `map` gives the new path of the
+/// part's top-level attribute, and whether the rest of the path (list index, block attribute)
+/// still applies.
+fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> (AttributePath, bool)) {
+    for diag in from.errors {
+        let mut steps = diag.attribute.steps.into_iter();
+        let Some(AttributePathStep::Attribute(first)) = steps.next() else {
+            into.root_error(diag.summary, diag.detail);
+            continue;
+        };
+        let (mut path, keep_rest) = map(&first);
+        if keep_rest {
+            for step in steps {
+                path.add_step(step);
+            }
+        }
+        invalid(into, path, diag.detail);
+    }
+}
+
+/// What no single part can see: two different regions, VPCs that do not overlap (they would
+/// collide if ever peered, and the spec requires it), and a standby that can take traffic.
+fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
+    let cidrs: Vec<Option<Cidr>> = Role::ALL
+        .into_iter()
+        .map(|role| {
+            let given = region_settings(config, role).vpc_cidr;
+            let text = given.or(values::string(role.default_vpc_cidr()));
+            text.as_ref_option().and_then(|t| t.parse().ok())
+        })
+        .collect();
+    if let [Some(primary), Some(standby)] = &cidrs[..] {
+        if primary.overlaps(standby) {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("vpc_cidr"),
+                format!("{standby} overlaps the primary's {primary}: the two VPCs need separate address ranges."),
+            );
+        }
+    }
+    if let (Value::Value(primary), Value::Value(standby)) = (
+        region_of(config, Role::Primary),
+        region_of(config, Role::Standby),
+    ) {
+        if primary == standby {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("region"),
+                format!("the standby must be in another region than the primary ({primary})."),
+            );
+        }
+    }
+    validate_https(diags, config);
+    if let Value::Value(n) = region_settings(config, Role::Standby).desired_capacity {
+        if n.as_i64() == Some(0) {
+            invalid(
+                diags,
+                AttributePath::new("standby").attribute("desired_capacity"),
+                "a standby with no instances has no healthy targets: Route 53 would keep answering with a dead primary. Use 1 or more.",
+            );
+        }
+    }
+}
+
+/// HTTPS on both sides or neither, and a health check that reaches the application through the
+/// listener the load balancers have for it.
+fn validate_https(diags: &mut Diagnostics, config: &State) {
+    let [primary, standby] = Role::ALL.map(|role| region_settings(config, role).certificate_arn);
+    let https = match (&primary, &standby) {
+        (Value::Value(_), Value::Value(_)) => true,
+        (Value::Null, Value::Null) => false,
+        (Value::Value(_), Value::Null) => {
+            invalid(diags, AttributePath::new("primary").attribute("certificate_arn"), "the standby has no certificate_arn: after failover its load balancer has no HTTPS listener, and every client of the https:// application_url is refused. Give the standby a certificate of its own region too (HTTPS on both sides), or neither.");
+            return;
+        }
+        (Value::Null, Value::Value(_)) => {
+            invalid(diags, AttributePath::new("standby").attribute("certificate_arn"), "the primary has no certificate_arn: the application_url would be http://, which the standby would only redirect to HTTPS after failover. Give the primary a certificate of its own region too (HTTPS on both sides), or neither.");
+            return;
+        }
+        _ => return,
+    };
+    let Value::Value(check) = &config.health_check else {
+        return;
+    };
+    let path = |attr: &'static str| AttributePath::new("health_check").attribute(attr);
+    let protocol = match check.protocol.as_ref_option().map(String::as_str) {
+        Some("HTTP") if https => {
+            invalid(diags, path("protocol"), "the load balancers have certificates, so their HTTP listener answers every request with a 301 redirect to HTTPS, which Route 53 counts as healthy (any status from 200 to 399): an HTTP check could never see the application fail. Use HTTPS, the default with certificates.");
+            return;
+        }
+        Some("HTTPS") if !https => {
+            invalid(diags, path("protocol"), "without certificate_arn the load balancers have no HTTPS listener: every check would fail and Route 53 would send all traffic to the standby. Use HTTP, the default without certificates, or give both regions a certificate.");
+            return;
+        }
+        Some(other) => other,
+        None if https => "HTTPS",
+        None => "HTTP",
+    };
+    let listener = match protocol {
+        "HTTPS" => 443,
+        "HTTP" => 80,
+        _ => return,
+    };
+    if let Some(port) = whole(&check.port).filter(|p| *p != listener) {
+        invalid(
+            diags,
+            path("port"),
+            format!("the load balancers answer {protocol} on port {listener} only, not {port}."),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::desired::Desired;
+    use super::super::fixtures::{config, error_paths};
+    use super::super::plan::plan;
+    use super::super::schema::Region;
+    use super::*;
+    use crate::resources::dns_failover::schema::HealthCheck;
+    use crate::tags::Tags;
+    use crate::tf::number::Number;
+
+    #[test]
+    fn a_topic_key_is_checked_in_its_region_block_and_reaches_the_dns_part() {
+        let mut c = config();
+        c.standby = Value::Value(Region {
+            kms_key_arn: values::string("alias/aws/sns"),
+            ..Default::default()
+        });
+        assert_eq!(error_paths(&c), ["standby.kms_key_arn"]);
+        let users = "arn:aws:kms:us-east-2:123456789012:key/abc";
+        c.standby = Value::Value(Region {
+            kms_key_arn: values::string(users),
+            ..Default::default()
+        });
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert_eq!(
+            region_settings(&planned, Role::Standby).kms_key_arn,
+            values::string(users)
+        );
+        let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role)));
+        let dns = dns_config(&planned, endpoints);
+        assert_eq!(
+            dns.standby.as_ref_option().map(|e| e.kms_key_arn.clone()),
+            Some(values::string(users))
+        );
+    }
+
+    #[test]
+    fn diagnostics_land_on_the_composites_attributes_once() {
+        let mut c = config();
+        c.environment_suffix = values::string("Bad_Suffix");
+        c.standby = Value::Value(Region {
+            region: values::string("us-east-1"),
+            desired_capacity: Value::Value(Number::from(0)),
+            ..Default::default()
+        });
+        c.primary = Value::Value(Region {
+            public_subnets: values::list(&["10.7.1.0/24".into(), "10.0.2.0/24".into()]),
+            ..Default::default()
+        });
+        let paths = error_paths(&c);
+        for expected in [
+            "environment_suffix",
+            "standby.region",
+            "standby.desired_capacity",
+            "primary.public_subnets[0]",
+        ] {
+            assert_eq!(
+                paths.iter().filter(|p| *p == expected).count(),
+                1,
+                "{expected} once in {paths:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn https_is_on_both_sides_or_neither_and_checked_over_https() {
+        let with = |primary: Value<String>, standby: Value<String>, check: Option<HealthCheck>| {
+            let mut c = config();
+            c.domain_name = values::string("trading-prod.tap-test.net");
+            c.primary = Value::Value(Region {
+                certificate_arn: primary,
+                ..Default::default()
+            });
+            c.standby = Value::Value(Region {
+                certificate_arn: standby,
+                ..Default::default()
+            });
+            c.health_check = check.map_or(Value::Null, Value::Value);
+            c
+        };
+        let east1 = values::string("arn:aws:acm:us-east-1:123456789012:certificate/a");
+        let east2 = values::string("arn:aws:acm:us-east-2:123456789012:certificate/b");
+        let check = |protocol: &str, port: Option<i64>| {
+            Some(HealthCheck {
+                protocol: values::string(protocol),
+                port: port.map_or(Value::Null, |p| Value::Value(Number::from(p))),
+                ..Default::default()
+            })
+        };
+        for (c, expected) in [
+            (
+                with(east1.clone(), Value::Null, None),
+                vec!["primary.certificate_arn"],
+            ),
+            (
+                with(Value::Null, east2.clone(), None),
+                vec!["standby.certificate_arn"],
+            ),
+            (with(east1.clone(), east2.clone(), None), vec![]),
+            (
+                with(east1.clone(), east2.clone(), check("HTTP", None)),
+                vec!["health_check.protocol"],
+            ),
+            (
+                with(Value::Null, Value::Null, check("HTTPS", None)),
+                vec!["health_check.protocol"],
+            ),
+            (
+                with(east1.clone(), east2.clone(), check("HTTPS", Some(80))),
+                vec!["health_check.port"],
+            ),
+            (with(Value::Unknown, east2.clone(), None), vec![]),
+        ] {
+            assert_eq!(error_paths(&c), expected, "{c:?}");
+        }
+
+        let (planned, _) = plan(
+            &with(east1.clone(), east2.clone(), None),
+            None,
+            &Tags::new(),
+        );
+        assert_eq!(
+            planned.application_url,
+            values::string("https://trading-prod.tap-test.net")
+        );
+        let planned_check = planned.health_check.as_ref_option().cloned().unwrap();
+        assert_eq!(planned_check.protocol, values::string("HTTPS"));
+        assert_eq!(whole(&planned_check.port), Some(443));
+
+        let (planned, _) = plan(&with(Value::Unknown, east2, None), None, &Tags::new());
+        assert!(planned.application_url.is_unknown());
+        let planned_check = planned.health_check.as_ref_option().cloned().unwrap();
+        assert!(planned_check.protocol.is_unknown() && planned_check.port.is_unknown());
+    }
+
+    #[test]
+    fn unknown_regions_from_other_resources_do_not_trip_validation() {
+        let mut c = config();
+        c.primary = Value::Value(Region {
+            region: Value::Unknown,
+            ..Default::default()
+        });
+        assert!(error_paths(&c).is_empty());
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert!(Desired::from_state(&planned, &Tags::new()).is_none());
+    }
+}
