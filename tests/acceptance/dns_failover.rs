@@ -109,15 +109,15 @@ async fn load_balancer(aws: &LocalAws, region: &'static str, role: &str) -> Endp
     }
 }
 
-struct Stack {
-    aws: LocalAws,
-    ws: Workspace,
+pub(crate) struct Stack {
+    pub(crate) aws: LocalAws,
+    pub(crate) ws: Workspace,
     primary: Endpoint,
     standby: Endpoint,
 }
 
 impl Stack {
-    async fn start() -> Stack {
+    pub(crate) async fn start() -> Stack {
         let aws = LocalAws::start();
         let primary = load_balancer(&aws, "us-east-1", "primary").await;
         let standby = load_balancer(&aws, "us-east-2", "standby").await;
@@ -143,7 +143,7 @@ impl Stack {
         )
     }
 
-    fn config(&self, extra: &str) {
+    pub(crate) fn config(&self, extra: &str) {
         self.ws.config(&self.body(extra));
     }
 
