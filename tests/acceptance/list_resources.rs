@@ -347,3 +347,35 @@ async fn a_failed_search_is_a_diagnostic_and_a_bad_filter_is_refused() {
     let (code, found, errors) = query(&ws, all, &[]);
     assert_eq!((code, found.len(), errors.len()), (0, 0, 0));
 }
+
+#[tokio::test]
+async fn every_list_resources_failed_search_is_a_diagnostic() {
+    // The first of each call fails, as AWS may: the provider does not retry (max_retries 0).
+    let aws =
+        LocalAws::start_with_faults("DescribeVpcs@us-east-2,ListTables@us-east-2,GET healthcheck");
+    let ws = Workspace::new(&aws);
+    if !terraform_at_least(14, "list resources") {
+        return;
+    }
+    ws.config("");
+    let failed = |kind: &str| {
+        let (code, found, errors) = query(&ws, &list_block(kind, "x", ""), &[]);
+        assert_ne!(code, 0, "{kind}");
+        assert_eq!((found.len(), errors.len()), (0, 1), "{kind}: {errors:#?}");
+        let detail = errors[0]["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("Internal"), "{kind}: {detail}");
+        errors[0]["summary"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        failed("tap_trading_failover"),
+        "Cannot list: searching us-east-2 for the provider's VPCs (EC2 DescribeVpcs)"
+    );
+    assert_eq!(
+        failed("tap_session_table"),
+        "Cannot list: searching us-east-2 for the provider's session tables (DynamoDB ListTables)"
+    );
+    assert_eq!(
+        failed("tap_dns_failover"),
+        "Cannot list: searching Route 53 for the provider's health checks (ListHealthChecks)"
+    );
+}

@@ -27,7 +27,8 @@ impl LocalAws {
         Self::start_with_env(&[])
     }
 
-    /// A local AWS whose first call of each listed EC2 action fails with InternalError.
+    /// A local AWS whose first call of each listed action fails with an HTTP 500: EC2 actions
+    /// by name, other services' as localaws/faults.py names them (`ListTables`, `GET healthcheck`).
     pub fn start_with_faults(fail_once: &str) -> LocalAws {
         LocalAws::start_with_env(&[("LOCALAWS_FAIL_ONCE", fail_once)])
     }
