@@ -147,6 +147,24 @@ impl Stack {
         self.ws.config(&self.body(extra));
     }
 
+    /// Applies with the records in `trade.tap-test.org` of a zone someone else made; its ID.
+    pub(crate) async fn apply_in_users_zone(&self) -> String {
+        let zone = (self.aws.route53().create_hosted_zone())
+            .name("tap-test.org")
+            .caller_reference("someone-else")
+            .send()
+            .await
+            .expect("CreateHostedZone");
+        let zone_id = (zone.hosted_zone().expect("zone").id().rsplit('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        self.config(&format!(
+            "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
+        ));
+        self.ws.apply();
+        zone_id
+    }
+
     async fn zone_id(&self) -> String {
         let zones = self
             .aws
@@ -736,25 +754,7 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
 async fn records_in_a_zone_of_the_users_leave_the_zone_in_place() {
     let stack = Stack::start().await;
     let r53 = stack.aws.route53();
-    let zone = r53
-        .create_hosted_zone()
-        .name("tap-test.org")
-        .caller_reference("someone-else")
-        .send()
-        .await
-        .expect("CreateHostedZone");
-    let zone_id = zone
-        .hosted_zone()
-        .expect("zone")
-        .id()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    stack.config(&format!(
-        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
-    ));
-    stack.ws.apply();
+    let zone_id = stack.apply_in_users_zone().await;
     let zones = r53
         .list_hosted_zones()
         .send()

@@ -273,21 +273,7 @@ async fn a_dns_failover_in_a_zone_of_the_users_is_listed_and_imported() {
     if !terraform_at_least(14, "list resources") {
         return;
     }
-    let r53 = stack.aws.route53();
-    let zone = r53
-        .create_hosted_zone()
-        .name("tap-test.org")
-        .caller_reference("someone-else")
-        .send()
-        .await
-        .expect("CreateHostedZone");
-    let zone_id = (zone.hosted_zone().expect("zone").id().rsplit('/').next())
-        .unwrap_or_default()
-        .to_owned();
-    stack.config(&format!(
-        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
-    ));
-    stack.ws.apply();
+    let zone_id = stack.apply_in_users_zone().await;
 
     let finder = Workspace::new(&stack.aws);
     finder.config("");
