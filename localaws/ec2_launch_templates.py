@@ -5,6 +5,11 @@
 - moto copies the template's own tags (CreateLaunchTemplate `TagSpecifications` of type
   `launch-template`) into the version's `LaunchTemplateData`, where AWS never shows them (that
   type is not even allowed there); a client that reads the data back sees phantom drift.
+- moto answers DeleteLaunchTemplate of a name the region does not hold with `MissingParameter`;
+  AWS answers `InvalidLaunchTemplateName.NotFoundException` (EC2 error codes,
+  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html; hashicorp/aws's
+  launch template delete ignores that code, internal/service/ec2/ec2_launch_template.go), which
+  a client deleting what may never have been made relies on.
 
 The stored versions are normalised after each such call."""
 
@@ -12,9 +17,9 @@ from moto.core.types import Base64EncodedString
 from moto.ec2.models import ec2_backends
 
 from . import idempotency
-from .wsgi import call
+from .wsgi import call, ec2_error
 
-ACTIONS = {"CreateLaunchTemplate", "CreateLaunchTemplateVersion"}
+ACTIONS = {"CreateLaunchTemplate", "CreateLaunchTemplateVersion", "DeleteLaunchTemplate"}
 
 
 def handles(request):
@@ -22,6 +27,8 @@ def handles(request):
 
 
 def handle(app, request, account):
+    if request.action == "DeleteLaunchTemplate":
+        return _delete(app, request, account)
     if idempotency.handles(request):
         answer = idempotency.handle(app, request, account)
     else:
@@ -45,3 +52,14 @@ def _normalise(data):
             data["TagSpecifications"] = kept
         else:
             del data["TagSpecifications"]
+
+
+def _delete(app, request, account):
+    name = request.form.get("LaunchTemplateName")
+    backend = ec2_backends[account][request.region]
+    if name and name not in backend.launch_template_name_to_ids:
+        return ec2_error(
+            "InvalidLaunchTemplateName.NotFoundException",
+            f"The specified launch template, with template name {name}, does not exist.",
+        )
+    return call(app, request.environ)

@@ -1,12 +1,15 @@
 """Injected failures for tests: `LOCALAWS_FAIL_ONCE=CreateNatGateway,CreateSecurityGroup` makes the
 first call of each named EC2 action fail with AWS's `InternalError` (HTTP 500), so that a test
 can stop an apply halfway and prove the next one resumes without duplicates. `Action@region`
-arms the failure in one region only (`CreateNatGateway@us-east-2`)."""
+arms the failure in one region only (`CreateNatGateway@us-east-2`). Other services' operations
+are named as the request meter names them (`ListTables`, Route 53's `GET healthcheck`) and fail
+with `InternalFailure` (HTTP 500) in the service's own wire format."""
 
 import os
 import threading
 import uuid
 
+from . import chaos, meter
 from .wsgi import Response
 
 _lock = threading.Lock()
@@ -15,14 +18,16 @@ _pending = {a.strip() for a in os.environ.get("LOCALAWS_FAIL_ONCE", "").split(",
 
 def take(request):
     """The error response for this request if a failure is armed for its action."""
-    action = request.action if request.service == "ec2" else None
-    if action is None:
+    if not request.service:
         return None
+    action = request.action if request.service == "ec2" else meter.operation(request)
     with _lock:
         armed = next((k for k in (f"{action}@{request.region}", action) if k in _pending), None)
         if armed is None:
             return None
         _pending.discard(armed)
+    if request.service != "ec2":
+        return chaos.error(request, request.service, *chaos.SERVER["500"])
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         "<Response><Errors><Error><Code>InternalError</Code>"

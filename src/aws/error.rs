@@ -187,6 +187,10 @@ pub enum Cause {
         waited: Duration,
         last_state: String,
     },
+    /// Terraform stopped the run (StopProvider) while this waited.
+    Stopped {
+        last_state: String,
+    },
     Unexpected(String),
 }
 
@@ -198,6 +202,10 @@ impl fmt::Display for Cause {
                 f,
                 "still not ready after {} (last state: {last_state}); raise the matching `timeouts` value and apply again to keep waiting",
                 duration::display(*waited)
+            ),
+            Cause::Stopped { last_state } => write!(
+                f,
+                "Terraform stopped the run while this waited (last state: {last_state}); apply again to continue"
             ),
             Cause::Unexpected(detail) => f.write_str(detail),
         }

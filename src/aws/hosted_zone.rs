@@ -1,7 +1,7 @@
 //! The public hosted zone the failover records live in: create, find, read and delete. A zone
 //! the user gave us is only ever read.
 
-use aws_sdk_route53::types::TagResourceType;
+use aws_sdk_route53::types::{HostedZone, TagResourceType};
 use aws_sdk_route53::Client;
 
 use super::error::{AwsError, Context, PartResult};
@@ -55,18 +55,26 @@ pub async fn find_ours(
     name: Option<&str>,
     suffix: &str,
 ) -> Result<Option<ZoneFacts>, AwsError> {
+    let zones = all(r53).await?;
+    match zones.iter().find(|z| {
+        route53::is_ours(Some(z.caller_reference()), suffix)
+            && name.is_none_or(|n| same_name(z.name(), n))
+    }) {
+        Some(zone) => find_by_id(r53, zone.id(), suffix).await,
+        None => Ok(None),
+    }
+}
+
+/// Every hosted zone of the account, all pages.
+pub async fn all(r53: &Client) -> Result<Vec<HostedZone>, AwsError> {
+    let mut zones = Vec::new();
     let mut marker = None;
     loop {
         let out = r53.list_hosted_zones().set_marker(marker).send().await?;
-        if let Some(zone) = out.hosted_zones().iter().find(|z| {
-            route53::is_ours(Some(z.caller_reference()), suffix)
-                && name.is_none_or(|n| same_name(z.name(), n))
-        }) {
-            return find_by_id(r53, zone.id(), suffix).await;
-        }
+        zones.extend(out.hosted_zones().iter().cloned());
         match out.next_marker() {
             Some(next) if out.is_truncated() => marker = Some(next.to_owned()),
-            _ => return Ok(None),
+            _ => return Ok(zones),
         }
     }
 }

@@ -1,14 +1,65 @@
 //! What the provider owns in an account, found by its ownership marks alone (no state): the
 //! regional stacks by their VPCs' tags, session tables by their tags, DNS failovers by their
-//! endpoint health checks' caller references. `terraform query` lists from these.
+//! endpoint health checks' caller references, failover systems by their shared instance role.
+//! `terraform query` lists from these.
 
 use aws_sdk_ec2::types::Vpc;
 
 use super::ec2::{filter, tag_value};
 use super::error::AwsError;
-use super::session_table;
+use super::hosted_zone::{self, ZoneFacts};
+use super::{route53, session_table, weighted_records};
+use crate::naming;
 use crate::role::Role;
 use crate::tags::{PART_KEY, ROLE_KEY, STACK_KEY};
+
+/// Whether the parts of stack `suffix` belong to a failover system: the system's instance role
+/// (`naming::shared_instance_role`) carries its ownership tags. Its parts are tagged as the same
+/// resources made alone are (so each can be adopted after a crash); this role is what only the
+/// system makes: a regional stack alone has a role of its own (`naming::stack_instance_role`).
+pub async fn is_system(iam: &aws_sdk_iam::Client, suffix: &str) -> Result<bool, AwsError> {
+    let name = naming::shared_instance_role(suffix);
+    let role = match iam.get_role().role_name(&name).send().await {
+        Ok(out) => out.role,
+        Err(err) => {
+            let err = AwsError::from(err);
+            return if err.is_not_found() {
+                Ok(false)
+            } else {
+                Err(err)
+            };
+        }
+    };
+    let tags = role.as_ref().map(|r| r.tags()).unwrap_or_default();
+    let tag = |key: &str| (tags.iter().find(|t| t.key() == key)).map(|t| t.value());
+    Ok(tag(PART_KEY) == Some("instance-role") && tag(STACK_KEY) == Some(suffix))
+}
+
+/// Where the failover records of stack `suffix` are: the zone it created, else a zone it was
+/// given, found as the one whose `primary` weighted record uses one of the stack's health
+/// checks; with the records' name. None when neither is there.
+pub async fn dns_failover_zone(
+    r53: &aws_sdk_route53::Client,
+    suffix: &str,
+) -> Result<Option<(ZoneFacts, String)>, AwsError> {
+    if let Some(zone) = hosted_zone::find_ours(r53, None, suffix).await? {
+        let name = zone.name.trim_end_matches('.').to_owned();
+        return Ok(Some((zone, name)));
+    }
+    let checks = route53::health_checks_of(r53, suffix).await?;
+    let ids: Vec<&str> = checks.iter().map(|c| c.id()).collect();
+    for summary in hosted_zone::all(r53).await? {
+        // Deleted between the listing and now.
+        let Some(zone) = hosted_zone::find_by_id(r53, summary.id(), suffix).await? else {
+            continue;
+        };
+        let records = weighted_records::find_all(r53, &zone.id).await?;
+        if let Some(name) = weighted_records::failover_name(&records, &zone, &ids) {
+            return Ok(Some((zone, name)));
+        }
+    }
+    Ok(None)
+}
 
 /// A stack's VPC as its tags describe it: the suffix and the region's role.
 #[derive(Debug, Clone, PartialEq)]

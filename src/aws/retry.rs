@@ -105,12 +105,16 @@ where
                     attempt,
                     "{what}: {err}; looking for what the call may have made in {delay:?}"
                 );
-                tokio::time::sleep(delay).await;
+                let stopped = !wait::pause(delay).await;
                 delay = (delay * 2).min(MAX_DELAY);
                 attempt += 1;
                 if let Some(found) = find().await? {
                     tracing::info!("{what}: adopting what a call whose answer was lost made");
                     return Ok(found);
+                }
+                // Looked first: what the lost call made is adopted, not orphaned.
+                if stopped {
+                    return Err(err);
                 }
             }
             result => return result,
@@ -156,7 +160,9 @@ where
                     attempt,
                     "{action}: retrying in {delay:?} after {err}"
                 );
-                tokio::time::sleep(delay).await;
+                if !wait::pause(delay).await {
+                    return Err(err);
+                }
                 delay = (delay * 2).min(MAX_DELAY);
                 attempt += 1;
             }

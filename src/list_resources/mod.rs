@@ -4,13 +4,15 @@
 //! every type narrows the search by stack and region; the server imports each found object by
 //! its identity when Terraform asks for the full object.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
 use crate::aws::error::{Context, PartError, PartResult};
-use crate::aws::{hosted_zone, owned};
+use crate::aws::owned;
 use crate::configured::{Configured, Shared};
 use crate::naming;
 use crate::regions;
@@ -117,10 +119,10 @@ pub fn catalog(shared: &Shared) -> std::collections::BTreeMap<String, ListResour
 impl ListResource {
     pub fn schema(&self) -> Schema {
         schema(match self.kind {
-            Kind::TradingFailover => "Lists the failover systems the provider built in the account, found by their VPCs' ownership tags (`tap:stack`, `tap:part`): a system is a suffix with a primary stack in one searched region and a standby stack in another.",
-            Kind::RegionalStack => "Lists the regional stacks the provider built in the searched regions, found by their VPCs' ownership tags (`tap:stack`, `tap:part`), whether made on their own or by a failover system.",
-            Kind::SessionTable => "Lists the session tables the provider built whose home is a searched region, found by their ownership tags; a replica is not listed on its own.",
-            Kind::DnsFailover => "Lists the DNS failovers the provider built, found by the caller references of their Route 53 health checks. Route 53 has no region: `regions` does not narrow them. One whose records are in a hosted zone it was given is left out, with a warning saying how to import it by identity.",
+            Kind::TradingFailover => "Lists the failover systems the provider built in the account, found by their VPCs' ownership tags (`tap:stack`, `tap:part`) and the system's shared IAM instance role (`ec2-<suffix>`): a system is a suffix with that role, a primary stack in one searched region and a standby stack in another.",
+            Kind::RegionalStack => "Lists the regional stacks the provider built on their own in the searched regions, found by their VPCs' ownership tags (`tap:stack`, `tap:part`). The stacks of a failover system are part of it and listed with `tap_trading_failover` only.",
+            Kind::SessionTable => "Lists the session tables the provider built on their own whose home is a searched region, found by their ownership tags; a replica is not listed on its own, nor a failover system's table (listed with `tap_trading_failover`).",
+            Kind::DnsFailover => "Lists the DNS failovers the provider built on their own, found by the caller references of their Route 53 health checks, with the hosted zone they created or, for one given a zone, the zone whose records use those health checks (its identity then carries `hosted_zone_id`). Route 53 has no region: `regions` does not narrow them. A failover system's DNS failover is listed with `tap_trading_failover` only.",
         })
     }
 
@@ -180,8 +182,28 @@ async fn stacks(
     Ok(found)
 }
 
+/// Which of `suffixes` are failover systems' (`owned::is_system`), each asked once.
+async fn systems<'a>(
+    cfg: &Configured,
+    suffixes: impl IntoIterator<Item = &'a str>,
+) -> Result<BTreeSet<String>, PartError> {
+    let mut systems = BTreeSet::new();
+    for suffix in suffixes.into_iter().collect::<BTreeSet<_>>() {
+        let is_system = (owned::is_system(&cfg.clients.iam, suffix).await).context(|| {
+            format!("reading the instance role of failover system {suffix} (IAM GetRole)")
+        })?;
+        if is_system {
+            systems.insert(suffix.to_owned());
+        }
+    }
+    Ok(systems)
+}
+
 async fn regional_stacks(cfg: &Configured, filter: &Filter) -> Result<Vec<Found>, PartError> {
-    Ok((stacks(cfg, filter).await?.into_iter())
+    let stacks = stacks(cfg, filter).await?;
+    let systems = systems(cfg, stacks.iter().map(|(_, s)| s.suffix.as_str())).await?;
+    Ok((stacks.into_iter())
+        .filter(|(_, stack)| !systems.contains(&stack.suffix))
         .map(|(region, stack)| {
             let role = stack.failover_role.as_str();
             Found {
@@ -196,17 +218,17 @@ async fn regional_stacks(cfg: &Configured, filter: &Filter) -> Result<Vec<Found>
         .collect())
 }
 
-/// A system is a suffix with a primary stack in one searched region and a standby in another.
+/// A system is a suffix with the system's instance role, a primary stack in one searched region
+/// and a standby in another.
 async fn failover_systems(cfg: &Configured, filter: &Filter) -> Result<Vec<Found>, PartError> {
     let stacks = stacks(cfg, filter).await?;
+    let systems = systems(cfg, stacks.iter().map(|(_, s)| s.suffix.as_str())).await?;
     let in_role = |suffix: &str, role: Role| {
         (stacks.iter())
             .find(|(_, s)| s.suffix == suffix && s.failover_role == role)
             .map(|(region, _)| region.clone())
     };
-    let mut suffixes: Vec<&str> = stacks.iter().map(|(_, s)| s.suffix.as_str()).collect();
-    suffixes.dedup();
-    Ok((suffixes.into_iter())
+    Ok((systems.iter().map(String::as_str))
         .filter_map(|suffix| {
             let (primary, standby) = (
                 in_role(suffix, Role::Primary)?,
@@ -231,9 +253,13 @@ async fn session_tables(cfg: &Configured, filter: &Filter) -> Result<Vec<Found>,
         let tables = (owned::session_tables(db).await).context(|| {
             format!("searching {region} for the provider's session tables (DynamoDB ListTables)")
         })?;
+        let tables: Vec<_> = (tables.into_iter())
+            .filter(|(_, suffix)| filter.suffix_matches(suffix))
+            .collect();
+        let systems = systems(cfg, tables.iter().map(|(_, suffix)| suffix.as_str())).await?;
         found.extend(
             (tables.into_iter())
-                .filter(|(_, suffix)| filter.suffix_matches(suffix))
+                .filter(|(_, suffix)| !systems.contains(suffix))
                 .map(|(name, _)| Found {
                     display_name: format!("{name} in {region}"),
                     identity: identity([("name", string(&name)), ("region", string(&region))]),
@@ -243,32 +269,41 @@ async fn session_tables(cfg: &Configured, filter: &Filter) -> Result<Vec<Found>,
     Ok(found)
 }
 
-/// A DNS failover in a zone it did not create is named by that zone, which nothing owned
-/// records: it is left out, with a warning that says how to import it.
+/// A DNS failover in a zone it was given carries the zone in its identity. One whose records
+/// are not found in any zone (left half-made) is a warning.
 async fn dns_failovers(
     cfg: &Configured,
     filter: &Filter,
     diags: &mut Diagnostics,
 ) -> Result<Vec<Found>, PartError> {
     let r53 = &cfg.clients.route53;
-    let suffixes = (owned::dns_failover_suffixes(r53).await).context(|| {
-        "searching Route 53 for the provider's health checks (ListHealthChecks)".to_owned()
-    })?;
+    let suffixes: Vec<String> = (owned::dns_failover_suffixes(r53).await)
+        .context(|| {
+            "searching Route 53 for the provider's health checks (ListHealthChecks)".to_owned()
+        })?
+        .into_iter()
+        .filter(|s| filter.suffix_matches(s))
+        .collect();
+    let systems = systems(cfg, suffixes.iter().map(String::as_str)).await?;
     let mut found = Vec::new();
-    for suffix in suffixes.iter().filter(|s| filter.suffix_matches(s)) {
-        let zone = (hosted_zone::find_ours(r53, None, suffix).await)
-            .context(|| format!("reading the hosted zone of stack {suffix}"))?;
+    for suffix in suffixes.iter().filter(|s| !systems.contains(*s)) {
+        let zone = (owned::dns_failover_zone(r53, suffix).await).context(|| {
+            format!("searching Route 53 for the records of stack {suffix} (ListResourceRecordSets)")
+        })?;
         match zone {
-            Some(zone) => found.push(Found {
-                display_name: format!("{suffix}: {}", zone.name.trim_end_matches('.')),
+            Some((zone, name)) => found.push(Found {
+                display_name: format!("{suffix}: {name}"),
                 identity: identity([
                     ("environment_suffix", string(suffix)),
-                    ("hosted_zone_id", Value::Null),
+                    (
+                        "hosted_zone_id",
+                        if zone.ours { Value::Null } else { string(&zone.id) },
+                    ),
                 ]),
             }),
             None => diags.root_warning(
                 format!("DNS failover of stack {suffix} not listed"),
-                format!("Stack {suffix} has a Route 53 health check but no hosted zone it created: its records are in a zone it was given. Import it with `import {{ to = tap_dns_failover.NAME identity = {{ environment_suffix = \"{suffix}\", hosted_zone_id = \"ZONE\" }} }}`."),
+                format!("Stack {suffix} has a Route 53 health check, but no hosted zone holds a primary record that uses it: the DNS failover was left half-made, or its records were removed. Apply its configuration again, or destroy it."),
             ),
         }
     }

@@ -21,6 +21,7 @@ use super::schema::{identity_schema, schema};
 use super::served::{Catalog, Change, ServedAction, ServedDataSource, ServedResource, Stored};
 use super::values::{attribute_path, decode, diagnostics, encode, is_null, null};
 use crate::actions::Progress;
+use crate::aws::wait;
 use crate::list_resources::{self, Filter, ListResource};
 use crate::tf::identity::IdentitySchema;
 
@@ -28,7 +29,7 @@ pub struct ProviderService {
     catalog: Catalog,
     /// Schemas are fixed for the life of the process: computed once, with their diagnostics.
     schemas: Schemas,
-    /// Fired by StopProvider: running actions end their waits.
+    /// Fired by StopProvider: running actions and resource applies end their waits.
     stopping: CancellationToken,
 }
 
@@ -521,25 +522,29 @@ impl Provider for ProviderService {
         };
         let mut response = tf::apply_resource_change::Response::default();
         if let Some(resource) = self.resource(&mut diags, &request.type_name) {
-            match (is_null(Some(&prior)), is_null(Some(&planned))) {
-                (true, false) => {
-                    (response.new_state, response.private, response.new_identity) =
-                        split(resource.create(&mut diags, change).await);
+            let applying = async {
+                match (is_null(Some(&prior)), is_null(Some(&planned))) {
+                    (true, false) => {
+                        (response.new_state, response.private, response.new_identity) =
+                            split(resource.create(&mut diags, change).await);
+                    }
+                    (false, false) => {
+                        (response.new_state, response.private, response.new_identity) =
+                            split(resource.update(&mut diags, change).await);
+                    }
+                    (false, true) => {
+                        // With an error, Terraform keeps the prior state whatever we answer.
+                        resource.destroy(&mut diags, change).await;
+                        response.new_state = Some(null());
+                    }
+                    (true, true) => diags.root_error(
+                        format!("Nothing to apply for {}", request.type_name),
+                        "Terraform asked to apply a change from no object to no object.",
+                    ),
                 }
-                (false, false) => {
-                    (response.new_state, response.private, response.new_identity) =
-                        split(resource.update(&mut diags, change).await);
-                }
-                (false, true) => {
-                    // With an error, Terraform keeps the prior state whatever we answer.
-                    resource.destroy(&mut diags, change).await;
-                    response.new_state = Some(null());
-                }
-                (true, true) => diags.root_error(
-                    format!("Nothing to apply for {}", request.type_name),
-                    "Terraform asked to apply a change from no object to no object.",
-                ),
-            }
+            };
+            // Terraform's stop ends the operation's waits; it still answers with what it made.
+            wait::stoppable(&self.stopping, applying).await;
         }
         response.diagnostics = diagnostics(diags);
         Ok(Response::new(response))
@@ -734,16 +739,16 @@ impl Provider for ProviderService {
         Ok(Response::new(Box::pin(said.chain(end).map(Ok))))
     }
 
-    /// Terraform's interrupt: in-flight resource operations run to their end so that what they
-    /// created is recorded; running actions are told to stop waiting and say what they left
-    /// undone.
+    /// Terraform's interrupt: in-flight resource operations stop waiting for AWS and fail with
+    /// what they created recorded; running actions are told to stop waiting and say what they
+    /// left undone.
     /// Terraform then starts nothing new and shuts the plugin down.
     async fn stop_provider(
         &self,
         _request: Request<tf::stop_provider::Request>,
     ) -> Answer<tf::stop_provider::Response> {
         tracing::info!(
-            "Terraform is stopping; in-flight operations finish and record what they made"
+            "Terraform is stopping; in-flight operations end their waits and record what they made"
         );
         self.stopping.cancel();
         Ok(Response::new(tf::stop_provider::Response::default()))

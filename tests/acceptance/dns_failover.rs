@@ -109,15 +109,15 @@ async fn load_balancer(aws: &LocalAws, region: &'static str, role: &str) -> Endp
     }
 }
 
-struct Stack {
-    aws: LocalAws,
-    ws: Workspace,
+pub(crate) struct Stack {
+    pub(crate) aws: LocalAws,
+    pub(crate) ws: Workspace,
     primary: Endpoint,
     standby: Endpoint,
 }
 
 impl Stack {
-    async fn start() -> Stack {
+    pub(crate) async fn start() -> Stack {
         let aws = LocalAws::start();
         let primary = load_balancer(&aws, "us-east-1", "primary").await;
         let standby = load_balancer(&aws, "us-east-2", "standby").await;
@@ -143,8 +143,26 @@ impl Stack {
         )
     }
 
-    fn config(&self, extra: &str) {
+    pub(crate) fn config(&self, extra: &str) {
         self.ws.config(&self.body(extra));
+    }
+
+    /// Applies with the records in `trade.tap-test.org` of a zone someone else made; its ID.
+    pub(crate) async fn apply_in_users_zone(&self) -> String {
+        let zone = (self.aws.route53().create_hosted_zone())
+            .name("tap-test.org")
+            .caller_reference("someone-else")
+            .send()
+            .await
+            .expect("CreateHostedZone");
+        let zone_id = (zone.hosted_zone().expect("zone").id().rsplit('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        self.config(&format!(
+            "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
+        ));
+        self.ws.apply();
+        zone_id
     }
 
     async fn zone_id(&self) -> String {
@@ -739,25 +757,7 @@ async fn drift_is_repaired_an_interval_change_replaces_the_check_and_import_rebu
 async fn records_in_a_zone_of_the_users_leave_the_zone_in_place() {
     let stack = Stack::start().await;
     let r53 = stack.aws.route53();
-    let zone = r53
-        .create_hosted_zone()
-        .name("tap-test.org")
-        .caller_reference("someone-else")
-        .send()
-        .await
-        .expect("CreateHostedZone");
-    let zone_id = zone
-        .hosted_zone()
-        .expect("zone")
-        .id()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    stack.config(&format!(
-        "  hosted_zone_id = \"{zone_id}\"\n  domain_name = \"trade.tap-test.org\"\n"
-    ));
-    stack.ws.apply();
+    let zone_id = stack.apply_in_users_zone().await;
     let zones = r53
         .list_hosted_zones()
         .send()

@@ -796,3 +796,26 @@ async fn elbv2_creates_repeated_with_the_same_settings_answer_with_the_object() 
     let other = listener(fixed).await.unwrap_err();
     assert_eq!(code(&other).as_deref(), Some("DuplicateListener"));
 }
+
+#[tokio::test]
+async fn deleting_a_launch_template_that_is_not_there_is_not_found() {
+    let aws = LocalAws::start();
+    let ec2 = aws.ec2("us-east-1");
+    let err = ec2
+        .delete_launch_template()
+        .launch_template_name("lt-never-made")
+        .send()
+        .await
+        .expect_err("nothing to delete");
+    assert_eq!(
+        code(&err).as_deref(),
+        Some("InvalidLaunchTemplateName.NotFoundException"),
+        "{err:?}"
+    );
+    template(&aws, "lt-made", plain_instances()).await;
+    ec2.delete_launch_template()
+        .launch_template_name("lt-made")
+        .send()
+        .await
+        .expect("deleting the template by its name");
+}

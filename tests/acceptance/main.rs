@@ -18,5 +18,6 @@ mod registry;
 mod release;
 mod reliability;
 mod session_table;
+mod stop;
 mod support;
 mod trading_failover;

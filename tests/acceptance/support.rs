@@ -27,7 +27,8 @@ impl LocalAws {
         Self::start_with_env(&[])
     }
 
-    /// A local AWS whose first call of each listed EC2 action fails with InternalError.
+    /// A local AWS whose first call of each listed action fails with an HTTP 500: EC2 actions
+    /// by name, other services' as localaws/faults.py names them (`ListTables`, `GET healthcheck`).
     pub fn start_with_faults(fail_once: &str) -> LocalAws {
         LocalAws::start_with_env(&[("LOCALAWS_FAIL_ONCE", fail_once)])
     }
@@ -764,6 +765,42 @@ impl Workspace {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(args).output().expect("running terraform");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// `terraform args` started in the background, for a test that signals it while it runs;
+    /// its output goes to files in the workspace (a pipe nobody reads could block it).
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let file = |name: &str| {
+            let path = self.dir.path().join(name);
+            (
+                std::fs::File::create(&path).expect("creating an output file"),
+                path,
+            )
+        };
+        let ((out, stdout), (err, stderr)) = (file("spawned.stdout"), file("spawned.stderr"));
+        let child = (self.command(args))
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("starting terraform");
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command
             .args(args)
@@ -781,16 +818,7 @@ impl Workspace {
         for (k, v) in &self.extra_env {
             command.env(k, v);
         }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = command.output().expect("running terraform");
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        command
     }
 
     pub fn dir(&self) -> &Path {
@@ -925,6 +953,85 @@ impl Workspace {
             .map(|r| r["values"].clone())
             .unwrap_or_else(|| panic!("{address} not in state: {state}"))
     }
+}
+
+/// A Terraform started by `Workspace::spawn`.
+pub struct Running {
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    /// Ctrl-C: SIGINT to Terraform alone (a terminal would signal its plugins too; ours ignore
+    /// it, so Terraform's StopProvider is what reaches the provider either way).
+    pub fn interrupt(&self) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(sent.success(), "kill -INT {}", self.child.id());
+    }
+
+    /// The processes Terraform started (its provider plugins), by PID.
+    pub fn plugins(&self) -> Vec<u32> {
+        children(self.child.id())
+    }
+
+    /// Terraform's run once it exits within `bound`; killed and None when it does not.
+    pub fn wait_within(mut self, bound: std::time::Duration) -> Option<Run> {
+        let deadline = std::time::Instant::now() + bound;
+        let status = loop {
+            match self.child.try_wait().expect("waiting for terraform") {
+                Some(status) => break Some(status),
+                None if std::time::Instant::now() >= deadline => break None,
+                None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        };
+        let Some(status) = status else {
+            for plugin in self.plugins() {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &plugin.to_string()])
+                    .status();
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return None;
+        };
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+        Some(Run {
+            code: status.code().unwrap_or(-1),
+            stdout: read(&self.stdout),
+            stderr: read(&self.stderr),
+        })
+    }
+}
+
+/// The live child processes of `pid`, from /proc (Linux).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    (entries.flatten())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&child| live_parent(child) == Some(pid))
+        .collect()
+}
+
+/// Whether process `pid` still runs (a zombie does not).
+pub fn running(pid: u32) -> bool {
+    live_parent(pid).is_some()
+}
+
+/// The parent of `pid` while it runs; None once it has ended (or is a zombie).
+fn live_parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?;
+    (state != "Z").then_some(())?;
+    fields.next()?.parse().ok()
 }
 
 /// Out of band: one record set upserted, as someone editing the zone would.
