@@ -1399,7 +1399,8 @@ async fn failed_launches_end_the_capacity_wait_with_aws_reason() {
     );
     let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("waiting for Auto Scaling group asg-primary-net to reach its capacity: a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
+        text.contains("Error: tap_regional_stack: waiting for Auto Scaling group asg-primary-net to reach its capacity")
+            && text.contains("a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
             && text.contains("Launching EC2 instance failed."),
         "{text}"
     );
@@ -1489,6 +1490,18 @@ async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
         "the account has not enabled af-south-1",
         "aws account enable-region --region-name af-south-1",
     ]);
+    // Summary and detail read as one sentence, each part once: "<type>: <verb> <object>" then
+    // "<AWS code>: <message>", not the action again.
+    let errors = ws.apply_errors();
+    assert_eq!(
+        errors[0].0,
+        "tap_regional_stack: choosing availability zones of af-south-1 for t3.medium"
+    );
+    for (summary, detail) in &errors {
+        let action = summary.trim_start_matches("tap_regional_stack: ");
+        assert!(detail.starts_with("AuthFailure: "), "{summary} / {detail}");
+        assert!(!detail.contains(action), "{summary} / {detail}");
+    }
     assert_nothing_left(&aws).await;
 }
 
