@@ -834,6 +834,22 @@ async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_t
     assert_eq!((standby, instances.len()), ((3, 4, 3), 3));
     ws.assert_plan_empty();
 
+    // Imported while failed over, into a fresh state: the standby's raised floor is the
+    // failover's, not its configuration, and the plan is empty. (Without user tags: an import
+    // does not recover the composite's `tags`.)
+    ws.config(&config(&format!(
+        "{DOMAIN_LINE}\n  active_region = \"standby\""
+    )));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    ws.run(&["state", "rm", ADDRESS]);
+    let run = ws.run(&["import", ADDRESS, "acc"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.assert_plan_empty();
+    assert_eq!(ws.resource(ADDRESS)["standby"], before["standby"]);
+    let (standby, _) = group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!(standby, (3, 4, 3), "the import changed nothing");
+
     // Failback restores the configured minimum and capacity of the standby.
     ws.config(&config(&format!("{tagged}\n  active_region = \"primary\"")));
     ws.apply();
