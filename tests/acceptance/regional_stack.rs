@@ -1025,7 +1025,7 @@ async fn a_nat_gateway_and_route_table_rebuilt_in_place_are_new_live_objects() {
     );
     assert_eq!(
         ids(&ws.resource(ADDRESS), "nat_gateway_ids"),
-        [new_nat.clone()]
+        [new_nat.as_str()]
     );
     let (new_table, _) = route_table(&ec2, &vpc_id, "private-rt-1-primary-net")
         .await
