@@ -941,6 +941,27 @@ async fn a_stack_built_again_after_a_destroy_gets_a_new_nat_gateway() {
     assert_nothing_left(&aws).await;
 }
 
+/// Deletes the stack's NAT gateway `nat` out of band and waits until it is gone; returns its
+/// elastic IP's allocation, which the deletion keeps.
+async fn delete_nat_gateway(ec2: &Client, vpc_id: &str, nat: &str) -> String {
+    let eip = live_nats(ec2, vpc_id).await[0].nat_gateway_addresses()[0]
+        .allocation_id()
+        .expect("allocation")
+        .to_owned();
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(nat)
+        .send()
+        .await
+        .expect("DeleteNatGateway");
+    settles(
+        "the deleted NAT gateway",
+        Some("deleted".to_owned()),
+        || nat_state(ec2, nat),
+    )
+    .await;
+    eip
+}
+
 /// The id of the stack's route table named `name`, with the ids of its subnet associations.
 async fn route_table(ec2: &Client, vpc_id: &str, name: &str) -> Option<(String, Vec<String>)> {
     let tables = ec2
@@ -981,21 +1002,7 @@ async fn a_nat_gateway_and_route_table_rebuilt_in_place_are_new_live_objects() {
     // private route table disassociated and deleted. Same VPC, subnet and address: a token
     // derived from them alone is one AWS has already answered.
     let nat = ids(&before, "nat_gateway_ids")[0].clone();
-    let eip = live_nats(&ec2, &vpc_id).await[0].nat_gateway_addresses()[0]
-        .allocation_id()
-        .expect("allocation")
-        .to_owned();
-    ec2.delete_nat_gateway()
-        .nat_gateway_id(&nat)
-        .send()
-        .await
-        .expect("DeleteNatGateway");
-    settles(
-        "the deleted NAT gateway",
-        Some("deleted".to_owned()),
-        || nat_state(&ec2, &nat),
-    )
-    .await;
+    let eip = delete_nat_gateway(&ec2, &vpc_id, &nat).await;
     let (table, associations) = route_table(&ec2, &vpc_id, "private-rt-1-primary-net")
         .await
         .expect("private-rt-1");
@@ -1143,21 +1150,7 @@ async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_
         .await
         .expect("DeleteLoadBalancer");
     let nat = ids(&before, "nat_gateway_ids")[0].clone();
-    let eip = live_nats(&ec2, &vpc_id).await[0].nat_gateway_addresses()[0]
-        .allocation_id()
-        .expect("allocation")
-        .to_owned();
-    ec2.delete_nat_gateway()
-        .nat_gateway_id(&nat)
-        .send()
-        .await
-        .expect("DeleteNatGateway");
-    settles(
-        "the deleted NAT gateway",
-        Some("deleted".to_owned()),
-        || nat_state(&ec2, &nat),
-    )
-    .await;
+    let eip = delete_nat_gateway(&ec2, &vpc_id, &nat).await;
     ec2.release_address()
         .allocation_id(&eip)
         .send()
