@@ -59,7 +59,24 @@ def settle_nats(backend):
     """Settles the region's NAT gateway states that are due (a read of each if reads count)."""
     with _lock:
         for nat in backend.nat_gateways.values():
-            _settle(nat.id, lambda state, nat=nat: setattr(nat, "state", state))
+            _settle(nat.id, lambda state, nat=nat: _reach(backend, nat, state))
+
+
+def _reach(backend, nat, state):
+    nat.state = state
+    if state == "deleted":
+        _free_address(backend, nat)
+
+
+def _free_address(backend, nat):
+    """Deleting a public NAT gateway "disassociates its Elastic IP address, but does not release
+    the address from your account"
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteNatGateway.html): free to
+    give a new gateway. moto keeps it associated with the deleted gateway's interface."""
+    for address in backend.addresses:
+        if address.eni is not None and address.eni is getattr(nat, "_eni", None):
+            address.eni = None
+            address.association_id = None
 
 
 def lingering_balancers(account, region, subnet=None, group=None, public_in_vpc=None):
@@ -108,6 +125,7 @@ def install():
     )
 
     def create_nat_gateway(self, *args, **kwargs):
+        settle_nats(self)  # a gateway deleted by now has given its address back
         nat = create(self, *args, **kwargs)
         with _lock:
             nat.state = "pending"

@@ -7,9 +7,11 @@ IdempotentParameterMismatch error": https://docs.aws.amazon.com/ec2/latest/devgu
 Every EC2 action whose input has a `ClientToken` in botocore's model is covered (CreateRouteTable,
 CreateLaunchTemplateVersion, ModifyLaunchTemplate, RunInstances, ...). A token is scoped to its
 account, region and action ("You can use the same client token for the same request across
-different regions"), and is kept for the emulator's lifetime: AWS keeps it "for at least 24 hours"
-(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Run_Instance_Idempotency.html), so a client
-reusing a token after deleting what it made gets the deleted object back, here as there."""
+different regions"), and is kept for the emulator's lifetime: AWS keeps it "for at least 24 hours
+after the termination" of what it made
+(https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Run_Instance_Idempotency.html), so a
+client reusing a token after deleting what it made gets the deleted object back and nothing new
+is made, here as there."""
 
 import threading
 from functools import lru_cache

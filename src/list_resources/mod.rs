@@ -148,7 +148,8 @@ impl ListResource {
                 Some(found)
             }
             Err(err) => {
-                diags.root_error(format!("Cannot list: {}", err.action), err.to_string());
+                let (summary, detail) = err.diagnostic("Cannot list");
+                diags.root_error(summary, detail);
                 None
             }
         }

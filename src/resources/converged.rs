@@ -94,7 +94,8 @@ impl<P> Converged<P> {
 }
 
 fn report<P: Convergent>(diags: &mut Diagnostics, err: &PartError) {
-    diags.root_error(format!("{}: {}", P::TYPE, err.action), err.to_string());
+    let (summary, detail) = err.diagnostic(P::TYPE);
+    diags.root_error(summary, detail);
 }
 
 /// A wait that ran out names the timeout it ran out of: the wait itself only knew the budget
@@ -105,7 +106,7 @@ fn report_within<P: Convergent>(
     op: Operation,
     timeout: Duration,
 ) {
-    let mut detail = err.to_string();
+    let (summary, mut detail) = err.diagnostic(P::TYPE);
     if matches!(err.cause, Cause::Timeout { .. }) {
         detail.push_str(&format!(
             " (`timeouts.{}` is {})",
@@ -113,7 +114,7 @@ fn report_within<P: Convergent>(
             duration::display(timeout)
         ));
     }
-    diags.root_error(format!("{}: {}", P::TYPE, err.action), detail);
+    diags.root_error(summary, detail);
 }
 
 fn unknown_at_apply<P: Convergent>(diags: &mut Diagnostics) {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{BillingMode, TableStatus};
 use aws_sdk_ec2::types::{InstanceStateName, RequestLaunchTemplateData};
 
 use crate::local_aws::{add_replica, code, global_table, home_table, remove_replica};
-use crate::support::{attached_internet_gateway, settles, LocalAws, SETTLE_WITHIN};
+use crate::support::{attached_internet_gateway, nat_state, settles, LocalAws, SETTLE_WITHIN};
 
 /// Retries `call` while it fails with `refused_with`, polling against time; how many times it
 /// was refused.
@@ -643,6 +643,25 @@ async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
         2,
         "the main table and one more"
     );
+    // Deleted, the table stays the token's answer: AWS keeps a token "for at least 24 hours
+    // after the termination" of what it made, and a repeat makes nothing new.
+    ec2.delete_route_table()
+        .route_table_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let after_delete = id(route_table(vpc.clone(), "rt-token").await.unwrap());
+    assert_eq!(
+        after_delete, first,
+        "the deleted table's token answers with it"
+    );
+    let gone = ec2
+        .describe_route_tables()
+        .route_table_ids(&first)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&gone).as_deref(), Some("InvalidRouteTableID.NotFound"));
     let (other_vpc, _, _) = network(&aws, 32).await;
     let mismatch = route_table(other_vpc, "rt-token").await.unwrap_err();
     assert_eq!(
@@ -818,4 +837,82 @@ async fn deleting_a_launch_template_that_is_not_there_is_not_found() {
         .send()
         .await
         .expect("deleting the template by its name");
+}
+
+#[tokio::test]
+async fn a_deleted_nat_gateway_gives_its_elastic_ip_back_for_a_new_one() {
+    let aws = LocalAws::start();
+    let ec2 = aws.ec2("us-east-1");
+    let (_, subnet, _) = network(&aws, 34).await;
+    let allocation = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .unwrap()
+        .allocation_id()
+        .unwrap()
+        .to_owned();
+    let nat = |token: &'static str| {
+        let (ec2, subnet, allocation) = (ec2.clone(), subnet.clone(), allocation.clone());
+        async move {
+            ec2.create_nat_gateway()
+                .subnet_id(subnet)
+                .allocation_id(allocation)
+                .client_token(token)
+                .send()
+                .await
+                .map(|out| {
+                    out.nat_gateway()
+                        .unwrap()
+                        .nat_gateway_id()
+                        .unwrap()
+                        .to_owned()
+                })
+        }
+    };
+    let association = || async {
+        ec2.describe_addresses()
+            .allocation_ids(&allocation)
+            .send()
+            .await
+            .unwrap()
+            .addresses()[0]
+            .association_id()
+            .map(str::to_owned)
+    };
+    let first = nat("first").await.unwrap();
+    settles(
+        "the first NAT gateway",
+        Some("available".to_owned()),
+        || nat_state(&ec2, &first),
+    )
+    .await;
+    assert!(
+        association().await.is_some(),
+        "the gateway holds its address"
+    );
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(&first)
+        .send()
+        .await
+        .unwrap();
+    settles(
+        "the deleted NAT gateway",
+        Some("deleted".to_owned()),
+        || nat_state(&ec2, &first),
+    )
+    .await;
+    assert_eq!(association().await, None, "disassociated, not released");
+    let second = nat("second")
+        .await
+        .expect("the address is free for a new gateway");
+    assert_ne!(second, first);
+    settles(
+        "the second NAT gateway",
+        Some("available".to_owned()),
+        || nat_state(&ec2, &second),
+    )
+    .await;
+    assert!(association().await.is_some());
 }

@@ -941,6 +941,115 @@ async fn a_stack_built_again_after_a_destroy_gets_a_new_nat_gateway() {
     assert_nothing_left(&aws).await;
 }
 
+/// Deletes the stack's NAT gateway `nat` out of band and waits until it is gone; returns its
+/// elastic IP's allocation, which the deletion keeps.
+async fn delete_nat_gateway(ec2: &Client, vpc_id: &str, nat: &str) -> String {
+    let eip = live_nats(ec2, vpc_id).await[0].nat_gateway_addresses()[0]
+        .allocation_id()
+        .expect("allocation")
+        .to_owned();
+    ec2.delete_nat_gateway()
+        .nat_gateway_id(nat)
+        .send()
+        .await
+        .expect("DeleteNatGateway");
+    settles(
+        "the deleted NAT gateway",
+        Some("deleted".to_owned()),
+        || nat_state(ec2, nat),
+    )
+    .await;
+    eip
+}
+
+/// The id of the stack's route table named `name`, with the ids of its subnet associations.
+async fn route_table(ec2: &Client, vpc_id: &str, name: &str) -> Option<(String, Vec<String>)> {
+    let tables = ec2
+        .describe_route_tables()
+        .filters(by_vpc(vpc_id))
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    tables
+        .route_tables()
+        .iter()
+        .find(|t| tag(t.tags(), "Name") == Some(name))
+        .map(|t| {
+            let id = t.route_table_id().expect("id").to_owned();
+            let associations = t
+                .associations()
+                .iter()
+                .filter_map(|a| a.route_table_association_id().map(str::to_owned))
+                .collect();
+            (id, associations)
+        })
+}
+
+#[tokio::test]
+async fn a_nat_gateway_and_route_table_rebuilt_in_place_are_new_live_objects() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    // A reused ClientToken answers with the deleted object, which never becomes available or
+    // visible: fail in minutes, not the default half hour.
+    ws.config(&config("  timeouts {\n    update = \"3m\"\n  }"));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    let vpc_id = before["vpc_id"].as_str().expect("vpc").to_owned();
+    let private = ids(&before, "private_subnet_ids");
+    let ec2 = aws.ec2("us-east-1");
+
+    // Out of band: the NAT gateway deleted (its elastic IP kept, as AWS keeps it) and the first
+    // private route table disassociated and deleted. Same VPC, subnet and address: a token
+    // derived from them alone is one AWS has already answered.
+    let nat = ids(&before, "nat_gateway_ids")[0].clone();
+    let eip = delete_nat_gateway(&ec2, &vpc_id, &nat).await;
+    let (table, associations) = route_table(&ec2, &vpc_id, "private-rt-1-primary-net")
+        .await
+        .expect("private-rt-1");
+    for association in associations {
+        ec2.disassociate_route_table()
+            .association_id(association)
+            .send()
+            .await
+            .expect("DisassociateRouteTable");
+    }
+    ec2.delete_route_table()
+        .route_table_id(&table)
+        .send()
+        .await
+        .expect("DeleteRouteTable");
+
+    ws.plan_updating(&["nat_gateway_ids"]);
+    ws.apply();
+    let nats = live_nats(&ec2, &vpc_id).await;
+    assert_eq!(nats.len(), 1, "one live NAT gateway");
+    let new_nat = nats[0].nat_gateway_id().expect("nat").to_owned();
+    assert_ne!(new_nat, nat, "a new NAT gateway, not the deleted one");
+    assert_eq!(
+        nats[0].nat_gateway_addresses()[0].allocation_id(),
+        Some(eip.as_str()),
+        "on the kept elastic IP"
+    );
+    assert_eq!(
+        ids(&ws.resource(ADDRESS), "nat_gateway_ids"),
+        [new_nat.as_str()]
+    );
+    let (new_table, _) = route_table(&ec2, &vpc_id, "private-rt-1-primary-net")
+        .await
+        .expect("private-rt-1 rebuilt");
+    assert_ne!(new_table, table, "a new route table, not the deleted one");
+    for subnet in &private {
+        assert_eq!(
+            default_route(&ec2, &vpc_id, subnet).await.as_deref(),
+            Some(new_nat.as_str()),
+            "{subnet} routes through the new NAT gateway"
+        );
+    }
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
 /// Default routes of the stack's route tables: (table's Name tag, target) of each 0.0.0.0/0.
 async fn default_routes(aws: &LocalAws, vpc_id: &str) -> BTreeMap<String, String> {
     let tables = aws
@@ -1041,21 +1150,7 @@ async fn gateways_load_balancer_policy_and_profile_lost_out_of_band_are_rebuilt_
         .await
         .expect("DeleteLoadBalancer");
     let nat = ids(&before, "nat_gateway_ids")[0].clone();
-    let eip = live_nats(&ec2, &vpc_id).await[0].nat_gateway_addresses()[0]
-        .allocation_id()
-        .expect("allocation")
-        .to_owned();
-    ec2.delete_nat_gateway()
-        .nat_gateway_id(&nat)
-        .send()
-        .await
-        .expect("DeleteNatGateway");
-    settles(
-        "the deleted NAT gateway",
-        Some("deleted".to_owned()),
-        || nat_state(&ec2, &nat),
-    )
-    .await;
+    let eip = delete_nat_gateway(&ec2, &vpc_id, &nat).await;
     ec2.release_address()
         .allocation_id(&eip)
         .send()
@@ -1297,7 +1392,8 @@ async fn failed_launches_end_the_capacity_wait_with_aws_reason() {
     );
     let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("waiting for Auto Scaling group asg-primary-net to reach its capacity: a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
+        text.contains("Error: tap_regional_stack: waiting for Auto Scaling group asg-primary-net to reach its capacity")
+            && text.contains("a scaling activity failed: Could not launch On-Demand Instances. InsufficientInstanceCapacity")
             && text.contains("Launching EC2 instance failed."),
         "{text}"
     );
@@ -1387,6 +1483,18 @@ async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
         "the account has not enabled af-south-1",
         "aws account enable-region --region-name af-south-1",
     ]);
+    // Summary and detail read as one sentence, each part once: "<type>: <verb> <object>" then
+    // "<AWS code>: <message>", not the action again.
+    let errors = ws.apply_errors();
+    assert_eq!(
+        errors[0].0,
+        "tap_regional_stack: choosing availability zones of af-south-1 for t3.medium"
+    );
+    for (summary, detail) in &errors {
+        let action = summary.trim_start_matches("tap_regional_stack: ");
+        assert!(detail.starts_with("AuthFailure: "), "{summary} / {detail}");
+        assert!(!detail.contains(action), "{summary} / {detail}");
+    }
     assert_nothing_left(&aws).await;
 }
 

@@ -923,6 +923,23 @@ impl Workspace {
         }
     }
 
+    /// The error diagnostics of a failed `terraform apply`, as (summary, detail), read from
+    /// Terraform's machine-readable UI (`-json`) rather than its wrapped text.
+    pub fn apply_errors(&self) -> Vec<(String, String)> {
+        let failed = self.run(&["apply", "-auto-approve", "-json"]);
+        assert_ne!(failed.code, 0, "{}", failed.text());
+        failed
+            .stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|m| m["@level"] == "error" && m["type"] == "diagnostic")
+            .map(|m| {
+                let text = |key: &str| m["diagnostic"][key].as_str().unwrap_or_default().to_owned();
+                (text("summary"), text("detail"))
+            })
+            .collect()
+    }
+
     /// Rewrites the local state file's resources, as an older provider version would have left
     /// them: `edit` gets each resource instance's `attributes`.
     pub fn edit_state(&self, edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>)) {

@@ -848,6 +848,22 @@ async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_t
     assert_eq!((standby, instances.len()), ((3, 4, 3), 3));
     ws.assert_plan_empty();
 
+    // Imported while failed over, into a fresh state: the standby's raised floor is the
+    // failover's, not its configuration, and the plan is empty. (Without user tags: an import
+    // does not recover the composite's `tags`.)
+    ws.config(&config(&format!(
+        "{DOMAIN_LINE}\n  active_region = \"standby\""
+    )));
+    ws.apply();
+    let before = ws.resource(ADDRESS);
+    ws.run(&["state", "rm", ADDRESS]);
+    let run = ws.run(&["import", ADDRESS, "acc"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.assert_plan_empty();
+    assert_eq!(ws.resource(ADDRESS)["standby"], before["standby"]);
+    let (standby, _) = group(&aws, "us-east-2", "standby").await.expect("group");
+    assert_eq!(standby, (3, 4, 3), "the import changed nothing");
+
     // Failback restores the configured minimum and capacity of the standby.
     ws.config(&config(&format!("{tagged}\n  active_region = \"primary\"")));
     ws.apply();
@@ -1167,5 +1183,57 @@ async fn too_few_zones_for_the_instance_type_in_either_region_fail_before_anythi
     ws.assert_apply_fails_saying(&[
         "Zones of us-east-1 that offer t3.medium: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1f",
     ]);
+    assert_nothing_left(&aws).await;
+}
+
+/// Requests the local AWS served per region ("ec2 DescribeVpcs" counts), from its outage switch's
+/// ledger, which counts every request by the region whose endpoint it reaches.
+fn served(aws: &LocalAws) -> BTreeMap<String, BTreeMap<String, u64>> {
+    serde_json::from_value(aws.get_json("/localaws/outage")["served"].clone()).expect("served")
+}
+
+/// What `after` counts beyond `before` in `region`.
+fn served_since(
+    before: &BTreeMap<String, BTreeMap<String, u64>>,
+    after: &BTreeMap<String, BTreeMap<String, u64>>,
+    region: &str,
+) -> BTreeMap<String, u64> {
+    let none = BTreeMap::new();
+    let was = before.get(region).unwrap_or(&none);
+    after
+        .get(region)
+        .unwrap_or(&none)
+        .iter()
+        .filter_map(|(call, n)| {
+            let more = n - was.get(call).copied().unwrap_or(0);
+            (more > 0).then(|| (call.clone(), more))
+        })
+        .collect()
+}
+
+/// #19: a planned move of `active_region` touches Route 53 and the standby region only. With
+/// `-refresh=false` (a refresh reads every part, the primary's too, by design). The default
+/// regions put the primary in us-east-1, where Route 53's control plane is: its calls are
+/// left out of the count.
+#[tokio::test]
+#[ignore = "fails: the apply converges and reads back every part in both regions (about 150 requests to us-east-1, UpdateAutoScalingGroup, PutRolePolicy and ModifyListener among them, and configure's STS check in the provider's region); the provider needs an active_region-only path"]
+async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_region() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    ws.config(&config("  active_region = \"standby\""));
+    let before = served(&aws);
+    for args in [
+        &["plan", "-refresh=false", "-no-color", "-out=move.tfplan"][..],
+        &["apply", "-no-color", "move.tfplan"][..],
+    ] {
+        let run = ws.run(args);
+        assert_eq!(run.code, 0, "{}", run.text());
+    }
+    let mut primary = served_since(&before, &served(&aws), "us-east-1");
+    primary.retain(|call, _| !call.starts_with("route53 "));
+    assert_eq!(primary, BTreeMap::new(), "requests to the primary region");
+    ws.destroy();
     assert_nothing_left(&aws).await;
 }

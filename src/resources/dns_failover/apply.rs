@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::desired::{record_summary, AlarmTopic, Desired, TopicArns};
+use super::desired::{record_summary, AlarmTopic, Desired, TopicArns, METRICS_REGION};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
@@ -210,7 +210,14 @@ async fn converge_alarms(
     health_check_id: &str,
     topics: &TopicArns,
 ) -> PartResult<()> {
-    let wanted = want.alarms(health_check_id, topics);
+    let wanted = want
+        .alarms(health_check_id, topics)
+        .ok_or_else(|| PartError {
+            action: format!("creating CloudWatch alarms of stack {}", want.suffix),
+            cause: Cause::Unexpected(format!(
+                "no SNS topic for the Route 53 health-check alarm in {METRICS_REGION}"
+            )),
+        })?;
     let wanted_names: BTreeSet<&str> = wanted.iter().map(|(_, a)| a.name.as_str()).collect();
     // The us-east-1 health-check alarm of a system with no stack there watches the primary.
     let role_of = |region: &str| {

@@ -77,11 +77,12 @@ pub struct TopicArns {
 }
 
 impl TopicArns {
-    fn of(&self, topic: AlarmTopic) -> String {
+    /// The topic's ARN; `None` for a health-check topic not made (yet): an alarm never notifies "".
+    fn of(&self, topic: AlarmTopic) -> Option<String> {
         match topic {
-            AlarmTopic::Primary => self.primary.clone(),
-            AlarmTopic::Standby => self.standby.clone(),
-            AlarmTopic::HealthCheck => self.health_check.clone().unwrap_or_default(),
+            AlarmTopic::Primary => Some(self.primary.clone()),
+            AlarmTopic::Standby => Some(self.standby.clone()),
+            AlarmTopic::HealthCheck => self.health_check.clone(),
         }
     }
 }
@@ -375,8 +376,12 @@ impl Desired {
             .collect()
     }
 
-    /// Every alarm with the region it lives in.
-    pub fn alarms(&self, health_check_id: &str, topics: &TopicArns) -> Vec<(String, AlarmSpec)> {
+    /// Every alarm with the region it lives in; `None` if a topic they notify is missing.
+    pub fn alarms(
+        &self,
+        health_check_id: &str,
+        topics: &TopicArns,
+    ) -> Option<Vec<(String, AlarmSpec)>> {
         let names = self.alarm_names();
         let topic = |role: Role| topics.of(AlarmTopic::of_role(role));
         let base = |name: &str, namespace: &str, metric: &str, statistic: &str| AlarmSpec {
@@ -401,7 +406,7 @@ impl Desired {
                 comparison: "<",
                 threshold: 1.0,
                 dimensions: vec![("HealthCheckId".into(), health_check_id.into())],
-                actions: vec![topics.of(self.metrics_topic())],
+                actions: vec![topics.of(self.metrics_topic())?],
                 // Route 53 publishes HealthCheckStatus every minute while the check exists and is
                 // enabled, 0 when the primary is down; no data means a check too new to have
                 // reported, disabled, or replaced, never a primary that is down. "breaching" would
@@ -425,7 +430,7 @@ impl Desired {
                 period: 60,
                 evaluation_periods: STANDBY_TRAFFIC_MINUTES,
                 dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
-                actions: vec![topic(Role::Standby)],
+                actions: vec![topic(Role::Standby)?],
                 actions_enabled: !self.standby_active,
                 ..base(&names.standby_traffic, "AWS/ApplicationELB", "RequestCount", "Sum")
             },
@@ -445,14 +450,14 @@ impl Desired {
                         ),
                         ("LoadBalancer".into(), metric_dimension(&endpoint.alb_arn)),
                     ],
-                    actions: vec![topic(role)],
+                    actions: vec![topic(role)?],
                     ..base(name, "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum")
                 },
             ));
         }
         alarms.push((
             self.standby.region.clone(),
-            failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)),
+            failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)?),
         ));
         if let Some(table) = &self.table_name {
             alarms.push((
@@ -464,19 +469,22 @@ impl Desired {
                         ("TableName".into(), table.clone()),
                         ("ReceivingRegion".into(), self.standby.region.clone()),
                     ],
-                    actions: vec![topic(Role::Primary)],
+                    actions: vec![topic(Role::Primary)?],
                     ..base(&names.replication_latency, "AWS/DynamoDB", "ReplicationLatency", "Average")
                 },
             ));
         }
-        alarms
+        Some(alarms)
     }
 
-    pub fn alarm_summaries(&self, health_check_id: &str, topics: &TopicArns) -> Tags {
-        self.alarms(health_check_id, topics)
-            .into_iter()
-            .map(|(region, spec)| (spec.name.clone(), format!("{region}: {}", spec.summary())))
-            .collect()
+    pub fn alarm_summaries(&self, health_check_id: &str, topics: &TopicArns) -> Option<Tags> {
+        let alarms = self.alarms(health_check_id, topics)?;
+        Some(
+            alarms
+                .into_iter()
+                .map(|(region, spec)| (spec.name.clone(), format!("{region}: {}", spec.summary())))
+                .collect(),
+        )
     }
 
     /// Every (region, alarm name) this stack may have created, wanted now or not.
@@ -549,11 +557,16 @@ mod tests {
             want.topic_name(AlarmTopic::HealthCheck),
             "health-check-failover-notifications-prod"
         );
+        assert_eq!(
+            want.alarms("hc-1", &arns()),
+            None,
+            "no alarm without the us-east-1 topic it notifies"
+        );
         let topics = TopicArns {
             health_check: Some("h".into()),
             ..arns()
         };
-        let alarms = want.alarms("hc-1", &topics);
+        let alarms = want.alarms("hc-1", &topics).unwrap();
         assert_eq!(alarms[0].0, METRICS_REGION);
         assert_eq!(alarms[0].1.actions, ["h"]);
         assert!(alarms[1..]
@@ -577,7 +590,7 @@ mod tests {
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();
         let records = want.records("hc-1");
         assert_eq!((records[0].weight, records[1].weight), (0, 100));
-        let alarms = want.alarms("hc-1", &arns());
+        let alarms = want.alarms("hc-1", &arns()).unwrap();
         assert!(!alarms[1].1.actions_enabled);
         assert_eq!(alarms.len(), 6);
         assert_eq!(

@@ -166,7 +166,9 @@ pub fn plan(
         planned.health_check_id.as_ref_option(),
         topic_arns(&planned),
     ) {
-        (Some(d), Some(id), Some(topics)) => values::map(&d.alarm_summaries(id, &topics)),
+        (Some(d), Some(id), Some(topics)) => d
+            .alarm_summaries(id, &topics)
+            .map_or(Value::Unknown, |s| values::map(&s)),
         _ => Value::Unknown,
     };
     values::observed_unless_changed(&mut planned, kept, |s| &mut s.pending_alarm_emails);
@@ -278,7 +280,7 @@ mod tests {
         assert_eq!(records[0].health_check_id.as_deref(), Some("hc-1"));
         assert_eq!(records[1].health_check_id, None);
         assert!(records.iter().all(|r| r.evaluate_target_health));
-        let alarms = want.alarms("hc-1", &arns());
+        let alarms = want.alarms("hc-1", &arns()).unwrap();
         let (region, health) = &alarms[0];
         assert_eq!(region, METRICS_REGION);
         assert_eq!(

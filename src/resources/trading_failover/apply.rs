@@ -554,13 +554,18 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         ..Default::default()
     };
+    let failed_over = dns
+        .as_ref()
+        .and_then(|d| d.active_region.as_ref_option())
+        .and_then(|active| Role::parse(active))
+        == Some(Role::Standby);
     for (role, stack) in Role::ALL.into_iter().zip([&primary, &standby]) {
         let region = if role == Role::Primary {
             primary_region
         } else {
             standby_region
         };
-        let block = match stack {
+        let mut block = match stack {
             Some(s) => Region {
                 region: values::string(region),
                 ..region_from_stack(s)
@@ -570,6 +575,13 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
                 ..Default::default()
             },
         };
+        if role == Role::Standby && failed_over {
+            // The standby runs at the failover's floor (the primary's capacity), which says
+            // nothing of its configuration: the defaults, as a read during the failover keeps
+            // the configured values rather than the floor.
+            block.min_size = Value::Null;
+            block.desired_capacity = Value::Null;
+        }
         if role == Role::Primary {
             config.primary = Value::Value(block);
             config.allowed_cidrs = stack
