@@ -66,7 +66,13 @@ pub async fn check(
                 .get_caller_identity()
                 .send()
                 .await
-                .map_err(|err| refused(AwsError::from(err), format!("STS in {other}")))?
+                .map_err(|err| {
+                    let tried = format!(
+                        "{} (no answer), then at STS in {other},",
+                        clients.sts_endpoint()
+                    );
+                    refused(AwsError::from(err), tried)
+                })?
         }
         answer => answer.map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
     };
