@@ -923,21 +923,9 @@ impl Workspace {
         }
     }
 
-    /// The error diagnostics of a failed `terraform apply`, as (summary, detail), read from
-    /// Terraform's machine-readable UI (`-json`) rather than its wrapped text.
-    pub fn apply_errors(&self) -> Vec<(String, String)> {
-        self.apply_error_diagnostics()
-            .iter()
-            .map(|d| {
-                let text = |key: &str| d[key].as_str().unwrap_or_default().to_owned();
-                (text("summary"), text("detail"))
-            })
-            .collect()
-    }
-
-    /// A failing apply's error diagnostics as Terraform's JSON output gives them: summary,
-    /// detail, and the configuration they point at (`snippet.code`, the line) when they carry an
-    /// attribute path.
+    /// The error diagnostics of a failed `terraform apply`, read from Terraform's machine-readable
+    /// UI (`-json`) rather than its wrapped text: `summary`, `detail`, and the configuration they
+    /// point at (`snippet.code`, the line) when they carry an attribute path.
     pub fn apply_error_diagnostics(&self) -> Vec<serde_json::Value> {
         let failed = self.run(&["apply", "-auto-approve", "-json"]);
         assert_ne!(failed.code, 0, "{}", failed.text());

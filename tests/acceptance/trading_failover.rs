@@ -1210,7 +1210,12 @@ async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws:
     settles("the answer once the switch is thrown", standby_ips, answer).await;
     let released = crate::failover_switch::failover(aws, &args("release"));
     assert_eq!(released.code, 0, "{}", released.text());
-    settles("the answer once the switch is released", primary_ips, answer).await;
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
 }
 
 #[tokio::test]
