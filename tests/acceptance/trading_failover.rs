@@ -1187,6 +1187,7 @@ async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws:
     let zone = values["zone_id"].as_str().expect("zone_id").to_owned();
     let [primary_ips, standby_ips] = ["primary_alb_dns_name", "standby_alb_dns_name"]
         .map(|key| crate::support::resolved(aws, values[key].as_str().expect(key)));
+    assert_ne!(primary_ips, standby_ips);
     let answer = || async { crate::support::dns_answer(&r53, &zone, DOMAIN).await.1 };
     settles("the answer before the switch", primary_ips.clone(), answer).await;
     let group = values["parts"]["standby.target_group"]
@@ -1207,6 +1208,18 @@ async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws:
     };
     let thrown = crate::failover_switch::failover(aws, &args("engage"));
     assert_eq!(thrown.code, 0, "{}", thrown.text());
+    let alarm = aws
+        .cloudwatch("eu-central-1")
+        .describe_alarms()
+        .alarm_names(switch)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(
+        alarm.metric_alarms()[0].state_value().map(|s| s.as_str()),
+        Some("ALARM"),
+        "thrown in the standby region"
+    );
     settles("the answer once the switch is thrown", standby_ips, answer).await;
     let released = crate::failover_switch::failover(aws, &args("release"));
     assert_eq!(released.code, 0, "{}", released.text());
