@@ -32,20 +32,32 @@ impl AwsError {
     /// disabled by default" and must be enabled first
     /// (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
     pub fn in_region(self, region: &str) -> AwsError {
-        if !self.is_any(&REGION_REFUSED) {
+        if !self.is_region_refused() {
             return self;
         }
         AwsError {
             message: format!(
-                "{} ({region} refused the credentials. If they work in other regions, the account has not enabled {region}: opt-in regions (af-south-1, ap-east-1, me-south-1 and every region launched since March 2019) must be enabled before use, in the AWS console under Account > AWS Regions or with `aws account enable-region --region-name {region}`, which takes minutes to hours. Temporary credentials from the global STS endpoint are refused there too unless the account's global endpoint tokens are valid in all regions.)",
-                self.message
+                "{} {} If they work in other regions, the account has not enabled {region}: opt-in regions (af-south-1, ap-east-1, me-south-1 and every region launched since March 2019) must be enabled before use, in the AWS console under Account > AWS Regions or with `aws account enable-region --region-name {region}`, which takes minutes to hours. Temporary credentials from the global STS endpoint are refused there too unless the account's global endpoint tokens are valid in all regions.)",
+                self.message,
+                refused_by(region)
             ),
             code: self.code,
         }
     }
 }
 
+/// How `AwsError::in_region` names the region that refused, and `PartError::refused_by` finds it.
+fn refused_by(region: &str) -> String {
+    format!("({region} refused the credentials.")
+}
+
 impl AwsError {
+    /// Whether this is how a region answers credentials it does not accept, as one the account
+    /// has not enabled answers every request (`REGION_REFUSED`).
+    pub fn is_region_refused(&self) -> bool {
+        self.is_any(&REGION_REFUSED)
+    }
+
     /// Whether the object the call names does not exist: the one not-found test of every finder
     /// (`None`) and every delete (already gone is done), checked before any other error.
     pub fn is_not_found(&self) -> bool {
@@ -245,6 +257,16 @@ impl PartError {
             self.cause.to_string(),
         )
     }
+
+    /// Whether a region refused the credentials (`AwsError::is_region_refused`).
+    pub fn is_region_refused(&self) -> bool {
+        matches!(&self.cause, Cause::Aws(err) if err.is_region_refused())
+    }
+
+    /// Whether `region` refused the credentials, as `AwsError::in_region` explained it.
+    pub fn refused_by(&self, region: &str) -> bool {
+        matches!(&self.cause, Cause::Aws(err) if err.is_region_refused() && err.message.contains(&refused_by(region)))
+    }
 }
 
 pub type PartResult<T> = Result<T, PartError>;
@@ -294,6 +316,29 @@ mod tests {
             message: "Rate exceeded".into(),
         };
         assert_eq!(other.clone().in_region("af-south-1"), other);
+    }
+
+    #[test]
+    fn a_refusal_names_the_region_that_refused() {
+        let refused = |err: AwsError| PartError {
+            action: "reading DynamoDB table t".into(),
+            cause: Cause::Aws(err),
+        };
+        let unrecognized = AwsError {
+            code: Some("UnrecognizedClientException".into()),
+            message: "The security token included in the request is invalid.".into(),
+        };
+        let explained = refused(unrecognized.clone().in_region("af-south-1"));
+        assert!(explained.is_region_refused());
+        assert!(explained.refused_by("af-south-1"));
+        assert!(!explained.refused_by("eu-west-1"));
+        // Refused, but not explained for any region: no region to blame.
+        assert!(refused(unrecognized).is_region_refused());
+        let throttled = refused(AwsError {
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+        });
+        assert!(!throttled.is_region_refused() && !throttled.refused_by("af-south-1"));
     }
 
     #[test]

@@ -169,7 +169,8 @@ pub async fn create(db: &Client, spec: &TableSpec<'_>) -> PartResult<()> {
     .context(action)
 }
 
-/// The table, or `None` if it does not exist.
+/// The table, or `None` if it does not exist. As the table's first call in its region, it also
+/// says when the account has not enabled the region.
 pub async fn find(db: &Client, name: &str) -> Result<Option<TableFacts>, AwsError> {
     tracing::debug!("reading DynamoDB table {name} in {}", region_of(db));
     match db.describe_table().table_name(name).send().await {
@@ -182,7 +183,7 @@ pub async fn find(db: &Client, name: &str) -> Result<Option<TableFacts>, AwsErro
             if err.is_not_found() {
                 Ok(None)
             } else {
-                Err(err)
+                Err(err.in_region(&region_of(db)))
             }
         }
     }

@@ -44,6 +44,11 @@ pub trait Convergent: Send + Sync + 'static {
         Vec::new()
     }
     fn desired(state: &Self::State, default_tags: &Tags) -> Option<Self::Desired>;
+    /// The regions the configuration names, each with its attribute: a region that refuses the
+    /// credentials is reported on the attribute that chose it.
+    fn regions(_want: &Self::Desired) -> Vec<(String, AttributePath)> {
+        Vec::new()
+    }
     fn timeouts(state: &Self::State) -> &Value<Timeouts>;
 
     async fn converge(
@@ -99,9 +104,11 @@ fn report<P: Convergent>(diags: &mut Diagnostics, err: &PartError) {
 }
 
 /// A wait that ran out names the timeout it ran out of: the wait itself only knew the budget
-/// left when it started, which is less than what the user configured.
+/// left when it started, which is less than what the user configured. A region that refused the
+/// credentials is blamed on the attribute that named it.
 fn report_within<P: Convergent>(
     diags: &mut Diagnostics,
+    want: &P::Desired,
     err: &PartError,
     op: Operation,
     timeout: Duration,
@@ -114,7 +121,13 @@ fn report_within<P: Convergent>(
             duration::display(timeout)
         ));
     }
-    diags.root_error(summary, detail);
+    let refused = P::regions(want)
+        .into_iter()
+        .find(|(region, _)| err.refused_by(region));
+    match refused {
+        Some((_, path)) => diags.error(summary, detail, path),
+        None => diags.root_error(summary, detail),
+    }
 }
 
 fn unknown_at_apply<P: Convergent>(diags: &mut Diagnostics) {
@@ -137,14 +150,21 @@ impl<P: Convergent> Converged<P> {
             return None;
         };
         let timeout = timeouts::get(P::timeouts(&planned), op, P::TIMEOUTS);
-        if let Err(err) = P::converge(cfg, &want, timeout).await {
-            report_within::<P>(diags, &err, op, timeout);
+        let converged = P::converge(cfg, &want, timeout).await;
+        if let Err(err) = &converged {
+            report_within::<P>(diags, &want, err, op, timeout);
         }
         // Whatever happened, state records what exists, so nothing is orphaned.
         match P::observe(cfg, &want, &planned).await {
             Ok(observed) => observed,
             Err(err) => {
-                report::<P>(diags, &err);
+                // A region that refused the apply refuses its read-back too: said once, by the
+                // apply's diagnostic, which explains the refusal.
+                if !(err.is_region_refused()
+                    && converged.is_err_and(|failed| failed.is_region_refused()))
+                {
+                    report::<P>(diags, &err);
+                }
                 None
             }
         }
@@ -275,7 +295,7 @@ impl<P: Convergent> Resource for Converged<P> {
             Ok(()) => Some(()),
             Err(err) => {
                 // The error diagnostic is what keeps the object in state.
-                report_within::<P>(diags, &err, Operation::Delete, timeout);
+                report_within::<P>(diags, &want, &err, Operation::Delete, timeout);
                 None
             }
         }

@@ -52,6 +52,10 @@ impl Convergent for SessionTable {
         desired::Desired::from_state(state, default_tags)
     }
 
+    fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
+        vec![(want.region.clone(), AttributePath::new("region"))]
+    }
+
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
         &state.timeouts
     }

@@ -62,6 +62,18 @@ impl Convergent for TradingFailover {
         desired::Desired::from_state(state, default_tags)
     }
 
+    fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
+        Role::ALL
+            .into_iter()
+            .map(|role| {
+                (
+                    want.region(role),
+                    AttributePath::new(role.as_str()).attribute("region"),
+                )
+            })
+            .collect()
+    }
+
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
         &state.timeouts
     }

@@ -84,7 +84,7 @@ async fn apply_answering_primary(
 
 /// The provider binary as an operator runs it: no Terraform, the standard credential chain
 /// from the environment, AWS_REGION left at us-east-1 as a shell in that region would have it.
-fn failover(aws: &LocalAws, args: &[&str]) -> Run {
+pub(crate) fn failover(aws: &LocalAws, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
         .arg("failover")
         .args(args)

@@ -1485,16 +1485,22 @@ async fn a_region_the_account_has_not_enabled_fails_saying_to_enable_it() {
     ]);
     // Summary and detail read as one sentence, each part once: "<type>: <verb> <object>" then
     // "<AWS code>: <message>", not the action again.
-    let errors = ws.apply_errors();
+    // One diagnostic, on the region's line: the read-back after the failure, refused too, adds
+    // none.
+    let errors = ws.apply_error_diagnostics();
+    assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
-        errors[0].0,
+        errors[0]["summary"],
         "tap_regional_stack: choosing availability zones of af-south-1 for t3.medium"
     );
-    for (summary, detail) in &errors {
-        let action = summary.trim_start_matches("tap_regional_stack: ");
-        assert!(detail.starts_with("AuthFailure: "), "{summary} / {detail}");
-        assert!(!detail.contains(action), "{summary} / {detail}");
-    }
+    let detail = errors[0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with("AuthFailure: "), "{detail}");
+    assert!(!detail.contains("choosing availability zones"), "{detail}");
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some("region          = \"af-south-1\""),
+        "{errors:?}"
+    );
     assert_nothing_left(&aws).await;
 }
 

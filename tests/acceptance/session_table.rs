@@ -515,3 +515,34 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
     }
     assert_nothing_left(&aws).await;
 }
+
+/// A home region the account has not enabled: one diagnostic, on the region's line, explaining
+/// how to enable it, not a second one from the read-back; nothing made.
+#[tokio::test]
+async fn a_region_the_account_has_not_enabled_fails_once_saying_to_enable_it() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  region          = \"af-south-1\"\n  replica_regions = [\"eu-west-1\"]",
+    ));
+    let errors = ws.apply_error_diagnostics();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["summary"],
+        format!("tap_session_table: reading DynamoDB table {TABLE}")
+    );
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some("region          = \"af-south-1\""),
+        "{errors:?}"
+    );
+    let detail = errors[0]["detail"].as_str().unwrap_or_default();
+    for says in [
+        "UnrecognizedClientException: ",
+        "the account has not enabled af-south-1",
+        "aws account enable-region --region-name af-south-1",
+    ] {
+        assert!(detail.contains(says), "{says:?} missing: {detail}");
+    }
+    assert_nothing_left(&aws).await;
+}

@@ -923,9 +923,10 @@ impl Workspace {
         }
     }
 
-    /// The error diagnostics of a failed `terraform apply`, as (summary, detail), read from
-    /// Terraform's machine-readable UI (`-json`) rather than its wrapped text.
-    pub fn apply_errors(&self) -> Vec<(String, String)> {
+    /// The error diagnostics of a failed `terraform apply`, read from Terraform's machine-readable
+    /// UI (`-json`) rather than its wrapped text: `summary`, `detail`, and the configuration they
+    /// point at (`snippet.code`, the line) when they carry an attribute path.
+    pub fn apply_error_diagnostics(&self) -> Vec<serde_json::Value> {
         let failed = self.run(&["apply", "-auto-approve", "-json"]);
         assert_ne!(failed.code, 0, "{}", failed.text());
         failed
@@ -933,10 +934,7 @@ impl Workspace {
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .filter(|m| m["@level"] == "error" && m["type"] == "diagnostic")
-            .map(|m| {
-                let text = |key: &str| m["diagnostic"][key].as_str().unwrap_or_default().to_owned();
-                (text("summary"), text("detail"))
-            })
+            .map(|m| m["diagnostic"].clone())
             .collect()
     }
 

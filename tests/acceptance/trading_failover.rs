@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::Filter;
 
 use crate::support::{
-    alerting_in, assert_nothing_left, compute_leaks, ec2_leaks, percent_decode, pitr, LocalAws,
-    Workspace,
+    alerting_in, assert_nothing_left, compute_leaks, ec2_leaks, percent_decode, pitr, settles,
+    LocalAws, Workspace,
 };
 
 const ADDRESS: &str = "tap_trading_failover.prod";
@@ -1148,8 +1148,87 @@ async fn any_two_regions_work_with_only_the_health_alarm_its_topic_and_key_in_us
     assert_eq!(weights(&aws).await, (100, 0));
     ws.assert_plan_empty();
 
+    the_switch_in_the_standby_region_moves_dns_and_back(&aws, &ws).await;
+
     ws.destroy();
     assert_nothing_left(&aws).await;
+}
+
+/// The eu-west-1 + eu-central-1 system's failover switch: its alarm in eu-central-1 alone, the
+/// check following it reads it there; thrown with the binary, DNS answers the standby, released,
+/// the primary.
+async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws: &Workspace) {
+    let switch = "failover-switch-acc";
+    for (region, held) in [("eu-central-1", 1), ("eu-west-1", 0), ("us-east-1", 0)] {
+        let alarms = aws
+            .cloudwatch(region)
+            .describe_alarms()
+            .alarm_names(switch)
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        assert_eq!(alarms.metric_alarms().len(), held, "{switch} in {region}");
+    }
+    let r53 = aws.route53();
+    let checks = r53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    let followed: Vec<_> = checks
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config()?.alarm_identifier())
+        .map(|a| (a.name().to_owned(), a.region().as_str().to_owned()))
+        .collect();
+    assert_eq!(followed, [(switch.to_owned(), "eu-central-1".to_owned())]);
+
+    let values = ws.resource(ADDRESS);
+    let zone = values["zone_id"].as_str().expect("zone_id").to_owned();
+    let [primary_ips, standby_ips] = ["primary_alb_dns_name", "standby_alb_dns_name"]
+        .map(|key| crate::support::resolved(aws, values[key].as_str().expect(key)));
+    assert_ne!(primary_ips, standby_ips);
+    let answer = || async { crate::support::dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the answer before the switch", primary_ips.clone(), answer).await;
+    let group = values["parts"]["standby.target_group"]
+        .as_str()
+        .expect("the standby's target group");
+    let args = |verb: &'static str| {
+        [
+            verb,
+            "--suffix",
+            "acc",
+            "--standby-region",
+            "eu-central-1",
+            "--target-group-arn",
+            group,
+            "--timeout",
+            "60",
+        ]
+    };
+    let thrown = crate::failover_switch::failover(aws, &args("engage"));
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    let alarm = aws
+        .cloudwatch("eu-central-1")
+        .describe_alarms()
+        .alarm_names(switch)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(
+        alarm.metric_alarms()[0].state_value().map(|s| s.as_str()),
+        Some("ALARM"),
+        "thrown in the standby region"
+    );
+    settles("the answer once the switch is thrown", standby_ips, answer).await;
+    let released = crate::failover_switch::failover(aws, &args("release"));
+    assert_eq!(released.code, 0, "{}", released.text());
+    settles(
+        "the answer once the switch is released",
+        primary_ips,
+        answer,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1161,6 +1240,21 @@ async fn a_standby_region_the_account_has_not_enabled_fails_before_anything_is_m
         "choosing availability zones of af-south-1",
         "aws account enable-region --region-name af-south-1",
     ]);
+    // Once, on the standby's region: the read-back after the failure, refused there too, adds
+    // no diagnostic.
+    let errors = ws.apply_error_diagnostics();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("the account has not enabled af-south-1")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some("standby { region = \"af-south-1\" }"),
+        "{errors:?}"
+    );
     // Not even the session table in the primary region, which is made beside the stacks.
     assert_nothing_left(&aws).await;
 }
