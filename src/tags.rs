@@ -40,6 +40,22 @@ pub fn merge(default_tags: &Tags, owner: &Ownership, user: &Tags) -> Tags {
     all
 }
 
+/// The user's tags among `all` that an object carries (what import reads back): what is left
+/// without the standard and ownership tags, AWS's own, and the provider's `default_tags` with
+/// their default values. A user tag that sets a standard key, or a default key to its default
+/// value, cannot be told apart and is not recovered.
+pub fn users(all: &Tags, default_tags: &Tags) -> Tags {
+    let standard = ["Name", "Environment", ROLE_KEY];
+    all.iter()
+        .filter(|(key, value)| {
+            !standard.contains(&key.as_str())
+                && !RESERVED_PREFIXES.iter().any(|p| key.starts_with(p))
+                && default_tags.get(*key) != Some(*value)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Plan-time rules AWS applies to tags on every service we use.
 pub fn validate(tags: &Tags) -> Result<(), String> {
     for (key, value) in tags {
@@ -116,6 +132,25 @@ mod tests {
         assert_eq!(all["FailoverRole"], "Primary");
         assert_eq!(all[STACK_KEY], "prod");
         assert_eq!(all[PART_KEY], "session-table");
+    }
+
+    #[test]
+    fn the_users_tags_are_what_merge_added_beyond_defaults_and_ownership() {
+        let defaults = Tags::from([
+            ("Team".into(), "core".into()),
+            ("CostCenter".into(), "42".into()),
+        ]);
+        let user = Tags::from([
+            ("Team".into(), "trading".into()),
+            ("Owner".into(), "fx".into()),
+        ]);
+        let mut all = merge(&defaults, &owner(), &user);
+        all.insert("aws:cloudformation:stack-name".into(), "x".into());
+        assert_eq!(users(&all, &defaults), user);
+        assert_eq!(
+            users(&merge(&defaults, &owner(), &Tags::new()), &defaults),
+            Tags::new()
+        );
     }
 
     #[test]

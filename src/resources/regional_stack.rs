@@ -22,10 +22,10 @@ use super::converged::Convergent;
 use crate::aws::error::{Cause, PartError};
 use crate::configured::Configured;
 use crate::role::Role;
-use crate::tags::Tags;
+use crate::tags::{self, Tags};
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
-use crate::tf::values;
+use crate::tf::values::{self, known_map};
 
 pub use read::Routing;
 
@@ -129,7 +129,7 @@ impl Convergent for RegionalStack {
 
     /// The ID is `<region>/<environment_suffix>/<role>`. Settings the VPC does not record
     /// (subnet CIDRs, NAT mode, ingress) come back as their defaults; the first plan shows any
-    /// difference from the configuration.
+    /// difference from the configuration. The user's tags are the VPC's (`tags::users`).
     async fn import(cfg: &Configured, id: &str) -> Result<Option<schema::State>, PartError> {
         let parts: Vec<&str> = id.split('/').collect();
         let [region, suffix, role] = parts[..] else {
@@ -150,8 +150,8 @@ impl Convergent for RegionalStack {
         };
         let mut observed = read::observe(cfg, &want, &planned).await?;
         if let Some(state) = observed.as_mut() {
-            // A plan-time default, not something AWS holds: import leaves it to the configuration.
-            state.tags = Value::Null;
+            let held = known_map(&state.tags_all).unwrap_or_default();
+            state.tags = values::map_or_null(&tags::users(&held, &cfg.default_tags), true);
         }
         Ok(observed)
     }

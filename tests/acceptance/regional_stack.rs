@@ -6,7 +6,8 @@ use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
 use crate::support::{
-    assert_nothing_left, nat_state, percent_decode, settles, LocalAws, Workspace,
+    assert_nothing_left, lists_with_null_items, nat_state, percent_decode, settles, LocalAws,
+    Workspace,
 };
 
 const ADDRESS: &str = "tap_regional_stack.primary";
@@ -723,6 +724,11 @@ async fn a_failed_create_resumes_without_duplicates() {
     assert!(partial["vpc_id"]
         .as_str()
         .is_some_and(|v| v.starts_with("vpc-")));
+    assert_eq!(
+        lists_with_null_items(&partial),
+        Vec::<String>::new(),
+        "{partial:#}"
+    );
 
     let untainted = ws.run(&["untaint", ADDRESS]);
     assert_eq!(untainted.code, 0, "{}", untainted.text());

@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::identity::vpc_in;
-use crate::support::{assert_nothing_left, running, settles, LocalAws, Workspace};
+use crate::support::{
+    assert_nothing_left, lists_with_null_items, running, settles, LocalAws, Workspace,
+};
 
 const STACK: &str =
     "resource \"tap_regional_stack\" \"primary\" {\n  environment_suffix = \"stop\"\n}\n";
@@ -56,6 +58,11 @@ async fn terraforms_stop_ends_the_waits_and_state_keeps_what_was_made() {
     assert_eq!(
         partial["vpc_id"].as_str(),
         Some(vpc_in(&aws, "us-east-1", "stop").await.as_str()),
+        "{partial:#}"
+    );
+    assert_eq!(
+        lists_with_null_items(&partial),
+        Vec::<String>::new(),
         "{partial:#}"
     );
 

@@ -1343,3 +1343,18 @@ pub fn resolved(aws: &LocalAws, dns: &str) -> Vec<String> {
     addresses.sort();
     addresses
 }
+
+/// The list attributes of a resource's state values (`Workspace::resource`) that hold a null
+/// item: a list lists what exists, or is unknown or null as a whole.
+pub fn lists_with_null_items(values: &serde_json::Value) -> Vec<String> {
+    values
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| {
+            v.as_array()
+                .is_some_and(|items| items.iter().any(|i| i.is_null()))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}

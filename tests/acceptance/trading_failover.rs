@@ -849,16 +849,18 @@ async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_t
     ws.assert_plan_empty();
 
     // Imported while failed over, into a fresh state: the standby's raised floor is the
-    // failover's, not its configuration, and the plan is empty. (Without user tags: an import
-    // does not recover the composite's `tags`.)
-    ws.config(&config(&format!(
-        "{DOMAIN_LINE}\n  active_region = \"standby\""
-    )));
-    ws.apply();
+    // failover's, not its configuration; the user's tags come back from what AWS holds, and
+    // the plan is empty (`pending_alarm_emails` known, not to be read again).
     let before = ws.resource(ADDRESS);
     ws.run(&["state", "rm", ADDRESS]);
     let run = ws.run(&["import", ADDRESS, "acc"]);
     assert_eq!(run.code, 0, "{}", run.text());
+    let imported = ws.resource(ADDRESS);
+    assert_eq!(imported["tags"], serde_json::json!({ "Team": "fx" }));
+    assert_eq!(
+        imported["pending_alarm_emails"],
+        before["pending_alarm_emails"]
+    );
     ws.assert_plan_empty();
     assert_eq!(ws.resource(ADDRESS)["standby"], before["standby"]);
     let (standby, _) = group(&aws, "us-east-2", "standby").await.expect("group");

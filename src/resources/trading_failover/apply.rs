@@ -594,6 +594,11 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
             config.standby = Value::Value(block);
         }
     }
+    // Every part carries the user's tags; the stacks read them back.
+    config.tags = primary
+        .as_ref()
+        .or(standby.as_ref())
+        .map_or(Value::Null, |s| s.tags.clone());
     if let Some(dns) = &dns {
         config.domain_name = dns.domain_name.clone();
         config.health_check = dns.health_check.clone();
