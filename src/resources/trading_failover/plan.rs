@@ -180,6 +180,25 @@ fn complete(prior: &State, planned: &State) -> bool {
         && parts.keys().cloned().collect::<BTreeSet<_>>() == part_keys(planned)
 }
 
+/// Whether `planned` is a planned failover (`active_region` to the standby) of a system whose
+/// every part a prior apply recorded, and nothing else: only the records and the alarms, which
+/// follow `active_region`, differ besides.
+pub fn only_failing_over(prior: &State, planned: &State) -> bool {
+    let to_standby = planned
+        .active_region
+        .as_ref_option()
+        .and_then(|a| Role::parse(a))
+        == Some(Role::Standby);
+    let mut rest = planned.clone();
+    rest.active_region = prior.active_region.clone();
+    rest.records = prior.records.clone();
+    rest.alarms = prior.alarms.clone();
+    to_standby
+        && prior.active_region != planned.active_region
+        && complete(prior, planned)
+        && rest == *prior
+}
+
 /// The planned state; the second value lists the attributes that force replacement.
 pub fn plan(
     config: &State,
@@ -299,6 +318,19 @@ pub fn plan(
         _ => Value::Unknown,
     };
     values::observed_unless_changed(&mut planned, unchanged, |s| &mut s.pending_alarm_emails);
+    // Only read: as the last read found it, unless the apply reads it again (every update but
+    // a planned failover alone).
+    planned.primary_running_capacity = match unchanged {
+        Some(p) => {
+            planned.primary_running_capacity = p.primary_running_capacity.clone();
+            if planned == *p || only_failing_over(p, &planned) {
+                p.primary_running_capacity.clone()
+            } else {
+                Value::Unknown
+            }
+        }
+        None => Value::Unknown,
+    };
     (planned, replace)
 }
 
@@ -308,7 +340,11 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
     match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
         (Some(before), Some(after)) if before != after && Role::parse(after) == Some(Role::Standby) => notes.push((
             AttributePath::new("active_region"),
-            "planned failover: the standby is first scaled to the primary's live capacity (what Auto Scaling runs there now), keeps its minimum there until failback, and must have healthy targets before the weights move to it.".into(),
+            format!("planned failover: the standby is first scaled to the primary's live capacity ({}), keeps its minimum there until failback, and must have healthy targets before the weights move to it.", if only_failing_over(prior, planned) {
+                "primary_running_capacity, as the last read found it: nothing else changes, so the apply makes no request to the primary region"
+            } else {
+                "what Auto Scaling runs there now"
+            }),
         )),
         (Some(before), Some(after)) if before != after => notes.push((
             AttributePath::new("active_region"),
@@ -426,6 +462,46 @@ mod tests {
             replace.iter().any(|p| p.to_string() == "standby.region"),
             "{replace:?}"
         );
+    }
+
+    #[test]
+    fn only_a_planned_failover_of_a_complete_system_is_one() {
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let mut prior = first.clone();
+        let mut parts: Tags = part_keys(&first)
+            .into_iter()
+            .map(|k| (k.clone(), format!("id-{k}")))
+            .collect();
+        prior.parts = values::map(&parts);
+        for attr in [
+            &mut prior.primary_vpc_id,
+            &mut prior.standby_vpc_id,
+            &mut prior.primary_asg_name,
+            &mut prior.standby_asg_name,
+            &mut prior.table_arn,
+            &mut prior.primary_alb_dns_name,
+            &mut prior.standby_alb_dns_name,
+        ] {
+            *attr = values::string("x");
+        }
+        let (unchanged, _) = plan(&config(), Some(&prior), &Tags::new());
+        let prior = unchanged;
+        let mut moved = config();
+        moved.active_region = values::string("standby");
+        let (planned, _) = plan(&moved, Some(&prior), &Tags::new());
+        assert!(only_failing_over(&prior, &planned));
+        assert!(!only_failing_over(&planned, &prior), "a failback is not");
+
+        let mut more = moved.clone();
+        more.environment = values::string("staging");
+        let (planned, _) = plan(&more, Some(&prior), &Tags::new());
+        assert!(!only_failing_over(&prior, &planned), "another change too");
+
+        parts.insert("standby.asg".into(), String::new());
+        let mut incomplete = prior.clone();
+        incomplete.parts = values::map(&parts);
+        let (planned, _) = plan(&moved, Some(&incomplete), &Tags::new());
+        assert!(!only_failing_over(&incomplete, &planned), "a part missing");
     }
 
     #[test]
