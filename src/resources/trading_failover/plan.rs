@@ -317,20 +317,20 @@ pub fn plan(
         Some(p) if complete(p, &planned) => p.parts.clone(),
         _ => Value::Unknown,
     };
-    values::observed_unless_changed(&mut planned, unchanged, |s| &mut s.pending_alarm_emails);
-    // Only read: as the last read found it, unless the apply reads it again (every update but
-    // a planned failover alone).
-    planned.primary_running_capacity = match unchanged {
-        Some(p) => {
-            planned.primary_running_capacity = p.primary_running_capacity.clone();
-            if planned == *p || only_failing_over(p, &planned) {
-                p.primary_running_capacity.clone()
-            } else {
-                Value::Unknown
-            }
-        }
-        None => Value::Unknown,
-    };
+    // What changes without Terraform (an address confirming its subscription, the primary's
+    // scaling policy) stays as last read while apply does not read it again: when the plan
+    // changes nothing, or is a planned failover alone. Else unknown: apply reads it anew.
+    let kept = unchanged.and_then(|p| {
+        let mut with_last_read = planned.clone();
+        with_last_read.pending_alarm_emails = p.pending_alarm_emails.clone();
+        with_last_read.primary_running_capacity = p.primary_running_capacity.clone();
+        (with_last_read == *p || only_failing_over(p, &with_last_read)).then_some(with_last_read)
+    });
+    let planned = kept.unwrap_or(State {
+        pending_alarm_emails: Value::Unknown,
+        primary_running_capacity: Value::Unknown,
+        ..planned
+    });
     (planned, replace)
 }
 
