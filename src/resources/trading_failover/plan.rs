@@ -323,7 +323,7 @@ pub fn plan(
     let kept = unchanged.and_then(|p| {
         let mut with_last_read = planned.clone();
         with_last_read.pending_alarm_emails = p.pending_alarm_emails.clone();
-        with_last_read.primary_running_capacity = p.primary_running_capacity.clone();
+        with_last_read.primary_running_capacity = p.primary_running_capacity;
         (with_last_read == *p || only_failing_over(p, &with_last_read)).then_some(with_last_read)
     });
     let planned = kept.unwrap_or(State {
