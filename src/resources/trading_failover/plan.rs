@@ -417,11 +417,11 @@ mod tests {
         assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
     }
 
-    #[test]
-    fn a_missing_part_makes_only_what_depends_on_it_unknown() {
+    /// A prior state of the fixture's system with every part recorded, and its parts.
+    fn recorded_prior() -> (State, Tags) {
         let (first, _) = plan(&config(), None, &Tags::new());
         let mut prior = first.clone();
-        let mut parts: Tags = part_keys(&first)
+        let parts: Tags = part_keys(&first)
             .into_iter()
             .map(|k| (k.clone(), format!("id-{k}")))
             .collect();
@@ -439,6 +439,12 @@ mod tests {
             values::string("alb-primary-prod-1.us-east-1.elb.amazonaws.com");
         prior.standby_alb_dns_name =
             values::string("alb-standby-prod-1.us-east-2.elb.amazonaws.com");
+        (prior, parts)
+    }
+
+    #[test]
+    fn a_missing_part_makes_only_what_depends_on_it_unknown() {
+        let (mut prior, mut parts) = recorded_prior();
         let (planned, replace) = plan(&config(), Some(&prior), &Tags::new());
         assert!(replace.is_empty());
         assert_eq!(planned.parts, prior.parts);
@@ -466,24 +472,7 @@ mod tests {
 
     #[test]
     fn only_a_planned_failover_of_a_complete_system_is_one() {
-        let (first, _) = plan(&config(), None, &Tags::new());
-        let mut prior = first.clone();
-        let mut parts: Tags = part_keys(&first)
-            .into_iter()
-            .map(|k| (k.clone(), format!("id-{k}")))
-            .collect();
-        prior.parts = values::map(&parts);
-        for attr in [
-            &mut prior.primary_vpc_id,
-            &mut prior.standby_vpc_id,
-            &mut prior.primary_asg_name,
-            &mut prior.standby_asg_name,
-            &mut prior.table_arn,
-            &mut prior.primary_alb_dns_name,
-            &mut prior.standby_alb_dns_name,
-        ] {
-            *attr = values::string("x");
-        }
+        let (prior, mut parts) = recorded_prior();
         let (unchanged, _) = plan(&config(), Some(&prior), &Tags::new());
         let prior = unchanged;
         let mut moved = config();
