@@ -49,6 +49,16 @@ pub trait Convergent: Send + Sync + 'static {
     fn regions(_want: &Self::Desired) -> Vec<(String, AttributePath)> {
         Vec::new()
     }
+
+    /// What an update converges to: `desired` of the planned state, unless the resource can do
+    /// less knowing the prior state.
+    fn desired_update(
+        _prior: &Self::State,
+        planned: &Self::State,
+        default_tags: &Tags,
+    ) -> Option<Self::Desired> {
+        Self::desired(planned, default_tags)
+    }
     fn timeouts(state: &Self::State) -> &Value<Timeouts>;
 
     async fn converge(
@@ -141,11 +151,16 @@ impl<P: Convergent> Converged<P> {
     async fn apply(
         &self,
         diags: &mut Diagnostics,
+        prior: Option<&P::State>,
         planned: P::State,
         op: Operation,
     ) -> Option<P::State> {
         let cfg = self.shared.get(diags)?;
-        let Some(want) = P::desired(&planned, &cfg.default_tags) else {
+        let want = match prior {
+            Some(prior) => P::desired_update(prior, &planned, &cfg.default_tags),
+            None => P::desired(&planned, &cfg.default_tags),
+        };
+        let Some(want) = want else {
             unknown_at_apply::<P>(diags);
             return None;
         };
@@ -259,7 +274,7 @@ impl<P: Convergent> Resource for Converged<P> {
         private_state: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(P::State, ValueEmpty)> {
-        self.apply(diags, planned, Operation::Create)
+        self.apply(diags, None, planned, Operation::Create)
             .await
             .map(|state| (state, private_state))
     }
@@ -267,13 +282,13 @@ impl<P: Convergent> Resource for Converged<P> {
     async fn update<'a>(
         &self,
         diags: &mut Diagnostics,
-        _prior: P::State,
+        prior: P::State,
         planned: P::State,
         _config: P::State,
         private_state: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(P::State, ValueEmpty)> {
-        self.apply(diags, planned, Operation::Update)
+        self.apply(diags, Some(&prior), planned, Operation::Update)
             .await
             .map(|state| (state, private_state))
     }

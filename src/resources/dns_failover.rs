@@ -26,6 +26,29 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 
 pub struct DnsFailover;
 
+impl DnsFailover {
+    /// Moves the weights of a system that exists, by the IDs a prior apply recorded (see
+    /// `apply::converge_move`).
+    pub async fn converge_move(
+        cfg: &Configured,
+        want: &desired::Desired,
+        recorded: &desired::Recorded,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::converge_move(cfg, want, recorded, timeout).await
+    }
+
+    /// The records' and the standby-traffic alarm's summaries after a move (see
+    /// `apply::observe_move`).
+    pub async fn observe_move(
+        cfg: &Configured,
+        want: &desired::Desired,
+        recorded: &desired::Recorded,
+    ) -> Result<(Tags, Option<(String, String)>), PartError> {
+        apply::observe_move(cfg, want, recorded).await
+    }
+}
+
 #[async_trait]
 impl Convergent for DnsFailover {
     type State = schema::State;

@@ -74,6 +74,15 @@ impl Convergent for TradingFailover {
             .collect()
     }
 
+    /// A planned failover and nothing else converges the move only (`Desired::failing_over`).
+    fn desired_update(
+        prior: &schema::State,
+        planned: &schema::State,
+        default_tags: &Tags,
+    ) -> Option<desired::Desired> {
+        desired::Desired::from_state(planned, default_tags).map(|d| d.failing_over(prior))
+    }
+
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
         &state.timeouts
     }

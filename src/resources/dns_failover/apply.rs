@@ -8,7 +8,7 @@ use futures::future::try_join_all;
 use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::desired::{record_summary, AlarmTopic, Desired, TopicArns, METRICS_REGION};
+use super::desired::{record_summary, AlarmTopic, Desired, Recorded, TopicArns, METRICS_REGION};
 use super::schema::{HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
@@ -219,27 +219,11 @@ async fn converge_alarms(
             )),
         })?;
     let wanted_names: BTreeSet<&str> = wanted.iter().map(|(_, a)| a.name.as_str()).collect();
-    // The us-east-1 health-check alarm of a system with no stack there watches the primary.
-    let role_of = |region: &str| {
-        if region == want.standby.region {
-            Role::Standby
-        } else {
-            Role::Primary
-        }
-    };
-    try_join_all(wanted.iter().map(|(region, spec)| async move {
-        let cw = &cfg.clients.regional(region).cloudwatch;
-        let live = alarms::find(cw, std::slice::from_ref(&spec.name))
-            .await
-            .context(|| format!("reading CloudWatch alarm {}", spec.name))?;
-        let tags = want.alarm_tags(&spec.name, role_of(region));
-        match live.first() {
-            Some(have) if have.spec == *spec => alarms::sync_tags(cw, &have.arn, &tags)
-                .await
-                .context(|| format!("tagging CloudWatch alarm {}", spec.name)),
-            _ => alarms::put(cw, spec, &tags).await,
-        }
-    }))
+    try_join_all(
+        wanted
+            .iter()
+            .map(|(region, spec)| converge_alarm(cfg, want, region, spec)),
+    )
     .await?;
     // An alarm no longer wanted (the table was removed from the configuration).
     try_join_all(
@@ -252,6 +236,108 @@ async fn converge_alarms(
     )
     .await?;
     Ok(())
+}
+
+async fn converge_alarm(
+    cfg: &Configured,
+    want: &Desired,
+    region: &str,
+    spec: &alarms::AlarmSpec,
+) -> PartResult<()> {
+    // The us-east-1 health-check alarm of a system with no stack there watches the primary.
+    let role = if region == want.standby.region {
+        Role::Standby
+    } else {
+        Role::Primary
+    };
+    let cw = &cfg.clients.regional(region).cloudwatch;
+    let live = alarms::find(cw, std::slice::from_ref(&spec.name))
+        .await
+        .context(|| format!("reading CloudWatch alarm {}", spec.name))?;
+    let tags = want.alarm_tags(&spec.name, role);
+    match live.first() {
+        Some(have) if have.spec == *spec => alarms::sync_tags(cw, &have.arn, &tags)
+            .await
+            .context(|| format!("tagging CloudWatch alarm {}", spec.name)),
+        _ => alarms::put(cw, spec, &tags).await,
+    }
+}
+
+/// The standby-traffic alarm as `want` has it: the one alarm that follows `active_region`.
+fn standby_traffic_alarm(
+    want: &Desired,
+    recorded: &Recorded,
+) -> PartResult<(String, alarms::AlarmSpec)> {
+    let name = want.alarm_names().standby_traffic;
+    want.alarms(&recorded.health_check_id, &recorded.topics)
+        .into_iter()
+        .flatten()
+        .find(|(_, spec)| spec.name == name)
+        .ok_or_else(|| PartError {
+            action: format!("updating CloudWatch alarm {name}"),
+            cause: Cause::Unexpected("no SNS topic recorded for it".into()),
+        })
+}
+
+/// A planned move of `active_region` alone: the standby-traffic alarm (silenced while the
+/// standby is active), then the weights. Only Route 53 and the standby region are called.
+pub async fn converge_move(
+    cfg: &Configured,
+    want: &Desired,
+    recorded: &Recorded,
+    timeout: Duration,
+) -> PartResult<()> {
+    let (region, alarm) = standby_traffic_alarm(want, recorded)?;
+    converge_alarm(cfg, want, &region, &alarm).await?;
+    converge_records(
+        cfg,
+        want,
+        &recorded.zone_id,
+        &recorded.record_check_id,
+        timeout,
+    )
+    .await
+}
+
+/// What a move changed, as AWS holds it now: the records' summaries and the standby-traffic
+/// alarm's (`None` if it is gone).
+pub async fn observe_move(
+    cfg: &Configured,
+    want: &Desired,
+    recorded: &Recorded,
+) -> PartResult<(Tags, Option<(String, String)>)> {
+    let (region, alarm) = standby_traffic_alarm(want, recorded)?;
+    let cw = &cfg.clients.regional(&region).cloudwatch;
+    let (records, live) = tokio::try_join!(
+        async {
+            weighted_records::find(&cfg.clients.route53, &recorded.zone_id, &want.domain_name)
+                .await
+                .context(|| format!("reading records {}", want.domain_name))
+        },
+        async {
+            alarms::find(cw, std::slice::from_ref(&alarm.name))
+                .await
+                .context(|| format!("reading CloudWatch alarm {}", alarm.name))
+        },
+    )?;
+    let alarm = live.first().map(|a| alarm_summary(&region, a));
+    Ok((record_summaries(&records), alarm))
+}
+
+/// The `records` map: each weighted record of ours by its set identifier.
+fn record_summaries(live: &[weighted_records::WeightedRecord]) -> Tags {
+    live.iter()
+        .filter(|r| Role::parse(&r.set_identifier).is_some())
+        .map(|r| (r.set_identifier.clone(), record_summary(r)))
+        .collect()
+}
+
+/// An `alarms` entry: the alarm's name, and its region and settings.
+fn alarm_summary(region: &str, alarm: &alarms::AlarmFacts) -> (String, String) {
+    (
+        alarm.spec.name.clone(),
+        format!("{region}: {}", alarm.spec.summary()),
+    )
 }
 
 /// What AWS holds, or `None` if nothing of this stack exists any more.
@@ -361,13 +447,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             state.tags_all = values::map(&tags);
         }
     }
-    state.records = values::map(
-        &live_records
-            .iter()
-            .filter(|r| Role::parse(&r.set_identifier).is_some())
-            .map(|r| (r.set_identifier.clone(), record_summary(r)))
-            .collect::<Tags>(),
-    );
+    state.records = values::map(&record_summaries(&live_records));
     let keys = try_join_all(
         alarm_topics
             .iter()
@@ -402,13 +482,8 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.pending_alarm_emails = pending_emails(&topic_facts);
     state.alarms = values::map(
         &live_alarms
-            .into_iter()
-            .map(|(region, a)| {
-                (
-                    a.spec.name.clone(),
-                    format!("{region}: {}", a.spec.summary()),
-                )
-            })
+            .iter()
+            .map(|(region, a)| alarm_summary(region, a))
             .collect::<Tags>(),
     );
     Ok(Some(state))

@@ -87,6 +87,17 @@ impl TopicArns {
     }
 }
 
+/// What a prior apply recorded of a system that exists: enough to move its weights without
+/// reading anything else.
+pub struct Recorded {
+    pub zone_id: String,
+    /// The endpoint check.
+    pub health_check_id: String,
+    /// The check of the primary record: the endpoint check and the switch check.
+    pub record_check_id: String,
+    pub topics: TopicArns,
+}
+
 /// The standby-traffic alarm fires when the standby load balancer gets more than this many
 /// requests a minute (ALB metrics exclude health-check requests) in each of this many
 /// consecutive minutes: traffic that has moved, not a stray request.
@@ -116,7 +127,7 @@ pub struct EndpointSpec {
 }
 
 impl EndpointSpec {
-    fn from_state(endpoint: &Value<Endpoint>) -> Option<EndpointSpec> {
+    pub fn from_state(endpoint: &Value<Endpoint>) -> Option<EndpointSpec> {
         let e = endpoint.as_ref_option()?;
         Some(EndpointSpec {
             region: e.region.as_ref_option()?.clone(),

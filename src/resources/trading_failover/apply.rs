@@ -18,8 +18,7 @@ use crate::aws::{auto_scaling, instance_role};
 use crate::configured::Configured;
 use crate::naming;
 use crate::resources::converged::Convergent;
-use crate::resources::dns_failover::desired::AlarmTopic;
-use crate::resources::dns_failover::desired::EndpointSpec;
+use crate::resources::dns_failover::desired::{AlarmTopic, EndpointSpec, Recorded, TopicArns};
 use crate::resources::dns_failover::schema::State as DnsState;
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::desired::Desired as StackDesired;
@@ -29,7 +28,7 @@ use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::role::Role;
 use crate::tags::Tags;
-use crate::tf::number::whole;
+use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list};
 
 /// The policy of the shared instance role: item access to the table in both regions of
@@ -69,6 +68,9 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
 /// primary's starts once the standby's has succeeded and its targets are healthy again, so one
 /// region serves throughout.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    if let Some(prior) = &want.failover_from {
+        return fail_over(cfg, want, prior, timeout).await;
+    }
     let deadline = Instant::now() + timeout;
     check_regions(cfg, want).await?;
     let table_part = SessionTable::converge(cfg, &want.table.want, timeout);
@@ -136,16 +138,28 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         live_group(cfg, want, Role::Primary),
         live_group(cfg, want, Role::Standby),
     )?;
+    let primary_desired = primary
+        .as_ref()
+        .and_then(|g| g.desired_capacity())
+        .map(i64::from);
+    Ok(capacity_beside(want, primary_desired, standby.as_ref()))
+}
+
+/// The standby's capacity (see `standby_capacity`) beside a primary running
+/// `primary_desired`, from the standby's group as AWS holds it.
+fn capacity_beside(
+    want: &Desired,
+    primary_desired: Option<i64>,
+    standby: Option<&AutoScalingGroup>,
+) -> Option<Capacity> {
     let block = super::parts::region_settings(&want.state, Role::Standby);
     let configured_min = whole(&block.min_size).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
-    let live_min = standby.as_ref().and_then(|g| g.min_size()).map(i64::from);
-    let live_desired =
-        |g: &Option<AutoScalingGroup>| g.as_ref().and_then(|g| g.desired_capacity()).map(i64::from);
+    let live_min = standby.and_then(|g| g.min_size()).map(i64::from);
     if want.standby_active() {
         let floor = [
             Some(want.desired_capacity(Role::Standby)),
-            live_desired(&primary),
+            primary_desired,
             live_min,
         ]
         .into_iter()
@@ -153,18 +167,102 @@ async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option
         .max()
         .unwrap_or(1)
         .min(max);
-        return Ok(Some(Capacity {
+        return Some(Capacity {
             min: floor.max(configured_min),
             desired: floor.max(want.desired_capacity(Role::Standby)),
-        }));
+        });
     }
-    Ok(match live_min {
+    match live_min {
         Some(min) if min > configured_min => Some(Capacity {
             min,
-            desired: live_desired(&standby).unwrap_or(min).max(min),
+            desired: standby
+                .and_then(|g| g.desired_capacity())
+                .map_or(min, i64::from)
+                .max(min),
         }),
         _ => None,
-    })
+    }
+}
+
+/// A planned failover and nothing else (`Desired::failover_from`): the standby scaled to the
+/// primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
+/// would call the primary region), then the weights and the standby-traffic alarm. Every ID comes from the prior
+/// state; only Route 53 and the standby region are called, so the move works while the
+/// primary region's APIs do not.
+async fn fail_over(
+    cfg: &Configured,
+    want: &Desired,
+    prior: &State,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let profile = recorded(prior, "instance_role");
+    let standby_group = live_group(cfg, want, Role::Standby).await?;
+    let primary = whole(&prior.primary_running_capacity).or(whole(
+        &super::parts::region_settings(prior, Role::Primary).desired_capacity,
+    ));
+    let capacity = capacity_beside(want, primary, standby_group.as_ref());
+    let standby = want.stack(Role::Standby, Some(&profile), capacity);
+    RegionalStack::converge(cfg, &standby, remaining(deadline)).await?;
+    let dns = want.dns(recorded_endpoints(prior));
+    DnsFailover::converge_move(cfg, &dns, &recorded_dns(prior), remaining(deadline)).await
+}
+
+/// A part's ID as the prior apply recorded it in `parts`.
+fn recorded(prior: &State, key: &str) -> String {
+    values::known_map(&prior.parts)
+        .and_then(|parts| parts.get(key).cloned())
+        .unwrap_or_default()
+}
+
+/// The load balancers the prior apply recorded.
+fn recorded_endpoints(prior: &State) -> [Option<EndpointSpec>; 2] {
+    super::plan::prior_endpoints(prior).map(|e| EndpointSpec::from_state(&e))
+}
+
+/// The DNS part's IDs the prior apply recorded.
+fn recorded_dns(prior: &State) -> Recorded {
+    Recorded {
+        zone_id: id(&prior.zone_id),
+        health_check_id: id(&prior.health_check_id),
+        record_check_id: recorded(prior, "dns.record_health_check"),
+        topics: TopicArns {
+            primary: id(&prior.primary_topic_arn),
+            standby: id(&prior.standby_topic_arn),
+            health_check: super::plan::health_check_topic(prior)
+                .as_ref_option()
+                .cloned(),
+        },
+    }
+}
+
+/// The read-back of a planned failover alone: the standby's stack, the records and the
+/// standby-traffic alarm as AWS holds them; the primary's parts, the table, the role and the
+/// rest of DNS as the planned state carries them over from the prior one, unread.
+async fn observe_failover(
+    cfg: &Configured,
+    want: &Desired,
+    planned: &State,
+    prior: &State,
+) -> PartResult<Option<State>> {
+    let profile = recorded(prior, "instance_role");
+    let standby = want.stack(Role::Standby, Some(&profile), None);
+    let dns = want.dns(recorded_endpoints(prior));
+    let recorded = recorded_dns(prior);
+    let (stack, (records, alarm)) = tokio::try_join!(
+        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+        DnsFailover::observe_move(cfg, &dns, &recorded),
+    )?;
+    let mut state = planned.clone();
+    let mut parts = values::known_map(&planned.parts).unwrap_or_default();
+    compose_region(&mut state, &mut parts, planned, want, Role::Standby, stack);
+    state.parts = values::map(&parts);
+    state.records = values::map(&records);
+    let mut alarms = values::known_map(&prior.alarms).unwrap_or_default();
+    alarms.remove(&dns.alarm_names().standby_traffic);
+    alarms.extend(alarm);
+    state.alarms = values::map(&alarms);
+    Ok(Some(state))
 }
 
 /// The load balancers the regional stacks route through: only they are read, not the stacks.
@@ -241,12 +339,16 @@ async fn observe_role(
 
 /// Every part read by its own resource's code, then mapped onto this resource's state.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
+    if let Some(before) = &want.failover_from {
+        return observe_failover(cfg, want, prior, before).await;
+    }
     let (profile, role_intact) = observe_role(cfg, want, &want.table.want.name).await?;
     let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
-    let (table_state, primary_state, standby_state) = tokio::try_join!(
+    let (table_state, primary_state, standby_state, primary_group) = tokio::try_join!(
         SessionTable::observe(cfg, &want.table.want, &want.table.state),
         RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
         RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+        live_group(cfg, want, Role::Primary),
     )?;
     let mut dns =
         want.dns([&primary_state, &standby_state].map(|s| s.as_ref().and_then(endpoint_of)));
@@ -266,14 +368,18 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     {
         return Ok(None);
     }
-    Ok(Some(compose(
+    let mut state = compose(
         prior,
         want,
         [primary_state, standby_state],
         table_state,
         dns_state,
         profile.filter(|_| role_intact),
-    )))
+    );
+    state.primary_running_capacity = primary_group
+        .and_then(|g| g.desired_capacity())
+        .map_or(Value::Null, |n| Value::Value(Number(f64::from(n))));
+    Ok(Some(state))
 }
 
 /// This resource's state from its parts' states.
@@ -287,15 +393,6 @@ fn compose(
 ) -> State {
     let mut state = prior.clone();
     let mut parts = Tags::new();
-    let id = |v: &Value<String>| v.as_ref_option().cloned().unwrap_or_default();
-    let joined = |list: &values::StringList| {
-        let ids = known_list(list).unwrap_or_default();
-        if ids.is_empty() || ids.iter().any(String::is_empty) {
-            String::new()
-        } else {
-            ids.join(",")
-        }
-    };
     // Both regions apply the one list; a CIDR only one region allows is marked so.
     let ingress: Vec<(&str, std::collections::BTreeSet<String>)> = Role::ALL
         .iter()
@@ -310,92 +407,7 @@ fn compose(
             values::list_like(&prior.allowed_cidrs, &values::held_by_all(&ingress));
     }
     for (role, stack) in Role::ALL.into_iter().zip(stacks) {
-        let stack = stack.unwrap_or_default();
-        let mut block = region_from_stack(&stack);
-        let prior_block = super::parts::region_settings(prior, role);
-        // The topic's key is the DNS part's: its drift shows in `parts`.
-        block.kms_key_arn = prior_block.kms_key_arn.clone();
-        if stack.vpc_id.is_null() {
-            // The whole region is gone: keep the configuration, the parts say what is missing.
-            block = prior_block.clone();
-        } else if role == Role::Standby && want.standby_active() {
-            // Scaled to the primary's capacity for a planned failover, as asked: not drift.
-            block.min_size = prior_block.min_size;
-            block.desired_capacity = prior_block.desired_capacity;
-        }
-        let drifted = if stack.vpc_id.is_value() {
-            drifted_parts(&stack, want.stack_state(role))
-        } else {
-            Vec::new()
-        };
-        let subnets = [
-            joined(&stack.public_subnet_ids),
-            joined(&stack.private_subnet_ids),
-        ];
-        let groups = [
-            id(&stack.alb_security_group_id),
-            id(&stack.instance_security_group_id),
-        ];
-        let entries = [
-            ("vpc", id(&stack.vpc_id)),
-            (
-                "subnets",
-                if subnets.iter().any(String::is_empty) {
-                    String::new()
-                } else {
-                    subnets.join(",")
-                },
-            ),
-            ("internet_gateway", id(&stack.internet_gateway_id)),
-            (
-                "security_groups",
-                if groups.iter().any(String::is_empty) {
-                    String::new()
-                } else {
-                    groups.join(",")
-                },
-            ),
-            ("alb", id(&stack.alb_arn)),
-            ("alb_zone_id", id(&stack.alb_zone_id)),
-            ("listeners", joined(&stack.listener_arns)),
-            ("target_group", id(&stack.target_group_arn)),
-            ("launch_template", id(&stack.launch_template_id)),
-            ("asg", id(&stack.asg_name)),
-        ];
-        for (part, value) in entries {
-            let value = if drifted.contains(&part) {
-                String::new()
-            } else {
-                value
-            };
-            parts.insert(format!("{role}.{part}"), value);
-        }
-        if block.nat_mode.as_ref_option().map(String::as_str) != Some("none") {
-            parts.insert(format!("{role}.nat"), joined(&stack.nat_gateway_ids));
-        }
-        let (vpc, dns_name, asg) = (
-            values::string(id(&stack.vpc_id)),
-            values::string(id(&stack.alb_dns_name)),
-            values::string(id(&stack.asg_name)),
-        );
-        if role == Role::Primary {
-            state.primary = Value::Value(block);
-            (
-                state.primary_vpc_id,
-                state.primary_alb_dns_name,
-                state.primary_asg_name,
-            ) = (vpc, dns_name, asg);
-            if stack.tags_all.is_value() {
-                state.tags_all = stack.tags_all.clone();
-            }
-        } else {
-            state.standby = Value::Value(block);
-            (
-                state.standby_vpc_id,
-                state.standby_alb_dns_name,
-                state.standby_asg_name,
-            ) = (vpc, dns_name, asg);
-        }
+        compose_region(&mut state, &mut parts, prior, want, role, stack);
     }
     state.table_settings = table
         .as_ref()
@@ -469,6 +481,118 @@ fn compose(
     parts.insert("instance_role".into(), profile.unwrap_or_default());
     state.parts = values::map(&parts);
     state
+}
+
+/// An ID as a part's state has it; empty where it has none.
+fn id(v: &Value<String>) -> String {
+    v.as_ref_option().cloned().unwrap_or_default()
+}
+
+/// A list of IDs joined; empty where one of them is missing.
+fn joined(list: &values::StringList) -> String {
+    let ids = known_list(list).unwrap_or_default();
+    if ids.is_empty() || ids.iter().any(String::is_empty) {
+        String::new()
+    } else {
+        ids.join(",")
+    }
+}
+
+/// One region's block, outputs and `parts` entries from its stack's state.
+fn compose_region(
+    state: &mut State,
+    parts: &mut Tags,
+    prior: &State,
+    want: &Desired,
+    role: Role,
+    stack: Option<StackState>,
+) {
+    let stack = stack.unwrap_or_default();
+    let mut block = region_from_stack(&stack);
+    let prior_block = super::parts::region_settings(prior, role);
+    // The topic's key is the DNS part's: its drift shows in `parts`.
+    block.kms_key_arn = prior_block.kms_key_arn.clone();
+    if stack.vpc_id.is_null() {
+        // The whole region is gone: keep the configuration, the parts say what is missing.
+        block = prior_block.clone();
+    } else if role == Role::Standby && want.standby_active() {
+        // Scaled to the primary's capacity for a planned failover, as asked: not drift.
+        block.min_size = prior_block.min_size;
+        block.desired_capacity = prior_block.desired_capacity;
+    }
+    let drifted = if stack.vpc_id.is_value() {
+        drifted_parts(&stack, want.stack_state(role))
+    } else {
+        Vec::new()
+    };
+    let subnets = [
+        joined(&stack.public_subnet_ids),
+        joined(&stack.private_subnet_ids),
+    ];
+    let groups = [
+        id(&stack.alb_security_group_id),
+        id(&stack.instance_security_group_id),
+    ];
+    let entries = [
+        ("vpc", id(&stack.vpc_id)),
+        (
+            "subnets",
+            if subnets.iter().any(String::is_empty) {
+                String::new()
+            } else {
+                subnets.join(",")
+            },
+        ),
+        ("internet_gateway", id(&stack.internet_gateway_id)),
+        (
+            "security_groups",
+            if groups.iter().any(String::is_empty) {
+                String::new()
+            } else {
+                groups.join(",")
+            },
+        ),
+        ("alb", id(&stack.alb_arn)),
+        ("alb_zone_id", id(&stack.alb_zone_id)),
+        ("listeners", joined(&stack.listener_arns)),
+        ("target_group", id(&stack.target_group_arn)),
+        ("launch_template", id(&stack.launch_template_id)),
+        ("asg", id(&stack.asg_name)),
+    ];
+    for (part, value) in entries {
+        let value = if drifted.contains(&part) {
+            String::new()
+        } else {
+            value
+        };
+        parts.insert(format!("{role}.{part}"), value);
+    }
+    if block.nat_mode.as_ref_option().map(String::as_str) != Some("none") {
+        parts.insert(format!("{role}.nat"), joined(&stack.nat_gateway_ids));
+    }
+    let (vpc, dns_name, asg) = (
+        values::string(id(&stack.vpc_id)),
+        values::string(id(&stack.alb_dns_name)),
+        values::string(id(&stack.asg_name)),
+    );
+    if role == Role::Primary {
+        state.primary = Value::Value(block);
+        (
+            state.primary_vpc_id,
+            state.primary_alb_dns_name,
+            state.primary_asg_name,
+        ) = (vpc, dns_name, asg);
+        if stack.tags_all.is_value() {
+            state.tags_all = stack.tags_all.clone();
+        }
+    } else {
+        state.standby = Value::Value(block);
+        (
+            state.standby_vpc_id,
+            state.standby_alb_dns_name,
+            state.standby_asg_name,
+        ) = (vpc, dns_name, asg);
+    }
 }
 
 /// Settings of a region's parts that this resource does not show as attributes of its own:

@@ -62,6 +62,9 @@ pub struct Desired {
     pub table: Planned<SessionTable>,
     /// The DNS part, pointing at load balancers of which only the regions are known yet.
     dns: Planned<DnsFailover>,
+    /// The prior state of an update that is a planned failover and nothing else: apply then
+    /// takes every part's ID from it and converges only the move.
+    pub failover_from: Option<State>,
 }
 
 impl Desired {
@@ -92,7 +95,16 @@ impl Desired {
             stacks,
             table,
             dns,
+            failover_from: None,
         })
+    }
+
+    /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
+    pub fn failing_over(mut self, prior: &State) -> Desired {
+        if super::plan::only_failing_over(prior, &self.state) {
+            self.failover_from = Some(prior.clone());
+        }
+        self
     }
 
     pub fn suffix(&self) -> &str {

@@ -180,6 +180,25 @@ fn complete(prior: &State, planned: &State) -> bool {
         && parts.keys().cloned().collect::<BTreeSet<_>>() == part_keys(planned)
 }
 
+/// Whether `planned` is a planned failover (`active_region` to the standby) of a system whose
+/// every part a prior apply recorded, and nothing else: only the records and the alarms, which
+/// follow `active_region`, differ besides.
+pub fn only_failing_over(prior: &State, planned: &State) -> bool {
+    let to_standby = planned
+        .active_region
+        .as_ref_option()
+        .and_then(|a| Role::parse(a))
+        == Some(Role::Standby);
+    let mut rest = planned.clone();
+    rest.active_region = prior.active_region.clone();
+    rest.records = prior.records.clone();
+    rest.alarms = prior.alarms.clone();
+    to_standby
+        && prior.active_region != planned.active_region
+        && complete(prior, planned)
+        && rest == *prior
+}
+
 /// The planned state; the second value lists the attributes that force replacement.
 pub fn plan(
     config: &State,
@@ -298,7 +317,20 @@ pub fn plan(
         Some(p) if complete(p, &planned) => p.parts.clone(),
         _ => Value::Unknown,
     };
-    values::observed_unless_changed(&mut planned, unchanged, |s| &mut s.pending_alarm_emails);
+    // What changes without Terraform (an address confirming its subscription, the primary's
+    // scaling policy) stays as last read while apply does not read it again: when the plan
+    // changes nothing, or is a planned failover alone. Else unknown: apply reads it anew.
+    let kept = unchanged.and_then(|p| {
+        let mut with_last_read = planned.clone();
+        with_last_read.pending_alarm_emails = p.pending_alarm_emails.clone();
+        with_last_read.primary_running_capacity = p.primary_running_capacity;
+        (with_last_read == *p || only_failing_over(p, &with_last_read)).then_some(with_last_read)
+    });
+    let planned = kept.unwrap_or(State {
+        pending_alarm_emails: Value::Unknown,
+        primary_running_capacity: Value::Unknown,
+        ..planned
+    });
     (planned, replace)
 }
 
@@ -308,7 +340,11 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
     match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
         (Some(before), Some(after)) if before != after && Role::parse(after) == Some(Role::Standby) => notes.push((
             AttributePath::new("active_region"),
-            "planned failover: the standby is first scaled to the primary's live capacity (what Auto Scaling runs there now), keeps its minimum there until failback, and must have healthy targets before the weights move to it.".into(),
+            format!("planned failover: the standby is first scaled to the primary's live capacity ({}), keeps its minimum there until failback, and must have healthy targets before the weights move to it.", if only_failing_over(prior, planned) {
+                "primary_running_capacity, as the last read found it: nothing else changes, so the apply makes no request to the primary region"
+            } else {
+                "what Auto Scaling runs there now"
+            }),
         )),
         (Some(before), Some(after)) if before != after => notes.push((
             AttributePath::new("active_region"),
@@ -381,11 +417,11 @@ mod tests {
         assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
     }
 
-    #[test]
-    fn a_missing_part_makes_only_what_depends_on_it_unknown() {
+    /// A prior state of the fixture's system with every part recorded, and its parts.
+    fn recorded_prior() -> (State, Tags) {
         let (first, _) = plan(&config(), None, &Tags::new());
         let mut prior = first.clone();
-        let mut parts: Tags = part_keys(&first)
+        let parts: Tags = part_keys(&first)
             .into_iter()
             .map(|k| (k.clone(), format!("id-{k}")))
             .collect();
@@ -403,6 +439,12 @@ mod tests {
             values::string("alb-primary-prod-1.us-east-1.elb.amazonaws.com");
         prior.standby_alb_dns_name =
             values::string("alb-standby-prod-1.us-east-2.elb.amazonaws.com");
+        (prior, parts)
+    }
+
+    #[test]
+    fn a_missing_part_makes_only_what_depends_on_it_unknown() {
+        let (mut prior, mut parts) = recorded_prior();
         let (planned, replace) = plan(&config(), Some(&prior), &Tags::new());
         assert!(replace.is_empty());
         assert_eq!(planned.parts, prior.parts);
@@ -426,6 +468,29 @@ mod tests {
             replace.iter().any(|p| p.to_string() == "standby.region"),
             "{replace:?}"
         );
+    }
+
+    #[test]
+    fn only_a_planned_failover_of_a_complete_system_is_one() {
+        let (prior, mut parts) = recorded_prior();
+        let (unchanged, _) = plan(&config(), Some(&prior), &Tags::new());
+        let prior = unchanged;
+        let mut moved = config();
+        moved.active_region = values::string("standby");
+        let (planned, _) = plan(&moved, Some(&prior), &Tags::new());
+        assert!(only_failing_over(&prior, &planned));
+        assert!(!only_failing_over(&planned, &prior), "a failback is not");
+
+        let mut more = moved.clone();
+        more.environment = values::string("staging");
+        let (planned, _) = plan(&more, Some(&prior), &Tags::new());
+        assert!(!only_failing_over(&prior, &planned), "another change too");
+
+        parts.insert("standby.asg".into(), String::new());
+        let mut incomplete = prior.clone();
+        incomplete.parts = values::map(&parts);
+        let (planned, _) = plan(&moved, Some(&incomplete), &Tags::new());
+        assert!(!only_failing_over(&incomplete, &planned), "a part missing");
     }
 
     #[test]
