@@ -37,6 +37,44 @@ pub const NAT_GATEWAY: &str = "nat";
 /// The elastic IP of each NAT gateway.
 pub const NAT_ADDRESS: &str = "eip";
 
+// The parts of a regional stack, as their `Part` ownership tag and their names spell them.
+
+/// A stack's VPC.
+pub const VPC: &str = "vpc";
+/// A stack's internet gateway.
+pub const INTERNET_GATEWAY: &str = "igw";
+/// A stack's Application Load Balancer.
+pub const LOAD_BALANCER: &str = "alb";
+/// The load balancer's target group.
+pub const TARGET_GROUP: &str = "tg";
+/// The instances' launch template.
+pub const LAUNCH_TEMPLATE: &str = "lt";
+/// The instances' Auto Scaling group.
+pub const AUTO_SCALING_GROUP: &str = "asg";
+/// The Auto Scaling group's target-tracking policy on CPU.
+pub const CPU_POLICY: &str = "cpu";
+/// The part the instances are tagged as.
+pub const INSTANCE: &str = "instance";
+/// The name the instances carry.
+pub const INSTANCE_NAME: &str = "app";
+/// The instances' IAM role and profile.
+pub const INSTANCE_ROLE: &str = "instance-role";
+/// A regional stack as a whole, as messages name it.
+pub const STACK: &str = "stack";
+/// A stack's public route table (one for every public subnet).
+pub const PUBLIC_ROUTE_TABLE: &str = "public-rt";
+/// A stack's private route tables, one per private subnet.
+pub const PRIVATE_ROUTE_TABLE: &str = "private-rt";
+/// The load balancer's security group.
+pub const ALB_SECURITY_GROUP: &str = "alb-sg";
+/// The instances' security group.
+pub const INSTANCE_SECURITY_GROUP: &str = "instance-sg";
+
+/// The part of the `n`th subnet of a kind (`public`, `private`), counted from 1: `public-subnet-1`.
+pub fn subnet_part(kind: &str, n: usize) -> String {
+    numbered_part(&format!("{kind}-subnet"), n)
+}
+
 /// The part (ownership tag) of the `n`th of a kind, counted from 1: `nat-1`, `eip-2`.
 pub fn numbered_part(kind: &str, n: usize) -> String {
     format!("{kind}-{n}")
@@ -116,6 +154,35 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parts are found again by their tag: two kinds spelled alike would adopt each other.
+    #[test]
+    fn every_part_kind_is_spelled_its_own_way() {
+        let kinds = [
+            VPC,
+            INTERNET_GATEWAY,
+            LOAD_BALANCER,
+            TARGET_GROUP,
+            LAUNCH_TEMPLATE,
+            AUTO_SCALING_GROUP,
+            CPU_POLICY,
+            INSTANCE,
+            INSTANCE_ROLE,
+            PUBLIC_ROUTE_TABLE,
+            PRIVATE_ROUTE_TABLE,
+            ALB_SECURITY_GROUP,
+            INSTANCE_SECURITY_GROUP,
+            NAT_GATEWAY,
+            NAT_ADDRESS,
+        ];
+        let distinct: std::collections::BTreeSet<_> = kinds.iter().collect();
+        assert_eq!(distinct.len(), kinds.len());
+        assert_eq!(subnet_part("private", 2), "private-subnet-2");
+        assert_eq!(
+            part_number(&subnet_part("public", 3), "public-subnet"),
+            Some(3)
+        );
+    }
 
     #[test]
     fn numbered_parts_read_back_only_their_own_kind() {

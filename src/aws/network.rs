@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::ec2::{client_token, explain_in_use, filter, sync_tags, tag_spec, Owner};
 use super::error::{ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
+use crate::naming;
 
 /// hashicorp/aws retries DependencyViolation on subnet and VPC deletes for their whole delete
 /// timeout (20m / 5m): ENIs of load balancers and NAT gateways linger after those are deleted.
@@ -153,18 +154,18 @@ async fn offering(ec2: &Client, instance_type: &str) -> Result<Vec<String>, AwsE
 pub async fn find_vpc(ec2: &Client, owner: &Owner) -> Result<Option<Vpc>, AwsError> {
     let out = ec2
         .describe_vpcs()
-        .set_filters(Some(owner.filters("vpc")))
+        .set_filters(Some(owner.filters(naming::VPC)))
         .send()
         .await?;
     Ok(out
         .vpcs()
         .iter()
-        .find(|v| owner.owns(v.tags(), "vpc"))
+        .find(|v| owner.owns(v.tags(), naming::VPC))
         .cloned())
 }
 
 pub async fn ensure_vpc(ec2: &Client, owner: &Owner, name: &str, cidr: &str) -> PartResult<String> {
-    let tags = owner.tags_for("vpc", name);
+    let tags = owner.tags_for(naming::VPC, name);
     let id = match find_vpc(ec2, owner)
         .await
         .context(|| format!("reading VPC {name}"))?
@@ -337,13 +338,13 @@ pub async fn ensure_subnets(
 async fn owned_gateway(ec2: &Client, owner: &Owner) -> Result<Option<InternetGateway>, AwsError> {
     let found = ec2
         .describe_internet_gateways()
-        .set_filters(Some(owner.filters("igw")))
+        .set_filters(Some(owner.filters(naming::INTERNET_GATEWAY)))
         .send()
         .await?;
     Ok(found
         .internet_gateways()
         .iter()
-        .find(|g| owner.owns(g.tags(), "igw"))
+        .find(|g| owner.owns(g.tags(), naming::INTERNET_GATEWAY))
         .cloned())
 }
 
@@ -353,7 +354,7 @@ pub async fn ensure_internet_gateway(
     vpc_id: &str,
     name: &str,
 ) -> PartResult<String> {
-    let tags = owner.tags_for("igw", name);
+    let tags = owner.tags_for(naming::INTERNET_GATEWAY, name);
     let found = owned_gateway(ec2, owner)
         .await
         .context(|| format!("reading internet gateway {name}"))?;

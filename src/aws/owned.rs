@@ -32,7 +32,7 @@ pub async fn is_system(iam: &aws_sdk_iam::Client, suffix: &str) -> Result<bool, 
     };
     let tags = role.as_ref().map(|r| r.tags()).unwrap_or_default();
     let tag = |key: &str| (tags.iter().find(|t| t.key() == key)).map(|t| t.value());
-    Ok(tag(PART_KEY) == Some("instance-role") && tag(STACK_KEY) == Some(suffix))
+    Ok(tag(PART_KEY) == Some(naming::INSTANCE_ROLE) && tag(STACK_KEY) == Some(suffix))
 }
 
 /// Where the failover records of stack `suffix` are: the zone it created, else a zone it was
@@ -75,7 +75,7 @@ pub async fn stacks(ec2: &aws_sdk_ec2::Client) -> Result<Vec<OwnedStack>, AwsErr
     loop {
         let out = ec2
             .describe_vpcs()
-            .filters(filter(&format!("tag:{PART_KEY}"), "vpc"))
+            .filters(filter(&format!("tag:{PART_KEY}"), naming::VPC))
             .set_next_token(token)
             .send()
             .await?;
@@ -90,7 +90,7 @@ pub async fn stacks(ec2: &aws_sdk_ec2::Client) -> Result<Vec<OwnedStack>, AwsErr
 /// Checked here too: some AWS-compatible endpoints ignore EC2 tag filters.
 fn stack(vpc: &Vpc) -> Option<OwnedStack> {
     let tags = vpc.tags();
-    (tag_value(tags, PART_KEY) == Some("vpc")).then_some(())?;
+    (tag_value(tags, PART_KEY) == Some(naming::VPC)).then_some(())?;
     Some(OwnedStack {
         suffix: tag_value(tags, STACK_KEY)?.to_owned(),
         failover_role: Role::from_tag(tag_value(tags, ROLE_KEY)?)?,
@@ -185,7 +185,7 @@ mod tests {
         let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
         let vpc = |tags: Vec<Tag>| Vpc::builder().set_tags(Some(tags)).build();
         let marked = vpc(vec![
-            tag(PART_KEY, "vpc"),
+            tag(PART_KEY, naming::VPC),
             tag(STACK_KEY, "prod"),
             tag(ROLE_KEY, "Standby"),
         ]);

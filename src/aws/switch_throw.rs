@@ -327,7 +327,7 @@ async fn standby_targets(
     let arn = match given {
         Some(arn) => arn.to_owned(),
         None => {
-            let name = naming::stack_part("tg", Role::Standby, suffix);
+            let name = naming::stack_part(naming::TARGET_GROUP, Role::Standby, suffix);
             let found = load_balancer::find_target_group(standby.elbv2, &name)
                 .await
                 .context(|| format!("reading target group {name} ({region})"))?;

@@ -170,7 +170,7 @@ async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
     .enumerate()
     {
         let clients = cfg.clients.regional(region);
-        let name = naming::stack_part("alb", role, t.suffix);
+        let name = naming::stack_part(naming::LOAD_BALANCER, role, t.suffix);
         let action = || format!("reading the listeners and security groups of ALB {name}");
         let Some(alb) = load_balancer::find_alb(&clients.elbv2, &name)
             .await
@@ -235,11 +235,11 @@ async fn protection(
 
 async fn standby(cfg: &Configured, t: &Target<'_>) -> PartResult<Option<auto_scaling::Capacity>> {
     let clients = cfg.clients.regional(t.standby_region);
-    let group = naming::stack_part("asg", Role::Standby, t.suffix);
+    let group = naming::stack_part(naming::AUTO_SCALING_GROUP, Role::Standby, t.suffix);
     let action = || format!("reading the standby capacity ({group})");
     let target_group = load_balancer::find_target_group(
         &clients.elbv2,
-        &naming::stack_part("tg", Role::Standby, t.suffix),
+        &naming::stack_part(naming::TARGET_GROUP, Role::Standby, t.suffix),
     )
     .await
     .context(action)?;

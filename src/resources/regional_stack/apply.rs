@@ -58,8 +58,11 @@ pub async fn converge_after(
         converge_network(&clients.ec2, want, &owner, &zones),
         instance_inputs(cfg, want, &owner),
     )?;
-    let (alb_name, tg_name) = (want.name("alb"), want.name("tg"));
-    let alb_tags = owner.tags_for("alb", &alb_name);
+    let (alb_name, tg_name) = (
+        want.name(naming::LOAD_BALANCER),
+        want.name(naming::TARGET_GROUP),
+    );
+    let alb_tags = owner.tags_for(naming::LOAD_BALANCER, &alb_name);
     let alb_spec = AlbSpec {
         name: &alb_name,
         target_group_name: &tg_name,
@@ -78,11 +81,11 @@ pub async fn converge_after(
         load_balancer::ensure(&clients.elbv2, &alb_spec, &tg_arn, remaining(deadline)),
         async {
             converge_egress(&clients.ec2, want, &owner, &net, deadline).await?;
-            let instance_tags = owner.tags_for("instance", &want.name("app"));
+            let instance_tags = owner.tags_for(naming::INSTANCE, &want.name(naming::INSTANCE_NAME));
             let (template_id, template_version) = launch_template::ensure(
                 &clients.ec2,
                 &TemplateSpec {
-                    name: &want.name("lt"),
+                    name: &want.name(naming::LAUNCH_TEMPLATE),
                     ami: &ami,
                     instance_type: &want.instance_type,
                     instance_profile_arn: &profile_arn,
@@ -95,8 +98,8 @@ pub async fn converge_after(
             auto_scaling::ensure(
                 &clients.autoscaling,
                 &GroupSpec {
-                    name: &want.name("asg"),
-                    policy_name: &want.name("cpu"),
+                    name: &want.name(naming::AUTO_SCALING_GROUP),
+                    policy_name: &want.name(naming::CPU_POLICY),
                     template_id: &template_id,
                     template_version,
                     min: want.min_size,
@@ -114,16 +117,24 @@ pub async fn converge_after(
     )?;
     if refresh_due {
         refresh_after.await.map_err(|err| PartError {
-            action: format!("refreshing the instances of {}", want.name("asg")),
+            action: format!(
+                "refreshing the instances of {}",
+                want.name(naming::AUTO_SCALING_GROUP)
+            ),
             cause: Cause::Unexpected(format!("not started, as what it waits for failed: {err}")),
         })?;
-        auto_scaling::refresh(&clients.autoscaling, &want.name("asg"), remaining(deadline)).await?;
+        auto_scaling::refresh(
+            &clients.autoscaling,
+            &want.name(naming::AUTO_SCALING_GROUP),
+            remaining(deadline),
+        )
+        .await?;
     }
     if want.wait_for_capacity {
         auto_scaling::wait_capacity(
             &clients.autoscaling,
             &clients.elbv2,
-            &want.name("asg"),
+            &want.name(naming::AUTO_SCALING_GROUP),
             &alb.target_group_arn,
             started,
             remaining(deadline),
@@ -153,15 +164,15 @@ async fn converge_network(
     owner: &Owner,
     zones: &[String],
 ) -> PartResult<Network> {
-    let vpc_id = network::ensure_vpc(ec2, owner, &want.name("vpc"), &want.vpc_cidr).await?;
+    let vpc_id = network::ensure_vpc(ec2, owner, &want.name(naming::VPC), &want.vpc_cidr).await?;
     let subnet_specs = |kind: &str, cidrs: &[String], public: bool| -> Vec<SubnetSpec> {
         cidrs
             .iter()
             .zip(zones)
             .enumerate()
             .map(|(i, (cidr, zone))| SubnetSpec {
-                part: format!("{kind}-subnet-{}", i + 1),
-                name: want.name(&format!("{kind}-{}", i + 1)),
+                part: naming::subnet_part(kind, i + 1),
+                name: want.name(&naming::numbered_part(kind, i + 1)),
                 cidr: cidr.clone(),
                 zone: zone.clone(),
                 public,
@@ -170,7 +181,7 @@ async fn converge_network(
     };
     let public_specs = subnet_specs("public", &want.public_subnets, true);
     let private_specs = subnet_specs("private", &want.private_subnets, false);
-    let igw_name = want.name("igw");
+    let igw_name = want.name(naming::INTERNET_GATEWAY);
     let (public, private, igw) = tokio::try_join!(
         network::ensure_subnets(ec2, owner, &vpc_id, &public_specs),
         network::ensure_subnets(ec2, owner, &vpc_id, &private_specs),
@@ -180,8 +191,8 @@ async fn converge_network(
         ec2,
         owner,
         &vpc_id,
-        "public-rt",
-        &want.name("public-rt"),
+        naming::PUBLIC_ROUTE_TABLE,
+        &want.name(naming::PUBLIC_ROUTE_TABLE),
         DefaultRoute::Gateway(igw),
         &public,
     )
@@ -205,8 +216,8 @@ async fn converge_network(
         ec2,
         owner,
         &vpc_id,
-        "alb-sg",
-        &want.name("alb-sg"),
+        naming::ALB_SECURITY_GROUP,
+        &want.name(naming::ALB_SECURITY_GROUP),
         "Load balancer: HTTP(S) from the allowed CIDRs and Route 53 health checkers",
         &alb_rules,
     )
@@ -216,8 +227,8 @@ async fn converge_network(
         ec2,
         owner,
         &vpc_id,
-        "instance-sg",
-        &want.name("instance-sg"),
+        naming::INSTANCE_SECURITY_GROUP,
+        &want.name(naming::INSTANCE_SECURITY_GROUP),
         "Instances: the app port from the load balancer only",
         &instance_rules,
     )
@@ -281,7 +292,7 @@ async fn converge_egress(
             1 => DefaultRoute::Nat(nats[0].clone()),
             _ => DefaultRoute::Nat(nats[i].clone()),
         };
-        let part = format!("private-rt-{}", i + 1);
+        let part = naming::numbered_part(naming::PRIVATE_ROUTE_TABLE, i + 1);
         network::ensure_route_table(
             ec2,
             owner,
@@ -313,7 +324,7 @@ async fn instance_inputs(
                     &cfg.clients.iam,
                     role,
                     &policy,
-                    &owner.tags_for("instance-role", role),
+                    &owner.tags_for(naming::INSTANCE_ROLE, role),
                 )
                 .await
             }
@@ -350,14 +361,22 @@ pub async fn delete_when(
     let owner: Owner = want.owner_tags();
     let vpc = network::find_vpc(ec2, &owner)
         .await
-        .context(|| format!("reading {} before deleting it", want.name("vpc")))?;
+        .context(|| format!("reading {} before deleting it", want.name(naming::VPC)))?;
     let vpc_id = vpc.as_ref().and_then(|v| v.vpc_id());
-    let (group, policy) = (want.name("asg"), want.name("cpu"));
+    let (group, policy) = (
+        want.name(naming::AUTO_SCALING_GROUP),
+        want.name(naming::CPU_POLICY),
+    );
     tokio::try_join!(
         auto_scaling::delete(&clients.autoscaling, &group, &policy, remaining(deadline)),
         async {
             unrouted.await?;
-            load_balancer::delete_alb(&clients.elbv2, &want.name("alb"), remaining(deadline)).await
+            load_balancer::delete_alb(
+                &clients.elbv2,
+                &want.name(naming::LOAD_BALANCER),
+                remaining(deadline),
+            )
+            .await
         },
         async {
             match vpc_id {
@@ -366,9 +385,13 @@ pub async fn delete_when(
             }
         },
     )?;
-    load_balancer::delete_target_group(&clients.elbv2, &want.name("tg"), remaining(deadline))
-        .await?;
-    launch_template::delete(ec2, &want.name("lt")).await?;
+    load_balancer::delete_target_group(
+        &clients.elbv2,
+        &want.name(naming::TARGET_GROUP),
+        remaining(deadline),
+    )
+    .await?;
+    launch_template::delete(ec2, &want.name(naming::LAUNCH_TEMPLATE)).await?;
     if let Some(vpc_id) = vpc_id {
         network::delete_inside(ec2, &owner, vpc_id, remaining(deadline)).await?;
         security_groups::delete(ec2, &owner, vpc_id, remaining(deadline)).await?;

@@ -116,7 +116,11 @@ pub fn plan(
         _ => Value::Null,
     };
     planned.tags_all = match Desired::from_state(&planned, default_tags) {
-        Some(want) => values::map(&want.owner_tags().tags_for("vpc", &want.name("vpc"))),
+        Some(want) => values::map(
+            &want
+                .owner_tags()
+                .tags_for(naming::VPC, &want.name(naming::VPC)),
+        ),
         None => Value::Unknown,
     };
     planned.id = match (&planned.region, &planned.environment_suffix, &planned.role) {

@@ -12,10 +12,11 @@ use super::desired::Desired;
 use super::schema::State;
 use crate::aws::error::PartResult;
 use crate::configured::Configured;
+use crate::naming;
 
 /// The action every read of the stack names in its errors.
 fn action(want: &Desired) -> String {
-    format!("reading the network of {}", want.name("stack"))
+    format!("reading the network of {}", want.name(naming::STACK))
 }
 
 /// What AWS holds for the stack, as state. `None` when the VPC is gone. A part deleted out of

@@ -56,7 +56,7 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
         &cfg.clients.iam,
         &name,
         &policy,
-        &want.tags("instance-role", &name),
+        &want.tags(naming::INSTANCE_ROLE, &name),
     )
     .await
 }
@@ -121,7 +121,7 @@ async fn live_group(
     want: &Desired,
     role: Role,
 ) -> PartResult<Option<AutoScalingGroup>> {
-    let name = naming::stack_part("asg", role, want.suffix());
+    let name = naming::stack_part(naming::AUTO_SCALING_GROUP, role, want.suffix());
     auto_scaling::find(&cfg.clients.regional(&want.region(role)).autoscaling, &name)
         .await
         .context(|| format!("reading Auto Scaling group {name}"))

@@ -8,6 +8,7 @@ use super::super::schema::State;
 use crate::aws::error::{Context, PartResult};
 use crate::aws::{auto_scaling, instance_role, launch_template};
 use crate::configured::Configured;
+use crate::naming;
 use crate::tf::number::Number;
 use crate::tf::values;
 
@@ -24,19 +25,23 @@ impl Compute {
         let clients = cfg.clients.regional(&want.region);
         let (template, group, cpu_target, profile) = tokio::try_join!(
             async {
-                launch_template::find(&clients.ec2, &want.name("lt"))
+                launch_template::find(&clients.ec2, &want.name(naming::LAUNCH_TEMPLATE))
                     .await
                     .context(read)
             },
             async {
-                auto_scaling::find(&clients.autoscaling, &want.name("asg"))
+                auto_scaling::find(&clients.autoscaling, &want.name(naming::AUTO_SCALING_GROUP))
                     .await
                     .context(read)
             },
             async {
-                auto_scaling::cpu_target(&clients.autoscaling, &want.name("asg"), &want.name("cpu"))
-                    .await
-                    .context(read)
+                auto_scaling::cpu_target(
+                    &clients.autoscaling,
+                    &want.name(naming::AUTO_SCALING_GROUP),
+                    &want.name(naming::CPU_POLICY),
+                )
+                .await
+                .context(read)
             },
             async {
                 match &want.instance_role_name {

@@ -7,6 +7,7 @@ use super::super::desired::Desired;
 use super::super::schema::State;
 use crate::aws::error::{Context, PartResult};
 use crate::aws::load_balancer;
+use crate::naming;
 use crate::tf::number::Number;
 use crate::tf::values;
 
@@ -51,12 +52,12 @@ impl LoadBalancer {
         let read = || super::action(want);
         tokio::try_join!(
             async {
-                load_balancer::find_alb(elbv2, &want.name("alb"))
+                load_balancer::find_alb(elbv2, &want.name(naming::LOAD_BALANCER))
                     .await
                     .context(read)
             },
             async {
-                load_balancer::find_target_group(elbv2, &want.name("tg"))
+                load_balancer::find_target_group(elbv2, &want.name(naming::TARGET_GROUP))
                     .await
                     .context(read)
             },

@@ -102,7 +102,7 @@ impl Network {
         let subnet_ids = |kind: &str, count: usize| -> Vec<String> {
             (1..=count)
                 .map(|i| {
-                    let part = format!("{kind}-subnet-{i}");
+                    let part = naming::subnet_part(kind, i);
                     subnets
                         .iter()
                         .find(|s| part_of(s.tags()).as_deref() == Some(part.as_str()))
@@ -156,10 +156,10 @@ impl Network {
         // not blackhole) means it exists and is attached, so the route tells both.
         let igw = route_tables
             .iter()
-            .filter(|t| part_of(t.tags()).as_deref() == Some("public-rt"))
+            .filter(|t| part_of(t.tags()).as_deref() == Some(naming::PUBLIC_ROUTE_TABLE))
             .flat_map(|t| t.routes())
             .filter_map(|r| r.gateway_id())
-            .find(|id| id.starts_with("igw-") && default_route_to("public-rt", id))
+            .find(|id| id.starts_with("igw-") && default_route_to(naming::PUBLIC_ROUTE_TABLE, id))
             .unwrap_or_default();
         let nats = self.nats.nat_gateways();
         let ours_live = nats
@@ -188,7 +188,12 @@ impl Network {
         for i in 0..private.len() {
             let serving = if nat_ids.len() == 1 { 0 } else { i };
             if let Some(id) = nat_ids.get_mut(serving) {
-                if !id.is_empty() && !default_route_to(&format!("private-rt-{}", i + 1), id) {
+                if !id.is_empty()
+                    && !default_route_to(
+                        &naming::numbered_part(naming::PRIVATE_ROUTE_TABLE, i + 1),
+                        id,
+                    )
+                {
                     id.clear();
                 }
             }
@@ -239,7 +244,7 @@ impl Network {
                 .to_owned()
         };
         let rules = |part: &str| group(part).map(security_groups::rules_of);
-        if let Some(alb_rules) = rules("alb-sg") {
+        if let Some(alb_rules) = rules(naming::ALB_SECURITY_GROUP) {
             let cidrs: Vec<String> = alb_rules
                 .iter()
                 .filter_map(|(port, source)| match source {
@@ -254,12 +259,14 @@ impl Network {
                 state.allowed_cidrs = values::list(&cidrs);
             }
         }
-        if let Some(port) = rules("instance-sg").and_then(|r| r.iter().next().map(|(p, _)| *p)) {
+        if let Some(port) =
+            rules(naming::INSTANCE_SECURITY_GROUP).and_then(|r| r.iter().next().map(|(p, _)| *p))
+        {
             state.app_port = tf_provider::value::Value::Value(Number(port as f64));
         }
         // The health checkers' rule missing (or left after the CIDRs opened to all) is drift of
         // the load balancer's group, which the next apply repairs.
-        let checker_ports: Vec<i32> = rules("alb-sg")
+        let checker_ports: Vec<i32> = rules(naming::ALB_SECURITY_GROUP)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(port, source)| matches!(source, Source::PrefixList(_)).then_some(port))
@@ -270,10 +277,10 @@ impl Network {
             vec![health_check_port(want)]
         };
         state.alb_security_group_id = values::string(if checker_ports == wanted_ports {
-            id("alb-sg")
+            id(naming::ALB_SECURITY_GROUP)
         } else {
             String::new()
         });
-        state.instance_security_group_id = values::string(id("instance-sg"));
+        state.instance_security_group_id = values::string(id(naming::INSTANCE_SECURITY_GROUP));
     }
 }
