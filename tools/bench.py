@@ -282,7 +282,29 @@ def read_raw(raw):
     sys.exit(f"{raw}: no BENCH-RESULT line")
 
 
-def doc_tables(header, result, raw):
+PHASE_NAMES = {"apply": "apply", "plan": "no-op plan", "destroy": "destroy"}
+
+
+def comparison(result, earlier_raw):
+    """Our figures of this run beside an earlier run's, to show whether a re-run matches."""
+    header, earlier = read_raw(earlier_raw)
+    source = earlier_raw.relative_to(ROOT / "docs")
+    mine, before = result["systems"][0], earlier["systems"][0]
+    lines = [f"Against the run in [`{source}`]({source}) (commit `{header['commit'][:7]}`, "
+             f"{header['date']}; compared by `tools/bench.py --compare docs/{source}`):", "",
+             "| phase | wall s then | wall s now | change | requests then | requests now |",
+             "|---|---|---|---|---|---|"]
+    for phase in PHASES:
+        wall, reqs = median(mine["runs"][phase], 0), median(mine["runs"][phase], 1)
+        then_wall, then_reqs = median(before["runs"][phase], 0), median(before["runs"][phase], 1)
+        lines.append(f"| {PHASE_NAMES[phase]} | {then_wall:.2f} | {wall:.2f} "
+                     f"| {100 * (wall - then_wall) / then_wall:+.1f} % | {then_reqs:.0f} | {reqs:.0f} |")
+    lines.append(f"| provider peak RSS MB | {peak_rss(before):.1f} | {peak_rss(mine):.1f} "
+                 f"| {100 * (peak_rss(mine) - peak_rss(before)) / peak_rss(before):+.1f} % | | |")
+    return lines
+
+
+def doc_tables(header, result, raw, earlier=None):
     """The generated part of one `bench:<mode>` section."""
     settings, systems = result["settings"], result["systems"]
     source = raw.relative_to(ROOT / "docs")
@@ -305,15 +327,14 @@ def doc_tables(header, result, raw):
                   "|---|---|---|---|---|---|---|"]
     else:
         lines += ["| phase | ours wall s | ours requests |", "|---|---|---|"]
-    names = {"apply": "apply", "plan": "no-op plan", "destroy": "destroy"}
     for phase in PHASES:
         wall, reqs = median(mine["runs"][phase], 0), median(mine["runs"][phase], 1)
         if peer:
             pwall, preqs = median(peer["runs"][phase], 0), median(peer["runs"][phase], 1)
-            lines.append(f"| {names[phase]} | {wall:.2f} | {pwall:.2f} | {wall / pwall:.2f} "
+            lines.append(f"| {PHASE_NAMES[phase]} | {wall:.2f} | {pwall:.2f} | {wall / pwall:.2f} "
                          f"| {reqs:.0f} | {preqs:.0f} | {reqs / preqs:.2f} |")
         else:
-            lines.append(f"| {names[phase]} | {wall:.2f} | {reqs:.0f} |")
+            lines.append(f"| {PHASE_NAMES[phase]} | {wall:.2f} | {reqs:.0f} |")
     lines += ["", "| | ours | peer | ours/peer |" if peer else "| | ours |",
               "|---|---|---|---|" if peer else "|---|---|"]
     for label, value, unit in (("provider peak RSS", peak_rss, "MB"),
@@ -324,7 +345,7 @@ def doc_tables(header, result, raw):
         else:
             lines.append(f"| {label} | {value(mine):.1f} {unit} |")
     if settings["operations"]:
-        lines += ["", f"Our requests of the last {names[settings['operations']]}, by operation "
+        lines += ["", f"Our requests of the last {PHASE_NAMES[settings['operations']]}, by operation "
                       f"({sum(mine['operations'].values())} in {len(mine['operations'])} operations):",
                   "", "| requests | operation |", "|---|---|"]
         lines += [f"| {n} | {k} |" for k, n in
@@ -347,10 +368,12 @@ def doc_tables(header, result, raw):
         ]
         lines += ["", "Targets (issue #9):", "", "| target | measured | |", "|---|---|---|"]
         lines += [f"| {t} | {v:.2f} | {'met' if ok else '**not met**'} |" for t, v, ok in targets]
+    if earlier:
+        lines += [""] + comparison(result, earlier)
     return lines
 
 
-def write_doc(raw):
+def write_doc(raw, earlier=None):
     header, result = read_raw(raw)
     mode = "time-model" if result["settings"]["time_scale"] else "bare"
     begin, end = f"<!-- bench:{mode} -->", f"<!-- /bench:{mode} -->"
@@ -359,7 +382,7 @@ def write_doc(raw):
         print(f"{DOC.relative_to(ROOT)} has no section for this run; the raw output is {raw}")
         return
     before, rest = text.split(begin, 1)
-    body = "\n".join(doc_tables(header, result, raw))
+    body = "\n".join(doc_tables(header, result, raw, earlier))
     DOC.write_text(before + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
     print(f"wrote {DOC.relative_to(ROOT)}")
 
@@ -381,9 +404,11 @@ def main():
     parser.add_argument("--no-write", action="store_true",
                         help="print the report only, write nothing under docs/")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
+    parser.add_argument("--compare", help="set our figures beside this earlier raw output's")
     args = parser.parse_args()
+    earlier = pathlib.Path(args.compare).resolve() if args.compare else None
     if args.raw:
-        write_doc(pathlib.Path(args.raw).resolve())
+        write_doc(pathlib.Path(args.raw).resolve(), earlier)
         return
     if not args.time_model:
         args.time_scale = 0
@@ -433,7 +458,7 @@ def main():
     if not args.no_write:
         raw = write_raw(result, header)
         print(f"wrote {raw.relative_to(ROOT)}")
-        write_doc(raw)
+        write_doc(raw, earlier)
 
 
 if __name__ == "__main__":
