@@ -9,7 +9,7 @@ use tf_provider::value::Value;
 use tokio::time::Instant;
 
 use super::desired::{Capacity, Desired};
-use super::parts::region_from_stack;
+use super::parts::{builds_nat, region_from_stack};
 use super::plan::table_settings;
 use super::schema::{Region, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
@@ -567,7 +567,7 @@ fn compose_region(
         };
         parts.insert(format!("{role}.{part}"), value);
     }
-    if block.nat_mode.as_ref_option().map(String::as_str) != Some("none") {
+    if builds_nat(&block) {
         parts.insert(format!("{role}.nat"), joined(&stack.nat_gateway_ids));
     }
     let (vpc, dns_name, asg) = (

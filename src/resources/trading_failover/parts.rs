@@ -9,7 +9,7 @@ use crate::naming;
 use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::session_table::schema::State as TableState;
-use crate::role::Role;
+use crate::role::{NatMode, Role};
 use crate::tf::values::{self};
 
 /// The `primary` or `standby` block of a state, or its defaults when left out.
@@ -19,6 +19,12 @@ pub fn region_settings(state: &State, role: Role) -> Region {
         Role::Standby => &state.standby,
     };
     block.as_ref_option().cloned().unwrap_or_default()
+}
+
+/// Whether a region block builds NAT gateways: its `nat_mode`, or the default when unset.
+pub fn builds_nat(block: &Region) -> bool {
+    let mode = block.nat_mode.as_ref_option().and_then(|mode| NatMode::parse(mode));
+    mode.unwrap_or(NatMode::DEFAULT) != NatMode::None
 }
 
 /// A region block as a regional stack's state holds it.
@@ -159,4 +165,21 @@ pub fn unrouted_endpoint(region: String) -> Value<Endpoint> {
         target_group_arn: values::string(""),
         kms_key_arn: Value::Null,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_nat_mode_none_builds_no_nat_gateway() {
+        let with = |mode: Value<String>| Region {
+            nat_mode: mode,
+            ..Region::default()
+        };
+        assert!(builds_nat(&with(Value::Null)), "the default is single");
+        assert!(builds_nat(&with(values::string("single"))));
+        assert!(builds_nat(&with(values::string("per_az"))));
+        assert!(!builds_nat(&with(values::string("none"))));
+    }
 }

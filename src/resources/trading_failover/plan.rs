@@ -158,12 +158,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         ] {
             keys.insert(format!("{role}.{part}"));
         }
-        if region_settings(state, role)
-            .nat_mode
-            .as_ref_option()
-            .map(String::as_str)
-            != Some("none")
-        {
+        if builds_nat(&region_settings(state, role)) {
             keys.insert(format!("{role}.nat"));
         }
     }
