@@ -5,7 +5,7 @@
 use aws_sdk_ec2::types::Filter;
 use serde_json::{json, Value};
 
-use crate::support::{assert_nothing_left, LocalAws, Workspace};
+use crate::support::{assert_nothing_left, terraform_at_least, LocalAws, Workspace};
 use crate::trading_failover;
 
 /// The account the local AWS's credentials belong to, asked of its STS.
@@ -67,6 +67,9 @@ fn generated_block(ws: &Workspace, address: &str, identity: &str) -> String {
 
 #[tokio::test]
 async fn the_composite_is_imported_by_identity_and_state_carries_it() {
+    if !terraform_at_least(12, "resource identity") {
+        return;
+    }
     const ADDRESS: &str = "tap_trading_failover.prod";
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
@@ -140,6 +143,9 @@ async fn the_composite_is_imported_by_identity_and_state_carries_it() {
 
 #[tokio::test]
 async fn a_regional_stack_is_imported_by_region_and_suffix() {
+    if !terraform_at_least(12, "resource identity") {
+        return;
+    }
     const ADDRESS: &str = "tap_regional_stack.standby";
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
