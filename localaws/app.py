@@ -17,6 +17,7 @@ from . import (
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
+    ec2_filters,
     ec2_instance_offerings,
     ec2_launch_templates,
     ec2_prefix_lists,
@@ -174,6 +175,7 @@ def build():
     cloudwatch_evaluation.install()
     dynamodb_tables.install()
     iam_propagation.install()
+    ec2_filters.install()
     ec2_prefix_lists.install()
     ec2_routes.install()
     elbv2_health.install()

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
 use aws_sdk_dynamodb::types::{BillingMode, TableStatus};
-use aws_sdk_ec2::types::{InstanceStateName, RequestLaunchTemplateData};
+use aws_sdk_ec2::types::{Filter, InstanceStateName, RequestLaunchTemplateData};
 
 use crate::local_aws::{add_replica, code, global_table, home_table, remove_replica};
 use crate::support::{attached_internet_gateway, nat_state, settles, LocalAws, SETTLE_WITHIN};
@@ -371,6 +371,46 @@ async fn detaching_an_internet_gateway_waits_for_every_public_address() {
 }
 
 #[tokio::test]
+async fn network_interfaces_are_found_by_their_public_address() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let ec2 = aws.ec2("us-east-1");
+    let (_, subnet, _) = network(&aws, 25).await;
+    let eni = ec2
+        .create_network_interface()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let eni = eni.network_interface().unwrap().network_interface_id().unwrap();
+    let eip = ec2.allocate_address().send().await.unwrap();
+    let (ip, allocation) = (eip.public_ip().unwrap(), eip.allocation_id().unwrap());
+    ec2.associate_address()
+        .allocation_id(allocation)
+        .network_interface_id(eni)
+        .send()
+        .await
+        .unwrap();
+    let found = |name: &'static str, value: &str| {
+        ec2.describe_network_interfaces()
+            .filters(Filter::builder().name(name).values(value).build())
+            .send()
+    };
+    for (name, value, want) in [
+        ("association.public-ip", ip, vec![eni]),
+        ("association.allocation-id", allocation, vec![eni]),
+        ("association.public-ip", "192.0.2.1", vec![]),
+    ] {
+        let out = found(name, value).await.expect(name);
+        let ids: Vec<_> = out
+            .network_interfaces()
+            .iter()
+            .filter_map(|n| n.network_interface_id())
+            .collect();
+        assert_eq!(ids, want, "{name} = {value}");
+    }
+}
+
+#[tokio::test]
 async fn scaled_in_instances_shut_down_holding_their_subnet_and_groups() {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ec2 = aws.ec2("us-east-1");
@@ -630,7 +670,7 @@ async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
     let tables = ec2
         .describe_route_tables()
         .filters(
-            aws_sdk_ec2::types::Filter::builder()
+            Filter::builder()
                 .name("vpc-id")
                 .values(&vpc)
                 .build(),
