@@ -311,14 +311,7 @@ pub const REGIONS: [&str; 5] = [
 /// Fails the test if anything the provider creates is left in any region.
 pub async fn assert_nothing_left(aws: &LocalAws) {
     for region in REGIONS {
-        let tables = aws
-            .dynamodb(region)
-            .list_tables()
-            .send()
-            .await
-            .expect("ListTables")
-            .table_names
-            .unwrap_or_default();
+        let tables = tables_in(aws, region).await;
         assert!(
             tables.is_empty(),
             "DynamoDB tables left in {region}: {tables:?}"
@@ -351,6 +344,17 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         left.is_empty(),
         "IAM roles or instance profiles left: {left:?}"
     );
+}
+
+/// The DynamoDB tables in one region.
+pub async fn tables_in(aws: &LocalAws, region: &str) -> Vec<String> {
+    aws.dynamodb(region)
+        .list_tables()
+        .send()
+        .await
+        .expect("ListTables")
+        .table_names
+        .unwrap_or_default()
 }
 
 /// Route 53 health checks and hosted zones (but `keep`), CloudWatch alarms and SNS topics left
