@@ -220,6 +220,25 @@ async fn a_system_built_before_the_switch_upgrades_in_place_and_gains_it() {
     let made: BTreeSet<String> = after.difference(&before).cloned().collect();
     assert_eq!(made, expected_new);
 
+    // The earlier topics stay, now encrypted with their new keys.
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        let topic = &new_parts[&format!("dns.{role}_topic")];
+        let attributes = aws
+            .sns(region)
+            .get_topic_attributes()
+            .topic_arn(topic)
+            .send()
+            .await
+            .expect("GetTopicAttributes");
+        assert_eq!(
+            attributes
+                .attributes()
+                .and_then(|a| a.get("KmsMasterKeyId")),
+            Some(&new_parts[&format!("dns.{role}_topic_key")]),
+            "{topic}"
+        );
+    }
+
     // The switch as AWS holds it (its alarm, in us-east-2 alone, is in the inventory above): a
     // check on that alarm, and the primary record on a calculated check of the endpoint check and
     // the switch check.
