@@ -4,6 +4,7 @@
 mod actions;
 mod deployer_policy;
 mod dns_failover;
+mod earlier_provider;
 mod examples;
 mod failover_readiness;
 mod failover_switch;
@@ -21,3 +22,4 @@ mod session_table;
 mod stop;
 mod support;
 mod trading_failover;
+mod upgrade;

@@ -311,14 +311,7 @@ pub const REGIONS: [&str; 5] = [
 /// Fails the test if anything the provider creates is left in any region.
 pub async fn assert_nothing_left(aws: &LocalAws) {
     for region in REGIONS {
-        let tables = aws
-            .dynamodb(region)
-            .list_tables()
-            .send()
-            .await
-            .expect("ListTables")
-            .table_names
-            .unwrap_or_default();
+        let tables = tables_in(aws, region).await;
         assert!(
             tables.is_empty(),
             "DynamoDB tables left in {region}: {tables:?}"
@@ -351,6 +344,17 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         left.is_empty(),
         "IAM roles or instance profiles left: {left:?}"
     );
+}
+
+/// The DynamoDB tables in one region.
+pub async fn tables_in(aws: &LocalAws, region: &str) -> Vec<String> {
+    aws.dynamodb(region)
+        .list_tables()
+        .send()
+        .await
+        .expect("ListTables")
+        .table_names
+        .unwrap_or_default()
 }
 
 /// Route 53 health checks and hosted zones (but `keep`), CloudWatch alarms and SNS topics left
@@ -661,6 +665,22 @@ pub fn terraform_at_least(minor: u64, feature: &str) -> bool {
     new_enough
 }
 
+/// The directory of the provider binary this test run built.
+pub fn today_provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
+        .parent()
+        .expect("binary dir")
+        .to_owned()
+}
+
+/// A Terraform CLI configuration that runs the provider binary in `dir`.
+fn dev_overrides(dir: &Path) -> String {
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"tap-trading/tap\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+        dir.display()
+    )
+}
+
 /// A Terraform working directory wired to the built provider and one local AWS.
 pub struct Workspace {
     dir: tempfile::TempDir,
@@ -682,17 +702,18 @@ impl Run {
 
 impl Workspace {
     pub fn new(aws: &LocalAws) -> Workspace {
-        let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-tap"))
-            .parent()
-            .expect("binary dir")
-            .to_owned();
-        Workspace::with_cli_config(
-            aws,
-            &format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"tap-trading/tap\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
+        Workspace::with_provider(aws, &today_provider_dir())
+    }
+
+    /// A workspace whose Terraform runs the provider binary in `dir` (e.g. an earlier build).
+    pub fn with_provider(aws: &LocalAws, dir: &Path) -> Workspace {
+        Workspace::with_cli_config(aws, &dev_overrides(dir))
+    }
+
+    /// From now on Terraform runs the provider binary in `dir`, as after an upgrade.
+    pub fn use_provider(&self, dir: &Path) {
+        std::fs::write(self.dir.path().join("cli.tfrc"), dev_overrides(dir))
+            .expect("writing CLI config");
     }
 
     /// A workspace whose Terraform CLI configuration is `cli_config` (e.g. a provider mirror
