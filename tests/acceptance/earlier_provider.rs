@@ -50,6 +50,7 @@ fn export(commit: &str, base: &Path) -> PathBuf {
     if src.exists() {
         return src;
     }
+    have_commit(commit);
     let partial = base.join("src.partial");
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).expect("creating the export directory");
@@ -79,6 +80,33 @@ fn export(commit: &str, base: &Path) -> PathBuf {
     );
     std::fs::rename(&partial, &src).expect("naming the export");
     src
+}
+
+/// Makes sure the repository holds `commit`: a shallow clone fetches the history it lacks from
+/// its origin first.
+fn have_commit(commit: &str) {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(project_root())
+            .output()
+            .unwrap_or_else(|e| panic!("running git {args:?}: {e}"))
+    };
+    let object = format!("{commit}^{{commit}}");
+    if git(&["cat-file", "-e", &object]).status.success() {
+        return;
+    }
+    let shallow = git(&["rev-parse", "--is-shallow-repository"]);
+    let fetch = if String::from_utf8_lossy(&shallow.stdout).trim() == "true" {
+        git(&["fetch", "--quiet", "--unshallow", "origin"])
+    } else {
+        git(&["fetch", "--quiet", "origin", commit])
+    };
+    assert!(
+        git(&["cat-file", "-e", &object]).status.success(),
+        "the repository lacks {commit} and fetching it from origin failed: {}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
 }
 
 /// `cargo build --locked` of the provider in `src`, its binary in `out`, its intermediate

@@ -381,7 +381,11 @@ async fn network_interfaces_are_found_by_their_public_address() {
         .send()
         .await
         .unwrap();
-    let eni = eni.network_interface().unwrap().network_interface_id().unwrap();
+    let eni = eni
+        .network_interface()
+        .unwrap()
+        .network_interface_id()
+        .unwrap();
     let eip = ec2.allocate_address().send().await.unwrap();
     let (ip, allocation) = (eip.public_ip().unwrap(), eip.allocation_id().unwrap());
     ec2.associate_address()
@@ -669,12 +673,7 @@ async fn ec2_client_tokens_make_one_object_and_refuse_other_parameters() {
     );
     let tables = ec2
         .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("vpc-id")
-                .values(&vpc)
-                .build(),
-        )
+        .filters(Filter::builder().name("vpc-id").values(&vpc).build())
         .send()
         .await
         .unwrap();

@@ -23,7 +23,10 @@ pub fn region_settings(state: &State, role: Role) -> Region {
 
 /// Whether a region block builds NAT gateways: its `nat_mode`, or the default when unset.
 pub fn builds_nat(block: &Region) -> bool {
-    let mode = block.nat_mode.as_ref_option().and_then(|mode| NatMode::parse(mode));
+    let mode = block
+        .nat_mode
+        .as_ref_option()
+        .and_then(|mode| NatMode::parse(mode));
     mode.unwrap_or(NatMode::DEFAULT) != NatMode::None
 }
 
