@@ -49,7 +49,10 @@ pub async fn check(
             return Err(unloaded(&err, assumed_role));
         }
     }
-    let identity = match clients.sts.get_caller_identity().send().await {
+    // Sent once first: a region that does not answer is not asked again `max_retries` times
+    // (a minute or two of backoff at every configure of an outage) before another is asked.
+    let identity = match send_once!(clients.sts.get_caller_identity(), aws_sdk_sts).await {
+        Ok(identity) => identity,
         // STS answers in every region ("regional STS endpoints ... reduce latency, build in
         // redundancy": https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html):
         // a region that does not answer at all (an outage) says nothing of the credentials, so
@@ -74,7 +77,14 @@ pub async fn check(
                     refused(AwsError::from(err), tried)
                 })?
         }
-        answer => answer.map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
+        // An answer: sent again with the SDK's retries, which retry only what may pass
+        // (throttling, server errors); a refusal comes back at once, final.
+        Err(_) => clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
     };
     Ok(CallerIdentity {
         account: identity.account().unwrap_or_default().to_owned(),
