@@ -96,12 +96,15 @@ class Fidelity:
             route53_metrics.reset()
             expired_tokens.reset()
             region_outage.reset()
+            disabled_regions.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/lost":
             return lost.report()
         if request.path.startswith("/localaws/outage"):
             return region_outage.control(request.path)
+        if request.path.startswith("/localaws/disabled"):
+            return disabled_regions.control(request.path)
         if request.path == "/localaws/dns-answer":
             return route53_answers.control(request)
         if request.path == "/localaws/requests":

@@ -589,11 +589,61 @@ async fn a_region_the_account_has_not_enabled_refuses_every_request() {
         .await
         .expect_err("SNS in af-south-1");
     assert_eq!(code(&sns).as_deref(), Some("InvalidClientTokenId"));
+    let sts = aws_sdk_sts::Client::new(&aws.sdk_config("af-south-1"))
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("STS in af-south-1");
+    assert_eq!(code(&sts).as_deref(), Some("InvalidClientTokenId"));
     aws.ec2("us-east-1")
         .describe_availability_zones()
         .send()
         .await
         .expect("an enabled region answers");
+
+    // Disabled after use: what is there stays, out of reach until the region is enabled again.
+    let db = aws.dynamodb("eu-west-1");
+    db.create_table()
+        .table_name("kept")
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+    let listed = aws.get_json("/localaws/disabled/eu-west-1");
+    assert_eq!(
+        listed["disabled"],
+        serde_json::json!(["af-south-1", "eu-west-1"])
+    );
+    let refused = db
+        .describe_table()
+        .table_name("kept")
+        .send()
+        .await
+        .expect_err("DynamoDB in a region disabled after use");
+    assert_eq!(
+        code(&refused).as_deref(),
+        Some("UnrecognizedClientException")
+    );
+    aws.get_json("/localaws/disabled/eu-west-1/end");
+    db.describe_table()
+        .table_name("kept")
+        .send()
+        .await
+        .expect("enabled again, the table is there");
 }
 
 /// Every EC2 call that takes a ClientToken answers a repeat with its first answer (one object,
