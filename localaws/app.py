@@ -17,6 +17,7 @@ from . import (
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
+    ec2_architectures,
     ec2_instance_offerings,
     ec2_launch_templates,
     ec2_prefix_lists,
@@ -136,6 +137,7 @@ class Fidelity:
             or autoscaling_capacity.refusal(request, account_of(request))
             or iam_propagation.refusal(request, account_of(request))
             or ec2_instance_offerings.refusal(request, account_of(request))
+            or ec2_architectures.refusal(request, account_of(request))
         )
         if refused:
             return refused

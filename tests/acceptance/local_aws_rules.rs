@@ -314,6 +314,123 @@ async fn launches_in_a_zone_that_does_not_offer_the_instance_type_are_refused() 
     );
 }
 
+/// The newest Amazon Linux 2023 image of `arch` in us-east-1 (moto's public images).
+async fn al2023(aws: &LocalAws, arch: &str) -> String {
+    let images = aws
+        .ec2("us-east-1")
+        .describe_images()
+        .owners("amazon")
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("name")
+                .values(format!("al2023-ami-2023*-{arch}"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeImages");
+    let image = images.images().first().expect("an AL2023 image");
+    assert_eq!(image.architecture().map(|a| a.as_str()), Some(arch));
+    image.image_id().expect("image ID").to_owned()
+}
+
+/// A Graviton type (t4g: arm64) with an x86_64 image is refused by RunInstances and by
+/// CreateAutoScalingGroup, and a group whose template turns to such a pair fails its launches;
+/// the arm64 image launches.
+#[tokio::test]
+async fn an_image_of_another_architecture_than_the_instance_type_is_refused() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (_, subnet, _) = network_in(&aws, 23, ["us-east-1a", "us-east-1b"]).await;
+    let (x86, arm) = (al2023(&aws, "x86_64").await, al2023(&aws, "arm64").await);
+    let sentence = "The architecture 'arm64' of the specified instance type does not match the \
+                    architecture 'x86_64' of the specified AMI. Specify an instance type and an AMI \
+                    that have matching architectures, and try again. You can use \
+                    'describe-instance-types' or 'describe-images' to discover the architecture of \
+                    the instance type or AMI.";
+    let ec2 = aws.ec2("us-east-1");
+    let run = |image: &str| {
+        ec2.run_instances()
+            .image_id(image)
+            .instance_type("t4g.small".into())
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnet)
+            .send()
+    };
+    let err = run(&x86).await.expect_err("t4g.small with an x86_64 image");
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterValue"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&err),
+        Some(sentence)
+    );
+    run(&arm).await.expect("t4g.small with an arm64 image");
+
+    let graviton = |image: &str| {
+        RequestLaunchTemplateData::builder()
+            .image_id(image)
+            .instance_type("t4g.small".into())
+            .build()
+    };
+    let mismatched = template(&aws, "lt-x86-on-arm", graviton(&x86)).await;
+    let asg = aws.autoscaling("us-east-1");
+    let group = |name: &'static str, lt: &str| {
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .launch_template(from_template(lt))
+            .min_size(1)
+            .max_size(2)
+            .vpc_zone_identifier(&subnet)
+            .send()
+    };
+    let err = group("asg-x86-on-arm", &mismatched)
+        .await
+        .expect_err("a group of t4g.small with an x86_64 image");
+    assert_eq!(code(&err).as_deref(), Some("ValidationError"));
+    assert_eq!(
+        aws_sdk_autoscaling::error::ProvideErrorMetadata::message(&err),
+        Some(format!("You must use a valid fully-formed launch template. {sentence}").as_str())
+    );
+
+    // A matching group, whose template's default version then turns to the x86_64 image.
+    let lt = template(&aws, "lt-arm", graviton(&arm)).await;
+    group("asg-arm", &lt).await.expect("t4g.small with arm64");
+    ec2.create_launch_template_version()
+        .launch_template_id(&lt)
+        .launch_template_data(graviton(&x86))
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+    ec2.modify_launch_template()
+        .launch_template_id(&lt)
+        .default_version("2")
+        .send()
+        .await
+        .expect("ModifyLaunchTemplate");
+    asg.set_desired_capacity()
+        .auto_scaling_group_name("asg-arm")
+        .desired_capacity(2)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name("asg-arm")
+        .send()
+        .await
+        .expect("DescribeScalingActivities");
+    let failed: Vec<&str> = activities
+        .activities()
+        .iter()
+        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
+        .filter_map(|a| a.status_message())
+        .collect();
+    assert_eq!(
+        failed,
+        [format!("{sentence} Launching EC2 instance failed.")],
+        "the second launch"
+    );
+}
+
 #[tokio::test]
 async fn detaching_an_internet_gateway_waits_for_every_public_address() {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
