@@ -125,10 +125,14 @@ impl Stack {
     async fn start_in(aws: LocalAws, regions: [&'static str; 2]) -> Stack {
         let primary = load_balancer(&aws, regions[0], "primary").await;
         let standby = load_balancer(&aws, regions[1], "standby").await;
-        let ws = Workspace::new(&aws);
+        Stack::over(aws, primary, standby)
+    }
+
+    /// A workspace of `aws` over these two endpoints.
+    fn over(aws: LocalAws, primary: Endpoint, standby: Endpoint) -> Stack {
         Stack {
+            ws: Workspace::new(&aws),
             aws,
-            ws,
             primary,
             standby,
         }
@@ -1489,12 +1493,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let primary = serving_endpoint(&aws, "us-east-1", "10.31", "primary").await;
     let standby = serving_endpoint(&aws, "us-east-2", "10.32", "standby").await;
-    let stack = Stack {
-        ws: Workspace::new(&aws),
-        aws,
-        primary,
-        standby,
-    };
+    let stack = Stack::over(aws, primary, standby);
     stack.config("");
     stack.ws.apply();
     let state = stack.ws.resource(ADDRESS);
@@ -1641,12 +1640,7 @@ async fn a_region_the_account_has_not_enabled_fails_once_before_anything_is_made
         alb_arn: format!("{elb}:loadbalancer/app/alb-standby/0123456789abcdef"),
         target_group_arn: format!("{elb}:targetgroup/tg-standby/0123456789abcdef"),
     };
-    let stack = Stack {
-        ws: Workspace::new(&aws),
-        aws,
-        primary,
-        standby,
-    };
+    let stack = Stack::over(aws, primary, standby);
     stack.config("");
     let errors = stack.ws.apply_error_diagnostics();
     let summary = assert_refused_once(&errors, "af-south-1", "region = \"af-south-1\"");

@@ -238,6 +238,22 @@ async fn a_new_instance_profile_is_unknown_to_ec2_and_auto_scaling_for_a_while()
     assert!(refused > 0);
 }
 
+/// The status messages of the group's failed scaling activities, newest first.
+async fn failed_activities(asg: &aws_sdk_autoscaling::Client, group: &str) -> Vec<String> {
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .expect("DescribeScalingActivities");
+    activities
+        .activities()
+        .iter()
+        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
+        .filter_map(|a| a.status_message().map(str::to_owned))
+        .collect()
+}
+
 /// us-east-1e offers none of the t3 types (moto's offerings data, as on AWS: the zone predates
 /// Nitro); us-east-1a offers them.
 #[tokio::test]
@@ -291,18 +307,7 @@ async fn launches_in_a_zone_that_does_not_offer_the_instance_type_are_refused() 
         .send()
         .await
         .expect("the group itself is accepted");
-    let activities = asg
-        .describe_scaling_activities()
-        .auto_scaling_group_name("asg-zones")
-        .send()
-        .await
-        .unwrap();
-    let failed: Vec<&str> = activities
-        .activities()
-        .iter()
-        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
-        .filter_map(|a| a.status_message())
-        .collect();
+    let failed = failed_activities(&asg, "asg-zones").await;
     assert_eq!(failed.len(), 1, "the launch in us-east-1e: {failed:?}");
     assert!(
         failed[0].starts_with(
@@ -412,18 +417,7 @@ async fn an_image_of_another_architecture_than_the_instance_type_is_refused() {
         .send()
         .await
         .expect("SetDesiredCapacity");
-    let activities = asg
-        .describe_scaling_activities()
-        .auto_scaling_group_name("asg-arm")
-        .send()
-        .await
-        .expect("DescribeScalingActivities");
-    let failed: Vec<&str> = activities
-        .activities()
-        .iter()
-        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
-        .filter_map(|a| a.status_message())
-        .collect();
+    let failed = failed_activities(&asg, "asg-arm").await;
     assert_eq!(
         failed,
         [format!("{sentence} Launching EC2 instance failed.")],
