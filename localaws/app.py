@@ -17,6 +17,7 @@ from . import (
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
+    ec2_architectures,
     ec2_filters,
     ec2_instance_offerings,
     ec2_launch_templates,
@@ -97,12 +98,15 @@ class Fidelity:
             route53_metrics.reset()
             expired_tokens.reset()
             region_outage.reset()
+            disabled_regions.reset()
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/lost":
             return lost.report()
         if request.path.startswith("/localaws/outage"):
             return region_outage.control(request.path)
+        if request.path.startswith("/localaws/disabled"):
+            return disabled_regions.control(request.path)
         if request.path == "/localaws/dns-answer":
             return route53_answers.control(request)
         if request.path == "/localaws/requests":
@@ -134,6 +138,7 @@ class Fidelity:
             or autoscaling_capacity.refusal(request, account_of(request))
             or iam_propagation.refusal(request, account_of(request))
             or ec2_instance_offerings.refusal(request, account_of(request))
+            or ec2_architectures.refusal(request, account_of(request))
         )
         if refused:
             return refused

@@ -11,6 +11,8 @@ type fails with `Unsupported` (`ec2_instance_offerings.py`): the group spreads i
 zones in turn, and one that fails is made in a zone that offers the type ("When one Availability
 Zone becomes unhealthy or unavailable, Amazon EC2 Auto Scaling launches new instances in an
 unaffected Availability Zone", https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-availability-zone-balanced.html).
+Every launch of a group whose image's architecture is not its type's fails, in every zone
+(`ec2_architectures.py`).
 DescribeScalingActivities (moto: always empty) lists the failed activities, newest first."""
 
 import datetime
@@ -21,6 +23,7 @@ from xml.sax.saxutils import escape
 
 from moto.autoscaling.models import FakeAutoScalingGroup
 
+from .ec2_architectures import mismatch
 from .ec2_instance_offerings import unsupported_reason
 from .wsgi import Response
 
@@ -72,6 +75,10 @@ def install():
                 "Launching EC2 instance failed."
             )
             _record_failure(self, count_needed, reason)
+            return None
+        mismatched = mismatch(self.account_id, self.region, instance_type, getattr(self, "image_id", None))
+        if mismatched:
+            _record_failure(self, count_needed, f"{mismatched} Launching EC2 instance failed.")
             return None
         have = len(self.instance_states)
         turns = [zones[(have + i) % len(zones)] for i in range(count_needed)]

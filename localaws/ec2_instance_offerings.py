@@ -65,6 +65,12 @@ def refusal(request, account):
 
 def _template_type(backend, form):
     """The instance type of the launch template version RunInstances names, if any."""
+    return (template_data(backend, form) or {}).get("InstanceType")
+
+
+def template_data(backend, form):
+    """The data of the launch template version a request names (RunInstances' or
+    CreateAutoScalingGroup's `LaunchTemplate.*`), if any."""
     template_id = form.get("LaunchTemplate.LaunchTemplateId")
     name = form.get("LaunchTemplate.LaunchTemplateName")
     try:
@@ -80,4 +86,4 @@ def _template_type(backend, form):
         version = template.get_version(form.get("LaunchTemplate.Version") or "$Default")
     except Exception:  # moto's own InvalidLaunchTemplateVersion answer follows
         return None
-    return version.data.get("InstanceType")
+    return version.data

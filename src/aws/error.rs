@@ -32,7 +32,7 @@ impl AwsError {
     /// disabled by default" and must be enabled first
     /// (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
     pub fn in_region(self, region: &str) -> AwsError {
-        if !self.is_region_refused() {
+        if !self.is_region_refused() || self.message.contains(REFUSED_BY) {
             return self;
         }
         AwsError {
@@ -48,8 +48,11 @@ impl AwsError {
 
 /// How `AwsError::in_region` names the region that refused, and `PartError::refused_by` finds it.
 fn refused_by(region: &str) -> String {
-    format!("({region} refused the credentials.")
+    format!("({region}{REFUSED_BY}")
 }
+
+/// What every explained refusal says after the region's name: explained once, for one region.
+const REFUSED_BY: &str = " refused the credentials.";
 
 impl AwsError {
     /// Whether this is how a region answers credentials it does not accept, as one the account
@@ -267,6 +270,21 @@ impl PartError {
     pub fn refused_by(&self, region: &str) -> bool {
         matches!(&self.cause, Cause::Aws(err) if err.is_region_refused() && err.message.contains(&refused_by(region)))
     }
+
+    /// This error explained as `region`'s refusal (`AwsError::in_region`), when it is a refusal
+    /// not yet explained: for a call whose region only a later check could tell.
+    pub fn in_region(self, region: &str) -> PartError {
+        match self.cause {
+            Cause::Aws(err) => PartError {
+                action: self.action,
+                cause: Cause::Aws(err.in_region(region)),
+            },
+            cause => PartError {
+                action: self.action,
+                cause,
+            },
+        }
+    }
 }
 
 pub type PartResult<T> = Result<T, PartError>;
@@ -332,8 +350,14 @@ mod tests {
         assert!(explained.is_region_refused());
         assert!(explained.refused_by("af-south-1"));
         assert!(!explained.refused_by("eu-west-1"));
-        // Refused, but not explained for any region: no region to blame.
-        assert!(refused(unrecognized).is_region_refused());
+        // Refused, but not explained for any region: no region to blame, until one is found.
+        let unexplained = refused(unrecognized);
+        assert!(unexplained.is_region_refused());
+        assert!(!unexplained.refused_by("af-south-1"));
+        let found = unexplained.in_region("af-south-1");
+        assert_eq!(found, explained);
+        // Explained once: a second region does not take the blame.
+        assert_eq!(found.clone().in_region("eu-south-1"), found);
         let throttled = refused(AwsError {
             code: Some("Throttling".into()),
             message: "Rate exceeded".into(),

@@ -8,7 +8,9 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::aws::clients::AwsClients;
-use crate::aws::error::{chain, AwsError};
+use futures::future::join_all;
+
+use crate::aws::error::{chain, AwsError, Context, PartResult};
 use crate::role::Role;
 
 /// Where the standard chain looks, in its order; said in every credentials diagnostic.
@@ -49,7 +51,10 @@ pub async fn check(
             return Err(unloaded(&err, assumed_role));
         }
     }
-    let identity = match clients.sts.get_caller_identity().send().await {
+    // Sent once first: a region that does not answer is not asked again `max_retries` times
+    // (a minute or two of backoff at every configure of an outage) before another is asked.
+    let identity = match send_once!(clients.sts.get_caller_identity(), aws_sdk_sts).await {
+        Ok(identity) => identity,
         // STS answers in every region ("regional STS endpoints ... reduce latency, build in
         // redundancy": https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html):
         // a region that does not answer at all (an outage) says nothing of the credentials, so
@@ -74,12 +79,53 @@ pub async fn check(
                     refused(AwsError::from(err), tried)
                 })?
         }
-        answer => answer.map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
+        // An answer: sent again with the SDK's retries, which retry only what may pass
+        // (throttling, server errors); a refusal comes back at once, final.
+        Err(_) => clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| refused(AwsError::from(err), clients.sts_endpoint()))?,
     };
     Ok(CallerIdentity {
         account: identity.account().unwrap_or_default().to_owned(),
         arn: identity.arn().unwrap_or_default().to_owned(),
     })
+}
+
+/// `region`'s refusal of the credentials, explained (`AwsError::in_region`), when it refuses them
+/// as a region the account has not enabled does; `None` when it accepts them, or fails in any
+/// other way, which says nothing of the region. One STS GetCallerIdentity signed for the region:
+/// "No permissions are required to perform this operation"
+/// (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it asks
+/// nothing of the deployer's policy. For the regions a configuration names whose own first call
+/// cannot tell: before anything is made, or once a later call was refused.
+pub async fn refused_in(clients: &AwsClients, region: &str) -> Option<AwsError> {
+    let answer = clients.sts_in(region).get_caller_identity().send().await;
+    let err = AwsError::from(answer.err()?);
+    err.is_region_refused().then(|| err.in_region(region))
+}
+
+/// Every one of `regions` accepts the credentials (`refused_in`, asked at the same time), or the
+/// first refusal: the check a resource makes before it makes anything in regions whose own first
+/// call would come too late (after global objects, or other regions' objects, were made).
+pub async fn accepted_in<'a>(
+    clients: &AwsClients,
+    regions: impl IntoIterator<Item = &'a str>,
+) -> PartResult<()> {
+    let regions: Vec<&str> = regions.into_iter().collect();
+    let refusals = join_all(regions.iter().map(|region| refused_in(clients, region))).await;
+    match regions
+        .iter()
+        .zip(refusals)
+        .find_map(|(r, err)| Some((r, err?)))
+    {
+        Some((region, err)) => {
+            Err(err).context(|| format!("checking that {region} accepts the credentials"))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Whether the call got no answer: the connection failed or timed out (not an AWS error).

@@ -2,7 +2,7 @@
 //! instance profile, user data. A change is a new version made default, never a new template.
 
 use aws_sdk_ec2::types::{
-    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    InstanceType, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
     RequestLaunchTemplateData, ResourceType, VolumeType,
@@ -27,16 +27,34 @@ pub struct TemplateSpec<'a> {
     pub tags: &'a Tags,
 }
 
-/// The newest Amazon Linux 2023 x86_64 AMI of the region.
-pub async fn latest_amazon_linux(ec2: &Client) -> PartResult<String> {
+/// The newest Amazon Linux 2023 AMI of the region for `instance_type`'s architecture
+/// (DescribeInstanceTypes' `ProcessorInfo.SupportedArchitectures`,
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ProcessorInfo.html): Graviton types
+/// (t4g, m7g, ...) run only arm64 images, and EC2 refuses the other ("The architecture 'arm64' of
+/// the specified instance type does not match the architecture 'x86_64' of the specified AMI",
+/// skypilot-org/skypilot#6315). AL2023's public images are named per architecture,
+/// `al2023-ami-2023.<version>-kernel-<kernel>-<arch>`, the ones AWS's public SSM parameters
+/// `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-*-<arch>` point at.
+pub async fn latest_amazon_linux(ec2: &Client, instance_type: &str) -> PartResult<String> {
+    let action = || format!("looking up the latest Amazon Linux 2023 AMI for {instance_type}");
+    let arch = architecture(ec2, instance_type).await.context(action)?;
+    let arch = image_architecture(&arch).ok_or_else(|| PartError {
+        action: action(),
+        cause: Cause::Unexpected(format!(
+            "{instance_type} runs {} images, and Amazon Linux 2023 is published for x86_64 and arm64 only; set ami_id",
+            if arch.is_empty() { "no listed".to_owned() } else { arch.join(", ") }
+        )),
+    })?;
+    let name = format!("al2023-ami-2023*-{arch}");
     let out = ec2
         .describe_images()
         .owners("amazon")
-        .filters(filter("name", "al2023-ami-2023*-x86_64"))
+        .filters(filter("name", &name))
+        .filters(filter("architecture", arch))
         .filters(filter("state", "available"))
         .send()
         .await
-        .context(|| "looking up the latest Amazon Linux 2023 AMI".into())?;
+        .context(action)?;
     out.images()
         .iter()
         .max_by_key(|i| {
@@ -48,12 +66,35 @@ pub async fn latest_amazon_linux(ec2: &Client) -> PartResult<String> {
         .and_then(|i| i.image_id())
         .map(str::to_owned)
         .ok_or_else(|| PartError {
-            action: "looking up the latest Amazon Linux 2023 AMI".into(),
-            cause: Cause::Unexpected(
-                "no AMI matches al2023-ami-2023*-x86_64 owned by amazon in this region; set ami_id"
-                    .into(),
-            ),
+            action: action(),
+            cause: Cause::Unexpected(format!(
+                "no AMI matches {name} owned by amazon in this region; set ami_id"
+            )),
         })
+}
+
+/// The architectures `instance_type` runs (DescribeInstanceTypes' `SupportedArchitectures`).
+async fn architecture(ec2: &Client, instance_type: &str) -> Result<Vec<String>, AwsError> {
+    let out = ec2
+        .describe_instance_types()
+        .instance_types(InstanceType::from(instance_type))
+        .send()
+        .await?;
+    Ok(out
+        .instance_types()
+        .iter()
+        .filter_map(|t| t.processor_info())
+        .flat_map(|p| p.supported_architectures())
+        .map(|a| a.as_str().to_owned())
+        .collect())
+}
+
+/// The AL2023 image architecture for a type that runs `supported`: x86_64 where it runs, else
+/// arm64; none for the Mac types (`x86_64_mac`, `arm64_mac`).
+fn image_architecture(supported: &[String]) -> Option<&'static str> {
+    ["x86_64", "arm64"]
+        .into_iter()
+        .find(|arch| supported.iter().any(|s| s == arch))
 }
 
 fn data(spec: &TemplateSpec<'_>) -> RequestLaunchTemplateData {
@@ -243,5 +284,24 @@ pub async fn delete(ec2: &Client, name: &str) -> PartResult<()> {
     {
         Err(err) if err.is_not_found() => Ok(()),
         other => ignore_not_found(other).context(|| format!("deleting launch template {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_image_follows_the_types_architecture() {
+        let archs = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(image_architecture(&archs(&["x86_64"])), Some("x86_64"));
+        assert_eq!(image_architecture(&archs(&["arm64"])), Some("arm64"));
+        // t2.micro runs both 32- and 64-bit x86.
+        assert_eq!(
+            image_architecture(&archs(&["i386", "x86_64"])),
+            Some("x86_64")
+        );
+        assert_eq!(image_architecture(&archs(&["arm64_mac"])), None);
+        assert_eq!(image_architecture(&[]), None);
     }
 }

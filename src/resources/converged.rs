@@ -14,6 +14,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::aws::error::{Cause, PartError};
+use crate::aws::identity::refused_in;
 use crate::configured::{Configured, Shared};
 use crate::server::served::Importable;
 use crate::tags::Tags;
@@ -113,29 +114,49 @@ fn report<P: Convergent>(diags: &mut Diagnostics, err: &PartError) {
     diags.root_error(summary, detail);
 }
 
-/// A wait that ran out names the timeout it ran out of: the wait itself only knew the budget
-/// left when it started, which is less than what the user configured. A region that refused the
-/// credentials is blamed on the attribute that named it.
-fn report_within<P: Convergent>(
-    diags: &mut Diagnostics,
+/// A region's refusal of the credentials and the attribute that named the region. The error
+/// says which region when the refused call was the region's first (`AwsError::in_region`);
+/// otherwise each region the configuration names is asked (`refused_in`, on this error
+/// path only), and the error is explained as the one that refuses.
+async fn blame<P: Convergent>(
+    cfg: &Configured,
     want: &P::Desired,
-    err: &PartError,
-    op: Operation,
-    timeout: Duration,
+    err: PartError,
+) -> (PartError, Option<AttributePath>) {
+    if !err.is_region_refused() {
+        return (err, None);
+    }
+    let regions = P::regions(want);
+    if let Some((_, path)) = regions.iter().find(|(region, _)| err.refused_by(region)) {
+        return (err, Some(path.clone()));
+    }
+    for (region, path) in regions {
+        if refused_in(&cfg.clients, &region).await.is_some() {
+            return (err.in_region(&region), Some(path));
+        }
+    }
+    (err, None)
+}
+
+/// The error, on the attribute that named the region when a region refused the credentials
+/// (`blame`), else on the resource. A wait that ran out names the timeout it ran out of
+/// (`within`): the wait itself only knew the budget left when it started, which is less than
+/// what the user configured.
+fn report_blamed<P: Convergent>(
+    diags: &mut Diagnostics,
+    (err, path): (PartError, Option<AttributePath>),
+    within: Option<(Operation, Duration)>,
 ) {
     let (summary, mut detail) = err.diagnostic(P::TYPE);
-    if matches!(err.cause, Cause::Timeout { .. }) {
+    if let (Cause::Timeout { .. }, Some((op, timeout))) = (&err.cause, within) {
         detail.push_str(&format!(
             " (`timeouts.{}` is {})",
             op.key(),
             duration::display(timeout)
         ));
     }
-    let refused = P::regions(want)
-        .into_iter()
-        .find(|(region, _)| err.refused_by(region));
-    match refused {
-        Some((_, path)) => diags.error(summary, detail, path),
+    match path {
+        Some(path) => diags.error(summary, detail, path),
         None => diags.root_error(summary, detail),
     }
 }
@@ -166,8 +187,10 @@ impl<P: Convergent> Converged<P> {
         };
         let timeout = timeouts::get(P::timeouts(&planned), op, P::TIMEOUTS);
         let converged = P::converge(cfg, &want, timeout).await;
-        if let Err(err) = &converged {
-            report_within::<P>(diags, &want, err, op, timeout);
+        let refused = converged.as_ref().is_err_and(PartError::is_region_refused);
+        if let Err(err) = converged {
+            let blamed = blame::<P>(cfg, &want, err).await;
+            report_blamed::<P>(diags, blamed, Some((op, timeout)));
         }
         // Whatever happened, state records what exists, so nothing is orphaned.
         match P::observe(cfg, &want, &planned).await {
@@ -175,9 +198,7 @@ impl<P: Convergent> Converged<P> {
             Err(err) => {
                 // A region that refused the apply refuses its read-back too: said once, by the
                 // apply's diagnostic, which explains the refusal.
-                if !(err.is_region_refused()
-                    && converged.is_err_and(|failed| failed.is_region_refused()))
-                {
+                if !(err.is_region_refused() && refused) {
                     report::<P>(diags, &err);
                 }
                 None
@@ -219,7 +240,9 @@ impl<P: Convergent> Resource for Converged<P> {
                 None
             }
             Err(err) => {
-                report::<P>(diags, &err);
+                // State is kept: a refresh that cannot read says so and forgets nothing.
+                let blamed = blame::<P>(cfg, &want, err).await;
+                report_blamed::<P>(diags, blamed, None);
                 Some((state, private_state))
             }
         }
@@ -310,7 +333,8 @@ impl<P: Convergent> Resource for Converged<P> {
             Ok(()) => Some(()),
             Err(err) => {
                 // The error diagnostic is what keeps the object in state.
-                report_within::<P>(diags, &want, &err, Operation::Delete, timeout);
+                let blamed = blame::<P>(cfg, &want, err).await;
+                report_blamed::<P>(diags, blamed, Some((Operation::Delete, timeout)));
                 None
             }
         }

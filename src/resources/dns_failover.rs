@@ -19,7 +19,9 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::converged::Convergent;
 use crate::aws::error::PartError;
+use crate::aws::identity::accepted_in;
 use crate::configured::Configured;
+use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::identity::{self, Identity, IdentityAttribute, ENVIRONMENT_SUFFIX};
 use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
@@ -27,6 +29,16 @@ use crate::tf::timeouts::{TimeoutDefaults, Timeouts};
 pub struct DnsFailover;
 
 impl DnsFailover {
+    /// Converges a system whose regions were checked already: `tap_trading_failover` checks
+    /// both before it makes anything.
+    pub async fn converge_checked(
+        cfg: &Configured,
+        want: &desired::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::converge(cfg, want, timeout).await
+    }
+
     /// Moves the weights of a system that exists, by the IDs a prior apply recorded (see
     /// `apply::converge_move`).
     pub async fn converge_move(
@@ -84,15 +96,32 @@ impl Convergent for DnsFailover {
         desired::Desired::from_state(state, default_tags)
     }
 
+    fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
+        Role::ALL
+            .into_iter()
+            .map(|role| {
+                (
+                    want.endpoint(role).region.clone(),
+                    AttributePath::new(role.as_str()).attribute("region"),
+                )
+            })
+            .collect()
+    }
+
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
         &state.timeouts
     }
 
+    /// Both regions accept the credentials before anything is made: the zone and the health
+    /// checks are global and made beside the regions' topics, so a region the account has not
+    /// enabled would leave them behind.
     async fn converge(
         cfg: &Configured,
         want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
+        let regions = Role::ALL.map(|role| want.endpoint(role).region.as_str());
+        accepted_in(&cfg.clients, regions).await?;
         apply::converge(cfg, want, timeout).await
     }
 

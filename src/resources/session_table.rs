@@ -53,7 +53,15 @@ impl Convergent for SessionTable {
     }
 
     fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
-        vec![(want.region.clone(), AttributePath::new("region"))]
+        let replicas = want.replica_regions.iter().zip(0i64..).map(|(region, i)| {
+            (
+                region.clone(),
+                AttributePath::new("replica_regions").index(i),
+            )
+        });
+        std::iter::once((want.region.clone(), AttributePath::new("region")))
+            .chain(replicas)
+            .collect()
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {

@@ -9,8 +9,8 @@ use aws_sdk_route53::types::{
 };
 
 use crate::support::{
-    alarm_actions, alerting_leaks, dns_answer, resolved, serving_balancer, settles, upsert_record,
-    LocalAws, Workspace,
+    alarm_actions, alerting_leaks, assert_refused_once, dns_answer, resolved, serving_balancer,
+    settles, upsert_record, LocalAws, Workspace,
 };
 
 const ADDRESS: &str = "tap_dns_failover.dns";
@@ -118,13 +118,21 @@ pub(crate) struct Stack {
 
 impl Stack {
     pub(crate) async fn start() -> Stack {
-        let aws = LocalAws::start();
-        let primary = load_balancer(&aws, "us-east-1", "primary").await;
-        let standby = load_balancer(&aws, "us-east-2", "standby").await;
-        let ws = Workspace::new(&aws);
+        Stack::start_in(LocalAws::start(), ["us-east-1", "us-east-2"]).await
+    }
+
+    /// Load balancers in `regions` (primary, standby) of `aws`.
+    async fn start_in(aws: LocalAws, regions: [&'static str; 2]) -> Stack {
+        let primary = load_balancer(&aws, regions[0], "primary").await;
+        let standby = load_balancer(&aws, regions[1], "standby").await;
+        Stack::over(aws, primary, standby)
+    }
+
+    /// A workspace of `aws` over these two endpoints.
+    fn over(aws: LocalAws, primary: Endpoint, standby: Endpoint) -> Stack {
         Stack {
+            ws: Workspace::new(&aws),
             aws,
-            ws,
             primary,
             standby,
         }
@@ -1485,12 +1493,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let primary = serving_endpoint(&aws, "us-east-1", "10.31", "primary").await;
     let standby = serving_endpoint(&aws, "us-east-2", "10.32", "standby").await;
-    let stack = Stack {
-        ws: Workspace::new(&aws),
-        aws,
-        primary,
-        standby,
-    };
+    let stack = Stack::over(aws, primary, standby);
     stack.config("");
     stack.ws.apply();
     let state = stack.ws.resource(ADDRESS);
@@ -1618,5 +1621,61 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
 
     stack.ws.destroy();
     let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// A standby region the account has not enabled: one diagnostic, on `standby.region`, explained
+/// as the stacks explain theirs; asked before anything is made (the zone and the health checks
+/// are global, made beside the regions' topics), so nothing is left anywhere.
+#[tokio::test]
+async fn a_region_the_account_has_not_enabled_fails_once_before_anything_is_made() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let primary = load_balancer(&aws, "eu-west-1", "primary").await;
+    // What a load balancer there would be: nothing in af-south-1 answers to make one.
+    let elb = "arn:aws:elasticloadbalancing:af-south-1:123456789012";
+    let standby = Endpoint {
+        region: "af-south-1",
+        dns_name: "alb-standby-1234567890.af-south-1.elb.amazonaws.com".into(),
+        zone_id: "Z268VQBMOI5EKX".into(),
+        alb_arn: format!("{elb}:loadbalancer/app/alb-standby/0123456789abcdef"),
+        target_group_arn: format!("{elb}:targetgroup/tg-standby/0123456789abcdef"),
+    };
+    let stack = Stack::over(aws, primary, standby);
+    stack.config("");
+    let errors = stack.ws.apply_error_diagnostics();
+    let summary = assert_refused_once(&errors, "af-south-1", "region = \"af-south-1\"");
+    assert_eq!(
+        summary,
+        "tap_dns_failover: checking that af-south-1 accepts the credentials"
+    );
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "left behind: {leaks:?}");
+}
+
+/// The standby region disabled by the account after apply: the refresh fails with one
+/// diagnostic on `standby.region`, explained though the refused read did not say where it went
+/// (the provider asks each region which refuses), and keeps the state; enabled again, nothing
+/// to change, and destroy leaves nothing.
+#[tokio::test]
+async fn a_region_disabled_after_apply_fails_the_refresh_on_its_attribute_keeping_state() {
+    let stack = Stack::start_in(LocalAws::start(), ["eu-west-1", "eu-central-1"]).await;
+    let (aws, ws) = (&stack.aws, &stack.ws);
+    stack.config("");
+    ws.apply();
+    let topic = ws.resource(ADDRESS)["standby_topic_arn"].clone();
+
+    aws.get_json("/localaws/disabled/eu-central-1");
+    let errors = ws.error_diagnostics(&["plan", "-input=false", "-json"]);
+    assert_refused_once(&errors, "eu-central-1", "region = \"eu-central-1\"");
+    assert_eq!(
+        ws.resource(ADDRESS)["standby_topic_arn"],
+        topic,
+        "state kept"
+    );
+
+    aws.get_json("/localaws/disabled/eu-central-1/end");
+    ws.assert_plan_empty();
+    ws.destroy();
+    let leaks = alerting_leaks(aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }

@@ -104,8 +104,9 @@ pub(crate) fn failover(aws: &LocalAws, args: &[&str]) -> Run {
     }
 }
 
-async fn alarm_state(aws: &LocalAws) -> String {
-    aws.cloudwatch("us-east-2")
+/// The state of the switch's alarm in `region`.
+async fn alarm_state(aws: &LocalAws, region: &str) -> String {
+    aws.cloudwatch(region)
         .describe_alarms()
         .alarm_names(ALARM)
         .send()
@@ -313,7 +314,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         "{}",
         refused.text()
     );
-    assert_ne!(alarm_state(&aws).await, "ALARM");
+    assert_ne!(alarm_state(&aws, "us-east-2").await, "ALARM");
     aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
     settles("the standby's target", "healthy", || {
         target_state(&aws, group)
@@ -350,7 +351,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         "the command must not even try us-east-1: {during}"
     );
     assert!(count(&during, "served", "us-east-2") > count(&before, "served", "us-east-2"));
-    assert_eq!(alarm_state(&aws).await, "ALARM");
+    assert_eq!(alarm_state(&aws, "us-east-2").await, "ALARM");
     settles("the answer once the switch is thrown", standby_ips, answer).await;
     let status = failover(
         &aws,
@@ -393,7 +394,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         "{}",
         released.text()
     );
-    assert_eq!(alarm_state(&aws).await, "OK");
+    assert_eq!(alarm_state(&aws, "us-east-2").await, "OK");
     settles(
         "the answer once the switch is released",
         primary_ips,
@@ -437,22 +438,56 @@ fn the_binary_explains_itself_and_refuses_bad_command_lines() {
 /// us-east-1 back, the release action returns traffic to the primary.
 #[tokio::test]
 async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back() {
+    // Configuring the provider must not ask STS in us-east-1 while it is down.
+    let provider =
+        "provider \"tap\" {\n  max_retries = 0\n  skip_credentials_validation = true\n}\n";
+    the_action_fails_over_while_us_east_1_is_down(
+        ["us-east-1", "us-east-2"],
+        ["10.43", "10.44"],
+        provider,
+    )
+    .await;
+}
+
+/// The same in a system with no part in us-east-1 but the health-check alarm and its topic
+/// (eu-west-1 + eu-central-1), with the provider configured as the docs say for it: its region
+/// the standby's, so the credential check asks STS there and nothing asks us-east-1.
+#[tokio::test]
+async fn the_action_fails_over_an_eu_system_with_us_east_1_down_and_releases_when_it_is_back() {
+    let provider = "provider \"tap\" {\n  region = \"eu-central-1\"\n}\n";
+    the_action_fails_over_while_us_east_1_is_down(
+        ["eu-west-1", "eu-central-1"],
+        ["10.45", "10.46"],
+        provider,
+    )
+    .await;
+}
+
+/// A DNS failover between load balancers in `regions` (primary, standby; VPCs `cidrs`), applied
+/// with `provider`; then, us-east-1 down, the engage action: the standby's alarm in ALARM, DNS
+/// answers the standby, and no request to us-east-1 at all; us-east-1 back, the release action:
+/// the alarm OK and DNS answers the primary; destroy leaves nothing.
+async fn the_action_fails_over_while_us_east_1_is_down(
+    regions: [&'static str; 2],
+    cidrs: [&str; 2],
+    provider: &str,
+) {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let ws = Workspace::new(&aws);
     if !crate::support::terraform_at_least(14, "actions") {
         return;
     }
-    let primary = serving_endpoint(&aws, "us-east-1", "10.43", "primary").await;
-    let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.44", "standby").await;
+    let [primary_region, standby_region] = regions;
+    let primary = serving_endpoint(&aws, primary_region, cidrs[0], "primary").await;
+    let standby: Endpoint = serving_endpoint(&aws, standby_region, cidrs[1], "standby").await;
     let action = |name: &str, engage: bool| {
         format!(
-            "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"us-east-2\"\n    engage = {engage}\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n  }}\n}}\n",
+            "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"{standby_region}\"\n    engage = {engage}\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n  }}\n}}\n",
             standby.target_group_arn
         )
     };
-    // Configuring the provider must not ask STS in us-east-1 while it is down.
     ws.config_raw(&format!(
-        "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n\n{}{}{}",
+        "{provider}\n{}{}{}",
         dns_failover(&primary, &standby),
         action("engage", true),
         action("release", false),
@@ -497,14 +532,18 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
         ),
         "the action must not even try us-east-1: {during}"
     );
-    assert_eq!(alarm_state(&aws).await, "ALARM");
+    assert!(
+        count(&during, "served", standby_region) > count(&before, "served", standby_region),
+        "{during}"
+    );
+    assert_eq!(alarm_state(&aws, standby_region).await, "ALARM");
     settles("the answer once the switch is thrown", standby_ips, answer).await;
 
     outage(&aws, "/us-east-1/end");
     let (code, said) = invoke("release");
     assert_eq!(code, 0, "{said}");
     assert!(said.contains("switch released at "), "{said}");
-    assert_eq!(alarm_state(&aws).await, "OK");
+    assert_eq!(alarm_state(&aws, standby_region).await, "OK");
     settles(
         "the answer once the switch is released",
         primary_ips,
@@ -636,7 +675,7 @@ async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
     }
 
     // As it was: the switch released, DNS on the primary, Route 53's answer too.
-    assert_eq!(alarm_state(&aws).await, "OK");
+    assert_eq!(alarm_state(&aws, "us-east-2").await, "OK");
     assert_eq!(dns(&aws, &zone, DOMAIN).1, primary_ips);
     assert_eq!(
         crate::support::dns_answer(&r53, &zone, DOMAIN).await.1,

@@ -238,6 +238,22 @@ async fn a_new_instance_profile_is_unknown_to_ec2_and_auto_scaling_for_a_while()
     assert!(refused > 0);
 }
 
+/// The status messages of the group's failed scaling activities, newest first.
+async fn failed_activities(asg: &aws_sdk_autoscaling::Client, group: &str) -> Vec<String> {
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .expect("DescribeScalingActivities");
+    activities
+        .activities()
+        .iter()
+        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
+        .filter_map(|a| a.status_message().map(str::to_owned))
+        .collect()
+}
+
 /// us-east-1e offers none of the t3 types (moto's offerings data, as on AWS: the zone predates
 /// Nitro); us-east-1a offers them.
 #[tokio::test]
@@ -291,18 +307,7 @@ async fn launches_in_a_zone_that_does_not_offer_the_instance_type_are_refused() 
         .send()
         .await
         .expect("the group itself is accepted");
-    let activities = asg
-        .describe_scaling_activities()
-        .auto_scaling_group_name("asg-zones")
-        .send()
-        .await
-        .unwrap();
-    let failed: Vec<&str> = activities
-        .activities()
-        .iter()
-        .filter(|a| a.status_code().map(|c| c.as_str()) == Some("Failed"))
-        .filter_map(|a| a.status_message())
-        .collect();
+    let failed = failed_activities(&asg, "asg-zones").await;
     assert_eq!(failed.len(), 1, "the launch in us-east-1e: {failed:?}");
     assert!(
         failed[0].starts_with(
@@ -311,6 +316,112 @@ async fn launches_in_a_zone_that_does_not_offer_the_instance_type_are_refused() 
         ),
         "{}",
         failed[0]
+    );
+}
+
+/// The newest Amazon Linux 2023 image of `arch` in us-east-1 (moto's public images).
+async fn al2023(aws: &LocalAws, arch: &str) -> String {
+    let images = aws
+        .ec2("us-east-1")
+        .describe_images()
+        .owners("amazon")
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("name")
+                .values(format!("al2023-ami-2023*-{arch}"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeImages");
+    let image = images.images().first().expect("an AL2023 image");
+    assert_eq!(image.architecture().map(|a| a.as_str()), Some(arch));
+    image.image_id().expect("image ID").to_owned()
+}
+
+/// A Graviton type (t4g: arm64) with an x86_64 image is refused by RunInstances and by
+/// CreateAutoScalingGroup, and a group whose template turns to such a pair fails its launches;
+/// the arm64 image launches.
+#[tokio::test]
+async fn an_image_of_another_architecture_than_the_instance_type_is_refused() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (_, subnet, _) = network_in(&aws, 23, ["us-east-1a", "us-east-1b"]).await;
+    let (x86, arm) = (al2023(&aws, "x86_64").await, al2023(&aws, "arm64").await);
+    let sentence = "The architecture 'arm64' of the specified instance type does not match the \
+                    architecture 'x86_64' of the specified AMI. Specify an instance type and an AMI \
+                    that have matching architectures, and try again. You can use \
+                    'describe-instance-types' or 'describe-images' to discover the architecture of \
+                    the instance type or AMI.";
+    let ec2 = aws.ec2("us-east-1");
+    let run = |image: &str| {
+        ec2.run_instances()
+            .image_id(image)
+            .instance_type("t4g.small".into())
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnet)
+            .send()
+    };
+    let err = run(&x86).await.expect_err("t4g.small with an x86_64 image");
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterValue"));
+    assert_eq!(
+        aws_sdk_ec2::error::ProvideErrorMetadata::message(&err),
+        Some(sentence)
+    );
+    run(&arm).await.expect("t4g.small with an arm64 image");
+
+    let graviton = |image: &str| {
+        RequestLaunchTemplateData::builder()
+            .image_id(image)
+            .instance_type("t4g.small".into())
+            .build()
+    };
+    let mismatched = template(&aws, "lt-x86-on-arm", graviton(&x86)).await;
+    let asg = aws.autoscaling("us-east-1");
+    let group = |name: &'static str, lt: &str| {
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .launch_template(from_template(lt))
+            .min_size(1)
+            .max_size(2)
+            .vpc_zone_identifier(&subnet)
+            .send()
+    };
+    let err = group("asg-x86-on-arm", &mismatched)
+        .await
+        .expect_err("a group of t4g.small with an x86_64 image");
+    assert_eq!(code(&err).as_deref(), Some("ValidationError"));
+    assert_eq!(
+        aws_sdk_autoscaling::error::ProvideErrorMetadata::message(&err),
+        Some(format!("You must use a valid fully-formed launch template. {sentence}").as_str())
+    );
+
+    // A matching group, whose template's default version then turns to the x86_64 image.
+    let lt = template(&aws, "lt-arm", graviton(&arm)).await;
+    group("asg-arm", &lt).await.expect("t4g.small with arm64");
+    ec2.create_launch_template_version()
+        .launch_template_id(&lt)
+        .launch_template_data(graviton(&x86))
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+    ec2.modify_launch_template()
+        .launch_template_id(&lt)
+        .default_version("2")
+        .send()
+        .await
+        .expect("ModifyLaunchTemplate");
+    asg.set_desired_capacity()
+        .auto_scaling_group_name("asg-arm")
+        .desired_capacity(2)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    let failed = failed_activities(&asg, "asg-arm").await;
+    assert_eq!(
+        failed,
+        [format!("{sentence} Launching EC2 instance failed.")],
+        "the second launch"
     );
 }
 
@@ -633,11 +744,61 @@ async fn a_region_the_account_has_not_enabled_refuses_every_request() {
         .await
         .expect_err("SNS in af-south-1");
     assert_eq!(code(&sns).as_deref(), Some("InvalidClientTokenId"));
+    let sts = aws_sdk_sts::Client::new(&aws.sdk_config("af-south-1"))
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("STS in af-south-1");
+    assert_eq!(code(&sts).as_deref(), Some("InvalidClientTokenId"));
     aws.ec2("us-east-1")
         .describe_availability_zones()
         .send()
         .await
         .expect("an enabled region answers");
+
+    // Disabled after use: what is there stays, out of reach until the region is enabled again.
+    let db = aws.dynamodb("eu-west-1");
+    db.create_table()
+        .table_name("kept")
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+    let listed = aws.get_json("/localaws/disabled/eu-west-1");
+    assert_eq!(
+        listed["disabled"],
+        serde_json::json!(["af-south-1", "eu-west-1"])
+    );
+    let refused = db
+        .describe_table()
+        .table_name("kept")
+        .send()
+        .await
+        .expect_err("DynamoDB in a region disabled after use");
+    assert_eq!(
+        code(&refused).as_deref(),
+        Some("UnrecognizedClientException")
+    );
+    aws.get_json("/localaws/disabled/eu-west-1/end");
+    db.describe_table()
+        .table_name("kept")
+        .send()
+        .await
+        .expect("enabled again, the table is there");
 }
 
 /// Every EC2 call that takes a ClientToken answers a repeat with its first answer (one object,

@@ -1551,3 +1551,63 @@ async fn an_instance_type_the_stacks_zones_do_not_offer_is_refused_before_anythi
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// A Graviton instance type (t4g: arm64) in a region other than us-east-1: the default AMI is
+/// the region's Amazon Linux 2023 for arm64 (an x86_64 one cannot launch there: the local AWS
+/// refuses the pair as EC2 does), its instances run, and the state records the AMI.
+#[tokio::test]
+async fn a_graviton_instance_type_gets_an_arm64_image_and_runs() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  region        = \"eu-west-1\"\n  instance_type = \"t4g.small\"",
+    ));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let ec2 = aws.ec2("eu-west-1");
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(state["launch_template_id"].as_str().expect("template"))
+        .versions("$Default")
+        .send()
+        .await
+        .expect("DescribeLaunchTemplateVersions");
+    let data = versions.launch_template_versions()[0]
+        .launch_template_data()
+        .expect("template data");
+    assert_eq!(data.instance_type().map(|t| t.as_str()), Some("t4g.small"));
+    let image = data.image_id().expect("image").to_owned();
+    assert_eq!(state["ami_id"], image);
+    let images = ec2
+        .describe_images()
+        .image_ids(&image)
+        .send()
+        .await
+        .expect("DescribeImages");
+    let described = &images.images()[0];
+    assert_eq!(described.architecture().map(|a| a.as_str()), Some("arm64"));
+    assert!(
+        described
+            .name()
+            .is_some_and(|n| n.starts_with("al2023-ami-2023")),
+        "{described:?}"
+    );
+    let groups = aws
+        .autoscaling("eu-west-1")
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(state["asg_name"].as_str().expect("group"))
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups");
+    let instances = groups.auto_scaling_groups()[0].instances();
+    assert!(!instances.is_empty());
+    assert!(
+        instances
+            .iter()
+            .all(|i| i.instance_type() == Some("t4g.small")),
+        "{instances:?}"
+    );
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

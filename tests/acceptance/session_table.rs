@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{DeleteReplicationGroupMemberAction, ReplicationGroupUpdate};
 use aws_sdk_dynamodb::Client;
 
-use crate::support::{assert_nothing_left, pitr, settles, LocalAws, Workspace};
+use crate::support::{
+    assert_nothing_left, assert_refused_once, pitr, settles, LocalAws, Workspace,
+};
 
 const TABLE: &str = "trading-sessions-acc";
 const ADDRESS: &str = "tap_session_table.sessions";
@@ -544,5 +546,53 @@ async fn a_region_the_account_has_not_enabled_fails_once_saying_to_enable_it() {
     ] {
         assert!(detail.contains(says), "{says:?} missing: {detail}");
     }
+    assert_nothing_left(&aws).await;
+}
+
+/// A replica region the account has not enabled: one diagnostic, on that region in
+/// `replica_regions`, explained as the home region's is; asked before anything is made, so no
+/// table is left in the home region either.
+#[tokio::test]
+async fn a_replica_region_the_account_has_not_enabled_fails_once_before_anything_is_made() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_DISABLED_REGIONS", "af-south-1")]);
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  region          = \"eu-west-1\"\n  replica_regions = [\n    \"eu-central-1\",\n    \"af-south-1\",\n  ]",
+    ));
+    let errors = ws.apply_error_diagnostics();
+    let summary = assert_refused_once(&errors, "af-south-1", "\"af-south-1\",");
+    assert_eq!(
+        summary,
+        "tap_session_table: checking that af-south-1 accepts the credentials"
+    );
+    assert_nothing_left(&aws).await;
+}
+
+/// A replica region the account disables after apply: the refresh fails with one diagnostic on
+/// that region in `replica_regions`, explained, and keeps the state; enabled again, nothing to
+/// change, and destroy leaves nothing.
+#[tokio::test]
+async fn a_replica_region_disabled_after_apply_fails_the_refresh_on_its_attribute_keeping_state() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  region          = \"eu-west-1\"\n  replica_regions = [\"eu-central-1\"]",
+    ));
+    ws.apply();
+    let arn = ws.resource(ADDRESS)["arn"].clone();
+
+    aws.get_json("/localaws/disabled/eu-central-1");
+    let errors = ws.error_diagnostics(&["plan", "-input=false", "-json"]);
+    let summary = assert_refused_once(
+        &errors,
+        "eu-central-1",
+        "replica_regions = [\"eu-central-1\"]",
+    );
+    assert!(summary.contains("in eu-central-1"), "{summary}");
+    assert_eq!(ws.resource(ADDRESS)["arn"], arn, "state kept");
+
+    aws.get_json("/localaws/disabled/eu-central-1/end");
+    ws.assert_plan_empty();
+    ws.destroy();
     assert_nothing_left(&aws).await;
 }

@@ -308,6 +308,27 @@ pub const REGIONS: [&str; 5] = [
     "eu-central-1",
 ];
 
+/// `errors` is one diagnostic: `region`'s refusal of the credentials, explained as a region the
+/// account has not enabled (how to enable it), on the configuration line `line` (trimmed) that
+/// named the region. Its summary.
+pub fn assert_refused_once(errors: &[serde_json::Value], region: &str, line: &str) -> String {
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some(line),
+        "{errors:?}"
+    );
+    let detail = errors[0]["detail"].as_str().unwrap_or_default();
+    for says in [
+        &format!("{region} refused the credentials"),
+        &format!("the account has not enabled {region}"),
+        &format!("aws account enable-region --region-name {region}"),
+    ] {
+        assert!(detail.contains(says.as_str()), "{says:?} missing: {detail}");
+    }
+    errors[0]["summary"].as_str().unwrap_or_default().to_owned()
+}
+
 /// Fails the test if anything the provider creates is left in any region.
 pub async fn assert_nothing_left(aws: &LocalAws) {
     for region in REGIONS {
@@ -948,7 +969,13 @@ impl Workspace {
     /// UI (`-json`) rather than its wrapped text: `summary`, `detail`, and the configuration they
     /// point at (`snippet.code`, the line) when they carry an attribute path.
     pub fn apply_error_diagnostics(&self) -> Vec<serde_json::Value> {
-        let failed = self.run(&["apply", "-auto-approve", "-json"]);
+        self.error_diagnostics(&["apply", "-auto-approve", "-json"])
+    }
+
+    /// The error diagnostics of a failing Terraform command run with `-json` (`args`), as
+    /// `apply_error_diagnostics` gives them.
+    pub fn error_diagnostics(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let failed = self.run(args);
         assert_ne!(failed.code, 0, "{}", failed.text());
         failed
             .stdout

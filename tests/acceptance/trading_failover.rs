@@ -1338,3 +1338,20 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// An instance type a region does not offer in any zone (c7gn.medium: us-east-1 but not
+/// eu-central-1, in the offerings data): refused at apply before anything is made in either
+/// region, naming the type, the region and that no zone offers it.
+#[tokio::test]
+async fn an_instance_type_the_standby_region_does_not_offer_fails_before_anything_is_made() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        "  primary { instance_type = \"c7gn.medium\" }\n  standby {\n    region        = \"eu-central-1\"\n    instance_type = \"c7gn.medium\"\n  }\n",
+    ));
+    ws.assert_apply_fails_saying(&[
+        "choosing availability zones of eu-central-1 for c7gn.medium",
+        "Zones of eu-central-1 that offer c7gn.medium: none",
+    ]);
+    assert_nothing_left(&aws).await;
+}

@@ -336,7 +336,8 @@ async fn instance_inputs(
         match &want.ami_id {
             Some(ami) => Ok(ami.clone()),
             None => {
-                launch_template::latest_amazon_linux(&cfg.clients.regional(&want.region).ec2).await
+                let ec2 = &cfg.clients.regional(&want.region).ec2;
+                launch_template::latest_amazon_linux(ec2, &want.instance_type).await
             }
         }
     };

@@ -94,7 +94,7 @@ pub fn schema() -> Schema {
                 ("app_port", with_default(AttributeType::Number, "Port the instances serve on; only the load balancer's group may reach it. Default 80. Updated in place.")),
                 ("certificate_arn", optional(AttributeType::String, "ACM certificate of the stack's region (ACM is regional): an HTTPS:443 listener with a TLS 1.2+ policy (`ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`), HTTP redirected to it, 443 open on the load balancer's group. Updated in place.")),
                 ("instance_type", with_default(AttributeType::String, "EC2 instance type. Default `t3.medium`. Updated in place (new launch template version and an instance refresh). Subnets go only to zones that offer it.")),
-                ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the latest Amazon Linux 2023 x86_64 of the region, looked up once at create. Updated in place.")),
+                ("ami_id", with_default(AttributeType::String, "AMI of the instances. Default: the latest Amazon Linux 2023 of the region for the architecture of `instance_type` (arm64 for Graviton types such as `t4g` or `m7g`, else x86_64), looked up once at create. Updated in place.")),
                 ("min_size", with_default(AttributeType::Number, "Auto Scaling minimum. Default 1.")),
                 ("max_size", with_default(AttributeType::Number, "Auto Scaling maximum. Default 4.")),
                 ("desired_capacity", with_default(AttributeType::Number, "Instances to run. Default 2 for the primary, 1 for the standby. Applied when the configuration changes it (and at create); in between the CPU target-tracking policy owns the live value, so its scaling is not drift and an unrelated apply does not undo it.")),

@@ -13,6 +13,7 @@ use super::desired::{Desired, PART};
 use super::plan;
 use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::identity;
 use crate::aws::session_table::{self as table, TableSpec};
 use crate::aws::wait::remaining;
 use crate::configured::Configured;
@@ -38,6 +39,13 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         }
         other => other,
     };
+    // A replica region is first called once the replica exists: asked before it is made.
+    let new_replicas = want.replica_regions.iter().filter(|region| {
+        existing
+            .as_ref()
+            .is_none_or(|found| !found.replicas.iter().any(|r| &r.region == *region))
+    });
+    identity::accepted_in(&cfg.clients, new_replicas.map(String::as_str)).await?;
     match existing {
         Some(found) => {
             let found_tags = table::tags(db, &found.arn)

@@ -86,7 +86,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         ))?;
         let endpoints = routing(cfg, [&primary, &standby]).await?;
         let dns = want.dns(endpoints.map(Some));
-        DnsFailover::converge(cfg, &dns, remaining(deadline)).await?;
+        DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;
         if standby_capacity.is_some() && !want.standby_active() {
             let scaled_back = want.stack(Role::Standby, Some(&profile), None);
             RegionalStack::converge(cfg, &scaled_back, remaining(deadline)).await?;
