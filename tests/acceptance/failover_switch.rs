@@ -105,9 +105,13 @@ pub(crate) fn failover(aws: &LocalAws, args: &[&str]) -> Run {
 }
 
 async fn alarm_state(aws: &LocalAws) -> String {
-    aws.cloudwatch("us-east-2")
+    alarm_state_of(aws, "us-east-2", ALARM).await
+}
+
+async fn alarm_state_of(aws: &LocalAws, region: &str, name: &str) -> String {
+    aws.cloudwatch(region)
         .describe_alarms()
-        .alarm_names(ALARM)
+        .alarm_names(name)
         .send()
         .await
         .expect("DescribeAlarms")
@@ -649,11 +653,14 @@ async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
 }
 
 /// Route 53's data plane fails over by itself and comes back, unless the switch holds it: with
-/// the primary's targets made unhealthy, TestDNSAnswer answers the standby within the modelled
-/// detection time (the targets' unhealthy threshold, through evaluate-target-health, or the
-/// endpoint check's interval × threshold, whichever is first) and the health-check alarm in
-/// us-east-1 fires from the HealthCheckStatus Route 53 publishes, notifying its topic; when the
-/// targets recover, traffic returns. With the switch thrown, a primary that fails and recovers
+/// clients following DNS and the primary's targets made unhealthy, TestDNSAnswer answers the
+/// standby within the modelled detection time (the targets' unhealthy threshold, through
+/// evaluate-target-health, or the endpoint check's interval × threshold, whichever is first),
+/// the health-check alarm in us-east-1 fires from the HealthCheckStatus Route 53 publishes,
+/// notifying its topic, and the standby-traffic alarm in the standby region fires from the
+/// RequestCount the standby load balancer publishes once the clients reach it, its topic
+/// receiving the notification; when the targets recover, traffic returns to the primary and the
+/// standby-traffic alarm clears. With the switch thrown, a primary that fails and recovers
 /// stays out of DNS until the switch is released.
 #[tokio::test]
 async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is_thrown() {
@@ -700,19 +707,39 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     let detection = targets_detect.min(check_detects);
 
     let health_alarm = || async {
-        let out = aws
-            .cloudwatch("us-east-1")
-            .describe_alarms()
-            .alarm_names(format!("failover-health-check-{SUFFIX}"))
-            .send()
-            .await
-            .expect("DescribeAlarms");
-        out.metric_alarms()
-            .first()
-            .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
-            .unwrap_or_default()
+        alarm_state_of(
+            &aws,
+            "us-east-1",
+            &format!("failover-health-check-{SUFFIX}"),
+        )
+        .await
     };
     settles("the health-check alarm before", "OK", health_alarm).await;
+    let traffic_alarm = || async {
+        alarm_state_of(
+            &aws,
+            "us-east-2",
+            &format!("failover-standby-traffic-{SUFFIX}"),
+        )
+        .await
+    };
+    let standby_topic = aws
+        .sns("us-east-2")
+        .list_topics()
+        .send()
+        .await
+        .expect("ListTopics")
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .find(|a| a.ends_with(&format!(":standby-failover-notifications-{SUFFIX}")))
+        .expect("the standby topic")
+        .to_owned();
+    // Clients follow DNS, 600 requests a minute: all reach the primary.
+    let report = aws.traffic(DOMAIN, 600);
+    assert_eq!(report[DOMAIN]["held"][0]["region"], "us-east-1", "{report}");
+    aws.wait_modelled(120.0).await;
+    assert_ne!(traffic_alarm().await, "ALARM");
 
     // The primary's targets fail: Route 53 moves the answer, the alarm fires and notifies.
     let failed = clock();
@@ -743,8 +770,23 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
             .is_some_and(|s| s.starts_with("Successfully executed action"))),
         "{history:?}"
     );
+    // The clients follow the answer to the standby; its traffic alarm fires in us-east-2 and
+    // the standby topic holds the notification.
+    settles("the standby-traffic alarm", "ALARM", traffic_alarm).await;
+    let alarmed: Vec<serde_json::Value> = aws
+        .sns_published(&standby_topic)
+        .iter()
+        .filter_map(|m| m["Message"].as_str())
+        .filter_map(|m| serde_json::from_str(m).ok())
+        .filter(|m: &serde_json::Value| {
+            m["AlarmName"] == format!("failover-standby-traffic-{SUFFIX}")
+                && m["NewStateValue"] == "ALARM"
+        })
+        .collect();
+    assert_eq!(alarmed.len(), 1, "{:?}", aws.sns_published(&standby_topic));
+    assert_eq!(alarmed[0]["Trigger"]["MetricName"], "RequestCount");
 
-    // They recover: traffic returns, the alarm clears.
+    // They recover: traffic returns, the alarms clear.
     aws.get_text(&format!("/localaws/elb/{}/healthy", primary.dns_name));
     settles(
         "the answer once the primary recovers",
@@ -753,6 +795,14 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     )
     .await;
     settles("the health-check alarm after", "OK", health_alarm).await;
+    settles("the clients' answer", "us-east-1", || async {
+        aws.get_json("/localaws/traffic")[DOMAIN]["held"][0]["region"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    })
+    .await;
+    settles("the standby-traffic alarm after", "OK", traffic_alarm).await;
 
     // Thrown, the switch holds the primary out through a failure and a recovery.
     let group_arn = standby.target_group_arn.as_str();

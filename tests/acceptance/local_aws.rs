@@ -1893,7 +1893,8 @@ async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
 
 /// CloudWatch alarms cannot publish to a topic encrypted with `alias/aws/sns`, nor with a
 /// customer key whose policy does not let `cloudwatch.amazonaws.com` use it; the alarm history
-/// says so (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+/// says so (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). Through a key it
+/// may use, the topic receives the alarm's notification.
 #[tokio::test]
 async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
     let aws = LocalAws::start();
@@ -1980,6 +1981,34 @@ async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
             )
         };
         assert_eq!(alarm_actions(&cw, name).await, [want], "{name}");
+        // The topic holds the notification only when the action succeeded.
+        let sent = aws.sns_published(&topic);
+        if refusal {
+            assert!(sent.is_empty(), "{name}: {sent:?}");
+        } else {
+            assert_eq!(sent.len(), 1, "{name}: {sent:?}");
+            assert_eq!(
+                sent[0]["Subject"],
+                format!("ALARM: \"{name}\" in us-east-1")
+            );
+            let message: serde_json::Value =
+                serde_json::from_str(sent[0]["Message"].as_str().expect("message"))
+                    .expect("a JSON message");
+            assert_eq!(
+                (
+                    &message["AlarmName"],
+                    &message["NewStateValue"],
+                    &message["OldStateValue"],
+                    &message["Trigger"]["MetricName"]
+                ),
+                (
+                    &serde_json::json!(name),
+                    &serde_json::json!("ALARM"),
+                    &serde_json::json!("INSUFFICIENT_DATA"),
+                    &serde_json::json!("HealthCheckStatus")
+                )
+            );
+        }
     }
     // The keys AWS services make for themselves are AWS managed, as AWS describes them.
     let managed = kms
@@ -2722,4 +2751,220 @@ async fn route53_publishes_health_check_status_so_alarms_on_it_fire() {
     settles("the alarm once the checkers see 503", "ALARM", state).await;
     aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
     settles("the alarm once the endpoint recovers", "OK", state).await;
+}
+
+/// `(datapoints, their sum, the smallest)` of `AWS/ApplicationELB` `RequestCount` for the load
+/// balancer of `arn` (dimension `LoadBalancer` = `app/<name>/<id>`), as CloudWatch holds them.
+async fn request_count(aws: &LocalAws, region: &str, arn: &str) -> (f64, f64, f64) {
+    let dimension = arn.split_once(":loadbalancer/").expect("an ALB ARN").1;
+    let now = std::time::SystemTime::now();
+    let hour = std::time::Duration::from_secs(3600);
+    let out = aws
+        .cloudwatch(region)
+        .get_metric_statistics()
+        .namespace("AWS/ApplicationELB")
+        .metric_name("RequestCount")
+        .dimensions(
+            Dimension::builder()
+                .name("LoadBalancer")
+                .value(dimension)
+                .build(),
+        )
+        .start_time((now - hour).into())
+        .end_time((now + hour).into())
+        .period(7200)
+        .statistics(Statistic::SampleCount)
+        .statistics(Statistic::Sum)
+        .statistics(Statistic::Minimum)
+        .send()
+        .await
+        .expect("GetMetricStatistics");
+    out.datapoints().first().map_or((0.0, 0.0, 0.0), |d| {
+        (
+            d.sample_count().unwrap_or_default(),
+            d.sum().unwrap_or_default(),
+            d.minimum().unwrap_or_default(),
+        )
+    })
+}
+
+/// The `AWS/ApplicationELB` metrics a region holds, as `(name, [(dimension, value)])`.
+async fn elb_metrics(aws: &LocalAws, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let out = aws
+        .cloudwatch(region)
+        .list_metrics()
+        .namespace("AWS/ApplicationELB")
+        .send()
+        .await
+        .expect("ListMetrics");
+    out.metrics()
+        .iter()
+        .map(|m| {
+            (
+                m.metric_name().unwrap_or_default().to_owned(),
+                m.dimensions()
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.name().unwrap_or_default().to_owned(),
+                            d.value().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Clients that follow DNS: nothing flows until a test turns traffic on; then Elastic Load
+/// Balancing's `RequestCount` (Sum, dimension `LoadBalancer` = `app/<name>/<id>`) is published
+/// once a modelled minute, the requests of that minute, in the region of the load balancer DNS
+/// answers and nowhere else; when the answer moves the clients follow within the alias record's
+/// 60 s TTL and the other load balancer's datapoints stop (an alarm on them that treats missing
+/// data as not breaching goes back to OK); turned off, nothing more comes.
+#[tokio::test]
+async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_balancer(&aws, "us-east-1", "10.26", "alb-traffic-primary").await;
+    let standby = serving_balancer(&aws, "us-east-2", "10.27", "alb-traffic-standby").await;
+    let arn = |region: &'static str, name: &'static str| {
+        let aws = &aws;
+        async move {
+            aws.elbv2(region)
+                .describe_load_balancers()
+                .names(name)
+                .send()
+                .await
+                .expect("DescribeLoadBalancers")
+                .load_balancers()[0]
+                .load_balancer_arn()
+                .expect("arn")
+                .to_owned()
+        }
+    };
+    let (primary_arn, standby_arn) = (
+        arn("us-east-1", "alb-traffic-primary").await,
+        arn("us-east-2", "alb-traffic-standby").await,
+    );
+    let r53 = aws.route53();
+    let name = "app.traffic.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        "traffic.tap-test.net",
+        vec![
+            weighted(name, "primary", 100, &primary, true, None),
+            weighted(name, "standby", 0, &standby, true, None),
+        ],
+    )
+    .await;
+    let rate = 120.0;
+    // An alarm on the primary's traffic that treats missing data as not breaching.
+    let cw = aws.cloudwatch("us-east-1");
+    cw.put_metric_alarm()
+        .alarm_name("primary-traffic")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("RequestCount")
+        .dimensions(
+            Dimension::builder()
+                .name("LoadBalancer")
+                .value(primary_arn.split_once(":loadbalancer/").expect("arn").1)
+                .build(),
+        )
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(10.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .treat_missing_data("notBreaching")
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let alarm = || async {
+        cw.describe_alarms()
+            .alarm_names("primary-traffic")
+            .send()
+            .await
+            .expect("DescribeAlarms")
+            .metric_alarms()[0]
+            .state_value()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    };
+
+    // Nothing flows until a test turns it on.
+    aws.wait_modelled(120.0).await;
+    assert!(elb_metrics(&aws, "us-east-1").await.is_empty());
+    assert!(elb_metrics(&aws, "us-east-2").await.is_empty());
+
+    // On: the primary's minutes, in its region only, each the minute's requests.
+    let report = aws.traffic(name, 120);
+    assert_eq!(
+        report[name]["held"][0]["loadBalancer"], "alb-traffic-primary",
+        "{report}"
+    );
+    aws.wait_modelled(210.0).await;
+    let dimension = primary_arn.split_once(":loadbalancer/").expect("arn").1;
+    assert_eq!(
+        elb_metrics(&aws, "us-east-1").await,
+        [(
+            "RequestCount".to_owned(),
+            vec![("LoadBalancer".to_owned(), dimension.to_owned())]
+        )]
+    );
+    assert!(elb_metrics(&aws, "us-east-2").await.is_empty());
+    let (minutes, requests, least) = request_count(&aws, "us-east-1", &primary_arn).await;
+    assert!(minutes >= 3.0, "{minutes} datapoints in 210 modelled s");
+    // A datum holds a minute's requests, or as much more as passed until it was observed.
+    assert!(
+        least >= rate && requests <= minutes * rate * 1.5,
+        "{minutes} datapoints of {requests} requests, the least {least}, at {rate} a minute"
+    );
+    assert_eq!(alarm().await, "ALARM");
+
+    // The answer moves to the standby: the clients follow within the TTL; the primary's
+    // datapoints stop once its last minute is out, the standby's come.
+    let standby_addresses = resolved(&aws, &standby);
+    aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
+    settles("the answer", standby_addresses, || async {
+        dns_answer(&r53, &zone, name).await.1
+    })
+    .await;
+    let moved = aws.modelled_seconds();
+    settles("the clients' answer", "us-east-2", || async {
+        aws.get_json("/localaws/traffic")[name]["held"][0]["region"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    })
+    .await;
+    let followed = aws.modelled_seconds() - moved;
+    assert!(
+        followed <= 60.0 + 12.0,
+        "followed {followed} s after DNS moved"
+    );
+    aws.wait_modelled(90.0).await;
+    let primary_then = request_count(&aws, "us-east-1", &primary_arn).await;
+    aws.wait_modelled(150.0).await;
+    assert_eq!(
+        request_count(&aws, "us-east-1", &primary_arn).await,
+        primary_then,
+        "no request reaches the primary"
+    );
+    // Its periods without data are not breaching.
+    assert_eq!(alarm().await, "OK");
+    let (minutes, _, least) = request_count(&aws, "us-east-2", &standby_arn).await;
+    assert!(
+        minutes >= 2.0 && least > 0.0,
+        "{minutes} datapoints at the standby, the least {least}"
+    );
+
+    // Off: nothing more.
+    assert_eq!(aws.traffic(name, 0), serde_json::json!({}));
+    aws.wait_modelled(90.0).await;
+    let standby_then = request_count(&aws, "us-east-2", &standby_arn).await;
+    aws.wait_modelled(150.0).await;
+    assert_eq!(
+        request_count(&aws, "us-east-2", &standby_arn).await,
+        standby_then
+    );
 }
