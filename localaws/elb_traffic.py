@@ -33,8 +33,15 @@ is not reported", and the metrics "exclude health check requests" (Route 53's ch
 counted). So: one datum per load balancer per modelled minute while requests reach it (the
 requests since its last datum: a minute, or as much more as passes until the next request to
 the local AWS observes it), put as PutMetricData puts it, so `cloudwatch_evaluation` evaluates
-the alarms watching it. Not modelled: the other load-balancer and target metrics, and the
-`AvailabilityZone` and `TargetGroup` dimensions."""
+the alarms watching it.
+And for each target group a load balancer forwards to, `HealthyHostCount` and
+`UnHealthyHostCount` ("the number of targets that are considered healthy/unhealthy",
+"Reported if health checks are enabled", statistics Average, Minimum, Maximum, dimensions
+`TargetGroup` = `targetgroup/<name>/<id>` with `LoadBalancer`), as its health checks see the
+targets (`elbv2_health.target_counts`), once a modelled minute. **Less than AWS**: only for
+the load balancers of a name clients send to (every alias record of it, answered or not), while
+they do, so no other test sees them. Not modelled: the other load-balancer and target metrics,
+and the `AvailabilityZone` dimension, nor `TargetGroup` on `RequestCount`."""
 
 import json
 import math
@@ -45,7 +52,7 @@ from urllib.parse import parse_qs
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from . import pending, route53_answers
+from . import elbv2_health, pending, route53_answers
 from .wsgi import Locked, Response
 
 NAMESPACE = "AWS/ApplicationELB"
@@ -53,16 +60,19 @@ METRIC = "RequestCount"
 ALIAS_TTL = 60
 # (account, record name) -> _Clients
 _populations = {}
-# (account, region, load balancer ARN) -> _Window
+# (account, region, load balancer ARN) -> _Window of its requests
 _windows = {}
+# (account, region, target group ARN) -> _Window of its host counts
+_hosts = {}
 
 
 class _Window:
-    """Requests a load balancer has taken since its last datum, and the minute under way."""
+    """What a load balancer (or one of its target groups) has seen since its last datum, and
+    the minute under way."""
 
     def __init__(self):
         self.requests = 0
-        self.minute = None  # pending.Settling while a minute of requests is counted
+        self.minute = None  # pending.Settling while a minute is counted
 
 
 class _Clients:
@@ -104,6 +114,12 @@ class _Clients:
                     self.held.append((account, region, balancer, share))
         self.expires = now + ttl
 
+    def balancers(self):
+        """(account, region, balancer) of every alias record of the name, answered or not."""
+        _, records = route53_answers.records_of(self.account, self.name, "A")
+        named = [route53_answers.balancer_of(r) for r in records]
+        return [n for n in named if n[2] is not None]
+
     def advance(self, now):
         if now >= self.expires:
             self.send_until(self.expires)
@@ -125,7 +141,34 @@ def _dimension(arn):
     return arn.split(":", 5)[-1].removeprefix("loadbalancer/")
 
 
+def _datum(name, value, **dimensions):
+    return {
+        "MetricName": name,
+        "Value": float(value),
+        "Unit": "Count",
+        "Dimensions": [{"Name": k, "Value": _dimension(v)} for k, v in dimensions.items()],
+    }
+
+
+def _host_counts(due):
+    """Appends to `due` each target group's host counts whose minute is over, for the load
+    balancers of the names clients send to."""
+    named = {(a, r, b.arn): (a, r, b) for c in _populations.values() for a, r, b in c.balancers()}
+    for account, region, balancer in named.values():
+        for group, healthy, unhealthy in elbv2_health.target_counts(account, region, balancer):
+            window = _hosts.setdefault((account, region, group.arn), _Window())
+            if window.minute is not None and window.minute.still_pending():
+                continue
+            window.minute = None
+            data = [
+                _datum(metric, count, TargetGroup=group.arn, LoadBalancer=balancer.arn)
+                for metric, count in (("HealthyHostCount", healthy), ("UnHealthyHostCount", unhealthy))
+            ]
+            due.append((account, region, data, window))
+
+
 def _due():
+    """[(account, region, data, window)]: what is to be put, and the window it closes."""
     due = []
     with Locked.lock:
         now = pending.now()
@@ -134,35 +177,25 @@ def _due():
         for (account, region, arn), window in list(_windows.items()):
             if window.minute is None or window.minute.still_pending():
                 continue
-            if window.requests:
-                due.append((account, region, arn, window.requests))
+            if window.requests:  # a minute without requests reports nothing
+                due.append((account, region, [_datum(METRIC, window.requests, LoadBalancer=arn)], window))
             window.requests, window.minute = 0, None
+        _host_counts(due)
     return due
 
 
 def publish():
-    """Sends the requests due and puts each load balancer's datum once its minute is over;
-    called after each request. Never fails the request."""
+    """Sends the requests due and puts each datum whose minute is over; called after each
+    request. Never fails the request."""
     if not _populations and not _windows:
         return
     try:
-        for account, region, arn, requests in _due():
-            cloudwatch_backends[account][region].put_metric_data(
-                NAMESPACE,
-                [
-                    {
-                        "MetricName": METRIC,
-                        "Value": float(requests),
-                        "Unit": "Count",
-                        "Dimensions": [{"Name": "LoadBalancer", "Value": _dimension(arn)}],
-                    }
-                ],
-            )
+        for account, region, data, window in _due():
+            cloudwatch_backends[account][region].put_metric_data(NAMESPACE, data)
             with Locked.lock:
                 # The next minute starts after the put, so each datum falls in its own period
                 # of an alarm evaluating the metric (`cloudwatch_evaluation`).
-                window = _windows.get((account, region, arn))
-                if window is not None and window.minute is None:
+                if window.minute is None:
                     window.minute = pending.Settling("elb.metric")
     except Exception:
         traceback.print_exc(file=sys.stderr)
@@ -207,3 +240,4 @@ def reset():
     with Locked.lock:
         _populations.clear()
         _windows.clear()
+        _hosts.clear()

@@ -657,10 +657,11 @@ async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
 /// standby within the modelled detection time (the targets' unhealthy threshold, through
 /// evaluate-target-health, or the endpoint check's interval × threshold, whichever is first),
 /// the health-check alarm in us-east-1 fires from the HealthCheckStatus Route 53 publishes,
-/// notifying its topic, and the standby-traffic alarm in the standby region fires from the
+/// notifying its topic, the primary's unhealthy-hosts alarm fires from the host counts its load
+/// balancer publishes, and the standby-traffic alarm in the standby region fires from the
 /// RequestCount the standby load balancer publishes once the clients reach it, its topic
 /// receiving the notification; when the targets recover, traffic returns to the primary and the
-/// standby-traffic alarm clears. With the switch thrown, a primary that fails and recovers
+/// alarms clear. With the switch thrown, a primary that fails and recovers
 /// stays out of DNS until the switch is released.
 #[tokio::test]
 async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is_thrown() {
@@ -770,6 +771,16 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
             .is_some_and(|s| s.starts_with("Successfully executed action"))),
         "{history:?}"
     );
+    // The primary's load balancer counts its target unhealthy: its alarm fires.
+    let hosts_alarm = || async {
+        alarm_state_of(
+            &aws,
+            "us-east-1",
+            &format!("failover-unhealthy-hosts-primary-{SUFFIX}"),
+        )
+        .await
+    };
+    settles("the primary's unhealthy-hosts alarm", "ALARM", hosts_alarm).await;
     // The clients follow the answer to the standby; its traffic alarm fires in us-east-2 and
     // the standby topic holds the notification.
     settles("the standby-traffic alarm", "ALARM", traffic_alarm).await;
@@ -803,6 +814,12 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     })
     .await;
     settles("the standby-traffic alarm after", "OK", traffic_alarm).await;
+    settles(
+        "the primary's unhealthy-hosts alarm after",
+        "OK",
+        hosts_alarm,
+    )
+    .await;
 
     // Thrown, the switch holds the primary out through a failure and a recovery.
     let group_arn = standby.target_group_arn.as_str();

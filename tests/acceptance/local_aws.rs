@@ -2753,84 +2753,109 @@ async fn route53_publishes_health_check_status_so_alarms_on_it_fire() {
     settles("the alarm once the endpoint recovers", "OK", state).await;
 }
 
-/// `(datapoints, their sum, the smallest)` of `AWS/ApplicationELB` `RequestCount` for the load
-/// balancer of `arn` (dimension `LoadBalancer` = `app/<name>/<id>`), as CloudWatch holds them.
-async fn request_count(aws: &LocalAws, region: &str, arn: &str) -> (f64, f64, f64) {
-    let dimension = arn.split_once(":loadbalancer/").expect("an ALB ARN").1;
+/// The final portion of a load balancer's or target group's ARN: its CloudWatch dimension value
+/// (`app/<name>/<id>`, `targetgroup/<name>/<id>`).
+fn dimension_of(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).expect("an ARN");
+    resource.strip_prefix("loadbalancer/").unwrap_or(resource)
+}
+
+/// `(datapoints, sum, minimum, maximum)` of an `AWS/ApplicationELB` metric with these
+/// dimensions (ARNs), as CloudWatch holds them.
+async fn elb_statistics(
+    aws: &LocalAws,
+    region: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+) -> (f64, f64, f64, f64) {
     let now = std::time::SystemTime::now();
     let hour = std::time::Duration::from_secs(3600);
     let out = aws
         .cloudwatch(region)
         .get_metric_statistics()
         .namespace("AWS/ApplicationELB")
-        .metric_name("RequestCount")
-        .dimensions(
-            Dimension::builder()
-                .name("LoadBalancer")
-                .value(dimension)
-                .build(),
-        )
+        .metric_name(metric)
+        .set_dimensions(Some(
+            dimensions
+                .iter()
+                .map(|(name, arn)| {
+                    Dimension::builder()
+                        .name(*name)
+                        .value(dimension_of(arn))
+                        .build()
+                })
+                .collect(),
+        ))
         .start_time((now - hour).into())
         .end_time((now + hour).into())
         .period(7200)
         .statistics(Statistic::SampleCount)
         .statistics(Statistic::Sum)
         .statistics(Statistic::Minimum)
+        .statistics(Statistic::Maximum)
         .send()
         .await
         .expect("GetMetricStatistics");
-    out.datapoints().first().map_or((0.0, 0.0, 0.0), |d| {
+    out.datapoints().first().map_or((0.0, 0.0, 0.0, 0.0), |d| {
         (
             d.sample_count().unwrap_or_default(),
             d.sum().unwrap_or_default(),
             d.minimum().unwrap_or_default(),
+            d.maximum().unwrap_or_default(),
         )
     })
 }
 
-/// The `AWS/ApplicationELB` metrics a region holds, as `(name, [(dimension, value)])`.
-async fn elb_metrics(aws: &LocalAws, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+/// The dimensions of each `AWS/ApplicationELB` `metric` a region holds (moto lists a metric of
+/// several dimensions once per datum: each once here).
+async fn elb_metrics(aws: &LocalAws, region: &str, metric: &str) -> Vec<Vec<(String, String)>> {
     let out = aws
         .cloudwatch(region)
         .list_metrics()
         .namespace("AWS/ApplicationELB")
+        .metric_name(metric)
         .send()
         .await
         .expect("ListMetrics");
     out.metrics()
         .iter()
         .map(|m| {
-            (
-                m.metric_name().unwrap_or_default().to_owned(),
-                m.dimensions()
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.name().unwrap_or_default().to_owned(),
-                            d.value().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect(),
-            )
+            let mut dimensions: Vec<(String, String)> = m
+                .dimensions()
+                .iter()
+                .map(|d| {
+                    (
+                        d.name().unwrap_or_default().to_owned(),
+                        d.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            dimensions.sort();
+            dimensions
         })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect()
 }
 
 /// Clients that follow DNS: nothing flows until a test turns traffic on; then Elastic Load
 /// Balancing's `RequestCount` (Sum, dimension `LoadBalancer` = `app/<name>/<id>`) is published
 /// once a modelled minute, the requests of that minute, in the region of the load balancer DNS
-/// answers and nowhere else; when the answer moves the clients follow within the alias record's
-/// 60 s TTL and the other load balancer's datapoints stop (an alarm on them that treats missing
-/// data as not breaching goes back to OK); turned off, nothing more comes.
+/// answers and nowhere else, and each of the name's load balancers publishes its target group's
+/// `HealthyHostCount` and `UnHealthyHostCount` (`TargetGroup`, `LoadBalancer`); when the answer
+/// moves the clients follow within the alias record's 60 s TTL and the other load balancer's
+/// requests stop (an alarm on them that treats missing data as not breaching goes back to OK);
+/// turned off, nothing more comes.
 #[tokio::test]
 async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
     let primary = serving_balancer(&aws, "us-east-1", "10.26", "alb-traffic-primary").await;
     let standby = serving_balancer(&aws, "us-east-2", "10.27", "alb-traffic-standby").await;
-    let arn = |region: &'static str, name: &'static str| {
+    let arns = |region: &'static str, name: &'static str| {
         let aws = &aws;
         async move {
-            aws.elbv2(region)
+            let elb = aws.elbv2(region);
+            let balancer = elb
                 .describe_load_balancers()
                 .names(name)
                 .send()
@@ -2839,13 +2864,30 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
                 .load_balancers()[0]
                 .load_balancer_arn()
                 .expect("arn")
-                .to_owned()
+                .to_owned();
+            let group = elb
+                .describe_target_groups()
+                .load_balancer_arn(&balancer)
+                .send()
+                .await
+                .expect("DescribeTargetGroups")
+                .target_groups()[0]
+                .target_group_arn()
+                .expect("arn")
+                .to_owned();
+            (balancer, group)
         }
     };
-    let (primary_arn, standby_arn) = (
-        arn("us-east-1", "alb-traffic-primary").await,
-        arn("us-east-2", "alb-traffic-standby").await,
-    );
+    let (primary_arn, primary_group) = arns("us-east-1", "alb-traffic-primary").await;
+    let (standby_arn, _) = arns("us-east-2", "alb-traffic-standby").await;
+    let requests = |region: &'static str, arn: &str| {
+        let (aws, arn) = (&aws, arn.to_owned());
+        async move {
+            let (count, sum, least, _) =
+                elb_statistics(aws, region, "RequestCount", &[("LoadBalancer", &arn)]).await;
+            (count, sum, least)
+        }
+    };
     let r53 = aws.route53();
     let name = "app.traffic.tap-test.net";
     let zone = zone_with(
@@ -2867,7 +2909,7 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
         .dimensions(
             Dimension::builder()
                 .name("LoadBalancer")
-                .value(primary_arn.split_once(":loadbalancer/").expect("arn").1)
+                .value(dimension_of(&primary_arn))
                 .build(),
         )
         .statistic(Statistic::Sum)
@@ -2893,36 +2935,62 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
 
     // Nothing flows until a test turns it on.
     aws.wait_modelled(120.0).await;
-    assert!(elb_metrics(&aws, "us-east-1").await.is_empty());
-    assert!(elb_metrics(&aws, "us-east-2").await.is_empty());
+    for region in ["us-east-1", "us-east-2"] {
+        for metric in ["RequestCount", "UnHealthyHostCount"] {
+            assert!(elb_metrics(&aws, region, metric).await.is_empty());
+        }
+    }
 
-    // On: the primary's minutes, in its region only, each the minute's requests.
+    // On: the primary's minutes, in its region only, each the minute's requests; both load
+    // balancers' host counts.
     let report = aws.traffic(name, 120);
     assert_eq!(
         report[name]["held"][0]["loadBalancer"], "alb-traffic-primary",
         "{report}"
     );
     aws.wait_modelled(210.0).await;
-    let dimension = primary_arn.split_once(":loadbalancer/").expect("arn").1;
+    let pair = |name: &str, arn: &str| (name.to_owned(), dimension_of(arn).to_owned());
     assert_eq!(
-        elb_metrics(&aws, "us-east-1").await,
-        [(
-            "RequestCount".to_owned(),
-            vec![("LoadBalancer".to_owned(), dimension.to_owned())]
-        )]
+        elb_metrics(&aws, "us-east-1", "RequestCount").await,
+        [vec![pair("LoadBalancer", &primary_arn)]]
     );
-    assert!(elb_metrics(&aws, "us-east-2").await.is_empty());
-    let (minutes, requests, least) = request_count(&aws, "us-east-1", &primary_arn).await;
+    assert!(elb_metrics(&aws, "us-east-2", "RequestCount")
+        .await
+        .is_empty());
+    assert_eq!(
+        elb_metrics(&aws, "us-east-1", "UnHealthyHostCount").await,
+        [vec![
+            pair("LoadBalancer", &primary_arn),
+            pair("TargetGroup", &primary_group)
+        ]]
+    );
+    assert_eq!(
+        elb_metrics(&aws, "us-east-2", "HealthyHostCount")
+            .await
+            .len(),
+        1
+    );
+    let (minutes, sum, least) = requests("us-east-1", &primary_arn).await;
     assert!(minutes >= 3.0, "{minutes} datapoints in 210 modelled s");
     // A datum holds a minute's requests, or as much more as passed until it was observed.
     assert!(
-        least >= rate && requests <= minutes * rate * 1.5,
-        "{minutes} datapoints of {requests} requests, the least {least}, at {rate} a minute"
+        least >= rate - 1.0 && sum <= minutes * rate * 1.5,
+        "{minutes} datapoints of {sum} requests, the least {least}, at {rate} a minute"
     );
     assert_eq!(alarm().await, "ALARM");
+    let hosts = [
+        ("TargetGroup", primary_group.as_str()),
+        ("LoadBalancer", primary_arn.as_str()),
+    ];
+    let (_, _, least_healthy, _) =
+        elb_statistics(&aws, "us-east-1", "HealthyHostCount", &hosts).await;
+    let (_, _, _, most_unhealthy) =
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
+    assert_eq!((least_healthy, most_unhealthy), (1.0, 0.0));
 
     // The answer moves to the standby: the clients follow within the TTL; the primary's
-    // datapoints stop once its last minute is out, the standby's come.
+    // requests stop once its last minute is out, the standby's come; the primary's target
+    // counts as unhealthy.
     let standby_addresses = resolved(&aws, &standby);
     aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
     settles("the answer", standby_addresses, || async {
@@ -2943,28 +3011,33 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
         "followed {followed} s after DNS moved"
     );
     aws.wait_modelled(90.0).await;
-    let primary_then = request_count(&aws, "us-east-1", &primary_arn).await;
+    let primary_then = requests("us-east-1", &primary_arn).await;
     aws.wait_modelled(150.0).await;
     assert_eq!(
-        request_count(&aws, "us-east-1", &primary_arn).await,
+        requests("us-east-1", &primary_arn).await,
         primary_then,
         "no request reaches the primary"
     );
-    // Its periods without data are not breaching.
-    assert_eq!(alarm().await, "OK");
-    let (minutes, _, least) = request_count(&aws, "us-east-2", &standby_arn).await;
+    let (minutes, _, least) = requests("us-east-2", &standby_arn).await;
     assert!(
         minutes >= 2.0 && least > 0.0,
         "{minutes} datapoints at the standby, the least {least}"
     );
+    let (_, _, _, most_unhealthy) =
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
+    assert_eq!(most_unhealthy, 1.0);
+    // Its periods without data are not breaching.
+    assert_eq!(alarm().await, "OK");
 
     // Off: nothing more.
     assert_eq!(aws.traffic(name, 0), serde_json::json!({}));
     aws.wait_modelled(90.0).await;
-    let standby_then = request_count(&aws, "us-east-2", &standby_arn).await;
+    let standby_then = requests("us-east-2", &standby_arn).await;
+    let hosts_then = elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
     aws.wait_modelled(150.0).await;
+    assert_eq!(requests("us-east-2", &standby_arn).await, standby_then);
     assert_eq!(
-        request_count(&aws, "us-east-2", &standby_arn).await,
-        standby_then
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await,
+        hosts_then
     );
 }
