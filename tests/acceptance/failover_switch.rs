@@ -435,6 +435,32 @@ fn the_binary_explains_itself_and_refuses_bad_command_lines() {
     assert!(text.starts_with("--standby-region is required"), "{text}");
 }
 
+/// A `tap_failover` action of the stack's standby in us-east-2, on the target group given or,
+/// without one, on the one the provider finds by default.
+fn failover_action(name: &str, engage: bool, target_group_arn: Option<&str>) -> String {
+    let group = target_group_arn
+        .map(|arn| format!("    target_group_arn = \"{arn}\"\n"))
+        .unwrap_or_default();
+    format!(
+        "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"us-east-2\"\n    engage = {engage}\n{group}    timeout_seconds = 60\n  }}\n}}\n"
+    )
+}
+
+/// `terraform apply -refresh=false -invoke=action.tap_failover.<name>`: its exit code and its
+/// output on one line (Terraform wraps long lines at the terminal's width).
+fn invoke_failover(ws: &Workspace, name: &str) -> (i32, String) {
+    let run = ws.run(&[
+        "apply",
+        "-refresh=false",
+        &format!("-invoke=action.tap_failover.{name}"),
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    (run.code, text)
+}
+
 /// The `tap_failover` action (Terraform 1.14+) does what the command does, from Terraform:
 /// with us-east-1 down, `terraform apply -refresh=false -invoke` throws the switch with the
 /// standby region alone, its progress reaches the user, and DNS answers the standby; with
@@ -448,12 +474,8 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
     }
     let primary = serving_endpoint(&aws, "us-east-1", "10.43", "primary").await;
     let standby: Endpoint = serving_endpoint(&aws, "us-east-2", "10.44", "standby").await;
-    let action = |name: &str, engage: bool| {
-        format!(
-            "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"us-east-2\"\n    engage = {engage}\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n  }}\n}}\n",
-            standby.target_group_arn
-        )
-    };
+    let action =
+        |name: &str, engage: bool| failover_action(name, engage, Some(&standby.target_group_arn));
     // Configuring the provider must not ask STS in us-east-1 while it is down.
     ws.config_raw(&format!(
         "provider \"tap\" {{\n  max_retries = 0\n  skip_credentials_validation = true\n}}\n\n{}{}{}",
@@ -464,19 +486,7 @@ async fn the_action_fails_over_with_us_east_1_down_and_releases_when_it_is_back(
     let (zone, primary_ips, standby_ips) =
         apply_answering_primary(&aws, &ws, &primary, &standby).await;
     let answer = || async { dns(&aws, &zone, DOMAIN).1 };
-    let invoke = |name: &str| {
-        let run = ws.run(&[
-            "apply",
-            "-refresh=false",
-            &format!("-invoke=action.tap_failover.{name}"),
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-        ]);
-        // Terraform wraps long lines at the terminal's width.
-        let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
-        (run.code, text)
-    };
+    let invoke = |name: &str| invoke_failover(&ws, name);
 
     outage(&aws, "/us-east-1");
     let before = outage(&aws, "");
@@ -864,6 +874,151 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
         answer,
     )
     .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// Without a target group, the command and the `tap_failover` action find the standby's own:
+/// `tg-standby-<suffix>`, the group `tap_regional_stack` makes and tags `tap:stack = <suffix>`.
+/// The command refuses while that group's target is unhealthy and engages once it is healthy,
+/// naming the group each time; the action engages on it too; both release.
+#[tokio::test]
+async fn without_a_target_group_the_command_and_the_action_check_the_standby_stacks_own() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.49", "primary").await;
+    let ws = Workspace::new(&aws);
+    let stack = format!(
+        "resource \"tap_regional_stack\" \"standby\" {{\n  environment_suffix = \"{SUFFIX}\"\n  role = \"standby\"\n}}\n"
+    );
+    ws.config(&stack);
+    ws.apply();
+    let made = ws.resource("tap_regional_stack.standby");
+    let text = |key: &str| made[key].as_str().expect(key).to_owned();
+    let standby = Endpoint {
+        region: "us-east-2",
+        dns_name: text("alb_dns_name"),
+        zone_id: text("alb_zone_id"),
+        alb_arn: text("alb_arn"),
+        target_group_arn: text("target_group_arn"),
+    };
+    let actions = if crate::support::terraform_at_least(14, "actions") {
+        failover_action("engage", true, None) + &failover_action("release", false, None)
+    } else {
+        String::new()
+    };
+    ws.config(&format!(
+        "{stack}{}{actions}",
+        dns_failover(&primary, &standby)
+    ));
+    let (zone, primary_ips, standby_ips) =
+        apply_answering_primary(&aws, &ws, &primary, &standby).await;
+    let answer = || async { dns(&aws, &zone, DOMAIN).1 };
+
+    // The group the local AWS holds under the standby stack's name, with the stack's tag.
+    let elb = aws.elbv2("us-east-2");
+    let group = elb
+        .describe_target_groups()
+        .names(format!("tg-standby-{SUFFIX}"))
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_owned();
+    let tags = elb
+        .describe_tags()
+        .resource_arns(&group)
+        .send()
+        .await
+        .expect("DescribeTags");
+    assert!(
+        tags.tag_descriptions()
+            .iter()
+            .flat_map(|d| d.tags())
+            .any(|t| t.key() == Some("tap:stack") && t.value() == Some(SUFFIX)),
+        "{tags:?}"
+    );
+    let common = ["--suffix", SUFFIX, "--standby-region", "us-east-2"];
+    let engage = [&["engage"][..], &common[..], &["--timeout", "60"][..]].concat();
+
+    // Its target unhealthy: refused, naming that group.
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", standby.dns_name));
+    settles("the standby's target", "unhealthy", || {
+        target_state(&aws, &group)
+    })
+    .await;
+    let refused = failover(&aws, &engage);
+    assert_eq!(refused.code, 1, "{}", refused.text());
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("target group {group} has no healthy target")),
+        "{}",
+        refused.text()
+    );
+    assert_ne!(alarm_state(&aws).await, "ALARM");
+
+    // Healthy again: engaged on that group; DNS answers the standby; released.
+    aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
+    settles("the standby's target", "healthy", || {
+        target_state(&aws, &group)
+    })
+    .await;
+    let thrown = failover(&aws, &engage);
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    assert!(
+        thrown
+            .stdout
+            .contains(&format!("target group {group} has 1 of 1 targets healthy")),
+        "{}",
+        thrown.text()
+    );
+    assert_eq!(alarm_state(&aws).await, "ALARM");
+    settles(
+        "the answer once the switch is thrown",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    let released = failover(
+        &aws,
+        &[&["release"][..], &common[..], &["--timeout", "60"][..]].concat(),
+    );
+    assert_eq!(released.code, 0, "{}", released.text());
+    settles(
+        "the answer once the switch is released",
+        primary_ips.clone(),
+        answer,
+    )
+    .await;
+
+    // The action, without a target group, engages on the same one.
+    if !actions.is_empty() {
+        let (code, said) = invoke_failover(&ws, "engage");
+        assert_eq!(code, 0, "{said}");
+        assert!(
+            said.contains(&format!("target group {group} has 1 of 1 targets healthy")),
+            "{said}"
+        );
+        assert_eq!(alarm_state(&aws).await, "ALARM");
+        settles(
+            "the answer once the action throws the switch",
+            standby_ips,
+            answer,
+        )
+        .await;
+        let (code, said) = invoke_failover(&ws, "release");
+        assert_eq!(code, 0, "{said}");
+        settles(
+            "the answer once the action releases the switch",
+            primary_ips,
+            answer,
+        )
+        .await;
+    }
 
     ws.destroy();
     let leaks = alerting_leaks(&aws, None).await;
