@@ -121,6 +121,13 @@ async fn alarm_state_of(aws: &LocalAws, region: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The application behind the standby load balancer at `dns_name` fails (`unhealthy`) or
+/// recovers (`healthy`); returns once its group's target reads so.
+async fn turn_standby_targets(aws: &LocalAws, dns_name: &str, group: &str, verdict: &str) {
+    aws.get_text(&format!("/localaws/elb/{dns_name}/{verdict}"));
+    settles("the standby's target", verdict, || target_state(aws, group)).await;
+}
+
 async fn target_state(aws: &LocalAws, group: &str) -> String {
     aws.elbv2("us-east-2")
         .describe_target_health()
@@ -301,11 +308,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
     let before = outage(&aws, "");
 
     // A standby without a healthy target: refused, nothing put, the alarm stays OK.
-    aws.get_text(&format!("/localaws/elb/{}/unhealthy", standby.dns_name));
-    settles("the standby's target", "unhealthy", || {
-        target_state(&aws, group)
-    })
-    .await;
+    turn_standby_targets(&aws, &standby.dns_name, group, "unhealthy").await;
     let refused = failover(&aws, &engage);
     assert_eq!(refused.code, 1, "{}", refused.text());
     assert!(
@@ -318,11 +321,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         refused.text()
     );
     assert_ne!(alarm_state(&aws).await, "ALARM");
-    aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
-    settles("the standby's target", "healthy", || {
-        target_state(&aws, group)
-    })
-    .await;
+    turn_standby_targets(&aws, &standby.dns_name, group, "healthy").await;
 
     // Thrown with us-east-1 down.
     let thrown = failover(&aws, &engage);
@@ -817,10 +816,7 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     .await;
     settles("the health-check alarm after", "OK", health_alarm).await;
     settles("the clients' answer", "us-east-1", || async {
-        aws.get_json("/localaws/traffic")[DOMAIN]["held"][0]["region"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        aws.clients_region(DOMAIN)
     })
     .await;
     settles("the standby-traffic alarm after", "OK", traffic_alarm).await;
@@ -945,37 +941,26 @@ async fn without_a_target_group_the_command_and_the_action_check_the_standby_sta
     let engage = [&["engage"][..], &common[..], &["--timeout", "60"][..]].concat();
 
     // Its target unhealthy: refused, naming that group.
-    aws.get_text(&format!("/localaws/elb/{}/unhealthy", standby.dns_name));
-    settles("the standby's target", "unhealthy", || {
-        target_state(&aws, &group)
-    })
-    .await;
-    let refused = failover(&aws, &engage);
-    assert_eq!(refused.code, 1, "{}", refused.text());
-    assert!(
-        refused
-            .stderr
-            .contains(&format!("target group {group} has no healthy target")),
-        "{}",
-        refused.text()
+    turn_standby_targets(&aws, &standby.dns_name, &group, "unhealthy").await;
+    let says = |args: &[&str], code: i32, text: &str| {
+        let run = failover(&aws, args);
+        assert!(
+            run.code == code && run.text().contains(text),
+            "exit {code} saying {text:?} wanted:\n{}",
+            run.text()
+        );
+    };
+    says(
+        &engage,
+        1,
+        &format!("target group {group} has no healthy target"),
     );
     assert_ne!(alarm_state(&aws).await, "ALARM");
 
     // Healthy again: engaged on that group; DNS answers the standby; released.
-    aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
-    settles("the standby's target", "healthy", || {
-        target_state(&aws, &group)
-    })
-    .await;
-    let thrown = failover(&aws, &engage);
-    assert_eq!(thrown.code, 0, "{}", thrown.text());
-    assert!(
-        thrown
-            .stdout
-            .contains(&format!("target group {group} has 1 of 1 targets healthy")),
-        "{}",
-        thrown.text()
-    );
+    turn_standby_targets(&aws, &standby.dns_name, &group, "healthy").await;
+    let healthy = format!("target group {group} has 1 of 1 targets healthy");
+    says(&engage, 0, &healthy);
     assert_eq!(alarm_state(&aws).await, "ALARM");
     settles(
         "the answer once the switch is thrown",
@@ -983,11 +968,11 @@ async fn without_a_target_group_the_command_and_the_action_check_the_standby_sta
         answer,
     )
     .await;
-    let released = failover(
-        &aws,
+    says(
         &[&["release"][..], &common[..], &["--timeout", "60"][..]].concat(),
+        0,
+        "switch released at ",
     );
-    assert_eq!(released.code, 0, "{}", released.text());
     settles(
         "the answer once the switch is released",
         primary_ips.clone(),
@@ -999,10 +984,7 @@ async fn without_a_target_group_the_command_and_the_action_check_the_standby_sta
     if !actions.is_empty() {
         let (code, said) = invoke_failover(&ws, "engage");
         assert_eq!(code, 0, "{said}");
-        assert!(
-            said.contains(&format!("target group {group} has 1 of 1 targets healthy")),
-            "{said}"
-        );
+        assert!(said.contains(&healthy), "{said}");
         assert_eq!(alarm_state(&aws).await, "ALARM");
         settles(
             "the answer once the action throws the switch",

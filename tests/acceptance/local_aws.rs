@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus,
 };
 
+use crate::dns_failover::serving_endpoint;
 use crate::support::{
     alarm_actions, attached_internet_gateway, dns_answer, nat_state, pitr, resolved,
     serving_balancer, settles, LocalAws, SETTLE_WITHIN,
@@ -2849,37 +2850,14 @@ async fn elb_metrics(aws: &LocalAws, region: &str, metric: &str) -> Vec<Vec<(Str
 #[tokio::test]
 async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
-    let primary = serving_balancer(&aws, "us-east-1", "10.26", "alb-traffic-primary").await;
-    let standby = serving_balancer(&aws, "us-east-2", "10.27", "alb-traffic-standby").await;
-    let arns = |region: &'static str, name: &'static str| {
-        let aws = &aws;
-        async move {
-            let elb = aws.elbv2(region);
-            let balancer = elb
-                .describe_load_balancers()
-                .names(name)
-                .send()
-                .await
-                .expect("DescribeLoadBalancers")
-                .load_balancers()[0]
-                .load_balancer_arn()
-                .expect("arn")
-                .to_owned();
-            let group = elb
-                .describe_target_groups()
-                .load_balancer_arn(&balancer)
-                .send()
-                .await
-                .expect("DescribeTargetGroups")
-                .target_groups()[0]
-                .target_group_arn()
-                .expect("arn")
-                .to_owned();
-            (balancer, group)
-        }
-    };
-    let (primary_arn, primary_group) = arns("us-east-1", "alb-traffic-primary").await;
-    let (standby_arn, _) = arns("us-east-2", "alb-traffic-standby").await;
+    let primary = serving_endpoint(&aws, "us-east-1", "10.26", "traffic-primary").await;
+    let standby = serving_endpoint(&aws, "us-east-2", "10.27", "traffic-standby").await;
+    let (primary_arn, primary_group, standby_arn) = (
+        primary.alb_arn.clone(),
+        primary.target_group_arn.clone(),
+        standby.alb_arn.clone(),
+    );
+    let (primary, standby) = (primary.dns_name, standby.dns_name);
     let requests = |region: &'static str, arn: &str| {
         let (aws, arn) = (&aws, arn.to_owned());
         async move {
@@ -2945,7 +2923,7 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
     // balancers' host counts.
     let report = aws.traffic(name, 120);
     assert_eq!(
-        report[name]["held"][0]["loadBalancer"], "alb-traffic-primary",
+        report[name]["held"][0]["loadBalancer"], "alb-traffic-primary-switch",
         "{report}"
     );
     aws.wait_modelled(210.0).await;
@@ -2999,10 +2977,7 @@ async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
     .await;
     let moved = aws.modelled_seconds();
     settles("the clients' answer", "us-east-2", || async {
-        aws.get_json("/localaws/traffic")[name]["held"][0]["region"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        aws.clients_region(name)
     })
     .await;
     let followed = aws.modelled_seconds() - moved;

@@ -129,6 +129,14 @@ impl LocalAws {
         self.get_json(&format!("/localaws/traffic/{name}?rate={rate}"))
     }
 
+    /// The region of the load balancer the clients of `name` send to now ("" when none).
+    pub fn clients_region(&self, name: &str) -> String {
+        self.get_json("/localaws/traffic")[name]["held"][0]["region"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// What the SNS topic was sent, oldest first: `{"MessageId", "Subject", "Message"}`.
     pub fn sns_published(&self, topic_arn: &str) -> Vec<serde_json::Value> {
         self.get_json(&format!("/localaws/sns/published/{topic_arn}"))
