@@ -80,7 +80,7 @@ class _Clients:
 
     def __init__(self, account, name, rate):
         self.account, self.name, self.rate = account, name, rate
-        self.start = self.counted_to = pending.now()
+        self.start = pending.now()
         self.sent = 0  # requests sent since `start`
         self.held = []  # [(account, region, balancer, share)] the cached answer sends to
         self.expires = self.start  # modelled time the cached answer expires
@@ -92,7 +92,6 @@ class _Clients:
         """Sends the requests due up to `when` where the cached answer points."""
         due = self._sent_by(when) - self.sent
         self.sent += due
-        self.counted_to = when
         if due <= 0 or not self.held:
             return
         # Split by share; the remainders go to the largest shares first.
@@ -103,7 +102,7 @@ class _Clients:
             _take(account, region, balancer, count + (1 if index < left else 0))
 
     def resolve(self, now):
-        _, records = route53_answers.records_of(self.account, self.name, "A")
+        records = route53_answers.records_of(self.account, self.name, "A")
         self.held, ttl = [], ALIAS_TTL
         if records:
             for record, share in route53_answers.shares(records):
@@ -116,7 +115,7 @@ class _Clients:
 
     def balancers(self):
         """(account, region, balancer) of every alias record of the name, answered or not."""
-        _, records = route53_answers.records_of(self.account, self.name, "A")
+        records = route53_answers.records_of(self.account, self.name, "A")
         named = [route53_answers.balancer_of(r) for r in records]
         return [n for n in named if n[2] is not None]
 

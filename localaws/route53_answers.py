@@ -94,8 +94,8 @@ def choose(records):
 
 
 def records_of(account, name, kind):
-    """(zone ID, the records of `name` and `kind` in the zone that holds the name: the
-    account's zone whose name is the longest suffix of it), or (None, [])."""
+    """The records of `name` and `kind` in the public zone that holds the name (the account's
+    zone whose name is the longest suffix of it), as resolvers on the internet find it."""
     name = _name(name)
     backend = route53_backends[account]["aws"]
     zones = [
@@ -104,9 +104,9 @@ def records_of(account, name, kind):
         if not z.private_zone and (name == _name(z.name) or name.endswith("." + _name(z.name)))
     ]
     if not zones:
-        return None, []
+        return []
     zone = max(zones, key=lambda z: len(_name(z.name)))
-    return zone.id, [r for r in zone.rrsets if _name(r.name) == name and r.type == str(kind).upper()]
+    return [r for r in zone.rrsets if _name(r.name) == name and r.type == str(kind).upper()]
 
 
 def balancer_of(record):
