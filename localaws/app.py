@@ -23,6 +23,7 @@ from . import (
     ec2_launch_templates,
     ec2_prefix_lists,
     ec2_routes,
+    elb_traffic,
     elbv2_health,
     elbv2_idempotency,
     elbv2_validation,
@@ -71,6 +72,7 @@ class Fidelity:
         cloudwatch_evaluation.evaluate()
         route53_health.observe()
         route53_metrics.publish()
+        elb_traffic.publish()
         crash.after(request)
         return response.send(start_response)
 
@@ -96,6 +98,7 @@ class Fidelity:
             elbv2_idempotency.reset()
             route53_health.reset()
             route53_metrics.reset()
+            elb_traffic.reset()
             expired_tokens.reset()
             region_outage.reset()
             disabled_regions.reset()
@@ -109,6 +112,8 @@ class Fidelity:
             return disabled_regions.control(request.path)
         if request.path == "/localaws/dns-answer":
             return route53_answers.control(request)
+        if request.path.startswith("/localaws/traffic"):
+            return elb_traffic.control(request)
         if request.path == "/localaws/requests":
             return meter.report()
         if request.path.startswith("/localaws/pending"):
@@ -121,7 +126,7 @@ class Fidelity:
             return elbv2_health.control(request.path)
         if request.path.startswith("/localaws/expire/"):
             return expired_tokens.control(request.path)
-        if request.path.startswith("/localaws/sns/confirm/"):
+        if request.path.startswith(("/localaws/sns/confirm/", "/localaws/sns/published/")):
             return sns_topics.control(request.path)
         refused = (
             disabled_regions.take(request)

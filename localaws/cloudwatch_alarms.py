@@ -3,7 +3,8 @@ INSUFFICIENT_DATA until its metric has been evaluated, and updating an alarm kee
 (moto builds a fresh alarm in state OK on every PutMetricAlarm).
 
 Alarm actions as AWS runs them: when an alarm changes state (SetAlarmState), each SNS action of
-the new state is published, and fails where the topic's KMS key does not let CloudWatch use it.
+the new state is published (the notification is the topic's, `sns_topics` shows what a topic
+was sent), and fails where the topic's KMS key does not let CloudWatch use it.
 CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed `alias/aws/sns` (its
 policy cannot be edited) nor with a customer key whose policy does not let
 `cloudwatch.amazonaws.com` use kms:Decrypt and kms:GenerateDataKey*; the alarm history then says
@@ -21,7 +22,9 @@ health-check alarm for this reason)."""
 
 import fnmatch
 import json
+import sys
 import threading
+import traceback
 
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import CloudWatchBackend
@@ -126,6 +129,7 @@ def _record_state_change(backend, alarm, old, reason):
             data["error"] = error
             summary = f'Failed to execute action {action}. Received error: "{error}"'
         else:
+            _notify(alarm, action, old, reason, now)
             summary = f"Successfully executed action {action}"
         items.append({
             "AlarmName": alarm.name,
@@ -137,6 +141,44 @@ def _record_state_change(backend, alarm, old, reason):
         })
     with _lock:
         _history.setdefault((backend.account_id, backend.region_name), []).extend(items)
+
+
+def _notify(alarm, topic_arn, old, reason, now):
+    """Publishes the alarm's notification to the topic as CloudWatch does: subject
+    `<STATE>: "<alarm>" in <region>`, the message a JSON document of the alarm, its change and
+    its trigger (the form AWS's own test data shows, aws/aws-lambda-go
+    events/testdata/cloudwatch-alarm-sns-payload-single-metric.json). **Less than AWS**: the
+    region is named by its code, not its long name."""
+    account, region = alarm.alarm_arn.split(":")[4], topic_arn.split(":")[3]
+    message = {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "AWSAccountId": account,
+        "NewStateValue": alarm.state_value,
+        "NewStateReason": reason,
+        "StateChangeTime": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+        "Region": alarm.alarm_arn.split(":")[3],
+        "AlarmArn": alarm.alarm_arn,
+        "OldStateValue": old,
+        "Trigger": {
+            "MetricName": alarm.metric_name,
+            "Namespace": alarm.namespace,
+            "StatisticType": "Statistic",
+            "Statistic": str(alarm.statistic or "").upper(),
+            "Unit": alarm.unit,
+            "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
+            "Period": alarm.period,
+            "EvaluationPeriods": alarm.evaluation_periods,
+            "ComparisonOperator": alarm.comparison_operator,
+            "Threshold": alarm.threshold,
+            "TreatMissingData": alarm.treat_missing_data or "missing",
+        },
+    }
+    subject = f'{alarm.state_value}: "{alarm.name}" in {message["Region"]}'
+    try:
+        sns_backends[account][region].topics[topic_arn].publish(json.dumps(message), subject=subject)
+    except Exception:  # a subscriber's failure is SNS's, never the alarm's
+        traceback.print_exc(file=sys.stderr)
 
 
 def _publish_error(alarm, topic_arn):

@@ -12,9 +12,16 @@ How an alarm is evaluated, after "Using Amazon CloudWatch alarms"
   by `ComparisonOperator`;
 - the alarm goes to ALARM when at least `DatapointsToAlarm` (default `EvaluationPeriods`) of the
   last `EvaluationPeriods` evaluated periods breach, to OK otherwise;
-- a period without data changes nothing: that is `TreatMissingData = ignore` ("The current alarm
-  state is maintained"). Other treatments of missing data are not modelled (nothing here publishes
-  the AWS metrics our other alarms watch), nor extended statistics or metric math.
+- a period without data: with `TreatMissingData = notBreaching` it is evaluated as a period
+  within the threshold, with `breaching` as one that breaches ("notBreaching — Missing data
+  points are treated as being within the threshold"; "breaching — Missing data points are
+  treated as breaching the threshold"); with `ignore` and `missing` it changes nothing
+  (`ignore`: "The current alarm state is maintained"). AWS evaluates every period; here the
+  periods without data are counted from the alarm's first datapoint on (each period that is
+  over opens the next), so an alarm that never had data stays where it is (on AWS a
+  `notBreaching` one goes to OK, a `breaching` one to ALARM; `missing` goes to
+  INSUFFICIENT_DATA once every period it evaluates is empty: not modelled). Neither extended
+  statistics nor metric math are modelled.
 State changes go through SetAlarmState, so the alarm history and actions follow as for any
 change (`cloudwatch_alarms`). Each evaluation is made after a request (`evaluate`)."""
 
@@ -34,6 +41,8 @@ _COMPARE = {
     "LessThanThreshold": operator.lt,
     "LessThanOrEqualToThreshold": operator.le,
 }
+# TreatMissingData -> whether a period without data breaches, for the treatments that evaluate it
+_MISSING = {"notBreaching": False, "breaching": True}
 _STATISTIC = {
     "Maximum": max,
     "Minimum": min,
@@ -119,10 +128,20 @@ def _evaluate():
     for (account, region, name), period in closed:
         backend = cloudwatch_backends[account][region]
         alarm = backend.alarms.get(name)
-        if alarm is None or not period.values:
+        if alarm is None:
             continue
-        value = _STATISTIC[alarm.statistic](period.values)
-        breaching = _COMPARE[alarm.comparison_operator](value, float(alarm.threshold))
+        treatment = _MISSING.get(alarm.treat_missing_data)
+        if treatment is not None:
+            # Evaluated whether data comes or not: the next period starts now.
+            with _lock:
+                _open.setdefault((account, region, name), _Period(alarm))
+        if period.values:
+            value = _STATISTIC[alarm.statistic](period.values)
+            breaching = _COMPARE[alarm.comparison_operator](value, float(alarm.threshold))
+        elif treatment is not None:
+            value, breaching = f"no data, treated as {alarm.treat_missing_data}", treatment
+        else:
+            continue
         with _lock:
             history = _evaluated.setdefault((account, region, name), [])
             history.append(breaching)

@@ -96,6 +96,17 @@ def _healthy_targets(account, region, group, read=False):
     return count
 
 
+def target_counts(account, region, balancer):
+    """[(group, healthy targets, unhealthy targets)] of each target group the load balancer
+    forwards to, as its health checks see them (a target still registering is neither)."""
+    out = []
+    for group in _groups_of(account, region, balancer):
+        registering = sum(1 for t in list(group.targets) if async_states.registering(group.arn, t))
+        healthy = _healthy_targets(account, region, group)
+        out.append((group, healthy, len(group.targets) - registering - healthy))
+    return out
+
+
 def healthy(account, region, balancer, read=False):
     """Route 53's evaluate-target-health view of an Application Load Balancer (see above)."""
     if balancer.state != "active":

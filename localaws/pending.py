@@ -43,6 +43,7 @@ REAL_SECONDS = {
     "replica.deleting": 120,  # UpdateTable ReplicaUpdates Delete: DELETING -> gone
     "route53.change": 60,  # ChangeResourceRecordSets: PENDING -> INSYNC
     "route53.metric": 60,  # Route 53 publishes a health check's HealthCheckStatus each minute
+    "elb.metric": 60,  # Elastic Load Balancing publishes its metrics in 60-second intervals
     "cloudwatch.period": 60,  # a CloudWatch alarm evaluates a period once it is over (its
     # Period; this default is replaced by the alarm's own)
     "refresh.running": 600,  # StartInstanceRefresh: each replacement boots, warms up (the

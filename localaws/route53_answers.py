@@ -70,11 +70,12 @@ def _healthy(record):
     return checked
 
 
-def choose(records):
-    """The record Route 53 answers with, from records of one name and type."""
+def shares(records):
+    """[(record, share of the answers)] Route 53 answers with, from records of one name and
+    type: each record's weight over the pool's (all weights 0: equal shares)."""
     weighted = [r for r in records if r.set_identifier is not None and r.weight is not None]
     if not weighted:
-        return records[0]
+        return [(records[0], 1.0)]
     up = [r for r in weighted if _healthy(r)]
     pool = (
         [r for r in up if _weight(r) > 0]
@@ -82,8 +83,35 @@ def choose(records):
         or [r for r in weighted if _weight(r) > 0]
         or weighted
     )
-    weights = [_weight(r) for r in pool]
-    return random.choices(pool, weights if sum(weights) else None)[0]
+    total = sum(_weight(r) for r in pool)
+    return [(r, _weight(r) / total if total else 1 / len(pool)) for r in pool]
+
+
+def choose(records):
+    """The record Route 53 answers one query with, from records of one name and type."""
+    pool, weights = zip(*shares(records))
+    return random.choices(pool, weights)[0]
+
+
+def records_of(account, name, kind):
+    """The records of `name` and `kind` in the public zone that holds the name (the account's
+    zone whose name is the longest suffix of it), as resolvers on the internet find it."""
+    name = _name(name)
+    backend = route53_backends[account]["aws"]
+    zones = [
+        z
+        for z in list(backend.zones.values())
+        if not z.private_zone and (name == _name(z.name) or name.endswith("." + _name(z.name)))
+    ]
+    if not zones:
+        return []
+    zone = max(zones, key=lambda z: len(_name(z.name)))
+    return [r for r in zone.rrsets if _name(r.name) == name and r.type == str(kind).upper()]
+
+
+def balancer_of(record):
+    """(account, region, balancer) an alias record names, or Nones."""
+    return _balancer(record.alias_target) if record.alias_target else (None, None, None)
 
 
 def _values(record):

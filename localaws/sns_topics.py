@@ -19,9 +19,14 @@ the confirmation e-mail.
 - GetTopicAttributes counts `SubscriptionsConfirmed` and `SubscriptionsPending` (moto: always 0).
 - `GET /localaws/sns/confirm/<endpoint>` stands for the owner clicking the link: every pending
   subscription of that endpoint, in every account and region, is confirmed; it answers how many.
+- `GET /localaws/sns/published/<topic ARN>` answers what the topic was sent (moto keeps every
+  message published to a topic), oldest first, as JSON `[{"MessageId", "Subject", "Message"}]`:
+  what a subscriber would have received, for a test to read without a subscriber of its own.
 
 Not modelled: SNS deletes a subscription left unconfirmed for 48 hours.
 """
+
+import json
 
 from moto.sns.exceptions import SNSInvalidParameter
 from moto.sns.models import SNSBackend, Subscription, Topic, sns_backends
@@ -95,8 +100,24 @@ def install():
     SNSResponse.subscribe = answer_pending
 
 
+def _published(topic_arn):
+    parts = topic_arn.split(":")
+    with Locked.lock:
+        topic = sns_backends[parts[4]][parts[3]].topics.get(topic_arn) if len(parts) == 6 else None
+        if topic is None:
+            return Response(404, [("Content-Type", "text/plain")], f"no topic {topic_arn}\n".encode())
+        sent = [
+            {"MessageId": message_id, "Subject": subject, "Message": message}
+            for message_id, message, subject, *_ in topic.sent_notifications
+        ]
+    return Response(200, [("Content-Type", "application/json")], json.dumps(sent).encode())
+
+
 def control(path):
-    """`/localaws/sns/confirm/<endpoint>`: confirms that endpoint's pending subscriptions."""
+    """`/localaws/sns/confirm/<endpoint>`: confirms that endpoint's pending subscriptions;
+    `/localaws/sns/published/<topic ARN>`: what the topic was sent."""
+    if path.startswith("/localaws/sns/published/"):
+        return _published(path.split("/localaws/sns/published/", 1)[-1])
     endpoint = path.split("/localaws/sns/confirm/", 1)[-1]
     confirmed = 0
     with Locked.lock:

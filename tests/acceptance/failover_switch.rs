@@ -106,9 +106,13 @@ pub(crate) fn failover(aws: &LocalAws, args: &[&str]) -> Run {
 
 /// The state of the switch's alarm in `region`.
 async fn alarm_state(aws: &LocalAws, region: &str) -> String {
+    alarm_state_of(aws, region, ALARM).await
+}
+
+async fn alarm_state_of(aws: &LocalAws, region: &str, name: &str) -> String {
     aws.cloudwatch(region)
         .describe_alarms()
-        .alarm_names(ALARM)
+        .alarm_names(name)
         .send()
         .await
         .expect("DescribeAlarms")
@@ -116,6 +120,13 @@ async fn alarm_state(aws: &LocalAws, region: &str) -> String {
         .first()
         .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
         .unwrap_or_default()
+}
+
+/// The application behind the standby load balancer at `dns_name` fails (`unhealthy`) or
+/// recovers (`healthy`); returns once its group's target reads so.
+async fn turn_standby_targets(aws: &LocalAws, dns_name: &str, group: &str, verdict: &str) {
+    aws.get_text(&format!("/localaws/elb/{dns_name}/{verdict}"));
+    settles("the standby's target", verdict, || target_state(aws, group)).await;
 }
 
 async fn target_state(aws: &LocalAws, group: &str) -> String {
@@ -298,11 +309,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
     let before = outage(&aws, "");
 
     // A standby without a healthy target: refused, nothing put, the alarm stays OK.
-    aws.get_text(&format!("/localaws/elb/{}/unhealthy", standby.dns_name));
-    settles("the standby's target", "unhealthy", || {
-        target_state(&aws, group)
-    })
-    .await;
+    turn_standby_targets(&aws, &standby.dns_name, group, "unhealthy").await;
     let refused = failover(&aws, &engage);
     assert_eq!(refused.code, 1, "{}", refused.text());
     assert!(
@@ -315,11 +322,7 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         refused.text()
     );
     assert_ne!(alarm_state(&aws, "us-east-2").await, "ALARM");
-    aws.get_text(&format!("/localaws/elb/{}/healthy", standby.dns_name));
-    settles("the standby's target", "healthy", || {
-        target_state(&aws, group)
-    })
-    .await;
+    turn_standby_targets(&aws, &standby.dns_name, group, "healthy").await;
 
     // Thrown with us-east-1 down.
     let thrown = failover(&aws, &engage);
@@ -432,6 +435,37 @@ fn the_binary_explains_itself_and_refuses_bad_command_lines() {
     assert!(text.starts_with("--standby-region is required"), "{text}");
 }
 
+/// A `tap_failover` action of the stack's standby in us-east-2, on the target group given or,
+/// without one, on the one the provider finds by default.
+fn failover_action(
+    name: &str,
+    standby_region: &str,
+    engage: bool,
+    target_group_arn: Option<&str>,
+) -> String {
+    let group = target_group_arn
+        .map(|arn| format!("    target_group_arn = \"{arn}\"\n"))
+        .unwrap_or_default();
+    format!(
+        "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"{standby_region}\"\n    engage = {engage}\n{group}    timeout_seconds = 60\n  }}\n}}\n"
+    )
+}
+
+/// `terraform apply -refresh=false -invoke=action.tap_failover.<name>`: its exit code and its
+/// output on one line (Terraform wraps long lines at the terminal's width).
+fn invoke_failover(ws: &Workspace, name: &str) -> (i32, String) {
+    let run = ws.run(&[
+        "apply",
+        "-refresh=false",
+        &format!("-invoke=action.tap_failover.{name}"),
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    (run.code, text)
+}
+
 /// The `tap_failover` action (Terraform 1.14+) does what the command does, from Terraform:
 /// with us-east-1 down, `terraform apply -refresh=false -invoke` throws the switch with the
 /// standby region alone, its progress reaches the user, and DNS answers the standby; with
@@ -481,9 +515,11 @@ async fn the_action_fails_over_while_us_east_1_is_down(
     let primary = serving_endpoint(&aws, primary_region, cidrs[0], "primary").await;
     let standby: Endpoint = serving_endpoint(&aws, standby_region, cidrs[1], "standby").await;
     let action = |name: &str, engage: bool| {
-        format!(
-            "action \"tap_failover\" \"{name}\" {{\n  config {{\n    environment_suffix = \"{SUFFIX}\"\n    standby_region = \"{standby_region}\"\n    engage = {engage}\n    target_group_arn = \"{}\"\n    timeout_seconds = 60\n  }}\n}}\n",
-            standby.target_group_arn
+        failover_action(
+            name,
+            standby_region,
+            engage,
+            Some(&standby.target_group_arn),
         )
     };
     ws.config_raw(&format!(
@@ -495,19 +531,7 @@ async fn the_action_fails_over_while_us_east_1_is_down(
     let (zone, primary_ips, standby_ips) =
         apply_answering_primary(&aws, &ws, &primary, &standby).await;
     let answer = || async { dns(&aws, &zone, DOMAIN).1 };
-    let invoke = |name: &str| {
-        let run = ws.run(&[
-            "apply",
-            "-refresh=false",
-            &format!("-invoke=action.tap_failover.{name}"),
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-        ]);
-        // Terraform wraps long lines at the terminal's width.
-        let text = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
-        (run.code, text)
-    };
+    let invoke = |name: &str| invoke_failover(&ws, name);
 
     outage(&aws, "/us-east-1");
     let before = outage(&aws, "");
@@ -688,11 +712,15 @@ async fn the_drill_reports_the_models_times_and_leaves_the_system_as_it_was() {
 }
 
 /// Route 53's data plane fails over by itself and comes back, unless the switch holds it: with
-/// the primary's targets made unhealthy, TestDNSAnswer answers the standby within the modelled
-/// detection time (the targets' unhealthy threshold, through evaluate-target-health, or the
-/// endpoint check's interval × threshold, whichever is first) and the health-check alarm in
-/// us-east-1 fires from the HealthCheckStatus Route 53 publishes, notifying its topic; when the
-/// targets recover, traffic returns. With the switch thrown, a primary that fails and recovers
+/// clients following DNS and the primary's targets made unhealthy, TestDNSAnswer answers the
+/// standby within the modelled detection time (the targets' unhealthy threshold, through
+/// evaluate-target-health, or the endpoint check's interval × threshold, whichever is first),
+/// the health-check alarm in us-east-1 fires from the HealthCheckStatus Route 53 publishes,
+/// notifying its topic, the primary's unhealthy-hosts alarm fires from the host counts its load
+/// balancer publishes, and the standby-traffic alarm in the standby region fires from the
+/// RequestCount the standby load balancer publishes once the clients reach it, its topic
+/// receiving the notification; when the targets recover, traffic returns to the primary and the
+/// alarms clear. With the switch thrown, a primary that fails and recovers
 /// stays out of DNS until the switch is released.
 #[tokio::test]
 async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is_thrown() {
@@ -739,19 +767,39 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     let detection = targets_detect.min(check_detects);
 
     let health_alarm = || async {
-        let out = aws
-            .cloudwatch("us-east-1")
-            .describe_alarms()
-            .alarm_names(format!("failover-health-check-{SUFFIX}"))
-            .send()
-            .await
-            .expect("DescribeAlarms");
-        out.metric_alarms()
-            .first()
-            .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
-            .unwrap_or_default()
+        alarm_state_of(
+            &aws,
+            "us-east-1",
+            &format!("failover-health-check-{SUFFIX}"),
+        )
+        .await
     };
     settles("the health-check alarm before", "OK", health_alarm).await;
+    let traffic_alarm = || async {
+        alarm_state_of(
+            &aws,
+            "us-east-2",
+            &format!("failover-standby-traffic-{SUFFIX}"),
+        )
+        .await
+    };
+    let standby_topic = aws
+        .sns("us-east-2")
+        .list_topics()
+        .send()
+        .await
+        .expect("ListTopics")
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .find(|a| a.ends_with(&format!(":standby-failover-notifications-{SUFFIX}")))
+        .expect("the standby topic")
+        .to_owned();
+    // Clients follow DNS, 600 requests a minute: all reach the primary.
+    let report = aws.traffic(DOMAIN, 600);
+    assert_eq!(report[DOMAIN]["held"][0]["region"], "us-east-1", "{report}");
+    aws.wait_modelled(120.0).await;
+    assert_ne!(traffic_alarm().await, "ALARM");
 
     // The primary's targets fail: Route 53 moves the answer, the alarm fires and notifies.
     let failed = clock();
@@ -782,8 +830,33 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
             .is_some_and(|s| s.starts_with("Successfully executed action"))),
         "{history:?}"
     );
+    // The primary's load balancer counts its target unhealthy: its alarm fires.
+    let hosts_alarm = || async {
+        alarm_state_of(
+            &aws,
+            "us-east-1",
+            &format!("failover-unhealthy-hosts-primary-{SUFFIX}"),
+        )
+        .await
+    };
+    settles("the primary's unhealthy-hosts alarm", "ALARM", hosts_alarm).await;
+    // The clients follow the answer to the standby; its traffic alarm fires in us-east-2 and
+    // the standby topic holds the notification.
+    settles("the standby-traffic alarm", "ALARM", traffic_alarm).await;
+    let alarmed: Vec<serde_json::Value> = aws
+        .sns_published(&standby_topic)
+        .iter()
+        .filter_map(|m| m["Message"].as_str())
+        .filter_map(|m| serde_json::from_str(m).ok())
+        .filter(|m: &serde_json::Value| {
+            m["AlarmName"] == format!("failover-standby-traffic-{SUFFIX}")
+                && m["NewStateValue"] == "ALARM"
+        })
+        .collect();
+    assert_eq!(alarmed.len(), 1, "{:?}", aws.sns_published(&standby_topic));
+    assert_eq!(alarmed[0]["Trigger"]["MetricName"], "RequestCount");
 
-    // They recover: traffic returns, the alarm clears.
+    // They recover: traffic returns, the alarms clear.
     aws.get_text(&format!("/localaws/elb/{}/healthy", primary.dns_name));
     settles(
         "the answer once the primary recovers",
@@ -792,6 +865,17 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
     )
     .await;
     settles("the health-check alarm after", "OK", health_alarm).await;
+    settles("the clients' answer", "us-east-1", || async {
+        aws.clients_region(DOMAIN)
+    })
+    .await;
+    settles("the standby-traffic alarm after", "OK", traffic_alarm).await;
+    settles(
+        "the primary's unhealthy-hosts alarm after",
+        "OK",
+        hosts_alarm,
+    )
+    .await;
 
     // Thrown, the switch holds the primary out through a failure and a recovery.
     let group_arn = standby.target_group_arn.as_str();
@@ -836,6 +920,138 @@ async fn an_unhealthy_primary_fails_over_alarms_and_returns_unless_the_switch_is
         answer,
     )
     .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// Without a target group, the command and the `tap_failover` action find the standby's own:
+/// `tg-standby-<suffix>`, the group `tap_regional_stack` makes and tags `tap:stack = <suffix>`.
+/// The command refuses while that group's target is unhealthy and engages once it is healthy,
+/// naming the group each time; the action engages on it too; both release.
+#[tokio::test]
+async fn without_a_target_group_the_command_and_the_action_check_the_standby_stacks_own() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.49", "primary").await;
+    let ws = Workspace::new(&aws);
+    let stack = format!(
+        "resource \"tap_regional_stack\" \"standby\" {{\n  environment_suffix = \"{SUFFIX}\"\n  role = \"standby\"\n}}\n"
+    );
+    ws.config(&stack);
+    ws.apply();
+    let made = ws.resource("tap_regional_stack.standby");
+    let text = |key: &str| made[key].as_str().expect(key).to_owned();
+    let standby = Endpoint {
+        region: "us-east-2",
+        dns_name: text("alb_dns_name"),
+        zone_id: text("alb_zone_id"),
+        alb_arn: text("alb_arn"),
+        target_group_arn: text("target_group_arn"),
+    };
+    let actions = if crate::support::terraform_at_least(14, "actions") {
+        failover_action("engage", "us-east-2", true, None)
+            + &failover_action("release", "us-east-2", false, None)
+    } else {
+        String::new()
+    };
+    ws.config(&format!(
+        "{stack}{}{actions}",
+        dns_failover(&primary, &standby)
+    ));
+    let (zone, primary_ips, standby_ips) =
+        apply_answering_primary(&aws, &ws, &primary, &standby).await;
+    let answer = || async { dns(&aws, &zone, DOMAIN).1 };
+
+    // The group the local AWS holds under the standby stack's name, with the stack's tag.
+    let elb = aws.elbv2("us-east-2");
+    let group = elb
+        .describe_target_groups()
+        .names(format!("tg-standby-{SUFFIX}"))
+        .send()
+        .await
+        .expect("DescribeTargetGroups")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_owned();
+    let tags = elb
+        .describe_tags()
+        .resource_arns(&group)
+        .send()
+        .await
+        .expect("DescribeTags");
+    assert!(
+        tags.tag_descriptions()
+            .iter()
+            .flat_map(|d| d.tags())
+            .any(|t| t.key() == Some("tap:stack") && t.value() == Some(SUFFIX)),
+        "{tags:?}"
+    );
+    let common = ["--suffix", SUFFIX, "--standby-region", "us-east-2"];
+    let engage = [&["engage"][..], &common[..], &["--timeout", "60"][..]].concat();
+
+    // Its target unhealthy: refused, naming that group.
+    turn_standby_targets(&aws, &standby.dns_name, &group, "unhealthy").await;
+    let says = |args: &[&str], code: i32, text: &str| {
+        let run = failover(&aws, args);
+        assert!(
+            run.code == code && run.text().contains(text),
+            "exit {code} saying {text:?} wanted:\n{}",
+            run.text()
+        );
+    };
+    says(
+        &engage,
+        1,
+        &format!("target group {group} has no healthy target"),
+    );
+    assert_ne!(alarm_state(&aws, "us-east-2").await, "ALARM");
+
+    // Healthy again: engaged on that group; DNS answers the standby; released.
+    turn_standby_targets(&aws, &standby.dns_name, &group, "healthy").await;
+    let healthy = format!("target group {group} has 1 of 1 targets healthy");
+    says(&engage, 0, &healthy);
+    assert_eq!(alarm_state(&aws, "us-east-2").await, "ALARM");
+    settles(
+        "the answer once the switch is thrown",
+        standby_ips.clone(),
+        answer,
+    )
+    .await;
+    says(
+        &[&["release"][..], &common[..], &["--timeout", "60"][..]].concat(),
+        0,
+        "switch released at ",
+    );
+    settles(
+        "the answer once the switch is released",
+        primary_ips.clone(),
+        answer,
+    )
+    .await;
+
+    // The action, without a target group, engages on the same one.
+    if !actions.is_empty() {
+        let (code, said) = invoke_failover(&ws, "engage");
+        assert_eq!(code, 0, "{said}");
+        assert!(said.contains(&healthy), "{said}");
+        assert_eq!(alarm_state(&aws, "us-east-2").await, "ALARM");
+        settles(
+            "the answer once the action throws the switch",
+            standby_ips,
+            answer,
+        )
+        .await;
+        let (code, said) = invoke_failover(&ws, "release");
+        assert_eq!(code, 0, "{said}");
+        settles(
+            "the answer once the action releases the switch",
+            primary_ips,
+            answer,
+        )
+        .await;
+    }
 
     ws.destroy();
     let leaks = alerting_leaks(&aws, None).await;

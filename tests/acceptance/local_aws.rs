@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus,
 };
 
+use crate::dns_failover::serving_endpoint;
 use crate::support::{
     alarm_actions, attached_internet_gateway, dns_answer, nat_state, pitr, resolved,
     serving_balancer, settles, LocalAws, SETTLE_WITHIN,
@@ -1893,7 +1894,8 @@ async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
 
 /// CloudWatch alarms cannot publish to a topic encrypted with `alias/aws/sns`, nor with a
 /// customer key whose policy does not let `cloudwatch.amazonaws.com` use it; the alarm history
-/// says so (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+/// says so (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns). Through a key it
+/// may use, the topic receives the alarm's notification.
 #[tokio::test]
 async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
     let aws = LocalAws::start();
@@ -1980,6 +1982,34 @@ async fn alarms_publish_only_through_keys_cloudwatch_may_use() {
             )
         };
         assert_eq!(alarm_actions(&cw, name).await, [want], "{name}");
+        // The topic holds the notification only when the action succeeded.
+        let sent = aws.sns_published(&topic);
+        if refusal {
+            assert!(sent.is_empty(), "{name}: {sent:?}");
+        } else {
+            assert_eq!(sent.len(), 1, "{name}: {sent:?}");
+            assert_eq!(
+                sent[0]["Subject"],
+                format!("ALARM: \"{name}\" in us-east-1")
+            );
+            let message: serde_json::Value =
+                serde_json::from_str(sent[0]["Message"].as_str().expect("message"))
+                    .expect("a JSON message");
+            assert_eq!(
+                (
+                    &message["AlarmName"],
+                    &message["NewStateValue"],
+                    &message["OldStateValue"],
+                    &message["Trigger"]["MetricName"]
+                ),
+                (
+                    &serde_json::json!(name),
+                    &serde_json::json!("ALARM"),
+                    &serde_json::json!("INSUFFICIENT_DATA"),
+                    &serde_json::json!("HealthCheckStatus")
+                )
+            );
+        }
     }
     // The keys AWS services make for themselves are AWS managed, as AWS describes them.
     let managed = kms
@@ -2722,4 +2752,267 @@ async fn route53_publishes_health_check_status_so_alarms_on_it_fire() {
     settles("the alarm once the checkers see 503", "ALARM", state).await;
     aws.get_text(&format!("/localaws/elb/{dns}/healthy"));
     settles("the alarm once the endpoint recovers", "OK", state).await;
+}
+
+/// The final portion of a load balancer's or target group's ARN: its CloudWatch dimension value
+/// (`app/<name>/<id>`, `targetgroup/<name>/<id>`).
+fn dimension_of(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).expect("an ARN");
+    resource.strip_prefix("loadbalancer/").unwrap_or(resource)
+}
+
+/// `(datapoints, sum, minimum, maximum)` of an `AWS/ApplicationELB` metric with these
+/// dimensions (ARNs), as CloudWatch holds them.
+async fn elb_statistics(
+    aws: &LocalAws,
+    region: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+) -> (f64, f64, f64, f64) {
+    let now = std::time::SystemTime::now();
+    let hour = std::time::Duration::from_secs(3600);
+    let out = aws
+        .cloudwatch(region)
+        .get_metric_statistics()
+        .namespace("AWS/ApplicationELB")
+        .metric_name(metric)
+        .set_dimensions(Some(
+            dimensions
+                .iter()
+                .map(|(name, arn)| {
+                    Dimension::builder()
+                        .name(*name)
+                        .value(dimension_of(arn))
+                        .build()
+                })
+                .collect(),
+        ))
+        .start_time((now - hour).into())
+        .end_time((now + hour).into())
+        .period(7200)
+        .statistics(Statistic::SampleCount)
+        .statistics(Statistic::Sum)
+        .statistics(Statistic::Minimum)
+        .statistics(Statistic::Maximum)
+        .send()
+        .await
+        .expect("GetMetricStatistics");
+    out.datapoints().first().map_or((0.0, 0.0, 0.0, 0.0), |d| {
+        (
+            d.sample_count().unwrap_or_default(),
+            d.sum().unwrap_or_default(),
+            d.minimum().unwrap_or_default(),
+            d.maximum().unwrap_or_default(),
+        )
+    })
+}
+
+/// The dimensions of each `AWS/ApplicationELB` `metric` a region holds (moto lists a metric of
+/// several dimensions once per datum: each once here).
+async fn elb_metrics(aws: &LocalAws, region: &str, metric: &str) -> Vec<Vec<(String, String)>> {
+    let out = aws
+        .cloudwatch(region)
+        .list_metrics()
+        .namespace("AWS/ApplicationELB")
+        .metric_name(metric)
+        .send()
+        .await
+        .expect("ListMetrics");
+    out.metrics()
+        .iter()
+        .map(|m| {
+            let mut dimensions: Vec<(String, String)> = m
+                .dimensions()
+                .iter()
+                .map(|d| {
+                    (
+                        d.name().unwrap_or_default().to_owned(),
+                        d.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            dimensions.sort();
+            dimensions
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Clients that follow DNS: nothing flows until a test turns traffic on; then Elastic Load
+/// Balancing's `RequestCount` (Sum, dimension `LoadBalancer` = `app/<name>/<id>`) is published
+/// once a modelled minute, the requests of that minute, in the region of the load balancer DNS
+/// answers and nowhere else, and each of the name's load balancers publishes its target group's
+/// `HealthyHostCount` and `UnHealthyHostCount` (`TargetGroup`, `LoadBalancer`); when the answer
+/// moves the clients follow within the alias record's 60 s TTL and the other load balancer's
+/// requests stop (an alarm on them that treats missing data as not breaching goes back to OK);
+/// turned off, nothing more comes.
+#[tokio::test]
+async fn clients_follow_dns_and_load_balancers_publish_their_request_count() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.26", "traffic-primary").await;
+    let standby = serving_endpoint(&aws, "us-east-2", "10.27", "traffic-standby").await;
+    let (primary_arn, primary_group, standby_arn) = (
+        primary.alb_arn.clone(),
+        primary.target_group_arn.clone(),
+        standby.alb_arn.clone(),
+    );
+    let (primary, standby) = (primary.dns_name, standby.dns_name);
+    let requests = |region: &'static str, arn: &str| {
+        let (aws, arn) = (&aws, arn.to_owned());
+        async move {
+            let (count, sum, least, _) =
+                elb_statistics(aws, region, "RequestCount", &[("LoadBalancer", &arn)]).await;
+            (count, sum, least)
+        }
+    };
+    let r53 = aws.route53();
+    let name = "app.traffic.tap-test.net";
+    let zone = zone_with(
+        &r53,
+        "traffic.tap-test.net",
+        vec![
+            weighted(name, "primary", 100, &primary, true, None),
+            weighted(name, "standby", 0, &standby, true, None),
+        ],
+    )
+    .await;
+    let rate = 120.0;
+    // An alarm on the primary's traffic that treats missing data as not breaching.
+    let cw = aws.cloudwatch("us-east-1");
+    cw.put_metric_alarm()
+        .alarm_name("primary-traffic")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("RequestCount")
+        .dimensions(
+            Dimension::builder()
+                .name("LoadBalancer")
+                .value(dimension_of(&primary_arn))
+                .build(),
+        )
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(10.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .treat_missing_data("notBreaching")
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    let alarm = || async {
+        cw.describe_alarms()
+            .alarm_names("primary-traffic")
+            .send()
+            .await
+            .expect("DescribeAlarms")
+            .metric_alarms()[0]
+            .state_value()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    };
+
+    // Nothing flows until a test turns it on.
+    aws.wait_modelled(120.0).await;
+    for region in ["us-east-1", "us-east-2"] {
+        for metric in ["RequestCount", "UnHealthyHostCount"] {
+            assert!(elb_metrics(&aws, region, metric).await.is_empty());
+        }
+    }
+
+    // On: the primary's minutes, in its region only, each the minute's requests; both load
+    // balancers' host counts.
+    let report = aws.traffic(name, 120);
+    assert_eq!(
+        report[name]["held"][0]["loadBalancer"], "alb-traffic-primary-switch",
+        "{report}"
+    );
+    aws.wait_modelled(210.0).await;
+    let pair = |name: &str, arn: &str| (name.to_owned(), dimension_of(arn).to_owned());
+    assert_eq!(
+        elb_metrics(&aws, "us-east-1", "RequestCount").await,
+        [vec![pair("LoadBalancer", &primary_arn)]]
+    );
+    assert!(elb_metrics(&aws, "us-east-2", "RequestCount")
+        .await
+        .is_empty());
+    assert_eq!(
+        elb_metrics(&aws, "us-east-1", "UnHealthyHostCount").await,
+        [vec![
+            pair("LoadBalancer", &primary_arn),
+            pair("TargetGroup", &primary_group)
+        ]]
+    );
+    assert_eq!(
+        elb_metrics(&aws, "us-east-2", "HealthyHostCount")
+            .await
+            .len(),
+        1
+    );
+    let (minutes, sum, least) = requests("us-east-1", &primary_arn).await;
+    assert!(minutes >= 3.0, "{minutes} datapoints in 210 modelled s");
+    // A datum holds a minute's requests, or as much more as passed until it was observed.
+    assert!(
+        least >= rate - 1.0 && sum <= minutes * rate * 1.5,
+        "{minutes} datapoints of {sum} requests, the least {least}, at {rate} a minute"
+    );
+    assert_eq!(alarm().await, "ALARM");
+    let hosts = [
+        ("TargetGroup", primary_group.as_str()),
+        ("LoadBalancer", primary_arn.as_str()),
+    ];
+    let (_, _, least_healthy, _) =
+        elb_statistics(&aws, "us-east-1", "HealthyHostCount", &hosts).await;
+    let (_, _, _, most_unhealthy) =
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
+    assert_eq!((least_healthy, most_unhealthy), (1.0, 0.0));
+
+    // The answer moves to the standby: the clients follow within the TTL; the primary's
+    // requests stop once its last minute is out, the standby's come; the primary's target
+    // counts as unhealthy.
+    let standby_addresses = resolved(&aws, &standby);
+    aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
+    settles("the answer", standby_addresses, || async {
+        dns_answer(&r53, &zone, name).await.1
+    })
+    .await;
+    let moved = aws.modelled_seconds();
+    settles("the clients' answer", "us-east-2", || async {
+        aws.clients_region(name)
+    })
+    .await;
+    let followed = aws.modelled_seconds() - moved;
+    assert!(
+        followed <= 60.0 + 12.0,
+        "followed {followed} s after DNS moved"
+    );
+    aws.wait_modelled(90.0).await;
+    let primary_then = requests("us-east-1", &primary_arn).await;
+    aws.wait_modelled(150.0).await;
+    assert_eq!(
+        requests("us-east-1", &primary_arn).await,
+        primary_then,
+        "no request reaches the primary"
+    );
+    let (minutes, _, least) = requests("us-east-2", &standby_arn).await;
+    assert!(
+        minutes >= 2.0 && least > 0.0,
+        "{minutes} datapoints at the standby, the least {least}"
+    );
+    let (_, _, _, most_unhealthy) =
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
+    assert_eq!(most_unhealthy, 1.0);
+    // Its periods without data are not breaching.
+    assert_eq!(alarm().await, "OK");
+
+    // Off: nothing more.
+    assert_eq!(aws.traffic(name, 0), serde_json::json!({}));
+    aws.wait_modelled(90.0).await;
+    let standby_then = requests("us-east-2", &standby_arn).await;
+    let hosts_then = elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await;
+    aws.wait_modelled(150.0).await;
+    assert_eq!(requests("us-east-2", &standby_arn).await, standby_then);
+    assert_eq!(
+        elb_statistics(&aws, "us-east-1", "UnHealthyHostCount", &hosts).await,
+        hosts_then
+    );
 }

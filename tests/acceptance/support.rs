@@ -107,6 +107,44 @@ impl LocalAws {
             .unwrap_or_else(|e| panic!("confirming {endpoint}: {e}: {body}"))
     }
 
+    /// The local AWS's modelled clock, in AWS seconds.
+    pub fn modelled_seconds(&self) -> f64 {
+        self.get_json("/localaws/clock")["seconds"]
+            .as_f64()
+            .expect("the modelled clock")
+    }
+
+    /// Waits until `seconds` of modelled time have passed; each look at the clock is a request,
+    /// after which the local AWS's data plane moves on.
+    pub async fn wait_modelled(&self, seconds: f64) {
+        let since = self.modelled_seconds();
+        while self.modelled_seconds() - since < seconds {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clients of the record `name` send `rate` requests a modelled minute where DNS answers
+    /// (0: they stop); the populations the local AWS models, as it reports them.
+    pub fn traffic(&self, name: &str, rate: u32) -> serde_json::Value {
+        self.get_json(&format!("/localaws/traffic/{name}?rate={rate}"))
+    }
+
+    /// The region of the load balancer the clients of `name` send to now ("" when none).
+    pub fn clients_region(&self, name: &str) -> String {
+        self.get_json("/localaws/traffic")[name]["held"][0]["region"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// What the SNS topic was sent, oldest first: `{"MessageId", "Subject", "Message"}`.
+    pub fn sns_published(&self, topic_arn: &str) -> Vec<serde_json::Value> {
+        self.get_json(&format!("/localaws/sns/published/{topic_arn}"))
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("published to {topic_arn}: not a list"))
+    }
+
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let body = self.get_text(path);
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
