@@ -391,6 +391,36 @@ mod tests {
         assert!(records["primary"].contains("health check rc-1"));
     }
 
+    #[test]
+    fn a_routing_control_replaces_only_the_switch_check_and_drops_the_switch_alarm() {
+        let arn = "arn:aws:route53-recovery-control::111122223333:controlpanel/p/routingcontrol/c";
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let prior = applied(&first);
+        let mut with_control = config();
+        with_control.switch_routing_control_arn = values::string(arn);
+        let (planned, replace) = plan(&with_control, Some(&prior), &Tags::new());
+        assert!(replace.is_empty(), "nothing is replaced");
+        assert_eq!(planned.health_check_id, prior.health_check_id);
+        assert_eq!(planned.record_health_check_id, prior.record_health_check_id);
+        assert!(planned.switch_health_check_id.is_unknown());
+        assert_eq!(
+            planned.break_glass_command,
+            values::string(switch_checks::routing_control_command(arn, false))
+        );
+        assert!(known_map(&planned.alarms)
+            .unwrap()
+            .keys()
+            .all(|name| !name.starts_with("failover-switch")));
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        assert_eq!(
+            want.switch_check(),
+            SwitchCheckSpec::RoutingControl { arn: arn.into() }
+        );
+        // Applied, the same configuration plans nothing new.
+        let (again, _) = plan(&with_control, Some(&applied(&planned)), &Tags::new());
+        assert!(!again.switch_health_check_id.is_unknown());
+    }
+
     /// The switch's alarm lives in the standby region, so validation may accept only regions
     /// whose alarms Route 53 can follow (AlarmIdentifier `Region`).
 
