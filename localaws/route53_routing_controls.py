@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 from moto.route53.models import HealthCheck
 from moto.route53.responses import Route53
 
+from . import route53_alarm_checks
 from .wsgi import Locked, Response
 
 TYPE = "RECOVERY_CONTROL"
@@ -62,7 +63,7 @@ def install():
     def health_check_config(self):
         result = config(self)
         if self.type_ == TYPE:
-            for endpoint_only in ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency"):
+            for endpoint_only in route53_alarm_checks.ENDPOINT_ONLY:
                 result.pop(endpoint_only, None)
             result["RoutingControlArn"] = self.routing_control_arn
         return result

@@ -143,6 +143,14 @@ impl Stack {
         )
     }
 
+    /// The addresses DNS answers for the primary and for the standby load balancer.
+    fn addresses(&self) -> (Vec<String>, Vec<String>) {
+        (
+            resolved(&self.aws, &self.primary.dns_name),
+            resolved(&self.aws, &self.standby.dns_name),
+        )
+    }
+
     pub(crate) fn config(&self, extra: &str) {
         self.ws.config(&self.body(extra));
     }
@@ -1501,17 +1509,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
     );
 
     // What Route 53 and CloudWatch hold.
-    let checks: HashMap<String, aws_sdk_route53::types::HealthCheck> = stack
-        .aws
-        .route53()
-        .list_health_checks()
-        .send()
-        .await
-        .expect("ListHealthChecks")
-        .health_checks()
-        .iter()
-        .map(|c| (c.id().to_owned(), c.clone()))
-        .collect();
+    let checks = health_checks(&stack.aws).await;
     assert_eq!(checks.len(), 3, "{checks:?}");
     let switch = checks[&switch_check].health_check_config().expect("config");
     assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
@@ -1525,13 +1523,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
         Some("LastKnownStatus")
     );
     let record = checks[&record_check].health_check_config().expect("config");
-    assert_eq!(record.r#type().as_str(), "CALCULATED");
-    let mut children = record.child_health_checks().to_vec();
-    children.sort();
-    let mut want = vec![endpoint_check.clone(), switch_check.clone()];
-    want.sort();
-    assert_eq!(children, want);
-    assert_eq!(record.health_threshold(), Some(2), "both must be healthy");
+    assert_all_of(record, &[&endpoint_check, &switch_check]);
     let zone = stack.zone_id().await;
     assert_eq!(
         stack.records(&zone).await["primary"].1.as_deref(),
@@ -1554,10 +1546,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
 
     // Healthy primary: DNS answers with its addresses.
     let r53 = stack.aws.route53();
-    let (primary_ips, standby_ips) = (
-        resolved(&stack.aws, &stack.primary.dns_name),
-        resolved(&stack.aws, &stack.standby.dns_name),
-    );
+    let (primary_ips, standby_ips) = stack.addresses();
     let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
     settles("the answer before the switch", primary_ips.clone(), answer).await;
 
@@ -1631,6 +1620,17 @@ fn set_routing_control(aws: &LocalAws, state: &str) {
     ));
 }
 
+/// A CALCULATED check healthy only while every one of `children` is.
+fn assert_all_of(config: &aws_sdk_route53::types::HealthCheckConfig, children: &[&str]) {
+    assert_eq!(config.r#type().as_str(), "CALCULATED");
+    let mut have = config.child_health_checks().to_vec();
+    have.sort();
+    let mut want: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+    want.sort();
+    assert_eq!(have, want);
+    assert_eq!(config.health_threshold(), Some(children.len() as i32));
+}
+
 /// The health checks Route 53 holds, by ID.
 async fn health_checks(aws: &LocalAws) -> HashMap<String, aws_sdk_route53::types::HealthCheck> {
     aws.route53()
@@ -1682,13 +1682,7 @@ async fn a_routing_control_of_the_users_is_the_switch_and_moves_dns() {
     assert_eq!(switch.r#type().as_str(), "RECOVERY_CONTROL");
     assert_eq!(switch.routing_control_arn(), Some(ROUTING_CONTROL));
     let record = checks[&record_check].health_check_config().expect("config");
-    assert_eq!(record.r#type().as_str(), "CALCULATED");
-    let mut children = record.child_health_checks().to_vec();
-    children.sort();
-    let mut want = vec![endpoint_check.clone(), switch_check.clone()];
-    want.sort();
-    assert_eq!(children, want);
-    assert_eq!(record.health_threshold(), Some(2));
+    assert_all_of(record, &[&endpoint_check, &switch_check]);
     let zone = stack.zone_id().await;
     assert_eq!(
         stack.records(&zone).await["primary"].1.as_deref(),
@@ -1705,10 +1699,7 @@ async fn a_routing_control_of_the_users_is_the_switch_and_moves_dns() {
 
     // Off: the primary leaves DNS though it is healthy; On: it returns.
     let r53 = stack.aws.route53();
-    let (primary_ips, standby_ips) = (
-        resolved(&stack.aws, &stack.primary.dns_name),
-        resolved(&stack.aws, &stack.standby.dns_name),
-    );
+    let (primary_ips, standby_ips) = stack.addresses();
     let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
     settles("the answer while On", primary_ips.clone(), answer).await;
     set_routing_control(&stack.aws, "Off");
@@ -1737,15 +1728,10 @@ async fn a_routing_control_of_the_users_is_the_switch_and_moves_dns() {
         .health_check_config()
         .expect("config");
     assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
-    let mut children = checks[&record_check]
-        .health_check_config()
-        .expect("config")
-        .child_health_checks()
-        .to_vec();
-    children.sort();
-    let mut want = vec![endpoint_check, id("switch_health_check_id")];
-    want.sort();
-    assert_eq!(children, want);
+    assert_all_of(
+        checks[&record_check].health_check_config().expect("config"),
+        &[&endpoint_check, &id("switch_health_check_id")],
+    );
     assert!(stack
         .alarm("us-east-2", "failover-switch-acc")
         .await
