@@ -46,6 +46,7 @@ from . import (
     route53_alarm_checks,
     route53_health,
     route53_metrics,
+    route53_routing_controls,
     route53_zones,
     sns_topics,
 )
@@ -110,6 +111,8 @@ class Fidelity:
             return region_outage.control(request.path)
         if request.path.startswith("/localaws/disabled"):
             return disabled_regions.control(request.path)
+        if request.path == "/localaws/routing-control":
+            return route53_routing_controls.control(request)
         if request.path == "/localaws/dns-answer":
             return route53_answers.control(request)
         if request.path.startswith("/localaws/traffic"):
@@ -193,6 +196,7 @@ def build():
     route53_changes.install()
     route53_health.install()
     route53_alarm_checks.install()
+    route53_routing_controls.install()
     route53_zones.install()
     sns_topics.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

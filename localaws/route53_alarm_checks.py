@@ -21,6 +21,8 @@ from moto.route53.models import HealthCheck
 from moto.route53.responses import Route53
 
 TYPE = "CLOUDWATCH_METRIC"
+# What moto answers for every check that only an endpoint check has.
+ENDPOINT_ONLY = ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency")
 _installed = False
 # health check id -> the status it had when its alarm last was OK or ALARM
 _last_known = {}
@@ -79,7 +81,7 @@ def install():
     def health_check_config(self):
         result = config(self)
         if self.type_ == TYPE:
-            for endpoint_only in ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency"):
+            for endpoint_only in ENDPOINT_ONLY:
                 result.pop(endpoint_only, None)
             result["AlarmIdentifier"] = self.alarm_identifier
             result["InsufficientDataHealthStatus"] = self.insufficient_data_health_status

@@ -38,7 +38,8 @@ HealthCheckConfig reference
   healthy"), and `Inverted` inverts the status, disabled or not.
 The status is observed after every request (`observe`), so a change is timed from the request
 that caused it; a target whose registration settles with time is seen at the next request.
-- a CLOUDWATCH_METRIC check follows its alarm (`route53_alarm_checks`).
+- a CLOUDWATCH_METRIC check follows its alarm (`route53_alarm_checks`), a RECOVERY_CONTROL check
+  its routing control (`route53_routing_controls`).
 Not modelled: string matching, latency."""
 
 import sys
@@ -48,7 +49,7 @@ from moto.ec2.models import ec2_backends
 from moto.route53.models import route53_backends
 from moto.route53.responses import Route53
 
-from . import elbv2_health, pending, route53_alarm_checks
+from . import elbv2_health, pending, route53_alarm_checks, route53_routing_controls
 from .wsgi import Locked
 
 # HealthCheckConfig "Regions": "If you don't specify any regions, Route 53 health checkers in all
@@ -157,6 +158,8 @@ def healthy(check_id, read=False, seen=()):
             status = up >= threshold
         elif check.type_ == route53_alarm_checks.TYPE:
             status = route53_alarm_checks.healthy(check)
+        elif check.type_ == route53_routing_controls.TYPE:
+            status = route53_routing_controls.healthy(check)
         else:
             verdict = _verdicts.get(check_id)
             if verdict is None:
@@ -243,3 +246,4 @@ def reset():
     with Locked.lock:
         _verdicts.clear()
         route53_alarm_checks.reset()
+    route53_routing_controls.reset()

@@ -1,6 +1,7 @@
 //! The Route 53 health checks of the failover switch: a CLOUDWATCH_METRIC check on the switch
-//! alarm, and the CALCULATED check the primary record uses, healthy only while both the
-//! endpoint check and the switch check are.
+//! alarm (or a RECOVERY_CONTROL check on the user's ARC routing control), and the CALCULATED
+//! check the primary record uses, healthy only while both the endpoint check and the switch
+//! check are.
 
 use aws_sdk_route53::types::{
     AlarmIdentifier, CloudWatchRegion, HealthCheck, HealthCheckConfig, HealthCheckType,
@@ -19,7 +20,7 @@ const PRIMARY: &str = "primary-record";
 /// Which of the two checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Follows the switch alarm.
+    /// Follows the switch alarm, or the routing control.
     Switch,
     /// The primary record's: the endpoint check AND the switch check.
     Primary,
@@ -41,6 +42,10 @@ pub enum Spec {
     /// while CloudWatch lacks data ("For new health checks that have no last known status, the
     /// default status for the health check is healthy", API_HealthCheckConfig).
     Alarm { region: String, name: String },
+    /// Healthy while the ARC routing control is On (HealthCheckConfig `Type`,
+    /// RECOVERY_CONTROL). UpdateHealthCheck has no `RoutingControlArn`: another ARN, or a
+    /// change from or to an alarm check, is a new check.
+    RoutingControl { arn: String },
     /// Healthy only while every child is: `HealthThreshold` = number of children. Sorted
     /// (`all_of`): Route 53 keeps no order.
     AllOf(Vec<String>),
@@ -67,6 +72,56 @@ impl Facts {
     pub fn matches(&self, want: &Spec) -> bool {
         !self.overridden && self.spec.as_ref() == Some(want)
     }
+
+    /// Whether UpdateHealthCheck can make this check `want`: Route 53 changes neither a check's
+    /// type nor its routing control in place. A record check is always CALCULATED, and a switch
+    /// check whose settings we do not recognise (no `spec`) a CLOUDWATCH_METRIC one: a
+    /// RECOVERY_CONTROL check always has a `spec`.
+    fn updatable_to(&self, want: &Spec) -> bool {
+        match want {
+            Spec::Alarm { .. } | Spec::AllOf(_) => {
+                !matches!(self.spec, Some(Spec::RoutingControl { .. }))
+            }
+            Spec::RoutingControl { .. } => self.spec.as_ref() == Some(want),
+        }
+    }
+}
+
+/// Whether `arn` names an ARC routing control:
+/// `arn:<partition>:route53-recovery-control::<account>:controlpanel/<id>/routingcontrol/<id>`
+/// (ARC's resource types, Service Authorization Reference; ARC is global, so the region is
+/// empty). hashicorp/aws checks only that `routing_control_arn` is some ARN (`verify.ValidARN`).
+pub fn check_routing_control_arn(arn: &str) -> Result<(), String> {
+    let refuse = || {
+        Err(format!("\"{arn}\" is not the ARN of an ARC routing control: arn:aws:route53-recovery-control::<account>:controlpanel/<control panel id>/routingcontrol/<routing control id>."))
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return refuse();
+    };
+    let id = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let ok = prefix == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(&partition)
+        && service == "route53-recovery-control"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && matches!(resource.split('/').collect::<Vec<_>>()[..],
+            ["controlpanel", panel, "routingcontrol", control] if id(panel) && id(control));
+    if ok {
+        Ok(())
+    } else {
+        refuse()
+    }
+}
+
+/// The AWS CLI command that sets the routing control `On` or `Off` through an ARC cluster's
+/// data plane (`aws route53-recovery-cluster update-routing-control-state`, which must be sent
+/// to one of the cluster's regional endpoints with that endpoint's region). The cluster is the
+/// user's: its endpoint and region stay placeholders.
+pub fn routing_control_command(arn: &str, on: bool) -> String {
+    let state = if on { "On" } else { "Off" };
+    format!("aws route53-recovery-cluster update-routing-control-state --routing-control-arn {arn} --routing-control-state {state} --endpoint-url <one of your ARC cluster's endpoints> --region <that endpoint's region>")
 }
 
 fn kind_of(check: &HealthCheck) -> Option<Kind> {
@@ -89,6 +144,10 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
                 name: alarm.name().to_owned(),
             })
         }
+        // Even without its ARN: such a check can only be replaced.
+        (Kind::Switch, HealthCheckType::RecoveryControl) => Some(Spec::RoutingControl {
+            arn: c.routing_control_arn().unwrap_or_default().to_owned(),
+        }),
         (Kind::Primary, HealthCheckType::Calculated) => {
             let children = c.child_health_checks().to_vec();
             (c.health_threshold() == Some(children.len() as i32)).then(|| Spec::all_of(children))
@@ -115,7 +174,8 @@ pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<Facts>, AwsErro
 }
 
 /// The check of `kind` as `spec` says: an existing one updated in place (Route 53 changes
-/// both the alarm and the children of a check without replacing it), or a new one.
+/// both the alarm and the children of a check without replacing it), or a new one (a check of
+/// another type or routing control: the caller deletes the old one once nothing uses it).
 pub async fn ensure(
     r53: &Client,
     existing: &[Facts],
@@ -124,7 +184,12 @@ pub async fn ensure(
     suffix: &str,
     tags: &Tags,
 ) -> PartResult<String> {
-    let id = match existing.iter().find(|c| c.kind == kind) {
+    let mine = existing.iter().filter(|c| c.kind == kind);
+    let id = match mine
+        .clone()
+        .find(|c| c.matches(spec))
+        .or(mine.clone().find(|c| c.updatable_to(spec)))
+    {
         Some(have) if have.matches(spec) => have.id.clone(),
         Some(have) => {
             update(r53, &have.id, spec).await?;
@@ -140,6 +205,7 @@ fn describe(spec: &Spec) -> String {
     match spec {
         Spec::Alarm { region, name } => format!("on CloudWatch alarm {name} ({region})"),
         Spec::AllOf(children) => format!("of health checks {}", children.join(" and ")),
+        Spec::RoutingControl { arn } => format!("on routing control {arn}"),
     }
 }
 
@@ -164,6 +230,9 @@ async fn create(r53: &Client, kind: Kind, spec: &Spec, suffix: &str) -> PartResu
             .r#type(HealthCheckType::Calculated)
             .set_child_health_checks(Some(children.clone()))
             .health_threshold(children.len() as i32),
+        Spec::RoutingControl { arn } => HealthCheckConfig::builder()
+            .r#type(HealthCheckType::RecoveryControl)
+            .routing_control_arn(arn),
     };
     let out = r53
         .create_health_check()
@@ -193,6 +262,8 @@ async fn update(r53: &Client, id: &str, spec: &Spec) -> PartResult<()> {
         Spec::AllOf(children) => request
             .set_child_health_checks(Some(children.clone()))
             .health_threshold(children.len() as i32),
+        // Only `Inverted`/`Disabled` to clear: `ensure` replaces a check on another control.
+        Spec::RoutingControl { .. } => request,
     };
     request.send().await.context(action)?;
     Ok(())
@@ -219,5 +290,50 @@ mod tests {
         }
         .matches(&spec));
         assert!(!have.matches(&Spec::all_of(vec!["a".into()])));
+    }
+
+    #[test]
+    fn routing_control_arns() {
+        let good = "arn:aws:route53-recovery-control::111122223333:controlpanel/0123abcd/routingcontrol/abcd0123";
+        assert!(check_routing_control_arn(good).is_ok());
+        for bad in [
+            "",
+            "arn:aws:route53-recovery-control:us-east-1:111122223333:controlpanel/a/routingcontrol/b",
+            "arn:aws:route53-recovery-control::1111:controlpanel/a/routingcontrol/b",
+            "arn:aws:route53-recovery-control::111122223333:controlpanel/a",
+            "arn:aws:route53-recovery-control::111122223333:controlpanel/a/safetyrule/b",
+            "arn:aws:route53::111122223333:controlpanel/a/routingcontrol/b",
+        ] {
+            assert!(check_routing_control_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_check_of_another_type_or_routing_control_is_replaced_not_updated() {
+        let control = |id: &str| Spec::RoutingControl {
+            arn: format!(
+                "arn:aws:route53-recovery-control::111122223333:controlpanel/p/routingcontrol/{id}"
+            ),
+        };
+        let alarm = Facts {
+            id: "hc".into(),
+            kind: Kind::Switch,
+            spec: None,
+            overridden: false,
+        };
+        let alarm_spec = Spec::Alarm {
+            region: "us-east-2".into(),
+            name: "a".into(),
+        };
+        assert!(alarm.updatable_to(&alarm_spec));
+        assert!(!alarm.updatable_to(&control("a")));
+        let on_a = Facts {
+            spec: Some(control("a")),
+            overridden: true,
+            ..alarm
+        };
+        assert!(on_a.updatable_to(&control("a")));
+        assert!(!on_a.updatable_to(&control("b")));
+        assert!(!on_a.updatable_to(&alarm_spec));
     }
 }

@@ -151,6 +151,14 @@ impl Stack {
         )
     }
 
+    /// The addresses DNS answers for the primary and for the standby load balancer.
+    fn addresses(&self) -> (Vec<String>, Vec<String>) {
+        (
+            resolved(&self.aws, &self.primary.dns_name),
+            resolved(&self.aws, &self.standby.dns_name),
+        )
+    }
+
     pub(crate) fn config(&self, extra: &str) {
         self.ws.config(&self.body(extra));
     }
@@ -1504,17 +1512,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
     );
 
     // What Route 53 and CloudWatch hold.
-    let checks: HashMap<String, aws_sdk_route53::types::HealthCheck> = stack
-        .aws
-        .route53()
-        .list_health_checks()
-        .send()
-        .await
-        .expect("ListHealthChecks")
-        .health_checks()
-        .iter()
-        .map(|c| (c.id().to_owned(), c.clone()))
-        .collect();
+    let checks = health_checks(&stack.aws).await;
     assert_eq!(checks.len(), 3, "{checks:?}");
     let switch = checks[&switch_check].health_check_config().expect("config");
     assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
@@ -1528,13 +1526,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
         Some("LastKnownStatus")
     );
     let record = checks[&record_check].health_check_config().expect("config");
-    assert_eq!(record.r#type().as_str(), "CALCULATED");
-    let mut children = record.child_health_checks().to_vec();
-    children.sort();
-    let mut want = vec![endpoint_check.clone(), switch_check.clone()];
-    want.sort();
-    assert_eq!(children, want);
-    assert_eq!(record.health_threshold(), Some(2), "both must be healthy");
+    assert_all_of(record, &[&endpoint_check, &switch_check]);
     let zone = stack.zone_id().await;
     assert_eq!(
         stack.records(&zone).await["primary"].1.as_deref(),
@@ -1557,10 +1549,7 @@ async fn the_switch_fails_over_with_one_standby_call_and_holds_until_released() 
 
     // Healthy primary: DNS answers with its addresses.
     let r53 = stack.aws.route53();
-    let (primary_ips, standby_ips) = (
-        resolved(&stack.aws, &stack.primary.dns_name),
-        resolved(&stack.aws, &stack.standby.dns_name),
-    );
+    let (primary_ips, standby_ips) = stack.addresses();
     let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
     settles("the answer before the switch", primary_ips.clone(), answer).await;
 
@@ -1677,5 +1666,134 @@ async fn a_region_disabled_after_apply_fails_the_refresh_on_its_attribute_keepin
     ws.assert_plan_empty();
     ws.destroy();
     let leaks = alerting_leaks(aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+const ROUTING_CONTROL: &str =
+    "arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b2c3d/routingcontrol/4e5f6a7b";
+
+/// Sets the routing control's state, as the user's ARC cluster would.
+fn set_routing_control(aws: &LocalAws, state: &str) {
+    aws.get_json(&format!(
+        "/localaws/routing-control?arn={ROUTING_CONTROL}&state={state}"
+    ));
+}
+
+/// A CALCULATED check healthy only while every one of `children` is.
+fn assert_all_of(config: &aws_sdk_route53::types::HealthCheckConfig, children: &[&str]) {
+    assert_eq!(config.r#type().as_str(), "CALCULATED");
+    let mut have = config.child_health_checks().to_vec();
+    have.sort();
+    let mut want: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+    want.sort();
+    assert_eq!(have, want);
+    assert_eq!(config.health_threshold(), Some(children.len() as i32));
+}
+
+/// The health checks Route 53 holds, by ID.
+async fn health_checks(aws: &LocalAws) -> HashMap<String, aws_sdk_route53::types::HealthCheck> {
+    aws.route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks")
+        .health_checks()
+        .iter()
+        .map(|c| (c.id().to_owned(), c.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_routing_control_of_the_users_is_the_switch_and_moves_dns() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.41", "primary").await;
+    let standby = serving_endpoint(&aws, "us-east-2", "10.42", "standby").await;
+    let stack = Stack::over(aws, primary, standby);
+    // Not a routing control's ARN: refused at plan on the attribute, nothing made.
+    stack.ws.assert_refused(
+        &stack.body("  switch_routing_control_arn = \"arn:aws:route53-recovery-control::123456789012:controlpanel/0a1b2c3d\"\n"),
+        "switch_routing_control_arn",
+        "not the ARN of an ARC routing control",
+    );
+    let leaks = alerting_leaks(&stack.aws, None).await;
+    assert!(leaks.is_empty(), "a refused plan created {leaks:?}");
+
+    set_routing_control(&stack.aws, "On");
+    stack.config(&format!(
+        "  switch_routing_control_arn = \"{ROUTING_CONTROL}\"\n"
+    ));
+    stack.ws.apply();
+    let state = stack.ws.resource(ADDRESS);
+    let id = |attr: &str| state[attr].as_str().unwrap().to_owned();
+    let (endpoint_check, switch_check, record_check) = (
+        id("health_check_id"),
+        id("switch_health_check_id"),
+        id("record_health_check_id"),
+    );
+    let checks = health_checks(&stack.aws).await;
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    let switch = checks[&switch_check].health_check_config().expect("config");
+    assert_eq!(switch.r#type().as_str(), "RECOVERY_CONTROL");
+    assert_eq!(switch.routing_control_arn(), Some(ROUTING_CONTROL));
+    let record = checks[&record_check].health_check_config().expect("config");
+    assert_all_of(record, &[&endpoint_check, &switch_check]);
+    let zone = stack.zone_id().await;
+    assert_eq!(
+        stack.records(&zone).await["primary"].1.as_deref(),
+        Some(record_check.as_str())
+    );
+    // The routing control is the switch: no alarm pretends to be one.
+    assert!(stack
+        .alarm("us-east-2", "failover-switch-acc")
+        .await
+        .is_none());
+    assert!(id("break_glass_command").starts_with(&format!("aws route53-recovery-cluster update-routing-control-state --routing-control-arn {ROUTING_CONTROL} --routing-control-state Off ")));
+    assert!(id("release_command").contains("--routing-control-state On "));
+    stack.ws.assert_plan_empty();
+
+    // Off: the primary leaves DNS though it is healthy; On: it returns.
+    let r53 = stack.aws.route53();
+    let (primary_ips, standby_ips) = stack.addresses();
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the answer while On", primary_ips.clone(), answer).await;
+    set_routing_control(&stack.aws, "Off");
+    settles("the answer once Off", standby_ips, answer).await;
+    stack.ws.assert_plan_empty();
+    set_routing_control(&stack.aws, "On");
+    settles("the answer once On again", primary_ips.clone(), answer).await;
+    stack.ws.assert_plan_empty();
+
+    // Back to the alarm: Route 53 cannot change a check's type, so the switch check is
+    // replaced and the record check re-pointed in place; the endpoint check stays.
+    stack.config("");
+    stack.ws.apply();
+    let after = stack.ws.resource(ADDRESS);
+    let id = |attr: &str| after[attr].as_str().unwrap().to_owned();
+    assert_eq!(id("health_check_id"), endpoint_check);
+    assert_eq!(id("record_health_check_id"), record_check);
+    assert_ne!(id("switch_health_check_id"), switch_check);
+    let checks = health_checks(&stack.aws).await;
+    assert_eq!(
+        checks.len(),
+        3,
+        "the routing-control check is gone: {checks:?}"
+    );
+    let switch = checks[&id("switch_health_check_id")]
+        .health_check_config()
+        .expect("config");
+    assert_eq!(switch.r#type().as_str(), "CLOUDWATCH_METRIC");
+    assert_all_of(
+        checks[&record_check].health_check_config().expect("config"),
+        &[&endpoint_check, &id("switch_health_check_id")],
+    );
+    assert!(stack
+        .alarm("us-east-2", "failover-switch-acc")
+        .await
+        .is_some());
+    stack.ws.assert_plan_empty();
+    settles("the answer on the alarm switch", primary_ips, answer).await;
+
+    stack.ws.destroy();
+    let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
 }

@@ -2470,6 +2470,115 @@ async fn calculated_health_checks_follow_their_children() {
     .await;
 }
 
+/// A RECOVERY_CONTROL check keeps its routing control's ARN, answered without endpoint
+/// settings, and is healthy only while the routing control is On (Off until a test sets it);
+/// a calculated check on it and the DNS answer follow.
+#[tokio::test]
+async fn recovery_control_checks_follow_their_routing_control() {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
+    let arn = "arn:aws:route53-recovery-control::123456789012:controlpanel/p1/routingcontrol/c1";
+    let r53 = aws.route53();
+    let create = |reference: &'static str, config: HealthCheckConfig| {
+        let r53 = r53.clone();
+        async move {
+            r53.create_health_check()
+                .caller_reference(reference)
+                .health_check_config(config)
+                .send()
+                .await
+                .expect("CreateHealthCheck")
+                .health_check()
+                .expect("check")
+                .id()
+                .to_owned()
+        }
+    };
+    let control = create(
+        "control",
+        HealthCheckConfig::builder()
+            .r#type(HealthCheckType::RecoveryControl)
+            .routing_control_arn(arn)
+            .build()
+            .expect("config"),
+    )
+    .await;
+    let calculated = create(
+        "calculated",
+        HealthCheckConfig::builder()
+            .r#type(HealthCheckType::Calculated)
+            .child_health_checks(&control)
+            .health_threshold(1)
+            .build()
+            .expect("config"),
+    )
+    .await;
+    let held = r53
+        .get_health_check()
+        .health_check_id(&control)
+        .send()
+        .await
+        .expect("GetHealthCheck");
+    let config = held
+        .health_check()
+        .and_then(|c| c.health_check_config())
+        .expect("config");
+    assert_eq!(config.r#type(), &HealthCheckType::RecoveryControl);
+    assert_eq!(config.routing_control_arn(), Some(arn));
+    assert_eq!((config.port(), config.request_interval()), (None, None));
+    let zone = zone_with(
+        &r53,
+        "control.tap-test.net",
+        vec![
+            weighted(
+                "www.control.tap-test.net",
+                "checked",
+                100,
+                "192.0.2.1",
+                false,
+                Some(&calculated),
+            ),
+            weighted(
+                "www.control.tap-test.net",
+                "fallback",
+                0,
+                "192.0.2.2",
+                false,
+                None,
+            ),
+        ],
+    )
+    .await;
+    let answer = || async { dns_answer(&r53, &zone, "www.control.tap-test.net").await.1 };
+    assert_eq!(
+        answer().await,
+        ["192.0.2.2"],
+        "a routing control never set is Off"
+    );
+    let set = |state: &str| {
+        aws.get_json(&format!(
+            "/localaws/routing-control?arn={arn}&state={state}"
+        ))
+    };
+    assert_eq!(set("On")[arn], "On");
+    assert_eq!(answer().await, ["192.0.2.1"]);
+    set("Off");
+    assert_eq!(answer().await, ["192.0.2.2"]);
+    assert!(aws
+        .get_text(&format!(
+            "/localaws/routing-control?arn={arn}&state=Sideways"
+        ))
+        .contains("state=On|Off"));
+    assert_eq!(
+        answer().await,
+        ["192.0.2.2"],
+        "a refused state changes nothing"
+    );
+}
+
 /// TestDNSAnswer for weighted alias records as Route 53 chooses them: the healthy nonzero
 /// weight, the zero weight only when every other record is unhealthy, every record when all
 /// are unhealthy (fail open); NXDOMAIN for a name the zone does not hold.

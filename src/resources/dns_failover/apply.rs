@@ -44,9 +44,10 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         health_check: topic_arns.get(2).cloned(),
     };
     converge_alarms(cfg, want, &health_check_id, &topics).await?;
-    let record_check = converge_switch_checks(cfg, want, &health_check_id).await?;
+    let (record_check, stale_switches) =
+        converge_switch_checks(cfg, want, &health_check_id).await?;
     converge_records(cfg, want, &zone.id, &record_check, remaining(deadline)).await?;
-    for stale in stale_checks {
+    for stale in stale_checks.into_iter().chain(stale_switches) {
         health_check::delete(r53, &stale, remaining(deadline)).await?;
     }
     Ok(())
@@ -98,13 +99,14 @@ async fn converge_health_check(
     Ok((id, stale))
 }
 
-/// The switch's check on the switch alarm, then the record check on it and the endpoint
-/// check; the record check's ID.
+/// The switch's check (on the switch alarm or the routing control), then the record check on
+/// it and the endpoint check; the record check's ID, and the switch checks it no longer uses
+/// (one of another type or routing control, replaced).
 async fn converge_switch_checks(
     cfg: &Configured,
     want: &Desired,
     endpoint_check: &str,
-) -> PartResult<String> {
+) -> PartResult<(String, Vec<String>)> {
     let r53 = &cfg.clients.route53;
     let existing = switch_checks::list_ours(r53, &want.suffix)
         .await
@@ -124,7 +126,7 @@ async fn converge_switch_checks(
         &tags,
     )
     .await?;
-    switch_checks::ensure(
+    let record = switch_checks::ensure(
         r53,
         &existing,
         Kind::Primary,
@@ -132,7 +134,13 @@ async fn converge_switch_checks(
         &want.suffix,
         &tags,
     )
-    .await
+    .await?;
+    let stale = existing
+        .into_iter()
+        .filter(|c| c.kind == Kind::Switch && c.id != switch)
+        .map(|c| c.id)
+        .collect();
+    Ok((record, stale))
 }
 
 /// The topic's key first (the user's, or one made for the topic), then the topic encrypted

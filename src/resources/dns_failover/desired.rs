@@ -165,6 +165,8 @@ pub struct Desired {
     pub environment: String,
     pub user_tags: Tags,
     pub default_tags: Tags,
+    /// The user's ARC routing control, the switch instead of the switch alarm.
+    pub routing_control: Option<String>,
     /// Whether a read brings back the health check's tags as `tags_all`; `tap_trading_failover`
     /// shows its primary VPC's instead, so it saves the request.
     pub read_tags: bool,
@@ -231,6 +233,10 @@ impl Desired {
             environment: state.environment.as_ref_option()?.clone(),
             user_tags: known_map(&state.tags)?,
             default_tags: default_tags.clone(),
+            routing_control: match &state.switch_routing_control_arn {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
             read_tags: true,
         })
     }
@@ -340,11 +346,15 @@ impl Desired {
         }
     }
 
-    /// The switch's health check: it follows the switch alarm in the standby region.
+    /// The switch's health check: it follows the user's routing control, or the switch alarm
+    /// in the standby region.
     pub fn switch_check(&self) -> SwitchCheckSpec {
-        SwitchCheckSpec::Alarm {
-            region: self.standby.region.clone(),
-            name: failover_switch::alarm_name(&self.suffix),
+        match &self.routing_control {
+            Some(arn) => SwitchCheckSpec::RoutingControl { arn: arn.clone() },
+            None => SwitchCheckSpec::Alarm {
+                region: self.standby.region.clone(),
+                name: failover_switch::alarm_name(&self.suffix),
+            },
         }
     }
 
@@ -466,10 +476,13 @@ impl Desired {
                 },
             ));
         }
-        alarms.push((
-            self.standby.region.clone(),
-            failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)?),
-        ));
+        // A routing control is the switch: an alarm no check follows would only mislead.
+        if self.routing_control.is_none() {
+            alarms.push((
+                self.standby.region.clone(),
+                failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)?),
+            ));
+        }
         if let Some(table) = &self.table_name {
             alarms.push((
                 self.primary.region.clone(),

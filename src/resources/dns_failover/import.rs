@@ -32,12 +32,11 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
     .context(action)?;
     let Some(zone) = zone else { return Ok(None) };
     let checks = health_check::list_ours(r53, suffix).await.context(action)?;
-    let record_checks: Vec<_> = switch_checks::list_ours(r53, suffix)
+    let (record_checks, switches): (Vec<_>, Vec<_>) = switch_checks::list_ours(r53, suffix)
         .await
         .context(action)?
         .into_iter()
-        .filter(|c| c.kind == Kind::Primary)
-        .collect();
+        .partition(|c| c.kind == Kind::Primary);
     let records = weighted_records::find_all(r53, &zone.id)
         .await
         .context(action)?;
@@ -74,6 +73,14 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         Some(switch_checks::Spec::AllOf(children)) => children,
         _ => primary.health_check_id.iter().cloned().collect(),
     };
+    // A switch on the user's routing control is configuration the import must bring back.
+    let routing_control = switches
+        .iter()
+        .filter(|c| watched.contains(&c.id))
+        .find_map(|c| match &c.spec {
+            Some(switch_checks::Spec::RoutingControl { arn }) => Some(arn.clone()),
+            _ => None,
+        });
     let check = checks
         .iter()
         .find(|c| watched.contains(&c.id))
@@ -100,6 +107,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         domain_name: values::string(domain),
         hosted_zone_id: given_zone.map_or(Value::Null, values::string),
+        switch_routing_control_arn: routing_control.map_or(Value::Null, values::string),
         active_region: values::string(
             if standby.weight > primary.weight {
                 Role::Standby

@@ -5,7 +5,7 @@ use tf_provider::AttributePath;
 
 use super::desired::{AlarmTopic, Desired, TopicArns};
 use super::schema::{Endpoint, HealthCheck, State};
-use crate::aws::failover_switch;
+use crate::aws::{failover_switch, switch_checks};
 use crate::role::Role;
 use crate::tags::{Tags, DEFAULT_ENVIRONMENT};
 use crate::tf::number::Number;
@@ -140,19 +140,35 @@ pub fn plan(
         _ => Value::Unknown,
     };
     // The switch's checks are changed in place, whatever happens to the endpoint check.
-    planned.switch_health_check_id = carried(|s| &s.switch_health_check_id);
-    planned.record_health_check_id = carried(|s| &s.record_health_check_id);
-    let switch_command = |value: f64| match (
-        config.environment_suffix.as_ref_option(),
-        endpoint_of(config, Role::Standby).and_then(|e| e.region.as_ref_option()),
-    ) {
-        (Some(suffix), Some(region)) => {
-            values::string(failover_switch::command(region, suffix, value))
+    // Except the switch check on another routing control (or none): a new check.
+    planned.switch_health_check_id = match kept {
+        Some(k) if k.switch_routing_control_arn == config.switch_routing_control_arn => {
+            carried(|s| &s.switch_health_check_id)
         }
         _ => Value::Unknown,
     };
-    planned.break_glass_command = switch_command(failover_switch::THROWN);
-    planned.release_command = switch_command(failover_switch::RELEASED);
+    planned.record_health_check_id = carried(|s| &s.record_health_check_id);
+    let switch_command = |on: bool| match (
+        &config.switch_routing_control_arn,
+        config.environment_suffix.as_ref_option(),
+        endpoint_of(config, Role::Standby).and_then(|e| e.region.as_ref_option()),
+    ) {
+        (Value::Value(arn), _, _) => {
+            values::string(switch_checks::routing_control_command(arn, on))
+        }
+        (Value::Null, Some(suffix), Some(region)) => values::string(failover_switch::command(
+            region,
+            suffix,
+            if on {
+                failover_switch::RELEASED
+            } else {
+                failover_switch::THROWN
+            },
+        )),
+        _ => Value::Unknown,
+    };
+    planned.break_glass_command = switch_command(false);
+    planned.release_command = switch_command(true);
     let desired = Desired::from_state(&planned, default_tags);
     planned.tags_all = desired
         .as_ref()
@@ -373,6 +389,36 @@ mod tests {
         assert_eq!(again.record_health_check_id, values::string("rc-1"));
         let records = known_map(&again.records).unwrap();
         assert!(records["primary"].contains("health check rc-1"));
+    }
+
+    #[test]
+    fn a_routing_control_replaces_only_the_switch_check_and_drops_the_switch_alarm() {
+        let arn = "arn:aws:route53-recovery-control::111122223333:controlpanel/p/routingcontrol/c";
+        let (first, _) = plan(&config(), None, &Tags::new());
+        let prior = applied(&first);
+        let mut with_control = config();
+        with_control.switch_routing_control_arn = values::string(arn);
+        let (planned, replace) = plan(&with_control, Some(&prior), &Tags::new());
+        assert!(replace.is_empty(), "nothing is replaced");
+        assert_eq!(planned.health_check_id, prior.health_check_id);
+        assert_eq!(planned.record_health_check_id, prior.record_health_check_id);
+        assert!(planned.switch_health_check_id.is_unknown());
+        assert_eq!(
+            planned.break_glass_command,
+            values::string(switch_checks::routing_control_command(arn, false))
+        );
+        assert!(known_map(&planned.alarms)
+            .unwrap()
+            .keys()
+            .all(|name| !name.starts_with("failover-switch")));
+        let want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        assert_eq!(
+            want.switch_check(),
+            SwitchCheckSpec::RoutingControl { arn: arn.into() }
+        );
+        // Applied, the same configuration plans nothing new.
+        let (again, _) = plan(&with_control, Some(&applied(&planned)), &Tags::new());
+        assert!(!again.switch_health_check_id.is_unknown());
     }
 
     /// The switch's alarm lives in the standby region, so validation may accept only regions

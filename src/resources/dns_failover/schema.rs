@@ -61,6 +61,7 @@ pub struct State {
     pub zone_id: Value<String>,
     pub name_servers: StringList,
     pub health_check_id: Value<String>,
+    pub switch_routing_control_arn: Value<String>,
     pub switch_health_check_id: Value<String>,
     pub record_health_check_id: Value<String>,
     pub break_glass_command: Value<String>,
@@ -81,7 +82,10 @@ pub struct State {
     pub timeouts: Value<Timeouts>,
 }
 
-const SWITCH_COMMAND: &str = "The AWS CLI command that throws the failover switch: one `PutMetricData` to the switch metric in the standby region, no call to us-east-1, where the Route 53 control plane lives. Within about two minutes (the alarm's one-minute period, then Route 53 following the alarm) the primary leaves DNS even though it is healthy, and stays out until `release_command` is run.";
+const SWITCH_COMMAND: &str = "The AWS CLI command that throws the failover switch: one `PutMetricData` to the switch metric in the standby region, no call to us-east-1, where the Route 53 control plane lives. Within about two minutes (the alarm's one-minute period, then Route 53 following the alarm) the primary leaves DNS even though it is healthy, and stays out until `release_command` is run. With `switch_routing_control_arn`: `aws route53-recovery-cluster update-routing-control-state` setting the routing control `Off`, with placeholders for the endpoint: the provider does not know your cluster, so fill in one of its five regional endpoints (`--endpoint-url`) and that endpoint's region (`--region`), and try the next endpoint if one does not answer.";
+
+/// The ARC option of the switch.
+pub const SWITCH_ROUTING_CONTROL: &str = "ARN of an Amazon Route 53 Application Recovery Controller routing control of yours (`arn:aws:route53-recovery-control::<account>:controlpanel/<id>/routingcontrol/<id>`) to be the failover switch instead of the CloudWatch alarm: the switch health check becomes a `RECOVERY_CONTROL` check on it, healthy while the routing control is `On`, and the primary record stays on the calculated check (the endpoint check AND the routing control). Turning it `Off` through your ARC cluster's data plane takes the primary out of DNS. The provider does not create the cluster, control panel or routing control (ARC bills its clusters by the hour), and never changes the control's state: while it is `Off` the primary stays out of DNS, so check that it is `On` before relying on it. With it set, the switch alarm and its metric are not created (a stale alarm is deleted), so nothing suggests a switch that does not move DNS. Route 53 cannot change a check's type or routing control in place: setting, changing or removing it replaces the switch health check (new `switch_health_check_id`) and re-points the calculated check; nothing else is replaced.";
 
 /// The per-region key argument, shared with `tap_trading_failover`'s region blocks.
 pub const KMS_KEY_ARN: &str = "ARN of a KMS key of this region to encrypt its alarm topic with, instead of the key the provider creates for the topic. Its key policy must let `cloudwatch.amazonaws.com` use `kms:Decrypt` and `kms:GenerateDataKey*`, or alarms cannot publish to the topic. The AWS-managed `alias/aws/sns` is refused: CloudWatch alarms cannot use it and its policy cannot be changed.";
@@ -146,10 +150,11 @@ pub fn schema() -> Schema {
                 ("zone_id", computed(AttributeType::String, "ID of the hosted zone holding the records (created or given).")),
                 ("name_servers", computed(string_list(), "Name servers of the hosted zone: delegate `domain_name` to them.")),
                 ("health_check_id", computed(AttributeType::String, "ID of the Route 53 health check on the primary load balancer.")),
-                ("switch_health_check_id", computed(AttributeType::String, "ID of the failover switch's Route 53 health check: it follows the switch alarm in the standby region (`CLOUDWATCH_METRIC`, insufficient data keeps the last known status). Empty when it is missing or was changed outside Terraform: the next apply repairs it.")),
+                ("switch_routing_control_arn", optional(AttributeType::String, SWITCH_ROUTING_CONTROL)),
+                ("switch_health_check_id", computed(AttributeType::String, "ID of the failover switch's Route 53 health check: it follows the switch alarm in the standby region (`CLOUDWATCH_METRIC`, insufficient data keeps the last known status), or with `switch_routing_control_arn` the routing control (`RECOVERY_CONTROL`). Empty when it is missing or was changed outside Terraform: the next apply repairs it.")),
                 ("record_health_check_id", computed(AttributeType::String, "ID of the health check the primary record uses: a `CALCULATED` check, healthy only while both `health_check_id` and `switch_health_check_id` are. Empty when it is missing or was changed outside Terraform: the next apply repairs it.")),
                 ("break_glass_command", computed(AttributeType::String, SWITCH_COMMAND)),
-                ("release_command", computed(AttributeType::String, "The AWS CLI command that releases the failover switch (puts 0 to its metric in the standby region): the primary returns to DNS once its alarm is OK again and the primary is healthy. Failing back is a person's decision.")),
+                ("release_command", computed(AttributeType::String, "The AWS CLI command that releases the failover switch (puts 0 to its metric in the standby region): the primary returns to DNS once its alarm is OK again and the primary is healthy. With `switch_routing_control_arn`, the ARC command that sets the routing control `On`, with the same endpoint placeholders as `break_glass_command`. Failing back is a person's decision.")),
                 ("primary_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the primary region.")),
                 ("standby_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the standby region.")),
                 ("primary_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),

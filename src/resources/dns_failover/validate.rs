@@ -6,7 +6,7 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::plan::endpoint_of;
 use super::schema::{HealthCheck, State};
-use crate::aws::topic_key;
+use crate::aws::{switch_checks, topic_key};
 use crate::naming;
 use crate::regions;
 use crate::resources::shared_checks;
@@ -62,6 +62,11 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
                 AttributePath::new("active_region"),
                 format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
             );
+        }
+    }
+    if let Value::Value(arn) = &config.switch_routing_control_arn {
+        if let Err(err) = switch_checks::check_routing_control_arn(arn) {
+            invalid(diags, AttributePath::new("switch_routing_control_arn"), err);
         }
     }
     validate_endpoints(diags, config);
@@ -366,6 +371,8 @@ mod tests {
             "nobody".into(),
         ]);
         c.alarm_period = number(45);
+        c.switch_routing_control_arn =
+            values::string("arn:aws:route53-recovery-control::111122223333:controlpanel/p");
         c.health_check = Value::Value(HealthCheck {
             interval: number(20),
             failure_threshold: number(0),
@@ -378,6 +385,7 @@ mod tests {
                 "domain_name",
                 "hosted_zone_id",
                 "active_region",
+                "switch_routing_control_arn",
                 "health_check.interval",
                 "health_check.failure_threshold",
                 "health_check.regions",

@@ -112,6 +112,7 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         hosted_zone_id: state.hosted_zone_id.clone(),
         active_region: state.active_region.clone(),
         alarm_emails: state.alarm_emails.clone(),
+        switch_routing_control_arn: state.switch_routing_control_arn.clone(),
         table_name: state
             .environment_suffix
             .as_ref()
