@@ -207,6 +207,13 @@ pub enum Cause {
         last_state: String,
     },
     Unexpected(String),
+    /// AWS cannot do what the value of the resource's `attribute` asks in `region` (an instance
+    /// type no zone of it offers): reported on that attribute.
+    Setting {
+        attribute: &'static str,
+        region: String,
+        detail: String,
+    },
 }
 
 impl fmt::Display for Cause {
@@ -222,7 +229,7 @@ impl fmt::Display for Cause {
                 f,
                 "Terraform stopped the run while this waited (last state: {last_state}); apply again to continue"
             ),
-            Cause::Unexpected(detail) => f.write_str(detail),
+            Cause::Unexpected(detail) | Cause::Setting { detail, .. } => f.write_str(detail),
         }
     }
 }

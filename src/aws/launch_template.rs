@@ -35,9 +35,21 @@ pub struct TemplateSpec<'a> {
 /// skypilot-org/skypilot#6315). AL2023's public images are named per architecture,
 /// `al2023-ami-2023.<version>-kernel-<kernel>-<arch>`, the ones AWS's public SSM parameters
 /// `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-*-<arch>` point at.
-pub async fn latest_amazon_linux(ec2: &Client, instance_type: &str) -> PartResult<String> {
+///
+/// The image of `template`'s default version is kept when it runs on `instance_type`: a change of
+/// instance type within an architecture does not also change the image, one across
+/// architectures does (the old image could not launch).
+pub async fn amazon_linux_for(
+    ec2: &Client,
+    template: &str,
+    instance_type: &str,
+) -> PartResult<String> {
     let action = || format!("looking up the latest Amazon Linux 2023 AMI for {instance_type}");
-    let arch = architecture(ec2, instance_type).await.context(action)?;
+    let (arch, current) = tokio::try_join!(
+        architecture(ec2, instance_type),
+        current_image_architecture(ec2, template),
+    )
+    .context(action)?;
     let arch = image_architecture(&arch).ok_or_else(|| PartError {
         action: action(),
         cause: Cause::Unexpected(format!(
@@ -45,6 +57,9 @@ pub async fn latest_amazon_linux(ec2: &Client, instance_type: &str) -> PartResul
             if arch.is_empty() { "no listed".to_owned() } else { arch.join(", ") }
         )),
     })?;
+    if let Some((image, _)) = current.filter(|(_, current)| current == arch) {
+        return Ok(image);
+    }
     let name = format!("al2023-ami-2023*-{arch}");
     let out = ec2
         .describe_images()
@@ -87,6 +102,26 @@ async fn architecture(ec2: &Client, instance_type: &str) -> Result<Vec<String>, 
         .flat_map(|p| p.supported_architectures())
         .map(|a| a.as_str().to_owned())
         .collect())
+}
+
+/// The image of `template`'s default version and that image's architecture, if both exist.
+async fn current_image_architecture(
+    ec2: &Client,
+    template: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    let Some(image) = find(ec2, template).await?.and_then(|t| t.image_id) else {
+        return Ok(None);
+    };
+    let out = match ec2.describe_images().image_ids(&image).send().await {
+        Ok(out) => out,
+        // A deregistered image is one to replace, not an error.
+        Err(err) => return ignore_not_found(Err::<(), _>(err)).map(|()| None),
+    };
+    Ok(out
+        .images()
+        .first()
+        .and_then(|i| i.architecture())
+        .map(|arch| (image, arch.as_str().to_owned())))
 }
 
 /// The AL2023 image architecture for a type that runs `supported`: x86_64 where it runs, else

@@ -70,9 +70,13 @@ pub async fn zones(
         };
         PartError {
             action: action(),
-            cause: Cause::Unexpected(format!(
-                "{problem}. Zones of {region} that offer {instance_type}: {offering} (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
-            )),
+            cause: Cause::Setting {
+                attribute: "instance_type",
+                region: region.to_owned(),
+                detail: format!(
+                    "{problem}. Zones of {region} that offer {instance_type}: {offering} (`aws ec2 describe-instance-type-offerings --location-type availability-zone --region {region}` lists what each zone offers)."
+                ),
+            },
         }
     })
 }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tf_provider::schema::Schema;
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::{AttributePath, AttributePathStep, Diagnostics, Resource};
 
 use crate::aws::error::{Cause, PartError};
 use crate::aws::identity::refused_in;
@@ -114,15 +114,27 @@ fn report<P: Convergent>(diags: &mut Diagnostics, err: &PartError) {
     diags.root_error(summary, detail);
 }
 
-/// A region's refusal of the credentials and the attribute that named the region. The error
-/// says which region when the refused call was the region's first (`AwsError::in_region`);
-/// otherwise each region the configuration names is asked (`refused_in`, on this error
-/// path only), and the error is explained as the one that refuses.
+/// The attribute an error is about: for a setting AWS cannot honour in a region, that setting
+/// beside the attribute naming the region (`instance_type`, `standby.instance_type`); for a
+/// region's refusal of the credentials, the attribute that named the region. The error says
+/// which region when the refused call was the region's first (`AwsError::in_region`); otherwise
+/// each region the configuration names is asked (`refused_in`, on this error path only), and
+/// the error is explained as the one that refuses.
 async fn blame<P: Convergent>(
     cfg: &Configured,
     want: &P::Desired,
     err: PartError,
 ) -> (PartError, Option<AttributePath>) {
+    if let Cause::Setting {
+        attribute, region, ..
+    } = &err.cause
+    {
+        let path = P::regions(want)
+            .into_iter()
+            .find(|(named, _)| named == region)
+            .and_then(|(_, path)| beside(path, attribute));
+        return (err, path);
+    }
     if !err.is_region_refused() {
         return (err, None);
     }
@@ -136,6 +148,15 @@ async fn blame<P: Convergent>(
         }
     }
     (err, None)
+}
+
+/// `attribute` in the block that holds the attribute at `path` (`primary.region` ->
+/// `primary.instance_type`); none when `path` ends in a list index.
+fn beside(mut path: AttributePath, attribute: &'static str) -> Option<AttributePath> {
+    match path.steps.pop() {
+        Some(AttributePathStep::Attribute(_)) => Some(path.attribute(attribute)),
+        _ => None,
+    }
 }
 
 /// The error, on the attribute that named the region when a region refused the credentials
@@ -411,5 +432,29 @@ impl<P: Convergent> Importable for Converged<P> {
 
     fn config_from_state<'a>(&self, state: Self::State<'a>) -> Self::State<'a> {
         P::config_from_state(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_is_reported_beside_the_region_that_names_it() {
+        assert_eq!(
+            beside(AttributePath::new("region"), "instance_type"),
+            Some(AttributePath::new("instance_type"))
+        );
+        assert_eq!(
+            beside(
+                AttributePath::new("standby").attribute("region"),
+                "instance_type"
+            ),
+            Some(AttributePath::new("standby").attribute("instance_type"))
+        );
+        assert_eq!(
+            beside(AttributePath::new("replica_regions").index(0), "x"),
+            None
+        );
     }
 }

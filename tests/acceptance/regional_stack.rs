@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_autoscaling::types::LifecycleState;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
@@ -1532,6 +1533,13 @@ async fn an_instance_type_the_stacks_zones_do_not_offer_is_refused_before_anythi
         "m8idn.large is not offered in eu-west-1b",
         "Zones of eu-west-1 that offer m8idn.large: eu-west-1a, eu-west-1c",
     ]);
+    let errors = ws.apply_error_diagnostics();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some("instance_type   = \"m8idn.large\""),
+        "on the attribute that chose the type: {errors:?}"
+    );
     let versions = aws
         .ec2("eu-west-1")
         .describe_launch_template_versions()
@@ -1554,15 +1562,46 @@ async fn an_instance_type_the_stacks_zones_do_not_offer_is_refused_before_anythi
 
 /// A Graviton instance type (t4g: arm64) in a region other than us-east-1: the default AMI is
 /// the region's Amazon Linux 2023 for arm64 (an x86_64 one cannot launch there: the local AWS
-/// refuses the pair as EC2 does), its instances run, and the state records the AMI.
+/// refuses the pair as EC2 does), its instances run, and the state records the AMI. Changing to
+/// an x86_64 type later brings an x86_64 image (the arm64 one could not launch); a change within
+/// the architecture keeps the image.
 #[tokio::test]
-async fn a_graviton_instance_type_gets_an_arm64_image_and_runs() {
+async fn a_graviton_type_gets_an_arm64_image_and_a_change_of_architecture_a_new_one() {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    ws.config(&config(
-        "  region        = \"eu-west-1\"\n  instance_type = \"t4g.small\"",
-    ));
+    let with_type = |instance_type: &str| {
+        config(&format!(
+            "  region        = \"eu-west-1\"\n  instance_type = \"{instance_type}\""
+        ))
+    };
+    ws.config(&with_type("t4g.small"));
     ws.apply();
+    let arm = running_image(&aws, &ws, "t4g.small").await;
+    assert_eq!(arm.architecture().map(|a| a.as_str()), Some("arm64"));
+    ws.assert_plan_empty();
+
+    ws.config(&with_type("t3.small"));
+    ws.apply();
+    let x86 = running_image(&aws, &ws, "t3.small").await;
+    assert_eq!(x86.architecture().map(|a| a.as_str()), Some("x86_64"));
+    ws.assert_plan_empty();
+
+    ws.config(&with_type("t3.medium"));
+    ws.apply();
+    let kept = running_image(&aws, &ws, "t3.medium").await;
+    assert_eq!(kept.image_id(), x86.image_id());
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// The Amazon Linux 2023 image of the stack's launch template, asserted to be the state's
+/// `ami_id` and to be what every instance of the group runs as `instance_type`.
+async fn running_image(
+    aws: &LocalAws,
+    ws: &Workspace,
+    instance_type: &str,
+) -> aws_sdk_ec2::types::Image {
     let state = ws.resource(ADDRESS);
     let ec2 = aws.ec2("eu-west-1");
     let versions = ec2
@@ -1575,7 +1614,10 @@ async fn a_graviton_instance_type_gets_an_arm64_image_and_runs() {
     let data = versions.launch_template_versions()[0]
         .launch_template_data()
         .expect("template data");
-    assert_eq!(data.instance_type().map(|t| t.as_str()), Some("t4g.small"));
+    assert_eq!(
+        data.instance_type().map(|t| t.as_str()),
+        Some(instance_type)
+    );
     let image = data.image_id().expect("image").to_owned();
     assert_eq!(state["ami_id"], image);
     let images = ec2
@@ -1584,8 +1626,7 @@ async fn a_graviton_instance_type_gets_an_arm64_image_and_runs() {
         .send()
         .await
         .expect("DescribeImages");
-    let described = &images.images()[0];
-    assert_eq!(described.architecture().map(|a| a.as_str()), Some("arm64"));
+    let described = images.images()[0].clone();
     assert!(
         described
             .name()
@@ -1599,15 +1640,18 @@ async fn a_graviton_instance_type_gets_an_arm64_image_and_runs() {
         .send()
         .await
         .expect("DescribeAutoScalingGroups");
+    // Those the refresh replaced may still be terminating.
     let instances = groups.auto_scaling_groups()[0].instances();
-    assert!(!instances.is_empty());
+    let in_service: Vec<_> = instances
+        .iter()
+        .filter(|i| i.lifecycle_state() == Some(&LifecycleState::InService))
+        .collect();
+    assert!(!in_service.is_empty(), "{instances:?}");
     assert!(
-        instances
+        in_service
             .iter()
-            .all(|i| i.instance_type() == Some("t4g.small")),
+            .all(|i| i.instance_type() == Some(instance_type)),
         "{instances:?}"
     );
-    ws.assert_plan_empty();
-    ws.destroy();
-    assert_nothing_left(&aws).await;
+    described
 }

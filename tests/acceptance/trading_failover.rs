@@ -1341,7 +1341,8 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
 
 /// An instance type a region does not offer in any zone (c7gn.medium: us-east-1 but not
 /// eu-central-1, in the offerings data): refused at apply before anything is made in either
-/// region, naming the type, the region and that no zone offers it.
+/// region, naming the type, the region and that no zone offers it, on the standby's
+/// `instance_type`.
 #[tokio::test]
 async fn an_instance_type_the_standby_region_does_not_offer_fails_before_anything_is_made() {
     let aws = LocalAws::start();
@@ -1353,5 +1354,13 @@ async fn an_instance_type_the_standby_region_does_not_offer_fails_before_anythin
         "choosing availability zones of eu-central-1 for c7gn.medium",
         "Zones of eu-central-1 that offer c7gn.medium: none",
     ]);
+    // On the standby's instance_type, not the primary's, which us-east-1 offers.
+    let errors = ws.apply_error_diagnostics();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["snippet"]["code"].as_str().map(str::trim),
+        Some("instance_type = \"c7gn.medium\""),
+        "{errors:?}"
+    );
     assert_nothing_left(&aws).await;
 }

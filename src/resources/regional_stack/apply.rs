@@ -337,7 +337,8 @@ async fn instance_inputs(
             Some(ami) => Ok(ami.clone()),
             None => {
                 let ec2 = &cfg.clients.regional(&want.region).ec2;
-                launch_template::latest_amazon_linux(ec2, &want.instance_type).await
+                let template = want.name(naming::LAUNCH_TEMPLATE);
+                launch_template::amazon_linux_for(ec2, &template, &want.instance_type).await
             }
         }
     };

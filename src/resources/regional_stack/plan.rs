@@ -166,7 +166,12 @@ pub fn plan(
 
 fn copy_computed(planned: &mut State, prior: &State) {
     if planned.ami_id.is_null() {
-        planned.ami_id = prior.ami_id.clone();
+        // Looked up again for another type: the image may not run on its architecture.
+        planned.ami_id = if prior.instance_type == planned.instance_type {
+            prior.ami_id.clone()
+        } else {
+            Value::Unknown
+        };
     }
     if planned.instance_profile_arn.is_null() {
         planned.instance_profile_arn = prior.instance_profile_arn.clone();
@@ -350,6 +355,27 @@ mod tests {
         let (planned, replace) = plan(&c, Some(&prior), &Tags::new());
         assert_eq!(replace.len(), 3);
         assert!(planned.vpc_id.is_unknown());
+    }
+
+    #[test]
+    fn the_default_image_is_looked_up_again_only_for_another_instance_type() {
+        let (mut prior, _) = plan(&config(None), None, &Tags::new());
+        prior.ami_id = values::string("ami-x86");
+        prior.launch_template_version = Value::Value(1.into());
+        let mut c = config(None);
+        c.desired_capacity = Value::Value(3.into());
+        let (planned, _) = plan(&c, Some(&prior), &Tags::new());
+        assert_eq!(planned.ami_id, values::string("ami-x86"));
+
+        c.instance_type = values::string("t4g.medium");
+        let (planned, replace) = plan(&c, Some(&prior), &Tags::new());
+        assert!(replace.is_empty());
+        assert!(planned.ami_id.is_unknown());
+        assert!(planned.launch_template_version.is_unknown());
+
+        c.ami_id = values::string("ami-given");
+        let (planned, _) = plan(&c, Some(&prior), &Tags::new());
+        assert_eq!(planned.ami_id, values::string("ami-given"));
     }
 
     #[test]
