@@ -346,16 +346,26 @@ pub const REGIONS: [&str; 5] = [
     "eu-central-1",
 ];
 
-/// `errors` is one diagnostic: `region`'s refusal of the credentials, explained as a region the
-/// account has not enabled (how to enable it), on the configuration line `line` (trimmed) that
-/// named the region. Its summary.
-pub fn assert_refused_once(errors: &[serde_json::Value], region: &str, line: &str) -> String {
+/// `errors` is one diagnostic, on the configuration line `line` (trimmed): the attribute it
+/// is about. That diagnostic.
+pub fn assert_one_error_on<'a>(
+    errors: &'a [serde_json::Value],
+    line: &str,
+) -> &'a serde_json::Value {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
         errors[0]["snippet"]["code"].as_str().map(str::trim),
         Some(line),
         "{errors:?}"
     );
+    &errors[0]
+}
+
+/// `errors` is one diagnostic: `region`'s refusal of the credentials, explained as a region the
+/// account has not enabled (how to enable it), on the configuration line `line` (trimmed) that
+/// named the region. Its summary.
+pub fn assert_refused_once(errors: &[serde_json::Value], region: &str, line: &str) -> String {
+    assert_one_error_on(errors, line);
     let detail = errors[0]["detail"].as_str().unwrap_or_default();
     for says in [
         &format!("{region} refused the credentials"),
