@@ -476,6 +476,40 @@ pub async fn delete_alb(elb: &Client, alb_name: &str, timeout: Duration) -> Part
     Ok(())
 }
 
+/// Lets the target group's targets go without draining: `deregistration_delay.timeout_seconds`
+/// (0-3600 s, 300 by default) set to 0, for a load balancer nothing routes to any more. Until
+/// it has passed, the load balancer lets a deregistering target finish its in-flight requests
+/// and Auto Scaling waits before terminating it
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay,
+/// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyTargetGroupAttributes.html).
+/// A target group already gone is left alone.
+pub async fn stop_draining(elb: &Client, tg_name: &str) -> PartResult<()> {
+    let Some(tg) = find_target_group(elb, tg_name)
+        .await
+        .context(|| format!("reading target group {tg_name}"))?
+    else {
+        return Ok(());
+    };
+    tracing::info!("setting the deregistration delay of target group {tg_name} to 0");
+    let delay = aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+        .key("deregistration_delay.timeout_seconds")
+        .value("0")
+        .build();
+    match elb
+        .modify_target_group_attributes()
+        .target_group_arn(tg.target_group_arn().unwrap_or_default())
+        .attributes(delay)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Err(err) if err.is_not_found() => Ok(()),
+        other => other
+            .map(|_| ())
+            .context(|| format!("setting the deregistration delay of target group {tg_name}")),
+    }
+}
+
 /// Deletes the target group once its ALB is gone. "ResourceInUse: Target group is currently in
 /// use by a listener or a rule" is retried while the ALB's deletion settles.
 pub async fn delete_target_group(elb: &Client, tg_name: &str, timeout: Duration) -> PartResult<()> {
