@@ -167,7 +167,8 @@ pub async fn find_by_dns_name(
     Ok(Some((alb, group)))
 }
 
-/// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active.
+/// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active,
+/// while its listeners are made.
 pub async fn ensure(
     elb: &Client,
     spec: &AlbSpec<'_>,
@@ -215,8 +216,15 @@ pub async fn ensure(
         .await
         .context(|| format!("setting the security group of ALB {}", spec.name))?;
     sync_tags(elb, &alb_arn, spec.tags).await?;
-    let alb = wait_active(elb, spec.name, timeout).await?;
-    ensure_listeners(elb, spec, &alb_arn, tg_arn).await?;
+    // Listeners need the load balancer and the target group, not the load balancer `active`:
+    // CreateListener has no error for one still provisioning, and AWS's Load Balancer
+    // Controller creates them right after CreateLoadBalancer
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html;
+    // design/issue-22-floor-and-destroy.md §1).
+    let (alb, ()) = tokio::try_join!(
+        wait_active(elb, spec.name, timeout),
+        ensure_listeners(elb, spec, &alb_arn, tg_arn),
+    )?;
     Ok(AlbIds {
         alb_arn,
         dns_name: alb.dns_name().unwrap_or_default().to_owned(),
