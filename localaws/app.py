@@ -123,6 +123,8 @@ class Fidelity:
             return pending.control(request.path)
         if request.path.startswith("/localaws/crash"):
             return crash.control(request.path)
+        if request.path == "/localaws/drained":
+            return async_states.drained()
         if request.path == "/localaws/clock":
             return pending.clock()
         if request.path.startswith(("/localaws/elb/", "/localaws/resolve/")):

@@ -2,12 +2,14 @@
 `pending`, and a deleted one `deleting`, for a while; a new load balancer stays `provisioning`,
 and a deleted one's network interfaces keep its subnets and security groups in use (see
 `ec2_dependencies`); a new Auto Scaling instance is `Pending`, and one scaled in stays
-`Terminating`; a terminated EC2 instance is `shutting-down` first; a newly registered target is
-`initial` before it is `healthy`. That exercises the provider's waiters. How long each stays
+`Terminating` (for its target groups' deregistration delay, then its termination); a terminated
+EC2 instance is `shutting-down` first; a newly registered target is `initial` before it is
+`healthy`. That exercises the provider's waiters. How long each stays
 pending is `pending.Settling`'s: a scaled real duration counted from the call that started it
 (or, when reads are counted, a few reads)."""
 
 import copy
+import json
 import threading
 from typing import NamedTuple
 
@@ -17,6 +19,7 @@ from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, FakeTargetGroup
 
 from . import pending
+from .wsgi import Response
 
 _lock = threading.Lock()
 # object id -> (pending.Settling, state to reach)
@@ -30,6 +33,8 @@ _terminating = {}
 _registering = {}
 # instance id -> (moto Instance, pending.Settling) shutting down
 _shutting_down = {}
+# every instance scaled in, with the deregistration delay it drained for, oldest first
+_drained = []
 _installed = False
 
 
@@ -193,6 +198,36 @@ def install():
     _install_target_registration()
 
 
+def _deregistration_delays(group):
+    """Instance ID -> seconds Auto Scaling waits before terminating it: the longest
+    `deregistration_delay.timeout_seconds` (0-3600, 300 by default) of the group's target groups
+    that hold it. "The autoscaling group sends a deregistration call to the ALB once a scale-in
+    event happens, and the ALB then waits for the configured deregistration delay ... After that
+    period elapsed, the instance(s) get terminated" ("WaitingForELBConnectionDraining"), even
+    without connections (https://repost.aws/questions/QUBxhYcFd_RrqBPHFJsVsPqQ;
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay,
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeregisterTargets.html).
+    The delay is the group's when the instance is scaled in: one set to 0 before drains nothing."""
+    elbv2 = group.autoscaling_backend.elbv2_backend
+    delays = {}
+    for arn in group.target_group_arns or []:
+        target_group = elbv2.target_groups.get(arn)
+        if target_group is None:
+            continue
+        seconds = int(target_group.attributes.get("deregistration_delay.timeout_seconds", 300))
+        for target in target_group.targets:
+            delays[target] = max(delays.get(target, 0), seconds)
+    return delays
+
+
+def drained():
+    """`/localaws/drained`: each instance scaled in (or terminated with its group), in order, with
+    its group and the deregistration delay it waited, so a test sees how it was drained."""
+    with _lock:
+        body = json.dumps(_drained).encode()
+    return Response(200, [("Content-Type", "application/json")], body)
+
+
 def _install_scale_in():
     set_capacity = FakeAutoScalingGroup.set_desired_capacity
 
@@ -203,13 +238,18 @@ def _install_scale_in():
 
     def set_desired_capacity(self, new_capacity):
         before = list(self.instance_states)
+        delays = _deregistration_delays(self)
         set_capacity(self, new_capacity)
         removed = [state for state in before if state not in self.instance_states]
         with _lock:
             for state in removed:
                 _pending.pop(state.instance_id, None)
                 state.lifecycle_state = "Terminating"
-                terminating = pending.Settling("instance.terminating")
+                delay = delays.get(state.instance_id, 0)
+                _drained.append({"instance": state.instance_id, "group": self.name, "delay": delay})
+                terminating = pending.Settling(
+                    "instance.terminating", delay + pending.REAL_SECONDS["instance.terminating"]
+                )
                 _terminating.setdefault(self, []).append((state, terminating))
                 # EC2 shuts the instance down once Auto Scaling has drained it.
                 if state.instance_id in _shutting_down:
@@ -326,3 +366,4 @@ def reset():
         _terminating.clear()
         _registering.clear()
         _shutting_down.clear()
+        _drained.clear()

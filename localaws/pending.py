@@ -31,8 +31,8 @@ REAL_SECONDS = {
     "nat.pending": 90,  # CreateNatGateway: pending -> available
     "nat.deleting": 60,  # DeleteNatGateway: deleting -> deleted
     "instance.pending": 60,  # Auto Scaling instance: Pending -> InService (boot)
-    "instance.terminating": 330,  # scale-in: Terminating -> gone (300 s deregistration delay,
-    # the target group default, then shutdown)
+    "instance.terminating": 30,  # scale-in: Terminating -> gone once drained; the instance's
+    # target groups' deregistration delay (300 s by default) comes first, see async_states
     "instance.shutting-down": 60,  # EC2 instance: shutting-down -> terminated, its network
     # interface holding its subnet and security groups meanwhile
     "profile.propagation": 10,  # CreateInstanceProfile -> usable by EC2 and Auto Scaling (IAM is

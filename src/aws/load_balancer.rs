@@ -167,7 +167,8 @@ pub async fn find_by_dns_name(
     Ok(Some((alb, group)))
 }
 
-/// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active.
+/// Ensures ALB, target group and listeners match the spec; waits for the ALB to be active,
+/// while its listeners are made.
 pub async fn ensure(
     elb: &Client,
     spec: &AlbSpec<'_>,
@@ -215,8 +216,15 @@ pub async fn ensure(
         .await
         .context(|| format!("setting the security group of ALB {}", spec.name))?;
     sync_tags(elb, &alb_arn, spec.tags).await?;
-    let alb = wait_active(elb, spec.name, timeout).await?;
-    ensure_listeners(elb, spec, &alb_arn, tg_arn).await?;
+    // Listeners need the load balancer and the target group, not the load balancer `active`:
+    // CreateListener has no error for one still provisioning, and AWS's Load Balancer
+    // Controller creates them right after CreateLoadBalancer
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html;
+    // design/issue-22-floor-and-destroy.md §1).
+    let (alb, ()) = tokio::try_join!(
+        wait_active(elb, spec.name, timeout),
+        ensure_listeners(elb, spec, &alb_arn, tg_arn),
+    )?;
     Ok(AlbIds {
         alb_arn,
         dns_name: alb.dns_name().unwrap_or_default().to_owned(),
@@ -474,6 +482,40 @@ pub async fn delete_alb(elb: &Client, alb_name: &str, timeout: Duration) -> Part
             .context(|| format!("waiting for ALB {alb_name} to be deleted"))?;
     }
     Ok(())
+}
+
+/// Lets the target group's targets go without draining: `deregistration_delay.timeout_seconds`
+/// (0-3600 s, 300 by default) set to 0, for a load balancer nothing routes to any more. Until
+/// it has passed, the load balancer lets a deregistering target finish its in-flight requests
+/// and Auto Scaling waits before terminating it
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay,
+/// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyTargetGroupAttributes.html).
+/// A target group already gone is left alone.
+pub async fn stop_draining(elb: &Client, tg_name: &str) -> PartResult<()> {
+    let Some(tg) = find_target_group(elb, tg_name)
+        .await
+        .context(|| format!("reading target group {tg_name}"))?
+    else {
+        return Ok(());
+    };
+    tracing::info!("setting the deregistration delay of target group {tg_name} to 0");
+    let delay = aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+        .key("deregistration_delay.timeout_seconds")
+        .value("0")
+        .build();
+    match elb
+        .modify_target_group_attributes()
+        .target_group_arn(tg.target_group_arn().unwrap_or_default())
+        .attributes(delay)
+        .send()
+        .await
+        .map_err(AwsError::from)
+    {
+        Err(err) if err.is_not_found() => Ok(()),
+        other => other
+            .map(|_| ())
+            .context(|| format!("setting the deregistration delay of target group {tg_name}")),
+    }
 }
 
 /// Deletes the target group once its ALB is gone. "ResourceInUse: Target group is currently in

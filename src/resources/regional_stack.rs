@@ -56,7 +56,8 @@ impl RegionalStack {
         read::routing(cfg, want).await
     }
 
-    /// Deletes the stack; its load balancer waits for `unrouted` (see `apply::delete_when`).
+    /// Deletes the stack of a system going as a whole: its load balancer, and its instances
+    /// without draining, go once `unrouted` (see `apply::delete_when`).
     pub async fn delete_when(
         cfg: &Configured,
         want: &desired::Desired,

@@ -592,6 +592,86 @@ async fn scaled_in_instances_shut_down_holding_their_subnet_and_groups() {
         .expect("free once the instance is terminated");
 }
 
+/// Auto Scaling terminates a scaled-in instance once its target group's deregistration delay
+/// has passed (300 s by default), even with no connections; a group whose delay was set to 0
+/// lets it go after its termination alone.
+#[tokio::test]
+async fn scaled_in_instances_wait_their_target_groups_deregistration_delay() {
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute};
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (vpc, subnet, _) = network(&aws, 26).await;
+    let lt = template(&aws, "lt-drain", plain_instances()).await;
+    let (elb, asg) = (aws.elbv2("us-east-1"), aws.autoscaling("us-east-1"));
+    for (name, delay) in [("slow", None), ("quick", Some("0"))] {
+        let tg = elb
+            .create_target_group()
+            .name(format!("tg-{name}"))
+            .protocol(ProtocolEnum::Http)
+            .port(8080)
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .unwrap();
+        let tg = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+        if let Some(delay) = delay {
+            elb.modify_target_group_attributes()
+                .target_group_arn(&tg)
+                .attributes(
+                    TargetGroupAttribute::builder()
+                        .key("deregistration_delay.timeout_seconds")
+                        .value(delay)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name(format!("asg-{name}"))
+            .launch_template(from_template(&lt))
+            .min_size(0)
+            .max_size(1)
+            .desired_capacity(1)
+            .vpc_zone_identifier(&subnet)
+            .target_group_arns(tg)
+            .send()
+            .await
+            .unwrap();
+    }
+    let started = aws.modelled_seconds();
+    for name in ["asg-slow", "asg-quick"] {
+        asg.update_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .desired_capacity(0)
+            .send()
+            .await
+            .unwrap();
+    }
+    let instances = |name: &'static str| {
+        let asg = asg.clone();
+        async move {
+            let out = asg
+                .describe_auto_scaling_groups()
+                .auto_scaling_group_names(name)
+                .send()
+                .await
+                .unwrap();
+            out.auto_scaling_groups()[0].instances().len()
+        }
+    };
+    settles("asg-quick's instances", 0, || instances("asg-quick")).await;
+    let quick = aws.modelled_seconds() - started;
+    assert!(quick < 300.0, "without a delay: gone after {quick} s");
+    assert_eq!(instances("asg-slow").await, 1, "draining for 300 s");
+    settles("asg-slow's instances", 0, || instances("asg-slow")).await;
+    let slow = aws.modelled_seconds() - started;
+    assert!(slow >= 300.0, "with the default delay: gone after {slow} s");
+    assert_eq!(
+        aws.drained(),
+        [("asg-slow".to_owned(), 300), ("asg-quick".to_owned(), 0)]
+    );
+}
+
 #[tokio::test]
 async fn update_table_is_refused_while_a_replica_is_created_or_deleted() {
     let aws = LocalAws::start();

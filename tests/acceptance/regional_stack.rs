@@ -232,7 +232,16 @@ async fn creates_the_spec_network_and_destroys_everything() {
 
     assert_compute(&aws, &state).await;
     ws.assert_plan_empty();
+    let before = aws.drained().len();
     ws.destroy();
+    // Alone, the stack cannot know whether DNS still answers with its load balancer: its
+    // instances drain for the target group's delay, left as it was (#22).
+    let drained = aws.drained().split_off(before);
+    assert!(!drained.is_empty(), "the group's instances were scaled in");
+    assert_eq!(
+        drained,
+        vec![("asg-primary-net".to_owned(), 300); drained.len()]
+    );
     assert_nothing_left(&aws).await;
 }
 
@@ -1644,4 +1653,49 @@ async fn running_image(
         "{instances:?}"
     );
     described
+}
+
+/// #22: the listeners are made while the load balancer is still provisioning (CreateListener
+/// needs the load balancer and the target group, not the load balancer `active`), so they are
+/// off the apply's critical path. Every asynchronous state is held: the load balancer stays
+/// provisioning until the listener is seen, then the apply finishes.
+#[tokio::test]
+async fn listeners_are_created_while_the_load_balancer_is_still_provisioning() {
+    use aws_sdk_elasticloadbalancingv2::types::LoadBalancerStateEnum;
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    aws.get_text("/localaws/pending/hold");
+    let apply = ws.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let elb = aws.elbv2("us-east-1");
+    let state_when_listened = || async {
+        let out = elb
+            .describe_load_balancers()
+            .names("alb-primary-net")
+            .send()
+            .await
+            .ok()?;
+        let alb = out.load_balancers().first()?;
+        let listeners = elb
+            .describe_listeners()
+            .load_balancer_arn(alb.load_balancer_arn()?)
+            .send()
+            .await
+            .ok()?;
+        let listened = listeners.listeners().iter().any(|l| l.port() == Some(80));
+        listened.then(|| alb.state()?.code().cloned())?
+    };
+    settles(
+        "the load balancer's state once its listener exists",
+        Some(LoadBalancerStateEnum::Provisioning),
+        state_when_listened,
+    )
+    .await;
+    aws.get_text("/localaws/pending/release");
+    let run = apply
+        .wait_within(std::time::Duration::from_secs(120))
+        .expect("the apply finished once the states were released");
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.destroy();
+    assert_nothing_left(&aws).await;
 }

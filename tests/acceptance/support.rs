@@ -123,6 +123,22 @@ impl LocalAws {
         }
     }
 
+    /// Each instance scaled in (or terminated with its group) so far, oldest first: its Auto
+    /// Scaling group and the deregistration delay it waited before termination, as the local AWS
+    /// recorded it (`/localaws/drained`).
+    pub fn drained(&self) -> Vec<(String, u64)> {
+        let drained = self.get_json("/localaws/drained");
+        drained
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|d| {
+                let group = d["group"].as_str().expect("group").to_owned();
+                (group, d["delay"].as_u64().expect("delay"))
+            })
+            .collect()
+    }
+
     /// Clients of the record `name` send `rate` requests a modelled minute where DNS answers
     /// (0: they stop); the populations the local AWS models, as it reports them.
     pub fn traffic(&self, name: &str, rate: u32) -> serde_json::Value {

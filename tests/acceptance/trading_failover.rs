@@ -1334,6 +1334,27 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
     assert_nothing_left(&aws).await;
 }
 
+/// #22: the whole system's destroy does not drain what it deletes: once no record routes to a
+/// region, its target group's deregistration delay is 0 before its instances are terminated
+/// (the local AWS records the delay each waited), and nothing is left.
+#[tokio::test]
+async fn destroy_terminates_the_instances_without_draining_once_no_record_routes_to_them() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let before = aws.drained().len();
+    ws.destroy();
+    let drained = aws.drained().split_off(before);
+    let groups: BTreeSet<&str> = drained.iter().map(|(group, _)| group.as_str()).collect();
+    assert_eq!(
+        groups,
+        BTreeSet::from(["asg-primary-acc", "asg-standby-acc"])
+    );
+    assert!(drained.iter().all(|(_, delay)| *delay == 0), "{drained:?}");
+    assert_nothing_left(&aws).await;
+}
+
 /// An instance type a region does not offer in any zone (c7gn.medium: us-east-1 but not
 /// eu-central-1, in the offerings data): refused at apply before anything is made in either
 /// region, naming the type, the region and that no zone offers it, on the standby's

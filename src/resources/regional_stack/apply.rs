@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
-use futures::future::join_all;
+use futures::future::{join_all, FutureExt};
 use tokio::time::Instant;
 
 use super::desired::Desired;
@@ -345,17 +345,46 @@ async fn instance_inputs(
     tokio::try_join!(profile, ami)
 }
 
-/// Deletes in dependency order, what does not depend on each other at the same time: the Auto
-/// Scaling group drains while the NAT gateways go and, once `unrouted` says nothing routes
-/// traffic to it any more (the DNS records of `tap_trading_failover`), the load balancer; then
-/// the target group, launch template, route tables, internet gateway, subnets, security groups,
-/// VPC and the instance role. Parts found by name go even when the VPC is already gone, so
-/// nothing is left behind.
+/// Deletes the stack of a system that goes as a whole (`tap_trading_failover`): once `unrouted`
+/// says nothing routes traffic to it any more (its DNS records are gone), its instances need
+/// not drain, so its target group's deregistration delay is set to 0 before they are
+/// terminated (the load balancer goes at the same time). See `delete_in_order`.
 pub async fn delete_when(
     cfg: &Configured,
     want: &Desired,
     timeout: Duration,
     unrouted: impl Future<Output = PartResult<()>>,
+) -> PartResult<()> {
+    delete_in_order(cfg, want, timeout, unrouted, Drain::Skip).await
+}
+
+/// Deletes the stack alone: its load balancer may still be answered by DNS this resource does
+/// not know of, so the instances drain for their target group's deregistration delay.
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    delete_in_order(cfg, want, timeout, async { Ok(()) }, Drain::Keep).await
+}
+
+/// Whether the instances drain their connections when the stack goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Drain {
+    /// For the target group's deregistration delay, as it is.
+    Keep,
+    /// Not at all, once `unrouted`: the delay is set to 0 first.
+    Skip,
+}
+
+/// Deletes in dependency order, what does not depend on each other at the same time: the Auto
+/// Scaling group drains (or, with `Drain::Skip`, goes without draining once `unrouted`) while
+/// the NAT gateways go and, once `unrouted` says nothing routes traffic to it any more, the
+/// load balancer; then the target group, launch template, route tables, internet gateway,
+/// subnets, security groups, VPC and the instance role. Parts found by name go even when the
+/// VPC is already gone, so nothing is left behind.
+async fn delete_in_order(
+    cfg: &Configured,
+    want: &Desired,
+    timeout: Duration,
+    unrouted: impl Future<Output = PartResult<()>>,
+    drain: Drain,
 ) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let clients = cfg.clients.regional(&want.region);
@@ -369,10 +398,18 @@ pub async fn delete_when(
         want.name(naming::AUTO_SCALING_GROUP),
         want.name(naming::CPU_POLICY),
     );
+    let unrouted = unrouted.shared();
     tokio::try_join!(
-        auto_scaling::delete(&clients.autoscaling, &group, &policy, remaining(deadline)),
         async {
-            unrouted.await?;
+            if drain == Drain::Skip {
+                unrouted.clone().await?;
+                load_balancer::stop_draining(&clients.elbv2, &want.name(naming::TARGET_GROUP))
+                    .await?;
+            }
+            auto_scaling::delete(&clients.autoscaling, &group, &policy, remaining(deadline)).await
+        },
+        async {
+            unrouted.clone().await?;
             load_balancer::delete_alb(
                 &clients.elbv2,
                 &want.name(naming::LOAD_BALANCER),
@@ -403,8 +440,4 @@ pub async fn delete_when(
         instance_role::delete(&cfg.clients.iam, role).await?;
     }
     Ok(())
-}
-
-pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
-    delete_when(cfg, want, timeout, async { Ok(()) }).await
 }

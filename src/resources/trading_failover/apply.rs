@@ -623,8 +623,9 @@ fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static st
 }
 
 /// DNS (records, health check, zone, alarms, topics) goes before the load balancers, so nothing
-/// answers with a load balancer being deleted; both regions drain their groups and delete their
-/// NAT gateways meanwhile; the shared role goes last. The table goes beside all of it.
+/// answers with a load balancer being deleted; both regions delete their NAT gateways meanwhile,
+/// and then their groups without draining (nothing routes to them any more); the shared role
+/// goes last. The table goes beside all of it.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let role_name = naming::shared_instance_role(want.suffix());
@@ -634,8 +635,8 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
     let dns = want.dns([None, None]);
     let rest = async {
         let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
-        // The groups drain and the NAT gateways go while DNS is deleted; the load balancers
-        // wait until no record points at them.
+        // The NAT gateways go while DNS is deleted; the load balancers and the groups' instances
+        // wait until no record points at them, and then go without draining.
         let unrouted = DnsFailover::delete(cfg, &dns, remaining(deadline)).shared();
         tokio::try_join!(
             unrouted.clone(),
