@@ -56,7 +56,8 @@ PHASES = {
 BEFORE_STACKS = [("STS account, IAM role, policy, instance profile", 7, None)]
 NETWORK = [("AZs, VPC, subnets, internet gateway, public routes, security groups", 8, None),
            ("target group", 1, None)]
-LOAD_BALANCER = [("load balancer", 1, "alb.provisioning"), ("listener", 1, None)]
+# The listener is made while the load balancer provisions (load_balancer::ensure).
+LOAD_BALANCER = [("load balancer", 1, "alb.provisioning")]
 BESIDE_LOAD_BALANCER = [("NAT address and gateway", 2, "nat.pending"),
                         ("private route, launch template, Auto Scaling group", 3, None),
                         ("instances boot", 1, "instance.pending"),
