@@ -1300,7 +1300,7 @@ async fn a_certificate_a_listener_uses_cannot_be_deleted() {
         .send()
         .await
         .unwrap();
-    assert_eq!(in_use.certificate().unwrap().in_use_by(), [lb.clone()]);
+    assert_eq!(in_use.certificate().unwrap().in_use_by(), [lb.as_str()]);
     let refused = acm
         .delete_certificate()
         .certificate_arn(&certificate)
@@ -1310,7 +1310,7 @@ async fn a_certificate_a_listener_uses_cannot_be_deleted() {
     assert_eq!(code(&refused).as_deref(), Some("ResourceInUseException"));
     assert_eq!(
         crate::support::certificates_in(&aws, "us-east-1").await,
-        [certificate.clone()]
+        [certificate.as_str()]
     );
 
     elb.delete_listener()
