@@ -1422,9 +1422,12 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
     let zone = given_zone(&aws).await;
     aws.delegate(&zone);
     let ws = Workspace::new(&aws);
-    ws.config(&config(&format!(
-        "  hosted_zone_id = \"{zone}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
-    )));
+    let system = |active: &str| {
+        config(&format!(
+            "  hosted_zone_id = \"{zone}\"\n  active_region = \"{active}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
+        ))
+    };
+    ws.config(&system("primary"));
     ws.apply();
     let state = ws.resource(ADDRESS);
     assert_eq!(state["tls"], "auto");
@@ -1485,6 +1488,32 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
         .expect("the endpoint check");
     assert_eq!(endpoint.r#type().as_str(), "HTTPS");
     assert_eq!(endpoint.port(), Some(443));
+    ws.assert_plan_empty();
+
+    // A planned failover: the standby, which now takes the traffic, still serves HTTPS with
+    // its own certificate.
+    ws.config(&system("standby"));
+    ws.apply();
+    let standby = listener(&aws, "us-east-2", "standby", 443)
+        .await
+        .expect("the standby's HTTPS listener after failover");
+    assert_eq!(
+        standby.certificates()[0].certificate_arn(),
+        state["parts"]["standby.certificate"].as_str()
+    );
+    let records = aws
+        .route53()
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let standby_weight = records
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.set_identifier() == Some("standby"))
+        .and_then(|r| r.weight());
+    assert_eq!(standby_weight, Some(100), "traffic goes to the standby");
     ws.assert_plan_empty();
 
     ws.destroy();
