@@ -37,8 +37,6 @@ pub struct CertificateFacts {
     pub domain_name: String,
     /// `PENDING_VALIDATION`, `ISSUED`, ... as ACM spells it.
     pub status: String,
-    /// What uses it (the load balancers of its listeners).
-    pub in_use_by: Vec<String>,
 }
 
 impl CertificateFacts {
@@ -94,7 +92,6 @@ async fn describe(
             .status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
-        in_use_by: cert.in_use_by().to_vec(),
     };
     Ok(Some((facts, record)))
 }
@@ -234,7 +231,7 @@ pub async fn wait_issued(
                 CertificateStatus::Issued => Poll::Ready(()),
                 CertificateStatus::PendingValidation => Poll::Pending(facts.status),
                 _ => Poll::Failed(format!(
-                    "ACM answers {}: it will not issue this certificate; a new one is requested on the next apply once this one is deleted",
+                    "ACM answers {}: it will not issue this certificate. The next apply requests a new one; delete this one in ACM, which the provider no longer looks after.",
                     facts.status
                 )),
             },
