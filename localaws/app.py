@@ -4,6 +4,7 @@ from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from . import (
+    acm_certificates,
     async_states,
     autoscaling_capacity,
     autoscaling_launches,
@@ -79,6 +80,7 @@ class Fidelity:
 
     def dispatch(self, request):
         if request.path == "/moto-api/reset":
+            acm_certificates.reset()
             dynamodb_replicas.reset()
             autoscaling_launches.reset()
             autoscaling_refresh.reset()
@@ -121,6 +123,8 @@ class Fidelity:
             return meter.report()
         if request.path.startswith("/localaws/pending"):
             return pending.control(request.path)
+        if request.path.startswith("/localaws/acm/"):
+            return acm_certificates.control(request.path)
         if request.path.startswith("/localaws/crash"):
             return crash.control(request.path)
         if request.path == "/localaws/drained":
@@ -184,6 +188,7 @@ def account_of(request):
 
 def build():
     moto_operation_models.install()
+    acm_certificates.install()
     async_states.install()
     autoscaling_launches.install()
     cloudwatch_alarms.install()

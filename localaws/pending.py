@@ -46,6 +46,8 @@ REAL_SECONDS = {
     "elb.metric": 60,  # Elastic Load Balancing publishes its metrics in 60-second intervals
     "cloudwatch.period": 60,  # a CloudWatch alarm evaluates a period once it is over (its
     # Period; this default is replaced by the alarm's own)
+    "acm.validation": 60,  # ACM sees the validation CNAME -> ISSUED (23 s observed with the record
+    # already in a delegated zone, DataBiosphere/azul#8321; "up to 30 minutes", dns-validation.html)
     "refresh.running": 600,  # StartInstanceRefresh: each replacement boots, warms up (the
     # health check grace period, 300 s) and its predecessor drains before the refresh succeeds
 }

@@ -33,6 +33,7 @@ macro_rules! send_once {
 
 pub mod alarms;
 pub mod auto_scaling;
+pub mod certificate;
 pub mod clients;
 pub mod ec2;
 pub mod error;
@@ -56,5 +57,6 @@ pub mod switch_drill;
 pub mod switch_throw;
 pub mod topic_key;
 pub mod topics;
+pub mod validation_record;
 pub mod wait;
 pub mod weighted_records;

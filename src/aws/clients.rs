@@ -17,6 +17,7 @@ const ROUTE53_REGION: &str = "us-east-1";
 /// Per-service endpoint overrides (the provider's `endpoints` block).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceEndpoints {
+    pub acm: Option<String>,
     pub autoscaling: Option<String>,
     pub cloudwatch: Option<String>,
     pub dynamodb: Option<String>,
@@ -53,6 +54,7 @@ pub struct AwsSettings {
 
 /// Clients for the regional services of one region.
 pub struct RegionalClients {
+    pub acm: aws_sdk_acm::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -174,6 +176,7 @@ impl AwsClients {
             }};
         }
         RegionalClients {
+            acm: client!(aws_sdk_acm, acm),
             autoscaling: client!(aws_sdk_autoscaling, autoscaling),
             cloudwatch: client!(aws_sdk_cloudwatch, cloudwatch),
             dynamodb: client!(aws_sdk_dynamodb, dynamodb),

@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use aws_sdk_elasticloadbalancingv2::Client;
 use tokio::time::Instant;
 
-use super::error::{AwsError, Context, PartResult};
+use super::error::{AwsError, Context, PartError, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 use crate::tags::Tags;
@@ -337,67 +337,80 @@ async fn ensure_listeners(
     } else {
         forward(tg_arn)
     };
-    match listener(80) {
-        Some(arn) => {
-            elb.modify_listener()
-                .listener_arn(arn)
-                .default_actions(http_action)
-                .send()
-                .await
-                .context(action)?;
-        }
-        None => {
-            elb.create_listener()
-                .load_balancer_arn(alb_arn)
-                .protocol(ProtocolEnum::Http)
-                .port(80)
-                .default_actions(http_action)
-                .set_tags(Some(lb_tags(spec.tags)))
-                .send()
-                .await
-                .context(action)?;
-        }
-    }
-    match (spec.certificate_arn, listener(443)) {
-        (Some(cert), Some(arn)) => {
-            elb.modify_listener()
-                .listener_arn(arn)
-                .ssl_policy(TLS_POLICY)
-                .certificates(Certificate::builder().certificate_arn(cert).build())
-                .default_actions(forward(tg_arn))
-                .send()
-                .await
-                .context(action)?;
-        }
-        (Some(cert), None) => {
-            // "CertificateNotFound" right after the certificate was issued: ACM propagation.
-            let deadline = Instant::now() + Duration::from_secs(120);
-            retry::on_codes(&action(), &["CertificateNotFound"], deadline, || async {
+    let http = async {
+        match listener(80) {
+            Some(arn) => {
+                elb.modify_listener()
+                    .listener_arn(arn)
+                    .default_actions(http_action)
+                    .send()
+                    .await
+                    .context(action)?;
+            }
+            None => {
                 elb.create_listener()
                     .load_balancer_arn(alb_arn)
-                    .protocol(ProtocolEnum::Https)
-                    .port(443)
-                    .ssl_policy(TLS_POLICY)
-                    .certificates(Certificate::builder().certificate_arn(cert).build())
-                    .default_actions(forward(tg_arn))
+                    .protocol(ProtocolEnum::Http)
+                    .port(80)
+                    .default_actions(http_action)
                     .set_tags(Some(lb_tags(spec.tags)))
                     .send()
                     .await
-                    .map(|_| ())
-            })
-            .await
-            .context(action)?;
+                    .context(action)?;
+            }
         }
-        (None, Some(arn)) => {
-            elb.delete_listener()
-                .listener_arn(arn)
-                .send()
+        Ok(())
+    };
+    let https = async {
+        match (spec.certificate_arn, listener(443)) {
+            (Some(cert), Some(arn)) => {
+                elb.modify_listener()
+                    .listener_arn(arn)
+                    .ssl_policy(TLS_POLICY)
+                    .certificates(Certificate::builder().certificate_arn(cert).build())
+                    .default_actions(forward(tg_arn))
+                    .send()
+                    .await
+                    .context(action)?;
+            }
+            (Some(cert), None) => {
+                // "CertificateNotFound" right after the certificate was issued: ACM propagation.
+                let deadline = Instant::now() + Duration::from_secs(120);
+                retry::on_codes(&action(), &["CertificateNotFound"], deadline, || async {
+                    elb.create_listener()
+                        .load_balancer_arn(alb_arn)
+                        .protocol(ProtocolEnum::Https)
+                        .port(443)
+                        .ssl_policy(TLS_POLICY)
+                        .certificates(Certificate::builder().certificate_arn(cert).build())
+                        .default_actions(forward(tg_arn))
+                        .set_tags(Some(lb_tags(spec.tags)))
+                        .send()
+                        .await
+                        .map(|_| ())
+                })
                 .await
                 .context(action)?;
+            }
+            (None, Some(arn)) => {
+                elb.delete_listener()
+                    .listener_arn(arn)
+                    .send()
+                    .await
+                    .context(action)?;
+            }
+            (None, None) => {}
         }
-        (None, None) => {}
+        Ok::<_, PartError>(())
+    };
+    // Port 80 redirects only once 443 answers, and forwards again before 443 goes.
+    if spec.certificate_arn.is_some() {
+        https.await?;
+        http.await
+    } else {
+        http.await?;
+        https.await
     }
-    Ok(())
 }
 
 async fn sync_tags(elb: &Client, arn: &str, want: &Tags) -> PartResult<()> {

@@ -43,6 +43,7 @@ pub struct AssumeRoleBlock {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EndpointsBlock {
+    pub acm: Value<String>,
     pub autoscaling: Value<String>,
     pub cloudwatch: Value<String>,
     pub dynamodb: Value<String>,
@@ -61,8 +62,9 @@ pub struct DefaultTagsBlock {
 }
 
 impl EndpointsBlock {
-    fn fields(&self) -> [(&'static str, &Value<String>); 10] {
+    fn fields(&self) -> [(&'static str, &Value<String>); 11] {
         [
+            ("acm", &self.acm),
             ("autoscaling", &self.autoscaling),
             ("cloudwatch", &self.cloudwatch),
             ("dynamodb", &self.dynamodb),
@@ -232,6 +234,7 @@ pub fn settings(diags: &mut Diagnostics, config: &ProviderConfig) -> Option<AwsS
     }
     let opt = |v: &Value<String>| v.as_ref_option().cloned();
     let endpoints = config.endpoints.as_ref_option().map(|e| ServiceEndpoints {
+        acm: opt(&e.acm),
         autoscaling: opt(&e.autoscaling),
         cloudwatch: opt(&e.cloudwatch),
         dynamodb: opt(&e.dynamodb),

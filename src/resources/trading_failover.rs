@@ -8,6 +8,7 @@ mod fixtures;
 mod parts;
 mod plan;
 pub mod schema;
+mod tls;
 mod validate;
 
 use std::time::Duration;

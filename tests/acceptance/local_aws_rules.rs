@@ -1196,3 +1196,214 @@ async fn a_deleted_nat_gateway_gives_its_elastic_ip_back_for_a_new_one() {
     .await;
     assert!(association().await.is_some());
 }
+
+/// The status of an ACM certificate and its first validation record (name, value).
+async fn certificate_status(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> (String, Option<(String, String)>) {
+    let out = acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .expect("DescribeCertificate");
+    let certificate = out.certificate().expect("a certificate");
+    let record = certificate
+        .domain_validation_options()
+        .first()
+        .and_then(|o| o.resource_record())
+        .map(|r| (r.name().to_owned(), r.value().to_owned()));
+    (
+        certificate
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        record,
+    )
+}
+
+/// A DNS-validated certificate is PENDING_VALIDATION until its CNAME is in a zone that answers
+/// on the internet, then ISSUED a moment later; the record is the same for the name in every
+/// region (ACM user guide, "DNS validation").
+#[tokio::test]
+async fn acm_issues_a_dns_validated_certificate_only_once_its_record_is_in_a_delegated_zone() {
+    use aws_sdk_acm::types::ValidationMethod;
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+
+    let aws = LocalAws::start();
+    let zone = aws
+        .route53()
+        .create_hosted_zone()
+        .name("tap-test.net")
+        .caller_reference("acm-zone")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let zone = zone.hosted_zone().expect("zone").id().to_owned();
+    let mut certificates = Vec::new();
+    for region in ["us-east-1", "us-east-2"] {
+        let acm = aws.acm(region);
+        let arn = acm
+            .request_certificate()
+            .domain_name("trading-acc.tap-test.net")
+            .validation_method(ValidationMethod::Dns)
+            .send()
+            .await
+            .expect("RequestCertificate")
+            .certificate_arn()
+            .expect("an ARN")
+            .to_owned();
+        certificates.push((acm, arn));
+    }
+    let (status, record) = certificate_status(&certificates[0].0, &certificates[0].1).await;
+    assert_eq!(status, "PENDING_VALIDATION");
+    let (name, value) = record.expect("a validation record");
+    let (_, other) = certificate_status(&certificates[1].0, &certificates[1].1).await;
+    assert_eq!(
+        other,
+        Some((name.clone(), value.clone())),
+        "one record in every region"
+    );
+
+    aws.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(
+                            ResourceRecordSet::builder()
+                                .name(&name)
+                                .r#type(RrType::Cname)
+                                .ttl(300)
+                                .resource_records(
+                                    ResourceRecord::builder().value(&value).build().unwrap(),
+                                )
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("the validation record");
+    // The zone does not answer publicly yet: ACM cannot see the record, however long it looks.
+    aws.wait_modelled(300.0).await;
+    for (acm, arn) in &certificates {
+        assert_eq!(
+            certificate_status(acm, arn).await.0,
+            "PENDING_VALIDATION",
+            "{arn} with its zone undelegated"
+        );
+    }
+
+    aws.delegate(&zone);
+    assert_eq!(
+        certificate_status(&certificates[0].0, &certificates[0].1)
+            .await
+            .0,
+        "PENDING_VALIDATION",
+        "issued a moment after ACM sees the record, not at once"
+    );
+    for (acm, arn) in &certificates {
+        settles(arn, "ISSUED", || async {
+            certificate_status(acm, arn).await.0
+        })
+        .await;
+    }
+}
+
+/// A certificate a listener uses cannot be deleted (`ResourceInUseException`) and names the load
+/// balancer in `InUseBy`; once the listener is gone it can (API_DeleteCertificate).
+#[tokio::test]
+async fn a_certificate_a_listener_uses_cannot_be_deleted() {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum,
+    };
+
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let (vpc, a, b) = network(&aws, 36).await;
+    let elb = aws.elbv2("us-east-1");
+    let tg = elb
+        .create_target_group()
+        .name("tg-tls")
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let tg = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    let lb = elb
+        .create_load_balancer()
+        .name("alb-tls")
+        .subnets(&a)
+        .subnets(&b)
+        .send()
+        .await
+        .unwrap();
+    let lb = lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let certificate = aws.certificate_in("us-east-1", "trading-acc.tap-test.net");
+    let listener = elb
+        .create_listener()
+        .load_balancer_arn(&lb)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .certificates(Certificate::builder().certificate_arn(&certificate).build())
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let listener = listener.listeners()[0].listener_arn().unwrap().to_owned();
+
+    let acm = aws.acm("us-east-1");
+    let in_use = acm
+        .describe_certificate()
+        .certificate_arn(&certificate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_use.certificate().unwrap().in_use_by(), [lb.as_str()]);
+    let refused = acm
+        .delete_certificate()
+        .certificate_arn(&certificate)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused).as_deref(), Some("ResourceInUseException"));
+    assert_eq!(
+        crate::support::certificates_in(&aws, "us-east-1").await,
+        [certificate.as_str()]
+    );
+
+    elb.delete_listener()
+        .listener_arn(&listener)
+        .send()
+        .await
+        .unwrap();
+    acm.delete_certificate()
+        .certificate_arn(&certificate)
+        .send()
+        .await
+        .expect("a certificate no listener uses");
+    assert!(crate::support::certificates_in(&aws, "us-east-1")
+        .await
+        .is_empty());
+}

@@ -171,9 +171,9 @@ impl LocalAws {
         self.certificate_in("us-east-1", domain)
     }
 
-    /// An ACM certificate for `domain` in `region`: ACM is regional, and a load balancer can only
-    /// use a certificate of its own region (requested through boto3: the provider itself never
-    /// calls ACM, so the tests carry no ACM SDK).
+    /// An ACM certificate for `domain` in `region`, as a user brings one (requested through
+    /// boto3, e-mail validated: ACM is regional, and a load balancer can only use a certificate
+    /// of its own region).
     pub fn certificate_in(&self, region: &str, domain: &str) -> String {
         let script = format!(
             "import boto3; print(boto3.client('acm', region_name='{region}', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
@@ -249,6 +249,18 @@ impl LocalAws {
 
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        aws_sdk_acm::Client::new(&self.sdk_config(region))
+    }
+
+    /// The hosted zone answers on the internet (its parent delegates to it), so ACM sees the
+    /// validation records in it (localaws/acm_certificates.py).
+    pub fn delegate(&self, zone_id: &str) {
+        let zone = zone_id.rsplit('/').next().unwrap_or(zone_id);
+        let body = self.get_text(&format!("/localaws/acm/delegated/{zone}"));
+        assert_eq!(body, "delegated", "delegating {zone}");
     }
 }
 
@@ -429,6 +441,19 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         left.is_empty(),
         "IAM roles or instance profiles left: {left:?}"
     );
+}
+
+/// The ACM certificates in one region, whatever their status.
+pub async fn certificates_in(aws: &LocalAws, region: &str) -> Vec<String> {
+    aws.acm(region)
+        .list_certificates()
+        .send()
+        .await
+        .expect("ListCertificates")
+        .certificate_summary_list()
+        .iter()
+        .map(|c| c.certificate_arn().unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// The DynamoDB tables in one region.

@@ -1375,3 +1375,209 @@ async fn an_instance_type_the_standby_region_does_not_offer_fails_before_anythin
     assert_one_error_on(&errors, "instance_type = \"c7gn.medium\"");
     assert_nothing_left(&aws).await;
 }
+
+/// A public zone for the test systems, as a user gives it (`hosted_zone_id`); its ID.
+async fn given_zone(aws: &LocalAws) -> String {
+    let zone = aws
+        .route53()
+        .create_hosted_zone()
+        .name("tap-test.net")
+        .caller_reference("users-zone")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let id = zone.hosted_zone().expect("the zone").id();
+    id.rsplit('/').next().unwrap_or(id).to_owned()
+}
+
+/// The CNAME records of a zone: (name, value).
+async fn cnames(aws: &LocalAws, zone: &str) -> Vec<(String, String)> {
+    aws.route53()
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("ListResourceRecordSets")
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.r#type().as_str() == "CNAME")
+        .map(|r| {
+            (
+                r.name().to_owned(),
+                r.resource_records()
+                    .first()
+                    .map(|v| v.value().to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Nothing left but the user's zone, which holds no validation record any more; no certificate
+/// in either region.
+async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
+    for region in ["us-east-1", "us-east-2"] {
+        let left = crate::support::certificates_in(aws, region).await;
+        assert!(left.is_empty(), "certificates left in {region}: {left:?}");
+    }
+    assert_eq!(cnames(aws, zone).await, [], "the validation record is gone");
+    aws.route53()
+        .delete_hosted_zone()
+        .id(zone)
+        .send()
+        .await
+        .expect("the user's zone, empty again");
+    assert_nothing_left(aws).await;
+}
+
+/// With a zone that answers publicly, `tls` defaults to `auto`: the provider requests a
+/// certificate in each region, validates both through one CNAME record in the zone, and both
+/// load balancers serve HTTPS:443 with their own region's issued certificate, HTTP redirected;
+/// Route 53 checks HTTPS:443. Destroy leaves no certificate and no record.
+#[tokio::test]
+async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regions() {
+    use aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum;
+
+    let aws = LocalAws::start();
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(&aws);
+    let system = |active: &str| {
+        config(&format!(
+            "  hosted_zone_id = \"{zone}\"\n  active_region = \"{active}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
+        ))
+    };
+    ws.config(&system("primary"));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["tls"], "auto");
+    assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
+
+    let records = cnames(&aws, &zone).await;
+    assert_eq!(records.len(), 1, "one validation record: {records:?}");
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        let https = listener(&aws, region, role, 443)
+            .await
+            .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
+        assert_eq!(
+            https.ssl_policy(),
+            Some("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
+        );
+        let arn = https.certificates()[0]
+            .certificate_arn()
+            .unwrap_or_default();
+        assert!(arn.starts_with(&format!("arn:aws:acm:{region}:")), "{arn}");
+        let certificate = aws
+            .acm(region)
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("DescribeCertificate");
+        let certificate = certificate.certificate().expect("the certificate");
+        assert_eq!(certificate.domain_name(), Some(DOMAIN));
+        assert_eq!(certificate.status().map(|s| s.as_str()), Some("ISSUED"));
+        let record = certificate.domain_validation_options()[0]
+            .resource_record()
+            .expect("its validation record");
+        assert_eq!(
+            records[0],
+            (record.name().to_owned(), record.value().to_owned())
+        );
+        assert_eq!(state["parts"][format!("{role}.certificate")], arn);
+        let http = listener(&aws, region, role, 80)
+            .await
+            .expect("HTTP listener");
+        assert_eq!(
+            http.default_actions()[0].r#type(),
+            Some(&ActionTypeEnum::Redirect),
+            "{role}: HTTP redirects to HTTPS"
+        );
+    }
+    let checks = aws
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
+    let endpoint = checks
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config())
+        .find(|c| c.fully_qualified_domain_name().is_some())
+        .expect("the endpoint check");
+    assert_eq!(endpoint.r#type().as_str(), "HTTPS");
+    assert_eq!(endpoint.port(), Some(443));
+    ws.assert_plan_empty();
+
+    // A planned failover: the standby, which now takes the traffic, still serves HTTPS with
+    // its own certificate.
+    ws.config(&system("standby"));
+    ws.apply();
+    let standby = listener(&aws, "us-east-2", "standby", 443)
+        .await
+        .expect("the standby's HTTPS listener after failover");
+    assert_eq!(
+        standby.certificates()[0].certificate_arn(),
+        state["parts"]["standby.certificate"].as_str()
+    );
+    let records = aws
+        .route53()
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let standby_weight = records
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.set_identifier() == Some("standby"))
+        .and_then(|r| r.weight());
+    assert_eq!(standby_weight, Some(100), "traffic goes to the standby");
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
+}
+
+/// A zone that does not answer publicly: ACM never sees the record, and the apply fails within
+/// its timeout naming the record and the zone's delegation; destroy then leaves nothing. With
+/// `tls = "off"` the plan warns that traffic is not encrypted.
+#[tokio::test]
+async fn an_undelegated_zone_fails_clearly_and_tls_off_warns() {
+    let aws = LocalAws::start();
+    let zone = given_zone(&aws).await;
+    let ws = Workspace::new(&aws);
+    ws.config(&config(&format!(
+        "  hosted_zone_id = \"{zone}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}\n  timeouts {{\n    create = \"20s\"\n  }}"
+    )));
+    let started = std::time::Instant::now();
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('│', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for part in [
+        "still PENDING_VALIDATION",
+        "acm-validations.aws",
+        &format!("hosted zone {zone} (tap-test.net)"),
+        "must delegate tap-test.net",
+    ] {
+        assert!(text.contains(part), "{part:?} not in {text}");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "failed only after {:?}",
+        started.elapsed()
+    );
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
+
+    ws.config(&config(&format!(
+        "  hosted_zone_id = \"{zone}\"\n  tls = \"off\""
+    )));
+    let plan = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    let text = plan.text().replace('│', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("traffic is not encrypted"), "{text}");
+}

@@ -133,6 +133,8 @@ async fn a_system_built_before_the_switch_upgrades_in_place_and_gains_it() {
         // Attributes added since, read from AWS at apply (612fb74, 4e0aead).
         "primary_running_capacity",
         "pending_alarm_emails",
+        // Added since, known at plan: `off` without hosted_zone_id (issue #25).
+        "tls",
     ]
     .map(str::to_owned)
     .into();

@@ -9,9 +9,10 @@ use tf_provider::value::Value;
 use tokio::time::Instant;
 
 use super::desired::{Capacity, Desired};
-use super::parts::{builds_nat, region_from_stack};
+use super::parts::{auto_tls, builds_nat, certificate_part, region_from_stack};
 use super::plan::table_settings;
 use super::schema::{Region, State};
+use super::tls;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
 use crate::aws::{auto_scaling, instance_role};
@@ -75,10 +76,22 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     check_regions(cfg, want).await?;
     let table_part = SessionTable::converge(cfg, &want.table.want, timeout);
     let rest = async {
+        // Issued before a listener serves them: ELB refuses a certificate still pending.
+        let [primary_certificate, standby_certificate] = if auto_tls(&want.state) {
+            tls::converge(cfg, want, deadline).await?.map(Some)
+        } else {
+            [None, None]
+        };
         let profile = converge_role(cfg, want, &want.table.want.name).await?;
         let standby_capacity = standby_capacity(cfg, want).await?;
-        let primary = want.stack(Role::Primary, Some(&profile), None);
-        let standby = want.stack(Role::Standby, Some(&profile), standby_capacity);
+        let primary = serving(
+            want.stack(Role::Primary, Some(&profile), None),
+            primary_certificate.clone(),
+        );
+        let standby = serving(
+            want.stack(Role::Standby, Some(&profile), standby_capacity),
+            standby_certificate.clone(),
+        );
         let standby_done = RegionalStack::converge(cfg, &standby, remaining(deadline)).shared();
         both(tokio::join!(
             RegionalStack::converge_after(cfg, &primary, remaining(deadline), standby_done.clone()),
@@ -88,13 +101,29 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let dns = want.dns(endpoints.map(Some));
         DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;
         if standby_capacity.is_some() && !want.standby_active() {
-            let scaled_back = want.stack(Role::Standby, Some(&profile), None);
+            let scaled_back = serving(
+                want.stack(Role::Standby, Some(&profile), None),
+                standby_certificate,
+            );
             RegionalStack::converge(cfg, &scaled_back, remaining(deadline)).await?;
         }
         Ok::<_, PartError>(())
     };
     both(tokio::join!(table_part, rest))?;
     Ok(())
+}
+
+/// A stack that serves HTTPS with the certificate `tls = "auto"` obtained for it, if any.
+fn serving(mut stack: StackDesired, certificate: Option<String>) -> StackDesired {
+    if certificate.is_some() {
+        stack.certificate_arn = certificate;
+    }
+    stack
+}
+
+/// The certificate a prior apply recorded for `role` under `tls = "auto"`.
+fn recorded_certificate(prior: &State, role: Role) -> Option<String> {
+    Some(recorded(prior, &certificate_part(role))).filter(|arn| !arn.is_empty())
 }
 
 /// Both regions can hold their stacks (enabled for the account, enough zones offering the
@@ -202,7 +231,10 @@ async fn fail_over(
         &super::parts::region_settings(prior, Role::Primary).desired_capacity,
     ));
     let capacity = capacity_beside(want, primary, standby_group.as_ref());
-    let standby = want.stack(Role::Standby, Some(&profile), capacity);
+    let standby = serving(
+        want.stack(Role::Standby, Some(&profile), capacity),
+        recorded_certificate(prior, Role::Standby),
+    );
     RegionalStack::converge(cfg, &standby, remaining(deadline)).await?;
     let dns = want.dns(recorded_endpoints(prior));
     DnsFailover::converge_move(cfg, &dns, &recorded_dns(prior), remaining(deadline)).await
@@ -246,7 +278,10 @@ async fn observe_failover(
     prior: &State,
 ) -> PartResult<Option<State>> {
     let profile = recorded(prior, "instance_role");
-    let standby = want.stack(Role::Standby, Some(&profile), None);
+    let standby = serving(
+        want.stack(Role::Standby, Some(&profile), None),
+        recorded_certificate(prior, Role::Standby),
+    );
     let dns = want.dns(recorded_endpoints(prior));
     let recorded = recorded_dns(prior);
     let (stack, (records, alarm)) = tokio::try_join!(
@@ -343,7 +378,22 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         return observe_failover(cfg, want, prior, before).await;
     }
     let (profile, role_intact) = observe_role(cfg, want, &want.table.want.name).await?;
-    let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
+    let certificates = if auto_tls(&want.state) {
+        Some(tls::observe(cfg, want).await?)
+    } else {
+        None
+    };
+    let [primary_certificate, standby_certificate] = certificates
+        .as_ref()
+        .map_or([None, None], |c| c.certificates.clone());
+    let primary = serving(
+        want.stack(Role::Primary, profile.as_deref(), None),
+        primary_certificate,
+    );
+    let standby = serving(
+        want.stack(Role::Standby, profile.as_deref(), None),
+        standby_certificate,
+    );
     let (table_state, primary_state, standby_state, primary_group) = tokio::try_join!(
         SessionTable::observe(cfg, &want.table.want, &want.table.state),
         RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
@@ -379,6 +429,11 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.primary_running_capacity = primary_group
         .and_then(|g| g.desired_capacity())
         .map_or(Value::Null, |n| Value::Value(Number(f64::from(n))));
+    if let Some(certificates) = certificates {
+        let mut parts = values::known_map(&state.parts).unwrap_or_default();
+        parts.extend(certificates.parts);
+        state.parts = values::map(&parts);
+    }
     Ok(Some(state))
 }
 
@@ -512,6 +567,10 @@ fn compose_region(
     let prior_block = super::parts::region_settings(prior, role);
     // The topic's key is the DNS part's: its drift shows in `parts`.
     block.kms_key_arn = prior_block.kms_key_arn.clone();
+    if auto_tls(&want.state) {
+        // The certificate `tls = "auto"` requested: it shows in `parts`, not as the user's.
+        block.certificate_arn = Value::Null;
+    }
     if stack.vpc_id.is_null() {
         // The whole region is gone: keep the configuration, the parts say what is missing.
         block = prior_block.clone();
@@ -643,7 +702,19 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
             RegionalStack::delete_when(cfg, &primary, remaining(deadline), unrouted.clone()),
             RegionalStack::delete_when(cfg, &standby, remaining(deadline), unrouted.clone()),
         )?;
-        instance_role::delete(&cfg.clients.iam, &role_name).await
+        // The listeners are gone with the load balancers: the certificates may go.
+        let certificates = async {
+            if auto_tls(&want.state) {
+                tls::delete(cfg, want, remaining(deadline)).await
+            } else {
+                Ok(())
+            }
+        };
+        tokio::try_join!(
+            certificates,
+            instance_role::delete(&cfg.clients.iam, &role_name),
+        )?;
+        Ok(())
     };
     tokio::try_join!(SessionTable::delete(cfg, &want.table.want, timeout), rest)?;
     Ok(())

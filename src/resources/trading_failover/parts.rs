@@ -21,6 +21,38 @@ pub fn region_settings(state: &State, role: Role) -> Region {
     block.as_ref_option().cloned().unwrap_or_default()
 }
 
+/// `tls`: the provider obtains and validates the certificates itself.
+pub const TLS_AUTO: &str = "auto";
+/// `tls`: plain HTTP.
+pub const TLS_OFF: &str = "off";
+
+/// `tls` as configured, or its default: `auto` when the system is given a zone that answers
+/// publicly (`hosted_zone_id`), else `off` (a zone created here answers only once delegated).
+pub fn tls(state: &State) -> Value<String> {
+    state
+        .tls
+        .clone()
+        .or(state.hosted_zone_id.as_ref().map(|_| TLS_AUTO.to_owned()))
+        .or(values::string(TLS_OFF))
+}
+
+/// Whether the provider requests and validates the certificates itself: `tls` is `auto` and no
+/// region brings its own `certificate_arn`.
+pub fn auto_tls(state: &State) -> bool {
+    tls(state).as_ref_option().map(String::as_str) == Some(TLS_AUTO)
+        && Role::ALL
+            .into_iter()
+            .all(|role| region_settings(state, role).certificate_arn.is_null())
+}
+
+/// The `parts` key of a role's certificate (`tls = "auto"`).
+pub fn certificate_part(role: Role) -> String {
+    format!("{role}.certificate")
+}
+
+/// The `parts` key of the validation record the certificates share (`tls = "auto"`).
+pub const VALIDATION_RECORD_PART: &str = "tls.validation_record";
+
 /// Whether a region block builds NAT gateways: its `nat_mode`, or the default when unset.
 pub fn builds_nat(block: &Region) -> bool {
     let mode = block
@@ -128,12 +160,16 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
 }
 
 /// The health check as configured, its protocol defaulting to HTTPS when the load balancers have
-/// certificates: their HTTP listener then only redirects, and Route 53 counts the redirect as
+/// certificates (their own or `tls = "auto"`'s): their HTTP listener then only redirects, and Route 53 counts the redirect as
 /// healthy ("200 or greater and less than 400",
 /// https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html), so an
 /// HTTP check could never see the application fail.
 fn health_check_config(state: &State) -> Value<HealthCheck> {
-    let certificate = region_settings(state, Role::Primary).certificate_arn;
+    let certificate = if auto_tls(state) {
+        values::string(TLS_AUTO)
+    } else {
+        region_settings(state, Role::Primary).certificate_arn
+    };
     let mut check = match &state.health_check {
         _ if certificate.is_null() => return state.health_check.clone(),
         Value::Value(check) => check.clone(),

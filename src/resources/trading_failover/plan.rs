@@ -82,6 +82,16 @@ fn recorded_part(prior: &State, key: &str) -> Value<String> {
         .map_or(Value::Null, values::string)
 }
 
+/// A regional stack's configuration as a state's apply served it: with the certificate
+/// `tls = "auto"` recorded in `parts`.
+fn served_stack(state: &State, role: Role) -> crate::resources::regional_stack::schema::State {
+    let mut stack = stack_config(state, role);
+    if auto_tls(state) {
+        stack.certificate_arn = recorded_part(state, &certificate_part(role));
+    }
+    stack
+}
+
 /// The load balancers recorded in a state's parts, if all of them are.
 pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
     let parts = known_map(&state.parts).unwrap_or_default();
@@ -161,6 +171,12 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         if builds_nat(&region_settings(state, role)) {
             keys.insert(format!("{role}.nat"));
         }
+        if auto_tls(state) {
+            keys.insert(certificate_part(role));
+        }
+    }
+    if auto_tls(state) {
+        keys.insert(VALIDATION_RECORD_PART.to_owned());
     }
     keys
 }
@@ -202,17 +218,26 @@ pub fn plan(
 ) -> (State, Vec<AttributePath>) {
     let mut planned = config.clone();
     planned.id = config.environment_suffix.clone();
+    planned.tls = tls(config);
     let mut replace = Vec::new();
 
     for role in Role::ALL {
-        let prior_stack = prior.map(|p| stack_config(p, role));
-        let (stack, stack_replace) = RegionalStack::plan(
-            &stack_config(config, role),
-            prior_stack.as_ref(),
-            default_tags,
-        );
+        let prior_stack = prior.map(|p| served_stack(p, role));
+        let mut stack_config = stack_config(config, role);
+        if auto_tls(&planned) {
+            // The certificate requested for it, once a prior apply has recorded it.
+            stack_config.certificate_arn = prior
+                .filter(|p| auto_tls(p))
+                .map(|p| recorded_part(p, &certificate_part(role)))
+                .filter(|arn| arn.as_ref_option().is_some_and(|a| !a.is_empty()))
+                .unwrap_or(Value::Unknown);
+        }
+        let (stack, stack_replace) =
+            RegionalStack::plan(&stack_config, prior_stack.as_ref(), default_tags);
         let block = Region {
             kms_key_arn: region_settings(config, role).kms_key_arn,
+            // The user's: a certificate `tls = "auto"` requested shows in `parts`.
+            certificate_arn: region_settings(config, role).certificate_arn,
             ..region_from_stack(&stack)
         };
         match role {
@@ -276,6 +301,7 @@ pub fn plan(
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
     // Both regions have certificates or neither (validation).
     let scheme = match region_settings(&planned, Role::Primary).certificate_arn {
+        _ if auto_tls(&planned) => Value::Value("https"),
         Value::Value(_) => Value::Value("https"),
         Value::Null => Value::Value("http"),
         Value::Unknown => Value::Unknown,
@@ -410,6 +436,46 @@ mod tests {
             "the composite owns the role"
         );
         assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
+    }
+
+    /// A given zone makes `tls` `auto`: HTTPS, checked over HTTPS, with a certificate per
+    /// region and the validation record among the parts; a certificate per region of the
+    /// user's, or no zone, keeps the provider out of it.
+    #[test]
+    fn a_given_zone_turns_tls_on_unless_the_regions_bring_certificates() {
+        let mut c = config();
+        c.hosted_zone_id = values::string("Z123");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        assert_eq!(planned.tls, values::string(TLS_AUTO));
+        assert!(auto_tls(&planned));
+        assert_eq!(
+            planned.application_url,
+            values::string("https://trading-prod.tap-test.net")
+        );
+        let check = planned.health_check.as_ref_option().expect("health check");
+        assert_eq!(check.protocol, values::string("HTTPS"));
+        let keys = part_keys(&planned);
+        for key in [
+            "primary.certificate",
+            "standby.certificate",
+            VALIDATION_RECORD_PART,
+        ] {
+            assert!(keys.contains(key), "{key} not in {keys:?}");
+        }
+        assert!(region_settings(&planned, Role::Primary)
+            .certificate_arn
+            .is_null());
+
+        let (plain, _) = plan(&config(), None, &Tags::new());
+        assert_eq!(plain.tls, values::string(TLS_OFF));
+        assert!(!part_keys(&plain).contains("primary.certificate"));
+        c.tls = values::string(TLS_OFF);
+        let (off, _) = plan(&c, None, &Tags::new());
+        assert!(!auto_tls(&off));
+        assert_eq!(
+            off.application_url,
+            values::string("http://trading-prod.tap-test.net")
+        );
     }
 
     /// A prior state of the fixture's system with every part recorded, and its parts.

@@ -47,6 +47,7 @@ pub struct State {
     pub environment_suffix: Value<String>,
     pub domain_name: Value<String>,
     pub hosted_zone_id: Value<String>,
+    pub tls: Value<String>,
     pub allowed_cidrs: StringList,
     pub alarm_emails: StringList,
     pub switch_routing_control_arn: Value<String>,
@@ -123,6 +124,7 @@ pub fn schema() -> Schema {
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens, so that every name fits AWS's limits. Changing it replaces the resource.")),
                 ("domain_name", required(AttributeType::String, "Name the application answers at: a name you control (names reserved for documentation and testing, such as anything under `example.com`, are refused: Route 53 will not host them). Without `hosted_zone_id` a public zone of that name is created, which answers once you delegate the name to its `name_servers`. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone for the records instead of a new one; it is never deleted.")),
+                ("tls", with_default(AttributeType::String, "Encryption in transit. `auto` (the default with `hosted_zone_id`): the provider requests an ACM certificate for `domain_name` in each region, validates it by DNS with one CNAME record in the zone (it serves every region, and stays while the certificates do, since ACM renews them through it), waits until ACM issues them, then the load balancers serve HTTPS:443 with a TLS 1.2+ policy, redirect HTTP to it, and Route 53 checks HTTPS:443. The zone must answer publicly (delegated by its parent): ACM validates through public DNS, and the apply fails within the `create` timeout naming the record to check when it does not. `off` (the default without `hosted_zone_id`): plain HTTP, unencrypted, with a warning. A region's `certificate_arn`, given in both regions, wins over both. Destroy removes the listeners, then the certificates, then the record.")),
                 ("allowed_cidrs", with_default(string_list(), "CIDRs allowed to reach the load balancers. Default `[\"0.0.0.0/0\"]`. When they are not open to all, Route 53's health checkers are let in too (each region's AWS-managed prefix list `com.amazonaws.<region>.route53-healthchecks`, on the health-check port).")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' alarm topics. Each must confirm the e-mail SNS sends; until then it shows in `pending_alarm_emails`. SNS cannot unsubscribe an address still pending: removed from here, it expires unconfirmed after 48 hours.")),
                 ("switch_routing_control_arn", optional(AttributeType::String, crate::resources::dns_failover::schema::SWITCH_ROUTING_CONTROL)),
@@ -130,7 +132,7 @@ pub fn schema() -> Schema {
                 ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
                 ("tags", optional(string_map(), "Tags for every object, on top of the provider's `default_tags`.")),
                 ("tags_all", computed(string_map(), "Every tag on the primary VPC: `default_tags`, `Name`, `Environment`, `FailoverRole`, the ownership tags and `tags`.")),
-                ("application_url", computed(AttributeType::String, "URL of the application: `https://<domain_name>` with certificates, else `http://<domain_name>`.")),
+                ("application_url", computed(AttributeType::String, "URL of the application: `https://<domain_name>` with certificates (`tls = \"auto\"` or `certificate_arn`), else `http://<domain_name>`.")),
                 ("primary_vpc_id", computed(AttributeType::String, "VPC of the primary region.")),
                 ("standby_vpc_id", computed(AttributeType::String, "VPC of the standby region.")),
                 ("primary_alb_dns_name", computed(AttributeType::String, "DNS name of the primary load balancer.")),
@@ -157,7 +159,7 @@ pub fn schema() -> Schema {
             blocks: named([
                 (Role::Primary.as_str(), region_block(Role::Primary)),
                 (Role::Standby.as_str(), region_block(Role::Standby)),
-                ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
+                ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`tls = \"auto\"` or `certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
             ]),
             ..Default::default()

@@ -52,6 +52,7 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
     });
     // Several parts check the same input (the suffix, the regions): say it once per attribute,
     // the clearest first.
+    diags.warnings.append(&mut found.warnings);
     let mut seen = BTreeSet::new();
     for diag in found.errors {
         if seen.insert(diag.attribute.to_string()) {
@@ -130,7 +131,7 @@ fn validate_https(diags: &mut Diagnostics, config: &State) {
     let [primary, standby] = Role::ALL.map(|role| region_settings(config, role).certificate_arn);
     let https = match (&primary, &standby) {
         (Value::Value(_), Value::Value(_)) => true,
-        (Value::Null, Value::Null) => false,
+        (Value::Null, Value::Null) => validate_tls(diags, config),
         (Value::Value(_), Value::Null) => {
             invalid(diags, AttributePath::new("primary").attribute("certificate_arn"), "the standby has no certificate_arn: after failover its load balancer has no HTTPS listener, and every client of the https:// application_url is refused. Give the standby a certificate of its own region too (HTTPS on both sides), or neither.");
             return;
@@ -172,6 +173,35 @@ fn validate_https(diags: &mut Diagnostics, config: &State) {
     }
 }
 
+/// `tls` without certificates of the user's: `auto` needs a zone that answers publicly, `off`
+/// is said to leave the traffic unencrypted. Whether the load balancers serve HTTPS.
+fn validate_tls(diags: &mut Diagnostics, config: &State) -> bool {
+    let path = AttributePath::new("tls");
+    match config.tls.as_ref_option().map(String::as_str) {
+        Some(TLS_AUTO) if config.hosted_zone_id.is_null() => {
+            invalid(diags, path, "`auto` validates the certificates by DNS in `hosted_zone_id`, a zone that answers publicly: give it, or a `certificate_arn` in both regions, or use `off`. A zone created here answers only once you delegate the name to it.");
+            false
+        }
+        Some(TLS_OFF) => {
+            diags.warning(
+                "tap_trading_failover: traffic is not encrypted",
+                "with `tls = \"off\"` the load balancers serve plain HTTP: requests, responses and session cookies cross the internet unencrypted. Use `auto` (with `hosted_zone_id`) or a `certificate_arn` in both regions to serve HTTPS.",
+                path,
+            );
+            false
+        }
+        Some(TLS_AUTO) | None => auto_tls(config),
+        Some(other) => {
+            invalid(
+                diags,
+                path,
+                format!("\"{other}\" is not a TLS mode: `auto` or `off`."),
+            );
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::desired::Desired;
@@ -182,6 +212,29 @@ mod tests {
     use crate::resources::dns_failover::schema::HealthCheck;
     use crate::tags::Tags;
     use crate::tf::number::Number;
+
+    #[test]
+    fn tls_auto_needs_the_users_zone_and_off_is_warned_about() {
+        let mut c = config();
+        c.tls = values::string("auto");
+        assert_eq!(error_paths(&c), ["tls"]);
+        c.hosted_zone_id = values::string("Z123");
+        assert!(error_paths(&c).is_empty());
+        c.tls = values::string("https");
+        assert_eq!(error_paths(&c), ["tls"]);
+        c.tls = values::string("off");
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, &c);
+        assert!(diags.errors.is_empty());
+        assert!(
+            diags
+                .warnings
+                .iter()
+                .any(|w| w.summary.contains("traffic is not encrypted")),
+            "{:?}",
+            diags.warnings
+        );
+    }
 
     #[test]
     fn a_topic_key_is_checked_in_its_region_block_and_reaches_the_dns_part() {

@@ -1,0 +1,128 @@
+//! The CNAME record through which ACM validates the stack's certificates. "Since the CNAME
+//! validation token works for any Region, you can re-create the same certificate in multiple
+//! Regions" (ACM user guide, "DNS validation"): one record serves the certificate of every
+//! region, so it is written once, with UPSERT (a second CREATE of the same name is refused,
+//! hashicorp/terraform-provider-aws#7918), and kept while the certificates are: ACM renews them
+//! only while it stays.
+
+use std::time::Duration;
+
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_sdk_route53::Client;
+use tokio::time::Instant;
+
+use super::error::{built, AwsError, Cause, Context, PartResult};
+use super::hosted_zone::same_name;
+use super::retry;
+use super::route53::{self, BUSY, BUSY_RETRY};
+
+/// The record never changes while the certificates live; resolvers may cache it for 5 minutes.
+const TTL: i64 = 300;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationRecord {
+    /// With its trailing dot, as ACM gives it.
+    pub name: String,
+    pub value: String,
+}
+
+/// The CNAME value at `name` in the zone, if any.
+pub async fn find(r53: &Client, zone_id: &str, name: &str) -> Result<Option<String>, AwsError> {
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(name)
+        .start_record_type(RrType::Cname)
+        .max_items(1)
+        .send()
+        .await?;
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .find(|set| same_name(set.name(), name) && set.r#type() == &RrType::Cname)
+        .and_then(|set| set.resource_records().first())
+        .map(|r| r.value().to_owned()))
+}
+
+fn change(action: ChangeAction, record: &ValidationRecord) -> Result<Change, Cause> {
+    let set = built(
+        ResourceRecordSet::builder()
+            .name(&record.name)
+            .r#type(RrType::Cname)
+            .ttl(TTL)
+            .resource_records(built(
+                ResourceRecord::builder().value(&record.value).build(),
+            )?)
+            .build(),
+    )?;
+    built(
+        Change::builder()
+            .action(action)
+            .resource_record_set(set)
+            .build(),
+    )
+}
+
+async fn apply(
+    r53: &Client,
+    zone_id: &str,
+    change: Change,
+    timeout: Duration,
+    what: &str,
+) -> PartResult<()> {
+    let action = || format!("{what} in Route 53 zone {zone_id}");
+    tracing::info!("{}", action());
+    let batch = built(ChangeBatch::builder().changes(change).build()).context(action)?;
+    let deadline = Instant::now() + timeout.min(BUSY_RETRY);
+    let out = retry::on_codes(&action(), BUSY, deadline, || async {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch.clone())
+            .send()
+            .await
+    })
+    .await
+    .context(action)?;
+    let change_id = out
+        .change_info()
+        .map(|c| c.id().to_owned())
+        .unwrap_or_default();
+    route53::wait_insync(r53, &change_id, timeout, what).await
+}
+
+/// Writes the record unless it is already there with this value.
+pub async fn ensure(
+    r53: &Client,
+    zone_id: &str,
+    record: &ValidationRecord,
+    timeout: Duration,
+) -> PartResult<()> {
+    let what = format!("writing ACM validation record {}", record.name);
+    let have = find(r53, zone_id, &record.name)
+        .await
+        .context(|| format!("{what} in Route 53 zone {zone_id}"))?;
+    if have.is_some_and(|v| same_name(&v, &record.value)) {
+        return Ok(());
+    }
+    let change = change(ChangeAction::Upsert, record).context(|| what.clone())?;
+    apply(r53, zone_id, change, timeout, &what).await
+}
+
+/// Deletes the record as it is now (Route 53 deletes only an exact match); gone is done.
+pub async fn delete(r53: &Client, zone_id: &str, name: &str, timeout: Duration) -> PartResult<()> {
+    let what = format!("deleting ACM validation record {name}");
+    let Some(value) = find(r53, zone_id, name)
+        .await
+        .context(|| format!("{what} in Route 53 zone {zone_id}"))?
+    else {
+        return Ok(());
+    };
+    let record = ValidationRecord {
+        name: name.to_owned(),
+        value,
+    };
+    let change = change(ChangeAction::Delete, &record).context(|| what.clone())?;
+    apply(r53, zone_id, change, timeout, &what).await
+}

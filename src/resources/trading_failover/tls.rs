@@ -1,0 +1,195 @@
+//! `tls = "auto"`: a certificate for `domain_name` in each stack region, validated by DNS through
+//! one CNAME record in the user's zone (the record is the same for every region), issued before
+//! the load balancers serve HTTPS with it; removed after the load balancers, the record last.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::desired::Desired;
+use super::parts::{certificate_part, VALIDATION_RECORD_PART};
+use crate::aws::certificate::{self, CertificateFacts};
+use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::hosted_zone::{self, same_name};
+use crate::aws::validation_record::{self, ValidationRecord};
+use crate::aws::wait::remaining;
+use crate::configured::Configured;
+use crate::role::Role;
+use crate::tags::Tags;
+
+/// The certificates' ARNs, primary then standby.
+pub type Certificates = [String; 2];
+
+fn domain(want: &Desired) -> String {
+    want.state
+        .domain_name
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn zone_id(want: &Desired) -> String {
+    want.state
+        .hosted_zone_id
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Requests (or finds again) both certificates, writes their validation record once, and
+/// waits until ACM has issued both, within `deadline`.
+pub async fn converge(
+    cfg: &Configured,
+    want: &Desired,
+    deadline: Instant,
+) -> PartResult<Certificates> {
+    let (domain, zone_id) = (domain(want), zone_id(want));
+    let request = |role: Role| {
+        let region = want.region(role);
+        let name = format!("{domain} ({role})");
+        let tags = want.tags(certificate::PART, &name);
+        let domain = domain.clone();
+        async move {
+            let acm = &cfg.clients.regional(&region).acm;
+            certificate::ensure(acm, &region, &domain, want.suffix(), &tags).await
+        }
+    };
+    let zone = async {
+        hosted_zone::find_by_id(&cfg.clients.route53, &zone_id, want.suffix())
+            .await
+            .context(|| format!("reading Route 53 hosted zone {zone_id}"))?
+            .ok_or_else(|| PartError {
+                action: format!("reading Route 53 hosted zone {zone_id}"),
+                cause: Cause::Unexpected("the zone does not exist".into()),
+            })
+    };
+    let ((primary, primary_record), (standby, standby_record), zone) =
+        tokio::try_join!(request(Role::Primary), request(Role::Standby), zone)?;
+    // AWS gives one record for the name in every region; should it not, each is written.
+    validation_record::ensure(
+        &cfg.clients.route53,
+        &zone.id,
+        &primary_record,
+        remaining(deadline),
+    )
+    .await?;
+    if standby_record != primary_record {
+        validation_record::ensure(
+            &cfg.clients.route53,
+            &zone.id,
+            &standby_record,
+            remaining(deadline),
+        )
+        .await?;
+    }
+    let wait = |facts: CertificateFacts, record: ValidationRecord, role: Role| {
+        let zone = &zone;
+        async move {
+            let acm = &cfg.clients.regional(&want.region(role)).acm;
+            certificate::wait_issued(acm, &facts, &record, zone, remaining(deadline)).await?;
+            Ok::<_, PartError>(facts.arn)
+        }
+    };
+    let (primary, standby) = tokio::try_join!(
+        wait(primary, primary_record, Role::Primary),
+        wait(standby, standby_record, Role::Standby),
+    )?;
+    Ok([primary, standby])
+}
+
+/// What is there: each region's certificate (its ARN once issued), and the validation record
+/// when the zone holds it with the value ACM asks for. `parts` entries, and the certificates the
+/// stacks serve.
+pub struct Observed {
+    pub certificates: [Option<String>; 2],
+    pub parts: Tags,
+}
+
+pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
+    let domain = domain(want);
+    let find = |role: Role| {
+        let region = want.region(role);
+        let domain = domain.clone();
+        async move {
+            let acm = &cfg.clients.regional(&region).acm;
+            let found = certificate::find_ours(acm, &domain, want.suffix())
+                .await
+                .context(|| format!("reading the ACM certificate for {domain} in {region}"))?;
+            let Some(facts) = found else {
+                return Ok::<_, PartError>((None, None));
+            };
+            let record = certificate::validation_record(acm, &facts.arn)
+                .await
+                .context(|| format!("reading ACM certificate {}", facts.arn))?;
+            Ok((Some(facts), record))
+        }
+    };
+    let ((primary, record), (standby, _)) =
+        tokio::try_join!(find(Role::Primary), find(Role::Standby))?;
+    let zone_id = zone_id(want);
+    let record_held = match &record {
+        Some(record) => validation_record::find(&cfg.clients.route53, &zone_id, &record.name)
+            .await
+            .context(|| format!("reading the ACM validation record {}", record.name))?
+            .is_some_and(|value| same_name(&value, &record.value)),
+        None => false,
+    };
+    let issued = |facts: &Option<CertificateFacts>| {
+        facts.as_ref().filter(|f| f.issued()).map(|f| f.arn.clone())
+    };
+    let certificates = [issued(&primary), issued(&standby)];
+    let mut parts = Tags::new();
+    for (role, arn) in Role::ALL.into_iter().zip(&certificates) {
+        parts.insert(certificate_part(role), arn.clone().unwrap_or_default());
+    }
+    parts.insert(
+        VALIDATION_RECORD_PART.into(),
+        record
+            .filter(|_| record_held)
+            .map(|r| r.name)
+            .unwrap_or_default(),
+    );
+    Ok(Observed {
+        certificates,
+        parts,
+    })
+}
+
+/// Deletes the stack's certificates (once their listeners are gone), then their validation
+/// record from the user's zone. They are found by their tags, so a certificate a failed apply
+/// left goes too.
+pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let domain = domain(want);
+    let remove = |role: Role| {
+        let region = want.region(role);
+        let domain = domain.clone();
+        async move {
+            let acm = &cfg.clients.regional(&region).acm;
+            let read = || format!("reading the ACM certificate for {domain} in {region}");
+            let Some(facts) = certificate::find_ours(acm, &domain, want.suffix())
+                .await
+                .context(read)?
+            else {
+                return Ok::<_, PartError>(None);
+            };
+            let record = certificate::validation_record(acm, &facts.arn)
+                .await
+                .context(read)?;
+            certificate::delete(acm, &facts.arn).await?;
+            Ok(record)
+        }
+    };
+    let (primary, standby) = tokio::try_join!(remove(Role::Primary), remove(Role::Standby))?;
+    let zone_id = zone_id(want);
+    if zone_id.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<String> = primary.into_iter().chain(standby).map(|r| r.name).collect();
+    names.dedup_by(|a, b| same_name(a, b));
+    for name in names {
+        validation_record::delete(&cfg.clients.route53, &zone_id, &name, remaining(deadline))
+            .await?;
+    }
+    Ok(())
+}
