@@ -236,12 +236,20 @@ async fn an_mrsc_table_is_made_in_one_update_replicates_at_once_and_is_dissolved
         .expect("a regional table again");
 }
 
+/// Replica Regions, witness Region, consistency asked for, and AWS's message.
+type Refusal = (
+    &'static [&'static str],
+    Option<&'static str>,
+    Option<MultiRegionConsistency>,
+    &'static str,
+);
+
 #[tokio::test]
 async fn mrsc_requests_aws_refuses_are_refused() {
     let aws = LocalAws::start();
     global_table(&aws, "t").await;
     let strong = Some(MultiRegionConsistency::Strong);
-    let refusals: [(&[&str], Option<&str>, Option<MultiRegionConsistency>, &str); 6] = [
+    let refusals: [Refusal; 6] = [
         (
             &["us-east-2"],
             None,
