@@ -15,6 +15,7 @@ from . import (
     cloudwatch_cbor,
     crash,
     disabled_regions,
+    dynamodb_mrsc,
     dynamodb_replicas,
     dynamodb_tables,
     ec2_dependencies,
@@ -176,6 +177,8 @@ class Fidelity:
             return elbv2_validation.handle(self.app, request, account_of(request))
         if elbv2_idempotency.handles(request):
             return elbv2_idempotency.handle(self.app, request, account_of(request))
+        if dynamodb_mrsc.handles(request, account_of(request)):
+            return dynamodb_mrsc.handle(self.app, request, account_of(request))
         if dynamodb_replicas.handles(request):
             return dynamodb_replicas.handle(self.app, request, account_of(request))
         return query_errors.fix(request, call(self.app, request.environ))

@@ -51,18 +51,27 @@ _failures = _armed_failures()
 
 
 class Replica:
-    def __init__(self, status):
+    """A replica, or an MRSC witness: its status and when that settles."""
+
+    def __init__(self, status, kind="replica.creating"):
         self.status = status
         self.description = None
-        self.settling = pending.Settling("replica.creating")
+        self.settling = pending.Settling(kind)
 
 
 class Group:
-    """One global table: its home region and its replicas by region."""
+    """One global table: its home region, its replicas and (MRSC only) its witness, by region."""
 
     def __init__(self, home):
         self.home = home
         self.replicas = {}
+        self.witnesses = {}
+        # "STRONG" once made MRSC (dynamodb_mrsc.py); None for an eventually consistent group,
+        # whose DescribeTable carries no MultiRegionConsistency (ack-api-quirks DDB-TABLE-201).
+        self.consistency = None
+
+    def pending(self):
+        return [*self.replicas.values(), *self.witnesses.values()]
 
     def members(self):
         return [self.home, *self.replicas]
@@ -75,7 +84,7 @@ _groups = {}
 def _clamp(reads):
     with Locked.lock:
         for group in _groups.values():
-            for replica in group.replicas.values():
+            for replica in group.pending():
                 replica.settling.clamp(reads)
 
 
@@ -96,7 +105,7 @@ def handle(app, request, account):
     body = request.json()
     with Locked.lock:
         if operation == "UpdateTable":
-            refused = _check_updating(request.region, account, body.get("TableName", ""))
+            refused = check_updating(request.region, account, body.get("TableName", ""))
             if refused:
                 return refused
         if operation == "UpdateTable" and "ReplicaUpdates" in body:
@@ -118,17 +127,17 @@ def handle(app, request, account):
         return answer
 
 
-def _group(account, name):
+def group_of(account, name):
     return _groups.get((account, name))
 
 
-def _backend(account, region):
+def backend(account, region):
     return dynamodb_backends[account][region]
 
 
 def _decorate(region, account, description, advance):
     """Adds `Replicas`; each DescribeTable advances pending replica states, as time would."""
-    group = _group(account, description.get("TableName"))
+    group = group_of(account, description.get("TableName"))
     if not group or region not in group.members():
         return
     if advance:
@@ -145,11 +154,26 @@ def _decorate(region, account, description, advance):
         return
     description["Replicas"] = replicas
     description["GlobalTableVersion"] = "2019.11.21"
-    if any(replica.status in IN_PROGRESS for replica in group.replicas.values()):
+    if group.consistency:
+        description["MultiRegionConsistency"] = group.consistency
+    if group.witnesses:
+        # GlobalTableWitnessDescription: RegionName and WitnessStatus, no ARN (ack-api-quirks
+        # DDB-TABLE-259).
+        description["GlobalTableWitnesses"] = [
+            {"RegionName": region, "WitnessStatus": witness.status}
+            for region, witness in group.witnesses.items()
+        ]
+    if any(member.status in IN_PROGRESS for member in group.pending()):
         description["TableStatus"] = "UPDATING"
 
 
 def _advance(account, name, group):
+    for region, witness in list(group.witnesses.items()):
+        if witness.status in ("CREATING", "DELETING") and not witness.settling.pending():
+            if witness.status == "CREATING":
+                witness.status = "ACTIVE"
+            else:
+                del group.witnesses[region]
     for region, replica in list(group.replicas.items()):
         if replica.status in ("CREATING", "DELETING"):
             if replica.settling.pending():
@@ -160,10 +184,31 @@ def _advance(account, name, group):
                 if failure:
                     replica.description = FAILURES[failure].format(region=region)
                 if failure == "CREATION_FAILED":
-                    _backend(account, region).tables.pop(name, None)
+                    backend(account, region).tables.pop(name, None)
             else:
-                _backend(account, region).tables.pop(name, None)
+                backend(account, region).tables.pop(name, None)
                 del group.replicas[region]
+    if not group.replicas and not group.witnesses:
+        # A dissolved MRSC group is a plain regional table again (ack-api-quirks DDB-TABLE-261).
+        group.consistency = None
+
+
+def ensure_group(account, name, home):
+    return _groups.setdefault((account, name), Group(home))
+
+
+def describe_home(app, request, account, name):
+    """The UpdateTable answer: the table as its home region now describes it."""
+    described = call(
+        app,
+        request.environ_with(
+            json.dumps({"TableName": name}).encode(),
+            headers={"X-Amz-Target": PREFIX + "DescribeTable"},
+        ),
+    )
+    table_description = described.json().get("Table", {})
+    _decorate(request.region, account, table_description, advance=False)
+    return described.with_json({"TableDescription": table_description})
 
 
 def _update_replicas(app, request, account, body):
@@ -176,37 +221,27 @@ def _update_replicas(app, request, account, body):
             "ReplicaUpdates cannot be combined with other updates in one UpdateTable request: "
             + ", ".join(sorted(others)),
         )
-    table = _backend(account, home).tables.get(name)
+    table = backend(account, home).tables.get(name)
     if table is None:
         return json_error("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
     if dynamodb_tables.in_use(table):
         return json_error("ResourceInUseException", dynamodb_tables.in_use(table))
-    group = _groups.setdefault((account, name), Group(home))
+    group = ensure_group(account, name, home)
     if group.home != home:
         return json_error("ValidationException", f"Replica updates must be sent to the table's home region {group.home}")
     for update in body["ReplicaUpdates"]:
         if "Create" in update:
-            error = _create_replica(account, table, group, update["Create"].get("RegionName", ""))
+            error = create_replica(account, table, group, update["Create"].get("RegionName", ""))
         elif "Delete" in update:
             error = _delete_replica(group, update["Delete"].get("RegionName", ""))
         else:
             error = json_error("ValidationException", "Only Create and Delete replica updates are emulated")
         if error:
             return error
-    described = call(
-        app,
-        request.environ_with(
-            json.dumps({"TableName": name}).encode(),
-            headers={"X-Amz-Target": PREFIX + "DescribeTable"},
-        ),
-    )
-    data = described.json()
-    table_description = data.get("Table", {})
-    _decorate(home, account, table_description, advance=False)
-    return described.with_json({"TableDescription": table_description})
+    return describe_home(app, request, account, name)
 
 
-def _create_replica(account, table, group, region):
+def create_replica(account, table, group, region):
     if region not in dynamodb_backends[account].regions:
         return json_error("ValidationException", f"Region {region} is not a valid region for a replica")
     if region in group.members():
@@ -220,11 +255,11 @@ def _create_replica(account, table, group, region):
             "ValidationException",
             "Table must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES to add replicas",
         )
-    backend = _backend(account, region)
-    dynamodb_tables.settle(backend)
-    if table.name in backend.tables:
+    there = backend(account, region)
+    dynamodb_tables.settle(there)
+    if table.name in there.tables:
         return json_error("ResourceInUseException", f"Table already exists in {region}: {table.name}")
-    twin = backend.create_table(
+    twin = there.create_table(
         table.name,
         schema=table.schema,
         throughput=None,
@@ -258,15 +293,17 @@ def _delete_replica(group, region):
     return None
 
 
-def _check_updating(region, account, name):
+def check_updating(region, account, name):
     """While a replica is being created or deleted the table is UPDATING, in every member region,
     and "while it's UPDATING, you can't issue another UpdateTable request"
     (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html)."""
-    group = _group(account, name)
+    group = group_of(account, name)
     if not group or region not in group.members():
         return None
     _advance(account, name, group)
-    busy = sorted(r for r, replica in group.replicas.items() if replica.status in IN_PROGRESS)
+    busy = sorted(
+        r for r, member in [*group.replicas.items(), *group.witnesses.items()] if member.status in IN_PROGRESS
+    )
     if not busy:
         return None
     return json_error(
@@ -276,7 +313,7 @@ def _check_updating(region, account, name):
 
 
 def _check_delete(region, account, name):
-    group = _group(account, name)
+    group = group_of(account, name)
     if not group:
         return None
     if region == group.home:
@@ -316,19 +353,19 @@ def _touched(operation, body):
 
 def _replicate_writes(region, account, operation, body):
     for name, item_or_key in _touched(operation, body):
-        group = _group(account, name)
+        group = group_of(account, name)
         if not group or region not in group.members():
             continue
-        source = _backend(account, region).get_table(name)
+        source = backend(account, region).get_table(name)
         key = _keys(source, item_or_key)
-        current = _backend(account, region).get_item(name, key)
+        current = backend(account, region).get_item(name, key)
         for other in group.members():
-            if other == region or name not in _backend(account, other).tables:
+            if other == region or name not in backend(account, other).tables:
                 continue
             if current is None:
                 try:
-                    _backend(account, other).delete_item(name, key)
+                    backend(account, other).delete_item(name, key)
                 except Exception:  # noqa: BLE001 - already absent in that replica
                     pass
             else:
-                _backend(account, other).put_item(name, current.to_json()["Attributes"])
+                backend(account, other).put_item(name, current.to_json()["Attributes"])

@@ -41,6 +41,10 @@ REAL_SECONDS = {
     "table.deleting": 20,  # DeleteTable: DELETING -> gone
     "replica.creating": 180,  # UpdateTable ReplicaUpdates Create: CREATING -> ACTIVE
     "replica.deleting": 120,  # UpdateTable ReplicaUpdates Delete: DELETING -> gone
+    "mrsc.creating": 60,  # MRSC UpdateTable (replicas + witness): CREATING -> ACTIVE, 16-86 s
+    # observed (ack-api-quirks DDB-TABLE-258)
+    "mrsc.deleting": 55,  # MRSC teardown UpdateTable: DELETING -> gone, 55-70 s observed
+    # (ack-api-quirks DDB-TABLE-261)
     "route53.change": 60,  # ChangeResourceRecordSets: PENDING -> INSYNC
     "route53.metric": 60,  # Route 53 publishes a health check's HealthCheckStatus each minute
     "elb.metric": 60,  # Elastic Load Balancing publishes its metrics in 60-second intervals

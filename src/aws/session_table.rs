@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateReplicationGroupMemberAction,
-    DeleteReplicationGroupMemberAction, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, ReplicaStatus,
-    ReplicationGroupUpdate, ScalarAttributeType, SseSpecification, StreamSpecification,
-    StreamViewType, TableDescription, TableStatus, Tag,
+    AttributeDefinition, BillingMode, CreateGlobalTableWitnessGroupMemberAction,
+    CreateReplicationGroupMemberAction, DeleteGlobalTableWitnessGroupMemberAction,
+    DeleteReplicationGroupMemberAction, GlobalTableWitnessGroupUpdate, KeySchemaElement, KeyType,
+    MultiRegionConsistency, PointInTimeRecoverySpecification, PointInTimeRecoveryStatus,
+    ReplicaStatus, ReplicationGroupUpdate, ScalarAttributeType, SseSpecification,
+    StreamSpecification, StreamViewType, TableDescription, TableStatus, Tag,
 };
 use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
@@ -19,6 +20,24 @@ use super::wait::{self, Poll};
 use crate::tags::Tags;
 
 pub const PARTITION_KEY: &str = "sessionId";
+
+/// The Regions DynamoDB accepts in an MRSC global table: the union of the US, EU and AP Region
+/// sets of API_CreateGlobalTableWitnessGroupMemberAction. AWS no longer holds a table to one set
+/// (a eu-west-1 replica with a us-east-2 witness was accepted) but refuses any other Region:
+/// "Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG"
+/// (design/issue-20-mrsc.md).
+pub const MRSC_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+];
 
 /// DynamoDB refuses concurrent control-plane changes with these codes; they clear by themselves.
 /// "LimitExceededException: Subscriber limit exceeded: Only 10 tables can be created, updated, or
@@ -50,6 +69,33 @@ pub struct TableFacts {
     pub sse_enabled: bool,
     pub deletion_protection: bool,
     pub replicas: Vec<ReplicaFacts>,
+    /// Multi-Region strong consistency (MRSC); DescribeTable omits the mode otherwise.
+    pub strong: bool,
+    /// The MRSC witness (at most one), with its WitnessStatus.
+    pub witnesses: Vec<ReplicaFacts>,
+}
+
+/// A member of a global table other than the home table: a replica, or an MRSC witness.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Member {
+    Replica,
+    Witness,
+}
+
+impl Member {
+    fn of(self, table: &TableFacts) -> &[ReplicaFacts] {
+        match self {
+            Member::Replica => &table.replicas,
+            Member::Witness => &table.witnesses,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Member::Replica => "replica",
+            Member::Witness => "witness",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +155,19 @@ fn facts(table: &TableDescription) -> TableFacts {
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
                 status_description: r.replica_status_description().map(str::to_owned),
+            })
+            .collect(),
+        strong: table.multi_region_consistency() == Some(&MultiRegionConsistency::Strong),
+        witnesses: table
+            .global_table_witnesses()
+            .iter()
+            .map(|w| ReplicaFacts {
+                region: w.region_name().unwrap_or_default().to_owned(),
+                status: w
+                    .witness_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                status_description: None,
             })
             .collect(),
     }
@@ -364,11 +423,12 @@ pub async fn change_replica(db: &Client, name: &str, region: &str, add: bool) ->
     .await
 }
 
-/// Waits until the replica in `region` is ACTIVE (`present`) or gone (`!present`), as the home
-/// table reports it.
-pub async fn wait_replica(
+/// Waits until the replica (or witness) in `region` is ACTIVE (`present`) or gone (`!present`),
+/// as the home table reports it.
+pub async fn wait_member(
     db: &Client,
     name: &str,
+    member: Member,
     region: &str,
     present: bool,
     timeout: Duration,
@@ -377,14 +437,15 @@ pub async fn wait_replica(
         let table = find(db, name).await?;
         let replica = table
             .as_ref()
-            .and_then(|t| t.replicas.iter().find(|r| r.region == region));
+            .and_then(|t| member.of(t).iter().find(|r| r.region == region));
         Ok(match (present, replica) {
             (true, Some(r)) if r.status == "ACTIVE" => Poll::Ready(()),
             (true, Some(r)) if r.failed() => {
                 return Err(AwsError {
                     code: None,
                     message: format!(
-                        "the replica is {}: {}",
+                        "the {} is {}: {}",
+                        member.noun(),
                         r.status,
                         r.status_description.as_deref().unwrap_or("no reason given")
                     ),
@@ -399,7 +460,8 @@ pub async fn wait_replica(
     .await
     .context(|| {
         format!(
-            "waiting for the replica of DynamoDB table {name} in {region} to {}",
+            "waiting for the {} of DynamoDB table {name} in {region} to {}",
+            member.noun(),
             if present {
                 "become ACTIVE"
             } else {
@@ -407,6 +469,88 @@ pub async fn wait_replica(
             }
         )
     })
+}
+
+/// Makes the (empty) table an MRSC global table: one UpdateTable creating every replica and the
+/// witness with MultiRegionConsistency=STRONG, as AWS requires (design/issue-20-mrsc.md).
+pub async fn make_strong(
+    db: &Client,
+    name: &str,
+    replicas: &[String],
+    witness: Option<&str>,
+) -> PartResult<()> {
+    let action = || format!("making DynamoDB table {name} strongly consistent across Regions");
+    let replica_updates = replicas
+        .iter()
+        .map(|region| {
+            let create = CreateReplicationGroupMemberAction::builder()
+                .region_name(region)
+                .build();
+            Ok(ReplicationGroupUpdate::builder()
+                .create(built(create)?)
+                .build())
+        })
+        .collect::<Result<Vec<_>, Cause>>()
+        .context(action)?;
+    let witness_update = witness
+        .map(|region| {
+            let create = CreateGlobalTableWitnessGroupMemberAction::builder()
+                .region_name(region)
+                .build();
+            Ok::<_, Cause>(
+                GlobalTableWitnessGroupUpdate::builder()
+                    .create(built(create)?)
+                    .build(),
+            )
+        })
+        .transpose()
+        .context(action)?;
+    update(db, name, "making strongly consistent (MRSC)", |r| {
+        r.multi_region_consistency(MultiRegionConsistency::Strong)
+            .set_replica_updates(Some(replica_updates.clone()))
+            .set_global_table_witness_updates(witness_update.clone().map(|w| vec![w]))
+    })
+    .await
+}
+
+/// Dissolves an MRSC group: one UpdateTable deleting every replica and the witness together, the
+/// only membership change AWS accepts on it (design/issue-20-mrsc.md).
+pub async fn dissolve_strong(
+    db: &Client,
+    name: &str,
+    replicas: &[String],
+    witnesses: &[String],
+) -> PartResult<()> {
+    let action = || format!("removing the replicas and witness of DynamoDB table {name}");
+    let replica_updates = replicas
+        .iter()
+        .map(|region| {
+            let delete = DeleteReplicationGroupMemberAction::builder()
+                .region_name(region)
+                .build();
+            Ok(ReplicationGroupUpdate::builder()
+                .delete(built(delete)?)
+                .build())
+        })
+        .collect::<Result<Vec<_>, Cause>>()
+        .context(action)?;
+    let witness_updates = witnesses
+        .iter()
+        .map(|region| {
+            let delete = DeleteGlobalTableWitnessGroupMemberAction::builder()
+                .region_name(region)
+                .build();
+            Ok(GlobalTableWitnessGroupUpdate::builder()
+                .delete(built(delete)?)
+                .build())
+        })
+        .collect::<Result<Vec<_>, Cause>>()
+        .context(action)?;
+    update(db, name, "removing every replica and the witness of", |r| {
+        r.set_replica_updates(Some(replica_updates.clone()))
+            .set_global_table_witness_updates(Some(witness_updates.clone()))
+    })
+    .await
 }
 
 pub async fn tags(db: &Client, arn: &str) -> Result<Tags, AwsError> {

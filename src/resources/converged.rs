@@ -40,6 +40,12 @@ pub trait Convergent: Send + Sync + 'static {
         prior: Option<&Self::State>,
         default_tags: &Tags,
     ) -> (Self::State, Vec<AttributePath>);
+    /// What a replacement loses that "forces replacement" alone does not say, as warnings on the
+    /// attributes that force it.
+    fn replace_warnings(_replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+        Vec::new()
+    }
+
     /// What an update does that the plan alone does not say, as warnings on attributes.
     fn plan_warnings(_prior: &Self::State, _planned: &Self::State) -> Vec<(AttributePath, String)> {
         Vec::new()
@@ -296,6 +302,13 @@ impl<P: Convergent> Resource for Converged<P> {
             for (path, detail) in P::plan_warnings(&prior, &planned) {
                 diags.warning(format!("{}: what this update does", P::TYPE), detail, path);
             }
+        }
+        for (path, detail) in P::replace_warnings(&replace) {
+            diags.warning(
+                format!("{}: what this replacement loses", P::TYPE),
+                detail,
+                path,
+            );
         }
         Some((planned, private_state, replace))
     }

@@ -48,6 +48,10 @@ impl Convergent for SessionTable {
         plan::plan(config, prior, default_tags)
     }
 
+    fn replace_warnings(replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+        plan::replace_warnings(replace)
+    }
+
     fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
         desired::Desired::from_state(state, default_tags)
     }

@@ -12,6 +12,7 @@ mod handshake;
 mod identity;
 mod list_resources;
 mod local_aws;
+mod local_aws_mrsc;
 mod local_aws_rules;
 mod provider;
 mod regional_stack;

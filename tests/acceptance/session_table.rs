@@ -592,3 +592,154 @@ async fn a_replica_region_disabled_after_apply_fails_the_refresh_on_its_attribut
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// A strongly consistent (MRSC) table, two replicas' worth of Regions with a witness: made in one
+/// request, re-planned empty, read back, and destroyed in every Region.
+#[tokio::test]
+async fn a_strong_table_with_a_witness_applies_replans_empty_and_destroys_clean() {
+    use aws_sdk_dynamodb::types::{MultiRegionConsistency, WitnessStatus};
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(
+        r#"  consistency     = "strong"
+  replica_regions = ["us-east-2"]
+  witness_region  = "us-west-2""#,
+    ));
+    ws.apply();
+
+    let east1 = aws.dynamodb("us-east-1");
+    let table = east1
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("DescribeTable");
+    let table = table.table().unwrap();
+    assert_eq!(
+        table.multi_region_consistency(),
+        Some(&MultiRegionConsistency::Strong)
+    );
+    assert_eq!(replica_regions(&east1, TABLE).await, ["us-east-2"]);
+    assert_eq!(
+        table.replicas()[0].replica_status().map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+    let witnesses: Vec<_> = table
+        .global_table_witnesses()
+        .iter()
+        .map(|w| (w.region_name(), w.witness_status()))
+        .collect();
+    assert_eq!(
+        witnesses,
+        [(Some("us-west-2"), Some(&WitnessStatus::Active))]
+    );
+    assert!(
+        pitr(&aws.dynamodb("us-east-2"), TABLE).await,
+        "the replica's own PITR"
+    );
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["consistency"], "strong");
+    assert_eq!(state["witness_region"], "us-west-2");
+
+    ws.assert_plan_empty();
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// Changing the consistency of an existing table replaces it, and the plan says its items go.
+#[tokio::test]
+async fn changing_consistency_replaces_the_table_and_warns_of_the_loss() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    ws.config(&config(
+        r#"  consistency     = "strong"
+  replica_regions = ["us-east-2", "us-west-2"]"#,
+    ));
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("forces replacement"), "{plan}");
+    let run = ws.plan();
+    assert!(
+        run.text()
+            .contains("Every item it holds (all sessions) is lost"),
+        "{}",
+        run.text()
+    );
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+#[tokio::test]
+async fn a_strong_table_aws_would_refuse_is_refused_at_plan_time_on_its_attribute() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let cases = [
+        (
+            r#"consistency = "strong"
+  replica_regions = ["us-east-2"]"#,
+            "replica_regions",
+            "exactly three Regions",
+        ),
+        (
+            r#"consistency = "strong"
+  replica_regions = ["us-east-2", "us-west-2"]
+  witness_region  = "eu-west-1""#,
+            "replica_regions",
+            "exactly three Regions",
+        ),
+        (
+            r#"consistency = "strong"
+  replica_regions = ["us-west-1"]
+  witness_region  = "us-east-2""#,
+            "replica_regions",
+            "Unsupported Region(s)",
+        ),
+        (
+            r#"consistency = "strong"
+  replica_regions = ["us-east-2"]
+  witness_region  = "sa-east-1""#,
+            "witness_region",
+            "Unsupported Region(s)",
+        ),
+        (
+            r#"consistency = "strong"
+  replica_regions = ["us-east-2"]
+  witness_region  = "us-east-1""#,
+            "witness_region",
+            "third Region",
+        ),
+        (
+            r#"consistency = "strong"
+  region          = "us-west-1"
+  replica_regions = ["us-east-2"]
+  witness_region  = "us-west-2""#,
+            "region",
+            "Unsupported Region(s)",
+        ),
+        (
+            r#"witness_region = "us-west-2""#,
+            "witness_region",
+            "strongly consistent (MRSC) global table only",
+        ),
+        (
+            r#"consistency = "linear""#,
+            "consistency",
+            "not a consistency",
+        ),
+    ];
+    for (body, attribute, message) in cases {
+        ws.assert_refused(
+            &format!(
+                "resource \"tap_session_table\" \"bad\" {{
+  environment_suffix = \"acc\"
+  {body}
+}}
+"
+            ),
+            attribute,
+            message,
+        );
+    }
+    assert_nothing_left(&aws).await;
+}

@@ -593,6 +593,8 @@ mod tests {
                     status: "ACTIVE".into(),
                     status_description: None,
                 }],
+                strong: false,
+                witnesses: Vec::new(),
             }),
             replication_latency_ms: Some(120.0),
             records: Some(vec![

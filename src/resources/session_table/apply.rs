@@ -7,14 +7,15 @@
 use std::time::Duration;
 
 use futures::future::join_all;
+use tf_provider::value::Value;
 use tokio::time::Instant;
 
-use super::desired::{Desired, PART};
+use super::desired::{Desired, EVENTUAL, PART, STRONG};
 use super::plan;
 use super::schema::State;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::identity;
-use crate::aws::session_table::{self as table, TableSpec};
+use crate::aws::session_table::{self as table, Member, TableFacts, TableSpec};
 use crate::aws::wait::remaining;
 use crate::configured::Configured;
 use crate::naming;
@@ -80,6 +81,9 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         table::set_point_in_time_recovery(db, &want.name, want.point_in_time_recovery).await?;
     }
     table::sync_tags(db, &current.arn, &home_tags).await?;
+    if want.strong {
+        return converge_strong(cfg, want, &current, deadline).await;
+    }
 
     // One replica change at a time: DynamoDB refuses a second while the first is in progress.
     for replica in &current.replicas {
@@ -93,15 +97,55 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 }
             }
             table::change_replica(db, &want.name, &replica.region, false).await?;
-            table::wait_replica(db, &want.name, &replica.region, false, remaining(deadline))
-                .await?;
+            let region = &replica.region;
+            table::wait_member(
+                db,
+                &want.name,
+                Member::Replica,
+                region,
+                false,
+                remaining(deadline),
+            )
+            .await?;
         }
     }
     for region in &want.replica_regions {
         if !current.replicas.iter().any(|r| &r.region == region) {
             table::change_replica(db, &want.name, region, true).await?;
         }
-        table::wait_replica(db, &want.name, region, true, remaining(deadline)).await?;
+        table::wait_member(
+            db,
+            &want.name,
+            Member::Replica,
+            region,
+            true,
+            remaining(deadline),
+        )
+        .await?;
+        converge_replica(cfg, want, region).await?;
+    }
+    Ok(())
+}
+
+/// A strongly consistent (MRSC) table is made from the empty table in one request, then only
+/// waited for: DynamoDB freezes its Regions (a change replaces the table, see plan.rs).
+async fn converge_strong(
+    cfg: &Configured,
+    want: &Desired,
+    current: &TableFacts,
+    deadline: Instant,
+) -> PartResult<()> {
+    let db = &cfg.clients.regional(&want.region).dynamodb;
+    if !current.strong {
+        let witness = want.witness_region.as_deref();
+        table::make_strong(db, &want.name, &want.replica_regions, witness).await?;
+    }
+    let replicas = want.replica_regions.iter().map(|r| (Member::Replica, r));
+    let witness = want.witness_region.iter().map(|r| (Member::Witness, r));
+    for (member, region) in replicas.chain(witness) {
+        table::wait_member(db, &want.name, member, region, true, remaining(deadline)).await?;
+    }
+    for region in &want.replica_regions {
         converge_replica(cfg, want, region).await?;
     }
     Ok(())
@@ -266,6 +310,12 @@ pub async fn observe(
         name: values::string(name),
         region: values::string(region),
         replica_regions: values::list(&regions),
+        consistency: values::string(if found.strong { STRONG } else { EVENTUAL }),
+        witness_region: found
+            .witnesses
+            .iter()
+            .find(|w| w.status != "DELETING")
+            .map_or(Value::Null, |w| values::string(w.region.clone())),
         point_in_time_recovery: pitr.into(),
         deletion_protection: found.deletion_protection.into(),
         replica_settings: values::map(&replica_settings),
@@ -335,18 +385,63 @@ pub async fn delete(
             return Err(protected(format!("for its replica in {}", replica.region)));
         }
     }
+    if found.strong {
+        return delete_strong(db, &found, deadline).await;
+    }
     let removals = found.replicas.iter().map(|r| async move {
         // One already DELETING (an interrupted destroy) is only waited for: DynamoDB no
         // longer accepts a delete of it.
         if r.status != "DELETING" {
             table::change_replica(db, name, &r.region, false).await?;
         }
-        table::wait_replica(db, name, &r.region, false, remaining(deadline)).await
+        table::wait_member(
+            db,
+            name,
+            Member::Replica,
+            &r.region,
+            false,
+            remaining(deadline),
+        )
+        .await
     });
     join_all(removals)
         .await
         .into_iter()
         .collect::<PartResult<Vec<()>>>()?;
+    table::delete(db, name, remaining(deadline)).await
+}
+
+/// An MRSC table: every replica and the witness go in one request (DynamoDB refuses removing any
+/// alone, and DeleteTable while they exist), then the table that is regional again.
+async fn delete_strong(
+    db: &aws_sdk_dynamodb::Client,
+    found: &TableFacts,
+    deadline: Instant,
+) -> PartResult<()> {
+    let name = &found.name;
+    let regions = |members: &[table::ReplicaFacts]| -> Vec<String> {
+        members.iter().map(|m| m.region.clone()).collect()
+    };
+    // Already DELETING (an interrupted destroy): only waited for.
+    let started = found
+        .replicas
+        .iter()
+        .chain(&found.witnesses)
+        .any(|m| m.status == "DELETING");
+    if !started {
+        table::dissolve_strong(
+            db,
+            name,
+            &regions(&found.replicas),
+            &regions(&found.witnesses),
+        )
+        .await?;
+    }
+    let replicas = found.replicas.iter().map(|m| (Member::Replica, m));
+    let witnesses = found.witnesses.iter().map(|m| (Member::Witness, m));
+    for (member, m) in replicas.chain(witnesses) {
+        table::wait_member(db, name, member, &m.region, false, remaining(deadline)).await?;
+    }
     table::delete(db, name, remaining(deadline)).await
 }
 

@@ -4,8 +4,11 @@ use super::schema::State;
 use crate::role::Role;
 use crate::tags::{self, Ownership, Tags};
 use crate::tf::values::{known_list, known_map};
+use tf_provider::value::Value;
 
 pub const PART: &str = "session-table";
+pub const EVENTUAL: &str = "eventual";
+pub const STRONG: &str = "strong";
 
 /// The planned state with every value known: what apply converges AWS to.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +17,9 @@ pub struct Desired {
     pub name: String,
     pub region: String,
     pub replica_regions: Vec<String>,
+    /// Multi-Region strong consistency (MRSC) rather than eventual.
+    pub strong: bool,
+    pub witness_region: Option<String>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
     pub environment: String,
@@ -28,6 +34,11 @@ impl Desired {
             name: state.name.as_ref_option()?.clone(),
             region: state.region.as_ref_option()?.clone(),
             replica_regions: known_list(&state.replica_regions)?,
+            strong: state.consistency.as_ref_option()? == STRONG,
+            witness_region: match &state.witness_region {
+                Value::Unknown => return None,
+                other => other.as_ref_option().cloned(),
+            },
             point_in_time_recovery: *state.point_in_time_recovery.as_ref_option()?,
             deletion_protection: *state.deletion_protection.as_ref_option()?,
             environment: state.environment.as_ref_option()?.clone(),

@@ -3,7 +3,7 @@
 use tf_provider::value::Value;
 use tf_provider::AttributePath;
 
-use super::desired::Desired;
+use super::desired::{Desired, EVENTUAL, STRONG};
 use super::schema::State;
 use crate::aws::session_table as table;
 use crate::naming;
@@ -39,6 +39,7 @@ pub fn plan(
             vec![values::string(standby)]
         });
     }
+    planned.consistency = config.consistency.clone().or(values::string(EVENTUAL));
     planned.point_in_time_recovery = config.point_in_time_recovery.or(Value::Value(true));
     planned.deletion_protection = config.deletion_protection.or(Value::Value(false));
     planned.environment = config
@@ -62,14 +63,7 @@ pub fn plan(
     };
 
     let replace: Vec<AttributePath> = match prior {
-        Some(prior) => ["name", "region"]
-            .into_iter()
-            .filter(|attr| match *attr {
-                "name" => changed(&prior.name, &planned.name),
-                _ => changed(&prior.region, &planned.region),
-            })
-            .map(AttributePath::new)
-            .collect(),
+        Some(prior) => replaced(prior, &planned),
         None => Vec::new(),
     };
     match prior {
@@ -106,6 +100,55 @@ pub fn replica_settings<'a>(replicas: impl IntoIterator<Item = (&'a str, bool, b
                     protection.to_string(),
                 ),
             ]
+        })
+        .collect()
+}
+
+/// The attributes whose change replaces the table: its name and home, its consistency mode
+/// (DynamoDB cannot change it), and the Regions of a strong table (DynamoDB freezes an MRSC
+/// group's membership: "Cannot add replicas to a global table with strong MultiRegionConsistency").
+fn replaced(prior: &State, planned: &State) -> Vec<AttributePath> {
+    let strong = prior.consistency.as_ref_option().map(String::as_str) == Some(STRONG);
+    let mut replace: Vec<&str> = Vec::new();
+    if changed(&prior.name, &planned.name) {
+        replace.push("name");
+    }
+    if changed(&prior.region, &planned.region) {
+        replace.push("region");
+    }
+    // A state written before `consistency` existed holds an eventual table.
+    let prior_consistency = prior.consistency.clone().or(values::string(EVENTUAL));
+    if changed(&prior_consistency, &planned.consistency) {
+        replace.push("consistency");
+    }
+    if strong
+        && (planned.replica_regions.is_unknown()
+            || prior.replica_regions != planned.replica_regions)
+    {
+        replace.push("replica_regions");
+    }
+    if strong
+        && (planned.witness_region.is_unknown() || prior.witness_region != planned.witness_region)
+    {
+        replace.push("witness_region");
+    }
+    replace.into_iter().map(AttributePath::new).collect()
+}
+
+/// What a replacement loses that the plan's "forces replacement" does not say.
+pub fn replace_warnings(replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+    replace
+        .iter()
+        .filter(|path| {
+            ["consistency", "replica_regions", "witness_region"]
+                .iter()
+                .any(|attr| **path == AttributePath::new(*attr))
+        })
+        .map(|path| {
+            (
+                path.clone(),
+                "DynamoDB cannot change a global table's consistency mode, nor the Regions of a strongly consistent (MRSC) one: the table is deleted in every Region and made again, empty. Every item it holds (all sessions) is lost.".to_owned(),
+            )
         })
         .collect()
 }
@@ -189,6 +232,29 @@ mod tests {
         let (planned, replace) = plan(&config("dev"), Some(&prior), &Tags::new());
         assert_eq!(replace, vec![AttributePath::new("name")]);
         assert!(planned.arn.is_unknown());
+    }
+
+    #[test]
+    fn consistency_and_strong_regions_replace_with_a_warning() {
+        let (prior, _) = plan(&config("prod"), None, &Tags::new());
+        assert_eq!(prior.consistency, values::string("eventual"));
+        let mut strong = config("prod");
+        strong.consistency = values::string("strong");
+        strong.replica_regions = values::list(&["us-east-2".into()]);
+        strong.witness_region = values::string("us-west-2");
+        let (planned, replace) = plan(&strong, Some(&prior), &Tags::new());
+        assert_eq!(replace, vec![AttributePath::new("consistency")]);
+        assert_eq!(replace_warnings(&replace).len(), 1);
+
+        let (prior, _) = plan(&strong, None, &Tags::new());
+        let (_, replace) = plan(&strong, Some(&prior), &Tags::new());
+        assert!(replace.is_empty(), "re-plans empty");
+        let mut moved = strong.clone();
+        moved.witness_region = values::string("eu-west-1");
+        let (_, replace) = plan(&moved, Some(&prior), &Tags::new());
+        assert_eq!(replace, vec![AttributePath::new("witness_region")]);
+        assert!(planned.arn.is_unknown());
+        assert!(replace_warnings(&[AttributePath::new("name")]).is_empty());
     }
 
     #[test]
