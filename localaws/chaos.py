@@ -110,7 +110,7 @@ def error(request, service, status, code, message):
     if service == "dynamodb":
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
         return Response(status, [("Content-Type", "application/x-amz-json-1.0")], body)
-    if service == "kms":
+    if service in ("kms", "acm"):
         body = json.dumps({"__type": code, "message": message}).encode()
         return Response(status, [("Content-Type", "application/x-amz-json-1.1")], body)
     request_id = uuid.uuid4()

@@ -11,7 +11,7 @@ it evaluates every request against the resource `*`, so a statement scoped to AR
 and it never sees the requests this layer answers itself (CloudWatch over CBOR, Auto Scaling
 launches). Here the resource is the request's ARN where it follows from the request (IAM roles and
 instance profiles, DynamoDB tables, SNS topics, CloudWatch alarms, ELB load balancers, target
-groups and listeners, Auto Scaling groups), matched as IAM matches `Resource` (wildcards `*` and
+groups and listeners, Auto Scaling groups, ACM certificates), matched as IAM matches `Resource` (wildcards `*` and
 `?`); for EC2, KMS and Route 53 the resource is not known and only the action is checked.
 Conditions are not evaluated (a statement applies as if its conditions held), nor is
 `iam:PassRole` (AWS checks it when Auto Scaling launches). See RULES.md.
@@ -36,8 +36,8 @@ ENABLED = os.environ.get("LOCALAWS_IAM_ENFORCE") == "1"
 
 # SigV4 signing name -> IAM action prefix, where they differ.
 _PREFIX = {"monitoring": "cloudwatch"}
-_CODE = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError", "dynamodb": "AccessDeniedException", "kms": "AccessDeniedException"}
-_STATUS = {"dynamodb": 400, "kms": 400}
+_CODE = {"ec2": "UnauthorizedOperation", "sns": "AuthorizationError", "dynamodb": "AccessDeniedException", "kms": "AccessDeniedException", "acm": "AccessDeniedException"}
+_STATUS = {"dynamodb": 400, "kms": 400, "acm": 400}
 
 
 def take(request, account):
@@ -135,6 +135,8 @@ def _resources(service, operation, params, region, account):
             return [f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{params.get('Name')}/new"]
         arn = params.get("ListenerArn") or params.get("TargetGroupArn") or params.get("LoadBalancerArn")
         return [arn] if arn else params.get("ResourceArns")
+    if service == "acm" and params.get("CertificateArn"):
+        return [params["CertificateArn"]]
     if service == "autoscaling":
         names = [t.get("ResourceId") for t in params.get("Tags", []) if t.get("ResourceId")]
         names = names or ([params["AutoScalingGroupName"]] if params.get("AutoScalingGroupName") else [])

@@ -41,6 +41,7 @@ _MODELS = {
     "monitoring": "cloudwatch",
     "sns": "sns",
     "kms": "kms",
+    "acm": "acm",
 }
 _QUERY_CODE = {"sns": "InvalidParameter"}
 _CLOUDWATCH_TARGET = "GraniteServiceVersion20100801."

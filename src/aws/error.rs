@@ -167,7 +167,14 @@ fn missing_permission(error_type: &str) -> String {
         .next()
         .unwrap_or_default()
         .trim_end_matches("Error");
-    format!("(the credentials lack the IAM permission {service}:{operation}; docs/deployer-policy.json in the provider's repository lists every permission the provider needs)")
+    // ACM is needed only with `tls = "auto"`, in a policy of its own (the deployer policy is at
+    // IAM's size limit for one managed policy).
+    let policy = if service == "acm" {
+        "docs/deployer-policy-tls.json"
+    } else {
+        "docs/deployer-policy.json"
+    };
+    format!("(the credentials lack the IAM permission {service}:{operation}; {policy} in the provider's repository lists every permission the provider needs)")
 }
 
 /// An error and its causes as one line, each cause's text once ("dispatch failure: io error:

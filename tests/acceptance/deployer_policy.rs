@@ -8,24 +8,38 @@ use aws_credential_types::Credentials;
 use crate::support::{
     assert_nothing_left, iam_user, lint_policy, percent_decode, project_root, LocalAws, Workspace,
 };
-use crate::trading_failover::{config, weights};
+use crate::trading_failover::{config, given_zone, listener, nothing_left_beside, weights};
 
 const POLICY: &str = "docs/deployer-policy.json";
 
-fn deployer_policy() -> serde_json::Value {
-    let text = std::fs::read_to_string(project_root().join(POLICY)).expect("reading the policy");
+const TLS_POLICY: &str = "docs/deployer-policy-tls.json";
+
+fn policy_file(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(project_root().join(path)).expect("reading the policy");
     serde_json::from_str(&text).expect("the policy is JSON")
 }
 
-/// A local AWS that evaluates IAM policies, and the keys of an IAM user holding `policy` as a
-/// customer-managed policy (created with the account's own keys).
-async fn deployer(policy: &serde_json::Value) -> (LocalAws, Credentials) {
+fn deployer_policy() -> serde_json::Value {
+    policy_file(POLICY)
+}
+
+/// A local AWS that evaluates IAM policies, and the keys of an IAM user holding `policies` as
+/// customer-managed policies (created with the account's own keys).
+async fn deployer(policies: &[serde_json::Value]) -> (LocalAws, Credentials) {
     let aws = LocalAws::start_with_env(&[("LOCALAWS_IAM_ENFORCE", "1")]);
     let credentials = iam_user(&aws, "deployer").await;
+    for (i, policy) in policies.iter().enumerate() {
+        grant(&aws, &format!("tap-deployer-{i}"), policy).await;
+    }
+    (aws, credentials)
+}
+
+/// `policy` attached to the deployer as the customer-managed policy `name`.
+async fn grant(aws: &LocalAws, name: &str, policy: &serde_json::Value) {
     let iam = aws.iam();
     let created = iam
         .create_policy()
-        .policy_name("tap-deployer")
+        .policy_name(name)
         .policy_document(policy.to_string())
         .send()
         .await
@@ -36,12 +50,11 @@ async fn deployer(policy: &serde_json::Value) -> (LocalAws, Credentials) {
         .send()
         .await
         .expect("AttachUserPolicy");
-    (aws, credentials)
 }
 
 #[tokio::test]
 async fn the_deployer_policy_carries_the_composite_through_its_lifecycle() {
-    let (aws, credentials) = deployer(&deployer_policy()).await;
+    let (aws, credentials) = deployer(&[deployer_policy()]).await;
 
     // The local AWS really refuses this user what the policy does not grant.
     let as_deployer = aws_sdk_iam::Client::new(
@@ -170,7 +183,7 @@ async fn a_statement_missing_from_the_policy_fails_naming_the_action_the_part_an
         before - 1,
         "the policy has a Table statement"
     );
-    let (aws, credentials) = deployer(&policy).await;
+    let (aws, credentials) = deployer(&[policy]).await;
 
     let ws = Workspace::new(&aws).credentials(&credentials);
     ws.config("resource \"tap_session_table\" \"sessions\" {\n  environment_suffix = \"acc\"\n  replica_regions    = []\n}\n");
@@ -208,10 +221,68 @@ async fn a_statement_missing_from_the_policy_fails_naming_the_action_the_part_an
 /// counts 6,144 characters at most, whitespace not counted
 /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 #[test]
-fn the_deployer_policy_lints_clean_and_fits_one_managed_policy() {
-    let text = std::fs::read_to_string(project_root().join(POLICY)).expect("reading the policy");
-    let findings = lint_policy(&text);
-    assert!(findings.is_empty(), "{findings:#?}");
-    let size = text.chars().filter(|c| !c.is_whitespace()).count();
-    assert!(size <= 6144, "{size} characters");
+fn the_deployer_policies_lint_clean_and_each_fits_one_managed_policy() {
+    for path in [POLICY, TLS_POLICY] {
+        let text = std::fs::read_to_string(project_root().join(path)).expect("reading the policy");
+        let findings = lint_policy(&text);
+        assert!(findings.is_empty(), "{path}: {findings:#?}");
+        let size = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert!(size <= 6144, "{path}: {size} characters");
+    }
+}
+
+/// `tls = "auto"` needs ACM besides: the deployer policy alone is refused the certificate,
+/// naming the action and the TLS policy, and what the failed apply made (the table, made beside)
+/// is in state; with `deployer-policy-tls.json` granted too, the apply goes on, both regions'
+/// certificates are issued and served, and destroy leaves nothing.
+#[tokio::test]
+async fn with_the_tls_policy_beside_it_the_deployer_obtains_and_deletes_certificates() {
+    let (aws, credentials) = deployer(&[deployer_policy()]).await;
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(&aws).credentials(&credentials);
+    ws.config(&config(&format!(
+        "  hosted_zone_id = \"{zone}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
+    )));
+    ws.assert_apply_fails_saying(&[
+        "AccessDeniedException",
+        "IAM permission acm:",
+        "docs/deployer-policy-tls.json",
+    ]);
+    // The read-back after the failure, refused the certificates too, still saved the rest.
+    let saved = ws.resource("tap_trading_failover.prod");
+    assert!(
+        saved["table_arn"]
+            .as_str()
+            .is_some_and(|arn| arn.ends_with("table/trading-sessions-acc")),
+        "{saved}"
+    );
+
+    grant(&aws, "tap-deployer-tls", &policy_file(TLS_POLICY)).await;
+    ws.apply();
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        let https = listener(&aws, region, role, 443)
+            .await
+            .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
+        let arn = https.certificates()[0]
+            .certificate_arn()
+            .unwrap_or_default();
+        let issued = aws
+            .acm(region)
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("DescribeCertificate");
+        assert_eq!(
+            issued
+                .certificate()
+                .and_then(|c| c.status())
+                .map(|s| s.as_str()),
+            Some("ISSUED")
+        );
+    }
+    ws.assert_plan_empty();
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
 }

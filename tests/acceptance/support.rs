@@ -415,6 +415,7 @@ pub async fn assert_nothing_left(aws: &LocalAws) {
         );
         let mut leaks = ec2_leaks(&aws.ec2(region)).await;
         leaks.extend(compute_leaks(aws, region).await);
+        leaks.extend(owned_certificates_in(aws, region).await);
         assert!(leaks.is_empty(), "objects left in {region}: {leaks:?}");
     }
     let leaks = alerting_leaks(aws, None).await;
@@ -454,6 +455,25 @@ pub async fn certificates_in(aws: &LocalAws, region: &str) -> Vec<String> {
         .iter()
         .map(|c| c.certificate_arn().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// The ACM certificates of one region that carry the provider's ownership tag (`tap:stack`):
+/// the certificates a test brings itself for `certificate_arn` are the user's, not ours.
+pub async fn owned_certificates_in(aws: &LocalAws, region: &str) -> Vec<String> {
+    let acm = aws.acm(region);
+    let mut owned = Vec::new();
+    for arn in certificates_in(aws, region).await {
+        let tags = acm
+            .list_tags_for_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await
+            .expect("ListTagsForCertificate");
+        if tags.tags().iter().any(|t| t.key() == "tap:stack") {
+            owned.push(arn);
+        }
+    }
+    owned
 }
 
 /// The DynamoDB tables in one region.

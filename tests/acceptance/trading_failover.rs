@@ -126,7 +126,7 @@ async fn alb_ingress(aws: &LocalAws, region: &str) -> (String, BTreeSet<String>)
 }
 
 /// The listener on `port` of a role's load balancer, as ELB holds it.
-async fn listener(
+pub(crate) async fn listener(
     aws: &LocalAws,
     region: &str,
     role: &str,
@@ -1377,7 +1377,7 @@ async fn an_instance_type_the_standby_region_does_not_offer_fails_before_anythin
 }
 
 /// A public zone for the test systems, as a user gives it (`hosted_zone_id`); its ID.
-async fn given_zone(aws: &LocalAws) -> String {
+pub(crate) async fn given_zone(aws: &LocalAws) -> String {
     let zone = aws
         .route53()
         .create_hosted_zone()
@@ -1415,7 +1415,7 @@ async fn cnames(aws: &LocalAws, zone: &str) -> Vec<(String, String)> {
 
 /// Nothing left but the user's zone, which holds no validation record any more; no certificate
 /// in either region.
-async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
+pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
     for region in ["us-east-1", "us-east-2"] {
         let left = crate::support::certificates_in(aws, region).await;
         assert!(left.is_empty(), "certificates left in {region}: {left:?}");

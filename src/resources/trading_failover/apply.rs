@@ -378,8 +378,14 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         return observe_failover(cfg, want, prior, before).await;
     }
     let (profile, role_intact) = observe_role(cfg, want, &want.table.want.name).await?;
+    // A certificate read that fails (ACM refusing the credentials) does not hide the rest: a
+    // failed apply still saves what it made, and the certificates show as missing, to be found
+    // again by their tags.
     let certificates = if auto_tls(&want.state) {
-        Some(tls::observe(cfg, want).await?)
+        Some(tls::observe(cfg, want).await.unwrap_or_else(|err| {
+            tracing::warn!("{err}; the certificates show as missing");
+            tls::Observed::missing()
+        }))
     } else {
         None
     };

@@ -105,6 +105,21 @@ pub struct Observed {
     pub parts: Tags,
 }
 
+impl Observed {
+    /// Neither certificate nor the record found: each `parts` entry empty.
+    pub fn missing() -> Observed {
+        let mut parts: Tags = Role::ALL
+            .into_iter()
+            .map(|role| (certificate_part(role), String::new()))
+            .collect();
+        parts.insert(VALIDATION_RECORD_PART.into(), String::new());
+        Observed {
+            certificates: [None, None],
+            parts,
+        }
+    }
+}
+
 pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
     let domain = domain(want);
     let find = |role: Role| {
