@@ -21,7 +21,7 @@ printf 'terraform {\n  required_providers {\n    tap = { source = "tap-trading/t
 mkdir -p "$work/docs"
 "$root/.venv/bin/python" "$root/tools/gendocs.py" "$work/schema.json" "$root/examples" "$work/docs"
 if [[ "${1:-}" == "--check" ]]; then
-  if ! diff -ru "$root/docs" "$work/docs" --exclude=PERFORMANCE.md --exclude=RELIABILITY.md --exclude=deployer-policy.json --exclude=deployer-policy.md --exclude=runs; then
+  if ! diff -ru "$root/docs" "$work/docs" --exclude=PERFORMANCE.md --exclude=RELIABILITY.md --exclude=deployer-policy.json --exclude=deployer-policy-tls.json --exclude=deployer-policy.md --exclude=runs; then
     echo "docs/ is stale: run 'make docs' and commit the result" >&2
     exit 1
   fi
