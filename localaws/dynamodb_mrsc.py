@@ -24,15 +24,17 @@ from .wsgi import Locked, json_error
 MRSC_KEYS = {"MultiRegionConsistency", "GlobalTableWitnessUpdates"}
 MEMBERSHIP_KEYS = {"ReplicaUpdates", *MRSC_KEYS}
 
-# The Regions AWS accepts for MRSC: the union of the documented Region sets (US, EU, AP in
-# API_CreateGlobalTableWitnessGroupMemberAction). The same-set rule those docs still state is not
-# enforced: AWS accepted a eu-west-1 replica with a us-east-2 witness (DDB-TABLE-257); a Region
-# outside this list, such as us-west-1, is refused (DDB-TABLE-202, 257).
-MRSC_REGIONS = {
-    "us-east-1", "us-east-2", "us-west-2",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
-    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+# The Region sets of MRSC: the replicas and the witness all in one ("The witness must be in a
+# different Region than the replicas and within the same Region set",
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateGlobalTableWitnessGroupMemberAction.html).
+# A third-party log saw AWS accept a table across two sets (DDB-TABLE-257); the documentation
+# wins. A Region in no set, such as us-west-1, is refused (DDB-TABLE-202, 257).
+REGION_SETS = {
+    "US": {"us-east-1", "us-east-2", "us-west-2"},
+    "EU": {"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"},
+    "AP": {"ap-northeast-1", "ap-northeast-2", "ap-northeast-3"},
 }
+MRSC_REGIONS = set().union(*REGION_SETS.values())
 
 STRONG = "MultiRegionConsistency set to STRONG"
 
@@ -114,6 +116,12 @@ def _create(account, home, name, group, body):
         return json_error(
             "ValidationException",
             f"Unsupported Region(s) specified for global tables with {STRONG}: [{', '.join(outside)}].",
+        )
+    if not any({home, *replica_regions, *witness_regions} <= members for members in REGION_SETS.values()):
+        # The message is ours: no source gives AWS's wording for this refusal.
+        return json_error(
+            "ValidationException",
+            f"The replicas and witness of a global table with {STRONG} must be within one Region set.",
         )
     if home in witness_regions:
         return json_error(

@@ -21,23 +21,30 @@ use crate::tags::Tags;
 
 pub const PARTITION_KEY: &str = "sessionId";
 
-/// The Regions DynamoDB accepts in an MRSC global table: the union of the US, EU and AP Region
-/// sets of API_CreateGlobalTableWitnessGroupMemberAction. AWS no longer holds a table to one set
-/// (a eu-west-1 replica with a us-east-2 witness was accepted) but refuses any other Region:
-/// "Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG"
-/// (design/issue-20-mrsc.md).
-pub const MRSC_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
+/// The Region sets of an MRSC global table: its replicas and witness all belong to one ("The
+/// witness must be in a different Region than the replicas and within the same Region set",
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateGlobalTableWitnessGroupMemberAction.html,
+/// and the same list in AWS::DynamoDB::GlobalTable GlobalTableWitness). A third-party log saw
+/// AWS accept a table across two sets (design/issue-20-mrsc.md); AWS's documentation wins.
+pub const MRSC_REGION_SETS: &[(&str, &[&str])] = &[
+    ("US", &["us-east-1", "us-east-2", "us-west-2"]),
+    (
+        "EU",
+        &["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"],
+    ),
+    (
+        "AP",
+        &["ap-northeast-1", "ap-northeast-2", "ap-northeast-3"],
+    ),
 ];
+
+/// The MRSC Region set `region` belongs to, if any.
+pub fn mrsc_region_set(region: &str) -> Option<&'static str> {
+    MRSC_REGION_SETS
+        .iter()
+        .find(|(_, regions)| regions.contains(&region))
+        .map(|(set, _)| *set)
+}
 
 /// DynamoDB refuses concurrent control-plane changes with these codes; they clear by themselves.
 /// "LimitExceededException: Subscriber limit exceeded: Only 10 tables can be created, updated, or

@@ -249,7 +249,7 @@ async fn mrsc_requests_aws_refuses_are_refused() {
     let aws = LocalAws::start();
     global_table(&aws, "t").await;
     let strong = Some(MultiRegionConsistency::Strong);
-    let refusals: [Refusal; 6] = [
+    let refusals: [Refusal; 7] = [
         (
             &["us-east-2"],
             None,
@@ -267,6 +267,12 @@ async fn mrsc_requests_aws_refuses_are_refused() {
             Some("us-east-2"),
             strong.clone(),
             "Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG: [us-west-1].",
+        ),
+        (
+            &["eu-west-1"],
+            Some("us-east-2"),
+            strong.clone(),
+            "The replicas and witness of a global table with MultiRegionConsistency set to STRONG must be within one Region set.",
         ),
         (
             &["us-east-2"],

@@ -683,10 +683,18 @@ async fn a_strong_table_aws_would_refuse_is_refused_at_plan_time_on_its_attribut
         ),
         (
             r#"consistency = "strong"
-  replica_regions = ["us-east-2", "us-west-2"]
-  witness_region  = "eu-west-1""#,
+  region          = "eu-west-1"
+  replica_regions = ["eu-west-2", "eu-west-3"]
+  witness_region  = "eu-central-1""#,
             "replica_regions",
             "exactly three Regions",
+        ),
+        (
+            r#"consistency = "strong"
+  replica_regions = ["eu-west-1"]
+  witness_region  = "us-east-2""#,
+            "replica_regions",
+            "within one Region set",
         ),
         (
             r#"consistency = "strong"

@@ -5,7 +5,7 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::desired::{EVENTUAL, STRONG};
 use super::schema::State;
-use crate::aws::session_table::MRSC_REGIONS;
+use crate::aws::session_table::{mrsc_region_set, MRSC_REGION_SETS};
 use crate::naming;
 use crate::regions;
 use crate::resources::shared_checks;
@@ -87,11 +87,24 @@ fn validate_consistency(diags: &mut Diagnostics, config: &State) {
         .map_or(Role::Primary.default_region(), String::as_str);
     let unsupported = |region: &str| {
         format!(
-            "DynamoDB refuses \"{region}\" in a strongly consistent global table (\"Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG\"); MRSC Regions: {}.",
-            MRSC_REGIONS.join(", ")
+            "DynamoDB refuses \"{region}\" in a strongly consistent global table (\"Unsupported Region(s) specified for global tables with MultiRegionConsistency set to STRONG\"); MRSC Region sets: {}.",
+            region_sets()
         )
     };
-    let supported = |region: &str| !regions::is_known(region) || MRSC_REGIONS.contains(&region);
+    let supported = |region: &str| !regions::is_known(region) || mrsc_region_set(region).is_some();
+    // All three in the home region's set, once each is one DynamoDB supports.
+    let home_set = mrsc_region_set(home).filter(|_| !config.region.is_unknown());
+    let other_set = |region: &str| {
+        let set = mrsc_region_set(region);
+        (home_set.is_some() && set.is_some() && set != home_set).then(|| {
+            format!(
+                "\"{region}\" is in the {} Region set and the home region \"{home}\" in the {}: a strongly consistent (MRSC) global table keeps its replicas and witness within one Region set ({}).",
+                set.unwrap_or_default(),
+                home_set.unwrap_or_default(),
+                region_sets()
+            )
+        })
+    };
     if !config.region.is_unknown() && !supported(home) {
         invalid(diags, AttributePath::new("region"), unsupported(home));
     }
@@ -102,9 +115,11 @@ fn validate_consistency(diags: &mut Diagnostics, config: &State) {
     };
     if let Some(replicas) = &replicas {
         for (i, region) in replicas.iter().enumerate() {
+            let path = AttributePath::new("replica_regions").index(i as i64);
             if !region.is_empty() && !supported(region) {
-                let path = AttributePath::new("replica_regions").index(i as i64);
                 invalid(diags, path, unsupported(region));
+            } else if let Some(detail) = other_set(region) {
+                invalid(diags, path, detail);
             }
         }
     }
@@ -114,6 +129,8 @@ fn validate_consistency(diags: &mut Diagnostics, config: &State) {
             invalid(diags, path, regions::unknown_region_detail(region));
         } else if !supported(region) {
             invalid(diags, path, unsupported(region));
+        } else if let Some(detail) = other_set(region) {
+            invalid(diags, path, detail);
         } else if region == home || replicas.iter().flatten().any(|r| r == region) {
             invalid(diags, path, format!("\"{region}\" already holds the table or a replica; the witness must be in a third Region (DynamoDB: \"Cannot target multiple regions with the same action\")."));
         }
@@ -128,6 +145,15 @@ fn validate_consistency(diags: &mut Diagnostics, config: &State) {
             );
         }
     }
+}
+
+/// "US: us-east-1, us-east-2, us-west-2; EU: …".
+fn region_sets() -> String {
+    MRSC_REGION_SETS
+        .iter()
+        .map(|(set, regions)| format!("{set}: {}", regions.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -191,14 +217,25 @@ mod tests {
     fn a_strong_table_spans_three_mrsc_regions() {
         assert!(error_paths(&strong(&["us-east-2"], Some("us-west-2"))).is_empty());
         assert!(error_paths(&strong(&["us-east-2", "us-west-2"], None)).is_empty());
-        assert!(error_paths(&strong(&["eu-west-1"], Some("us-east-2"))).is_empty());
+        // One Region set for all three (API_CreateGlobalTableWitnessGroupMemberAction).
+        assert_eq!(
+            error_paths(&strong(&["eu-west-1"], Some("us-east-2"))),
+            ["replica_regions[0]"]
+        );
+        assert_eq!(
+            error_paths(&strong(&["us-east-2"], Some("eu-west-1"))),
+            ["witness_region"]
+        );
+        let mut c = strong(&["eu-central-1"], Some("eu-west-2"));
+        c.region = values::string("eu-west-1");
+        assert!(error_paths(&c).is_empty());
         assert_eq!(
             error_paths(&strong(&["us-east-2"], None)),
             ["replica_regions"]
         );
         assert_eq!(
             error_paths(&strong(&["us-east-2", "us-west-2"], Some("eu-west-1"))),
-            ["replica_regions"]
+            ["witness_region", "replica_regions"]
         );
         assert_eq!(
             error_paths(&strong(&["us-west-1"], Some("us-east-2"))),
