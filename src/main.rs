@@ -40,8 +40,12 @@ fn main() -> ExitCode {
     }
     logging::init();
 
+    // An apply of the composite polls one deep chain of nested futures (stacks, their parts,
+    // their waits); tokio's default 2 MiB worker stack overflowed in an unoptimized build (an
+    // instance refresh of both regions), so the workers get the main thread's 8 MiB.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
     {
         Ok(runtime) => runtime,
