@@ -3,10 +3,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_route53::types::{ChangeStatus, Tag, TagResourceType};
+use aws_sdk_route53::types::{Change, ChangeBatch, ChangeStatus, Tag, TagResourceType};
 use aws_sdk_route53::Client;
+use tokio::time::Instant;
 
-use super::error::{AwsError, Context, PartResult};
+use super::error::{built, AwsError, Context, PartResult};
+use super::retry;
 use super::wait::{self, Poll};
 use crate::tags::{self, Tags};
 
@@ -139,6 +141,35 @@ pub async fn wait_insync(
     })
     .await
     .context(|| format!("waiting for Route 53 change {change_id} ({what}) to be INSYNC"))
+}
+
+/// Applies one atomic batch of record changes in `zone_id` (retrying the busy codes) and waits
+/// until it is INSYNC.
+pub async fn change_and_wait(
+    r53: &Client,
+    zone_id: &str,
+    changes: Vec<Change>,
+    timeout: Duration,
+    what: &str,
+) -> PartResult<()> {
+    let action = || format!("{what} in Route 53 zone {zone_id}");
+    tracing::info!("{}", action());
+    let batch = built(ChangeBatch::builder().set_changes(Some(changes)).build()).context(action)?;
+    let deadline = Instant::now() + timeout.min(BUSY_RETRY);
+    let out = retry::on_codes(&action(), BUSY, deadline, || async {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch.clone())
+            .send()
+            .await
+    })
+    .await
+    .context(action)?;
+    let change_id = out
+        .change_info()
+        .map(|c| c.id().to_owned())
+        .unwrap_or_default();
+    wait_insync(r53, &change_id, timeout, what).await
 }
 
 #[cfg(test)]

@@ -7,16 +7,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use aws_sdk_route53::Client;
-use tokio::time::Instant;
 
 use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::hosted_zone::same_name;
-use super::retry;
-use super::route53::{self, BUSY, BUSY_RETRY};
+use super::route53;
 
 /// The record never changes while the certificates live; resolvers may cache it for 5 minutes.
 const TTL: i64 = 300;
@@ -65,33 +61,6 @@ fn change(action: ChangeAction, record: &ValidationRecord) -> Result<Change, Cau
     )
 }
 
-async fn apply(
-    r53: &Client,
-    zone_id: &str,
-    change: Change,
-    timeout: Duration,
-    what: &str,
-) -> PartResult<()> {
-    let action = || format!("{what} in Route 53 zone {zone_id}");
-    tracing::info!("{}", action());
-    let batch = built(ChangeBatch::builder().changes(change).build()).context(action)?;
-    let deadline = Instant::now() + timeout.min(BUSY_RETRY);
-    let out = retry::on_codes(&action(), BUSY, deadline, || async {
-        r53.change_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .change_batch(batch.clone())
-            .send()
-            .await
-    })
-    .await
-    .context(action)?;
-    let change_id = out
-        .change_info()
-        .map(|c| c.id().to_owned())
-        .unwrap_or_default();
-    route53::wait_insync(r53, &change_id, timeout, what).await
-}
-
 /// Writes the record unless it is already there with this value.
 pub async fn ensure(
     r53: &Client,
@@ -107,7 +76,7 @@ pub async fn ensure(
         return Ok(());
     }
     let change = change(ChangeAction::Upsert, record).context(|| what.clone())?;
-    apply(r53, zone_id, change, timeout, &what).await
+    route53::change_and_wait(r53, zone_id, vec![change], timeout, &what).await
 }
 
 /// Deletes the record as it is now (Route 53 deletes only an exact match); gone is done.
@@ -124,5 +93,5 @@ pub async fn delete(r53: &Client, zone_id: &str, name: &str, timeout: Duration) 
         value,
     };
     let change = change(ChangeAction::Delete, &record).context(|| what.clone())?;
-    apply(r53, zone_id, change, timeout, &what).await
+    route53::change_and_wait(r53, zone_id, vec![change], timeout, &what).await
 }

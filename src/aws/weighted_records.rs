@@ -3,16 +3,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ResourceRecordSet, RrType};
 use aws_sdk_route53::Client;
-use tokio::time::Instant;
 
 use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::hosted_zone::{same_name, ZoneFacts};
-use super::retry;
-use super::route53::{self, BUSY, BUSY_RETRY};
+use super::route53;
 use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,34 +164,6 @@ fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change
     )
 }
 
-/// Applies one atomic batch and waits until it is INSYNC.
-async fn apply(
-    r53: &Client,
-    zone_id: &str,
-    changes: Vec<Change>,
-    timeout: Duration,
-    what: &str,
-) -> PartResult<()> {
-    let action = || format!("{what} in Route 53 zone {zone_id}");
-    tracing::info!("{}", action());
-    let batch = built(ChangeBatch::builder().set_changes(Some(changes)).build()).context(action)?;
-    let deadline = Instant::now() + timeout.min(BUSY_RETRY);
-    let out = retry::on_codes(&action(), BUSY, deadline, || async {
-        r53.change_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .change_batch(batch.clone())
-            .send()
-            .await
-    })
-    .await
-    .context(action)?;
-    let change_id = out
-        .change_info()
-        .map(|c| c.id().to_owned())
-        .unwrap_or_default();
-    route53::wait_insync(r53, &change_id, timeout, what).await
-}
-
 /// Writes every record in one batch, so weights never move one at a time.
 pub async fn upsert(
     r53: &Client,
@@ -213,7 +181,7 @@ pub async fn upsert(
         .iter()
         .map(|r| format!("{} {}", r.set_identifier, r.weight))
         .collect();
-    apply(
+    route53::change_and_wait(
         r53,
         zone_id,
         changes,
@@ -239,7 +207,7 @@ pub async fn delete(
         .map(|r| change(ChangeAction::Delete, name, r))
         .collect::<Result<Vec<_>, _>>()
         .context(|| format!("deleting weighted records {name}"))?;
-    apply(
+    route53::change_and_wait(
         r53,
         zone_id,
         changes,
