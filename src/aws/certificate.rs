@@ -9,7 +9,7 @@ use aws_sdk_acm::types::{CertificateStatus, KeyAlgorithm, Tag, ValidationMethod}
 use aws_sdk_acm::Client;
 use tokio::time::Instant;
 
-use super::error::{built, AwsError, Cause, Context, PartError, PartResult};
+use super::error::{built, found, AwsError, Cause, Context, PartError, PartResult};
 use super::hosted_zone::ZoneFacts;
 use super::retry;
 use super::validation_record::ValidationRecord;
@@ -63,16 +63,8 @@ async fn describe(
     acm: &Client,
     arn: &str,
 ) -> Result<Option<(CertificateFacts, Option<ValidationRecord>)>, AwsError> {
-    let out = match acm.describe_certificate().certificate_arn(arn).send().await {
-        Ok(out) => out,
-        Err(err) => {
-            let err = AwsError::from(err);
-            return if err.is_not_found() {
-                Ok(None)
-            } else {
-                Err(err)
-            };
-        }
+    let Some(out) = found(acm.describe_certificate().certificate_arn(arn).send().await)? else {
+        return Ok(None);
     };
     let Some(cert) = out.certificate() else {
         return Ok(None);

@@ -88,6 +88,18 @@ const NOT_FOUND: [&str; 12] = [
 ];
 
 /// Success for a call whose object is already gone.
+/// The answer of a call, or `None` when the object it names does not exist.
+pub fn found<T, E>(result: Result<T, E>) -> Result<Option<T>, AwsError>
+where
+    AwsError: From<E>,
+{
+    match result.map_err(AwsError::from) {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 pub fn ignore_not_found<T, E>(result: Result<T, E>) -> Result<(), AwsError>
 where
     AwsError: From<E>,

@@ -4,7 +4,7 @@
 use aws_sdk_route53::types::{HostedZone, TagResourceType};
 use aws_sdk_route53::Client;
 
-use super::error::{AwsError, Context, PartResult};
+use super::error::{found, AwsError, Context, PartResult};
 use super::retry;
 use super::route53::{self, bare_id};
 use crate::tags::Tags;
@@ -24,16 +24,8 @@ pub async fn find_by_id(
     id: &str,
     suffix: &str,
 ) -> Result<Option<ZoneFacts>, AwsError> {
-    let out = match r53.get_hosted_zone().id(bare_id(id)).send().await {
-        Ok(out) => out,
-        Err(err) => {
-            let err = AwsError::from(err);
-            return if err.is_not_found() {
-                Ok(None)
-            } else {
-                Err(err)
-            };
-        }
+    let Some(out) = found(r53.get_hosted_zone().id(bare_id(id)).send().await)? else {
+        return Ok(None);
     };
     let Some(zone) = out.hosted_zone() else {
         return Ok(None);

@@ -11,7 +11,7 @@ use aws_sdk_ec2::Client;
 use aws_smithy_types::base64;
 
 use super::ec2::{client_token, ec2_tags, filter, tag_spec};
-use super::error::{ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
+use super::error::{found, ignore_not_found, AwsError, Cause, Context, PartError, PartResult};
 use crate::tags::Tags;
 
 pub const ROOT_DEVICE: &str = "/dev/xvda";
@@ -112,10 +112,9 @@ async fn current_image_architecture(
     let Some(image) = find(ec2, template).await?.and_then(|t| t.image_id) else {
         return Ok(None);
     };
-    let out = match ec2.describe_images().image_ids(&image).send().await {
-        Ok(out) => out,
-        // A deregistered image is one to replace, not an error.
-        Err(err) => return ignore_not_found(Err::<(), _>(err)).map(|()| None),
+    // A deregistered image is one to replace, not an error.
+    let Some(out) = found(ec2.describe_images().image_ids(&image).send().await)? else {
+        return Ok(None);
     };
     Ok(out
         .images()
