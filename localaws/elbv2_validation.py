@@ -13,7 +13,13 @@ refuse fails here too:
   such as one of another region (ACM certificates are regional). AWS answers
   `CertificateNotFound: Certificate '<arn>' not found` (API_CreateListener, Errors;
   kubernetes-sigs/aws-load-balancer-controller#1127, #2581). moto looks for the certificate too,
-  but answers CreateListener with the Classic ELB error `CertificateNotFoundException`."""
+  but answers CreateListener with the Classic ELB error `CertificateNotFoundException`.
+- CreateListener / ModifyListener with an ACM certificate that is not `ISSUED` (still
+  `PENDING_VALIDATION`, or `EXPIRED`, `REVOKED`...): a load balancer can only serve a certificate
+  ACM has issued. AWS answers `UnsupportedCertificate: The certificate '<arn>' must have a
+  fully-qualified domain name, a supported signature, and a supported key size.`, a generic text
+  (API_CreateListener, Errors: UnsupportedCertificate; hashicorp/terraform-provider-aws#26245,
+  #41789: a listener made a few seconds before its certificate was issued). moto accepts it."""
 
 
 from moto.acm.models import acm_backends
@@ -70,8 +76,18 @@ def _zones_refusal(form, account, region):
 def _certificate_refusal(form, account, region):
     held = acm_backends[account][region]._certificates
     for arn in _members(form, "Certificates", ".CertificateArn"):
-        if ":acm:" in arn and arn not in held:
+        if ":acm:" not in arn:
+            continue
+        bundle = held.get(arn)
+        if bundle is None:
             return _error("CertificateNotFound", f"Certificate '{arn}' not found")
+        bundle.check()  # moto moves a certificate's status when it is read
+        if bundle.status != "ISSUED":
+            return _error(
+                "UnsupportedCertificate",
+                f"The certificate '{arn}' must have a fully-qualified domain name, a supported signature, "
+                "and a supported key size.",
+            )
     return None
 
 

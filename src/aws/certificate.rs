@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_acm::types::{CertificateStatus, KeyAlgorithm, Tag, ValidationMethod};
+use aws_sdk_acm::types::{CertificateStatus, CertificateType, KeyAlgorithm, Tag, ValidationMethod};
 use aws_sdk_acm::Client;
 use tokio::time::Instant;
 
@@ -37,6 +37,10 @@ pub struct CertificateFacts {
     pub domain_name: String,
     /// `PENDING_VALIDATION`, `ISSUED`, ... as ACM spells it.
     pub status: String,
+    /// When it expires, in seconds since the Unix epoch; `None` before it is issued.
+    pub not_after: Option<i64>,
+    /// Imported (ImportCertificate): ACM never renews it; one ACM issued renews itself.
+    pub imported: bool,
 }
 
 impl CertificateFacts {
@@ -84,6 +88,8 @@ async fn describe(
             .status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
+        not_after: cert.not_after().map(|t| t.secs()),
+        imported: cert.r#type() == Some(&CertificateType::Imported),
     };
     Ok(Some((facts, record)))
 }

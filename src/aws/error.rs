@@ -87,7 +87,6 @@ const NOT_FOUND: [&str; 12] = [
     "TableNotFoundException",
 ];
 
-/// Success for a call whose object is already gone.
 /// The answer of a call, or `None` when the object it names does not exist.
 pub fn found<T, E>(result: Result<T, E>) -> Result<Option<T>, AwsError>
 where
@@ -100,6 +99,7 @@ where
     }
 }
 
+/// Success for a call whose object is already gone.
 pub fn ignore_not_found<T, E>(result: Result<T, E>) -> Result<(), AwsError>
 where
     AwsError: From<E>,

@@ -84,13 +84,32 @@ pub async fn find_alb(elb: &Client, name: &str) -> Result<Option<LoadBalancer>, 
 }
 
 /// The ports a load balancer's listeners answer on.
-pub async fn listener_ports(elb: &Client, alb_arn: &str) -> Result<Vec<i32>, AwsError> {
+/// A listener's port, and the certificate it serves by default (HTTPS only).
+pub struct ListenerFacts {
+    pub port: i32,
+    pub certificate: Option<String>,
+}
+
+pub async fn listeners(elb: &Client, alb_arn: &str) -> Result<Vec<ListenerFacts>, AwsError> {
     let out = elb
         .describe_listeners()
         .load_balancer_arn(alb_arn)
         .send()
         .await?;
-    Ok(out.listeners().iter().filter_map(|l| l.port()).collect())
+    Ok(out
+        .listeners()
+        .iter()
+        .filter_map(|l| {
+            Some(ListenerFacts {
+                port: l.port()?,
+                certificate: l
+                    .certificates()
+                    .first()
+                    .and_then(|c| c.certificate_arn())
+                    .map(str::to_owned),
+            })
+        })
+        .collect())
 }
 
 pub async fn find_target_group(elb: &Client, name: &str) -> Result<Option<TargetGroup>, AwsError> {

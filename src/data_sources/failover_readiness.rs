@@ -65,7 +65,7 @@ pub fn schema() -> Schema {
     Schema {
         version: 1,
         block: Block {
-            description: Description::markdown("Whether failover of a stack would work right now: the standby's InService instances and healthy targets, the primary health check's status and settings, the session table's replica and replication latency, the weighted records, the alarms' actions and their topics' confirmed subscriptions, and the expected failover time. The stack is found from `environment_suffix` alone (its hosted zone and health check carry it, and the records name both load balancers' regions); every other argument is an expectation: when given and unlike the stack, that is a finding."),
+            description: Description::markdown("Whether failover of a stack would work right now: the standby's InService instances and healthy targets, the primary health check's status and settings, the session table's replica and replication latency, the weighted records, the alarms' actions and their topics' confirmed subscriptions, the certificate each load balancer serves (issued, and not expiring within 30 days: ACM renews only what it issued, while the validation record stays), and the expected failover time. The stack is found from `environment_suffix` alone (its hosted zone and health check carry it, and the records name both load balancers' regions); every other argument is an expectation: when given and unlike the stack, that is a finding."),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix of the stack to check.")),

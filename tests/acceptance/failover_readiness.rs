@@ -404,3 +404,81 @@ data "tap_failover_readiness" "found" {
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// The certificates each load balancer serves: none found while they are issued with a year to
+/// go; one re-imported with ten days left is a warning whose fix says ACM will not renew it; once
+/// it has expired, an error, and the system is not ready.
+#[tokio::test]
+async fn a_certificate_expiring_within_30_days_is_a_warning_and_an_expired_one_an_error() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let domain = "trading-acc.tap-test.net";
+    let primary = aws.certificate_in("us-east-1", domain);
+    let standby = aws.certificate_in("us-east-2", domain);
+    ws.config(&format!(
+        r#"resource "tap_trading_failover" "prod" {{
+  environment_suffix = "acc"
+  domain_name        = "{domain}"
+  alarm_emails       = ["oncall@example.com"]
+  primary {{
+    certificate_arn = "{primary}"
+    nat_mode        = "none"
+  }}
+  standby {{
+    certificate_arn = "{standby}"
+    nat_mode        = "none"
+  }}
+}}
+
+data "tap_failover_readiness" "prod" {{
+  environment_suffix = tap_trading_failover.prod.id
+  depends_on         = [tap_trading_failover.prod]
+}}
+"#
+    ));
+    ws.apply();
+    confirm(&aws, &ws);
+    assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
+    assert_eq!(messages(&ws, "certificates"), Vec::<String>::new());
+
+    // Renewed by hand onto the same ARN, as imported certificates are, but for ten days only.
+    aws.import_certificate("us-east-2", domain, 10 * 86_400, Some(&standby));
+    refresh(&ws);
+    assert_eq!(readiness(&ws), (true, vec![]), "{:#}", ws.resource(DATA));
+    let warning = &ws.resource(DATA)["findings"][0];
+    assert_eq!(
+        (&warning["severity"], &warning["part"]),
+        (&"warning".into(), &"certificates".into())
+    );
+    let message = warning["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!(
+            "the standby load balancer's certificate {standby} expires in 9 days ("
+        )),
+        "{message}"
+    );
+    assert!(
+        warning["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("never renews an imported certificate"),
+        "{warning}"
+    );
+
+    aws.import_certificate("us-east-2", domain, 2, Some(&standby));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    refresh(&ws);
+    assert_eq!(
+        readiness(&ws),
+        (false, vec!["certificates".to_owned()]),
+        "{:#}",
+        ws.resource(DATA)
+    );
+    assert_eq!(
+        messages(&ws, "certificates"),
+        [format!("the standby load balancer serves certificate {standby}, which is EXPIRED: clients refuse the connection whenever traffic is on the standby.")]
+    );
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}

@@ -1788,7 +1788,7 @@ async fn failed_launches_show_as_failed_scaling_activities() {
 /// not span two Availability Zones, and a listener certificate its region's ACM does not hold
 /// (ACM is regional).
 #[tokio::test]
-async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
+async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions_or_not_issued() {
     use aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata;
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, Certificate, ProtocolEnum,
@@ -1879,6 +1879,22 @@ async fn elbv2_refuses_albs_in_one_zone_and_certificates_of_other_regions() {
     assert_eq!(
         refused.message(),
         Some(format!("Certificate '{elsewhere}' not found").as_str())
+    );
+    // Requested but never validated: ACM has not issued it, so no load balancer may serve it.
+    let pending = aws
+        .acm("us-east-2")
+        .request_certificate()
+        .domain_name("trading-acc.tap-test.net")
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .unwrap();
+    let pending = pending.certificate_arn().unwrap();
+    let refused = https(pending).await.unwrap_err();
+    assert_eq!(refused.code(), Some("UnsupportedCertificate"));
+    assert_eq!(
+        refused.message(),
+        Some(format!("The certificate '{pending}' must have a fully-qualified domain name, a supported signature, and a supported key size.").as_str())
     );
     let here = aws.certificate_in("us-east-2", "trading-acc.tap-test.net");
     let listener = https(&here).await.expect("a certificate of the region");

@@ -171,18 +171,50 @@ impl LocalAws {
         self.certificate_in("us-east-1", domain)
     }
 
-    /// An ACM certificate for `domain` in `region`, as a user brings one (requested through
-    /// boto3, e-mail validated: ACM is regional, and a load balancer can only use a certificate
-    /// of its own region).
+    /// An issued ACM certificate for `domain` in `region`, valid for a year, as a user brings
+    /// one (ACM is regional: a load balancer can only use a certificate of its own region).
     pub fn certificate_in(&self, region: &str, domain: &str) -> String {
+        self.import_certificate(region, domain, 365 * 24 * 3600, None)
+    }
+
+    /// Imports a self-signed certificate for `domain` valid for `seconds` from now into ACM in
+    /// `region` (ImportCertificate: issued at once, never renewed by ACM), onto `arn` when given
+    /// (a re-import keeps the ARN and the listeners using it); its ARN.
+    pub fn import_certificate(
+        &self,
+        region: &str,
+        domain: &str,
+        seconds: u64,
+        arn: Option<&str>,
+    ) -> String {
+        let onto = arn
+            .map(|a| format!(", CertificateArn='{a}'"))
+            .unwrap_or_default();
         let script = format!(
-            "import boto3; print(boto3.client('acm', region_name='{region}', endpoint_url='{}', aws_access_key_id='t', aws_secret_access_key='t').request_certificate(DomainName='{domain}')['CertificateArn'])",
-            self.endpoint
+            r#"
+import datetime, boto3
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, '{domain}')])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+    .not_valid_after(now + datetime.timedelta(seconds={seconds}))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName('{domain}')]), critical=False)
+    .sign(key, hashes.SHA256()))
+acm = boto3.client('acm', region_name='{region}', endpoint_url='{endpoint}', aws_access_key_id='t', aws_secret_access_key='t')
+print(acm.import_certificate(Certificate=cert.public_bytes(serialization.Encoding.PEM),
+    PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()){onto})['CertificateArn'])
+"#,
+            endpoint = self.endpoint
         );
         let out = Command::new(python())
             .args(["-c", &script])
             .output()
-            .expect("requesting a certificate");
+            .expect("importing a certificate");
         assert!(
             out.status.success(),
             "{}",

@@ -1413,6 +1413,31 @@ async fn cnames(aws: &LocalAws, zone: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+async fn delete_cname(aws: &LocalAws, zone: &str, name: &str, value: &str) {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let set = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+        .build()
+        .unwrap();
+    let change = Change::builder()
+        .action(ChangeAction::Delete)
+        .resource_record_set(set)
+        .build()
+        .unwrap();
+    aws.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .expect("deleting the validation record");
+}
+
 /// Nothing left but the user's zone, which holds no validation record any more; no certificate
 /// in either region.
 pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
@@ -1433,7 +1458,8 @@ pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
 /// With a zone that answers publicly, `tls` defaults to `auto`: the provider requests a
 /// certificate in each region, validates both through one CNAME record in the zone, and both
 /// load balancers serve HTTPS:443 with their own region's issued certificate, HTTP redirected;
-/// Route 53 checks HTTPS:443. Destroy leaves no certificate and no record.
+/// Route 53 checks HTTPS:443. The validation record deleted out of band is drift that the apply
+/// repairs. Destroy leaves no certificate and no record.
 #[tokio::test]
 async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regions() {
     use aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum;
@@ -1508,6 +1534,16 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
         .expect("the endpoint check");
     assert_eq!(endpoint.r#type().as_str(), "HTTPS");
     assert_eq!(endpoint.port(), Some(443));
+    ws.assert_plan_empty();
+
+    // ACM renews the certificates only while the validation record stays: deleted out of band,
+    // it is drift, and the apply writes it again.
+    let (name, value) = records[0].clone();
+    delete_cname(&aws, &zone, &name, &value).await;
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("tls.validation_record"), "{plan}");
+    ws.apply();
+    assert_eq!(cnames(&aws, &zone).await, [(name, value)]);
     ws.assert_plan_empty();
 
     // A planned failover: the standby, which now takes the traffic, still serves HTTPS with

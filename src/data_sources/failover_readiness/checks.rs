@@ -3,6 +3,7 @@
 
 use crate::aws::alarms::AlarmFacts;
 use crate::aws::auto_scaling::Capacity;
+use crate::aws::certificate::CertificateFacts;
 use crate::aws::health_check::HealthCheckFacts;
 use crate::aws::security_groups::{Rules, Source};
 use crate::aws::session_table::TableFacts;
@@ -95,6 +96,11 @@ pub struct Entry {
     pub primary_ingress: Option<Rules>,
     /// The primary region's `com.amazonaws.<region>.route53-healthchecks` prefix list.
     pub checkers_prefix_list: Option<String>,
+    /// The ACM certificate each role's HTTPS listener serves: `None` without one; the AWS error
+    /// when ACM would not describe it.
+    pub certificates: [Option<Result<CertificateFacts, String>>; 2],
+    /// When these were read, in seconds since the Unix epoch.
+    pub read_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +184,7 @@ pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     records(expect, facts, &mut findings);
     alerting(facts, &mut findings);
     entry(facts, &mut findings);
+    certificates(facts, &mut findings);
     replica_protection(expect, facts, &mut findings);
     last_drill(expect, &mut findings);
     let estimate = estimated_failover_seconds(expect, facts);
@@ -221,6 +228,52 @@ fn entry(facts: &Facts, out: &mut Vec<Finding>) {
     if let (Some(true), Some(check)) = (e.https[0], &facts.health_check) {
         if !check.spec.https {
             out.push(error(part, format!("the health check asks HTTP:{} of a load balancer that redirects HTTP to HTTPS: the 301 counts as healthy, so the check never sees the application fail.", check.spec.port), "use health_check protocol HTTPS on port 443 and apply."));
+        }
+    }
+}
+
+/// How long before a certificate expires readiness warns.
+const EXPIRY_WARNING_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Each region's load balancer must serve a certificate clients accept on the day traffic moves
+/// there: issued, and not about to expire. ACM renews a DNS-validated certificate it issued while
+/// the certificate is in use and its validation record stays in the zone; it never renews an
+/// imported one (https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html).
+fn certificates(facts: &Facts, out: &mut Vec<Finding>) {
+    let part = "certificates";
+    for (role, read) in Role::ALL.into_iter().zip(&facts.entry.certificates) {
+        let c = match read {
+            None => continue,
+            Some(Err(refusal)) => {
+                out.push(warning(part, format!("the {role} load balancer's certificate could not be read, so its status and expiry are unknown: {refusal}."), "allow acm:DescribeCertificate to the caller of this data source (docs/deployer-policy-tls.json has it)."));
+                continue;
+            }
+            Some(Ok(c)) => c,
+        };
+        let renew = if c.imported {
+            "ACM never renews an imported certificate: import the renewed one onto the same ARN (ImportCertificate with CertificateArn)."
+        } else {
+            "ACM renews it only while its DNS validation record stays in the zone: check the record (with tls = \"auto\", terraform apply restores it, or obtains a new certificate)."
+        };
+        if !c.issued() {
+            out.push(error(part, format!("the {role} load balancer serves certificate {}, which is {}: clients refuse the connection whenever traffic is on the {role}.", c.arn, c.status), renew));
+        } else if let Some(left) = c
+            .not_after
+            .map(|t| t - facts.entry.read_at)
+            .filter(|left| *left < EXPIRY_WARNING_SECONDS)
+        {
+            let day = aws_smithy_types::DateTime::from_secs(c.not_after.unwrap_or_default())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default();
+            out.push(warning(
+                part,
+                format!(
+                    "the {role} load balancer's certificate {} expires in {} days ({day}).",
+                    c.arn,
+                    left / 86_400
+                ),
+                renew,
+            ));
         }
     }
 }
@@ -738,6 +791,51 @@ mod tests {
             check.spec.port = 443;
         }
         assert!(errors(&f).is_empty());
+    }
+
+    /// A certificate not issued is an error on `certificates`; one expiring within 30 days a
+    /// warning whose fix says who renews it; one ACM would not describe a warning; a certificate
+    /// with two months left, nothing.
+    #[test]
+    fn certificates_not_issued_or_expiring_within_30_days_are_found() {
+        const DAY: i64 = 86_400;
+        let judged = |status: &str, days_left: i64, imported: bool| {
+            let mut f = healthy();
+            f.entry.read_at = 1_800_000_000;
+            f.entry.certificates[1] = Some(Ok(CertificateFacts {
+                arn: "arn:aws:acm:us-east-2:1:certificate/s".into(),
+                domain_name: "trading.example.net".into(),
+                status: status.into(),
+                not_after: Some(f.entry.read_at + days_left * DAY + 60),
+                imported,
+            }));
+            evaluate(&expect(), &f)
+                .into_iter()
+                .map(|x| (x.severity, x.part, x.message, x.fix))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(judged("ISSUED", 60, false), []);
+        let soon = judged("ISSUED", 10, true);
+        assert_eq!((soon[0].0, soon[0].1), ("warning", "certificates"));
+        assert!(soon[0].2.contains("the standby load balancer's certificate arn:aws:acm:us-east-2:1:certificate/s expires in 10 days (2027-"), "{soon:?}");
+        assert!(soon[0].3.contains("never renews an imported"), "{soon:?}");
+        let issued_by_acm = judged("ISSUED", 29, false);
+        assert!(
+            issued_by_acm[0].3.contains("DNS validation record"),
+            "{issued_by_acm:?}"
+        );
+        let expired = judged("EXPIRED", -1, false);
+        assert_eq!((expired[0].0, expired[0].1), ("error", "certificates"));
+        assert!(expired[0].2.contains("which is EXPIRED"), "{expired:?}");
+
+        let mut f = healthy();
+        f.entry.certificates[0] = Some(Err("AccessDeniedException: not authorized".into()));
+        let unread = evaluate(&expect(), &f);
+        assert_eq!(
+            (unread[0].severity, unread[0].part),
+            ("warning", "certificates")
+        );
+        assert!(unread[0].message.contains("primary"), "{unread:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatch::types::Statistic;
 
 use super::checks::{Entry, Facts};
+use crate::aws::certificate::{self, CertificateFacts};
 use crate::aws::error::{Context, PartResult};
 use crate::aws::weighted_records;
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
@@ -161,7 +162,12 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
 
 /// Whether each load balancer listens on 443, and what the primary's groups admit.
 async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
-    let mut entry = Entry::default();
+    let mut entry = Entry {
+        read_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+        ..Entry::default()
+    };
     for (i, (role, region)) in [
         (Role::Primary, t.primary_region),
         (Role::Standby, t.standby_region),
@@ -179,10 +185,14 @@ async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
             continue;
         };
         let arn = alb.load_balancer_arn().unwrap_or_default();
-        let ports = load_balancer::listener_ports(&clients.elbv2, arn)
+        let listeners = load_balancer::listeners(&clients.elbv2, arn)
             .await
             .context(action)?;
-        entry.https[i] = Some(ports.contains(&443));
+        let https = listeners.iter().find(|l| l.port == 443);
+        entry.https[i] = Some(https.is_some());
+        if let Some(served) = https.and_then(|l| l.certificate.as_deref()) {
+            entry.certificates[i] = served_certificate(&clients.acm, served).await?;
+        }
         if role == Role::Primary {
             let groups = alb.security_groups().to_vec();
             entry.primary_ingress = Some(
@@ -198,6 +208,26 @@ async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
         }
     }
     Ok(entry)
+}
+
+/// The ACM certificate a listener serves, as ACM describes it; the refusal when the caller may
+/// not read it (the main deployer policy has no ACM rights: `deployer-policy-tls.json` does).
+/// `None` for a certificate from IAM, which ACM does not hold.
+async fn served_certificate(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> PartResult<Option<Result<CertificateFacts, String>>> {
+    if !arn.starts_with("arn:aws") || !arn.contains(":acm:") {
+        return Ok(None);
+    }
+    match certificate::find_by_arn(acm, arn).await {
+        Ok(Some(facts)) => Ok(Some(Ok(facts))),
+        Ok(None) => Ok(Some(Err(
+            "ResourceNotFoundException: ACM holds no such certificate".into(),
+        ))),
+        Err(err) if err.is("AccessDeniedException") => Ok(Some(Err(err.to_string()))),
+        Err(err) => Err(err).context(|| format!("reading ACM certificate {arn}")),
+    }
 }
 
 /// The home table's point-in-time recovery, and the standby replica's own (recovery,
