@@ -18,6 +18,7 @@ use crate::aws::identity::refused_in;
 use crate::configured::{Configured, Shared};
 use crate::server::served::Importable;
 use crate::tags::Tags;
+use crate::tf::diag::invalid;
 use crate::tf::duration;
 use crate::tf::identity::{self, Identity, IdentityAttribute, IdentitySchema, ACCOUNT_ID};
 use crate::tf::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
@@ -43,6 +44,11 @@ pub trait Convergent: Send + Sync + 'static {
     /// What a replacement loses that "forces replacement" alone does not say, as warnings on the
     /// attributes that force it.
     fn replace_warnings(_replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+        Vec::new()
+    }
+
+    /// What only an update can do, refused when planning a create: errors on attributes.
+    fn create_refusals(_planned: &Self::State) -> Vec<(AttributePath, String)> {
         Vec::new()
     }
 
@@ -284,7 +290,12 @@ impl<P: Convergent> Resource for Converged<P> {
     ) -> Option<(P::State, ValueEmpty)> {
         let cfg = self.shared.get(diags)?;
         let (planned, _) = P::plan(&config, None, &cfg.default_tags);
-        Some((planned, ValueEmpty::default()))
+        let refusals = P::create_refusals(&planned);
+        let refused = !refusals.is_empty();
+        for (path, detail) in refusals {
+            invalid(diags, path, detail);
+        }
+        (!refused).then(|| (planned, ValueEmpty::default()))
     }
 
     async fn plan_update<'a>(

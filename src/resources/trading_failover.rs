@@ -52,6 +52,10 @@ impl Convergent for TradingFailover {
         plan::plan(config, prior, default_tags)
     }
 
+    fn create_refusals(planned: &schema::State) -> Vec<(AttributePath, String)> {
+        plan::create_refusals(planned)
+    }
+
     fn plan_warnings(
         prior: &schema::State,
         planned: &schema::State,

@@ -1576,6 +1576,90 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
     nothing_left_beside(&aws, &zone).await;
 }
 
+/// Without `hosted_zone_id`, `tls = "auto"` is refused on create, on `tls`, with nothing made:
+/// the zone the certificates would be validated in answers only once delegated, after the
+/// create. Created with `off`, it is turned on in place: before the delegation the update fails
+/// within its timeout naming the zone's name servers; once delegated, the certificates are
+/// validated in the same zone and served in both regions. Destroy deletes the validation record
+/// before the zone (Route 53 deletes only an empty zone).
+#[tokio::test]
+async fn tls_is_turned_on_in_a_created_zone_once_it_is_delegated() {
+    use crate::support::assert_one_error_on;
+
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let system = |tls: &str, timeouts: &str| {
+        config(&format!(
+            "  tls = \"{tls}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}{timeouts}"
+        ))
+    };
+    ws.config(&system("auto", ""));
+    let errors = ws.plan_errors();
+    let refusal = assert_one_error_on(&errors, "tls = \"auto\"");
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("delegate the name to the `name_servers` it outputs")),
+        "{refusal}"
+    );
+    assert_nothing_left(&aws).await;
+
+    ws.config(&system("off", ""));
+    ws.apply();
+    let created = ws.resource(ADDRESS);
+    let zone = created["zone_id"].as_str().expect("zone_id").to_owned();
+    let servers: Vec<String> = created["name_servers"]
+        .as_array()
+        .expect("name_servers")
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
+    assert!(!servers.is_empty());
+
+    ws.config(&system("auto", "\n  timeouts {\n    update = \"20s\"\n  }"));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0);
+    let text = failed.text().replace('│', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for part in [
+        "still PENDING_VALIDATION".to_owned(),
+        format!("hosted zone {zone} ({DOMAIN})"),
+        format!("must delegate {DOMAIN} to {}", servers.join(", ")),
+    ] {
+        assert!(text.contains(&part), "{part:?} not in {text}");
+    }
+
+    aws.delegate(&zone);
+    ws.config(&system("auto", ""));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    assert_eq!(
+        state["zone_id"],
+        zone.as_str(),
+        "the zone the parent delegates to stays"
+    );
+    assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
+    let records = cnames(&aws, &zone).await;
+    assert_eq!(records.len(), 1, "one validation record: {records:?}");
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        let https = listener(&aws, region, role, 443)
+            .await
+            .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
+        assert_eq!(
+            https.certificates()[0].certificate_arn(),
+            state["parts"][format!("{role}.certificate")].as_str()
+        );
+    }
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    for region in ["us-east-1", "us-east-2"] {
+        let left = crate::support::certificates_in(&aws, region).await;
+        assert!(left.is_empty(), "certificates left in {region}: {left:?}");
+    }
+    assert_nothing_left(&aws).await;
+}
+
 /// A zone that does not answer publicly: ACM never sees the record, and the apply fails within
 /// its timeout naming the record and the zone's delegation; destroy then leaves nothing. With
 /// `tls = "off"` the plan warns that traffic is not encrypted.

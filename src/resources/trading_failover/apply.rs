@@ -702,7 +702,15 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
         // The NAT gateways go while DNS is deleted; the load balancers and the groups' instances
         // wait until no record points at them, and then go without draining.
-        let unrouted = DnsFailover::delete(cfg, &dns, remaining(deadline)).shared();
+        let in_created_zone = auto_tls(&want.state) && want.state.hosted_zone_id.is_null();
+        let unrouted = async {
+            // Route 53 deletes only an empty zone: the record goes before the zone it is in.
+            if in_created_zone {
+                tls::delete_record(cfg, want, remaining(deadline)).await?;
+            }
+            DnsFailover::delete(cfg, &dns, remaining(deadline)).await
+        }
+        .shared();
         tokio::try_join!(
             unrouted.clone(),
             RegionalStack::delete_when(cfg, &primary, remaining(deadline), unrouted.clone()),

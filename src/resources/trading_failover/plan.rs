@@ -355,6 +355,19 @@ pub fn plan(
     (planned, replace)
 }
 
+/// `tls = "auto"` in the zone this create makes: ACM validates through public DNS, and the zone
+/// answers only once the user delegates the name to its name servers, which exist only after
+/// the create. An update (the zone delegated meanwhile) may turn it on.
+pub fn create_refusals(planned: &State) -> Vec<(AttributePath, String)> {
+    if !(auto_tls(planned) && planned.hosted_zone_id.is_null()) {
+        return Vec::new();
+    }
+    vec![(
+        AttributePath::new("tls"),
+        "`auto` validates the certificates by DNS, through a zone that answers publicly. Without `hosted_zone_id` this apply creates the zone, which answers only once you delegate `domain_name` to its name servers, and those exist only after it: create the system with `tls = \"off\"`, delegate the name to the `name_servers` it outputs, then set `tls = \"auto\"` (an update in place, which obtains the certificates). Or give `hosted_zone_id`, a zone that answers already.".into(),
+    )]
+}
+
 /// The health check replacement warning of the DNS part, on this resource's attributes.
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
     let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
@@ -436,6 +449,27 @@ mod tests {
             "the composite owns the role"
         );
         assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
+    }
+
+    /// `auto` in a zone the create makes is refused on create only, on `tls`; with the user's
+    /// zone, or `off`, nothing is.
+    #[test]
+    fn tls_auto_in_a_zone_this_create_makes_is_refused_on_create() {
+        let mut c = config();
+        c.tls = values::string(TLS_AUTO);
+        let (planned, _) = plan(&c, None, &Tags::new());
+        let refused = create_refusals(&planned);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0.to_string(), "tls");
+        assert!(refused[0]
+            .1
+            .contains("create the system with `tls = \"off\"`"));
+        c.hosted_zone_id = values::string("Z123");
+        assert_eq!(create_refusals(&plan(&c, None, &Tags::new()).0), []);
+        let mut off = config();
+        off.tls = values::string(TLS_OFF);
+        assert_eq!(create_refusals(&plan(&off, None, &Tags::new()).0), []);
+        assert_eq!(create_refusals(&plan(&config(), None, &Tags::new()).0), []);
     }
 
     /// A given zone makes `tls` `auto`: HTTPS, checked over HTTPS, with a certificate per

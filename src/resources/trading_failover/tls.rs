@@ -1,6 +1,8 @@
 //! `tls = "auto"`: a certificate for `domain_name` in each stack region, validated by DNS through
-//! one CNAME record in the user's zone (the record is the same for every region), issued before
-//! the load balancers serve HTTPS with it; removed after the load balancers, the record last.
+//! one CNAME record in the system's zone (the record is the same for every region), issued
+//! before the load balancers serve HTTPS with it; removed after the load balancers, the record
+//! last in the user's zone, first in a zone the system created (the zone goes before the load
+//! balancers, and Route 53 deletes only an empty zone).
 
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use super::desired::Desired;
 use super::parts::{certificate_part, VALIDATION_RECORD_PART};
 use crate::aws::certificate::{self, CertificateFacts};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
-use crate::aws::hosted_zone::{self, same_name};
+use crate::aws::hosted_zone::{self, same_name, ZoneFacts};
 use crate::aws::validation_record::{self, ValidationRecord};
 use crate::aws::wait::remaining;
 use crate::configured::Configured;
@@ -28,12 +30,26 @@ fn domain(want: &Desired) -> String {
         .unwrap_or_default()
 }
 
-fn zone_id(want: &Desired) -> String {
-    want.state
-        .hosted_zone_id
-        .as_ref_option()
-        .cloned()
-        .unwrap_or_default()
+/// The zone the certificates are validated in: the user's (`hosted_zone_id`), or the one the
+/// system created for `domain_name`, made now when `create` and not there yet (the DNS part
+/// finds it again by its caller reference). `None` when there is none.
+async fn zone(cfg: &Configured, want: &Desired, create: bool) -> PartResult<Option<ZoneFacts>> {
+    let r53 = &cfg.clients.route53;
+    if let Some(id) = want.state.hosted_zone_id.as_ref_option() {
+        return hosted_zone::find_by_id(r53, id, want.suffix())
+            .await
+            .context(|| format!("reading Route 53 hosted zone {id}"));
+    }
+    let domain = domain(want);
+    if create {
+        let tags = want.dns([None, None]).zone_tags();
+        return hosted_zone::ensure(r53, &domain, want.suffix(), &tags)
+            .await
+            .map(Some);
+    }
+    hosted_zone::find_ours(r53, Some(&domain), want.suffix())
+        .await
+        .context(|| format!("finding Route 53 hosted zone {domain}"))
 }
 
 /// Requests (or finds again) both certificates, writes their validation record once, and
@@ -43,7 +59,7 @@ pub async fn converge(
     want: &Desired,
     deadline: Instant,
 ) -> PartResult<Certificates> {
-    let (domain, zone_id) = (domain(want), zone_id(want));
+    let domain = domain(want);
     let request = |role: Role| {
         let region = want.region(role);
         let name = format!("{domain} ({role})");
@@ -55,13 +71,10 @@ pub async fn converge(
         }
     };
     let zone = async {
-        hosted_zone::find_by_id(&cfg.clients.route53, &zone_id, want.suffix())
-            .await
-            .context(|| format!("reading Route 53 hosted zone {zone_id}"))?
-            .ok_or_else(|| PartError {
-                action: format!("reading Route 53 hosted zone {zone_id}"),
-                cause: Cause::Unexpected("the zone does not exist".into()),
-            })
+        zone(cfg, want, true).await?.ok_or_else(|| PartError {
+            action: format!("reading the Route 53 hosted zone of {domain}"),
+            cause: Cause::Unexpected("the zone does not exist".into()),
+        })
     };
     let ((primary, primary_record), (standby, standby_record), zone) =
         tokio::try_join!(request(Role::Primary), request(Role::Standby), zone)?;
@@ -141,13 +154,18 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
     };
     let ((primary, record), (standby, _)) =
         tokio::try_join!(find(Role::Primary), find(Role::Standby))?;
-    let zone_id = zone_id(want);
-    let record_held = match &record {
-        Some(record) => validation_record::find(&cfg.clients.route53, &zone_id, &record.name)
-            .await
-            .context(|| format!("reading the ACM validation record {}", record.name))?
-            .is_some_and(|value| same_name(&value, &record.value)),
-        None => false,
+    let zone = match &record {
+        Some(_) => zone(cfg, want, false).await?,
+        None => None,
+    };
+    let record_held = match (&record, &zone) {
+        (Some(record), Some(zone)) => {
+            validation_record::find(&cfg.clients.route53, &zone.id, &record.name)
+                .await
+                .context(|| format!("reading the ACM validation record {}", record.name))?
+                .is_some_and(|value| same_name(&value, &record.value))
+        }
+        _ => false,
     };
     let issued = |facts: &Option<CertificateFacts>| {
         facts.as_ref().filter(|f| f.issued()).map(|f| f.arn.clone())
@@ -171,12 +189,31 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
 }
 
 /// Deletes the stack's certificates (once their listeners are gone), then their validation
-/// record from the user's zone. They are found by their tags, so a certificate a failed apply
-/// left goes too.
+/// record, if its zone is still there. They are found by their tags, so a certificate a failed
+/// apply left goes too.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
+    let records = each_certificate(cfg, want, true).await?;
+    delete_records(cfg, want, records, deadline).await
+}
+
+/// Deletes the validation record alone, found through the certificates that name it: before a
+/// zone the system created is deleted, while the certificates wait for their listeners to go.
+pub async fn delete_record(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let records = each_certificate(cfg, want, false).await?;
+    delete_records(cfg, want, records, deadline).await
+}
+
+/// The validation record of each certificate of the stack's, deleting the certificate when
+/// `delete`.
+async fn each_certificate(
+    cfg: &Configured,
+    want: &Desired,
+    delete: bool,
+) -> PartResult<Vec<ValidationRecord>> {
     let domain = domain(want);
-    let remove = |role: Role| {
+    let each = |role: Role| {
         let region = want.region(role);
         let domain = domain.clone();
         async move {
@@ -191,19 +228,32 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
             let record = certificate::validation_record(acm, &facts.arn)
                 .await
                 .context(read)?;
-            certificate::delete(acm, &facts.arn).await?;
+            if delete {
+                certificate::delete(acm, &facts.arn).await?;
+            }
             Ok(record)
         }
     };
-    let (primary, standby) = tokio::try_join!(remove(Role::Primary), remove(Role::Standby))?;
-    let zone_id = zone_id(want);
-    if zone_id.is_empty() {
+    let (primary, standby) = tokio::try_join!(each(Role::Primary), each(Role::Standby))?;
+    Ok(primary.into_iter().chain(standby).collect())
+}
+
+async fn delete_records(
+    cfg: &Configured,
+    want: &Desired,
+    records: Vec<ValidationRecord>,
+    deadline: Instant,
+) -> PartResult<()> {
+    if records.is_empty() {
         return Ok(());
     }
-    let mut names: Vec<String> = primary.into_iter().chain(standby).map(|r| r.name).collect();
+    let Some(zone) = zone(cfg, want, false).await? else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = records.into_iter().map(|r| r.name).collect();
     names.dedup_by(|a, b| same_name(a, b));
     for name in names {
-        validation_record::delete(&cfg.clients.route53, &zone_id, &name, remaining(deadline))
+        validation_record::delete(&cfg.clients.route53, &zone.id, &name, remaining(deadline))
             .await?;
     }
     Ok(())

@@ -173,15 +173,11 @@ fn validate_https(diags: &mut Diagnostics, config: &State) {
     }
 }
 
-/// `tls` without certificates of the user's: `auto` needs a zone that answers publicly, `off`
-/// is said to leave the traffic unencrypted. Whether the load balancers serve HTTPS.
+/// `tls` without certificates of the user's: `off` is said to leave the traffic unencrypted.
+/// (`auto` in a zone created here is refused only on create: `create_refusals`.) Whether the load balancers serve HTTPS.
 fn validate_tls(diags: &mut Diagnostics, config: &State) -> bool {
     let path = AttributePath::new("tls");
     match config.tls.as_ref_option().map(String::as_str) {
-        Some(TLS_AUTO) if config.hosted_zone_id.is_null() => {
-            invalid(diags, path, "`auto` validates the certificates by DNS in `hosted_zone_id`, a zone that answers publicly: give it, or a `certificate_arn` in both regions, or use `off`. A zone created here answers only once you delegate the name to it.");
-            false
-        }
         Some(TLS_OFF) => {
             diags.warning(
                 "tap_trading_failover: traffic is not encrypted",
@@ -214,10 +210,13 @@ mod tests {
     use crate::tf::number::Number;
 
     #[test]
-    fn tls_auto_needs_the_users_zone_and_off_is_warned_about() {
+    fn tls_is_auto_or_off_and_off_is_warned_about() {
         let mut c = config();
         c.tls = values::string("auto");
-        assert_eq!(error_paths(&c), ["tls"]);
+        assert!(
+            error_paths(&c).is_empty(),
+            "a zone created here, once delegated"
+        );
         c.hosted_zone_id = values::string("Z123");
         assert!(error_paths(&c).is_empty());
         c.tls = values::string("https");
