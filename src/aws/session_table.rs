@@ -555,7 +555,10 @@ pub async fn dissolve_strong(
         .context(action)?;
     update(db, name, "removing every replica and the witness of", |r| {
         r.set_replica_updates(Some(replica_updates.clone()))
-            .set_global_table_witness_updates(Some(witness_updates.clone()))
+            // A group of three replicas has no witness, and an empty list is refused.
+            .set_global_table_witness_updates(
+                Some(witness_updates.clone()).filter(|w| !w.is_empty()),
+            )
     })
     .await
 }

@@ -47,8 +47,13 @@ pub trait Convergent: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// What only an update can do, refused when planning a create: errors on attributes.
-    fn create_refusals(_planned: &Self::State) -> Vec<(AttributePath, String)> {
+    /// What the plan refuses although the configuration is valid, knowing the prior state
+    /// (`None` on create) and what forces replacement: errors on attributes.
+    fn plan_refusals(
+        _prior: Option<&Self::State>,
+        _planned: &Self::State,
+        _replace: &[AttributePath],
+    ) -> Vec<(AttributePath, String)> {
         Vec::new()
     }
 
@@ -171,6 +176,21 @@ fn beside(mut path: AttributePath, attribute: &'static str) -> Option<AttributeP
     }
 }
 
+/// Reports `P::plan_refusals` as errors; whether the plan may go on (nothing refused).
+fn refuse<P: Convergent>(
+    diags: &mut Diagnostics,
+    prior: Option<&P::State>,
+    planned: &P::State,
+    replace: &[AttributePath],
+) -> bool {
+    let refusals = P::plan_refusals(prior, planned, replace);
+    let clear = refusals.is_empty();
+    for (path, detail) in refusals {
+        invalid(diags, path, detail);
+    }
+    clear
+}
+
 /// The error, on the attribute that named the region when a region refused the credentials
 /// (`blame`), else on the resource. A wait that ran out names the timeout it ran out of
 /// (`within`): the wait itself only knew the budget left when it started, which is less than
@@ -290,12 +310,7 @@ impl<P: Convergent> Resource for Converged<P> {
     ) -> Option<(P::State, ValueEmpty)> {
         let cfg = self.shared.get(diags)?;
         let (planned, _) = P::plan(&config, None, &cfg.default_tags);
-        let refusals = P::create_refusals(&planned);
-        let refused = !refusals.is_empty();
-        for (path, detail) in refusals {
-            invalid(diags, path, detail);
-        }
-        (!refused).then(|| (planned, ValueEmpty::default()))
+        refuse::<P>(diags, None, &planned, &[]).then(|| (planned, ValueEmpty::default()))
     }
 
     async fn plan_update<'a>(
@@ -309,6 +324,9 @@ impl<P: Convergent> Resource for Converged<P> {
     ) -> Option<(P::State, ValueEmpty, Vec<AttributePath>)> {
         let cfg = self.shared.get(diags)?;
         let (planned, replace) = P::plan(&config, Some(&prior), &cfg.default_tags);
+        if !refuse::<P>(diags, Some(&prior), &planned, &replace) {
+            return None;
+        }
         if replace.is_empty() {
             for (path, detail) in P::plan_warnings(&prior, &planned) {
                 diags.warning(format!("{}: what this update does", P::TYPE), detail, path);

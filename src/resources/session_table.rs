@@ -52,6 +52,14 @@ impl Convergent for SessionTable {
         plan::replace_warnings(replace)
     }
 
+    fn plan_refusals(
+        _prior: Option<&schema::State>,
+        planned: &schema::State,
+        replace: &[AttributePath],
+    ) -> Vec<(AttributePath, String)> {
+        plan::refusals(planned, replace)
+    }
+
     fn desired(state: &schema::State, default_tags: &Tags) -> Option<desired::Desired> {
         desired::Desired::from_state(state, default_tags)
     }

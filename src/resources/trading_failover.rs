@@ -52,8 +52,15 @@ impl Convergent for TradingFailover {
         plan::plan(config, prior, default_tags)
     }
 
-    fn create_refusals(planned: &schema::State) -> Vec<(AttributePath, String)> {
-        plan::create_refusals(planned)
+    fn plan_refusals(
+        prior: Option<&schema::State>,
+        planned: &schema::State,
+        _replace: &[AttributePath],
+    ) -> Vec<(AttributePath, String)> {
+        match prior {
+            None => plan::create_refusals(planned),
+            Some(_) => Vec::new(),
+        }
     }
 
     fn plan_warnings(

@@ -646,17 +646,54 @@ async fn a_strong_table_with_a_witness_applies_replans_empty_and_destroys_clean(
     assert_nothing_left(&aws).await;
 }
 
-/// Changing the consistency of an existing table replaces it, and the plan says its items go.
+/// Changing the consistency of an existing table would replace it and lose its items: refused at
+/// plan on `consistency` until `allow_data_loss` lets it, with nothing changed meanwhile; then the
+/// plan says the items go, and the table is made again strong, and empty.
 #[tokio::test]
-async fn changing_consistency_replaces_the_table_and_warns_of_the_loss() {
+async fn changing_consistency_needs_allow_data_loss_and_then_replaces_the_table_empty() {
+    use aws_sdk_dynamodb::types::{AttributeValue, MultiRegionConsistency};
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     ws.config(&config(""));
     ws.apply();
-    ws.config(&config(
-        r#"  consistency     = "strong"
-  replica_regions = ["us-east-2", "us-west-2"]"#,
-    ));
+    let east1 = aws.dynamodb("us-east-1");
+    east1
+        .put_item()
+        .table_name(TABLE)
+        .item("sessionId", AttributeValue::S("s1".into()))
+        .send()
+        .await
+        .expect("PutItem");
+    let consistency = |east1: aws_sdk_dynamodb::Client| async move {
+        east1
+            .describe_table()
+            .table_name(TABLE)
+            .send()
+            .await
+            .expect("DescribeTable")
+            .table()
+            .and_then(|t| t.multi_region_consistency().cloned())
+    };
+
+    let strong = r#"  consistency     = "strong"
+  replica_regions = ["us-east-2", "us-west-2"]"#;
+    ws.config(&config(strong));
+    let errors = ws.plan_errors();
+    let refusal = crate::support::assert_one_error_on(&errors, r#"consistency     = "strong""#);
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Every item it holds (all sessions) is lost")
+                && d.contains("allow_data_loss = true")),
+        "{refusal}"
+    );
+    assert_ne!(
+        consistency(east1.clone()).await,
+        Some(MultiRegionConsistency::Strong),
+        "nothing changed"
+    );
+
+    ws.config(&config(&format!("{strong}\n  allow_data_loss = true")));
     let plan = ws.plan_with_changes();
     assert!(plan.contains("forces replacement"), "{plan}");
     let run = ws.plan();
@@ -666,6 +703,20 @@ async fn changing_consistency_replaces_the_table_and_warns_of_the_loss() {
         "{}",
         run.text()
     );
+    ws.apply();
+    assert_eq!(
+        consistency(east1.clone()).await,
+        Some(MultiRegionConsistency::Strong)
+    );
+    let item = east1
+        .get_item()
+        .table_name(TABLE)
+        .key("sessionId", AttributeValue::S("s1".into()))
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(item.item().is_none(), "made again, empty");
+    ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

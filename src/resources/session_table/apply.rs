@@ -316,6 +316,8 @@ pub async fn observe(
             .iter()
             .find(|w| w.status != "DELETING")
             .map_or(Value::Null, |w| values::string(w.region.clone())),
+        // The user's word, not AWS's: as configured, else its default.
+        allow_data_loss: prior.allow_data_loss.or(Value::Value(false)),
         point_in_time_recovery: pitr.into(),
         deletion_protection: found.deletion_protection.into(),
         replica_settings: values::map(&replica_settings),

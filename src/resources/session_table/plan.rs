@@ -40,6 +40,7 @@ pub fn plan(
         });
     }
     planned.consistency = config.consistency.clone().or(values::string(EVENTUAL));
+    planned.allow_data_loss = config.allow_data_loss.or(Value::Value(false));
     planned.point_in_time_recovery = config.point_in_time_recovery.or(Value::Value(true));
     planned.deletion_protection = config.deletion_protection.or(Value::Value(false));
     planned.environment = config
@@ -135,8 +136,11 @@ fn replaced(prior: &State, planned: &State) -> Vec<AttributePath> {
     replace.into_iter().map(AttributePath::new).collect()
 }
 
-/// What a replacement loses that the plan's "forces replacement" does not say.
-pub fn replace_warnings(replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+/// What DynamoDB cannot change in place, so that the table is replaced, empty.
+const LOSES_ITEMS: &str = "DynamoDB cannot change a global table's consistency mode, nor the Regions of a strongly consistent (MRSC) one: the table is deleted in every Region and made again, empty. Every item it holds (all sessions) is lost.";
+
+/// The paths among `replace` whose replacement loses the table's items, each with why.
+fn losing_items(replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
     replace
         .iter()
         .filter(|path| {
@@ -144,10 +148,26 @@ pub fn replace_warnings(replace: &[AttributePath]) -> Vec<(AttributePath, String
                 .iter()
                 .any(|attr| **path == AttributePath::new(*attr))
         })
-        .map(|path| {
+        .map(|path| (path.clone(), LOSES_ITEMS.to_owned()))
+        .collect()
+}
+
+/// What a replacement loses that the plan's "forces replacement" does not say.
+pub fn replace_warnings(replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+    losing_items(replace)
+}
+
+/// A replacement that loses the items, unless `allow_data_loss` lets it.
+pub fn refusals(planned: &State, replace: &[AttributePath]) -> Vec<(AttributePath, String)> {
+    if planned.allow_data_loss == Value::Value(true) {
+        return Vec::new();
+    }
+    losing_items(replace)
+        .into_iter()
+        .map(|(path, why)| {
             (
-                path.clone(),
-                "DynamoDB cannot change a global table's consistency mode, nor the Regions of a strongly consistent (MRSC) one: the table is deleted in every Region and made again, empty. Every item it holds (all sessions) is lost.".to_owned(),
+                path,
+                format!("{why} Set `allow_data_loss = true` to replace it all the same, or keep the table as it is."),
             )
         })
         .collect()
@@ -255,6 +275,24 @@ mod tests {
         assert_eq!(replace, vec![AttributePath::new("witness_region")]);
         assert!(planned.arn.is_unknown());
         assert!(replace_warnings(&[AttributePath::new("name")]).is_empty());
+    }
+
+    /// A replacement that loses the items is refused on its attribute unless `allow_data_loss`;
+    /// one that does not (a new name) never is.
+    #[test]
+    fn a_replacement_losing_the_items_needs_allow_data_loss() {
+        let (planned, _) = plan(&config("prod"), None, &Tags::new());
+        assert_eq!(planned.allow_data_loss, Value::Value(false));
+        let losing = [AttributePath::new("consistency")];
+        let refused = refusals(&planned, &losing);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0, losing[0]);
+        assert!(refused[0].1.contains("allow_data_loss = true"));
+        assert!(refusals(&planned, &[AttributePath::new("name")]).is_empty());
+        let mut allowed = config("prod");
+        allowed.allow_data_loss = Value::Value(true);
+        let (planned, _) = plan(&allowed, None, &Tags::new());
+        assert!(refusals(&planned, &losing).is_empty());
     }
 
     #[test]
