@@ -1,7 +1,7 @@
 //! `tap_session_table`: the DynamoDB global table of sessions, as its own resource.
 
 mod apply;
-mod desired;
+pub mod desired;
 #[cfg(test)]
 mod fixtures;
 mod plan;

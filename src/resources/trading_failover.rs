@@ -59,7 +59,7 @@ impl Convergent for TradingFailover {
     ) -> Vec<(AttributePath, String)> {
         match prior {
             None => plan::create_refusals(planned),
-            Some(_) => Vec::new(),
+            Some(prior) => plan::table_refusals(prior, planned),
         }
     }
 
@@ -92,7 +92,10 @@ impl Convergent for TradingFailover {
         planned: &schema::State,
         default_tags: &Tags,
     ) -> Option<desired::Desired> {
-        desired::Desired::from_state(planned, default_tags).map(|d| d.failing_over(prior))
+        desired::Desired::from_state(planned, default_tags).map(|d| {
+            d.failing_over(prior)
+                .replacing_table(!plan::table_replaced(prior, planned).is_empty())
+        })
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {

@@ -1701,3 +1701,141 @@ async fn an_undelegated_zone_fails_clearly_and_tls_off_warns() {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("traffic is not encrypted"), "{text}");
 }
+
+/// The alarm names CloudWatch holds in `region`.
+async fn alarm_names(aws: &LocalAws, region: &str) -> Vec<String> {
+    aws.cloudwatch(region)
+        .describe_alarms()
+        .send()
+        .await
+        .expect("DescribeAlarms")
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_owned))
+        .collect()
+}
+
+/// `session_table { consistency = "strong" }`: the table is an MRSC group of the two stack
+/// regions and a witness, made in one request; no ReplicationLatency alarm (DynamoDB publishes
+/// no such metric for MRSC); the system re-plans empty and fails over; a change back to eventual
+/// is refused on its attribute until `allow_data_loss`, and then the table is made again,
+/// eventual and empty, with its alarm. Destroy leaves nothing in any of the three regions.
+#[tokio::test]
+async fn a_strongly_consistent_session_table_applies_fails_over_and_is_replaced_only_when_allowed()
+{
+    use aws_sdk_dynamodb::types::{AttributeValue, MultiRegionConsistency};
+
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let system = |table: &str, active: &str| {
+        config(&format!(
+            "{DOMAIN_LINE}\n  active_region = \"{active}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}\n  session_table {{\n{table}\n  }}"
+        ))
+    };
+    let strong = "    consistency    = \"strong\"\n    witness_region = \"us-west-2\"";
+    ws.config(&system(strong, "primary"));
+    ws.apply();
+    let table_name = "trading-sessions-acc";
+    let describe = || async {
+        aws.dynamodb("us-east-1")
+            .describe_table()
+            .table_name(table_name)
+            .send()
+            .await
+            .expect("DescribeTable")
+            .table()
+            .cloned()
+            .expect("the table")
+    };
+    let table = describe().await;
+    assert_eq!(
+        table.multi_region_consistency(),
+        Some(&MultiRegionConsistency::Strong)
+    );
+    let replicas: Vec<_> = table
+        .replicas()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    assert_eq!(replicas, ["us-east-2"]);
+    let witnesses: Vec<_> = table
+        .global_table_witnesses()
+        .iter()
+        .filter_map(|w| w.region_name())
+        .collect();
+    assert_eq!(witnesses, ["us-west-2"]);
+    for region in ["us-east-1", "us-east-2"] {
+        let names = alarm_names(&aws, region).await;
+        assert!(
+            !names.iter().any(|n| n.contains("replication-latency")),
+            "{region}: {names:?}"
+        );
+    }
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["session_table"]["consistency"], "strong");
+    ws.assert_plan_empty();
+
+    ws.config(&system(strong, "standby"));
+    ws.apply();
+    assert_eq!(weights(&aws).await, (0, 100));
+    ws.assert_plan_empty();
+
+    aws.dynamodb("us-east-1")
+        .put_item()
+        .table_name(table_name)
+        .item("sessionId", AttributeValue::S("s1".into()))
+        .send()
+        .await
+        .expect("PutItem");
+    ws.config(&system("    consistency = \"eventual\"", "standby"));
+    let errors = ws.plan_errors();
+    let refusal = crate::support::assert_one_error_on(&errors, "consistency = \"eventual\"");
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("allow_data_loss = true")),
+        "{refusal}"
+    );
+    assert_eq!(
+        describe().await.multi_region_consistency(),
+        Some(&MultiRegionConsistency::Strong),
+        "nothing changed"
+    );
+
+    ws.config(&system(
+        "    consistency     = \"eventual\"\n    allow_data_loss = true",
+        "standby",
+    ));
+    ws.apply();
+    let table = describe().await;
+    assert_ne!(
+        table.multi_region_consistency(),
+        Some(&MultiRegionConsistency::Strong)
+    );
+    assert!(table.global_table_witnesses().is_empty());
+    let item = aws
+        .dynamodb("us-east-1")
+        .get_item()
+        .table_name(table_name)
+        .key("sessionId", AttributeValue::S("s1".into()))
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(item.item().is_none(), "made again, empty");
+    let names = alarm_names(&aws, "us-east-1").await;
+    assert!(
+        names.iter().any(|n| n.contains("replication-latency")),
+        "{names:?}"
+    );
+    ws.assert_plan_empty();
+
+    ws.destroy();
+    let left = aws
+        .dynamodb("us-west-2")
+        .list_tables()
+        .send()
+        .await
+        .expect("ListTables");
+    assert!(left.table_names().is_empty());
+    assert_nothing_left(&aws).await;
+}

@@ -405,6 +405,18 @@ fn table(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
         )),
         Some(_) => {}
     }
+    // An MRSC write needs two of the three Regions: with the witness gone, losing one replica
+    // Region stops every strongly consistent write.
+    for witness in table.witnesses.iter().filter(|w| w.status != "ACTIVE") {
+        out.push(error(
+            part,
+            format!(
+                "the MRSC witness of table {} in {} is {}: should a replica Region fail now, the table takes no more writes.",
+                table.name, witness.region, witness.status
+            ),
+            "wait for it to become ACTIVE; a witness that is gone comes back only with the table made again (session_table.allow_data_loss).",
+        ));
+    }
     if let Some(latency) = facts.replication_latency_ms {
         if latency > expect.latency_threshold_ms {
             out.push(warning(part, format!("replication to {} lags {latency:.0} ms: a failover now loses the most recent sessions.", expect.standby_region), "look at the table's write load and the replica's throttling."));
@@ -836,6 +848,25 @@ mod tests {
             ("warning", "certificates")
         );
         assert!(unread[0].message.contains("primary"), "{unread:?}");
+    }
+
+    /// A strong table's witness must be ACTIVE: without it, a Regional failure stops writes.
+    #[test]
+    fn an_mrsc_witness_not_active_is_a_table_error() {
+        let witnessed = |status: &str| {
+            let mut f = healthy();
+            if let Some(t) = f.table.as_mut() {
+                t.strong = true;
+                t.witnesses = vec![ReplicaFacts {
+                    region: "us-west-2".into(),
+                    status: status.into(),
+                    status_description: None,
+                }];
+            }
+            errors(&f)
+        };
+        assert!(witnessed("ACTIVE").is_empty());
+        assert_eq!(witnessed("DELETING"), ["session table"]);
     }
 
     #[test]

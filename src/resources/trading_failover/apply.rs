@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::desired::{Capacity, Desired};
 use super::parts::{auto_tls, builds_nat, certificate_part, region_from_stack};
 use super::plan::table_settings;
-use super::schema::{Region, State};
+use super::schema::{Region, SessionTableSettings, State};
 use super::tls;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::wait::remaining;
@@ -74,7 +74,12 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     }
     let deadline = Instant::now() + timeout;
     check_regions(cfg, want).await?;
-    let table_part = SessionTable::converge(cfg, &want.table.want, timeout);
+    let table_part = async {
+        if want.replace_table {
+            SessionTable::delete(cfg, &want.table.want, timeout).await?;
+        }
+        SessionTable::converge(cfg, &want.table.want, timeout).await
+    };
     let rest = async {
         // Issued before a listener serves them: ELB refuses a certificate still pending.
         let [primary_certificate, standby_certificate] = if auto_tls(&want.state) {
@@ -473,6 +478,16 @@ fn compose(
     state.table_settings = table
         .as_ref()
         .map_or(Value::Value(Default::default()), table_settings);
+    // How the table replicates is what DynamoDB holds: a table made otherwise shows as drift.
+    if let Some(table) = &table {
+        let settings = super::parts::table_settings_block(prior);
+        state.session_table = Value::Value(SessionTableSettings {
+            consistency: table.consistency.clone(),
+            witness_region: table.witness_region.clone(),
+            // The user's word, not AWS's: as configured, else its default.
+            allow_data_loss: settings.allow_data_loss.or(Value::Value(false)),
+        });
+    }
     let table = table.unwrap_or_default();
     state.table_arn = values::string(id(&table.arn));
     parts.insert("table".into(), id(&table.arn));

@@ -65,6 +65,9 @@ pub struct Desired {
     /// The prior state of an update that is a planned failover and nothing else: apply then
     /// takes every part's ID from it and converges only the move.
     pub failover_from: Option<State>,
+    /// The table is made again (a change DynamoDB cannot make in place, allowed by
+    /// `session_table.allow_data_loss`): deleted, then created.
+    pub replace_table: bool,
 }
 
 impl Desired {
@@ -96,10 +99,16 @@ impl Desired {
             table,
             dns,
             failover_from: None,
+            replace_table: false,
         })
     }
 
     /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
+    pub fn replacing_table(mut self, replace: bool) -> Desired {
+        self.replace_table = replace;
+        self
+    }
+
     pub fn failing_over(mut self, prior: &State) -> Desired {
         if super::plan::only_failing_over(prior, &self.state) {
             self.failover_from = Some(prior.clone());

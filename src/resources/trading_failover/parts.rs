@@ -4,10 +4,11 @@
 
 use tf_provider::value::Value;
 
-use super::schema::{Region, State};
+use super::schema::{Region, SessionTableSettings, State};
 use crate::naming;
 use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::regional_stack::schema::State as StackState;
+use crate::resources::session_table::desired::STRONG;
 use crate::resources::session_table::schema::State as TableState;
 use crate::role::{NatMode, Role};
 use crate::tf::values::{self};
@@ -117,11 +118,33 @@ pub fn stack_config(state: &State, role: Role) -> StackState {
 }
 
 /// The `tap_session_table` configuration: home in the primary region, replica in the standby.
+/// The `session_table` block of a state, or its defaults when left out.
+pub fn table_settings_block(state: &State) -> SessionTableSettings {
+    state
+        .session_table
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Whether the session table is strongly consistent (MRSC), which has no `ReplicationLatency`.
+pub fn strong_table(state: &State) -> bool {
+    table_settings_block(state)
+        .consistency
+        .as_ref_option()
+        .map(String::as_str)
+        == Some(STRONG)
+}
+
 pub fn table_config(state: &State) -> TableState {
+    let settings = table_settings_block(state);
     TableState {
         environment_suffix: state.environment_suffix.clone(),
         region: region_of(state, Role::Primary),
         replica_regions: region_of(state, Role::Standby).map(|r| vec![values::string(r)]),
+        consistency: settings.consistency,
+        witness_region: settings.witness_region,
+        allow_data_loss: settings.allow_data_loss,
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         timeouts: state.timeouts.clone(),
@@ -145,10 +168,15 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         active_region: state.active_region.clone(),
         alarm_emails: state.alarm_emails.clone(),
         switch_routing_control_arn: state.switch_routing_control_arn.clone(),
-        table_name: state
-            .environment_suffix
-            .as_ref()
-            .map(|s| naming::session_table(s)),
+        // The table's ReplicationLatency alarm; a strong table publishes no such metric.
+        table_name: if strong_table(state) {
+            Value::Null
+        } else {
+            state
+                .environment_suffix
+                .as_ref()
+                .map(|s| naming::session_table(s))
+        },
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         health_check: health_check_config(state),

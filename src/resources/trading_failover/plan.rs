@@ -7,13 +7,14 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, AttributePathStep};
 
 use super::parts::*;
-use super::schema::{Region, State};
+use super::schema::{Region, SessionTableSettings, State};
 use crate::naming;
 use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::desired::AlarmTopic;
 use crate::resources::dns_failover::schema::{Endpoint, State as DnsState};
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::RegionalStack;
+use crate::resources::session_table::desired::EVENTUAL;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::role::Role;
@@ -267,6 +268,11 @@ pub fn plan(
         .or(values::string(crate::tags::DEFAULT_ENVIRONMENT));
 
     let (table, _) = SessionTable::plan(&table_config(&planned), None, default_tags);
+    planned.session_table = Value::Value(SessionTableSettings {
+        consistency: table.consistency.clone(),
+        witness_region: table.witness_region.clone(),
+        allow_data_loss: table.allow_data_loss,
+    });
     planned.table_name = table.name.clone();
     planned.table_settings = table_settings(&table);
 
@@ -368,6 +374,40 @@ pub fn create_refusals(planned: &State) -> Vec<(AttributePath, String)> {
     )]
 }
 
+/// The `session_table` settings whose change replaces the table (DynamoDB cannot convert a
+/// table, nor change a strong one's Regions), as the table's own attributes. A state from before
+/// the block held an eventually consistent table.
+pub fn table_replaced(prior: &State, planned: &State) -> Vec<AttributePath> {
+    let (was, will) = (table_settings_block(prior), table_settings_block(planned));
+    let was_consistency = was.consistency.clone().or(values::string(EVENTUAL));
+    let mut replaced = Vec::new();
+    if will.consistency.is_unknown() || was_consistency != will.consistency {
+        replaced.push(AttributePath::new("consistency"));
+    } else if strong_table(prior) && was.witness_region != will.witness_region {
+        replaced.push(AttributePath::new("witness_region"));
+    }
+    replaced
+}
+
+/// A table's attribute path as this resource's: in the `session_table` block.
+fn in_block(path: AttributePath) -> AttributePath {
+    match path.steps.first() {
+        Some(AttributePathStep::Attribute(attr)) => {
+            AttributePath::new("session_table").attribute(attr.clone())
+        }
+        _ => path,
+    }
+}
+
+/// A table replacement that loses its items, refused unless `session_table.allow_data_loss`.
+pub fn table_refusals(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
+    let table = table_config(planned);
+    SessionTable::plan_refusals(None, &table, &table_replaced(prior, planned))
+        .into_iter()
+        .map(|(path, why)| (in_block(path), why))
+        .collect()
+}
+
 /// The health check replacement warning of the DNS part, on this resource's attributes.
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
     let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
@@ -386,6 +426,11 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
         )),
         _ => {}
     }
+    notes.extend(
+        SessionTable::replace_warnings(&table_replaced(prior, planned))
+            .into_iter()
+            .map(|(path, why)| (in_block(path), why)),
+    );
     notes
 }
 
@@ -449,6 +494,82 @@ mod tests {
             "the composite owns the role"
         );
         assert_eq!(want.table.want.replica_regions, ["us-east-2"]);
+    }
+
+    fn with_table(consistency: &str, witness: Option<&str>, allow: bool) -> State {
+        let mut c = config();
+        c.session_table = Value::Value(SessionTableSettings {
+            consistency: values::string(consistency),
+            witness_region: witness.map_or(Value::Null, values::string),
+            allow_data_loss: Value::Value(allow),
+        });
+        c
+    }
+
+    /// A strong table goes to the table part with its witness, and makes no ReplicationLatency
+    /// alarm; the default stays eventual, with the alarm.
+    #[test]
+    fn a_strong_session_table_reaches_the_table_part_and_drops_the_latency_alarm() {
+        let (eventual, _) = plan(&config(), None, &Tags::new());
+        assert_eq!(
+            table_settings_block(&eventual).consistency,
+            values::string("eventual")
+        );
+        assert!(dns_config(&eventual, Role::ALL.map(|_| Value::Unknown))
+            .table_name
+            .is_value());
+        let (strong, _) = plan(
+            &with_table("strong", Some("us-west-2"), false),
+            None,
+            &Tags::new(),
+        );
+        let table = table_config(&strong);
+        assert_eq!(table.consistency, values::string("strong"));
+        assert_eq!(table.witness_region, values::string("us-west-2"));
+        assert!(dns_config(&strong, Role::ALL.map(|_| Value::Unknown))
+            .table_name
+            .is_null());
+    }
+
+    /// Changing the consistency (or a strong table's witness) of a running system replaces the
+    /// table: refused on `session_table.<attribute>` unless `allow_data_loss`, then warned about;
+    /// a prior state from before the block counts as eventual.
+    #[test]
+    fn a_table_change_that_loses_the_items_needs_allow_data_loss() {
+        let (prior, _) = plan(&config(), None, &Tags::new());
+        let mut before_the_block = prior.clone();
+        before_the_block.session_table = Value::Null;
+        let (same, _) = plan(&config(), Some(&before_the_block), &Tags::new());
+        assert_eq!(table_replaced(&before_the_block, &same), []);
+
+        let (strong, _) = plan(
+            &with_table("strong", Some("us-west-2"), false),
+            Some(&prior),
+            &Tags::new(),
+        );
+        let refused = table_refusals(&prior, &strong);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0.to_string(), "session_table.consistency");
+        let (allowed, _) = plan(
+            &with_table("strong", Some("us-west-2"), true),
+            Some(&prior),
+            &Tags::new(),
+        );
+        assert!(table_refusals(&prior, &allowed).is_empty());
+        assert!(warnings(&prior, &allowed)
+            .iter()
+            .any(
+                |(path, why)| path.to_string() == "session_table.consistency"
+                    && why.contains("Every item it holds")
+            ));
+
+        let (moved, _) = plan(
+            &with_table("strong", Some("us-east-1"), false),
+            Some(&allowed),
+            &Tags::new(),
+        );
+        let refused = table_refusals(&allowed, &moved);
+        assert_eq!(refused[0].0.to_string(), "session_table.witness_region");
     }
 
     /// `auto` in a zone the create makes is refused on create only, on `tls`; with the user's

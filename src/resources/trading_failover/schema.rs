@@ -41,6 +41,14 @@ pub struct Region {
     pub kms_key_arn: Value<String>,
 }
 
+/// The `session_table` block: how the table replicates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionTableSettings {
+    pub consistency: Value<String>,
+    pub witness_region: Value<String>,
+    pub allow_data_loss: Value<bool>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub id: Value<String>,
@@ -81,8 +89,21 @@ pub struct State {
     pub primary: Value<Region>,
     pub standby: Value<Region>,
     pub health_check: Value<HealthCheck>,
+    pub session_table: Value<SessionTableSettings>,
     #[serde(with = "value::serde_as_vec")]
     pub timeouts: Value<Timeouts>,
+}
+
+fn session_table_block() -> NestedBlock {
+    NestedBlock::Group(Block {
+        description: Description::markdown("The session table: a DynamoDB global table homed in the primary region with a replica in the standby region. Every setting has a default, so the block may be left out."),
+        attributes: named([
+            ("consistency", with_default(AttributeType::String, "`eventual` (default): multi-Region eventual consistency (MREC); a write reaches the standby's replica within about a second, so a Regional failure may lose the last writes, and a `ReplicationLatency` alarm watches the lag. `strong`: multi-Region strong consistency (MRSC, zero RPO): a write returns only once stored in a second Region, so no acknowledged session is lost when a Region fails. It needs `witness_region` (MRSC takes exactly three Regions: the two stack regions and the witness), all in one of DynamoDB's MRSC Region sets (US: us-east-1, us-east-2, us-west-2; EU: eu-west-1, eu-west-2, eu-west-3, eu-central-1; AP: ap-northeast-1, ap-northeast-2, ap-northeast-3). The trade: writes take longer, strongly consistent reads cost twice an eventually consistent one, and a concurrent write to the same item from the other Region fails with `ReplicatedWriteConflictException`, which the application must retry. No `ReplicationLatency` metric exists for it, so that alarm is not made. DynamoDB cannot convert a table: a change replaces the table, losing its items, and needs `allow_data_loss`.")),
+            ("witness_region", optional(AttributeType::String, "With `consistency = \"strong\"`: the Region of the MRSC witness, which stores the replicated writes' quorum but no table, so nothing reads or writes there and the instance role has no access to it. Changing it replaces the table (`allow_data_loss`).")),
+            ("allow_data_loss", with_default(AttributeType::Bool, "Lets a change DynamoDB cannot make in place (`consistency`, or a strong table's `witness_region`) replace the table, deleted in every Region and made again empty: every session is lost. Default `false`: such a change is refused at plan.")),
+        ]),
+        ..Default::default()
+    })
 }
 
 /// The block of a role's region, its defaults the regional stack's for that role.
@@ -159,6 +180,7 @@ pub fn schema() -> Schema {
             blocks: named([
                 (Role::Primary.as_str(), region_block(Role::Primary)),
                 (Role::Standby.as_str(), region_block(Role::Standby)),
+                ("session_table", session_table_block()),
                 ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`tls = \"auto\"` or `certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
             ]),

@@ -42,6 +42,10 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         "region" => (AttributePath::new("primary").attribute("region"), true),
         // The replica list is made of the standby's one region.
         "replica_regions" => (AttributePath::new("standby").attribute("region"), false),
+        "consistency" | "witness_region" | "allow_data_loss" => (
+            AttributePath::new("session_table").attribute(attr.to_owned()),
+            true,
+        ),
         other => (AttributePath::new(other.to_owned()), true),
     });
     let mut sub = Diagnostics::default();
