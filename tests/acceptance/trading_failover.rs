@@ -755,6 +755,10 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         ("  primary {\n    nat_mode = \"sometimes\"\n  }", "nat_mode", "sometimes"),
         ("  primary {\n    public_subnets = [\"10.0.1.0/24\"]\n    private_subnets = [\"10.0.11.0/24\"]\n  }", "public_subnets", "at least two availability zones"),
         ("  standby {\n    certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/1f2e\"\n  }\n  primary {\n    certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/3a4b\"\n  }", "certificate_arn", "ACM certificates are regional"),
+        ("  session_table {\n    consistency = \"strong\"\n  }", "consistency", "needs `witness_region`"),
+        ("  session_table {\n    consistency = \"strong\"\n    witness_region = \"eu-west-1\"\n  }", "witness_region", "within one Region set"),
+        ("  standby {\n    region = \"us-west-1\"\n  }\n  session_table {\n    consistency = \"strong\"\n    witness_region = \"us-west-2\"\n  }", "region", "Unsupported Region(s)"),
+        ("  session_table {\n    witness_region = \"us-west-2\"\n  }", "witness_region", "strongly consistent (MRSC) global table only"),
     ];
     for (body, attribute, message) in cases {
         ws.assert_refused(&config(body), attribute, message);
@@ -1771,6 +1775,15 @@ async fn a_strongly_consistent_session_table_applies_fails_over_and_is_replaced_
             "{region}: {names:?}"
         );
     }
+    // The instances reach the table in their own regions; the witness holds no table.
+    let policy = role_policy(&aws).await.to_string();
+    for region in ["us-east-1", "us-east-2"] {
+        assert!(
+            policy.contains(&format!("arn:aws:dynamodb:{region}:")),
+            "{policy}"
+        );
+    }
+    assert!(!policy.contains("us-west-2"), "{policy}");
     let state = ws.resource(ADDRESS);
     assert_eq!(state["session_table"]["consistency"], "strong");
     ws.assert_plan_empty();

@@ -38,6 +38,13 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
     }
     let mut sub = Diagnostics::default();
     SessionTable::validate(&mut sub, &table_config(config));
+    // The table here always has one replica: a third Region can only be the witness.
+    let settings = table_settings_block(config);
+    if strong_table(config) && settings.witness_region.is_null() {
+        sub.errors
+            .retain(|d| d.attribute != AttributePath::new("replica_regions"));
+        invalid(&mut found, AttributePath::new("session_table").attribute("consistency"), "`strong` needs `witness_region`: a strongly consistent (MRSC) table spans exactly three Regions, and this system has two, the primary's (home of the table) and the standby's (its replica). Name a third Region of the same MRSC Region set for the witness (DynamoDB: \"Unsupported replica count for global tables with MultiRegionConsistency set to STRONG\").");
+    }
     remap(&mut found, sub, |attr| match attr {
         "region" => (AttributePath::new("primary").attribute("region"), true),
         // The replica list is made of the standby's one region.
