@@ -22,6 +22,12 @@ resource "tap_trading_failover" "prod" {
     failure_threshold = 3
   }
 
+  # "strong" for zero RPO: no acknowledged session is lost when a Region fails, at the cost of
+  # slower writes; it needs a witness in a third Region of the same MRSC Region set.
+  session_table {
+    consistency = "eventual"
+  }
+
   # "standby" is a planned failover: the standby is scaled to the primary's capacity and must be
   # healthy before the weights move. Set back to "primary" to fail back.
   active_region = "primary"
