@@ -21,9 +21,15 @@
   as in hashicorp/terraform-provider-aws#3866). DescribeCertificate's `InUseBy` lists the load
   balancers whose listeners use it now. moto deletes it and never updates `InUseBy`.
 
+- `IssuedAt` is when the certificate became `ISSUED`, and absent before: "The time at which the
+  certificate was issued. This value exists only when the certificate type is AMAZON_ISSUED."
+  (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html). moto gives
+  the request's time from the start.
+
 (A listener refusing a certificate of another region is elbv2_validation.py's.)"""
 
 import threading
+import time
 
 from moto.acm.models import AWSCertificateManagerBackend, CertBundle
 from moto.acm.responses import AWSCertificateManagerResponse
@@ -38,6 +44,7 @@ _lock = threading.Lock()
 _dns_validated = set()  # ARNs requested with ValidationMethod=DNS
 _validating = {}  # ARN -> pending.Settling, from when its record is first seen in a delegated zone
 _delegated = set()  # hosted zone IDs (bare) that answer publicly
+_issued_at = {}  # ARN -> epoch seconds when a DNS-validated certificate became ISSUED
 _installed = False
 
 
@@ -119,11 +126,19 @@ def install():
                 settling = _validating[self.arn] = pending.Settling("acm.validation")
             if not settling.pending():
                 self.status = "ISSUED"
+                _issued_at[self.arn] = time.time()
         return None
 
     def describe_in_use(self):
         result = describe(self)
-        result["Certificate"]["InUseBy"] = _in_use_by(self)
+        certificate = result["Certificate"]
+        certificate["InUseBy"] = _in_use_by(self)
+        with _lock:
+            dns, issued_at = self.arn in _dns_validated, _issued_at.get(self.arn)
+        if dns:
+            certificate.pop("IssuedAt", None)
+            if issued_at is not None:
+                certificate["IssuedAt"] = issued_at
         return result
 
     def delete_certificate(self, arn):
@@ -134,6 +149,7 @@ def install():
         with _lock:
             _dns_validated.discard(arn)
             _validating.pop(arn, None)
+            _issued_at.pop(arn, None)
 
     AWSCertificateManagerResponse.request_certificate = request_certificate
     CertBundle.check = check_dns
@@ -165,3 +181,4 @@ def reset():
         _dns_validated.clear()
         _validating.clear()
         _delegated.clear()
+        _issued_at.clear()

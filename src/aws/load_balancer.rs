@@ -12,9 +12,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use aws_sdk_elasticloadbalancingv2::Client;
 use tokio::time::Instant;
 
-use super::error::{AwsError, Context, PartError, PartResult};
+use super::error::{AwsError, Cause, Context, PartError, PartResult};
 use super::retry;
-use super::wait::{self, Poll};
+use super::wait::{self, Gate, Poll};
 use crate::tags::Tags;
 
 /// The HTTPS listener's security policy: TLS 1.2 minimum, TLS 1.3, hybrid post-quantum key
@@ -48,6 +48,9 @@ pub struct AlbSpec<'a> {
     pub app_port: i32,
     pub health: &'a TargetHealthCheck,
     pub certificate_arn: Option<&'a str>,
+    /// Passed once ACM has issued `certificate_arn`, when it may not have yet: a listener
+    /// refuses a certificate that is not issued (`UnsupportedCertificate`).
+    pub certificate_issued: Option<Gate>,
     pub tags: &'a Tags,
 }
 
@@ -381,6 +384,14 @@ async fn ensure_listeners(
         Ok(())
     };
     let https = async {
+        if let (Some(cert), Some(gate)) = (spec.certificate_arn, &spec.certificate_issued) {
+            wait::passed(gate.clone()).await.map_err(|why| PartError {
+                action: action(),
+                cause: Cause::Unexpected(format!(
+                    "not served, as ACM certificate {cert} was not issued: {why}"
+                )),
+            })?;
+        }
         match (spec.certificate_arn, listener(443)) {
             (Some(cert), Some(arn)) => {
                 elb.modify_listener()

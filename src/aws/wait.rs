@@ -21,6 +21,27 @@ tokio::task_local! {
     static STOP: CancellationToken;
 }
 
+/// What one task settles once and others wait for (a certificate issued before a listener may
+/// serve it): `Ok`, or why not.
+pub type Gate = tokio::sync::watch::Receiver<Option<Result<(), String>>>;
+
+/// Settles a `Gate` for every clone of it.
+pub type GateKeeper = tokio::sync::watch::Sender<Option<Result<(), String>>>;
+
+/// A gate not settled yet, and what settles it.
+pub fn gate() -> (GateKeeper, Gate) {
+    tokio::sync::watch::channel(None)
+}
+
+/// Waits until the gate is settled: its outcome. A gate whose keeper went without settling it
+/// is not passed.
+pub async fn passed(mut gate: Gate) -> Result<(), String> {
+    match gate.wait_for(Option::is_some).await {
+        Ok(settled) => settled.clone().unwrap_or(Ok(())),
+        Err(_) => Err("what it waited for ended without an outcome".into()),
+    }
+}
+
 /// Runs `op` so that its waits and retries end once `stop` fires.
 pub async fn stoppable<F: Future>(stop: &CancellationToken, op: F) -> F::Output {
     STOP.scope(stop.clone(), op).await

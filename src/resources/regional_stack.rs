@@ -32,15 +32,16 @@ pub use read::Routing;
 pub struct RegionalStack;
 
 impl RegionalStack {
-    /// Converges the stack; an instance refresh waits for `refresh_after` (see
-    /// `apply::converge_after`).
+    /// Converges the stack; an instance refresh waits for `refresh_after`, the HTTPS listener
+    /// for `certificate_issued` (see `apply::converge_after`).
     pub async fn converge_after(
         cfg: &Configured,
         want: &desired::Desired,
         timeout: Duration,
         refresh_after: impl std::future::Future<Output = Result<(), PartError>>,
+        certificate_issued: Option<crate::aws::wait::Gate>,
     ) -> Result<(), PartError> {
-        apply::converge_after(cfg, want, timeout, refresh_after).await
+        apply::converge_after(cfg, want, timeout, refresh_after, certificate_issued).await
     }
 
     /// Fails when the stack's region cannot hold it (see `apply::zones`); creates nothing.

@@ -1224,8 +1224,8 @@ async fn certificate_status(
 }
 
 /// A DNS-validated certificate is PENDING_VALIDATION until its CNAME is in a zone that answers
-/// on the internet, then ISSUED a moment later; the record is the same for the name in every
-/// region (ACM user guide, "DNS validation").
+/// on the internet, then ISSUED a moment later, with IssuedAt from then on; the record is the same
+/// for the name in every region (ACM user guide, "DNS validation").
 #[tokio::test]
 async fn acm_issues_a_dns_validated_certificate_only_once_its_record_is_in_a_delegated_zone() {
     use aws_sdk_acm::types::ValidationMethod;
@@ -1315,10 +1315,33 @@ async fn acm_issues_a_dns_validated_certificate_only_once_its_record_is_in_a_del
         "issued a moment after ACM sees the record, not at once"
     );
     for (acm, arn) in &certificates {
+        let pending = acm
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("DescribeCertificate");
+        let pending = pending.certificate().expect("a certificate");
+        assert_eq!(pending.issued_at(), None, "not issued yet: no IssuedAt");
         settles(arn, "ISSUED", || async {
             certificate_status(acm, arn).await.0
         })
         .await;
+        let issued = acm
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("DescribeCertificate");
+        let issued = issued.certificate().expect("a certificate");
+        let (created, at) = (
+            issued.created_at().expect("CreatedAt"),
+            issued.issued_at().expect("IssuedAt once issued"),
+        );
+        assert!(
+            at.as_secs_f64() > created.as_secs_f64(),
+            "issued after it was requested"
+        );
     }
 }
 

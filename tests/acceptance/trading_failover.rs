@@ -1442,6 +1442,32 @@ async fn delete_cname(aws: &LocalAws, zone: &str, name: &str, value: &str) {
         .expect("deleting the validation record");
 }
 
+/// Whether both stacks' load balancers appear within two minutes.
+async fn both_load_balancers_exist(aws: &LocalAws) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        let mut found = 0;
+        for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+            let albs = aws
+                .elbv2(region)
+                .describe_load_balancers()
+                .send()
+                .await
+                .expect("DescribeLoadBalancers");
+            found += albs
+                .load_balancers()
+                .iter()
+                .filter(|lb| lb.load_balancer_name() == Some(&format!("alb-{role}-acc")))
+                .count();
+        }
+        if found == 2 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    false
+}
+
 /// Nothing left but the user's zone, which holds no validation record any more; no certificate
 /// in either region.
 pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
@@ -1460,7 +1486,8 @@ pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
 }
 
 /// With a zone that answers publicly, `tls` defaults to `auto`: the provider requests a
-/// certificate in each region, validates both through one CNAME record in the zone, and both
+/// certificate in each region, validates both through one CNAME record in the zone while the
+/// stacks are built (each load balancer is made before ACM issues its certificate), and both
 /// load balancers serve HTTPS:443 with their own region's issued certificate, HTTP redirected;
 /// Route 53 checks HTTPS:443. The validation record deleted out of band is drift that the apply
 /// repairs. Destroy leaves no certificate and no record.
@@ -1470,7 +1497,6 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
 
     let aws = LocalAws::start();
     let zone = given_zone(&aws).await;
-    aws.delegate(&zone);
     let ws = Workspace::new(&aws);
     let system = |active: &str| {
         config(&format!(
@@ -1478,7 +1504,25 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
         ))
     };
     ws.config(&system("primary"));
-    ws.apply();
+    // The zone answers publicly only once both load balancers exist, so ACM issues nothing
+    // before: the apply completes only because it builds the stacks while ACM validates.
+    let stacks_first = std::thread::scope(|s| {
+        let delegator = s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let seen = runtime.block_on(both_load_balancers_exist(&aws));
+            aws.delegate(&zone);
+            seen
+        });
+        ws.apply();
+        delegator.join().expect("the delegating thread")
+    });
+    assert!(
+        stacks_first,
+        "no load balancer was made before ACM could validate"
+    );
     let state = ws.resource(ADDRESS);
     assert_eq!(state["tls"], "auto");
     assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
@@ -1507,6 +1551,23 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
         let certificate = certificate.certificate().expect("the certificate");
         assert_eq!(certificate.domain_name(), Some(DOMAIN));
         assert_eq!(certificate.status().map(|s| s.as_str()), Some("ISSUED"));
+        // ACM validated it while the stack was built: the load balancer predates the issue.
+        let albs = aws
+            .elbv2(region)
+            .describe_load_balancers()
+            .names(format!("alb-{role}-acc"))
+            .send()
+            .await
+            .expect("DescribeLoadBalancers");
+        let alb_created = albs.load_balancers()[0]
+            .created_time()
+            .expect("CreatedTime")
+            .as_secs_f64();
+        let issued = certificate.issued_at().expect("IssuedAt").as_secs_f64();
+        assert!(
+            alb_created < issued,
+            "{role}: ALB made at {alb_created}, certificate issued at {issued}"
+        );
         let record = certificate.domain_validation_options()[0]
             .resource_record()
             .expect("its validation record");

@@ -16,7 +16,7 @@ use crate::aws::launch_template::{self, TemplateSpec};
 use crate::aws::load_balancer::{self, AlbSpec};
 use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
-use crate::aws::wait::remaining;
+use crate::aws::wait::{remaining, Gate};
 use crate::aws::{instance_role, nat};
 use crate::configured::Configured;
 use crate::naming;
@@ -36,16 +36,18 @@ struct Network {
 /// Auto Scaling group; then the instance refresh a new launch template version needs, and the
 /// capacity check. Each step finds its object by ownership tags (or name) before creating it.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
-    converge_after(cfg, want, timeout, async { Ok(()) }).await
+    converge_after(cfg, want, timeout, async { Ok(()) }, None).await
 }
 
 /// `converge`, with an instance refresh that starts only once `refresh_after` has succeeded
-/// (`tap_trading_failover` refreshes the standby region first).
+/// (`tap_trading_failover` refreshes the standby region first), and the HTTPS listener made only
+/// once `certificate_issued` is passed (a certificate still being validated meanwhile).
 pub async fn converge_after(
     cfg: &Configured,
     want: &Desired,
     timeout: Duration,
     refresh_after: impl Future<Output = PartResult<()>>,
+    certificate_issued: Option<Gate>,
 ) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     // Launches that fail from here on end the capacity wait.
@@ -72,6 +74,7 @@ pub async fn converge_after(
         app_port: want.app_port,
         health: &want.health_check,
         certificate_arn: want.certificate_arn.as_deref(),
+        certificate_issued,
         tags: &alb_tags,
     };
     let tg_arn = load_balancer::ensure_target_group(&clients.elbv2, &alb_spec).await?;

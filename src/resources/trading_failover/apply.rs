@@ -14,7 +14,7 @@ use super::plan::table_settings;
 use super::schema::{Region, SessionTableSettings, State};
 use super::tls;
 use crate::aws::error::{Cause, Context, PartError, PartResult};
-use crate::aws::wait::remaining;
+use crate::aws::wait::{self, remaining};
 use crate::aws::{auto_scaling, instance_role};
 use crate::configured::Configured;
 use crate::naming;
@@ -81,14 +81,36 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         SessionTable::converge(cfg, &want.table.want, timeout).await
     };
     let rest = async {
-        // Issued before a listener serves them: ELB refuses a certificate still pending.
-        let [primary_certificate, standby_certificate] = if auto_tls(&want.state) {
-            tls::converge(cfg, want, deadline).await?.map(Some)
-        } else {
-            [None, None]
+        // The certificates are requested beside the role; ACM validates them while both stacks
+        // are built, and their HTTPS listeners wait until ACM has issued them (ELB refuses a
+        // certificate still pending).
+        let (requested, (profile, standby_capacity)) = tokio::try_join!(
+            async {
+                match auto_tls(&want.state) {
+                    true => tls::request(cfg, want).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                let profile = converge_role(cfg, want, &want.table.want.name).await?;
+                Ok((profile, standby_capacity(cfg, want).await?))
+            },
+        )?;
+        let [primary_certificate, standby_certificate] = requested
+            .as_ref()
+            .map_or([None, None], |r| r.arns().map(Some));
+        let (keeper, issued) = wait::gate();
+        let validated = async {
+            let Some(requested) = &requested else {
+                return Ok(());
+            };
+            let outcome = tls::validate(cfg, want, requested, deadline).await;
+            keeper.send_replace(Some(
+                outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+            ));
+            outcome
         };
-        let profile = converge_role(cfg, want, &want.table.want.name).await?;
-        let standby_capacity = standby_capacity(cfg, want).await?;
+        let gate = requested.as_ref().map(|_| issued);
         let primary = serving(
             want.stack(Role::Primary, Some(&profile), None),
             primary_certificate.clone(),
@@ -97,11 +119,27 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             want.stack(Role::Standby, Some(&profile), standby_capacity),
             standby_certificate.clone(),
         );
-        let standby_done = RegionalStack::converge(cfg, &standby, remaining(deadline)).shared();
-        both(tokio::join!(
-            RegionalStack::converge_after(cfg, &primary, remaining(deadline), standby_done.clone()),
-            standby_done,
-        ))?;
+        let standby_done = RegionalStack::converge_after(
+            cfg,
+            &standby,
+            remaining(deadline),
+            async { Ok(()) },
+            gate.clone(),
+        )
+        .shared();
+        let stacks = async {
+            both(tokio::join!(
+                RegionalStack::converge_after(
+                    cfg,
+                    &primary,
+                    remaining(deadline),
+                    standby_done.clone(),
+                    gate,
+                ),
+                standby_done,
+            ))
+        };
+        tokio::try_join!(validated, stacks)?;
         let endpoints = routing(cfg, [&primary, &standby]).await?;
         let dns = want.dns(endpoints.map(Some));
         DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;

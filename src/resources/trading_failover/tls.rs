@@ -52,13 +52,22 @@ async fn zone(cfg: &Configured, want: &Desired, create: bool) -> PartResult<Opti
         .context(|| format!("finding Route 53 hosted zone {domain}"))
 }
 
-/// Requests (or finds again) both certificates, writes their validation record once, and
-/// waits until ACM has issued both, within `deadline`.
-pub async fn converge(
-    cfg: &Configured,
-    want: &Desired,
-    deadline: Instant,
-) -> PartResult<Certificates> {
+/// Both certificates, requested or found again, with the validation record ACM gave each, and
+/// the zone that validates them.
+pub struct Requested {
+    certificates: [(CertificateFacts, ValidationRecord); 2],
+    zone: ZoneFacts,
+}
+
+impl Requested {
+    /// The certificates' ARNs, primary then standby: known before ACM issues them.
+    pub fn arns(&self) -> Certificates {
+        self.certificates.clone().map(|(facts, _)| facts.arn)
+    }
+}
+
+/// Requests (or finds again) both certificates, and finds or makes the zone that validates them.
+pub async fn request(cfg: &Configured, want: &Desired) -> PartResult<Requested> {
     let domain = domain(want);
     let request = |role: Role| {
         let region = want.region(role);
@@ -76,13 +85,30 @@ pub async fn converge(
             cause: Cause::Unexpected("the zone does not exist".into()),
         })
     };
-    let ((primary, primary_record), (standby, standby_record), zone) =
+    let (primary, standby, zone) =
         tokio::try_join!(request(Role::Primary), request(Role::Standby), zone)?;
+    Ok(Requested {
+        certificates: [primary, standby],
+        zone,
+    })
+}
+
+/// Writes the certificates' validation record once and waits until ACM has issued both, within
+/// `deadline`.
+pub async fn validate<'a>(
+    cfg: &Configured,
+    want: &Desired,
+    requested: &'a Requested,
+    deadline: Instant,
+) -> PartResult<()> {
+    let [primary, standby] = &requested.certificates;
+    let (primary_record, standby_record) = (&primary.1, &standby.1);
+    let zone = &requested.zone;
     // AWS gives one record for the name in every region; should it not, each is written.
     validation_record::ensure(
         &cfg.clients.route53,
         &zone.id,
-        &primary_record,
+        primary_record,
         remaining(deadline),
     )
     .await?;
@@ -90,24 +116,17 @@ pub async fn converge(
         validation_record::ensure(
             &cfg.clients.route53,
             &zone.id,
-            &standby_record,
+            standby_record,
             remaining(deadline),
         )
         .await?;
     }
-    let wait = |facts: CertificateFacts, record: ValidationRecord, role: Role| {
-        let zone = &zone;
-        async move {
-            let acm = &cfg.clients.regional(&want.region(role)).acm;
-            certificate::wait_issued(acm, &facts, &record, zone, remaining(deadline)).await?;
-            Ok::<_, PartError>(facts.arn)
-        }
+    let wait = |(facts, record): &'a (CertificateFacts, ValidationRecord), role: Role| async move {
+        let acm = &cfg.clients.regional(&want.region(role)).acm;
+        certificate::wait_issued(acm, facts, record, zone, remaining(deadline)).await
     };
-    let (primary, standby) = tokio::try_join!(
-        wait(primary, primary_record, Role::Primary),
-        wait(standby, standby_record, Role::Standby),
-    )?;
-    Ok([primary, standby])
+    tokio::try_join!(wait(primary, Role::Primary), wait(standby, Role::Standby))?;
+    Ok(())
 }
 
 /// What is there: each region's certificate (its ARN once issued), and the validation record
