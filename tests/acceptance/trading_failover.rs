@@ -1442,6 +1442,29 @@ async fn delete_cname(aws: &LocalAws, zone: &str, name: &str, value: &str) {
         .expect("deleting the validation record");
 }
 
+/// HTTPS as `tls = "auto"` leaves it: the application URL is https://, the zone holds one
+/// validation record, and each region's HTTPS listener serves the certificate `parts` records.
+/// That record (name, value).
+async fn serves_its_certificates(
+    aws: &LocalAws,
+    zone: &str,
+    state: &serde_json::Value,
+) -> (String, String) {
+    assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
+    let records = cnames(aws, zone).await;
+    assert_eq!(records.len(), 1, "one validation record: {records:?}");
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        let https = listener(aws, region, role, 443)
+            .await
+            .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
+        assert_eq!(
+            https.certificates()[0].certificate_arn(),
+            state["parts"][format!("{role}.certificate")].as_str()
+        );
+    }
+    records[0].clone()
+}
+
 /// Whether both stacks' load balancers appear within two minutes.
 async fn both_load_balancers_exist(aws: &LocalAws) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -1525,10 +1548,7 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
     );
     let state = ws.resource(ADDRESS);
     assert_eq!(state["tls"], "auto");
-    assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
-
-    let records = cnames(&aws, &zone).await;
-    assert_eq!(records.len(), 1, "one validation record: {records:?}");
+    let validation = serves_its_certificates(&aws, &zone, &state).await;
     for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
         let https = listener(&aws, region, role, 443)
             .await
@@ -1572,10 +1592,9 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
             .resource_record()
             .expect("its validation record");
         assert_eq!(
-            records[0],
+            validation,
             (record.name().to_owned(), record.value().to_owned())
         );
-        assert_eq!(state["parts"][format!("{role}.certificate")], arn);
         let http = listener(&aws, region, role, 80)
             .await
             .expect("HTTP listener");
@@ -1603,7 +1622,7 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
 
     // ACM renews the certificates only while the validation record stays: deleted out of band,
     // it is drift, and the apply writes it again.
-    let (name, value) = records[0].clone();
+    let (name, value) = validation;
     delete_cname(&aws, &zone, &name, &value).await;
     let plan = ws.plan_with_changes();
     assert!(plan.contains("tls.validation_record"), "{plan}");
@@ -1703,18 +1722,7 @@ async fn tls_is_turned_on_in_a_created_zone_once_it_is_delegated() {
         zone.as_str(),
         "the zone the parent delegates to stays"
     );
-    assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
-    let records = cnames(&aws, &zone).await;
-    assert_eq!(records.len(), 1, "one validation record: {records:?}");
-    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
-        let https = listener(&aws, region, role, 443)
-            .await
-            .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
-        assert_eq!(
-            https.certificates()[0].certificate_arn(),
-            state["parts"][format!("{role}.certificate")].as_str()
-        );
-    }
+    serves_its_certificates(&aws, &zone, &state).await;
     ws.assert_plan_empty();
 
     ws.destroy();
