@@ -33,6 +33,7 @@ from . import (
     expired_tokens,
     faults,
     iam_policies,
+    iam_profiles,
     iam_propagation,
     idempotency,
     kms_keys,
@@ -197,6 +198,7 @@ def build():
     cloudwatch_alarms.install()
     cloudwatch_evaluation.install()
     dynamodb_tables.install()
+    iam_profiles.install()
     iam_propagation.install()
     ec2_filters.install()
     ec2_prefix_lists.install()

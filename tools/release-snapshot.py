@@ -65,15 +65,29 @@ def build(triple: str, binary: str, flags: list[str], target_dir: Path) -> Path:
         stderr=subprocess.PIPE,
         text=True,
     )
-    errors = []
+    errors, causes = [], []
     for line in cargo.stderr:
         sys.stderr.write(line)
         if line.startswith("error"):
             errors.append(line.strip())
+        # The linker's own errors, under cargo's "linking with ... failed".
+        elif line.strip().startswith("= note: error:"):
+            causes.append(line.strip().removeprefix("= note: error:").strip())
     if cargo.wait() != 0:
-        raise RuntimeError(errors[-1] if errors else f"cargo zigbuild exited {cargo.returncode}")
+        raise RuntimeError(reason(errors, causes) or f"cargo zigbuild exited {cargo.returncode}")
     exe = ".exe" if "windows" in triple else ""
     return target_dir / triple / "release" / f"{binary}{exe}"
+
+
+def reason(errors: list[str], causes: list[str]) -> str:
+    """Why a target did not build: the linker's first error when it failed, else cargo's last."""
+    if any("unable to find system framework" in c for c in causes):
+        return (
+            f"{causes[0]}: Apple's macOS SDK (MacOSX.sdk, with the Security and CoreFoundation "
+            "frameworks) is not on the package registries this machine reaches; the release "
+            "machine builds it with Xcode's SDK (SDKROOT or DEVELOPER_DIR)"
+        )
+    return causes[0] if causes else (errors[-1] if errors else "")
 
 
 def check_binary(triple: str, path: Path) -> str:

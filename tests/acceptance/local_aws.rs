@@ -1259,6 +1259,41 @@ async fn route53_refuses_zones_aws_reserves() {
         .expect("a name someone can own");
 }
 
+/// Removing a role from an instance profile that does not hold it is `NoSuchEntity`, as the
+/// provider's teardown of a profile made without its role meets it; then the profile goes.
+#[tokio::test]
+async fn removing_a_role_an_instance_profile_does_not_hold_is_no_such_entity() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let aws = LocalAws::start();
+    let iam = aws.iam();
+    iam.create_role()
+        .role_name("ec2-x")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("CreateRole");
+    iam.create_instance_profile()
+        .instance_profile_name("ec2-x")
+        .send()
+        .await
+        .expect("CreateInstanceProfile");
+    let refused = iam
+        .remove_role_from_instance_profile()
+        .instance_profile_name("ec2-x")
+        .role_name("ec2-x")
+        .send()
+        .await
+        .expect_err("the profile holds no role");
+    assert_eq!(refused.code(), Some("NoSuchEntity"));
+    iam.delete_instance_profile()
+        .instance_profile_name("ec2-x")
+        .send()
+        .await
+        .expect("DeleteInstanceProfile");
+}
+
 /// With authentication enforced (moto's `INITIAL_NO_AUTH_ACTION_COUNT`), a Query-protocol service
 /// refuses unknown keys in its own error format, which the SDK reads as AWS's code and message.
 #[tokio::test]
