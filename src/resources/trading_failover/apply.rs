@@ -62,8 +62,8 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
     .await
 }
 
-/// The table beside the rest; the instance role, then both regions at once; DNS once both load
-/// balancers exist. A planned failover scales the standby to the primary's live capacity (and
+/// The table beside the rest; the instance role beside the certificates' requests, then both
+/// regions at once while ACM validates the certificates; DNS once both load balancers exist. A planned failover scales the standby to the primary's live capacity (and
 /// waits for healthy targets) before the weights move; a failback moves the weights first and
 /// scales the standby down after. An instance refresh runs in the standby region first: the
 /// primary's starts once the standby's has succeeded and its targets are healthy again, so one
@@ -100,16 +100,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             .as_ref()
             .map_or([None, None], |r| r.arns().map(Some));
         let (keeper, issued) = wait::gate();
-        let validated = async {
-            let Some(requested) = &requested else {
-                return Ok(());
-            };
-            let outcome = tls::validate(cfg, want, requested, deadline).await;
-            keeper.send_replace(Some(
-                outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
-            ));
-            outcome
-        };
+        let validated = tls::validate_opening(cfg, want, requested.as_ref(), keeper, deadline);
         let gate = requested.as_ref().map(|_| issued);
         let primary = serving(
             want.stack(Role::Primary, Some(&profile), None),

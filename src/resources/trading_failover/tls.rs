@@ -14,7 +14,7 @@ use crate::aws::certificate::{self, CertificateFacts};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::hosted_zone::{self, same_name, ZoneFacts};
 use crate::aws::validation_record::{self, ValidationRecord};
-use crate::aws::wait::remaining;
+use crate::aws::wait::{remaining, GateKeeper};
 use crate::configured::Configured;
 use crate::role::Role;
 use crate::tags::Tags;
@@ -127,6 +127,25 @@ pub async fn validate<'a>(
     };
     tokio::try_join!(wait(primary, Role::Primary), wait(standby, Role::Standby))?;
     Ok(())
+}
+
+/// `validate`, when there is anything requested, then settles `keeper` with the outcome: the
+/// listeners waiting on its gate serve the certificates, or fail saying why not.
+pub async fn validate_opening(
+    cfg: &Configured,
+    want: &Desired,
+    requested: Option<&Requested>,
+    keeper: GateKeeper,
+    deadline: Instant,
+) -> PartResult<()> {
+    let Some(requested) = requested else {
+        return Ok(());
+    };
+    let outcome = validate(cfg, want, requested, deadline).await;
+    keeper.send_replace(Some(
+        outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+    ));
+    outcome
 }
 
 /// What is there: each region's certificate (its ARN once issued), and the validation record
