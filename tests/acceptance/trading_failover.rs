@@ -126,24 +126,36 @@ async fn alb_ingress(aws: &LocalAws, region: &str) -> (String, BTreeSet<String>)
 }
 
 /// The listener on `port` of a role's load balancer, as ELB holds it.
+/// The stack's load balancer of `role` in `region`, if ELB holds it.
+async fn load_balancer(
+    aws: &LocalAws,
+    region: &str,
+    role: &str,
+) -> Option<aws_sdk_elasticloadbalancingv2::types::LoadBalancer> {
+    let name = format!("alb-{role}-acc");
+    aws.elbv2(region)
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("DescribeLoadBalancers")
+        .load_balancers()
+        .iter()
+        .find(|lb| lb.load_balancer_name() == Some(name.as_str()))
+        .cloned()
+}
+
 pub(crate) async fn listener(
     aws: &LocalAws,
     region: &str,
     role: &str,
     port: i32,
 ) -> Option<aws_sdk_elasticloadbalancingv2::types::Listener> {
-    let elb = aws.elbv2(region);
-    let albs = elb
-        .describe_load_balancers()
-        .names(format!("alb-{role}-acc"))
-        .send()
+    let alb = load_balancer(aws, region, role)
         .await
-        .expect("DescribeLoadBalancers");
-    let alb = albs.load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap_or_default();
-    elb.describe_listeners()
-        .load_balancer_arn(alb)
+        .unwrap_or_else(|| panic!("no load balancer in {region}"));
+    aws.elbv2(region)
+        .describe_listeners()
+        .load_balancer_arn(alb.load_balancer_arn().unwrap_or_default())
         .send()
         .await
         .expect("DescribeListeners")
@@ -1469,21 +1481,11 @@ async fn serves_its_certificates(
 async fn both_load_balancers_exist(aws: &LocalAws) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while std::time::Instant::now() < deadline {
-        let mut found = 0;
-        for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
-            let albs = aws
-                .elbv2(region)
-                .describe_load_balancers()
-                .send()
-                .await
-                .expect("DescribeLoadBalancers");
-            found += albs
-                .load_balancers()
-                .iter()
-                .filter(|lb| lb.load_balancer_name() == Some(&format!("alb-{role}-acc")))
-                .count();
-        }
-        if found == 2 {
+        let (primary, standby) = tokio::join!(
+            load_balancer(aws, "us-east-1", "primary"),
+            load_balancer(aws, "us-east-2", "standby"),
+        );
+        if primary.is_some() && standby.is_some() {
             return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -1572,14 +1574,9 @@ async fn with_a_zone_certificates_are_obtained_validated_and_served_in_both_regi
         assert_eq!(certificate.domain_name(), Some(DOMAIN));
         assert_eq!(certificate.status().map(|s| s.as_str()), Some("ISSUED"));
         // ACM validated it while the stack was built: the load balancer predates the issue.
-        let albs = aws
-            .elbv2(region)
-            .describe_load_balancers()
-            .names(format!("alb-{role}-acc"))
-            .send()
+        let alb_created = load_balancer(&aws, region, role)
             .await
-            .expect("DescribeLoadBalancers");
-        let alb_created = albs.load_balancers()[0]
+            .expect("the load balancer")
             .created_time()
             .expect("CreatedTime")
             .as_secs_f64();
