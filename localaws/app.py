@@ -49,6 +49,7 @@ from . import (
     route53_alarm_checks,
     route53_health,
     route53_metrics,
+    route53_records,
     route53_routing_controls,
     route53_zones,
     sns_topics,
@@ -207,6 +208,7 @@ def build():
     kms_keys.install()
     route53_changes.install()
     route53_health.install()
+    route53_records.install()
     route53_alarm_checks.install()
     route53_routing_controls.install()
     route53_zones.install()

@@ -8,9 +8,10 @@ population: the rate and the load balancers it holds, with the modelled time its
 expires. Under the time model only (the modelled clock, `pending.now`); with read counting
 nothing flows.
 
-The clients resolve the name as Route 53's name servers answer it (`route53_answers.shares`:
-weights among healthy records, as TestDNSAnswer and `/localaws/dns-answer` choose; a population
-splits its requests by the records' shares) and keep the answer for the record's TTL of
+The clients resolve the name as Route 53's name servers answer it (`route53_answers.answered`:
+weights among healthy records, failover groups, aliases to other names of the zone, as
+TestDNSAnswer and `/localaws/dns-answer` choose; a population splits its requests by the
+records' shares) and keep the answer for the record's TTL of
 modelled time, as resolvers cache it. An alias record to a load balancer has no TTL of its own:
 "If an alias record points to an AWS resource, you can't set the time to live (TTL); Route 53
 uses the default TTL for the resource"
@@ -102,20 +103,18 @@ class _Clients:
             _take(account, region, balancer, count + (1 if index < left else 0))
 
     def resolve(self, now):
-        records = route53_answers.records_of(self.account, self.name, "A")
         self.held, ttl = [], ALIAS_TTL
-        if records:
-            for record, share in route53_answers.shares(records):
-                account, region, balancer = route53_answers.balancer_of(record)
-                if record.alias_target is None:
-                    ttl = int(record.ttl or 0)
-                if balancer is not None:
-                    self.held.append((account, region, balancer, share))
+        for record, share in route53_answers.answered(self.account, self.name, "A"):
+            account, region, balancer = route53_answers.balancer_of(record)
+            if record.alias_target is None:
+                ttl = int(record.ttl or 0)
+            if balancer is not None:
+                self.held.append((account, region, balancer, share))
         self.expires = now + ttl
 
     def balancers(self):
         """(account, region, balancer) of every alias record of the name, answered or not."""
-        records = route53_answers.records_of(self.account, self.name, "A")
+        records = route53_answers.reachable(self.account, self.name, "A")
         named = [route53_answers.balancer_of(r) for r in records]
         return [n for n in named if n[2] is not None]
 

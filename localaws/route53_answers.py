@@ -16,7 +16,13 @@ health checking is configured"
   that have a weight greater than 0 are unhealthy, then Route 53 considers the zero-weighted
   records";
 - "If no record is healthy, all records are healthy": with every record unhealthy Route 53
-  answers as if all were healthy (fail open).
+  answers as if all were healthy (fail open);
+- a failover group answers with its primary while that is healthy, else with its secondary
+  (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html);
+- an alias to another name of the same zone answers as that name's records do, and, evaluating
+  target health, is healthy while one of them is: Route 53 walks the tree of aliases and "backs
+  out of that branch" only when it finds no healthy record there
+  (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
 An alias record to a load balancer answers with the load balancer's addresses
 (`elbv2_health.addresses`). A name the zone does not hold is NXDOMAIN; a name it holds with no
 record of the type is NOERROR with no data. Each answer counts as one read of a health check's
@@ -59,24 +65,57 @@ def _balancer(alias):
     return elbv2_health.find(dns.removeprefix("dualstack."))
 
 
-def _healthy(record):
+# Aliases within a zone nest; Route 53 refuses a loop, so a deeper chain is one.
+_DEPTH = 8
+
+
+def _bare(zone_id):
+    return str(zone_id or "").rsplit("/", 1)[-1]
+
+
+def _group(zone, name, kind):
+    return [r for r in zone.rrsets if _name(r.name) == name and r.type == kind]
+
+
+def _nested(zone, record):
+    """The name of this zone a record aliases, or None (a load balancer, or no alias)."""
+    alias = record.alias_target
+    if alias and _bare(alias.get("HostedZoneId")) == _bare(zone.id):
+        return _name(alias.get("DNSName"))
+    return None
+
+
+def _healthy(zone, record, depth=0):
     # Both are read, whatever the first says: each answer is one read of each.
     checked = not record.health_check_id or route53_health.healthy(record.health_check_id, read=True)
     alias = record.alias_target
     if alias and _true(alias.get("EvaluateTargetHealth")):
-        account, region, balancer = _balancer(alias)
-        target = balancer is not None and elbv2_health.healthy(account, region, balancer, read=True)
+        nested = _nested(zone, record)
+        if nested is not None:
+            # A group of records is healthy while one of them is: Route 53 backs out of a branch
+            # only when it finds no healthy record there (dns-failover-complex-configs).
+            group = _group(zone, nested, record.type) if depth < _DEPTH else []
+            target = any([_healthy(zone, r, depth + 1) for r in group])
+        else:
+            account, region, balancer = _balancer(alias)
+            target = balancer is not None and elbv2_health.healthy(account, region, balancer, read=True)
         return checked and target
     return checked
 
 
-def shares(records):
+def _shares(zone, records, depth=0):
     """[(record, share of the answers)] Route 53 answers with, from records of one name and
-    type: each record's weight over the pool's (all weights 0: equal shares)."""
+    type: a failover group's primary while it is healthy, else its secondary while that is
+    (neither: the primary); a weighted group's records by weight over the pool's (all weights
+    0: equal shares)."""
+    failover = sorted((r for r in records if r.failover), key=lambda r: r.failover != "PRIMARY")
+    if failover:
+        up = [r for r in failover if _healthy(zone, r, depth)]
+        return [((up or failover)[0], 1.0)]
     weighted = [r for r in records if r.set_identifier is not None and r.weight is not None]
     if not weighted:
         return [(records[0], 1.0)]
-    up = [r for r in weighted if _healthy(r)]
+    up = [r for r in weighted if _healthy(zone, r, depth)]
     pool = (
         [r for r in up if _weight(r) > 0]
         or up
@@ -87,26 +126,57 @@ def shares(records):
     return [(r, _weight(r) / total if total else 1 / len(pool)) for r in pool]
 
 
-def choose(records):
-    """The record Route 53 answers one query with, from records of one name and type."""
-    pool, weights = zip(*shares(records))
-    return random.choices(pool, weights)[0]
+def _leaves(zone, records, share, depth):
+    """[(record, share)] of the records that answer, through aliases to this zone's names."""
+    found = []
+    if not records or depth > _DEPTH:
+        return found
+    for record, part in _shares(zone, records, depth):
+        nested = _nested(zone, record)
+        if nested is None:
+            found.append((record, share * part))
+        else:
+            found.extend(_leaves(zone, _group(zone, nested, record.type), share * part, depth + 1))
+    return found
 
 
-def records_of(account, name, kind):
-    """The records of `name` and `kind` in the public zone that holds the name (the account's
-    zone whose name is the longest suffix of it), as resolvers on the internet find it."""
-    name = _name(name)
+def _zone_of(account, name):
+    """The public zone that holds the name (the account's zone whose name is the longest suffix
+    of it), as resolvers on the internet find it."""
     backend = route53_backends[account]["aws"]
     zones = [
         z
         for z in list(backend.zones.values())
         if not z.private_zone and (name == _name(z.name) or name.endswith("." + _name(z.name)))
     ]
-    if not zones:
+    return max(zones, key=lambda z: len(_name(z.name))) if zones else None
+
+
+def answered(account, name, kind):
+    """[(record, share of the answers)] of `name` and `kind`, each record one that answers with
+    its own data (an alias to another name of the zone is followed to the records there)."""
+    name = _name(name)
+    zone = _zone_of(account, name)
+    return _leaves(zone, _group(zone, name, str(kind).upper()), 1.0, 0) if zone else []
+
+
+def reachable(account, name, kind):
+    """Every record `name` and `kind` may answer with, whatever their health: through aliases
+    to other names of its zone."""
+    name = _name(name)
+    zone = _zone_of(account, name)
+    if zone is None:
         return []
-    zone = max(zones, key=lambda z: len(_name(z.name)))
-    return [r for r in zone.rrsets if _name(r.name) == name and r.type == str(kind).upper()]
+    found, names = [], [(name, 0)]
+    while names:
+        current, depth = names.pop()
+        for record in _group(zone, current, str(kind).upper()):
+            nested = _nested(zone, record)
+            if nested is None:
+                found.append(record)
+            elif depth < _DEPTH:
+                names.append((nested, depth + 1))
+    return found
 
 
 def balancer_of(record):
@@ -114,7 +184,11 @@ def balancer_of(record):
     return _balancer(record.alias_target) if record.alias_target else (None, None, None)
 
 
-def _values(record):
+def _values(zone, records):
+    if not records:
+        return []
+    pool, weights = zip(*_leaves(zone, records, 1.0, 0))
+    record = random.choices(pool, weights)[0]
     if record.alias_target:
         _, _, balancer = _balancer(record.alias_target)
         return elbv2_health.addresses(balancer) if balancer is not None else []
@@ -132,8 +206,7 @@ def answer(account, zone_id, name, kind):
         except NoSuchHostedZone:
             return None
         named = [r for r in zone.rrsets if _name(r.name) == name]
-        records = [r for r in named if r.type == kind]
-        data = _values(choose(records)) if records else []
+        data = _values(zone, [r for r in named if r.type == kind])
         servers = next((r.records for r in zone.rrsets if r.type == "NS" and _name(r.name) == _name(zone.name)), [])
     return (servers[0] if servers else "ns-0.awsdns-00.com"), data, ("NOERROR" if named else "NXDOMAIN")
 

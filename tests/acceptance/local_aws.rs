@@ -2687,6 +2687,182 @@ async fn dns_answers_choose_weighted_alias_records_by_health() {
     assert_eq!(missing, ("NXDOMAIN".to_owned(), vec![]));
 }
 
+/// An alias record evaluating target health, weighted (`Ok`) or failover (`Err`), to `target` in
+/// the zone `zone`: a load balancer's, or the record's own for another of its names.
+fn aliased(
+    name: &str,
+    id: &str,
+    routing: Result<i64, aws_sdk_route53::types::ResourceRecordSetFailover>,
+    zone: &str,
+    target: &str,
+) -> aws_sdk_route53::types::ResourceRecordSet {
+    use aws_sdk_route53::types::{AliasTarget, ResourceRecordSet, RrType};
+    let record = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::A)
+        .set_identifier(id)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(zone)
+                .dns_name(target)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        );
+    match routing {
+        Ok(weight) => record.weight(weight),
+        Err(failover) => record.failover(failover),
+    }
+    .build()
+    .expect("record")
+}
+
+/// A change batch of `action` on every record given, in order.
+async fn change_records(
+    r53: &aws_sdk_route53::Client,
+    zone: &str,
+    action: aws_sdk_route53::types::ChangeAction,
+    records: Vec<aws_sdk_route53::types::ResourceRecordSet>,
+) -> Result<(), String> {
+    use aws_sdk_route53::types::{Change, ChangeBatch};
+    let changes = records
+        .into_iter()
+        .map(|r| {
+            Change::builder()
+                .action(action.clone())
+                .resource_record_set(r)
+                .build()
+                .expect("change")
+        })
+        .collect();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{}", aws_sdk_route53::error::DisplayErrorContext(&e)))
+}
+
+/// Standbys in order of preference, as Route 53 builds them: the failover name's zero-weight
+/// record aliases a failover group of the zone (its primary the first standby, its secondary
+/// the second), which answers only when the primary is down, with the first standby while it
+/// is healthy; when everything is down, the top group fails open to the primary. An alias to a
+/// name of the zone needs that name first, in the same batch or before; a DELETE of a record
+/// with a set identifier removes that name's record only.
+#[tokio::test]
+async fn dns_answers_follow_failover_groups_and_aliases_within_the_zone() {
+    use aws_sdk_route53::types::{ChangeAction, ResourceRecordSetFailover as Failover};
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_PENDING_READS", "0"),
+    ]);
+    let primary = serving_balancer(&aws, "us-east-1", "10.25", "alb-chain-primary").await;
+    let first = serving_balancer(&aws, "us-east-2", "10.26", "alb-chain-first").await;
+    let second = serving_balancer(&aws, "us-west-2", "10.27", "alb-chain-second").await;
+    let [primary_at, first_at, second_at] = [&primary, &first, &second].map(|b| resolved(&aws, b));
+    let r53 = aws.route53();
+    let (name, chain) = (
+        "app.chain.tap-test.net",
+        "_standby-1.app.chain.tap-test.net",
+    );
+    let zone = zone_with(&r53, "chain.tap-test.net", Vec::new()).await;
+    let top = vec![
+        weighted(name, "primary", 100, &primary, true, None),
+        aliased(name, "standby", Ok(0), &zone, chain),
+    ];
+    // A load balancer's alias names its region's ELB zone; the local AWS takes any.
+    let group = vec![
+        aliased(
+            chain,
+            "primary",
+            Err(Failover::Primary),
+            "Z35SXDOTRQ7X7K",
+            &first,
+        ),
+        aliased(
+            chain,
+            "secondary",
+            Err(Failover::Secondary),
+            "Z35SXDOTRQ7X7K",
+            &second,
+        ),
+    ];
+    let refused = change_records(
+        &r53,
+        &zone,
+        ChangeAction::Create,
+        top.iter().chain(&group).cloned().collect(),
+    )
+    .await
+    .expect_err("the alias comes before its target");
+    assert!(refused.contains("InvalidChangeBatch"), "{refused}");
+    assert!(
+        refused.contains(&format!(
+            "targets {chain}., type A in zone {zone}, but that target was not found"
+        )),
+        "{refused}"
+    );
+    let outside = change_records(
+        &r53,
+        &zone,
+        ChangeAction::Create,
+        vec![aliased(name, "standby", Ok(0), &zone, "app.elsewhere.net")],
+    )
+    .await
+    .expect_err("outside the zone");
+    assert!(
+        outside.contains("does not lie within the target zone"),
+        "{outside}"
+    );
+    change_records(
+        &r53,
+        &zone,
+        ChangeAction::Create,
+        group.iter().chain(&top).cloned().collect(),
+    )
+    .await
+    .expect("the target first, in the same batch");
+    let addresses = || async { dns_answer(&r53, &zone, name).await.1 };
+    assert_eq!(addresses().await, primary_at);
+    aws.get_text(&format!("/localaws/elb/{primary}/unhealthy"));
+    settles("the first standby", first_at.clone(), addresses).await;
+    aws.get_text(&format!("/localaws/elb/{first}/unhealthy"));
+    settles("the second standby", second_at.clone(), addresses).await;
+    aws.get_text(&format!("/localaws/elb/{second}/unhealthy"));
+    settles("all down: the primary", primary_at.clone(), addresses).await;
+    aws.get_text(&format!("/localaws/elb/{first}/healthy"));
+    settles("the first standby again", first_at.clone(), addresses).await;
+    // The name's `primary` goes; the chain's `primary` stays.
+    change_records(&r53, &zone, ChangeAction::Delete, top)
+        .await
+        .expect("delete");
+    let held = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let mut left: Vec<_> = held
+        .resource_record_sets()
+        .iter()
+        .filter_map(|r| Some((r.name().to_owned(), r.set_identifier()?.to_owned())))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            (format!("{chain}."), "primary".to_owned()),
+            (format!("{chain}."), "secondary".to_owned())
+        ]
+    );
+}
+
 /// An alarm evaluates the data put to its metric once its period is over (ALARM when it
 /// breaches, OK when it does not; no data changes nothing, as `TreatMissingData = ignore`), and
 /// a CLOUDWATCH_METRIC health check follows its alarm: healthy while the alarm is new
