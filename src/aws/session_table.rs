@@ -127,6 +127,11 @@ impl ReplicaFacts {
     pub fn failed(&self) -> bool {
         REPLICA_FAILED.iter().any(|f| f.as_str() == self.status)
     }
+
+    /// Being deleted: DynamoDB takes a replica in its region again only once it is gone.
+    pub fn leaving(&self) -> bool {
+        self.status == ReplicaStatus::Deleting.as_str()
+    }
 }
 
 fn facts(table: &TableDescription) -> TableFacts {

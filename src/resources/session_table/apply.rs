@@ -85,9 +85,23 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         return converge_strong(cfg, want, &current, deadline).await;
     }
 
+    let wait_gone = |region| {
+        table::wait_member(
+            db,
+            &want.name,
+            Member::Replica,
+            region,
+            false,
+            remaining(deadline),
+        )
+    };
     // One replica change at a time: DynamoDB refuses a second while the first is in progress.
     for replica in &current.replicas {
-        if !want.replica_regions.contains(&replica.region) {
+        if want.replica_regions.contains(&replica.region) {
+            continue;
+        }
+        // One already being deleted (out of band) is only waited for.
+        if !replica.leaving() {
             if !want.deletion_protection {
                 // The replica's own protection (set per replica) would refuse its removal.
                 let replica_db = &cfg.clients.regional(&replica.region).dynamodb;
@@ -97,21 +111,17 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 }
             }
             table::change_replica(db, &want.name, &replica.region, false).await?;
-            let region = &replica.region;
-            table::wait_member(
-                db,
-                &want.name,
-                Member::Replica,
-                region,
-                false,
-                remaining(deadline),
-            )
-            .await?;
         }
+        wait_gone(&replica.region).await?;
     }
     for region in &want.replica_regions {
-        if !current.replicas.iter().any(|r| &r.region == region) {
-            table::change_replica(db, &want.name, region, true).await?;
+        match current.replicas.iter().find(|r| &r.region == region) {
+            Some(replica) if replica.leaving() => {
+                wait_gone(region).await?;
+                table::change_replica(db, &want.name, region, true).await?;
+            }
+            Some(_) => {}
+            None => table::change_replica(db, &want.name, region, true).await?,
         }
         table::wait_member(
             db,
@@ -253,8 +263,14 @@ pub async fn observe(
         return Ok(None);
     };
     // A replica that failed (CREATION_FAILED, REGION_DISABLED, ...) serves no standby: left out,
-    // it shows in the plan as missing and the next apply reports AWS's reason again.
-    let serving = || found.replicas.iter().filter(|r| !r.failed());
+    // it shows in the plan as missing and the next apply reports AWS's reason again. One being
+    // deleted (out of band) is missing too: the next apply waits for it to go and adds it again.
+    let serving = || {
+        found
+            .replicas
+            .iter()
+            .filter(|r| !r.failed() && !r.leaving())
+    };
     let replica_settings = serving().map(|r| async move {
         let db = &cfg.clients.regional(&r.region).dynamodb;
         let settings = regional_settings(db, name, &r.region).await?;
@@ -314,7 +330,7 @@ pub async fn observe(
         witness_region: found
             .witnesses
             .iter()
-            .find(|w| w.status != "DELETING")
+            .find(|w| !w.leaving())
             .map_or(Value::Null, |w| values::string(w.region.clone())),
         // The user's word, not AWS's: as configured, else its default.
         allow_data_loss: prior.allow_data_loss.or(Value::Value(false)),
