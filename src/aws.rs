@@ -52,6 +52,7 @@ pub mod retry;
 pub mod route53;
 pub mod security_groups;
 pub mod session_table;
+pub mod standby_chain;
 pub mod switch_checks;
 pub mod switch_drill;
 pub mod switch_throw;

@@ -1,14 +1,11 @@
 //! The two weighted alias A records on the failover name (`primary` with the health check,
-//! `standby`): written together in one change batch, read back, and deleted exactly as they are.
-
-use std::time::Duration;
+//! `standby`): found, and the changes that write or delete them exactly as they are.
 
 use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ResourceRecordSet, RrType};
 use aws_sdk_route53::Client;
 
-use super::error::{built, AwsError, Cause, Context, PartResult};
+use super::error::{built, AwsError, Cause};
 use super::hosted_zone::{same_name, ZoneFacts};
-use super::route53;
 use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +135,7 @@ async fn scan(
     }
 }
 
-fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change, Cause> {
+pub fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change, Cause> {
     let alias = built(
         AliasTarget::builder()
             .hosted_zone_id(&r.alias_zone_id)
@@ -162,57 +159,4 @@ fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change
             .resource_record_set(set)
             .build(),
     )
-}
-
-/// Writes every record in one batch, so weights never move one at a time.
-pub async fn upsert(
-    r53: &Client,
-    zone_id: &str,
-    name: &str,
-    records: &[WeightedRecord],
-    timeout: Duration,
-) -> PartResult<()> {
-    let changes = records
-        .iter()
-        .map(|r| change(ChangeAction::Upsert, name, r))
-        .collect::<Result<Vec<_>, _>>()
-        .context(|| format!("writing weighted records {name}"))?;
-    let weights: Vec<String> = records
-        .iter()
-        .map(|r| format!("{} {}", r.set_identifier, r.weight))
-        .collect();
-    route53::change_and_wait(
-        r53,
-        zone_id,
-        changes,
-        timeout,
-        &format!("writing weighted records {name} ({})", weights.join(", ")),
-    )
-    .await
-}
-
-/// Deletes the given records as they are now (Route 53 deletes only an exact match).
-pub async fn delete(
-    r53: &Client,
-    zone_id: &str,
-    name: &str,
-    live: &[WeightedRecord],
-    timeout: Duration,
-) -> PartResult<()> {
-    if live.is_empty() {
-        return Ok(());
-    }
-    let changes = live
-        .iter()
-        .map(|r| change(ChangeAction::Delete, name, r))
-        .collect::<Result<Vec<_>, _>>()
-        .context(|| format!("deleting weighted records {name}"))?;
-    route53::change_and_wait(
-        r53,
-        zone_id,
-        changes,
-        timeout,
-        &format!("deleting weighted records {name}"),
-    )
-    .await
 }

@@ -356,11 +356,11 @@ async fn topics(
 ) -> PartResult<(Vec<(String, Option<topics::TopicFacts>)>, Vec<String>)> {
     let mut found = Vec::new();
     let mut unusable = Vec::new();
-    for topic in AlarmTopic::all(t.primary_region, t.standby_region) {
+    for topic in AlarmTopic::all(t.primary_region, &[t.standby_region]) {
         let role = topic.label();
         let region = match topic {
             AlarmTopic::Primary => t.primary_region,
-            AlarmTopic::Standby => t.standby_region,
+            AlarmTopic::Standby(_) => t.standby_region,
             AlarmTopic::HealthCheck => METRICS_REGION,
         };
         let name = naming::topic(role, t.suffix);

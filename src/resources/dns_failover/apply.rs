@@ -14,6 +14,7 @@ use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
 use crate::aws::hosted_zone::{self, ZoneFacts};
 use crate::aws::route53::{self};
+use crate::aws::standby_chain::{self, ChainRecord};
 use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::remaining;
 use crate::aws::{alarms, topic_key, topics, weighted_records};
@@ -22,6 +23,7 @@ use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::Number;
 use crate::tf::values;
+use aws_sdk_route53::types::ChangeAction;
 
 /// The zone, the health check and the topics at the same time; then the alarms, which need
 /// them; then the switch's check (on its alarm) and the record check (on both checks); then
@@ -38,11 +40,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 .map(|topic| converge_topic(cfg, want, topic))
         ),
     )?;
-    let topics = TopicArns {
-        primary: topic_arns[0].clone(),
-        standby: topic_arns[1].clone(),
-        health_check: topic_arns.get(2).cloned(),
-    };
+    let topics = TopicArns::of_topics(&want.alarm_topics(), topic_arns);
     converge_alarms(cfg, want, &health_check_id, &topics).await?;
     let (record_check, stale_switches) =
         converge_switch_checks(cfg, want, &health_check_id).await?;
@@ -201,15 +199,75 @@ async fn converge_records(
     timeout: Duration,
 ) -> PartResult<()> {
     let r53 = &cfg.clients.route53;
-    let records = want.records(health_check_id);
-    let live = weighted_records::find(r53, zone_id, &want.domain_name)
+    let name = &want.domain_name;
+    let records = want.records(zone_id, health_check_id);
+    let chain = want.chain(zone_id);
+    let live = weighted_records::find(r53, zone_id, name)
         .await
-        .context(|| format!("reading records {}", want.domain_name))?;
-    let in_place = records.iter().all(|r| live.iter().any(|l| l.same_as(r)));
-    if in_place {
+        .context(|| format!("reading records {name}"))?;
+    let live_chain = find_chain(cfg, zone_id, name, &live, !chain.is_empty()).await?;
+    let top_in_place = records.iter().all(|r| live.iter().any(|l| l.same_as(r)));
+    let changed: Vec<&ChainRecord> = chain
+        .iter()
+        .filter(|w| !live_chain.iter().any(|l| l.same_as(w)))
+        .collect();
+    let stale: Vec<&ChainRecord> = live_chain
+        .iter()
+        .filter(|l| !chain.iter().any(|w| w.key() == l.key()))
+        .collect();
+    if top_in_place && changed.is_empty() && stale.is_empty() {
         return Ok(());
     }
-    weighted_records::upsert(r53, zone_id, &want.domain_name, &records, timeout).await
+    // One batch, so the order never half-moves: the chain's groups deepest first (an alias
+    // needs its target), the weighted pair, then groups no longer wanted, nothing aliasing
+    // them any more.
+    let changes = (standby_chain::deepest_first(changed).into_iter())
+        .map(|r| standby_chain::change(ChangeAction::Upsert, r))
+        .chain(
+            (records.iter().filter(|_| !top_in_place))
+                .map(|r| weighted_records::change(ChangeAction::Upsert, name, r)),
+        )
+        .chain(
+            stale
+                .into_iter()
+                .map(|r| standby_chain::change(ChangeAction::Delete, r)),
+        )
+        .collect::<Result<Vec<_>, _>>()
+        .context(|| format!("writing weighted records {name}"))?;
+    let weights: Vec<String> = records
+        .iter()
+        .map(|r| format!("{} {}", r.set_identifier, r.weight))
+        .collect();
+    route53::change_and_wait(
+        r53,
+        zone_id,
+        changes,
+        timeout,
+        &format!("writing weighted records {name} ({})", weights.join(", ")),
+    )
+    .await
+}
+
+/// The standbys' chain as the zone holds it: read only when one is wanted or the `standby`
+/// record still aliases a name of the zone (a system that had several standbys), so a system
+/// of two regions makes no request for it.
+async fn find_chain(
+    cfg: &Configured,
+    zone_id: &str,
+    name: &str,
+    live: &[weighted_records::WeightedRecord],
+    wanted: bool,
+) -> PartResult<Vec<ChainRecord>> {
+    let aliases_zone = live.iter().any(|r| {
+        r.set_identifier == Role::Standby.as_str()
+            && route53::bare_id(&r.alias_zone_id) == route53::bare_id(zone_id)
+    });
+    if !wanted && !aliases_zone {
+        return Ok(Vec::new());
+    }
+    standby_chain::find(&cfg.clients.route53, zone_id, name)
+        .await
+        .context(|| format!("reading the standbys' failover records of {name}"))
 }
 
 async fn converge_alarms(
@@ -233,17 +291,37 @@ async fn converge_alarms(
             .map(|(region, spec)| converge_alarm(cfg, want, region, spec)),
     )
     .await?;
-    // An alarm no longer wanted (the table was removed from the configuration).
+    // An alarm no longer wanted (the table was removed from the configuration, a standby
+    // added or removed renamed them).
+    let unwanted =
+        (want.every_alarm().into_iter()).filter(|(_, name)| !wanted_names.contains(name.as_str()));
+    delete_alarms(cfg, unwanted).await
+}
+
+/// Deletes the alarms of these names that exist: one look and one delete per region.
+async fn delete_alarms(
+    cfg: &Configured,
+    names: impl IntoIterator<Item = (String, String)>,
+) -> PartResult<()> {
     try_join_all(
-        want.every_alarm()
+        by_region(names)
             .into_iter()
-            .filter(|(_, name)| !wanted_names.contains(name.as_str()))
-            .map(|(region, name)| async move {
-                alarms::delete(&cfg.clients.regional(&region).cloudwatch, &[name]).await
+            .map(|(region, names)| async move {
+                alarms::delete(&cfg.clients.regional(&region).cloudwatch, &names).await
             }),
     )
     .await?;
     Ok(())
+}
+
+fn by_region(
+    names: impl IntoIterator<Item = (String, String)>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut by_region: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (region, name) in names {
+        by_region.entry(region).or_default().push(name);
+    }
+    by_region
 }
 
 async fn converge_alarm(
@@ -360,7 +438,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let prior_topic = |topic: AlarmTopic| {
         known(match topic {
             AlarmTopic::Primary => &prior.primary_topic_arn,
-            AlarmTopic::Standby => &prior.standby_topic_arn,
+            AlarmTopic::Standby(_) => &prior.standby_topic_arn,
             AlarmTopic::HealthCheck => &prior.health_check_topic_arn,
         })
     };
@@ -475,7 +553,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             AlarmTopic::Primary => {
                 (state.primary_topic_arn, state.primary_topic_key_arn) = (arn, key)
             }
-            AlarmTopic::Standby => {
+            AlarmTopic::Standby(_) => {
                 (state.standby_topic_arn, state.standby_topic_key_arn) = (arn, key)
             }
             AlarmTopic::HealthCheck => {
@@ -522,17 +600,15 @@ async fn observe_alarms(
     cfg: &Configured,
     want: &Desired,
 ) -> PartResult<Vec<(String, alarms::AlarmFacts)>> {
-    let mut by_region: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (region, name) in want.every_alarm() {
-        by_region.entry(region).or_default().push(name);
-    }
-    let found = try_join_all(by_region.into_iter().map(|(region, names)| async move {
-        let cw = &cfg.clients.regional(&region).cloudwatch;
-        let found = alarms::find(cw, &names)
-            .await
-            .context(|| format!("reading CloudWatch alarms {} in {region}", names.join(", ")))?;
-        Ok::<_, PartError>(found.into_iter().map(move |a| (region.clone(), a)))
-    }))
+    let found = try_join_all(by_region(want.every_alarm()).into_iter().map(
+        |(region, names)| async move {
+            let cw = &cfg.clients.regional(&region).cloudwatch;
+            let found = alarms::find(cw, &names).await.context(|| {
+                format!("reading CloudWatch alarms {} in {region}", names.join(", "))
+            })?;
+            Ok::<_, PartError>(found.into_iter().map(move |a| (region.clone(), a)))
+        },
+    ))
     .await?;
     Ok(found.into_iter().flatten().collect())
 }
@@ -616,6 +692,47 @@ fn pending_emails(topics: &[Option<topics::TopicFacts>]) -> values::StringList {
     values::list(&pending.into_iter().collect::<Vec<_>>())
 }
 
+/// The weighted pair and the standbys' chain as they are now (Route 53 deletes only an exact
+/// match), in one batch: each alias before the group it aliases.
+async fn delete_records(
+    cfg: &Configured,
+    want: &Desired,
+    zone_id: &str,
+    timeout: Duration,
+) -> PartResult<()> {
+    let r53 = &cfg.clients.route53;
+    let name = &want.domain_name;
+    let live: Vec<_> = weighted_records::find(r53, zone_id, name)
+        .await
+        .context(|| format!("reading records {name}"))?
+        .into_iter()
+        .filter(|r| Role::parse(&r.set_identifier).is_some())
+        .collect();
+    let chain = find_chain(cfg, zone_id, name, &live, !want.more_standbys.is_empty()).await?;
+    let mut shallow_first = standby_chain::deepest_first(&chain);
+    shallow_first.reverse();
+    let changes = (live.iter())
+        .map(|r| weighted_records::change(ChangeAction::Delete, name, r))
+        .chain(
+            shallow_first
+                .into_iter()
+                .map(|r| standby_chain::change(ChangeAction::Delete, r)),
+        )
+        .collect::<Result<Vec<_>, _>>()
+        .context(|| format!("deleting weighted records {name}"))?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    route53::change_and_wait(
+        r53,
+        zone_id,
+        changes,
+        timeout,
+        &format!("deleting weighted records {name}"),
+    )
+    .await
+}
+
 /// Records, then health checks (Route 53 refuses to delete one a record uses), then the zone
 /// if we created it; alarms before the topics they notify, topics before their keys.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
@@ -624,14 +741,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         let r53 = &cfg.clients.route53;
         let zone = find_zone(cfg, want).await?;
         if let Some(zone) = &zone {
-            let live: Vec<_> = weighted_records::find(r53, &zone.id, &want.domain_name)
-                .await
-                .context(|| format!("reading records {}", want.domain_name))?
-                .into_iter()
-                .filter(|r| Role::parse(&r.set_identifier).is_some())
-                .collect();
-            weighted_records::delete(r53, &zone.id, &want.domain_name, &live, remaining(deadline))
-                .await?;
+            delete_records(cfg, want, &zone.id, remaining(deadline)).await?;
         }
         // The record check before the checks it watches.
         let mut switch = switch_checks::list_ours(r53, &want.suffix)
@@ -660,14 +770,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         }
     };
     let alerting = async {
-        try_join_all(
-            want.every_alarm()
-                .into_iter()
-                .map(|(region, name)| async move {
-                    alarms::delete(&cfg.clients.regional(&region).cloudwatch, &[name]).await
-                }),
-        )
-        .await?;
+        delete_alarms(cfg, want.every_alarm()).await?;
         // A key made for a topic goes once the topic no longer uses it; the user's stays.
         try_join_all(want.alarm_topics().into_iter().map(|topic| async move {
             let clients = cfg.clients.regional(want.topic_region(topic));

@@ -7,6 +7,8 @@ use super::schema::{Endpoint, State};
 use crate::aws::alarms::AlarmSpec;
 use crate::aws::failover_switch;
 use crate::aws::health_check::HealthCheckSpec;
+use crate::aws::route53;
+use crate::aws::standby_chain::{self, ChainRecord};
 use crate::aws::switch_checks::Spec as SwitchCheckSpec;
 use crate::aws::topic_key;
 use crate::aws::weighted_records::WeightedRecord;
@@ -28,40 +30,34 @@ pub const METRICS_REGION: &str = "us-east-1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlarmTopic {
     Primary,
-    Standby,
+    /// A standby's, by its place in the order of preference.
+    Standby(usize),
     HealthCheck,
 }
 
 impl AlarmTopic {
-    /// The topic in a role's region.
-    pub fn of_role(role: Role) -> AlarmTopic {
-        match role {
-            Role::Primary => AlarmTopic::Primary,
-            Role::Standby => AlarmTopic::Standby,
-        }
-    }
-
     /// The role whose alarms it carries: the us-east-1 topic carries the alarm on the
     /// primary's health, so it counts as the primary's.
     pub fn role(self) -> Role {
         match self {
             AlarmTopic::Primary | AlarmTopic::HealthCheck => Role::Primary,
-            AlarmTopic::Standby => Role::Standby,
+            AlarmTopic::Standby(_) => Role::Standby,
         }
     }
 
-    /// How names and messages call it.
+    /// How names and messages call it: every standby's topic has one name, each in its region.
     pub fn label(self) -> &'static str {
         match self {
-            AlarmTopic::Primary | AlarmTopic::Standby => self.role().as_str(),
+            AlarmTopic::Primary | AlarmTopic::Standby(_) => self.role().as_str(),
             AlarmTopic::HealthCheck => "health-check",
         }
     }
 
     /// The topics of a system with its stacks in these regions.
-    pub fn all(primary_region: &str, standby_region: &str) -> Vec<AlarmTopic> {
-        let mut all = vec![AlarmTopic::Primary, AlarmTopic::Standby];
-        if primary_region != METRICS_REGION && standby_region != METRICS_REGION {
+    pub fn all(primary_region: &str, standby_regions: &[&str]) -> Vec<AlarmTopic> {
+        let mut all = vec![AlarmTopic::Primary];
+        all.extend((0..standby_regions.len()).map(AlarmTopic::Standby));
+        if primary_region != METRICS_REGION && !standby_regions.contains(&METRICS_REGION) {
             all.push(AlarmTopic::HealthCheck);
         }
         all
@@ -72,16 +68,30 @@ impl AlarmTopic {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicArns {
     pub primary: String,
-    pub standby: String,
+    /// The standbys' in order of preference.
+    pub standbys: Vec<String>,
     pub health_check: Option<String>,
 }
 
 impl TopicArns {
-    /// The topic's ARN; `None` for a health-check topic not made (yet): an alarm never notifies "".
+    /// The ARNs of `topics` (`Desired::alarm_topics`), in that order.
+    pub fn of_topics(topics: &[AlarmTopic], arns: Vec<String>) -> TopicArns {
+        let mut all = TopicArns::default();
+        for (topic, arn) in topics.iter().zip(arns) {
+            match topic {
+                AlarmTopic::Primary => all.primary = arn,
+                AlarmTopic::Standby(_) => all.standbys.push(arn),
+                AlarmTopic::HealthCheck => all.health_check = Some(arn),
+            }
+        }
+        all
+    }
+
+    /// The topic's ARN; `None` for a topic not made (yet): an alarm never notifies "".
     fn of(&self, topic: AlarmTopic) -> Option<String> {
         match topic {
             AlarmTopic::Primary => Some(self.primary.clone()),
-            AlarmTopic::Standby => Some(self.standby.clone()),
+            AlarmTopic::Standby(i) => self.standbys.get(i).cloned(),
             AlarmTopic::HealthCheck => self.health_check.clone(),
         }
     }
@@ -154,9 +164,15 @@ pub struct Desired {
     pub domain_name: String,
     pub hosted_zone_id: Option<String>,
     pub primary: EndpointSpec,
+    /// The first standby in order of preference: the one a two-region system has, and the
+    /// region of the failover switch.
     pub standby: EndpointSpec,
+    /// The other standbys, in order of preference.
+    pub more_standbys: Vec<EndpointSpec>,
     pub health_check: HealthCheckSpec,
-    pub standby_active: bool,
+    /// The standby that takes the traffic instead of the primary (`active_region`), by its
+    /// place in the order of preference.
+    pub active_standby: Option<usize>,
     pub alarm_emails: Vec<String>,
     pub table_name: Option<String>,
     pub alarm_period: i32,
@@ -191,6 +207,23 @@ impl AlarmNames {
             switch: failover_switch::alarm_name(suffix),
         }
     }
+
+    /// The names of one standby's alarms (its traffic, its unhealthy hosts, the table's
+    /// replication to it) in a system of several: each carries the standby's region, since
+    /// the replication alarms all live in the primary region and `alarms` is keyed by name.
+    pub fn of_standby(suffix: &str, region: &str) -> AlarmNames {
+        let names = AlarmNames::of(suffix);
+        let [primary_hosts, _] = names.unhealthy_hosts;
+        AlarmNames {
+            standby_traffic: naming::alarm(&format!("standby-traffic-{region}"), suffix),
+            replication_latency: naming::alarm(&format!("replication-latency-{region}"), suffix),
+            unhealthy_hosts: [
+                primary_hosts,
+                naming::alarm(&format!("unhealthy-hosts-standby-{region}"), suffix),
+            ],
+            ..names
+        }
+    }
 }
 
 impl Desired {
@@ -220,8 +253,10 @@ impl Desired {
             },
             primary,
             standby: EndpointSpec::from_state(&state.standby)?,
-            standby_active: Role::parse(state.active_region.as_ref_option()?)
-                == Some(Role::Standby),
+            more_standbys: Vec::new(),
+            active_standby: (Role::parse(state.active_region.as_ref_option()?)
+                == Some(Role::Standby))
+            .then_some(0),
             alarm_emails: known_list(&state.alarm_emails)?,
             table_name: match &state.table_name {
                 Value::Unknown => return None,
@@ -291,14 +326,29 @@ impl Desired {
         }
     }
 
+    /// Every standby, in order of preference.
+    pub fn standbys(&self) -> impl Iterator<Item = &EndpointSpec> {
+        std::iter::once(&self.standby).chain(&self.more_standbys)
+    }
+
+    /// A standby by its place in the order of preference.
+    fn nth_standby(&self, i: usize) -> Option<&EndpointSpec> {
+        self.standbys().nth(i)
+    }
+
+    pub fn standby_active(&self) -> bool {
+        self.active_standby.is_some()
+    }
+
     pub fn alarm_topics(&self) -> Vec<AlarmTopic> {
-        AlarmTopic::all(&self.primary.region, &self.standby.region)
+        let regions: Vec<&str> = self.standbys().map(|s| s.region.as_str()).collect();
+        AlarmTopic::all(&self.primary.region, &regions)
     }
 
     pub fn topic_region(&self, topic: AlarmTopic) -> &str {
         match topic {
             AlarmTopic::Primary => &self.primary.region,
-            AlarmTopic::Standby => &self.standby.region,
+            AlarmTopic::Standby(i) => self.nth_standby(i).map_or("", |s| s.region.as_str()),
             AlarmTopic::HealthCheck => METRICS_REGION,
         }
     }
@@ -307,7 +357,7 @@ impl Desired {
     pub fn topic_user_key(&self, topic: AlarmTopic) -> Option<&String> {
         match topic {
             AlarmTopic::Primary => self.primary.kms_key_arn.as_ref(),
-            AlarmTopic::Standby => self.standby.kms_key_arn.as_ref(),
+            AlarmTopic::Standby(i) => self.nth_standby(i)?.kms_key_arn.as_ref(),
             AlarmTopic::HealthCheck => None,
         }
     }
@@ -338,11 +388,49 @@ impl Desired {
     /// The topic in the region that receives Route 53's metrics.
     fn metrics_topic(&self) -> AlarmTopic {
         if self.primary.region == METRICS_REGION {
-            AlarmTopic::Primary
-        } else if self.standby.region == METRICS_REGION {
-            AlarmTopic::Standby
+            return AlarmTopic::Primary;
+        }
+        self.standbys()
+            .position(|s| s.region == METRICS_REGION)
+            .map_or(AlarmTopic::HealthCheck, AlarmTopic::Standby)
+    }
+
+    /// The standbys' places in the order Route 53 tries them: the active one first.
+    fn standby_order(&self) -> Vec<usize> {
+        let n = 1 + self.more_standbys.len();
+        let first = self.active_standby.filter(|&i| i < n);
+        first
+            .into_iter()
+            .chain((0..n).filter(|&i| Some(i) != first))
+            .collect()
+    }
+
+    /// The standbys' failover chain in the zone `zone_id`, when there are several.
+    pub fn chain(&self, zone_id: &str) -> Vec<ChainRecord> {
+        let standbys: Vec<(String, String)> = self
+            .standby_order()
+            .into_iter()
+            .filter_map(|i| self.nth_standby(i))
+            .map(|s| (s.alb_dns_name.clone(), s.alb_zone_id.clone()))
+            .collect();
+        standby_chain::chain(&self.domain_name, route53::bare_id(zone_id), &standbys)
+    }
+
+    /// ` in <region>` for a standby of several; nothing for the one standby of two regions.
+    fn in_region(&self, standby: &EndpointSpec) -> String {
+        if self.more_standbys.is_empty() {
+            String::new()
         } else {
-            AlarmTopic::HealthCheck
+            format!(" in {}", standby.region)
+        }
+    }
+
+    /// The names of a standby's alarms: a two-region system's, or with the standby's region.
+    fn standby_alarm_names(&self, standby: &EndpointSpec) -> AlarmNames {
+        if self.more_standbys.is_empty() {
+            self.alarm_names()
+        } else {
+            AlarmNames::of_standby(&self.suffix, &standby.region)
         }
     }
 
@@ -364,36 +452,48 @@ impl Desired {
     }
 
     /// Both weighted records, `primary` carrying the health check `health_check_id` (the
-    /// record check).
-    pub fn records(&self, health_check_id: &str) -> Vec<WeightedRecord> {
-        let (primary_weight, standby_weight) = if self.standby_active {
+    /// record check); `standby` aliases the active standby, or the standbys' chain in the zone
+    /// `zone_id` when there are several.
+    pub fn records(&self, zone_id: &str, health_check_id: &str) -> Vec<WeightedRecord> {
+        let (primary_weight, standby_weight) = if self.standby_active() {
             (0, 100)
         } else {
             (100, 0)
         };
-        [
-            (Role::Primary, primary_weight),
-            (Role::Standby, standby_weight),
-        ]
-        .into_iter()
-        .map(|(role, weight)| {
-            let endpoint = self.endpoint(role);
+        let (standby_dns, standby_zone) = match self.chain(zone_id).first() {
+            Some(group) => (group.name.clone(), route53::bare_id(zone_id).to_owned()),
+            None => (
+                self.standby.alb_dns_name.clone(),
+                self.standby.alb_zone_id.clone(),
+            ),
+        };
+        vec![
             WeightedRecord {
-                set_identifier: role.as_str().to_owned(),
-                weight,
-                alias_dns_name: endpoint.alb_dns_name.clone(),
-                alias_zone_id: endpoint.alb_zone_id.clone(),
-                health_check_id: (role == Role::Primary).then(|| health_check_id.to_owned()),
+                set_identifier: Role::Primary.as_str().to_owned(),
+                weight: primary_weight,
+                alias_dns_name: self.primary.alb_dns_name.clone(),
+                alias_zone_id: self.primary.alb_zone_id.clone(),
+                health_check_id: Some(health_check_id.to_owned()),
                 evaluate_target_health: true,
-            }
-        })
-        .collect()
+            },
+            WeightedRecord {
+                set_identifier: Role::Standby.as_str().to_owned(),
+                weight: standby_weight,
+                alias_dns_name: standby_dns,
+                alias_zone_id: standby_zone,
+                health_check_id: None,
+                evaluate_target_health: true,
+            },
+        ]
     }
 
-    pub fn record_summaries(&self, health_check_id: &str) -> Tags {
-        self.records(health_check_id)
+    /// The `records` map: the weighted records by set identifier, the chain's by group.
+    pub fn record_summaries(&self, zone_id: &str, health_check_id: &str) -> Tags {
+        let chain = self.chain(zone_id);
+        self.records(zone_id, health_check_id)
             .iter()
             .map(|r| (r.set_identifier.clone(), record_summary(r)))
+            .chain(chain.iter().map(|r| (r.key(), r.summary())))
             .collect()
     }
 
@@ -404,7 +504,6 @@ impl Desired {
         topics: &TopicArns,
     ) -> Option<Vec<(String, AlarmSpec)>> {
         let names = self.alarm_names();
-        let topic = |role: Role| topics.of(AlarmTopic::of_role(role));
         let base = |name: &str, namespace: &str, metric: &str, statistic: &str| AlarmSpec {
             name: name.to_owned(),
             description: String::new(),
@@ -438,31 +537,54 @@ impl Desired {
                 ..base(&names.health_check, "AWS/Route53", "HealthCheckStatus", "Minimum")
             },
         )];
-        alarms.push((
-            self.standby.region.clone(),
-            AlarmSpec {
-                description: format!("Requests reached the standby load balancer while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is standby.", self.standby.region),
-                // A stray request (a scanner, someone curl-ing the internet-facing standby) is one
-                // minute of a few requests; traffic Route 53 has moved keeps coming, minute after
-                // minute. Per-minute periods whatever `alarm_period`: this alarm is the one that
-                // still speaks when us-east-1 is down, it must not wait long.
-                comparison: ">",
-                threshold: STANDBY_TRAFFIC_PER_MINUTE,
-                period: 60,
-                evaluation_periods: STANDBY_TRAFFIC_MINUTES,
-                dimensions: vec![("LoadBalancer".into(), metric_dimension(&self.standby.alb_arn))],
-                actions: vec![topic(Role::Standby)?],
-                actions_enabled: !self.standby_active,
-                ..base(&names.standby_traffic, "AWS/ApplicationELB", "RequestCount", "Sum")
-            },
-        ));
-        for (role, name) in Role::ALL.into_iter().zip(&names.unhealthy_hosts) {
-            let endpoint = self.endpoint(role);
+        let standbys: Vec<(usize, &EndpointSpec, AlarmNames)> = self
+            .standbys()
+            .enumerate()
+            .map(|(i, s)| (i, s, self.standby_alarm_names(s)))
+            .collect();
+        for (i, standby, names) in &standbys {
+            alarms.push((
+                standby.region.clone(),
+                AlarmSpec {
+                    description: format!("Requests reached the standby load balancer{} while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is {}.", self.in_region(standby), standby.region, if self.more_standbys.is_empty() { "standby" } else { "this standby" }),
+                    // A stray request (a scanner, someone curl-ing the internet-facing standby) is
+                    // one minute of a few requests; traffic Route 53 has moved keeps coming, minute
+                    // after minute. Per-minute periods whatever `alarm_period`: this alarm is the
+                    // one that still speaks when us-east-1 is down, it must not wait long.
+                    comparison: ">",
+                    threshold: STANDBY_TRAFFIC_PER_MINUTE,
+                    period: 60,
+                    evaluation_periods: STANDBY_TRAFFIC_MINUTES,
+                    dimensions: vec![("LoadBalancer".into(), metric_dimension(&standby.alb_arn))],
+                    actions: vec![topics.of(AlarmTopic::Standby(*i))?],
+                    actions_enabled: self.active_standby != Some(*i),
+                    ..base(&names.standby_traffic, "AWS/ApplicationELB", "RequestCount", "Sum")
+                },
+            ));
+        }
+        let primary_hosts = (
+            &self.primary,
+            AlarmTopic::Primary,
+            names.unhealthy_hosts[0].clone(),
+        );
+        let standby_hosts = standbys.iter().map(|(i, standby, names)| {
+            (
+                *standby,
+                AlarmTopic::Standby(*i),
+                names.unhealthy_hosts[1].clone(),
+            )
+        });
+        for (endpoint, topic, name) in std::iter::once(primary_hosts).chain(standby_hosts) {
             alarms.push((
                 endpoint.region.clone(),
                 AlarmSpec {
                     description: format!(
-                        "Targets of the {role} load balancer fail their health checks."
+                        "Targets of the {}{} load balancer fail their health checks.",
+                        topic.role(),
+                        match topic {
+                            AlarmTopic::Standby(_) => self.in_region(endpoint),
+                            _ => String::new(),
+                        }
                     ),
                     dimensions: vec![
                         (
@@ -471,8 +593,8 @@ impl Desired {
                         ),
                         ("LoadBalancer".into(), metric_dimension(&endpoint.alb_arn)),
                     ],
-                    actions: vec![topic(role)?],
-                    ..base(name, "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum")
+                    actions: vec![topics.of(topic)?],
+                    ..base(&name, "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum")
                 },
             ));
         }
@@ -480,23 +602,29 @@ impl Desired {
         if self.routing_control.is_none() {
             alarms.push((
                 self.standby.region.clone(),
-                failover_switch::alarm(&self.suffix, &self.standby.region, &topic(Role::Standby)?),
+                failover_switch::alarm(
+                    &self.suffix,
+                    &self.standby.region,
+                    &topics.of(AlarmTopic::Standby(0))?,
+                ),
             ));
         }
         if let Some(table) = &self.table_name {
-            alarms.push((
-                self.primary.region.clone(),
-                AlarmSpec {
-                    description: format!("Writes to {table} take too long to reach {}: a failover now would lose recent sessions.", self.standby.region),
-                    threshold: self.replication_latency_threshold,
-                    dimensions: vec![
-                        ("TableName".into(), table.clone()),
-                        ("ReceivingRegion".into(), self.standby.region.clone()),
-                    ],
-                    actions: vec![topic(Role::Primary)?],
-                    ..base(&names.replication_latency, "AWS/DynamoDB", "ReplicationLatency", "Average")
-                },
-            ));
+            for (_, standby, names) in &standbys {
+                alarms.push((
+                    self.primary.region.clone(),
+                    AlarmSpec {
+                        description: format!("Writes to {table} take too long to reach {}: a failover now would lose recent sessions.", standby.region),
+                        threshold: self.replication_latency_threshold,
+                        dimensions: vec![
+                            ("TableName".into(), table.clone()),
+                            ("ReceivingRegion".into(), standby.region.clone()),
+                        ],
+                        actions: vec![topics.of(AlarmTopic::Primary)?],
+                        ..base(&names.replication_latency, "AWS/DynamoDB", "ReplicationLatency", "Average")
+                    },
+                ));
+            }
         }
         Some(alarms)
     }
@@ -512,17 +640,31 @@ impl Desired {
     }
 
     /// Every (region, alarm name) this stack may have created, wanted now or not.
+    /// Each standby's under both namings: a system that gains or loses a standby renames them.
     pub fn every_alarm(&self) -> Vec<(String, String)> {
         let names = self.alarm_names();
-        let [primary_hosts, standby_hosts] = names.unhealthy_hosts;
-        vec![
-            (METRICS_REGION.to_owned(), names.health_check),
-            (self.standby.region.clone(), names.standby_traffic),
-            (self.primary.region.clone(), primary_hosts),
-            (self.standby.region.clone(), standby_hosts),
-            (self.primary.region.clone(), names.replication_latency),
-            (self.standby.region.clone(), names.switch),
-        ]
+        let [primary_hosts, _] = &names.unhealthy_hosts;
+        let mut every = vec![
+            (METRICS_REGION.to_owned(), names.health_check.clone()),
+            (self.primary.region.clone(), primary_hosts.clone()),
+            (self.standby.region.clone(), names.switch.clone()),
+        ];
+        for standby in self.standbys() {
+            let region = &standby.region;
+            for names in [&names, &AlarmNames::of_standby(&self.suffix, region)] {
+                every.extend([
+                    (region.clone(), names.standby_traffic.clone()),
+                    (region.clone(), names.unhealthy_hosts[1].clone()),
+                    (
+                        self.primary.region.clone(),
+                        names.replication_latency.clone(),
+                    ),
+                ]);
+            }
+        }
+        every.sort();
+        every.dedup();
+        every
     }
 }
 
@@ -572,7 +714,7 @@ mod tests {
             want.alarm_topics(),
             [
                 AlarmTopic::Primary,
-                AlarmTopic::Standby,
+                AlarmTopic::Standby(0),
                 AlarmTopic::HealthCheck
             ]
         );
@@ -605,6 +747,151 @@ mod tests {
         assert_eq!(want.alarm_topics().len(), 2);
     }
 
+    /// The two-region desired state with two more standbys, in us-west-2 then eu-west-1.
+    fn with_three_standbys(active: Option<usize>) -> Desired {
+        let mut c = config();
+        c.table_name = values::string("trading-sessions-prod");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        let mut want = Desired::from_state(&planned, &Tags::new()).unwrap();
+        want.more_standbys = [("us-west-2", "reserve"), ("eu-west-1", "far")]
+            .map(|(region, role)| EndpointSpec::from_state(&endpoint(region, role)).unwrap())
+            .to_vec();
+        want.active_standby = active;
+        want
+    }
+
+    /// Several standbys: the `standby` record aliases the first group of the chain in the
+    /// zone, the chain tries them in order of preference, and an active standby goes first.
+    #[test]
+    fn standbys_are_tried_in_order_of_preference_the_active_one_first() {
+        let want = with_three_standbys(None);
+        let records = want.records("/hostedzone/Z1", "rc-1");
+        assert_eq!((records[0].weight, records[1].weight), (100, 0));
+        assert_eq!(
+            (
+                records[1].alias_dns_name.as_str(),
+                records[1].alias_zone_id.as_str()
+            ),
+            ("_standby-1.trading-prod.tap-test.net", "Z1")
+        );
+        let targets = |want: &Desired| -> Vec<(String, String)> {
+            want.chain("Z1")
+                .iter()
+                .map(|r| (r.key(), r.alias_dns_name.clone()))
+                .collect()
+        };
+        let row = |k: &str, dns: &str| (k.to_owned(), dns.to_owned());
+        assert_eq!(
+            targets(&want),
+            [
+                row(
+                    "_standby-1/primary",
+                    "alb-standby-1.us-east-2.elb.amazonaws.com"
+                ),
+                row(
+                    "_standby-1/secondary",
+                    "_standby-2.trading-prod.tap-test.net"
+                ),
+                row(
+                    "_standby-2/primary",
+                    "alb-reserve-1.us-west-2.elb.amazonaws.com"
+                ),
+                row(
+                    "_standby-2/secondary",
+                    "alb-far-1.eu-west-1.elb.amazonaws.com"
+                ),
+            ]
+        );
+        let failed_over = with_three_standbys(Some(2));
+        let records = failed_over.records("Z1", "rc-1");
+        assert_eq!((records[0].weight, records[1].weight), (0, 100));
+        assert_eq!(
+            targets(&failed_over),
+            [
+                row(
+                    "_standby-1/primary",
+                    "alb-far-1.eu-west-1.elb.amazonaws.com"
+                ),
+                row(
+                    "_standby-1/secondary",
+                    "_standby-2.trading-prod.tap-test.net"
+                ),
+                row(
+                    "_standby-2/primary",
+                    "alb-standby-1.us-east-2.elb.amazonaws.com"
+                ),
+                row(
+                    "_standby-2/secondary",
+                    "alb-reserve-1.us-west-2.elb.amazonaws.com"
+                ),
+            ]
+        );
+        assert_eq!(want.record_summaries("Z1", "rc-1").len(), 2 + 4);
+    }
+
+    /// Each standby has its topic, its traffic and unhealthy-host alarms and the table's
+    /// replication alarm, named with its region; only the active standby's traffic alarm is
+    /// silenced; the switch stays in the first standby's region.
+    #[test]
+    fn each_standby_has_its_alarms_named_with_its_region() {
+        let want = with_three_standbys(Some(1));
+        assert_eq!(
+            want.alarm_topics(),
+            [
+                AlarmTopic::Primary,
+                AlarmTopic::Standby(0),
+                AlarmTopic::Standby(1),
+                AlarmTopic::Standby(2)
+            ]
+        );
+        assert_eq!(want.topic_region(AlarmTopic::Standby(2)), "eu-west-1");
+        let topics = TopicArns {
+            primary: "p".into(),
+            standbys: vec!["s0".into(), "s1".into(), "s2".into()],
+            health_check: None,
+        };
+        let alarms = want.alarms("hc-1", &topics).unwrap();
+        let named = |name: &str| {
+            alarms
+                .iter()
+                .find(|(_, a)| a.name == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        for (region, topic, silenced) in [
+            ("us-east-2", "s0", false),
+            ("us-west-2", "s1", true),
+            ("eu-west-1", "s2", false),
+        ] {
+            let (at, traffic) = named(&format!("failover-standby-traffic-{region}-prod"));
+            assert_eq!((at.as_str(), traffic.actions_enabled), (region, !silenced));
+            assert_eq!(traffic.actions, [topic]);
+            let (at, hosts) = named(&format!("failover-unhealthy-hosts-standby-{region}-prod"));
+            assert_eq!(
+                (at.as_str(), hosts.actions.as_slice()),
+                (region, &[topic.to_owned()][..])
+            );
+            let (at, latency) = named(&format!("failover-replication-latency-{region}-prod"));
+            assert_eq!(at, "us-east-1");
+            assert!(latency
+                .dimensions
+                .contains(&("ReceivingRegion".into(), region.into())));
+        }
+        assert_eq!(named("failover-switch-prod").0, "us-east-2");
+        assert_eq!(alarms.len(), 1 + 3 + 4 + 1 + 3);
+        let every = want.every_alarm();
+        for (_, alarm) in &alarms {
+            assert!(
+                every.iter().any(|(_, name)| *name == alarm.name),
+                "{}",
+                alarm.name
+            );
+        }
+        assert!(
+            every.contains(&("us-west-2".into(), "failover-standby-traffic-prod".into())),
+            "the two-region name too, so a standby added renames it"
+        );
+    }
+
     #[test]
     fn planned_failover_moves_the_weights_and_silences_the_traffic_alarm() {
         let mut c = config();
@@ -612,7 +899,7 @@ mod tests {
         c.table_name = values::string("trading-sessions-prod");
         let (planned, _) = plan(&c, None, &Tags::new());
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();
-        let records = want.records("hc-1");
+        let records = want.records("Z1", "hc-1");
         assert_eq!((records[0].weight, records[1].weight), (0, 100));
         let alarms = want.alarms("hc-1", &arns()).unwrap();
         assert!(!alarms[1].1.actions_enabled);

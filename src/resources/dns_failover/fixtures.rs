@@ -36,7 +36,7 @@ pub fn config() -> State {
 pub fn arns() -> TopicArns {
     TopicArns {
         primary: "p".into(),
-        standby: "s".into(),
+        standbys: vec!["s".into()],
         health_check: None,
     }
 }

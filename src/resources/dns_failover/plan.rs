@@ -127,7 +127,7 @@ pub fn plan(
         planned.health_check_topic_arn,
         planned.health_check_topic_key_arn,
     ) = match stack_regions {
-        [Some(p), Some(s)] if !AlarmTopic::all(&p, &s).contains(&AlarmTopic::HealthCheck) => {
+        [Some(p), Some(s)] if !AlarmTopic::all(&p, &[&s]).contains(&AlarmTopic::HealthCheck) => {
             (Value::Null, Value::Null)
         }
         _ => (
@@ -173,8 +173,15 @@ pub fn plan(
     planned.tags_all = desired
         .as_ref()
         .map_or(Value::Unknown, |d| values::map(&d.health_check_tags()));
-    planned.records = match (&desired, planned.record_health_check_id.as_ref_option()) {
-        (Some(d), Some(id)) => values::map(&d.record_summaries(id)),
+    // The standbys' chain aliases names of the zone: known once the zone is.
+    planned.records = match (
+        &desired,
+        planned.record_health_check_id.as_ref_option(),
+        planned.zone_id.as_ref_option(),
+    ) {
+        (Some(d), Some(id), zone) if zone.is_some() || d.more_standbys.is_empty() => {
+            values::map(&d.record_summaries(zone.map_or("", String::as_str), id))
+        }
         _ => Value::Unknown,
     };
     planned.alarms = match (
@@ -195,7 +202,7 @@ pub fn plan(
 fn topic_arns(state: &State) -> Option<TopicArns> {
     Some(TopicArns {
         primary: state.primary_topic_arn.as_ref_option()?.clone(),
-        standby: state.standby_topic_arn.as_ref_option()?.clone(),
+        standbys: vec![state.standby_topic_arn.as_ref_option()?.clone()],
         health_check: match &state.health_check_topic_arn {
             Value::Unknown => return None,
             other => other.as_ref_option().cloned(),
@@ -291,7 +298,7 @@ mod tests {
         assert!(planned.health_check_id.is_unknown() && planned.records.is_unknown());
 
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();
-        let records = want.records("hc-1");
+        let records = want.records("Z1", "hc-1");
         assert_eq!((records[0].weight, records[1].weight), (100, 0));
         assert_eq!(records[0].health_check_id.as_deref(), Some("hc-1"));
         assert_eq!(records[1].health_check_id, None);
@@ -373,7 +380,7 @@ mod tests {
         prior.records = values::map(
             &Desired::from_state(&prior, &Tags::new())
                 .unwrap()
-                .record_summaries("hc-1"),
+                .record_summaries("Z1", "hc-1"),
         );
         let (planned, replace) = plan(&config(), Some(&prior), &Tags::new());
         assert!(replace.is_empty(), "nothing is replaced");

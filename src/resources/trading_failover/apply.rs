@@ -294,7 +294,7 @@ fn recorded_dns(prior: &State) -> Recorded {
         record_check_id: recorded(prior, "dns.record_health_check"),
         topics: TopicArns {
             primary: id(&prior.primary_topic_arn),
-            standby: id(&prior.standby_topic_arn),
+            standbys: vec![id(&prior.standby_topic_arn)],
             health_check: super::plan::health_check_topic(prior)
                 .as_ref_option()
                 .cloned(),
@@ -552,7 +552,7 @@ fn compose(
         };
         parts.insert(format!("dns.{role}_topic_key"), part);
     }
-    if AlarmTopic::all(&want.region(Role::Primary), &want.region(Role::Standby))
+    if AlarmTopic::all(&want.region(Role::Primary), &[&want.region(Role::Standby)])
         .contains(&AlarmTopic::HealthCheck)
     {
         let topic = super::plan::HEALTH_CHECK_TOPIC;

@@ -149,7 +149,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
     .collect();
     let regions = Role::ALL.map(|role| region_of(state, role));
     if let [Value::Value(primary), Value::Value(standby)] = &regions {
-        if AlarmTopic::all(primary, standby).contains(&AlarmTopic::HealthCheck) {
+        if AlarmTopic::all(primary, &[standby]).contains(&AlarmTopic::HealthCheck) {
             keys.insert(HEALTH_CHECK_TOPIC.to_owned());
             keys.insert(format!("{HEALTH_CHECK_TOPIC}_key"));
         }
