@@ -6,3 +6,4 @@ pub mod regional_stack;
 pub mod session_table;
 pub mod shared_checks;
 pub mod trading_failover;
+pub mod upgrades;

@@ -1,7 +1,7 @@
 # A topology the one-resource system does not offer, composed from the sub-resources: one
-# primary and two standbys. Route 53 fails over from us-east-1 to us-east-2; us-west-2 is a warm
-# reserve with its own failover name, promoted by pointing `reserve_domain` at it. The session
-# table replicates to both standby regions, and one instance profile serves all three.
+# primary and two standbys in order of preference. Route 53 fails over from us-east-1 to
+# us-east-2, and to us-west-2 when us-east-2 is down too. The session table replicates to both
+# standby regions, and one instance profile serves all three.
 terraform {
   required_providers {
     tap = {
@@ -18,16 +18,6 @@ variable "environment_suffix" {
 variable "domain" {
   type        = string
   description = "The failover name: a name you control. Its zone is created here; delegate the name to the zone's name servers."
-}
-
-variable "reserve_domain" {
-  type        = string
-  default     = null
-  description = "The reserve's own failover name; default reserve.<domain>."
-}
-
-locals {
-  reserve_domain = coalesce(var.reserve_domain, "reserve.${var.domain}")
 }
 
 variable "alarm_emails" {
@@ -109,35 +99,17 @@ resource "tap_dns_failover" "main" {
     target_group_arn = local.endpoints.primary.target_group_arn
   }
 
-  standby {
-    region           = local.endpoints.standby.region
-    alb_dns_name     = local.endpoints.standby.alb_dns_name
-    alb_zone_id      = local.endpoints.standby.alb_zone_id
-    alb_arn          = local.endpoints.standby.alb_arn
-    target_group_arn = local.endpoints.standby.target_group_arn
-  }
-}
-
-# The reserve's own failover name: the primary first, us-west-2 when it is down.
-resource "tap_dns_failover" "reserve" {
-  environment_suffix = "${var.environment_suffix}-w"
-  domain_name        = local.reserve_domain
-  alarm_emails       = var.alarm_emails
-
-  primary {
-    region           = local.endpoints.primary.region
-    alb_dns_name     = local.endpoints.primary.alb_dns_name
-    alb_zone_id      = local.endpoints.primary.alb_zone_id
-    alb_arn          = local.endpoints.primary.alb_arn
-    target_group_arn = local.endpoints.primary.target_group_arn
-  }
-
-  standby {
-    region           = local.endpoints.reserve.region
-    alb_dns_name     = local.endpoints.reserve.alb_dns_name
-    alb_zone_id      = local.endpoints.reserve.alb_zone_id
-    alb_arn          = local.endpoints.reserve.alb_arn
-    target_group_arn = local.endpoints.reserve.target_group_arn
+  # The standbys in order of preference: Route 53 answers with us-east-2 when the primary is
+  # down, and with us-west-2 when us-east-2 is down too.
+  dynamic "standby" {
+    for_each = [local.endpoints.standby, local.endpoints.reserve]
+    content {
+      region           = standby.value.region
+      alb_dns_name     = standby.value.alb_dns_name
+      alb_zone_id      = standby.value.alb_zone_id
+      alb_arn          = standby.value.alb_arn
+      target_group_arn = standby.value.target_group_arn
+    }
   }
 }
 
@@ -146,8 +118,5 @@ output "application_url" {
 }
 
 output "name_servers" {
-  value = {
-    main    = tap_dns_failover.main.name_servers
-    reserve = tap_dns_failover.reserve.name_servers
-  }
+  value = tap_dns_failover.main.name_servers
 }

@@ -107,6 +107,29 @@ pub fn chain(domain: &str, zone_id: &str, standbys: &[(String, String)]) -> Vec<
     records
 }
 
+/// The load balancers `(DNS name, zone)` a chain of `domain` answers with, in its order: how an
+/// import finds the standbys.
+pub fn targets(domain: &str, records: &[ChainRecord]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for k in 1..=MAX_GROUPS {
+        let name = group_name(domain, k);
+        let member = |primary: bool| {
+            records
+                .iter()
+                .find(|r| same_name(&r.name, &name) && r.primary == primary)
+        };
+        let (Some(first), Some(second)) = (member(true), member(false)) else {
+            break;
+        };
+        found.push((first.alias_dns_name.clone(), first.alias_zone_id.clone()));
+        if !same_name(&second.alias_dns_name, &group_name(domain, k + 1)) {
+            found.push((second.alias_dns_name.clone(), second.alias_zone_id.clone()));
+            break;
+        }
+    }
+    found
+}
+
 /// Every chain record the zone holds for `domain`, a group at most `MAX_GROUPS` deep.
 pub async fn find(r53: &Client, zone_id: &str, domain: &str) -> Result<Vec<ChainRecord>, AwsError> {
     let mut found = Vec::new();
@@ -215,6 +238,7 @@ mod tests {
         );
         let order: Vec<String> = deepest_first(&records).iter().map(|r| r.key()).collect();
         assert_eq!(&order[..2], ["_standby-2/primary", "_standby-2/secondary"]);
+        assert_eq!(targets("app.tap-test.net", &records), albs(3));
     }
 
     #[test]

@@ -96,16 +96,34 @@ impl Convergent for DnsFailover {
         desired::Desired::from_state(state, default_tags)
     }
 
+    fn desired_update(
+        prior: &schema::State,
+        planned: &schema::State,
+        default_tags: &Tags,
+    ) -> Option<desired::Desired> {
+        let mut want = desired::Desired::from_state(planned, default_tags)?;
+        let kept: Vec<String> = want.standbys().map(|s| s.region.clone()).collect();
+        want.removed_standbys = schema::standbys(prior)
+            .filter_map(|s| s.as_ref_option()?.region.as_ref_option().cloned())
+            .filter(|region| !kept.contains(region))
+            .collect();
+        Some(want)
+    }
+
     fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
-        Role::ALL
-            .into_iter()
-            .map(|role| {
-                (
-                    want.endpoint(role).region.clone(),
-                    AttributePath::new(role.as_str()).attribute("region"),
-                )
-            })
-            .collect()
+        let primary = (
+            want.primary.region.clone(),
+            AttributePath::new(Role::Primary.as_str()).attribute("region"),
+        );
+        let standbys = want.standbys().enumerate().map(|(i, s)| {
+            (
+                s.region.clone(),
+                AttributePath::new(Role::Standby.as_str())
+                    .index(i as i64)
+                    .attribute("region"),
+            )
+        });
+        std::iter::once(primary).chain(standbys).collect()
     }
 
     fn timeouts(state: &schema::State) -> &Value<Timeouts> {
@@ -120,7 +138,9 @@ impl Convergent for DnsFailover {
         want: &desired::Desired,
         timeout: Duration,
     ) -> Result<(), PartError> {
-        let regions = Role::ALL.map(|role| want.endpoint(role).region.as_str());
+        let regions = std::iter::once(&want.primary)
+            .chain(want.standbys())
+            .map(|e| e.region.as_str());
         accepted_in(&cfg.clients, regions).await?;
         apply::converge(cfg, want, timeout).await
     }

@@ -242,6 +242,41 @@ fn unchanged_version(
     None
 }
 
+/// A resource's stored state at the served version: an earlier version's brought there one step
+/// at a time (`resources::upgrades`), else as `unchanged_version` has it.
+fn upgraded_state(
+    diags: &mut Diagnostics,
+    type_name: &str,
+    stored: i64,
+    current: Option<i64>,
+    json: Vec<u8>,
+) -> Option<tf::DynamicValue> {
+    let Some(current) = current.filter(|&c| stored < c && !json.is_empty()) else {
+        return unchanged_version(diags, "state", type_name, stored, current, json);
+    };
+    let upgraded = serde_json::from_slice(&json)
+        .map_err(|e| format!("the stored state is not JSON: {e}"))
+        .and_then(|state| {
+            (stored..current).try_fold(state, |state, version| {
+                crate::resources::upgrades::step(type_name, version, state)
+            })
+        })
+        .and_then(|state| serde_json::to_vec(&state).map_err(|e| e.to_string()));
+    match upgraded {
+        Ok(json) => Some(tf::DynamicValue {
+            msgpack: Vec::new(),
+            json,
+        }),
+        Err(why) => {
+            diags.root_error(
+                format!("Cannot upgrade the state of {type_name}"),
+                format!("The state was written with version {stored}; this provider serves version {current}: {why}."),
+            );
+            None
+        }
+    }
+}
+
 type Answer<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
@@ -379,9 +414,8 @@ impl Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let current = (self.schemas.resources.get(&request.type_name)).map(|s| s.version);
-        let upgraded = unchanged_version(
+        let upgraded = upgraded_state(
             &mut diags,
-            "state",
             &request.type_name,
             request.version,
             current,
@@ -778,6 +812,23 @@ mod tests {
         let upgraded = unchanged_version(&mut diags, "identity", "tap_x", 0, Some(0), json.clone());
         assert_eq!(upgraded.map(|v| v.json), Some(json));
         assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn an_earlier_state_version_is_upgraded_step_by_step_or_refused() {
+        let mut diags = Diagnostics::default();
+        let json = br#"{"standby":{"region":"us-east-2"}}"#.to_vec();
+        let upgraded = upgraded_state(&mut diags, "tap_dns_failover", 1, Some(2), json.clone())
+            .expect("upgraded");
+        let state: serde_json::Value = serde_json::from_slice(&upgraded.json).expect("JSON");
+        assert_eq!(state["standby"][0]["region"], "us-east-2");
+        assert!(diags.errors.is_empty());
+        assert!(upgraded_state(&mut diags, "tap_session_table", 0, Some(1), json).is_none());
+        assert!(
+            diags.errors[0].detail.contains("no upgrade from version 0"),
+            "{:?}",
+            diags.errors
+        );
     }
 
     #[test]

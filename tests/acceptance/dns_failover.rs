@@ -9,8 +9,8 @@ use aws_sdk_route53::types::{
 };
 
 use crate::support::{
-    alarm_actions, alerting_leaks, assert_refused_once, dns_answer, resolved, serving_balancer,
-    settles, upsert_record, LocalAws, Workspace,
+    alarm_actions, alerting_in, alerting_leaks, assert_refused_once, dns_answer, resolved,
+    serving_balancer, settles, upsert_record, LocalAws, Workspace,
 };
 
 const ADDRESS: &str = "tap_dns_failover.dns";
@@ -830,7 +830,7 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
         (
             "  active_region = \"elsewhere\"\n",
             "active_region",
-            "not a role",
+            "neither a role nor a standby's region",
         ),
         (
             "  alarm_emails = [\"oncall\"]\n",
@@ -1796,4 +1796,203 @@ async fn a_routing_control_of_the_users_is_the_switch_and_moves_dns() {
     stack.ws.destroy();
     let leaks = alerting_leaks(&stack.aws, None).await;
     assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// A DNS failover over `primary` and `standbys` (in order of preference).
+fn with_standbys(primary: &Endpoint, standbys: &[&Endpoint], extra: &str) -> String {
+    let blocks: String = standbys.iter().map(|s| s.block("standby")).collect();
+    format!(
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"acc\"\n  domain_name = \"{DOMAIN}\"\n{extra}\n{}{blocks}}}\n",
+        primary.block("primary")
+    )
+}
+
+/// Alarm names of one region, sorted.
+async fn alarm_names(aws: &LocalAws, region: &str) -> Vec<String> {
+    let mut names: Vec<String> = (aws.cloudwatch(region).describe_alarms().send().await)
+        .expect("DescribeAlarms")
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Standbys in order of preference: a second standby is added in place (a failover group in
+/// the zone, its topic and alarms named with its region); Route 53 answers with the primary,
+/// then, as each fails, the first standby, then the second; `active_region` naming the second
+/// puts it first; removing it in place removes its records, topic and alarms and gives the
+/// first standby back its two-region names; destroy leaves nothing.
+#[tokio::test]
+async fn standbys_take_over_in_order_and_are_added_and_removed_in_place() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.41", "primary").await;
+    let first = serving_endpoint(&aws, "us-east-2", "10.42", "first").await;
+    let second = serving_endpoint(&aws, "us-west-2", "10.43", "second").await;
+    let ws = Workspace::new(&aws);
+    ws.config(&with_standbys(&primary, &[&first], ""));
+    ws.apply();
+    let two_regions = alarm_names(&aws, "us-east-2").await;
+    assert!(two_regions.contains(&"failover-standby-traffic-acc".to_owned()));
+
+    // Added in place.
+    ws.config(&with_standbys(&primary, &[&first, &second], ""));
+    let plan = ws.plan_updating(&["standby"]);
+    assert!(plan.contains("1 to change"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    let state = ws.resource(ADDRESS);
+    let topics = state["standby_topic_arns"].as_object().expect("topics");
+    assert_eq!(topics.len(), 2, "{topics:?}");
+    assert!(topics["us-west-2"]
+        .as_str()
+        .unwrap()
+        .contains(":us-west-2:"));
+    let sns = aws
+        .sns("us-west-2")
+        .list_topics()
+        .send()
+        .await
+        .expect("ListTopics");
+    assert_eq!(
+        sns.topics().len(),
+        1,
+        "one topic in the second standby's region"
+    );
+    for (region, name) in [
+        ("us-east-2", "failover-standby-traffic-us-east-2-acc"),
+        (
+            "us-east-2",
+            "failover-unhealthy-hosts-standby-us-east-2-acc",
+        ),
+        ("us-west-2", "failover-standby-traffic-us-west-2-acc"),
+        (
+            "us-west-2",
+            "failover-unhealthy-hosts-standby-us-west-2-acc",
+        ),
+        ("us-east-2", "failover-switch-acc"),
+    ] {
+        assert!(
+            alarm_names(&aws, region).await.contains(&name.to_owned()),
+            "{name} in {region}"
+        );
+    }
+    assert!(!alarm_names(&aws, "us-east-2")
+        .await
+        .contains(&"failover-standby-traffic-acc".to_owned()));
+    let r53 = aws.route53();
+    let zone = state["zone_id"].as_str().unwrap().to_owned();
+    let held = (r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await)
+        .expect("ListResourceRecordSets");
+    let chain: Vec<(String, String)> = held
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.failover().is_some())
+        .map(|r| {
+            let alias = r.alias_target().expect("alias");
+            assert!(alias.evaluate_target_health());
+            (
+                r.failover().unwrap().as_str().to_owned(),
+                alias.dns_name().trim_end_matches('.').to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("PRIMARY".to_owned(), first.dns_name.clone()),
+            ("SECONDARY".to_owned(), second.dns_name.clone())
+        ]
+    );
+
+    // Route 53 answers in order of preference.
+    let [primary_at, first_at, second_at] =
+        [&primary, &first, &second].map(|e| resolved(&aws, &e.dns_name));
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the primary", primary_at.clone(), answer).await;
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", primary.dns_name));
+    settles("the first standby", first_at.clone(), answer).await;
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", first.dns_name));
+    settles("the second standby", second_at.clone(), answer).await;
+    for e in [&primary, &first] {
+        aws.get_text(&format!("/localaws/elb/{}/healthy", e.dns_name));
+    }
+    settles("the primary again", primary_at.clone(), answer).await;
+
+    // A planned failover to the second standby: it goes first.
+    ws.config(&with_standbys(
+        &primary,
+        &[&first, &second],
+        "  active_region = \"us-west-2\"\n",
+    ));
+    ws.apply();
+    ws.assert_plan_empty();
+    settles("the second standby, active", second_at.clone(), answer).await;
+    ws.config(&with_standbys(&primary, &[&first, &second], ""));
+    ws.apply();
+    settles("failed back", primary_at, answer).await;
+
+    // Removed in place: its records, topic and alarms go.
+    ws.config(&with_standbys(&primary, &[&first], ""));
+    ws.plan_updating(&["standby"]);
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(alerting_in(&aws, "us-west-2").await, Vec::<String>::new());
+    assert_eq!(alarm_names(&aws, "us-east-2").await, two_regions);
+    let held = (r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await)
+        .expect("ListResourceRecordSets");
+    assert!(held
+        .resource_record_sets()
+        .iter()
+        .all(|r| r.failover().is_none()));
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// A state version 1 wrote (its one standby a block, no topics by region) is upgraded by
+/// Terraform's UpgradeResourceState: the plan is empty, nothing is replaced, and the next apply
+/// writes version 2.
+#[tokio::test]
+async fn a_state_of_version_1_upgrades_with_an_empty_plan() {
+    let stack = Stack::start().await;
+    stack.config("");
+    stack.ws.apply();
+    let zone_before = stack.ws.resource(ADDRESS)["zone_id"].clone();
+    let path = stack.ws.dir().join("terraform.tfstate");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("JSON");
+    state["serial"] = (state["serial"].as_u64().expect("serial") + 1).into();
+    let instance = &mut state["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 2);
+    instance["schema_version"] = 1.into();
+    let attributes = instance["attributes"].as_object_mut().expect("attributes");
+    let standby = attributes["standby"][0].clone();
+    attributes.insert("standby".into(), standby);
+    attributes.remove("standby_topic_arns");
+    attributes.remove("standby_topic_key_arns");
+    std::fs::write(&path, state.to_string()).expect("writing the state");
+
+    stack.ws.assert_plan_empty();
+    stack.ws.apply();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("JSON");
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 2);
+    assert_eq!(
+        instance["attributes"]["standby"][0]["region"], "us-east-2",
+        "{instance:#}"
+    );
+    assert_eq!(instance["attributes"]["zone_id"], zone_before);
+    stack.ws.destroy();
 }

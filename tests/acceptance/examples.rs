@@ -49,8 +49,33 @@ async fn the_three_region_composition_applies_and_destroys() {
         .expect("ListHostedZones");
     assert_eq!(
         zones.hosted_zones().len(),
-        2,
-        "the main and the reserve failover names"
+        1,
+        "one failover name for three regions"
+    );
+    let records = aws
+        .route53()
+        .list_resource_record_sets()
+        .hosted_zone_id(zones.hosted_zones()[0].id())
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
+    let mut order: Vec<(String, String)> = records
+        .resource_record_sets()
+        .iter()
+        .filter_map(|r| {
+            let target = r.alias_target()?.dns_name();
+            Some((r.failover()?.as_str().to_owned(), target.to_owned()))
+        })
+        .collect();
+    order.sort();
+    let regions: Vec<(&str, bool)> = order
+        .iter()
+        .map(|(member, target)| (member.as_str(), target.contains("us-east-2")))
+        .collect();
+    assert_eq!(
+        regions,
+        [("PRIMARY", true), ("SECONDARY", false)],
+        "us-east-2 first, then us-west-2: {order:?}"
     );
     let profiles = aws
         .iam()

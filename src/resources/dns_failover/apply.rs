@@ -42,6 +42,12 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     )?;
     let topics = TopicArns::of_topics(&want.alarm_topics(), topic_arns);
     converge_alarms(cfg, want, &health_check_id, &topics).await?;
+    // Their alarms are gone: the topics of standbys removed may go.
+    try_join_all(
+        (want.removed_standbys.iter())
+            .map(|region| delete_topic(cfg, want, region, AlarmTopic::Standby(0))),
+    )
+    .await?;
     let (record_check, stale_switches) =
         converge_switch_checks(cfg, want, &health_check_id).await?;
     converge_records(cfg, want, &zone.id, &record_check, remaining(deadline)).await?;
@@ -331,7 +337,7 @@ async fn converge_alarm(
     spec: &alarms::AlarmSpec,
 ) -> PartResult<()> {
     // The us-east-1 health-check alarm of a system with no stack there watches the primary.
-    let role = if region == want.standby.region {
+    let role = if region != want.primary.region && want.standbys().any(|s| s.region == region) {
         Role::Standby
     } else {
         Role::Primary
@@ -435,12 +441,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         Some(emails) if !emails.is_empty() => topics::Subscriptions::List,
         _ => topics::Subscriptions::IfCounted,
     };
-    let prior_topic = |topic: AlarmTopic| {
-        known(match topic {
-            AlarmTopic::Primary => &prior.primary_topic_arn,
-            AlarmTopic::Standby(_) => &prior.standby_topic_arn,
-            AlarmTopic::HealthCheck => &prior.health_check_topic_arn,
-        })
+    let prior_standby_topics = values::known_map(&prior.standby_topic_arns).unwrap_or_default();
+    let prior_topic = |topic: AlarmTopic| match topic {
+        AlarmTopic::Primary => known(&prior.primary_topic_arn),
+        AlarmTopic::Standby(0) => known(&prior.standby_topic_arn),
+        AlarmTopic::Standby(_) => prior_standby_topics
+            .get(want.topic_region(topic))
+            .filter(|arn| !arn.is_empty())
+            .cloned(),
+        AlarmTopic::HealthCheck => known(&prior.health_check_topic_arn),
     };
     let alarm_topics = want.alarm_topics();
     let (zone, checks, switch_checks, topic_facts, live_alarms) = tokio::try_join!(
@@ -471,11 +480,17 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         })),
         observe_alarms(cfg, want),
     )?;
-    let live_records = match &zone {
-        Some(zone) => weighted_records::find(r53, &zone.id, &want.domain_name)
-            .await
-            .context(|| format!("reading records {}", want.domain_name))?,
-        None => Vec::new(),
+    let (live_records, live_chain) = match &zone {
+        Some(zone) => {
+            let name = &want.domain_name;
+            let live = weighted_records::find(r53, &zone.id, name)
+                .await
+                .context(|| format!("reading records {name}"))?;
+            let several = !want.more_standbys.is_empty();
+            let chain = find_chain(cfg, &zone.id, name, &live, several).await?;
+            (live, chain)
+        }
+        None => (Vec::new(), Vec::new()),
     };
     // The record check the primary record uses, and the endpoint check it (or, before the
     // switch, the record itself) uses; else the newest one we own.
@@ -533,7 +548,9 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             state.tags_all = values::map(&tags);
         }
     }
-    state.records = values::map(&record_summaries(&live_records));
+    let mut records = record_summaries(&live_records);
+    records.extend(live_chain.iter().map(|r| (r.key(), r.summary())));
+    state.records = values::map(&records);
     let keys = try_join_all(
         alarm_topics
             .iter()
@@ -546,16 +563,23 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         state.health_check_topic_arn,
         state.health_check_topic_key_arn,
     ) = (Value::Null, Value::Null);
-    for ((topic, facts), key) in alarm_topics.iter().zip(&topic_facts).zip(keys) {
-        let arn = values::string(facts.as_ref().map(|t| t.arn.clone()).unwrap_or_default());
-        let key = values::string(key);
+    let (mut standby_topics, mut standby_keys) = (Tags::new(), Tags::new());
+    for ((&topic, facts), key) in alarm_topics.iter().zip(&topic_facts).zip(keys) {
+        let arn = facts.as_ref().map(|t| t.arn.clone()).unwrap_or_default();
+        if let AlarmTopic::Standby(_) = topic {
+            let region = want.topic_region(topic).to_owned();
+            standby_topics.insert(region.clone(), arn.clone());
+            standby_keys.insert(region, key.clone());
+        }
+        let (arn, key) = (values::string(arn), values::string(key));
         match topic {
             AlarmTopic::Primary => {
                 (state.primary_topic_arn, state.primary_topic_key_arn) = (arn, key)
             }
-            AlarmTopic::Standby(_) => {
+            AlarmTopic::Standby(0) => {
                 (state.standby_topic_arn, state.standby_topic_key_arn) = (arn, key)
             }
+            AlarmTopic::Standby(_) => {}
             AlarmTopic::HealthCheck => {
                 (
                     state.health_check_topic_arn,
@@ -564,7 +588,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             }
         }
     }
-    state.alarm_emails = observed_emails(&prior.alarm_emails, &alarm_topics, &topic_facts);
+    (state.standby_topic_arns, state.standby_topic_key_arns) =
+        (values::map(&standby_topics), values::map(&standby_keys));
+    let holders: Vec<String> = alarm_topics.iter().map(|&t| want.topic_holder(t)).collect();
+    state.alarm_emails = observed_emails(&prior.alarm_emails, &holders, &topic_facts);
     state.pending_alarm_emails = pending_emails(&topic_facts);
     state.alarms = values::map(
         &live_alarms
@@ -657,11 +684,11 @@ fn observed_health_check(check: &HealthCheckFacts, prior: &Value<HealthCheck>) -
 /// unsubscribe it, and deletes it when it has waited 48 hours unconfirmed.
 fn observed_emails(
     prior: &values::StringList,
-    alarm_topics: &[AlarmTopic],
+    holders: &[String],
     topics: &[Option<topics::TopicFacts>],
 ) -> values::StringList {
     let configured = values::known_list(prior).unwrap_or_default();
-    let sets: Vec<(&str, BTreeSet<String>)> = alarm_topics
+    let sets: Vec<(&str, BTreeSet<String>)> = holders
         .iter()
         .zip(topics)
         .map(|(topic, t)| {
@@ -672,7 +699,7 @@ fn observed_emails(
                     .cloned()
                     .collect()
             });
-            (topic.label(), held)
+            (topic.as_str(), held)
         })
         .collect();
     let observed = values::held_by_all(&sets);
@@ -690,6 +717,25 @@ fn pending_emails(topics: &[Option<topics::TopicFacts>]) -> values::StringList {
         .flat_map(|t| t.pending.iter().cloned())
         .collect();
     values::list(&pending.into_iter().collect::<Vec<_>>())
+}
+
+/// A topic, in `region`, and the key made for it once the topic no longer uses it; the user's
+/// key stays.
+async fn delete_topic(
+    cfg: &Configured,
+    want: &Desired,
+    region: &str,
+    topic: AlarmTopic,
+) -> PartResult<()> {
+    let clients = cfg.clients.regional(region);
+    let name = want.topic_name(topic);
+    if let Some(topic) = topics::find(&clients.sns, &name)
+        .await
+        .context(|| format!("reading SNS topic {name}"))?
+    {
+        topics::delete(&clients.sns, &topic.arn).await?;
+    }
+    topic_key::delete(&clients.kms, &name, &want.suffix).await
 }
 
 /// The weighted pair and the standbys' chain as they are now (Route 53 deletes only an exact
@@ -771,18 +817,10 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
     };
     let alerting = async {
         delete_alarms(cfg, want.every_alarm()).await?;
-        // A key made for a topic goes once the topic no longer uses it; the user's stays.
-        try_join_all(want.alarm_topics().into_iter().map(|topic| async move {
-            let clients = cfg.clients.regional(want.topic_region(topic));
-            let name = want.topic_name(topic);
-            if let Some(topic) = topics::find(&clients.sns, &name)
-                .await
-                .context(|| format!("reading SNS topic {name}"))?
-            {
-                topics::delete(&clients.sns, &topic.arn).await?;
-            }
-            topic_key::delete(&clients.kms, &name, &want.suffix).await
-        }))
+        try_join_all(
+            (want.alarm_topics().into_iter())
+                .map(|topic| delete_topic(cfg, want, want.topic_region(topic), topic)),
+        )
         .await?;
         Ok::<_, PartError>(())
     };

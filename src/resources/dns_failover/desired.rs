@@ -3,7 +3,7 @@
 
 use tf_provider::value::Value;
 
-use super::schema::{Endpoint, State};
+use super::schema::{self, Endpoint, State};
 use crate::aws::alarms::AlarmSpec;
 use crate::aws::failover_switch;
 use crate::aws::health_check::HealthCheckSpec;
@@ -186,6 +186,8 @@ pub struct Desired {
     /// Whether a read brings back the health check's tags as `tags_all`; `tap_trading_failover`
     /// shows its primary VPC's instead, so it saves the request.
     pub read_tags: bool,
+    /// The regions of standbys an update removes: their topics and alarms go.
+    pub removed_standbys: Vec<String>,
 }
 
 /// The alarms' names, by what they watch.
@@ -229,6 +231,11 @@ impl AlarmNames {
 impl Desired {
     pub fn from_state(state: &State, default_tags: &Tags) -> Option<Desired> {
         let primary = EndpointSpec::from_state(&state.primary)?;
+        let standbys = schema::standbys(state)
+            .map(EndpointSpec::from_state)
+            .collect::<Option<Vec<_>>>()?;
+        let (standby, more_standbys) = standbys.split_first()?;
+        let (standby, more_standbys) = (standby.clone(), more_standbys.to_vec());
         let check = state.health_check.as_ref_option()?;
         Some(Desired {
             suffix: state.environment_suffix.as_ref_option()?.clone(),
@@ -251,12 +258,10 @@ impl Desired {
                 regions: known_list(&check.regions)?,
                 measure_latency: *check.measure_latency.as_ref_option()?,
             },
+            active_standby: active_standby(state.active_region.as_ref_option()?, &standbys),
             primary,
-            standby: EndpointSpec::from_state(&state.standby)?,
-            more_standbys: Vec::new(),
-            active_standby: (Role::parse(state.active_region.as_ref_option()?)
-                == Some(Role::Standby))
-            .then_some(0),
+            standby,
+            more_standbys,
             alarm_emails: known_list(&state.alarm_emails)?,
             table_name: match &state.table_name {
                 Value::Unknown => return None,
@@ -273,6 +278,7 @@ impl Desired {
                 other => other.as_ref_option().cloned(),
             },
             read_tags: true,
+            removed_standbys: Vec::new(),
         })
     }
 
@@ -319,13 +325,6 @@ impl Desired {
         )
     }
 
-    pub fn endpoint(&self, role: Role) -> &EndpointSpec {
-        match role {
-            Role::Primary => &self.primary,
-            Role::Standby => &self.standby,
-        }
-    }
-
     /// Every standby, in order of preference.
     pub fn standbys(&self) -> impl Iterator<Item = &EndpointSpec> {
         std::iter::once(&self.standby).chain(&self.more_standbys)
@@ -350,6 +349,17 @@ impl Desired {
             AlarmTopic::Primary => &self.primary.region,
             AlarmTopic::Standby(i) => self.nth_standby(i).map_or("", |s| s.region.as_str()),
             AlarmTopic::HealthCheck => METRICS_REGION,
+        }
+    }
+
+    /// How a topic is named where an address only some topics hold is marked: its label, with
+    /// the region for a standby of several.
+    pub fn topic_holder(&self, topic: AlarmTopic) -> String {
+        match topic {
+            AlarmTopic::Standby(_) if !self.more_standbys.is_empty() => {
+                format!("{} {}", topic.label(), self.topic_region(topic))
+            }
+            _ => topic.label().to_owned(),
         }
     }
 
@@ -640,7 +650,8 @@ impl Desired {
     }
 
     /// Every (region, alarm name) this stack may have created, wanted now or not.
-    /// Each standby's under both namings: a system that gains or loses a standby renames them.
+    /// Each standby's under both namings: a system that gains or loses a standby renames them;
+    /// and those of the standbys an update removes.
     pub fn every_alarm(&self) -> Vec<(String, String)> {
         let names = self.alarm_names();
         let [primary_hosts, _] = &names.unhealthy_hosts;
@@ -649,8 +660,8 @@ impl Desired {
             (self.primary.region.clone(), primary_hosts.clone()),
             (self.standby.region.clone(), names.switch.clone()),
         ];
-        for standby in self.standbys() {
-            let region = &standby.region;
+        let regions = (self.standbys().map(|s| &s.region)).chain(&self.removed_standbys);
+        for region in regions {
             for names in [&names, &AlarmNames::of_standby(&self.suffix, region)] {
                 every.extend([
                     (region.clone(), names.standby_traffic.clone()),
@@ -665,6 +676,16 @@ impl Desired {
         every.sort();
         every.dedup();
         every
+    }
+}
+
+/// The standby `active_region` names (`standby`, the first, or a standby's region), by its
+/// place among `standbys`; `None` for the primary.
+fn active_standby(active: &str, standbys: &[EndpointSpec]) -> Option<usize> {
+    match Role::parse(active) {
+        Some(Role::Primary) => None,
+        Some(Role::Standby) => Some(0),
+        None => standbys.iter().position(|s| s.region == active),
     }
 }
 
@@ -690,6 +711,7 @@ pub fn record_summary(r: &WeightedRecord) -> String {
 mod tests {
     use super::super::fixtures::{arns, config, endpoint};
     use super::super::plan::plan;
+    use super::super::schema::one_standby;
     use super::*;
     use crate::regions;
     use crate::tf::values;
@@ -706,7 +728,7 @@ mod tests {
     fn without_a_stack_in_us_east_1_the_health_alarm_gets_a_topic_there() {
         let mut c = config();
         c.primary = endpoint("eu-west-1", "primary");
-        c.standby = endpoint("eu-central-1", "standby");
+        c.standby = one_standby(endpoint("eu-central-1", "standby"));
         let (planned, _) = plan(&c, None, &Tags::new());
         assert!(planned.health_check_topic_arn.is_unknown());
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();

@@ -3,7 +3,7 @@
 use tf_provider::value::Value;
 
 use super::desired::TopicArns;
-use super::schema::{Endpoint, HealthCheck, State};
+use super::schema::{one_standby, Endpoint, HealthCheck, State};
 use super::validate::validate;
 use crate::tf::values;
 
@@ -27,7 +27,7 @@ pub fn config() -> State {
         environment_suffix: values::string("prod"),
         domain_name: values::string("trading-prod.tap-test.net"),
         primary: endpoint("us-east-1", "primary"),
-        standby: endpoint("us-east-2", "standby"),
+        standby: one_standby(endpoint("us-east-2", "standby")),
         health_check: Value::Value(HealthCheck::default()),
         ..Default::default()
     }

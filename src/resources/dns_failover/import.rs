@@ -1,6 +1,7 @@
 //! `terraform import` of a DNS failover: everything is read back from AWS, starting from the
 //! health checks and zone that carry the suffix in their caller reference.
 
+use futures::future::try_join_all;
 use tf_provider::value::Value;
 
 use super::apply;
@@ -10,8 +11,9 @@ use super::schema::{Endpoint, HealthCheck, State};
 use crate::aws::error::{Cause, Context, PartError, PartResult};
 use crate::aws::health_check;
 use crate::aws::hosted_zone;
+use crate::aws::standby_chain;
 use crate::aws::switch_checks::{self, Kind};
-use crate::aws::weighted_records::{self, WeightedRecord};
+use crate::aws::weighted_records;
 use crate::aws::{alarms, load_balancer, route53, topics};
 use crate::configured::Configured;
 use crate::role::Role;
@@ -86,8 +88,23 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         .find(|c| watched.contains(&c.id))
         .ok_or_else(|| not_found("the primary record's health check is not this stack's"))
         .context(action)?;
-    let (primary_endpoint, standby_endpoint) =
-        tokio::try_join!(endpoint(cfg, &primary), endpoint(cfg, &standby))?;
+    // Several standbys: the standby record aliases their chain in the zone, in its order.
+    let standby_targets = if route53::bare_id(&standby.alias_zone_id) == route53::bare_id(&zone.id)
+    {
+        let chain = standby_chain::find(r53, &zone.id, &domain)
+            .await
+            .context(action)?;
+        standby_chain::targets(&domain, &chain)
+    } else {
+        vec![(
+            standby.alias_dns_name.clone(),
+            standby.alias_zone_id.clone(),
+        )]
+    };
+    let (primary_endpoint, standby_endpoints) = tokio::try_join!(
+        endpoint(cfg, &primary.alias_dns_name, &primary.alias_zone_id),
+        try_join_all((standby_targets.iter()).map(|(dns, zone)| endpoint(cfg, dns, zone))),
+    )?;
     let primary_region = primary_endpoint
         .region
         .as_ref_option()
@@ -131,7 +148,7 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
             measure_latency: Value::Value(check.spec.measure_latency),
         }),
         primary: Value::Value(primary_endpoint),
-        standby: Value::Value(standby_endpoint),
+        standby: Value::Value(standby_endpoints.into_iter().map(Value::Value).collect()),
         ..Default::default()
     };
     // Alarm settings and the watched table, from the alarms themselves.
@@ -191,26 +208,30 @@ fn not_found(detail: &str) -> Cause {
     ))
 }
 
-/// The load balancer behind an alias record, found in the region its DNS name names.
-async fn endpoint(cfg: &Configured, record: &WeightedRecord) -> PartResult<Endpoint> {
-    let action = || format!("finding the load balancer {}", record.alias_dns_name);
-    let region = load_balancer::region_of_dns_name(&record.alias_dns_name)
+/// The load balancer an alias names, found in the region its DNS name names.
+async fn endpoint(
+    cfg: &Configured,
+    alias_dns_name: &str,
+    alias_zone_id: &str,
+) -> PartResult<Endpoint> {
+    let action = || format!("finding the load balancer {alias_dns_name}");
+    let region = load_balancer::region_of_dns_name(alias_dns_name)
         .ok_or_else(|| not_found("the alias target is not a load balancer DNS name"))
         .context(action)?;
-    let (alb_arn, target_group_arn) = load_balancer::find_by_dns_name(
-        &cfg.clients.regional(region).elbv2,
-        &record.alias_dns_name,
-    )
-    .await
-    .context(action)?
-    .ok_or_else(|| PartError {
-        action: action(),
-        cause: Cause::Unexpected(format!("no load balancer in {region} answers at this name")),
-    })?;
+    let (alb_arn, target_group_arn) =
+        load_balancer::find_by_dns_name(&cfg.clients.regional(region).elbv2, alias_dns_name)
+            .await
+            .context(action)?
+            .ok_or_else(|| PartError {
+                action: action(),
+                cause: Cause::Unexpected(format!(
+                    "no load balancer in {region} answers at this name"
+                )),
+            })?;
     Ok(Endpoint {
         region: values::string(region),
-        alb_dns_name: values::string(record.alias_dns_name.clone()),
-        alb_zone_id: values::string(record.alias_zone_id.clone()),
+        alb_dns_name: values::string(alias_dns_name),
+        alb_zone_id: values::string(alias_zone_id),
         alb_arn: values::string(alb_arn),
         target_group_arn: target_group_arn.map_or(Value::Null, values::string),
         kms_key_arn: Value::Null,

@@ -4,7 +4,7 @@ use tf_provider::value::Value;
 use tf_provider::AttributePath;
 
 use super::desired::{AlarmTopic, Desired, TopicArns};
-use super::schema::{Endpoint, HealthCheck, State};
+use super::schema::{self, Endpoint, HealthCheck, State};
 use crate::aws::{failover_switch, switch_checks};
 use crate::role::Role;
 use crate::tags::{Tags, DEFAULT_ENVIRONMENT};
@@ -120,14 +120,27 @@ pub fn plan(
     };
     planned.primary_topic_key_arn = topic_key(Role::Primary, |s| &s.primary_topic_key_arn);
     planned.standby_topic_key_arn = topic_key(Role::Standby, |s| &s.standby_topic_key_arn);
+    // Further standbys' topics are known while the same standbys are, and all exist.
+    let same_standbys = kept.is_some_and(|k| standby_regions(k) == standby_regions(config));
+    let carried_map = |pick: fn(&State) -> &values::StringMap| match kept.map(pick) {
+        Some(map) if same_standbys => match values::known_map(map) {
+            Some(arns) if arns.values().all(|arn| !arn.is_empty()) => map.clone(),
+            _ => Value::Unknown,
+        },
+        _ => Value::Unknown,
+    };
+    planned.standby_topic_arns = carried_map(|s| &s.standby_topic_arns);
+    planned.standby_topic_key_arns = standby_topic_keys(config, kept.filter(|_| same_standbys));
     // The us-east-1 topic exists only while no stack is there; null otherwise, as in older state.
-    let stack_regions = Role::ALL
-        .map(|role| endpoint_of(config, role).and_then(|e| e.region.as_ref_option().cloned()));
+    let primary_region = endpoint_of(config, Role::Primary).and_then(|e| e.region.as_ref_option());
     (
         planned.health_check_topic_arn,
         planned.health_check_topic_key_arn,
-    ) = match stack_regions {
-        [Some(p), Some(s)] if !AlarmTopic::all(&p, &[&s]).contains(&AlarmTopic::HealthCheck) => {
+    ) = match (primary_region, standby_regions(config)) {
+        (Some(p), Some(s))
+            if !AlarmTopic::all(p, &s.iter().map(String::as_str).collect::<Vec<_>>())
+                .contains(&AlarmTopic::HealthCheck) =>
+        {
             (Value::Null, Value::Null)
         }
         _ => (
@@ -198,11 +211,22 @@ pub fn plan(
     (planned, replace)
 }
 
-/// The topics' ARNs, when every one the state needs is known.
+/// The topics' ARNs, when every one the state needs is known: the first standby's as
+/// `standby_topic_arn` has it, further standbys' by region.
 fn topic_arns(state: &State) -> Option<TopicArns> {
+    let first = state.standby_topic_arn.as_ref_option()?.clone();
+    let further = standby_regions(state)?.split_off(1);
+    let by_region = match further.is_empty() {
+        true => Default::default(),
+        false => values::known_map(&state.standby_topic_arns)?,
+    };
+    let further = further.iter().map(|region| by_region.get(region).cloned());
+    let standbys = std::iter::once(Some(first))
+        .chain(further)
+        .collect::<Option<Vec<_>>>()?;
     Some(TopicArns {
         primary: state.primary_topic_arn.as_ref_option()?.clone(),
-        standbys: vec![state.standby_topic_arn.as_ref_option()?.clone()],
+        standbys,
         health_check: match &state.health_check_topic_arn {
             Value::Unknown => return None,
             other => other.as_ref_option().cloned(),
@@ -210,11 +234,51 @@ fn topic_arns(state: &State) -> Option<TopicArns> {
     })
 }
 
+/// Each standby's topic key by region: the user's where given, else the one a prior apply
+/// recorded while it is still in use (a key the user took away is replaced); unknown otherwise.
+fn standby_topic_keys(config: &State, kept: Option<&State>) -> values::StringMap {
+    let recorded = kept
+        .and_then(|k| values::known_map(&k.standby_topic_key_arns))
+        .unwrap_or_default();
+    let users_before: Vec<&String> = kept
+        .into_iter()
+        .flat_map(schema::standbys)
+        .filter_map(|s| s.as_ref_option()?.kms_key_arn.as_ref_option())
+        .collect();
+    let mut keys = crate::tags::Tags::new();
+    for standby in schema::standbys(config) {
+        let Some((region, users)) = standby
+            .as_ref_option()
+            .and_then(|e| Some((e.region.as_ref_option()?, &e.kms_key_arn)))
+        else {
+            return Value::Unknown;
+        };
+        let key = match users {
+            Value::Value(key) => key.clone(),
+            Value::Unknown => return Value::Unknown,
+            Value::Null => match recorded.get(region) {
+                Some(key) if !key.is_empty() && !users_before.contains(&key) => key.clone(),
+                _ => return Value::Unknown,
+            },
+        };
+        keys.insert(region.clone(), key);
+    }
+    values::map(&keys)
+}
+
+/// The primary's block, or the first standby's.
 pub(super) fn endpoint_of(state: &State, role: Role) -> Option<&Endpoint> {
     match role {
         Role::Primary => state.primary.as_ref_option(),
-        Role::Standby => state.standby.as_ref_option(),
+        Role::Standby => schema::standbys(state).next()?.as_ref_option(),
     }
+}
+
+/// Every standby's region, in order; `None` while one is unknown.
+fn standby_regions(state: &State) -> Option<Vec<String>> {
+    schema::standbys(state)
+        .map(|s| s.as_ref_option()?.region.as_ref_option().cloned())
+        .collect()
 }
 
 /// Route 53 cannot change a health check's interval, protocol or latency measurement.
@@ -276,6 +340,7 @@ fn pending_subjects(emails: &[String]) -> String {
 mod tests {
     use super::super::desired::METRICS_REGION;
     use super::super::fixtures::{applied, arns, config, endpoint};
+    use super::super::schema::one_standby;
     use super::*;
     use crate::aws::switch_checks::Spec as SwitchCheckSpec;
     use crate::tf::number::whole;
@@ -461,7 +526,7 @@ mod tests {
         assert_eq!(planned.health_check_id, prior.health_check_id);
 
         let mut moved = config();
-        moved.standby = endpoint("us-west-2", "standby");
+        moved.standby = one_standby(endpoint("us-west-2", "standby"));
         moved.domain_name = values::string("other.tap-test.net");
         let (_, replace) = plan(&moved, Some(&prior), &Tags::new());
         let replace: Vec<String> = replace.iter().map(ToString::to_string).collect();

@@ -32,6 +32,23 @@ pub struct Endpoint {
     pub kms_key_arn: Value<String>,
 }
 
+/// The `standby` blocks, in order of preference.
+pub type Endpoints = Value<Vec<Value<Endpoint>>>;
+
+/// The standby blocks of a configuration or state, as given (none while unknown).
+pub fn standbys(state: &State) -> impl Iterator<Item = &Value<Endpoint>> {
+    state.standby.as_ref_option().into_iter().flatten()
+}
+
+/// One standby block: a two-region system's.
+pub fn one_standby(endpoint: Value<Endpoint>) -> Endpoints {
+    Value::Value(vec![endpoint])
+}
+
+/// At most this many standbys: Route 53 tries them through a chain of failover groups
+/// (`aws::standby_chain`), one group fewer than standbys.
+pub const MAX_STANDBYS: usize = crate::aws::standby_chain::MAX_GROUPS + 1;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub protocol: Value<String>,
@@ -70,13 +87,15 @@ pub struct State {
     pub standby_topic_arn: Value<String>,
     pub primary_topic_key_arn: Value<String>,
     pub standby_topic_key_arn: Value<String>,
+    pub standby_topic_arns: StringMap,
+    pub standby_topic_key_arns: StringMap,
     pub health_check_topic_arn: Value<String>,
     pub health_check_topic_key_arn: Value<String>,
     pub pending_alarm_emails: StringList,
     pub records: StringMap,
     pub alarms: StringMap,
     pub primary: Value<Endpoint>,
-    pub standby: Value<Endpoint>,
+    pub standby: Endpoints,
     pub health_check: Value<HealthCheck>,
     #[serde(with = "value::serde_as_vec")]
     pub timeouts: Value<Timeouts>,
@@ -92,8 +111,8 @@ pub const KMS_KEY_ARN: &str = "ARN of a KMS key of this region to encrypt its al
 const HEALTH_CHECK_TOPIC: &str = "When neither region is us-east-1: ARN of the SNS topic in us-east-1 that the health-check alarm notifies (Route 53 publishes its health-check metrics only in us-east-1, and an alarm notifies only topics of its own region), subscribed with `alarm_emails`. Null when a stack is in us-east-1: that region's topic serves.";
 const TOPIC_KEY_ARN: &str = "KMS key encrypting that region's alarm topic: `kms_key_arn`, or a customer-managed key created for the topic (alias `alias/<topic name>`, a policy letting this account's CloudWatch alarms use it, scheduled for deletion 7 days after destroy). Empty when the key is disabled, pending deletion or gone, or AWS-managed: the next apply makes a new key (or puts `kms_key_arn` back).";
 
-fn endpoint_block(role: &str) -> NestedBlock {
-    NestedBlock::Single(Block {
+fn endpoint_block(role: &str) -> Block {
+    Block {
         description: Description::markdown(format!(
             "The {role} load balancer, usually from a `tap_regional_stack`'s attributes. Changing its region replaces the resource."
         )),
@@ -106,7 +125,14 @@ fn endpoint_block(role: &str) -> NestedBlock {
             ("kms_key_arn", optional(AttributeType::String, KMS_KEY_ARN)),
 ]),
         ..Default::default()
-    })
+    }
+}
+
+/// The standbys: the first as a two-region system's standby, more in order of preference.
+fn standby_blocks() -> NestedBlock {
+    let mut block = endpoint_block("standby");
+    block.description = Description::markdown(format!("A standby load balancer, usually from a `tap_regional_stack`'s attributes: 1 to {MAX_STANDBYS} blocks, in order of preference, each in its own region. The first is where the failover switch lives; changing its region replaces the resource. Further standbys are added and removed in place: with more than one, the `standby` record aliases a chain of failover groups in the zone (`_standby-1.<domain_name>`, ...) that answers with the first healthy standby in order, and each standby gets its topic and its alarms, named with its region."));
+    NestedBlock::List(block)
 }
 
 /// The health check block; `protocol_default` says which protocol is checked when none is given.
@@ -128,17 +154,17 @@ pub fn health_check_block(protocol_default: &str) -> NestedBlock {
 
 pub fn schema() -> Schema {
     Schema {
-        version: 1,
+        version: 2,
         block: Block {
             description: Description::markdown(
-                "DNS failover and alerting between two load balancers: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.\n\nThe alarms are set not to cry wolf. The health-check alarm treats missing data as missing: Route 53 publishes `HealthCheckStatus` every minute while the check exists (0 when the primary is down), so no data means a check too new to have reported, disabled or just replaced, never a primary that is down; the alarm waits in `INSUFFICIENT_DATA` without notifying. The standby-traffic alarm fires on more than 10 requests a minute to the standby load balancer in each of 5 consecutive minutes (per-minute periods whatever `alarm_period`): the standby is internet-facing, so a scanner's or a person's stray request reaches it, but only traffic Route 53 has moved keeps coming minute after minute.\n\nAny two regions. Route 53 publishes health-check metrics only in us-east-1, and an alarm notifies only topics of its own region, so the health-check alarm always lives in us-east-1; when neither region is us-east-1, an alarm topic of its own lives there too (`health_check_topic_arn`, subscribed with `alarm_emails`, encrypted with a key made for it). Nothing else is created in us-east-1, and the standby-traffic alarm stays in the standby region, so someone is still told when us-east-1 itself is down.\n\nThe failover switch (\"standby takes over primary\"): `active_region` changes weights through the Route 53 control plane, which lives in us-east-1, the region most likely to have failed when a failover is needed. AWS's guidance is to fail over with data-plane operations only. So the standby region holds a custom metric (`TAP/Failover` `FailoverSwitch`, dimension `EnvironmentSuffix`) and an alarm on it (`failover-switch-<suffix>`, one-minute periods, missing data ignored, notifying the standby topic); a Route 53 health check follows that alarm (`switch_health_check_id`, insufficient data keeps its last known status, so a thrown switch stays thrown); and the primary record uses a calculated check that is healthy only while both the endpoint check and the switch check are (`record_health_check_id`). Throwing the switch is one `PutMetricData` in the standby region (`break_glass_command`): no us-east-1 call at all. While it is thrown the primary stays out of DNS even when it recovers, so failing back is a person's decision (`release_command`). It costs two more Route 53 health checks on AWS resources, one CloudWatch alarm and one custom metric: a few dollars a month at AWS's list prices (Route 53 and CloudWatch pricing pages). The standby region must be one whose alarms Route 53 can follow (the `Region` values of Route 53's `AlarmIdentifier`).",
+                "DNS failover and alerting between a primary load balancer and one to four standbys: a Route 53 hosted zone (or yours), an HTTP(S) health check on the primary, two weighted alias A records (`primary` weight 100 with the health check, `standby` weight 0, evaluate-target-health on; with several standbys `standby` aliases their chain of failover groups, tried in order of preference) written in one change batch, an encrypted SNS topic per region, and CloudWatch alarms on the health check, on traffic reaching the standby, on unhealthy hosts behind each load balancer and on DynamoDB replication latency.\n\nThe alarms are set not to cry wolf. The health-check alarm treats missing data as missing: Route 53 publishes `HealthCheckStatus` every minute while the check exists (0 when the primary is down), so no data means a check too new to have reported, disabled or just replaced, never a primary that is down; the alarm waits in `INSUFFICIENT_DATA` without notifying. The standby-traffic alarm fires on more than 10 requests a minute to the standby load balancer in each of 5 consecutive minutes (per-minute periods whatever `alarm_period`): the standby is internet-facing, so a scanner's or a person's stray request reaches it, but only traffic Route 53 has moved keeps coming minute after minute.\n\nAny regions, each its own. Route 53 publishes health-check metrics only in us-east-1, and an alarm notifies only topics of its own region, so the health-check alarm always lives in us-east-1; when no region (primary or standby) is us-east-1, an alarm topic of its own lives there too (`health_check_topic_arn`, subscribed with `alarm_emails`, encrypted with a key made for it). Nothing else is created in us-east-1, and each standby-traffic alarm stays in its standby's region, so someone is still told when us-east-1 itself is down.\n\nThe failover switch (\"standby takes over primary\"): `active_region` changes weights through the Route 53 control plane, which lives in us-east-1, the region most likely to have failed when a failover is needed. AWS's guidance is to fail over with data-plane operations only. So the (first) standby's region holds a custom metric (`TAP/Failover` `FailoverSwitch`, dimension `EnvironmentSuffix`) and an alarm on it (`failover-switch-<suffix>`, one-minute periods, missing data ignored, notifying the standby topic); a Route 53 health check follows that alarm (`switch_health_check_id`, insufficient data keeps its last known status, so a thrown switch stays thrown); and the primary record uses a calculated check that is healthy only while both the endpoint check and the switch check are (`record_health_check_id`). Throwing the switch is one `PutMetricData` in the standby region (`break_glass_command`): no us-east-1 call at all. While it is thrown the primary stays out of DNS even when it recovers, so failing back is a person's decision (`release_command`). It costs two more Route 53 health checks on AWS resources, one CloudWatch alarm and one custom metric: a few dollars a month at AWS's list prices (Route 53 and CloudWatch pricing pages). The standby region must be one whose alarms Route 53 can follow (the `Region` values of Route 53's `AlarmIdentifier`).",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix carried by every name, e.g. `prod`: 1–20 lowercase letters, digits and hyphens. Changing it replaces the resource.")),
                 ("domain_name", required(AttributeType::String, "Name the weighted records answer for: a name you control (names reserved for documentation and testing, such as anything under `example.com`, are refused: Route 53 will not host them). Without `hosted_zone_id`, a public zone of that name is created, which answers once you delegate the name to its `name_servers`. Changing it replaces the resource.")),
                 ("hosted_zone_id", optional(AttributeType::String, "An existing public hosted zone to put the records in, instead of creating one. It is never deleted. Changing it replaces the resource.")),
-                ("active_region", with_default(AttributeType::String, "`primary` (default): weights 100/0. `standby`: weights 0/100, a planned failover; set it back to fail back. Both move in one change batch.")),
+                ("active_region", with_default(AttributeType::String, "`primary` (default): weights 100/0. `standby` (the first standby) or a standby's region: weights 0/100, a planned failover to that standby (with several, the chain tries it first); set it back to fail back. Everything moves in one change batch.")),
                 ("alarm_emails", optional(string_list(), "E-mail addresses subscribed to both regions' topics. Each must confirm the e-mail SNS sends; until then it shows in `pending_alarm_emails`. SNS cannot unsubscribe an address still pending: removed from here, it expires unconfirmed after 48 hours.")),
                 ("table_name", optional(AttributeType::String, "A DynamoDB global table replicated from the primary to the standby region: adds a `ReplicationLatency` alarm.")),
                 ("alarm_period", with_default(AttributeType::Number, "Seconds per alarm evaluation period: a multiple of 60. Default 60.")),
@@ -159,6 +185,8 @@ pub fn schema() -> Schema {
                 ("standby_topic_arn", computed(AttributeType::String, "ARN of the SNS topic in the standby region.")),
                 ("primary_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
                 ("standby_topic_key_arn", computed(AttributeType::String, TOPIC_KEY_ARN)),
+                ("standby_topic_arns", computed(string_map(), "Every standby's SNS topic, by region (the first's is also `standby_topic_arn`).")),
+                ("standby_topic_key_arns", computed(string_map(), "Every standby's topic key, by region, as `standby_topic_key_arn` says of the first's.")),
                 ("health_check_topic_arn", computed(AttributeType::String, HEALTH_CHECK_TOPIC)),
                 ("health_check_topic_key_arn", computed(AttributeType::String, "KMS key, made for it, encrypting the `health_check_topic_arn` topic; null where that topic does not exist.")),
                 ("pending_alarm_emails", computed(string_list(), "Addresses subscribed to a topic that have not confirmed the e-mail SNS sent them yet: their alarms reach nobody until they do. Not a difference to plan: SNS deletes an unconfirmed subscription after 48 hours.")),
@@ -166,8 +194,8 @@ pub fn schema() -> Schema {
                 ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by alarm name; drift shows here and is repaired.")),
 ]),
             blocks: named([
-                ("primary", endpoint_block("primary")),
-                ("standby", endpoint_block("standby")),
+                ("primary", NestedBlock::Single(endpoint_block("primary"))),
+                ("standby", standby_blocks()),
                 ("health_check", health_check_block("Default `HTTP`. Use `HTTPS` when the load balancers have certificates: their HTTP listener then only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),
 ]),

@@ -4,9 +4,8 @@
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::plan::endpoint_of;
-use super::schema::{HealthCheck, State};
-use crate::aws::{switch_checks, topic_key};
+use super::schema::{self, HealthCheck, State, MAX_STANDBYS};
+use crate::aws::{standby_chain, switch_checks, topic_key};
 use crate::naming;
 use crate::regions;
 use crate::resources::shared_checks;
@@ -25,6 +24,9 @@ const CHECKER_REGIONS: [&str; 8] = [
     "ap-northeast-1",
     "sa-east-1",
 ];
+
+/// DNS: a name of at most 253 characters (RFC 1035, as Route 53 enforces it).
+const MAX_NAME: usize = 253;
 
 /// CloudWatch: evaluation periods × period may not exceed one day.
 const MAX_EVALUATION_SECONDS: i64 = 86_400;
@@ -56,11 +58,17 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     if let Value::Value(active) = &config.active_region {
-        if Role::parse(active).is_none() {
+        let regions: Vec<&String> = schema::standbys(config)
+            .filter_map(|s| s.as_ref_option()?.region.as_ref_option())
+            .collect();
+        let a_standby = regions.contains(&active);
+        let all_known =
+            regions.len() == schema::standbys(config).count() && config.standby.is_value();
+        if Role::parse(active).is_none() && !a_standby && all_known {
             invalid(
                 diags,
                 AttributePath::new("active_region"),
-                format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
+                format!("\"{active}\" is neither a role nor a standby's region: use \"primary\", \"standby\" (the first standby) or one of {}.", regions.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ")),
             );
         }
     }
@@ -77,12 +85,36 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
 }
 
 fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
-    let mut known_regions = Vec::new();
-    for role in Role::ALL {
-        let Some(e) = endpoint_of(config, role) else {
-            continue;
-        };
-        let path = |attr: &'static str| AttributePath::new(role.as_str()).attribute(attr);
+    let count = schema::standbys(config).count();
+    if config.standby.is_value() && !(1..=MAX_STANDBYS).contains(&count) {
+        invalid(
+            diags,
+            AttributePath::new("standby"),
+            format!("{count} standby blocks: give 1 to {MAX_STANDBYS}, in order of preference."),
+        );
+    }
+    if count > 1 {
+        if let Value::Value(name) = &config.domain_name {
+            let longest = standby_chain::group_name(name, MAX_STANDBYS);
+            if longest.len() > MAX_NAME {
+                invalid(diags, AttributePath::new("domain_name"), format!("with several standbys the records of their order are named {longest}, longer than the {MAX_NAME} characters DNS allows: use a shorter name or one standby."));
+            }
+        }
+    }
+    let primary = config.primary.as_ref_option().map(|e| {
+        (
+            AttributePath::new(Role::Primary.as_str()),
+            Role::Primary.to_string(),
+            e,
+        )
+    });
+    let standbys = schema::standbys(config).enumerate().filter_map(|(i, e)| {
+        let path = AttributePath::new(Role::Standby.as_str()).index(i as i64);
+        Some((path, format!("standby[{i}]"), e.as_ref_option()?))
+    });
+    let mut known_regions: Vec<String> = Vec::new();
+    for (block, role, e) in primary.into_iter().chain(standbys) {
+        let path = |attr: &'static str| block.clone().attribute(attr);
         if let Value::Value(region) = &e.region {
             if !regions::is_known(region) {
                 invalid(
@@ -90,8 +122,10 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
                     path("region"),
                     regions::unknown_region_detail(region),
                 );
+            } else if known_regions.contains(region) {
+                invalid(diags, path("region"), format!("{region} is another block's region too: the standby must be in another region than the primary, and each standby in its own, since failover protects against the loss of a region."));
             } else {
-                known_regions.push((role, region.clone()));
+                known_regions.push(region.clone());
             }
         }
         if let Value::Value(dns) = &e.alb_dns_name {
@@ -126,14 +160,9 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
             }
         }
         if let Value::Value(key) = &e.kms_key_arn {
-            if let Err(err) = validate_kms_key_arn(key, e.region.as_ref_option(), role) {
+            if let Err(err) = validate_kms_key_arn(key, e.region.as_ref_option(), &role) {
                 invalid(diags, path("kms_key_arn"), err);
             }
-        }
-    }
-    if let [(_, primary), (_, standby)] = &known_regions[..] {
-        if primary == standby {
-            invalid(diags, AttributePath::new(Role::Standby.as_str()).attribute("region"), format!("the standby must be in another region than the primary ({primary}): failover protects against the loss of a region."));
         }
     }
 }
@@ -142,7 +171,7 @@ fn validate_endpoints(diags: &mut Diagnostics, config: &State) {
 /// the topic's region, since SNS encrypts only with a key of its own region; never the
 /// AWS-managed `alias/aws/sns`, which CloudWatch alarms cannot publish through
 /// (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
-fn validate_kms_key_arn(key: &str, region: Option<&String>, role: Role) -> Result<(), String> {
+fn validate_kms_key_arn(key: &str, region: Option<&String>, role: &str) -> Result<(), String> {
     if key.ends_with(topic_key::AWS_MANAGED_SNS_KEY) {
         return Err(format!("\"{key}\" is the AWS-managed SNS key: CloudWatch alarms cannot publish to a topic encrypted with it (its key policy does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*, and cannot be changed). Leave kms_key_arn unset for a key made for the topic, or give a customer-managed key whose policy allows them."));
     }
@@ -306,7 +335,7 @@ pub fn validate_domain_name(name: &str) -> Result<(), String> {
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
-    if name.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
+    if name.len() > MAX_NAME || labels.len() < 2 || !labels.iter().all(label_ok) {
         return Err(format!("\"{name}\" is not a domain name: two or more dot-separated labels of 1–63 lowercase letters, digits and hyphens (not at either end), 253 characters at most."));
     }
     Ok(())
@@ -337,6 +366,7 @@ mod tests {
     use super::super::desired::Desired;
     use super::super::fixtures::{config, endpoint, error_paths};
     use super::super::plan::{number, plan};
+    use super::super::schema::one_standby;
     use super::super::schema::Endpoint;
     use super::*;
     use crate::tags::Tags;
@@ -397,10 +427,10 @@ mod tests {
         );
 
         let mut c = config();
-        c.standby = endpoint("us-east-1", "standby");
-        assert_eq!(error_paths(&c), ["standby.region"]);
+        c.standby = one_standby(endpoint("us-east-1", "standby"));
+        assert_eq!(error_paths(&c), ["standby[0].region"]);
         c.primary = endpoint("us-west-2", "primary");
-        c.standby = endpoint("eu-west-1", "standby");
+        c.standby = one_standby(endpoint("eu-west-1", "standby"));
         assert!(error_paths(&c).is_empty(), "any two regions");
         let mut c = config();
         if let Value::Value(e) = &mut c.primary {
@@ -414,13 +444,56 @@ mod tests {
         );
     }
 
+    /// One to four standbys, each in a region of its own; `active_region` may name one; the
+    /// chain's names must fit DNS.
+    #[test]
+    fn standbys_are_one_to_four_each_in_its_own_region() {
+        let standbys = |regions: &[&str]| {
+            Value::Value(
+                regions
+                    .iter()
+                    .map(|r| endpoint(r, &format!("standby-{r}")))
+                    .collect(),
+            )
+        };
+        let mut c = config();
+        c.standby = standbys(&["us-east-2", "us-west-2", "eu-west-1"]);
+        c.active_region = values::string("us-west-2");
+        assert!(error_paths(&c).is_empty());
+        c.active_region = values::string("eu-central-1");
+        assert_eq!(error_paths(&c), ["active_region"]);
+        c.active_region = values::string("standby");
+        c.standby = standbys(&["us-east-2", "us-west-2", "us-east-2"]);
+        assert_eq!(error_paths(&c), ["standby[2].region"]);
+        c.standby = standbys(&[
+            "us-east-2",
+            "us-west-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+        ]);
+        assert_eq!(error_paths(&c), ["standby"]);
+        c.standby = Value::Value(Vec::new());
+        assert_eq!(error_paths(&c), ["standby"]);
+        let long = format!(
+            "{}.{}.tap-test.net",
+            vec!["a".repeat(60); 3].join("."),
+            "b".repeat(48)
+        );
+        c.domain_name = values::string(&long);
+        c.standby = standbys(&["us-east-2"]);
+        assert!(error_paths(&c).is_empty(), "one standby: no chain");
+        c.standby = standbys(&["us-east-2", "us-west-2"]);
+        assert_eq!(error_paths(&c), ["domain_name"]);
+    }
+
     #[test]
     fn a_topic_key_is_a_key_arn_of_its_region_and_never_the_aws_managed_one() {
         let key = |c: &mut State, role: &str, arn: &str| {
-            let block = if role == "primary" {
-                &mut c.primary
-            } else {
-                &mut c.standby
+            let block = match (role, &mut c.standby) {
+                ("primary", _) => &mut c.primary,
+                (_, Value::Value(standbys)) => &mut standbys[0],
+                (_, _) => return,
             };
             if let Value::Value(e) = block {
                 e.kms_key_arn = values::string(arn);
@@ -435,12 +508,12 @@ mod tests {
         );
         assert_eq!(
             error_paths(&c),
-            ["primary.kms_key_arn", "standby.kms_key_arn"]
+            ["primary.kms_key_arn", "standby[0].kms_key_arn"]
         );
         key(&mut c, "primary", "alias/my-key");
         assert_eq!(
             error_paths(&c),
-            ["primary.kms_key_arn", "standby.kms_key_arn"]
+            ["primary.kms_key_arn", "standby[0].kms_key_arn"]
         );
 
         let users = "arn:aws:kms:us-east-2:123456789012:key/abc";

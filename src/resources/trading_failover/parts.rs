@@ -6,7 +6,9 @@ use tf_provider::value::Value;
 
 use super::schema::{Region, SessionTableSettings, State};
 use crate::naming;
-use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
+use crate::resources::dns_failover::schema::{
+    one_standby, Endpoint, HealthCheck, State as DnsState,
+};
 use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::session_table::desired::STRONG;
 use crate::resources::session_table::schema::State as TableState;
@@ -181,7 +183,7 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         tags: state.tags.clone(),
         health_check: health_check_config(state),
         primary: with_key(primary, Role::Primary),
-        standby: with_key(standby, Role::Standby),
+        standby: one_standby(with_key(standby, Role::Standby)),
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }

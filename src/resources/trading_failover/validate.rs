@@ -58,6 +58,14 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
     let mut sub = Diagnostics::default();
     let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(config, role)));
     DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
+    // The DNS part's standbys are a list; this resource's one standby is a block.
+    for diag in &mut sub.errors {
+        if diag.attribute.steps.first() == Some(&AttributePathStep::Attribute("standby".into()))
+            && diag.attribute.steps.get(1) == Some(&AttributePathStep::Index(0))
+        {
+            diag.attribute.steps.remove(1);
+        }
+    }
     remap(&mut found, sub, |attr| {
         (AttributePath::new(attr.to_owned()), true)
     });
@@ -268,7 +276,10 @@ mod tests {
         let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role)));
         let dns = dns_config(&planned, endpoints);
         assert_eq!(
-            dns.standby.as_ref_option().map(|e| e.kms_key_arn.clone()),
+            crate::resources::dns_failover::schema::standbys(&dns)
+                .next()
+                .and_then(|e| e.as_ref_option())
+                .map(|e| e.kms_key_arn.clone()),
             Some(values::string(users))
         );
     }
