@@ -122,14 +122,13 @@ pub fn plan(
     planned.standby_topic_key_arn = topic_key(Role::Standby, |s| &s.standby_topic_key_arn);
     // Further standbys' topics are known while the same standbys are, and all exist.
     let same_standbys = kept.is_some_and(|k| standby_regions(k) == standby_regions(config));
-    let carried_map = |pick: fn(&State) -> &values::StringMap| match kept.map(pick) {
+    planned.standby_topic_arns = match kept.map(|k| &k.standby_topic_arns) {
         Some(map) if same_standbys => match values::known_map(map) {
             Some(arns) if arns.values().all(|arn| !arn.is_empty()) => map.clone(),
             _ => Value::Unknown,
         },
         _ => Value::Unknown,
     };
-    planned.standby_topic_arns = carried_map(|s| &s.standby_topic_arns);
     planned.standby_topic_key_arns = standby_topic_keys(config, kept.filter(|_| same_standbys));
     // The us-east-1 topic exists only while no stack is there; null otherwise, as in older state.
     let primary_region = endpoint_of(config, Role::Primary).and_then(|e| e.region.as_ref_option());
