@@ -214,7 +214,7 @@ pub fn plan(
 /// `standby_topic_arn` has it, further standbys' by region.
 fn topic_arns(state: &State) -> Option<TopicArns> {
     let first = state.standby_topic_arn.as_ref_option()?.clone();
-    let further = standby_regions(state)?.split_off(1);
+    let further: Vec<String> = standby_regions(state)?.into_iter().skip(1).collect();
     let by_region = match further.is_empty() {
         true => Default::default(),
         false => values::known_map(&state.standby_topic_arns)?,
