@@ -3,11 +3,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_route53::types::{Change, ChangeBatch, ChangeStatus, Tag, TagResourceType};
+use aws_sdk_route53::types::builders::ResourceRecordSetBuilder;
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType, Tag,
+    TagResourceType,
+};
 use aws_sdk_route53::Client;
 use tokio::time::Instant;
 
-use super::error::{built, AwsError, Context, PartResult};
+use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::retry;
 use super::wait::{self, Poll};
 use crate::tags::{self, Tags};
@@ -62,6 +66,35 @@ pub fn is_ours(caller_reference: Option<&str>, suffix: &str) -> bool {
 
 fn owner_prefix(suffix: &str) -> String {
     format!("tap/{suffix}/")
+}
+
+/// The change of one alias A record of a routing policy: `routed` sets its name, set
+/// identifier, and weight or failover role on the record.
+pub fn alias_change(
+    action: ChangeAction,
+    alias_dns_name: &str,
+    alias_zone_id: &str,
+    evaluate_target_health: bool,
+    routed: impl FnOnce(ResourceRecordSetBuilder) -> ResourceRecordSetBuilder,
+) -> Result<Change, Cause> {
+    let alias = built(
+        AliasTarget::builder()
+            .hosted_zone_id(alias_zone_id)
+            .dns_name(alias_dns_name)
+            .evaluate_target_health(evaluate_target_health)
+            .build(),
+    )?;
+    let set = built(
+        routed(ResourceRecordSet::builder().r#type(RrType::A))
+            .alias_target(alias)
+            .build(),
+    )?;
+    built(
+        Change::builder()
+            .action(action)
+            .resource_record_set(set)
+            .build(),
+    )
 }
 
 /// `/hostedzone/Z123` → `Z123`; Route 53 takes either but returns the long form.

@@ -7,13 +7,12 @@
 //! failover name's `standby` record aliases `_standby-1.<name>`, evaluating target health, so it
 //! is healthy while one standby is.
 
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ResourceRecordSet, ResourceRecordSetFailover, RrType,
-};
+use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSetFailover, RrType};
 use aws_sdk_route53::Client;
 
-use super::error::{built, AwsError, Cause};
+use super::error::{AwsError, Cause};
 use super::hosted_zone::same_name;
+use super::route53;
 
 /// At most this many standbys, so this many groups at most: the ones a read looks for.
 pub const MAX_GROUPS: usize = 3;
@@ -164,31 +163,20 @@ pub async fn find(r53: &Client, zone_id: &str, domain: &str) -> Result<Vec<Chain
 
 /// The change of one chain record.
 pub fn change(action: ChangeAction, r: &ChainRecord) -> Result<Change, Cause> {
-    let alias = built(
-        AliasTarget::builder()
-            .hosted_zone_id(&r.alias_zone_id)
-            .dns_name(&r.alias_dns_name)
-            .evaluate_target_health(r.evaluate_target_health)
-            .build(),
-    )?;
-    let set = built(
-        ResourceRecordSet::builder()
-            .name(&r.name)
-            .r#type(RrType::A)
-            .set_identifier(r.set_identifier())
-            .failover(if r.primary {
-                ResourceRecordSetFailover::Primary
-            } else {
-                ResourceRecordSetFailover::Secondary
-            })
-            .alias_target(alias)
-            .build(),
-    )?;
-    built(
-        Change::builder()
-            .action(action)
-            .resource_record_set(set)
-            .build(),
+    route53::alias_change(
+        action,
+        &r.alias_dns_name,
+        &r.alias_zone_id,
+        r.evaluate_target_health,
+        |set| {
+            set.name(&r.name)
+                .set_identifier(r.set_identifier())
+                .failover(if r.primary {
+                    ResourceRecordSetFailover::Primary
+                } else {
+                    ResourceRecordSetFailover::Secondary
+                })
+        },
     )
 }
 

@@ -1,11 +1,12 @@
 //! The two weighted alias A records on the failover name (`primary` with the health check,
 //! `standby`): found, and the changes that write or delete them exactly as they are.
 
-use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSet, RrType};
 use aws_sdk_route53::Client;
 
-use super::error::{built, AwsError, Cause};
+use super::error::{AwsError, Cause};
 use super::hosted_zone::{same_name, ZoneFacts};
+use super::route53;
 use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,27 +137,16 @@ async fn scan(
 }
 
 pub fn change(action: ChangeAction, name: &str, r: &WeightedRecord) -> Result<Change, Cause> {
-    let alias = built(
-        AliasTarget::builder()
-            .hosted_zone_id(&r.alias_zone_id)
-            .dns_name(&r.alias_dns_name)
-            .evaluate_target_health(r.evaluate_target_health)
-            .build(),
-    )?;
-    let set = built(
-        ResourceRecordSet::builder()
-            .name(name)
-            .r#type(RrType::A)
-            .set_identifier(&r.set_identifier)
-            .weight(r.weight)
-            .set_health_check_id(r.health_check_id.clone())
-            .alias_target(alias)
-            .build(),
-    )?;
-    built(
-        Change::builder()
-            .action(action)
-            .resource_record_set(set)
-            .build(),
+    route53::alias_change(
+        action,
+        &r.alias_dns_name,
+        &r.alias_zone_id,
+        r.evaluate_target_health,
+        |set| {
+            set.name(name)
+                .set_identifier(&r.set_identifier)
+                .weight(r.weight)
+                .set_health_check_id(r.health_check_id.clone())
+        },
     )
 }

@@ -21,6 +21,16 @@ use crate::tf::values::{self};
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     let mut found = Diagnostics::default();
+    // One standby here: the DNS part would also take its region.
+    if let Value::Value(active) = &config.active_region {
+        if Role::parse(active).is_none() {
+            invalid(
+                &mut found,
+                AttributePath::new("active_region"),
+                format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
+            );
+        }
+    }
     validate_across_parts(&mut found, config);
     for role in Role::ALL {
         let mut sub = Diagnostics::default();
@@ -252,6 +262,17 @@ mod tests {
             "{:?}",
             diags.warnings
         );
+    }
+
+    /// The DNS part takes a standby's region for `active_region`; this resource, with its
+    /// one standby, takes only the roles, and says so once.
+    #[test]
+    fn active_region_is_a_role() {
+        let mut c = config();
+        c.active_region = values::string("us-east-2");
+        assert_eq!(error_paths(&c), ["active_region"]);
+        c.active_region = values::string("standby");
+        assert!(error_paths(&c).is_empty());
     }
 
     #[test]
