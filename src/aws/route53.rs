@@ -84,15 +84,16 @@ pub fn alias_change(
             .evaluate_target_health(evaluate_target_health)
             .build(),
     )?;
-    let set = built(
-        routed(ResourceRecordSet::builder().r#type(RrType::A))
-            .alias_target(alias)
-            .build(),
-    )?;
+    let set = routed(ResourceRecordSet::builder().r#type(RrType::A)).alias_target(alias);
+    record_change(action, set)
+}
+
+/// The change of one record set.
+pub fn record_change(action: ChangeAction, set: ResourceRecordSetBuilder) -> Result<Change, Cause> {
     built(
         Change::builder()
             .action(action)
-            .resource_record_set(set)
+            .resource_record_set(built(set.build())?)
             .build(),
     )
 }

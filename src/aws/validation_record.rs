@@ -43,22 +43,13 @@ pub async fn find(r53: &Client, zone_id: &str, name: &str) -> Result<Option<Stri
 }
 
 fn change(action: ChangeAction, record: &ValidationRecord) -> Result<Change, Cause> {
-    let set = built(
-        ResourceRecordSet::builder()
-            .name(&record.name)
-            .r#type(RrType::Cname)
-            .ttl(TTL)
-            .resource_records(built(
-                ResourceRecord::builder().value(&record.value).build(),
-            )?)
-            .build(),
-    )?;
-    built(
-        Change::builder()
-            .action(action)
-            .resource_record_set(set)
-            .build(),
-    )
+    let value = built(ResourceRecord::builder().value(&record.value).build())?;
+    let set = ResourceRecordSet::builder()
+        .name(&record.name)
+        .r#type(RrType::Cname)
+        .ttl(TTL)
+        .resource_records(value);
+    route53::record_change(action, set)
 }
 
 /// Writes the record unless it is already there with this value.
