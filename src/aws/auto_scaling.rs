@@ -255,6 +255,44 @@ pub async fn ensure(asg: &Client, spec: &GroupSpec<'_>) -> PartResult<bool> {
     Ok(refresh_due)
 }
 
+/// Sets the group's minimum and desired capacity, and nothing else (a planned failover scales
+/// the standby without converging the rest of its stack); no request when both are as wanted.
+/// The desired capacity is recorded as the configuration's, as `ensure` does, so that a read
+/// reports it.
+pub async fn scale(
+    asg: &Client,
+    group: &AutoScalingGroup,
+    min: i32,
+    desired: i32,
+) -> PartResult<()> {
+    let name = group.auto_scaling_group_name().unwrap_or_default();
+    let desired_changed = configured_desired(group) != Some(desired);
+    if group.min_size() == Some(min) && !desired_changed {
+        return Ok(());
+    }
+    let what = || format!("scaling Auto Scaling group {name} to {desired} (minimum {min})");
+    tracing::info!("{}", what());
+    retry::on_codes(&what(), BUSY, Instant::now() + BUSY_RETRY, || async {
+        asg.update_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .min_size(min)
+            .set_desired_capacity(desired_changed.then_some(desired))
+            .send()
+            .await
+            .map(|_| ())
+    })
+    .await
+    .context(what)?;
+    if desired_changed {
+        asg.create_or_update_tags()
+            .tags(configured_desired_tag(name, desired))
+            .send()
+            .await
+            .context(|| format!("tagging Auto Scaling group {name}"))?;
+    }
+    Ok(())
+}
+
 /// Replaces the group's instances with ones of its current launch template version, launching
 /// each replacement before terminating what it replaces, and waits until the refresh has
 /// succeeded. AWS's defaults (MinHealthyPercentage 90, MaxHealthyPercentage 100) terminate
@@ -372,8 +410,9 @@ pub async fn wait_capacity(
     target_group_arn: &str,
     since: DateTime,
     timeout: Duration,
+    longest_delay: Duration,
 ) -> PartResult<()> {
-    wait::until(timeout, || async {
+    wait::until_every(timeout, longest_delay, || async {
         let Capacity {
             desired,
             in_service,

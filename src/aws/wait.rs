@@ -12,9 +12,14 @@ use tokio_util::sync::CancellationToken;
 use super::error::{AwsError, Cause};
 
 const FIRST_DELAY: Duration = Duration::from_millis(250);
-const MAX_DELAY: Duration = Duration::from_secs(10);
+/// The longest delay between two polls of a wait.
+pub const MAX_DELAY: Duration = Duration::from_secs(10);
 // Each delay is 1.2 times the last, so it stays near a sixth of the time already waited: a
 // state that settles is seen at most ~20 % late (a 1.5 factor made it up to 50 %).
+
+/// The longest delay between two polls of a wait that traffic waits for (the standby's capacity
+/// in a planned failover): seen within a second of settling, at a few requests a second.
+pub const PROMPT_DELAY: Duration = Duration::from_secs(1);
 
 tokio::task_local! {
     /// Fired by Terraform's StopProvider; set for one resource operation by `stoppable`.
@@ -75,7 +80,20 @@ pub enum Poll<T> {
 }
 
 /// Polls until `Ready`, an AWS error, or `timeout`.
-pub async fn until<T, F, Fut>(timeout: Duration, mut poll: F) -> Result<T, Cause>
+pub async fn until<T, F, Fut>(timeout: Duration, poll: F) -> Result<T, Cause>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, AwsError>>,
+{
+    until_every(timeout, MAX_DELAY, poll).await
+}
+
+/// `until`, with at most `longest_delay` between two polls.
+pub async fn until_every<T, F, Fut>(
+    timeout: Duration,
+    longest_delay: Duration,
+    mut poll: F,
+) -> Result<T, Cause>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, AwsError>>,
@@ -97,7 +115,7 @@ where
                 if !pause(delay).await {
                     return Err(Cause::Stopped { last_state: state });
                 }
-                delay = (delay * 6 / 5).min(MAX_DELAY);
+                delay = (delay * 6 / 5).min(longest_delay);
             }
         }
     }
@@ -138,6 +156,35 @@ mod tests {
         .await;
         assert_eq!(value, Ok("ACTIVE"));
         assert_eq!(polls.load(Ordering::SeqCst), 4);
+    }
+
+    /// A prompt wait polls at least once per `longest_delay`, however long it has waited.
+    #[tokio::test(start_paused = true)]
+    async fn a_prompt_wait_polls_within_its_longest_delay() {
+        let started = Instant::now();
+        let polls = AtomicU32::new(0);
+        let settles = Duration::from_secs(60);
+        until_every(Duration::from_secs(600), PROMPT_DELAY, || async {
+            polls.fetch_add(1, Ordering::SeqCst);
+            Ok(match started.elapsed() >= settles {
+                true => Poll::Ready(()),
+                false => Poll::Pending("InService 0 of 1".into()),
+            })
+        })
+        .await
+        .expect("settles");
+        assert!(started.elapsed() <= settles + PROMPT_DELAY);
+        // The default wait sees the same state settle up to a sixth (10 s at most) late.
+        let default_start = Instant::now();
+        until(Duration::from_secs(600), || async {
+            Ok(match default_start.elapsed() >= settles {
+                true => Poll::Ready(()),
+                false => Poll::Pending("InService 0 of 1".into()),
+            })
+        })
+        .await
+        .expect("settles");
+        assert!(default_start.elapsed() > settles + PROMPT_DELAY);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1343,9 +1343,30 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
         let run = ws.run(args);
         assert_eq!(run.code, 0, "{}", run.text());
     }
-    let mut primary = served_since(&before, &served(&aws), "us-east-1");
+    let after = served(&aws);
+    let mut primary = served_since(&before, &after, "us-east-1");
     primary.retain(|call, _| !call.starts_with("route53 "));
     assert_eq!(primary, BTreeMap::new(), "requests to the primary region");
+    // #22: in the standby region it writes only the group's capacity (and the tag recording
+    // it) and the standby-traffic alarm; the rest of the stack is as the refresh found it.
+    let writes: BTreeSet<String> = served_since(&before, &after, "us-east-2")
+        .into_keys()
+        .filter(|call| {
+            let operation = call.split(' ').nth(1).unwrap_or_default();
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|read| operation.starts_with(read))
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        BTreeSet::from([
+            "autoscaling CreateOrUpdateTags".to_owned(),
+            "autoscaling UpdateAutoScalingGroup".to_owned(),
+            "monitoring PutMetricAlarm".to_owned(),
+        ]),
+        "writes to the standby region"
+    );
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

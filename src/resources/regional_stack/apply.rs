@@ -16,7 +16,7 @@ use crate::aws::launch_template::{self, TemplateSpec};
 use crate::aws::load_balancer::{self, AlbSpec};
 use crate::aws::network::{self, DefaultRoute, SubnetSpec};
 use crate::aws::security_groups::{self, Rules, Source};
-use crate::aws::wait::{remaining, Gate};
+use crate::aws::wait::{self, remaining, Gate};
 use crate::aws::{instance_role, nat};
 use crate::configured::Configured;
 use crate::naming;
@@ -141,6 +141,7 @@ pub async fn converge_after(
             &alb.target_group_arn,
             started,
             remaining(deadline),
+            wait::MAX_DELAY,
         )
         .await?;
     }

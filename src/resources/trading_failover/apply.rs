@@ -249,9 +249,11 @@ fn capacity_beside(
 
 /// A planned failover and nothing else (`Desired::failover_from`): the standby scaled to the
 /// primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
-/// would call the primary region), then the weights and the standby-traffic alarm. Every ID comes from the prior
-/// state; only Route 53 and the standby region are called, so the move works while the
-/// primary region's APIs do not.
+/// would call the primary region), then the weights and the standby-traffic alarm. Every ID
+/// comes from the prior state; only Route 53 and the standby region are called, so the move
+/// works while the primary region's APIs do not. The plan's refresh found the rest of the
+/// standby as configured (else this would not be a failover alone), so only its group is
+/// scaled, and its capacity is polled promptly: traffic waits for it.
 async fn fail_over(
     cfg: &Configured,
     want: &Desired,
@@ -259,17 +261,41 @@ async fn fail_over(
     timeout: Duration,
 ) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let profile = recorded(prior, "instance_role");
+    let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     let standby_group = live_group(cfg, want, Role::Standby).await?;
     let primary = whole(&prior.primary_running_capacity).or(whole(
         &super::parts::region_settings(prior, Role::Primary).desired_capacity,
     ));
     let capacity = capacity_beside(want, primary, standby_group.as_ref());
-    let standby = serving(
-        want.stack(Role::Standby, Some(&profile), capacity),
-        recorded_certificate(prior, Role::Standby),
-    );
-    RegionalStack::converge(cfg, &standby, remaining(deadline)).await?;
+    let [_, standby_endpoint] = recorded_endpoints(prior);
+    match (standby_group, capacity, standby_endpoint) {
+        (Some(group), Some(Capacity { min, desired }), Some(endpoint)) => {
+            let clients = cfg.clients.regional(&want.region(Role::Standby));
+            auto_scaling::scale(&clients.autoscaling, &group, min as i32, desired as i32).await?;
+            auto_scaling::wait_capacity(
+                &clients.autoscaling,
+                &clients.elbv2,
+                group.auto_scaling_group_name().unwrap_or_default(),
+                &endpoint.target_group_arn,
+                started,
+                remaining(deadline),
+                wait::PROMPT_DELAY,
+            )
+            .await?;
+        }
+        // The group went since the refresh: the whole standby stack is made again first.
+        (_, capacity, _) => {
+            let standby = serving(
+                want.stack(
+                    Role::Standby,
+                    Some(&recorded(prior, "instance_role")),
+                    capacity,
+                ),
+                recorded_certificate(prior, Role::Standby),
+            );
+            RegionalStack::converge(cfg, &standby, remaining(deadline)).await?;
+        }
+    }
     let dns = want.dns(recorded_endpoints(prior));
     DnsFailover::converge_move(cfg, &dns, &recorded_dns(prior), remaining(deadline)).await
 }
