@@ -163,9 +163,10 @@ pub async fn wait_insync(
     r53: &Client,
     change_id: &str,
     timeout: Duration,
+    longest_delay: Duration,
     what: &str,
 ) -> PartResult<()> {
-    wait::until(timeout, || async {
+    wait::until_every(timeout, longest_delay, || async {
         let out = r53.get_change().id(bare_id(change_id)).send().await?;
         Ok(match out.change_info().map(|c| c.status()) {
             Some(ChangeStatus::Insync) => Poll::Ready(()),
@@ -186,6 +187,18 @@ pub async fn change_and_wait(
     timeout: Duration,
     what: &str,
 ) -> PartResult<()> {
+    change_and_wait_every(r53, zone_id, changes, timeout, wait::MAX_DELAY, what).await
+}
+
+/// `change_and_wait`, polling the change at least once per `longest_delay`.
+pub async fn change_and_wait_every(
+    r53: &Client,
+    zone_id: &str,
+    changes: Vec<Change>,
+    timeout: Duration,
+    longest_delay: Duration,
+    what: &str,
+) -> PartResult<()> {
     let action = || format!("{what} in Route 53 zone {zone_id}");
     tracing::info!("{}", action());
     let batch = built(ChangeBatch::builder().set_changes(Some(changes)).build()).context(action)?;
@@ -203,7 +216,7 @@ pub async fn change_and_wait(
         .change_info()
         .map(|c| c.id().to_owned())
         .unwrap_or_default();
-    wait_insync(r53, &change_id, timeout, what).await
+    wait_insync(r53, &change_id, timeout, longest_delay, what).await
 }
 
 #[cfg(test)]

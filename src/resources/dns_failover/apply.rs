@@ -16,7 +16,7 @@ use crate::aws::hosted_zone::{self, ZoneFacts};
 use crate::aws::route53::{self};
 use crate::aws::standby_chain::{self, ChainRecord};
 use crate::aws::switch_checks::{self, Kind};
-use crate::aws::wait::remaining;
+use crate::aws::wait::{self, remaining};
 use crate::aws::{alarms, topic_key, topics, weighted_records};
 use crate::configured::Configured;
 use crate::role::Role;
@@ -50,7 +50,15 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     .await?;
     let (record_check, stale_switches) =
         converge_switch_checks(cfg, want, &health_check_id).await?;
-    converge_records(cfg, want, &zone.id, &record_check, remaining(deadline)).await?;
+    converge_records(
+        cfg,
+        want,
+        &zone.id,
+        &record_check,
+        remaining(deadline),
+        wait::MAX_DELAY,
+    )
+    .await?;
     for stale in stale_checks.into_iter().chain(stale_switches) {
         health_check::delete(r53, &stale, remaining(deadline)).await?;
     }
@@ -203,6 +211,7 @@ async fn converge_records(
     zone_id: &str,
     health_check_id: &str,
     timeout: Duration,
+    longest_delay: Duration,
 ) -> PartResult<()> {
     let r53 = &cfg.clients.route53;
     let name = &want.domain_name;
@@ -244,11 +253,12 @@ async fn converge_records(
         .iter()
         .map(|r| format!("{} {}", r.set_identifier, r.weight))
         .collect();
-    route53::change_and_wait(
+    route53::change_and_wait_every(
         r53,
         zone_id,
         changes,
         timeout,
+        longest_delay,
         &format!("writing weighted records {name} ({})", weights.join(", ")),
     )
     .await
@@ -381,12 +391,14 @@ pub async fn converge_move(
 ) -> PartResult<()> {
     let (region, alarm) = standby_traffic_alarm(want, recorded)?;
     converge_alarm(cfg, want, &region, &alarm).await?;
+    // Polled promptly: a planned failover's apply ends once the change is INSYNC.
     converge_records(
         cfg,
         want,
         &recorded.zone_id,
         &recorded.record_check_id,
         timeout,
+        wait::PROMPT_DELAY,
     )
     .await
 }
