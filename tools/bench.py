@@ -223,6 +223,9 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
 # standby's group scaled to the primary's capacity (default 2 against 1: one instance boots and
 # its target passes its checks), the standby-traffic alarm, then the weights and one Route 53
 # change. A failback moves the weights first and scales the standby down after.
+# AWS's durations divided by this, unless told otherwise (--time-scale).
+DEFAULT_SCALE = 6.0
+
 FAILOVER_STEPS = {
     "failover": [("standby group: read, scale", 2, None), ("instance boots", 1, "instance.pending"),
                  ("target passes its checks", 1, "target.initial"),
@@ -499,9 +502,16 @@ def scaling_tables(header, result, raw, single_raw):
     return lines
 
 
+def time_model_name(time_scale):
+    """The raw output's suffix and the doc's section of a run under the time model: a scale other
+    than the default has its own (k = 1 is AWS's own durations)."""
+    return "time-model" + ("" if time_scale == DEFAULT_SCALE else f"-k{time_scale:g}")
+
+
 def write_doc(raw, earlier=None):
     header, result = read_raw(raw)
-    mode = "time-model" if result["settings"]["time_scale"] else "bare"
+    scale = result["settings"]["time_scale"]
+    mode = time_model_name(scale) if scale else "bare"
     if result["settings"]["stacks"] != 1:
         if earlier is None:
             print(f"set beside a one-stack run of the same settings (--from {raw} --compare FILE) "
@@ -528,7 +538,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer", action="store_true", help="also run the hashicorp/aws HCL peer")
     parser.add_argument("--time-model", action="store_true")
-    parser.add_argument("--time-scale", type=float, default=6.0)
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_SCALE)
     parser.add_argument("--latency-ms", type=int)
     parser.add_argument("--stacks", type=int, default=1)
     parser.add_argument("--operations", choices=list(PHASES),
@@ -591,7 +601,7 @@ def main():
                          f"{loadavg()} after")
     result = {
         "commit": commit,
-        "suffix": ("-time-model" if args.time_scale else "-bare")
+        "suffix": (f"-{time_model_name(args.time_scale)}" if args.time_scale else "-bare")
         + (f"-{args.stacks}-stacks" if args.stacks != 1 else ""),
         "settings": {"runs": args.runs, "latency_ms": args.latency_ms, "time_scale": args.time_scale,
                      "stacks": args.stacks, "operations": args.operations},
