@@ -37,7 +37,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.route53.exceptions import NoSuchHostedZone
 from moto.route53.models import route53_backends
 
-from . import elbv2_health, route53_health
+from . import elbv2_health, route53_changes, route53_health
 from .wsgi import Locked, Response, query_error, xml_text
 
 PATH = "/2013-04-01/testdnsanswer"
@@ -74,7 +74,7 @@ def _bare(zone_id):
 
 
 def _group(zone, name, kind):
-    return [r for r in zone.rrsets if _name(r.name) == name and r.type == kind]
+    return [r for r in route53_changes.served(zone) if _name(r.name) == name and r.type == kind]
 
 
 def _nested(zone, record):
@@ -205,9 +205,10 @@ def answer(account, zone_id, name, kind):
             zone = backend.get_hosted_zone(zone_id)
         except NoSuchHostedZone:
             return None
-        named = [r for r in zone.rrsets if _name(r.name) == name]
+        records = route53_changes.served(zone)
+        named = [r for r in records if _name(r.name) == name]
         data = _values(zone, [r for r in named if r.type == kind])
-        servers = next((r.records for r in zone.rrsets if r.type == "NS" and _name(r.name) == _name(zone.name)), [])
+        servers = next((r.records for r in records if r.type == "NS" and _name(r.name) == _name(zone.name)), [])
     return (servers[0] if servers else "ns-0.awsdns-00.com"), data, ("NOERROR" if named else "NXDOMAIN")
 
 

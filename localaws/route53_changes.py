@@ -2,7 +2,13 @@
 creation or deletion, is PENDING (for its scaled duration; see `pending.Settling`) before INSYNC, and every change has its own ID (moto returns one fixed ID);
 GetChange on an unknown ID is NoSuchChange; a health check that a record still uses cannot be
 deleted (HealthCheckInUse), and deleting one that does not exist is NoSuchHealthCheck (moto
-succeeds both times)."""
+succeeds both times).
+
+Route 53's name servers answer from a record change only once it is INSYNC: "PENDING indicates
+that the changes in this request have not propagated to all Amazon Route 53 DNS servers managing
+the hosted zone" (API_ChangeInfo). While it is PENDING, `served` gives the zone's records as they
+were before it (the latest moment every name server agrees on), so a client waits out the
+propagation a planned failover really waits for; moto answered from the new records at once."""
 
 import itertools
 import threading
@@ -18,6 +24,8 @@ _lock = threading.Lock()
 _ids = itertools.count(1)
 # change id -> pending.Settling
 _pending = {}
+# zone id -> [(pending.Settling, the zone's records before that change)], oldest first
+_before = {}
 _installed = False
 
 
@@ -41,15 +49,20 @@ def install():
     pending.on_change(_clamp)
     get_change, delete = Route53.get_change, Route53Backend.delete_health_check
 
-    def pending_change(call):
-        """A call that answers with a ChangeInfo: the change gets its own ID and pends."""
+    def pending_change(call, records):
+        """A call that answers with a ChangeInfo: the change gets its own ID and pends; a change
+        of `records` keeps the zone's records as they were for `served`."""
 
         def wrapped(self):
+            zone_id = _bare(self._get_param("HostedZoneId")) if records else None
+            before = _records(self.backend, zone_id) if records else None
             result = call(self)
             with _lock:
                 change_id = f"C{next(_ids):012X}"
                 settling = _pending[change_id] = pending.Settling("route53.change")
                 status = "PENDING" if settling.still_pending() else "INSYNC"
+                if before is not None and settling.still_pending():
+                    _before.setdefault(zone_id, []).append((settling, before))
             info = result.result["ChangeInfo"]
             info["Id"] = f"/change/{change_id}"
             info["Status"] = status
@@ -82,9 +95,27 @@ def install():
         return delete(self, health_check_id)
 
     for name in ("change_resource_record_sets", "create_hosted_zone", "delete_hosted_zone"):
-        setattr(Route53, name, pending_change(getattr(Route53, name)))
+        setattr(Route53, name, pending_change(getattr(Route53, name), name == "change_resource_record_sets"))
     Route53.get_change = get_change_pending
     Route53Backend.delete_health_check = delete_health_check
+
+
+def _records(backend, zone_id):
+    """The zone's record sets as they are now (moto replaces a changed record set, so the list
+    keeps them), or None when there is no such zone."""
+    zone = backend.zones.get(zone_id)
+    return list(zone.rrsets) if zone is not None else None
+
+
+def served(zone):
+    """The record sets the zone's name servers answer from: as they were before its oldest change
+    that is still PENDING, else as they are. Each call is one read of that change (the
+    read-counting mode of `pending`)."""
+    with _lock:
+        waiting = _before.get(_bare(zone.id), [])
+        while waiting and not waiting[0][0].pending():
+            waiting.pop(0)
+        return waiting[0][1] if waiting else zone.rrsets
 
 
 def _clamp(reads):
@@ -96,3 +127,4 @@ def _clamp(reads):
 def reset():
     with _lock:
         _pending.clear()
+        _before.clear()

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 
 use crate::dns_failover::serving_endpoint;
 use crate::support::{
-    alarm_actions, attached_internet_gateway, dns_answer, nat_state, pitr, resolved,
+    alarm_actions, attached_internet_gateway, dns_answer, insync, nat_state, pitr, resolved,
     serving_balancer, settles, LocalAws, SETTLE_WITHIN,
 };
 
@@ -1224,6 +1224,46 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
     );
 }
 
+/// Route 53's name servers answer from a record change once it is INSYNC ("PENDING indicates
+/// that the changes in this request have not propagated to all Amazon Route 53 DNS servers
+/// managing the hosted zone", API_ChangeInfo): until then, from the records as they were (moto
+/// answered from the new ones at once, so a failover looked a propagation faster than it is).
+#[tokio::test]
+async fn dns_answers_change_once_the_record_change_is_insync() {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
+    let aws = LocalAws::start();
+    let r53 = aws.route53();
+    let name = "app.insync.tap-test.net";
+    let record = |address: &str| weighted(name, "only", 1, address, false, None);
+    let zone = zone_with(&r53, "insync.tap-test.net", vec![record("192.0.2.1")]).await;
+    let answer = || async { dns_answer(&r53, &zone, name).await };
+    let served = |address: &str| ("NOERROR".to_owned(), vec![address.to_owned()]);
+    settles("the first record", served("192.0.2.1"), answer).await;
+    let moved = r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(record("192.0.2.2"))
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    let change = moved.change_info().expect("change");
+    assert_eq!(change.status(), &ChangeStatus::Pending);
+    assert_eq!(answer().await, served("192.0.2.1"), "while PENDING");
+    insync(&r53, change.id()).await;
+    assert_eq!(answer().await, served("192.0.2.2"), "once INSYNC");
+}
+
 /// Route 53 refuses a public zone under `example.com` (`InvalidDomainName: <name> is reserved by
 /// AWS!`, HTTP 400); a name someone can own is accepted.
 #[tokio::test]
@@ -2324,7 +2364,8 @@ async fn zone_with(
                 .expect("change")
         })
         .collect();
-    r53.change_resource_record_sets()
+    let made = r53
+        .change_resource_record_sets()
         .hosted_zone_id(&zone)
         .change_batch(
             ChangeBatch::builder()
@@ -2335,6 +2376,7 @@ async fn zone_with(
         .send()
         .await
         .expect("ChangeResourceRecordSets");
+    insync(r53, made.change_info().expect("change").id()).await;
     zone
 }
 
@@ -2735,7 +2777,8 @@ async fn change_records(
                 .expect("change")
         })
         .collect();
-    r53.change_resource_record_sets()
+    let made = r53
+        .change_resource_record_sets()
         .hosted_zone_id(zone)
         .change_batch(
             ChangeBatch::builder()
@@ -2745,8 +2788,9 @@ async fn change_records(
         )
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| format!("{}", aws_sdk_route53::error::DisplayErrorContext(&e)))
+        .map_err(|e| format!("{}", aws_sdk_route53::error::DisplayErrorContext(&e)))?;
+    insync(r53, made.change_info().expect("change").id()).await;
+    Ok(())
 }
 
 /// Standbys in order of preference, as Route 53 builds them: the failover name's zero-weight

@@ -1245,7 +1245,8 @@ pub async fn upsert_record(
     record: aws_sdk_route53::types::ResourceRecordSet,
 ) {
     use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
-    r53.change_resource_record_sets()
+    let made = r53
+        .change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(
             ChangeBatch::builder()
@@ -1262,6 +1263,28 @@ pub async fn upsert_record(
         .send()
         .await
         .expect("ChangeResourceRecordSets");
+    insync(r53, made.change_info().expect("change").id()).await;
+}
+
+/// Waits until a Route 53 change is INSYNC: the name servers answer from it from then on.
+pub async fn insync(r53: &aws_sdk_route53::Client, change_id: &str) {
+    let status = || async {
+        r53.get_change()
+            .id(change_id)
+            .send()
+            .await
+            .expect("GetChange")
+            .change_info()
+            .expect("change")
+            .status()
+            .clone()
+    };
+    settles(
+        "the change",
+        aws_sdk_route53::types::ChangeStatus::Insync,
+        status,
+    )
+    .await;
 }
 
 /// Whether the table has point-in-time recovery on, in the client's region.
