@@ -19,8 +19,8 @@ use crate::regions;
 use crate::role::Role;
 use crate::tf::diag::invalid;
 use crate::tf::number::{whole, Number};
-use crate::tf::schema::{computed, named, optional, required, with_default};
-use crate::tf::values;
+use crate::tf::schema::{computed, named, optional, required, string_list, with_default};
+use crate::tf::values::{self, StringList};
 
 /// Replication latency, in milliseconds, above which a warning is given unless told otherwise.
 const DEFAULT_LATENCY_MS: f64 = 60_000.0;
@@ -42,6 +42,7 @@ pub struct State {
     pub environment_suffix: Value<String>,
     pub primary_region: Value<String>,
     pub standby_region: Value<String>,
+    pub standby_regions: StringList,
     pub domain_name: Value<String>,
     pub hosted_zone_id: Value<String>,
     pub active_region: Value<String>,
@@ -70,7 +71,8 @@ pub fn schema() -> Schema {
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix of the stack to check.")),
                 ("primary_region", with_default(AttributeType::String, "Primary region. Found from the stack when not given.")),
-                ("standby_region", with_default(AttributeType::String, "Standby region. Found from the stack when not given.")),
+                ("standby_region", with_default(AttributeType::String, "Standby region. Found from the stack when not given. With several standbys, the first in order of preference: the one Route 53 answers with when the primary is down, which the checks judge.")),
+                ("standby_regions", computed(string_list(), "Every standby region in order of preference, as the records route (several through their chain of failover groups, see `tap_dns_failover`); the first is `standby_region`.")),
                 ("domain_name", with_default(AttributeType::String, "Failover name. Found from the stack when not given.")),
                 ("hosted_zone_id", optional(AttributeType::String, "The zone holding the records, when the stack was given one (a zone the stack created is found without it).")),
                 ("active_region", with_default(AttributeType::String, "Which region should take traffic now, `primary` or `standby`: sets the expected weights. When not given, either one taking all traffic is fine, and this says which does.")),
@@ -274,10 +276,16 @@ pub async fn assess(
     }
     state.replication_latency_threshold = Value::Value(Number(expect.latency_threshold_ms));
 
+    let standby_regions = match located.standby_regions.is_empty() {
+        true => vec![standby_region.clone()],
+        false => located.standby_regions.clone(),
+    };
+    state.standby_regions = values::list(&standby_regions);
     let target = facts::Target {
         suffix: &suffix,
         primary_region: &primary_region,
         standby_region: &standby_region,
+        several_standbys: standby_regions.len() > 1,
     };
     step(format!("reading the standby capacity, health check, session table, records, alarms and topics in {primary_region} and {standby_region}"));
     let facts = facts::gather(cfg, &target, located).await?;

@@ -89,6 +89,36 @@ async fn the_three_region_composition_applies_and_destroys() {
         "one profile for three regions"
     );
     ws.assert_plan_empty();
+    // Readiness follows the chain: it finds both standbys in order and judges the first, whose
+    // alarms carry its region's name.
+    std::fs::write(
+        ws.dir().join("readiness.tf"),
+        "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = \"tri\"\n  depends_on         = [tap_dns_failover.main]\n}\n",
+    )
+    .expect("writing readiness.tf");
+    ws.apply();
+    let readiness = ws.resource("data.tap_failover_readiness.tri");
+    assert_eq!(
+        readiness["standby_regions"],
+        serde_json::json!(["us-east-2", "us-west-2"])
+    );
+    assert_eq!(readiness["standby_region"], "us-east-2");
+    // Nothing is found wrong but what the example leaves to its user: no one subscribed to the
+    // topics of the primary and the first standby (alarm_emails is empty).
+    let findings: Vec<&str> = readiness["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["part"] != "notifications"
+                || !f["message"].as_str().is_some_and(|m| {
+                    m.ends_with("has no confirmed subscription: its alarms reach nobody.")
+                })
+        })
+        .map(|f| f["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(findings, Vec::<&str>::new(), "{readiness:#}");
+    std::fs::remove_file(ws.dir().join("readiness.tf")).expect("removing readiness.tf");
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

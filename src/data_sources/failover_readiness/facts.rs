@@ -8,8 +8,8 @@ use aws_sdk_cloudwatch::types::Statistic;
 use super::checks::{Entry, Facts};
 use crate::aws::certificate::{self, CertificateFacts};
 use crate::aws::error::{Context, PartResult};
-use crate::aws::weighted_records;
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
+use crate::aws::{route53, standby_chain, weighted_records};
 use crate::aws::{security_groups, session_table, switch_checks, topic_key, topics};
 use crate::configured::Configured;
 use crate::naming;
@@ -22,13 +22,18 @@ const LATENCY_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Where the stack is, found from what the provider created: its hosted zone and health checks
 /// carry the suffix in their caller reference, the failover name is where the `primary`
 /// record uses one of those checks, and each record's alias target names its load balancer's
-/// region (the health check's target names the primary's, should the records be gone). A zone
+/// region (the health check's target names the primary's, should the records be gone); with
+/// several standbys, the `standby` record's chain of failover groups names theirs. A zone
 /// the stack was given is not the stack's: it is found by its ID only.
 #[derive(Debug, Clone, Default)]
 pub struct Located {
     pub domain_name: Option<String>,
     pub primary_region: Option<String>,
+    /// The first standby's: the one Route 53 answers with when the primary is down.
     pub standby_region: Option<String>,
+    /// Every standby's in order of preference, through the chain of failover groups the
+    /// `standby` record aliases when there are several (`standby_chain`).
+    pub standby_regions: Vec<String>,
     /// `None` when the hosted zone is missing.
     pub records: Option<Vec<weighted_records::WeightedRecord>>,
     pub health_check: Option<health_check::HealthCheckFacts>,
@@ -87,6 +92,32 @@ pub async fn locate(
             .flatten()
             .find(|r| r.set_identifier == role.as_str())
     };
+    let region_behind =
+        |dns_name: &str| load_balancer::region_of_dns_name(dns_name).map(str::to_owned);
+    // Several standbys: the `standby` record aliases the first group of their chain, in the zone.
+    let chained = match (&zone, &domain_name, record(Role::Standby)) {
+        (Some(zone), Some(name), Some(standby))
+            if route53::bare_id(&standby.alias_zone_id) == route53::bare_id(&zone.id) =>
+        {
+            let chain = standby_chain::find(r53, &zone.id, name)
+                .await
+                .context(action)?;
+            let targets = standby_chain::targets(name, &chain);
+            Some(
+                targets
+                    .iter()
+                    .filter_map(|(dns, _)| region_behind(dns))
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
+    let standby_regions: Vec<String> = chained.unwrap_or_else(|| {
+        record(Role::Standby)
+            .and_then(|r| region_behind(&r.alias_dns_name))
+            .into_iter()
+            .collect()
+    });
     let in_use = record(Role::Primary).and_then(|r| r.health_check_id.clone());
     let record_check = record_checks
         .into_iter()
@@ -102,8 +133,6 @@ pub async fn locate(
         .find(|c| watched(&c.id))
         .or(checks.last())
         .cloned();
-    let region_behind =
-        |dns_name: &str| load_balancer::region_of_dns_name(dns_name).map(str::to_owned);
     Ok(Located {
         primary_region: record(Role::Primary)
             .and_then(|r| region_behind(&r.alias_dns_name))
@@ -112,7 +141,8 @@ pub async fn locate(
                     .as_ref()
                     .and_then(|c| region_behind(&c.spec.fqdn))
             }),
-        standby_region: record(Role::Standby).and_then(|r| region_behind(&r.alias_dns_name)),
+        standby_region: standby_regions.first().cloned(),
+        standby_regions,
         domain_name,
         records,
         health_check,
@@ -126,6 +156,8 @@ pub struct Target<'a> {
     pub suffix: &'a str,
     pub primary_region: &'a str,
     pub standby_region: &'a str,
+    /// Whether the first standby is one of several: its alarms then carry its region's name.
+    pub several_standbys: bool,
 }
 
 /// Reads the rest of what the checks judge, in the regions `locate` found.
@@ -329,7 +361,10 @@ type AlarmFacts = (
 );
 
 async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
-    let names = AlarmNames::of(t.suffix);
+    let names = match t.several_standbys {
+        true => AlarmNames::of_standby(t.suffix, t.standby_region),
+        false => AlarmNames::of(t.suffix),
+    };
     let read = |region: String, name: String| async move {
         let found = alarms::find(
             &cfg.clients.regional(&region).cloudwatch,
