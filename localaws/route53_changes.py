@@ -62,7 +62,10 @@ def install():
                 settling = _pending[change_id] = pending.Settling("route53.change")
                 status = "PENDING" if settling.still_pending() else "INSYNC"
                 if before is not None and settling.still_pending():
-                    _before.setdefault(zone_id, []).append((settling, before))
+                    waiting = _before.setdefault(zone_id, [])
+                    # What has propagated is no longer served from: only the pending are kept.
+                    waiting[:] = [w for w in waiting if w[0].still_pending()]
+                    waiting.append((settling, before))
             info = result.result["ChangeInfo"]
             info["Id"] = f"/change/{change_id}"
             info["Status"] = status

@@ -219,13 +219,14 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
         system.operations[phase] = made
 
 
+# AWS's durations divided by this, unless told otherwise (--time-scale).
+DEFAULT_SCALE = 6.0
+
+
 # A planned failover alone, as the code orders it (trading_failover/apply.rs::fail_over): the
 # standby's group scaled to the primary's capacity (default 2 against 1: one instance boots and
 # its target passes its checks), the standby-traffic alarm, then the weights and one Route 53
 # change. A failback moves the weights first and scales the standby down after.
-# AWS's durations divided by this, unless told otherwise (--time-scale).
-DEFAULT_SCALE = 6.0
-
 FAILOVER_STEPS = {
     "failover": [("standby group: read, scale", 2, None), ("instance boots", 1, "instance.pending"),
                  ("target passes its checks", 1, "target.initial"),

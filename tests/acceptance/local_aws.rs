@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{
 
 use crate::dns_failover::serving_endpoint;
 use crate::support::{
-    alarm_actions, attached_internet_gateway, dns_answer, insync, nat_state, pitr, resolved,
-    serving_balancer, settles, LocalAws, SETTLE_WITHIN,
+    alarm_actions, attached_internet_gateway, change_status, dns_answer, insync, nat_state, pitr,
+    resolved, serving_balancer, settles, upsert, LocalAws, SETTLE_WITHIN,
 };
 
 #[tokio::test]
@@ -1160,17 +1160,7 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
     );
 
     // PENDING for a while, then INSYNC.
-    let status = || async {
-        r53.get_change()
-            .id(&first_id)
-            .send()
-            .await
-            .expect("GetChange")
-            .change_info()
-            .expect("change")
-            .status()
-            .clone()
-    };
+    let status = || change_status(&r53, &first_id);
     assert_eq!(status().await, ChangeStatus::Pending);
     settles("the record change", ChangeStatus::Insync, status).await;
     let unknown = r53
@@ -1230,37 +1220,23 @@ async fn route53_changes_pend_and_used_health_checks_stay() {
 /// answered from the new ones at once, so a failover looked a propagation faster than it is).
 #[tokio::test]
 async fn dns_answers_change_once_the_record_change_is_insync() {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
-    let aws = LocalAws::start();
+    // Read counting (each answer and GetChange is one read of the change), so that the answer is
+    // read while the change is PENDING however slow the machine.
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_TIME_SCALE", "0")]);
     let r53 = aws.route53();
     let name = "app.insync.tap-test.net";
     let record = |address: &str| weighted(name, "only", 1, address, false, None);
     let zone = zone_with(&r53, "insync.tap-test.net", vec![record("192.0.2.1")]).await;
     let answer = || async { dns_answer(&r53, &zone, name).await };
     let served = |address: &str| ("NOERROR".to_owned(), vec![address.to_owned()]);
-    settles("the first record", served("192.0.2.1"), answer).await;
-    let moved = r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Upsert)
-                        .resource_record_set(record("192.0.2.2"))
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
-    let change = moved.change_info().expect("change");
-    assert_eq!(change.status(), &ChangeStatus::Pending);
+    assert_eq!(answer().await, served("192.0.2.1"));
+    let change = upsert(&r53, &zone, record("192.0.2.2")).await;
     assert_eq!(answer().await, served("192.0.2.1"), "while PENDING");
-    insync(&r53, change.id()).await;
+    assert_eq!(
+        change_status(&r53, &change).await,
+        aws_sdk_route53::types::ChangeStatus::Pending
+    );
+    insync(&r53, &change).await;
     assert_eq!(answer().await, served("192.0.2.2"), "once INSYNC");
 }
 
@@ -1544,17 +1520,7 @@ async fn the_time_model_settles_by_elapsed_time_not_by_reads() {
         .expect("CreateHostedZone");
     let created = std::time::Instant::now();
     let change = zone.change_info().expect("change").id().to_owned();
-    let status = || async {
-        r53.get_change()
-            .id(&change)
-            .send()
-            .await
-            .expect("GetChange")
-            .change_info()
-            .expect("change")
-            .status()
-            .clone()
-    };
+    let status = || change_status(&r53, &change);
     // More reads than the read-counting mode needs (2): still pending.
     let mut pending_reads = 0;
     while pending_reads < 5 && started.elapsed() < std::time::Duration::from_millis(4500) {

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{BillingMode, TableStatus};
 use aws_sdk_ec2::types::{Filter, InstanceStateName, RequestLaunchTemplateData};
 
 use crate::local_aws::{add_replica, code, global_table, home_table, remove_replica};
-use crate::support::{attached_internet_gateway, nat_state, settles, LocalAws, SETTLE_WITHIN};
+use crate::support::{
+    attached_internet_gateway, nat_state, settles, upsert, LocalAws, SETTLE_WITHIN,
+};
 
 /// Retries `call` while it fails with `refused_with`, polling against time; how many times it
 /// was refused.
@@ -1229,9 +1231,7 @@ async fn certificate_status(
 #[tokio::test]
 async fn acm_issues_a_dns_validated_certificate_only_once_its_record_is_in_a_delegated_zone() {
     use aws_sdk_acm::types::ValidationMethod;
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
+    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
 
     let aws = LocalAws::start();
     let zone = aws
@@ -1268,34 +1268,18 @@ async fn acm_issues_a_dns_validated_certificate_only_once_its_record_is_in_a_del
         "one record in every region"
     );
 
-    aws.route53()
-        .change_resource_record_sets()
-        .hosted_zone_id(&zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Upsert)
-                        .resource_record_set(
-                            ResourceRecordSet::builder()
-                                .name(&name)
-                                .r#type(RrType::Cname)
-                                .ttl(300)
-                                .resource_records(
-                                    ResourceRecord::builder().value(&value).build().unwrap(),
-                                )
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("the validation record");
+    upsert(
+        &aws.route53(),
+        &zone,
+        ResourceRecordSet::builder()
+            .name(&name)
+            .r#type(RrType::Cname)
+            .ttl(300)
+            .resource_records(ResourceRecord::builder().value(&value).build().unwrap())
+            .build()
+            .unwrap(),
+    )
+    .await;
     // The zone does not answer publicly yet: ACM cannot see the record, however long it looks.
     aws.wait_modelled(300.0).await;
     for (acm, arn) in &certificates {

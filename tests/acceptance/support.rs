@@ -1238,15 +1238,15 @@ fn live_parent(pid: u32) -> Option<u32> {
     fields.next()?.parse().ok()
 }
 
-/// Out of band: one record set upserted, as someone editing the zone would.
-pub async fn upsert_record(
+/// Out of band: one record set upserted, as someone editing the zone would; the change's ID
+/// (PENDING until Route 53 has propagated it).
+pub async fn upsert(
     r53: &aws_sdk_route53::Client,
     zone_id: &str,
     record: aws_sdk_route53::types::ResourceRecordSet,
-) {
+) -> String {
     use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
-    let made = r53
-        .change_resource_record_sets()
+    r53.change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(
             ChangeBatch::builder()
@@ -1262,27 +1262,45 @@ pub async fn upsert_record(
         )
         .send()
         .await
-        .expect("ChangeResourceRecordSets");
-    insync(r53, made.change_info().expect("change").id()).await;
+        .expect("ChangeResourceRecordSets")
+        .change_info()
+        .expect("change")
+        .id()
+        .to_owned()
+}
+
+/// `upsert`, waited for until INSYNC.
+pub async fn upsert_record(
+    r53: &aws_sdk_route53::Client,
+    zone_id: &str,
+    record: aws_sdk_route53::types::ResourceRecordSet,
+) {
+    let change = upsert(r53, zone_id, record).await;
+    insync(r53, &change).await;
+}
+
+/// A Route 53 change's status (GetChange).
+pub async fn change_status(
+    r53: &aws_sdk_route53::Client,
+    change_id: &str,
+) -> aws_sdk_route53::types::ChangeStatus {
+    r53.get_change()
+        .id(change_id)
+        .send()
+        .await
+        .expect("GetChange")
+        .change_info()
+        .expect("change")
+        .status()
+        .clone()
 }
 
 /// Waits until a Route 53 change is INSYNC: the name servers answer from it from then on.
 pub async fn insync(r53: &aws_sdk_route53::Client, change_id: &str) {
-    let status = || async {
-        r53.get_change()
-            .id(change_id)
-            .send()
-            .await
-            .expect("GetChange")
-            .change_info()
-            .expect("change")
-            .status()
-            .clone()
-    };
     settles(
         "the change",
         aws_sdk_route53::types::ChangeStatus::Insync,
-        status,
+        || change_status(r53, change_id),
     )
     .await;
 }
