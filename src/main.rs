@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        ignore_interrupts();
+        ignore_interrupts().await;
         match server::serve(provider::TapProvider::default().catalog()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -68,13 +68,24 @@ fn main() -> ExitCode {
 
 /// Ctrl-C in a terminal reaches the whole process group. Terraform forwards it to us as
 /// StopProvider; dying on the signal itself would lose the object an in-flight create just made,
-/// so we swallow it, as go-plugin servers do.
-fn ignore_interrupts() {
-    tokio::spawn(async {
-        while tokio::signal::ctrl_c().await.is_ok() {
+/// so we swallow it, as go-plugin servers do. The handler is installed before this returns (by
+/// the first poll of `ctrl_c`), so before the handshake: an interrupt right after it killed us.
+async fn ignore_interrupts() {
+    let mut interrupted = Box::pin(tokio::signal::ctrl_c());
+    let mut pending = match futures::poll!(interrupted.as_mut()) {
+        std::task::Poll::Ready(Err(_)) => return,
+        first => first.is_pending(),
+    };
+    tokio::spawn(async move {
+        loop {
+            if pending && interrupted.as_mut().await.is_err() {
+                return;
+            }
             tracing::info!(
                 "interrupt received; finishing in-flight operations (Terraform sends StopProvider)"
             );
+            interrupted = Box::pin(tokio::signal::ctrl_c());
+            pending = true;
         }
     });
 }
