@@ -251,9 +251,11 @@ fn capacity_beside(
 /// primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
 /// would call the primary region), then the weights and the standby-traffic alarm. Every ID
 /// comes from the prior state; only Route 53 and the standby region are called, so the move
-/// works while the primary region's APIs do not. The plan's refresh found the rest of the
-/// standby as configured (else this would not be a failover alone), so only its group is
-/// scaled, and its capacity is polled promptly: traffic waits for it.
+/// works while the primary region's APIs do not. Only the standby's group is scaled: the rest
+/// of its stack is as the last read found it (the plan's refresh, or the last apply's under
+/// `-refresh=false`), and the weights move only once its targets are healthy, so a standby
+/// broken since then stops the failover instead of taking the traffic. Its capacity is polled
+/// promptly: traffic waits for it.
 async fn fail_over(
     cfg: &Configured,
     want: &Desired,
