@@ -241,8 +241,9 @@ DEFAULT_SCALE = 6.0
 
 # A planned failover alone, as the code orders it (trading_failover/apply.rs::fail_over): the
 # standby's group scaled to the primary's capacity (default 2 against 1: one instance boots and
-# its target passes its checks), the standby-traffic alarm, then the weights and one Route 53
-# change. A failback moves the weights first and scales the standby down after.
+# its target passes its checks; the tag recording the capacity is written while it boots, off
+# the chain), the standby-traffic alarm, then the weights and one Route 53 change. A failback
+# moves the weights first and scales the standby down after.
 FAILOVER_STEPS = {
     "failover": [("standby group: read, scale", 2, None), ("instance boots", 1, "instance.pending"),
                  ("target passes its checks", 1, "target.initial"),

@@ -1,6 +1,7 @@
 //! The read-back of `tap_regional_stack`: what AWS holds for the stack, as state, by ownership
-//! tags and names. The network is read first (no VPC, no stack); the load balancer and the
-//! compute then at the same time. Each part's reader fills its own attributes.
+//! tags and names. The network, the load balancer and the compute are read at the same time (each
+//! by its own names: none needs another's IDs); no VPC means no stack. Each part's reader fills
+//! its own attributes.
 
 mod compute;
 mod load_balancer;
@@ -23,13 +24,14 @@ fn action(want: &Desired) -> String {
 /// band is recorded as an empty ID, which the next plan turns into its rebuild.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
     let clients = cfg.clients.regional(&want.region);
-    let Some(network) = network::Network::read(&clients.ec2, want).await? else {
-        return Ok(None);
-    };
-    let (load_balancer, compute) = tokio::try_join!(
+    let (network, load_balancer, compute) = tokio::try_join!(
+        network::Network::read(&clients.ec2, want),
         load_balancer::LoadBalancer::read(&clients.elbv2, want),
         compute::Compute::read(cfg, want),
     )?;
+    let Some(network) = network else {
+        return Ok(None);
+    };
     let mut state = prior.clone();
     load_balancer.record(want, &mut state);
     compute.record(&mut state);

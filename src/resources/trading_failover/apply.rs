@@ -388,19 +388,6 @@ async fn routing(cfg: &Configured, stacks: [&StackDesired; 2]) -> PartResult<[En
     ])
 }
 
-/// The load balancer a regional stack's read found, if all of it is there.
-fn endpoint_of(stack: &StackState) -> Option<EndpointSpec> {
-    let known = |v: &Value<String>| v.as_ref_option().filter(|s| !s.is_empty()).cloned();
-    Some(EndpointSpec {
-        region: known(&stack.region)?,
-        alb_dns_name: known(&stack.alb_dns_name)?,
-        alb_zone_id: known(&stack.alb_zone_id)?,
-        alb_arn: known(&stack.alb_arn)?,
-        target_group_arn: known(&stack.target_group_arn)?,
-        kms_key_arn: None,
-    })
-}
-
 /// The instance profile's ARN, and whether the role's policy is the one this resource gives it
 /// (a policy widened or removed outside Terraform is drift to repair).
 async fn observe_role(
@@ -462,14 +449,9 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         want.stack(Role::Standby, profile.as_deref(), None),
         standby_certificate,
     );
-    let (table_state, primary_state, standby_state, primary_group) = tokio::try_join!(
-        SessionTable::observe(cfg, &want.table.want, &want.table.state),
-        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
-        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
-        live_group(cfg, want, Role::Primary),
-    )?;
-    let mut dns =
-        want.dns([&primary_state, &standby_state].map(|s| s.as_ref().and_then(endpoint_of)));
+    // The DNS part is read beside the stacks: its read goes by names and recorded IDs, not by
+    // the load balancers it points at (their records' targets are read from Route 53).
+    let mut dns = want.dns(recorded_endpoints(prior));
     dns.read_tags = false;
     // What the last read found, so the DNS part reads its zone and topics by ID.
     let mut dns_prior = want.dns_state().clone();
@@ -477,7 +459,13 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.primary_topic_arn = prior.primary_topic_arn.clone();
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
-    let dns_state = DnsFailover::observe(cfg, &dns, &dns_prior).await?;
+    let (table_state, primary_state, standby_state, primary_group, dns_state) = tokio::try_join!(
+        SessionTable::observe(cfg, &want.table.want, &want.table.state),
+        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
+        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+        live_group(cfg, want, Role::Primary),
+        DnsFailover::observe(cfg, &dns, &dns_prior),
+    )?;
     if table_state.is_none()
         && primary_state.is_none()
         && standby_state.is_none()
