@@ -577,12 +577,12 @@ def ratio_tables(raws):
              "| k | against | apply ours s | apply theirs s | apply ours/theirs | no-op plan ours/theirs "
              "| destroy ours s | destroy theirs s | destroy ours/theirs | runs | from |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    wall = lambda system, phase: median(system["runs"][phase], 0)
     for header, result, source in runs:
         scale, (mine, *peers) = result["settings"]["time_scale"], result["systems"]
         if not peers or not scale:
             sys.exit(f"{source}: not a run under the time model with a peer")
         for peer in peers:
-            wall = lambda s, phase: median(s["runs"][phase], 0)
             lines.append(
                 f"| {scale:g} | {label(peer)} | {wall(mine, 'apply'):.2f} | {wall(peer, 'apply'):.2f} "
                 f"| {wall(mine, 'apply') / wall(peer, 'apply'):.2f} "
