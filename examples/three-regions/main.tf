@@ -1,7 +1,8 @@
-# A topology the one-resource system does not offer, composed from the sub-resources: one
-# primary and two standbys in order of preference. Route 53 fails over from us-east-1 to
-# us-east-2, and to us-west-2 when us-east-2 is down too. The session table replicates to both
-# standby regions, and one instance profile serves all three.
+# One primary and two standbys from one resource: Route 53 fails over from us-east-1 to
+# us-east-2, and to us-west-2 when us-east-2 is down too. Each standby region gets its
+# regional stack, a replica of the session table, its alarm topic and alarms; one instance role
+# serves all three. examples/custom-topology builds the same from the sub-resources, for
+# topologies this resource does not offer.
 terraform {
   required_providers {
     tap = {
@@ -25,98 +26,33 @@ variable "alarm_emails" {
   default = []
 }
 
-resource "tap_session_table" "sessions" {
-  environment_suffix = var.environment_suffix
-  replica_regions    = ["us-east-2", "us-west-2"]
-}
-
-locals {
-  # The instances may use the session table in every region, and nothing else in DynamoDB.
-  table_statements = jsonencode([{
-    Effect = "Allow"
-    Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-    Resource = flatten([
-      for arn in concat([tap_session_table.sessions.arn], values(tap_session_table.sessions.replica_arns)) : [arn, "${arn}/index/*"]
-    ])
-  }])
-}
-
-resource "tap_regional_stack" "primary" {
-  environment_suffix         = var.environment_suffix
-  role                       = "primary"
-  region                     = "us-east-1"
-  vpc_cidr                   = "10.0.0.0/16"
-  instance_policy_statements = local.table_statements
-}
-
-resource "tap_regional_stack" "standby" {
-  environment_suffix = var.environment_suffix
-  role               = "standby"
-  region             = "us-east-2"
-  vpc_cidr           = "10.1.0.0/16"
-  # One role and profile for every region.
-  instance_profile_arn = tap_regional_stack.primary.instance_profile_arn
-}
-
-resource "tap_regional_stack" "reserve" {
-  environment_suffix   = "${var.environment_suffix}-w"
-  role                 = "standby"
-  region               = "us-west-2"
-  vpc_cidr             = "10.2.0.0/16"
-  public_subnets       = ["10.2.1.0/24", "10.2.2.0/24"]
-  private_subnets      = ["10.2.11.0/24", "10.2.12.0/24"]
-  nat_mode             = "none"
-  instance_profile_arn = tap_regional_stack.primary.instance_profile_arn
-}
-
-locals {
-  endpoints = {
-    for name, stack in {
-      primary = tap_regional_stack.primary
-      standby = tap_regional_stack.standby
-      reserve = tap_regional_stack.reserve
-      } : name => {
-      region           = stack.region
-      alb_dns_name     = stack.alb_dns_name
-      alb_zone_id      = stack.alb_zone_id
-      alb_arn          = stack.alb_arn
-      target_group_arn = stack.target_group_arn
-    }
-  }
-}
-
-resource "tap_dns_failover" "main" {
+resource "tap_trading_failover" "tri" {
   environment_suffix = var.environment_suffix
   domain_name        = var.domain
-  table_name         = tap_session_table.sessions.name
   alarm_emails       = var.alarm_emails
+  # The zone is created here: HTTPS (`tls = "auto"`) needs it delegated first.
+  tls = "off"
 
-  primary {
-    region           = local.endpoints.primary.region
-    alb_dns_name     = local.endpoints.primary.alb_dns_name
-    alb_zone_id      = local.endpoints.primary.alb_zone_id
-    alb_arn          = local.endpoints.primary.alb_arn
-    target_group_arn = local.endpoints.primary.target_group_arn
-  }
+  # primary: us-east-1, 10.0.0.0/16; standby: us-east-2, 10.1.0.0/16 (the defaults).
 
-  # The standbys in order of preference: Route 53 answers with us-east-2 when the primary is
-  # down, and with us-west-2 when us-east-2 is down too.
-  dynamic "standby" {
-    for_each = [local.endpoints.standby, local.endpoints.reserve]
-    content {
-      region           = standby.value.region
-      alb_dns_name     = standby.value.alb_dns_name
-      alb_zone_id      = standby.value.alb_zone_id
-      alb_arn          = standby.value.alb_arn
-      target_group_arn = standby.value.target_group_arn
-    }
+  # Tried after us-east-2; its network defaults to 10.2.0.0/16, the lowest /16 left.
+  additional_standby {
+    region   = "us-west-2"
+    nat_mode = "none"
   }
 }
 
 output "application_url" {
-  value = "http://${var.domain}"
+  value = tap_trading_failover.tri.application_url
+}
+
+output "alb_dns_names" {
+  value = merge(
+    { primary = tap_trading_failover.tri.primary_alb_dns_name },
+    tap_trading_failover.tri.standby_alb_dns_names,
+  )
 }
 
 output "name_servers" {
-  value = tap_dns_failover.main.name_servers
+  value = tap_trading_failover.tri.name_servers
 }

@@ -59,7 +59,11 @@ impl Convergent for TradingFailover {
     ) -> Vec<(AttributePath, String)> {
         match prior {
             None => plan::create_refusals(planned),
-            Some(prior) => plan::table_refusals(prior, planned),
+            Some(prior) => {
+                let mut refused = plan::table_refusals(prior, planned);
+                refused.extend(plan::additional_refusals(prior, planned));
+                refused
+            }
         }
     }
 
@@ -75,6 +79,14 @@ impl Convergent for TradingFailover {
     }
 
     fn regions(want: &desired::Desired) -> Vec<(String, AttributePath)> {
+        let additional = want
+            .additional_regions()
+            .into_iter()
+            .enumerate()
+            .map(|(i, region)| {
+                let block = AttributePath::new("additional_standby").index(i as i64);
+                (region, block.attribute("region"))
+            });
         Role::ALL
             .into_iter()
             .map(|role| {
@@ -83,6 +95,7 @@ impl Convergent for TradingFailover {
                     AttributePath::new(role.as_str()).attribute("region"),
                 )
             })
+            .chain(additional)
             .collect()
     }
 
@@ -94,6 +107,8 @@ impl Convergent for TradingFailover {
     ) -> Option<desired::Desired> {
         desired::Desired::from_state(planned, default_tags).map(|d| {
             d.failing_over(prior)
+                .removing_standbys_of(prior)
+                .leaving_unchanged_stacks_of(prior)
                 .replacing_table(!plan::table_replaced(prior, planned).is_empty())
         })
     }

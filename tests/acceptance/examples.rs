@@ -7,9 +7,22 @@ use crate::support::{
 
 #[tokio::test]
 async fn the_three_region_composition_applies_and_destroys() {
+    three_regions_apply_and_destroy("custom-topology", "tap_dns_failover.main").await;
+}
+
+/// The one-resource three-region system builds what the composition of sub-resources builds:
+/// the same regions, replicas, failover order and one shared profile.
+#[tokio::test]
+async fn the_one_resource_three_region_system_applies_and_destroys() {
+    three_regions_apply_and_destroy("three-regions", "tap_trading_failover.tri").await;
+}
+
+/// `example` applied, checked and destroyed; readiness is read after `dns` (the resource whose
+/// DNS failover it judges).
+async fn three_regions_apply_and_destroy(example: &str, dns: &str) {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws).env("TF_VAR_domain", "trading-tri.tap-test.net");
-    ws.example("three-regions");
+    ws.example(example);
     ws.apply();
     for region in ["us-east-1", "us-east-2", "us-west-2"] {
         let vpcs = aws
@@ -93,7 +106,7 @@ async fn the_three_region_composition_applies_and_destroys() {
     // alarms carry its region's name.
     std::fs::write(
         ws.dir().join("readiness.tf"),
-        "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = \"tri\"\n  depends_on         = [tap_dns_failover.main]\n}\n",
+        format!("data \"tap_failover_readiness\" \"tri\" {{\n  environment_suffix = \"tri\"\n  depends_on         = [{dns}]\n}}\n"),
     )
     .expect("writing readiness.tf");
     ws.apply();

@@ -134,6 +134,7 @@ fn example_dirs() -> Vec<PathBuf> {
         examples.join("provider"),
         examples.join("quickstart"),
         examples.join("three-regions"),
+        examples.join("custom-topology"),
     ];
     let mut kinds = vec!["resources", "data-sources"];
     if terraform_at_least(14, "action examples") {

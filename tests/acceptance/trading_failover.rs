@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::Filter;
 
 use crate::support::{
-    alerting_in, assert_nothing_left, assert_one_error_on, compute_leaks, ec2_leaks,
-    percent_decode, pitr, settles, LocalAws, Workspace,
+    alerting_in, assert_nothing_left, assert_one_error_on, compute_leaks, dns_answer, ec2_leaks,
+    percent_decode, pitr, resolved, settles, LocalAws, Workspace,
 };
 
 const ADDRESS: &str = "tap_trading_failover.prod";
@@ -1937,5 +1937,190 @@ async fn a_strongly_consistent_session_table_applies_fails_over_and_is_replaced_
         .await
         .expect("ListTables");
     assert!(left.table_names().is_empty());
+    assert_nothing_left(&aws).await;
+}
+
+/// The writes (no Describe, List or Get) counted in `region` between two `served` readings.
+fn writes_in(
+    before: &BTreeMap<String, BTreeMap<String, u64>>,
+    after: &BTreeMap<String, BTreeMap<String, u64>>,
+    region: &str,
+) -> BTreeSet<String> {
+    served_since(before, after, region)
+        .into_keys()
+        .filter(|call| {
+            let operation = call.split(' ').nth(1).unwrap_or_default();
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|read| operation.starts_with(read))
+        })
+        .collect()
+}
+
+/// Writes to a regional stack's services (network, load balancer, compute).
+fn stack_writes(writes: &BTreeSet<String>) -> Vec<&String> {
+    writes
+        .iter()
+        .filter(|call| {
+            ["ec2 ", "elasticloadbalancing ", "autoscaling "]
+                .iter()
+                .any(|service| call.starts_with(service))
+        })
+        .collect()
+}
+
+/// #20: a further standby (`additional_standby`) added to a running two-region system gets its
+/// stack on the shared role, a table replica, its alarms and the second place in Route 53's
+/// chain, touching no other region's stack; Route 53 answers with it once the primary and the
+/// first standby are down; removed, its region is empty again and nothing else's stack is
+/// touched; the system destroys clean.
+#[tokio::test]
+async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    ws.config(&config(""));
+    ws.apply();
+    let two_regions = ws.resource(ADDRESS);
+
+    let further = "  additional_standby {\n    region = \"us-west-2\"\n  }\n";
+    ws.config(&config(further));
+    let before = served(&aws);
+    ws.apply();
+    let after = served(&aws);
+    ws.assert_plan_empty();
+    for region in ["us-east-1", "us-east-2"] {
+        let writes = writes_in(&before, &after, region);
+        assert_eq!(
+            stack_writes(&writes),
+            Vec::<&String>::new(),
+            "stack writes in {region} adding us-west-2 (all writes: {writes:?})"
+        );
+    }
+    let (_, cidr, tags) = vpc(&aws, "us-west-2").await;
+    assert_eq!(cidr, "10.2.0.0/16", "the lowest /16 no other region has");
+    assert_eq!(tags["FailoverRole"], "Standby");
+    assert_eq!(
+        crate::support::tables_in(&aws, "us-west-2").await,
+        ["trading-sessions-acc"],
+        "the table's replica"
+    );
+    let policy = role_policy(&aws).await.to_string();
+    assert!(
+        policy.contains("arn:aws:dynamodb:us-west-2:123456789012:table/trading-sessions-acc"),
+        "{policy}"
+    );
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["primary_vpc_id"], two_regions["primary_vpc_id"]);
+    assert_eq!(state["standby_vpc_id"], two_regions["standby_vpc_id"]);
+    let further_alb = state["standby_alb_dns_names"]["us-west-2"]
+        .as_str()
+        .expect("the further standby's load balancer")
+        .to_owned();
+    assert!(further_alb.contains("us-west-2"), "{further_alb}");
+    assert!(state["parts"]["standby.us-west-2.asg"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    assert!(state["parts"]["dns.standby_topic.us-west-2"]
+        .as_str()
+        .is_some_and(|arn| arn.contains(":us-west-2:")));
+    for name in [
+        "failover-standby-traffic-us-west-2-acc",
+        "failover-unhealthy-hosts-standby-us-west-2-acc",
+    ] {
+        assert!(
+            alarm_names(&aws, "us-west-2")
+                .await
+                .contains(&name.to_owned()),
+            "{name}"
+        );
+    }
+
+    // Route 53 answers in order of preference: the primary, the first standby, the further one.
+    let r53 = aws.route53();
+    let zone = state["zone_id"].as_str().expect("zone").to_owned();
+    let dns_names = [
+        state["primary_alb_dns_name"]
+            .as_str()
+            .expect("primary")
+            .to_owned(),
+        state["standby_alb_dns_name"]
+            .as_str()
+            .expect("standby")
+            .to_owned(),
+        further_alb.clone(),
+    ];
+    let [primary_at, first_at, further_at] = dns_names.clone().map(|d| resolved(&aws, &d));
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the primary", primary_at.clone(), answer).await;
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", dns_names[0]));
+    settles("the first standby", first_at, answer).await;
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", dns_names[1]));
+    settles("the further standby", further_at, answer).await;
+    for d in &dns_names[..2] {
+        aws.get_text(&format!("/localaws/elb/{d}/healthy"));
+    }
+    settles("the primary again", primary_at, answer).await;
+
+    // Removed: only us-west-2's parts go (its replica, then its stack).
+    ws.config(&config(""));
+    let before = served(&aws);
+    ws.apply();
+    let after = served(&aws);
+    ws.assert_plan_empty();
+    for region in ["us-east-1", "us-east-2"] {
+        let writes = writes_in(&before, &after, region);
+        assert_eq!(
+            stack_writes(&writes),
+            Vec::<&String>::new(),
+            "stack writes in {region} removing us-west-2 (all writes: {writes:?})"
+        );
+    }
+    assert!(crate::support::tables_in(&aws, "us-west-2")
+        .await
+        .is_empty());
+    assert!(ec2_leaks(&aws.ec2("us-west-2")).await.is_empty());
+    assert!(compute_leaks(&aws, "us-west-2").await.is_empty());
+    assert_eq!(alerting_in(&aws, "us-west-2").await, Vec::<String>::new());
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["standby_vpc_id"], two_regions["standby_vpc_id"]);
+
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
+
+/// #20: a system of three regions from the start (a further standby beside the two) re-plans
+/// empty, is imported again by its suffix and two first regions, and destroy leaves nothing in
+/// any of them.
+#[tokio::test]
+async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clean() {
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let regions = "  primary { region = \"eu-west-1\" }\n  standby { region = \"eu-central-1\" }\n  additional_standby {\n    region = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n";
+    ws.config(&config(regions));
+    ws.apply();
+    ws.assert_plan_empty();
+    for region in ["eu-west-1", "eu-central-1", "us-west-2"] {
+        vpc(&aws, region).await;
+        assert_eq!(
+            crate::support::tables_in(&aws, region).await,
+            ["trading-sessions-acc"],
+            "the table in {region}"
+        );
+    }
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["additional_standby"][0]["vpc_cidr"], "10.2.0.0/16");
+    assert!(state["parts"]["dns.health_check_topic"]
+        .as_str()
+        .is_some_and(|arn| arn.contains(":us-east-1:")));
+
+    // Import finds the further standby through the DNS part's chain and rebuilds the state.
+    ws.run(&["state", "rm", ADDRESS]);
+    let run = ws.run(&["import", ADDRESS, "acc/eu-west-1/eu-central-1"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    ws.assert_plan_empty();
+    let imported = ws.resource(ADDRESS);
+    assert_eq!(imported["parts"], state["parts"]);
+    assert_eq!(imported["additional_standby"][0]["region"], "us-west-2");
+    ws.destroy();
     assert_nothing_left(&aws).await;
 }

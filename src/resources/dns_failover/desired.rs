@@ -284,9 +284,15 @@ impl Desired {
 
     /// This desired state pointing at other load balancers, where given (a composite learns
     /// them at apply); each topic keeps its key.
-    pub fn pointing_at(mut self, endpoints: [Option<EndpointSpec>; 2]) -> Desired {
-        let [primary, standby] = endpoints;
-        for (slot, given) in [(&mut self.primary, primary), (&mut self.standby, standby)] {
+    pub fn pointing_at(
+        mut self,
+        primary: Option<EndpointSpec>,
+        standbys: Vec<Option<EndpointSpec>>,
+    ) -> Desired {
+        let slots = std::iter::once(&mut self.primary)
+            .chain(std::iter::once(&mut self.standby))
+            .chain(&mut self.more_standbys);
+        for (slot, given) in slots.zip(std::iter::once(primary).chain(standbys)) {
             if let Some(e) = given {
                 *slot = EndpointSpec {
                     alb_dns_name: e.alb_dns_name.trim_end_matches('.').to_owned(),

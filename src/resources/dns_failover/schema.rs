@@ -41,6 +41,7 @@ pub fn standbys(state: &State) -> impl Iterator<Item = &Value<Endpoint>> {
 }
 
 /// One standby block: a two-region system's.
+#[cfg(test)]
 pub fn one_standby(endpoint: Value<Endpoint>) -> Endpoints {
     Value::Value(vec![endpoint])
 }

@@ -9,7 +9,10 @@ use tf_provider::value::Value;
 use tokio::time::Instant;
 
 use super::desired::{Capacity, Desired};
-use super::parts::{auto_tls, builds_nat, certificate_part, region_from_stack};
+use super::parts::{
+    additional_prefix, additional_standbys, auto_tls, builds_nat, certificate_part,
+    region_from_stack, PerRegion,
+};
 use super::plan::table_settings;
 use super::schema::{Region, SessionTableSettings, State};
 use super::tls;
@@ -19,12 +22,12 @@ use crate::aws::{auto_scaling, instance_role};
 use crate::configured::Configured;
 use crate::naming;
 use crate::resources::converged::Convergent;
-use crate::resources::dns_failover::desired::{AlarmTopic, EndpointSpec, Recorded, TopicArns};
+use crate::resources::dns_failover::desired::{EndpointSpec, Recorded, TopicArns};
 use crate::resources::dns_failover::schema::State as DnsState;
 use crate::resources::dns_failover::DnsFailover;
 use crate::resources::regional_stack::desired::Desired as StackDesired;
 use crate::resources::regional_stack::schema::State as StackState;
-use crate::resources::regional_stack::{RegionalStack, Routing};
+use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
 use crate::role::Role;
@@ -32,18 +35,14 @@ use crate::tags::Tags;
 use crate::tf::number::{whole, Number};
 use crate::tf::values::{self, known_list};
 
-/// The policy of the shared instance role: item access to the table in both regions of
+/// The policy of the shared instance role: item access to the table in every region of
 /// `account`. Built from the table's ARNs before the table exists, so neither waits for the
 /// other.
 fn role_policy(want: &Desired, account: &str, table: &str) -> String {
-    let arns: Vec<String> = Role::ALL
+    let arns: Vec<String> = want
+        .all_regions()
         .into_iter()
-        .map(|role| {
-            format!(
-                "arn:aws:dynamodb:{}:{account}:table/{table}",
-                want.region(role)
-            )
-        })
+        .map(|region| format!("arn:aws:dynamodb:{region}:{account}:table/{table}"))
         .collect();
     instance_role::policy_document(want.suffix(), Some(&instance_role::table_statements(&arns)))
 }
@@ -79,7 +78,9 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             SessionTable::delete(cfg, &want.table.want, timeout).await?;
         }
         SessionTable::converge(cfg, &want.table.want, timeout).await
-    };
+    }
+    .shared();
+    let table_done = table_part.clone();
     let rest = async {
         // The certificates are requested beside the role; ACM validates them while both stacks
         // are built, and their HTTPS listeners wait until ACM has issued them (ELB refuses a
@@ -110,28 +111,83 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             want.stack(Role::Standby, Some(&profile), standby_capacity),
             standby_certificate.clone(),
         );
-        let standby_done = RegionalStack::converge_after(
-            cfg,
-            &standby,
-            remaining(deadline),
-            async { Ok(()) },
-            gate.clone(),
-        )
+        let additional: Vec<StackDesired> = (0..want.additional_regions().len())
+            .map(|i| want.additional_stack(i, Some(&profile)))
+            .collect();
+        // A stack the update leaves alone is not converged (the standby's always is while its
+        // capacity is other than configured).
+        let converged = |stack: &StackDesired, capacity: Option<Capacity>| {
+            capacity.is_some() || !want.leaves_alone(&stack.region)
+        };
+        let standby_done = {
+            let converge = converged(&standby, standby_capacity);
+            let (standby, gate) = (&standby, gate.clone());
+            async move {
+                match converge {
+                    true => {
+                        RegionalStack::converge_after(
+                            cfg,
+                            standby,
+                            remaining(deadline),
+                            async { Ok(()) },
+                            gate,
+                        )
+                        .await
+                    }
+                    false => Ok(()),
+                }
+            }
+        }
         .shared();
+        let primary_after = standby_done.clone();
+        let primary_done = async {
+            match converged(&primary, None) {
+                true => {
+                    RegionalStack::converge_after(
+                        cfg,
+                        &primary,
+                        remaining(deadline),
+                        primary_after,
+                        gate,
+                    )
+                    .await
+                }
+                false => Ok(()),
+            }
+        };
+        // Further standbys are built beside the first (they have no certificate of this
+        // resource's: `tls = "auto"` is refused with them).
+        let further = futures::future::try_join_all(
+            additional
+                .iter()
+                .filter(|stack| converged(stack, None))
+                .map(|stack| {
+                    RegionalStack::converge_after(
+                        cfg,
+                        stack,
+                        remaining(deadline),
+                        async { Ok(()) },
+                        None,
+                    )
+                }),
+        );
         let stacks = async {
-            both(tokio::join!(
-                RegionalStack::converge_after(
-                    cfg,
-                    &primary,
-                    remaining(deadline),
-                    standby_done.clone(),
-                    gate,
-                ),
-                standby_done,
-            ))
+            let (serving_pair, further) = tokio::join!(
+                async { both(tokio::join!(primary_done, standby_done)).map(|_| ()) },
+                further,
+            );
+            serving_pair?;
+            further.map(|_| ())
         };
         tokio::try_join!(validated, stacks)?;
-        let endpoints = routing(cfg, [&primary, &standby]).await?;
+        let endpoints = routing(
+            cfg,
+            PerRegion {
+                primary: &primary,
+                standbys: std::iter::once(&standby).chain(&additional).collect(),
+            },
+        )
+        .await?;
         let dns = want.dns(endpoints.map(Some));
         DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;
         if standby_capacity.is_some() && !want.standby_active() {
@@ -141,9 +197,41 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             );
             RegionalStack::converge(cfg, &scaled_back, remaining(deadline)).await?;
         }
-        Ok::<_, PartError>(())
+        remove_standbys(cfg, want, &profile, table_done, deadline).await
     };
     both(tokio::join!(table_part, rest))?;
+    Ok(())
+}
+
+/// The stacks of the standbys this update removes: DNS no longer routes to them (the DNS part
+/// converged first; a further standby is never the active one, so only a chain that found the
+/// primary and every standby before it down answered with it) and, once the table no longer
+/// replicates to their regions (`table_done`), they go without draining, as a system being
+/// destroyed does.
+async fn remove_standbys(
+    cfg: &Configured,
+    want: &Desired,
+    profile: &str,
+    table_done: impl std::future::Future<Output = PartResult<()>>,
+    deadline: Instant,
+) -> PartResult<()> {
+    if want.removed_standbys.is_empty() {
+        return Ok(());
+    }
+    table_done.await?;
+    // On the shared profile: the stack has no role of its own to delete.
+    let stacks: Vec<StackDesired> = want
+        .removed_standbys
+        .iter()
+        .map(|stack| StackDesired {
+            instance_profile_arn: Some(profile.to_owned()),
+            ..stack.clone()
+        })
+        .collect();
+    futures::future::try_join_all(stacks.iter().map(|stack| {
+        RegionalStack::delete_when(cfg, stack, remaining(deadline), async { Ok(()) })
+    }))
+    .await?;
     Ok(())
 }
 
@@ -160,15 +248,17 @@ fn recorded_certificate(prior: &State, role: Role) -> Option<String> {
     Some(recorded(prior, &certificate_part(role))).filter(|arn| !arn.is_empty())
 }
 
-/// Both regions can hold their stacks (enabled for the account, enough zones offering the
+/// Every region can hold its stack (enabled for the account, enough zones offering the
 /// instance type) before anything is made in either: the table is made beside the stacks.
 async fn check_regions(cfg: &Configured, want: &Desired) -> PartResult<()> {
     // The instance profile plays no part in choosing zones; it does not exist yet.
-    let [primary, standby] = Role::ALL.map(|role| want.stack(role, None, None));
-    tokio::try_join!(
-        RegionalStack::check_zones(cfg, &primary),
-        RegionalStack::check_zones(cfg, &standby),
-    )?;
+    let stacks: Vec<StackDesired> = Role::ALL
+        .map(|role| want.stack(role, None, None))
+        .into_iter()
+        .chain((0..want.additional_regions().len()).map(|i| want.additional_stack(i, None)))
+        .collect();
+    futures::future::try_join_all(stacks.iter().map(|s| RegionalStack::check_zones(cfg, s)))
+        .await?;
     Ok(())
 }
 
@@ -269,7 +359,11 @@ async fn fail_over(
         &super::parts::region_settings(prior, Role::Primary).desired_capacity,
     ));
     let capacity = capacity_beside(want, primary, standby_group.as_ref());
-    let [_, standby_endpoint] = recorded_endpoints(prior);
+    let standby_endpoint = recorded_endpoints(prior)
+        .standbys
+        .into_iter()
+        .next()
+        .flatten();
     match (standby_group, capacity, standby_endpoint) {
         (Some(group), Some(Capacity { min, desired }), Some(endpoint)) => {
             let clients = cfg.clients.regional(&want.region(Role::Standby));
@@ -310,7 +404,7 @@ fn recorded(prior: &State, key: &str) -> String {
 }
 
 /// The load balancers the prior apply recorded.
-fn recorded_endpoints(prior: &State) -> [Option<EndpointSpec>; 2] {
+fn recorded_endpoints(prior: &State) -> PerRegion<Option<EndpointSpec>> {
     super::plan::prior_endpoints(prior).map(|e| EndpointSpec::from_state(&e))
 }
 
@@ -322,7 +416,16 @@ fn recorded_dns(prior: &State) -> Recorded {
         record_check_id: recorded(prior, "dns.record_health_check"),
         topics: TopicArns {
             primary: id(&prior.primary_topic_arn),
-            standbys: vec![id(&prior.standby_topic_arn)],
+            standbys: std::iter::once(id(&prior.standby_topic_arn))
+                .chain(additional_standbys(prior).iter().map(|block| {
+                    let topics = values::known_map(&prior.standby_topic_arns);
+                    block
+                        .region
+                        .as_ref_option()
+                        .and_then(|r| topics?.get(r).cloned())
+                        .unwrap_or_default()
+                }))
+                .collect(),
             health_check: super::plan::health_check_topic(prior)
                 .as_ref_option()
                 .cloned(),
@@ -363,16 +466,17 @@ async fn observe_failover(
 }
 
 /// The load balancers the regional stacks route through: only they are read, not the stacks.
-async fn routing(cfg: &Configured, stacks: [&StackDesired; 2]) -> PartResult<[EndpointSpec; 2]> {
-    let (primary, standby) = tokio::try_join!(
-        RegionalStack::routing(cfg, stacks[0]),
-        RegionalStack::routing(cfg, stacks[1]),
-    )?;
-    let endpoint = |role: Role, stack: &StackDesired, routing: Option<Routing>| {
-        let r = routing.ok_or_else(|| PartError {
-            action: format!("reading the {role} load balancer"),
-            cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
-        })?;
+async fn routing<'a>(
+    cfg: &'a Configured,
+    stacks: PerRegion<&'a StackDesired>,
+) -> PartResult<PerRegion<EndpointSpec>> {
+    let endpoint = |stack: &'a StackDesired| async move {
+        let r = RegionalStack::routing(cfg, stack)
+            .await?
+            .ok_or_else(|| PartError {
+                action: format!("reading the load balancer in {}", stack.region),
+                cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
+            })?;
         Ok::<_, PartError>(EndpointSpec {
             region: stack.region.clone(),
             alb_dns_name: r.alb_dns_name,
@@ -382,10 +486,11 @@ async fn routing(cfg: &Configured, stacks: [&StackDesired; 2]) -> PartResult<[En
             kms_key_arn: None,
         })
     };
-    Ok([
-        endpoint(Role::Primary, stacks[0], primary)?,
-        endpoint(Role::Standby, stacks[1], standby)?,
-    ])
+    let (primary, standbys) = tokio::try_join!(
+        endpoint(stacks.primary),
+        futures::future::try_join_all(stacks.standbys.into_iter().map(endpoint)),
+    )?;
+    Ok(PerRegion { primary, standbys })
 }
 
 /// The instance profile's ARN, and whether the role's policy is the one this resource gives it
@@ -458,17 +563,26 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.zone_id = prior.zone_id.clone();
     dns_prior.primary_topic_arn = prior.primary_topic_arn.clone();
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns_prior.standby_topic_arns = prior.standby_topic_arns.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
-    let (table_state, primary_state, standby_state, primary_group, dns_state) = tokio::try_join!(
-        SessionTable::observe(cfg, &want.table.want, &want.table.state),
-        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
-        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
-        live_group(cfg, want, Role::Primary),
-        DnsFailover::observe(cfg, &dns, &dns_prior),
-    )?;
+    let additional: Vec<StackDesired> = (0..want.additional_regions().len())
+        .map(|i| want.additional_stack(i, profile.as_deref()))
+        .collect();
+    let (table_state, primary_state, standby_state, additional_states, primary_group, dns_state) =
+        tokio::try_join!(
+            SessionTable::observe(cfg, &want.table.want, &want.table.state),
+            RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
+            RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+            futures::future::try_join_all(additional.iter().enumerate().map(|(i, stack)| {
+                RegionalStack::observe(cfg, stack, want.additional_stack_state(i))
+            })),
+            live_group(cfg, want, Role::Primary),
+            DnsFailover::observe(cfg, &dns, &dns_prior),
+        )?;
     if table_state.is_none()
         && primary_state.is_none()
         && standby_state.is_none()
+        && additional_states.iter().all(Option::is_none)
         && dns_state.is_none()
         && profile.is_none()
     {
@@ -477,10 +591,17 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let mut state = compose(
         prior,
         want,
-        [primary_state, standby_state],
-        table_state,
-        dns_state,
-        profile.filter(|_| role_intact),
+        Observed {
+            stacks: PerRegion {
+                primary: primary_state,
+                standbys: std::iter::once(standby_state)
+                    .chain(additional_states)
+                    .collect(),
+            },
+            table: table_state,
+            dns: dns_state,
+            profile: profile.filter(|_| role_intact),
+        },
     );
     state.primary_running_capacity = primary_group
         .and_then(|g| g.desired_capacity())
@@ -493,33 +614,58 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     Ok(Some(state))
 }
 
-/// This resource's state from its parts' states.
-fn compose(
-    prior: &State,
-    want: &Desired,
-    stacks: [Option<StackState>; 2],
+/// Every part as its own resource's read found it.
+struct Observed {
+    stacks: PerRegion<Option<StackState>>,
     table: Option<TableState>,
     dns: Option<DnsState>,
     profile: Option<String>,
-) -> State {
+}
+
+/// This resource's state from its parts' states.
+fn compose(prior: &State, want: &Desired, observed: Observed) -> State {
+    let Observed {
+        stacks,
+        table,
+        dns,
+        profile,
+    } = observed;
     let mut state = prior.clone();
     let mut parts = Tags::new();
-    // Both regions apply the one list; a CIDR only one region allows is marked so.
-    let ingress: Vec<(&str, std::collections::BTreeSet<String>)> = Role::ALL
-        .iter()
-        .zip(&stacks)
-        .filter_map(|(role, stack)| {
+    // Every region applies the one list; a CIDR only some regions allow is marked so.
+    let PerRegion { primary, standbys } = stacks;
+    let mut standbys = standbys.into_iter();
+    let standby = standbys.next().flatten();
+    let additional: Vec<Option<StackState>> = standbys.collect();
+    let labels = Role::ALL
+        .map(|role| role.as_str().to_owned())
+        .into_iter()
+        .chain(
+            want.additional_regions()
+                .into_iter()
+                .map(|r| additional_prefix(&r)),
+        );
+    let ingress: Vec<(String, std::collections::BTreeSet<String>)> = [&primary, &standby]
+        .into_iter()
+        .chain(&additional)
+        .zip(labels)
+        .filter_map(|(stack, label)| {
             let cidrs = known_list(&stack.as_ref()?.allowed_cidrs)?;
-            Some((role.as_str(), cidrs.into_iter().collect()))
+            Some((label, cidrs.into_iter().collect()))
         })
         .collect();
     if !ingress.is_empty() {
+        let ingress: Vec<(&str, _)> = ingress
+            .iter()
+            .map(|(r, c)| (r.as_str(), c.clone()))
+            .collect();
         state.allowed_cidrs =
             values::list_like(&prior.allowed_cidrs, &values::held_by_all(&ingress));
     }
-    for (role, stack) in Role::ALL.into_iter().zip(stacks) {
+    for (role, stack) in Role::ALL.into_iter().zip([primary, standby]) {
         compose_region(&mut state, &mut parts, prior, want, role, stack);
     }
+    compose_additional(&mut state, &mut parts, prior, want, additional);
     state.table_settings = table
         .as_ref()
         .map_or(Value::Value(Default::default()), table_settings);
@@ -544,6 +690,10 @@ fn compose(
             .cloned()
             .unwrap_or_default(),
     );
+    for region in want.additional_regions() {
+        let replica = replicas.get(&region).cloned().unwrap_or_default();
+        parts.insert(format!("table.replica.{region}"), replica);
+    }
     let dns = dns.unwrap_or_default();
     for (key, value) in [
         ("dns.zone", &dns.zone_id),
@@ -568,9 +718,21 @@ fn compose(
         };
         parts.insert(format!("dns.{role}_topic_key"), part);
     }
-    if AlarmTopic::all(&want.region(Role::Primary), &[&want.region(Role::Standby)])
-        .contains(&AlarmTopic::HealthCheck)
-    {
+    // Each further standby's topic, and its key as the standbys' keys are checked above.
+    let topics = values::known_map(&dns.standby_topic_arns).unwrap_or_default();
+    let keys = values::known_map(&dns.standby_topic_key_arns).unwrap_or_default();
+    let blocks = super::parts::additional_standbys(&want.state);
+    for (region, block) in want.additional_regions().into_iter().zip(blocks) {
+        let key = keys.get(&region).cloned().unwrap_or_default();
+        let key = match block.kms_key_arn.as_ref_option() {
+            Some(users) if *users != key => String::new(),
+            _ => key,
+        };
+        let topic = topics.get(&region).cloned().unwrap_or_default();
+        parts.insert(format!("dns.standby_topic.{region}"), topic);
+        parts.insert(format!("dns.standby_topic_key.{region}"), key);
+    }
+    if super::plan::health_check_topic_needed(&want.state) {
         let topic = super::plan::HEALTH_CHECK_TOPIC;
         parts.insert(topic.into(), id(&dns.health_check_topic_arn));
         parts.insert(format!("{topic}_key"), id(&dns.health_check_topic_key_arn));
@@ -582,6 +744,17 @@ fn compose(
     state.release_command = dns.release_command.clone();
     state.primary_topic_arn = values::string(id(&dns.primary_topic_arn));
     state.standby_topic_arn = values::string(id(&dns.standby_topic_arn));
+    // Every standby's region, empty where its topic is missing: the DNS part's plan then knows
+    // the topic is to be made.
+    let every_standby =
+        std::iter::once(want.region(Role::Standby)).chain(want.additional_regions());
+    let arns: Tags = every_standby
+        .map(|region| {
+            let arn = topics.get(&region).cloned().unwrap_or_default();
+            (region, arn)
+        })
+        .collect();
+    state.standby_topic_arns = values::map(&arns);
     state.records = dns.records.clone().or(Value::Value(Default::default()));
     state.alarms = dns.alarms.clone().or(Value::Value(Default::default()));
     if dns.health_check.is_value()
@@ -650,6 +823,40 @@ fn compose_region(
     } else {
         Vec::new()
     };
+    stack_parts(parts, role.as_str(), &block, &stack, &drifted);
+    let (vpc, dns_name, asg) = (
+        values::string(id(&stack.vpc_id)),
+        values::string(id(&stack.alb_dns_name)),
+        values::string(id(&stack.asg_name)),
+    );
+    if role == Role::Primary {
+        state.primary = Value::Value(block);
+        (
+            state.primary_vpc_id,
+            state.primary_alb_dns_name,
+            state.primary_asg_name,
+        ) = (vpc, dns_name, asg);
+        if stack.tags_all.is_value() {
+            state.tags_all = stack.tags_all.clone();
+        }
+    } else {
+        state.standby = Value::Value(block);
+        (
+            state.standby_vpc_id,
+            state.standby_alb_dns_name,
+            state.standby_asg_name,
+        ) = (vpc, dns_name, asg);
+    }
+}
+
+/// A region's stack's entries in `parts`, under `prefix`; a drifted part's empty.
+fn stack_parts(
+    parts: &mut Tags,
+    prefix: &str,
+    block: &Region,
+    stack: &StackState,
+    drifted: &[&str],
+) {
     let subnets = [
         joined(&stack.public_subnet_ids),
         joined(&stack.private_subnet_ids),
@@ -690,34 +897,58 @@ fn compose_region(
         } else {
             value
         };
-        parts.insert(format!("{role}.{part}"), value);
+        parts.insert(format!("{prefix}.{part}"), value);
     }
-    if builds_nat(&block) {
-        parts.insert(format!("{role}.nat"), joined(&stack.nat_gateway_ids));
+    if builds_nat(block) {
+        parts.insert(format!("{prefix}.nat"), joined(&stack.nat_gateway_ids));
     }
-    let (vpc, dns_name, asg) = (
-        values::string(id(&stack.vpc_id)),
-        values::string(id(&stack.alb_dns_name)),
-        values::string(id(&stack.asg_name)),
-    );
-    if role == Role::Primary {
-        state.primary = Value::Value(block);
-        (
-            state.primary_vpc_id,
-            state.primary_alb_dns_name,
-            state.primary_asg_name,
-        ) = (vpc, dns_name, asg);
-        if stack.tags_all.is_value() {
-            state.tags_all = stack.tags_all.clone();
-        }
-    } else {
-        state.standby = Value::Value(block);
-        (
-            state.standby_vpc_id,
-            state.standby_alb_dns_name,
-            state.standby_asg_name,
-        ) = (vpc, dns_name, asg);
+}
+
+/// The `additional_standby` blocks, their `parts` entries and every standby's load balancer name
+/// from the further standbys' stacks (in the order of `want`'s blocks).
+fn compose_additional(
+    state: &mut State,
+    parts: &mut Tags,
+    prior: &State,
+    want: &Desired,
+    stacks: Vec<Option<StackState>>,
+) {
+    let mut names = Tags::new();
+    names.insert(want.region(Role::Standby), id(&state.standby_alb_dns_name));
+    let prior_blocks = super::parts::additional_standby_blocks(prior);
+    let mut blocks = Vec::new();
+    for (i, (region, stack)) in want
+        .additional_regions()
+        .into_iter()
+        .zip(stacks)
+        .enumerate()
+    {
+        let prior_block = prior_blocks
+            .iter()
+            .find(|b| b.region.as_ref_option() == Some(&region))
+            .cloned()
+            .unwrap_or_default();
+        let stack = stack.unwrap_or_default();
+        let block = if stack.vpc_id.is_null() {
+            // The whole region is gone: keep the configuration, the parts say what is missing.
+            prior_block
+        } else {
+            Region {
+                kms_key_arn: prior_block.kms_key_arn,
+                ..region_from_stack(&stack)
+            }
+        };
+        let drifted = if stack.vpc_id.is_value() {
+            drifted_parts(&stack, want.additional_stack_state(i))
+        } else {
+            Vec::new()
+        };
+        stack_parts(parts, &additional_prefix(&region), &block, &stack, &drifted);
+        names.insert(region, id(&stack.alb_dns_name));
+        blocks.push(Value::Value(block));
     }
+    state.additional_standby = Value::Value(blocks);
+    state.standby_alb_dns_names = values::map(&names);
 }
 
 /// Settings of a region's parts that this resource does not show as attributes of its own:
@@ -748,7 +979,7 @@ fn drifted_parts(observed: &StackState, planned: &StackState) -> Vec<&'static st
 }
 
 /// DNS (records, health check, zone, alarms, topics) goes before the load balancers, so nothing
-/// answers with a load balancer being deleted; both regions delete their NAT gateways meanwhile,
+/// answers with a load balancer being deleted; every region deletes their NAT gateways meanwhile,
 /// and then their groups without draining (nothing routes to them any more); the shared role
 /// goes last. The table goes beside all of it.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
@@ -757,9 +988,16 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
     let profile = instance_role::find_profile(&cfg.clients.iam, &role_name)
         .await
         .context(|| format!("reading instance profile {role_name}"))?;
-    let dns = want.dns([None, None]);
+    let dns = want.dns_unrouted();
     let rest = async {
-        let [primary, standby] = Role::ALL.map(|role| want.stack(role, profile.as_deref(), None));
+        let stacks: Vec<StackDesired> = Role::ALL
+            .map(|role| want.stack(role, profile.as_deref(), None))
+            .into_iter()
+            .chain(
+                (0..want.additional_regions().len())
+                    .map(|i| want.additional_stack(i, profile.as_deref())),
+            )
+            .collect();
         // The NAT gateways go while DNS is deleted; the load balancers and the groups' instances
         // wait until no record points at them, and then go without draining.
         let in_created_zone = auto_tls(&want.state) && want.state.hosted_zone_id.is_null();
@@ -773,8 +1011,9 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         .shared();
         tokio::try_join!(
             unrouted.clone(),
-            RegionalStack::delete_when(cfg, &primary, remaining(deadline), unrouted.clone()),
-            RegionalStack::delete_when(cfg, &standby, remaining(deadline), unrouted.clone()),
+            futures::future::try_join_all(stacks.iter().map(|stack| {
+                RegionalStack::delete_when(cfg, stack, remaining(deadline), unrouted.clone())
+            })),
         )?;
         // The listeners are gone with the load balancers: the certificates may go.
         let certificates = async {
@@ -869,6 +1108,30 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         .as_ref()
         .or(standby.as_ref())
         .map_or(Value::Null, |s| s.tags.clone());
+    // Further standbys are where the DNS part's chain points after the first.
+    let further: Vec<String> = dns
+        .iter()
+        .flat_map(crate::resources::dns_failover::schema::standbys)
+        .skip(1)
+        .filter_map(|e| e.as_ref_option()?.region.as_ref_option().cloned())
+        .collect();
+    let further_stacks = futures::future::try_join_all(further.iter().map(|region| {
+        let id = format!("{region}/{suffix}/standby");
+        async move { RegionalStack::import(cfg, &id).await }
+    }))
+    .await?;
+    config.additional_standby = Value::Value(
+        further
+            .iter()
+            .zip(further_stacks)
+            .map(|(region, stack)| {
+                Value::Value(Region {
+                    region: values::string(region),
+                    ..stack.as_ref().map(region_from_stack).unwrap_or_default()
+                })
+            })
+            .collect(),
+    );
     if let Some(dns) = &dns {
         config.domain_name = dns.domain_name.clone();
         config.health_check = dns.health_check.clone();

@@ -59,6 +59,8 @@ pub struct Desired {
     /// The primary's and the standby's stack, on a profile not made yet
     /// (`instance_profile_arn` `None`, no role of their own).
     stacks: [Planned<RegionalStack>; 2],
+    /// The `additional_standby` blocks' stacks, in order, on that profile too.
+    additional: Vec<Planned<RegionalStack>>,
     pub table: Planned<SessionTable>,
     /// The DNS part, pointing at load balancers of which only the regions are known yet.
     dns: Planned<DnsFailover>,
@@ -68,6 +70,26 @@ pub struct Desired {
     /// The table is made again (a change DynamoDB cannot make in place, allowed by
     /// `session_table.allow_data_loss`): deleted, then created.
     pub replace_table: bool,
+    /// The stacks of the standbys an update removes (`additional_standby` blocks gone), on
+    /// the prior state's settings: deleted once DNS no longer routes to them and the table no
+    /// longer replicates there.
+    pub removed_standbys: Vec<StackDesired>,
+    /// The regions whose stack an update leaves alone: planned as the prior state has it, every
+    /// part of it recorded (none missing or drifted), so converging it would only write what
+    /// AWS holds already. Adding or removing a standby then touches no other region's stack.
+    pub unchanged_stacks: std::collections::BTreeSet<String>,
+}
+
+/// The `additional_standby` blocks' stacks, each planned once on a profile not made yet.
+fn additional_stacks(state: &State, default_tags: &Tags) -> Option<Vec<Planned<RegionalStack>>> {
+    additional_stack_configs(state)
+        .into_iter()
+        .map(|mut config| {
+            config.instance_profile_arn = Value::Unknown;
+            let region = config.region.as_ref_option().cloned().unwrap_or_default();
+            Planned::derive(&format!("standby stack in {region}"), &config, default_tags)
+        })
+        .collect()
 }
 
 impl Desired {
@@ -79,28 +101,116 @@ impl Desired {
             Planned::derive(&format!("{role} stack"), &config, default_tags)
         };
         let stacks = [stack(Role::Primary)?, stack(Role::Standby)?];
+        let additional = additional_stacks(state, default_tags)?;
         let table = Planned::derive("session table", &table_config(state), default_tags)?;
-        let endpoints = Role::ALL.map(|role| {
-            let region = region_of(state, role).as_ref_option()?.clone();
-            Some(unrouted_endpoint(region))
-        });
-        let [Some(primary), Some(standby)] = endpoints else {
-            return None;
+        let PerRegion { primary, standbys } = regions(state);
+        let endpoints = PerRegion {
+            primary: unrouted_endpoint(primary.as_ref_option()?.clone()),
+            standbys: standbys
+                .into_iter()
+                .map(|r| Some(unrouted_endpoint(r.as_ref_option()?.clone())))
+                .collect::<Option<_>>()?,
         };
-        let dns = Planned::derive(
-            "DNS failover",
-            &dns_config(state, [primary, standby]),
-            default_tags,
-        )?;
+        let dns = Planned::derive("DNS failover", &dns_config(state, endpoints), default_tags)?;
         Some(Desired {
             state: state.clone(),
             default_tags: default_tags.clone(),
             stacks,
+            additional,
             table,
             dns,
             failover_from: None,
             replace_table: false,
+            removed_standbys: Vec::new(),
+            unchanged_stacks: Default::default(),
         })
+    }
+
+    /// This update removing the standbys of `prior` that `self` no longer has (by region):
+    /// their stacks are deleted, and the DNS part drops their topics and alarms.
+    pub fn removing_standbys_of(mut self, prior: &State) -> Desired {
+        let kept = self.additional_regions();
+        let Some(stacks) = additional_stacks(prior, &self.default_tags) else {
+            return self;
+        };
+        for stack in stacks {
+            if !kept.contains(&stack.want.region) {
+                self.dns
+                    .want
+                    .removed_standbys
+                    .push(stack.want.region.clone());
+                self.removed_standbys.push(stack.want);
+            }
+        }
+        self
+    }
+
+    /// This update leaving alone the stacks `prior` has as planned here (`unchanged_stacks`).
+    pub fn leaving_unchanged_stacks_of(mut self, prior: &State) -> Desired {
+        let Some(before) = Desired::from_state(prior, &self.default_tags) else {
+            return self;
+        };
+        let parts = known_map(&prior.parts).unwrap_or_default();
+        // Every part of the stack under `prefix` recorded, none empty (missing or drifted).
+        let intact = |prefix: &str| {
+            let mut own = parts.iter().filter(|(key, _)| {
+                key.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|part| !part.contains('.'))
+            });
+            parts.contains_key(&format!("{prefix}.vpc")) && own.all(|(_, id)| !id.is_empty())
+        };
+        let mut unchanged = Vec::new();
+        for role in Role::ALL {
+            let (was, will) = (
+                &before.stacks[slot(role)].want,
+                &self.stacks[slot(role)].want,
+            );
+            if was == will && intact(role.as_str()) {
+                unchanged.push(will.region.clone());
+            }
+        }
+        for will in &self.additional {
+            let region = &will.want.region;
+            let was = before.additional.iter().find(|b| &b.want.region == region);
+            if was.is_some_and(|b| b.want == will.want) && intact(&additional_prefix(region)) {
+                unchanged.push(region.clone());
+            }
+        }
+        self.unchanged_stacks.extend(unchanged);
+        self
+    }
+
+    /// Whether this update leaves the stack in `region` alone (`unchanged_stacks`).
+    pub fn leaves_alone(&self, region: &str) -> bool {
+        self.unchanged_stacks.contains(region)
+    }
+
+    /// The regions of the `additional_standby` blocks, in order.
+    pub fn additional_regions(&self) -> Vec<String> {
+        self.additional
+            .iter()
+            .map(|s| s.want.region.clone())
+            .collect()
+    }
+
+    /// The stack of the `i`th `additional_standby` block on the shared profile.
+    pub fn additional_stack(&self, i: usize, profile_arn: Option<&str>) -> StackDesired {
+        let mut want = self.additional[i].want.clone();
+        want.instance_profile_arn = profile_arn.filter(|a| !a.is_empty()).map(str::to_owned);
+        want
+    }
+
+    /// The stack of the `i`th `additional_standby` block as planned, for its read.
+    pub fn additional_stack_state(&self, i: usize) -> &StackState {
+        &self.additional[i].state
+    }
+
+    /// Every region, primary first, then the standbys in order of preference.
+    pub fn all_regions(&self) -> Vec<String> {
+        let mut all: Vec<String> = Role::ALL.map(|role| self.region(role)).into();
+        all.extend(self.additional_regions());
+        all
     }
 
     /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
@@ -175,8 +285,16 @@ impl Desired {
 
     /// The DNS part pointing at the load balancers given; where one is not (it does not exist),
     /// at an empty one in its region, enough to read or delete the part.
-    pub fn dns(&self, endpoints: [Option<EndpointSpec>; 2]) -> DnsDesired {
-        self.dns.want.clone().pointing_at(endpoints)
+    pub fn dns(&self, endpoints: PerRegion<Option<EndpointSpec>>) -> DnsDesired {
+        self.dns
+            .want
+            .clone()
+            .pointing_at(endpoints.primary, endpoints.standbys)
+    }
+
+    /// The DNS part pointing at no load balancer known: enough to read or delete it.
+    pub fn dns_unrouted(&self) -> DnsDesired {
+        self.dns.want.clone()
     }
 
     pub fn tags(&self, part: &str, name: &str) -> Tags {
@@ -251,9 +369,19 @@ mod tests {
                 kms_key_arn: Value::Null,
             })
         };
-        let config = dns_config(&planned, [endpoint(&primary), endpoint(&standby)]);
+        let config = dns_config(
+            &planned,
+            PerRegion {
+                primary: endpoint(&primary),
+                standbys: vec![endpoint(&standby)],
+            },
+        );
         let (state, _) = DnsFailover::plan(&config, None, &Tags::new());
         let whole = DnsFailover::desired(&state, &Tags::new()).expect("dns");
-        assert_eq!(want.dns([Some(primary), Some(standby)]), whole);
+        let given = PerRegion {
+            primary: Some(primary),
+            standbys: vec![Some(standby)],
+        };
+        assert_eq!(want.dns(given), whole);
     }
 }

@@ -5,10 +5,9 @@
 use tf_provider::value::Value;
 
 use super::schema::{Region, SessionTableSettings, State};
+use crate::cidr::Cidr;
 use crate::naming;
-use crate::resources::dns_failover::schema::{
-    one_standby, Endpoint, HealthCheck, State as DnsState,
-};
+use crate::resources::dns_failover::schema::{Endpoint, HealthCheck, State as DnsState};
 use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::session_table::desired::STRONG;
 use crate::resources::session_table::schema::State as TableState;
@@ -92,7 +91,82 @@ pub fn region_of(state: &State, role: Role) -> Value<String> {
 
 /// The `tap_regional_stack` configuration of one role.
 pub fn stack_config(state: &State, role: Role) -> StackState {
-    let r = region_settings(state, role);
+    stack_config_of(state, role, region_settings(state, role))
+}
+
+/// The `additional_standby` blocks as given (a block still unknown as its defaults).
+pub fn additional_standbys(state: &State) -> Vec<Region> {
+    state
+        .additional_standby
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .map(|block| block.as_ref_option().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The `parts` prefix of a standby after the first: `standby.<region>`.
+pub fn additional_prefix(region: &str) -> String {
+    format!("standby.{region}")
+}
+
+/// Every standby's region in order of preference: `standby`'s, then each `additional_standby`'s.
+pub fn standby_regions(state: &State) -> Vec<Value<String>> {
+    std::iter::once(region_of(state, Role::Standby))
+        .chain(additional_standbys(state).into_iter().map(|b| b.region))
+        .collect()
+}
+
+/// The `additional_standby` blocks with their default networks filled in: a block without
+/// `vpc_cidr` takes `10.<n>.0.0/16`, `<n>` the lowest from 2 up that overlaps no other
+/// region's VPC (those given, the two roles' defaults, and the blocks before it).
+pub fn additional_standby_blocks(state: &State) -> Vec<Region> {
+    let parse = |v: &Value<String>| v.as_ref_option().and_then(|t| t.parse::<Cidr>().ok());
+    let blocks = additional_standbys(state);
+    let mut taken: Vec<Cidr> = Role::ALL
+        .into_iter()
+        .filter_map(|role| {
+            parse(
+                &region_settings(state, role)
+                    .vpc_cidr
+                    .or(values::string(role.default_vpc_cidr())),
+            )
+        })
+        .chain(blocks.iter().filter_map(|b| parse(&b.vpc_cidr)))
+        .collect();
+    blocks
+        .into_iter()
+        .map(|mut block| {
+            if !block.vpc_cidr.is_null() {
+                return block;
+            }
+            let Some((octet, cidr)) = (2..=u8::MAX)
+                .filter_map(|n| Some((n, format!("10.{n}.0.0/16").parse::<Cidr>().ok()?)))
+                .find(|(_, c)| !taken.iter().any(|t| t.overlaps(c)))
+            else {
+                return block;
+            };
+            taken.push(cidr);
+            block.vpc_cidr = values::string(cidr.to_string());
+            let subnets =
+                |thirds: [u8; 2]| values::list(&thirds.map(|t| format!("10.{octet}.{t}.0/24")));
+            block.public_subnets = block.public_subnets.or(subnets([1, 2]));
+            block.private_subnets = block.private_subnets.or(subnets([11, 12]));
+            block
+        })
+        .collect()
+}
+
+/// The `tap_regional_stack` configurations of the `additional_standby` blocks, in order.
+pub fn additional_stack_configs(state: &State) -> Vec<StackState> {
+    additional_standby_blocks(state)
+        .into_iter()
+        .map(|block| stack_config_of(state, Role::Standby, block))
+        .collect()
+}
+
+/// The `tap_regional_stack` configuration of a region block in `role`.
+pub fn stack_config_of(state: &State, role: Role, r: Region) -> StackState {
     StackState {
         environment_suffix: state.environment_suffix.clone(),
         role: values::string(role.as_str()),
@@ -143,7 +217,7 @@ pub fn table_config(state: &State) -> TableState {
     TableState {
         environment_suffix: state.environment_suffix.clone(),
         region: region_of(state, Role::Primary),
-        replica_regions: region_of(state, Role::Standby).map(|r| vec![values::string(r)]),
+        replica_regions: Value::Value(standby_regions(state)),
         consistency: settings.consistency,
         witness_region: settings.witness_region,
         allow_data_loss: settings.allow_data_loss,
@@ -154,15 +228,41 @@ pub fn table_config(state: &State) -> TableState {
     }
 }
 
+/// Something of each region: the primary's, then every standby's in order of preference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerRegion<T> {
+    pub primary: T,
+    pub standbys: Vec<T>,
+}
+
+impl<T> PerRegion<T> {
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> PerRegion<U> {
+        PerRegion {
+            primary: f(self.primary),
+            standbys: self.standbys.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// Every region of a configuration: the primary's, then the standbys'.
+pub fn regions(state: &State) -> PerRegion<Value<String>> {
+    PerRegion {
+        primary: region_of(state, Role::Primary),
+        standbys: standby_regions(state),
+    }
+}
+
 /// The `tap_dns_failover` configuration, pointing at `endpoints`, with each region's topic key.
-pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
-    let with_key = |endpoint: Value<Endpoint>, role: Role| {
+pub fn dns_config(state: &State, endpoints: PerRegion<Value<Endpoint>>) -> DnsState {
+    let PerRegion { primary, standbys } = endpoints;
+    let with_key = |endpoint: Value<Endpoint>, block: Region| {
         endpoint.map(|e| Endpoint {
-            kms_key_arn: region_settings(state, role).kms_key_arn,
+            kms_key_arn: block.kms_key_arn,
             ..e
         })
     };
-    let [primary, standby] = endpoints;
+    let blocks =
+        std::iter::once(region_settings(state, Role::Standby)).chain(additional_standbys(state));
     DnsState {
         environment_suffix: state.environment_suffix.clone(),
         domain_name: state.domain_name.clone(),
@@ -182,8 +282,14 @@ pub fn dns_config(state: &State, endpoints: [Value<Endpoint>; 2]) -> DnsState {
         environment: state.environment.clone(),
         tags: state.tags.clone(),
         health_check: health_check_config(state),
-        primary: with_key(primary, Role::Primary),
-        standby: one_standby(with_key(standby, Role::Standby)),
+        primary: with_key(primary, region_settings(state, Role::Primary)),
+        standby: Value::Value(
+            standbys
+                .into_iter()
+                .zip(blocks)
+                .map(|(e, b)| with_key(e, b))
+                .collect(),
+        ),
         timeouts: state.timeouts.clone(),
         ..Default::default()
     }

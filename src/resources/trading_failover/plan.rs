@@ -63,6 +63,7 @@ fn dns_prior(prior: &State) -> DnsState {
     dns.health_check_id = prior.health_check_id.clone();
     dns.primary_topic_arn = prior.primary_topic_arn.clone();
     dns.standby_topic_arn = prior.standby_topic_arn.clone();
+    dns.standby_topic_arns = prior.standby_topic_arns.clone();
     dns.health_check_topic_arn = health_check_topic(prior);
     dns.switch_health_check_id = recorded_part(prior, "dns.switch_health_check");
     dns.record_health_check_id = recorded_part(prior, "dns.record_health_check");
@@ -93,30 +94,26 @@ fn served_stack(state: &State, role: Role) -> crate::resources::regional_stack::
     stack
 }
 
-/// The load balancers recorded in a state's parts, if all of them are.
-pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
+/// The load balancers recorded in a state's parts (each as unknown where any of it is not).
+pub fn prior_endpoints(state: &State) -> PerRegion<Value<Endpoint>> {
     let parts = known_map(&state.parts).unwrap_or_default();
-    Role::ALL.map(|role| {
+    let names = known_map(&state.standby_alb_dns_names).unwrap_or_default();
+    let endpoint = |region: Value<String>, prefix: &str, dns_name: Option<&String>| {
         let get = |key: &str| {
             parts
-                .get(&format!("{role}.{key}"))
+                .get(&format!("{prefix}.{key}"))
                 .filter(|v| !v.is_empty())
         };
-        let dns_name = if role == Role::Primary {
-            &state.primary_alb_dns_name
-        } else {
-            &state.standby_alb_dns_name
-        };
         match (
-            region_of(state, role),
-            dns_name.as_ref_option().filter(|d| !d.is_empty()),
+            &region,
+            dns_name.filter(|d| !d.is_empty()),
             get("alb_zone_id"),
             get("alb"),
             get("target_group"),
         ) {
             (Value::Value(region), Some(dns), Some(zone), Some(alb), Some(tg)) => {
                 Value::Value(Endpoint {
-                    region: values::string(region),
+                    region: values::string(region.clone()),
                     alb_dns_name: values::string(dns.clone()),
                     alb_zone_id: values::string(zone.clone()),
                     alb_arn: values::string(alb.clone()),
@@ -124,10 +121,60 @@ pub fn prior_endpoints(state: &State) -> [Value<Endpoint>; 2] {
                     kms_key_arn: Value::Null,
                 })
             }
-            _ => unknown_endpoint(region_of(state, role)),
+            _ => unknown_endpoint(region),
         }
+    };
+    let additional = additional_standbys(state).into_iter().map(|block| {
+        let region = block.region;
+        let prefix = region
+            .as_ref_option()
+            .map_or(String::new(), |r| additional_prefix(r));
+        let dns_name = region.as_ref_option().and_then(|r| names.get(r));
+        endpoint(region.clone(), &prefix, dns_name)
+    });
+    PerRegion {
+        primary: endpoint(
+            region_of(state, Role::Primary),
+            Role::Primary.as_str(),
+            state.primary_alb_dns_name.as_ref_option(),
+        ),
+        standbys: std::iter::once(endpoint(
+            region_of(state, Role::Standby),
+            Role::Standby.as_str(),
+            state.standby_alb_dns_name.as_ref_option(),
+        ))
+        .chain(additional)
+        .collect(),
+    }
+}
+
+/// The load balancers of `planned`'s regions as `prior` recorded them; unknown in a region
+/// `prior` has none in (a standby added).
+fn endpoints_recorded_for(planned: &State, prior: &State) -> PerRegion<Value<Endpoint>> {
+    let PerRegion { primary, standbys } = prior_endpoints(prior);
+    let recorded: Vec<Value<Endpoint>> = std::iter::once(primary).chain(standbys).collect();
+    regions(planned).map(|region| {
+        recorded
+            .iter()
+            .find(|e| matches!(e, Value::Value(e) if e.region == region))
+            .cloned()
+            .unwrap_or_else(|| unknown_endpoint(region))
     })
 }
+
+/// The parts of one region's stack, after its prefix in `parts`.
+const STACK_PARTS: [&str; 10] = [
+    "vpc",
+    "subnets",
+    "internet_gateway",
+    "security_groups",
+    "alb",
+    "alb_zone_id",
+    "listeners",
+    "target_group",
+    "launch_template",
+    "asg",
+];
 
 /// Every part's key in `parts`, for this configuration.
 pub fn part_keys(state: &State) -> BTreeSet<String> {
@@ -147,26 +194,27 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
     .into_iter()
     .map(str::to_owned)
     .collect();
-    let regions = Role::ALL.map(|role| region_of(state, role));
-    if let [Value::Value(primary), Value::Value(standby)] = &regions {
-        if AlarmTopic::all(primary, &[standby]).contains(&AlarmTopic::HealthCheck) {
-            keys.insert(HEALTH_CHECK_TOPIC.to_owned());
-            keys.insert(format!("{HEALTH_CHECK_TOPIC}_key"));
+    if health_check_topic_needed(state) {
+        keys.insert(HEALTH_CHECK_TOPIC.to_owned());
+        keys.insert(format!("{HEALTH_CHECK_TOPIC}_key"));
+    }
+    for block in additional_standby_blocks(state) {
+        let Value::Value(region) = &block.region else {
+            continue;
+        };
+        let prefix = additional_prefix(region);
+        for part in STACK_PARTS {
+            keys.insert(format!("{prefix}.{part}"));
         }
+        if builds_nat(&block) {
+            keys.insert(format!("{prefix}.nat"));
+        }
+        keys.insert(format!("table.replica.{region}"));
+        keys.insert(format!("dns.standby_topic.{region}"));
+        keys.insert(format!("dns.standby_topic_key.{region}"));
     }
     for role in Role::ALL {
-        for part in [
-            "vpc",
-            "subnets",
-            "internet_gateway",
-            "security_groups",
-            "alb",
-            "alb_zone_id",
-            "listeners",
-            "target_group",
-            "launch_template",
-            "asg",
-        ] {
+        for part in STACK_PARTS {
             keys.insert(format!("{role}.{part}"));
         }
         if builds_nat(&region_settings(state, role)) {
@@ -180,6 +228,23 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         keys.insert(VALIDATION_RECORD_PART.to_owned());
     }
     keys
+}
+
+/// Whether no region is us-east-1, where the health-check alarm lives: it then has a topic of
+/// its own there.
+pub fn health_check_topic_needed(state: &State) -> bool {
+    let PerRegion { primary, standbys } = regions(state);
+    let Some(primary) = primary.as_ref_option() else {
+        return false;
+    };
+    let Some(standbys) = standbys
+        .iter()
+        .map(|r| r.as_ref_option().map(String::as_str))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return false;
+    };
+    AlarmTopic::all(primary, &standbys).contains(&AlarmTopic::HealthCheck)
 }
 
 /// The parts a prior state recorded, when every one of them exists and nothing that forces a
@@ -258,6 +323,16 @@ pub fn plan(
             }
         }
     }
+    // No blocks is an empty list, as Terraform sends it.
+    planned.additional_standby = match &config.additional_standby {
+        Value::Value(_) | Value::Null => Value::Value(
+            planned_additional(config, prior, default_tags)
+                .into_iter()
+                .map(Value::Value)
+                .collect(),
+        ),
+        other => other.clone(),
+    };
     planned.allowed_cidrs = config
         .allowed_cidrs
         .clone()
@@ -279,8 +354,8 @@ pub fn plan(
     // The load balancers that exist stay the records' targets, so a part missing elsewhere
     // does not hide what the records and alarms will be.
     let endpoints = match prior.filter(|_| replace.is_empty()) {
-        Some(p) => prior_endpoints(p),
-        None => Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role))),
+        Some(p) => endpoints_recorded_for(&planned, p),
+        None => regions(&planned).map(unknown_endpoint),
     };
     let dns_prior = prior.map(dns_prior);
     let (dns, dns_replace) = DnsFailover::plan(
@@ -305,6 +380,7 @@ pub fn plan(
     planned.release_command = dns.release_command.clone();
     planned.primary_topic_arn = dns.primary_topic_arn.clone();
     planned.standby_topic_arn = dns.standby_topic_arn.clone();
+    planned.standby_topic_arns = dns.standby_topic_arns.clone();
     // Both regions have certificates or neither (validation).
     let scheme = match region_settings(&planned, Role::Primary).certificate_arn {
         _ if auto_tls(&planned) => Value::Value("https"),
@@ -344,6 +420,28 @@ pub fn plan(
         Some(p) if complete(p, &planned) => p.parts.clone(),
         _ => Value::Unknown,
     };
+    // Every standby's load balancer name, while each of them exists and no standby is added or
+    // removed.
+    let standby_albs: Vec<String> = std::iter::once("standby.alb".to_owned())
+        .chain(additional_standbys(&planned).iter().filter_map(|b| {
+            Some(format!(
+                "{}.alb",
+                additional_prefix(b.region.as_ref_option()?)
+            ))
+        }))
+        .collect();
+    planned.standby_alb_dns_names = match unchanged {
+        Some(p)
+            if standby_regions(p) == standby_regions(&planned)
+                && standby_albs
+                    .iter()
+                    .all(|part| prior_parts.get(part).is_some_and(|id| !id.is_empty()))
+                && known_map(&p.standby_alb_dns_names).is_some() =>
+        {
+            p.standby_alb_dns_names.clone()
+        }
+        _ => Value::Unknown,
+    };
     // What changes without Terraform (an address confirming its subscription, the primary's
     // scaling policy) stays as last read while apply does not read it again: when the plan
     // changes nothing, or is a planned failover alone. Else unknown: apply reads it anew.
@@ -359,6 +457,76 @@ pub fn plan(
         ..planned
     });
     (planned, replace)
+}
+
+/// The `additional_standby` blocks as their stacks plan them: a standby the prior state has
+/// (same region) keeps what its stack has, and the network it was given by default (another
+/// standby removed does not move it).
+fn planned_additional(config: &State, prior: Option<&State>, default_tags: &Tags) -> Vec<Region> {
+    let prior_blocks = prior.map(additional_standbys).unwrap_or_default();
+    let mut config = config.clone();
+    config.additional_standby = Value::Value(
+        additional_standbys(&config)
+            .into_iter()
+            .map(|mut block| {
+                let before = prior_blocks.iter().find(|b| b.region == block.region);
+                if let Some(before) = before.filter(|_| block.vpc_cidr.is_null()) {
+                    block.vpc_cidr = before.vpc_cidr.clone();
+                    block.public_subnets = block.public_subnets.or(before.public_subnets.clone());
+                    block.private_subnets =
+                        block.private_subnets.or(before.private_subnets.clone());
+                }
+                Value::Value(block)
+            })
+            .collect(),
+    );
+    let config = &config;
+    let prior_stacks = prior.map(additional_stack_configs).unwrap_or_default();
+    additional_standby_blocks(config)
+        .into_iter()
+        .map(|block| {
+            let stack_config = stack_config_of(config, Role::Standby, block.clone());
+            let prior_stack = prior_stacks
+                .iter()
+                .find(|p| p.region == stack_config.region);
+            let (stack, _) = RegionalStack::plan(&stack_config, prior_stack, default_tags);
+            Region {
+                kms_key_arn: block.kms_key_arn,
+                certificate_arn: block.certificate_arn,
+                ..region_from_stack(&stack)
+            }
+        })
+        .collect()
+}
+
+/// A further standby's change its stack cannot make in place (its network): refused, since
+/// replacing the stack would replace the whole system. Removing the block and adding it back
+/// replaces that standby alone.
+pub fn additional_refusals(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
+    let prior_stacks = additional_stack_configs(prior);
+    let mut refused = Vec::new();
+    for (i, stack_config) in additional_stack_configs(planned).into_iter().enumerate() {
+        let Some(prior_stack) = prior_stacks
+            .iter()
+            .find(|p| p.region == stack_config.region)
+        else {
+            continue;
+        };
+        let (_, replace) = RegionalStack::plan(&stack_config, Some(prior_stack), &Tags::new());
+        for path in replace {
+            let Some(AttributePathStep::Attribute(attr)) = path.steps.first() else {
+                continue;
+            };
+            if attr == "environment_suffix" {
+                continue;
+            }
+            refused.push((
+                AttributePath::new("additional_standby").index(i as i64).attribute(attr.clone()),
+                format!("changing a further standby's `{attr}` needs a new network for it, which would replace the whole system: remove this `additional_standby` block in one apply (only its region's parts are deleted) and add it back, changed, in the next."),
+            ));
+        }
+    }
+    refused
 }
 
 /// `tls = "auto"` in the zone this create makes: ACM validates through public DNS, and the zone
@@ -441,6 +609,113 @@ mod tests {
     use super::*;
 
     #[test]
+    fn further_standbys_take_free_networks_and_reach_the_table_and_dns() {
+        let mut c = config();
+        c.primary = Value::Value(Region {
+            vpc_cidr: values::string("10.2.0.0/16"),
+            public_subnets: values::list(&["10.2.1.0/24".into(), "10.2.2.0/24".into()]),
+            private_subnets: values::list(&["10.2.11.0/24".into(), "10.2.12.0/24".into()]),
+            ..Default::default()
+        });
+        let block = |region: &str| {
+            Value::Value(Region {
+                region: values::string(region),
+                ..Default::default()
+            })
+        };
+        c.additional_standby = Value::Value(vec![block("us-west-2"), block("eu-west-1")]);
+        let (planned, replace) = plan(&c, None, &Tags::new());
+        assert!(replace.is_empty());
+        let blocks = additional_standbys(&planned);
+        let cidrs: Vec<_> = blocks.iter().map(|b| b.vpc_cidr.clone()).collect();
+        assert_eq!(
+            cidrs,
+            [values::string("10.3.0.0/16"), values::string("10.4.0.0/16")],
+            "counted from 10.2, which the primary has (10.1 is the standby's)"
+        );
+        assert_eq!(
+            blocks[0].public_subnets,
+            values::list(&["10.3.1.0/24".into(), "10.3.2.0/24".into()])
+        );
+        assert_eq!(
+            table_config(&planned).replica_regions,
+            Value::Value(vec![
+                values::string("us-east-2"),
+                values::string("us-west-2"),
+                values::string("eu-west-1"),
+            ])
+        );
+        let dns = dns_config(&planned, regions(&planned).map(unknown_endpoint));
+        let regions: Vec<_> = crate::resources::dns_failover::schema::standbys(&dns)
+            .map(|e| e.as_ref_option().map(|e| e.region.clone()))
+            .collect();
+        assert_eq!(
+            regions,
+            ["us-east-2", "us-west-2", "eu-west-1"].map(|r| Some(values::string(r)))
+        );
+        let keys = part_keys(&planned);
+        for key in [
+            "standby.us-west-2.alb",
+            "standby.eu-west-1.nat",
+            "table.replica.eu-west-1",
+        ] {
+            assert!(keys.contains(key), "{key}");
+        }
+        let want = Desired::from_state(&planned, &Tags::new()).expect("derivable");
+        assert_eq!(want.additional_regions(), ["us-west-2", "eu-west-1"]);
+        assert_eq!(want.additional_stack(1, None).vpc_cidr, "10.4.0.0/16");
+    }
+
+    #[test]
+    fn a_further_standby_removed_is_deleted_and_one_changed_in_place_is_refused() {
+        let mut c = config();
+        let block = |region: &str, cidr: Option<&str>| {
+            Value::Value(Region {
+                region: values::string(region),
+                vpc_cidr: cidr.map_or(Value::Null, values::string),
+                ..Default::default()
+            })
+        };
+        c.additional_standby =
+            Value::Value(vec![block("us-west-2", None), block("eu-west-1", None)]);
+        let (prior, _) = plan(&c, None, &Tags::new());
+        let mut fewer = c.clone();
+        fewer.additional_standby = Value::Value(vec![block("eu-west-1", None)]);
+        let (planned, replace) = plan(&fewer, Some(&prior), &Tags::new());
+        assert!(
+            replace.is_empty(),
+            "removing a standby replaces nothing: {replace:?}"
+        );
+        assert!(additional_refusals(&prior, &planned).is_empty());
+        let want = Desired::from_state(&planned, &Tags::new())
+            .expect("derivable")
+            .removing_standbys_of(&prior);
+        let removed: Vec<_> = want
+            .removed_standbys
+            .iter()
+            .map(|s| s.region.clone())
+            .collect();
+        assert_eq!(removed, ["us-west-2"]);
+        let mut moved = c.clone();
+        moved.additional_standby = Value::Value(vec![
+            block("us-west-2", Some("10.9.0.0/16")),
+            block("eu-west-1", None),
+        ]);
+        let (planned, replace) = plan(&moved, Some(&prior), &Tags::new());
+        assert!(replace.is_empty(), "{replace:?}");
+        let refused: Vec<String> = additional_refusals(&prior, &planned)
+            .into_iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        assert!(
+            refused
+                .iter()
+                .any(|p| p == "additional_standby[0].vpc_cidr"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn only_the_suffix_and_domain_give_the_spec_system() {
         let (planned, replace) = plan(&config(), None, &Tags::new());
         assert!(replace.is_empty());
@@ -515,9 +790,11 @@ mod tests {
             table_settings_block(&eventual).consistency,
             values::string("eventual")
         );
-        assert!(dns_config(&eventual, Role::ALL.map(|_| Value::Unknown))
-            .table_name
-            .is_value());
+        assert!(
+            dns_config(&eventual, regions(&eventual).map(|_| Value::Unknown))
+                .table_name
+                .is_value()
+        );
         let (strong, _) = plan(
             &with_table("strong", Some("us-west-2"), false),
             None,
@@ -526,9 +803,11 @@ mod tests {
         let table = table_config(&strong);
         assert_eq!(table.consistency, values::string("strong"));
         assert_eq!(table.witness_region, values::string("us-west-2"));
-        assert!(dns_config(&strong, Role::ALL.map(|_| Value::Unknown))
-            .table_name
-            .is_null());
+        assert!(
+            dns_config(&strong, regions(&strong).map(|_| Value::Unknown))
+                .table_name
+                .is_null()
+        );
     }
 
     /// Changing the consistency (or a strong table's witness) of a running system replaces the

@@ -41,6 +41,12 @@ pub struct Region {
     pub kms_key_arn: Value<String>,
 }
 
+/// The `additional_standby` blocks, in order of preference after `standby`.
+pub type Regions = Value<Vec<Value<Region>>>;
+
+/// At most this many `additional_standby` blocks: the DNS part takes four standbys at most.
+pub const MAX_ADDITIONAL_STANDBYS: usize = crate::resources::dns_failover::schema::MAX_STANDBYS - 1;
+
 /// The `session_table` block: how the table replicates.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionTableSettings {
@@ -88,6 +94,9 @@ pub struct State {
     pub parts: StringMap,
     pub primary: Value<Region>,
     pub standby: Value<Region>,
+    pub additional_standby: Regions,
+    pub standby_alb_dns_names: StringMap,
+    pub standby_topic_arns: StringMap,
     pub health_check: Value<HealthCheck>,
     pub session_table: Value<SessionTableSettings>,
     #[serde(with = "value::serde_as_vec")]
@@ -108,12 +117,17 @@ fn session_table_block() -> NestedBlock {
 
 /// The block of a role's region, its defaults the regional stack's for that role.
 fn region_block(role: Role) -> NestedBlock {
+    NestedBlock::Group(region_settings_block(role))
+}
+
+/// A region's settings, their defaults the regional stack's for `role`.
+fn region_settings_block(role: Role) -> Block {
     let (region, octet, desired) = (
         role.default_region(),
         role.default_second_octet(),
         role.default_capacity(),
     );
-    NestedBlock::Group(Block {
+    Block {
         description: Description::markdown(format!("The {role} region. Every setting has a default, so the block may be left out.")),
         attributes: named([
             ("region", with_default(AttributeType::String, format!("AWS region. Default `{region}`. Changing it replaces the resource."))),
@@ -130,7 +144,24 @@ fn region_block(role: Role) -> NestedBlock {
             ("kms_key_arn", optional(AttributeType::String, KMS_KEY_ARN)),
         ]),
         ..Default::default()
-    })
+    }
+}
+
+/// A standby after the first: a standby's settings, in a region the user names, on a network
+/// of its own by default.
+fn additional_standby_block() -> NestedBlock {
+    let mut block = region_settings_block(Role::Standby);
+    block.description = Description::markdown(format!("A further standby region, 0 to {MAX_ADDITIONAL_STANDBYS} blocks, tried in order after `standby` (each in a region of its own): it gets a regional stack on the shared instance role, a replica of the session table, an alarm topic with its alarms, and a place in the DNS failover chain (with more than one standby, the `standby` record aliases a chain of Route 53 failover groups, `_standby-1.<domain_name>`, ..., that answers with the first healthy standby in this order; weights alone cannot order standbys, since Route 53 shares a weight among all healthy records of it). Adding or removing a block creates or deletes only that region's parts; a removed standby's replica is deleted before its stack. A change to its `vpc_cidr` or subnets is refused: remove the block in one apply and add it in the next. `tls = \"auto\"` is not offered with further standbys yet: give each region its `certificate_arn`, or `tls = \"off\"`."));
+    let attributes = &mut block.attributes;
+    attributes.insert(
+        "region".into(),
+        required(
+            AttributeType::String,
+            "AWS region, not the primary's or another standby's.",
+        ),
+    );
+    attributes.insert("vpc_cidr".into(), with_default(AttributeType::String, "VPC CIDR, /16 to /28, overlapping no other region's. Default `10.<n>.0.0/16`, `<n>` the lowest from 2 up that overlaps no other region's VPC (the blocks before it taken first), with the subnets of that network (`10.<n>.1.0/24`, `10.<n>.2.0/24`; `10.<n>.11.0/24`, `10.<n>.12.0/24`). Given, it needs its subnets too."));
+    NestedBlock::List(block)
 }
 
 pub fn schema() -> Schema {
@@ -138,7 +169,7 @@ pub fn schema() -> Schema {
         version: 1,
         block: Block {
             description: Description::markdown(
-                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.\n\nAny two regions. Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives there; when neither region is us-east-1, so do an alarm topic for it (subscribed with `alarm_emails`) and that topic's KMS key, shown in `parts` as `dns.health_check_topic`, and nothing else.",
+                "The whole warm-standby failover system from one resource: two regional stacks (VPC, subnets, NAT, security groups, ALB, launch template, Auto Scaling), one instance role shared by both with DynamoDB access to the session table only, the session table with its replica, and DNS failover with alerting. Both regions and the global parts are built at the same time; DNS follows the load balancers. `active_region = \"standby\"` is a planned failover: the standby is scaled to the primary's live capacity and must be healthy before the weights move.\n\nAny regions, each its own. Up to three `additional_standby` blocks add standby regions tried after `standby`, each with its stack, replica, topic and alarms (their parts in `parts` under `standby.<region>.`). Route 53 publishes health-check metrics only in us-east-1, so the health-check alarm lives there; when no region is us-east-1, so do an alarm topic for it (subscribed with `alarm_emails`) and that topic's KMS key, shown in `parts` as `dns.health_check_topic`, and nothing else.",
             ),
             attributes: named([
                 ("id", computed(AttributeType::String, "The environment suffix, also the import ID.")),
@@ -160,6 +191,8 @@ pub fn schema() -> Schema {
                 ("standby_alb_dns_name", computed(AttributeType::String, "DNS name of the standby load balancer.")),
                 ("primary_asg_name", computed(AttributeType::String, "Auto Scaling group of the primary region.")),
                 ("primary_running_capacity", computed(AttributeType::Number, "Instances the primary's Auto Scaling group was set to run when it was last read (its scaling policy moves this). A planned failover alone (only `active_region` changed to `standby`) scales the standby to it as recorded here, so that it makes no request to the primary region; every other apply reads it again.")),
+                ("standby_alb_dns_names", computed(string_map(), "Every standby's load balancer DNS name, by region (the first's is also `standby_alb_dns_name`).")),
+                ("standby_topic_arns", computed(string_map(), "Every standby's alarm topic, by region (the first's is also `standby_topic_arn`).")),
                 ("standby_asg_name", computed(AttributeType::String, "Auto Scaling group of the standby region.")),
                 ("table_name", computed(AttributeType::String, "Name of the DynamoDB session table.")),
                 ("table_arn", computed(AttributeType::String, "ARN of the session table in the primary region.")),
@@ -180,6 +213,7 @@ pub fn schema() -> Schema {
             blocks: named([
                 (Role::Primary.as_str(), region_block(Role::Primary)),
                 (Role::Standby.as_str(), region_block(Role::Standby)),
+                ("additional_standby", additional_standby_block()),
                 ("session_table", session_table_block()),
                 ("health_check", health_check_block("Default `HTTPS` when the regions have certificates (`tls = \"auto\"` or `certificate_arn`), else `HTTP`. `HTTP` with certificates is refused: the HTTP listener only redirects, and Route 53 counts the redirect as healthy.")),
                 ("timeouts", timeouts::block(TIMEOUTS)),

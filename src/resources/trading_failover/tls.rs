@@ -42,7 +42,7 @@ async fn zone(cfg: &Configured, want: &Desired, create: bool) -> PartResult<Opti
     }
     let domain = domain(want);
     if create {
-        let tags = want.dns([None, None]).zone_tags();
+        let tags = want.dns_unrouted().zone_tags();
         return hosted_zone::ensure(r53, &domain, want.suffix(), &tags)
             .await
             .map(Some);

@@ -8,7 +8,7 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, AttributePathStep, Diagnostics};
 
 use super::parts::*;
-use super::schema::State;
+use super::schema::{Region, State, MAX_ADDITIONAL_STANDBYS};
 use crate::cidr::Cidr;
 use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::DnsFailover;
@@ -46,19 +46,35 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             ),
         });
     }
+    for (i, stack) in additional_stack_configs(config).iter().enumerate() {
+        let mut sub = Diagnostics::default();
+        RegionalStack::validate(&mut sub, stack);
+        remap(&mut found, sub, |attr| match attr {
+            "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
+                (AttributePath::new(attr.to_owned()), true)
+            }
+            "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
+            other => (additional_block(i).attribute(other.to_owned()), true),
+        });
+    }
     let mut sub = Diagnostics::default();
     SessionTable::validate(&mut sub, &table_config(config));
-    // The table here always has one replica: a third Region can only be the witness.
+    // Without further standbys the table has one replica: a third Region can only be the witness.
     let settings = table_settings_block(config);
-    if strong_table(config) && settings.witness_region.is_null() {
+    if strong_table(config)
+        && settings.witness_region.is_null()
+        && additional_standbys(config).is_empty()
+    {
         sub.errors
             .retain(|d| d.attribute != AttributePath::new("replica_regions"));
         invalid(&mut found, AttributePath::new("session_table").attribute("consistency"), "`strong` needs `witness_region`: a strongly consistent (MRSC) table spans exactly three Regions, and this system has two, the primary's (home of the table) and the standby's (its replica). Name a third Region of the same MRSC Region set for the witness (DynamoDB: \"Unsupported replica count for global tables with MultiRegionConsistency set to STRONG\").");
     }
+    // The replica list is made of the standbys' regions, in order.
+    for diag in &mut sub.errors {
+        standby_list_as_blocks(&mut diag.attribute, "replica_regions", Some("region"));
+    }
     remap(&mut found, sub, |attr| match attr {
         "region" => (AttributePath::new("primary").attribute("region"), true),
-        // The replica list is made of the standby's one region.
-        "replica_regions" => (AttributePath::new("standby").attribute("region"), false),
         "consistency" | "witness_region" | "allow_data_loss" => (
             AttributePath::new("session_table").attribute(attr.to_owned()),
             true,
@@ -66,15 +82,13 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         other => (AttributePath::new(other.to_owned()), true),
     });
     let mut sub = Diagnostics::default();
-    let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(config, role)));
-    DnsFailover::validate(&mut sub, &dns_config(config, endpoints));
-    // The DNS part's standbys are a list; this resource's one standby is a block.
+    DnsFailover::validate(
+        &mut sub,
+        &dns_config(config, regions(config).map(unknown_endpoint)),
+    );
+    // The DNS part's standbys are a list; this resource's first standby is a block.
     for diag in &mut sub.errors {
-        if diag.attribute.steps.first() == Some(&AttributePathStep::Attribute("standby".into()))
-            && diag.attribute.steps.get(1) == Some(&AttributePathStep::Index(0))
-        {
-            diag.attribute.steps.remove(1);
-        }
+        standby_list_as_blocks(&mut diag.attribute, "standby", None);
     }
     remap(&mut found, sub, |attr| {
         (AttributePath::new(attr.to_owned()), true)
@@ -88,6 +102,39 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
             diags.add_error(diag);
         }
     }
+}
+
+/// The path of the `i`th `additional_standby` block.
+fn additional_block(i: usize) -> AttributePath {
+    AttributePath::new("additional_standby").index(i as i64)
+}
+
+/// A part's path into its list of standbys (`list[k]`, then `rest`), as this resource's blocks:
+/// `standby` for the first, `additional_standby[k - 1]` for the others; `attribute` names the
+/// block's attribute the list item is, when it is one.
+fn standby_list_as_blocks(
+    path: &mut AttributePath,
+    list: &'static str,
+    attribute: Option<&'static str>,
+) {
+    if path.steps.first() != Some(&AttributePathStep::Attribute(list.into())) {
+        return;
+    }
+    let index = match path.steps.get(1) {
+        Some(AttributePathStep::Index(k)) => *k,
+        _ => return,
+    };
+    let mut block = match index {
+        0 => AttributePath::new("standby"),
+        k => additional_block(k as usize - 1),
+    };
+    if let Some(attribute) = attribute {
+        block = block.attribute(attribute);
+    }
+    for step in path.steps.drain(2..) {
+        block.add_step(step);
+    }
+    *path = block;
 }
 
 /// Moves a part's diagnostics onto this resource's attributes: `map` gives the new path of the
@@ -110,48 +157,98 @@ fn remap(into: &mut Diagnostics, from: Diagnostics, map: impl Fn(&str) -> (Attri
     }
 }
 
-/// What no single part can see: two different regions, VPCs that do not overlap (they would
-/// collide if ever peered, and the spec requires it), and a standby that can take traffic.
+/// What no single part can see: regions all different, VPCs that do not overlap (they would
+/// collide if ever peered, and the spec requires it), and standbys that can take traffic.
 fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
-    let cidrs: Vec<Option<Cidr>> = Role::ALL
+    let additional = additional_standby_blocks(config);
+    if additional.len() > MAX_ADDITIONAL_STANDBYS {
+        invalid(
+            diags,
+            AttributePath::new("additional_standby"),
+            format!("at most {MAX_ADDITIONAL_STANDBYS} further standbys: Route 53's failover chain here takes four standbys."),
+        );
+    }
+    // Each region's block: its path, its region, its network and its settings.
+    let blocks: Vec<(AttributePath, Region, String)> = Role::ALL
         .into_iter()
         .map(|role| {
-            let given = region_settings(config, role).vpc_cidr;
-            let text = given.or(values::string(role.default_vpc_cidr()));
-            text.as_ref_option().and_then(|t| t.parse().ok())
+            let block = region_settings(config, role);
+            let cidr = role.default_vpc_cidr();
+            (AttributePath::new(role.as_str()), block, cidr)
         })
+        .chain(
+            additional
+                .into_iter()
+                .enumerate()
+                .map(|(i, block)| (additional_block(i), block, String::new())),
+        )
         .collect();
-    if let [Some(primary), Some(standby)] = &cidrs[..] {
-        if primary.overlaps(standby) {
-            invalid(
-                diags,
-                AttributePath::new("standby").attribute("vpc_cidr"),
-                format!("{standby} overlaps the primary's {primary}: the two VPCs need separate address ranges."),
-            );
+    for (k, (path, block, default_cidr)) in blocks.iter().enumerate() {
+        let earlier = &blocks[..k];
+        if let Some(cidr) = cidr_of(block, default_cidr) {
+            if let Some((other, _, c)) = earlier.iter().find_map(|(p, b, d)| {
+                let c = cidr_of(b, d)?;
+                c.overlaps(&cidr).then_some((p, b, c))
+            }) {
+                invalid(
+                    diags,
+                    path.clone().attribute("vpc_cidr"),
+                    format!(
+                        "{cidr} overlaps {c} of `{other}`: the VPCs need separate address ranges."
+                    ),
+                );
+            }
         }
-    }
-    if let (Value::Value(primary), Value::Value(standby)) = (
-        region_of(config, Role::Primary),
-        region_of(config, Role::Standby),
-    ) {
-        if primary == standby {
-            invalid(
-                diags,
-                AttributePath::new("standby").attribute("region"),
-                format!("the standby must be in another region than the primary ({primary})."),
-            );
+        if let Value::Value(region) = &block.region {
+            if let Some((other, _, _)) = earlier
+                .iter()
+                .find(|(_, b, _)| b.region.as_ref_option() == Some(region))
+            {
+                invalid(
+                    diags,
+                    path.clone().attribute("region"),
+                    format!("{region} is also `{other}`'s region: every region of the system must be another."),
+                );
+            }
+        }
+        if k > 0 {
+            if let Value::Value(n) = &block.desired_capacity {
+                if n.as_i64() == Some(0) {
+                    invalid(
+                        diags,
+                        path.clone().attribute("desired_capacity"),
+                        "a standby with no instances has no healthy targets: Route 53 would keep answering with a dead primary. Use 1 or more.",
+                    );
+                }
+            }
         }
     }
     validate_https(diags, config);
-    if let Value::Value(n) = region_settings(config, Role::Standby).desired_capacity {
-        if n.as_i64() == Some(0) {
-            invalid(
-                diags,
-                AttributePath::new("standby").attribute("desired_capacity"),
-                "a standby with no instances has no healthy targets: Route 53 would keep answering with a dead primary. Use 1 or more.",
-            );
+    validate_additional_https(diags, config);
+}
+
+/// HTTPS in every further standby when the primary has it, and in none when it has not;
+/// `tls = "auto"` obtains certificates for the primary and the first standby only.
+fn validate_additional_https(diags: &mut Diagnostics, config: &State) {
+    let additional = additional_standbys(config);
+    let primary = region_settings(config, Role::Primary).certificate_arn;
+    for (i, block) in additional.iter().enumerate() {
+        let path = additional_block(i).attribute("certificate_arn");
+        match (&primary, &block.certificate_arn) {
+            (Value::Value(_), Value::Null) => invalid(diags, path, "the primary has a certificate_arn, this standby none: after failover its load balancer has no HTTPS listener, and every client of the https:// application_url is refused. Give it a certificate of its own region too, or no region one."),
+            (Value::Null, Value::Value(_)) => invalid(diags, path, "the primary has no certificate_arn: the application_url would be http://, which this standby would only redirect to HTTPS after failover. Give every region a certificate of its own, or none."),
+            _ => {}
         }
     }
+    if !additional.is_empty() && auto_tls(config) {
+        invalid(diags, AttributePath::new("tls"), "`auto` obtains certificates for the primary and the first standby only, not yet for an `additional_standby`: give every region its `certificate_arn` (HTTPS everywhere), or set `tls = \"off\"`.");
+    }
+}
+
+/// A region block's VPC CIDR, or `default` when it gives none (and the default is known).
+fn cidr_of(block: &Region, default: &str) -> Option<Cidr> {
+    let text = block.vpc_cidr.clone().or(values::string(default));
+    text.as_ref_option().and_then(|t| t.parse().ok())
 }
 
 /// HTTPS on both sides or neither, and a health check that reaches the application through the
@@ -294,14 +391,104 @@ mod tests {
             region_settings(&planned, Role::Standby).kms_key_arn,
             values::string(users)
         );
-        let endpoints = Role::ALL.map(|role| unknown_endpoint(region_of(&planned, role)));
-        let dns = dns_config(&planned, endpoints);
+        let dns = dns_config(&planned, regions(&planned).map(unknown_endpoint));
         assert_eq!(
             crate::resources::dns_failover::schema::standbys(&dns)
                 .next()
                 .and_then(|e| e.as_ref_option())
                 .map(|e| e.kms_key_arn.clone()),
             Some(values::string(users))
+        );
+    }
+
+    fn further(blocks: Vec<Region>) -> super::super::schema::Regions {
+        Value::Value(blocks.into_iter().map(Value::Value).collect())
+    }
+
+    fn in_region(region: &str) -> Region {
+        Region {
+            region: values::string(region),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn further_standbys_need_regions_and_networks_of_their_own() {
+        let mut c = config();
+        c.tls = values::string("off");
+        c.additional_standby = further(vec![in_region("us-west-2"), in_region("eu-west-1")]);
+        assert!(error_paths(&c).is_empty(), "{:?}", error_paths(&c));
+        c.additional_standby = further(vec![
+            in_region("us-east-2"),
+            Region {
+                vpc_cidr: values::string("10.0.0.0/16"),
+                ..in_region("us-west-2")
+            },
+            Region {
+                desired_capacity: Value::Value(Number::from(0)),
+                ..in_region("eu-west-1")
+            },
+        ]);
+        let paths = error_paths(&c);
+        for expected in [
+            "additional_standby[0].region",
+            "additional_standby[1].vpc_cidr",
+            "additional_standby[2].desired_capacity",
+        ] {
+            assert!(
+                paths.iter().any(|p| p == expected),
+                "{expected} in {paths:?}"
+            );
+        }
+        c.additional_standby = further(vec![in_region("us-west-2"); 4]);
+        assert!(error_paths(&c).contains(&"additional_standby".to_owned()));
+    }
+
+    #[test]
+    fn further_standbys_serve_https_as_the_primary_does() {
+        let mut c = config();
+        c.additional_standby = further(vec![in_region("us-west-2")]);
+        c.hosted_zone_id = values::string("Z123");
+        assert!(
+            error_paths(&c).contains(&"tls".to_owned()),
+            "auto is not built for them"
+        );
+        let cert = |region: &str| values::string(format!("arn:aws:acm:{region}:1:certificate/c"));
+        c.primary = Value::Value(Region {
+            certificate_arn: cert("us-east-1"),
+            ..Default::default()
+        });
+        c.standby = Value::Value(Region {
+            certificate_arn: cert("us-east-2"),
+            ..Default::default()
+        });
+        assert!(error_paths(&c).contains(&"additional_standby[0].certificate_arn".to_owned()));
+        c.additional_standby = further(vec![Region {
+            certificate_arn: cert("us-west-2"),
+            ..in_region("us-west-2")
+        }]);
+        assert!(error_paths(&c).is_empty(), "{:?}", error_paths(&c));
+    }
+
+    #[test]
+    fn a_strong_table_over_four_regions_is_refused_on_the_last_standby() {
+        let mut c = config();
+        c.tls = values::string("off");
+        c.session_table = Value::Value(super::super::schema::SessionTableSettings {
+            consistency: values::string("strong"),
+            ..Default::default()
+        });
+        c.additional_standby = further(vec![in_region("us-west-2")]);
+        assert!(
+            error_paths(&c).is_empty(),
+            "three regions: {:?}",
+            error_paths(&c)
+        );
+        c.additional_standby = further(vec![in_region("us-west-2"), in_region("us-west-1")]);
+        let paths = error_paths(&c);
+        assert!(
+            paths.iter().any(|p| p.starts_with("additional_standby[")),
+            "{paths:?}"
         );
     }
 
