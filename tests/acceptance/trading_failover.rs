@@ -1972,8 +1972,9 @@ fn stack_writes(writes: &BTreeSet<String>) -> Vec<&String> {
 /// #20: a further standby (`additional_standby`) added to a running two-region system gets its
 /// stack on the shared role, a table replica, its alarms and the second place in Route 53's
 /// chain, touching no other region's stack; Route 53 answers with it once the primary and the
-/// first standby are down; removed, its region is empty again and nothing else's stack is
-/// touched; the system destroys clean.
+/// first standby are down, and first after a planned failover to it (`active_region` = its
+/// region); removed, its region is empty again and nothing else's stack is touched; the system
+/// destroys clean.
 #[tokio::test]
 async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
     let aws = LocalAws::start();
@@ -2055,11 +2056,28 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
     aws.get_text(&format!("/localaws/elb/{}/unhealthy", dns_names[0]));
     settles("the first standby", first_at, answer).await;
     aws.get_text(&format!("/localaws/elb/{}/unhealthy", dns_names[1]));
-    settles("the further standby", further_at, answer).await;
+    settles("the further standby", further_at.clone(), answer).await;
     for d in &dns_names[..2] {
         aws.get_text(&format!("/localaws/elb/{d}/healthy"));
     }
-    settles("the primary again", primary_at, answer).await;
+    settles("the primary again", primary_at.clone(), answer).await;
+
+    // A planned failover to the further standby, named by its region: it runs what the primary
+    // runs (2), keeps its minimum there, and answers first; failback scales it back to 1.
+    ws.config(&config(&format!(
+        "{further}  active_region = \"us-west-2\"\n"
+    )));
+    ws.apply();
+    ws.assert_plan_empty();
+    let (capacity, _) = group(&aws, "us-west-2", "standby").await.expect("group");
+    assert_eq!(capacity, (2, 4, 2));
+    settles("the further standby, active", further_at, answer).await;
+    ws.config(&config(further));
+    ws.apply();
+    ws.assert_plan_empty();
+    settles("failed back", primary_at, answer).await;
+    let (capacity, _) = group(&aws, "us-west-2", "standby").await.expect("group");
+    assert_eq!(capacity, (1, 4, 1));
 
     // Removed: only us-west-2's parts go (its replica, then its stack).
     ws.config(&config(""));

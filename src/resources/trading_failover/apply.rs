@@ -85,7 +85,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         // The certificates are requested beside the role; ACM validates them while both stacks
         // are built, and their HTTPS listeners wait until ACM has issued them (ELB refuses a
         // certificate still pending).
-        let (requested, (profile, standby_capacity)) = tokio::try_join!(
+        let (requested, (profile, capacities)) = tokio::try_join!(
             async {
                 match auto_tls(&want.state) {
                     true => tls::request(cfg, want).await.map(Some),
@@ -94,7 +94,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             },
             async {
                 let profile = converge_role(cfg, want, &want.table.want.name).await?;
-                Ok((profile, standby_capacity(cfg, want).await?))
+                Ok((profile, standby_capacities(cfg, want).await?))
             },
         )?;
         let [primary_certificate, standby_certificate] = requested
@@ -107,12 +107,13 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             want.stack(Role::Primary, Some(&profile), None),
             primary_certificate.clone(),
         );
+        let capacity = |k: usize| capacities.get(k).copied().flatten();
         let standby = serving(
-            want.stack(Role::Standby, Some(&profile), standby_capacity),
+            want.standby_stack(0, Some(&profile), capacity(0)),
             standby_certificate.clone(),
         );
-        let additional: Vec<StackDesired> = (0..want.additional_regions().len())
-            .map(|i| want.additional_stack(i, Some(&profile)))
+        let additional: Vec<StackDesired> = (1..=want.additional_regions().len())
+            .map(|k| want.standby_stack(k, Some(&profile), capacity(k)))
             .collect();
         // A stack the update leaves alone is not converged (the standby's always is while its
         // capacity is other than configured).
@@ -120,7 +121,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             capacity.is_some() || !want.leaves_alone(&stack.region)
         };
         let standby_done = {
-            let converge = converged(&standby, standby_capacity);
+            let converge = converged(&standby, capacity(0));
             let (standby, gate) = (&standby, gate.clone());
             async move {
                 match converge {
@@ -160,7 +161,9 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let further = futures::future::try_join_all(
             additional
                 .iter()
-                .filter(|stack| converged(stack, None))
+                .zip(1..)
+                .filter(|(stack, k)| converged(stack, capacity(*k)))
+                .map(|(stack, _)| stack)
                 .map(|stack| {
                     RegionalStack::converge_after(
                         cfg,
@@ -190,13 +193,21 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         .await?;
         let dns = want.dns(endpoints.map(Some));
         DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;
-        if standby_capacity.is_some() && !want.standby_active() {
-            let scaled_back = serving(
-                want.stack(Role::Standby, Some(&profile), None),
-                standby_certificate,
-            );
-            RegionalStack::converge(cfg, &scaled_back, remaining(deadline)).await?;
-        }
+        // A standby kept above its configuration for a failback is scaled back once the
+        // weights have moved off it.
+        let scaled_back: Vec<StackDesired> = (0..capacities.len())
+            .filter(|&k| capacity(k).is_some() && want.active_standby() != Some(k))
+            .map(|k| {
+                let certificate = (k == 0).then(|| standby_certificate.clone()).flatten();
+                serving(want.standby_stack(k, Some(&profile), None), certificate)
+            })
+            .collect();
+        futures::future::try_join_all(
+            scaled_back
+                .iter()
+                .map(|stack| RegionalStack::converge(cfg, stack, remaining(deadline))),
+        )
+        .await?;
         remove_standbys(cfg, want, &profile, table_done, deadline).await
     };
     both(tokio::join!(table_part, rest))?;
@@ -268,61 +279,70 @@ fn both<A, B>(results: (PartResult<A>, PartResult<B>)) -> PartResult<(A, B)> {
     Ok((results.0?, results.1?))
 }
 
-/// The Auto Scaling group of `role` as AWS holds it now.
+/// The Auto Scaling group of `role` in `region` as AWS holds it now.
 async fn live_group(
     cfg: &Configured,
     want: &Desired,
     role: Role,
+    region: &str,
 ) -> PartResult<Option<AutoScalingGroup>> {
     let name = naming::stack_part(naming::AUTO_SCALING_GROUP, role, want.suffix());
-    auto_scaling::find(&cfg.clients.regional(&want.region(role)).autoscaling, &name)
+    auto_scaling::find(&cfg.clients.regional(region).autoscaling, &name)
         .await
-        .context(|| format!("reading Auto Scaling group {name}"))
+        .context(|| format!("reading Auto Scaling group {name} in {region}"))
 }
 
-/// The standby's capacity other than its configured one, if any. A planned failover scales it
-/// to the primary's live capacity (what serves the traffic now, which target tracking may have
-/// raised above the configuration) and keeps its minimum there until failback, so its own
-/// policy cannot scale it in meanwhile; applies during the failover keep that floor. A failback
-/// keeps what it runs (a minimum above the configured one) until the weights are back on the
-/// primary.
-async fn standby_capacity(cfg: &Configured, want: &Desired) -> PartResult<Option<Capacity>> {
-    let (primary, standby) = tokio::try_join!(
-        live_group(cfg, want, Role::Primary),
-        live_group(cfg, want, Role::Standby),
+/// Each standby's capacity other than its configured one, if any, in order of preference. A
+/// planned failover scales the standby it moves to to the primary's live capacity (what serves
+/// the traffic now, which target tracking may have raised above the configuration) and keeps its
+/// minimum there until failback, so its own policy cannot scale it in meanwhile; applies during
+/// the failover keep that floor. A failback keeps what it runs (a minimum above the configured
+/// one) until the weights are back on the primary.
+async fn standby_capacities(cfg: &Configured, want: &Desired) -> PartResult<Vec<Option<Capacity>>> {
+    let (primary_region, regions) = (want.region(Role::Primary), want.standby_regions());
+    let (primary, standbys) = tokio::try_join!(
+        live_group(cfg, want, Role::Primary, &primary_region),
+        futures::future::try_join_all(regions.iter().map(|region| live_group(
+            cfg,
+            want,
+            Role::Standby,
+            region
+        ))),
     )?;
     let primary_desired = primary
         .as_ref()
         .and_then(|g| g.desired_capacity())
         .map(i64::from);
-    Ok(capacity_beside(want, primary_desired, standby.as_ref()))
+    Ok(standbys
+        .iter()
+        .enumerate()
+        .map(|(k, group)| capacity_beside(want, k, primary_desired, group.as_ref()))
+        .collect())
 }
 
-/// The standby's capacity (see `standby_capacity`) beside a primary running
-/// `primary_desired`, from the standby's group as AWS holds it.
+/// The capacity of the standby at place `k` (see `standby_capacities`) beside a primary
+/// running `primary_desired`, from the standby's group as AWS holds it.
 fn capacity_beside(
     want: &Desired,
+    k: usize,
     primary_desired: Option<i64>,
     standby: Option<&AutoScalingGroup>,
 ) -> Option<Capacity> {
-    let block = super::parts::region_settings(&want.state, Role::Standby);
+    let block = want.standby_block(k);
     let configured_min = whole(&block.min_size).unwrap_or(1);
+    let configured = whole(&block.desired_capacity).unwrap_or(1);
     let max = whole(&block.max_size).unwrap_or(i64::MAX);
     let live_min = standby.and_then(|g| g.min_size()).map(i64::from);
-    if want.standby_active() {
-        let floor = [
-            Some(want.desired_capacity(Role::Standby)),
-            primary_desired,
-            live_min,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(1)
-        .min(max);
+    if want.active_standby() == Some(k) {
+        let floor = [Some(configured), primary_desired, live_min]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(1)
+            .min(max);
         return Some(Capacity {
             min: floor.max(configured_min),
-            desired: floor.max(want.desired_capacity(Role::Standby)),
+            desired: floor.max(configured),
         });
     }
     match live_min {
@@ -354,11 +374,11 @@ async fn fail_over(
 ) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
-    let standby_group = live_group(cfg, want, Role::Standby).await?;
+    let standby_group = live_group(cfg, want, Role::Standby, &want.region(Role::Standby)).await?;
     let primary = whole(&prior.primary_running_capacity).or(whole(
         &super::parts::region_settings(prior, Role::Primary).desired_capacity,
     ));
-    let capacity = capacity_beside(want, primary, standby_group.as_ref());
+    let capacity = capacity_beside(want, 0, primary, standby_group.as_ref());
     let standby_endpoint = recorded_endpoints(prior)
         .standbys
         .into_iter()
@@ -568,6 +588,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let additional: Vec<StackDesired> = (0..want.additional_regions().len())
         .map(|i| want.additional_stack(i, profile.as_deref()))
         .collect();
+    let primary_region = want.region(Role::Primary);
     let (table_state, primary_state, standby_state, additional_states, primary_group, dns_state) =
         tokio::try_join!(
             SessionTable::observe(cfg, &want.table.want, &want.table.state),
@@ -576,7 +597,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             futures::future::try_join_all(additional.iter().enumerate().map(|(i, stack)| {
                 RegionalStack::observe(cfg, stack, want.additional_stack_state(i))
             })),
-            live_group(cfg, want, Role::Primary),
+            live_group(cfg, want, Role::Primary, &primary_region),
             DnsFailover::observe(cfg, &dns, &dns_prior),
         )?;
     if table_state.is_none()
@@ -932,6 +953,14 @@ fn compose_additional(
         let block = if stack.vpc_id.is_null() {
             // The whole region is gone: keep the configuration, the parts say what is missing.
             prior_block
+        } else if want.active_standby() == Some(i + 1) {
+            // Scaled to the primary's capacity for a planned failover, as asked: not drift.
+            Region {
+                kms_key_arn: prior_block.kms_key_arn,
+                min_size: prior_block.min_size,
+                desired_capacity: prior_block.desired_capacity,
+                ..region_from_stack(&stack)
+            }
         } else {
             Region {
                 kms_key_arn: prior_block.kms_key_arn,
@@ -1063,11 +1092,12 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
         environment_suffix: values::string(suffix),
         ..Default::default()
     };
-    let failed_over = dns
+    let active = dns
         .as_ref()
-        .and_then(|d| d.active_region.as_ref_option())
-        .and_then(|active| Role::parse(active))
-        == Some(Role::Standby);
+        .and_then(|d| d.active_region.as_ref_option().cloned());
+    let failed_over = active.as_deref().is_some_and(|active| {
+        Role::parse(active) == Some(Role::Standby) || active == standby_region
+    });
     for (role, stack) in Role::ALL.into_iter().zip([&primary, &standby]) {
         let region = if role == Role::Primary {
             primary_region
@@ -1125,9 +1155,15 @@ pub async fn import(cfg: &Configured, id: &str) -> PartResult<Option<State>> {
             .iter()
             .zip(further_stacks)
             .map(|(region, stack)| {
+                let mut block = stack.as_ref().map(region_from_stack).unwrap_or_default();
+                if active.as_deref() == Some(region.as_str()) {
+                    // At the failover's floor, as the first standby below.
+                    block.min_size = Value::Null;
+                    block.desired_capacity = Value::Null;
+                }
                 Value::Value(Region {
                     region: values::string(region),
-                    ..stack.as_ref().map(region_from_stack).unwrap_or_default()
+                    ..block
                 })
             })
             .collect(),

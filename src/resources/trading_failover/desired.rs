@@ -4,7 +4,7 @@
 use tf_provider::value::Value;
 
 use super::parts::*;
-use super::schema::State;
+use super::schema::{Region, State};
 use crate::resources::converged::Convergent;
 use crate::resources::dns_failover::desired::{Desired as DnsDesired, EndpointSpec};
 use crate::resources::dns_failover::schema::State as DnsState;
@@ -78,6 +78,15 @@ pub struct Desired {
     /// part of it recorded (none missing or drifted), so converging it would only write what
     /// AWS holds already. Adding or removing a standby then touches no other region's stack.
     pub unchanged_stacks: std::collections::BTreeSet<String>,
+}
+
+/// A stack with another capacity than its configured one, if given.
+fn with_capacity(mut want: StackDesired, capacity: Option<Capacity>) -> StackDesired {
+    if let Some(Capacity { min, desired }) = capacity {
+        want.min_size = min as i32;
+        want.desired_capacity = desired as i32;
+    }
+    want
 }
 
 /// The `additional_standby` blocks' stacks, each planned once on a profile not made yet.
@@ -240,20 +249,52 @@ impl Desired {
             .unwrap_or_default()
     }
 
-    pub fn desired_capacity(&self, role: Role) -> i64 {
-        region_settings(&self.state, role)
-            .desired_capacity
-            .as_ref_option()
-            .and_then(|n| n.as_i64())
-            .unwrap_or(1)
+    /// Whether `active_region` names the first standby (`standby` or its region).
+    pub fn standby_active(&self) -> bool {
+        self.active_standby() == Some(0)
     }
 
-    pub fn standby_active(&self) -> bool {
-        self.state
-            .active_region
-            .as_ref_option()
-            .and_then(|active| Role::parse(active))
-            == Some(Role::Standby)
+    /// The standby `active_region` names (`standby`, or a standby's region), by its place in
+    /// the order of preference: 0 is `standby`, `k` the `k`th `additional_standby` block.
+    pub fn active_standby(&self) -> Option<usize> {
+        let active = self.state.active_region.as_ref_option()?;
+        match Role::parse(active) {
+            Some(Role::Standby) => Some(0),
+            Some(Role::Primary) => None,
+            None => self.standby_regions().iter().position(|r| r == active),
+        }
+    }
+
+    /// Every standby's region in order of preference.
+    pub fn standby_regions(&self) -> Vec<String> {
+        std::iter::once(self.region(Role::Standby))
+            .chain(self.additional_regions())
+            .collect()
+    }
+
+    /// The region block of the standby at place `k` (0 is `standby`), defaults filled in.
+    pub fn standby_block(&self, k: usize) -> Region {
+        match k {
+            0 => region_settings(&self.state, Role::Standby),
+            k => additional_standby_blocks(&self.state)
+                .into_iter()
+                .nth(k - 1)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The stack of the standby at place `k` (0 is `standby`) on the shared profile, optionally
+    /// with another capacity.
+    pub fn standby_stack(
+        &self,
+        k: usize,
+        profile_arn: Option<&str>,
+        capacity: Option<Capacity>,
+    ) -> StackDesired {
+        match k {
+            0 => self.stack(Role::Standby, profile_arn, capacity),
+            k => with_capacity(self.additional_stack(k - 1, profile_arn), capacity),
+        }
     }
 
     /// The regional stack of `role` as planned, for its read: the profile plays no part there.
@@ -271,11 +312,7 @@ impl Desired {
     ) -> StackDesired {
         let mut want = self.stacks[slot(role)].want.clone();
         want.instance_profile_arn = profile_arn.filter(|a| !a.is_empty()).map(str::to_owned);
-        if let Some(Capacity { min, desired }) = capacity {
-            want.min_size = min as i32;
-            want.desired_capacity = desired as i32;
-        }
-        want
+        with_capacity(want, capacity)
     }
 
     /// The DNS part as planned, for its read.

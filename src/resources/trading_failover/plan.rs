@@ -580,7 +580,7 @@ pub fn table_refusals(prior: &State, planned: &State) -> Vec<(AttributePath, Str
 pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> {
     let mut notes = DnsFailover::plan_warnings(&dns_prior(prior), &dns_prior(planned));
     match (prior.active_region.as_ref_option(), planned.active_region.as_ref_option()) {
-        (Some(before), Some(after)) if before != after && Role::parse(after) == Some(Role::Standby) => notes.push((
+        (Some(before), Some(after)) if before != after && Role::parse(after) != Some(Role::Primary) => notes.push((
             AttributePath::new("active_region"),
             format!("planned failover: the standby is first scaled to the primary's live capacity ({}), keeps its minimum there until failback, and must have healthy targets before the weights move to it.", if only_failing_over(prior, planned) {
                 "primary_running_capacity, as the last read found it: nothing else changes, so the apply makes no request to the primary region"

@@ -21,13 +21,16 @@ use crate::tf::values::{self};
 
 pub fn validate(diags: &mut Diagnostics, config: &State) {
     let mut found = Diagnostics::default();
-    // One standby here: the DNS part would also take its region.
+    // A role, or a standby's region (a further standby is named by its region only).
     if let Value::Value(active) = &config.active_region {
-        if Role::parse(active).is_none() {
+        let regions = standby_regions(config);
+        let a_standby = regions.iter().any(|r| r.as_ref_option() == Some(active));
+        let unknown = regions.iter().any(Value::is_unknown);
+        if Role::parse(active).is_none() && !a_standby && !unknown {
             invalid(
                 &mut found,
                 AttributePath::new("active_region"),
-                format!("\"{active}\" is not a role: use \"primary\" or \"standby\"."),
+                format!("\"{active}\" is not a role or a standby's region: use \"primary\", \"standby\" or the region of an `additional_standby`."),
             );
         }
     }
@@ -364,11 +367,19 @@ mod tests {
     /// The DNS part takes a standby's region for `active_region`; this resource, with its
     /// one standby, takes only the roles, and says so once.
     #[test]
-    fn active_region_is_a_role() {
+    fn active_region_is_a_role_or_a_standbys_region() {
         let mut c = config();
-        c.active_region = values::string("us-east-2");
+        c.tls = values::string("off");
+        c.active_region = values::string("us-west-2");
         assert_eq!(error_paths(&c), ["active_region"]);
-        c.active_region = values::string("standby");
+        c.active_region = values::string("us-east-1");
+        assert_eq!(error_paths(&c), ["active_region"], "the primary's region");
+        for standby in ["standby", "us-east-2"] {
+            c.active_region = values::string(standby);
+            assert!(error_paths(&c).is_empty(), "{standby}");
+        }
+        c.additional_standby = further(vec![in_region("us-west-2")]);
+        c.active_region = values::string("us-west-2");
         assert!(error_paths(&c).is_empty());
     }
 
