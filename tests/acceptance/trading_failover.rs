@@ -2142,3 +2142,56 @@ async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clea
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// #20: a strongly consistent (MRSC) table over three replicas, the primary's and both
+/// standbys' regions (one MRSC Region set, no witness), applies, re-plans empty, publishes no
+/// replication-latency alarm in any region, and destroys clean.
+#[tokio::test]
+async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys() {
+    use aws_sdk_dynamodb::types::MultiRegionConsistency;
+
+    let aws = LocalAws::start();
+    let ws = Workspace::new(&aws);
+    let system = "  primary {\n    nat_mode = \"none\"\n  }\n  standby {\n    nat_mode = \"none\"\n  }\n  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n  session_table {\n    consistency = \"strong\"\n  }\n";
+    ws.config(&config(system));
+    ws.apply();
+    ws.assert_plan_empty();
+    let table = aws
+        .dynamodb("us-east-1")
+        .describe_table()
+        .table_name("trading-sessions-acc")
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table()
+        .cloned()
+        .expect("the table");
+    assert_eq!(
+        table.multi_region_consistency(),
+        Some(&MultiRegionConsistency::Strong)
+    );
+    let mut replicas: Vec<_> = table
+        .replicas()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    replicas.sort();
+    assert_eq!(replicas, ["us-east-2", "us-west-2"]);
+    assert!(table.global_table_witnesses().is_empty());
+    for region in ["us-east-1", "us-east-2", "us-west-2"] {
+        let names = alarm_names(&aws, region).await;
+        assert!(
+            !names.iter().any(|n| n.contains("replication-latency")),
+            "{region}: {names:?}"
+        );
+    }
+    let policy = role_policy(&aws).await.to_string();
+    for region in ["us-east-1", "us-east-2", "us-west-2"] {
+        assert!(
+            policy.contains(&format!("arn:aws:dynamodb:{region}:")),
+            "{policy}"
+        );
+    }
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
