@@ -59,7 +59,7 @@ resource "tap_regional_stack" "standby" {
 }
 
 resource "tap_regional_stack" "reserve" {
-  environment_suffix   = "${var.environment_suffix}-w"
+  environment_suffix   = var.environment_suffix
   role                 = "standby"
   region               = "us-west-2"
   vpc_cidr             = "10.2.0.0/16"

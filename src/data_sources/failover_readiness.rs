@@ -71,7 +71,7 @@ pub fn schema() -> Schema {
                 ("id", computed(AttributeType::String, "The environment suffix.")),
                 ("environment_suffix", required(AttributeType::String, "Suffix of the stack to check.")),
                 ("primary_region", with_default(AttributeType::String, "Primary region. Found from the stack when not given.")),
-                ("standby_region", with_default(AttributeType::String, "Standby region. Found from the stack when not given. With several standbys, the first in order of preference: the one Route 53 answers with when the primary is down, which the checks judge.")),
+                ("standby_region", with_default(AttributeType::String, "Standby region. Found from the stack when not given. With several standbys, the first in order of preference: the one Route 53 answers with when the primary is down, which the checks judge in full; each further standby is judged on what it needs to take traffic when the chain reaches it (its capacity, its replica and that replica's protection, its alarms and its topic), in findings that name it (`further standby <region>: ...`).")),
                 ("standby_regions", computed(string_list(), "Every standby region in order of preference, as the records route (several through their chain of failover groups, see `tap_dns_failover`); the first is `standby_region`.")),
                 ("domain_name", with_default(AttributeType::String, "Failover name. Found from the stack when not given.")),
                 ("hosted_zone_id", optional(AttributeType::String, "The zone holding the records, when the stack was given one (a zone the stack created is found without it).")),
@@ -291,6 +291,19 @@ pub async fn assess(
     let facts = facts::gather(cfg, &target, located).await?;
     let mut findings = differences;
     findings.extend(checks::evaluate(&expect, &facts));
+    for region in standby_regions.iter().skip(1) {
+        step(format!("reading the further standby in {region}"));
+        let target = facts::Target {
+            standby_region: region,
+            ..target
+        };
+        let further = facts::gather_further(cfg, &target, facts.table.clone()).await?;
+        let expect = checks::Expect {
+            standby_region: region.clone(),
+            ..expect.clone()
+        };
+        findings.extend(checks::evaluate_further(&expect, &further));
+    }
     state.ready = Value::Value(findings.iter().all(|f| f.severity != "error"));
     state.estimated_failover_seconds =
         Value::Value(Number(checks::estimated_failover_seconds(&expect, &facts)));

@@ -2107,8 +2107,8 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
 }
 
 /// #20: a system of three regions from the start (a further standby beside the two) re-plans
-/// empty, is imported again by its suffix and two first regions, and destroy leaves nothing in
-/// any of them.
+/// empty, has its further standby judged by readiness, is imported again by its suffix and two
+/// first regions, and destroy leaves nothing in any of them.
 #[tokio::test]
 async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clean() {
     let aws = LocalAws::start();
@@ -2130,6 +2130,39 @@ async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clea
     assert!(state["parts"]["dns.health_check_topic"]
         .as_str()
         .is_some_and(|arn| arn.contains(":us-east-1:")));
+
+    // Readiness judges the further standby too: nothing wrong but its topic's subscribers
+    // (alarm_emails is empty), until its group is scaled to 0.
+    let readiness = "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = tap_trading_failover.prod.id\n  depends_on = [tap_trading_failover.prod]\n}\n";
+    ws.config(&format!("{}{readiness}", config(regions)));
+    ws.apply();
+    let further_findings = || {
+        ws.resource("data.tap_failover_readiness.tri")["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("further standby us-west-2: "))
+            })
+            .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(further_findings(), ["notifications"]);
+    aws.autoscaling("us-west-2")
+        .update_auto_scaling_group()
+        .auto_scaling_group_name("asg-standby-acc")
+        .min_size(0)
+        .desired_capacity(0)
+        .send()
+        .await
+        .expect("UpdateAutoScalingGroup");
+    let run = ws.run(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert_eq!(further_findings(), ["standby capacity", "notifications"]);
+    ws.config(&config(regions));
+    ws.apply();
 
     // Import finds the further standby through the DNS part's chain and rebuilds the state.
     ws.run(&["state", "rm", ADDRESS]);

@@ -176,6 +176,25 @@ fn last_drill(expect: &Expect, out: &mut Vec<Finding>) {
     }
 }
 
+/// What a standby after the first needs to take traffic when Route 53 reaches it in the chain:
+/// its capacity, its replica and that replica's protection, its alarms and its topic; each
+/// message names the standby.
+pub fn evaluate_further(expect: &Expect, facts: &Facts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    standby(expect, facts, &mut out);
+    if let Some(table) = &facts.table {
+        replica(expect, table, &mut out);
+    }
+    replica_protection(expect, facts, &mut out);
+    alarms_and_topics(facts, &mut out);
+    out.into_iter()
+        .map(|f| Finding {
+            message: format!("further standby {}: {}", expect.standby_region, f.message),
+            ..f
+        })
+        .collect()
+}
+
 pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     let mut findings = Vec::new();
     standby(expect, facts, &mut findings);
@@ -382,6 +401,29 @@ fn table(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
             "wait for it to become ACTIVE.",
         ));
     }
+    replica(expect, table, out);
+    // An MRSC write needs two of the three Regions: with the witness gone, losing one replica
+    // Region stops every strongly consistent write.
+    for witness in table.witnesses.iter().filter(|w| w.status != "ACTIVE") {
+        out.push(error(
+            part,
+            format!(
+                "the MRSC witness of table {} in {} is {}: should a replica Region fail now, the table takes no more writes.",
+                table.name, witness.region, witness.status
+            ),
+            "wait for it to become ACTIVE; a witness that is gone comes back only with the table made again (session_table.allow_data_loss).",
+        ));
+    }
+    if let Some(latency) = facts.replication_latency_ms {
+        if latency > expect.latency_threshold_ms {
+            out.push(warning(part, format!("replication to {} lags {latency:.0} ms: a failover now loses the most recent sessions.", expect.standby_region), "look at the table's write load and the replica's throttling."));
+        }
+    }
+}
+
+/// The table's replica in the standby's region, active.
+fn replica(expect: &Expect, table: &TableFacts, out: &mut Vec<Finding>) {
+    let part = "session table";
     match table
         .replicas
         .iter()
@@ -404,23 +446,6 @@ fn table(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
             "wait for it to become ACTIVE.",
         )),
         Some(_) => {}
-    }
-    // An MRSC write needs two of the three Regions: with the witness gone, losing one replica
-    // Region stops every strongly consistent write.
-    for witness in table.witnesses.iter().filter(|w| w.status != "ACTIVE") {
-        out.push(error(
-            part,
-            format!(
-                "the MRSC witness of table {} in {} is {}: should a replica Region fail now, the table takes no more writes.",
-                table.name, witness.region, witness.status
-            ),
-            "wait for it to become ACTIVE; a witness that is gone comes back only with the table made again (session_table.allow_data_loss).",
-        ));
-    }
-    if let Some(latency) = facts.replication_latency_ms {
-        if latency > expect.latency_threshold_ms {
-            out.push(warning(part, format!("replication to {} lags {latency:.0} ms: a failover now loses the most recent sessions.", expect.standby_region), "look at the table's write load and the replica's throttling."));
-        }
     }
 }
 
@@ -493,6 +518,12 @@ fn alerting(facts: &Facts, out: &mut Vec<Finding>) {
             APPLY,
         ));
     }
+    alarms_and_topics(facts, out);
+}
+
+/// The alarms besides the health check's, the topics they notify, and those topics' keys and
+/// subscriptions.
+fn alarms_and_topics(facts: &Facts, out: &mut Vec<Finding>) {
     for (name, found) in &facts.alarms {
         match found {
             None => out.push(warning(
@@ -675,6 +706,49 @@ mod tests {
             unusable_topic_keys: Vec::new(),
             ..Default::default()
         }
+    }
+
+    /// A further standby is judged on its own capacity, replica and topic, each finding naming
+    /// it; the primary's health check and records are the first standby's judgement, not its.
+    #[test]
+    fn a_further_standby_is_judged_on_its_own_parts_and_named() {
+        let further = Expect {
+            standby_region: "us-west-2".into(),
+            ..expect()
+        };
+        let mut facts = Facts {
+            health_check: None,
+            records: None,
+            ..healthy()
+        };
+        facts.topics.retain(|(role, _)| role == "standby");
+        let found = evaluate_further(&further, &facts);
+        let parts: Vec<&str> = found.iter().map(|f| f.part).collect();
+        assert_eq!(
+            parts,
+            ["session table"],
+            "no replica in us-west-2: {found:?}"
+        );
+        assert!(found[0].message.starts_with("further standby us-west-2: "));
+        if let Some(table) = facts.table.as_mut() {
+            table.replicas.push(ReplicaFacts {
+                region: "us-west-2".into(),
+                status: "ACTIVE".into(),
+                status_description: None,
+            });
+        }
+        assert_eq!(evaluate_further(&further, &facts), Vec::new());
+        facts.standby = Some(Capacity {
+            desired: Some(0),
+            in_service: 0,
+            healthy_targets: 0,
+        });
+        facts.topics = vec![("standby".into(), None)];
+        let parts: Vec<&str> = evaluate_further(&further, &facts)
+            .iter()
+            .map(|f| f.part)
+            .collect();
+        assert_eq!(parts, ["standby capacity", "notifications"]);
     }
 
     fn errors(facts: &Facts) -> Vec<&'static str> {

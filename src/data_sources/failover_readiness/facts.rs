@@ -152,6 +152,7 @@ pub async fn locate(
 
 /// The regions to read: where the stack was found, else where the user says, else the
 /// defaults.
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     pub suffix: &'a str,
     pub primary_region: &'a str,
@@ -389,16 +390,31 @@ async fn topics(
     cfg: &Configured,
     t: &Target<'_>,
 ) -> PartResult<(Vec<(String, Option<topics::TopicFacts>)>, Vec<String>)> {
+    let wanted = AlarmTopic::all(t.primary_region, &[t.standby_region])
+        .into_iter()
+        .map(|topic| {
+            let region = match topic {
+                AlarmTopic::Primary => t.primary_region,
+                AlarmTopic::Standby(_) => t.standby_region,
+                AlarmTopic::HealthCheck => METRICS_REGION,
+            };
+            (topic.label(), region)
+        })
+        .collect::<Vec<_>>();
+    read_topics(cfg, t.suffix, &wanted).await
+}
+
+/// The topics `(label, region)` of stack `suffix`, and the ARNs of those whose key CloudWatch
+/// alarms cannot use.
+async fn read_topics(
+    cfg: &Configured,
+    suffix: &str,
+    wanted: &[(&str, &str)],
+) -> PartResult<(Vec<(String, Option<topics::TopicFacts>)>, Vec<String>)> {
     let mut found = Vec::new();
     let mut unusable = Vec::new();
-    for topic in AlarmTopic::all(t.primary_region, &[t.standby_region]) {
-        let role = topic.label();
-        let region = match topic {
-            AlarmTopic::Primary => t.primary_region,
-            AlarmTopic::Standby(_) => t.standby_region,
-            AlarmTopic::HealthCheck => METRICS_REGION,
-        };
-        let name = naming::topic(role, t.suffix);
+    for &(role, region) in wanted {
+        let name = naming::topic(role, suffix);
         let clients = cfg.clients.regional(region);
         let topic = topics::find(&clients.sns, &name)
             .await
@@ -417,4 +433,31 @@ async fn topics(
         found.push((role.to_owned(), topic));
     }
     Ok((found, unusable))
+}
+
+/// What readiness judges of a standby after the first (`t.standby_region` is its region): its
+/// capacity, its replica (in `table`, the home table's facts) and that replica's own
+/// protection, its alarms and its topic, read in its region.
+pub async fn gather_further(
+    cfg: &Configured,
+    t: &Target<'_>,
+    table: Option<session_table::TableFacts>,
+) -> PartResult<Facts> {
+    let topic = [(AlarmTopic::Standby(1).label(), t.standby_region)];
+    let (standby, (_, alarms), (home_pitr, replica_protection), (topics, unusable_topic_keys)) = tokio::try_join!(
+        standby(cfg, t),
+        alarms(cfg, t),
+        protection(cfg, t),
+        read_topics(cfg, t.suffix, &topic),
+    )?;
+    Ok(Facts {
+        standby,
+        table,
+        alarms,
+        topics,
+        unusable_topic_keys,
+        replica_protection,
+        home_pitr,
+        ..Facts::default()
+    })
 }
