@@ -2228,3 +2228,65 @@ async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys()
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// #20: the failover drill (Terraform 1.14+) on a system with a further standby: the switch,
+/// in the first standby's region, takes the primary out of DNS and Route 53's chain answers with
+/// the first standby; released, DNS answers the primary again and the switch's alarm is OK.
+#[tokio::test]
+async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_and_back() {
+    let aws = LocalAws::start_with_env(&[
+        ("LOCALAWS_NEW_ID_MISSES", "0"),
+        ("LOCALAWS_TIME_SCALE", "20"),
+    ]);
+    let ws = Workspace::new(&aws);
+    if !crate::support::terraform_at_least(14, "actions") {
+        return;
+    }
+    let system = config(
+        "  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n",
+    );
+    let drill = format!("action \"tap_failover_drill\" \"drill\" {{\n  config {{\n    environment_suffix = \"acc\"\n    standby_region     = \"us-east-2\"\n    hosted_zone_id     = tap_trading_failover.prod.zone_id\n    record_name        = \"{DOMAIN}\"\n    health_check_id    = tap_trading_failover.prod.health_check_id\n    target_group_arn   = tap_trading_failover.prod.parts[\"standby.target_group\"]\n    timeout_seconds    = 60\n    poll_seconds       = 0.02\n  }}\n}}\n");
+    ws.config(&format!("{system}{drill}"));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let zone = state["zone_id"].as_str().expect("zone").to_owned();
+    let primary_at = resolved(
+        &aws,
+        state["primary_alb_dns_name"].as_str().expect("primary"),
+    );
+    let r53 = aws.route53();
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    settles("the primary", primary_at.clone(), answer).await;
+
+    let run = ws.run(&[
+        "apply",
+        "-invoke=action.tap_failover_drill.drill",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let said = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(run.code, 0, "{said}");
+    let summary = said
+        .split_once("drill summary: ")
+        .unwrap_or_else(|| panic!("no summary: {said}"))
+        .1;
+    assert!(
+        summary.contains("standby targets healthy 1 of 1, alarm notified yes"),
+        "{summary}"
+    );
+    settles("the primary after the drill", primary_at, answer).await;
+    let switch = aws
+        .cloudwatch("us-east-2")
+        .describe_alarms()
+        .alarm_names("failover-switch-acc")
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    assert_eq!(
+        switch.metric_alarms()[0].state_value().map(|s| s.as_str()),
+        Some("OK")
+    );
+    ws.destroy();
+    assert_nothing_left(&aws).await;
+}
