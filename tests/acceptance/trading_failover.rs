@@ -185,6 +185,30 @@ async fn role_policy(aws: &LocalAws) -> serde_json::Value {
     serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON")
 }
 
+/// The session table as DynamoDB describes it in its home region, us-east-1.
+async fn home_table(aws: &LocalAws) -> aws_sdk_dynamodb::types::TableDescription {
+    aws.dynamodb("us-east-1")
+        .describe_table()
+        .table_name("trading-sessions-acc")
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table()
+        .cloned()
+        .expect("the table")
+}
+
+/// The regions of a table's replicas, sorted.
+fn replica_regions(table: &aws_sdk_dynamodb::types::TableDescription) -> Vec<String> {
+    let mut regions: Vec<String> = table
+        .replicas()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    regions.sort();
+    regions
+}
+
 pub(crate) async fn weights(aws: &LocalAws) -> (i64, i64) {
     let r53 = aws.route53();
     let zones = r53
@@ -345,12 +369,7 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
             .map(|v| v.as_str()),
         Some("NEW_AND_OLD_IMAGES")
     );
-    let replicas: Vec<_> = table
-        .replicas()
-        .iter()
-        .filter_map(|r| r.region_name())
-        .collect();
-    assert_eq!(replicas, ["us-east-2"]);
+    assert_eq!(replica_regions(table), ["us-east-2"]);
     assert!(
         pitr(&db, "trading-sessions-acc").await,
         "point-in-time recovery"
@@ -1827,28 +1846,13 @@ async fn a_strongly_consistent_session_table_applies_fails_over_and_is_replaced_
     ws.config(&system(strong, "primary"));
     ws.apply();
     let table_name = "trading-sessions-acc";
-    let describe = || async {
-        aws.dynamodb("us-east-1")
-            .describe_table()
-            .table_name(table_name)
-            .send()
-            .await
-            .expect("DescribeTable")
-            .table()
-            .cloned()
-            .expect("the table")
-    };
+    let describe = || home_table(&aws);
     let table = describe().await;
     assert_eq!(
         table.multi_region_consistency(),
         Some(&MultiRegionConsistency::Strong)
     );
-    let replicas: Vec<_> = table
-        .replicas()
-        .iter()
-        .filter_map(|r| r.region_name())
-        .collect();
-    assert_eq!(replicas, ["us-east-2"]);
+    assert_eq!(replica_regions(&table), ["us-east-2"]);
     let witnesses: Vec<_> = table
         .global_table_witnesses()
         .iter()
@@ -2189,27 +2193,12 @@ async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys()
     ws.config(&config(system));
     ws.apply();
     ws.assert_plan_empty();
-    let table = aws
-        .dynamodb("us-east-1")
-        .describe_table()
-        .table_name("trading-sessions-acc")
-        .send()
-        .await
-        .expect("DescribeTable")
-        .table()
-        .cloned()
-        .expect("the table");
+    let table = home_table(&aws).await;
     assert_eq!(
         table.multi_region_consistency(),
         Some(&MultiRegionConsistency::Strong)
     );
-    let mut replicas: Vec<_> = table
-        .replicas()
-        .iter()
-        .filter_map(|r| r.region_name())
-        .collect();
-    replicas.sort();
-    assert_eq!(replicas, ["us-east-2", "us-west-2"]);
+    assert_eq!(replica_regions(&table), ["us-east-2", "us-west-2"]);
     assert!(table.global_table_witnesses().is_empty());
     for region in ["us-east-1", "us-east-2", "us-west-2"] {
         let names = alarm_names(&aws, region).await;
