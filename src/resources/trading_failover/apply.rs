@@ -214,11 +214,11 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     Ok(())
 }
 
-/// The stacks of the standbys this update removes: DNS no longer routes to them (the DNS part
-/// converged first; a further standby is never the active one, so only a chain that found the
-/// primary and every standby before it down answered with it) and, once the table no longer
-/// replicates to their regions (`table_done`), they go without draining, as a system being
-/// destroyed does.
+/// The stacks of the standbys this update removes, once DNS no longer routes to them (the DNS
+/// part converged first) and the table no longer replicates to their regions (`table_done`).
+/// One that took no traffic goes without draining, as a system being destroyed does (only a
+/// chain that found the primary and every standby before it down answered with it); one that
+/// did (this update fails back from it) drains, since clients may still hold its address.
 async fn remove_standbys(
     cfg: &Configured,
     want: &Desired,
@@ -230,17 +230,18 @@ async fn remove_standbys(
         return Ok(());
     }
     table_done.await?;
-    // On the shared profile: the stack has no role of its own to delete.
-    let stacks: Vec<StackDesired> = want
-        .removed_standbys
-        .iter()
-        .map(|stack| StackDesired {
+    futures::future::try_join_all(want.removed_standbys.iter().map(|removed| async {
+        // On the shared profile: the stack has no role of its own to delete.
+        let stack = StackDesired {
             instance_profile_arn: Some(profile.to_owned()),
-            ..stack.clone()
-        })
-        .collect();
-    futures::future::try_join_all(stacks.iter().map(|stack| {
-        RegionalStack::delete_when(cfg, stack, remaining(deadline), async { Ok(()) })
+            ..removed.stack.clone()
+        };
+        match removed.served {
+            true => RegionalStack::delete(cfg, &stack, remaining(deadline)).await,
+            false => {
+                RegionalStack::delete_when(cfg, &stack, remaining(deadline), async { Ok(()) }).await
+            }
+        }
     }))
     .await?;
     Ok(())

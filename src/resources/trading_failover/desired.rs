@@ -73,11 +73,19 @@ pub struct Desired {
     /// The stacks of the standbys an update removes (`additional_standby` blocks gone), on
     /// the prior state's settings: deleted once DNS no longer routes to them and the table no
     /// longer replicates there.
-    pub removed_standbys: Vec<StackDesired>,
+    pub removed_standbys: Vec<RemovedStandby>,
     /// The regions whose stack an update leaves alone: planned as the prior state has it, every
     /// part of it recorded (none missing or drifted), so converging it would only write what
     /// AWS holds already. Adding or removing a standby then touches no other region's stack.
     pub unchanged_stacks: std::collections::BTreeSet<String>,
+}
+
+/// A standby an update removes.
+pub struct RemovedStandby {
+    pub stack: StackDesired,
+    /// It took the traffic before this update (the prior `active_region` named it): clients
+    /// may still hold its address, so its instances drain before they go.
+    pub served: bool,
 }
 
 /// A stack with another capacity than its configured one, if given.
@@ -142,13 +150,15 @@ impl Desired {
         let Some(stacks) = additional_stacks(prior, &self.default_tags) else {
             return self;
         };
+        let active = prior.active_region.as_ref_option();
         for stack in stacks {
             if !kept.contains(&stack.want.region) {
-                self.dns
-                    .want
-                    .removed_standbys
-                    .push(stack.want.region.clone());
-                self.removed_standbys.push(stack.want);
+                let region = stack.want.region.clone();
+                self.dns.want.removed_standbys.push(region.clone());
+                self.removed_standbys.push(RemovedStandby {
+                    served: active == Some(&region),
+                    stack: stack.want,
+                });
             }
         }
         self

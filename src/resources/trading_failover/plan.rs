@@ -693,9 +693,22 @@ mod tests {
         let removed: Vec<_> = want
             .removed_standbys
             .iter()
-            .map(|s| s.region.clone())
+            .map(|s| s.stack.region.clone())
             .collect();
         assert_eq!(removed, ["us-west-2"]);
+        assert!(
+            !want.removed_standbys[0].served,
+            "it took no traffic: no draining"
+        );
+        let mut active = prior.clone();
+        active.active_region = values::string("us-west-2");
+        let want = Desired::from_state(&planned, &Tags::new())
+            .expect("derivable")
+            .removing_standbys_of(&active);
+        assert!(
+            want.removed_standbys[0].served,
+            "failing back from it and removing it at once: its instances drain"
+        );
         let mut moved = c.clone();
         moved.additional_standby = Value::Value(vec![
             block("us-west-2", Some("10.9.0.0/16")),
