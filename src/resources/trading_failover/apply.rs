@@ -267,7 +267,7 @@ async fn check_regions(cfg: &Configured, want: &Desired) -> PartResult<()> {
     let stacks: Vec<StackDesired> = Role::ALL
         .map(|role| want.stack(role, None, None))
         .into_iter()
-        .chain((0..want.additional_regions().len()).map(|i| want.additional_stack(i, None)))
+        .chain(want.additional_stacks(None))
         .collect();
     futures::future::try_join_all(stacks.iter().map(|s| RegionalStack::check_zones(cfg, s)))
         .await?;
@@ -431,6 +431,7 @@ fn recorded_endpoints(prior: &State) -> PerRegion<Option<EndpointSpec>> {
 
 /// The DNS part's IDs the prior apply recorded.
 fn recorded_dns(prior: &State) -> Recorded {
+    let further_topics = values::known_map(&prior.standby_topic_arns).unwrap_or_default();
     Recorded {
         zone_id: id(&prior.zone_id),
         health_check_id: id(&prior.health_check_id),
@@ -439,11 +440,10 @@ fn recorded_dns(prior: &State) -> Recorded {
             primary: id(&prior.primary_topic_arn),
             standbys: std::iter::once(id(&prior.standby_topic_arn))
                 .chain(additional_standbys(prior).iter().map(|block| {
-                    let topics = values::known_map(&prior.standby_topic_arns);
                     block
                         .region
                         .as_ref_option()
-                        .and_then(|r| topics?.get(r).cloned())
+                        .and_then(|r| further_topics.get(r).cloned())
                         .unwrap_or_default()
                 }))
                 .collect(),
@@ -586,9 +586,7 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
     dns_prior.standby_topic_arns = prior.standby_topic_arns.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
-    let additional: Vec<StackDesired> = (0..want.additional_regions().len())
-        .map(|i| want.additional_stack(i, profile.as_deref()))
-        .collect();
+    let additional = want.additional_stacks(profile.as_deref());
     let primary_region = want.region(Role::Primary);
     let (table_state, primary_state, standby_state, additional_states, primary_group, dns_state) =
         tokio::try_join!(
@@ -1023,10 +1021,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         let stacks: Vec<StackDesired> = Role::ALL
             .map(|role| want.stack(role, profile.as_deref(), None))
             .into_iter()
-            .chain(
-                (0..want.additional_regions().len())
-                    .map(|i| want.additional_stack(i, profile.as_deref())),
-            )
+            .chain(want.additional_stacks(profile.as_deref()))
             .collect();
         // The NAT gateways go while DNS is deleted; the load balancers and the groups' instances
         // wait until no record points at them, and then go without draining.

@@ -220,6 +220,13 @@ impl Desired {
         want
     }
 
+    /// Every `additional_standby` block's stack on the shared profile, in order.
+    pub fn additional_stacks(&self, profile_arn: Option<&str>) -> Vec<StackDesired> {
+        (0..self.additional.len())
+            .map(|i| self.additional_stack(i, profile_arn))
+            .collect()
+    }
+
     /// The stack of the `i`th `additional_standby` block as planned, for its read.
     pub fn additional_stack_state(&self, i: usize) -> &StackState {
         &self.additional[i].state

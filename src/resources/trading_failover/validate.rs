@@ -35,29 +35,30 @@ pub fn validate(diags: &mut Diagnostics, config: &State) {
         }
     }
     validate_across_parts(&mut found, config);
-    for role in Role::ALL {
+    // Each region's stack, its findings on that region's block.
+    let stacks = Role::ALL
+        .map(|role| {
+            (
+                AttributePath::new(role.as_str()),
+                stack_config(config, role),
+            )
+        })
+        .into_iter()
+        .chain(
+            additional_stack_configs(config)
+                .into_iter()
+                .enumerate()
+                .map(|(i, stack)| (additional_block(i), stack)),
+        );
+    for (block, stack) in stacks {
         let mut sub = Diagnostics::default();
-        RegionalStack::validate(&mut sub, &stack_config(config, role));
+        RegionalStack::validate(&mut sub, &stack);
         remap(&mut found, sub, |attr| match attr {
             "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
                 (AttributePath::new(attr.to_owned()), true)
             }
             "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
-            other => (
-                AttributePath::new(role.as_str()).attribute(other.to_owned()),
-                true,
-            ),
-        });
-    }
-    for (i, stack) in additional_stack_configs(config).iter().enumerate() {
-        let mut sub = Diagnostics::default();
-        RegionalStack::validate(&mut sub, stack);
-        remap(&mut found, sub, |attr| match attr {
-            "environment_suffix" | "environment" | "tags" | "allowed_cidrs" | "timeouts" => {
-                (AttributePath::new(attr.to_owned()), true)
-            }
-            "health_check_path" => (AttributePath::new("health_check").attribute("path"), true),
-            other => (additional_block(i).attribute(other.to_owned()), true),
+            other => (block.clone().attribute(other.to_owned()), true),
         });
     }
     let mut sub = Diagnostics::default();
@@ -171,7 +172,8 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
             format!("at most {MAX_ADDITIONAL_STANDBYS} further standbys: Route 53's failover chain here takes four standbys."),
         );
     }
-    // Each region's block: its path, its region, its network and its settings.
+    // Each region's block: its path, its settings, and its network's default (none for a
+    // further standby's: `additional_standby_blocks` filled it in).
     let blocks: Vec<(AttributePath, Region, String)> = Role::ALL
         .into_iter()
         .map(|role| {
