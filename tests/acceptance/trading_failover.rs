@@ -185,9 +185,9 @@ async fn role_policy(aws: &LocalAws) -> serde_json::Value {
     serde_json::from_str(&percent_decode(policy.policy_document())).expect("policy JSON")
 }
 
-/// The session table as DynamoDB describes it in its home region, us-east-1.
-async fn home_table(aws: &LocalAws) -> aws_sdk_dynamodb::types::TableDescription {
-    aws.dynamodb("us-east-1")
+/// The session table as DynamoDB describes it in its home region.
+async fn home_table(aws: &LocalAws, region: &str) -> aws_sdk_dynamodb::types::TableDescription {
+    aws.dynamodb(region)
         .describe_table()
         .table_name("trading-sessions-acc")
         .send()
@@ -1846,7 +1846,7 @@ async fn a_strongly_consistent_session_table_applies_fails_over_and_is_replaced_
     ws.config(&system(strong, "primary"));
     ws.apply();
     let table_name = "trading-sessions-acc";
-    let describe = || home_table(&aws);
+    let describe = || home_table(&aws, "us-east-1");
     let table = describe().await;
     assert_eq!(
         table.multi_region_consistency(),
@@ -2182,40 +2182,60 @@ async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clea
 
 /// #20: a strongly consistent (MRSC) table over three replicas, the primary's and both
 /// standbys' regions (one MRSC Region set, no witness), applies, re-plans empty, publishes no
-/// replication-latency alarm in any region, and destroys clean.
+/// replication-latency alarm in any region, refuses at plan to move a standby to another Region
+/// (its membership is frozen), and destroys clean.
 #[tokio::test]
 async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys() {
     use aws_sdk_dynamodb::types::MultiRegionConsistency;
 
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
-    let system = "  primary {\n    nat_mode = \"none\"\n  }\n  standby {\n    nat_mode = \"none\"\n  }\n  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n  session_table {\n    consistency = \"strong\"\n  }\n";
-    ws.config(&config(system));
+    let system = |further: &str| {
+        config(&format!("  primary {{\n    region   = \"eu-west-1\"\n    nat_mode = \"none\"\n  }}\n  standby {{\n    region   = \"eu-west-2\"\n    nat_mode = \"none\"\n  }}\n  additional_standby {{\n    region   = \"{further}\"\n    nat_mode = \"none\"\n  }}\n  session_table {{\n    consistency = \"strong\"\n  }}\n"))
+    };
+    ws.config(&system("eu-west-3"));
     ws.apply();
     ws.assert_plan_empty();
-    let table = home_table(&aws).await;
+    let table = home_table(&aws, "eu-west-1").await;
     assert_eq!(
         table.multi_region_consistency(),
         Some(&MultiRegionConsistency::Strong)
     );
-    assert_eq!(replica_regions(&table), ["us-east-2", "us-west-2"]);
+    assert_eq!(replica_regions(&table), ["eu-west-2", "eu-west-3"]);
     assert!(table.global_table_witnesses().is_empty());
-    for region in ["us-east-1", "us-east-2", "us-west-2"] {
+    let regions = ["eu-west-1", "eu-west-2", "eu-west-3"];
+    let policy = role_policy(&aws).await.to_string();
+    for region in regions {
         let names = alarm_names(&aws, region).await;
         assert!(
             !names.iter().any(|n| n.contains("replication-latency")),
             "{region}: {names:?}"
         );
-    }
-    let policy = role_policy(&aws).await.to_string();
-    for region in ["us-east-1", "us-east-2", "us-west-2"] {
         assert!(
             policy.contains(&format!("arn:aws:dynamodb:{region}:")),
             "{policy}"
         );
     }
+    // The group's Regions are frozen: moving the further standby to another Region of the set
+    // would remake the table, refused at plan without allow_data_loss.
+    ws.config(&system("eu-central-1"));
+    let errors = ws.plan_errors();
+    assert!(
+        errors.iter().any(|e| e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nor the Regions of a strongly consistent (MRSC) one"))),
+        "{errors:#?}"
+    );
+    ws.config(&system("eu-west-3"));
     ws.destroy();
     assert_nothing_left(&aws).await;
+    // Regions the shared leak check does not cover.
+    for region in ["eu-west-2", "eu-west-3"] {
+        assert!(crate::support::tables_in(&aws, region).await.is_empty());
+        assert!(ec2_leaks(&aws.ec2(region)).await.is_empty(), "{region}");
+        assert!(compute_leaks(&aws, region).await.is_empty(), "{region}");
+        assert_eq!(alerting_in(&aws, region).await, Vec::<String>::new());
+    }
 }
 
 /// #20: the failover drill (Terraform 1.14+) on a system with a further standby: the switch,

@@ -553,13 +553,21 @@ pub fn table_replaced(prior: &State, planned: &State) -> Vec<AttributePath> {
         replaced.push(AttributePath::new("consistency"));
     } else if strong_table(prior) && was.witness_region != will.witness_region {
         replaced.push(AttributePath::new("witness_region"));
+    } else if strong_table(prior) && standby_regions(prior) != standby_regions(planned) {
+        // An MRSC group's membership is frozen ("Cannot add replicas to a global table with
+        // strong MultiRegionConsistency"): a standby added or removed remakes the table.
+        replaced.push(AttributePath::new("replica_regions"));
     }
     replaced
 }
 
-/// A table's attribute path as this resource's: in the `session_table` block.
+/// A table's attribute path as this resource's: in the `session_table` block, or the
+/// `additional_standby` blocks that make its replica list.
 fn in_block(path: AttributePath) -> AttributePath {
     match path.steps.first() {
+        Some(AttributePathStep::Attribute(attr)) if attr == "replica_regions" => {
+            AttributePath::new("additional_standby")
+        }
         Some(AttributePathStep::Attribute(attr)) => {
             AttributePath::new("session_table").attribute(attr.clone())
         }
@@ -725,6 +733,53 @@ mod tests {
                 .iter()
                 .any(|p| p == "additional_standby[0].vpc_cidr"),
             "{refused:?}"
+        );
+    }
+
+    /// A strong table's Regions are frozen: adding a further standby (a replica) remakes the
+    /// table, refused on `additional_standby` unless `allow_data_loss`.
+    #[test]
+    fn a_standby_added_to_a_strong_table_remakes_it_only_when_allowed() {
+        let mut c = config();
+        c.session_table = Value::Value(SessionTableSettings {
+            consistency: values::string("strong"),
+            witness_region: values::string("us-west-2"),
+            ..Default::default()
+        });
+        let (prior, _) = plan(&c, None, &Tags::new());
+        let mut more = c.clone();
+        more.session_table = Value::Value(SessionTableSettings {
+            consistency: values::string("strong"),
+            ..Default::default()
+        });
+        more.additional_standby = Value::Value(vec![Value::Value(Region {
+            region: values::string("us-west-2"),
+            ..Default::default()
+        })]);
+        let (planned, _) = plan(&more, Some(&prior), &Tags::new());
+        let refused: Vec<String> = table_refusals(&prior, &planned)
+            .into_iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        assert_eq!(refused, ["session_table.witness_region"]);
+        let mut without_witness_change = prior.clone();
+        without_witness_change.session_table = planned.session_table.clone();
+        let refused: Vec<String> = table_refusals(&without_witness_change, &planned)
+            .into_iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        assert_eq!(refused, ["additional_standby"]);
+        let mut allowed = more.clone();
+        allowed.session_table = Value::Value(SessionTableSettings {
+            consistency: values::string("strong"),
+            allow_data_loss: Value::Value(true),
+            ..Default::default()
+        });
+        let (planned, _) = plan(&allowed, Some(&without_witness_change), &Tags::new());
+        assert!(table_refusals(&without_witness_change, &planned).is_empty());
+        assert_eq!(
+            table_replaced(&without_witness_change, &planned),
+            [AttributePath::new("replica_regions")]
         );
     }
 
