@@ -2299,3 +2299,29 @@ async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_an
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
+
+/// A running system in a zone that answers (`hosted_zone_id`, delegated) turned from
+/// `tls = "off"` to `auto` in one apply: the certificates reach both load balancers' listeners
+/// although no stack setting of the plan changed (an update leaves alone only the stacks it
+/// does not change, and under `auto` their certificates come at apply).
+#[tokio::test]
+async fn tls_turned_on_in_a_delegated_zone_reaches_both_listeners_in_one_apply() {
+    let aws = LocalAws::start();
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(&aws);
+    let system = |tls: &str| {
+        config(&format!(
+            "  hosted_zone_id = \"{zone}\"\n  tls = \"{tls}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
+        ))
+    };
+    ws.config(&system("off"));
+    ws.apply();
+    ws.config(&system("auto"));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    serves_its_certificates(&aws, &zone, &state).await;
+    ws.assert_plan_empty();
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
+}

@@ -166,6 +166,11 @@ impl Desired {
 
     /// This update leaving alone the stacks `prior` has as planned here (`unchanged_stacks`).
     pub fn leaving_unchanged_stacks_of(mut self, prior: &State) -> Desired {
+        // Under `tls = "auto"` a stack's certificate comes at apply, not in its planned state:
+        // turning it on must reach the listeners, so every stack is converged.
+        if auto_tls(prior) || auto_tls(&self.state) {
+            return self;
+        }
         let Some(before) = Desired::from_state(prior, &self.default_tags) else {
             return self;
         };
