@@ -98,7 +98,10 @@ fn with_capacity(mut want: StackDesired, capacity: Option<Capacity>) -> StackDes
 }
 
 /// The `additional_standby` blocks' stacks, each planned once on a profile not made yet.
-fn additional_stacks(state: &State, default_tags: &Tags) -> Option<Vec<Planned<RegionalStack>>> {
+fn plan_additional_stacks(
+    state: &State,
+    default_tags: &Tags,
+) -> Option<Vec<Planned<RegionalStack>>> {
     additional_stack_configs(state)
         .into_iter()
         .map(|mut config| {
@@ -118,7 +121,7 @@ impl Desired {
             Planned::derive(&format!("{role} stack"), &config, default_tags)
         };
         let stacks = [stack(Role::Primary)?, stack(Role::Standby)?];
-        let additional = additional_stacks(state, default_tags)?;
+        let additional = plan_additional_stacks(state, default_tags)?;
         let table = Planned::derive("session table", &table_config(state), default_tags)?;
         let PerRegion { primary, standbys } = regions(state);
         let endpoints = PerRegion {
@@ -147,7 +150,7 @@ impl Desired {
     /// their stacks are deleted, and the DNS part drops their topics and alarms.
     pub fn removing_standbys_of(mut self, prior: &State) -> Desired {
         let kept = self.additional_regions();
-        let Some(stacks) = additional_stacks(prior, &self.default_tags) else {
+        let Some(stacks) = plan_additional_stacks(prior, &self.default_tags) else {
             return self;
         };
         let active = prior.active_region.as_ref_option();
