@@ -285,7 +285,7 @@ pub async fn assess(
         suffix: &suffix,
         primary_region: &primary_region,
         standby_region: &standby_region,
-        several_standbys: standby_regions.len() > 1,
+        further_standby: false,
     };
     step(format!("reading the standby capacity, health check, session table, records, alarms and topics in {primary_region} and {standby_region}"));
     let facts = facts::gather(cfg, &target, located).await?;
@@ -295,9 +295,11 @@ pub async fn assess(
         step(format!("reading the further standby in {region}"));
         let target = facts::Target {
             standby_region: region,
+            further_standby: true,
             ..target
         };
-        let further = facts::gather_further(cfg, &target, facts.table.clone()).await?;
+        let further =
+            facts::gather_further(cfg, &target, facts.table.clone()).await?;
         let expect = checks::Expect {
             standby_region: region.clone(),
             ..expect.clone()

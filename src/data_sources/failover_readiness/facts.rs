@@ -157,8 +157,8 @@ pub struct Target<'a> {
     pub suffix: &'a str,
     pub primary_region: &'a str,
     pub standby_region: &'a str,
-    /// Whether the first standby is one of several: its alarms then carry its region's name.
-    pub several_standbys: bool,
+    /// Whether the standby is a further one (after the first): its alarms carry its region.
+    pub further_standby: bool,
 }
 
 /// Reads the rest of what the checks judge, in the regions `locate` found.
@@ -362,7 +362,7 @@ type AlarmFacts = (
 );
 
 async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
-    let names = match t.several_standbys {
+    let names = match t.further_standby {
         true => AlarmNames::of_standby(t.suffix, t.standby_region),
         false => AlarmNames::of(t.suffix),
     };

@@ -432,21 +432,21 @@ impl Desired {
         standby_chain::chain(&self.domain_name, route53::bare_id(zone_id), &standbys)
     }
 
-    /// ` in <region>` for a standby of several; nothing for the one standby of two regions.
-    fn in_region(&self, standby: &EndpointSpec) -> String {
-        if self.more_standbys.is_empty() {
-            String::new()
-        } else {
-            format!(" in {}", standby.region)
+    /// ` in <region>` for a further standby (the `i`th, from 1); nothing for the first.
+    fn in_region(i: usize, standby: &EndpointSpec) -> String {
+        match i {
+            0 => String::new(),
+            _ => format!(" in {}", standby.region),
         }
     }
 
-    /// The names of a standby's alarms: a two-region system's, or with the standby's region.
-    fn standby_alarm_names(&self, standby: &EndpointSpec) -> AlarmNames {
-        if self.more_standbys.is_empty() {
-            self.alarm_names()
-        } else {
-            AlarmNames::of_standby(&self.suffix, &standby.region)
+    /// The names of the `i`th standby's alarms: the first standby's are a two-region system's
+    /// whatever follows it, so adding or removing a further standby leaves them be; a further
+    /// standby's carry its region.
+    fn standby_alarm_names(&self, i: usize, standby: &EndpointSpec) -> AlarmNames {
+        match i {
+            0 => self.alarm_names(),
+            _ => AlarmNames::of_standby(&self.suffix, &standby.region),
         }
     }
 
@@ -556,13 +556,13 @@ impl Desired {
         let standbys: Vec<(usize, &EndpointSpec, AlarmNames)> = self
             .standbys()
             .enumerate()
-            .map(|(i, s)| (i, s, self.standby_alarm_names(s)))
+            .map(|(i, s)| (i, s, self.standby_alarm_names(i, s)))
             .collect();
         for (i, standby, names) in &standbys {
             alarms.push((
                 standby.region.clone(),
                 AlarmSpec {
-                    description: format!("Requests reached the standby load balancer{} while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is {}.", self.in_region(standby), standby.region, if self.more_standbys.is_empty() { "standby" } else { "this standby" }),
+                    description: format!("Requests reached the standby load balancer{} while the primary should take all traffic: Route 53 has failed over. Raised in {} so it notifies even when {METRICS_REGION} is down. Silenced while active_region is {}.", Self::in_region(*i, standby), standby.region, if *i == 0 { "standby" } else { &standby.region }),
                     // A stray request (a scanner, someone curl-ing the internet-facing standby) is
                     // one minute of a few requests; traffic Route 53 has moved keeps coming, minute
                     // after minute. Per-minute periods whatever `alarm_period`: this alarm is the
@@ -598,7 +598,7 @@ impl Desired {
                         "Targets of the {}{} load balancer fail their health checks.",
                         topic.role(),
                         match topic {
-                            AlarmTopic::Standby(_) => self.in_region(endpoint),
+                            AlarmTopic::Standby(i) => Self::in_region(i, endpoint),
                             _ => String::new(),
                         }
                     ),
@@ -656,8 +656,9 @@ impl Desired {
     }
 
     /// Every (region, alarm name) this stack may have created, wanted now or not.
-    /// Each standby's under both namings: a system that gains or loses a standby renames them;
-    /// and those of the standbys an update removes.
+    /// Each standby's under both namings (a standby that moves up or down the order of
+    /// preference, or the first standby of a system built before its names stayed put, is
+    /// renamed); and those of the standbys an update removes.
     pub fn every_alarm(&self) -> Vec<(String, String)> {
         let names = self.alarm_names();
         let [primary_hosts, _] = &names.unhealthy_hosts;
@@ -858,10 +859,10 @@ mod tests {
     }
 
     /// Each standby has its topic, its traffic and unhealthy-host alarms and the table's
-    /// replication alarm, named with its region; only the active standby's traffic alarm is
-    /// silenced; the switch stays in the first standby's region.
+    /// replication alarm, a further standby's named with its region; only the active standby's
+    /// traffic alarm is silenced; the switch stays in the first standby's region.
     #[test]
-    fn each_standby_has_its_alarms_named_with_its_region() {
+    fn each_standby_has_its_alarms_a_further_one_named_with_its_region() {
         let want = with_three_standbys(Some(1));
         assert_eq!(
             want.alarm_topics(),
@@ -885,20 +886,20 @@ mod tests {
                 .find(|(_, a)| a.name == name)
                 .unwrap_or_else(|| panic!("{name}"))
         };
-        for (region, topic, silenced) in [
-            ("us-east-2", "s0", false),
-            ("us-west-2", "s1", true),
-            ("eu-west-1", "s2", false),
+        for (region, named_as, topic, silenced) in [
+            ("us-east-2", "", "s0", false),
+            ("us-west-2", "-us-west-2", "s1", true),
+            ("eu-west-1", "-eu-west-1", "s2", false),
         ] {
-            let (at, traffic) = named(&format!("failover-standby-traffic-{region}-prod"));
+            let (at, traffic) = named(&format!("failover-standby-traffic{named_as}-prod"));
             assert_eq!((at.as_str(), traffic.actions_enabled), (region, !silenced));
             assert_eq!(traffic.actions, [topic]);
-            let (at, hosts) = named(&format!("failover-unhealthy-hosts-standby-{region}-prod"));
+            let (at, hosts) = named(&format!("failover-unhealthy-hosts-standby{named_as}-prod"));
             assert_eq!(
                 (at.as_str(), hosts.actions.as_slice()),
                 (region, &[topic.to_owned()][..])
             );
-            let (at, latency) = named(&format!("failover-replication-latency-{region}-prod"));
+            let (at, latency) = named(&format!("failover-replication-latency{named_as}-prod"));
             assert_eq!(at, "us-east-1");
             assert!(latency
                 .dimensions
@@ -916,8 +917,48 @@ mod tests {
         }
         assert!(
             every.contains(&("us-west-2".into(), "failover-standby-traffic-prod".into())),
-            "the two-region name too, so a standby added renames it"
+            "the first standby's name too, should us-west-2 move up the order"
         );
+        assert!(
+            every.contains(&(
+                "us-east-2".into(),
+                "failover-standby-traffic-us-east-2-prod".into()
+            )),
+            "the name a system built before the first standby's names stayed put gave it"
+        );
+    }
+
+    /// Further standbys change nothing of the first standby's alarms (names, descriptions,
+    /// settings): adding or removing one writes no alarm in the first standby's region.
+    #[test]
+    fn further_standbys_leave_the_first_standbys_alarms_as_they_are() {
+        let mut c = config();
+        c.table_name = values::string("trading-sessions-prod");
+        let (planned, _) = plan(&c, None, &Tags::new());
+        let two = Desired::from_state(&planned, &Tags::new()).unwrap();
+        let three = with_three_standbys(None);
+        let topics = |n: usize| TopicArns {
+            primary: "p".into(),
+            standbys: (0..n).map(|i| format!("s{i}")).collect(),
+            health_check: None,
+        };
+        let first_standbys = |want: &Desired, n: usize| {
+            let mut alarms: Vec<(String, AlarmSpec)> = want
+                .alarms("hc-1", &topics(n))
+                .unwrap()
+                .into_iter()
+                .filter(|(region, a)| {
+                    region == "us-east-2"
+                        || a.dimensions
+                            .contains(&("ReceivingRegion".into(), "us-east-2".into()))
+                })
+                .collect();
+            alarms.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+            alarms
+        };
+        let before = first_standbys(&two, 1);
+        assert_eq!(before.len(), 4, "traffic, hosts, switch, replication");
+        assert_eq!(first_standbys(&three, 3), before);
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn endpoint_block(role: &str) -> Block {
 /// The standbys: the first as a two-region system's standby, more in order of preference.
 fn standby_blocks() -> NestedBlock {
     let mut block = endpoint_block("standby");
-    block.description = Description::markdown(format!("A standby load balancer, usually from a `tap_regional_stack`'s attributes: 1 to {MAX_STANDBYS} blocks, in order of preference, each in its own region. The first is where the failover switch lives; changing its region replaces the resource. Further standbys are added and removed in place: with more than one, the `standby` record aliases a chain of failover groups in the zone (`_standby-1.<domain_name>`, ...) that answers with the first healthy standby in order, and each standby gets its topic and its alarms, named with its region."));
+    block.description = Description::markdown(format!("A standby load balancer, usually from a `tap_regional_stack`'s attributes: 1 to {MAX_STANDBYS} blocks, in order of preference, each in its own region. The first is where the failover switch lives; changing its region replaces the resource. Further standbys are added and removed in place: with more than one, the `standby` record aliases a chain of failover groups in the zone (`_standby-1.<domain_name>`, ...) that answers with the first healthy standby in order, and each standby gets its topic and its alarms, a further standby's named with its region (the first standby's keep their two-region names, so adding or removing a further standby writes nothing in the first standby's region)."));
     NestedBlock::List(block)
 }
 
