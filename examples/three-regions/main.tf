@@ -30,7 +30,8 @@ resource "tap_trading_failover" "tri" {
   environment_suffix = var.environment_suffix
   domain_name        = var.domain
   alarm_emails       = var.alarm_emails
-  # The zone is created here: HTTPS (`tls = "auto"`) needs it delegated first.
+  # The zone is created here: HTTPS (`tls = "auto"`) needs it delegated first. Once it is,
+  # set tls = "auto": each of the three regions gets a certificate of its own.
   tls = "off"
 
   # primary: us-east-1, 10.0.0.0/16; standby: us-east-2, 10.1.0.0/16 (the defaults).

@@ -299,7 +299,7 @@ pub async fn assess(
             ..target
         };
         let further =
-            facts::gather_further(cfg, &target, facts.table.clone()).await?;
+            facts::gather_further(cfg, &target, facts.table.clone(), &facts.entry).await?;
         let expect = checks::Expect {
             standby_region: region.clone(),
             ..expect.clone()

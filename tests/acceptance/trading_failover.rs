@@ -1502,16 +1502,52 @@ async fn serves_its_certificates(
     zone: &str,
     state: &serde_json::Value,
 ) -> (String, String) {
+    serve_their_certificates(
+        aws,
+        zone,
+        state,
+        &[("us-east-1", "primary"), ("us-east-2", "standby")],
+    )
+    .await
+}
+
+/// Each (region, `parts` prefix) stack's load balancer serves HTTPS with the certificate of its
+/// region the state records, issued, all validated by the zone's one record.
+async fn serve_their_certificates(
+    aws: &LocalAws,
+    zone: &str,
+    state: &serde_json::Value,
+    stacks: &[(&str, &str)],
+) -> (String, String) {
     assert_eq!(state["application_url"], format!("https://{DOMAIN}"));
     let records = cnames(aws, zone).await;
     assert_eq!(records.len(), 1, "one validation record: {records:?}");
-    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+    for (region, prefix) in stacks {
+        // Every standby's load balancer is named as the first standby's.
+        let role = prefix.split('.').next().unwrap_or(prefix);
         let https = listener(aws, region, role, 443)
             .await
             .unwrap_or_else(|| panic!("no HTTPS listener in {region}"));
+        let served = https.certificates()[0]
+            .certificate_arn()
+            .unwrap_or_default();
         assert_eq!(
-            https.certificates()[0].certificate_arn(),
-            state["parts"][format!("{role}.certificate")].as_str()
+            Some(served),
+            state["parts"][format!("{prefix}.certificate")].as_str()
+        );
+        let certificate = aws
+            .acm(region)
+            .describe_certificate()
+            .certificate_arn(served)
+            .send()
+            .await
+            .expect("DescribeCertificate")
+            .certificate
+            .expect("the certificate");
+        assert_eq!(
+            certificate.status().map(|s| s.as_str()),
+            Some("ISSUED"),
+            "{region}"
         );
     }
     records[0].clone()
@@ -1534,9 +1570,9 @@ async fn both_load_balancers_exist(aws: &LocalAws) -> bool {
 }
 
 /// Nothing left but the user's zone, which holds no validation record any more; no certificate
-/// in either region.
+/// in any region a test builds in.
 pub(crate) async fn nothing_left_beside(aws: &LocalAws, zone: &str) {
-    for region in ["us-east-1", "us-east-2"] {
+    for region in ["us-east-1", "us-east-2", "us-west-2"] {
         let left = crate::support::certificates_in(aws, region).await;
         assert!(left.is_empty(), "certificates left in {region}: {left:?}");
     }
@@ -2302,6 +2338,85 @@ async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_an
     );
     ws.destroy();
     assert_nothing_left(&aws).await;
+}
+
+/// `tls = "auto"` with a further standby: each of the three load balancers serves HTTPS with
+/// its own region's certificate, validated by the zone's one record. Removing the further
+/// standby deletes its certificate with its stack, and leaves the record and the others'.
+#[tokio::test]
+async fn tls_auto_serves_a_further_standby_and_its_removal_takes_its_certificate() {
+    let aws = LocalAws::start();
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(&aws);
+    let system = |further: &str| {
+        config(&format!(
+            "  hosted_zone_id = \"{zone}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}\n{further}"
+        ))
+    };
+    let further =
+        "  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n";
+    ws.config(&system(further));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let three = [
+        ("us-east-1", "primary"),
+        ("us-east-2", "standby"),
+        ("us-west-2", "standby.us-west-2"),
+    ];
+    let record = serve_their_certificates(&aws, &zone, &state, &three).await;
+    ws.assert_plan_empty();
+
+    // Readiness judges the further standby's HTTPS: fine (only its topic's subscribers are
+    // missing: alarm_emails is empty), until its HTTPS listener goes.
+    let readiness = "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = tap_trading_failover.prod.id\n  hosted_zone_id     = tap_trading_failover.prod.zone_id\n  depends_on         = [tap_trading_failover.prod]\n}\n";
+    ws.config(&format!("{}{readiness}", system(further)));
+    ws.apply();
+    let further_findings = || {
+        ws.resource("data.tap_failover_readiness.tri")["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("further standby us-west-2: "))
+            })
+            .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let data = || ws.resource("data.tap_failover_readiness.tri");
+    assert_eq!(
+        data()["standby_regions"],
+        serde_json::json!(["us-east-2", "us-west-2"])
+    );
+    assert_eq!(further_findings(), ["notifications"], "{}", data());
+    let https = listener(&aws, "us-west-2", "standby", 443)
+        .await
+        .expect("the HTTPS listener");
+    aws.elbv2("us-west-2")
+        .delete_listener()
+        .listener_arn(https.listener_arn().unwrap_or_default())
+        .send()
+        .await
+        .expect("DeleteListener");
+    let run = ws.run(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert_eq!(further_findings(), ["notifications", "entry"], "{}", data());
+
+    ws.config(&system(""));
+    ws.apply();
+    let left = crate::support::certificates_in(&aws, "us-west-2").await;
+    assert!(
+        left.is_empty(),
+        "the removed standby's certificate: {left:?}"
+    );
+    assert!(load_balancer(&aws, "us-west-2", "standby").await.is_none());
+    let state = ws.resource(ADDRESS);
+    assert_eq!(serves_its_certificates(&aws, &zone, &state).await, record);
+    ws.assert_plan_empty();
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
 }
 
 /// A running system in a zone that answers (`hosted_zone_id`, delegated) turned from

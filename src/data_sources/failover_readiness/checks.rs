@@ -187,6 +187,8 @@ pub fn evaluate_further(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     }
     replica_protection(expect, facts, &mut out);
     alarms_and_topics(facts, &mut out);
+    https_on_both_sides(facts, &mut out);
+    certificates(facts, &mut out);
     out.into_iter()
         .map(|f| Finding {
             message: format!("further standby {}: {}", expect.standby_region, f.message),
@@ -234,19 +236,24 @@ fn entry(facts: &Facts, out: &mut Vec<Finding>) {
             out.push(error(part, format!("the primary load balancer's security group admits neither 0.0.0.0/0 nor Route 53's health checkers (prefix list com.amazonaws.<region>.route53-healthchecks) on port {port}: the checkers see the primary down for good and Route 53 sends everything to the standby."), APPLY));
         }
     }
-    if let [Some(primary), Some(standby)] = e.https {
+    https_on_both_sides(facts, out);
+    if let (Some(true), Some(check)) = (e.https[0], &facts.health_check) {
+        if !check.spec.https {
+            out.push(error(part, format!("the health check asks HTTP:{} of a load balancer that redirects HTTP to HTTPS: the 301 counts as healthy, so the check never sees the application fail.", check.spec.port), "use health_check protocol HTTPS on port 443 and apply."));
+        }
+    }
+}
+
+/// HTTPS on the primary and the standby, or on neither.
+fn https_on_both_sides(facts: &Facts, out: &mut Vec<Finding>) {
+    if let [Some(primary), Some(standby)] = facts.entry.https {
         if primary != standby {
             let (with, without) = if primary {
                 (Role::Primary, Role::Standby)
             } else {
                 (Role::Standby, Role::Primary)
             };
-            out.push(error(part, format!("only the {with} load balancer serves HTTPS: when traffic is on the {without}, HTTPS clients are refused."), "give both regions a certificate_arn (or neither) and apply."));
-        }
-    }
-    if let (Some(true), Some(check)) = (e.https[0], &facts.health_check) {
-        if !check.spec.https {
-            out.push(error(part, format!("the health check asks HTTP:{} of a load balancer that redirects HTTP to HTTPS: the 301 counts as healthy, so the check never sees the application fail.", check.spec.port), "use health_check protocol HTTPS on port 443 and apply."));
+            out.push(error("entry", format!("only the {with} load balancer serves HTTPS: when traffic is on the {without}, HTTPS clients are refused."), "give both regions a certificate_arn (or neither) and apply."));
         }
     }
 }
@@ -749,6 +756,47 @@ mod tests {
             .map(|f| f.part)
             .collect();
         assert_eq!(parts, ["standby capacity", "notifications"]);
+    }
+
+    /// A further standby serves HTTPS when the primary does, with a certificate clients accept.
+    #[test]
+    fn a_further_standby_is_judged_on_its_https_and_certificate() {
+        let further = Expect {
+            standby_region: "us-west-2".into(),
+            ..expect()
+        };
+        let mut facts = Facts {
+            health_check: None,
+            records: None,
+            ..healthy()
+        };
+        facts.topics.retain(|(role, _)| role == "standby");
+        if let Some(table) = facts.table.as_mut() {
+            table.replicas.push(ReplicaFacts {
+                region: "us-west-2".into(),
+                status: "ACTIVE".into(),
+                status_description: None,
+            });
+        }
+        facts.entry.https = [Some(true), Some(true)];
+        facts.entry.certificates[1] = Some(Ok(CertificateFacts {
+            arn: "arn:aws:acm:us-west-2:1:certificate/w".into(),
+            domain_name: "trading.example.net".into(),
+            status: "ISSUED".into(),
+            not_after: Some(facts.entry.read_at + 365 * 86_400),
+            imported: false,
+        }));
+        assert_eq!(evaluate_further(&further, &facts), Vec::new());
+        if let Some(Ok(c)) = facts.entry.certificates[1].as_mut() {
+            c.status = "PENDING_VALIDATION".into();
+        }
+        facts.entry.https = [Some(true), Some(false)];
+        let found = evaluate_further(&further, &facts);
+        let parts: Vec<&str> = found.iter().map(|f| f.part).collect();
+        assert_eq!(parts, ["entry", "certificates"], "{found:?}");
+        assert!(found
+            .iter()
+            .all(|f| f.message.starts_with("further standby us-west-2: ")));
     }
 
     fn errors(facts: &Facts) -> Vec<&'static str> {

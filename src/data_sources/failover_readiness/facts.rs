@@ -169,7 +169,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
         table(cfg, t),
         alarms(cfg, t),
         topics(cfg, t),
-        entry(cfg, t),
+        entry(cfg, t, &Role::ALL),
         protection(cfg, t),
     )?;
     let (home_pitr, replica_protection) = protection;
@@ -193,8 +193,9 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
     })
 }
 
-/// Whether each load balancer listens on 443, and what the primary's groups admit.
-async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
+/// Whether each of `roles`' load balancers listens on 443 and the certificate it serves, and
+/// what the primary's groups admit.
+async fn entry(cfg: &Configured, t: &Target<'_>, roles: &[Role]) -> PartResult<Entry> {
     let mut entry = Entry {
         read_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -207,6 +208,7 @@ async fn entry(cfg: &Configured, t: &Target<'_>) -> PartResult<Entry> {
     ]
     .into_iter()
     .enumerate()
+    .filter(|(_, (role, _))| roles.contains(role))
     {
         let clients = cfg.clients.regional(region);
         let name = naming::stack_part(naming::LOAD_BALANCER, role, t.suffix);
@@ -442,14 +444,24 @@ pub async fn gather_further(
     cfg: &Configured,
     t: &Target<'_>,
     table: Option<session_table::TableFacts>,
+    primary_entry: &Entry,
 ) -> PartResult<Facts> {
     let topic = [(AlarmTopic::Standby(1).label(), t.standby_region)];
-    let (standby, (_, alarms), (home_pitr, replica_protection), (topics, unusable_topic_keys)) = tokio::try_join!(
+    let (
+        standby,
+        (_, alarms),
+        (home_pitr, replica_protection),
+        (topics, unusable_topic_keys),
+        mut entry,
+    ) = tokio::try_join!(
         standby(cfg, t),
         alarms(cfg, t),
         protection(cfg, t),
         read_topics(cfg, t.suffix, &topic),
+        entry(cfg, t, &[Role::Standby]),
     )?;
+    // The primary's side as the first standby's read found it: judged there already.
+    entry.https[0] = primary_entry.https[0];
     Ok(Facts {
         standby,
         table,
@@ -458,6 +470,7 @@ pub async fn gather_further(
         unusable_topic_keys,
         replica_protection,
         home_pitr,
+        entry,
         ..Facts::default()
     })
 }

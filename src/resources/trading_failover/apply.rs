@@ -97,23 +97,25 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 Ok((profile, standby_capacities(cfg, want).await?))
             },
         )?;
-        let [primary_certificate, standby_certificate] = requested
-            .as_ref()
-            .map_or([None, None], |r| r.arns().map(Some));
+        // The primary's certificate is the 0th; standby k's the (k + 1)th.
+        let certificate = |i: usize| requested.as_ref().and_then(|r| r.arn(i));
         let (keeper, issued) = wait::gate();
-        let validated = tls::validate_opening(cfg, want, requested.as_ref(), keeper, deadline);
+        let validated = tls::validate_opening(cfg, requested.as_ref(), keeper, deadline);
         let gate = requested.as_ref().map(|_| issued);
         let primary = serving(
             want.stack(Role::Primary, Some(&profile), None),
-            primary_certificate.clone(),
+            certificate(0),
         );
         let capacity = |k: usize| capacities.get(k).copied().flatten();
-        let standby = serving(
-            want.standby_stack(0, Some(&profile), capacity(0)),
-            standby_certificate.clone(),
-        );
+        let standby_stack = |k: usize, capacity: Option<Capacity>| {
+            serving(
+                want.standby_stack(k, Some(&profile), capacity),
+                certificate(k + 1),
+            )
+        };
+        let standby = standby_stack(0, capacity(0));
         let additional: Vec<StackDesired> = (1..=want.additional_regions().len())
-            .map(|k| want.standby_stack(k, Some(&profile), capacity(k)))
+            .map(|k| standby_stack(k, capacity(k)))
             .collect();
         // A stack the update leaves alone is not converged (the standby's always is while its
         // capacity is other than configured).
@@ -141,6 +143,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         }
         .shared();
         let primary_after = standby_done.clone();
+        let further_gate = gate.clone();
         let primary_done = async {
             match converged(&primary, None) {
                 true => {
@@ -156,8 +159,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 false => Ok(()),
             }
         };
-        // Further standbys are built beside the first (they have no certificate of this
-        // resource's: `tls = "auto"` is refused with them).
+        // Further standbys are built beside the first.
         let further = futures::future::try_join_all(
             additional
                 .iter()
@@ -170,7 +172,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                         stack,
                         remaining(deadline),
                         async { Ok(()) },
-                        None,
+                        further_gate.clone(),
                     )
                 }),
         );
@@ -197,10 +199,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         // weights have moved off it.
         let scaled_back: Vec<StackDesired> = (0..capacities.len())
             .filter(|&k| capacity(k).is_some() && want.active_standby() != Some(k))
-            .map(|k| {
-                let certificate = (k == 0).then(|| standby_certificate.clone()).flatten();
-                serving(want.standby_stack(k, Some(&profile), None), certificate)
-            })
+            .map(|k| standby_stack(k, None))
             .collect();
         futures::future::try_join_all(
             scaled_back
@@ -237,10 +236,16 @@ async fn remove_standbys(
             ..removed.stack.clone()
         };
         match removed.served {
-            true => RegionalStack::delete(cfg, &stack, remaining(deadline)).await,
+            true => RegionalStack::delete(cfg, &stack, remaining(deadline)).await?,
             false => {
-                RegionalStack::delete_when(cfg, &stack, remaining(deadline), async { Ok(()) }).await
+                RegionalStack::delete_when(cfg, &stack, remaining(deadline), async { Ok(()) })
+                    .await?
             }
+        }
+        // Its listeners are gone with its load balancer: its certificate may go.
+        match auto_tls(&want.state) {
+            true => tls::delete_in(cfg, want, &stack.region).await,
+            false => Ok(()),
         }
     }))
     .await?;
@@ -257,7 +262,7 @@ fn serving(mut stack: StackDesired, certificate: Option<String>) -> StackDesired
 
 /// The certificate a prior apply recorded for `role` under `tls = "auto"`.
 fn recorded_certificate(prior: &State, role: Role) -> Option<String> {
-    Some(recorded(prior, &certificate_part(role))).filter(|arn| !arn.is_empty())
+    Some(recorded(prior, &certificate_part(role.as_str()))).filter(|arn| !arn.is_empty())
 }
 
 /// Every region can hold its stack (enabled for the account, enough zones offering the
@@ -559,21 +564,19 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let certificates = if auto_tls(&want.state) {
         Some(tls::observe(cfg, want).await.unwrap_or_else(|err| {
             tracing::warn!("{err}; the certificates show as missing");
-            tls::Observed::missing()
+            tls::Observed::missing(want)
         }))
     } else {
         None
     };
-    let [primary_certificate, standby_certificate] = certificates
-        .as_ref()
-        .map_or([None, None], |c| c.certificates.clone());
+    let certificate = |i: usize| certificates.as_ref().and_then(|c| c.arn(i));
     let primary = serving(
         want.stack(Role::Primary, profile.as_deref(), None),
-        primary_certificate,
+        certificate(0),
     );
     let standby = serving(
         want.stack(Role::Standby, profile.as_deref(), None),
-        standby_certificate,
+        certificate(1),
     );
     // The DNS part is read beside the stacks: its read goes by names and recorded IDs, not by
     // the load balancers it points at (their records' targets are read from Route 53).
@@ -586,7 +589,12 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
     dns_prior.standby_topic_arns = prior.standby_topic_arns.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
-    let additional = want.additional_stacks(profile.as_deref());
+    let additional: Vec<StackDesired> = want
+        .additional_stacks(profile.as_deref())
+        .into_iter()
+        .zip(2..)
+        .map(|(stack, i)| serving(stack, certificate(i)))
+        .collect();
     let primary_region = want.region(Role::Primary);
     let (table_state, primary_state, standby_state, additional_states, primary_group, dns_state) =
         tokio::try_join!(
@@ -965,6 +973,14 @@ fn compose_additional(
                 kms_key_arn: prior_block.kms_key_arn,
                 ..region_from_stack(&stack)
             }
+        };
+        // The certificate `tls = "auto"` requested: it shows in `parts`, not as the user's.
+        let block = match auto_tls(&want.state) {
+            true => Region {
+                certificate_arn: Value::Null,
+                ..block
+            },
+            false => block,
         };
         let drifted = if stack.vpc_id.is_value() {
             drifted_parts(&stack, want.additional_stack_state(i))

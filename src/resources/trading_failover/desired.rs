@@ -248,6 +248,21 @@ impl Desired {
     }
 
     /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
+    /// Where `tls = "auto"` obtains certificates, in `all_regions`' order: each stack's `parts`
+    /// prefix (`primary`, `standby`, `standby.<region>`) and region.
+    pub fn certificate_sites(&self) -> Vec<(String, String)> {
+        Role::ALL
+            .map(|role| role.as_str().to_owned())
+            .into_iter()
+            .chain(
+                self.additional_regions()
+                    .iter()
+                    .map(|r| additional_prefix(r)),
+            )
+            .zip(self.all_regions())
+            .collect()
+    }
+
     pub fn replacing_table(mut self, replace: bool) -> Desired {
         self.replace_table = replace;
         self

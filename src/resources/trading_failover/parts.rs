@@ -45,11 +45,15 @@ pub fn auto_tls(state: &State) -> bool {
         && Role::ALL
             .into_iter()
             .all(|role| region_settings(state, role).certificate_arn.is_null())
+        && additional_standbys(state)
+            .iter()
+            .all(|block| block.certificate_arn.is_null())
 }
 
-/// The `parts` key of a role's certificate (`tls = "auto"`).
-pub fn certificate_part(role: Role) -> String {
-    format!("{role}.certificate")
+/// The `parts` key of the certificate `tls = "auto"` obtained for the stack whose parts are
+/// under `prefix` (`primary`, `standby`, or a further standby's `standby.<region>`).
+pub fn certificate_part(prefix: &str) -> String {
+    format!("{prefix}.certificate")
 }
 
 /// The `parts` key of the validation record the certificates share (`tls = "auto"`).

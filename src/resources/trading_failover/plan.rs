@@ -89,7 +89,7 @@ fn recorded_part(prior: &State, key: &str) -> Value<String> {
 fn served_stack(state: &State, role: Role) -> crate::resources::regional_stack::schema::State {
     let mut stack = stack_config(state, role);
     if auto_tls(state) {
-        stack.certificate_arn = recorded_part(state, &certificate_part(role));
+        stack.certificate_arn = recorded_part(state, &certificate_part(role.as_str()));
     }
     stack
 }
@@ -212,6 +212,9 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
         keys.insert(format!("table.replica.{region}"));
         keys.insert(format!("dns.standby_topic.{region}"));
         keys.insert(format!("dns.standby_topic_key.{region}"));
+        if auto_tls(state) {
+            keys.insert(certificate_part(&prefix));
+        }
     }
     for role in Role::ALL {
         for part in STACK_PARTS {
@@ -221,7 +224,7 @@ pub fn part_keys(state: &State) -> BTreeSet<String> {
             keys.insert(format!("{role}.nat"));
         }
         if auto_tls(state) {
-            keys.insert(certificate_part(role));
+            keys.insert(certificate_part(role.as_str()));
         }
     }
     if auto_tls(state) {
@@ -294,7 +297,7 @@ pub fn plan(
             // The certificate requested for it, once a prior apply has recorded it.
             stack_config.certificate_arn = prior
                 .filter(|p| auto_tls(p))
-                .map(|p| recorded_part(p, &certificate_part(role)))
+                .map(|p| recorded_part(p, &certificate_part(role.as_str())))
                 .filter(|arn| arn.as_ref_option().is_some_and(|a| !a.is_empty()))
                 .unwrap_or(Value::Unknown);
         }
@@ -967,6 +970,17 @@ mod tests {
         assert!(region_settings(&planned, Role::Primary)
             .certificate_arn
             .is_null());
+        c.additional_standby = Value::Value(vec![Value::Value(Region {
+            region: values::string("us-west-2"),
+            ..Default::default()
+        })]);
+        let (further, _) = plan(&c, None, &Tags::new());
+        assert!(
+            auto_tls(&further),
+            "a further standby is served by auto too"
+        );
+        assert!(part_keys(&further).contains("standby.us-west-2.certificate"));
+        c.additional_standby = Value::Null;
 
         let (plain, _) = plan(&config(), None, &Tags::new());
         assert_eq!(plain.tls, values::string(TLS_OFF));

@@ -16,11 +16,7 @@ use crate::aws::hosted_zone::{self, same_name, ZoneFacts};
 use crate::aws::validation_record::{self, ValidationRecord};
 use crate::aws::wait::{remaining, GateKeeper};
 use crate::configured::Configured;
-use crate::role::Role;
 use crate::tags::Tags;
-
-/// The certificates' ARNs, primary then standby.
-pub type Certificates = [String; 2];
 
 fn domain(want: &Desired) -> String {
     want.state
@@ -52,31 +48,37 @@ async fn zone(cfg: &Configured, want: &Desired, create: bool) -> PartResult<Opti
         .context(|| format!("finding Route 53 hosted zone {domain}"))
 }
 
-/// Both certificates, requested or found again, with the validation record ACM gave each, and
-/// the zone that validates them.
+/// Every region's certificate, requested or found again, with the validation record ACM gave
+/// it, and the zone that validates them.
 pub struct Requested {
-    certificates: [(CertificateFacts, ValidationRecord); 2],
+    /// In `Desired::certificate_sites`' order: region, certificate, record.
+    certificates: Vec<(String, CertificateFacts, ValidationRecord)>,
     zone: ZoneFacts,
 }
 
 impl Requested {
-    /// The certificates' ARNs, primary then standby: known before ACM issues them.
-    pub fn arns(&self) -> Certificates {
-        self.certificates.clone().map(|(facts, _)| facts.arn)
+    /// The ARN of the certificate of the `i`th region of `Desired::all_regions` (the primary
+    /// 0, the standbys after it): known before ACM issues it.
+    pub fn arn(&self, i: usize) -> Option<String> {
+        self.certificates
+            .get(i)
+            .map(|(_, facts, _)| facts.arn.clone())
     }
 }
 
-/// Requests (or finds again) both certificates, and finds or makes the zone that validates them.
+/// Requests (or finds again) every region's certificate, and finds or makes the zone that
+/// validates them.
 pub async fn request(cfg: &Configured, want: &Desired) -> PartResult<Requested> {
     let domain = domain(want);
-    let request = |role: Role| {
-        let region = want.region(role);
-        let name = format!("{domain} ({role})");
+    let request = |(prefix, region): (String, String)| {
+        let name = format!("{domain} ({prefix})");
         let tags = want.tags(certificate::PART, &name);
         let domain = domain.clone();
         async move {
             let acm = &cfg.clients.regional(&region).acm;
-            certificate::ensure(acm, &region, &domain, want.suffix(), &tags).await
+            let (facts, record) =
+                certificate::ensure(acm, &region, &domain, want.suffix(), &tags).await?;
+            Ok::<_, PartError>((region, facts, record))
         }
     };
     let zone = async {
@@ -85,47 +87,37 @@ pub async fn request(cfg: &Configured, want: &Desired) -> PartResult<Requested> 
             cause: Cause::Unexpected("the zone does not exist".into()),
         })
     };
-    let (primary, standby, zone) =
-        tokio::try_join!(request(Role::Primary), request(Role::Standby), zone)?;
-    Ok(Requested {
-        certificates: [primary, standby],
-        zone,
-    })
+    let (certificates, zone) = tokio::try_join!(
+        futures::future::try_join_all(want.certificate_sites().into_iter().map(request)),
+        zone
+    )?;
+    Ok(Requested { certificates, zone })
 }
 
-/// Writes the certificates' validation record once and waits until ACM has issued both, within
-/// `deadline`.
-pub async fn validate<'a>(
+/// Writes the certificates' validation record once and waits until ACM has issued every
+/// certificate, within `deadline`.
+pub async fn validate(
     cfg: &Configured,
-    want: &Desired,
-    requested: &'a Requested,
+    requested: &Requested,
     deadline: Instant,
 ) -> PartResult<()> {
-    let [primary, standby] = &requested.certificates;
-    let (primary_record, standby_record) = (&primary.1, &standby.1);
     let zone = &requested.zone;
     // AWS gives one record for the name in every region; should it not, each is written.
-    validation_record::ensure(
-        &cfg.clients.route53,
-        &zone.id,
-        primary_record,
-        remaining(deadline),
-    )
-    .await?;
-    if standby_record != primary_record {
-        validation_record::ensure(
-            &cfg.clients.route53,
-            &zone.id,
-            standby_record,
-            remaining(deadline),
-        )
-        .await?;
+    let mut written: Vec<&ValidationRecord> = Vec::new();
+    for (_, _, record) in &requested.certificates {
+        if !written.contains(&record) {
+            validation_record::ensure(&cfg.clients.route53, &zone.id, record, remaining(deadline))
+                .await?;
+            written.push(record);
+        }
     }
-    let wait = |(facts, record): &'a (CertificateFacts, ValidationRecord), role: Role| async move {
-        let acm = &cfg.clients.regional(&want.region(role)).acm;
-        certificate::wait_issued(acm, facts, record, zone, remaining(deadline)).await
-    };
-    tokio::try_join!(wait(primary, Role::Primary), wait(standby, Role::Standby))?;
+    futures::future::try_join_all(requested.certificates.iter().map(
+        |(region, facts, record)| async move {
+            let acm = &cfg.clients.regional(region).acm;
+            certificate::wait_issued(acm, facts, record, zone, remaining(deadline)).await
+        },
+    ))
+    .await?;
     Ok(())
 }
 
@@ -133,7 +125,6 @@ pub async fn validate<'a>(
 /// listeners waiting on its gate serve the certificates, or fail saying why not.
 pub async fn validate_opening(
     cfg: &Configured,
-    want: &Desired,
     requested: Option<&Requested>,
     keeper: GateKeeper,
     deadline: Instant,
@@ -141,7 +132,7 @@ pub async fn validate_opening(
     let Some(requested) = requested else {
         return Ok(());
     };
-    let outcome = validate(cfg, want, requested, deadline).await;
+    let outcome = validate(cfg, requested, deadline).await;
     keeper.send_replace(Some(
         outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()),
     ));
@@ -152,46 +143,64 @@ pub async fn validate_opening(
 /// when the zone holds it with the value ACM asks for. `parts` entries, and the certificates the
 /// stacks serve.
 pub struct Observed {
-    pub certificates: [Option<String>; 2],
+    /// In `Desired::certificate_sites`' order.
+    pub certificates: Vec<Option<String>>,
     pub parts: Tags,
 }
 
 impl Observed {
-    /// Neither certificate nor the record found: each `parts` entry empty.
-    pub fn missing() -> Observed {
-        let mut parts: Tags = Role::ALL
-            .into_iter()
-            .map(|role| (certificate_part(role), String::new()))
+    /// No certificate nor the record found: each `parts` entry empty.
+    pub fn missing(want: &Desired) -> Observed {
+        let sites = want.certificate_sites();
+        let mut parts: Tags = sites
+            .iter()
+            .map(|(prefix, _)| (certificate_part(prefix), String::new()))
             .collect();
         parts.insert(VALIDATION_RECORD_PART.into(), String::new());
         Observed {
-            certificates: [None, None],
+            certificates: vec![None; sites.len()],
             parts,
         }
     }
+
+    /// The certificate of the `i`th region of `Desired::all_regions`, once issued.
+    pub fn arn(&self, i: usize) -> Option<String> {
+        self.certificates.get(i).cloned().flatten()
+    }
+}
+
+/// Our certificate for `domain` in `region` and the validation record ACM gives it, if there is
+/// one.
+async fn find_in(
+    cfg: &Configured,
+    want: &Desired,
+    region: &str,
+) -> PartResult<Option<(CertificateFacts, Option<ValidationRecord>)>> {
+    let domain = domain(want);
+    let acm = &cfg.clients.regional(region).acm;
+    let read = || format!("reading the ACM certificate for {domain} in {region}");
+    let Some(facts) = certificate::find_ours(acm, &domain, want.suffix())
+        .await
+        .context(read)?
+    else {
+        return Ok(None);
+    };
+    let record = certificate::validation_record(acm, &facts.arn)
+        .await
+        .context(|| format!("reading ACM certificate {}", facts.arn))?;
+    Ok(Some((facts, record)))
 }
 
 pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
-    let domain = domain(want);
-    let find = |role: Role| {
-        let region = want.region(role);
-        let domain = domain.clone();
-        async move {
-            let acm = &cfg.clients.regional(&region).acm;
-            let found = certificate::find_ours(acm, &domain, want.suffix())
-                .await
-                .context(|| format!("reading the ACM certificate for {domain} in {region}"))?;
-            let Some(facts) = found else {
-                return Ok::<_, PartError>((None, None));
-            };
-            let record = certificate::validation_record(acm, &facts.arn)
-                .await
-                .context(|| format!("reading ACM certificate {}", facts.arn))?;
-            Ok((Some(facts), record))
-        }
-    };
-    let ((primary, record), (standby, _)) =
-        tokio::try_join!(find(Role::Primary), find(Role::Standby))?;
+    let sites = want.certificate_sites();
+    let found =
+        futures::future::try_join_all(sites.iter().map(|(_, region)| find_in(cfg, want, region)))
+            .await?;
+    // The record every region shares (the first region's that ACM gave one).
+    let record = found
+        .iter()
+        .flatten()
+        .find_map(|(_, record)| record.clone());
     let zone = match &record {
         Some(_) => zone(cfg, want, false).await?,
         None => None,
@@ -205,13 +214,18 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
         }
         _ => false,
     };
-    let issued = |facts: &Option<CertificateFacts>| {
-        facts.as_ref().filter(|f| f.issued()).map(|f| f.arn.clone())
-    };
-    let certificates = [issued(&primary), issued(&standby)];
+    let certificates: Vec<Option<String>> = found
+        .iter()
+        .map(|found| {
+            found
+                .as_ref()
+                .filter(|(facts, _)| facts.issued())
+                .map(|(facts, _)| facts.arn.clone())
+        })
+        .collect();
     let mut parts = Tags::new();
-    for (role, arn) in Role::ALL.into_iter().zip(&certificates) {
-        parts.insert(certificate_part(role), arn.clone().unwrap_or_default());
+    for ((prefix, _), arn) in sites.iter().zip(&certificates) {
+        parts.insert(certificate_part(prefix), arn.clone().unwrap_or_default());
     }
     parts.insert(
         VALIDATION_RECORD_PART.into(),
@@ -226,7 +240,7 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
     })
 }
 
-/// Deletes the stack's certificates (once their listeners are gone), then their validation
+/// Deletes every region's certificate (once their listeners are gone), then their validation
 /// record, if its zone is still there. They are found by their tags, so a certificate a failed
 /// apply left goes too.
 pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
@@ -243,37 +257,43 @@ pub async fn delete_record(cfg: &Configured, want: &Desired, timeout: Duration) 
     delete_records(cfg, want, records, deadline).await
 }
 
-/// The validation record of each certificate of the stack's, deleting the certificate when
-/// `delete`.
+/// The validation record of each region's certificate, deleting the certificate when `delete`.
 async fn each_certificate(
     cfg: &Configured,
     want: &Desired,
     delete: bool,
 ) -> PartResult<Vec<ValidationRecord>> {
-    let domain = domain(want);
-    let each = |role: Role| {
-        let region = want.region(role);
-        let domain = domain.clone();
-        async move {
-            let acm = &cfg.clients.regional(&region).acm;
-            let read = || format!("reading the ACM certificate for {domain} in {region}");
-            let Some(facts) = certificate::find_ours(acm, &domain, want.suffix())
-                .await
-                .context(read)?
-            else {
-                return Ok::<_, PartError>(None);
-            };
-            let record = certificate::validation_record(acm, &facts.arn)
-                .await
-                .context(read)?;
-            if delete {
-                certificate::delete(acm, &facts.arn).await?;
-            }
-            Ok(record)
-        }
+    let sites = want.certificate_sites();
+    let records = futures::future::try_join_all(
+        sites
+            .iter()
+            .map(|(_, region)| record_of(cfg, want, region, delete)),
+    )
+    .await?;
+    Ok(records.into_iter().flatten().collect())
+}
+
+/// The validation record of the certificate in `region`, deleting the certificate when `delete`.
+async fn record_of(
+    cfg: &Configured,
+    want: &Desired,
+    region: &str,
+    delete: bool,
+) -> PartResult<Option<ValidationRecord>> {
+    let Some((facts, record)) = find_in(cfg, want, region).await? else {
+        return Ok(None);
     };
-    let (primary, standby) = tokio::try_join!(each(Role::Primary), each(Role::Standby))?;
-    Ok(primary.into_iter().chain(standby).collect())
+    if delete {
+        let acm = &cfg.clients.regional(region).acm;
+        certificate::delete(acm, &facts.arn).await?;
+    }
+    Ok(record)
+}
+
+/// Deletes the certificate of a standby this update removes, once its listeners are gone. The
+/// validation record stays: the other regions' certificates share it.
+pub async fn delete_in(cfg: &Configured, want: &Desired, region: &str) -> PartResult<()> {
+    record_of(cfg, want, region, true).await.map(|_| ())
 }
 
 async fn delete_records(

@@ -232,8 +232,7 @@ fn validate_across_parts(diags: &mut Diagnostics, config: &State) {
     validate_additional_https(diags, config);
 }
 
-/// HTTPS in every further standby when the primary has it, and in none when it has not;
-/// `tls = "auto"` obtains certificates for the primary and the first standby only.
+/// HTTPS in every further standby when the primary has it, and in none when it has not.
 fn validate_additional_https(diags: &mut Diagnostics, config: &State) {
     let additional = additional_standbys(config);
     let primary = region_settings(config, Role::Primary).certificate_arn;
@@ -244,9 +243,6 @@ fn validate_additional_https(diags: &mut Diagnostics, config: &State) {
             (Value::Null, Value::Value(_)) => invalid(diags, path, "the primary has no certificate_arn: the application_url would be http://, which this standby would only redirect to HTTPS after failover. Give every region a certificate of its own, or none."),
             _ => {}
         }
-    }
-    if !additional.is_empty() && auto_tls(config) {
-        invalid(diags, AttributePath::new("tls"), "`auto` obtains certificates for the primary and the first standby only, not yet for an `additional_standby`: give every region its `certificate_arn` (HTTPS everywhere), or set `tls = \"off\"`.");
     }
 }
 
@@ -463,10 +459,20 @@ mod tests {
         c.additional_standby = further(vec![in_region("us-west-2")]);
         c.hosted_zone_id = values::string("Z123");
         assert!(
-            error_paths(&c).contains(&"tls".to_owned()),
-            "auto is not built for them"
+            error_paths(&c).is_empty(),
+            "auto obtains their certificates too: {:?}",
+            error_paths(&c)
         );
         let cert = |region: &str| values::string(format!("arn:aws:acm:{region}:1:certificate/c"));
+        c.additional_standby = further(vec![Region {
+            certificate_arn: cert("us-west-2"),
+            ..in_region("us-west-2")
+        }]);
+        assert!(
+            error_paths(&c).contains(&"additional_standby[0].certificate_arn".to_owned()),
+            "one region's own certificate and auto's elsewhere"
+        );
+        c.additional_standby = further(vec![in_region("us-west-2")]);
         c.primary = Value::Value(Region {
             certificate_arn: cert("us-east-1"),
             ..Default::default()
