@@ -108,6 +108,7 @@ impl Convergent for TradingFailover {
         desired::Desired::from_state(planned, default_tags).map(|d| {
             d.failing_over(prior)
                 .removing_standbys_of(prior)
+                .dropping_certificates_of(prior)
                 .leaving_unchanged_stacks_of(prior)
                 .replacing_table(!plan::table_replaced(prior, planned).is_empty())
         })

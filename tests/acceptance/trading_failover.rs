@@ -2422,9 +2422,11 @@ async fn tls_auto_serves_a_further_standby_and_its_removal_takes_its_certificate
 /// A running system in a zone that answers (`hosted_zone_id`, delegated) turned from
 /// `tls = "off"` to `auto` in one apply: the certificates reach both load balancers' listeners
 /// although no stack setting of the plan changed (an update leaves alone only the stacks it
-/// does not change, and under `auto` their certificates come at apply).
+/// does not change, and under `auto` their certificates come at apply). Turned off again, the
+/// HTTPS listeners, the certificates and their validation record go in that apply: nothing is
+/// left for a destroy that no longer knows of them.
 #[tokio::test]
-async fn tls_turned_on_in_a_delegated_zone_reaches_both_listeners_in_one_apply() {
+async fn tls_turned_on_reaches_both_listeners_in_one_apply_and_turned_off_takes_them_away() {
     let aws = LocalAws::start();
     let zone = given_zone(&aws).await;
     aws.delegate(&zone);
@@ -2441,6 +2443,23 @@ async fn tls_turned_on_in_a_delegated_zone_reaches_both_listeners_in_one_apply()
     let state = ws.resource(ADDRESS);
     serves_its_certificates(&aws, &zone, &state).await;
     ws.assert_plan_empty();
+
+    ws.config(&system("off"));
+    ws.apply();
+    ws.assert_plan_empty();
+    for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
+        assert!(
+            listener(&aws, region, role, 443).await.is_none(),
+            "{region}"
+        );
+        let left = crate::support::certificates_in(&aws, region).await;
+        assert!(left.is_empty(), "certificates left in {region}: {left:?}");
+    }
+    assert_eq!(cnames(&aws, &zone).await, [], "the validation record");
+    assert_eq!(
+        ws.resource(ADDRESS)["application_url"],
+        format!("http://{DOMAIN}")
+    );
     ws.destroy();
     nothing_left_beside(&aws, &zone).await;
 }

@@ -185,6 +185,10 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             further.map(|_| ())
         };
         tokio::try_join!(validated, stacks)?;
+        // The stacks serve no HTTPS any more: the certificates `tls = "auto"` obtained go.
+        if want.drops_certificates {
+            tls::delete(cfg, want, remaining(deadline)).await?;
+        }
         let endpoints = routing(
             cfg,
             PerRegion {
@@ -243,7 +247,7 @@ async fn remove_standbys(
             }
         }
         // Its listeners are gone with its load balancer: its certificate may go.
-        match auto_tls(&want.state) {
+        match auto_tls(&want.state) || want.drops_certificates {
             true => tls::delete_in(cfg, want, &stack.region).await,
             false => Ok(()),
         }

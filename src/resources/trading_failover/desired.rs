@@ -74,6 +74,9 @@ pub struct Desired {
     /// the prior state's settings: deleted once DNS no longer routes to them and the table no
     /// longer replicates there.
     pub removed_standbys: Vec<RemovedStandby>,
+    /// This update turns `tls = "auto"` off: the certificates it obtained, and their validation
+    /// record, go once no listener serves them (a destroy would no longer know of them).
+    pub drops_certificates: bool,
     /// The regions whose stack an update leaves alone: planned as the prior state has it, every
     /// part of it recorded (none missing or drifted), so converging it would only write what
     /// AWS holds already. Adding or removing a standby then touches no other region's stack.
@@ -142,8 +145,15 @@ impl Desired {
             failover_from: None,
             replace_table: false,
             removed_standbys: Vec::new(),
+            drops_certificates: false,
             unchanged_stacks: Default::default(),
         })
+    }
+
+    /// This update turning off the `tls = "auto"` that `prior` had.
+    pub fn dropping_certificates_of(mut self, prior: &State) -> Desired {
+        self.drops_certificates = auto_tls(prior) && !auto_tls(&self.state);
+        self
     }
 
     /// This update removing the standbys of `prior` that `self` no longer has (by region):
