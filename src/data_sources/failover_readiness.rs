@@ -298,8 +298,7 @@ pub async fn assess(
             further_standby: true,
             ..target
         };
-        let further =
-            facts::gather_further(cfg, &target, facts.table.clone(), &facts.entry).await?;
+        let further = facts::gather_further(cfg, &target, &facts).await?;
         let expect = checks::Expect {
             standby_region: region.clone(),
             ..expect.clone()

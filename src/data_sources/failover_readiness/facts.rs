@@ -267,35 +267,38 @@ async fn served_certificate(
 
 /// The home table's point-in-time recovery, and the standby replica's own (recovery,
 /// deletion protection), read in the replica's region.
+/// Whether the home table has point-in-time recovery (`None` without a table), and the
+/// standby's replica's (`None` without a replica there) with its deletion protection.
 async fn protection(
     cfg: &Configured,
     t: &Target<'_>,
 ) -> PartResult<(Option<bool>, Option<(bool, bool)>)> {
+    tokio::try_join!(
+        async {
+            let home = table_pitr(cfg, t, t.primary_region).await?;
+            Ok(home.map(|(pitr, _)| pitr))
+        },
+        table_pitr(cfg, t, t.standby_region),
+    )
+}
+
+/// The point-in-time recovery and deletion protection of the session table in `region`.
+async fn table_pitr(
+    cfg: &Configured,
+    t: &Target<'_>,
+    region: &str,
+) -> PartResult<Option<(bool, bool)>> {
     let name = naming::session_table(t.suffix);
-    let action = || format!("reading the recovery and protection of DynamoDB table {name}");
-    let home = cfg.clients.regional(t.primary_region);
-    let replica = cfg.clients.regional(t.standby_region);
-    let home_pitr = match session_table::find(&home.dynamodb, &name)
-        .await
-        .context(action)?
-    {
-        Some(_) => Some(
-            session_table::point_in_time_recovery(&home.dynamodb, &name)
-                .await
-                .context(action)?,
-        ),
-        None => None,
+    let action =
+        || format!("reading the recovery and protection of DynamoDB table {name} in {region}");
+    let db = &cfg.clients.regional(region).dynamodb;
+    let Some(copy) = session_table::find(db, &name).await.context(action)? else {
+        return Ok(None);
     };
-    let Some(copy) = session_table::find(&replica.dynamodb, &name)
-        .await
-        .context(action)?
-    else {
-        return Ok((home_pitr, None));
-    };
-    let pitr = session_table::point_in_time_recovery(&replica.dynamodb, &name)
+    let pitr = session_table::point_in_time_recovery(db, &name)
         .await
         .context(action)?;
-    Ok((home_pitr, Some((pitr, copy.deletion_protection))))
+    Ok(Some((pitr, copy.deletion_protection)))
 }
 
 async fn standby(cfg: &Configured, t: &Target<'_>) -> PartResult<Option<auto_scaling::Capacity>> {
@@ -378,12 +381,16 @@ async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
         Ok::<_, crate::aws::error::PartError>((name, found.into_iter().next()))
     };
     let [_, standby_hosts] = names.unhealthy_hosts;
-    let (health, traffic, hosts) = tokio::try_join!(
-        read(METRICS_REGION.to_owned(), names.health_check),
+    let (traffic, hosts) = tokio::try_join!(
         read(t.standby_region.to_owned(), names.standby_traffic),
         read(t.standby_region.to_owned(), standby_hosts),
     )?;
-    Ok((health.1, vec![traffic, hosts]))
+    // The health-check alarm is the system's, judged with the first standby.
+    let health = match t.further_standby {
+        true => None,
+        false => read(METRICS_REGION.to_owned(), names.health_check).await?.1,
+    };
+    Ok((health, vec![traffic, hosts]))
 }
 
 /// Each alarm topic (by role, and `health-check` for the us-east-1 one of a system with no
@@ -438,38 +445,28 @@ async fn read_topics(
 }
 
 /// What readiness judges of a standby after the first (`t.standby_region` is its region): its
-/// capacity, its replica (in `table`, the home table's facts) and that replica's own
-/// protection, its alarms and its topic, read in its region.
-pub async fn gather_further(
-    cfg: &Configured,
-    t: &Target<'_>,
-    table: Option<session_table::TableFacts>,
-    primary_entry: &Entry,
-) -> PartResult<Facts> {
+/// capacity, its replica's own protection, its alarms, its topic and its load balancer's HTTPS,
+/// read in its region; the home table and the primary's side as `first` (the first standby's
+/// facts) found them.
+pub async fn gather_further(cfg: &Configured, t: &Target<'_>, first: &Facts) -> PartResult<Facts> {
     let topic = [(AlarmTopic::Standby(1).label(), t.standby_region)];
-    let (
-        standby,
-        (_, alarms),
-        (home_pitr, replica_protection),
-        (topics, unusable_topic_keys),
-        mut entry,
-    ) = tokio::try_join!(
+    let (standby, (_, alarms), replica_protection, (topics, unusable_topic_keys), mut entry) = tokio::try_join!(
         standby(cfg, t),
         alarms(cfg, t),
-        protection(cfg, t),
+        table_pitr(cfg, t, t.standby_region),
         read_topics(cfg, t.suffix, &topic),
         entry(cfg, t, &[Role::Standby]),
     )?;
-    // The primary's side as the first standby's read found it: judged there already.
-    entry.https[0] = primary_entry.https[0];
+    // The table and the primary's side as the first standby's read found them: judged there.
+    entry.https[0] = first.entry.https[0];
     Ok(Facts {
         standby,
-        table,
+        table: first.table.clone(),
         alarms,
         topics,
         unusable_topic_keys,
         replica_protection,
-        home_pitr,
+        home_pitr: first.home_pitr,
         entry,
         ..Facts::default()
     })
