@@ -1344,15 +1344,54 @@ fn served_since(
 /// us-east-1 is down: without the credentials check, which asks STS in the provider's region.
 #[tokio::test]
 async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_region() {
+    moving_only_active_region_calls_route53_and_that_standby("", "standby", "us-east-2").await;
+}
+
+const FURTHER_STANDBY: &str =
+    "  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n";
+
+/// The same with a further standby (us-west-2): the move to the first standby makes no
+/// request to the further standby's region either.
+#[tokio::test]
+async fn with_a_further_standby_moving_to_the_first_calls_only_route53_and_its_region() {
+    moving_only_active_region_calls_route53_and_that_standby(
+        FURTHER_STANDBY,
+        "standby",
+        "us-east-2",
+    )
+    .await;
+}
+
+/// #20: the move to a further standby (`active_region = "us-west-2"`) is as fast: only Route 53
+/// and us-west-2 are called, neither the primary's region nor the first standby's (both may be
+/// the ones having the bad day), and the state it leaves re-plans empty.
+#[tokio::test]
+async fn moving_only_active_region_to_a_further_standby_calls_only_route53_and_its_region() {
+    moving_only_active_region_calls_route53_and_that_standby(
+        FURTHER_STANDBY,
+        "us-west-2",
+        "us-west-2",
+    )
+    .await;
+}
+
+/// Moves `active_region` alone to `target` (a standby in `region`) with `-refresh=false` and
+/// counts the requests: none to any region but `region` (Route 53's aside), and there only the
+/// group's capacity, its tag and the standby-traffic alarm are written.
+async fn moving_only_active_region_calls_route53_and_that_standby(
+    further: &str,
+    target: &str,
+    region: &str,
+) {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     let provider =
         "provider \"tap\" {\n  max_retries = 0\n  skip_credentials_validation = true\n}\n\n";
-    ws.config_raw(&format!("{provider}{}", config("")));
+    ws.config_raw(&format!("{provider}{}", config(further)));
     ws.apply();
     ws.config_raw(&format!(
         "{provider}{}",
-        config("  active_region = \"standby\"")
+        config(&format!("  active_region = \"{target}\"\n{further}"))
     ));
     let before = served(&aws);
     for args in [
@@ -1363,22 +1402,18 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
         assert_eq!(run.code, 0, "{}", run.text());
     }
     let after = served(&aws);
-    let mut primary = served_since(&before, &after, "us-east-1");
-    primary.retain(|call, _| !call.starts_with("route53 "));
-    assert_eq!(primary, BTreeMap::new(), "requests to the primary region");
+    for other in ["us-east-1", "us-east-2", "us-west-2"] {
+        if other == region {
+            continue;
+        }
+        let mut served = served_since(&before, &after, other);
+        served.retain(|call, _| !call.starts_with("route53 "));
+        assert_eq!(served, BTreeMap::new(), "requests to {other}");
+    }
     // #22: in the standby region it writes only the group's capacity (and the tag recording
     // it) and the standby-traffic alarm; the rest of the stack is as the refresh found it.
-    let writes: BTreeSet<String> = served_since(&before, &after, "us-east-2")
-        .into_keys()
-        .filter(|call| {
-            let operation = call.split(' ').nth(1).unwrap_or_default();
-            !["Describe", "List", "Get"]
-                .iter()
-                .any(|read| operation.starts_with(read))
-        })
-        .collect();
     assert_eq!(
-        writes,
+        writes_in(&before, &after, region),
         BTreeSet::from([
             "autoscaling CreateOrUpdateTags".to_owned(),
             "autoscaling UpdateAutoScalingGroup".to_owned(),
@@ -1386,6 +1421,9 @@ async fn a_plan_changing_only_active_region_makes_no_request_to_the_primary_regi
         ]),
         "writes to the standby region"
     );
+    let state = ws.resource(ADDRESS);
+    assert_eq!(state["active_region"], target);
+    ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;
 }

@@ -370,7 +370,7 @@ fn standby_traffic_alarm(
     want: &Desired,
     recorded: &Recorded,
 ) -> PartResult<(String, alarms::AlarmSpec)> {
-    let name = want.alarm_names().standby_traffic;
+    let name = want.active_traffic_alarm();
     want.alarms(&recorded.health_check_id, &recorded.topics)
         .into_iter()
         .flatten()
@@ -403,8 +403,8 @@ pub async fn converge_move(
     .await
 }
 
-/// What a move changed, as AWS holds it now: the records' summaries and the standby-traffic
-/// alarm's (`None` if it is gone).
+/// What a move changed, as AWS holds it now: the records' summaries (the standbys' chain's
+/// too) and the active standby's traffic alarm's (`None` if it is gone).
 pub async fn observe_move(
     cfg: &Configured,
     want: &Desired,
@@ -425,7 +425,11 @@ pub async fn observe_move(
         },
     )?;
     let alarm = live.first().map(|a| alarm_summary(&region, a));
-    Ok((record_summaries(&records), alarm))
+    let several = !want.chain(&recorded.zone_id).is_empty();
+    let chain = find_chain(cfg, &recorded.zone_id, &want.domain_name, &records, several).await?;
+    let mut summaries = record_summaries(&records);
+    summaries.extend(chain.iter().map(|r| (r.key(), r.summary())));
+    Ok((summaries, alarm))
 }
 
 /// The `records` map: each weighted record of ours by its set identifier.

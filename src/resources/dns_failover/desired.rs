@@ -440,6 +440,15 @@ impl Desired {
         }
     }
 
+    /// The name of the traffic alarm of the standby `active_region` names (the first standby's
+    /// when it names the primary): the one alarm a planned move changes.
+    pub fn active_traffic_alarm(&self) -> String {
+        let i = self.active_standby.unwrap_or(0);
+        self.nth_standby(i)
+            .map(|standby| self.standby_alarm_names(i, standby).standby_traffic)
+            .unwrap_or_else(|| self.alarm_names().standby_traffic)
+    }
+
     /// The names of the `i`th standby's alarms: the first standby's are a two-region system's
     /// whatever follows it, so adding or removing a further standby leaves them be; a further
     /// standby's carry its region.

@@ -264,9 +264,10 @@ fn serving(mut stack: StackDesired, certificate: Option<String>) -> StackDesired
     stack
 }
 
-/// The certificate a prior apply recorded for `role` under `tls = "auto"`.
-fn recorded_certificate(prior: &State, role: Role) -> Option<String> {
-    Some(recorded(prior, &certificate_part(role.as_str()))).filter(|arn| !arn.is_empty())
+/// The certificate a prior apply recorded under `tls = "auto"` for the stack whose parts are
+/// under `prefix`.
+fn recorded_certificate(prior: &State, prefix: &str) -> Option<String> {
+    Some(recorded(prior, &certificate_part(prefix))).filter(|arn| !arn.is_empty())
 }
 
 /// Every region can hold its stack (enabled for the account, enough zones offering the
@@ -367,8 +368,8 @@ fn capacity_beside(
     }
 }
 
-/// A planned failover and nothing else (`Desired::failover_from`): the standby scaled to the
-/// primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
+/// A planned failover and nothing else (`Desired::failover_from`): the standby `active_region`
+/// names (the first or a further one) scaled to the primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
 /// would call the primary region), then the weights and the standby-traffic alarm. Every ID
 /// comes from the prior state; only Route 53 and the standby region are called, so the move
 /// works while the primary region's APIs do not. Only the standby's group is scaled: the rest
@@ -384,19 +385,25 @@ async fn fail_over(
 ) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
     let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
-    let standby_group = live_group(cfg, want, Role::Standby, &want.region(Role::Standby)).await?;
+    let k = want.active_standby().unwrap_or(0);
+    let region = want
+        .standby_regions()
+        .into_iter()
+        .nth(k)
+        .unwrap_or_default();
+    let standby_group = live_group(cfg, want, Role::Standby, &region).await?;
     let primary = whole(&prior.primary_running_capacity).or(whole(
         &super::parts::region_settings(prior, Role::Primary).desired_capacity,
     ));
-    let capacity = capacity_beside(want, 0, primary, standby_group.as_ref());
+    let capacity = capacity_beside(want, k, primary, standby_group.as_ref());
     let standby_endpoint = recorded_endpoints(prior)
         .standbys
         .into_iter()
-        .next()
+        .nth(k)
         .flatten();
     match (standby_group, capacity, standby_endpoint) {
         (Some(group), Some(Capacity { min, desired }), Some(endpoint)) => {
-            let clients = cfg.clients.regional(&want.region(Role::Standby));
+            let clients = cfg.clients.regional(&region);
             auto_scaling::scale(&clients.autoscaling, &group, min as i32, desired as i32).await?;
             auto_scaling::wait_capacity(
                 &clients.autoscaling,
@@ -412,12 +419,8 @@ async fn fail_over(
         // The group went since the refresh: the whole standby stack is made again first.
         (_, capacity, _) => {
             let standby = serving(
-                want.stack(
-                    Role::Standby,
-                    Some(&recorded(prior, "instance_role")),
-                    capacity,
-                ),
-                recorded_certificate(prior, Role::Standby),
+                want.standby_stack(k, Some(&recorded(prior, "instance_role")), capacity),
+                recorded_certificate(prior, &want.standby_prefix(k)),
             );
             RegionalStack::converge(cfg, &standby, remaining(deadline)).await?;
         }
@@ -463,7 +466,7 @@ fn recorded_dns(prior: &State) -> Recorded {
     }
 }
 
-/// The read-back of a planned failover alone: the standby's stack, the records and the
+/// The read-back of a planned failover alone: the active standby's stack, the records and its
 /// standby-traffic alarm as AWS holds them; the primary's parts, the table, the role and the
 /// rest of DNS as the planned state carries them over from the prior one, unread.
 async fn observe_failover(
@@ -473,23 +476,31 @@ async fn observe_failover(
     prior: &State,
 ) -> PartResult<Option<State>> {
     let profile = recorded(prior, "instance_role");
+    let k = want.active_standby().unwrap_or(0);
     let standby = serving(
-        want.stack(Role::Standby, Some(&profile), None),
-        recorded_certificate(prior, Role::Standby),
+        want.standby_stack(k, Some(&profile), None),
+        recorded_certificate(prior, &want.standby_prefix(k)),
     );
+    let stack_state = match k {
+        0 => want.stack_state(Role::Standby),
+        k => want.additional_stack_state(k - 1),
+    };
     let dns = want.dns(recorded_endpoints(prior));
     let recorded = recorded_dns(prior);
     let (stack, (records, alarm)) = tokio::try_join!(
-        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+        RegionalStack::observe(cfg, &standby, stack_state),
         DnsFailover::observe_move(cfg, &dns, &recorded),
     )?;
     let mut state = planned.clone();
     let mut parts = values::known_map(&planned.parts).unwrap_or_default();
-    compose_region(&mut state, &mut parts, planned, want, Role::Standby, stack);
+    match k {
+        0 => compose_region(&mut state, &mut parts, planned, want, Role::Standby, stack),
+        k => compose_further(&mut state, &mut parts, planned, want, k - 1, stack),
+    }
     state.parts = values::map(&parts);
     state.records = values::map(&records);
     let mut alarms = values::known_map(&prior.alarms).unwrap_or_default();
-    alarms.remove(&dns.alarm_names().standby_traffic);
+    alarms.remove(&dns.active_traffic_alarm());
     alarms.extend(alarm);
     state.alarms = values::map(&alarms);
     Ok(Some(state))
@@ -947,7 +958,6 @@ fn compose_additional(
 ) {
     let mut names = Tags::new();
     names.insert(want.region(Role::Standby), id(&state.standby_alb_dns_name));
-    let prior_blocks = super::parts::additional_standby_blocks(prior);
     let mut blocks = Vec::new();
     for (i, (region, stack)) in want
         .additional_regions()
@@ -955,48 +965,89 @@ fn compose_additional(
         .zip(stacks)
         .enumerate()
     {
-        let prior_block = prior_blocks
-            .iter()
-            .find(|b| b.region.as_ref_option() == Some(&region))
-            .cloned()
-            .unwrap_or_default();
-        let stack = stack.unwrap_or_default();
-        let block = if stack.vpc_id.is_null() {
-            // The whole region is gone: keep the configuration, the parts say what is missing.
-            prior_block
-        } else if want.active_standby() == Some(i + 1) {
-            // Scaled to the primary's capacity for a planned failover, as asked: not drift.
-            Region {
-                kms_key_arn: prior_block.kms_key_arn,
-                min_size: prior_block.min_size,
-                desired_capacity: prior_block.desired_capacity,
-                ..region_from_stack(&stack)
-            }
-        } else {
-            Region {
-                kms_key_arn: prior_block.kms_key_arn,
-                ..region_from_stack(&stack)
-            }
-        };
-        // The certificate `tls = "auto"` requested: it shows in `parts`, not as the user's.
-        let block = match auto_tls(&want.state) {
-            true => Region {
-                certificate_arn: Value::Null,
-                ..block
-            },
-            false => block,
-        };
-        let drifted = if stack.vpc_id.is_value() {
-            drifted_parts(&stack, want.additional_stack_state(i))
-        } else {
-            Vec::new()
-        };
-        stack_parts(parts, &additional_prefix(&region), &block, &stack, &drifted);
-        names.insert(region, id(&stack.alb_dns_name));
+        let (block, alb_dns_name) = further_block(parts, prior, want, i, &region, stack);
+        names.insert(region, alb_dns_name);
         blocks.push(Value::Value(block));
     }
     state.additional_standby = Value::Value(blocks);
     state.standby_alb_dns_names = values::map(&names);
+}
+
+/// The `i`th further standby's block, `parts` entries and load balancer name in `state` from
+/// its stack alone, the other standbys' as `state` has them.
+fn compose_further(
+    state: &mut State,
+    parts: &mut Tags,
+    prior: &State,
+    want: &Desired,
+    i: usize,
+    stack: Option<StackState>,
+) {
+    let Some(region) = want.additional_regions().get(i).cloned() else {
+        return;
+    };
+    let (block, alb_dns_name) = further_block(parts, prior, want, i, &region, stack);
+    let mut blocks = state
+        .additional_standby
+        .as_ref_option()
+        .cloned()
+        .unwrap_or_default();
+    if let Some(slot) = blocks.get_mut(i) {
+        *slot = Value::Value(block);
+    }
+    state.additional_standby = Value::Value(blocks);
+    let mut names = values::known_map(&state.standby_alb_dns_names).unwrap_or_default();
+    names.insert(region, alb_dns_name);
+    state.standby_alb_dns_names = values::map(&names);
+}
+
+/// A further standby's block (the `i`th, in `region`) and its load balancer's name from its
+/// stack, its `parts` entries written.
+fn further_block(
+    parts: &mut Tags,
+    prior: &State,
+    want: &Desired,
+    i: usize,
+    region: &str,
+    stack: Option<StackState>,
+) -> (Region, String) {
+    let prior_block = super::parts::additional_standby_blocks(prior)
+        .into_iter()
+        .find(|b| b.region.as_ref_option().map(String::as_str) == Some(region))
+        .unwrap_or_default();
+    let stack = stack.unwrap_or_default();
+    let block = if stack.vpc_id.is_null() {
+        // The whole region is gone: keep the configuration, the parts say what is missing.
+        prior_block
+    } else if want.active_standby() == Some(i + 1) {
+        // Scaled to the primary's capacity for a planned failover, as asked: not drift.
+        Region {
+            kms_key_arn: prior_block.kms_key_arn,
+            min_size: prior_block.min_size,
+            desired_capacity: prior_block.desired_capacity,
+            ..region_from_stack(&stack)
+        }
+    } else {
+        Region {
+            kms_key_arn: prior_block.kms_key_arn,
+            ..region_from_stack(&stack)
+        }
+    };
+    // The certificate `tls = "auto"` requested: it shows in `parts`, not as the user's.
+    let block = match auto_tls(&want.state) {
+        true => Region {
+            certificate_arn: Value::Null,
+            ..block
+        },
+        false => block,
+    };
+    let drifted = if stack.vpc_id.is_value() {
+        drifted_parts(&stack, want.additional_stack_state(i))
+    } else {
+        Vec::new()
+    };
+    stack_parts(parts, &additional_prefix(region), &block, &stack, &drifted);
+    (block, id(&stack.alb_dns_name))
 }
 
 /// Settings of a region's parts that this resource does not show as attributes of its own:

@@ -257,10 +257,9 @@ impl Desired {
         all
     }
 
-    /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
-    /// Where `tls = "auto"` obtains certificates, in `all_regions`' order: each stack's `parts`
-    /// prefix (`primary`, `standby`, `standby.<region>`) and region.
-    pub fn certificate_sites(&self) -> Vec<(String, String)> {
+    /// Each stack's `parts` prefix in `all_regions`' order: `primary`, `standby`, then
+    /// `standby.<region>` for each further standby.
+    fn stack_prefixes(&self) -> Vec<String> {
         Role::ALL
             .map(|role| role.as_str().to_owned())
             .into_iter()
@@ -269,15 +268,33 @@ impl Desired {
                     .iter()
                     .map(|r| additional_prefix(r)),
             )
+            .collect()
+    }
+
+    /// The `parts` prefix of the standby at place `k` in the order of preference.
+    pub fn standby_prefix(&self, k: usize) -> String {
+        self.stack_prefixes()
+            .into_iter()
+            .nth(k + 1)
+            .unwrap_or_default()
+    }
+
+    /// Where `tls = "auto"` obtains certificates, in `all_regions`' order: each stack's `parts`
+    /// prefix and region.
+    pub fn certificate_sites(&self) -> Vec<(String, String)> {
+        self.stack_prefixes()
+            .into_iter()
             .zip(self.all_regions())
             .collect()
     }
 
+    /// This update making the table again (`plan::table_replaced`).
     pub fn replacing_table(mut self, replace: bool) -> Desired {
         self.replace_table = replace;
         self
     }
 
+    /// This update as a planned failover alone, when it is one (`plan::only_failing_over`).
     pub fn failing_over(mut self, prior: &State) -> Desired {
         if super::plan::only_failing_over(prior, &self.state) {
             self.failover_from = Some(prior.clone());

@@ -260,20 +260,26 @@ fn complete(prior: &State, planned: &State) -> bool {
         && parts.keys().cloned().collect::<BTreeSet<_>>() == part_keys(planned)
 }
 
-/// Whether `planned` is a planned failover (`active_region` to the standby) of a system whose
-/// every part a prior apply recorded, and nothing else: only the records and the alarms, which
-/// follow `active_region`, differ besides.
+/// Whether `planned` is a planned failover (`active_region` from the primary to a standby, the
+/// first or a further one) of a system whose every part a prior apply recorded, and nothing
+/// else: only the records and the alarms, which follow `active_region`, differ besides.
 pub fn only_failing_over(prior: &State, planned: &State) -> bool {
-    let to_standby = planned
+    let from_primary = prior
         .active_region
         .as_ref_option()
-        .and_then(|a| Role::parse(a))
-        == Some(Role::Standby);
+        .is_none_or(|a| Role::parse(a) == Some(Role::Primary));
+    let to_standby = planned.active_region.as_ref_option().is_some_and(|a| {
+        Role::parse(a) == Some(Role::Standby)
+            || standby_regions(planned)
+                .iter()
+                .any(|r| r.as_ref_option() == Some(a))
+    });
     let mut rest = planned.clone();
     rest.active_region = prior.active_region.clone();
     rest.records = prior.records.clone();
     rest.alarms = prior.alarms.clone();
-    to_standby
+    from_primary
+        && to_standby
         && prior.active_region != planned.active_region
         && complete(prior, planned)
         && rest == *prior
@@ -996,7 +1002,12 @@ mod tests {
 
     /// A prior state of the fixture's system with every part recorded, and its parts.
     fn recorded_prior() -> (State, Tags) {
-        let (first, _) = plan(&config(), None, &Tags::new());
+        recorded_prior_of(&config())
+    }
+
+    /// A prior state of the system `c` with every part recorded, and its parts.
+    fn recorded_prior_of(c: &State) -> (State, Tags) {
+        let (first, _) = plan(c, None, &Tags::new());
         let mut prior = first.clone();
         let parts: Tags = part_keys(&first)
             .into_iter()
@@ -1068,6 +1079,28 @@ mod tests {
         incomplete.parts = values::map(&parts);
         let (planned, _) = plan(&moved, Some(&incomplete), &Tags::new());
         assert!(!only_failing_over(&incomplete, &planned), "a part missing");
+
+        // From one standby to another is not: a full apply scales back the one it leaves.
+        let (failed_over, _) = plan(&moved, Some(&prior), &Tags::new());
+        let mut across = config();
+        across.active_region = values::string("us-east-2");
+        let (planned, _) = plan(&across, Some(&failed_over), &Tags::new());
+        assert!(
+            !only_failing_over(&failed_over, &planned),
+            "standby to standby"
+        );
+
+        // To a further standby, named by its region, is.
+        let mut three = config();
+        three.additional_standby = Value::Value(vec![Value::Value(Region {
+            region: values::string("us-west-2"),
+            ..Default::default()
+        })]);
+        let (recorded, _) = recorded_prior_of(&three);
+        let (prior, _) = plan(&three, Some(&recorded), &Tags::new());
+        three.active_region = values::string("us-west-2");
+        let (planned, _) = plan(&three, Some(&prior), &Tags::new());
+        assert!(only_failing_over(&prior, &planned), "to a further standby");
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! `tls = "auto"`: a certificate for `domain_name` in each stack region, validated by DNS through
+//! `tls = "auto"`: a certificate for `domain_name` in each stack region, the primary's and every
+//! standby's (ACM certificates are regional: a load balancer serves only one of its own region,
+//! https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html), validated by DNS through
 //! one CNAME record in the system's zone (the record is the same for every region), issued
 //! before the load balancers serve HTTPS with it; removed after the load balancers, the record
 //! last in the user's zone, first in a zone the system created (the zone goes before the load
