@@ -2047,6 +2047,23 @@ fn stack_writes(writes: &BTreeSet<String>) -> Vec<&String> {
         .collect()
 }
 
+/// The parts of the findings `data.tap_failover_readiness.tri` has of the further standby in
+/// `region`.
+fn further_standby_findings(ws: &Workspace, region: &str) -> Vec<String> {
+    let prefix = format!("further standby {region}: ");
+    ws.resource("data.tap_failover_readiness.tri")["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&prefix))
+        })
+        .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// #20: a further standby (`additional_standby`) added to a running two-region system gets its
 /// stack on the shared role, a table replica, its alarms and the second place in Route 53's
 /// chain, touching no other region's stack; Route 53 answers with it once the primary and the
@@ -2218,19 +2235,7 @@ async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clea
     let readiness = "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = tap_trading_failover.prod.id\n  depends_on = [tap_trading_failover.prod]\n}\n";
     ws.config(&format!("{}{readiness}", config(regions)));
     ws.apply();
-    let further_findings = || {
-        ws.resource("data.tap_failover_readiness.tri")["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| {
-                f["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("further standby us-west-2: "))
-            })
-            .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
-            .collect::<Vec<_>>()
-    };
+    let further_findings = || further_standby_findings(&ws, "us-west-2");
     assert_eq!(further_findings(), ["notifications"]);
     aws.autoscaling("us-west-2")
         .update_auto_scaling_group()
@@ -2410,19 +2415,7 @@ async fn tls_auto_serves_a_further_standby_and_its_removal_takes_its_certificate
     let readiness = "data \"tap_failover_readiness\" \"tri\" {\n  environment_suffix = tap_trading_failover.prod.id\n  hosted_zone_id     = tap_trading_failover.prod.zone_id\n  depends_on         = [tap_trading_failover.prod]\n}\n";
     ws.config(&format!("{}{readiness}", system(further)));
     ws.apply();
-    let further_findings = || {
-        ws.resource("data.tap_failover_readiness.tri")["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| {
-                f["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("further standby us-west-2: "))
-            })
-            .map(|f| f["part"].as_str().unwrap_or_default().to_owned())
-            .collect::<Vec<_>>()
-    };
+    let further_findings = || further_standby_findings(&ws, "us-west-2");
     let data = || ws.resource("data.tap_failover_readiness.tri");
     assert_eq!(
         data()["standby_regions"],

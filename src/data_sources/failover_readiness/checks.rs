@@ -715,10 +715,9 @@ mod tests {
         }
     }
 
-    /// A further standby is judged on its own capacity, replica and topic, each finding naming
-    /// it; the primary's health check and records are the first standby's judgement, not its.
-    #[test]
-    fn a_further_standby_is_judged_on_its_own_parts_and_named() {
+    /// What readiness expects of a further standby in us-west-2, and its facts: healthy, with
+    /// its own topic only, and no replica there yet.
+    fn further_standby() -> (Expect, Facts) {
         let further = Expect {
             standby_region: "us-west-2".into(),
             ..expect()
@@ -729,6 +728,24 @@ mod tests {
             ..healthy()
         };
         facts.topics.retain(|(role, _)| role == "standby");
+        (further, facts)
+    }
+
+    fn with_replica_in_us_west_2(facts: &mut Facts) {
+        if let Some(table) = facts.table.as_mut() {
+            table.replicas.push(ReplicaFacts {
+                region: "us-west-2".into(),
+                status: "ACTIVE".into(),
+                status_description: None,
+            });
+        }
+    }
+
+    /// A further standby is judged on its own capacity, replica and topic, each finding naming
+    /// it; the primary's health check and records are the first standby's judgement, not its.
+    #[test]
+    fn a_further_standby_is_judged_on_its_own_parts_and_named() {
+        let (further, mut facts) = further_standby();
         let found = evaluate_further(&further, &facts);
         let parts: Vec<&str> = found.iter().map(|f| f.part).collect();
         assert_eq!(
@@ -737,13 +754,7 @@ mod tests {
             "no replica in us-west-2: {found:?}"
         );
         assert!(found[0].message.starts_with("further standby us-west-2: "));
-        if let Some(table) = facts.table.as_mut() {
-            table.replicas.push(ReplicaFacts {
-                region: "us-west-2".into(),
-                status: "ACTIVE".into(),
-                status_description: None,
-            });
-        }
+        with_replica_in_us_west_2(&mut facts);
         assert_eq!(evaluate_further(&further, &facts), Vec::new());
         facts.standby = Some(Capacity {
             desired: Some(0),
@@ -761,23 +772,8 @@ mod tests {
     /// A further standby serves HTTPS when the primary does, with a certificate clients accept.
     #[test]
     fn a_further_standby_is_judged_on_its_https_and_certificate() {
-        let further = Expect {
-            standby_region: "us-west-2".into(),
-            ..expect()
-        };
-        let mut facts = Facts {
-            health_check: None,
-            records: None,
-            ..healthy()
-        };
-        facts.topics.retain(|(role, _)| role == "standby");
-        if let Some(table) = facts.table.as_mut() {
-            table.replicas.push(ReplicaFacts {
-                region: "us-west-2".into(),
-                status: "ACTIVE".into(),
-                status_description: None,
-            });
-        }
+        let (further, mut facts) = further_standby();
+        with_replica_in_us_west_2(&mut facts);
         facts.entry.https = [Some(true), Some(true)];
         facts.entry.certificates[1] = Some(Ok(CertificateFacts {
             arn: "arn:aws:acm:us-west-2:1:certificate/w".into(),
