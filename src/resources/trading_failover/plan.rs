@@ -1080,11 +1080,12 @@ mod tests {
         let (planned, _) = plan(&moved, Some(&incomplete), &Tags::new());
         assert!(!only_failing_over(&incomplete, &planned), "a part missing");
 
-        // From one standby to another is not: a full apply scales back the one it leaves.
-        let (failed_over, _) = plan(&moved, Some(&prior), &Tags::new());
-        let mut across = config();
-        across.active_region = values::string("us-east-2");
-        let (planned, _) = plan(&across, Some(&failed_over), &Tags::new());
+        // From a standby (here named by its region) is not: a full apply scales back the one it
+        // leaves.
+        let mut by_region = config();
+        by_region.active_region = values::string("us-east-2");
+        let (failed_over, _) = plan(&by_region, Some(&prior), &Tags::new());
+        let (planned, _) = plan(&moved, Some(&failed_over), &Tags::new());
         assert!(
             !only_failing_over(&failed_over, &planned),
             "standby to standby"
