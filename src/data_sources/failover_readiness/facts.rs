@@ -265,8 +265,6 @@ async fn served_certificate(
     }
 }
 
-/// The home table's point-in-time recovery, and the standby replica's own (recovery,
-/// deletion protection), read in the replica's region.
 /// Whether the home table has point-in-time recovery (`None` without a table), and the
 /// standby's replica's (`None` without a replica there) with its deletion protection.
 async fn protection(

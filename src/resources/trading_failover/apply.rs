@@ -369,8 +369,9 @@ fn capacity_beside(
 }
 
 /// A planned failover and nothing else (`Desired::failover_from`): the standby `active_region`
-/// names (the first or a further one) scaled to the primary's capacity as the last read recorded it (`primary_running_capacity`: reading it now
-/// would call the primary region), then the weights and the standby-traffic alarm. Every ID
+/// names (the first or a further one) scaled to the primary's capacity as the last read
+/// recorded it (`primary_running_capacity`: reading it now would call the primary region), then
+/// the weights and the standby-traffic alarm. Every ID
 /// comes from the prior state; only Route 53 and the standby region are called, so the move
 /// works while the primary region's APIs do not. Only the standby's group is scaled: the rest
 /// of its stack is as the last read found it (the plan's refresh, or the last apply's under
