@@ -98,11 +98,12 @@ fn facts(check: &HealthCheck) -> Option<HealthCheckFacts> {
 /// Every endpoint health check this stack created; more than one only after an interrupted
 /// replacement.
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<HealthCheckFacts>, AwsError> {
-    Ok(route53::health_checks_of(r53, suffix)
-        .await?
-        .iter()
-        .filter_map(facts)
-        .collect())
+    Ok(among(&route53::health_checks_of(r53, suffix).await?))
+}
+
+/// The endpoint checks among this stack's checks as `route53::health_checks_of` listed them.
+pub fn among(ours: &[HealthCheck]) -> Vec<HealthCheckFacts> {
+    ours.iter().filter_map(facts).collect()
 }
 
 pub async fn create(

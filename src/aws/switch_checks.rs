@@ -166,11 +166,15 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
 /// The switch and primary checks this stack created (more than one of a kind only after an
 /// interrupted replacement).
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<Facts>, AwsError> {
-    Ok(route53::health_checks_of(r53, suffix)
-        .await?
-        .iter()
+    Ok(among(&route53::health_checks_of(r53, suffix).await?))
+}
+
+/// The switch and record checks among this stack's checks as `route53::health_checks_of`
+/// listed them.
+pub fn among(ours: &[HealthCheck]) -> Vec<Facts> {
+    ours.iter()
         .filter_map(|c| Some(facts(c, kind_of(c)?)))
-        .collect())
+        .collect()
 }
 
 /// The check of `kind` as `spec` says: an existing one updated in place (Route 53 changes

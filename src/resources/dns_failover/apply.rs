@@ -468,22 +468,29 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         AlarmTopic::HealthCheck => known(&prior.health_check_topic_arn),
     };
     let alarm_topics = want.alarm_topics();
-    let (zone, checks, switch_checks, topic_facts, live_alarms) = tokio::try_join!(
+    let name = &want.domain_name;
+    let read_records = |zone_id: String| async move {
+        weighted_records::find(r53, &zone_id, name)
+            .await
+            .context(|| format!("reading records {name}"))
+            .map(|records| (zone_id, records))
+    };
+    // The records are read beside the zone when its ID is known (given, or recorded by the last
+    // read): read again below if the zone turns out to be another, or that read failed (a zone
+    // deleted out of band).
+    let zone_id_known = want.hosted_zone_id.clone().or(known(&prior.zone_id));
+    let (zone, listed_checks, records_read_early, topic_facts, live_alarms) = tokio::try_join!(
         observe_zone(cfg, want, known(&prior.zone_id)),
         async {
-            health_check::list_ours(r53, &want.suffix)
+            route53::health_checks_of(r53, &want.suffix)
                 .await
                 .context(|| format!("listing Route 53 health checks of {}", want.suffix))
         },
         async {
-            switch_checks::list_ours(r53, &want.suffix)
-                .await
-                .context(|| {
-                    format!(
-                        "listing the failover switch's health checks of {}",
-                        want.suffix
-                    )
-                })
+            Ok(match zone_id_known {
+                Some(id) => Some(read_records(id).await),
+                None => None,
+            })
         },
         try_join_all(alarm_topics.iter().map(|&topic| async move {
             let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
@@ -496,12 +503,16 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         })),
         observe_alarms(cfg, want),
     )?;
+    let checks = health_check::among(&listed_checks);
+    let switch_checks = switch_checks::among(&listed_checks);
     let (live_records, live_chain) = match &zone {
         Some(zone) => {
-            let name = &want.domain_name;
-            let live = weighted_records::find(r53, &zone.id, name)
-                .await
-                .context(|| format!("reading records {name}"))?;
+            let live = match records_read_early {
+                Some(Ok((id, records))) if route53::bare_id(&id) == route53::bare_id(&zone.id) => {
+                    records
+                }
+                _ => read_records(zone.id.clone()).await?.1,
+            };
             let several = !want.more_standbys.is_empty();
             let chain = find_chain(cfg, &zone.id, name, &live, several).await?;
             (live, chain)

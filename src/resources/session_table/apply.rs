@@ -202,12 +202,16 @@ async fn regional_settings(
     region: &str,
 ) -> PartResult<Option<RegionalSettings>> {
     let read = || format!("reading DynamoDB table {name} in {region}");
-    let found = table::find(db, name).await.context(read)?;
-    let Some(found) = found.filter(|t| !table::deleting(t)) else {
+    // Both at once: each needs only the name. A table that is not there (or a replica being
+    // removed, which can vanish between the two) is no replica.
+    let (found, pitr) = tokio::join!(
+        table::find(db, name),
+        table::point_in_time_recovery(db, name)
+    );
+    let Some(found) = found.context(read)?.filter(|t| !table::deleting(t)) else {
         return Ok(None);
     };
-    // A replica being removed can vanish between the two reads (a destroy re-run after a crash).
-    let pitr = match table::point_in_time_recovery(db, name).await {
+    let pitr = match pitr {
         Err(err) if err.is_not_found() => return Ok(None),
         other => other.context(read)?,
     };
@@ -255,13 +259,25 @@ pub async fn observe(
 ) -> PartResult<Option<State>> {
     let db = &cfg.clients.regional(region).dynamodb;
     let read = || format!("reading DynamoDB table {name} in {region}");
-    let Some(found) = table::find(db, name)
-        .await
-        .context(read)?
-        .filter(|t| !table::deleting(t))
-    else {
+    // The replicas last recorded are read beside the table itself (their reads need only the
+    // name), so a no-op plan waits for one round of DynamoDB requests, not three.
+    let expected = values::known_list(&prior.replica_regions).unwrap_or_default();
+    let replica_settings = |regions: Vec<String>| {
+        join_all(regions.into_iter().map(|region| async move {
+            let db = &cfg.clients.regional(&region).dynamodb;
+            let settings = regional_settings(db, name, &region).await;
+            (region, settings)
+        }))
+    };
+    let (found, pitr, early) = tokio::join!(
+        table::find(db, name),
+        table::point_in_time_recovery(db, name),
+        replica_settings(expected),
+    );
+    let Some(found) = found.context(read)?.filter(|t| !table::deleting(t)) else {
         return Ok(None);
     };
+    let pitr = pitr.context(read)?;
     // A replica that failed (CREATION_FAILED, REGION_DISABLED, ...) serves no standby: left out,
     // it shows in the plan as missing and the next apply reports AWS's reason again. One being
     // deleted (out of band) is missing too: the next apply waits for it to go and adds it again.
@@ -271,27 +287,34 @@ pub async fn observe(
             .iter()
             .filter(|r| !r.failed() && !r.leaving())
     };
-    let replica_settings = serving().map(|r| async move {
-        let db = &cfg.clients.regional(&r.region).dynamodb;
-        let settings = regional_settings(db, name, &r.region).await?;
-        Ok(settings.map(|s| (r.region.as_str(), s)))
-    });
-    let (pitr, all_tags, replica_settings) = tokio::try_join!(
-        async { table::point_in_time_recovery(db, name).await.context(read) },
+    // Read early but no longer serving (failed, leaving, removed): neither its answer nor its
+    // failure counts.
+    let mut settings = early;
+    let unread: Vec<String> = serving()
+        .map(|r| r.region.clone())
+        .filter(|r| !settings.iter().any(|(region, _)| region == r))
+        .collect();
+    let (all_tags, late) = tokio::join!(
         async { table::tags(db, &found.arn).await.context(read) },
-        async {
-            join_all(replica_settings)
-                .await
-                .into_iter()
-                .collect::<PartResult<Vec<_>>>()
-        },
-    )?;
-    let replica_settings = plan::replica_settings(
-        replica_settings
-            .into_iter()
-            .flatten()
-            .map(|(region, s)| (region, s.point_in_time_recovery, s.deletion_protection)),
+        replica_settings(unread),
     );
+    let all_tags = all_tags?;
+    settings.extend(late);
+    let mut replica_settings = Vec::new();
+    for (region, answer) in settings {
+        if serving().any(|r| r.region == region) {
+            if let Some(s) = answer? {
+                replica_settings.push((region, s));
+            }
+        }
+    }
+    let replica_settings = plan::replica_settings(replica_settings.iter().map(|(region, s)| {
+        (
+            region.as_str(),
+            s.point_in_time_recovery,
+            s.deletion_protection,
+        )
+    }));
     // A replica's ARN is the home table's with the replica's region: no call to each region.
     let replica_arns: Tags = serving()
         .map(|r| (r.region.clone(), in_region(&found.arn, &r.region)))

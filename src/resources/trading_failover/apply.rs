@@ -573,7 +573,6 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     if let Some(before) = &want.failover_from {
         return observe_failover(cfg, want, prior, before).await;
     }
-    let (profile, role_intact) = observe_role(cfg, want, &want.table.want.name).await?;
     // A certificate read that fails (ACM refusing the credentials) does not hide the rest: a
     // failed apply still saves what it made, and the certificates show as missing, to be found
     // again by their tags.
@@ -586,14 +585,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         None
     };
     let certificate = |i: usize| certificates.as_ref().and_then(|c| c.arn(i));
-    let primary = serving(
-        want.stack(Role::Primary, profile.as_deref(), None),
-        certificate(0),
-    );
-    let standby = serving(
-        want.stack(Role::Standby, profile.as_deref(), None),
-        certificate(1),
-    );
+    // The stacks are read beside the role: a stack's read finds its parts by their names, and
+    // the shared profile it runs on is the role's read's to report.
+    let primary = serving(want.stack(Role::Primary, None, None), certificate(0));
+    let standby = serving(want.stack(Role::Standby, None, None), certificate(1));
     // The DNS part is read beside the stacks: its read goes by names and recorded IDs, not by
     // the load balancers it points at (their records' targets are read from Route 53).
     let mut dns = want.dns(recorded_endpoints(prior));
@@ -606,23 +601,31 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.standby_topic_arns = prior.standby_topic_arns.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
     let additional: Vec<StackDesired> = want
-        .additional_stacks(profile.as_deref())
+        .additional_stacks(None)
         .into_iter()
         .zip(2..)
         .map(|(stack, i)| serving(stack, certificate(i)))
         .collect();
     let primary_region = want.region(Role::Primary);
-    let (table_state, primary_state, standby_state, additional_states, primary_group, dns_state) =
-        tokio::try_join!(
-            SessionTable::observe(cfg, &want.table.want, &want.table.state),
-            RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
-            RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
-            futures::future::try_join_all(additional.iter().enumerate().map(|(i, stack)| {
-                RegionalStack::observe(cfg, stack, want.additional_stack_state(i))
-            })),
-            live_group(cfg, want, Role::Primary, &primary_region),
-            DnsFailover::observe(cfg, &dns, &dns_prior),
-        )?;
+    let (
+        (profile, role_intact),
+        table_state,
+        primary_state,
+        standby_state,
+        additional_states,
+        primary_group,
+        dns_state,
+    ) = tokio::try_join!(
+        observe_role(cfg, want, &want.table.want.name),
+        SessionTable::observe(cfg, &want.table.want, &want.table.state),
+        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
+        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
+        futures::future::try_join_all(additional.iter().enumerate().map(|(i, stack)| {
+            RegionalStack::observe(cfg, stack, want.additional_stack_state(i))
+        })),
+        live_group(cfg, want, Role::Primary, &primary_region),
+        DnsFailover::observe(cfg, &dns, &dns_prior),
+    )?;
     if table_state.is_none()
         && primary_state.is_none()
         && standby_state.is_none()
