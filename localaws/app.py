@@ -67,9 +67,10 @@ class Fidelity:
         request = Request.read(environ)
         environ = request.environ_with(request.body)
         request = Request(environ, request.body)
-        meter.count(request)
+        counted = meter.count(request)
         unreachable = region_outage.take(request)
         if unreachable:
+            meter.done(counted)
             return unreachable.send(start_response)
         response = eventual.take(request) or self.dispatch(request)
         eventual.record(request, response)
@@ -79,6 +80,7 @@ class Fidelity:
         route53_metrics.publish()
         elb_traffic.publish()
         crash.after(request)
+        meter.done(counted)
         return response.send(start_response)
 
     def dispatch(self, request):
@@ -122,8 +124,8 @@ class Fidelity:
             return route53_answers.control(request)
         if request.path.startswith("/localaws/traffic"):
             return elb_traffic.control(request)
-        if request.path == "/localaws/requests":
-            return meter.report()
+        if request.path in ("/localaws/requests", "/localaws/requests/log"):
+            return meter.report(request.path)
         if request.path.startswith("/localaws/pending"):
             return pending.control(request.path)
         if request.path.startswith("/localaws/acm/"):

@@ -1,14 +1,19 @@
 """Counts the AWS requests the emulator answers, by service and operation, for benchmarks:
-`GET /localaws/requests` returns the counts as JSON (`{"ec2 DescribeVpcs": 3, ...}`)."""
+`GET /localaws/requests` returns the counts as JSON (`{"ec2 DescribeVpcs": 3, ...}`), and
+`GET /localaws/requests/log` each request's `[start, end, region, operation]` (seconds on the
+emulator's monotonic clock, in the order they ended), so a benchmark can see which requests a
+client made one after the other."""
 
 import json
 import re
 import threading
+import time
 
 from .wsgi import Response
 
 _lock = threading.Lock()
 _counts = {}
+_log = []
 _ID = re.compile(r"^[A-Z0-9]{8,}$|^[0-9a-f-]{36}$")
 
 
@@ -26,19 +31,30 @@ def operation(request):
 
 
 def count(request):
+    """Counts the request; returns what `done` needs to log it, or None for the emulator's own."""
     if request.path.startswith("/moto-api") or request.path.startswith("/localaws"):
-        return
+        return None
     key = f"{request.service or 'unknown'} {operation(request)}"
     with _lock:
         _counts[key] = _counts.get(key, 0) + 1
+    return time.monotonic(), request.region, key
+
+
+def done(counted):
+    if counted is None:
+        return
+    start, region, key = counted
+    with _lock:
+        _log.append([start, time.monotonic(), region, key])
 
 
 def reset():
     with _lock:
         _counts.clear()
+        _log.clear()
 
 
-def report():
+def report(path):
     with _lock:
-        body = json.dumps(_counts).encode()
+        body = json.dumps(_log if path.endswith("/log") else _counts).encode()
     return Response(200, [("Content-Type", "application/json")], body)

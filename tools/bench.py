@@ -11,7 +11,10 @@ docs/runs/bench-<commit>.txt; the tables between docs/PERFORMANCE.md's `bench:<m
 scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
 the critical-path floor of our create. --failover (with it, one stack) also times a planned
 failover and its failback on a stack applied after the runs, to the apply's end and to the DNS
-answer. --stacks N puts N tap_trading_failover resources in one configuration. --careful-peer
+answer. --operations PHASE lists that phase's requests by operation, and the longest chain of
+them that went out one after another (each sent only once the one before was answered: the
+rounds of requests a phase waits for, from the emulator's request log). --stacks N puts N
+tap_trading_failover resources in one configuration. --careful-peer
 also runs the peer as a careful author would (-parallelism raised, the provider's start-up probes
 skipped), so that targets are met against the peer's best. Every run is published with the range
 of the runs, not only the medians; --ratios writes one table of ours against the peer at each
@@ -106,6 +109,26 @@ def requests_so_far(endpoint):
         return json.load(response)
 
 
+def request_log(endpoint):
+    """Every request answered so far: `[start, end, region, operation]`, on the machine's
+    monotonic clock (the emulator's and this script's are the same one)."""
+    with urllib.request.urlopen(f"{endpoint}/localaws/requests/log") as response:
+        return json.load(response)
+
+
+def longest_chain(log, since):
+    """The longest run of requests each sent after the one before it was answered, as
+    `[start s, end s, region, operation]` from `since`."""
+    entries = sorted(log)
+    best = []
+    for i, (start, _, _, _) in enumerate(entries):
+        before = [best[j] for j in range(i) if entries[j][1] <= start]
+        best.append(max(before, key=len, default=[]) + [i])
+    chain = max(best, key=len, default=[])
+    return [[round(entries[i][0] - since, 3), round(entries[i][1] - since, 3), *entries[i][2:]]
+            for i in chain]
+
+
 def requests_between(before, after):
     return {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
 
@@ -171,6 +194,7 @@ class System:
         self.env = dict(env, TF_CLI_CONFIG_FILE=str(work / "cli.tfrc"))
         self.results = {phase: [] for phase in PHASES}
         self.operations = {}
+        self.chains = {}
         self.failovers = {}
 
 
@@ -216,6 +240,7 @@ def peer(work, terraform, endpoint, env, careful=False):
 
 def run_phase(system, phase, terraform, endpoint, timeout, record=True):
     before = requests_so_far(endpoint)
+    logged = len(request_log(endpoint))
     rss = PeakRss(system)
     started = time.monotonic()
     try:
@@ -233,6 +258,7 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
         made = requests_between(before, requests_so_far(endpoint))
         system.results[phase].append((wall, sum(made.values()), peak))
         system.operations[phase] = made
+        system.chains[phase] = longest_chain(request_log(endpoint)[logged:], started)
 
 
 # AWS's durations divided by this, unless told otherwise (--time-scale).
@@ -340,6 +366,11 @@ def report(result):
             lines += ["", f"{system['name']}: requests of the last {settings['operations']}, by operation"]
             for key, n in sorted(system["operations"].items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"{n:>6}  {key}")
+            chain = system.get("chain", [])
+            lines += ["", f"{system['name']}: the longest chain of requests one after another in "
+                          f"the last {settings['operations']}: {len(chain)} (s from the phase's start)"]
+            lines += [f"{start:>9.3f}{end:>9.3f}  {region or '':15} {key}"
+                      for start, end, region, key in chain]
     for peer in systems[1:]:
         lines += ["", f"ratio ours/{label(peer)} (medians)"]
         for phase in PHASES:
@@ -516,6 +547,12 @@ def doc_tables(header, result, raw, earlier=None):
                   "", "| requests | operation |", "|---|---|"]
         lines += [f"| {n} | {k} |" for k, n in
                   sorted(mine["operations"].items(), key=lambda kv: (-kv[1], kv[0]))]
+        chain = mine.get("chain", [])
+        if chain:
+            lines += ["", f"The longest chain of them sent one after another (each once the one "
+                          f"before was answered): {len(chain)} requests, "
+                          + " → ".join(f"{key} ({region})" if region else key
+                                       for _, _, region, key in chain) + "."]
     if result.get("floor"):
         apply = median(mine["runs"]["apply"], 0)
         lines += ["", f"Critical-path floor of one stack's create under this model: "
@@ -714,7 +751,8 @@ def main():
                      "stacks": args.stacks, "operations": args.operations},
         "systems": [{"name": s.name, "binary_mb": round(s.binary.stat().st_size / 1e6, 2),
                      "runs": s.results, "failovers": s.failovers,
-                     "operations": s.operations.get(args.operations, {}) if args.operations else {}}
+                     "operations": s.operations.get(args.operations, {}) if args.operations else {},
+                     "chain": s.chains.get(args.operations, []) if args.operations else []}
                     for s in systems],
         "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
         "failover_floors": {d: failover_floor(d, args.latency_ms, args.time_scale)
