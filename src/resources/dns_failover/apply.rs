@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::desired::{record_summary, AlarmTopic, Desired, Recorded, TopicArns, METRICS_REGION};
 use super::schema::{HealthCheck, State};
-use crate::aws::error::{Cause, Context, PartError, PartResult};
+use crate::aws::error::{AwsError, Cause, Context, PartError, PartResult};
 use crate::aws::health_check::{self, HealthCheckFacts};
 use crate::aws::hosted_zone::{self, ZoneFacts};
 use crate::aws::route53::{self};
@@ -182,23 +182,36 @@ async fn converge_topic(cfg: &Configured, want: &Desired, topic: AlarmTopic) -> 
     .await
 }
 
-/// The key encrypting the topic, if an alarm topic can use it (enabled, not AWS-managed).
+/// A key read by the ARN last recorded, beside its topic: `(what KMS answered, that ARN)`.
+type EarlyKey = Option<(Result<Option<topic_key::KeyFacts>, AwsError>, String)>;
+
+/// The key encrypting the topic, if an alarm topic can use it (enabled, not AWS-managed). The
+/// key read `early` serves if it is the one the topic names (by ARN or key ID).
 async fn observe_topic_key(
     cfg: &Configured,
     want: &Desired,
     topic: AlarmTopic,
     facts: Option<&topics::TopicFacts>,
+    early: EarlyKey,
 ) -> PartResult<String> {
     let Some(key) = facts.and_then(|t| t.kms_key.as_deref()) else {
         return Ok(String::new());
     };
-    let kms = &cfg.clients.regional(want.topic_region(topic)).kms;
-    let facts = topic_key::find_by_id(kms, key).await.context(|| {
-        format!(
-            "reading the KMS key of SNS topic {}",
-            want.topic_name(topic)
-        )
-    })?;
+    let names_it = |arn: &str| arn == key || arn.ends_with(&format!(":key/{key}"));
+    let facts = match early {
+        Some((Ok(Some(found)), recorded)) if names_it(&recorded) && names_it(&found.arn) => {
+            Some(found)
+        }
+        _ => {
+            let kms = &cfg.clients.regional(want.topic_region(topic)).kms;
+            topic_key::find_by_id(kms, key).await.context(|| {
+                format!(
+                    "reading the KMS key of SNS topic {}",
+                    want.topic_name(topic)
+                )
+            })?
+        }
+    };
     Ok(facts
         .filter(topic_key::KeyFacts::usable)
         .map(|k| k.arn)
@@ -467,6 +480,16 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             .cloned(),
         AlarmTopic::HealthCheck => known(&prior.health_check_topic_arn),
     };
+    let prior_standby_keys = values::known_map(&prior.standby_topic_key_arns).unwrap_or_default();
+    let prior_key = |topic: AlarmTopic| match topic {
+        AlarmTopic::Primary => known(&prior.primary_topic_key_arn),
+        AlarmTopic::Standby(0) => known(&prior.standby_topic_key_arn),
+        AlarmTopic::Standby(_) => prior_standby_keys
+            .get(want.topic_region(topic))
+            .filter(|arn| !arn.is_empty())
+            .cloned(),
+        AlarmTopic::HealthCheck => known(&prior.health_check_topic_key_arn),
+    };
     let alarm_topics = want.alarm_topics();
     let name = &want.domain_name;
     let read_records = |zone_id: String| async move {
@@ -493,16 +516,27 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             })
         },
         try_join_all(alarm_topics.iter().map(|&topic| async move {
-            let sns = &cfg.clients.regional(want.topic_region(topic)).sns;
+            let clients = cfg.clients.regional(want.topic_region(topic));
             let name = want.topic_name(topic);
-            match prior_topic(topic) {
-                Some(arn) => topics::find_by_arn(sns, &arn, subscriptions).await,
-                None => topics::find(sns, &name).await,
-            }
-            .context(|| format!("reading SNS topic {name}"))
+            // The key last recorded is read beside its topic.
+            let (facts, early_key) = tokio::join!(
+                async {
+                    match prior_topic(topic) {
+                        Some(arn) => topics::find_by_arn(&clients.sns, &arn, subscriptions).await,
+                        None => topics::find(&clients.sns, &name).await,
+                    }
+                    .context(|| format!("reading SNS topic {name}"))
+                },
+                async {
+                    let key = prior_key(topic)?;
+                    Some((topic_key::find_by_id(&clients.kms, &key).await, key))
+                },
+            );
+            Ok::<_, PartError>((facts?, early_key))
         })),
         observe_alarms(cfg, want),
     )?;
+    let (topic_facts, early_keys): (Vec<_>, Vec<_>) = topic_facts.into_iter().unzip();
     let checks = health_check::among(&listed_checks);
     let switch_checks = switch_checks::among(&listed_checks);
     let (live_records, live_chain) = match &zone {
@@ -578,12 +612,9 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let mut records = record_summaries(&live_records);
     records.extend(live_chain.iter().map(|r| (r.key(), r.summary())));
     state.records = values::map(&records);
-    let keys = try_join_all(
-        alarm_topics
-            .iter()
-            .zip(&topic_facts)
-            .map(|(&topic, facts)| observe_topic_key(cfg, want, topic, facts.as_ref())),
-    )
+    let keys = try_join_all(alarm_topics.iter().zip(&topic_facts).zip(early_keys).map(
+        |((&topic, facts), early)| observe_topic_key(cfg, want, topic, facts.as_ref(), early),
+    ))
     .await?;
     // A topic this system has no place for stays null, as the plan has it.
     (

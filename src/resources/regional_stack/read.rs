@@ -1,6 +1,8 @@
 //! The read-back of `tap_regional_stack`: what AWS holds for the stack, as state, by ownership
 //! tags and names. The network, the load balancer and the compute are read at the same time (each
-//! by its own names: none needs another's IDs); no VPC means no stack. Each part's reader fills
+//! by its own names: none needs another's IDs); no VPC means no stack. What hangs off the VPC and
+//! the load balancer is read beside them by the IDs the last read recorded (again if those
+//! changed), so a refresh waits for one round of requests per region. Each part's reader fills
 //! its own attributes.
 
 mod compute;
@@ -14,6 +16,7 @@ use super::schema::State;
 use crate::aws::error::PartResult;
 use crate::configured::Configured;
 use crate::naming;
+use tf_provider::value::Value;
 
 /// The action every read of the stack names in its errors.
 fn action(want: &Desired) -> String {
@@ -24,9 +27,11 @@ fn action(want: &Desired) -> String {
 /// band is recorded as an empty ID, which the next plan turns into its rebuild.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
     let clients = cfg.clients.regional(&want.region);
+    let recorded = |id: &Value<String>| id.as_ref_option().filter(|id| !id.is_empty()).cloned();
+    let (vpc, alb) = (recorded(&prior.vpc_id), recorded(&prior.alb_arn));
     let (network, load_balancer, compute) = tokio::try_join!(
-        network::Network::read(&clients.ec2, want),
-        load_balancer::LoadBalancer::read(&clients.elbv2, want),
+        network::Network::read(&clients.ec2, want, vpc.as_deref()),
+        load_balancer::LoadBalancer::read(&clients.elbv2, want, alb.as_deref()),
         compute::Compute::read(cfg, want),
     )?;
     let Some(network) = network else {

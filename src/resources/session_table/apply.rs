@@ -260,7 +260,8 @@ pub async fn observe(
     let db = &cfg.clients.regional(region).dynamodb;
     let read = || format!("reading DynamoDB table {name} in {region}");
     // The replicas last recorded are read beside the table itself (their reads need only the
-    // name), so a no-op plan waits for one round of DynamoDB requests, not three.
+    // name), and its tags by the ARN last read, so a no-op plan waits for one round of DynamoDB
+    // requests, not three.
     let expected = values::known_list(&prior.replica_regions).unwrap_or_default();
     let replica_settings = |regions: Vec<String>| {
         join_all(regions.into_iter().map(|region| async move {
@@ -269,10 +270,17 @@ pub async fn observe(
             (region, settings)
         }))
     };
-    let (found, pitr, early) = tokio::join!(
+    let recorded_arn = prior.arn.as_ref_option().filter(|arn| !arn.is_empty());
+    let (found, pitr, early, early_tags) = tokio::join!(
         table::find(db, name),
         table::point_in_time_recovery(db, name),
         replica_settings(expected),
+        async {
+            match recorded_arn {
+                Some(arn) => Some(table::tags(db, arn).await),
+                None => None,
+            }
+        },
     );
     let Some(found) = found.context(read)?.filter(|t| !table::deleting(t)) else {
         return Ok(None);
@@ -295,7 +303,12 @@ pub async fn observe(
         .filter(|r| !settings.iter().any(|(region, _)| region == r))
         .collect();
     let (all_tags, late) = tokio::join!(
-        async { table::tags(db, &found.arn).await.context(read) },
+        async {
+            match early_tags {
+                Some(Ok(tags)) if recorded_arn == Some(&found.arn) => Ok(tags),
+                _ => table::tags(db, &found.arn).await.context(read),
+            }
+        },
         replica_settings(unread),
     );
     let all_tags = all_tags?;

@@ -600,6 +600,21 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     dns_prior.standby_topic_arn = prior.standby_topic_arn.clone();
     dns_prior.standby_topic_arns = prior.standby_topic_arns.clone();
     dns_prior.health_check_topic_arn = super::plan::health_check_topic(prior);
+    // And the topics' keys, so that each is read beside its topic.
+    let recorded = |part: &str| super::plan::recorded_part(prior, part);
+    dns_prior.primary_topic_key_arn = recorded("dns.primary_topic_key");
+    dns_prior.standby_topic_key_arn = recorded("dns.standby_topic_key");
+    dns_prior.health_check_topic_key_arn =
+        recorded(&format!("{}_key", super::plan::HEALTH_CHECK_TOPIC));
+    let further_keys: Tags = want
+        .additional_regions()
+        .into_iter()
+        .filter_map(|region| {
+            let key = recorded(&format!("dns.standby_topic_key.{region}"));
+            Some((region, key.as_ref_option()?.clone()))
+        })
+        .collect();
+    dns_prior.standby_topic_key_arns = values::map(&further_keys);
     let additional: Vec<StackDesired> = want
         .additional_stacks(None)
         .into_iter()
@@ -607,6 +622,10 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .map(|(stack, i)| serving(stack, certificate(i)))
         .collect();
     let primary_region = want.region(Role::Primary);
+    let stack_prior = recorded_stack_ids(want, prior);
+    // The table's ARN as last read: its tags are read beside the table.
+    let mut table_prior = want.table.state.clone();
+    table_prior.arn = prior.table_arn.clone();
     let (
         (profile, role_intact),
         table_state,
@@ -617,12 +636,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         dns_state,
     ) = tokio::try_join!(
         observe_role(cfg, want, &want.table.want.name),
-        SessionTable::observe(cfg, &want.table.want, &want.table.state),
-        RegionalStack::observe(cfg, &primary, want.stack_state(Role::Primary)),
-        RegionalStack::observe(cfg, &standby, want.stack_state(Role::Standby)),
-        futures::future::try_join_all(additional.iter().enumerate().map(|(i, stack)| {
-            RegionalStack::observe(cfg, stack, want.additional_stack_state(i))
-        })),
+        SessionTable::observe(cfg, &want.table.want, &table_prior),
+        RegionalStack::observe(cfg, &primary, &stack_prior[0]),
+        RegionalStack::observe(cfg, &standby, &stack_prior[1]),
+        futures::future::try_join_all(
+            additional
+                .iter()
+                .zip(&stack_prior[2..])
+                .map(|(stack, prior)| RegionalStack::observe(cfg, stack, prior))
+        ),
         live_group(cfg, want, Role::Primary, &primary_region),
         DnsFailover::observe(cfg, &dns, &dns_prior),
     )?;
@@ -659,6 +681,43 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         state.parts = values::map(&parts);
     }
     Ok(Some(state))
+}
+
+/// Each stack as planned (primary, standby, then the further standbys), with the VPC and load
+/// balancer the last read recorded in `parts`: its read then reads what hangs off them at once.
+fn recorded_stack_ids(want: &Desired, prior: &State) -> Vec<StackState> {
+    let parts = values::known_map(&prior.parts).unwrap_or_default();
+    let planned = [
+        (
+            Role::Primary.as_str().to_owned(),
+            want.stack_state(Role::Primary),
+        ),
+        (
+            Role::Standby.as_str().to_owned(),
+            want.stack_state(Role::Standby),
+        ),
+    ]
+    .into_iter()
+    .chain(
+        want.additional_regions()
+            .into_iter()
+            .enumerate()
+            .map(|(i, region)| (additional_prefix(&region), want.additional_stack_state(i))),
+    );
+    planned
+        .map(|(prefix, planned)| {
+            let mut state = planned.clone();
+            let recorded = |part: &str| {
+                parts
+                    .get(&format!("{prefix}.{part}"))
+                    .filter(|id| !id.is_empty())
+                    .map_or(Value::Null, values::string)
+            };
+            state.vpc_id = recorded("vpc");
+            state.alb_arn = recorded("alb");
+            state
+        })
+        .collect()
 }
 
 /// Every part as its own resource's read found it.

@@ -78,7 +78,7 @@ pub fn health_check_topic(prior: &State) -> Value<String> {
 }
 
 /// A part's ID as a prior apply recorded it in `parts`; null where it recorded none.
-fn recorded_part(prior: &State, key: &str) -> Value<String> {
+pub fn recorded_part(prior: &State, key: &str) -> Value<String> {
     known_map(&prior.parts)
         .and_then(|parts| parts.get(key).cloned())
         .map_or(Value::Null, values::string)

@@ -64,18 +64,32 @@ impl LoadBalancer {
         )
     }
 
-    pub async fn read(elbv2: &Client, want: &Desired) -> PartResult<LoadBalancer> {
-        let read = || super::action(want);
-        let (alb, target_group) = Self::find(elbv2, want).await?;
-        let listeners = match alb.as_ref().and_then(|a| a.load_balancer_arn()) {
-            Some(arn) if !arn.is_empty() => elbv2
+    /// `recorded_alb` (the last read's ARN) lets the listeners be read beside the load
+    /// balancer; they are read again if the load balancer is another.
+    pub async fn read(
+        elbv2: &Client,
+        want: &Desired,
+        recorded_alb: Option<&str>,
+    ) -> PartResult<LoadBalancer> {
+        let listeners_of = |arn: String| async move {
+            elbv2
                 .describe_listeners()
-                .load_balancer_arn(arn)
+                .load_balancer_arn(&arn)
                 .send()
                 .await
-                .context(read)?
-                .listeners()
-                .to_vec(),
+                .context(|| super::action(want))
+                .map(|out| out.listeners().to_vec())
+        };
+        let (found, early) = tokio::join!(Self::find(elbv2, want), async {
+            match recorded_alb {
+                Some(arn) => Some(listeners_of(arn.to_owned()).await),
+                None => None,
+            }
+        });
+        let (alb, target_group) = found?;
+        let listeners = match (alb.as_ref().and_then(|a| a.load_balancer_arn()), early) {
+            (Some(arn), Some(Ok(listeners))) if recorded_alb == Some(arn) => listeners,
+            (Some(arn), _) if !arn.is_empty() => listeners_of(arn.to_owned()).await?,
             _ => Vec::new(),
         };
         Ok(LoadBalancer {

@@ -42,19 +42,52 @@ fn live_nat(n: &&NatGateway) -> bool {
         .is_some_and(|s| s.as_str() == "available" || s.as_str() == "pending")
 }
 
+/// What the VPC holds that the stack reads: subnets, NAT gateways, security groups, route
+/// tables.
+type Contents = (
+    DescribeSubnetsOutput,
+    DescribeNatGatewaysOutput,
+    DescribeSecurityGroupsOutput,
+    DescribeRouteTablesOutput,
+);
+
 impl Network {
-    /// `None` when the VPC is gone.
-    pub async fn read(ec2: &Client, want: &Desired) -> PartResult<Option<Network>> {
+    /// `None` when the VPC is gone. `recorded_vpc` (the last read's VPC ID) lets the VPC's
+    /// contents be read beside the VPC itself; they are read again if the VPC is another.
+    pub async fn read(
+        ec2: &Client,
+        want: &Desired,
+        recorded_vpc: Option<&str>,
+    ) -> PartResult<Option<Network>> {
         let read = || super::action(want);
-        let Some(vpc) = network::find_vpc(ec2, &want.owner_tags())
-            .await
-            .context(read)?
-        else {
+        let owner = want.owner_tags();
+        let (vpc, early) = tokio::join!(network::find_vpc(ec2, &owner), async {
+            match recorded_vpc {
+                Some(id) => Some(Self::contents(ec2, want, id).await),
+                None => None,
+            }
+        });
+        let Some(vpc) = vpc.context(read)? else {
             return Ok(None);
         };
-        let vpc_id = vpc.vpc_id().unwrap_or_default().to_owned();
-        let in_vpc = || filter("vpc-id", &vpc_id);
-        let (subnets, nats, groups, route_tables) = tokio::try_join!(
+        let vpc_id = vpc.vpc_id().unwrap_or_default();
+        let (subnets, nats, groups, route_tables) = match early {
+            Some(Ok(contents)) if recorded_vpc == Some(vpc_id) => contents,
+            _ => Self::contents(ec2, want, vpc_id).await?,
+        };
+        Ok(Some(Network {
+            vpc,
+            subnets,
+            nats,
+            groups,
+            route_tables,
+        }))
+    }
+
+    async fn contents(ec2: &Client, want: &Desired, vpc_id: &str) -> PartResult<Contents> {
+        let read = || super::action(want);
+        let in_vpc = || filter("vpc-id", vpc_id);
+        tokio::try_join!(
             async {
                 ec2.describe_subnets()
                     .filters(in_vpc())
@@ -83,14 +116,7 @@ impl Network {
                     .await
                     .context(read)
             },
-        )?;
-        Ok(Some(Network {
-            vpc,
-            subnets,
-            nats,
-            groups,
-            route_tables,
-        }))
+        )
     }
 
     /// IDs, CIDRs, zones, and the settings changed outside Terraform (ingress of both security
