@@ -182,6 +182,27 @@ async fn converge_topic(cfg: &Configured, want: &Desired, topic: AlarmTopic) -> 
     .await
 }
 
+/// What `prior` recorded of `topic`: `single` holds the primary's, the first standby's and the
+/// us-east-1 topic's values, `further` the further standbys' by region. `None` where empty.
+fn recorded_of(
+    want: &Desired,
+    topic: AlarmTopic,
+    single: [&Value<String>; 3],
+    further: &values::StringMap,
+) -> Option<String> {
+    let [primary, standby, health_check] = single;
+    match topic {
+        AlarmTopic::Primary => primary.as_ref_option().cloned(),
+        AlarmTopic::Standby(0) => standby.as_ref_option().cloned(),
+        AlarmTopic::Standby(_) => values::known_map(further)
+            .unwrap_or_default()
+            .get(want.topic_region(topic))
+            .cloned(),
+        AlarmTopic::HealthCheck => health_check.as_ref_option().cloned(),
+    }
+    .filter(|id| !id.is_empty())
+}
+
 /// A key read by the ARN last recorded, beside its topic: `(what KMS answered, that ARN)`.
 type EarlyKey = Option<(Result<Option<topic_key::KeyFacts>, AwsError>, String)>;
 
@@ -470,25 +491,30 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         Some(emails) if !emails.is_empty() => topics::Subscriptions::List,
         _ => topics::Subscriptions::IfCounted,
     };
-    let prior_standby_topics = values::known_map(&prior.standby_topic_arns).unwrap_or_default();
-    let prior_topic = |topic: AlarmTopic| match topic {
-        AlarmTopic::Primary => known(&prior.primary_topic_arn),
-        AlarmTopic::Standby(0) => known(&prior.standby_topic_arn),
-        AlarmTopic::Standby(_) => prior_standby_topics
-            .get(want.topic_region(topic))
-            .filter(|arn| !arn.is_empty())
-            .cloned(),
-        AlarmTopic::HealthCheck => known(&prior.health_check_topic_arn),
+    // The topics and their keys as the last read recorded them.
+    let recorded_topic = |topic| {
+        recorded_of(
+            want,
+            topic,
+            [
+                &prior.primary_topic_arn,
+                &prior.standby_topic_arn,
+                &prior.health_check_topic_arn,
+            ],
+            &prior.standby_topic_arns,
+        )
     };
-    let prior_standby_keys = values::known_map(&prior.standby_topic_key_arns).unwrap_or_default();
-    let prior_key = |topic: AlarmTopic| match topic {
-        AlarmTopic::Primary => known(&prior.primary_topic_key_arn),
-        AlarmTopic::Standby(0) => known(&prior.standby_topic_key_arn),
-        AlarmTopic::Standby(_) => prior_standby_keys
-            .get(want.topic_region(topic))
-            .filter(|arn| !arn.is_empty())
-            .cloned(),
-        AlarmTopic::HealthCheck => known(&prior.health_check_topic_key_arn),
+    let recorded_key = |topic| {
+        recorded_of(
+            want,
+            topic,
+            [
+                &prior.primary_topic_key_arn,
+                &prior.standby_topic_key_arn,
+                &prior.health_check_topic_key_arn,
+            ],
+            &prior.standby_topic_key_arns,
+        )
     };
     let alarm_topics = want.alarm_topics();
     let name = &want.domain_name;
@@ -521,14 +547,14 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             // The key last recorded is read beside its topic.
             let (facts, early_key) = tokio::join!(
                 async {
-                    match prior_topic(topic) {
+                    match recorded_topic(topic) {
                         Some(arn) => topics::find_by_arn(&clients.sns, &arn, subscriptions).await,
                         None => topics::find(&clients.sns, &name).await,
                     }
                     .context(|| format!("reading SNS topic {name}"))
                 },
                 async {
-                    let key = prior_key(topic)?;
+                    let key = recorded_key(topic)?;
                     Some((topic_key::find_by_id(&clients.kms, &key).await, key))
                 },
             );
