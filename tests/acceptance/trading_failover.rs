@@ -1423,26 +1423,9 @@ async fn moving_only_active_region_calls_route53_and_that_standby(
     );
     // What the local AWS holds: the standby runs the primary's capacity, and Route 53 answers
     // with its load balancer.
-    let groups = |region: &str| {
-        let client = aws.autoscaling(region);
-        let name = if region == "us-east-1" {
-            "asg-primary-acc"
-        } else {
-            "asg-standby-acc"
-        };
-        async move {
-            let out = client
-                .describe_auto_scaling_groups()
-                .auto_scaling_group_names(name)
-                .send()
-                .await
-                .expect("DescribeAutoScalingGroups");
-            let group = &out.auto_scaling_groups()[0];
-            (group.min_size(), group.desired_capacity())
-        }
-    };
-    let (_, primary_desired) = groups("us-east-1").await;
-    assert_eq!(groups(region).await, (primary_desired, primary_desired));
+    let ((_, _, primary_desired), _) = group(&aws, "us-east-1", "primary").await.expect("group");
+    let ((min, _, desired), _) = group(&aws, region, "standby").await.expect("group");
+    assert_eq!((min, desired), (primary_desired, primary_desired));
     let state = ws.resource(ADDRESS);
     let zone = state["zone_id"].as_str().expect("zone").to_owned();
     let alb = state["standby_alb_dns_names"][region]
