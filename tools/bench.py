@@ -523,6 +523,24 @@ def targets(result):
     return lines
 
 
+def operations_table(phase, systems):
+    """The requests of each system's last `phase`, by operation, side by side: an operation one
+    side never sends reads a part the other's configuration does not have (or reads it
+    another way)."""
+    keys = sorted({k for s in systems for k in s["operations"]},
+                  key=lambda k: (-systems[0]["operations"].get(k, 0), k))
+    total = lambda s: sum(s["operations"].values())
+    lines = [f"The requests of the last {PHASE_NAMES[phase]}, by operation "
+             f"(ours: {total(systems[0])} in {len(systems[0]['operations'])} operations"
+             + "".join(f"; {label(s)}: {total(s)} in {len(s['operations'])}" for s in systems[1:])
+             + "):", "",
+             "| " + " | ".join(label(s) for s in systems) + " | operation |",
+             "|" + "---|" * (len(systems) + 1)]
+    lines += ["| " + " | ".join(str(s["operations"].get(k, 0)) for s in systems) + f" | {k} |"
+              for k in keys]
+    return lines
+
+
 def doc_tables(header, result, raw, earlier=None):
     """The generated part of one `bench:<mode>` section."""
     settings, systems = result["settings"], result["systems"]
@@ -542,17 +560,17 @@ def doc_tables(header, result, raw, earlier=None):
         lines.append("")
     lines += measured_tables(systems)
     if settings["operations"]:
-        lines += ["", f"Our requests of the last {PHASE_NAMES[settings['operations']]}, by operation "
-                      f"({sum(mine['operations'].values())} in {len(mine['operations'])} operations):",
-                  "", "| requests | operation |", "|---|---|"]
-        lines += [f"| {n} | {k} |" for k, n in
-                  sorted(mine["operations"].items(), key=lambda kv: (-kv[1], kv[0]))]
+        lines += [""] + operations_table(settings["operations"], systems)
         chain = mine.get("chain", [])
         if chain:
-            lines += ["", f"The longest chain of them sent one after another (each once the one "
-                          f"before was answered): {len(chain)} requests, "
-                          + " → ".join(f"{key} ({region})" if region else key
-                                       for _, _, region, key in chain) + "."]
+            last = mine["runs"][settings["operations"]][-1][0]
+            lines += ["", f"The longest chain of our requests sent one after another (each once "
+                          f"the one before was answered), in seconds from the start of the last "
+                          f"{PHASE_NAMES[settings['operations']]}, which took {last:.2f} s: "
+                          f"{len(chain)} requests, "
+                          + " → ".join(f"{key} ({region + ', ' if region else ''}"
+                                       f"{start:.2f}–{end:.2f} s)"
+                                       for start, end, region, key in chain) + "."]
     if result.get("floor"):
         apply = median(mine["runs"]["apply"], 0)
         lines += ["", f"Critical-path floor of one stack's create under this model: "
