@@ -49,6 +49,15 @@ impl RegionalStack {
         apply::zones(cfg, want).await.map(|_| ())
     }
 
+    /// The stack as AWS holds it (`observe`), and the capacity its group runs now.
+    pub async fn observe_running(
+        cfg: &Configured,
+        want: &desired::Desired,
+        prior: &schema::State,
+    ) -> Result<(Option<schema::State>, Option<i32>), PartError> {
+        read::observe_running(cfg, want, prior).await
+    }
+
     /// What routes to the stack (its load balancer and target group), read alone.
     pub async fn routing(
         cfg: &Configured,

@@ -863,7 +863,16 @@ async fn desired_capacity_is_left_to_the_scaling_policy_and_failover_scales_to_t
         .send()
         .await
         .expect("SetDesiredCapacity");
+    // The live capacity comes from the read of the group that finds its drift: a refresh
+    // reads each region's group once.
+    let group_reads = || {
+        aws.get_json("/localaws/requests")["autoscaling DescribeAutoScalingGroups"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = group_reads();
     ws.assert_plan_empty();
+    assert_eq!(group_reads() - before, 2, "one read per region");
     let tagged = format!("{DOMAIN_LINE}\n  tags = {{ Team = \"fx\" }}");
     ws.config(&config(&tagged));
     ws.apply();

@@ -26,6 +26,16 @@ fn action(want: &Desired) -> String {
 /// What AWS holds for the stack, as state. `None` when the VPC is gone. A part deleted out of
 /// band is recorded as an empty ID, which the next plan turns into its rebuild.
 pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartResult<Option<State>> {
+    Ok(observe_running(cfg, want, prior).await?.0)
+}
+
+/// `observe`, and the capacity the Auto Scaling group runs now (its scaling policy moves it, so
+/// the state does not hold it), from the same read of the group.
+pub async fn observe_running(
+    cfg: &Configured,
+    want: &Desired,
+    prior: &State,
+) -> PartResult<(Option<State>, Option<i32>)> {
     let clients = cfg.clients.regional(&want.region);
     let recorded = |id: &Value<String>| id.as_ref_option().filter(|id| !id.is_empty()).cloned();
     let (vpc, alb) = (recorded(&prior.vpc_id), recorded(&prior.alb_arn));
@@ -34,14 +44,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         load_balancer::LoadBalancer::read(&clients.elbv2, want, alb.as_deref()),
         compute::Compute::read(cfg, want),
     )?;
+    let running = compute.running();
     let Some(network) = network else {
-        return Ok(None);
+        return Ok((None, running));
     };
     let mut state = prior.clone();
     load_balancer.record(want, &mut state);
     compute.record(&mut state);
     network.record(want, &mut state);
-    Ok(Some(state))
+    Ok((Some(state), running))
 }
 
 /// What routes to the stack, read alone; `None` while its load balancer or target group is

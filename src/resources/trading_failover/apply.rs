@@ -621,7 +621,6 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .zip(2..)
         .map(|(stack, i)| serving(stack, certificate(i)))
         .collect();
-    let primary_region = want.region(Role::Primary);
     let stack_prior = recorded_stack_ids(want, prior);
     // The table's ARN as last read: its tags are read beside the table.
     let mut table_prior = want.table.state.clone();
@@ -629,15 +628,15 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     let (
         (profile, role_intact),
         table_state,
-        primary_state,
+        (primary_state, primary_running),
         standby_state,
         additional_states,
-        primary_group,
         dns_state,
     ) = tokio::try_join!(
         observe_role(cfg, want, &want.table.want.name),
         SessionTable::observe(cfg, &want.table.want, &table_prior),
-        RegionalStack::observe(cfg, &primary, &stack_prior[0]),
+        // The primary's running capacity comes from the same read of its group.
+        RegionalStack::observe_running(cfg, &primary, &stack_prior[0]),
         RegionalStack::observe(cfg, &standby, &stack_prior[1]),
         futures::future::try_join_all(
             additional
@@ -645,7 +644,6 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
                 .zip(&stack_prior[2..])
                 .map(|(stack, prior)| RegionalStack::observe(cfg, stack, prior))
         ),
-        live_group(cfg, want, Role::Primary, &primary_region),
         DnsFailover::observe(cfg, &dns, &dns_prior),
     )?;
     if table_state.is_none()
@@ -672,9 +670,8 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
             profile: profile.filter(|_| role_intact),
         },
     );
-    state.primary_running_capacity = primary_group
-        .and_then(|g| g.desired_capacity())
-        .map_or(Value::Null, |n| Value::Value(Number(f64::from(n))));
+    state.primary_running_capacity =
+        primary_running.map_or(Value::Null, |n| Value::Value(Number(f64::from(n))));
     if let Some(certificates) = certificates {
         let mut parts = values::known_map(&state.parts).unwrap_or_default();
         parts.extend(certificates.parts);

@@ -60,6 +60,11 @@ impl Compute {
         })
     }
 
+    /// The capacity the group runs now, if there is a group.
+    pub fn running(&self) -> Option<i32> {
+        self.group.as_ref()?.desired_capacity()
+    }
+
     /// IDs, limits, and the settings changed outside Terraform (AMI, instance type, user data,
     /// scaling policy), as AWS holds them.
     pub fn record(self, state: &mut State) {
