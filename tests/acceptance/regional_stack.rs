@@ -891,7 +891,7 @@ async fn bad_input_is_refused_at_plan_time_on_its_attribute() {
 
 #[tokio::test]
 async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    use aws_sdk_ec2::types::{AttributeBooleanValue, IpPermission, IpRange};
 
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
@@ -920,8 +920,15 @@ async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
         .send()
         .await
         .unwrap();
+    let vpc_id = state["vpc_id"].as_str().unwrap();
+    ec2.modify_vpc_attribute()
+        .vpc_id(vpc_id)
+        .enable_dns_hostnames(AttributeBooleanValue::builder().value(false).build())
+        .send()
+        .await
+        .unwrap();
 
-    ws.plan_updating(&["health_check_interval", "allowed_cidrs"]);
+    ws.plan_updating(&["health_check_interval", "allowed_cidrs", "vpc_id"]);
     ws.apply();
     let groups = elb
         .describe_target_groups()
@@ -937,6 +944,18 @@ async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
         ingress(&ec2, alb_sg).await,
         BTreeSet::from([(80, "0.0.0.0/0".to_string())])
     );
+    let dns = ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        Some(true)
+    );
+    assert_eq!(ws.resource(ADDRESS)["vpc_id"], vpc_id);
     ws.assert_plan_empty();
     ws.destroy();
     assert_nothing_left(&aws).await;

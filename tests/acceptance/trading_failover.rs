@@ -461,6 +461,19 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
     assert_nothing_left(&aws).await;
 }
 
+/// Whether EC2 resolves names in `vpc` (its `enableDnsSupport`).
+async fn dns_support(aws: &LocalAws, region: &str, vpc: &str) -> bool {
+    let out = aws
+        .ec2(region)
+        .describe_vpc_attribute()
+        .vpc_id(vpc)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport)
+        .send()
+        .await
+        .expect("DescribeVpcAttribute");
+    out.enable_dns_support().and_then(|v| v.value()) == Some(true)
+}
+
 #[tokio::test]
 async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
     let aws = LocalAws::start();
@@ -577,8 +590,22 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
 
     // Out of band, where the resource shows no attribute of its own: the primary's listener
     // deleted, the standby's target group health check changed and its scaling policy deleted,
-    // the role's policy widened.
+    // the role's policy widened, the standby VPC's DNS resolution turned off (its instances
+    // could no longer resolve DynamoDB's endpoint).
     // Each empties its entry in `parts`; apply repairs those parts alone.
+    let standby_vpc = before["standby_vpc_id"].as_str().expect("standby VPC");
+    aws.ec2("us-east-2")
+        .modify_vpc_attribute()
+        .vpc_id(standby_vpc)
+        .enable_dns_support(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifyVpcAttribute");
+    assert!(!dns_support(&aws, "us-east-2", standby_vpc).await);
     let elb = aws.elbv2("us-east-1");
     let listener = primary_listener(&aws).await.expect("the HTTP listener");
     elb.delete_listener()
@@ -626,6 +653,7 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
         "standby.target_group",
         "standby.asg",
         "instance_role",
+        "standby.vpc",
     ] {
         let key = format!("\"{part}\"");
         assert!(
@@ -664,6 +692,10 @@ async fn drift_in_one_region_is_repaired_alone_and_import_rebuilds_state() {
     assert!(
         !role_policy(&aws).await.to_string().contains("dynamodb:*"),
         "the policy is least-privilege again"
+    );
+    assert!(
+        dns_support(&aws, "us-east-2", standby_vpc).await,
+        "DNS resolution on again"
     );
     let (_, primary_after) = group(&aws, "us-east-1", "primary").await.expect("group");
     assert_eq!(primary_after, primary_instances);

@@ -214,6 +214,7 @@ fn mark_changing(planned: &mut State, prior: &State) {
         planned.nat_gateway_ids = Value::Unknown;
     }
     for id in [
+        &mut planned.vpc_id,
         &mut planned.internet_gateway_id,
         &mut planned.alb_security_group_id,
         &mut planned.instance_security_group_id,

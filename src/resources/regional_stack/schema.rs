@@ -112,7 +112,7 @@ pub fn schema() -> Schema {
                 ("environment", with_default(AttributeType::String, "Value of the `Environment` tag. Default `Production`.")),
                 ("tags", optional(string_map(), "Tags for every object of the stack, on top of the provider's `default_tags`.")),
                 ("tags_all", computed(string_map(), "Every tag on the VPC: `default_tags`, `Name`, `Environment`, `FailoverRole`, the ownership tags and `tags`.")),
-                ("vpc_id", computed(AttributeType::String, "VPC ID.")),
+                ("vpc_id", computed(AttributeType::String, "VPC ID. Empty when its DNS resolution or DNS hostnames were turned off outside Terraform (the instances resolve DynamoDB's endpoint through the VPC's DNS): the next apply turns them on again.")),
                 ("availability_zones", computed(string_list(), "Zones of the subnets, in order.")),
                 ("public_subnet_ids", computed(string_list(), "Public subnet IDs, in the order of `public_subnets`.")),
                 ("private_subnet_ids", computed(string_list(), "Private subnet IDs, in the order of `private_subnets`.")),

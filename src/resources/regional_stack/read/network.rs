@@ -5,7 +5,7 @@ use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
 use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
 use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
 use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
-use aws_sdk_ec2::types::{NatGateway, Tag, Vpc};
+use aws_sdk_ec2::types::{NatGateway, Tag, Vpc, VpcAttributeName};
 use aws_sdk_ec2::Client;
 
 use super::super::apply::{health_check_port, open_to_all};
@@ -27,6 +27,8 @@ pub struct Network {
     nats: DescribeNatGatewaysOutput,
     groups: DescribeSecurityGroupsOutput,
     route_tables: DescribeRouteTablesOutput,
+    /// DNS resolution and DNS hostnames both on, as the apply sets them.
+    dns_on: bool,
 }
 
 /// The stack part an EC2 object is, by its tags; `None` when the stack does not own it.
@@ -43,12 +45,13 @@ fn live_nat(n: &&NatGateway) -> bool {
 }
 
 /// What the VPC holds that the stack reads: subnets, NAT gateways, security groups, route
-/// tables.
+/// tables; and whether its DNS attributes are on.
 type Contents = (
     DescribeSubnetsOutput,
     DescribeNatGatewaysOutput,
     DescribeSecurityGroupsOutput,
     DescribeRouteTablesOutput,
+    bool,
 );
 
 impl Network {
@@ -71,7 +74,7 @@ impl Network {
             return Ok(None);
         };
         let vpc_id = vpc.vpc_id().unwrap_or_default();
-        let (subnets, nats, groups, route_tables) = match early {
+        let (subnets, nats, groups, route_tables, dns_on) = match early {
             Some(Ok(contents)) if recorded_vpc == Some(vpc_id) => contents,
             _ => Self::contents(ec2, want, vpc_id).await?,
         };
@@ -81,12 +84,25 @@ impl Network {
             nats,
             groups,
             route_tables,
+            dns_on,
         }))
     }
 
     async fn contents(ec2: &Client, want: &Desired, vpc_id: &str) -> PartResult<Contents> {
         let read = || super::action(want);
         let in_vpc = || filter("vpc-id", vpc_id);
+        // DescribeVpcAttribute answers one attribute per call (EC2 API reference).
+        let dns_attribute = |attribute: VpcAttributeName| async move {
+            let out = ec2
+                .describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(attribute)
+                .send()
+                .await
+                .context(read)?;
+            let value = out.enable_dns_support().or(out.enable_dns_hostnames());
+            PartResult::Ok(value.and_then(|v| v.value()) == Some(true))
+        };
         tokio::try_join!(
             async {
                 ec2.describe_subnets()
@@ -116,11 +132,18 @@ impl Network {
                     .await
                     .context(read)
             },
+            async {
+                let (support, hostnames) = tokio::try_join!(
+                    dns_attribute(VpcAttributeName::EnableDnsSupport),
+                    dns_attribute(VpcAttributeName::EnableDnsHostnames),
+                )?;
+                Ok(support && hostnames)
+            },
         )
     }
 
     /// IDs, CIDRs, zones, and the settings changed outside Terraform (ingress of both security
-    /// groups, NAT mode), as AWS holds them; the VPC's tags.
+    /// groups, NAT mode, the VPC's DNS attributes), as AWS holds them; the VPC's tags.
     pub fn record(&self, want: &Desired, state: &mut State) {
         let owner = want.owner_tags();
         let part_of = |tags: &[Tag]| part_of(&owner, tags);
@@ -234,7 +257,12 @@ impl Network {
             _ => state.nat_mode.clone(),
         };
         let all_tags = crate::aws::ec2::tag_map(self.vpc.tags());
-        state.vpc_id = values::string(self.vpc.vpc_id().unwrap_or_default());
+        // DNS resolution turned off outside Terraform leaves the instances unable to resolve
+        // DynamoDB's endpoint: drift of the VPC, whose next apply turns it on again.
+        state.vpc_id = values::string(match self.dns_on {
+            true => self.vpc.vpc_id().unwrap_or_default(),
+            false => "",
+        });
         state.vpc_cidr = self.vpc.cidr_block().map(str::to_owned).into();
         state.availability_zones = values::list(&zones);
         state.public_subnet_ids = values::list(&public);
