@@ -2515,35 +2515,85 @@ async fn tls_turned_on_reaches_both_listeners_in_one_apply_and_turned_off_takes_
     let zone = given_zone(&aws).await;
     aws.delegate(&zone);
     let ws = Workspace::new(&aws);
-    let system = |tls: &str| {
-        config(&format!(
-            "  hosted_zone_id = \"{zone}\"\n  tls = \"{tls}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
-        ))
-    };
-    ws.config(&system("off"));
+    ws.config(&in_zone_with_tls(&zone, "off"));
     ws.apply();
-    ws.config(&system("auto"));
+    ws.config(&in_zone_with_tls(&zone, "auto"));
     ws.apply();
     let state = ws.resource(ADDRESS);
     serves_its_certificates(&aws, &zone, &state).await;
     ws.assert_plan_empty();
 
-    ws.config(&system("off"));
+    ws.config(&in_zone_with_tls(&zone, "off"));
     ws.apply();
     ws.assert_plan_empty();
+    tls_is_gone(&aws, &ws, &zone).await;
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
+}
+
+/// A system without NAT gateways in the user's zone `zone`, with `tls`.
+fn in_zone_with_tls(zone: &str, tls: &str) -> String {
+    config(&format!(
+        "  hosted_zone_id = \"{zone}\"\n  tls = \"{tls}\"\n  primary {{\n    nat_mode = \"none\"\n  }}\n  standby {{\n    nat_mode = \"none\"\n  }}"
+    ))
+}
+
+/// `tls = "auto"` turned off by an apply that fails midway (the standby's HTTPS listener
+/// refuses to go): the state it saves still records the certificates, so the next plan is not
+/// empty, and the next apply takes away the listener, the certificates and their validation
+/// record. Without that record the certificates would be orphans: a state with `tls = "off"`
+/// no longer knows of them, and destroy would leave them.
+#[tokio::test]
+async fn tls_turned_off_by_an_apply_that_fails_midway_is_finished_by_the_next() {
+    let aws = LocalAws::start_with_faults("DeleteListener@us-east-2");
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(&aws);
+    ws.config(&in_zone_with_tls(&zone, "auto"));
+    ws.apply();
+    serves_its_certificates(&aws, &zone, &ws.resource(ADDRESS)).await;
+
+    ws.config(&in_zone_with_tls(&zone, "off"));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0, "{}", failed.text());
+    assert!(
+        failed.text().contains("InternalFailure"),
+        "{}",
+        failed.text()
+    );
+    assert!(
+        listener(&aws, "us-east-2", "standby", 443).await.is_some(),
+        "the standby still serves HTTPS"
+    );
+    let saved = ws.resource(ADDRESS);
+    assert!(
+        saved["parts"]["standby.certificate"]
+            .as_str()
+            .is_some_and(|arn| arn.starts_with("arn:aws:acm:us-east-2:")),
+        "{:#}",
+        saved["parts"]
+    );
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("standby.certificate"), "{plan}");
+
+    ws.apply();
+    ws.assert_plan_empty();
+    tls_is_gone(&aws, &ws, &zone).await;
+    ws.destroy();
+    nothing_left_beside(&aws, &zone).await;
+}
+
+/// No HTTPS listener, certificate nor validation record is left, and the system answers on
+/// plain HTTP.
+async fn tls_is_gone(aws: &LocalAws, ws: &Workspace, zone: &str) {
     for (region, role) in [("us-east-1", "primary"), ("us-east-2", "standby")] {
-        assert!(
-            listener(&aws, region, role, 443).await.is_none(),
-            "{region}"
-        );
-        let left = crate::support::certificates_in(&aws, region).await;
+        assert!(listener(aws, region, role, 443).await.is_none(), "{region}");
+        let left = crate::support::certificates_in(aws, region).await;
         assert!(left.is_empty(), "certificates left in {region}: {left:?}");
     }
-    assert_eq!(cnames(&aws, &zone).await, [], "the validation record");
+    assert_eq!(cnames(aws, zone).await, [], "the validation record");
     assert_eq!(
         ws.resource(ADDRESS)["application_url"],
         format!("http://{DOMAIN}")
     );
-    ws.destroy();
-    nothing_left_beside(&aws, &zone).await;
 }

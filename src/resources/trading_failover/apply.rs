@@ -247,7 +247,7 @@ async fn remove_standbys(
             }
         }
         // Its listeners are gone with its load balancer: its certificate may go.
-        match auto_tls(&want.state) || want.drops_certificates {
+        match want.finds_certificates() {
             true => tls::delete_in(cfg, want, &stack.region).await,
             false => Ok(()),
         }
@@ -575,12 +575,17 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     }
     // A certificate read that fails (ACM refusing the credentials) does not hide the rest: a
     // failed apply still saves what it made, and the certificates show as missing, to be found
-    // again by their tags.
-    let certificates = if auto_tls(&want.state) {
-        Some(tls::observe(cfg, want).await.unwrap_or_else(|err| {
+    // again by their tags. While `tls` is turned off, those not deleted yet stay in `parts`
+    // (served by no stack), so that a failed apply leaves the next one something to delete.
+    let certificates = if want.finds_certificates() {
+        let observed = tls::observe(cfg, want).await.unwrap_or_else(|err| {
             tracing::warn!("{err}; the certificates show as missing");
             tls::Observed::missing(want)
-        }))
+        });
+        Some(match auto_tls(&want.state) {
+            true => observed,
+            false => observed.leftovers(),
+        })
     } else {
         None
     };
@@ -1156,7 +1161,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
             .collect();
         // The NAT gateways go while DNS is deleted; the load balancers and the groups' instances
         // wait until no record points at them, and then go without draining.
-        let in_created_zone = auto_tls(&want.state) && want.state.hosted_zone_id.is_null();
+        let in_created_zone = want.finds_certificates() && want.state.hosted_zone_id.is_null();
         let unrouted = async {
             // Route 53 deletes only an empty zone: the record goes before the zone it is in.
             if in_created_zone {
@@ -1173,7 +1178,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
         )?;
         // The listeners are gone with the load balancers: the certificates may go.
         let certificates = async {
-            if auto_tls(&want.state) {
+            if want.finds_certificates() {
                 tls::delete(cfg, want, remaining(deadline)).await
             } else {
                 Ok(())

@@ -74,8 +74,9 @@ pub struct Desired {
     /// the prior state's settings: deleted once DNS no longer routes to them and the table no
     /// longer replicates there.
     pub removed_standbys: Vec<RemovedStandby>,
-    /// This update turns `tls = "auto"` off: the certificates it obtained, and their validation
-    /// record, go once no listener serves them (a destroy would no longer know of them).
+    /// This update turns `tls = "auto"` off, or a state records what an earlier one that
+    /// failed left: the certificates it obtained, and their validation record, go once no
+    /// listener serves them (a destroy would otherwise no longer know of them).
     pub drops_certificates: bool,
     /// The regions whose stack an update leaves alone: planned as the prior state has it, every
     /// part of it recorded (none missing or drifted), so converging it would only write what
@@ -145,15 +146,23 @@ impl Desired {
             failover_from: None,
             replace_table: false,
             removed_standbys: Vec::new(),
-            drops_certificates: false,
+            drops_certificates: leftover_certificates(state),
             unchanged_stacks: Default::default(),
         })
     }
 
-    /// This update turning off the `tls = "auto"` that `prior` had.
+    /// This update turning off the `tls = "auto"` that `prior` had, or finishing what an
+    /// update that turned it off left.
     pub fn dropping_certificates_of(mut self, prior: &State) -> Desired {
-        self.drops_certificates = auto_tls(prior) && !auto_tls(&self.state);
+        self.drops_certificates |=
+            !auto_tls(&self.state) && (auto_tls(prior) || leftover_certificates(prior));
         self
+    }
+
+    /// Whether the certificates `tls = "auto"` obtained are this apply's to find: served by
+    /// the stacks, or still to be deleted.
+    pub fn finds_certificates(&self) -> bool {
+        auto_tls(&self.state) || self.drops_certificates
     }
 
     /// This update removing the standbys of `prior` that `self` no longer has (by region):

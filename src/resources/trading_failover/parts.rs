@@ -59,6 +59,17 @@ pub fn certificate_part(prefix: &str) -> String {
 /// The `parts` key of the validation record the certificates share (`tls = "auto"`).
 pub const VALIDATION_RECORD_PART: &str = "tls.validation_record";
 
+/// Whether `state` no longer asks for `tls = "auto"` but still records a certificate or the
+/// validation record it obtained: the apply that turned it off failed before they went.
+pub fn leftover_certificates(state: &State) -> bool {
+    !auto_tls(state)
+        && values::known_map(&state.parts).is_some_and(|parts| {
+            parts
+                .keys()
+                .any(|key| key == VALIDATION_RECORD_PART || key.ends_with(".certificate"))
+        })
+}
+
 /// Whether a region block builds NAT gateways: its `nat_mode`, or the default when unset.
 pub fn builds_nat(block: &Region) -> bool {
     let mode = block

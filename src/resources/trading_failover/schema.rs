@@ -208,7 +208,7 @@ pub fn schema() -> Schema {
                 ("instance_role_name", computed(AttributeType::String, "IAM role (and instance profile) of the instances in both regions.")),
                 ("records", computed(string_map(), "Each weighted record as Route 53 holds it, by set identifier; drift shows here and is repaired.")),
                 ("alarms", computed(string_map(), "Each alarm's settings as CloudWatch holds them, by name; drift shows here and is repaired.")),
-                ("parts", computed(string_map(), "The ID of every part, by `<group>.<part>`. A part deleted outside Terraform, or changed where this resource shows no attribute for the change (the instance port, the target group's health check, user data, the role's policy), shows as empty, and the next apply rebuilds or repairs that part alone.")),
+                ("parts", computed(string_map(), "The ID of every part, by `<group>.<part>`. A part deleted outside Terraform, or changed where this resource shows no attribute for the change (the instance port, the target group's health check, user data, the role's policy, a VPC's DNS attributes), shows as empty, and the next apply rebuilds or repairs that part alone. After an apply that turned `tls = \"auto\"` off failed, the certificates and validation record it has not deleted yet stay listed, so that the next plan is not empty and its apply deletes them.")),
             ]),
             blocks: named([
                 (Role::Primary.as_str(), region_block(Role::Primary)),

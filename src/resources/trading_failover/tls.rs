@@ -148,6 +148,9 @@ pub struct Observed {
     /// In `Desired::certificate_sites`' order.
     pub certificates: Vec<Option<String>>,
     pub parts: Tags,
+    /// The `parts` entries of every certificate found, issued or not, and of the record when
+    /// the zone holds it: what is still to be deleted once `tls` is no longer `auto`.
+    found: Tags,
 }
 
 impl Observed {
@@ -161,7 +164,19 @@ impl Observed {
         parts.insert(VALIDATION_RECORD_PART.into(), String::new());
         Observed {
             certificates: vec![None; sites.len()],
+            found: parts.clone(),
             parts,
+        }
+    }
+
+    /// What is left to delete once `tls` is no longer `auto`: only the parts found, served by
+    /// no stack. Entries stay (empty) where the read failed, so that the next plan still
+    /// finds something to delete.
+    pub fn leftovers(self) -> Observed {
+        Observed {
+            certificates: vec![None; self.certificates.len()],
+            parts: self.found.clone(),
+            found: self.found,
         }
     }
 
@@ -226,19 +241,25 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
         })
         .collect();
     let mut parts = Tags::new();
-    for ((prefix, _), arn) in sites.iter().zip(&certificates) {
+    let mut found_parts = Tags::new();
+    for (((prefix, _), arn), found) in sites.iter().zip(&certificates).zip(&found) {
         parts.insert(certificate_part(prefix), arn.clone().unwrap_or_default());
+        if let Some((facts, _)) = found {
+            found_parts.insert(certificate_part(prefix), facts.arn.clone());
+        }
+    }
+    let record_name = record.filter(|_| record_held).map(|r| r.name);
+    if let Some(name) = &record_name {
+        found_parts.insert(VALIDATION_RECORD_PART.into(), name.clone());
     }
     parts.insert(
         VALIDATION_RECORD_PART.into(),
-        record
-            .filter(|_| record_held)
-            .map(|r| r.name)
-            .unwrap_or_default(),
+        record_name.unwrap_or_default(),
     );
     Ok(Observed {
         certificates,
         parts,
+        found: found_parts,
     })
 }
 
