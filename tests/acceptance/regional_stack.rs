@@ -142,6 +142,24 @@ fn ids(state: &serde_json::Value, attr: &str) -> Vec<String> {
         .collect()
 }
 
+/// A VPC's DNS attribute (`enableDnsSupport` or `enableDnsHostnames`) as EC2 holds it.
+pub async fn dns_attribute(
+    ec2: &aws_sdk_ec2::Client,
+    vpc: &str,
+    attribute: VpcAttributeName,
+) -> Option<bool> {
+    let out = ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc)
+        .attribute(attribute)
+        .send()
+        .await
+        .expect("DescribeVpcAttribute");
+    out.enable_dns_support()
+        .or(out.enable_dns_hostnames())
+        .and_then(|v| v.value())
+}
+
 #[tokio::test]
 async fn creates_the_spec_network_and_destroys_everything() {
     let aws = LocalAws::start();
@@ -163,17 +181,7 @@ async fn creates_the_spec_network_and_destroys_everything() {
         VpcAttributeName::EnableDnsSupport,
         VpcAttributeName::EnableDnsHostnames,
     ] {
-        let out = ec2
-            .describe_vpc_attribute()
-            .vpc_id(vpc_id)
-            .attribute(attribute.clone())
-            .send()
-            .await
-            .unwrap();
-        let on = out
-            .enable_dns_support()
-            .or(out.enable_dns_hostnames())
-            .and_then(|v| v.value());
+        let on = dns_attribute(&ec2, vpc_id, attribute.clone()).await;
         assert_eq!(on, Some(true), "{attribute:?}");
     }
 
@@ -259,15 +267,8 @@ async fn new_ids_not_yet_visible_are_waited_for() {
     let state = ws.resource(ADDRESS);
     let ec2 = aws.ec2("us-east-1");
     let vpc_id = state["vpc_id"].as_str().unwrap();
-    let dns = ec2
-        .describe_vpc_attribute()
-        .vpc_id(vpc_id)
-        .attribute(VpcAttributeName::EnableDnsHostnames)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        dns_attribute(&ec2, vpc_id, VpcAttributeName::EnableDnsHostnames).await,
         Some(true)
     );
     assert_eq!(subnets(&ec2, vpc_id).await.len(), 4);
@@ -944,15 +945,8 @@ async fn settings_changed_out_of_band_show_in_the_plan_and_are_repaired() {
         ingress(&ec2, alb_sg).await,
         BTreeSet::from([(80, "0.0.0.0/0".to_string())])
     );
-    let dns = ec2
-        .describe_vpc_attribute()
-        .vpc_id(vpc_id)
-        .attribute(VpcAttributeName::EnableDnsHostnames)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        dns_attribute(&ec2, vpc_id, VpcAttributeName::EnableDnsHostnames).await,
         Some(true)
     );
     assert_eq!(ws.resource(ADDRESS)["vpc_id"], vpc_id);

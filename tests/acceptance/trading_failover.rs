@@ -463,15 +463,8 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
 
 /// Whether EC2 resolves names in `vpc` (its `enableDnsSupport`).
 async fn dns_support(aws: &LocalAws, region: &str, vpc: &str) -> bool {
-    let out = aws
-        .ec2(region)
-        .describe_vpc_attribute()
-        .vpc_id(vpc)
-        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport)
-        .send()
-        .await
-        .expect("DescribeVpcAttribute");
-    out.enable_dns_support().and_then(|v| v.value()) == Some(true)
+    let support = aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport;
+    crate::regional_stack::dns_attribute(&aws.ec2(region), vpc, support).await == Some(true)
 }
 
 #[tokio::test]
