@@ -2534,8 +2534,8 @@ fn in_zone_with_tls(zone: &str, tls: &str) -> String {
 /// `tls = "auto"` turned off by an apply that fails midway (the standby's HTTPS listener
 /// refuses to go): the state it saves still records the certificates, so the next plan is not
 /// empty, and the next apply takes away the listener, the certificates and their validation
-/// record. Without that record the certificates would be orphans: a state with `tls = "off"`
-/// no longer knows of them, and destroy would leave them.
+/// record. Unless the state lists them, the certificates are orphans: a state with
+/// `tls = "off"` did not look for them, and destroy left them.
 #[tokio::test]
 async fn tls_turned_off_by_an_apply_that_fails_midway_is_finished_by_the_next() {
     let aws = LocalAws::start_with_faults("DeleteListener@us-east-2");
