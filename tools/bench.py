@@ -525,8 +525,8 @@ def targets(result):
 
 def operations_table(phase, systems):
     """The requests of each system's last `phase`, by operation, side by side: an operation one
-    side never sends reads a part the other's configuration does not have (or reads it
-    another way)."""
+    side never sends reads a part the other's configuration does not have, reads it another
+    way, or checks drift the other side does not look for."""
     keys = sorted({k for s in systems for k in s["operations"]},
                   key=lambda k: (-systems[0]["operations"].get(k, 0), k))
     total = lambda s: sum(s["operations"].values())
