@@ -20,7 +20,9 @@ engage throws the failover switch (one PutMetricData in the standby region) afte
 standby has healthy targets (--force skips that); release lets the primary back once it is healthy.
 Only the standby region's CloudWatch and ELB are called, with the standard AWS credential chain
 (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...). The standby's target group is tg-standby-<suffix>
-unless --target-group-arn names another (tap_dns_failover over your own load balancers).";
+unless --target-group-arn names another (tap_dns_failover over your own load balancers). With
+several standbys, any standby region throws the switch (each has an alarm on it); metrics are
+regional, so release it, and read its status, in the region it was thrown in.";
 
 /// Retries of throttling and transient errors per call, on top of the first attempt.
 const MAX_RETRIES: u32 = 3;

@@ -24,7 +24,7 @@ use crate::tf::schema::{named, optional, required};
 pub fn attributes(checked: &str) -> HashMap<String, Attribute> {
     named([
         ("environment_suffix", required(AttributeType::String, "The stack's environment suffix: the switch is `failover-switch-<suffix>`.")),
-        ("standby_region", optional(AttributeType::String, "The standby region, where the switch lives. Default `us-east-2`.")),
+        ("standby_region", optional(AttributeType::String, "The standby region, where the switch lives: with several standbys, any of their regions (each has a switch alarm; throwing any takes the primary out, and the first healthy standby in order of preference takes the traffic; metrics are regional, so release it in the region it was thrown in). Default `us-east-2`.")),
         ("target_group_arn", optional(AttributeType::String, format!("The standby's target group, whose health is checked {checked}. Default: `tg-standby-<suffix>`, the regional stack's; give it for `tap_dns_failover` over your own load balancers."))),
     ])
 }

@@ -14,19 +14,26 @@ pub const DIMENSION: &str = "EnvironmentSuffix";
 pub const THROWN: f64 = 1.0;
 pub const RELEASED: f64 = 0.0;
 
-/// The alarm's name: `failover-switch-<suffix>`.
+/// The first standby's alarm's name: `failover-switch-<suffix>`.
 pub fn alarm_name(suffix: &str) -> String {
     crate::naming::alarm("switch", suffix)
 }
 
-/// The alarm, in the standby region. Route 53 follows only alarms on standard-resolution
-/// metrics with a plain statistic (API_AlarmIdentifier): one-minute periods, Maximum. Missing
-/// data is ignored ("the current alarm state is maintained"), so once thrown the switch stays
+/// A further standby's: `failover-switch-<region>-<suffix>`.
+pub fn alarm_name_in(region: &str, suffix: &str) -> String {
+    crate::naming::alarm(&format!("switch-{region}"), suffix)
+}
+
+/// The alarm `name`, in the standby region. Each standby region has one on the same metric
+/// name, and metrics are regional: a put to one region throws that region's alarm only, which
+/// is enough to take the primary out, and only a put there releases it. Route 53 follows only
+/// alarms on standard-resolution metrics with a plain statistic (API_AlarmIdentifier):
+/// one-minute periods, Maximum. Missing data is ignored ("the current alarm state is maintained"), so once thrown the switch stays
 /// thrown with no further data; the health check's `LastKnownStatus` keeps it latched even if
 /// CloudWatch reports insufficient data.
-pub fn alarm(suffix: &str, region: &str, notify: &str) -> AlarmSpec {
+pub fn alarm(name: &str, suffix: &str, region: &str, notify: &str) -> AlarmSpec {
     AlarmSpec {
-        name: alarm_name(suffix),
+        name: name.to_owned(),
         description: format!("The failover switch of {suffix} is thrown: Route 53 keeps the primary out of DNS even while it is healthy, until someone releases the switch ({}).", command(region, suffix, RELEASED)),
         namespace: NAMESPACE.into(),
         metric: METRIC.into(),
@@ -59,7 +66,12 @@ mod tests {
         let thrown = command("us-west-2", "prod", THROWN);
         assert_eq!(thrown, "aws cloudwatch put-metric-data --region us-west-2 --namespace TAP/Failover --metric-name FailoverSwitch --dimensions EnvironmentSuffix=prod --value 1");
         assert!(command("us-west-2", "prod", RELEASED).ends_with("--value 0"));
-        let spec = alarm("prod", "us-west-2", "arn:aws:sns:us-west-2:1:t");
+        let spec = alarm(
+            &alarm_name("prod"),
+            "prod",
+            "us-west-2",
+            "arn:aws:sns:us-west-2:1:t",
+        );
         assert_eq!(spec.dimensions, [(DIMENSION.into(), "prod".into())]);
         assert!(THROWN >= spec.threshold && RELEASED < spec.threshold);
     }

@@ -1,7 +1,7 @@
-//! The Route 53 health checks of the failover switch: a CLOUDWATCH_METRIC check on the switch
-//! alarm (or a RECOVERY_CONTROL check on the user's ARC routing control), and the CALCULATED
-//! check the primary record uses, healthy only while both the endpoint check and the switch
-//! check are.
+//! The Route 53 health checks of the failover switch: a CLOUDWATCH_METRIC check on each
+//! standby region's switch alarm (or one RECOVERY_CONTROL check on the user's ARC routing
+//! control), and the CALCULATED check the primary record uses, healthy only while the endpoint
+//! check and every switch check are.
 
 use aws_sdk_route53::types::{
     AlarmIdentifier, CloudWatchRegion, HealthCheck, HealthCheckConfig, HealthCheckType,
@@ -13,25 +13,45 @@ use super::error::{built, AwsError, Cause, Context, PartResult};
 use super::route53;
 use crate::tags::Tags;
 
-/// What the caller references of the two checks carry after `tap/<suffix>/`.
+/// What the caller references of the checks carry after `tap/<suffix>/`. A further standby's
+/// switch check carries `switch-<region>`: CallerReference is at most 64 characters
+/// (API_HealthCheck), and `tap/<20-character suffix>/failover-switch-ap-southeast-1/<millis>`
+/// would be 69.
 const SWITCH: &str = "failover-switch";
+const FURTHER_SWITCH: &str = "switch-";
 const PRIMARY: &str = "primary-record";
 
-/// Which of the two checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which check.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    /// Follows the switch alarm, or the routing control.
-    Switch,
-    /// The primary record's: the endpoint check AND the switch check.
+    /// Follows a switch alarm, or the routing control: the first standby's (`None`), or a
+    /// further standby's (its region).
+    Switch(Option<String>),
+    /// The primary record's: the endpoint check AND every switch check.
     Primary,
 }
 
 impl Kind {
-    fn reference(self) -> &'static str {
+    fn reference(&self) -> String {
         match self {
-            Kind::Switch => SWITCH,
-            Kind::Primary => PRIMARY,
+            Kind::Switch(None) => SWITCH.to_owned(),
+            Kind::Switch(Some(region)) => format!("{FURTHER_SWITCH}{region}"),
+            Kind::Primary => PRIMARY.to_owned(),
         }
+    }
+
+    fn parse(what: &str) -> Option<Kind> {
+        match what {
+            SWITCH => Some(Kind::Switch(None)),
+            PRIMARY => Some(Kind::Primary),
+            _ => {
+                (what.strip_prefix(FURTHER_SWITCH)).map(|region| Kind::Switch(Some(region.into())))
+            }
+        }
+    }
+
+    pub fn is_switch(&self) -> bool {
+        matches!(self, Kind::Switch(_))
     }
 }
 
@@ -46,7 +66,8 @@ pub enum Spec {
     /// RECOVERY_CONTROL). UpdateHealthCheck has no `RoutingControlArn`: another ARN, or a
     /// change from or to an alarm check, is a new check.
     RoutingControl { arn: String },
-    /// Healthy only while every child is: `HealthThreshold` = number of children. Sorted
+    /// Healthy only while every child is: `HealthThreshold` = number of children (at most 256,
+    /// API_HealthCheckConfig; ours has at most five). Sorted
     /// (`all_of`): Route 53 keeps no order.
     AllOf(Vec<String>),
 }
@@ -125,17 +146,13 @@ pub fn routing_control_command(arn: &str, on: bool) -> String {
 }
 
 fn kind_of(check: &HealthCheck) -> Option<Kind> {
-    let reference = check.caller_reference();
-    let what = reference.split('/').nth(2)?;
-    [Kind::Switch, Kind::Primary]
-        .into_iter()
-        .find(|k| k.reference() == what)
+    Kind::parse(check.caller_reference().split('/').nth(2)?)
 }
 
 fn facts(check: &HealthCheck, kind: Kind) -> Facts {
     let config = check.health_check_config();
-    let spec = config.and_then(|c| match (kind, c.r#type()) {
-        (Kind::Switch, HealthCheckType::CloudwatchMetric) => {
+    let spec = config.and_then(|c| match (&kind, c.r#type()) {
+        (Kind::Switch(_), HealthCheckType::CloudwatchMetric) => {
             let alarm = c.alarm_identifier()?;
             (c.insufficient_data_health_status()
                 == Some(&InsufficientDataHealthStatus::LastKnownStatus))
@@ -145,7 +162,7 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
             })
         }
         // Even without its ARN: such a check can only be replaced.
-        (Kind::Switch, HealthCheckType::RecoveryControl) => Some(Spec::RoutingControl {
+        (Kind::Switch(_), HealthCheckType::RecoveryControl) => Some(Spec::RoutingControl {
             arn: c.routing_control_arn().unwrap_or_default().to_owned(),
         }),
         (Kind::Primary, HealthCheckType::Calculated) => {
@@ -163,7 +180,7 @@ fn facts(check: &HealthCheck, kind: Kind) -> Facts {
     }
 }
 
-/// The switch and primary checks this stack created (more than one of a kind only after an
+/// The switch and record checks this stack created (more than one of a kind only after an
 /// interrupted replacement).
 pub async fn list_ours(r53: &Client, suffix: &str) -> Result<Vec<Facts>, AwsError> {
     Ok(among(&route53::health_checks_of(r53, suffix).await?))
@@ -183,12 +200,12 @@ pub fn among(ours: &[HealthCheck]) -> Vec<Facts> {
 pub async fn ensure(
     r53: &Client,
     existing: &[Facts],
-    kind: Kind,
+    kind: &Kind,
     spec: &Spec,
     suffix: &str,
     tags: &Tags,
 ) -> PartResult<String> {
-    let mine = existing.iter().filter(|c| c.kind == kind);
+    let mine = existing.iter().filter(|c| c.kind == *kind);
     let id = match mine
         .clone()
         .find(|c| c.matches(spec))
@@ -222,7 +239,7 @@ fn alarm_identifier(region: &str, name: &str) -> Result<AlarmIdentifier, Cause> 
     )
 }
 
-async fn create(r53: &Client, kind: Kind, spec: &Spec, suffix: &str) -> PartResult<String> {
+async fn create(r53: &Client, kind: &Kind, spec: &Spec, suffix: &str) -> PartResult<String> {
     let action = || format!("creating Route 53 health check {}", describe(spec));
     tracing::info!("{}", action());
     let config = match spec {
@@ -240,7 +257,7 @@ async fn create(r53: &Client, kind: Kind, spec: &Spec, suffix: &str) -> PartResu
     };
     let out = r53
         .create_health_check()
-        .caller_reference(route53::caller_reference(suffix, kind.reference()))
+        .caller_reference(route53::caller_reference(suffix, &kind.reference()))
         .health_check_config(built(config.build()).context(action)?)
         .send()
         .await
@@ -296,6 +313,27 @@ mod tests {
         assert!(!have.matches(&Spec::all_of(vec!["a".into()])));
     }
 
+    /// Each kind is found again by its caller reference, which stays within CreateHealthCheck's
+    /// 64 characters for the longest suffix and region.
+    #[test]
+    fn caller_references_name_the_kind_within_64_characters() {
+        let suffix = "x".repeat(crate::naming::MAX_SUFFIX_LEN);
+        let longest = (crate::regions::KNOWN.iter())
+            .max_by_key(|r| r.len())
+            .unwrap();
+        for kind in [
+            Kind::Switch(None),
+            Kind::Switch(Some((*longest).to_owned())),
+            Kind::Primary,
+        ] {
+            let reference = route53::caller_reference(&suffix, &kind.reference());
+            assert!(reference.len() <= 64, "{reference}");
+            let what = reference.split('/').nth(2).unwrap();
+            assert_eq!(Kind::parse(what), Some(kind));
+        }
+        assert_eq!(Kind::parse("health-check"), None);
+    }
+
     #[test]
     fn routing_control_arns() {
         let good = "arn:aws:route53-recovery-control::111122223333:controlpanel/0123abcd/routingcontrol/abcd0123";
@@ -321,7 +359,7 @@ mod tests {
         };
         let alarm = Facts {
             id: "hc".into(),
-            kind: Kind::Switch,
+            kind: Kind::Switch(None),
             spec: None,
             overridden: false,
         };

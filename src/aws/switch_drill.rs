@@ -15,7 +15,6 @@ use aws_smithy_types::DateTime;
 use tokio::time::Instant;
 
 use super::error::{AwsError, Context};
-use super::failover_switch;
 use super::switch_throw::{self, Direction, Options, Standby, SwitchError};
 
 /// The record the drill watches, and Route 53's client (its control plane, in us-east-1).
@@ -132,8 +131,9 @@ pub async fn run(
     progress: &mut (dyn FnMut(&str) + Send),
     thrown: &mut bool,
 ) -> Result<Summary, DrillError> {
-    let alarm = failover_switch::alarm_name(suffix);
     let before = switch_throw::status(standby, suffix, &settings.options).await?;
+    // The standby region's switch alarm: the first standby's, or a further standby's.
+    let alarm = before.alarm.clone();
     if before.thrown() {
         return Err(DrillError::AlreadyThrown {
             suffix: suffix.to_owned(),
@@ -177,7 +177,7 @@ pub async fn run(
     let (detection, switch) = until_both(
         standby,
         record,
-        suffix,
+        (suffix, &alarm),
         settings,
         StateValue::Alarm,
         |answer| !answer.is_empty() && answer != primary.as_slice(),
@@ -217,7 +217,7 @@ pub async fn run(
     let (_, back) = until_both(
         standby,
         record,
-        suffix,
+        (suffix, &alarm),
         settings,
         StateValue::Ok,
         |answer| answer == primary.as_slice(),
@@ -245,13 +245,13 @@ pub async fn release_after(standby: &Standby<'_>, suffix: &str) -> Result<(), Sw
     Ok(())
 }
 
-/// Polls the switch alarm and TestDNSAnswer until the alarm is `state` and the answer `arrived`;
-/// when each first was. `repeat` puts that direction's value again every minute meanwhile (a
+/// Polls the switch alarm (of the suffix, by its name) and TestDNSAnswer until the alarm is
+/// `state` and the answer `arrived`; when each first was. `repeat` puts that direction's value again every minute meanwhile (a
 /// release put in a period that also holds the throw would not clear it).
 async fn until_both(
     standby: &Standby<'_>,
     record: &Record<'_>,
-    suffix: &str,
+    (suffix, alarm_name): (&str, &str),
     settings: &Settings,
     state: StateValue,
     arrived: impl Fn(&[String]) -> bool,
@@ -276,11 +276,7 @@ async fn until_both(
         }
         if Instant::now() >= deadline {
             let what = match alarm_at {
-                None => format!(
-                    "alarm {} in {}",
-                    failover_switch::alarm_name(suffix),
-                    state.as_str()
-                ),
+                None => format!("alarm {alarm_name} in {}", state.as_str()),
                 Some(_) => format!("TestDNSAnswer's change for {}", record.name),
             };
             return Err(DrillError::TooLong {

@@ -101,7 +101,7 @@ impl Status {
 pub enum SwitchError {
     #[error(transparent)]
     Aws(#[from] PartError),
-    #[error("there is no CloudWatch alarm {alarm} in {region}: the failover switch of {suffix} is not built there (a wrong suffix or standby region, or a system built before the switch existed: apply it with this provider first)")]
+    #[error("there is no CloudWatch alarm {alarm} in {region}: the failover switch of {suffix} is not built there (a wrong suffix or standby region, a system with a routing control as its switch, or one built before the switch existed: apply it with this provider first)")]
     NoSwitch {
         alarm: String,
         region: String,
@@ -128,7 +128,7 @@ pub async fn status(
     let alarm = read_alarm(standby, suffix).await?;
     let targets = standby_targets(standby, suffix, options.target_group_arn.as_deref()).await?;
     Ok(Status {
-        alarm: failover_switch::alarm_name(suffix),
+        alarm: alarm.alarm_name().unwrap_or_default().to_owned(),
         state: alarm.state_value().map_or("", |s| s.as_str()).to_owned(),
         reason: alarm.state_reason().unwrap_or_default().to_owned(),
         targets,
@@ -146,18 +146,18 @@ pub async fn throw(
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Status, SwitchError> {
     let before = put_checked(standby, suffix, direction, options, progress).await?;
-    settle(standby, suffix, direction, options, before, progress).await
+    settle(standby, suffix, direction, options, &before, progress).await
 }
 
 /// The first half of `throw`: checks the standby (engaging) and puts the switch's new value.
-/// Returns the alarm's state before, to wait from.
+/// Returns the alarm as it was before, to wait from.
 pub async fn put_checked(
     standby: &Standby<'_>,
     suffix: &str,
     direction: Direction,
     options: &Options,
     progress: &mut (dyn FnMut(&str) + Send),
-) -> Result<Option<StateValue>, SwitchError> {
+) -> Result<MetricAlarm, SwitchError> {
     let region = standby.region;
     let before = read_alarm(standby, suffix).await?;
     let targets = standby_targets(standby, suffix, options.target_group_arn.as_deref()).await?;
@@ -195,24 +195,24 @@ pub async fn put_checked(
         now(),
         direction.value()
     ));
-    Ok(before.state_value().cloned())
+    Ok(before)
 }
 
 /// The second half of `throw`: waits, up to `options.timeout`, until the alarm is in the state
-/// the put asks for (`before`: its state before the put).
+/// the put asks for (`before`: the alarm before the put).
 pub async fn settle(
     standby: &Standby<'_>,
     suffix: &str,
     direction: Direction,
     options: &Options,
-    before: Option<StateValue>,
+    before: &MetricAlarm,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Status, SwitchError> {
-    let alarm = failover_switch::alarm_name(suffix);
     let region = standby.region;
+    let alarm = before.alarm_name().unwrap_or_default().to_owned();
     let wanted = direction.wanted();
     let deadline = Instant::now() + options.timeout;
-    let mut seen = before;
+    let mut seen = before.state_value().cloned();
     let mut delay = FIRST_POLL;
     loop {
         let current = read_alarm(standby, suffix).await?;
@@ -265,22 +265,36 @@ pub fn now() -> String {
         .unwrap_or_else(|_| "now".into())
 }
 
+/// The switch alarm in the standby region: the first standby's (`failover-switch-<suffix>`) or
+/// a further standby's (`failover-switch-<region>-<suffix>`), asked for both in one request,
+/// since the command line knows only the region. Both throw the same switch: one metric, and
+/// the record check follows every standby region's alarm.
 pub async fn read_alarm(standby: &Standby<'_>, suffix: &str) -> Result<MetricAlarm, SwitchError> {
-    let name = failover_switch::alarm_name(suffix);
+    let names = [
+        failover_switch::alarm_name(suffix),
+        failover_switch::alarm_name_in(standby.region, suffix),
+    ];
     let out = standby
         .cloudwatch
         .describe_alarms()
-        .alarm_names(&name)
+        .set_alarm_names(Some(names.to_vec()))
         .send()
         .await
         .map_err(|e| AwsError::from(e).in_region(standby.region))
-        .context(|| format!("reading CloudWatch alarm {name} ({})", standby.region))?;
-    out.metric_alarms()
-        .iter()
-        .find(|a| a.alarm_name() == Some(name.as_str()))
+        .context(|| {
+            format!(
+                "reading CloudWatch alarm {} ({})",
+                names.join(" or "),
+                standby.region
+            )
+        })?;
+    (names.iter())
+        .find_map(|name| {
+            (out.metric_alarms().iter()).find(|a| a.alarm_name() == Some(name.as_str()))
+        })
         .cloned()
         .ok_or_else(|| SwitchError::NoSwitch {
-            alarm: name,
+            alarm: names.join(" or "),
             region: standby.region.to_owned(),
             suffix: suffix.to_owned(),
         })
@@ -387,7 +401,8 @@ mod tests {
 
     #[test]
     fn each_direction_puts_what_the_alarm_reads_as_its_state() {
-        let spec = failover_switch::alarm("prod", "us-east-2", "arn:aws:sns:us-east-2:1:t");
+        let name = failover_switch::alarm_name("prod");
+        let spec = failover_switch::alarm(&name, "prod", "us-east-2", "arn:aws:sns:us-east-2:1:t");
         assert!(Direction::Engage.value() >= spec.threshold);
         assert_eq!(Direction::Engage.wanted(), StateValue::Alarm);
         assert!(Direction::Release.value() < spec.threshold);
@@ -435,7 +450,7 @@ mod tests {
         .expect_err("nothing listens there");
         let text = err.to_string();
         assert!(
-            text.starts_with("reading CloudWatch alarm failover-switch-prod (us-east-2): "),
+            text.starts_with("reading CloudWatch alarm failover-switch-prod or failover-switch-us-east-2-prod (us-east-2): "),
             "{text}"
         );
         assert!(said.is_empty(), "{said:?}");

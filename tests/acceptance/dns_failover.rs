@@ -1680,7 +1680,7 @@ fn set_routing_control(aws: &LocalAws, state: &str) {
 }
 
 /// A CALCULATED check healthy only while every one of `children` is.
-fn assert_all_of(config: &aws_sdk_route53::types::HealthCheckConfig, children: &[&str]) {
+pub(crate) fn assert_all_of(config: &aws_sdk_route53::types::HealthCheckConfig, children: &[&str]) {
     assert_eq!(config.r#type().as_str(), "CALCULATED");
     let mut have = config.child_health_checks().to_vec();
     have.sort();
@@ -1691,7 +1691,9 @@ fn assert_all_of(config: &aws_sdk_route53::types::HealthCheckConfig, children: &
 }
 
 /// The health checks Route 53 holds, by ID.
-async fn health_checks(aws: &LocalAws) -> HashMap<String, aws_sdk_route53::types::HealthCheck> {
+pub(crate) async fn health_checks(
+    aws: &LocalAws,
+) -> HashMap<String, aws_sdk_route53::types::HealthCheck> {
     aws.route53()
         .list_health_checks()
         .send()
@@ -1867,6 +1869,7 @@ async fn standbys_take_over_in_order_and_are_added_and_removed_in_place() {
             "us-west-2",
             "failover-unhealthy-hosts-standby-us-west-2-acc",
         ),
+        ("us-west-2", "failover-switch-us-west-2-acc"),
         ("us-east-2", "failover-switch-acc"),
     ] {
         assert!(

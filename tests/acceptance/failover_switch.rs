@@ -2,9 +2,12 @@
 //! `failover` command throwing the switch with the standby region alone, asserted on what the
 //! local AWS served and answers.
 
+use std::collections::HashMap;
 use std::process::Command;
 
-use crate::dns_failover::{serving_endpoint, Endpoint};
+use aws_sdk_route53::types::HealthCheck;
+
+use crate::dns_failover::{assert_all_of, health_checks, serving_endpoint, Endpoint};
 use crate::support::{alerting_leaks, resolved, settles, upsert_record, LocalAws, Run, Workspace};
 
 const SUFFIX: &str = "brk";
@@ -46,10 +49,15 @@ fn dns(aws: &LocalAws, zone: &str, name: &str) -> (String, Vec<String>) {
 
 /// The system the switch fails over: `tap_dns_failover` over the two load balancers.
 fn dns_failover(primary: &Endpoint, standby: &Endpoint) -> String {
+    dns_failover_over(primary, &[standby])
+}
+
+/// `tap_dns_failover` over `primary` and `standbys`, in order of preference.
+fn dns_failover_over(primary: &Endpoint, standbys: &[&Endpoint]) -> String {
+    let blocks: String = standbys.iter().map(|s| s.block("standby")).collect();
     format!(
-        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{}}}\n",
+        "resource \"tap_dns_failover\" \"dns\" {{\n  environment_suffix = \"{SUFFIX}\"\n  domain_name = \"{DOMAIN}\"\n{}{blocks}}}\n",
         primary.block("primary"),
-        standby.block("standby")
     )
 }
 
@@ -404,6 +412,163 @@ async fn the_command_fails_over_with_us_east_1_down_and_releases_when_it_is_back
         answer,
     )
     .await;
+
+    ws.destroy();
+    let leaks = alerting_leaks(&aws, None).await;
+    assert!(leaks.is_empty(), "left after destroy: {leaks:?}");
+}
+
+/// The ID of the CLOUDWATCH_METRIC check that follows alarm `name` in `region`.
+fn check_on_alarm(
+    checks: &HashMap<String, HealthCheck>,
+    region: &str,
+    name: &str,
+) -> Option<String> {
+    checks
+        .values()
+        .find(|c| {
+            c.health_check_config()
+                .and_then(|config| config.alarm_identifier())
+                .is_some_and(|a| (a.region().as_str(), a.name()) == (region, name))
+        })
+        .map(|c| c.id().to_owned())
+}
+
+/// The record check `id` as Route 53 holds it: healthy only while all of `children` are.
+fn assert_record_check(checks: &HashMap<String, HealthCheck>, id: &str, children: &[&str]) {
+    let config = checks[id].health_check_config().expect("the record check");
+    assert_all_of(config, children);
+}
+
+/// With two standbys the switch has an alarm and a check in each standby region, all children of
+/// the record check: with us-east-1 and the first standby's region both down (and the first
+/// standby's application failing), the command throws it from the second standby's region,
+/// calling no other region, and DNS answers with the second standby; released, the primary
+/// returns; removing the second standby removes its alarm and check, nothing else.
+#[tokio::test]
+async fn with_two_standbys_the_switch_is_thrown_from_the_second_while_the_first_is_down() {
+    let aws = LocalAws::start_with_env(&[("LOCALAWS_NEW_ID_MISSES", "0")]);
+    let primary = serving_endpoint(&aws, "us-east-1", "10.71", "primary").await;
+    let first = serving_endpoint(&aws, "us-east-2", "10.72", "first").await;
+    let second = serving_endpoint(&aws, "us-west-2", "10.73", "second").await;
+    let ws = Workspace::new(&aws);
+    ws.config(&dns_failover_over(&primary, &[&first, &second]));
+    let (zone, primary_ips, _) = apply_answering_primary(&aws, &ws, &primary, &first).await;
+    ws.assert_plan_empty();
+    let state = ws.resource("tap_dns_failover.dns");
+    let further_alarm = format!("failover-switch-us-west-2-{SUFFIX}");
+
+    // What Route 53 and CloudWatch hold: a switch alarm in each standby region, a check on
+    // each, and the record check on both and on the endpoint check.
+    for (region, name) in [("us-east-2", ALARM), ("us-west-2", &further_alarm)] {
+        let state = alarm_state_of(&aws, region, name).await;
+        assert!(
+            ["OK", "INSUFFICIENT_DATA"].contains(&state.as_str()),
+            "{name}: {state:?}"
+        );
+    }
+    let checks = health_checks(&aws).await;
+    let first_switch = check_on_alarm(&checks, "us-east-2", ALARM).expect("the first's check");
+    let second_switch =
+        check_on_alarm(&checks, "us-west-2", &further_alarm).expect("the second's check");
+    assert_eq!(state["switch_health_check_id"], first_switch.as_str());
+    let record_check = state["record_health_check_id"].as_str().unwrap();
+    let endpoint_check = state["health_check_id"].as_str().unwrap();
+    assert_record_check(
+        &checks,
+        record_check,
+        &[endpoint_check, &first_switch, &second_switch],
+    );
+
+    // The first standby's region and us-east-1 go down, and so does the first standby's
+    // application: the primary, healthy, still answers.
+    aws.get_text(&format!("/localaws/elb/{}/unhealthy", first.dns_name));
+    outage(&aws, "/us-east-1");
+    outage(&aws, "/us-east-2");
+    let before = outage(&aws, "");
+    let answer = || async { dns(&aws, &zone, DOMAIN).1 };
+    assert_eq!(answer().await, primary_ips);
+
+    // Thrown from the second standby's region.
+    let second_group = second.target_group_arn.as_str();
+    let args = |verb: &'static str| {
+        [
+            verb,
+            "--suffix",
+            SUFFIX,
+            "--standby-region",
+            "us-west-2",
+            "--target-group-arn",
+            second_group,
+            "--timeout",
+            "60",
+        ]
+    };
+    let thrown = failover(&aws, &args("engage"));
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    assert!(
+        thrown
+            .stdout
+            .contains(&format!("standby alarm {further_alarm} in ALARM")),
+        "{}",
+        thrown.text()
+    );
+    let during = outage(&aws, "");
+    for region in ["us-east-1", "us-east-2"] {
+        assert_eq!(
+            (
+                count(&during, "served", region),
+                count(&during, "refused", region)
+            ),
+            (
+                count(&before, "served", region),
+                count(&before, "refused", region)
+            ),
+            "the command must not even try {region}: {during}"
+        );
+    }
+    let second_ips = resolved(&aws, &second.dns_name);
+    settles("the second standby, switch thrown", second_ips, answer).await;
+
+    // Both regions back, released from the same region: the primary returns.
+    outage(&aws, "/us-east-1/end");
+    outage(&aws, "/us-east-2/end");
+    aws.get_text(&format!("/localaws/elb/{}/healthy", first.dns_name));
+    let released = failover(&aws, &args("release"));
+    assert_eq!(released.code, 0, "{}", released.text());
+    settles("the primary, released", primary_ips, answer).await;
+    ws.assert_plan_empty();
+
+    // The second's check inverted out of band (a switch that would hold the primary out while
+    // released): the plan shows the record check changing, and the apply puts it right.
+    (aws.route53().update_health_check())
+        .health_check_id(&second_switch)
+        .inverted(true)
+        .send()
+        .await
+        .expect("UpdateHealthCheck");
+    let plan = ws.plan_updating(&["record_health_check_id"]);
+    assert!(plan.contains("1 to change"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    let inverted = health_checks(&aws).await[&second_switch]
+        .health_check_config()
+        .and_then(|c| c.inverted());
+    assert_eq!(inverted, Some(false));
+
+    // The second standby removed: its alarm and check go; the record check stays, on the rest.
+    ws.config(&dns_failover(&primary, &first));
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(alarm_state_of(&aws, "us-west-2", &further_alarm).await, "");
+    assert_ne!(alarm_state(&aws, "us-east-2").await, "");
+    let checks = health_checks(&aws).await;
+    assert!(check_on_alarm(&checks, "us-west-2", &further_alarm).is_none());
+    let state = ws.resource("tap_dns_failover.dns");
+    assert_eq!(state["record_health_check_id"], record_check);
+    assert_eq!(state["health_check_id"], endpoint_check);
+    assert_record_check(&checks, record_check, &[endpoint_check, &first_switch]);
+    assert_eq!(checks.len(), 3, "{checks:?}");
 
     ws.destroy();
     let leaks = alerting_leaks(&aws, None).await;

@@ -111,9 +111,10 @@ async fn converge_health_check(
     Ok((id, stale))
 }
 
-/// The switch's check (on the switch alarm or the routing control), then the record check on
-/// it and the endpoint check; the record check's ID, and the switch checks it no longer uses
-/// (one of another type or routing control, replaced).
+/// The switch's checks (on each standby region's switch alarm, or on the routing control),
+/// then the record check on them and the endpoint check; the record check's ID, and the switch
+/// checks it no longer uses (one of another type or routing control, replaced, or a removed
+/// standby's).
 async fn converge_switch_checks(
     cfg: &Configured,
     want: &Desired,
@@ -129,27 +130,22 @@ async fn converge_switch_checks(
             )
         })?;
     let tags = want.health_check_tags();
-    let switch = switch_checks::ensure(
-        r53,
-        &existing,
-        Kind::Switch,
-        &want.switch_check(),
-        &want.suffix,
-        &tags,
-    )
+    let switches = try_join_all(want.switch_checks().iter().map(|(kind, spec)| {
+        switch_checks::ensure(r53, &existing, kind, spec, &want.suffix, &tags)
+    }))
     .await?;
     let record = switch_checks::ensure(
         r53,
         &existing,
-        Kind::Primary,
-        &want.record_check(endpoint_check, &switch),
+        &Kind::Primary,
+        &want.record_check(endpoint_check, &switches),
         &want.suffix,
         &tags,
     )
     .await?;
     let stale = existing
         .into_iter()
-        .filter(|c| c.kind == Kind::Switch && c.id != switch)
+        .filter(|c| c.kind.is_switch() && !switches.contains(&c.id))
         .map(|c| c.id)
         .collect();
     Ok((record, stale))
@@ -596,12 +592,17 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
         .iter()
         .find(|c| children.contains(&c.id))
         .or(checks.last());
-    let switch = switch_checks
-        .iter()
-        .find(|c| c.kind == Kind::Switch && c.matches(&want.switch_check()));
-    let record_check = record_check.filter(|c| match (check, switch) {
-        (Some(check), Some(switch)) => c.matches(&want.record_check(&check.id, &switch.id)),
-        _ => false,
+    // Each wanted switch check as AWS holds it, if it does and it is as wanted.
+    let switches: Vec<Option<&switch_checks::Facts>> = (want.switch_checks().iter())
+        .map(|(kind, spec)| (switch_checks.iter()).find(|c| c.kind == *kind && c.matches(spec)))
+        .collect();
+    let switch = switches.first().copied().flatten();
+    let record_check = record_check.filter(|c| {
+        let ids: Option<Vec<String>> = (switches.iter()).map(|s| s.map(|s| s.id.clone())).collect();
+        match (check, ids) {
+            (Some(check), Some(ids)) => c.matches(&want.record_check(&check.id, &ids)),
+            _ => false,
+        }
     });
 
     let anything_left = zone.as_ref().is_some_and(|z| z.ours)
@@ -619,6 +620,8 @@ pub async fn observe(cfg: &Configured, want: &Desired, prior: &State) -> PartRes
     state.name_servers = values::list(&zone.map(|z| z.name_servers).unwrap_or_default());
     state.health_check_id = values::string(check.map(|c| c.id.clone()).unwrap_or_default());
     // A check missing or changed outside Terraform reads empty: the plan then shows it changing.
+    // A further standby's switch check has no attribute of its own: missing or changed, it
+    // empties the record check, whose children it no longer matches.
     state.switch_health_check_id = values::string(switch.map(|c| c.id.clone()).unwrap_or_default());
     state.record_health_check_id =
         values::string(record_check.map(|c| c.id.clone()).unwrap_or_default());
@@ -882,7 +885,7 @@ pub async fn delete(cfg: &Configured, want: &Desired, timeout: Duration) -> Part
                     want.suffix
                 )
             })?;
-        switch.sort_by_key(|c| c.kind != Kind::Primary);
+        switch.sort_by_key(|c| c.kind.is_switch());
         for check in switch {
             health_check::delete(r53, &check.id, remaining(deadline)).await?;
         }

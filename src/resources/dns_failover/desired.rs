@@ -9,7 +9,7 @@ use crate::aws::failover_switch;
 use crate::aws::health_check::HealthCheckSpec;
 use crate::aws::route53;
 use crate::aws::standby_chain::{self, ChainRecord};
-use crate::aws::switch_checks::Spec as SwitchCheckSpec;
+use crate::aws::switch_checks::{Kind as SwitchCheckKind, Spec as SwitchCheckSpec};
 use crate::aws::topic_key;
 use crate::aws::weighted_records::WeightedRecord;
 use crate::naming;
@@ -210,9 +210,10 @@ impl AlarmNames {
         }
     }
 
-    /// The names of one standby's alarms (its traffic, its unhealthy hosts, the table's
-    /// replication to it) in a system of several: each carries the standby's region, since
-    /// the replication alarms all live in the primary region and `alarms` is keyed by name.
+    /// The names of one standby's alarms (its traffic, its unhealthy hosts, its switch, the
+    /// table's replication to it) in a system of several: each carries the standby's region,
+    /// since the replication alarms all live in the primary region and `alarms` is keyed by
+    /// name.
     pub fn of_standby(suffix: &str, region: &str) -> AlarmNames {
         let names = AlarmNames::of(suffix);
         let [primary_hosts, _] = names.unhealthy_hosts;
@@ -223,6 +224,7 @@ impl AlarmNames {
                 primary_hosts,
                 naming::alarm(&format!("unhealthy-hosts-standby-{region}"), suffix),
             ],
+            switch: failover_switch::alarm_name_in(region, suffix),
             ..names
         }
     }
@@ -459,21 +461,34 @@ impl Desired {
         }
     }
 
-    /// The switch's health check: it follows the user's routing control, or the switch alarm
-    /// in the standby region.
-    pub fn switch_check(&self) -> SwitchCheckSpec {
-        match &self.routing_control {
-            Some(arn) => SwitchCheckSpec::RoutingControl { arn: arn.clone() },
-            None => SwitchCheckSpec::Alarm {
-                region: self.standby.region.clone(),
-                name: failover_switch::alarm_name(&self.suffix),
-            },
+    /// The switch's health checks, each with the kind it is found by: one on the user's
+    /// routing control (ARC's cluster already answers in five regions); else one on each
+    /// standby region's switch alarm, so that the switch can be thrown from any standby region
+    /// while another is impaired too.
+    pub fn switch_checks(&self) -> Vec<(SwitchCheckKind, SwitchCheckSpec)> {
+        if let Some(arn) = &self.routing_control {
+            let spec = SwitchCheckSpec::RoutingControl { arn: arn.clone() };
+            return vec![(SwitchCheckKind::Switch(None), spec)];
         }
+        (self.standbys().enumerate())
+            .map(|(i, standby)| {
+                let spec = SwitchCheckSpec::Alarm {
+                    region: standby.region.clone(),
+                    name: self.standby_alarm_names(i, standby).switch,
+                };
+                (
+                    SwitchCheckKind::Switch((i > 0).then(|| standby.region.clone())),
+                    spec,
+                )
+            })
+            .collect()
     }
 
-    /// The primary record's health check: the endpoint check AND the switch check.
-    pub fn record_check(&self, endpoint_check: &str, switch_check: &str) -> SwitchCheckSpec {
-        SwitchCheckSpec::all_of(vec![endpoint_check.to_owned(), switch_check.to_owned()])
+    /// The primary record's health check: the endpoint check AND every switch check, so that
+    /// throwing any one switch takes the primary out of DNS.
+    pub fn record_check(&self, endpoint_check: &str, switch_checks: &[String]) -> SwitchCheckSpec {
+        let children = std::iter::once(endpoint_check.to_owned()).chain(switch_checks.to_vec());
+        SwitchCheckSpec::all_of(children.collect())
     }
 
     /// Both weighted records, `primary` carrying the health check `health_check_id` (the
@@ -625,14 +640,17 @@ impl Desired {
         }
         // A routing control is the switch: an alarm no check follows would only mislead.
         if self.routing_control.is_none() {
-            alarms.push((
-                self.standby.region.clone(),
-                failover_switch::alarm(
-                    &self.suffix,
-                    &self.standby.region,
-                    &topics.of(AlarmTopic::Standby(0))?,
-                ),
-            ));
+            for (i, standby, names) in &standbys {
+                alarms.push((
+                    standby.region.clone(),
+                    failover_switch::alarm(
+                        &names.switch,
+                        &self.suffix,
+                        &standby.region,
+                        &topics.of(AlarmTopic::Standby(*i))?,
+                    ),
+                ));
+            }
         }
         if let Some(table) = &self.table_name {
             for (_, standby, names) in &standbys {
@@ -682,6 +700,7 @@ impl Desired {
                 every.extend([
                     (region.clone(), names.standby_traffic.clone()),
                     (region.clone(), names.unhealthy_hosts[1].clone()),
+                    (region.clone(), names.switch.clone()),
                     (
                         self.primary.region.clone(),
                         names.replication_latency.clone(),
@@ -913,9 +932,44 @@ mod tests {
             assert!(latency
                 .dimensions
                 .contains(&("ReceivingRegion".into(), region.into())));
+            // One switch metric; an alarm on it in every standby region, so that any of them
+            // can throw it.
+            let (at, switch) = named(&format!("failover-switch{named_as}-prod"));
+            assert_eq!(
+                (at.as_str(), switch.actions.as_slice()),
+                (region, &[topic.to_owned()][..])
+            );
+            assert_eq!(
+                switch.dimensions,
+                [("EnvironmentSuffix".to_owned(), "prod".to_owned())]
+            );
         }
-        assert_eq!(named("failover-switch-prod").0, "us-east-2");
-        assert_eq!(alarms.len(), 1 + 3 + 4 + 1 + 3);
+        assert_eq!(alarms.len(), 1 + 3 + 4 + 3 + 3);
+        // A check on each, all children of the record check.
+        let checks = want.switch_checks();
+        assert_eq!(
+            checks
+                .iter()
+                .map(|(kind, _)| kind.clone())
+                .collect::<Vec<_>>(),
+            [None, Some("us-west-2"), Some("eu-west-1")]
+                .map(|r| SwitchCheckKind::Switch(r.map(str::to_owned)))
+        );
+        for (_, spec) in &checks {
+            let SwitchCheckSpec::Alarm { region, name } = spec else {
+                panic!("{spec:?}")
+            };
+            assert_eq!(&named(name).0, region);
+        }
+        assert_eq!(
+            want.record_check("hc-1", &["s-1".into(), "s-2".into(), "s-3".into()]),
+            SwitchCheckSpec::AllOf(vec![
+                "hc-1".into(),
+                "s-1".into(),
+                "s-2".into(),
+                "s-3".into()
+            ])
+        );
         let every = want.every_alarm();
         for (_, alarm) in &alarms {
             assert!(

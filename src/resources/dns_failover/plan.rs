@@ -341,7 +341,7 @@ mod tests {
     use super::super::fixtures::{applied, arns, config, endpoint};
     use super::super::schema::one_standby;
     use super::*;
-    use crate::aws::switch_checks::Spec as SwitchCheckSpec;
+    use crate::aws::switch_checks::{Kind as SwitchCheckKind, Spec as SwitchCheckSpec};
     use crate::tf::number::whole;
     use crate::tf::values::known_map;
 
@@ -428,11 +428,14 @@ mod tests {
             .as_ref_option()
             .is_some_and(|c| c.ends_with("--value 0")));
         assert_eq!(
-            want.switch_check(),
-            SwitchCheckSpec::Alarm {
-                region: "us-east-2".into(),
-                name: "failover-switch-prod".into()
-            }
+            want.switch_checks(),
+            [(
+                SwitchCheckKind::Switch(None),
+                SwitchCheckSpec::Alarm {
+                    region: "us-east-2".into(),
+                    name: "failover-switch-prod".into()
+                }
+            )]
         );
     }
 
@@ -484,8 +487,11 @@ mod tests {
             .all(|name| !name.starts_with("failover-switch")));
         let want = Desired::from_state(&planned, &Tags::new()).unwrap();
         assert_eq!(
-            want.switch_check(),
-            SwitchCheckSpec::RoutingControl { arn: arn.into() }
+            want.switch_checks(),
+            [(
+                SwitchCheckKind::Switch(None),
+                SwitchCheckSpec::RoutingControl { arn: arn.into() }
+            )]
         );
         // Applied, the same configuration plans nothing new.
         let (again, _) = plan(&with_control, Some(&applied(&planned)), &Tags::new());
