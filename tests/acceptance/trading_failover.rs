@@ -2367,9 +2367,11 @@ async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys()
     }
 }
 
-/// #20: the failover drill (Terraform 1.14+) on a system with a further standby: the switch,
-/// in the first standby's region, takes the primary out of DNS and Route 53's chain answers with
-/// the first standby; released, DNS answers the primary again and the switch's alarm is OK.
+/// #20: the failover drill (Terraform 1.14+) on a system with a further standby, run from each
+/// standby region: the switch alarm there (the first standby's, then the further standby's own)
+/// takes the primary out of DNS, Route 53's chain answers with the first standby, and the alarm
+/// notified its region's topic; released, DNS answers the primary again and each switch alarm
+/// is OK.
 #[tokio::test]
 async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_and_back() {
     let aws = LocalAws::start_with_env(&[
@@ -2383,8 +2385,14 @@ async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_an
     let system = config(
         "  additional_standby {\n    region   = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n",
     );
-    let drill = format!("action \"tap_failover_drill\" \"drill\" {{\n  config {{\n    environment_suffix = \"acc\"\n    standby_region     = \"us-east-2\"\n    hosted_zone_id     = tap_trading_failover.prod.zone_id\n    record_name        = \"{DOMAIN}\"\n    health_check_id    = tap_trading_failover.prod.health_check_id\n    target_group_arn   = tap_trading_failover.prod.parts[\"standby.target_group\"]\n    timeout_seconds    = 60\n    poll_seconds       = 0.02\n  }}\n}}\n");
-    ws.config(&format!("{system}{drill}"));
+    let drill = |name: &str, region: &str, part: &str| {
+        format!("action \"tap_failover_drill\" \"{name}\" {{\n  config {{\n    environment_suffix = \"acc\"\n    standby_region     = \"{region}\"\n    hosted_zone_id     = tap_trading_failover.prod.zone_id\n    record_name        = \"{DOMAIN}\"\n    health_check_id    = tap_trading_failover.prod.health_check_id\n    target_group_arn   = tap_trading_failover.prod.parts[\"{part}.target_group\"]\n    timeout_seconds    = 60\n    poll_seconds       = 0.02\n  }}\n}}\n")
+    };
+    ws.config(&format!(
+        "{system}{}{}",
+        drill("first", "us-east-2", "standby"),
+        drill("further", "us-west-2", "standby.us-west-2")
+    ));
     ws.apply();
     let state = ws.resource(ADDRESS);
     let zone = state["zone_id"].as_str().expect("zone").to_owned();
@@ -2396,35 +2404,47 @@ async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_an
     let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
     settles("the primary", primary_at.clone(), answer).await;
 
-    let run = ws.run(&[
-        "apply",
-        "-invoke=action.tap_failover_drill.drill",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ]);
-    let said = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert_eq!(run.code, 0, "{said}");
-    let summary = said
-        .split_once("drill summary: ")
-        .unwrap_or_else(|| panic!("no summary: {said}"))
-        .1;
-    assert!(
-        summary.contains("standby targets healthy 1 of 1, alarm notified yes"),
-        "{summary}"
-    );
-    settles("the primary after the drill", primary_at, answer).await;
-    let switch = aws
-        .cloudwatch("us-east-2")
-        .describe_alarms()
-        .alarm_names("failover-switch-acc")
-        .send()
-        .await
-        .expect("DescribeAlarms");
-    assert_eq!(
-        switch.metric_alarms()[0].state_value().map(|s| s.as_str()),
-        Some("OK")
-    );
+    for (action, region, alarm) in [
+        ("first", "us-east-2", "failover-switch-acc"),
+        ("further", "us-west-2", "failover-switch-us-west-2-acc"),
+    ] {
+        let run = ws.run(&[
+            "apply",
+            &format!("-invoke=action.tap_failover_drill.{action}"),
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ]);
+        let said = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(run.code, 0, "{said}");
+        assert!(
+            said.contains(&format!(
+                "Route 53 holds the primary unhealthy (alarm {alarm} in ALARM)"
+            )),
+            "{said}"
+        );
+        let summary = said
+            .split_once("drill summary: ")
+            .unwrap_or_else(|| panic!("no summary: {said}"))
+            .1;
+        assert!(
+            summary.contains("standby targets healthy 1 of 1, alarm notified yes"),
+            "{action}: {summary}"
+        );
+        settles("the primary after the drill", primary_at.clone(), answer).await;
+        let switch = aws
+            .cloudwatch(region)
+            .describe_alarms()
+            .alarm_names(alarm)
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        assert_eq!(
+            switch.metric_alarms()[0].state_value().map(|s| s.as_str()),
+            Some("OK"),
+            "{alarm}"
+        );
+    }
     ws.destroy();
     assert_nothing_left(&aws).await;
 }
