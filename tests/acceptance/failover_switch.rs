@@ -530,13 +530,39 @@ async fn with_two_standbys_the_switch_is_thrown_from_the_second_while_the_first_
     let second_ips = resolved(&aws, &second.dns_name);
     settles("the second standby, switch thrown", second_ips, answer).await;
 
-    // Both regions back, released from the same region: the primary returns.
+    // Both regions back: readiness says where the switch is thrown, and how to release it.
     outage(&aws, "/us-east-1/end");
     outage(&aws, "/us-east-2/end");
     aws.get_text(&format!("/localaws/elb/{}/healthy", first.dns_name));
+    let readiness = format!("data \"tap_failover_readiness\" \"r\" {{\n  environment_suffix = \"{SUFFIX}\"\n  depends_on = [tap_dns_failover.dns]\n}}\n");
+    ws.config(&format!(
+        "{}{readiness}",
+        dns_failover_over(&primary, &[&first, &second])
+    ));
+    ws.apply();
+    let switch_findings = || -> Vec<serde_json::Value> {
+        let found = ws.resource("data.tap_failover_readiness.r")["findings"].clone();
+        (found.as_array().expect("findings").iter())
+            .filter(|f| f["part"] == "switch")
+            .cloned()
+            .collect()
+    };
+    let thrown_finding = switch_findings();
+    assert_eq!(thrown_finding.len(), 1, "{thrown_finding:#?}");
+    assert!(
+        thrown_finding[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("thrown in us-west-2")),
+        "{thrown_finding:#?}"
+    );
+
+    // Released from the same region: the primary returns, and readiness has nothing to say.
     let released = failover(&aws, &args("release"));
     assert_eq!(released.code, 0, "{}", released.text());
     settles("the primary, released", primary_ips, answer).await;
+    ws.apply();
+    assert_eq!(switch_findings(), Vec::<serde_json::Value>::new());
+    ws.config(&dns_failover_over(&primary, &[&first, &second]));
     ws.assert_plan_empty();
 
     // The second's check inverted out of band (a switch that would hold the primary out while

@@ -85,6 +85,16 @@ pub struct Facts {
     pub replica_protection: Option<(bool, bool)>,
     /// The home table's point-in-time recovery.
     pub home_pitr: Option<bool>,
+    /// The switch alarms the record check follows, one per standby region.
+    pub switch_alarms: Vec<SwitchAlarm>,
+}
+
+/// A switch alarm a child of the record check follows; `found`: `None` when it does not exist.
+#[derive(Debug, Clone)]
+pub struct SwitchAlarm {
+    pub region: String,
+    pub name: String,
+    pub found: Option<AlarmFacts>,
 }
 
 /// How clients and Route 53's checkers get into each load balancer.
@@ -155,6 +165,28 @@ fn through_switch(facts: &Facts) -> bool {
     primary.is_some_and(|p| switch_includes(facts, p.health_check_id.as_deref(), ours))
 }
 
+/// Each switch alarm: thrown, it keeps the primary out of DNS until it is released in its own
+/// region (metrics are regional), which is easy to forget after throwing it from a further
+/// standby's region; missing, the switch cannot be thrown there.
+fn switch(expect: &Expect, facts: &Facts, out: &mut Vec<Finding>) {
+    for alarm in &facts.switch_alarms {
+        let (name, region) = (&alarm.name, &alarm.region);
+        match &alarm.found {
+            None => out.push(warning(
+                "switch",
+                format!("switch alarm {name} in {region} does not exist: the failover switch cannot be thrown there."),
+                APPLY,
+            )),
+            Some(found) if found.state == "ALARM" => out.push(warning(
+                "switch",
+                format!("the failover switch is thrown in {region} (alarm {name} in ALARM): Route 53 keeps the primary out of DNS, healthy or not, until it is released there."),
+                &format!("once the failover is over, release it in {region}: terraform-provider-tap failover release --suffix {} --standby-region {region} (or the tap_failover action with engage = false).", expect.suffix),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
 /// What the last drill (`tap_failover_drill`) found: its failures, and its measured switch time
 /// against the recovery time objective.
 fn last_drill(expect: &Expect, out: &mut Vec<Finding>) {
@@ -207,6 +239,7 @@ pub fn evaluate(expect: &Expect, facts: &Facts) -> Vec<Finding> {
     entry(facts, &mut findings);
     certificates(facts, &mut findings);
     replica_protection(expect, facts, &mut findings);
+    switch(expect, facts, &mut findings);
     last_drill(expect, &mut findings);
     let estimate = estimated_failover_seconds(expect, facts);
     if let Some(rto) = expect.rto_seconds {
@@ -862,6 +895,49 @@ mod tests {
             150.0,
             "not through the switch"
         );
+    }
+
+    /// A switch thrown in any standby region, or an alarm a switch check follows that is gone,
+    /// is a warning naming the region; a released one says nothing.
+    #[test]
+    fn a_thrown_or_missing_switch_alarm_is_a_warning_naming_its_region() {
+        let switch = |region: &str, state: Option<&str>| SwitchAlarm {
+            region: region.into(),
+            name: format!("failover-switch-{region}-prod"),
+            found: state.map(|state| AlarmFacts {
+                state: state.into(),
+                ..alarm(&["arn:aws:sns:us-east-2:1:standby"])
+            }),
+        };
+        let mut f = healthy();
+        f.switch_alarms = vec![
+            switch("us-east-2", Some("OK")),
+            switch("us-west-2", Some("INSUFFICIENT_DATA")),
+        ];
+        assert!(evaluate(&expect(), &f).is_empty());
+        f.switch_alarms = vec![
+            switch("us-east-2", Some("OK")),
+            switch("us-west-2", Some("ALARM")),
+        ];
+        let found = evaluate(&expect(), &f);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].severity, found[0].part), ("warning", "switch"));
+        assert!(
+            found[0].message.contains("thrown in us-west-2"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].fix.contains("--standby-region us-west-2"),
+            "{}",
+            found[0].fix
+        );
+        f.switch_alarms = vec![switch("us-east-2", None)];
+        let found = evaluate(&expect(), &f);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.starts_with(
+            "switch alarm failover-switch-us-east-2-prod in us-east-2 does not exist"
+        ));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::Statistic;
+use futures::future::try_join_all;
 
-use super::checks::{Entry, Facts};
+use super::checks::{Entry, Facts, SwitchAlarm};
 use crate::aws::certificate::{self, CertificateFacts};
 use crate::aws::error::{Context, PartResult};
 use crate::aws::{alarms, auto_scaling, health_check, hosted_zone, load_balancer, metrics};
@@ -39,6 +40,9 @@ pub struct Located {
     pub health_check: Option<health_check::HealthCheckFacts>,
     /// The failover switch's calculated check, when the primary record uses it.
     pub record_check: Option<switch_checks::Facts>,
+    /// The switch alarms (region, name) the record check's children follow: one per standby
+    /// region, none when the switch is a routing control.
+    pub switch_alarms: Vec<(String, String)>,
 }
 
 pub async fn locate(
@@ -123,6 +127,19 @@ pub async fn locate(
         .into_iter()
         .find(|c| Some(&c.id) == in_use.as_ref())
         .cloned();
+    let children = match record_check.as_ref().and_then(|c| c.spec.as_ref()) {
+        Some(switch_checks::Spec::AllOf(children)) => children.clone(),
+        _ => Vec::new(),
+    };
+    let switch_alarms = (switch.iter())
+        .filter(|c| c.kind.is_switch() && children.contains(&c.id))
+        .filter_map(|c| match &c.spec {
+            Some(switch_checks::Spec::Alarm { region, name }) => {
+                Some((region.clone(), name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     // The endpoint check: the record's own, or a child of the switch's calculated check.
     let watched = |id: &String| match record_check.as_ref().and_then(|c| c.spec.as_ref()) {
         Some(switch_checks::Spec::AllOf(children)) => children.contains(id),
@@ -147,6 +164,7 @@ pub async fn locate(
         records,
         health_check,
         record_check,
+        switch_alarms,
     })
 }
 
@@ -163,7 +181,7 @@ pub struct Target<'a> {
 
 /// Reads the rest of what the checks judge, in the regions `locate` found.
 pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartResult<Facts> {
-    let (standby, checker_status, (table, latency), alarms, topics, entry, protection) = tokio::try_join!(
+    let (standby, checker_status, (table, latency), alarms, topics, entry, protection, switch) = tokio::try_join!(
         standby(cfg, t),
         checker_status(cfg, located.health_check.as_ref()),
         table(cfg, t),
@@ -171,6 +189,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
         topics(cfg, t),
         entry(cfg, t, &Role::ALL),
         protection(cfg, t),
+        switch_alarms(cfg, &located.switch_alarms),
     )?;
     let (home_pitr, replica_protection) = protection;
     let (health_check_alarm, alarms) = alarms;
@@ -190,6 +209,7 @@ pub async fn gather(cfg: &Configured, t: &Target<'_>, located: Located) -> PartR
         entry,
         replica_protection,
         home_pitr,
+        switch_alarms: switch,
     })
 }
 
@@ -389,6 +409,27 @@ async fn alarms(cfg: &Configured, t: &Target<'_>) -> PartResult<AlarmFacts> {
         false => read(METRICS_REGION.to_owned(), names.health_check).await?.1,
     };
     Ok((health, vec![traffic, hosts]))
+}
+
+/// Each switch alarm the record check follows, as CloudWatch holds it in its region.
+async fn switch_alarms(
+    cfg: &Configured,
+    wanted: &[(String, String)],
+) -> PartResult<Vec<SwitchAlarm>> {
+    try_join_all(wanted.iter().map(|(region, name)| async move {
+        let found = alarms::find(
+            &cfg.clients.regional(region).cloudwatch,
+            std::slice::from_ref(name),
+        )
+        .await
+        .context(|| format!("reading CloudWatch alarm {name} ({region})"))?;
+        Ok(SwitchAlarm {
+            region: region.clone(),
+            name: name.clone(),
+            found: found.into_iter().next(),
+        })
+    }))
+    .await
 }
 
 /// Each alarm topic (by role, and `health-check` for the us-east-1 one of a system with no
