@@ -2126,6 +2126,8 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
 
     let further = "  additional_standby {\n    region = \"us-west-2\"\n  }\n";
     ws.config(&config(further));
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("adding standby us-west-2: its regional stack"), "{plan}");
     let before = served(&aws);
     ws.apply();
     let after = served(&aws);
@@ -2226,6 +2228,8 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
 
     // Removed: only us-west-2's parts go (its replica, then its stack).
     ws.config(&config(""));
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains("removing standby us-west-2: its place"), "{plan}");
     let before = served(&aws);
     ws.apply();
     let after = served(&aws);

@@ -611,11 +611,51 @@ pub fn warnings(prior: &State, planned: &State) -> Vec<(AttributePath, String)> 
         )),
         _ => {}
     }
+    let replaced = table_replaced(prior, planned);
+    notes.extend(standby_changes(prior, planned, replaced.is_empty()));
     notes.extend(
-        SessionTable::replace_warnings(&table_replaced(prior, planned))
+        SessionTable::replace_warnings(&replaced)
             .into_iter()
             .map(|(path, why)| (in_block(path), why)),
     );
+    notes
+}
+
+/// What adding or removing a further standby does, and that nothing else's stack is touched:
+/// the plan shows only `parts` becoming unknown. `replica`: whether the table gains or loses a
+/// replica (a strongly consistent one is remade instead, which its own warning says).
+fn standby_changes(prior: &State, planned: &State, replica: bool) -> Vec<(AttributePath, String)> {
+    let regions = |s: &State| -> Vec<String> {
+        (additional_standbys(s).into_iter())
+            .filter_map(|b| b.region.as_ref_option().cloned())
+            .collect()
+    };
+    let (before, after) = (regions(prior), regions(planned));
+    let (with_replica, and_replica) = match replica {
+        true => (
+            " a replica of the session table (an UpdateTable of the home table),",
+            " and its replica of the session table",
+        ),
+        false => ("", ""),
+    };
+    let added = after
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !before.contains(r));
+    let mut notes: Vec<(AttributePath, String)> = added
+        .map(|(i, region)| {
+            (
+                AttributePath::new("additional_standby").index(i as i64).attribute("region"),
+                format!("adding standby {region}: its regional stack (network, load balancer, instances on the shared instance role, whose policy gains its region),{with_replica} its alarm topic and alarms (its replication-latency alarm in the primary region), its failover switch alarm and health check (a child of the record check), and its place in Route 53's chain of standbys. No other region's stack is touched."),
+            )
+        })
+        .collect();
+    notes.extend(before.iter().filter(|r| !after.contains(r)).map(|region| {
+        (
+            AttributePath::new("additional_standby"),
+            format!("removing standby {region}: its place in Route 53's chain, its failover switch alarm and health check, its alarms and topic{and_replica} go first; then its regional stack, drained only if it took traffic. No other region's stack is touched."),
+        )
+    }));
     notes
 }
 
@@ -1102,6 +1142,50 @@ mod tests {
         three.active_region = values::string("us-west-2");
         let (planned, _) = plan(&three, Some(&prior), &Tags::new());
         assert!(only_failing_over(&prior, &planned), "to a further standby");
+    }
+
+    /// Adding a further standby names what it brings, on its block; removing one names what
+    /// goes; a strongly consistent table's remaking is left to its own warning.
+    #[test]
+    fn adding_or_removing_a_further_standby_says_which_parts() {
+        let (prior, _) = plan(&config(), None, &Tags::new());
+        let mut c = config();
+        c.additional_standby = Value::Value(vec![Value::Value(Region {
+            region: values::string("us-west-2"),
+            ..Default::default()
+        })]);
+        let (planned, _) = plan(&c, Some(&prior), &Tags::new());
+        let notes = warnings(&prior, &planned);
+        let added: Vec<_> = (notes.iter())
+            .filter(|(_, text)| text.starts_with("adding standby us-west-2: "))
+            .collect();
+        assert_eq!(added.len(), 1, "{notes:?}");
+        assert_eq!(
+            added[0].0,
+            AttributePath::new("additional_standby")
+                .index(0)
+                .attribute("region")
+        );
+        assert!(
+            added[0].1.contains("a replica of the session table"),
+            "{}",
+            added[0].1
+        );
+        assert!(added[0]
+            .1
+            .contains("failover switch alarm and health check"));
+        let back = warnings(&planned, &prior);
+        assert!(
+            back.iter()
+                .any(|(_, text)| text.starts_with("removing standby us-west-2: ")
+                    && text.contains("and its replica of the session table go first")),
+            "{back:?}"
+        );
+        assert!(warnings(&planned, &planned)
+            .iter()
+            .all(|(_, text)| !text.contains("standby us-west-2")));
+        let notes = standby_changes(&prior, &planned, false);
+        assert!(!notes[0].1.contains("session table"), "{notes:?}");
     }
 
     #[test]
