@@ -110,6 +110,8 @@ class Fidelity:
             expired_tokens.reset()
             region_outage.reset()
             disabled_regions.reset()
+        if request.path == "/localaws/fail-once":
+            return faults.arm(request)
         if request.path.startswith("/localaws/faults"):
             return chaos.control(request.path)
         if request.path == "/localaws/lost":

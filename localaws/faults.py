@@ -3,11 +3,15 @@ first call of each named EC2 action fail with AWS's `InternalError` (HTTP 500), 
 can stop an apply halfway and prove the next one resumes without duplicates. `Action@region`
 arms the failure in one region only (`CreateNatGateway@us-east-2`). Other services' operations
 are named as the request meter names them (`ListTables`, Route 53's `GET healthcheck`) and fail
-with `InternalFailure` (HTTP 500) in the service's own wire format."""
+with `InternalFailure` (HTTP 500) in the service's own wire format. `GET
+/localaws/fail-once?key=<Action[@region]>` arms one more such failure while the emulator runs, for
+a test that must fail a call its earlier steps make too."""
 
+import json
 import os
 import threading
 import uuid
+from urllib.parse import parse_qs
 
 from . import chaos, meter
 from .wsgi import Response
@@ -35,3 +39,15 @@ def take(request):
         f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
     ).encode()
     return Response(500, [("Content-Type", "text/xml")], body)
+
+
+def arm(request):
+    """`/localaws/fail-once?key=<Action[@region]>`: the next such call fails once."""
+    query = {k: v[-1] for k, v in parse_qs(request.environ.get("QUERY_STRING", "")).items()}
+    key = query.get("key", "").strip()
+    if not key:
+        return Response(400, [("Content-Type", "text/plain")], b"/localaws/fail-once?key=<Action[@region]>")
+    with _lock:
+        _pending.add(key)
+        armed = sorted(_pending)
+    return Response(200, [("Content-Type", "application/json")], json.dumps(armed).encode())

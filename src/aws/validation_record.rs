@@ -24,6 +24,15 @@ pub struct ValidationRecord {
     pub value: String,
 }
 
+/// Whether `value` is one ACM gives a validation record: `_<token>.<id>.acm-validations.aws.`
+/// (the value of the DomainValidation `ResourceRecord`; its name is `_<token>.<domain>`,
+/// API_DomainValidation). A record found only by a name a state recorded is deleted only then.
+pub fn is_acm_value(value: &str) -> bool {
+    value
+        .trim_end_matches('.')
+        .ends_with(".acm-validations.aws")
+}
+
 /// The CNAME value at `name` in the zone, if any.
 pub async fn find(r53: &Client, zone_id: &str, name: &str) -> Result<Option<String>, AwsError> {
     let out = r53
@@ -85,4 +94,20 @@ pub async fn delete(r53: &Client, zone_id: &str, name: &str, timeout: Duration) 
     };
     let change = change(ChangeAction::Delete, &record).context(|| what.clone())?;
     route53::change_and_wait(r53, zone_id, vec![change], timeout, &what).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_acms_values_are_acms() {
+        assert!(is_acm_value(
+            "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws."
+        ));
+        assert!(is_acm_value("_x2.abc.acm-validations.aws"));
+        for other in ["www.example.com.", "acm-validations.aws.evil.example.", ""] {
+            assert!(!is_acm_value(other), "{other}");
+        }
+    }
 }

@@ -2127,7 +2127,10 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
     let further = "  additional_standby {\n    region = \"us-west-2\"\n  }\n";
     ws.config(&config(further));
     let plan = ws.plan_with_changes();
-    assert!(plan.contains("adding standby us-west-2: its regional stack"), "{plan}");
+    assert!(
+        plan.contains("adding standby us-west-2: its regional stack"),
+        "{plan}"
+    );
     let before = served(&aws);
     ws.apply();
     let after = served(&aws);
@@ -2229,7 +2232,10 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
     // Removed: only us-west-2's parts go (its replica, then its stack).
     ws.config(&config(""));
     let plan = ws.plan_with_changes();
-    assert!(plan.contains("removing standby us-west-2: its place"), "{plan}");
+    assert!(
+        plan.contains("removing standby us-west-2: its place"),
+        "{plan}"
+    );
     let before = served(&aws);
     ws.apply();
     let after = served(&aws);
@@ -2555,6 +2561,44 @@ fn in_zone_with_tls(zone: &str, tls: &str) -> String {
     ))
 }
 
+/// A system serving `tls = "auto"` in a delegated zone of the user's, turned off by an apply
+/// in which the call `fault` fails once (`/localaws/fail-once`): the workspace, the zone and the
+/// failed apply's output.
+async fn tls_turned_off_failing_once(aws: &LocalAws, fault: &str) -> (Workspace, String, String) {
+    let zone = given_zone(aws).await;
+    aws.delegate(&zone);
+    let ws = Workspace::new(aws);
+    ws.config(&in_zone_with_tls(&zone, "auto"));
+    ws.apply();
+    serves_its_certificates(aws, &zone, &ws.resource(ADDRESS)).await;
+
+    ws.config(&in_zone_with_tls(&zone, "off"));
+    aws.get_json(&format!(
+        "/localaws/fail-once?key={}",
+        fault.replace(' ', "%20").replace('/', "%2F")
+    ));
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0, "{}", failed.text());
+    (ws, zone, failed.text())
+}
+
+/// After a turn-off that failed, the saved state's `parts` entry `part` makes the next plan
+/// not empty; its apply takes away what is left, and destroy leaves nothing.
+async fn the_next_apply_finishes_turning_tls_off(
+    aws: &LocalAws,
+    ws: &Workspace,
+    zone: &str,
+    part: &str,
+) {
+    let plan = ws.plan_with_changes();
+    assert!(plan.contains(part), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    tls_is_gone(aws, ws, zone).await;
+    ws.destroy();
+    nothing_left_beside(aws, zone).await;
+}
+
 /// `tls = "auto"` turned off by an apply that fails midway (the standby's HTTPS listener
 /// refuses to go): the state it saves still records the certificates, so the next plan is not
 /// empty, and the next apply takes away the listener, the certificates and their validation
@@ -2562,22 +2606,9 @@ fn in_zone_with_tls(zone: &str, tls: &str) -> String {
 /// `tls = "off"` did not look for them, and destroy left them.
 #[tokio::test]
 async fn tls_turned_off_by_an_apply_that_fails_midway_is_finished_by_the_next() {
-    let aws = LocalAws::start_with_faults("DeleteListener@us-east-2");
-    let zone = given_zone(&aws).await;
-    aws.delegate(&zone);
-    let ws = Workspace::new(&aws);
-    ws.config(&in_zone_with_tls(&zone, "auto"));
-    ws.apply();
-    serves_its_certificates(&aws, &zone, &ws.resource(ADDRESS)).await;
-
-    ws.config(&in_zone_with_tls(&zone, "off"));
-    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_ne!(failed.code, 0, "{}", failed.text());
-    assert!(
-        failed.text().contains("InternalFailure"),
-        "{}",
-        failed.text()
-    );
+    let aws = LocalAws::start();
+    let (ws, zone, failed) = tls_turned_off_failing_once(&aws, "DeleteListener@us-east-2").await;
+    assert!(failed.contains("InternalFailure"), "{failed}");
     assert!(
         listener(&aws, "us-east-2", "standby", 443).await.is_some(),
         "the standby still serves HTTPS"
@@ -2590,14 +2621,36 @@ async fn tls_turned_off_by_an_apply_that_fails_midway_is_finished_by_the_next() 
         "{:#}",
         saved["parts"]
     );
-    let plan = ws.plan_with_changes();
-    assert!(plan.contains("standby.certificate"), "{plan}");
+    the_next_apply_finishes_turning_tls_off(&aws, &ws, &zone, "standby.certificate").await;
+}
 
-    ws.apply();
-    ws.assert_plan_empty();
-    tls_is_gone(&aws, &ws, &zone).await;
-    ws.destroy();
-    nothing_left_beside(&aws, &zone).await;
+/// `tls = "auto"` turned off by an apply that deletes the certificates and then fails to delete
+/// their validation record: the saved state still names the record (found by the name the
+/// state recorded, the certificates that named it being gone), so the next plan is not empty
+/// and its apply deletes it. Unless the state names it, it is an orphan in the user's zone (and
+/// in a zone the system created, a zone Route 53 refuses to delete).
+#[tokio::test]
+async fn a_validation_record_whose_certificates_are_gone_is_still_deleted() {
+    let aws = LocalAws::start();
+    let (ws, zone, failed) = tls_turned_off_failing_once(&aws, "POST hostedzone/rrset").await;
+    assert!(
+        failed.contains("deleting ACM validation record"),
+        "{failed}"
+    );
+    for region in ["us-east-1", "us-east-2"] {
+        let left = crate::support::certificates_in(&aws, region).await;
+        assert!(left.is_empty(), "certificates left in {region}: {left:?}");
+    }
+    let record = cnames(&aws, &zone).await;
+    assert_eq!(record.len(), 1, "the record, still there: {record:?}");
+    let saved = ws.resource(ADDRESS);
+    assert_eq!(
+        saved["parts"]["tls.validation_record"].as_str(),
+        Some(record[0].0.as_str()),
+        "{:#}",
+        saved["parts"]
+    );
+    the_next_apply_finishes_turning_tls_off(&aws, &ws, &zone, "tls.validation_record").await;
 }
 
 /// No HTTPS listener, certificate nor validation record is left, and the system answers on

@@ -78,6 +78,10 @@ pub struct Desired {
     /// failed left: the certificates it obtained, and their validation record, go once no
     /// listener serves them (a destroy would otherwise no longer know of them).
     pub drops_certificates: bool,
+    /// The validation record a state names (`parts`): deleted by that name, once it is found to
+    /// be ACM's, when the certificates that named it are gone already (an apply that failed
+    /// between deleting them and deleting it).
+    pub recorded_validation_record: Option<String>,
     /// The regions whose stack an update leaves alone: planned as the prior state has it, every
     /// part of it recorded (none missing or drifted), so converging it would only write what
     /// AWS holds already. Adding or removing a standby then touches no other region's stack.
@@ -147,6 +151,7 @@ impl Desired {
             replace_table: false,
             removed_standbys: Vec::new(),
             drops_certificates: leftover_certificates(state),
+            recorded_validation_record: recorded_validation_record(state),
             unchanged_stacks: Default::default(),
         })
     }
@@ -156,6 +161,8 @@ impl Desired {
     pub fn dropping_certificates_of(mut self, prior: &State) -> Desired {
         self.drops_certificates |=
             !auto_tls(&self.state) && (auto_tls(prior) || leftover_certificates(prior));
+        self.recorded_validation_record =
+            (self.recorded_validation_record).or_else(|| recorded_validation_record(prior));
         self
     }
 

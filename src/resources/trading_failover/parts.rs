@@ -70,6 +70,16 @@ pub fn leftover_certificates(state: &State) -> bool {
         })
 }
 
+/// The validation record `state` names in `parts`, if any: found again by that name when the
+/// certificates that named it are gone.
+pub fn recorded_validation_record(state: &State) -> Option<String> {
+    let parts = values::known_map(&state.parts)?;
+    parts
+        .get(VALIDATION_RECORD_PART)
+        .filter(|name| !name.is_empty())
+        .cloned()
+}
+
 /// Whether a region block builds NAT gateways: its `nat_mode`, or the default when unset.
 pub fn builds_nat(block: &Region) -> bool {
     let mode = block

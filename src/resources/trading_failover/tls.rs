@@ -248,7 +248,10 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
             found_parts.insert(certificate_part(prefix), facts.arn.clone());
         }
     }
-    let record_name = record.filter(|_| record_held).map(|r| r.name);
+    let record_name = match record.filter(|_| record_held).map(|r| r.name) {
+        Some(name) => Some(name),
+        None => recorded_record(cfg, want, &[]).await?,
+    };
     if let Some(name) = &record_name {
         found_parts.insert(VALIDATION_RECORD_PART.into(), name.clone());
     }
@@ -261,6 +264,30 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
         parts,
         found: found_parts,
     })
+}
+
+/// The validation record the state names, unless `known` has it, when the zone still holds it
+/// with a value of ACM's: its certificates, which would name it, may be gone already.
+async fn recorded_record(
+    cfg: &Configured,
+    want: &Desired,
+    known: &[String],
+) -> PartResult<Option<String>> {
+    let Some(name) = &want.recorded_validation_record else {
+        return Ok(None);
+    };
+    if known.iter().any(|k| same_name(k, name)) {
+        return Ok(None);
+    }
+    let Some(zone) = zone(cfg, want, false).await? else {
+        return Ok(None);
+    };
+    let value = validation_record::find(&cfg.clients.route53, &zone.id, name)
+        .await
+        .context(|| format!("reading the ACM validation record {name}"))?;
+    Ok(value
+        .filter(|v| validation_record::is_acm_value(v))
+        .map(|_| name.clone()))
 }
 
 /// Deletes every region's certificate (once their listeners are gone), then their validation
@@ -319,19 +346,23 @@ pub async fn delete_in(cfg: &Configured, want: &Desired, region: &str) -> PartRe
     record_of(cfg, want, region, true).await.map(|_| ())
 }
 
+/// The records the certificates named, and the one the state names if the zone holds it as
+/// ACM's (its certificates may be gone already).
 async fn delete_records(
     cfg: &Configured,
     want: &Desired,
     records: Vec<ValidationRecord>,
     deadline: Instant,
 ) -> PartResult<()> {
-    if records.is_empty() {
+    let mut names: Vec<String> = records.into_iter().map(|r| r.name).collect();
+    names.extend(recorded_record(cfg, want, &names).await?);
+    if names.is_empty() {
         return Ok(());
     }
     let Some(zone) = zone(cfg, want, false).await? else {
         return Ok(());
     };
-    let mut names: Vec<String> = records.into_iter().map(|r| r.name).collect();
+    names.sort();
     names.dedup_by(|a, b| same_name(a, b));
     for name in names {
         validation_record::delete(&cfg.clients.route53, &zone.id, &name, remaining(deadline))
