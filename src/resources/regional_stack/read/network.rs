@@ -258,7 +258,9 @@ impl Network {
         };
         let all_tags = crate::aws::ec2::tag_map(self.vpc.tags());
         // DNS resolution turned off outside Terraform leaves the instances unable to resolve
-        // DynamoDB's endpoint: drift of the VPC, whose next apply turns it on again.
+        // DynamoDB's endpoint (ModifyVpcAttribute, `EnableDnsSupport`: "If disabled, the Amazon
+        // provided DNS service ... is not enabled"): drift of the VPC, which the next apply
+        // turns on again.
         state.vpc_id = values::string(match self.dns_on {
             true => self.vpc.vpc_id().unwrap_or_default(),
             false => "",
