@@ -406,6 +406,25 @@ pub const REGIONS: [&str; 5] = [
     "eu-central-1",
 ];
 
+/// Where leak checks look: `REGIONS`, and every other region the local AWS has served a request
+/// signed for (its outage switch counts them), so that a test in any region is covered; not a
+/// region the account has disabled or that is down, which would refuse the check itself.
+pub fn regions_to_check(aws: &LocalAws) -> Vec<String> {
+    let outage = aws.get_json("/localaws/outage");
+    let disabled = aws.get_json("/localaws/disabled");
+    let refuses = |region: &str| {
+        [&outage["down"], &disabled["disabled"]].iter().any(|list| {
+            list.as_array()
+                .is_some_and(|l| l.iter().any(|r| r == region))
+        })
+    };
+    let served = outage["served"].as_object().into_iter().flatten();
+    let mut regions: std::collections::BTreeSet<String> =
+        REGIONS.iter().map(|r| r.to_string()).collect();
+    regions.extend(served.map(|(region, _)| region.clone()));
+    regions.into_iter().filter(|r| !refuses(r)).collect()
+}
+
 /// `errors` is one diagnostic, on the configuration line `line` (trimmed): the attribute it
 /// is about. That diagnostic.
 pub fn assert_one_error_on<'a>(
@@ -439,7 +458,7 @@ pub fn assert_refused_once(errors: &[serde_json::Value], region: &str, line: &st
 
 /// Fails the test if anything the provider creates is left in any region.
 pub async fn assert_nothing_left(aws: &LocalAws) {
-    for region in REGIONS {
+    for region in &regions_to_check(aws) {
         let tables = tables_in(aws, region).await;
         assert!(
             tables.is_empty(),
@@ -542,7 +561,7 @@ pub async fn alerting_leaks(aws: &LocalAws, keep: Option<&str>) -> Vec<String> {
             .filter(|z| Some(z.id().rsplit('/').next().unwrap_or_default()) != keep)
             .map(|z| format!("hosted zone {} {}", z.id(), z.name())),
     );
-    for region in REGIONS {
+    for region in &regions_to_check(aws) {
         leaks.extend(alerting_in(aws, region).await);
     }
     leaks

@@ -2367,14 +2367,12 @@ async fn a_strong_table_over_three_replicas_spans_the_primary_and_two_standbys()
     );
     ws.config(&system("eu-west-3"));
     ws.destroy();
-    assert_nothing_left(&aws).await;
-    // Regions the shared leak check does not cover.
+    // The shared leak check looks in every region the system touched, these two too.
+    let checked = crate::support::regions_to_check(&aws);
     for region in ["eu-west-2", "eu-west-3"] {
-        assert!(crate::support::tables_in(&aws, region).await.is_empty());
-        assert!(ec2_leaks(&aws.ec2(region)).await.is_empty(), "{region}");
-        assert!(compute_leaks(&aws, region).await.is_empty(), "{region}");
-        assert_eq!(alerting_in(&aws, region).await, Vec::<String>::new());
+        assert!(checked.iter().any(|c| c == region), "{checked:?}");
     }
+    assert_nothing_left(&aws).await;
 }
 
 /// #20: the failover drill (Terraform 1.14+) on a system with a further standby, run from each
