@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CreateGlobalTableWitnessGroupMemberAction, CreateReplicationGroupMemberAction,
     DeleteGlobalTableWitnessGroupMemberAction, DeleteReplicationGroupMemberAction,
-    GlobalTableWitnessGroupUpdate, MultiRegionConsistency, ReplicationGroupUpdate, TableStatus,
-    WitnessStatus,
+    GlobalTableWitnessGroupUpdate, MultiRegionConsistency, ReplicaStatus, ReplicationGroupUpdate,
+    TableStatus, WitnessStatus,
 };
 
 use crate::local_aws::{add_replica, global_table, home_table};
@@ -76,6 +76,21 @@ async fn witness_status(aws: &LocalAws, name: &str) -> Vec<(String, Option<Witne
         .collect()
 }
 
+/// Each replica's Region and status as the home table's DescribeTable gives them.
+async fn replica_status(aws: &LocalAws, name: &str) -> Vec<(String, Option<ReplicaStatus>)> {
+    home_table(aws, name)
+        .await
+        .replicas()
+        .iter()
+        .map(|r| {
+            (
+                r.region_name().unwrap_or_default().to_owned(),
+                r.replica_status().cloned(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn an_mrsc_table_is_made_in_one_update_replicates_at_once_and_is_dissolved_in_one() {
     let aws = LocalAws::start();
@@ -98,10 +113,20 @@ async fn an_mrsc_table_is_made_in_one_update_replicates_at_once_and_is_dissolved
         witness_status(&aws, "strong").await,
         [("us-west-2".into(), Some(WitnessStatus::Creating))]
     );
+    assert_eq!(
+        replica_status(&aws, "strong").await,
+        [("us-east-2".into(), Some(ReplicaStatus::Creating))]
+    );
     settles(
         "the witness",
         vec![("us-west-2".to_owned(), Some(WitnessStatus::Active))],
         || witness_status(&aws, "strong"),
+    )
+    .await;
+    settles(
+        "the replica",
+        vec![("us-east-2".to_owned(), Some(ReplicaStatus::Active))],
+        || replica_status(&aws, "strong"),
     )
     .await;
     settles("the table", Some(TableStatus::Active), || async {
@@ -219,6 +244,17 @@ async fn an_mrsc_table_is_made_in_one_update_replicates_at_once_and_is_dissolved
         .send()
         .await
         .expect("every replica and the witness together");
+    assert_eq!(
+        (
+            replica_status(&aws, "strong").await,
+            witness_status(&aws, "strong").await
+        ),
+        (
+            vec![("us-east-2".to_owned(), Some(ReplicaStatus::Deleting))],
+            vec![("us-west-2".to_owned(), Some(WitnessStatus::Deleting))]
+        ),
+        "each member DELETING until it is gone"
+    );
     settles("the dissolved group", (0, 0, None), || async {
         let t = home_table(&aws, "strong").await;
         (
