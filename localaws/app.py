@@ -102,6 +102,7 @@ class Fidelity:
             crash.reset()
             lost.reset()
             meter.reset()
+            pending.reset()
             elbv2_health.reset()
             elbv2_idempotency.reset()
             route53_health.reset()

@@ -12,6 +12,7 @@ import time
 from .wsgi import Response
 
 _lock = threading.Lock()
+_current = threading.local()
 _counts = {}
 _log = []
 _ID = re.compile(r"^[A-Z0-9]{8,}$|^[0-9a-f-]{36}$")
@@ -32,12 +33,18 @@ def operation(request):
 
 def count(request):
     """Counts the request; returns what `done` needs to log it, or None for the emulator's own."""
+    _current.region = request.region
     if request.path.startswith("/moto-api") or request.path.startswith("/localaws"):
         return None
     key = f"{request.service or 'unknown'} {operation(request)}"
     with _lock:
         _counts[key] = _counts.get(key, 0) + 1
     return time.monotonic(), request.region, key
+
+
+def current_region():
+    """The region of the AWS request this thread answers ("" outside one)."""
+    return getattr(_current, "region", "") or ""
 
 
 def done(counted):

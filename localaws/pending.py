@@ -10,6 +10,10 @@ time, and a refused call does not hurry anything, as on AWS. The benchmark sets 
 `GET /localaws/pending/release` (a timeout test makes a part hang, then lets it finish: what is
 past its time settles at once).
 
+`GET /localaws/pending/log` lists every state begun under the time model as
+`[kind, region, begun, ready_at]` (seconds on the machine's monotonic clock, as the request log),
+so a benchmark can tell what a step of its run waited for and when it could have seen it settle.
+
 Read counting (`LOCALAWS_TIME_SCALE=0`, an option, not the default): a state settles after
 `LOCALAWS_PENDING_READS` (default 2) reads; `GET /localaws/pending/<n>` changes that at runtime and
 shortens what is already pending to at most n reads.
@@ -20,6 +24,7 @@ import os
 import threading
 import time
 
+from . import meter
 from .wsgi import Response
 
 # Typical durations on AWS, in seconds (observed figures, not guarantees).
@@ -61,6 +66,7 @@ _reads = int(os.environ.get("LOCALAWS_PENDING_READS", "2"))
 _scale = float(os.environ.get("LOCALAWS_TIME_SCALE", "60") or 0)
 _held = False
 _clamps = []
+_log = []
 _started = time.monotonic()
 
 
@@ -76,7 +82,12 @@ class Settling:
     def __init__(self, kind, real_seconds=None):
         self.reads_left = _reads
         duration = REAL_SECONDS[kind] if real_seconds is None else real_seconds
-        self.ready_at = time.monotonic() + duration / _scale if _scale else None
+        self.begun = time.monotonic()
+        self.ready_at = self.begun + duration / _scale if _scale else None
+        if self.ready_at is not None:
+            self.kind, self.region = kind, meter.current_region()
+            with _lock:
+                _log.append(self)
 
     def pending(self):
         """Whether the state is still pending; counts as one read when reads are counted."""
@@ -126,10 +137,20 @@ def clock():
     return Response(200, [("Content-Type", "application/json")], body)
 
 
+def reset():
+    with _lock:
+        _log.clear()
+
+
 def control(path):
-    """`/localaws/pending/hold`, `/release`, or `/<n>` (read counting): see the module's doc."""
+    """`/localaws/pending/hold`, `/release`, `/log`, or `/<n>` (read counting): see the module's
+    doc."""
     global _reads, _held
     tail = path.rsplit("/", 1)[-1]
+    if tail == "log":
+        with _lock:
+            log = [[s.kind, s.region, s.begun, s.ready_at] for s in _log]
+        return Response(200, [("Content-Type", "application/json")], json.dumps(log).encode())
     if tail in ("hold", "release"):
         with _lock:
             _held = tail == "hold"

@@ -5,5 +5,6 @@ pub mod dns_failover;
 pub mod regional_stack;
 pub mod session_table;
 pub mod shared_checks;
+pub mod steps;
 pub mod trading_failover;
 pub mod upgrades;

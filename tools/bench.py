@@ -9,7 +9,10 @@ docs/runs/bench-<commit>.txt; the tables between docs/PERFORMANCE.md's `bench:<m
 
 --time-model turns on the emulator's model of AWS's asynchronous durations (localaws/pending.py,
 scaled by --time-scale) with a per-request latency (--latency-ms, default 50 there), and prints
-the critical-path floor of our create. --failover (with it, one stack) also times a planned
+the critical-path floor of our create; each of our applies then also logs its steps
+(TF_LOG_PROVIDER=DEBUG) and tools/trace_floor.py rebuilds its critical chain from that trace and
+the emulator's logs, with the chain's floor at zero overshoot (a step the trace's graph does not
+know fails the run). --failover (with it, one stack) also times a planned
 failover and its failback on a stack applied after the runs, to the apply's end and to the DNS
 answer. --operations PHASE lists that phase's requests by operation, and the longest chain of
 them that went out one after another (each sent only once the one before was answered: the
@@ -46,6 +49,8 @@ import threading
 import time
 import urllib.request
 import zipfile
+
+import trace_floor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs/PERFORMANCE.md"
@@ -196,6 +201,10 @@ class System:
         self.operations = {}
         self.chains = {}
         self.failovers = {}
+        # Our applies under the time model log their steps: their critical chains, as traced.
+        self.traced = False
+        self.traces = []
+        self.trace_problems = []
 
 
 def ours(work, provider, stacks, env):
@@ -242,9 +251,13 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
     before = requests_so_far(endpoint)
     logged = len(request_log(endpoint))
     rss = PeakRss(system)
+    env, trace = system.env, None
+    if record and phase == "apply" and system.traced:
+        trace = system.work / f"apply-{len(system.traces) + len(system.trace_problems)}.log"
+        env = dict(env, TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(trace))
     started = time.monotonic()
     try:
-        done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=system.env,
+        done = subprocess.run([terraform, *PHASES[phase]], cwd=system.work, env=env,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as stopped:
         rss.stop()
@@ -259,6 +272,11 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
         system.results[phase].append((wall, sum(made.values()), peak))
         system.operations[phase] = made
         system.chains[phase] = longest_chain(request_log(endpoint)[logged:], started)
+    if trace:
+        problems, analysis = trace_floor.from_run(trace, endpoint, started)
+        system.trace_problems += problems
+        if analysis:
+            system.traces.append(analysis)
 
 
 # AWS's durations divided by this, unless told otherwise (--time-scale).
@@ -383,8 +401,25 @@ def report(result):
         apply = median(systems[0]["runs"]["apply"], 0)
         lines += ["", f"critical-path floor of one stack's create: {result['floor']:.1f} s; "
                       f"our apply / floor = {apply / result['floor']:.2f}"]
+    lines += trace_lines(systems[0])
     lines += failover_lines(result)
     return lines
+
+
+def trace_lines(system):
+    """The critical chain of our last apply from its own trace, and each traced apply against
+    the zero-overshoot floor of its chain."""
+    traces = system.get("traces") or []
+    if not traces:
+        return []
+    walls = [row[0] for row in system["runs"]["apply"]][-len(traces):]
+    return (["", "Critical chain of our last apply, from its own trace (`tools/trace_floor.py`), "
+                 "in seconds from the apply's start:", ""]
+            + trace_floor.lines_of(traces[-1])
+            + ["", "| apply | wall s | chain ends s | chain floor s (zero overshoot) | "
+                   "apply / chain floor |", "|---|---|---|---|---|"]
+            + [f"| {i} | {wall:.2f} | {t['executed']:.2f} | {t['floor']:.2f} | "
+               f"{wall / t['floor']:.2f} |" for i, (wall, t) in enumerate(zip(walls, traces), 1)])
 
 
 def failover_lines(result):
@@ -575,6 +610,7 @@ def doc_tables(header, result, raw, earlier=None):
         apply = median(mine["runs"]["apply"], 0)
         lines += ["", f"Critical-path floor of one stack's create under this model: "
                       f"{result['floor']:.1f} s; our apply takes {apply / result['floor']:.2f}× that."]
+    lines += trace_lines(mine)
     if result.get("failover_floors"):
         lines += ["", "A planned failover (`active_region = \"standby\"`) and its failback, each one "
                       "apply, timed to its end and to the moment the name's DNS answer (the local "
@@ -664,6 +700,22 @@ def write_section(mode, body):
     return True
 
 
+def trace_only(result):
+    """A run of ours alone, traced: it has a section of its own, beside the comparisons."""
+    return len(result["systems"]) == 1 and bool(result["systems"][0].get("traces"))
+
+
+def trace_section(header, result, raw):
+    """The generated part of a `bench:<mode>-trace` section: our figures and the traced chain."""
+    settings, mine = result["settings"], result["systems"][0]
+    source = raw.relative_to(ROOT / "docs")
+    return ([f"Generated by `tools/bench.py` from [`{source}`]({source}): commit "
+             f"`{header['commit']}`, {header['date']}; command `{header['command']}`; "
+             f"{settings['runs']} run(s); time model AWS durations / {settings['time_scale']:g}, "
+             f"{settings['latency_ms']} ms per request; {header['machine']}.", ""]
+            + measured_tables([mine]) + trace_lines(mine))
+
+
 def write_doc(raw, earlier=None):
     header, result = read_raw(raw)
     scale = result["settings"]["time_scale"]
@@ -676,6 +728,9 @@ def write_doc(raw, earlier=None):
         mode = "scaling"
     if mode == "scaling":
         body = scaling_tables(header, result, raw, earlier)
+    elif trace_only(result):
+        mode += "-trace"
+        body = trace_section(header, result, raw)
     else:
         body = doc_tables(header, result, raw, earlier)
     if not write_section(mode, body):
@@ -741,6 +796,7 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             work = pathlib.Path(work)
             systems = [ours(work / "tap", provider, args.stacks, env)]
+            systems[0].traced = bool(args.time_scale) and args.stacks == 1
             if args.peer:
                 systems.append(peer(work / "peer", terraform, endpoint, env))
             if args.careful_peer:
@@ -764,19 +820,24 @@ def main():
     result = {
         "commit": commit,
         "suffix": (f"-{time_model_name(args.time_scale)}" if args.time_scale else "-bare")
-        + (f"-{args.stacks}-stacks" if args.stacks != 1 else ""),
+        + (f"-{args.stacks}-stacks" if args.stacks != 1 else "")
+        + ("-trace" if len(systems) == 1 and systems[0].traces else ""),
         "settings": {"runs": args.runs, "latency_ms": args.latency_ms, "time_scale": args.time_scale,
                      "stacks": args.stacks, "operations": args.operations},
         "systems": [{"name": s.name, "binary_mb": round(s.binary.stat().st_size / 1e6, 2),
                      "runs": s.results, "failovers": s.failovers,
                      "operations": s.operations.get(args.operations, {}) if args.operations else {},
-                     "chain": s.chains.get(args.operations, []) if args.operations else []}
+                     "chain": s.chains.get(args.operations, []) if args.operations else [],
+                     "traces": s.traces}
                     for s in systems],
         "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
         "failover_floors": {d: failover_floor(d, args.latency_ms, args.time_scale)
                             for d in FAILOVER_STEPS} if args.failover else None,
     }
     print("\n".join(report(result)))
+    problems = systems[0].trace_problems
+    if problems:
+        sys.exit("the trace's self-check failed, nothing written:\n" + "\n".join(problems))
     if not args.no_write:
         raw = write_raw(result, header)
         print(f"wrote {raw.relative_to(ROOT)}")

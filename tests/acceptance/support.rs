@@ -343,6 +343,29 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|_| project_root().join(".venv/bin/python"))
 }
 
+/// `tools/trace_floor.py` on an apply's provider log (its self-check, and with the local AWS
+/// the critical chain): its exit status, and its output and errors.
+pub fn trace_floor(log: &str, aws: Option<&LocalAws>) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("apply.log");
+    std::fs::write(&path, log).expect("writing the log");
+    let mut command = Command::new(python());
+    command
+        .arg(project_root().join("tools/trace_floor.py"))
+        .arg("--log")
+        .arg(&path);
+    if let Some(aws) = aws {
+        command.arg("--endpoint").arg(&aws.endpoint);
+    }
+    let out = command.output().expect("running tools/trace_floor.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 /// What parliament (https://github.com/duo-labs/parliament, its default auditors) finds wrong
 /// with an IAM policy document: one line per finding, none for a clean policy.
 pub fn lint_policy(document: &str) -> Vec<String> {

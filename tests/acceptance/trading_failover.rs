@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::Filter;
 
 use crate::support::{
     alerting_in, assert_nothing_left, assert_one_error_on, compute_leaks, dns_answer, ec2_leaks,
-    percent_decode, pitr, resolved, settles, LocalAws, Workspace,
+    percent_decode, pitr, resolved, settles, trace_floor, LocalAws, Workspace,
 };
 
 const ADDRESS: &str = "tap_trading_failover.prod";
@@ -258,6 +258,19 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
             "{line} once in the apply's log"
         );
     }
+    // The steps it logged form the graph the benchmark knows: from the region check through
+    // each stack's capacity to the records.
+    let (ok, chain) = trace_floor(&applied.stderr, Some(&aws));
+    assert!(ok, "the trace's self-check: {chain}");
+    let steps: Vec<&str> = chain
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" |").next())
+        .skip(1)
+        .collect();
+    assert_eq!(steps.first(), Some(&"regions"), "{chain}");
+    assert_eq!(steps.last(), Some(&"records"), "{chain}");
+    assert!(steps.iter().any(|s| s.starts_with("capacity@")), "{chain}");
 
     for (role, region, octet, desired) in [
         ("primary", "us-east-1", 0, 2),
@@ -462,6 +475,45 @@ async fn defaults_reproduce_the_spec_and_fail_over_and_back() {
 }
 
 /// Whether EC2 resolves names in `vpc` (its `enableDnsSupport`).
+/// The benchmark's trace self-check on hand-made logs, as Terraform writes the provider's lines.
+#[test]
+fn the_trace_self_check_fails_on_an_unknown_step_or_one_begun_too_early() {
+    let line = |event: &str, at: f64, fields: &str| {
+        format!("2026-12-05T21:26:58.846Z [DEBUG] provider.terraform-provider-tap: {event}: at={at:.6} {fields} @module=provider.tap.terraform_provider_tap::resources::steps\n")
+    };
+    let regions = [
+        line("step begins", 100.0, r#"after="" parent="" step=regions"#),
+        line("step ends", 101.0, "step=regions"),
+    ]
+    .concat();
+    let known = regions.clone()
+        + &line("step begins", 101.5, "after=regions parent=\"\" step=table")
+        + &line("step ends", 102.0, "step=table");
+    assert_eq!(trace_floor(&known, None), (true, String::new()));
+    let unknown = regions.clone()
+        + &line(
+            "step begins",
+            101.5,
+            "after=regions parent=\"\" step=warm-up@us-east-1",
+        )
+        + &line("step ends", 102.0, "step=warm-up@us-east-1");
+    let (ok, out) = trace_floor(&unknown, None);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("step warm-up@us-east-1 is not in the graph"),
+        "{out}"
+    );
+    let early = regions
+        + &line("step begins", 100.5, "after=regions parent=\"\" step=table")
+        + &line("step ends", 102.0, "step=table");
+    let (ok, out) = trace_floor(&early, None);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("step table began before regions, which it waits for, ended"),
+        "{out}"
+    );
+}
+
 async fn dns_support(aws: &LocalAws, region: &str, vpc: &str) -> bool {
     let support = aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport;
     crate::regional_stack::dns_attribute(&aws.ec2(region), vpc, support).await == Some(true)

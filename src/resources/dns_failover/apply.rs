@@ -19,6 +19,7 @@ use crate::aws::switch_checks::{self, Kind};
 use crate::aws::wait::{self, remaining};
 use crate::aws::{alarms, topic_key, topics, weighted_records};
 use crate::configured::Configured;
+use crate::resources::steps::step;
 use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::Number;
@@ -32,33 +33,40 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     let deadline = Instant::now() + timeout;
     let r53 = &cfg.clients.route53;
     let (zone, (health_check_id, stale_checks), topic_arns) = tokio::try_join!(
-        converge_zone(cfg, want),
-        converge_health_check(cfg, want),
-        try_join_all(
-            want.alarm_topics()
-                .into_iter()
-                .map(|topic| converge_topic(cfg, want, topic))
+        step("zone", "", &[], converge_zone(cfg, want)),
+        step("health-check", "", &[], converge_health_check(cfg, want)),
+        step(
+            "topics",
+            "",
+            &[],
+            try_join_all(
+                want.alarm_topics()
+                    .into_iter()
+                    .map(|topic| converge_topic(cfg, want, topic))
+            )
         ),
     )?;
     let topics = TopicArns::of_topics(&want.alarm_topics(), topic_arns);
-    converge_alarms(cfg, want, &health_check_id, &topics).await?;
+    let alarms = converge_alarms(cfg, want, &health_check_id, &topics);
+    step("alarms", "", &["health-check", "topics"], alarms).await?;
     // Their alarms are gone: the topics of standbys removed may go.
     try_join_all(
         (want.removed_standbys.iter())
             .map(|region| delete_topic(cfg, want, region, AlarmTopic::Standby(0))),
     )
     .await?;
+    let switch_checks = converge_switch_checks(cfg, want, &health_check_id);
     let (record_check, stale_switches) =
-        converge_switch_checks(cfg, want, &health_check_id).await?;
-    converge_records(
+        step("switch-checks", "", &["alarms"], switch_checks).await?;
+    let records = converge_records(
         cfg,
         want,
         &zone.id,
         &record_check,
         remaining(deadline),
         wait::MAX_DELAY,
-    )
-    .await?;
+    );
+    step("records", "", &["zone", "switch-checks"], records).await?;
     for stale in stale_checks.into_iter().chain(stale_switches) {
         health_check::delete(r53, &stale, remaining(deadline)).await?;
     }

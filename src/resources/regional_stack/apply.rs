@@ -20,6 +20,7 @@ use crate::aws::wait::{self, remaining, Gate};
 use crate::aws::{instance_role, nat};
 use crate::configured::Configured;
 use crate::naming;
+use crate::resources::steps::step;
 
 /// What the network stage leaves for the others.
 struct Network {
@@ -54,11 +55,23 @@ pub async fn converge_after(
     let started = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
     let clients = cfg.clients.regional(&want.region);
     let owner = want.owner_tags();
+    let region = want.region.as_str();
+    let group_name = want.name(naming::AUTO_SCALING_GROUP);
     // Before anything is made or changed: zones that cannot run the instance type fail here.
-    let zones = zones(cfg, want).await?;
+    let zones = step("zones", region, &[], zones(cfg, want)).await?;
     let (net, (profile_arn, ami)) = tokio::try_join!(
-        converge_network(&clients.ec2, want, &owner, &zones),
-        instance_inputs(cfg, want, &owner),
+        step(
+            "network",
+            region,
+            &["zones"],
+            converge_network(&clients.ec2, want, &owner, &zones)
+        ),
+        step(
+            "instance-inputs",
+            region,
+            &["zones"],
+            instance_inputs(cfg, want, &owner)
+        ),
     )?;
     let (alb_name, tg_name) = (
         want.name(naming::LOAD_BALANCER),
@@ -77,73 +90,95 @@ pub async fn converge_after(
         certificate_issued,
         tags: &alb_tags,
     };
-    let tg_arn = load_balancer::ensure_target_group(&clients.elbv2, &alb_spec).await?;
+    let tg_arn = step(
+        "target-group",
+        region,
+        &["network", "instance-inputs"],
+        load_balancer::ensure_target_group(&clients.elbv2, &alb_spec),
+    )
+    .await?;
     // The load balancer provisions (minutes on AWS) while NAT egress comes up and the instances
     // boot; their health behind it is checked once both are there.
     let (alb, refresh_due) = tokio::try_join!(
-        load_balancer::ensure(&clients.elbv2, &alb_spec, &tg_arn, remaining(deadline)),
+        step(
+            "load-balancer",
+            region,
+            &["target-group"],
+            load_balancer::ensure(&clients.elbv2, &alb_spec, &tg_arn, remaining(deadline))
+        ),
         async {
-            converge_egress(&clients.ec2, want, &owner, &net, deadline).await?;
-            let instance_tags = owner.tags_for(naming::INSTANCE, &want.name(naming::INSTANCE_NAME));
-            let (template_id, template_version) = launch_template::ensure(
-                &clients.ec2,
-                &TemplateSpec {
-                    name: &want.name(naming::LAUNCH_TEMPLATE),
-                    ami: &ami,
-                    instance_type: &want.instance_type,
-                    instance_profile_arn: &profile_arn,
-                    security_group: &net.instance_sg,
-                    user_data: &want.user_data,
-                    tags: &instance_tags,
-                },
+            step(
+                "egress",
+                region,
+                &["target-group"],
+                converge_egress(&clients.ec2, want, &owner, &net, deadline),
             )
             .await?;
-            auto_scaling::ensure(
-                &clients.autoscaling,
-                &GroupSpec {
-                    name: &want.name(naming::AUTO_SCALING_GROUP),
-                    policy_name: &want.name(naming::CPU_POLICY),
-                    template_id: &template_id,
-                    template_version,
-                    min: want.min_size,
-                    max: want.max_size,
-                    desired: want.desired_capacity,
-                    subnets: &net.private,
-                    target_group_arn: &tg_arn,
-                    grace_period: want.health_check_grace_period,
-                    cpu_target: want.cpu_target,
-                    tags: &instance_tags,
-                },
+            let instance_tags = owner.tags_for(naming::INSTANCE, &want.name(naming::INSTANCE_NAME));
+            let template = TemplateSpec {
+                name: &want.name(naming::LAUNCH_TEMPLATE),
+                ami: &ami,
+                instance_type: &want.instance_type,
+                instance_profile_arn: &profile_arn,
+                security_group: &net.instance_sg,
+                user_data: &want.user_data,
+                tags: &instance_tags,
+            };
+            let (template_id, template_version) = step(
+                "launch-template",
+                region,
+                &["egress"],
+                launch_template::ensure(&clients.ec2, &template),
             )
-            .await
+            .await?;
+            let policy_name = want.name(naming::CPU_POLICY);
+            let spec = GroupSpec {
+                name: &group_name,
+                policy_name: &policy_name,
+                template_id: &template_id,
+                template_version,
+                min: want.min_size,
+                max: want.max_size,
+                desired: want.desired_capacity,
+                subnets: &net.private,
+                target_group_arn: &tg_arn,
+                grace_period: want.health_check_grace_period,
+                cpu_target: want.cpu_target,
+                tags: &instance_tags,
+            };
+            let group = auto_scaling::ensure(&clients.autoscaling, &spec);
+            step("group", region, &["launch-template"], group).await
         },
     )?;
     if refresh_due {
-        refresh_after.await.map_err(|err| PartError {
-            action: format!(
-                "refreshing the instances of {}",
-                want.name(naming::AUTO_SCALING_GROUP)
-            ),
+        let waited = step(
+            "refresh-after",
+            region,
+            &["group", "load-balancer"],
+            refresh_after,
+        );
+        waited.await.map_err(|err| PartError {
+            action: format!("refreshing the instances of {group_name}"),
             cause: Cause::Unexpected(format!("not started, as what it waits for failed: {err}")),
         })?;
-        auto_scaling::refresh(
-            &clients.autoscaling,
-            &want.name(naming::AUTO_SCALING_GROUP),
-            remaining(deadline),
-        )
-        .await?;
+        let refresh = auto_scaling::refresh(&clients.autoscaling, &group_name, remaining(deadline));
+        step("refresh", region, &["refresh-after"], refresh).await?;
     }
     if want.wait_for_capacity {
-        auto_scaling::wait_capacity(
+        let capacity = auto_scaling::wait_capacity(
             &clients.autoscaling,
             &clients.elbv2,
-            &want.name(naming::AUTO_SCALING_GROUP),
+            &group_name,
             &alb.target_group_arn,
             started,
             remaining(deadline),
             wait::MAX_DELAY,
-        )
-        .await?;
+        );
+        let after: &[&str] = match refresh_due {
+            true => &["refresh"],
+            false => &["group", "load-balancer"],
+        };
+        step("capacity", region, after, capacity).await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Apply-time orchestration of `tap_trading_failover`: each part is converged, read and deleted
 //! by its own resource's code; this module only orders them and shares the instance role.
 
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
@@ -30,6 +31,7 @@ use crate::resources::regional_stack::schema::State as StackState;
 use crate::resources::regional_stack::RegionalStack;
 use crate::resources::session_table::schema::State as TableState;
 use crate::resources::session_table::SessionTable;
+use crate::resources::steps::step;
 use crate::role::Role;
 use crate::tags::Tags;
 use crate::tf::number::{whole, Number};
@@ -72,13 +74,13 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         return fail_over(cfg, want, prior, timeout).await;
     }
     let deadline = Instant::now() + timeout;
-    check_regions(cfg, want).await?;
-    let table_part = async {
+    step("regions", "", &[], check_regions(cfg, want)).await?;
+    let table_part = step("table", "", &["regions"], async {
         if want.replace_table {
             SessionTable::delete(cfg, &want.table.want, timeout).await?;
         }
         SessionTable::converge(cfg, &want.table.want, timeout).await
-    }
+    })
     .shared();
     let table_done = table_part.clone();
     let rest = async {
@@ -88,19 +90,26 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let (requested, (profile, capacities)) = tokio::try_join!(
             async {
                 match auto_tls(&want.state) {
-                    true => tls::request(cfg, want).await.map(Some),
+                    true => step("certificates", "", &["regions"], tls::request(cfg, want))
+                        .await
+                        .map(Some),
                     false => Ok(None),
                 }
             },
-            async {
+            step("role", "", &["regions"], async {
                 let profile = converge_role(cfg, want, &want.table.want.name).await?;
                 Ok((profile, standby_capacities(cfg, want).await?))
-            },
+            }),
         )?;
         // The primary's certificate is the 0th; standby k's the (k + 1)th.
         let certificate = |i: usize| requested.as_ref().and_then(|r| r.arn(i));
         let (keeper, issued) = wait::gate();
-        let validated = tls::validate_opening(cfg, requested.as_ref(), keeper, deadline);
+        let validated = step(
+            "validation",
+            "",
+            &["certificates"],
+            tls::validate_opening(cfg, requested.as_ref(), keeper, deadline),
+        );
         let gate = requested.as_ref().map(|_| issued);
         let primary = serving(
             want.stack(Role::Primary, Some(&profile), None),
@@ -128,14 +137,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
             async move {
                 match converge {
                     true => {
-                        RegionalStack::converge_after(
+                        let converge = RegionalStack::converge_after(
                             cfg,
                             standby,
                             remaining(deadline),
                             async { Ok(()) },
                             gate,
-                        )
-                        .await
+                        );
+                        stack_step(standby, converge).await
                     }
                     false => Ok(()),
                 }
@@ -147,14 +156,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         let primary_done = async {
             match converged(&primary, None) {
                 true => {
-                    RegionalStack::converge_after(
+                    let converge = RegionalStack::converge_after(
                         cfg,
                         &primary,
                         remaining(deadline),
                         primary_after,
                         gate,
-                    )
-                    .await
+                    );
+                    stack_step(&primary, converge).await
                 }
                 false => Ok(()),
             }
@@ -167,13 +176,14 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 .filter(|(stack, k)| converged(stack, capacity(*k)))
                 .map(|(stack, _)| stack)
                 .map(|stack| {
-                    RegionalStack::converge_after(
+                    let converge = RegionalStack::converge_after(
                         cfg,
                         stack,
                         remaining(deadline),
                         async { Ok(()) },
                         further_gate.clone(),
-                    )
+                    );
+                    stack_step(stack, converge)
                 }),
         );
         let stacks = async {
@@ -189,32 +199,43 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         if want.drops_certificates {
             tls::delete(cfg, want, remaining(deadline)).await?;
         }
-        let endpoints = routing(
-            cfg,
-            PerRegion {
-                primary: &primary,
-                standbys: std::iter::once(&standby).chain(&additional).collect(),
-            },
-        )
+        step("dns", "", &["stack", "validation"], async {
+            let endpoints = routing(
+                cfg,
+                PerRegion {
+                    primary: &primary,
+                    standbys: std::iter::once(&standby).chain(&additional).collect(),
+                },
+            )
+            .await?;
+            let dns = want.dns(endpoints.map(Some));
+            DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await
+        })
         .await?;
-        let dns = want.dns(endpoints.map(Some));
-        DnsFailover::converge_checked(cfg, &dns, remaining(deadline)).await?;
         // A standby kept above its configuration for a failback is scaled back once the
         // weights have moved off it.
         let scaled_back: Vec<StackDesired> = (0..capacities.len())
             .filter(|&k| capacity(k).is_some() && want.active_standby() != Some(k))
             .map(|k| standby_stack(k, None))
             .collect();
-        futures::future::try_join_all(
-            scaled_back
-                .iter()
-                .map(|stack| RegionalStack::converge(cfg, stack, remaining(deadline))),
-        )
-        .await?;
+        if !scaled_back.is_empty() {
+            let scale_back = futures::future::try_join_all(
+                scaled_back
+                    .iter()
+                    .map(|stack| RegionalStack::converge(cfg, stack, remaining(deadline))),
+            );
+            step("scale-back", "", &["dns"], scale_back).await?;
+        }
         remove_standbys(cfg, want, &profile, table_done, deadline).await
     };
     both(tokio::join!(table_part, rest))?;
     Ok(())
+}
+
+/// A region's stack, as the step the steps of its converge run inside: begun once the instance
+/// role exists and the certificates are requested.
+async fn stack_step<T>(stack: &StackDesired, converge: impl Future<Output = T>) -> T {
+    step("stack", &stack.region, &["role", "certificates"], converge).await
 }
 
 /// The stacks of the standbys this update removes, once DNS no longer routes to them (the DNS
@@ -233,26 +254,27 @@ async fn remove_standbys(
         return Ok(());
     }
     table_done.await?;
-    futures::future::try_join_all(want.removed_standbys.iter().map(|removed| async {
-        // On the shared profile: the stack has no role of its own to delete.
-        let stack = StackDesired {
-            instance_profile_arn: Some(profile.to_owned()),
-            ..removed.stack.clone()
-        };
-        match removed.served {
-            true => RegionalStack::delete(cfg, &stack, remaining(deadline)).await?,
-            false => {
-                RegionalStack::delete_when(cfg, &stack, remaining(deadline), async { Ok(()) })
-                    .await?
+    let removed =
+        futures::future::try_join_all(want.removed_standbys.iter().map(|removed| async {
+            // On the shared profile: the stack has no role of its own to delete.
+            let stack = StackDesired {
+                instance_profile_arn: Some(profile.to_owned()),
+                ..removed.stack.clone()
+            };
+            match removed.served {
+                true => RegionalStack::delete(cfg, &stack, remaining(deadline)).await?,
+                false => {
+                    RegionalStack::delete_when(cfg, &stack, remaining(deadline), async { Ok(()) })
+                        .await?
+                }
             }
-        }
-        // Its listeners are gone with its load balancer: its certificate may go.
-        match want.finds_certificates() {
-            true => tls::delete_in(cfg, want, &stack.region).await,
-            false => Ok(()),
-        }
-    }))
-    .await?;
+            // Its listeners are gone with its load balancer: its certificate may go.
+            match want.finds_certificates() {
+                true => tls::delete_in(cfg, want, &stack.region).await,
+                false => Ok(()),
+            }
+        }));
+    step("standbys-removed", "", &["dns", "table"], removed).await?;
     Ok(())
 }
 
