@@ -142,6 +142,7 @@ def check(steps):
 def critical_chain(steps):
     """Leaf steps from the first to the one that ended last, each the dependency of the next
     that ended last."""
+    steps = {k: s for k, s in steps.items() if s["begin"] is not None and s["end"] is not None}
     leaves = [k for k in steps if not any(s["parent"] == k for s in steps.values())]
     if not leaves:
         return []
