@@ -9,7 +9,9 @@ health checking is configured"
   all weights 0: each record equally);
 - a record is healthy when its health check (if any) is, and, for an alias record that evaluates
   target health, when its target is ("an alias resource record set inherits the health of the
-  referenced AWS resource", API_AliasTarget; a load balancer by `elbv2_health.healthy`); a
+  referenced AWS resource", API_AliasTarget; a load balancer by `elbv2_health.healthy`); an alias
+  record with both needs both ("both of the following must be true", dns-failover-complex-configs,
+  "What happens when you associate a health check with an alias record?"); a
   record without either is always healthy ("Records without a health check are always
   healthy");
 - "Route 53 initially considers only the nonzero weighted records, if any. If all the records
