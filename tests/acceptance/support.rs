@@ -161,6 +161,25 @@ impl LocalAws {
             .unwrap_or_else(|| panic!("published to {topic_arn}: not a list"))
     }
 
+    /// How many messages SNS took for the topics alarm `alarm` of `region` notifies: what the
+    /// drill's "alarm notified" is checked against.
+    pub async fn published_for_alarm(&self, region: &str, alarm: &str) -> usize {
+        let alarms = self
+            .cloudwatch(region)
+            .describe_alarms()
+            .alarm_names(alarm)
+            .send()
+            .await
+            .expect("DescribeAlarms");
+        let actions = alarms
+            .metric_alarms()
+            .first()
+            .unwrap_or_else(|| panic!("no alarm {alarm} in {region}"))
+            .alarm_actions();
+        assert!(!actions.is_empty(), "alarm {alarm} notifies no topic");
+        actions.iter().map(|t| self.sns_published(t).len()).sum()
+    }
+
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let body = self.get_text(path);
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
@@ -341,6 +360,26 @@ pub fn python() -> PathBuf {
     std::env::var("TAP_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|_| project_root().join(".venv/bin/python"))
+}
+
+/// Invokes `action.tap_failover_drill.<name>` (Terraform 1.14+), which must succeed: all it
+/// said, its whitespace folded, and its summary line.
+pub fn run_drill(ws: &Workspace, name: &str) -> (String, String) {
+    let run = ws.run(&[
+        "apply",
+        &format!("-invoke=action.tap_failover_drill.{name}"),
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let said = run.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(run.code, 0, "{said}");
+    let summary = said
+        .split_once("drill summary: ")
+        .unwrap_or_else(|| panic!("no summary: {said}"))
+        .1
+        .to_owned();
+    (said, summary)
 }
 
 /// `tools/trace_floor.py` on an apply's provider log (its self-check, and with the local AWS
