@@ -161,22 +161,32 @@ impl LocalAws {
             .unwrap_or_else(|| panic!("published to {topic_arn}: not a list"))
     }
 
-    /// How many messages SNS took for the topics alarm `alarm` of `region` notifies: what the
-    /// drill's "alarm notified" is checked against.
-    pub async fn published_for_alarm(&self, region: &str, alarm: &str) -> usize {
+    /// The metric alarm `name` of `region`, which must exist.
+    pub async fn alarm(&self, region: &str, name: &str) -> aws_sdk_cloudwatch::types::MetricAlarm {
         let alarms = self
             .cloudwatch(region)
             .describe_alarms()
-            .alarm_names(alarm)
+            .alarm_names(name)
             .send()
             .await
             .expect("DescribeAlarms");
-        let actions = alarms
+        alarms
             .metric_alarms()
             .first()
-            .unwrap_or_else(|| panic!("no alarm {alarm} in {region}"))
-            .alarm_actions();
-        assert!(!actions.is_empty(), "alarm {alarm} notifies no topic");
+            .cloned()
+            .unwrap_or_else(|| panic!("no alarm {name} in {region}"))
+    }
+
+    /// How many messages SNS took for the topics alarm `alarm` of `region` notifies: what the
+    /// drill's "alarm notified" is checked against.
+    pub async fn published_for_alarm(&self, region: &str, alarm: &str) -> usize {
+        let alarm = self.alarm(region, alarm).await;
+        let actions = alarm.alarm_actions();
+        assert!(
+            !actions.is_empty(),
+            "{:?} notifies no topic",
+            alarm.alarm_name()
+        );
         actions.iter().map(|t| self.sns_published(t).len()).sum()
     }
 

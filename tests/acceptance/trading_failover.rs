@@ -2486,15 +2486,9 @@ async fn the_drill_moves_a_system_with_a_further_standby_to_its_first_standby_an
             "{action}: {alarm} published nothing"
         );
         settles("the primary after the drill", primary_at.clone(), answer).await;
-        let switch = aws
-            .cloudwatch(region)
-            .describe_alarms()
-            .alarm_names(alarm)
-            .send()
-            .await
-            .expect("DescribeAlarms");
+        let switch = aws.alarm(region, alarm).await;
         assert_eq!(
-            switch.metric_alarms()[0].state_value().map(|s| s.as_str()),
+            switch.state_value().map(|s| s.as_str()),
             Some("OK"),
             "{alarm}"
         );
