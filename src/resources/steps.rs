@@ -1,7 +1,7 @@
 //! The steps of an apply, logged at debug level as they begin and end, with the steps each
 //! waited for and the step it runs inside: `tools/trace_floor.py` rebuilds the run's
 //! dependency graph from these lines (`TF_LOG_PROVIDER=DEBUG`) and finds its critical chain.
-//! Logging them costs nothing when debug logging is off.
+//! With debug logging off a step costs its name, a task-local and a box, not a log line.
 
 use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
