@@ -79,9 +79,13 @@ BESIDE_LOAD_BALANCER = [("NAT address and gateway", 2, "nat.pending"),
                         ("private route, launch template, Auto Scaling group", 3, None),
                         ("instances boot", 1, "instance.pending"),
                         ("targets pass their health checks", 1, "target.initial")]
+# The records come last: the record's calculated check watches the switch check, whose alarm
+# notifies a topic (dns_failover/apply.rs::converge; the run's trace shows this order).
 AFTER_STACKS = [("capacity check: group, target health", 2, None),
-                ("records", 1, "route53.change"),
-                ("alarms", 1, None)]
+                ("topic keys and topics", 2, None),
+                ("alarms", 1, None),
+                ("switch check, then the record's calculated check", 2, None),
+                ("records", 1, "route53.change")]
 
 
 def critical_path_floor(latency_ms, time_scale):
