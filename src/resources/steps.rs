@@ -14,21 +14,32 @@ tokio::task_local! {
 /// Runs `work` as step `name` of `region` ("" for a global one), begun once the steps named in
 /// `after` (of the same region, or of any when global) have ended, or, with `after` empty, when
 /// the step it runs inside began.
-pub async fn step<F: Future>(name: &str, region: &str, after: &[&str], work: F) -> F::Output {
-    let parent = PARENT.try_with(String::clone).unwrap_or_default();
+pub fn step<'a, F: Future + 'a>(
+    name: &str,
+    region: &str,
+    after: &[&str],
+    work: F,
+) -> impl Future<Output = F::Output> + 'a {
+    // Boxed at once, so that the step, and every future awaiting it, holds a pointer: a debug
+    // build otherwise copied the apply's large futures across the stack when a step first ran,
+    // deep in the poll of an instance refresh (which polls the standby's converge from inside
+    // the primary's), and overflowed it.
+    let work = Box::pin(work);
     let me = key(name, region);
-    tracing::debug!(
-        step = me.as_str(),
-        after = after.join(","),
-        parent = parent.as_str(),
-        at = now(),
-        "step begins"
-    );
-    // Boxed: a step wraps much of an apply, whose future would otherwise be copied onto the
-    // stack at each level (a debug build overflowed it).
-    let out = PARENT.scope(me.clone(), Box::pin(work)).await;
-    tracing::debug!(step = me.as_str(), at = now(), "step ends");
-    out
+    let after = after.join(",");
+    async move {
+        let parent = PARENT.try_with(String::clone).unwrap_or_default();
+        tracing::debug!(
+            step = me.as_str(),
+            after = after.as_str(),
+            parent = parent.as_str(),
+            at = now(),
+            "step begins"
+        );
+        let out = PARENT.scope(me.clone(), work).await;
+        tracing::debug!(step = me.as_str(), at = now(), "step ends");
+        out
+    }
 }
 
 /// A step's name in the log: `name@region`, or the name alone for a global step.

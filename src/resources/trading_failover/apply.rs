@@ -234,8 +234,11 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
 
 /// A region's stack, as the step the steps of its converge run inside: begun once the instance
 /// role exists and the certificates are requested.
-async fn stack_step<T>(stack: &StackDesired, converge: impl Future<Output = T>) -> T {
-    step("stack", &stack.region, &["role", "certificates"], converge).await
+fn stack_step<'a, T>(
+    stack: &StackDesired,
+    converge: impl Future<Output = T> + 'a,
+) -> impl Future<Output = T> + 'a {
+    step("stack", &stack.region, &["role", "certificates"], converge)
 }
 
 /// The stacks of the standbys this update removes, once DNS no longer routes to them (the DNS
