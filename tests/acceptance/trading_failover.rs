@@ -2315,9 +2315,11 @@ async fn a_further_standby_is_added_and_removed_touching_only_its_region() {
 
 /// #20: a system of three regions from the start (a further standby beside the two) re-plans
 /// empty, has its further standby judged by readiness, is imported again by its suffix and two
-/// first regions, and destroy leaves nothing in any of them.
+/// first regions, fails over by health to each standby in turn and by the switch thrown from the
+/// further standby's region, and destroy leaves nothing in any of them.
 #[tokio::test]
-async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clean() {
+async fn a_system_with_a_further_standby_applies_replans_empty_fails_over_to_each_standby_and_destroys_clean(
+) {
     let aws = LocalAws::start();
     let ws = Workspace::new(&aws);
     let regions = "  primary { region = \"eu-west-1\" }\n  standby { region = \"eu-central-1\" }\n  additional_standby {\n    region = \"us-west-2\"\n    nat_mode = \"none\"\n  }\n";
@@ -2367,8 +2369,76 @@ async fn a_system_with_a_further_standby_applies_replans_empty_and_destroys_clea
     let imported = ws.resource(ADDRESS);
     assert_eq!(imported["parts"], state["parts"]);
     assert_eq!(imported["additional_standby"][0]["region"], "us-west-2");
+
+    fails_over_to_each_standby_in_turn(&aws, &imported).await;
     ws.destroy();
     assert_nothing_left(&aws).await;
+}
+
+/// The eu-west-1 + eu-central-1 + us-west-2 system's DNS as Route 53 answers it: the primary's
+/// application failing, the first standby; the first's failing too, the further standby; the
+/// primary healed, the primary again; the switch thrown from the further standby's region with
+/// the first still failing, the further standby; released and the first healed, the primary.
+async fn fails_over_to_each_standby_in_turn(aws: &LocalAws, state: &serde_json::Value) {
+    let zone = state["zone_id"].as_str().expect("zone_id").to_owned();
+    let dns_name = |value: &serde_json::Value| value.as_str().expect("a DNS name").to_owned();
+    let (primary, first, further) = (
+        dns_name(&state["primary_alb_dns_name"]),
+        dns_name(&state["standby_alb_dns_name"]),
+        dns_name(&state["standby_alb_dns_names"]["us-west-2"]),
+    );
+    let [primary_ips, first_ips, further_ips] =
+        [&primary, &first, &further].map(|n| resolved(aws, n));
+    assert!(
+        primary_ips != first_ips && first_ips != further_ips && primary_ips != further_ips,
+        "each load balancer answers with its own addresses"
+    );
+    let r53 = aws.route53();
+    let answer = || async { dns_answer(&r53, &zone, DOMAIN).await.1 };
+    let application = |dns: &str, verdict: &str| {
+        aws.get_text(&format!("/localaws/elb/{dns}/{verdict}"));
+    };
+    settles("the primary", primary_ips.clone(), answer).await;
+    application(&primary, "unhealthy");
+    settles("the first standby, the primary failing", first_ips, answer).await;
+    application(&first, "unhealthy");
+    settles(
+        "the further standby, the first failing too",
+        further_ips.clone(),
+        answer,
+    )
+    .await;
+    application(&primary, "healthy");
+    settles("the primary, healed", primary_ips.clone(), answer).await;
+
+    let group = state["parts"]["standby.us-west-2.target_group"]
+        .as_str()
+        .expect("the further standby's target group");
+    let args = |verb: &'static str| {
+        [
+            verb,
+            "--suffix",
+            "acc",
+            "--standby-region",
+            "us-west-2",
+            "--target-group-arn",
+            group,
+            "--timeout",
+            "60",
+        ]
+    };
+    let thrown = crate::failover_switch::failover(aws, &args("engage"));
+    assert_eq!(thrown.code, 0, "{}", thrown.text());
+    settles(
+        "the further standby, the switch thrown there",
+        further_ips,
+        answer,
+    )
+    .await;
+    let released = crate::failover_switch::failover(aws, &args("release"));
+    assert_eq!(released.code, 0, "{}", released.text());
+    application(&first, "healthy");
+    settles("the primary, released", primary_ips, answer).await;
 }
 
 /// #20: a strongly consistent (MRSC) table over three replicas, the primary's and both
