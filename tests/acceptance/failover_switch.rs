@@ -119,15 +119,9 @@ async fn alarm_state(aws: &LocalAws, region: &str) -> String {
     alarm_state_of(aws, region, ALARM).await
 }
 
+/// The state of alarm `name` in `region`; empty when CloudWatch holds no such alarm.
 async fn alarm_state_of(aws: &LocalAws, region: &str, name: &str) -> String {
-    aws.cloudwatch(region)
-        .describe_alarms()
-        .alarm_names(name)
-        .send()
-        .await
-        .expect("DescribeAlarms")
-        .metric_alarms()
-        .first()
+    (aws.find_alarm(region, name).await)
         .and_then(|a| a.state_value().map(|s| s.as_str().to_owned()))
         .unwrap_or_default()
 }

@@ -163,6 +163,16 @@ impl LocalAws {
 
     /// The metric alarm `name` of `region`, which must exist.
     pub async fn alarm(&self, region: &str, name: &str) -> aws_sdk_cloudwatch::types::MetricAlarm {
+        (self.find_alarm(region, name).await)
+            .unwrap_or_else(|| panic!("no alarm {name} in {region}"))
+    }
+
+    /// The alarm `name` of `region`, if CloudWatch holds it.
+    pub async fn find_alarm(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Option<aws_sdk_cloudwatch::types::MetricAlarm> {
         let alarms = self
             .cloudwatch(region)
             .describe_alarms()
@@ -170,11 +180,7 @@ impl LocalAws {
             .send()
             .await
             .expect("DescribeAlarms");
-        alarms
-            .metric_alarms()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| panic!("no alarm {name} in {region}"))
+        alarms.metric_alarms().first().cloned()
     }
 
     /// How many messages SNS took for the topics alarm `alarm` of `region` notifies: what the
