@@ -31,6 +31,7 @@ GRAPH = {
     "table": [("table.creating", DESCRIBE_TABLE), ("replica.creating", DESCRIBE_TABLE)],
     "certificates": [],
     "role": [],
+    "http-check": [],
     "validation": [("acm.validation", "acm DescribeCertificate")],
     "stack": [],
     "zones": [],

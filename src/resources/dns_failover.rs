@@ -39,6 +39,16 @@ impl DnsFailover {
         apply::converge(cfg, want, timeout).await
     }
 
+    /// Converges all but the records of a system whose regions were checked already (see
+    /// `apply::converge_all_but_records`).
+    pub async fn converge_all_but_records(
+        cfg: &Configured,
+        want: &desired::Desired,
+        timeout: Duration,
+    ) -> Result<(), PartError> {
+        apply::converge_all_but_records(cfg, want, timeout).await
+    }
+
     /// Moves the weights of a system that exists, by the IDs a prior apply recorded (see
     /// `apply::converge_move`).
     pub async fn converge_move(

@@ -109,6 +109,7 @@ impl Convergent for TradingFailover {
             d.failing_over(prior)
                 .removing_standbys_of(prior)
                 .dropping_certificates_of(prior)
+                .checking_http_first_after(prior)
                 .leaving_unchanged_stacks_of(prior)
                 .replacing_table(!plan::table_replaced(prior, planned).is_empty())
         })

@@ -183,6 +183,58 @@ impl LocalAws {
         alarms.metric_alarms().first().cloned()
     }
 
+    /// The lowest `HealthCheckStatus` Route 53 published for each health check (1 healthy,
+    /// 0 unhealthy; us-east-1, as Route 53 publishes its metrics) from `since` on, deleted checks
+    /// included: whether any check was ever unhealthy in that time.
+    pub async fn lowest_health_check_status_since(
+        &self,
+        since: std::time::SystemTime,
+    ) -> std::collections::BTreeMap<String, f64> {
+        use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+        let cloudwatch = self.cloudwatch("us-east-1");
+        let listed = cloudwatch
+            .list_metrics()
+            .namespace("AWS/Route53")
+            .metric_name("HealthCheckStatus")
+            .send()
+            .await
+            .expect("ListMetrics");
+        let checks: std::collections::BTreeSet<String> = (listed.metrics().iter())
+            .flat_map(|m| m.dimensions())
+            .filter(|d| d.name() == Some("HealthCheckId"))
+            .filter_map(|d| d.value().map(str::to_owned))
+            .collect();
+        let mut lowest = std::collections::BTreeMap::new();
+        for check in checks {
+            let out = cloudwatch
+                .get_metric_statistics()
+                .namespace("AWS/Route53")
+                .metric_name("HealthCheckStatus")
+                .dimensions(
+                    Dimension::builder()
+                        .name("HealthCheckId")
+                        .value(&check)
+                        .build(),
+                )
+                .start_time(since.into())
+                .end_time(
+                    (std::time::SystemTime::now() + std::time::Duration::from_secs(60)).into(),
+                )
+                .period(3600)
+                .statistics(Statistic::Minimum)
+                .send()
+                .await
+                .expect("GetMetricStatistics");
+            let minimum = (out.datapoints().iter())
+                .filter_map(|d| d.minimum())
+                .fold(f64::INFINITY, f64::min);
+            if minimum.is_finite() {
+                lowest.insert(check, minimum);
+            }
+        }
+        lowest
+    }
+
     /// How many messages SNS took for the topics alarm `alarm` of `region` notifies: what the
     /// drill's "alarm notified" is checked against.
     pub async fn published_for_alarm(&self, region: &str, alarm: &str) -> usize {

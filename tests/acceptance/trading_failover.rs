@@ -2639,7 +2639,9 @@ async fn tls_auto_serves_a_further_standby_and_its_removal_takes_its_certificate
 /// although no stack setting of the plan changed (an update leaves alone only the stacks it
 /// does not change, and under `auto` their certificates come at apply). Turned off again, the
 /// HTTPS listeners, the certificates and their validation record go in that apply: nothing is
-/// left for a destroy that no longer knows of them.
+/// left for a destroy that no longer knows of them. Neither change takes the primary out of DNS:
+/// Route 53 never holds a check of ours unhealthy while the protocol it checks changes (the
+/// turn-off checks plain HTTP before the HTTPS listeners go).
 #[tokio::test]
 async fn tls_turned_on_reaches_both_listeners_in_one_apply_and_turned_off_takes_them_away() {
     let aws = LocalAws::start();
@@ -2648,16 +2650,32 @@ async fn tls_turned_on_reaches_both_listeners_in_one_apply_and_turned_off_takes_
     let ws = Workspace::new(&aws);
     ws.config(&in_zone_with_tls(&zone, "off"));
     ws.apply();
+    let since = std::time::SystemTime::now();
     ws.config(&in_zone_with_tls(&zone, "auto"));
     ws.apply();
     let state = ws.resource(ADDRESS);
     serves_its_certificates(&aws, &zone, &state).await;
     ws.assert_plan_empty();
+    eprintln!(
+        "DEBUG after on: {:?} parts {}",
+        aws.lowest_health_check_status_since(since).await,
+        state["parts"]
+    );
 
     ws.config(&in_zone_with_tls(&zone, "off"));
     ws.apply();
     ws.assert_plan_empty();
     tls_is_gone(&aws, &ws, &zone).await;
+    let lowest = aws.lowest_health_check_status_since(since).await;
+    let record_check = ws.resource(ADDRESS)["parts"]["dns.record_health_check"]
+        .as_str()
+        .expect("the record check")
+        .to_owned();
+    assert!(lowest.contains_key(&record_check), "{lowest:?}");
+    assert!(
+        lowest.values().all(|&status| status == 1.0),
+        "a check went unhealthy while TLS was turned on or off: {lowest:?}"
+    );
     ws.destroy();
     nothing_left_beside(&aws, &zone).await;
 }

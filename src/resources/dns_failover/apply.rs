@@ -26,12 +26,49 @@ use crate::tf::number::Number;
 use crate::tf::values;
 use aws_sdk_route53::types::ChangeAction;
 
-/// The zone, the health check and the topics at the same time; then the alarms, which need
-/// them; then the switch's check (on its alarm) and the record check (on both checks); then
-/// the records; then what a replaced health check or a dropped alarm left behind.
+/// The checks and alarms (`converge_checks`); then the records; then what a replaced health
+/// check or a dropped alarm left behind.
 pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> PartResult<()> {
     let deadline = Instant::now() + timeout;
-    let r53 = &cfg.clients.route53;
+    let (zone, record_check, stale) = converge_checks(cfg, want).await?;
+    let records = converge_records(
+        cfg,
+        want,
+        &zone.id,
+        &record_check,
+        remaining(deadline),
+        wait::MAX_DELAY,
+    );
+    step("records", "", &["zone", "switch-checks"], records).await?;
+    delete_checks(cfg, stale, deadline).await
+}
+
+/// Everything but the records, which keep routing as they do: a check replaced here (its
+/// protocol changed) is followed by the record check and the alarms before the old one goes.
+pub async fn converge_all_but_records(
+    cfg: &Configured,
+    want: &Desired,
+    timeout: Duration,
+) -> PartResult<()> {
+    let deadline = Instant::now() + timeout;
+    let (_, _, stale) = converge_checks(cfg, want).await?;
+    delete_checks(cfg, stale, deadline).await
+}
+
+async fn delete_checks(cfg: &Configured, stale: Vec<String>, deadline: Instant) -> PartResult<()> {
+    for check in stale {
+        health_check::delete(&cfg.clients.route53, &check, remaining(deadline)).await?;
+    }
+    Ok(())
+}
+
+/// The zone, the health check and the topics at the same time; then the alarms, which need
+/// them; then the switch's check (on its alarm) and the record check (on both checks): the
+/// zone, the record check's ID and the checks nothing uses any more.
+async fn converge_checks(
+    cfg: &Configured,
+    want: &Desired,
+) -> PartResult<(ZoneFacts, String, Vec<String>)> {
     let (zone, (health_check_id, stale_checks), topic_arns) = tokio::try_join!(
         step("zone", "", &[], converge_zone(cfg, want)),
         step("health-check", "", &[], converge_health_check(cfg, want)),
@@ -58,19 +95,8 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
     let switch_checks = converge_switch_checks(cfg, want, &health_check_id);
     let (record_check, stale_switches) =
         step("switch-checks", "", &["alarms"], switch_checks).await?;
-    let records = converge_records(
-        cfg,
-        want,
-        &zone.id,
-        &record_check,
-        remaining(deadline),
-        wait::MAX_DELAY,
-    );
-    step("records", "", &["zone", "switch-checks"], records).await?;
-    for stale in stale_checks.into_iter().chain(stale_switches) {
-        health_check::delete(r53, &stale, remaining(deadline)).await?;
-    }
-    Ok(())
+    let stale = stale_checks.into_iter().chain(stale_switches).collect();
+    Ok((zone, record_check, stale))
 }
 
 async fn converge_zone(cfg: &Configured, want: &Desired) -> PartResult<ZoneFacts> {

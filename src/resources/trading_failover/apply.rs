@@ -63,8 +63,9 @@ async fn converge_role(cfg: &Configured, want: &Desired, table: &str) -> PartRes
     .await
 }
 
-/// The table beside the rest; the instance role beside the certificates' requests, then both
-/// regions at once while ACM validates the certificates; DNS once both load balancers exist. A planned failover scales the standby to the primary's live capacity (and
+/// The table beside the rest; the instance role beside the certificates' requests (and, when
+/// HTTPS is turned off, the health check moved to HTTP), then both regions at once while ACM
+/// validates the certificates; DNS once both load balancers exist. A planned failover scales the standby to the primary's live capacity (and
 /// waits for healthy targets) before the weights move; a failback moves the weights first and
 /// scales the standby down after. An instance refresh runs in the standby region first: the
 /// primary's starts once the standby's has succeeded and its targets are healthy again, so one
@@ -87,7 +88,7 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
         // The certificates are requested beside the role; ACM validates them while both stacks
         // are built, and their HTTPS listeners wait until ACM has issued them (ELB refuses a
         // certificate still pending).
-        let (requested, (profile, capacities)) = tokio::try_join!(
+        let (requested, (profile, capacities), ()) = tokio::try_join!(
             async {
                 match auto_tls(&want.state) {
                     true => step("certificates", "", &["regions"], tls::request(cfg, want))
@@ -100,6 +101,20 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
                 let profile = converge_role(cfg, want, &want.table.want.name).await?;
                 Ok((profile, standby_capacities(cfg, want).await?))
             }),
+            async {
+                match want.checks_http_first {
+                    true => {
+                        step(
+                            "http-check",
+                            "",
+                            &["regions"],
+                            check_http_first(cfg, want, deadline),
+                        )
+                        .await
+                    }
+                    false => Ok(()),
+                }
+            },
         )?;
         // The primary's certificate is the 0th; standby k's the (k + 1)th.
         let certificate = |i: usize| requested.as_ref().and_then(|r| r.arn(i));
@@ -233,12 +248,18 @@ pub async fn converge(cfg: &Configured, want: &Desired, timeout: Duration) -> Pa
 }
 
 /// A region's stack, as the step the steps of its converge run inside: begun once the instance
-/// role exists and the certificates are requested.
+/// role exists, the certificates are requested and the health check checks what the stacks
+/// will serve (`check_http_first`).
 fn stack_step<'a, T>(
     stack: &StackDesired,
     converge: impl Future<Output = T> + 'a,
 ) -> impl Future<Output = T> + 'a {
-    step("stack", &stack.region, &["role", "certificates"], converge)
+    step(
+        "stack",
+        &stack.region,
+        &["role", "certificates", "http-check"],
+        converge,
+    )
 }
 
 /// The stacks of the standbys this update removes, once DNS no longer routes to them (the DNS
@@ -537,27 +558,74 @@ async fn routing<'a>(
     cfg: &'a Configured,
     stacks: PerRegion<&'a StackDesired>,
 ) -> PartResult<PerRegion<EndpointSpec>> {
+    let regions = PerRegion {
+        primary: stacks.primary.region.clone(),
+        standbys: stacks.standbys.iter().map(|s| s.region.clone()).collect(),
+    };
+    let found = endpoints(cfg, stacks).await?;
+    let required = |endpoint: Option<EndpointSpec>, region: &str| {
+        endpoint.ok_or_else(|| PartError {
+            action: format!("reading the load balancer in {region}"),
+            cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
+        })
+    };
+    Ok(PerRegion {
+        primary: required(found.primary, &regions.primary)?,
+        standbys: (found.standbys.into_iter().zip(&regions.standbys))
+            .map(|(endpoint, region)| required(endpoint, region))
+            .collect::<PartResult<_>>()?,
+    })
+}
+
+/// Each stack's load balancer as DNS points at it, where it exists.
+async fn endpoints<'a>(
+    cfg: &'a Configured,
+    stacks: PerRegion<&'a StackDesired>,
+) -> PartResult<PerRegion<Option<EndpointSpec>>> {
     let endpoint = |stack: &'a StackDesired| async move {
-        let r = RegionalStack::routing(cfg, stack)
-            .await?
-            .ok_or_else(|| PartError {
-                action: format!("reading the load balancer in {}", stack.region),
-                cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
-            })?;
-        Ok::<_, PartError>(EndpointSpec {
+        let found = RegionalStack::routing(cfg, stack).await?;
+        Ok::<_, PartError>(found.map(|r| EndpointSpec {
             region: stack.region.clone(),
             alb_dns_name: r.alb_dns_name,
             alb_zone_id: r.alb_zone_id,
             alb_arn: r.alb_arn,
             target_group_arn: r.target_group_arn,
             kms_key_arn: None,
-        })
+        }))
     };
     let (primary, standbys) = tokio::try_join!(
         endpoint(stacks.primary),
         futures::future::try_join_all(stacks.standbys.into_iter().map(endpoint)),
     )?;
     Ok(PerRegion { primary, standbys })
+}
+
+/// Under `Desired::checks_http_first`, before the stacks take their HTTPS listeners away: the
+/// DNS part but its records, at the load balancers as they are, so the health check checks
+/// plain HTTP first (the HTTP listener still answers, redirecting, and Route 53 counts a 3xx as
+/// healthy: "the endpoint must respond with an HTTP status code of 2xx or 3xx",
+/// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+/// Where a load balancer is missing nothing serves to be checked, and the usual order stands.
+async fn check_http_first(cfg: &Configured, want: &Desired, deadline: Instant) -> PartResult<()> {
+    let primary = want.stack(Role::Primary, None, None);
+    let standbys: Vec<StackDesired> = (0..=want.additional_regions().len())
+        .map(|k| want.standby_stack(k, None, None))
+        .collect();
+    let found = endpoints(
+        cfg,
+        PerRegion {
+            primary: &primary,
+            standbys: standbys.iter().collect(),
+        },
+    )
+    .await?;
+    if found.primary.is_none() || found.standbys.iter().any(Option::is_none) {
+        tracing::info!(
+            "a load balancer is missing: the health check moves to HTTP after the stacks"
+        );
+        return Ok(());
+    }
+    DnsFailover::converge_all_but_records(cfg, &want.dns(found), remaining(deadline)).await
 }
 
 /// The instance profile's ARN, and whether the role's policy is the one this resource gives it

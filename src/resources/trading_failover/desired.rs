@@ -82,6 +82,10 @@ pub struct Desired {
     /// be ACM's, when the certificates that named it are gone already (an apply that failed
     /// between deleting them and deleting it).
     pub recorded_validation_record: Option<String>,
+    /// This update stops serving HTTPS (`tls` turned off, or the certificates removed) in the
+    /// regions it had: the health check moves to plain HTTP before the HTTPS listeners go, or
+    /// Route 53 would find port 443 closed and take a healthy primary out of DNS.
+    pub checks_http_first: bool,
     /// The regions whose stack an update leaves alone: planned as the prior state has it, every
     /// part of it recorded (none missing or drifted), so converging it would only write what
     /// AWS holds already. Adding or removing a standby then touches no other region's stack.
@@ -152,6 +156,7 @@ impl Desired {
             removed_standbys: Vec::new(),
             drops_certificates: leftover_certificates(state),
             recorded_validation_record: recorded_validation_record(state),
+            checks_http_first: false,
             unchanged_stacks: Default::default(),
         })
     }
@@ -163,6 +168,18 @@ impl Desired {
             !auto_tls(&self.state) && (auto_tls(prior) || leftover_certificates(prior));
         self.recorded_validation_record =
             (self.recorded_validation_record).or_else(|| recorded_validation_record(prior));
+        self
+    }
+
+    /// This update moving the health check of `prior`'s regions from HTTPS to HTTP.
+    pub fn checking_http_first_after(mut self, prior: &State) -> Desired {
+        let protocol = |state: &State| {
+            (state.health_check.as_ref_option())
+                .and_then(|check| check.protocol.as_ref_option().cloned())
+        };
+        self.checks_http_first = protocol(prior).as_deref() == Some("HTTPS")
+            && protocol(&self.state).as_deref() == Some("HTTP")
+            && regions(prior) == regions(&self.state);
         self
     }
 
