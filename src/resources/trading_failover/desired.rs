@@ -521,4 +521,37 @@ mod tests {
         };
         assert_eq!(want.dns(given), whole);
     }
+
+    /// The health check moves to HTTP first only when HTTPS goes in the regions that served it.
+    #[test]
+    fn turning_https_off_checks_http_first_in_the_same_regions_only() {
+        let planned = |certificates: bool, standby_region: &str| {
+            let mut config = config();
+            let region = |name: &str, arn: Option<String>| {
+                Value::Value(Region {
+                    region: values::string(name),
+                    certificate_arn: arn.map_or(Value::Null, Value::Value),
+                    ..Default::default()
+                })
+            };
+            let arn = |r: &str| certificates.then(|| format!("arn:aws:acm:{r}:1:certificate/c"));
+            config.primary = region("us-east-1", arn("us-east-1"));
+            config.standby = region(standby_region, arn(standby_region));
+            plan(&config, None, &Tags::new()).0
+        };
+        let first = |prior: &State, now: &State| {
+            (Desired::from_state(now, &Tags::new()).expect("derivable"))
+                .checking_http_first_after(prior)
+                .checks_http_first
+        };
+        let https = planned(true, "us-east-2");
+        let http = planned(false, "us-east-2");
+        assert!(first(&https, &http), "HTTPS turned off");
+        assert!(!first(&http, &https), "HTTPS turned on");
+        assert!(!first(&http, &http), "plain HTTP throughout");
+        assert!(
+            !first(&https, &planned(false, "us-west-2")),
+            "the standby moved: its load balancer is new"
+        );
+    }
 }
