@@ -114,6 +114,29 @@ pub(crate) fn failover(aws: &LocalAws, args: &[&str]) -> Run {
     }
 }
 
+/// `failover <verb>` (`engage` or `release`) of system `suffix`'s switch in `region`, checking
+/// the standby targets of `group`, within 60 s.
+pub(crate) fn throw_switch(
+    aws: &LocalAws,
+    verb: &str,
+    suffix: &str,
+    region: &str,
+    group: &str,
+) -> Run {
+    let args = [
+        verb,
+        "--suffix",
+        suffix,
+        "--standby-region",
+        region,
+        "--target-group-arn",
+        group,
+        "--timeout",
+        "60",
+    ];
+    failover(aws, &args)
+}
+
 /// The state of the switch's alarm in `region`.
 async fn alarm_state(aws: &LocalAws, region: &str) -> String {
     alarm_state_of(aws, region, ALARM).await

@@ -1316,20 +1316,9 @@ async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws:
     let group = values["parts"]["standby.target_group"]
         .as_str()
         .expect("the standby's target group");
-    let args = |verb: &'static str| {
-        [
-            verb,
-            "--suffix",
-            "acc",
-            "--standby-region",
-            "eu-central-1",
-            "--target-group-arn",
-            group,
-            "--timeout",
-            "60",
-        ]
-    };
-    let thrown = crate::failover_switch::failover(aws, &args("engage"));
+    let command =
+        |verb| crate::failover_switch::throw_switch(aws, verb, "acc", "eu-central-1", group);
+    let thrown = command("engage");
     assert_eq!(thrown.code, 0, "{}", thrown.text());
     let alarm = aws
         .cloudwatch("eu-central-1")
@@ -1344,7 +1333,7 @@ async fn the_switch_in_the_standby_region_moves_dns_and_back(aws: &LocalAws, ws:
         "thrown in the standby region"
     );
     settles("the answer once the switch is thrown", standby_ips, answer).await;
-    let released = crate::failover_switch::failover(aws, &args("release"));
+    let released = command("release");
     assert_eq!(released.code, 0, "{}", released.text());
     settles(
         "the answer once the switch is released",
@@ -2414,20 +2403,8 @@ async fn fails_over_to_each_standby_in_turn(aws: &LocalAws, state: &serde_json::
     let group = state["parts"]["standby.us-west-2.target_group"]
         .as_str()
         .expect("the further standby's target group");
-    let args = |verb: &'static str| {
-        [
-            verb,
-            "--suffix",
-            "acc",
-            "--standby-region",
-            "us-west-2",
-            "--target-group-arn",
-            group,
-            "--timeout",
-            "60",
-        ]
-    };
-    let thrown = crate::failover_switch::failover(aws, &args("engage"));
+    let command = |verb| crate::failover_switch::throw_switch(aws, verb, "acc", "us-west-2", group);
+    let thrown = command("engage");
     assert_eq!(thrown.code, 0, "{}", thrown.text());
     settles(
         "the further standby, the switch thrown there",
@@ -2435,7 +2412,7 @@ async fn fails_over_to_each_standby_in_turn(aws: &LocalAws, state: &serde_json::
         answer,
     )
     .await;
-    let released = crate::failover_switch::failover(aws, &args("release"));
+    let released = command("release");
     assert_eq!(released.code, 0, "{}", released.text());
     application(&first, "healthy");
     settles("the primary, released", primary_ips, answer).await;
