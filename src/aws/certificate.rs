@@ -102,6 +102,43 @@ pub async fn find_ours(
     domain: &str,
     suffix: &str,
 ) -> Result<Option<CertificateFacts>, AwsError> {
+    for arn in live_of(acm, domain).await? {
+        if ours(acm, &arn, suffix).await? == Some(true) {
+            return find_by_arn(acm, &arn).await;
+        }
+    }
+    Ok(None)
+}
+
+/// The certificates of `domain` in this region, other than the stack's, whose DNS validation
+/// record is `record` (by name). ACM gives the certificates of one domain in an account the same
+/// record ("the CNAME validation token works for any Region", ACM user guide, DNS validation;
+/// observed for two certificates of one name in one Region, dflook/cloudformation-dns-certificate#7),
+/// and the record "is what lets ACM renew certificates automatically" (ACM user guide, "ACME
+/// domain validation"): a record they name is theirs too.
+pub async fn others_naming(
+    acm: &Client,
+    domain: &str,
+    record: &str,
+    suffix: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut others = Vec::new();
+    for arn in live_of(acm, domain).await? {
+        if ours(acm, &arn, suffix).await? != Some(false) {
+            continue;
+        }
+        let named = validation_record(acm, &arn).await?;
+        if named.is_some_and(|r| super::hosted_zone::same_name(&r.name, record)) {
+            others.push(arn);
+        }
+    }
+    Ok(others)
+}
+
+/// The certificates of `domain` (its name or one of its other names) in this region that are
+/// issued or waiting for validation: those that still need their validation record.
+async fn live_of(acm: &Client, domain: &str) -> Result<Vec<String>, AwsError> {
+    let mut arns = Vec::new();
     let mut token = None;
     loop {
         let out = acm
@@ -112,41 +149,46 @@ pub async fn find_ours(
             .send()
             .await?;
         for summary in out.certificate_summary_list() {
-            let (Some(arn), Some(name)) = (summary.certificate_arn(), summary.domain_name()) else {
-                continue;
-            };
-            if !name.eq_ignore_ascii_case(domain) {
-                continue;
-            }
-            let tags = match acm
-                .list_tags_for_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(err) => {
-                    let err = AwsError::from(err);
-                    if err.is_not_found() {
-                        continue;
-                    }
-                    return Err(err);
+            let names = summary
+                .domain_name()
+                .into_iter()
+                .chain((summary.subject_alternative_name_summaries().iter()).map(String::as_str));
+            if let Some(arn) = summary.certificate_arn() {
+                if names.into_iter().any(|n| n.eq_ignore_ascii_case(domain)) {
+                    arns.push(arn.to_owned());
                 }
-            };
-            let tagged = |key: &str, value: &str| {
-                tags.tags()
-                    .iter()
-                    .any(|t| t.key() == key && t.value() == Some(value))
-            };
-            if tagged(STACK_KEY, suffix) && tagged(PART_KEY, PART) {
-                return find_by_arn(acm, arn).await;
             }
         }
         match out.next_token() {
             Some(next) => token = Some(next.to_owned()),
-            None => return Ok(None),
+            None => return Ok(arns),
         }
     }
+}
+
+/// Whether the certificate carries the stack's ownership tags; `None` once it is gone.
+async fn ours(acm: &Client, arn: &str, suffix: &str) -> Result<Option<bool>, AwsError> {
+    let tags = match acm
+        .list_tags_for_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(err) => {
+            let err = AwsError::from(err);
+            if err.is_not_found() {
+                return Ok(None);
+            }
+            return Err(err);
+        }
+    };
+    let tagged = |key: &str, value: &str| {
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == key && t.value() == Some(value))
+    };
+    Ok(Some(tagged(STACK_KEY, suffix) && tagged(PART_KEY, PART)))
 }
 
 /// Requests a DNS-validated certificate for `domain` (or adopts the one a crashed apply

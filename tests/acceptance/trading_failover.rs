@@ -2756,6 +2756,59 @@ async fn a_validation_record_whose_certificates_are_gone_is_still_deleted() {
     the_next_apply_finishes_turning_tls_off(&aws, &ws, &zone, "tls.validation_record").await;
 }
 
+/// A certificate of the user's for the same domain (in us-east-1, where CloudFront's live)
+/// validates through the very record ACM gave the system's certificates: destroy deletes the
+/// system's certificates and leaves that record, without which ACM cannot renew the user's.
+#[tokio::test]
+async fn destroy_leaves_the_validation_record_another_certificate_of_the_domain_needs() {
+    let aws = LocalAws::start();
+    let zone = given_zone(&aws).await;
+    aws.delegate(&zone);
+    let acm = aws.acm("us-east-1");
+    let requested = acm
+        .request_certificate()
+        .domain_name(DOMAIN)
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .expect("RequestCertificate");
+    let users = requested.certificate_arn().expect("its ARN").to_owned();
+    let ws = Workspace::new(&aws);
+    ws.config(&in_zone_with_tls(&zone, "auto"));
+    ws.apply();
+    let record = cnames(&aws, &zone).await;
+    assert_eq!(record.len(), 1, "{record:?}");
+    let described = (acm
+        .describe_certificate()
+        .certificate_arn(&users)
+        .send()
+        .await)
+        .expect("DescribeCertificate");
+    let named = (described.certificate())
+        .and_then(|c| c.domain_validation_options().first()?.resource_record())
+        .map(|r| r.name().to_owned());
+    assert_eq!(
+        named.as_deref(),
+        Some(record[0].0.as_str()),
+        "the same record"
+    );
+
+    ws.destroy();
+    assert_eq!(
+        cnames(&aws, &zone).await,
+        record,
+        "the record the user's certificate needs"
+    );
+    assert_eq!(
+        crate::support::certificates_in(&aws, "us-east-1").await,
+        [users]
+    );
+    assert_eq!(
+        crate::support::certificates_in(&aws, "us-east-2").await,
+        Vec::<String>::new()
+    );
+}
+
 /// No HTTPS listener, certificate nor validation record is left, and the system answers on
 /// plain HTTP.
 async fn tls_is_gone(aws: &LocalAws, ws: &Workspace, zone: &str) {

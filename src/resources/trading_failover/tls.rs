@@ -365,8 +365,42 @@ async fn delete_records(
     names.sort();
     names.dedup_by(|a, b| same_name(a, b));
     for name in names {
+        if want.state.hosted_zone_id.is_value() {
+            if let Some(other) = other_certificate_naming(cfg, want, &name).await? {
+                tracing::warn!("keeping ACM validation record {name} in zone {}: certificate {other} validates through it too, and ACM renews it only while the record stays", zone.id);
+                continue;
+            }
+        }
         validation_record::delete(&cfg.clients.route53, &zone.id, &name, remaining(deadline))
             .await?;
     }
     Ok(())
+}
+
+/// A certificate not the system's that validates through the record `name` in the user's zone,
+/// looked for in the system's regions and us-east-1 (where CloudFront's certificates live):
+/// ACM gives every certificate of the domain in the account the same record
+/// (`certificate::others_naming`). In a zone the system created the record goes regardless,
+/// since the zone goes too.
+async fn other_certificate_naming(
+    cfg: &Configured,
+    want: &Desired,
+    name: &str,
+) -> PartResult<Option<String>> {
+    let mut regions: Vec<String> = want.all_regions();
+    if !regions.iter().any(|r| r == "us-east-1") {
+        regions.push("us-east-1".into());
+    }
+    let domain = domain(want);
+    let found = futures::future::try_join_all(regions.iter().map(|region| {
+        let domain = &domain;
+        async move {
+            let acm = &cfg.clients.regional(region).acm;
+            certificate::others_naming(acm, domain, name, want.suffix())
+                .await
+                .context(|| format!("listing the ACM certificates of {domain} in {region}"))
+        }
+    }))
+    .await?;
+    Ok(found.into_iter().flatten().next())
 }
