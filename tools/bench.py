@@ -426,6 +426,17 @@ def trace_lines(system):
                f"{wall / t['floor']:.2f} |" for i, (wall, t) in enumerate(zip(walls, traces), 1)])
 
 
+def failover_section(result):
+    """The planned failover and failback with what they are timed against, if the run timed them."""
+    if not result.get("failover_floors"):
+        return []
+    return ["", "A planned failover (`active_region = \"standby\"`) and its failback, each one "
+                "apply, timed to its end and to the moment the name's DNS answer (the local "
+                "AWS's name servers) is the other side; the floor is the steps of "
+                "`FAILOVER_STEPS` in `tools/bench.py` under this model "
+                "(standby scale-out and one Route 53 change for the failover):"] + failover_lines(result)
+
+
 def failover_lines(result):
     """The planned failover and failback, each against its floor, as a table."""
     floors = result.get("failover_floors")
@@ -614,14 +625,7 @@ def doc_tables(header, result, raw, earlier=None):
         apply = median(mine["runs"]["apply"], 0)
         lines += ["", f"Critical-path floor of one stack's create under this model: "
                       f"{result['floor']:.1f} s; our apply takes {apply / result['floor']:.2f}× that."]
-    lines += trace_lines(mine)
-    if result.get("failover_floors"):
-        lines += ["", "A planned failover (`active_region = \"standby\"`) and its failback, each one "
-                      "apply, timed to its end and to the moment the name's DNS answer (the local "
-                      "AWS's name servers) is the other side; the floor is the steps of "
-                      "`FAILOVER_STEPS` in `tools/bench.py` under this model "
-                      "(standby scale-out and one Route 53 change for the failover):"]
-        lines += failover_lines(result)
+    lines += trace_lines(mine) + failover_section(result)
     if peers and settings["time_scale"]:
         lines += [""] + targets(result)
     if earlier:
@@ -717,7 +721,7 @@ def trace_section(header, result, raw):
              f"`{header['commit']}`, {header['date']}; command `{header['command']}`; "
              f"{settings['runs']} run(s); time model AWS durations / {settings['time_scale']:g}, "
              f"{settings['latency_ms']} ms per request; {header['machine']}.", ""]
-            + measured_tables([mine]) + trace_lines(mine))
+            + measured_tables([mine]) + trace_lines(mine) + failover_section(result))
 
 
 def write_doc(raw, earlier=None):
