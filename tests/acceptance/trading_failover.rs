@@ -2757,10 +2757,12 @@ async fn a_validation_record_whose_certificates_are_gone_is_still_deleted() {
 }
 
 /// A certificate of the user's for the same domain (in us-east-1, where CloudFront's live)
-/// validates through the very record ACM gave the system's certificates: destroy deletes the
-/// system's certificates and leaves that record, without which ACM cannot renew the user's.
+/// validates through the very record ACM gave the system's certificates: turning TLS off
+/// deletes the system's certificates and leaves that record, without which ACM cannot renew the
+/// user's, and the state no longer claims it (the next plan is empty); turned on again and
+/// destroyed, the same.
 #[tokio::test]
-async fn destroy_leaves_the_validation_record_another_certificate_of_the_domain_needs() {
+async fn tls_off_and_destroy_leave_the_validation_record_another_certificate_needs() {
     let aws = LocalAws::start();
     let zone = given_zone(&aws).await;
     aws.delegate(&zone);
@@ -2793,6 +2795,26 @@ async fn destroy_leaves_the_validation_record_another_certificate_of_the_domain_
         "the same record"
     );
 
+    ws.config(&in_zone_with_tls(&zone, "off"));
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        cnames(&aws, &zone).await,
+        record,
+        "kept for the user's certificate"
+    );
+    assert_eq!(
+        crate::support::certificates_in(&aws, "us-east-2").await,
+        Vec::<String>::new()
+    );
+    let parts = ws.resource(ADDRESS)["parts"].clone();
+    assert!(
+        (parts["tls.validation_record"].as_str()).is_none_or(str::is_empty),
+        "not the system's any more: {parts:#}"
+    );
+
+    ws.config(&in_zone_with_tls(&zone, "auto"));
+    ws.apply();
     ws.destroy();
     assert_eq!(
         cnames(&aws, &zone).await,

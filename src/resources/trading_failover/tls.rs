@@ -267,7 +267,9 @@ pub async fn observe(cfg: &Configured, want: &Desired) -> PartResult<Observed> {
 }
 
 /// The validation record the state names, unless `known` has it, when the zone still holds it
-/// with a value of ACM's: its certificates, which would name it, may be gone already.
+/// with a value of ACM's: its certificates, which would name it, may be gone already. In the
+/// user's zone a record that another certificate validates through is no longer the system's to
+/// track or delete (`delete_records` kept it for that certificate).
 async fn recorded_record(
     cfg: &Configured,
     want: &Desired,
@@ -285,9 +287,15 @@ async fn recorded_record(
     let value = validation_record::find(&cfg.clients.route53, &zone.id, name)
         .await
         .context(|| format!("reading the ACM validation record {name}"))?;
-    Ok(value
-        .filter(|v| validation_record::is_acm_value(v))
-        .map(|_| name.clone()))
+    if !value.is_some_and(|v| validation_record::is_acm_value(&v)) {
+        return Ok(None);
+    }
+    if want.state.hosted_zone_id.is_value()
+        && other_certificate_naming(cfg, want, name).await?.is_some()
+    {
+        return Ok(None);
+    }
+    Ok(Some(name.clone()))
 }
 
 /// Deletes every region's certificate (once their listeners are gone), then their validation
