@@ -558,21 +558,17 @@ async fn routing<'a>(
     cfg: &'a Configured,
     stacks: PerRegion<&'a StackDesired>,
 ) -> PartResult<PerRegion<EndpointSpec>> {
-    let regions = PerRegion {
-        primary: stacks.primary.region.clone(),
-        standbys: stacks.standbys.iter().map(|s| s.region.clone()).collect(),
-    };
-    let found = endpoints(cfg, stacks).await?;
-    let required = |endpoint: Option<EndpointSpec>, region: &str| {
+    let found = endpoints(cfg, stacks.clone()).await?;
+    let required = |endpoint: Option<EndpointSpec>, stack: &StackDesired| {
         endpoint.ok_or_else(|| PartError {
-            action: format!("reading the load balancer in {region}"),
+            action: format!("reading the load balancer in {}", stack.region),
             cause: Cause::Unexpected("the regional stack has no load balancer yet".into()),
         })
     };
     Ok(PerRegion {
-        primary: required(found.primary, &regions.primary)?,
-        standbys: (found.standbys.into_iter().zip(&regions.standbys))
-            .map(|(endpoint, region)| required(endpoint, region))
+        primary: required(found.primary, stacks.primary)?,
+        standbys: (found.standbys.into_iter().zip(stacks.standbys))
+            .map(|(endpoint, stack)| required(endpoint, stack))
             .collect::<PartResult<_>>()?,
     })
 }
