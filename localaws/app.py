@@ -127,7 +127,8 @@ class Fidelity:
             return route53_answers.control(request)
         if request.path.startswith("/localaws/traffic"):
             return elb_traffic.control(request)
-        if request.path in ("/localaws/requests", "/localaws/requests/log"):
+        if request.path in ("/localaws/requests", "/localaws/requests/log",
+                            "/localaws/requests/cpu"):
             return meter.report(request.path)
         if request.path.startswith("/localaws/pending"):
             return pending.control(request.path)

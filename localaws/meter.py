@@ -2,7 +2,8 @@
 `GET /localaws/requests` returns the counts as JSON (`{"ec2 DescribeVpcs": 3, ...}`), and
 `GET /localaws/requests/log` each request's `[start, end, region, operation]` (seconds on the
 emulator's monotonic clock, in the order they ended), so a benchmark can see which requests a
-client made one after the other."""
+client made one after the other, and `GET /localaws/requests/cpu` the emulator's CPU seconds so
+far."""
 
 import json
 import re
@@ -62,6 +63,11 @@ def reset():
 
 
 def report(path):
+    if path.endswith("/cpu"):
+        # The emulator's own CPU seconds (every thread): a benchmark sees when it, not the
+        # client, is what a phase waited for.
+        body = json.dumps({"seconds": time.process_time()}).encode()
+        return Response(200, [("Content-Type", "application/json")], body)
     with _lock:
         body = json.dumps(_log if path.endswith("/log") else _counts).encode()
     return Response(200, [("Content-Type", "application/json")], body)

@@ -125,6 +125,12 @@ def request_log(endpoint):
         return json.load(response)
 
 
+def emulator_cpu(endpoint):
+    """The local AWS's CPU seconds so far, all its threads."""
+    with urllib.request.urlopen(f"{endpoint}/localaws/requests/cpu") as response:
+        return json.load(response)["seconds"]
+
+
 def longest_chain(log, since):
     """The longest run of requests each sent after the one before it was answered, as
     `[start s, end s, region, operation]` from `since`."""
@@ -254,6 +260,7 @@ def peer(work, terraform, endpoint, env, careful=False):
 def run_phase(system, phase, terraform, endpoint, timeout, record=True):
     before = requests_so_far(endpoint)
     logged = len(request_log(endpoint))
+    cpu = emulator_cpu(endpoint)
     rss = PeakRss(system)
     env, trace = system.env, None
     if record and phase == "apply" and system.traced:
@@ -273,7 +280,8 @@ def run_phase(system, phase, terraform, endpoint, timeout, record=True):
         sys.exit(f"{system.name}: {phase} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     if record:
         made = requests_between(before, requests_so_far(endpoint))
-        system.results[phase].append((wall, sum(made.values()), peak))
+        busy = emulator_cpu(endpoint) - cpu
+        system.results[phase].append((wall, sum(made.values()), peak, busy))
         system.operations[phase] = made
         system.chains[phase] = longest_chain(request_log(endpoint)[logged:], started)
     if trace:
@@ -355,6 +363,12 @@ def median(rows, i):
     return statistics.median(r[i] for r in rows)
 
 
+def emulator_seconds(rows):
+    """The median of the local AWS's CPU seconds in these runs of a phase, or None where a run
+    did not measure it (raw outputs before it was)."""
+    return median(rows, 3) if all(len(r) > 3 for r in rows) else None
+
+
 def spread(rows, i, digits=2):
     """The median, and the range of the runs when there are several."""
     low, high = min(r[i] for r in rows), max(r[i] for r in rows)
@@ -378,11 +392,13 @@ def report(result):
     for system in systems:
         lines += [f"", f"{system['name']}: provider binary {system['binary_mb']:.1f} MB",
                   f"{'phase':10}{'wall s (median)':>18}{'min':>9}{'max':>9}{'AWS requests':>15}"
-                  f"{'peak RSS MB':>14}"]
+                  f"{'peak RSS MB':>14}{'local AWS CPU s':>17}"]
         for phase, rows in system["runs"].items():
+            busy = emulator_seconds(rows)
             lines.append(f"{phase:10}{median(rows, 0):>18.2f}{min(r[0] for r in rows):>9.2f}"
                          f"{max(r[0] for r in rows):>9.2f}{median(rows, 1):>15.0f}"
-                         f"{max(r[2] for r in rows):>14.1f}")
+                         f"{max(r[2] for r in rows):>14.1f}"
+                         + (f"{busy:>17.2f}" if busy is not None else f"{'-':>17}"))
     if settings["operations"]:
         for system in systems:
             lines += ["", f"{system['name']}: requests of the last {settings['operations']}, by operation"]
@@ -539,6 +555,15 @@ def measured_tables(systems):
     return lines
 
 
+def verdict(value, limit):
+    """A target's measured figure and whether it is met: two decimals, or as many more as it takes
+    for a miss not to read as the limit (0.2504 against 0.25 reads 0.2504, not met)."""
+    digits = 2
+    while value > limit and round(value, digits) <= limit and digits < 6:
+        digits += 1
+    return f"{value:.{digits}f} | {'met' if value <= limit else '**not met**'}"
+
+
 def targets(result):
     """Issue #22's targets, each against this run's figures: those against the peer against
     every peer row, so the careful author's settings count too."""
@@ -564,7 +589,7 @@ def targets(result):
              ("release binary ≤ 35 MB stripped", mine["binary_mb"], 35)]
     lines = [f"Targets (issue #22, set at k = 1; this run: k = {settings['time_scale']:g}):", "",
              "| target | measured | |", "|---|---|---|"]
-    lines += [f"| {t} | {v:.2f} | {'met' if v <= limit else '**not met**'} |" for t, v, limit in rows]
+    lines += [f"| {t} | {verdict(v, limit)} |" for t, v, limit in rows]
     if result.get("floor"):
         lines += ["", "The floor against each peer's apply (above 0.75, the apply target is out of "
                       "reach even at the floor): " + "; ".join(
@@ -658,10 +683,16 @@ def scaling_tables(header, result, raw, single_raw):
                      f"| {reqs1:.0f} | {reqs:.0f} | {reqs / n:.0f} |")
     lines.append(f"| provider peak RSS MB | {peak_rss(one):.1f} | {peak_rss(mine):.1f} | "
                  f"{peak_rss(mine) / peak_rss(one):.2f} | | | |")
+    # The local AWS is one Python process that also re-evaluates every alarm and health check
+    # it holds after each request: with N systems held, its CPU is what a phase can wait for.
+    for phase in PHASES:
+        busy, busy1 = emulator_seconds(mine["runs"][phase]), emulator_seconds(one["runs"][phase])
+        if busy is not None and busy1 is not None:
+            lines.append(f"| local AWS CPU s in the {PHASE_NAMES[phase]} | {busy1:.2f} | {busy:.2f} "
+                         f"| {busy / busy1:.2f} | | | |")
     ratio = median(mine["runs"]["apply"], 0) / median(one["runs"]["apply"], 0)
     lines += ["", "| target (issue #22) | measured | |", "|---|---|---|",
-              f"| apply of {n} stacks ≤ 1.5× one stack's | {ratio:.2f} | "
-              f"{'met' if ratio <= 1.5 else '**not met**'} |"]
+              f"| apply of {n} stacks ≤ 1.5× one stack's | {verdict(ratio, 1.5)} |"]
     return lines
 
 
