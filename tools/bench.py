@@ -12,10 +12,11 @@ scaled by --time-scale) with a per-request latency (--latency-ms, default 50 the
 the critical-path floor of our create; each of our applies then also logs its steps
 (TF_LOG_PROVIDER=DEBUG) and tools/trace_floor.py rebuilds its critical chain from that trace and
 the emulator's logs, with the chain's floor at zero overshoot (a step the trace's graph does not
-know fails the run). --failover (with it, one stack) also times a planned
-failover and its failback on a stack applied after the runs, to the apply's end and to the DNS
-answer. --operations PHASE lists that phase's requests by operation, and the longest chain of
-them that went out one after another (each sent only once the one before was answered: the
+know fails the run). --failover (with it, one stack) also times a planned failover and its
+failback, and the failover switch thrown and released with the provider binary as a command, on
+a stack applied after the runs, to the move's end and to the DNS answer. --operations PHASE
+lists that phase's requests by operation, and the longest chain of them that went out one after
+another (each sent only once the one before was answered: the
 rounds of requests a phase waits for, from the emulator's request log). --stacks N puts N
 tap_trading_failover resources in one configuration. --careful-peer
 also runs the peer as a careful author would (-parallelism raised, the provider's start-up probes
@@ -309,12 +310,28 @@ FAILOVER_STEPS = {
 }
 
 
+# The failover switch thrown and released with the provider binary as a command
+# (src/aws/switch_throw.rs::put_checked): the switch alarm, the standby's target group, its tags
+# and its targets' health read, the metric put; the alarm then evaluates its period (60 s) once it
+# is over, and the local AWS's Route 53 checkers follow the alarm's state at once. On AWS the
+# checkers' own lag behind the alarm is not published, and a client's cache adds up to the
+# record's TTL: neither is in this floor.
+SWITCH_STEPS = {
+    "switch thrown": [("switch alarm, target group, tags, target health read; metric put", 5, None),
+                      ("switch alarm evaluates its period", 0, "cloudwatch.period")],
+    "switch released": [("switch alarm, target group, tags, target health read; metric put", 5, None),
+                        ("switch alarm evaluates its period", 0, "cloudwatch.period")],
+}
+# The bench's configuration leaves the regions at their defaults.
+STANDBY_REGION = "us-east-2"
+
+
 def failover_floor(direction, latency_ms, time_scale):
     sys.path.insert(0, str(ROOT))
     from localaws.pending import REAL_SECONDS
 
     return sum(n * latency_ms / 1000 + (REAL_SECONDS[w] / time_scale if w else 0)
-               for _, n, w in FAILOVER_STEPS[direction])
+               for _, n, w in {**FAILOVER_STEPS, **SWITCH_STEPS}[direction])
 
 
 def local_get(endpoint, path):
@@ -323,36 +340,55 @@ def local_get(endpoint, path):
 
 
 def failover_phase(system, direction, terraform, endpoint, timeout):
-    """`active_region` moved to the standby (or back) by one apply: its wall time, the time until
-    the name's DNS answer (the local AWS's name servers) is the new side's addresses, and its
-    requests."""
-    shown = subprocess.run([terraform, "show", "-json"], cwd=system.work, env=system.env,
-                           capture_output=True, text=True, check=True)
-    stack = json.loads(shown.stdout)["values"]["root_module"]["resources"][0]["values"]
-    side = "standby" if direction == "failover" else "primary"
-    want = sorted(local_get(endpoint, f"/localaws/resolve/{stack[f'{side}_alb_dns_name']}").split())
-    answer_path = (f"/localaws/dns-answer?hostedzoneid={stack['zone_id']}"
-                   f"&recordname={stack['domain_name']}&recordtype=A")
+    """`active_region` moved to the standby (or back) by one apply."""
     main_tf = system.work / "main.tf"
     text = main_tf.read_text().replace('  active_region = "standby"\n', "")
     if direction == "failover":
         text = text.replace("  environment_suffix", '  active_region = "standby"\n  environment_suffix', 1)
     main_tf.write_text(text)
+    side = "standby" if direction == "failover" else "primary"
+    timed_move(system, direction, [terraform, *PHASES["apply"]], side,
+               stack_values(system, terraform), endpoint, timeout)
+
+
+def switch_phase(system, direction, terraform, endpoint, timeout):
+    """The failover switch thrown (or released) by the provider binary as a command."""
+    verb, side = ("engage", "standby") if direction == "switch thrown" else ("release", "primary")
+    stack = stack_values(system, terraform)
+    command = [str(system.binary), "failover", verb, "--suffix", stack["environment_suffix"],
+               "--standby-region", STANDBY_REGION]
+    timed_move(system, direction, command, side, stack, endpoint, timeout)
+
+
+def stack_values(system, terraform):
+    """The attributes of the one stack in the system's state."""
+    shown = subprocess.run([terraform, "show", "-json"], cwd=system.work, env=system.env,
+                           capture_output=True, text=True, check=True)
+    return json.loads(shown.stdout)["values"]["root_module"]["resources"][0]["values"]
+
+
+def timed_move(system, direction, command, side, stack, endpoint, timeout):
+    """Runs the command that moves traffic to `side` of `stack`: its wall time, the time until
+    the name's DNS answer (the local AWS's name servers) is that side's addresses, and its
+    requests."""
+    want = sorted(local_get(endpoint, f"/localaws/resolve/{stack[f'{side}_alb_dns_name']}").split())
+    answer_path = (f"/localaws/dns-answer?hostedzoneid={stack['zone_id']}"
+                   f"&recordname={stack['domain_name']}&recordtype=A")
     before = requests_so_far(endpoint)
     started = time.monotonic()
-    apply = subprocess.Popen([terraform, *PHASES["apply"]], cwd=system.work, env=system.env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    moving = subprocess.Popen(command, cwd=system.work, env=system.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     answered = wall = None
     while answered is None or wall is None:
         now = time.monotonic() - started
         if answered is None and sorted(json.loads(local_get(endpoint, answer_path))["RecordData"]) == want:
             answered = now
-        if wall is None and apply.poll() is not None:
+        if wall is None and moving.poll() is not None:
             wall = now
-            if apply.returncode != 0:
-                sys.exit(f"{system.name}: {direction} failed:\n{apply.stdout.read()}")
+            if moving.returncode != 0:
+                sys.exit(f"{system.name}: {direction} failed:\n{moving.stdout.read()}")
         if now > timeout:
-            apply.kill()
+            moving.kill()
             sys.exit(f"{system.name}: {direction}: no answer of the {side} in {timeout} s")
         time.sleep(0.05)
     made = requests_between(before, requests_so_far(endpoint))
@@ -443,29 +479,37 @@ def trace_lines(system):
 
 
 def failover_section(result):
-    """The planned failover and failback with what they are timed against, if the run timed them."""
+    """The planned failover and failback, and the switch, with what they are timed against, if
+    the run timed them."""
     if not result.get("failover_floors"):
         return []
     return ["", "A planned failover (`active_region = \"standby\"`) and its failback, each one "
-                "apply, timed to its end and to the moment the name's DNS answer (the local "
-                "AWS's name servers) is the other side; the floor is the steps of "
-                "`FAILOVER_STEPS` in `tools/bench.py` under this model "
-                "(standby scale-out and one Route 53 change for the failover):"] + failover_lines(result)
+                "apply, and the failover switch thrown and released with the provider binary "
+                f"(`failover engage` / `release --standby-region {STANDBY_REGION}`), each timed "
+                "to its end and to the moment the name's DNS answer (the local AWS's name "
+                "servers) is the other side; the floor is the steps of `FAILOVER_STEPS` and "
+                "`SWITCH_STEPS` in `tools/bench.py` under this model (standby scale-out and one "
+                "Route 53 change for the failover; the command's requests and the switch alarm's "
+                "period for the switch, whose checkers follow the alarm at once here and whose "
+                "clients' cache of the record's TTL is not counted):"] + failover_lines(result)
 
 
 def failover_lines(result):
-    """The planned failover and failback, each against its floor, as a table."""
+    """The moves of traffic timed, each against its floor, as a table."""
     floors = result.get("failover_floors")
     rows = result["systems"][0].get("failovers") or {}
     if not floors or not rows:
         return []
-    lines = ["", "| planned | apply wall s | DNS answers the other side after s | requests | "
-                 "floor s | apply / floor |", "|---|---|---|---|---|---|"]
+    lines = ["", "| move | wall s (the apply or the command) | DNS answers the other side after s "
+                 "| requests | floor s | wall / floor | answer / floor |",
+             "|---|---|---|---|---|---|---|"]
     for direction, floor in floors.items():
-        runs = rows[direction]
+        runs = rows.get(direction)
+        if not runs:
+            continue
         wall, answered = median(runs, 0), median(runs, 2)
         lines.append(f"| {direction} | {wall:.2f} | {answered:.2f} | {median(runs, 1):.0f} "
-                     f"| {floor:.1f} | {wall / floor:.2f} |")
+                     f"| {floor:.1f} | {wall / floor:.2f} | {answered / floor:.2f} |")
     return lines
 
 
@@ -794,7 +838,8 @@ def main():
     parser.add_argument("--phase-timeout", type=int, default=900,
                         help="give up on a phase that takes longer (seconds)")
     parser.add_argument("--failover", action="store_true",
-                        help="also time a planned failover and failback (time model, one stack)")
+                        help="also time a planned failover and failback, and the switch "
+                             "(time model, one stack)")
     parser.add_argument("--no-write", action="store_true",
                         help="print the report only, write nothing under docs/")
     parser.add_argument("--from", dest="raw", help="regenerate the doc from this raw output")
@@ -851,6 +896,8 @@ def main():
                 run_phase(ours_only, "apply", terraform, endpoint, args.phase_timeout, record=False)
                 for direction in FAILOVER_STEPS:
                     failover_phase(ours_only, direction, terraform, endpoint, args.phase_timeout)
+                for direction in SWITCH_STEPS:
+                    switch_phase(ours_only, direction, terraform, endpoint, args.phase_timeout)
                 run_phase(ours_only, "destroy", terraform, endpoint, args.phase_timeout, record=False)
     finally:
         child.kill()
@@ -871,7 +918,7 @@ def main():
                     for s in systems],
         "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
         "failover_floors": {d: failover_floor(d, args.latency_ms, args.time_scale)
-                            for d in FAILOVER_STEPS} if args.failover else None,
+                            for d in {**FAILOVER_STEPS, **SWITCH_STEPS}} if args.failover else None,
     }
     print("\n".join(report(result)))
     problems = systems[0].trace_problems
