@@ -316,12 +316,12 @@ FAILOVER_STEPS = {
 # is over, and the local AWS's Route 53 checkers follow the alarm's state at once. On AWS the
 # checkers' own lag behind the alarm is not published, and a client's cache adds up to the
 # record's TTL: neither is in this floor.
-SWITCH_STEPS = {
-    "switch thrown": [("switch alarm, target group, tags, target health read; metric put", 5, None),
-                      ("switch alarm evaluates its period", 0, "cloudwatch.period")],
-    "switch released": [("switch alarm, target group, tags, target health read; metric put", 5, None),
-                        ("switch alarm evaluates its period", 0, "cloudwatch.period")],
-}
+# Thrown and released alike.
+_SWITCH_PUT = [("switch alarm, target group, tags, target health read; metric put", 5, None),
+               ("switch alarm evaluates its period", 0, "cloudwatch.period")]
+SWITCH_STEPS = {"switch thrown": _SWITCH_PUT, "switch released": _SWITCH_PUT}
+# Every move of traffic the bench times, with its steps.
+MOVE_STEPS = {**FAILOVER_STEPS, **SWITCH_STEPS}
 # The bench's configuration leaves the regions at their defaults.
 STANDBY_REGION = "us-east-2"
 
@@ -331,7 +331,7 @@ def failover_floor(direction, latency_ms, time_scale):
     from localaws.pending import REAL_SECONDS
 
     return sum(n * latency_ms / 1000 + (REAL_SECONDS[w] / time_scale if w else 0)
-               for _, n, w in {**FAILOVER_STEPS, **SWITCH_STEPS}[direction])
+               for _, n, w in MOVE_STEPS[direction])
 
 
 def local_get(endpoint, path):
@@ -918,7 +918,7 @@ def main():
                     for s in systems],
         "floor": critical_path_floor(args.latency_ms, args.time_scale) if args.time_scale else None,
         "failover_floors": {d: failover_floor(d, args.latency_ms, args.time_scale)
-                            for d in {**FAILOVER_STEPS, **SWITCH_STEPS}} if args.failover else None,
+                            for d in MOVE_STEPS} if args.failover else None,
     }
     print("\n".join(report(result)))
     problems = systems[0].trace_problems
