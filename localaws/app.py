@@ -39,6 +39,7 @@ from . import (
     kms_keys,
     lost,
     meter,
+    moto_lookups,
     moto_operation_models,
     pending,
     query_errors,
@@ -219,4 +220,5 @@ def build():
     route53_routing_controls.install()
     route53_zones.install()
     sns_topics.install()
+    moto_lookups.install()
     return Fidelity(DomainDispatcherApplication(create_backend_app))

@@ -14,17 +14,17 @@ client reusing a token after deleting what it made gets the deleted object back 
 is made, here as there."""
 
 import threading
-from functools import lru_cache
 
 from moto.core.utils import get_service_model
 
+from .moto_lookups import once
 from .wsgi import Response, call, ec2_error
 
 _lock = threading.Lock()
 _answers = {}
 
 
-@lru_cache(maxsize=None)
+@once
 def actions():
     """The EC2 actions that accept a ClientToken."""
     model = get_service_model("ec2")

@@ -20,13 +20,13 @@ of the other modules)."""
 
 import json
 import re
-from functools import lru_cache
 from urllib.parse import parse_qsl, unquote
 
 from moto.core.parse import PROTOCOL_PARSERS, RequestParserError
 from moto.core.utils import get_service_model
 from werkzeug.datastructures import Headers, MultiDict
 
+from .moto_lookups import once
 from .wsgi import ec2_error, json_error, query_error
 
 # SigV4 scope service name -> botocore model name.
@@ -47,13 +47,13 @@ _QUERY_CODE = {"sns": "InvalidParameter"}
 _CLOUDWATCH_TARGET = "GraniteServiceVersion20100801."
 
 
-@lru_cache(maxsize=None)
+@once
 def _model(name):
     """botocore's model of the service, in moto's classes (its parsers need them)."""
     return get_service_model(name)
 
 
-@lru_cache(maxsize=None)
+@once
 def _rest_routes(name):
     """(method, compiled path regex, literal length, operation) for a REST service, longest first."""
     routes = []
