@@ -36,7 +36,8 @@ def once(build):
 
 
 def install():
-    """Call once the response classes are patched (`app.build`): their methods are listed then."""
+    """Installed in `app.build`: a class's methods are listed at its first request, after every
+    module has patched the response classes."""
     global _installed
     if _installed:
         return
