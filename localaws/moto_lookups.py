@@ -44,13 +44,4 @@ def install():
     _installed = True
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
-    listed = {}
-    method_names = responses.method_names_from_class
-
-    def method_names_from_class(clazz):
-        names = listed.get(clazz)
-        if names is None:
-            names = listed[clazz] = method_names(clazz)
-        return names
-
-    responses.method_names_from_class = method_names_from_class
+    responses.method_names_from_class = once(responses.method_names_from_class)
